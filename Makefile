@@ -1,0 +1,176 @@
+# icsentry - edge security monitor for industrial networks.
+#
+#   make            build build/icsentry-agent, icsentry-collector, icsentry-log
+#   make test       install missing Debian packages, build, run every test
+#   make asan-test  the same tests, built with AddressSanitizer + UBSan
+#   make demo       broker + collector + agent replaying an attack capture
+#   make eval       detection quality on the labeled generated scenarios
+#   make fuzz       libFuzzer targets for every packet parser (FUZZ_RUNS=N)
+#   make bench      speed and memory against a bare libpcap read
+#   make deps       apt-get install what is missing
+#   make install    PREFIX=/usr/local DESTDIR=
+
+BUILD    ?= build
+SAN      ?=
+PREFIX   ?= /usr/local
+SHARED   ?= ../shared
+PYTHON   ?= python3
+CC       ?= cc
+CLANG    ?= clang
+
+PKGS     := libpcap libndpi inih libcjson sqlite3 libcrypto check
+DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev \
+            libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
+            libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
+            libndpi-bin python3 openssl
+
+# Third-party headers as -isystem so their warnings are not ours.
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libcrypto 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+MQTT_LIBS  := -lpaho-mqtt3as
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wvla -Wimplicit-fallthrough \
+            -Wcast-align -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 $(WARN) -fstack-protector-strong -fPIE
+CPPFLAGS += -D_GNU_SOURCE -Iagent -Idetectors -Iconfig -Ibroker $(PKG_CFLAGS)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now
+LDLIBS   += $(PKG_LIBS) $(MQTT_LIBS) -lpthread -lm
+
+ifeq ($(SAN),1)
+CFLAGS   := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer \
+            -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+else
+CPPFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+
+# Everything but the three main()s is a library, so tests link the real code.
+CORE_SRCS   := $(filter-out agent/main.c,$(wildcard agent/*.c)) \
+               $(wildcard detectors/*.c) $(wildcard config/*.c)
+BROKER_SRCS := $(filter-out broker/collector.c broker/log_cli.c,$(wildcard broker/*.c))
+TEST_SRCS   := $(wildcard tests/check_*.c)
+TESTUTIL    := $(wildcard tests/testutil*.c)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+# What the fuzz targets link: the pure byte parsers only.
+FUZZ_LIB    := $(wildcard detectors/*_parse.c) agent/decode.c agent/ids.c
+
+OBJ         = $(BUILD)/obj
+CORE_OBJS   = $(CORE_SRCS:%.c=$(OBJ)/%.o)
+BROKER_OBJS = $(BROKER_SRCS:%.c=$(OBJ)/%.o)
+TESTU_OBJS  = $(TESTUTIL:%.c=$(OBJ)/%.o)
+TESTS       = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log
+
+.PHONY: all test check asan-test demo eval fuzz bench deps need-deps \
+        install uninstall clean tests
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libicsentry.a: $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libicsbroker.a: $(BROKER_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/icsentry-agent: $(OBJ)/agent/main.o $(BUILD)/libicsentry.a
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/icsentry-collector: $(OBJ)/broker/collector.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/icsentry-log: $(OBJ)/broker/log_cli.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/%.o $(TESTU_OBJS) $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp
+
+# ---- generated scenario captures (never committed) ----------------------
+GEN := $(SHARED)/tools/ics_traffic_gen.py
+SCN := $(SHARED)/tools/scenarios
+$(BUILD)/scenarios.stamp: $(GEN)
+	@mkdir -p $(BUILD)/scenarios
+	$(PYTHON) $(GEN) --scenario $(SCN)/factory-attacks.json \
+	    --out $(BUILD)/scenarios/factory-attacks.pcap \
+	    --labels $(BUILD)/scenarios/factory-attacks.labels.json
+	$(PYTHON) $(GEN) --scenario $(SCN)/factory-benign.json \
+	    --out $(BUILD)/scenarios/factory-benign.pcap
+	@touch $@
+
+# ---- tests --------------------------------------------------------------
+# need-deps: install Debian packages only when something is missing.
+need-deps:
+	@if ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
+	    ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then \
+		$(MAKE) --no-print-directory deps; fi
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+		    missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
+
+test check: need-deps
+	@$(MAKE) --no-print-directory tests
+	@ICSENTRY_BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS)
+
+asan-test: need-deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
+
+# ---- demo, eval, fuzz, bench --------------------------------------------
+demo: need-deps
+	@$(MAKE) --no-print-directory all $(BUILD)/scenarios.stamp
+	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/demo.sh
+
+eval: need-deps
+	@$(MAKE) --no-print-directory all $(BUILD)/scenarios.stamp
+	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval.py
+
+FUZZ_RUNS ?= 20000
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iagent -Idetectors \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^
+
+fuzz: need-deps $(FUZZERS)
+	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZERS)
+
+bench: need-deps all
+	@$(MAKE) --no-print-directory $(BUILD)/bench/pcapcount
+	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/bench.py
+
+$(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+# ---- install ------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/icsentry
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 config/agent.conf config/collector.conf $(DESTDIR)/etc/icsentry/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,icsentry-agent icsentry-collector icsentry-log)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

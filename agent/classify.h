@@ -1,0 +1,70 @@
+/*
+ * classify.h - application protocol of a flow: nDPI 4.2 plus icsentry's own
+ * industrial protocol recognition (validated by the dissectors' probes).
+ */
+#ifndef ICSENTRY_AGENT_CLASSIFY_H
+#define ICSENTRY_AGENT_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct flow;
+struct pkt;
+
+/* Industrial protocols icsentry dissects itself. */
+enum ics_proto {
+	ICS_NONE = 0,
+	ICS_MODBUS,
+	ICS_DNP3,
+	ICS_S7COMM,
+	ICS_S7COMMPLUS,
+	ICS_MMS,	/* ISO 9506 over TPKT/COTP on 102 (IEC 61850) */
+	ICS_IEC104,
+	ICS_ENIP,
+	ICS_CIP_IO,	/* EtherNet/IP class 1 I/O, UDP 2222 */
+	ICS_BACNET,
+	ICS_OPCUA,
+	ICS_NPROTO
+};
+
+/* "modbus", "dnp3", "s7comm", ... ; "" for ICS_NONE */
+const char *ics_proto_name(enum ics_proto p);
+
+struct classifier;
+
+/* max_packets: give up and take nDPI's guess after this many packets. */
+struct classifier *cls_new(unsigned max_packets, char *err, size_t errlen);
+void cls_free(struct classifier *c);
+
+/*
+ * Give one packet of flow f to nDPI while its answer is not final, and
+ * pick the industrial dissector on the first payload.  Frees nDPI's flow
+ * state as soon as the answer is final.
+ */
+void cls_packet(struct classifier *c, struct flow *f, const struct pkt *p,
+    int dir);
+
+/* Finish a flow that ends before nDPI decided: take its guess, free state. */
+void cls_finish(struct classifier *c, struct flow *f);
+
+/* nDPI's protocol name of the flow ("Modbus", "TLS.Google", "Unknown"). */
+const char *cls_app_name(const struct classifier *c, const struct flow *f,
+    char *buf, size_t len);
+
+/* nDPI's category name ("IoT-Scada", "Unspecified"...). */
+const char *cls_category_name(const struct classifier *c, const struct flow *f);
+
+/*
+ * The protocol name icsentry reports for a flow: the industrial protocol
+ * when a dissector validated it, else nDPI's name in lower case.
+ */
+const char *cls_proto_name(const struct classifier *c, const struct flow *f,
+    char *buf, size_t len);
+
+/* Did nDPI flag clear-text credentials on this flow? */
+int cls_has_cleartext_credentials(const struct flow *f);
+
+/* Counters: flows per protocol name are kept by the caller. */
+uint64_t cls_ndpi_state_bytes(void);
+
+#endif

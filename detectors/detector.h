@@ -1,0 +1,164 @@
+/*
+ * detector.h - the one interface every icsentry detector implements.
+ *
+ * A detector is one `const struct detector` in its own file and one line
+ * in registry.c.  The agent calls its handlers for the events it cares
+ * about (NULL handlers are skipped); the detector never parses raw bytes a
+ * dissector already parsed and never prints: it raises alerts with
+ * det_alert() and nothing else.  All times are packet capture times in
+ * microseconds since the epoch, so a replay gives the same alerts as the
+ * live run of the same traffic.
+ */
+#ifndef ICSENTRY_DETECTORS_DETECTOR_H
+#define ICSENTRY_DETECTORS_DETECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "classify.h"
+
+struct cJSON;
+struct pkt;
+struct flow;
+struct modbus_pdu;
+struct dnp3_pdu;
+struct s7_pdu;
+struct iec104_pdu;
+struct enip_pdu;
+struct bacnet_pdu;
+struct opcua_pdu;
+
+enum det_severity {
+	SEV_INFO,
+	SEV_LOW,
+	SEV_MEDIUM,
+	SEV_HIGH,
+	SEV_CRITICAL
+};
+
+/* "info" ... "critical" */
+const char *det_severity_name(enum det_severity s);
+/* parse a severity name; -1 if unknown */
+int det_severity_parse(const char *name);
+
+/* One side of an alert: address family 0 means "no IP" (pure L2). */
+struct det_endpoint {
+	uint8_t		af;
+	uint8_t		ip[16];
+	uint16_t	port;
+	bool		has_mac;
+	uint8_t		mac[6];
+};
+
+/* An application PDU decoded by a dissector, with where it travelled. */
+struct det_pdu {
+	enum ics_proto		 proto;
+	const struct flow	*flow;
+	bool			 from_client;	/* client -> server (a request) */
+	uint64_t		 ts;
+	union {
+		const struct modbus_pdu	*modbus;
+		const struct dnp3_pdu	*dnp3;
+		const struct s7_pdu	*s7;
+		const struct iec104_pdu	*iec104;
+		const struct enip_pdu	*enip;
+		const struct bacnet_pdu	*bacnet;
+		const struct opcua_pdu	*opcua;
+	} u;
+};
+
+/* A PDU a dissector could not parse (bad length, bad CRC...). */
+struct det_malformed {
+	enum ics_proto		 proto;
+	const struct flow	*flow;
+	bool			 from_client;
+	uint64_t		 ts;
+	const char		*what;		/* "bad MBAP length", "bad DNP3 CRC" */
+};
+
+/* What a detector fills to raise an alert (see det_alert). */
+struct det_alert {
+	const char		*detector;	/* "s7.plc_stop": family.rule */
+	enum det_severity	 severity;
+	const char		*technique;	/* ATT&CK for ICS id or NULL */
+	const char		*title;		/* one line for a human */
+	const char		*proto;		/* "s7comm", "arp"... or NULL */
+	struct det_endpoint	 src, dst;
+	uint64_t		 ts;
+	struct cJSON		*details;	/* object or NULL; det_alert takes it */
+	/*
+	 * Alerts with the same detector, src ip, dst ip and agg_key within
+	 * the aggregation window collapse into one plus a summary count.
+	 * NULL = aggregate on detector+src+dst only.
+	 */
+	const char		*agg_key;
+};
+
+struct det_ctx;
+
+/*
+ * Raise an alert.  Takes ownership of a->details (freed even on error).
+ * Severity may be raised/lowered by configuration; aggregation of storms
+ * happens here, not in detectors.
+ */
+void det_alert(struct det_ctx *ctx, struct det_alert *a);
+
+/* Fill an endpoint from a flow side (client or server). */
+void det_endpoint_from_flow(struct det_endpoint *e, const struct flow *f,
+    bool client);
+
+/* Address helpers for details: "10.0.0.1" (buf >= 46 bytes). */
+const char *det_ip_str(const struct det_endpoint *e, char *buf, size_t len);
+
+/*
+ * Policy and baseline, as one answer to "is src allowed to do this?".
+ * POL_UNSET: neither [policy] nor a baseline says anything, so a detector
+ * of unauthorized use stays silent ("no policy, no opinion").
+ */
+enum det_verdict { DET_UNSET, DET_ALLOWED, DET_DENIED };
+
+enum det_role {
+	DET_ROLE_WRITER,	/* may write / operate / control */
+	DET_ROLE_MASTER,	/* may poll as master/client at all */
+	DET_ROLE_REMOTE,	/* may use remote access (SSH, RDP...) */
+	DET_ROLE_DISCOVERY	/* may identify devices / scan */
+};
+
+enum det_verdict det_policy(const struct det_ctx *ctx, enum ics_proto proto,
+    enum det_role role, const struct det_endpoint *src);
+
+/* Is addr inside [policy] ot_networks?  With none configured: false. */
+bool det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e);
+
+/* The loaded configuration (for detectors that read other sections). */
+const struct cfg *det_cfg(const struct det_ctx *ctx);
+
+/* A detector's entry in the registry. */
+struct detector {
+	const char		*name;		/* section [detector.NAME] */
+	enum det_severity	 severity;	/* default severity */
+	const struct cfg_key	*keys;		/* its config keys, {NULL}-ended */
+	/* state receives the detector's private state (may stay NULL) */
+	int	(*init)(const struct cfg *c, const char *section, void **state);
+	void	(*on_packet)(void *state, struct det_ctx *ctx,
+		    const struct pkt *p, const struct flow *f, int dir);
+	void	(*on_arp)(void *state, struct det_ctx *ctx, const struct pkt *p);
+	void	(*on_flow_start)(void *state, struct det_ctx *ctx,
+		    const struct flow *f);
+	void	(*on_flow_end)(void *state, struct det_ctx *ctx,
+		    const struct flow *f);
+	void	(*on_pdu)(void *state, struct det_ctx *ctx,
+		    const struct det_pdu *pdu);
+	void	(*on_malformed)(void *state, struct det_ctx *ctx,
+		    const struct det_malformed *m);
+	/* about once a second of capture time, for windows and summaries */
+	void	(*on_tick)(void *state, struct det_ctx *ctx, uint64_t now);
+	void	(*destroy)(void *state);
+};
+
+/* The registry (registry.c): every detector, NULL-terminated. */
+extern const struct detector *const det_registry[];
+
+#endif
