@@ -64,7 +64,5 @@ const char *cls_proto_name(const struct classifier *c, const struct flow *f,
 /* Did nDPI flag clear-text credentials on this flow? */
 int cls_has_cleartext_credentials(const struct flow *f);
 
-/* Counters: flows per protocol name are kept by the caller. */
-uint64_t cls_ndpi_state_bytes(void);
 
 #endif

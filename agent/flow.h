@@ -58,6 +58,7 @@ struct flow {
 	uint8_t			 ndpi_pkts;	/* packets given to nDPI */
 	uint8_t			 ics;		/* enum ics_proto (classify.h) */
 	uint8_t			 ics_checked;	/* dissector chosen (or none) */
+	uint8_t			 cleartext_creds; /* nDPI saw credentials in clear */
 	struct ndpi_flow_struct	*ndpi;		/* freed once cls_done */
 
 	/* per-flow state of the dissector layer (dissect.c), may be NULL */

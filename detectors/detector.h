@@ -94,6 +94,8 @@ struct det_alert {
 	 * NULL = aggregate on detector+src+dst only.
 	 */
 	const char		*agg_key;
+	/* aggregate on detector + src (+ agg_key) only: scans, sweeps */
+	bool			 agg_src_only;
 };
 
 struct det_ctx;

@@ -1,0 +1,74 @@
+/*
+ * alert.h - build, chain, aggregate and deliver alerts.
+ *
+ * An alert becomes one JSON object (DESIGN.md "Alert format"): seq and the
+ * chain's last hash are persisted in a state file before the alert is
+ * handed to any sink, so a restarted agent continues its chain.  Storms of
+ * the same detector on the same src->dst are collapsed: the first alert
+ * goes out, later ones within the window are counted and reported in one
+ * summary alert when the window closes.
+ */
+#ifndef ICSENTRY_AGENT_ALERT_H
+#define ICSENTRY_AGENT_ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct det_alert;
+
+struct alert_opts {
+	const char	*agent;		/* agent name, e.g. "gw-01" */
+	const char	*site;		/* site name, e.g. "plant-a" */
+	const char	*state_file;	/* seq + last hash; NULL/"" = none */
+	uint64_t	 window_us;	/* aggregation window, 0 = off */
+	size_t		 max_groups;	/* aggregation table cap */
+};
+
+/*
+ * A sink gets the finished alert: severity name and the JSON text (no
+ * newline).  Returns 0, or negative when it could not take the alert (the
+ * alerter counts it).
+ */
+typedef int (*alert_sink_fn)(void *arg, const char *severity,
+    const char *json, size_t len);
+
+struct alert_counters {
+	uint64_t	raised;		/* det_alert calls */
+	uint64_t	emitted;	/* alerts sent to the sinks */
+	uint64_t	aggregated;	/* suppressed into a summary */
+	uint64_t	summaries;
+	uint64_t	sink_errors;
+	uint64_t	by_severity[5];
+};
+
+struct alerter;
+
+/* NULL on failure with err filled (e.g. state file unreadable/corrupt). */
+struct alerter *alerter_new(const struct alert_opts *o, char *err,
+    size_t errlen);
+
+/* Add a sink (at most 4).  Returns 0 or IDS_EINVAL. */
+int alerter_add_sink(struct alerter *al, alert_sink_fn fn, void *arg);
+
+/* Raise (see det_alert in detector.h); takes ownership of a->details. */
+void alerter_raise(struct alerter *al, struct det_alert *a);
+
+/* Close aggregation windows that ended before now (capture time). */
+void alerter_tick(struct alerter *al, uint64_t now);
+
+/* Emit every pending summary (end of capture / shutdown). */
+void alerter_flush(struct alerter *al);
+
+const struct alert_counters *alerter_counters(const struct alerter *al);
+
+void alerter_free(struct alerter *al);
+
+/* RFC 3339 UTC with microseconds: buf >= 32 bytes. */
+const char *alert_format_ts(uint64_t ts_us, char *buf, size_t len);
+
+/* JSON-lines sink: arg is a FILE *; writes the line and flushes. */
+int alert_sink_file(void *arg, const char *severity, const char *json,
+    size_t len);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * capture.h - libpcap, offline (pcap/pcapng file or stdin) or live.
+ */
+#ifndef ICSENTRY_AGENT_CAPTURE_H
+#define ICSENTRY_AGENT_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cap_opts {
+	const char	*iface;		/* live capture, or NULL */
+	const char	*file;		/* offline file, "-" = stdin, or NULL */
+	const char	*filter;	/* BPF, or NULL */
+	int		 snaplen;
+	bool		 promisc;
+	int		 buffer_mb;	/* kernel buffer for live capture */
+	int		 timeout_ms;	/* live read timeout */
+};
+
+struct cap_stats {
+	uint64_t	received;	/* packets the kernel saw (live) */
+	uint64_t	dropped;	/* dropped by the kernel (live) */
+	uint64_t	if_dropped;	/* dropped by the interface (live) */
+};
+
+struct cap;
+
+/* One captured frame; data is borrowed until the next cap_next(). */
+struct cap_frame {
+	const uint8_t	*data;
+	uint32_t	 caplen, wirelen;
+	uint64_t	 ts;		/* microseconds since the epoch */
+};
+
+/*
+ * Open a capture.  On failure returns NULL with one line in err naming the
+ * file or interface and the problem; *bad_input is set when the cause is
+ * the input itself (not a capture, empty, unsupported link type), which
+ * the caller reports with exit code 2.
+ */
+struct cap *cap_open(const struct cap_opts *o, char *err, size_t errlen,
+    bool *bad_input);
+
+/*
+ * Next frame: 1 = got one, 0 = live timeout (no packet), -1 = end of file,
+ * -2 = error (text in cap_error()), -3 = broken out by cap_break().
+ */
+int cap_next(struct cap *c, struct cap_frame *fr);
+
+int cap_datalink(const struct cap *c);
+const char *cap_datalink_name(const struct cap *c);
+const char *cap_error(const struct cap *c);
+void cap_break(struct cap *c);			/* async-signal-safe */
+void cap_stats(struct cap *c, struct cap_stats *st);
+bool cap_is_live(const struct cap *c);
+/* Offline: bytes of the file read so far and its size (0 if unknown). */
+void cap_progress(const struct cap *c, uint64_t *pos, uint64_t *size);
+void cap_close(struct cap *c);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * detect.c - detector engine and the det_* services of detector.h.
+ */
+#include "detect.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alert.h"
+#include "baseline.h"
+#include "ids.h"
+#include "flow.h"
+
+#define MAX_DETECTORS	64
+#define TICK_US		1000000u
+
+static const struct cfg_key policy_keys[] = {
+	{ "modbus_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send Modbus writes (fc 5/6/15/16/22/23)" },
+	{ "dnp3_masters", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send DNP3 operate/direct operate/write" },
+	{ "iec104_masters", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send IEC 104 commands (type 45-69)" },
+	{ "s7_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send S7 write var" },
+	{ "enip_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send CIP Set_Attribute / Write Tag" },
+	{ "bacnet_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send BACnet WriteProperty" },
+	{ "opcua_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send OPC UA Write/Call" },
+	{ "discovery_allowed", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to identify devices and scan (asset tools)" },
+	{ "remote_access_allowed", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to use SSH/RDP/Telnet/VNC/SMB into ot_networks" },
+	{ "ot_networks", CFG_NETS, NULL, 0, 0,
+	  "the control networks (IPs/CIDRs) remote access is watched into" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+const struct cfg_schema det_policy_schema = { "policy", policy_keys };
+
+struct det_ctx {
+	const struct cfg	*cfg;
+	struct alerter		*al;
+	struct baseline		*bl;
+	/* per-protocol writer lists, NULL where not configured */
+	const struct cfg_nets	*writers[ICS_NPROTO];
+	const struct cfg_nets	*discovery, *remote, *ot;
+	/* severity overrides from [detector.NAME] severity = ... */
+};
+
+struct det_engine {
+	struct det_ctx		 ctx;
+	size_t			 n;
+	const struct detector	*d[MAX_DETECTORS];
+	void			*state[MAX_DETECTORS];
+	uint64_t		 next_tick;
+};
+
+const char *
+det_severity_name(enum det_severity s)
+{
+	static const char *const names[] = { "info", "low", "medium", "high",
+	    "critical" };
+
+	return (unsigned)s < 5 ? names[s] : "info";
+}
+
+int
+det_severity_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (strcasecmp(name, det_severity_name((enum det_severity)i)) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+det_ip_str(const struct det_endpoint *e, char *buf, size_t len)
+{
+	if (e->af == 4)
+		inet_ntop(AF_INET, e->ip, buf, (socklen_t)len);
+	else if (e->af == 6)
+		inet_ntop(AF_INET6, e->ip, buf, (socklen_t)len);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+void
+det_endpoint_from_flow(struct det_endpoint *e, const struct flow *f,
+    bool client)
+{
+	const struct flow_endpoint *s = client ? &f->cli : &f->srv;
+
+	memset(e, 0, sizeof(*e));
+	e->af = f->af;
+	memcpy(e->ip, s->ip, sizeof(e->ip));
+	e->port = s->port;
+	e->has_mac = s->has_mac;
+	memcpy(e->mac, s->mac, 6);
+}
+
+void
+det_alert(struct det_ctx *ctx, struct det_alert *a)
+{
+	alerter_raise(ctx->al, a);
+}
+
+const struct cfg *
+det_cfg(const struct det_ctx *ctx)
+{
+	return ctx->cfg;
+}
+
+bool
+det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e)
+{
+	return ctx->ot != NULL && cfg_nets_contains(ctx->ot, e->af, e->ip);
+}
+
+enum det_verdict
+det_policy(const struct det_ctx *ctx, enum ics_proto proto, enum det_role role,
+    const struct det_endpoint *src)
+{
+	const struct cfg_nets *list = NULL;
+
+	switch (role) {
+	case DET_ROLE_WRITER:
+	case DET_ROLE_MASTER:
+		if ((unsigned)proto < ICS_NPROTO)
+			list = ctx->writers[proto];
+		break;
+	case DET_ROLE_DISCOVERY:
+		list = ctx->discovery;
+		break;
+	case DET_ROLE_REMOTE:
+		list = ctx->remote;
+		break;
+	}
+	/* an explicit allow-list wins over what was learned */
+	if (list != NULL)
+		return cfg_nets_contains(list, src->af, src->ip) ? DET_ALLOWED :
+		    DET_DENIED;
+	if (ctx->bl != NULL)
+		return baseline_verdict(ctx->bl, proto, role, src);
+	return DET_UNSET;
+}
+
+static const struct cfg_nets *
+configured(const struct cfg *c, const char *key)
+{
+	return cfg_is_set(c, "policy", key) ? cfg_nets(c, "policy", key) : NULL;
+}
+
+/* Detector section names "detector.<name>", built once. */
+static char sec_names[MAX_DETECTORS][64];
+static struct cfg_schema det_schemas[MAX_DETECTORS];
+static const struct cfg_schema *det_schema_ptrs[MAX_DETECTORS + 1];
+
+static const struct cfg_key no_keys[] = { { NULL, CFG_STR, NULL, 0, 0, NULL } };
+
+const struct cfg_schema *const *
+det_engine_schemas(size_t *n)
+{
+	size_t i;
+
+	for (i = 0; det_registry[i] != NULL && i < MAX_DETECTORS; i++) {
+		snprintf(sec_names[i], sizeof(sec_names[i]), "detector.%s",
+		    det_registry[i]->name);
+		det_schemas[i].section = sec_names[i];
+		det_schemas[i].keys = det_registry[i]->keys != NULL ?
+		    det_registry[i]->keys : no_keys;
+		det_schema_ptrs[i] = &det_schemas[i];
+	}
+	det_schema_ptrs[i] = NULL;
+	*n = i;
+	return det_schema_ptrs;
+}
+
+struct det_engine *
+det_engine_new(const struct cfg *c, struct alerter *al, char *err,
+    size_t errlen)
+{
+	struct det_engine *e;
+	size_t i;
+	int rc;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->ctx.cfg = c;
+	e->ctx.al = al;
+	e->ctx.writers[ICS_MODBUS] = configured(c, "modbus_writers");
+	e->ctx.writers[ICS_DNP3] = configured(c, "dnp3_masters");
+	e->ctx.writers[ICS_IEC104] = configured(c, "iec104_masters");
+	e->ctx.writers[ICS_S7COMM] = configured(c, "s7_writers");
+	e->ctx.writers[ICS_S7COMMPLUS] = e->ctx.writers[ICS_S7COMM];
+	e->ctx.writers[ICS_ENIP] = configured(c, "enip_writers");
+	e->ctx.writers[ICS_BACNET] = configured(c, "bacnet_writers");
+	e->ctx.writers[ICS_OPCUA] = configured(c, "opcua_writers");
+	e->ctx.discovery = configured(c, "discovery_allowed");
+	e->ctx.remote = configured(c, "remote_access_allowed");
+	e->ctx.ot = configured(c, "ot_networks");
+	for (i = 0; det_registry[i] != NULL && i < MAX_DETECTORS; i++) {
+		const struct detector *d = det_registry[i];
+		char sec[80];
+
+		snprintf(sec, sizeof(sec), "detector.%s", d->name);
+		if (d->init != NULL &&
+		    (rc = d->init(c, sec, &e->state[i])) != 0) {
+			snprintf(err, errlen, "detector %s: init failed: %s",
+			    d->name, ids_strerror(rc));
+			e->n = i;
+			det_engine_free(e);
+			return NULL;
+		}
+		e->d[i] = d;
+	}
+	e->n = i;
+	return e;
+}
+
+void
+det_engine_free(struct det_engine *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++)
+		if (e->d[i]->destroy != NULL)
+			e->d[i]->destroy(e->state[i]);
+	free(e);
+}
+
+void
+det_engine_set_baseline(struct det_engine *e, struct baseline *b)
+{
+	e->ctx.bl = b;
+}
+
+size_t
+det_engine_count(const struct det_engine *e)
+{
+	return e->n;
+}
+
+#define EACH(handler, ...)						\
+	do {								\
+		size_t i_;						\
+		for (i_ = 0; i_ < e->n; i_++)				\
+			if (e->d[i_]->handler != NULL)			\
+				e->d[i_]->handler(e->state[i_], &e->ctx,	\
+				    __VA_ARGS__);			\
+	} while (0)
+
+void
+det_engine_packet(struct det_engine *e, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	EACH(on_packet, p, f, dir);
+}
+
+void
+det_engine_arp(struct det_engine *e, const struct pkt *p)
+{
+	EACH(on_arp, p);
+}
+
+void
+det_engine_flow_start(struct det_engine *e, const struct flow *f)
+{
+	EACH(on_flow_start, f);
+}
+
+void
+det_engine_flow_end(struct det_engine *e, const struct flow *f)
+{
+	EACH(on_flow_end, f);
+}
+
+void
+det_engine_pdu(struct det_engine *e, const struct det_pdu *pdu)
+{
+	EACH(on_pdu, pdu);
+}
+
+void
+det_engine_malformed(struct det_engine *e, const struct det_malformed *m)
+{
+	EACH(on_malformed, m);
+}
+
+void
+det_engine_time(struct det_engine *e, uint64_t now)
+{
+	if (now < e->next_tick)
+		return;
+	e->next_tick = now + TICK_US;
+	EACH(on_tick, now);
+	alerter_tick(e->ctx.al, now);
+}

@@ -1,0 +1,49 @@
+/*
+ * detect.h - the detector engine: runs every detector in det_registry,
+ * routes events to the handlers each one has, and implements the services
+ * detectors call (det_alert, det_policy...).
+ */
+#ifndef ICSENTRY_AGENT_DETECT_H
+#define ICSENTRY_AGENT_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector.h"
+
+struct alerter;
+struct baseline;
+
+/* The [policy] section and one [detector.NAME] section per detector. */
+extern const struct cfg_schema det_policy_schema;
+
+/*
+ * Schemas of the detectors' sections: *n receives the count.  The array
+ * is static and valid for the life of the program.
+ */
+const struct cfg_schema *const *det_engine_schemas(size_t *n);
+
+struct det_engine;
+
+/* NULL on failure with err filled (a detector's init failed). */
+struct det_engine *det_engine_new(const struct cfg *c, struct alerter *al,
+    char *err, size_t errlen);
+void det_engine_free(struct det_engine *e);
+
+/* Optional learned baseline consulted by det_policy (not owned). */
+void det_engine_set_baseline(struct det_engine *e, struct baseline *b);
+
+void det_engine_packet(struct det_engine *e, const struct pkt *p,
+    const struct flow *f, int dir);
+void det_engine_arp(struct det_engine *e, const struct pkt *p);
+void det_engine_flow_start(struct det_engine *e, const struct flow *f);
+void det_engine_flow_end(struct det_engine *e, const struct flow *f);
+void det_engine_pdu(struct det_engine *e, const struct det_pdu *pdu);
+void det_engine_malformed(struct det_engine *e, const struct det_malformed *m);
+/* Call with capture time; runs on_tick about once a second. */
+void det_engine_time(struct det_engine *e, uint64_t now);
+
+/* Number of detectors loaded. */
+size_t det_engine_count(const struct det_engine *e);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * dissect.c - pick a flow's industrial dissector, cut its TCP byte stream
+ * into PDUs, parse them and hand them to the detectors.
+ *
+ * Reassembly is "enough to cut PDUs": per direction we follow the TCP
+ * sequence number, drop retransmitted bytes, and buffer only the tail of a
+ * PDU that continues in the next segment (bounded by max_reasm).  A gap
+ * (lost segment) discards the partial PDU and resynchronises at the next
+ * segment that starts with a valid header.  Whole PDUs inside one segment
+ * are parsed in place: the common case costs no copy.
+ */
+#include "dissect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "detect.h"
+#include "detector.h"
+#include "flow.h"
+#include "ids.h"
+#include "proto_ops.h"
+
+struct stream {
+	uint32_t	 next_seq;
+	uint8_t		 seq_ok;	/* next_seq is known */
+	uint8_t		 resync;	/* after a gap: drop until a valid header */
+	uint32_t	 skip;		/* bytes of an oversize PDU still to skip */
+	uint32_t	 len;		/* bytes buffered */
+	uint8_t		*buf;		/* max_reasm bytes, allocated on need */
+};
+
+struct dis_flow {
+	const struct proto_ops	*ops;
+	uint16_t		 srv_port;	/* well-known port, 0 if by probe */
+	struct stream		 s[2];
+};
+
+struct dissector {
+	size_t			 max_reasm;
+	struct det_engine	*det;
+	struct dissect_stats	 st;
+};
+
+struct dissector *
+dissect_new(size_t max_reasm, struct det_engine *e)
+{
+	struct dissector *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->max_reasm = max_reasm;
+	d->det = e;
+	return d;
+}
+
+void
+dissect_free(struct dissector *d)
+{
+	free(d);
+}
+
+const struct dissect_stats *
+dissect_stats(const struct dissector *d)
+{
+	return &d->st;
+}
+
+void
+dissect_flow_end(struct dissector *d, struct flow *f)
+{
+	struct dis_flow *df = f->dis;
+
+	(void)d;
+	if (df == NULL)
+		return;
+	free(df->s[0].buf);
+	free(df->s[1].buf);
+	free(df);
+	f->dis = NULL;
+}
+
+/* Called by the protocol adapters (proto_ops.c) for each outcome. */
+void
+dissect_emit_pdu(struct dis_ctx *dc, struct det_pdu *pdu)
+{
+	pdu->flow = dc->flow;
+	pdu->from_client = dc->from_client;
+	pdu->ts = dc->ts;
+	if ((unsigned)pdu->proto < ICS_NPROTO)
+		dc->d->st.pdus[pdu->proto]++;
+	/* the parser validated the bytes: now the flow is that protocol */
+	if (dc->flow->ics != (uint8_t)pdu->proto)
+		dc->flow->ics = (uint8_t)pdu->proto;
+	det_engine_pdu(dc->d->det, pdu);
+}
+
+void
+dissect_emit_malformed(struct dis_ctx *dc, enum ics_proto proto,
+    const char *what)
+{
+	struct det_malformed m;
+
+	if ((unsigned)proto < ICS_NPROTO)
+		dc->d->st.malformed[proto]++;
+	memset(&m, 0, sizeof(m));
+	m.proto = proto;
+	m.flow = dc->flow;
+	m.from_client = dc->from_client;
+	m.ts = dc->ts;
+	m.what = what;
+	det_engine_malformed(dc->d->det, &m);
+}
+
+/* Cut whole PDUs from p[0..n); returns bytes consumed. */
+static size_t
+extract(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
+{
+	const struct proto_ops *ops = ((struct dis_flow *)dc->flow->dis)->ops;
+	size_t used = 0, len;
+	int rc;
+
+	while (used < n) {
+		rc = ops->frame_len(p + used, n - used, &len);
+		if (rc == IDS_EAGAIN)
+			break;
+		if (rc != 0 || len == 0) {
+			/* not a PDU boundary: after a gap that is expected */
+			if (s->resync)
+				dc->d->st.resyncs++;
+			else
+				dissect_emit_malformed(dc, ops->proto, ops->bad_header);
+			s->resync = 1;
+			return n;
+		}
+		s->resync = 0;
+		if (len > n - used) {
+			if (len > dc->d->max_reasm) {
+				/* larger than we buffer: parse the head, skip the rest */
+				dc->d->st.oversize++;
+				ops->handle(dc, p + used, n - used, true);
+				s->skip = (uint32_t)(len - (n - used));
+				return n;
+			}
+			break;
+		}
+		ops->handle(dc, p + used, len, false);
+		used += len;
+	}
+	return used;
+}
+
+static void
+feed(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
+{
+	size_t k, used;
+
+	if (s->skip > 0) {
+		k = n < s->skip ? n : s->skip;
+		s->skip -= (uint32_t)k;
+		p += k;
+		n -= k;
+		if (n == 0)
+			return;
+	}
+	if (s->len == 0) {
+		used = extract(dc, s, p, n);
+		p += used;
+		n -= used;
+		if (n == 0 || s->skip > 0)
+			return;
+		/* keep the beginning of a PDU that continues later */
+		if (s->buf == NULL && (s->buf = malloc(dc->d->max_reasm)) == NULL)
+			return;
+		if (n > dc->d->max_reasm)
+			n = dc->d->max_reasm;
+		memcpy(s->buf, p, n);
+		s->len = (uint32_t)n;
+		return;
+	}
+	/* append to the partial PDU, then cut what is complete */
+	k = dc->d->max_reasm - s->len;
+	if (n > k) {
+		/* cannot hold it: the PDU is bigger than the cap allows */
+		dc->d->st.oversize++;
+		s->len = 0;
+		s->resync = 1;
+		return;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += (uint32_t)n;
+	used = extract(dc, s, s->buf, s->len);
+	if (s->skip > 0)
+		used = s->len;
+	memmove(s->buf, s->buf + used, s->len - used);
+	s->len -= (uint32_t)used;
+}
+
+static void
+tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
+    const struct pkt *p)
+{
+	const uint8_t *data = p->payload;
+	uint32_t n = p->payload_len, seq = p->tcp_seq, behind;
+	int32_t diff;
+
+	if (!s->seq_ok) {
+		s->seq_ok = 1;
+		s->next_seq = seq;
+	}
+	diff = (int32_t)(seq - s->next_seq);
+	if (diff < 0) {
+		/* retransmission or overlap: keep only bytes not seen yet */
+		behind = (uint32_t)-diff;
+		if (behind >= n)
+			return;
+		data += behind;
+		n -= behind;
+		seq += behind;
+	} else if (diff > 0) {
+		/* lost segment(s): the partial PDU can't be completed */
+		d->st.gaps++;
+		s->len = 0;
+		s->skip = 0;
+		s->resync = 1;
+	}
+	s->next_seq = seq + n;
+	feed(dc, s, data, n);
+}
+
+void
+dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
+    int dir)
+{
+	struct dis_flow *df = f->dis;
+	struct dis_ctx dc;
+	int side;
+
+	if (p->payload_len == 0 || !p->has_ports)
+		return;
+	if (!f->ics_checked) {
+		const struct proto_ops *ops;
+		uint16_t port = 0;
+
+		f->ics_checked = 1;
+		ops = proto_ops_pick(f, p, &port);
+		if (ops == NULL)
+			return;
+		df = calloc(1, sizeof(*df));
+		if (df == NULL)
+			return;
+		df->ops = ops;
+		df->srv_port = port;
+		f->dis = df;
+		f->ics = (uint8_t)ops->proto;
+	}
+	if (df == NULL)
+		return;
+	memset(&dc, 0, sizeof(dc));
+	dc.d = d;
+	dc.flow = f;
+	dc.ts = p->ts;
+	/* the server is who listens on the protocol's port, whoever spoke first */
+	if (df->srv_port != 0 && p->sport != p->dport)
+		dc.from_client = p->dport == df->srv_port;
+	else
+		dc.from_client = dir == FLOW_C2S;
+	side = dc.from_client ? 0 : 1;
+	if (p->ip_proto == 6 && df->ops->frame_len != NULL)
+		tcp_segment(d, &dc, &df->s[side], p);
+	else if (df->ops->frame_len != NULL)
+		/* datagram: may still hold several PDUs back to back */
+		extract(&dc, &df->s[side], p->payload, p->payload_len);
+	else
+		df->ops->handle(&dc, p->payload, p->payload_len, false);
+}

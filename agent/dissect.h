@@ -1,0 +1,41 @@
+/*
+ * dissect.h - choose a flow's industrial dissector, reassemble its TCP
+ * byte stream enough to cut whole PDUs, parse them and hand each decoded
+ * PDU (or a malformed one) to the detector engine.
+ */
+#ifndef ICSENTRY_AGENT_DISSECT_H
+#define ICSENTRY_AGENT_DISSECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+
+struct det_engine;
+struct flow;
+struct pkt;
+
+struct dissect_stats {
+	uint64_t	pdus[ICS_NPROTO];	/* parsed PDUs per protocol */
+	uint64_t	malformed[ICS_NPROTO];	/* rejected by the parser */
+	uint64_t	gaps;		/* TCP sequence gaps (lost segments) */
+	uint64_t	oversize;	/* PDUs larger than max_reasm, skipped */
+	uint64_t	resyncs;	/* stream resynchronised after garbage */
+};
+
+struct dissector;
+
+/* max_reasm: bytes buffered per flow direction for a split PDU. */
+struct dissector *dissect_new(size_t max_reasm, struct det_engine *e);
+void dissect_free(struct dissector *d);
+
+/* One packet of flow f (after classification has seen it). */
+void dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
+    int dir);
+
+/* Free a flow's dissector state. */
+void dissect_flow_end(struct dissector *d, struct flow *f);
+
+const struct dissect_stats *dissect_stats(const struct dissector *d);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * proto_ops.c - per-protocol glue: framing, parsing into the protocol's
+ * struct, reporting; and the choice of dissector for a flow.
+ *
+ * nDPI 4.2 facts that shape the choice (measured on the shared captures):
+ * it never registers its EtherNet/IP dissector, names IEC 61850 MMS on
+ * TCP 102 s7comm, CIP class-1 I/O on UDP 2222 SkypeCall and FINS on UDP
+ * RTP, and cannot see DNP3 over UDP, BACnet or OPC UA.  So a port or an
+ * nDPI label only nominates a dissector; the parser's own check of the
+ * first bytes decides.
+ */
+#include "proto_ops.h"
+
+#include <ndpi_protocol_ids.h>
+#include <string.h>
+
+#include "decode.h"
+#include "detector.h"
+#include "flow.h"
+#include "ids.h"
+#include "dnp3_parse.h"
+#include "modbus_parse.h"
+#include "s7comm_parse.h"
+
+/* ---- Modbus/TCP ---------------------------------------------------- */
+
+static void
+modbus_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct modbus_pdu m;
+	struct det_pdu pdu;
+
+	if (modbus_parse(p, n, dc->from_client ? MODBUS_REQUEST : MODBUS_RESPONSE,
+	    &m) != 0) {
+		if (!partial)
+			dissect_emit_malformed(dc, ICS_MODBUS, "malformed Modbus PDU");
+		return;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.proto = ICS_MODBUS;
+	pdu.u.modbus = &m;
+	dissect_emit_pdu(dc, &pdu);
+}
+
+static const struct proto_ops modbus_ops = {
+	ICS_MODBUS, "bad MBAP header (protocol id or length)",
+	modbus_frame_len, modbus_handle
+};
+
+/* ---- DNP3 (TCP and UDP) -------------------------------------------- */
+
+static void
+dnp3_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct dnp3_pdu m;
+	struct det_pdu pdu;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	rc = dnp3_parse(p, n, &m);
+	if (rc != 0) {
+		if (!partial)
+			dissect_emit_malformed(dc, ICS_DNP3,
+			    m.bad_crc ? "bad DNP3 CRC" : "malformed DNP3 frame");
+		return;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.proto = ICS_DNP3;
+	pdu.u.dnp3 = &m;
+	dissect_emit_pdu(dc, &pdu);
+}
+
+static const struct proto_ops dnp3_ops = {
+	ICS_DNP3, "bad DNP3 link header (start bytes or length)",
+	dnp3_frame_len, dnp3_handle
+};
+
+/* ---- TPKT/COTP on 102: S7comm, S7comm-plus, MMS ---------------------- */
+
+static void
+s7_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct s7_pdu m;
+	struct det_pdu pdu;
+
+	if (s7_parse(p, n, &m) != 0) {
+		if (!partial)
+			dissect_emit_malformed(dc, ICS_S7COMM,
+			    "malformed TPKT/COTP/S7 PDU");
+		return;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	switch (m.payload) {
+	case S7_PAYLOAD_NONE:
+		return;		/* COTP connect/ack: nothing commanded yet */
+	case S7_PAYLOAD_S7COMM:
+		pdu.proto = ICS_S7COMM;
+		break;
+	case S7_PAYLOAD_S7PLUS:
+		pdu.proto = ICS_S7COMMPLUS;
+		break;
+	case S7_PAYLOAD_OTHER:
+		pdu.proto = ICS_MMS;
+		break;
+	}
+	pdu.u.s7 = &m;
+	dissect_emit_pdu(dc, &pdu);
+}
+
+static const struct proto_ops s7_ops = {
+	ICS_S7COMM, "bad TPKT header (version or length)",
+	s7_frame_len, s7_handle
+};
+
+/* ---- choosing ------------------------------------------------------- */
+
+/* Does the first payload frame as ops' protocol? */
+static bool
+frames(const struct proto_ops *ops, const struct pkt *p)
+{
+	size_t len;
+
+	return ops->frame_len(p->payload, p->payload_len, &len) == 0;
+}
+
+static bool
+on_port(const struct pkt *p, uint16_t port)
+{
+	return p->sport == port || p->dport == port;
+}
+
+const struct proto_ops *
+proto_ops_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+{
+	uint16_t app = f->ndpi_app, master = f->ndpi_master;
+
+	*srv_port = 0;
+	if (p->ip_proto == 6) {
+		if ((on_port(p, 502) || app == NDPI_PROTOCOL_MODBUS ||
+		    master == NDPI_PROTOCOL_MODBUS) && frames(&modbus_ops, p)) {
+			*srv_port = on_port(p, 502) ? 502 : 0;
+			return &modbus_ops;
+		}
+		if (on_port(p, 102) && frames(&s7_ops, p)) {
+			*srv_port = 102;
+			return &s7_ops;
+		}
+		if ((app == NDPI_PROTOCOL_S7COMM || master == NDPI_PROTOCOL_S7COMM) &&
+		    frames(&s7_ops, p))
+			return &s7_ops;
+	}
+	if (p->ip_proto == 6 || p->ip_proto == 17) {
+		/* DNP3's start bytes and header CRC are a strong check */
+		if (dnp3_probe(p->payload, p->payload_len)) {
+			*srv_port = on_port(p, 20000) ? 20000 : 0;
+			return &dnp3_ops;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,139 @@
+/*
+ * flood.c - packet floods from one host to another (ATT&CK for ICS T0814
+ * Denial of Service).
+ *
+ * Counts, per src->dst pair, the packets that cost the receiver work:
+ * TCP segments carrying data or SYN, and UDP datagrams.  Pure ACKs do not
+ * count, so a bulk transfer's acknowledgements do not look like a flood.
+ * A pair above `rate` packets/s averaged over `interval` seconds alerts.
+ */
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "detector.h"
+#include "flow.h"
+#include "ipmap.h"
+
+struct pair {
+	uint64_t	start;		/* current interval's start */
+	uint32_t	count;		/* packets in it */
+	uint32_t	syns;
+};
+
+struct flood_state {
+	struct ipmap	*pairs;
+	uint64_t	 interval_us;
+	double		 rate;
+};
+
+static const struct cfg_key keys[] = {
+	{ "rate", CFG_DOUBLE, "250", 1, 10000000,
+	  "packets/s from one host to one host above which it is a flood" },
+	{ "interval", CFG_DOUBLE, "2", 0.1, 3600, "seconds the rate is averaged over" },
+	{ "max_pairs", CFG_INT, "65536", 16, 10000000, "src->dst pairs tracked" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+static int
+flood_init(const struct cfg *c, const char *sec, void **state)
+{
+	struct flood_state *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return -1;
+	s->pairs = ipmap_new((size_t)cfg_int(c, sec, "max_pairs"),
+	    sizeof(struct pair));
+	if (s->pairs == NULL) {
+		free(s);
+		return -1;
+	}
+	s->rate = cfg_double(c, sec, "rate");
+	s->interval_us = (uint64_t)(cfg_double(c, sec, "interval") * 1e6);
+	*state = s;
+	return 0;
+}
+
+static void
+flood_destroy(void *state)
+{
+	struct flood_state *s = state;
+
+	if (s == NULL)
+		return;
+	ipmap_free(s->pairs);
+	free(s);
+}
+
+static void
+flood_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	struct flood_state *s = state;
+	struct det_alert a;
+	struct pair *pr;
+	uint8_t key[33];
+	size_t alen = p->af == 6 ? 16 : 4;
+	double rate;
+	int fresh;
+	char title[160], sb[64], db[64];
+
+	if (p->ip_proto == 6) {
+		if (p->payload_len == 0 && !(p->tcp_flags & PKT_TCP_SYN))
+			return;
+	} else if (p->ip_proto != 17)
+		return;
+	memcpy(key, p->src, alen);
+	memcpy(key + alen, p->dst, alen);
+	key[2 * alen] = p->af;
+	pr = ipmap_put(s->pairs, key, 2 * alen + 1, p->ts, &fresh);
+	if (pr == NULL)
+		return;
+	if (fresh || p->ts >= pr->start + s->interval_us) {
+		pr->start = p->ts;
+		pr->count = 0;
+		pr->syns = 0;
+	}
+	pr->count++;
+	if (p->tcp_flags & PKT_TCP_SYN)
+		pr->syns++;
+	rate = (double)pr->count / ((double)s->interval_us / 1e6);
+	if (rate <= s->rate)
+		return;
+	/* one alert per interval at most from here; storms fold in alert.c */
+	pr->count = 0;
+	pr->start = p->ts;
+	memset(&a, 0, sizeof(a));
+	det_endpoint_from_flow(&a.src, f, dir == FLOW_C2S);
+	det_endpoint_from_flow(&a.dst, f, dir != FLOW_C2S);
+	a.detector = "net.flood";
+	a.severity = SEV_HIGH;
+	a.technique = "T0814";
+	snprintf(title, sizeof(title), "Flood: %s -> %s above %.0f packets/s",
+	    det_ip_str(&a.src, sb, sizeof(sb)), det_ip_str(&a.dst, db, sizeof(db)),
+	    s->rate);
+	a.title = title;
+	a.proto = f->ics != ICS_NONE ? ics_proto_name((enum ics_proto)f->ics) :
+	    p->ip_proto == 6 ? "tcp" : "udp";
+	a.ts = p->ts;
+	a.details = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a.details, "rate_pps", rate);
+	cJSON_AddNumberToObject(a.details, "threshold_pps", s->rate);
+	cJSON_AddNumberToObject(a.details, "interval_s",
+	    (double)s->interval_us / 1e6);
+	cJSON_AddNumberToObject(a.details, "syns", pr->syns);
+	/* the port changes with every SYN of a SYN flood: key on hosts */
+	a.src.port = 0;
+	det_alert(ctx, &a);
+}
+
+const struct detector det_flood = {
+	.name = "flood",
+	.severity = SEV_HIGH,
+	.keys = keys,
+	.init = flood_init,
+	.on_packet = flood_packet,
+	.destroy = flood_destroy,
+};
