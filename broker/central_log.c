@@ -1,0 +1,1421 @@
+/*
+ * central_log.c - SQLite (WAL) central alert log (DESIGN.md "Central log").
+ *
+ * Rows keep the alert's exact bytes (raw) next to indexed columns derived
+ * from them, so a query never parses JSON and verify can tell when the two
+ * disagree.  All SQL is constant text prepared on first use and cached.
+ */
+#include "central_log.h"
+
+#include <cJSON.h>
+#include <sqlite3.h>
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chain.h"
+#include "ids.h"
+
+/*
+ * Version 1.  Times are RFC 3339 text (sortable, readable in the sqlite3
+ * shell); ts_us repeats ts as an integer for range queries.  sev is the
+ * severity's rank so "at least medium" is one index range.
+ */
+static const char schema_v1[] =
+	"CREATE TABLE alerts ("
+	" id          INTEGER PRIMARY KEY,"
+	" agent       TEXT    NOT NULL,"
+	" seq         INTEGER NOT NULL,"
+	" site        TEXT    NOT NULL,"
+	" ts          TEXT    NOT NULL,"
+	" ts_us       INTEGER NOT NULL,"
+	" severity    TEXT    NOT NULL,"
+	" sev         INTEGER NOT NULL,"
+	" detector    TEXT    NOT NULL,"
+	" technique   TEXT,"
+	" title       TEXT,"
+	" proto       TEXT,"
+	" src_ip      TEXT,"
+	" src_port    INTEGER,"
+	" dst_ip      TEXT,"
+	" dst_port    INTEGER,"
+	" prev_hash   TEXT    NOT NULL,"
+	" hash        TEXT    NOT NULL,"
+	" raw         TEXT    NOT NULL,"
+	" received_at TEXT    NOT NULL,"
+	" UNIQUE (agent, seq));"
+	"CREATE INDEX alerts_ts        ON alerts (ts_us);"
+	"CREATE INDEX alerts_sev       ON alerts (sev, ts_us);"
+	"CREATE INDEX alerts_detector  ON alerts (detector, ts_us);"
+	"CREATE INDEX alerts_technique ON alerts (technique, ts_us);"
+	"CREATE INDEX alerts_site      ON alerts (site, agent, ts_us);"
+	"CREATE INDEX alerts_proto     ON alerts (proto, ts_us);"
+	"CREATE INDEX alerts_src       ON alerts (src_ip);"
+	"CREATE INDEX alerts_dst       ON alerts (dst_ip);"
+	/* A different alert offered under a stored (agent, seq): evidence. */
+	"CREATE TABLE conflicts ("
+	" id          INTEGER PRIMARY KEY,"
+	" agent       TEXT    NOT NULL,"
+	" seq         INTEGER NOT NULL,"
+	" raw         TEXT    NOT NULL,"
+	" received_at TEXT    NOT NULL);"
+	"CREATE INDEX conflicts_agent ON conflicts (agent, seq);"
+	"CREATE TABLE agents ("
+	" site        TEXT NOT NULL,"
+	" agent       TEXT NOT NULL,"
+	" status      TEXT,"
+	" last_seen   TEXT NOT NULL,"
+	" stats       TEXT,"
+	" stats_at    TEXT,"
+	" PRIMARY KEY (site, agent)) WITHOUT ROWID;"
+	"CREATE TABLE assets ("
+	" site        TEXT NOT NULL,"
+	" agent       TEXT NOT NULL,"
+	" ip          TEXT NOT NULL,"
+	" json        TEXT NOT NULL,"
+	" last_seen   TEXT NOT NULL,"
+	" PRIMARY KEY (site, agent, ip)) WITHOUT ROWID;"
+	"CREATE TABLE counters ("
+	" name        TEXT PRIMARY KEY,"
+	" value       INTEGER NOT NULL) WITHOUT ROWID;"
+	"PRAGMA user_version = 1;";
+
+#define ALERT_COLS \
+	"id, agent, seq, site, ts, ts_us, severity, sev, detector, technique," \
+	" title, proto, src_ip, src_port, dst_ip, dst_port, prev_hash, hash," \
+	" raw, received_at"
+
+#define FILTER_WHERE \
+	" WHERE ts_us >= ?1 AND ts_us < ?2 AND sev >= ?3" \
+	" AND (?4 IS NULL OR agent GLOB ?4) AND (?5 IS NULL OR site GLOB ?5)" \
+	" AND (?6 IS NULL OR detector GLOB ?6)" \
+	" AND (?7 IS NULL OR technique GLOB ?7)" \
+	" AND (?8 IS NULL OR src_ip = ?8 OR dst_ip = ?8)" \
+	" AND (?9 IS NULL OR proto GLOB ?9) AND id > ?10"
+
+enum st {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_USER_VERSION,
+	ST_INSERT, ST_SELECT_RAW, ST_INSERT_CONFLICT, ST_AGENT_SEEN,
+	ST_STATUS, ST_STATS_JSON, ST_ASSET_PUT, ST_ASSET_DEL,
+	ST_COUNT, ST_COUNTER,
+	ST_QUERY, ST_FOLLOW,
+	ST_BY_SEV, ST_BY_DETECTOR, ST_BY_AGENT,
+	ST_COUNTERS, ST_AGENTS, ST_ALERT_COUNT, ST_ASSET_COUNT,
+	ST_VERIFY_ALL, ST_VERIFY_ONE, ST_CONFLICTS,
+	ST_N
+};
+
+static const char *const sql[ST_N] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT cl",
+	[ST_RELEASE] = "RELEASE cl",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO cl",
+	[ST_USER_VERSION] = "PRAGMA user_version",
+	[ST_INSERT] =
+	    "INSERT OR IGNORE INTO alerts (agent, seq, site, ts, ts_us,"
+	    " severity, sev, detector, technique, title, proto, src_ip,"
+	    " src_port, dst_ip, dst_port, prev_hash, hash, raw, received_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16, ?17, ?18, ?19)",
+	[ST_SELECT_RAW] = "SELECT raw FROM alerts WHERE agent = ?1 AND seq = ?2",
+	[ST_INSERT_CONFLICT] =
+	    "INSERT INTO conflicts (agent, seq, raw, received_at)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[ST_AGENT_SEEN] =
+	    "INSERT INTO agents (site, agent, last_seen) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (site, agent) DO UPDATE"
+	    " SET last_seen = max(last_seen, excluded.last_seen)",
+	[ST_STATUS] =
+	    "INSERT INTO agents (site, agent, status, last_seen)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (site, agent) DO UPDATE"
+	    " SET status = excluded.status,"
+	    " last_seen = max(last_seen, excluded.last_seen)",
+	[ST_STATS_JSON] =
+	    "INSERT INTO agents (site, agent, last_seen, stats, stats_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?3) ON CONFLICT (site, agent) DO UPDATE"
+	    " SET stats = excluded.stats, stats_at = excluded.stats_at,"
+	    " last_seen = max(last_seen, excluded.last_seen)",
+	[ST_ASSET_PUT] =
+	    "INSERT INTO assets (site, agent, ip, json, last_seen)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (site, agent, ip) DO UPDATE"
+	    " SET json = excluded.json, last_seen = excluded.last_seen",
+	[ST_ASSET_DEL] =
+	    "DELETE FROM assets WHERE site = ?1 AND agent = ?2 AND ip = ?3",
+	[ST_COUNT] =
+	    "INSERT INTO counters (name, value) VALUES (?1, ?2)"
+	    " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+	[ST_COUNTER] = "SELECT value FROM counters WHERE name = ?1",
+	[ST_QUERY] =
+	    "SELECT " ALERT_COLS " FROM (SELECT * FROM alerts" FILTER_WHERE
+	    " ORDER BY ts_us DESC, id DESC LIMIT ?11) ORDER BY ts_us, id",
+	[ST_FOLLOW] =
+	    "SELECT " ALERT_COLS " FROM (SELECT * FROM alerts" FILTER_WHERE
+	    " ORDER BY id DESC LIMIT ?11) ORDER BY id",
+	[ST_BY_SEV] =
+	    "SELECT severity, count(*) FROM alerts"
+	    " WHERE ts_us >= ?1 AND ts_us < ?2 GROUP BY sev ORDER BY sev DESC",
+	[ST_BY_DETECTOR] =
+	    "SELECT detector, count(*) AS n FROM alerts"
+	    " WHERE ts_us >= ?1 AND ts_us < ?2 GROUP BY detector"
+	    " ORDER BY n DESC, detector",
+	[ST_BY_AGENT] =
+	    "SELECT site || '/' || agent AS k, count(*) AS n FROM alerts"
+	    " WHERE ts_us >= ?1 AND ts_us < ?2 GROUP BY site, agent"
+	    " ORDER BY n DESC, k",
+	[ST_COUNTERS] = "SELECT name, value FROM counters ORDER BY name",
+	[ST_AGENTS] =
+	    "SELECT site, agent, status, last_seen, stats FROM agents"
+	    " ORDER BY site, agent",
+	[ST_ALERT_COUNT] = "SELECT count(*) FROM alerts",
+	[ST_ASSET_COUNT] = "SELECT count(*) FROM assets",
+	[ST_VERIFY_ALL] =
+	    "SELECT " ALERT_COLS " FROM alerts ORDER BY agent, seq",
+	[ST_VERIFY_ONE] =
+	    "SELECT " ALERT_COLS " FROM alerts WHERE agent = ?1 ORDER BY seq",
+	[ST_CONFLICTS] =
+	    "SELECT seq, received_at FROM conflicts WHERE agent = ?1"
+	    " ORDER BY seq, id",
+};
+
+struct central_log {
+	sqlite3		*h;
+	sqlite3_stmt	*st[ST_N];
+	char		 errbuf[256];
+};
+
+static const char *const sev_names[] = {
+	"info", "low", "medium", "high", "critical"
+};
+
+/* ---- statements ------------------------------------------------------- */
+
+static sqlite3_stmt *
+stmt(struct central_log *db, enum st id)
+{
+	sqlite3_stmt *s = db->st[id];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(db->h, sql[id], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+			return NULL;
+		db->st[id] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Run a statement that returns no rows. */
+static int
+run(struct central_log *db, enum st id)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	int rc;
+
+	if (s == NULL)
+		return IDS_EIO;
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : IDS_EIO;
+}
+
+static void
+bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void
+bind_port(sqlite3_stmt *s, int i, int port)
+{
+	if (port < 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int(s, i, port);
+}
+
+static const char *
+col_str(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static int
+col_port(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(s, i);
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+const char *
+central_log_errmsg(const struct central_log *db)
+{
+	return db != NULL && db->h != NULL ? sqlite3_errmsg(db->h) :
+	    "no database";
+}
+
+static int
+user_version(struct central_log *db, int *v)
+{
+	sqlite3_stmt *s = stmt(db, ST_USER_VERSION);
+
+	if (s == NULL || sqlite3_step(s) != SQLITE_ROW)
+		return IDS_EIO;
+	*v = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+create_schema(struct central_log *db, const char *path, char *err,
+    size_t errlen)
+{
+	int v, rc;
+
+	if (run(db, ST_BEGIN) != 0)
+		goto fail;
+	if (user_version(db, &v) != 0)
+		goto fail_tx;
+	if (v == 0) {
+		rc = sqlite3_exec(db->h, schema_v1, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail_tx;
+	} else if (v > CENTRAL_LOG_SCHEMA) {
+		run(db, ST_ROLLBACK);
+		snprintf(err, errlen, "%s: schema version %d is newer than "
+		    "this program's (%d)", path, v, CENTRAL_LOG_SCHEMA);
+		return IDS_EINVAL;
+	}
+	if (run(db, ST_COMMIT) != 0)
+		goto fail_tx;
+	return 0;
+fail_tx:
+	snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));
+	run(db, ST_ROLLBACK);
+	return IDS_EIO;
+fail:
+	snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));
+	return IDS_EIO;
+}
+
+int
+central_log_open(const char *path, enum central_log_mode mode,
+    enum central_log_sync sync, struct central_log **out, char *err,
+    size_t errlen)
+{
+	struct central_log *db;
+	int flags, v, rc;
+
+	*out = NULL;
+	db = calloc(1, sizeof(*db));
+	if (db == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return IDS_ENOMEM;
+	}
+	flags = SQLITE_OPEN_FULLMUTEX | (mode == CENTRAL_LOG_RDWR ?
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db->h != NULL ?
+		    sqlite3_errmsg(db->h) : "cannot open");
+		rc = IDS_EIO;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	/* Readers wait out a writer's checkpoint instead of failing. */
+	sqlite3_busy_timeout(db->h, 10000);
+	/* The file may have been edited by someone else: no trusted SQL. */
+	sqlite3_exec(db->h, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL);
+	if (mode == CENTRAL_LOG_RDWR) {
+		if (sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL,
+		    NULL) != SQLITE_OK ||
+		    sqlite3_exec(db->h, sync == CENTRAL_LOG_SYNC_FULL ?
+		    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+		    NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path,
+			    sqlite3_errmsg(db->h));
+			rc = IDS_EIO;
+			goto fail;
+		}
+		rc = create_schema(db, path, err, errlen);
+		if (rc != 0)
+			goto fail;
+	} else {
+		if (user_version(db, &v) != 0) {
+			snprintf(err, errlen, "%s: %s", path,
+			    sqlite3_errmsg(db->h));
+			rc = IDS_EIO;
+			goto fail;
+		}
+		if (v != CENTRAL_LOG_SCHEMA) {
+			snprintf(err, errlen, v == 0 ?
+			    "%s: not an icsentry central log (no schema)" :
+			    "%s: unsupported schema version %d", path, v);
+			rc = IDS_EINVAL;
+			goto fail;
+		}
+	}
+	*out = db;
+	return 0;
+fail:
+	central_log_close(db);
+	return rc;
+}
+
+void
+central_log_close(struct central_log *db)
+{
+	size_t i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < ST_N; i++)
+		sqlite3_finalize(db->st[i]);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+/* ---- severity and time ------------------------------------------------ */
+
+int
+central_log_severity_rank(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < sizeof(sev_names) / sizeof(sev_names[0]); i++)
+		if (strcmp(name, sev_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+central_log_severity_name(int rank)
+{
+	if (rank < 0 || rank >= (int)(sizeof(sev_names) / sizeof(sev_names[0])))
+		return NULL;
+	return sev_names[rank];
+}
+
+/* n decimal digits at *p into *v; advances *p. */
+static bool
+digits(const char **p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return false;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return true;
+}
+
+int
+central_log_parse_time(const char *text, int64_t *us)
+{
+	const char *p = text;
+	struct tm tm;
+	int y, mo, d, h, mi, s, oh = 0, om = 0, sign = 0, n;
+	int64_t frac = 0, secs;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) ||
+	    *p++ != '-' || !digits(&p, 2, &d))
+		return IDS_EINVAL;
+	if (*p == '\0') {
+		h = mi = s = 0;		/* a bare date means its midnight UTC */
+		goto done;
+	}
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		return IDS_EINVAL;
+	p++;
+	if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) ||
+	    *p++ != ':' || !digits(&p, 2, &s))
+		return IDS_EINVAL;
+	if (*p == '.') {
+		p++;
+		for (n = 0; isdigit((unsigned char)*p); n++, p++)
+			if (n < 6)
+				frac = frac * 10 + (*p - '0');
+		if (n == 0)
+			return IDS_EINVAL;
+		for (; n < 6; n++)
+			frac *= 10;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '+' ? 1 : -1;
+		if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) ||
+		    oh > 23 || om > 59)
+			return IDS_EINVAL;
+	} else {
+		return IDS_EINVAL;
+	}
+	if (*p != '\0')
+		return IDS_EINVAL;
+done:
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    s > 60)
+		return IDS_EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	t = timegm(&tm);
+	/* timegm normalises Feb 30 into March: reject what moved */
+	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return IDS_EINVAL;
+	secs = (int64_t)t - sign * (int64_t)(oh * 3600 + om * 60);
+	*us = secs * 1000000 + frac;
+	return 0;
+}
+
+void
+central_log_format_time(int64_t us, char out[CENTRAL_LOG_TIME_LEN])
+{
+	int64_t secs = us / 1000000, frac = us % 1000000;
+	struct tm tm;
+	time_t t;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, CENTRAL_LOG_TIME_LEN, "(bad time)");
+		return;
+	}
+	/* the modulos only tell the compiler the field widths */
+	snprintf(out, CENTRAL_LOG_TIME_LEN,
+	    "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000000u);
+}
+
+int64_t
+central_log_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- alert parsing ---------------------------------------------------- */
+
+static bool
+is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < CHAIN_HEX_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[CHAIN_HEX_LEN] == '\0';
+}
+
+/* A site or agent name is one topic level: no separators or wildcards. */
+static bool
+is_topic_level(const char *s)
+{
+	return s[0] != '\0' && strlen(s) <= 128 && strpbrk(s, "/+#") == NULL;
+}
+
+/*
+ * Member name of o as a string: required (must exist and be a string),
+ * or optional (absent or null gives NULL).
+ */
+static int
+get_str(const cJSON *o, const char *name, bool required, const char **out,
+    char *why, size_t whylen)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	*out = NULL;
+	if (m == NULL || cJSON_IsNull(m)) {
+		if (!required)
+			return 0;
+		snprintf(why, whylen, "member \"%s\" missing", name);
+		return IDS_EMALFORMED;
+	}
+	if (!cJSON_IsString(m) || m->valuestring == NULL) {
+		snprintf(why, whylen, "member \"%s\" is not a string", name);
+		return IDS_EMALFORMED;
+	}
+	*out = m->valuestring;
+	return 0;
+}
+
+/* Integral number within [lo, hi]. */
+static bool
+get_int(const cJSON *m, double lo, double hi, int64_t *v)
+{
+	double d;
+
+	if (!cJSON_IsNumber(m))
+		return false;
+	d = m->valuedouble;
+	if (!(d >= lo && d <= hi) || floor(d) != d)
+		return false;
+	*v = (int64_t)d;
+	return true;
+}
+
+/* "src" / "dst": absent, null, or an object with optional ip and port. */
+static int
+get_endpoint(const cJSON *root, const char *name, const char **ip, int *port,
+    char *why, size_t whylen)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, name), *p;
+	int64_t v;
+	int rc;
+
+	*ip = NULL;
+	*port = -1;
+	if (o == NULL || cJSON_IsNull(o))
+		return 0;
+	if (!cJSON_IsObject(o)) {
+		snprintf(why, whylen, "member \"%s\" is not an object", name);
+		return IDS_EMALFORMED;
+	}
+	rc = get_str(o, "ip", false, ip, why, whylen);
+	if (rc != 0)
+		return rc;
+	p = cJSON_GetObjectItemCaseSensitive(o, "port");
+	if (p != NULL && !cJSON_IsNull(p)) {
+		if (!get_int(p, 0, 65535, &v)) {
+			snprintf(why, whylen, "%s.port is not a port number",
+			    name);
+			return IDS_EMALFORMED;
+		}
+		*port = (int)v;
+	}
+	return 0;
+}
+
+int
+central_log_alert_parse(const char *json, size_t len,
+    struct central_log_alert *a, char *why, size_t whylen)
+{
+	const cJSON *root, *m, *n, *last = NULL;
+	char hash[CHAIN_HEX_LEN + 1];
+	const char *end = NULL;
+	size_t body;
+	int rc = IDS_EMALFORMED;
+
+	memset(a, 0, sizeof(*a));
+	a->src_port = a->dst_port = -1;
+	if (len == 0 || memchr(json, '\0', len) != NULL) {
+		snprintf(why, whylen, len == 0 ? "empty payload" :
+		    "payload contains a NUL byte");
+		return IDS_EMALFORMED;
+	}
+	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	if (root == NULL) {
+		snprintf(why, whylen, "not JSON");
+		return IDS_EMALFORMED;
+	}
+	a->tree_ = (void *)root;
+	if (end == NULL || (size_t)(end - json) != len) {
+		snprintf(why, whylen, "text after the JSON object");
+		goto fail;
+	}
+	if (!cJSON_IsObject(root)) {
+		snprintf(why, whylen, "not a JSON object");
+		goto fail;
+	}
+	/* Two members of one name could show the topic check one value
+	 * and a reader another: refuse them. */
+	for (m = root->child; m != NULL; m = m->next) {
+		for (n = m->next; n != NULL; n = n->next)
+			if (m->string != NULL && n->string != NULL &&
+			    strcmp(m->string, n->string) == 0) {
+				snprintf(why, whylen, "member \"%s\" repeated",
+				    m->string);
+				goto fail;
+			}
+		last = m;
+	}
+	if ((rc = get_str(root, "agent", true, &a->agent, why, whylen)) ||
+	    (rc = get_str(root, "site", true, &a->site, why, whylen)) ||
+	    (rc = get_str(root, "ts", true, &a->ts, why, whylen)) ||
+	    (rc = get_str(root, "severity", true, &a->severity, why, whylen)) ||
+	    (rc = get_str(root, "detector", true, &a->detector, why, whylen)) ||
+	    (rc = get_str(root, "technique", false, &a->technique, why,
+	    whylen)) ||
+	    (rc = get_str(root, "title", false, &a->title, why, whylen)) ||
+	    (rc = get_str(root, "proto", false, &a->proto, why, whylen)) ||
+	    (rc = get_str(root, "prev_hash", true, &a->prev_hash, why,
+	    whylen)) ||
+	    (rc = get_str(root, "hash", true, &a->hash, why, whylen)) ||
+	    (rc = get_endpoint(root, "src", &a->src_ip, &a->src_port, why,
+	    whylen)) ||
+	    (rc = get_endpoint(root, "dst", &a->dst_ip, &a->dst_port, why,
+	    whylen)))
+		goto fail;
+	rc = IDS_EMALFORMED;
+	if (!is_topic_level(a->agent) || !is_topic_level(a->site)) {
+		snprintf(why, whylen, "agent or site is empty, too long or "
+		    "contains '/', '+' or '#'");
+		goto fail;
+	}
+	if (a->detector[0] == '\0') {
+		snprintf(why, whylen, "detector is empty");
+		goto fail;
+	}
+	if (!get_int(cJSON_GetObjectItemCaseSensitive(root, "seq"), 0,
+	    9007199254740992.0, &a->seq)) {
+		snprintf(why, whylen, "seq is not a non-negative integer");
+		goto fail;
+	}
+	if (central_log_parse_time(a->ts, &a->ts_us) != 0) {
+		snprintf(why, whylen, "ts is not an RFC 3339 time");
+		goto fail;
+	}
+	a->sev = central_log_severity_rank(a->severity);
+	if (a->sev < 0) {
+		snprintf(why, whylen, "unknown severity");
+		goto fail;
+	}
+	if (!is_hex64(a->prev_hash) || !is_hex64(a->hash)) {
+		snprintf(why, whylen, "prev_hash or hash is not 64 hex digits");
+		goto fail;
+	}
+	if (last == NULL || last->string == NULL ||
+	    strcmp(last->string, "hash") != 0 ||
+	    chain_split(json, len, &body, hash) != 0 ||
+	    strcmp(hash, a->hash) != 0) {
+		snprintf(why, whylen, "hash is not the last member");
+		goto fail;
+	}
+	return 0;
+fail:
+	central_log_alert_free(a);
+	return rc;
+}
+
+void
+central_log_alert_free(struct central_log_alert *a)
+{
+	if (a == NULL)
+		return;
+	cJSON_Delete(a->tree_);
+	memset(a, 0, sizeof(*a));
+	a->src_port = a->dst_port = -1;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+int
+central_log_begin(struct central_log *db)
+{
+	return run(db, ST_BEGIN);
+}
+
+int
+central_log_commit(struct central_log *db)
+{
+	return run(db, ST_COMMIT);
+}
+
+int
+central_log_rollback(struct central_log *db)
+{
+	return run(db, ST_ROLLBACK);
+}
+
+/*
+ * Each write runs inside SAVEPOINT cl: atomic on its own, and nested
+ * inside the caller's transaction when there is one.
+ */
+static int
+sp_begin(struct central_log *db)
+{
+	return run(db, ST_SAVEPOINT);
+}
+
+static int
+sp_end(struct central_log *db, int rc)
+{
+	if (rc == 0 && run(db, ST_RELEASE) == 0)
+		return 0;
+	run(db, ST_ROLLBACK_TO);
+	run(db, ST_RELEASE);
+	return rc != 0 ? rc : IDS_EIO;
+}
+
+static int
+count(struct central_log *db, const char *name, int64_t delta)
+{
+	sqlite3_stmt *s = stmt(db, ST_COUNT);
+
+	if (s == NULL)
+		return IDS_EIO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, delta);
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+static int
+insert_row(struct central_log *db, const struct central_log_alert *a,
+    const char *json, size_t len, const char *received,
+    enum central_log_stored *res)
+{
+	sqlite3_stmt *s;
+	const void *old;
+	int rc;
+
+	s = stmt(db, ST_INSERT);
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, a->agent);
+	sqlite3_bind_int64(s, 2, a->seq);
+	bind_str(s, 3, a->site);
+	bind_str(s, 4, a->ts);
+	sqlite3_bind_int64(s, 5, a->ts_us);
+	bind_str(s, 6, a->severity);
+	sqlite3_bind_int(s, 7, a->sev);
+	bind_str(s, 8, a->detector);
+	bind_str(s, 9, a->technique);
+	bind_str(s, 10, a->title);
+	bind_str(s, 11, a->proto);
+	bind_str(s, 12, a->src_ip);
+	bind_port(s, 13, a->src_port);
+	bind_str(s, 14, a->dst_ip);
+	bind_port(s, 15, a->dst_port);
+	bind_str(s, 16, a->prev_hash);
+	bind_str(s, 17, a->hash);
+	sqlite3_bind_text(s, 18, json, (int)len, SQLITE_STATIC);
+	bind_str(s, 19, received);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return IDS_EIO;
+	sqlite3_reset(s);
+	if (sqlite3_changes(db->h) == 1) {
+		*res = CENTRAL_LOG_NEW;
+		rc = count(db, "stored", 1);
+		if (rc == 0 && chain_check(a->prev_hash, json, len) != 0)
+			rc = count(db, "bad_hash", 1);
+		if (rc == 0) {
+			s = stmt(db, ST_AGENT_SEEN);
+			if (s == NULL)
+				return IDS_EIO;
+			bind_str(s, 1, a->site);
+			bind_str(s, 2, a->agent);
+			bind_str(s, 3, received);
+			rc = sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
+		}
+		return rc;
+	}
+	/* Already there: the same bytes again, or a different alert. */
+	s = stmt(db, ST_SELECT_RAW);
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, a->agent);
+	sqlite3_bind_int64(s, 2, a->seq);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return IDS_EIO;
+	old = sqlite3_column_blob(s, 0);
+	if ((size_t)sqlite3_column_bytes(s, 0) == len &&
+	    (len == 0 || memcmp(old, json, len) == 0)) {
+		sqlite3_reset(s);
+		*res = CENTRAL_LOG_DUPLICATE;
+		return count(db, "duplicates", 1);
+	}
+	sqlite3_reset(s);
+	*res = CENTRAL_LOG_CONFLICT;
+	s = stmt(db, ST_INSERT_CONFLICT);
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, a->agent);
+	sqlite3_bind_int64(s, 2, a->seq);
+	sqlite3_bind_text(s, 3, json, (int)len, SQLITE_STATIC);
+	bind_str(s, 4, received);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return IDS_EIO;
+	return count(db, "conflicts", 1);
+}
+
+int
+central_log_insert(struct central_log *db, const struct central_log_alert *a,
+    const char *json, size_t len, int64_t received_us,
+    enum central_log_stored *res)
+{
+	char received[CENTRAL_LOG_TIME_LEN];
+	int rc;
+
+	if (len > INT32_MAX)
+		return IDS_EINVAL;
+	central_log_format_time(received_us, received);
+	rc = sp_begin(db);
+	if (rc != 0)
+		return rc;
+	return sp_end(db, insert_row(db, a, json, len, received, res));
+}
+
+/* One statement inside its own savepoint. */
+static int
+step_one(struct central_log *db, sqlite3_stmt *s)
+{
+	int rc;
+
+	rc = sp_begin(db);
+	if (rc != 0)
+		return rc;
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
+	sqlite3_reset(s);
+	return sp_end(db, rc);
+}
+
+int
+central_log_agent_status(struct central_log *db, const char *site,
+    const char *agent, const char *status, int64_t at_us)
+{
+	char at[CENTRAL_LOG_TIME_LEN];
+	sqlite3_stmt *s = stmt(db, ST_STATUS);
+
+	if (s == NULL)
+		return IDS_EIO;
+	central_log_format_time(at_us, at);
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	bind_str(s, 3, status);
+	bind_str(s, 4, at);
+	return step_one(db, s);
+}
+
+int
+central_log_agent_stats(struct central_log *db, const char *site,
+    const char *agent, const char *json, size_t len, int64_t at_us)
+{
+	char at[CENTRAL_LOG_TIME_LEN];
+	sqlite3_stmt *s;
+
+	if (len > INT32_MAX)
+		return IDS_EINVAL;
+	s = stmt(db, ST_STATS_JSON);
+	if (s == NULL)
+		return IDS_EIO;
+	central_log_format_time(at_us, at);
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	bind_str(s, 3, at);
+	sqlite3_bind_text(s, 4, json, (int)len, SQLITE_STATIC);
+	return step_one(db, s);
+}
+
+int
+central_log_asset(struct central_log *db, const char *site, const char *agent,
+    const char *ip, const char *json, size_t len, int64_t at_us)
+{
+	char at[CENTRAL_LOG_TIME_LEN];
+	sqlite3_stmt *s;
+
+	if (len > INT32_MAX)
+		return IDS_EINVAL;
+	s = stmt(db, json == NULL || len == 0 ? ST_ASSET_DEL : ST_ASSET_PUT);
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	bind_str(s, 3, ip);
+	if (json != NULL && len > 0) {
+		central_log_format_time(at_us, at);
+		sqlite3_bind_text(s, 4, json, (int)len, SQLITE_STATIC);
+		bind_str(s, 5, at);
+	}
+	return step_one(db, s);
+}
+
+int
+central_log_count(struct central_log *db, const char *name, int64_t delta)
+{
+	int rc;
+
+	rc = sp_begin(db);
+	if (rc != 0)
+		return rc;
+	rc = count(db, name, delta);
+	sqlite3_reset(db->st[ST_COUNT]);
+	return sp_end(db, rc);
+}
+
+int
+central_log_counter(struct central_log *db, const char *name, int64_t *value)
+{
+	sqlite3_stmt *s = stmt(db, ST_COUNTER);
+	int rc;
+
+	*value = 0;
+	if (s == NULL)
+		return IDS_EIO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+void
+central_log_filter_init(struct central_log_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->since_us = INT64_MIN;
+	f->until_us = INT64_MAX;
+	f->after_id = -1;
+}
+
+static void
+fill_row(sqlite3_stmt *s, struct central_log_row *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	r->agent = col_str(s, 1);
+	r->seq = sqlite3_column_int64(s, 2);
+	r->site = col_str(s, 3);
+	r->ts = col_str(s, 4);
+	r->ts_us = sqlite3_column_int64(s, 5);
+	r->severity = col_str(s, 6);
+	r->sev = sqlite3_column_int(s, 7);
+	r->detector = col_str(s, 8);
+	r->technique = col_str(s, 9);
+	r->title = col_str(s, 10);
+	r->proto = col_str(s, 11);
+	r->src_ip = col_str(s, 12);
+	r->src_port = col_port(s, 13);
+	r->dst_ip = col_str(s, 14);
+	r->dst_port = col_port(s, 15);
+	r->prev_hash = col_str(s, 16);
+	r->hash = col_str(s, 17);
+	r->raw = (const char *)sqlite3_column_text(s, 18);
+	r->raw_len = (size_t)sqlite3_column_bytes(s, 18);
+	r->received_at = col_str(s, 19);
+	if (r->raw == NULL) {
+		r->raw = "";
+		r->raw_len = 0;
+	}
+}
+
+static int
+walk_rows(sqlite3_stmt *s, central_log_row_fn fn, void *ctx, int64_t *last_id)
+{
+	struct central_log_row r;
+	int rc, stop = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		fill_row(s, &r);
+		if (last_id != NULL && r.id > *last_id)
+			*last_id = r.id;
+		stop = fn(ctx, &r);
+		if (stop != 0)
+			break;
+	}
+	sqlite3_reset(s);
+	if (stop != 0)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+static void
+bind_filter(sqlite3_stmt *s, const struct central_log_filter *f)
+{
+	sqlite3_bind_int64(s, 1, f->since_us);
+	sqlite3_bind_int64(s, 2, f->until_us);
+	sqlite3_bind_int(s, 3, f->min_sev);
+	bind_str(s, 4, f->agent);
+	bind_str(s, 5, f->site);
+	bind_str(s, 6, f->detector);
+	bind_str(s, 7, f->technique);
+	bind_str(s, 8, f->ip);
+	bind_str(s, 9, f->proto);
+	sqlite3_bind_int64(s, 10, f->after_id);
+	sqlite3_bind_int64(s, 11, f->limit > 0 ? f->limit : -1);
+}
+
+int
+central_log_query(struct central_log *db, const struct central_log_filter *f,
+    central_log_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, ST_QUERY);
+
+	if (s == NULL)
+		return IDS_EIO;
+	bind_filter(s, f);
+	return walk_rows(s, fn, ctx, NULL);
+}
+
+int
+central_log_follow(struct central_log *db, const struct central_log_filter *f,
+    central_log_row_fn fn, void *ctx, int64_t *last_id)
+{
+	sqlite3_stmt *s = stmt(db, ST_FOLLOW);
+
+	if (s == NULL)
+		return IDS_EIO;
+	bind_filter(s, f);
+	return walk_rows(s, fn, ctx, last_id);
+}
+
+static int
+walk_counts(sqlite3_stmt *s, central_log_count_fn fn, void *ctx)
+{
+	int rc, stop = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		stop = fn(ctx, col_str(s, 0), sqlite3_column_int64(s, 1));
+		if (stop != 0)
+			break;
+	}
+	sqlite3_reset(s);
+	if (stop != 0)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+int
+central_log_stats(struct central_log *db, enum central_log_group g,
+    int64_t since_us, int64_t until_us, central_log_count_fn fn, void *ctx)
+{
+	sqlite3_stmt *s;
+
+	s = stmt(db, g == CENTRAL_LOG_BY_SEVERITY ? ST_BY_SEV :
+	    g == CENTRAL_LOG_BY_DETECTOR ? ST_BY_DETECTOR : ST_BY_AGENT);
+	if (s == NULL)
+		return IDS_EIO;
+	sqlite3_bind_int64(s, 1, since_us);
+	sqlite3_bind_int64(s, 2, until_us);
+	return walk_counts(s, fn, ctx);
+}
+
+int
+central_log_counters(struct central_log *db, central_log_count_fn fn,
+    void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, ST_COUNTERS);
+
+	if (s == NULL)
+		return IDS_EIO;
+	return walk_counts(s, fn, ctx);
+}
+
+int
+central_log_agents(struct central_log *db, central_log_agent_fn fn, void *ctx)
+{
+	struct central_log_agent_row r;
+	sqlite3_stmt *s = stmt(db, ST_AGENTS);
+	int rc, stop = 0;
+
+	if (s == NULL)
+		return IDS_EIO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.site = col_str(s, 0);
+		r.agent = col_str(s, 1);
+		r.status = col_str(s, 2);
+		r.last_seen = col_str(s, 3);
+		r.stats = col_str(s, 4);
+		stop = fn(ctx, &r);
+		if (stop != 0)
+			break;
+	}
+	sqlite3_reset(s);
+	if (stop != 0)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+static int
+count_rows(struct central_log *db, enum st id, int64_t *n)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	int rc;
+
+	*n = 0;
+	if (s == NULL)
+		return IDS_EIO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : IDS_EIO;
+}
+
+int
+central_log_alert_count(struct central_log *db, int64_t *n)
+{
+	return count_rows(db, ST_ALERT_COUNT, n);
+}
+
+int
+central_log_asset_count(struct central_log *db, int64_t *n)
+{
+	return count_rows(db, ST_ASSET_COUNT, n);
+}
+
+/* ---- verify ----------------------------------------------------------- */
+
+const char *
+central_log_problem_name(enum central_log_problem p)
+{
+	switch (p) {
+	case CENTRAL_LOG_P_INVALID:	return "invalid";
+	case CENTRAL_LOG_P_CHANGED:	return "changed";
+	case CENTRAL_LOG_P_COLUMNS:	return "changed";
+	case CENTRAL_LOG_P_MISSING:	return "missing";
+	case CENTRAL_LOG_P_LINK:	return "broken link";
+	case CENTRAL_LOG_P_HEAD:	return "missing";
+	case CENTRAL_LOG_P_CONFLICT:	return "conflict";
+	}
+	return "problem";
+}
+
+struct vstate {
+	struct central_log			*db;
+	const struct central_log_verify_ops	*ops;
+	struct central_log_chain		 c;
+	char					*agent;
+	bool					 have_prev, prev_known;
+	int64_t					 prev_seq;
+	char					 prev_hash[CHAIN_HEX_LEN + 1];
+	int64_t					 total;
+	int					 stop;
+};
+
+static void
+report(struct vstate *v, enum central_log_problem kind, int64_t seq,
+    int64_t seq_to, const char *detail)
+{
+	struct central_log_issue i;
+
+	v->c.problems++;
+	v->total++;
+	if (v->stop != 0 || v->ops == NULL || v->ops->issue == NULL)
+		return;
+	i.agent = v->agent;
+	i.seq = seq;
+	i.seq_to = seq_to;
+	i.kind = kind;
+	i.detail = detail;
+	v->stop = v->ops->issue(v->ops->ctx, &i);
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Append name to the list of differing columns in buf. */
+static void
+differs(char *buf, size_t len, const char *name)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", n > 0 ? ", " : "", name);
+}
+
+static void
+check_columns(struct vstate *v, const struct central_log_row *r,
+    const struct central_log_alert *a)
+{
+	char cols[256] = "", detail[320];
+
+	if (!str_eq(r->agent, a->agent))
+		differs(cols, sizeof(cols), "agent");
+	if (r->seq != a->seq)
+		differs(cols, sizeof(cols), "seq");
+	if (!str_eq(r->site, a->site))
+		differs(cols, sizeof(cols), "site");
+	if (!str_eq(r->ts, a->ts) || r->ts_us != a->ts_us)
+		differs(cols, sizeof(cols), "ts");
+	if (!str_eq(r->severity, a->severity) || r->sev != a->sev)
+		differs(cols, sizeof(cols), "severity");
+	if (!str_eq(r->detector, a->detector))
+		differs(cols, sizeof(cols), "detector");
+	if (!str_eq(r->technique, a->technique))
+		differs(cols, sizeof(cols), "technique");
+	if (!str_eq(r->title, a->title))
+		differs(cols, sizeof(cols), "title");
+	if (!str_eq(r->proto, a->proto))
+		differs(cols, sizeof(cols), "proto");
+	if (!str_eq(r->src_ip, a->src_ip) || r->src_port != a->src_port)
+		differs(cols, sizeof(cols), "src");
+	if (!str_eq(r->dst_ip, a->dst_ip) || r->dst_port != a->dst_port)
+		differs(cols, sizeof(cols), "dst");
+	if (!str_eq(r->prev_hash, a->prev_hash))
+		differs(cols, sizeof(cols), "prev_hash");
+	if (!str_eq(r->hash, a->hash))
+		differs(cols, sizeof(cols), "hash");
+	if (cols[0] == '\0')
+		return;
+	if (r->seq != a->seq)
+		snprintf(detail, sizeof(detail), "row holds the alert with seq "
+		    "%" PRId64 " (reordered); columns differ from the raw "
+		    "JSON: %s", a->seq, cols);
+	else
+		snprintf(detail, sizeof(detail), "columns differ from the raw "
+		    "JSON: %s", cols);
+	report(v, CENTRAL_LOG_P_COLUMNS, r->seq, r->seq, detail);
+}
+
+static int
+finish_agent(struct vstate *v)
+{
+	sqlite3_stmt *s;
+	char detail[96];
+	int rc;
+
+	if (v->agent == NULL)
+		return 0;
+	s = stmt(v->db, ST_CONFLICTS);
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, v->agent);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(detail, sizeof(detail), "a different alert with this "
+		    "seq arrived at %s", col_str(s, 1));
+		report(v, CENTRAL_LOG_P_CONFLICT, sqlite3_column_int64(s, 0),
+		    sqlite3_column_int64(s, 0), detail);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return IDS_EIO;
+	v->c.agent = v->agent;
+	if (v->stop == 0 && v->ops != NULL && v->ops->chain_done != NULL)
+		v->stop = v->ops->chain_done(v->ops->ctx, &v->c);
+	free(v->agent);
+	v->agent = NULL;
+	return 0;
+}
+
+static int
+verify_row(struct vstate *v, const struct central_log_row *r)
+{
+	struct central_log_alert a;
+	char why[128], detail[200];
+	int rc;
+
+	if (v->agent == NULL || strcmp(v->agent, r->agent) != 0) {
+		rc = finish_agent(v);
+		if (rc != 0)
+			return rc;
+		v->agent = strdup(r->agent);
+		if (v->agent == NULL)
+			return IDS_ENOMEM;
+		memset(&v->c, 0, sizeof(v->c));
+		v->c.first_seq = r->seq;
+		v->have_prev = false;
+	}
+	v->c.alerts++;
+	v->c.last_seq = r->seq;
+	if (central_log_alert_parse(r->raw, r->raw_len, &a, why,
+	    sizeof(why)) != 0) {
+		snprintf(detail, sizeof(detail), "raw JSON is not a valid "
+		    "alert: %s", why);
+		report(v, CENTRAL_LOG_P_INVALID, r->seq, r->seq, detail);
+		v->have_prev = true;
+		v->prev_known = false;
+		v->prev_seq = r->seq;
+		return 0;
+	}
+	check_columns(v, r, &a);
+	rc = chain_check(a.prev_hash, r->raw, r->raw_len);
+	if (rc < 0)
+		report(v, CENTRAL_LOG_P_INVALID, r->seq, r->seq,
+		    "raw JSON does not end in its hash");
+	else if (rc == 1)
+		report(v, CENTRAL_LOG_P_CHANGED, r->seq, r->seq,
+		    "hash does not match the alert's content");
+	if (!v->have_prev) {
+		if (strcmp(a.prev_hash, CHAIN_GENESIS) != 0) {
+			snprintf(detail, sizeof(detail), "alerts before seq "
+			    "%" PRId64 " are missing (prev_hash is not the "
+			    "genesis hash)", r->seq);
+			report(v, CENTRAL_LOG_P_HEAD, r->seq, r->seq, detail);
+		}
+	} else if (r->seq - v->prev_seq > 1) {
+		snprintf(detail, sizeof(detail), "%" PRId64 " alert(s) absent "
+		    "between seq %" PRId64 " and %" PRId64,
+		    r->seq - v->prev_seq - 1, v->prev_seq, r->seq);
+		report(v, CENTRAL_LOG_P_MISSING, v->prev_seq + 1, r->seq - 1,
+		    detail);
+	} else if (v->prev_known && strcmp(a.prev_hash, v->prev_hash) != 0) {
+		snprintf(detail, sizeof(detail), "prev_hash is not the hash of "
+		    "seq %" PRId64 " (reordered, replaced or inserted)",
+		    v->prev_seq);
+		report(v, CENTRAL_LOG_P_LINK, r->seq, r->seq, detail);
+	}
+	v->have_prev = true;
+	v->prev_known = true;
+	v->prev_seq = r->seq;
+	memcpy(v->prev_hash, a.hash, sizeof(v->prev_hash));
+	central_log_alert_free(&a);
+	return 0;
+}
+
+int
+central_log_verify(struct central_log *db, const char *agent,
+    const struct central_log_verify_ops *ops, int64_t *problems)
+{
+	struct central_log_row r;
+	struct vstate v;
+	sqlite3_stmt *s;
+	int rc, step = SQLITE_DONE;
+
+	memset(&v, 0, sizeof(v));
+	v.db = db;
+	v.ops = ops;
+	*problems = 0;
+	s = stmt(db, agent != NULL ? ST_VERIFY_ONE : ST_VERIFY_ALL);
+	if (s == NULL)
+		return IDS_EIO;
+	if (agent != NULL)
+		bind_str(s, 1, agent);
+	rc = 0;
+	while (v.stop == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		fill_row(s, &r);
+		if (r.agent == NULL)
+			continue;
+		rc = verify_row(&v, &r);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && v.stop == 0 && step != SQLITE_DONE)
+		rc = IDS_EIO;
+	sqlite3_reset(s);
+	if (rc == 0)
+		rc = finish_agent(&v);
+	free(v.agent);
+	*problems = v.total;
+	return rc;
+}

@@ -1,0 +1,235 @@
+/*
+ * central_log.h - the central alert log: one SQLite file in WAL mode.
+ *
+ * The collector stores every alert once, unique on (agent, seq), as its raw
+ * JSON plus indexed columns; icsentry-log queries, follows and verifies it.
+ * This module is the only code that touches sqlite3.  Every statement is
+ * prepared once from constant text and bound; no SQL is ever formatted.
+ * The schema is versioned with PRAGMA user_version (CENTRAL_LOG_SCHEMA).
+ *
+ * Thread safety: one struct central_log may be used by one thread at a
+ * time; callers that share it serialise with their own lock.
+ * Every function returns 0 or a negative IDS_E* (agent/ids.h).
+ */
+#ifndef ICSENTRY_BROKER_CENTRAL_LOG_H
+#define ICSENTRY_BROKER_CENTRAL_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CENTRAL_LOG_SCHEMA	1	/* PRAGMA user_version of this code */
+#define CENTRAL_LOG_TIME_LEN	32	/* "2026-11-23T08:15:02.123456Z" + NUL */
+
+struct central_log;
+
+enum central_log_mode {
+	CENTRAL_LOG_RDONLY,	/* the file must exist and carry our schema */
+	CENTRAL_LOG_RDWR	/* create the file and schema when missing */
+};
+
+enum central_log_sync {
+	CENTRAL_LOG_SYNC_NORMAL,	/* WAL commit survives a crash of the process */
+	CENTRAL_LOG_SYNC_FULL		/* ... and a power loss (fsync per commit) */
+};
+
+/*
+ * Open (and for RDWR create or upgrade) the log at path.  On failure
+ * returns IDS_EIO / IDS_EINVAL / IDS_ENOMEM with one line in err.
+ */
+int	central_log_open(const char *path, enum central_log_mode mode,
+	    enum central_log_sync sync, struct central_log **out,
+	    char *err, size_t errlen);
+void	central_log_close(struct central_log *db);	/* accepts NULL */
+/* Text of the last SQLite error on db (static until the next call). */
+const char *central_log_errmsg(const struct central_log *db);
+
+/* ---- alert text ------------------------------------------------------- */
+
+/* "info".."critical" -> 0..4; -1 for anything else. */
+int		 central_log_severity_rank(const char *name);
+const char	*central_log_severity_name(int rank);	/* NULL if out of range */
+
+/*
+ * An alert's members, parsed and type-checked (DESIGN.md "Alert format").
+ * Strings point into memory owned by the struct until
+ * central_log_alert_free(); absent or null optional members are NULL (ports
+ * -1).  technique, title, proto, src_ip and dst_ip are optional.
+ */
+struct central_log_alert {
+	const char	*agent, *site, *ts, *severity, *detector, *technique;
+	const char	*title, *proto, *src_ip, *dst_ip, *prev_hash, *hash;
+	int64_t		 seq;		/* >= 0 */
+	int64_t		 ts_us;		/* ts as microseconds since the epoch */
+	int		 sev;		/* central_log_severity_rank(severity) */
+	int		 src_port, dst_port;	/* -1 when absent */
+	void		*tree_;		/* private */
+};
+
+/*
+ * Parse json[0..len) as one alert: an object with unique member names,
+ * agent/site/detector/ts/severity/prev_hash/hash strings, an integer seq,
+ * a known severity, an RFC 3339 ts, technique a string or null, hash the
+ * last member and both hashes 64 lower-case hex.  Returns 0, or
+ * IDS_EMALFORMED with the reason in why.  Call central_log_alert_free()
+ * after success.
+ */
+int	central_log_alert_parse(const char *json, size_t len,
+	    struct central_log_alert *a, char *why, size_t whylen);
+void	central_log_alert_free(struct central_log_alert *a);
+
+/* RFC 3339 ("...Z" or "+hh:mm", optional fraction) -> us since epoch. */
+int	central_log_parse_time(const char *text, int64_t *us);
+/* us since epoch -> "YYYY-MM-DDThh:mm:ss.uuuuuuZ". */
+void	central_log_format_time(int64_t us, char out[CENTRAL_LOG_TIME_LEN]);
+int64_t	central_log_now_us(void);
+
+/* ---- writing (collector) ---------------------------------------------- */
+
+/*
+ * Explicit transactions batch several writes into one commit.  Without
+ * one, each write function below commits on its own (atomically).
+ */
+int	central_log_begin(struct central_log *db);
+int	central_log_commit(struct central_log *db);
+int	central_log_rollback(struct central_log *db);
+
+enum central_log_stored {
+	CENTRAL_LOG_NEW,	/* first time this (agent, seq) was seen */
+	CENTRAL_LOG_DUPLICATE,	/* re-delivery of the same bytes: ignored */
+	CENTRAL_LOG_CONFLICT	/* same (agent, seq), different bytes: the
+				   first is kept, this one goes to conflicts */
+};
+
+/*
+ * Store one alert; a was parsed from exactly json[0..len).  Counts
+ * "stored", "duplicates", "conflicts" and "bad_hash" (hash not matching
+ * the content) in the counters table within the same transaction.
+ */
+int	central_log_insert(struct central_log *db,
+	    const struct central_log_alert *a, const char *json, size_t len,
+	    int64_t received_us, enum central_log_stored *res);
+
+/* Upsert the agent's status ("online"/"offline") and last_seen. */
+int	central_log_agent_status(struct central_log *db, const char *site,
+	    const char *agent, const char *status, int64_t at_us);
+/* Upsert the agent's latest stats JSON and last_seen. */
+int	central_log_agent_stats(struct central_log *db, const char *site,
+	    const char *agent, const char *json, size_t len, int64_t at_us);
+/* Upsert one inventory entry; json NULL or len 0 removes it. */
+int	central_log_asset(struct central_log *db, const char *site,
+	    const char *agent, const char *ip, const char *json, size_t len,
+	    int64_t at_us);
+
+/* Add delta to the named counter (created at 0). */
+int	central_log_count(struct central_log *db, const char *name,
+	    int64_t delta);
+/* The named counter's value, 0 when it was never counted. */
+int	central_log_counter(struct central_log *db, const char *name,
+	    int64_t *value);
+
+/* ---- reading (icsentry-log) ------------------------------------------- */
+
+struct central_log_filter {
+	int64_t		 since_us, until_us;	/* [since, until) on ts */
+	int		 min_sev;		/* 0 = any */
+	/* NULL = any; agent, site, detector, technique and proto are GLOB
+	 * patterns ("s7.*"), ip matches src or dst exactly */
+	const char	*agent, *site, *detector, *technique, *ip, *proto;
+	int64_t		 after_id;		/* only rows with id > after_id */
+	int64_t		 limit;			/* > 0: only the last limit rows */
+};
+/* Everything open: all times, severities, agents, ids, no limit. */
+void	central_log_filter_init(struct central_log_filter *f);
+
+/* One stored alert; every pointer is valid only during the callback. */
+struct central_log_row {
+	int64_t		 id, seq, ts_us;
+	int		 sev, src_port, dst_port;	/* ports -1 when NULL */
+	const char	*agent, *site, *ts, *severity, *detector, *technique;
+	const char	*title, *proto, *src_ip, *dst_ip, *prev_hash, *hash;
+	const char	*received_at;
+	const char	*raw;
+	size_t		 raw_len;
+};
+/* Return non-zero to stop the walk (that value is returned). */
+typedef int (*central_log_row_fn)(void *ctx, const struct central_log_row *r);
+
+/* Matching rows in time order (ts, then arrival); limit keeps the latest. */
+int	central_log_query(struct central_log *db,
+	    const struct central_log_filter *f, central_log_row_fn fn,
+	    void *ctx);
+/*
+ * Matching rows with id > f->after_id in arrival order (for tail);
+ * *last_id receives the highest id seen (unchanged when none).
+ */
+int	central_log_follow(struct central_log *db,
+	    const struct central_log_filter *f, central_log_row_fn fn,
+	    void *ctx, int64_t *last_id);
+
+enum central_log_group {
+	CENTRAL_LOG_BY_SEVERITY,	/* most severe first */
+	CENTRAL_LOG_BY_DETECTOR,	/* most frequent first */
+	CENTRAL_LOG_BY_AGENT		/* key "site/agent", most frequent first */
+};
+typedef int (*central_log_count_fn)(void *ctx, const char *key, int64_t n);
+
+/* Alert counts per group with ts in [since_us, until_us). */
+int	central_log_stats(struct central_log *db, enum central_log_group g,
+	    int64_t since_us, int64_t until_us, central_log_count_fn fn,
+	    void *ctx);
+/* Every counter, by name. */
+int	central_log_counters(struct central_log *db, central_log_count_fn fn,
+	    void *ctx);
+
+struct central_log_agent_row {
+	const char	*site, *agent, *status, *last_seen, *stats;
+};
+typedef int (*central_log_agent_fn)(void *ctx,
+	    const struct central_log_agent_row *r);
+int	central_log_agents(struct central_log *db, central_log_agent_fn fn,
+	    void *ctx);
+/* Number of stored alerts, of inventory entries. */
+int	central_log_alert_count(struct central_log *db, int64_t *n);
+int	central_log_asset_count(struct central_log *db, int64_t *n);
+
+/* ---- verify ------------------------------------------------------------ */
+
+enum central_log_problem {
+	CENTRAL_LOG_P_INVALID,	/* raw text is not a chained alert */
+	CENTRAL_LOG_P_CHANGED,	/* hash does not match the alert's content */
+	CENTRAL_LOG_P_COLUMNS,	/* indexed columns disagree with the raw JSON */
+	CENTRAL_LOG_P_MISSING,	/* seq .. seq_to are absent (a gap) */
+	CENTRAL_LOG_P_LINK,	/* prev_hash is not the hash of seq - 1 */
+	CENTRAL_LOG_P_HEAD,	/* first stored alert does not start the chain */
+	CENTRAL_LOG_P_CONFLICT	/* a different alert with this seq arrived */
+};
+const char *central_log_problem_name(enum central_log_problem p);
+
+struct central_log_issue {
+	const char		*agent;
+	int64_t			 seq, seq_to;	/* seq_to == seq except MISSING */
+	enum central_log_problem kind;
+	const char		*detail;	/* one line of explanation */
+};
+
+struct central_log_chain {
+	const char	*agent;
+	int64_t		 alerts, first_seq, last_seq, problems;
+};
+
+struct central_log_verify_ops {
+	void	*ctx;
+	/* Either may be NULL.  Non-zero return stops the walk. */
+	int	(*issue)(void *ctx, const struct central_log_issue *i);
+	int	(*chain_done)(void *ctx, const struct central_log_chain *c);
+};
+
+/*
+ * Walk every agent's chain (or only agent, when not NULL) in seq order with
+ * agent/chain.h and report each problem.  *problems receives the total.
+ * Returns 0 when the walk completed (whatever it found).
+ */
+int	central_log_verify(struct central_log *db, const char *agent,
+	    const struct central_log_verify_ops *ops, int64_t *problems);
+
+#endif
