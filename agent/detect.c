@@ -108,6 +108,16 @@ det_endpoint_from_flow(struct det_endpoint *e, const struct flow *f,
 }
 
 void
+det_alert_from_pdu(struct det_alert *a, const struct det_pdu *pdu)
+{
+	memset(a, 0, sizeof(*a));
+	det_endpoint_from_flow(&a->src, pdu->flow, pdu->sender_is_cli);
+	det_endpoint_from_flow(&a->dst, pdu->flow, !pdu->sender_is_cli);
+	a->ts = pdu->ts;
+	a->proto = ics_proto_name(pdu->proto);
+}
+
+void
 det_alert(struct det_ctx *ctx, struct det_alert *a)
 {
 	alerter_raise(ctx->al, a);

@@ -86,6 +86,7 @@ dissect_emit_pdu(struct dis_ctx *dc, struct det_pdu *pdu)
 {
 	pdu->flow = dc->flow;
 	pdu->from_client = dc->from_client;
+	pdu->sender_is_cli = dc->sender_is_cli;
 	pdu->ts = dc->ts;
 	if ((unsigned)pdu->proto < ICS_NPROTO)
 		dc->d->st.pdus[pdu->proto]++;
@@ -107,6 +108,7 @@ dissect_emit_malformed(struct dis_ctx *dc, enum ics_proto proto,
 	m.proto = proto;
 	m.flow = dc->flow;
 	m.from_client = dc->from_client;
+	m.sender_is_cli = dc->sender_is_cli;
 	m.ts = dc->ts;
 	m.what = what;
 	det_engine_malformed(dc->d->det, &m);
@@ -260,6 +262,7 @@ dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
 	dc.d = d;
 	dc.flow = f;
 	dc.ts = p->ts;
+	dc.sender_is_cli = dir == FLOW_C2S;
 	/* the server is who listens on the protocol's port, whoever spoke first */
 	if (df->srv_port != 0 && p->sport != p->dport)
 		dc.from_client = p->dport == df->srv_port;

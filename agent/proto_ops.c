@@ -19,6 +19,8 @@
 #include "flow.h"
 #include "ids.h"
 #include "dnp3_parse.h"
+#include "enip_parse.h"
+#include "iec104_parse.h"
 #include "modbus_parse.h"
 #include "s7comm_parse.h"
 
@@ -112,6 +114,69 @@ static const struct proto_ops s7_ops = {
 	s7_frame_len, s7_handle
 };
 
+/* ---- IEC 60870-5-104 ----------------------------------------------- */
+
+static void
+iec104_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct iec104_apdu m;
+	struct det_pdu pdu;
+
+	if (iec104_parse(p, n, &m) != 0) {
+		if (!partial)
+			dissect_emit_malformed(dc, ICS_IEC104, "malformed IEC 104 APDU");
+		return;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.proto = ICS_IEC104;
+	pdu.u.iec104 = &m;
+	dissect_emit_pdu(dc, &pdu);
+}
+
+static const struct proto_ops iec104_ops = {
+	ICS_IEC104, "bad IEC 104 APCI (start byte or length)",
+	iec104_frame_len, iec104_handle
+};
+
+/* ---- EtherNet/IP + CIP (TCP and UDP 44818) --------------------------- */
+
+static void
+enip_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct enip_pdu m;
+	struct det_pdu pdu;
+
+	if (enip_parse(p, n, &m) != 0) {
+		if (!partial)
+			dissect_emit_malformed(dc, ICS_ENIP,
+			    "malformed EtherNet/IP encapsulation");
+		return;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.proto = ICS_ENIP;
+	pdu.u.enip = &m;
+	dissect_emit_pdu(dc, &pdu);
+}
+
+static const struct proto_ops enip_ops = {
+	ICS_ENIP, "bad EtherNet/IP encapsulation header",
+	enip_frame_len, enip_handle
+};
+
+/* CIP class-1 I/O (UDP 2222): named, counted, not decoded further. */
+static void
+cipio_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	(void)dc;
+	(void)p;
+	(void)n;
+	(void)partial;
+}
+
+static const struct proto_ops cipio_ops = {
+	ICS_CIP_IO, "", NULL, cipio_handle
+};
+
 /* ---- choosing ------------------------------------------------------- */
 
 /* Does the first payload frame as ops' protocol? */
@@ -148,6 +213,22 @@ proto_ops_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
 		if ((app == NDPI_PROTOCOL_S7COMM || master == NDPI_PROTOCOL_S7COMM) &&
 		    frames(&s7_ops, p))
 			return &s7_ops;
+		if ((on_port(p, 2404) || app == NDPI_PROTOCOL_IEC60870 ||
+		    master == NDPI_PROTOCOL_IEC60870) && frames(&iec104_ops, p)) {
+			*srv_port = on_port(p, 2404) ? 2404 : 0;
+			return &iec104_ops;
+		}
+	}
+	if ((p->ip_proto == 6 || p->ip_proto == 17) &&
+	    (on_port(p, 44818) || app == NDPI_PROTOCOL_ETHERNET_IP) &&
+	    enip_probe(p->payload, p->payload_len)) {
+		*srv_port = on_port(p, 44818) ? 44818 : 0;
+		return &enip_ops;
+	}
+	if (p->ip_proto == 17 && p->sport == 2222 && p->dport == 2222 &&
+	    p->payload_len >= 6) {
+		*srv_port = 2222;
+		return &cipio_ops;
 	}
 	if (p->ip_proto == 6 || p->ip_proto == 17) {
 		/* DNP3's start bytes and header CRC are a strong check */

@@ -21,7 +21,8 @@ struct det_pdu;
 struct dis_ctx {
 	struct dissector	*d;
 	struct flow		*flow;
-	bool			 from_client;
+	bool			 from_client;	/* request direction (by port) */
+	bool			 sender_is_cli;	/* packet sent by flow->cli */
 	uint64_t		 ts;
 };
 

@@ -25,7 +25,7 @@ struct flow;
 struct modbus_pdu;
 struct dnp3_pdu;
 struct s7_pdu;
-struct iec104_pdu;
+struct iec104_apdu;
 struct enip_pdu;
 struct bacnet_pdu;
 struct opcua_pdu;
@@ -57,12 +57,13 @@ struct det_pdu {
 	enum ics_proto		 proto;
 	const struct flow	*flow;
 	bool			 from_client;	/* client -> server (a request) */
+	bool			 sender_is_cli;	/* sent by flow->cli (else flow->srv) */
 	uint64_t		 ts;
 	union {
 		const struct modbus_pdu	*modbus;
 		const struct dnp3_pdu	*dnp3;
 		const struct s7_pdu	*s7;
-		const struct iec104_pdu	*iec104;
+		const struct iec104_apdu	*iec104;
 		const struct enip_pdu	*enip;
 		const struct bacnet_pdu	*bacnet;
 		const struct opcua_pdu	*opcua;
@@ -74,6 +75,7 @@ struct det_malformed {
 	enum ics_proto		 proto;
 	const struct flow	*flow;
 	bool			 from_client;
+	bool			 sender_is_cli;
 	uint64_t		 ts;
 	const char		*what;		/* "bad MBAP length", "bad DNP3 CRC" */
 };
@@ -110,6 +112,12 @@ void det_alert(struct det_ctx *ctx, struct det_alert *a);
 /* Fill an endpoint from a flow side (client or server). */
 void det_endpoint_from_flow(struct det_endpoint *e, const struct flow *f,
     bool client);
+
+/*
+ * Start an alert about a PDU: zeroes a, sets src = the sender, dst = the
+ * receiver, ts and proto.  The caller fills the rest.
+ */
+void det_alert_from_pdu(struct det_alert *a, const struct det_pdu *pdu);
 
 /* Address helpers for details: "10.0.0.1" (buf >= 46 bytes). */
 const char *det_ip_str(const struct det_endpoint *e, char *buf, size_t len);

@@ -80,6 +80,9 @@ flood_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	int fresh;
 	char title[160], sb[64], db[64];
 
+	/* the side that opened the flow floods; the answers are its echo */
+	if (dir != FLOW_C2S)
+		return;
 	if (p->ip_proto == 6) {
 		if (p->payload_len == 0 && !(p->tcp_flags & PKT_TCP_SYN))
 			return;

@@ -8,11 +8,23 @@ extern const struct detector det_arp;
 extern const struct detector det_scan;
 extern const struct detector det_flood;
 extern const struct detector det_remote;
+extern const struct detector det_modbus;
+extern const struct detector det_dnp3;
+extern const struct detector det_s7;
+extern const struct detector det_iec104;
+extern const struct detector det_enip;
+extern const struct detector det_malformed;
 
 const struct detector *const det_registry[] = {
 	&det_arp,
 	&det_scan,
 	&det_flood,
 	&det_remote,
+	&det_modbus,
+	&det_dnp3,
+	&det_s7,
+	&det_iec104,
+	&det_enip,
+	&det_malformed,
 	NULL
 };

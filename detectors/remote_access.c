@@ -94,8 +94,8 @@ remote_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	(void)ctx;
 	/* a response from the server side: that host serves an ICS protocol */
 	if (!pdu->from_client)
-		ipmap_put(s->ot_hosts, f->srv.ip, f->af == 6 ? 16 : 4, pdu->ts,
-		    &fresh);
+		ipmap_put(s->ot_hosts, pdu->sender_is_cli ? f->cli.ip : f->srv.ip,
+		    f->af == 6 ? 16 : 4, pdu->ts, &fresh);
 }
 
 static const struct svc *

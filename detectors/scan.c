@@ -22,34 +22,44 @@
 
 #define SCAN_SLOTS	64	/* targets remembered per source */
 
+enum tstate { T_PENDING, T_FAILED, T_ANSWERED };
+
 struct target {
 	uint8_t		ip[16];
 	uint16_t	port;
+	uint8_t		state;		/* enum tstate */
 	uint64_t	ts;
 };
 
 struct src_state {
 	struct target	t[SCAN_SLOTS];
 	uint32_t	n;		/* used slots */
-	uint32_t	ports_seen;	/* distinct ports among t (approx.) */
-	uint64_t	total;		/* new targets ever */
+	uint32_t	alerted;	/* failed count at the last alert */
+	uint8_t		mac[6];
+	uint8_t		af;
+	uint8_t		has_mac;
+	uint8_t		ip[16];
 };
 
 struct scan_state {
 	struct ipmap	*tcp;		/* src ip -> src_state (TCP/UDP) */
 	struct ipmap	*arp;		/* src ip -> src_state (ARP targets) */
 	uint64_t	 window_us;
+	uint64_t	 grace_us;
 	uint32_t	 threshold;
 	uint32_t	 arp_threshold;
+	uint64_t	 now;
 };
 
 static const struct cfg_key keys[] = {
 	{ "window", CFG_DOUBLE, "900", 1, 86400,
-	  "seconds over which a source's distinct targets are counted (slow scans)" },
-	{ "threshold", CFG_INT, "20", 2, 64,
-	  "distinct ip:port targets a source may try to open within the window" },
-	{ "arp_threshold", CFG_INT, "32", 2, 64,
-	  "distinct IPs a source may ARP for within the window" },
+	  "seconds over which a source's failed targets are counted (slow scans)" },
+	{ "threshold", CFG_INT, "12", 2, 64,
+	  "distinct ip:port targets a source may fail to talk to within the window" },
+	{ "arp_threshold", CFG_INT, "24", 2, 64,
+	  "distinct IPs a source may ARP for without an answer within the window" },
+	{ "grace", CFG_DOUBLE, "2", 0.01, 600,
+	  "seconds a target has to answer before the attempt counts as failed" },
 	{ "max_sources", CFG_INT, "4096", 16, 1000000, "sources tracked" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
@@ -71,6 +81,7 @@ scan_init(const struct cfg *c, const char *sec, void **state)
 		return -1;
 	}
 	s->window_us = (uint64_t)(cfg_double(c, sec, "window") * 1e6);
+	s->grace_us = (uint64_t)(cfg_double(c, sec, "grace") * 1e6);
 	s->threshold = (uint32_t)cfg_int(c, sec, "threshold");
 	s->arp_threshold = (uint32_t)cfg_int(c, sec, "arp_threshold");
 	*state = s;
@@ -89,23 +100,32 @@ scan_destroy(void *state)
 	free(s);
 }
 
-/*
- * Record target (ip, port) for a source at ts.  Returns the number of
- * distinct targets within the window after the insert, 0 if it was known.
- */
-static uint32_t
+static struct target *
+find_target(struct src_state *ss, const uint8_t *ip, size_t alen, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < ss->n; i++)
+		if (ss->t[i].port == port && memcmp(ss->t[i].ip, ip, alen) == 0)
+			return &ss->t[i];
+	return NULL;
+}
+
+/* Remember an attempt on (ip, port); known targets are refreshed. */
+static void
 record(struct src_state *ss, const uint8_t *ip, size_t alen, uint16_t port,
     uint64_t ts, uint64_t window)
 {
+	struct target *t = find_target(ss, ip, alen, port);
 	uint32_t i, live = 0, oldest = 0;
 
-	for (i = 0; i < ss->n; i++) {
-		if (ss->t[i].port == port && memcmp(ss->t[i].ip, ip, alen) == 0) {
-			ss->t[i].ts = ts;
-			return 0;
-		}
+	if (t != NULL) {
+		if (t->state == T_ANSWERED)
+			return;
+		t->ts = ts;
+		return;
 	}
-	/* drop expired targets, compacting */
+	/* drop targets older than the window, compacting */
 	for (i = 0; i < ss->n; i++)
 		if (ss->t[i].ts + window >= ts)
 			ss->t[live++] = ss->t[i];
@@ -120,9 +140,29 @@ record(struct src_state *ss, const uint8_t *ip, size_t alen, uint16_t port,
 	memcpy(ss->t[ss->n].ip, ip, alen);
 	ss->t[ss->n].port = port;
 	ss->t[ss->n].ts = ts;
+	ss->t[ss->n].state = T_PENDING;
 	ss->n++;
-	ss->total++;
-	return ss->n;
+}
+
+/* Failed targets (failed, or pending past the grace time) and the newest. */
+static uint32_t
+failed(const struct src_state *ss, uint64_t now, uint64_t grace,
+    uint64_t *newest)
+{
+	uint32_t i, n = 0;
+
+	*newest = 0;
+	for (i = 0; i < ss->n; i++) {
+		const struct target *t = &ss->t[i];
+
+		if (t->state == T_FAILED ||
+		    (t->state == T_PENDING && t->ts + grace <= now)) {
+			n++;
+			if (t->ts > *newest)
+				*newest = t->ts;
+		}
+	}
+	return n;
 }
 
 static void
@@ -132,13 +172,17 @@ summarize(const struct src_state *ss, cJSON *d, bool with_ports, size_t alen)
 	cJSON *pl = cJSON_CreateArray();
 
 	for (i = 0; i < ss->n; i++) {
+		if (ss->t[i].state == T_ANSWERED)
+			continue;
 		for (j = 0; j < i; j++)
-			if (memcmp(ss->t[j].ip, ss->t[i].ip, alen) == 0)
+			if (ss->t[j].state != T_ANSWERED &&
+			    memcmp(ss->t[j].ip, ss->t[i].ip, alen) == 0)
 				break;
 		if (j == i)
 			hosts++;
 		for (j = 0; j < i; j++)
-			if (ss->t[j].port == ss->t[i].port)
+			if (ss->t[j].state != T_ANSWERED &&
+			    ss->t[j].port == ss->t[i].port)
 				break;
 		if (j == i) {
 			ports++;
@@ -147,7 +191,6 @@ summarize(const struct src_state *ss, cJSON *d, bool with_ports, size_t alen)
 				    cJSON_CreateNumber(ss->t[i].port));
 		}
 	}
-	cJSON_AddNumberToObject(d, "targets", ss->n);
 	cJSON_AddNumberToObject(d, "hosts", hosts);
 	if (with_ports) {
 		cJSON_AddNumberToObject(d, "ports", ports);
@@ -156,51 +199,148 @@ summarize(const struct src_state *ss, cJSON *d, bool with_ports, size_t alen)
 		cJSON_Delete(pl);
 }
 
+static bool
+is_broadcast(const struct flow *f)
+{
+	if (f->af == 4)
+		return f->srv.ip[0] >= 224 || f->srv.ip[3] == 255;
+	return f->srv.ip[0] == 0xff;
+}
+
+/* Raise (again) when a source's failed targets reached the threshold. */
+static void
+evaluate(struct scan_state *s, struct det_ctx *ctx, struct src_state *ss,
+    bool arp, uint64_t now)
+{
+	uint32_t thr = arp ? s->arp_threshold : s->threshold, n;
+	size_t alen = ss->af == 6 ? 16 : 4;
+	struct det_alert a;
+	uint64_t newest;
+	char title[160], ipb[64];
+
+	n = failed(ss, now, s->grace_us, &newest);
+	if (n < thr || n <= ss->alerted)
+		return;
+	ss->alerted = n;
+	memset(&a, 0, sizeof(a));
+	a.src.af = ss->af;
+	memcpy(a.src.ip, ss->ip, alen);
+	a.src.has_mac = ss->has_mac;
+	memcpy(a.src.mac, ss->mac, 6);
+	if (det_policy(ctx, ICS_NONE, DET_ROLE_DISCOVERY, &a.src) == DET_ALLOWED)
+		return;
+	a.detector = arp ? "net.arp_sweep" : "net.port_scan";
+	a.severity = arp ? SEV_MEDIUM : SEV_HIGH;
+	a.technique = "T0846";
+	snprintf(title, sizeof(title), "%s from %s",
+	    arp ? "ARP sweep" : "Port scan / host sweep",
+	    det_ip_str(&a.src, ipb, sizeof(ipb)));
+	a.title = title;
+	a.proto = arp ? "arp" : "tcp";
+	/* the probe that made the count: inside the scan's own time span */
+	a.ts = newest;
+	a.details = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a.details, "failed_targets", n);
+	summarize(ss, a.details, !arp, alen);
+	cJSON_AddNumberToObject(a.details, "window_s", (double)s->window_us / 1e6);
+	a.agg_src_only = true;
+	det_alert(ctx, &a);
+}
+
 static void
 scan_flow_start(void *state, struct det_ctx *ctx, const struct flow *f)
 {
 	struct scan_state *s = state;
 	struct src_state *ss;
-	struct det_alert a;
-	struct det_endpoint src;
 	size_t alen = f->af == 6 ? 16 : 4;
-	uint32_t n;
 	int fresh;
-	char title[128], ipb[64];
 
+	(void)ctx;
 	/* a connection attempt: TCP opened by a bare SYN, or a new UDP flow */
 	if (f->transport == 6) {
 		if ((f->tcp_flags[FLOW_C2S] & (PKT_TCP_SYN | PKT_TCP_ACK)) != PKT_TCP_SYN)
 			return;
-	} else if (f->transport != 17)
+	} else if (f->transport != 17 || is_broadcast(f))
 		return;
 	ss = ipmap_put(s->tcp, f->cli.ip, alen, f->first_ts, &fresh);
 	if (ss == NULL)
 		return;
-	n = record(ss, f->srv.ip, alen, f->srv.port, f->first_ts, s->window_us);
-	if (n < s->threshold)
+	if (fresh) {
+		ss->af = f->af;
+		memcpy(ss->ip, f->cli.ip, alen);
+	}
+	if (f->cli.has_mac) {
+		ss->has_mac = 1;
+		memcpy(ss->mac, f->cli.mac, 6);
+	}
+	record(ss, f->srv.ip, alen, f->srv.port, f->first_ts, s->window_us);
+}
+
+/* Data from the server (or data on an open TCP session): not a probe. */
+static void
+scan_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	struct scan_state *s = state;
+	struct src_state *ss;
+	struct target *t;
+	size_t alen = f->af == 6 ? 16 : 4;
+
+	(void)ctx;
+	if (p->payload_len == 0 || (f->transport != 6 && f->transport != 17))
 		return;
-	det_endpoint_from_flow(&src, f, true);
-	if (det_policy(ctx, ICS_NONE, DET_ROLE_DISCOVERY, &src) == DET_ALLOWED)
+	if (f->transport == 17 && dir != FLOW_S2C)
 		return;
-	memset(&a, 0, sizeof(a));
-	a.detector = "net.port_scan";
-	a.severity = SEV_HIGH;
-	a.technique = "T0846";
-	snprintf(title, sizeof(title), "Port scan / host sweep from %s",
-	    det_ip_str(&src, ipb, sizeof(ipb)));
-	a.title = title;
-	a.proto = f->transport == 6 ? "tcp" : "udp";
-	a.src = src;
-	a.src.port = 0;
-	det_endpoint_from_flow(&a.dst, f, false);
-	a.ts = f->first_ts;
-	a.details = cJSON_CreateObject();
-	summarize(ss, a.details, true, alen);
-	cJSON_AddNumberToObject(a.details, "window_s", (double)s->window_us / 1e6);
-	/* one group per scanner, whatever host it reaches next */
-	a.agg_src_only = true;
-	det_alert(ctx, &a);
+	/* only the first few data packets of a flow can change anything */
+	if (f->pkts[0] + f->pkts[1] > 8)
+		return;
+	ss = ipmap_get(s->tcp, f->cli.ip, alen);
+	if (ss == NULL)
+		return;
+	t = find_target(ss, f->srv.ip, alen, f->srv.port);
+	if (t != NULL)
+		t->state = T_ANSWERED;
+}
+
+static void
+scan_flow_end(void *state, struct det_ctx *ctx, const struct flow *f)
+{
+	struct scan_state *s = state;
+	struct src_state *ss;
+	struct target *t;
+	size_t alen = f->af == 6 ? 16 : 4;
+
+	ss = ipmap_get(s->tcp, f->cli.ip, alen);
+	if (ss == NULL)
+		return;
+	t = find_target(ss, f->srv.ip, alen, f->srv.port);
+	if (t == NULL || t->state == T_ANSWERED)
+		return;
+	t->state = T_FAILED;
+	evaluate(s, ctx, ss, false, f->last_ts);
+}
+
+static int
+tick_one(void *arg, const void *key, size_t klen, void *val)
+{
+	void **a = arg;
+
+	(void)key;
+	(void)klen;
+	evaluate(a[0], a[1], val, a[2] != NULL, ((struct scan_state *)a[0])->now);
+	return 0;
+}
+
+static void
+scan_tick(void *state, struct det_ctx *ctx, uint64_t now)
+{
+	struct scan_state *s = state;
+	void *args[3] = { s, ctx, NULL };
+
+	s->now = now;
+	ipmap_each(s->tcp, tick_one, args);
+	args[2] = s;
+	ipmap_each(s->arp, tick_one, args);
 }
 
 static void
@@ -209,40 +349,31 @@ scan_arp(void *state, struct det_ctx *ctx, const struct pkt *p)
 	static const uint8_t zero[4];
 	struct scan_state *s = state;
 	struct src_state *ss;
-	struct det_alert a;
-	uint32_t n;
+	struct target *t;
 	int fresh;
-	char title[128];
 
-	if (p->arp.op != 1 || memcmp(p->arp.spa, p->arp.tpa, 4) == 0 ||
-	    memcmp(p->arp.spa, zero, 4) == 0)
+	(void)ctx;
+	if (memcmp(p->arp.spa, zero, 4) == 0)
+		return;
+	if (p->arp.op == 2) {
+		/* an answer: the asker's target exists */
+		ss = ipmap_get(s->arp, p->arp.tpa, 4);
+		if (ss != NULL && (t = find_target(ss, p->arp.spa, 4, 0)) != NULL)
+			t->state = T_ANSWERED;
+		return;
+	}
+	if (p->arp.op != 1 || memcmp(p->arp.spa, p->arp.tpa, 4) == 0)
 		return;
 	ss = ipmap_put(s->arp, p->arp.spa, 4, p->ts, &fresh);
 	if (ss == NULL)
 		return;
-	n = record(ss, p->arp.tpa, 4, 0, p->ts, s->window_us);
-	if (n < s->arp_threshold)
-		return;
-	memset(&a, 0, sizeof(a));
-	a.src.af = 4;
-	memcpy(a.src.ip, p->arp.spa, 4);
-	if (det_policy(ctx, ICS_NONE, DET_ROLE_DISCOVERY, &a.src) == DET_ALLOWED)
-		return;
-	a.src.has_mac = true;
-	memcpy(a.src.mac, p->arp.sha, 6);
-	a.detector = "net.arp_sweep";
-	a.severity = SEV_MEDIUM;
-	a.technique = "T0846";
-	snprintf(title, sizeof(title), "ARP sweep from %u.%u.%u.%u",
-	    p->arp.spa[0], p->arp.spa[1], p->arp.spa[2], p->arp.spa[3]);
-	a.title = title;
-	a.proto = "arp";
-	a.ts = p->ts;
-	a.details = cJSON_CreateObject();
-	summarize(ss, a.details, false, 4);
-	cJSON_AddNumberToObject(a.details, "window_s", (double)s->window_us / 1e6);
-	a.agg_src_only = true;
-	det_alert(ctx, &a);
+	if (fresh) {
+		ss->af = 4;
+		memcpy(ss->ip, p->arp.spa, 4);
+	}
+	ss->has_mac = 1;
+	memcpy(ss->mac, p->arp.sha, 6);
+	record(ss, p->arp.tpa, 4, 0, p->ts, s->window_us);
 }
 
 const struct detector det_scan = {
@@ -251,6 +382,9 @@ const struct detector det_scan = {
 	.keys = keys,
 	.init = scan_init,
 	.on_flow_start = scan_flow_start,
+	.on_packet = scan_packet,
+	.on_flow_end = scan_flow_end,
 	.on_arp = scan_arp,
+	.on_tick = scan_tick,
 	.destroy = scan_destroy,
 };

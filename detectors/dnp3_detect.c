@@ -1,0 +1,114 @@
+/*
+ * dnp3_detect.c - rules on decoded DNP3 application requests (IEEE 1815).
+ *
+ *   dnp3.restart               cold/warm restart             T0816
+ *   dnp3.stop_application      stop application              T0881
+ *   dnp3.disable_unsolicited   disable unsolicited responses T0815
+ *   dnp3.file_operation        open/delete/... file          (none)
+ *   dnp3.config_change         save/activate configuration, initialize
+ *   dnp3.unauthorized_command  write/select/operate/direct operate from a
+ *                              host [policy] dnp3_masters does not allow T0855
+ */
+#include <cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detector.h"
+#include "dnp3_parse.h"
+#include "flow.h"
+
+static void
+raise_fc(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct dnp3_pdu *m, const char *det, enum det_severity sev,
+    const char *tech, const char *what)
+{
+	struct det_alert a;
+	char title[160], agg[8];
+
+	det_alert_from_pdu(&a, pdu);
+	a.detector = det;
+	a.severity = sev;
+	a.technique = tech;
+	snprintf(title, sizeof(title), "DNP3 %s (%s)", what,
+	    dnp3_fc_name(m->app_fc));
+	a.title = title;
+	a.details = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a.details, "function", m->app_fc);
+	cJSON_AddStringToObject(a.details, "function_name", dnp3_fc_name(m->app_fc));
+	cJSON_AddNumberToObject(a.details, "source_address", m->src);
+	cJSON_AddNumberToObject(a.details, "destination_address", m->dst);
+	if (m->nobj > 0) {
+		cJSON_AddNumberToObject(a.details, "object_group", m->obj[0].group);
+		cJSON_AddNumberToObject(a.details, "object_variation",
+		    m->obj[0].variation);
+	}
+	snprintf(agg, sizeof(agg), "%u", m->app_fc);
+	a.agg_key = agg;
+	det_alert(ctx, &a);
+}
+
+static void
+dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	const struct dnp3_pdu *m;
+	struct det_endpoint src;
+
+	(void)state;
+	if (pdu->proto != ICS_DNP3)
+		return;
+	m = pdu->u.dnp3;
+	/* requests only: from a master (DIR set), first fragment of a request */
+	if (!m->has_app || !m->dir || m->app_fc >= 0x80)
+		return;
+	switch (m->app_fc) {
+	case DNP3_FC_COLD_RESTART:
+		raise_fc(ctx, pdu, m, "dnp3.restart", SEV_CRITICAL, "T0816",
+		    "cold restart");
+		return;
+	case DNP3_FC_WARM_RESTART:
+		raise_fc(ctx, pdu, m, "dnp3.restart", SEV_HIGH, "T0816",
+		    "warm restart");
+		return;
+	case DNP3_FC_STOP_APPL:
+		raise_fc(ctx, pdu, m, "dnp3.stop_application", SEV_HIGH, "T0881",
+		    "stop application");
+		return;
+	case DNP3_FC_DISABLE_UNSOLICITED:
+		raise_fc(ctx, pdu, m, "dnp3.disable_unsolicited", SEV_HIGH,
+		    "T0815", "disable unsolicited responses");
+		return;
+	case DNP3_FC_OPEN_FILE:
+	case DNP3_FC_CLOSE_FILE:
+	case DNP3_FC_DELETE_FILE:
+	case DNP3_FC_GET_FILE_INFO:
+	case DNP3_FC_AUTHENTICATE_FILE:
+	case DNP3_FC_ABORT_FILE:
+		raise_fc(ctx, pdu, m, "dnp3.file_operation", SEV_MEDIUM, NULL,
+		    "file operation");
+		return;
+	case DNP3_FC_INITIALIZE_DATA:
+	case DNP3_FC_INITIALIZE_APPL:
+	case DNP3_FC_START_APPL:
+	case DNP3_FC_SAVE_CONFIG:
+	case DNP3_FC_ACTIVATE_CONFIG:
+		raise_fc(ctx, pdu, m, "dnp3.config_change", SEV_MEDIUM, NULL,
+		    "application/configuration change");
+		return;
+	case DNP3_FC_WRITE:
+	case DNP3_FC_SELECT:
+	case DNP3_FC_OPERATE:
+	case DNP3_FC_DIRECT_OPERATE:
+	case DNP3_FC_DIRECT_OPERATE_NR:
+		det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
+		if (det_policy(ctx, ICS_DNP3, DET_ROLE_WRITER, &src) == DET_DENIED)
+			raise_fc(ctx, pdu, m, "dnp3.unauthorized_command", SEV_HIGH,
+			    "T0855", "control command from a host not allowed");
+		return;
+	}
+}
+
+const struct detector det_dnp3 = {
+	.name = "dnp3",
+	.severity = SEV_HIGH,
+	.on_pdu = dnp3_pdu,
+};

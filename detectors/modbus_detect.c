@@ -1,0 +1,359 @@
+/*
+ * modbus_detect.c - rules on decoded Modbus/TCP PDUs (Modbus Application
+ * Protocol v1.1b3; Schneider UMAS over function 90).
+ *
+ *   modbus.unauthorized_write  write fc 5/6/15/16/21/22/23 (or UMAS write)
+ *                              from a host [policy] modbus_writers / the
+ *                              baseline does not allow          T0855
+ *   modbus.diagnostics         fc 8 restart comms / listen-only ... T0814
+ *   modbus.unit_id_scan        one client trying many unit ids    T0846
+ *   modbus.address_scan        one client reading many ranges     T0861
+ *   modbus.brute_force_io      rapid repeated writes to one point T0806
+ *   modbus.device_id           fc 43/14, fc 17 from a host not
+ *                              allowed to discover                T0888
+ *   modbus.umas_*              UMAS stop/start, download, upload
+ */
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detector.h"
+#include "flow.h"
+#include "ipmap.h"
+#include "modbus_parse.h"
+
+#define UNIT_SLOTS	32
+#define ADDR_SLOTS	64
+
+/* Per client->server pair: unit ids and read ranges tried recently. */
+struct pair {
+	uint64_t	unit_start;
+	uint8_t		units[UNIT_SLOTS];
+	uint8_t		nunits;
+	uint64_t	addr_start;
+	uint32_t	addrs[ADDR_SLOTS];	/* fc << 16 | address */
+	uint8_t		naddrs;
+};
+
+/* Per (client, server, unit, address) written. */
+struct point {
+	uint64_t	start;
+	uint32_t	writes;
+};
+
+struct mb_state {
+	struct ipmap	*pairs;
+	struct ipmap	*points;
+	uint64_t	 window_us;
+	uint32_t	 unit_threshold;
+	uint32_t	 addr_threshold;
+	uint32_t	 brute_writes;
+	uint64_t	 brute_window_us;
+};
+
+static const struct cfg_key keys[] = {
+	{ "window", CFG_DOUBLE, "60", 1, 86400,
+	  "seconds over which unit ids and read ranges of one client are counted" },
+	{ "unit_id_threshold", CFG_INT, "8", 2, 32,
+	  "distinct unit ids one client may try on one server within the window" },
+	{ "address_threshold", CFG_INT, "32", 2, 64,
+	  "distinct read start addresses one client may use on one server within the window" },
+	{ "brute_force_writes", CFG_INT, "20", 2, 1000000,
+	  "writes to one point within brute_force_window that make it brute force I/O" },
+	{ "brute_force_window", CFG_DOUBLE, "10", 0.1, 3600, "seconds" },
+	{ "max_pairs", CFG_INT, "16384", 16, 10000000, "client/server pairs tracked" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+static int
+mb_init(const struct cfg *c, const char *sec, void **state)
+{
+	struct mb_state *s = calloc(1, sizeof(*s));
+	size_t max = (size_t)cfg_int(c, sec, "max_pairs");
+
+	if (s == NULL)
+		return -1;
+	s->pairs = ipmap_new(max, sizeof(struct pair));
+	s->points = ipmap_new(max, sizeof(struct point));
+	if (s->pairs == NULL || s->points == NULL) {
+		ipmap_free(s->pairs);
+		ipmap_free(s->points);
+		free(s);
+		return -1;
+	}
+	s->window_us = (uint64_t)(cfg_double(c, sec, "window") * 1e6);
+	s->unit_threshold = (uint32_t)cfg_int(c, sec, "unit_id_threshold");
+	s->addr_threshold = (uint32_t)cfg_int(c, sec, "address_threshold");
+	s->brute_writes = (uint32_t)cfg_int(c, sec, "brute_force_writes");
+	s->brute_window_us = (uint64_t)(cfg_double(c, sec, "brute_force_window") * 1e6);
+	*state = s;
+	return 0;
+}
+
+static void
+mb_destroy(void *state)
+{
+	struct mb_state *s = state;
+
+	if (s == NULL)
+		return;
+	ipmap_free(s->pairs);
+	ipmap_free(s->points);
+	free(s);
+}
+
+static void
+raise_pdu(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct modbus_pdu *m, const char *det, enum det_severity sev,
+    const char *tech, const char *title, cJSON *extra, const char *agg)
+{
+	struct det_alert a;
+	cJSON *d = extra != NULL ? extra : cJSON_CreateObject();
+
+	det_alert_from_pdu(&a, pdu);
+	a.detector = det;
+	a.severity = sev;
+	a.technique = tech;
+	a.title = title;
+	cJSON_AddNumberToObject(d, "unit", m->unit);
+	cJSON_AddNumberToObject(d, "function", m->fc);
+	cJSON_AddStringToObject(d, "function_name", modbus_fc_name(m->fc));
+	if (m->has_range) {
+		cJSON_AddNumberToObject(d, "address", m->address);
+		cJSON_AddNumberToObject(d, "quantity", m->quantity);
+	}
+	if (m->has_write_range) {
+		cJSON_AddNumberToObject(d, "write_address", m->write_address);
+		cJSON_AddNumberToObject(d, "write_quantity", m->write_quantity);
+	}
+	if (m->has_value)
+		cJSON_AddNumberToObject(d, "value", m->value);
+	a.details = d;
+	a.agg_key = agg;
+	det_alert(ctx, &a);
+}
+
+/* Key of the pair as seen from the client (request) side. */
+static size_t
+pair_key(const struct det_pdu *pdu, uint8_t *key)
+{
+	const struct flow *f = pdu->flow;
+	size_t alen = f->af == 6 ? 16 : 4;
+	const uint8_t *c = pdu->sender_is_cli ? f->cli.ip : f->srv.ip;
+	const uint8_t *s = pdu->sender_is_cli ? f->srv.ip : f->cli.ip;
+
+	memcpy(key, c, alen);
+	memcpy(key + alen, s, alen);
+	return 2 * alen;
+}
+
+static void
+check_unit_sweep(struct mb_state *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p)
+{
+	char title[128];
+	cJSON *d;
+	uint8_t i;
+
+	if (pdu->ts > p->unit_start + s->window_us) {
+		p->unit_start = pdu->ts;
+		p->nunits = 0;
+	}
+	for (i = 0; i < p->nunits; i++)
+		if (p->units[i] == m->unit)
+			return;
+	if (p->nunits < UNIT_SLOTS)
+		p->units[p->nunits++] = m->unit;
+	if (p->nunits < s->unit_threshold)
+		return;
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "distinct_units", p->nunits);
+	snprintf(title, sizeof(title), "Modbus unit id sweep (%u unit ids)",
+	    p->nunits);
+	raise_pdu(ctx, pdu, m, "modbus.unit_id_scan", SEV_HIGH, "T0846", title,
+	    d, NULL);
+}
+
+static void
+check_address_sweep(struct mb_state *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p)
+{
+	uint32_t v = (uint32_t)m->fc << 16 | m->address;
+	char title[128];
+	cJSON *d;
+	uint8_t i;
+
+	if (!m->has_range || m->fc > 4)
+		return;
+	if (pdu->ts > p->addr_start + s->window_us) {
+		p->addr_start = pdu->ts;
+		p->naddrs = 0;
+	}
+	for (i = 0; i < p->naddrs; i++)
+		if (p->addrs[i] == v)
+			return;
+	if (p->naddrs < ADDR_SLOTS)
+		p->addrs[p->naddrs++] = v;
+	if (p->naddrs < s->addr_threshold)
+		return;
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "distinct_ranges", p->naddrs);
+	snprintf(title, sizeof(title),
+	    "Modbus address range sweep (%u distinct ranges read)", p->naddrs);
+	raise_pdu(ctx, pdu, m, "modbus.address_scan", SEV_MEDIUM, "T0861",
+	    title, d, NULL);
+}
+
+static void
+check_brute_force(struct mb_state *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, const struct modbus_pdu *m)
+{
+	uint8_t key[40];
+	size_t k = pair_key(pdu, key);
+	struct point *pt;
+	char title[128];
+	int fresh;
+
+	key[k++] = m->unit;
+	key[k++] = (uint8_t)(m->address >> 8);
+	key[k++] = (uint8_t)m->address;
+	pt = ipmap_put(s->points, key, k, pdu->ts, &fresh);
+	if (pt == NULL)
+		return;
+	if (pdu->ts > pt->start + s->brute_window_us) {
+		pt->start = pdu->ts;
+		pt->writes = 0;
+	}
+	if (++pt->writes < s->brute_writes)
+		return;
+	pt->writes = 0;
+	pt->start = pdu->ts;
+	snprintf(title, sizeof(title), "Rapid repeated Modbus writes to address %u",
+	    m->address);
+	raise_pdu(ctx, pdu, m, "modbus.brute_force_io", SEV_HIGH, "T0806", title,
+	    NULL, NULL);
+}
+
+static void
+on_umas(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct modbus_pdu *m)
+{
+	const char *det = NULL, *tech = NULL;
+	enum det_severity sev = SEV_HIGH;
+	char title[128];
+	cJSON *d;
+
+	switch (m->umas_func) {
+	case MODBUS_UMAS_STOP_PLC:
+		det = "modbus.umas_stop"; tech = "T0858"; sev = SEV_CRITICAL;
+		break;
+	case MODBUS_UMAS_START_PLC:
+		det = "modbus.umas_start"; tech = "T0858";
+		break;
+	case MODBUS_UMAS_INIT_DOWNLOAD:
+	case MODBUS_UMAS_DOWNLOAD_BLOCK:
+	case MODBUS_UMAS_END_DOWNLOAD:
+		det = "modbus.umas_download"; tech = "T0843";
+		break;
+	case MODBUS_UMAS_INIT_UPLOAD:
+	case MODBUS_UMAS_UPLOAD_BLOCK:
+	case MODBUS_UMAS_END_UPLOAD:
+		det = "modbus.umas_upload"; tech = "T0845"; sev = SEV_MEDIUM;
+		break;
+	default:
+		return;
+	}
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "umas_function", m->umas_func);
+	cJSON_AddStringToObject(d, "umas_name", modbus_umas_name(m->umas_func));
+	snprintf(title, sizeof(title), "Modbus UMAS %s", modbus_umas_name(m->umas_func));
+	raise_pdu(ctx, pdu, m, det, sev, tech, title, d, NULL);
+}
+
+static void
+mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	struct mb_state *s = state;
+	const struct modbus_pdu *m;
+	struct det_endpoint src;
+	struct pair *p;
+	uint8_t key[40];
+	char title[160];
+	bool write;
+	int fresh;
+
+	if (pdu->proto != ICS_MODBUS || !pdu->from_client)
+		return;
+	m = pdu->u.modbus;
+	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
+
+	p = ipmap_put(s->pairs, key, pair_key(pdu, key), pdu->ts, &fresh);
+	if (p != NULL) {
+		check_unit_sweep(s, ctx, pdu, m, p);
+		check_address_sweep(s, ctx, pdu, m, p);
+	}
+
+	write = modbus_fc_is_write(m->fc) ||
+	    (m->fc == MODBUS_FC_UMAS && m->has_umas &&
+	    m->umas_func == MODBUS_UMAS_WRITE_VARIABLES);
+	if (write) {
+		check_brute_force(s, ctx, pdu, m);
+		if (det_policy(ctx, ICS_MODBUS, DET_ROLE_WRITER, &src) == DET_DENIED) {
+			snprintf(title, sizeof(title),
+			    "Modbus %s from a host not allowed to write",
+			    modbus_fc_name(m->fc));
+			raise_pdu(ctx, pdu, m, "modbus.unauthorized_write", SEV_HIGH,
+			    "T0855", title, NULL, NULL);
+		}
+	}
+
+	if (m->fc == MODBUS_FC_DIAGNOSTICS && m->has_diag) {
+		enum det_severity sev = SEV_LOW;
+		cJSON *d = cJSON_CreateObject();
+		char agg[16];
+
+		if (m->diag_sub == MODBUS_DIAG_RESTART_COMM ||
+		    m->diag_sub == MODBUS_DIAG_FORCE_LISTEN_ONLY)
+			sev = SEV_HIGH;
+		else if (m->diag_sub == MODBUS_DIAG_CLEAR_COUNTERS ||
+		    m->diag_sub == MODBUS_DIAG_CHANGE_ASCII_DELIM)
+			sev = SEV_MEDIUM;
+		cJSON_AddNumberToObject(d, "subfunction", m->diag_sub);
+		cJSON_AddStringToObject(d, "subfunction_name",
+		    m->diag_sub == MODBUS_DIAG_RESTART_COMM ? "restart communications" :
+		    m->diag_sub == MODBUS_DIAG_FORCE_LISTEN_ONLY ? "force listen only mode" :
+		    m->diag_sub == MODBUS_DIAG_CLEAR_COUNTERS ? "clear counters" :
+		    m->diag_sub == MODBUS_DIAG_RETURN_QUERY_DATA ? "return query data" :
+		    "other diagnostic");
+		snprintf(title, sizeof(title), "Modbus diagnostics sub-function 0x%04x",
+		    m->diag_sub);
+		snprintf(agg, sizeof(agg), "%u", m->diag_sub);
+		raise_pdu(ctx, pdu, m, "modbus.diagnostics", sev,
+		    sev >= SEV_MEDIUM ? "T0814" : NULL, title, d, agg);
+	}
+
+	if (m->fc == MODBUS_FC_UMAS && m->has_umas)
+		on_umas(ctx, pdu, m);
+
+	if ((m->fc == MODBUS_FC_ENCAPSULATED_INTERFACE && m->has_mei &&
+	    m->mei_type == MODBUS_MEI_READ_DEVICE_ID) ||
+	    m->fc == MODBUS_FC_REPORT_SERVER_ID) {
+		enum det_verdict v = det_policy(ctx, ICS_MODBUS, DET_ROLE_DISCOVERY,
+		    &src);
+
+		if (v != DET_ALLOWED)
+			raise_pdu(ctx, pdu, m, "modbus.device_id",
+			    v == DET_DENIED ? SEV_MEDIUM : SEV_INFO, "T0888",
+			    "Modbus device identification request", NULL, NULL);
+	}
+}
+
+const struct detector det_modbus = {
+	.name = "modbus",
+	.severity = SEV_HIGH,
+	.keys = keys,
+	.init = mb_init,
+	.on_pdu = mb_pdu,
+	.destroy = mb_destroy,
+};

@@ -1,0 +1,144 @@
+/*
+ * s7_detect.c - rules on decoded S7comm jobs and userdata.
+ *
+ *   s7.plc_stop             PLC STOP (0x29)                       T0858
+ *   s7.plc_start            PLC control P_PROGRAM (run/start)     T0858
+ *   s7.plc_control          other PLC control services            T0858
+ *   s7.block_insert         PLC control _INSE/_DELE (activate or
+ *                           delete downloaded blocks)             T0843
+ *   s7.download             request/download block/ended          T0843
+ *   s7.upload               start upload/upload/end upload        T0845
+ *   s7.unauthorized_write   write var from a host [policy] s7_writers
+ *                           (or the baseline) does not allow      T0855
+ *   s7.szl_identification   SZL module/component identification
+ *                           from a host not allowed to discover   T0888
+ */
+#include <cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detector.h"
+#include "s7comm_parse.h"
+
+static void
+raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct s7_comm *m, const char *det, enum det_severity sev,
+    const char *tech, const char *title)
+{
+	struct det_alert a;
+	char pi[64];
+
+	det_alert_from_pdu(&a, pdu);
+	a.detector = det;
+	a.severity = sev;
+	a.technique = tech;
+	a.title = title;
+	a.details = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a.details, "rosctr", m->rosctr);
+	if (m->has_func) {
+		cJSON_AddNumberToObject(a.details, "function", m->func);
+		cJSON_AddStringToObject(a.details, "function_name",
+		    s7_func_name(m->func));
+	}
+	if (m->pi_service != NULL && m->pi_service_len > 0) {
+		size_t n = m->pi_service_len < sizeof(pi) - 1 ?
+		    m->pi_service_len : sizeof(pi) - 1;
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			pi[i] = m->pi_service[i] >= 0x20 && m->pi_service[i] < 0x7f ?
+			    (char)m->pi_service[i] : '.';
+		pi[n] = '\0';
+		cJSON_AddStringToObject(a.details, "pi_service", pi);
+	}
+	if (m->has_block) {
+		cJSON_AddNumberToObject(a.details, "block_type", m->block_type);
+		cJSON_AddNumberToObject(a.details, "block_number", m->block_number);
+	}
+	if (m->has_szl) {
+		cJSON_AddNumberToObject(a.details, "szl_id", m->szl_id);
+		cJSON_AddNumberToObject(a.details, "szl_index", m->szl_index);
+	}
+	det_alert(ctx, &a);
+}
+
+static bool
+pi_is(const struct s7_comm *m, const char *name)
+{
+	size_t n = strlen(name);
+
+	return m->pi_service != NULL && m->pi_service_len == n &&
+	    memcmp(m->pi_service, name, n) == 0;
+}
+
+static void
+s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	const struct s7_comm *m;
+	struct det_endpoint src;
+	uint16_t szl;
+
+	(void)state;
+	if (pdu->proto != ICS_S7COMM || !pdu->from_client)
+		return;
+	m = &pdu->u.s7->s7;
+	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
+
+	if (m->rosctr == S7_ROSCTR_USERDATA && m->has_szl) {
+		enum det_verdict v;
+
+		/* module (0x11) and component (0x1C) identification lists */
+		szl = m->szl_id & 0xff;
+		if (szl != 0x11 && szl != 0x1c)
+			return;
+		v = det_policy(ctx, ICS_S7COMM, DET_ROLE_DISCOVERY, &src);
+		if (v != DET_ALLOWED)
+			raise_s7(ctx, pdu, m, "s7.szl_identification",
+			    v == DET_DENIED ? SEV_MEDIUM : SEV_INFO, "T0888",
+			    "S7 SZL read of module identification");
+		return;
+	}
+	if (m->rosctr != S7_ROSCTR_JOB || !m->has_func)
+		return;
+	switch (m->func) {
+	case S7_FUNC_PLC_STOP:
+		raise_s7(ctx, pdu, m, "s7.plc_stop", SEV_CRITICAL, "T0858",
+		    "S7 PLC STOP command");
+		return;
+	case S7_FUNC_PLC_CONTROL:
+		if (pi_is(m, "P_PROGRAM"))
+			raise_s7(ctx, pdu, m, "s7.plc_start", SEV_HIGH, "T0858",
+			    "S7 PLC control: start (P_PROGRAM)");
+		else if (pi_is(m, "_INSE") || pi_is(m, "_DELE"))
+			raise_s7(ctx, pdu, m, "s7.block_insert", SEV_HIGH, "T0843",
+			    pi_is(m, "_INSE") ? "S7 PLC control: insert downloaded block" :
+			    "S7 PLC control: delete block");
+		else
+			raise_s7(ctx, pdu, m, "s7.plc_control", SEV_HIGH, "T0858",
+			    "S7 PLC control command");
+		return;
+	case S7_FUNC_REQUEST_DOWNLOAD:
+	case S7_FUNC_DOWNLOAD_BLOCK:
+	case S7_FUNC_DOWNLOAD_ENDED:
+		raise_s7(ctx, pdu, m, "s7.download", SEV_HIGH, "T0843",
+		    "S7 program block download");
+		return;
+	case S7_FUNC_START_UPLOAD:
+	case S7_FUNC_UPLOAD:
+	case S7_FUNC_END_UPLOAD:
+		raise_s7(ctx, pdu, m, "s7.upload", SEV_MEDIUM, "T0845",
+		    "S7 program block upload");
+		return;
+	case S7_FUNC_WRITE_VAR:
+		if (det_policy(ctx, ICS_S7COMM, DET_ROLE_WRITER, &src) == DET_DENIED)
+			raise_s7(ctx, pdu, m, "s7.unauthorized_write", SEV_HIGH,
+			    "T0855", "S7 write var from a host not allowed to write");
+		return;
+	}
+}
+
+const struct detector det_s7 = {
+	.name = "s7",
+	.severity = SEV_HIGH,
+	.on_pdu = s7_pdu,
+};
