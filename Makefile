@@ -140,7 +140,7 @@ demo: need-deps
 	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/demo.sh
 
 eval: need-deps
-	@$(MAKE) --no-print-directory all $(BUILD)/scenarios.stamp
+	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
 	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval.py
 
 FUZZ_RUNS ?= 20000
