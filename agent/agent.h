@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cfg.h"
 
@@ -37,6 +38,9 @@ struct agent_opts {
 
 /* Every section the agent accepts; *n receives the count. */
 const struct cfg_schema *const *agent_schemas(size_t *n);
+
+/* Write every section and key with its default and help as an INI file. */
+void agent_print_config(FILE *fp);
 
 /* Run to the end of the capture (or a signal); returns the exit code. */
 int agent_run(const struct agent_opts *o);

@@ -37,6 +37,7 @@ usage(FILE *fp)
 "      --assets-out FILE  write the asset inventory as JSON\n"
 "      --realtime         replay at the capture's own pace\n"
 "      --stats            print a final statistics JSON object on stderr\n"
+"      --print-config     print every config key with its default\n"
 "      --version          print the version\n"
 "  -h, --help             this text\n"
 "\n"
@@ -48,7 +49,8 @@ main(int argc, char **argv)
 {
 	enum {
 		OPT_ALERTS = 256, OPT_FLOWS, OPT_MQTT, OPT_NO_MQTT, OPT_LEARN,
-		OPT_BASELINE, OPT_ASSETS, OPT_REALTIME, OPT_STATS, OPT_VERSION
+		OPT_BASELINE, OPT_ASSETS, OPT_REALTIME, OPT_STATS, OPT_VERSION,
+		OPT_PRINT_CONFIG
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -65,6 +67,7 @@ main(int argc, char **argv)
 		{ "realtime", no_argument, NULL, OPT_REALTIME },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -93,6 +96,10 @@ main(int argc, char **argv)
 		case OPT_STATS: o.stats = true; break;
 		case OPT_VERSION:
 			printf("icsentry-agent %s\n", ICSENTRY_VERSION);
+			free(o.files);
+			return 0;
+		case OPT_PRINT_CONFIG:
+			agent_print_config(stdout);
 			free(o.files);
 			return 0;
 		case 'h':

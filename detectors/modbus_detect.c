@@ -29,8 +29,10 @@
 /* Per client->server pair: unit ids and read ranges tried recently. */
 struct pair {
 	uint64_t	unit_start;
-	uint8_t		units[UNIT_SLOTS];
+	uint8_t		units[UNIT_SLOTS];	/* unit ids requested */
 	uint8_t		nunits;
+	uint8_t		failed[UNIT_SLOTS];	/* unit ids a gateway refused */
+	uint8_t		nfailed;
 	uint64_t	addr_start;
 	uint32_t	addrs[ADDR_SLOTS];	/* fc << 16 | address */
 	uint8_t		naddrs;
@@ -47,6 +49,7 @@ struct mb_state {
 	struct ipmap	*points;
 	uint64_t	 window_us;
 	uint32_t	 unit_threshold;
+	uint32_t	 failed_unit_threshold;
 	uint32_t	 addr_threshold;
 	uint32_t	 brute_writes;
 	uint64_t	 brute_window_us;
@@ -55,8 +58,10 @@ struct mb_state {
 static const struct cfg_key keys[] = {
 	{ "window", CFG_DOUBLE, "60", 1, 86400,
 	  "seconds over which unit ids and read ranges of one client are counted" },
-	{ "unit_id_threshold", CFG_INT, "8", 2, 32,
-	  "distinct unit ids one client may try on one server within the window" },
+	{ "unit_id_threshold", CFG_INT, "32", 2, 32,
+	  "distinct unit ids one client may poll on one server within the window" },
+	{ "failed_unit_id_threshold", CFG_INT, "5", 2, 32,
+	  "distinct unit ids answered with gateway exceptions (0x0A/0x0B) within the window" },
 	{ "address_threshold", CFG_INT, "32", 2, 64,
 	  "distinct read start addresses one client may use on one server within the window" },
 	{ "brute_force_writes", CFG_INT, "20", 2, 1000000,
@@ -84,6 +89,7 @@ mb_init(const struct cfg *c, const char *sec, void **state)
 	}
 	s->window_us = (uint64_t)(cfg_double(c, sec, "window") * 1e6);
 	s->unit_threshold = (uint32_t)cfg_int(c, sec, "unit_id_threshold");
+	s->failed_unit_threshold = (uint32_t)cfg_int(c, sec, "failed_unit_id_threshold");
 	s->addr_threshold = (uint32_t)cfg_int(c, sec, "address_threshold");
 	s->brute_writes = (uint32_t)cfg_int(c, sec, "brute_force_writes");
 	s->brute_window_us = (uint64_t)(cfg_double(c, sec, "brute_force_window") * 1e6);
@@ -112,6 +118,13 @@ raise_pdu(struct det_ctx *ctx, const struct det_pdu *pdu,
 	cJSON *d = extra != NULL ? extra : cJSON_CreateObject();
 
 	det_alert_from_pdu(&a, pdu);
+	if (!pdu->from_client) {
+		/* about a reply: the client it went to is who acted */
+		struct det_endpoint t = a.src;
+
+		a.src = a.dst;
+		a.dst = t;
+	}
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
@@ -140,37 +153,64 @@ pair_key(const struct det_pdu *pdu, uint8_t *key)
 {
 	const struct flow *f = pdu->flow;
 	size_t alen = f->af == 6 ? 16 : 4;
-	const uint8_t *c = pdu->sender_is_cli ? f->cli.ip : f->srv.ip;
-	const uint8_t *s = pdu->sender_is_cli ? f->srv.ip : f->cli.ip;
+	/* the Modbus client is the sender of requests, the receiver of replies */
+	bool cli_is_flow_cli = pdu->sender_is_cli == pdu->from_client;
+	const uint8_t *c = cli_is_flow_cli ? f->cli.ip : f->srv.ip;
+	const uint8_t *s = cli_is_flow_cli ? f->srv.ip : f->cli.ip;
 
 	memcpy(key, c, alen);
 	memcpy(key + alen, s, alen);
 	return 2 * alen;
 }
 
+/* Add v to a small set; true when it was new. */
+static bool
+set_add(uint8_t *set, uint8_t *n, uint8_t v)
+{
+	uint8_t i;
+
+	for (i = 0; i < *n; i++)
+		if (set[i] == v)
+			return false;
+	if (*n < UNIT_SLOTS)
+		set[(*n)++] = v;
+	return true;
+}
+
+/*
+ * A unit id sweep: one client trying many unit ids on one server.  Polling
+ * many slaves behind a gateway is normal, so the strong sign is unit ids
+ * the gateway refuses (exception 0x0A path unavailable / 0x0B target
+ * failed to respond); a very wide spread of unit ids counts too.
+ */
 static void
 check_unit_sweep(struct mb_state *s, struct det_ctx *ctx,
     const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p)
 {
 	char title[128];
+	bool gw_fail;
 	cJSON *d;
-	uint8_t i;
 
 	if (pdu->ts > p->unit_start + s->window_us) {
 		p->unit_start = pdu->ts;
 		p->nunits = 0;
+		p->nfailed = 0;
 	}
-	for (i = 0; i < p->nunits; i++)
-		if (p->units[i] == m->unit)
+	gw_fail = !pdu->from_client && m->exception &&
+	    (m->exception_code == 0x0A || m->exception_code == 0x0B);
+	if (pdu->from_client) {
+		if (!set_add(p->units, &p->nunits, m->unit) ||
+		    p->nunits < s->unit_threshold)
 			return;
-	if (p->nunits < UNIT_SLOTS)
-		p->units[p->nunits++] = m->unit;
-	if (p->nunits < s->unit_threshold)
+	} else if (!gw_fail || !set_add(p->failed, &p->nfailed, m->unit) ||
+	    p->nfailed < s->failed_unit_threshold)
 		return;
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "distinct_units", p->nunits);
-	snprintf(title, sizeof(title), "Modbus unit id sweep (%u unit ids)",
-	    p->nunits);
+	cJSON_AddNumberToObject(d, "refused_units", p->nfailed);
+	snprintf(title, sizeof(title),
+	    "Modbus unit id sweep (%u unit ids tried, %u refused)", p->nunits,
+	    p->nfailed);
 	raise_pdu(ctx, pdu, m, "modbus.unit_id_scan", SEV_HIGH, "T0846", title,
 	    d, NULL);
 }
@@ -283,16 +323,17 @@ mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	bool write;
 	int fresh;
 
-	if (pdu->proto != ICS_MODBUS || !pdu->from_client)
+	if (pdu->proto != ICS_MODBUS)
 		return;
 	m = pdu->u.modbus;
-	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
-
 	p = ipmap_put(s->pairs, key, pair_key(pdu, key), pdu->ts, &fresh);
-	if (p != NULL) {
+	if (p != NULL)
 		check_unit_sweep(s, ctx, pdu, m, p);
+	if (!pdu->from_client)
+		return;
+	if (p != NULL)
 		check_address_sweep(s, ctx, pdu, m, p);
-	}
+	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
 
 	write = modbus_fc_is_write(m->fc) ||
 	    (m->fc == MODBUS_FC_UMAS && m->has_umas &&
