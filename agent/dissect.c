@@ -33,6 +33,7 @@ struct stream {
 struct dis_flow {
 	const struct proto_ops	*ops;
 	uint16_t		 srv_port;	/* well-known port, 0 if by probe */
+	uint32_t		 pstate;	/* protocol adapter's own state */
 	struct stream		 s[2];
 };
 
@@ -263,6 +264,7 @@ dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
 	dc.flow = f;
 	dc.ts = p->ts;
 	dc.sender_is_cli = dir == FLOW_C2S;
+	dc.pstate = &df->pstate;
 	/* the server is who listens on the protocol's port, whoever spoke first */
 	if (df->srv_port != 0 && p->sport != p->dport)
 		dc.from_client = p->dport == df->srv_port;

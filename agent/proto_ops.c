@@ -21,6 +21,8 @@
 #include "dnp3_parse.h"
 #include "enip_parse.h"
 #include "iec104_parse.h"
+#include "bacnet_parse.h"
+#include "opcua_parse.h"
 #include "modbus_parse.h"
 #include "s7comm_parse.h"
 
@@ -177,6 +179,75 @@ static const struct proto_ops cipio_ops = {
 	ICS_CIP_IO, "", NULL, cipio_handle
 };
 
+/* ---- BACnet/IP (UDP 47808) ------------------------------------------ */
+
+static void
+bacnet_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct bacnet_pdu m;
+	struct det_pdu pdu;
+
+	if (bacnet_parse(p, n, &m) != 0) {
+		if (!partial)
+			dissect_emit_malformed(dc, ICS_BACNET, "malformed BACnet/IP frame");
+		return;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.proto = ICS_BACNET;
+	pdu.u.bacnet = &m;
+	dissect_emit_pdu(dc, &pdu);
+}
+
+static const struct proto_ops bacnet_ops = {
+	ICS_BACNET, "", NULL, bacnet_handle
+};
+
+/* ---- OPC UA binary --------------------------------------------------- */
+
+/* pstate bits: the channel is SecurityPolicy#None; a 'C' chunk pending */
+#define UA_PLAIN	0x1u
+#define UA_CONT(cli)	((cli) ? 0x2u : 0x4u)
+
+static void
+opcua_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct opcua_pdu m;
+	struct det_pdu pdu;
+	unsigned flags = 0;
+	uint32_t cont = UA_CONT(dc->from_client);
+
+	if (*dc->pstate & UA_PLAIN)
+		flags |= OPCUA_PARSE_PLAINTEXT;
+	if (*dc->pstate & cont)
+		flags |= OPCUA_PARSE_CONTINUATION;
+	if (opcua_parse(p, n, flags, &m) != 0) {
+		if (!partial)
+			dissect_emit_malformed(dc, ICS_OPCUA, "malformed OPC UA message");
+		return;
+	}
+	if (m.type == OPCUA_MSG_OPN) {
+		if (m.policy_none)
+			*dc->pstate |= UA_PLAIN;
+		else
+			*dc->pstate &= ~UA_PLAIN;
+	}
+	if (m.type == OPCUA_MSG_MSG) {
+		if (m.chunk == 'C')
+			*dc->pstate |= cont;
+		else
+			*dc->pstate &= ~cont;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.proto = ICS_OPCUA;
+	pdu.u.opcua = &m;
+	dissect_emit_pdu(dc, &pdu);
+}
+
+static const struct proto_ops opcua_ops = {
+	ICS_OPCUA, "bad OPC UA message header",
+	opcua_frame_len, opcua_handle
+};
+
 /* ---- choosing ------------------------------------------------------- */
 
 /* Does the first payload frame as ops' protocol? */
@@ -224,6 +295,17 @@ proto_ops_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
 	    enip_probe(p->payload, p->payload_len)) {
 		*srv_port = on_port(p, 44818) ? 44818 : 0;
 		return &enip_ops;
+	}
+	if (p->ip_proto == 17 && (on_port(p, 47808) || on_port(p, 47809)) &&
+	    bacnet_probe(p->payload, p->payload_len)) {
+		*srv_port = 0;	/* both sides use 47808: the APDU type tells */
+		return &bacnet_ops;
+	}
+	/* OPC UA opens with HEL (or a reverse RHE): strong enough on any port */
+	if (p->ip_proto == 6 && (on_port(p, 4840) || on_port(p, 4843) ||
+	    opcua_probe(p->payload, p->payload_len)) && frames(&opcua_ops, p)) {
+		*srv_port = on_port(p, 4840) ? 4840 : 0;
+		return &opcua_ops;
 	}
 	if (p->ip_proto == 17 && p->sport == 2222 && p->dport == 2222 &&
 	    p->payload_len >= 6) {

@@ -24,6 +24,7 @@ struct dis_ctx {
 	bool			 from_client;	/* request direction (by port) */
 	bool			 sender_is_cli;	/* packet sent by flow->cli */
 	uint64_t		 ts;
+	uint32_t		*pstate;	/* per-flow word for the adapter */
 };
 
 struct proto_ops {

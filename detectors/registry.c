@@ -13,6 +13,8 @@ extern const struct detector det_dnp3;
 extern const struct detector det_s7;
 extern const struct detector det_iec104;
 extern const struct detector det_enip;
+extern const struct detector det_bacnet;
+extern const struct detector det_opcua;
 extern const struct detector det_malformed;
 
 const struct detector *const det_registry[] = {
@@ -25,6 +27,8 @@ const struct detector *const det_registry[] = {
 	&det_s7,
 	&det_iec104,
 	&det_enip,
+	&det_bacnet,
+	&det_opcua,
 	&det_malformed,
 	NULL
 };
