@@ -18,7 +18,7 @@
  *
  *   control: DIR(0x80) PRM(0x40) FCB(0x20) FCV/DFC(0x10) function(0x0F)
  *
- * User data = transport header (FIR 0x80, FIN 0x40, seq 0x3F) followed by a
+ * User data = transport header (FIN 0x80, FIR 0x40, seq 0x3F) followed by a
  * fragment of the application layer; the first segment (FIR) starts with:
  *
  *   +--------------+--------------+------------------------+----------
@@ -72,9 +72,9 @@ enum dnp3_link_fc_sec {
 	DNP3_LINK_NOT_SUPPORTED = 15
 };
 
-/* Transport header */
-#define DNP3_TP_FIN		0x40
-#define DNP3_TP_FIR		0x80
+/* Transport header (note: FIN is the top bit here, unlike app control) */
+#define DNP3_TP_FIN		0x80
+#define DNP3_TP_FIR		0x40
 #define DNP3_TP_SEQ_MASK	0x3F
 
 /* Application control */

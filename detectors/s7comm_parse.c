@@ -346,6 +346,7 @@ parse_userdata(struct rd *par, struct rd *dat, struct s7_comm *s)
 		if (par->err)
 			return IDS_EMALFORMED;
 		s->ud_last_unit = last == 0;
+		s->ud_fragmented = s->ud_data_unit_ref != 0;
 	}
 
 	s->ud_return_code = rd_u8(dat);
@@ -359,7 +360,8 @@ parse_userdata(struct rd *par, struct rd *dat, struct s7_comm *s)
 	s->ud_data_len = dlen;
 
 	if (s->ud_group != S7_UD_GROUP_CPU ||
-	    s->ud_subfunc != S7_UD_CPU_READ_SZL || s->ud_return_code != 0xFF)
+	    s->ud_subfunc != S7_UD_CPU_READ_SZL ||
+	    s->ud_return_code != 0xFF || s->ud_fragmented)
 		return 0;
 	s->szl_id = rd_be16(dat);
 	s->szl_index = rd_be16(dat);

@@ -234,12 +234,19 @@ struct s7_comm {
 	uint8_t		 ud_seq;
 	uint8_t		 ud_data_unit_ref;
 	bool		 ud_last_unit;	/* 8-byte param form: no more follow */
+	/*
+	 * Response split over several PDUs (data unit ref != 0).  Only the
+	 * first fragment starts with the SZL header, and that cannot be told
+	 * without state, so has_szl stays false on all of them; ud_data has
+	 * the bytes for a caller that reassembles.
+	 */
+	bool		 ud_fragmented;
 	uint16_t	 ud_error;
 	uint8_t		 ud_return_code;	/* data: 0xFF success */
 	uint8_t		 ud_transport_size;
 	const uint8_t	*ud_data;	/* after the 4-byte data header */
 	size_t		 ud_data_len;
-	/* SZL read (group 4, subfunction 1) */
+	/* SZL read (group 4, subfunction 1), unfragmented */
 	bool		 has_szl;
 	uint16_t	 szl_id;
 	uint16_t	 szl_index;
