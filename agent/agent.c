@@ -510,10 +510,16 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "-i and -r exclude each other");
 		return EXIT_USAGE;
 	}
-	if (o->learn != NULL || o->baseline != NULL || o->assets_out != NULL) {
-		snprintf(err, errlen, "--learn, --baseline and --assets-out are not available in this build yet");
+	/* learning, baselines and the inventory are detectors' keys */
+	if (o->learn != NULL && cfg_set(a->cfg, "detector.baseline", "learn",
+	    o->learn, "--learn", err, errlen) != 0)
 		return EXIT_USAGE;
-	}
+	if (o->baseline != NULL && cfg_set(a->cfg, "detector.baseline", "file",
+	    o->baseline, "--baseline", err, errlen) != 0)
+		return EXIT_USAGE;
+	if (o->assets_out != NULL && cfg_set(a->cfg, "detector.assets", "out",
+	    o->assets_out, "--assets-out", err, errlen) != 0)
+		return EXIT_USAGE;
 	if (open_out_file(cfg_str(a->cfg, "agent", "alerts_out"), &a->alerts_fp,
 	    err, errlen) != 0 ||
 	    open_out_file(cfg_str(a->cfg, "agent", "flows_out"), &a->flows_fp,
@@ -541,7 +547,7 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 
 	a->det = det_engine_new(a->cfg, a->al, err, errlen);
 	if (a->det == NULL)
-		return EXIT_RUNTIME;
+		return EXIT_USAGE;	/* a detector refused its config or file */
 	memset(&fo, 0, sizeof(fo));
 	fo.max_flows = (size_t)cfg_int(a->cfg, "flows", "max_flows");
 	fo.timeout_us[FLOW_CLS_TCP] = (uint64_t)(cfg_double(a->cfg, "flows", "tcp_timeout") * 1e6);
@@ -627,6 +633,11 @@ agent_run(const struct agent_opts *o)
 	/* whatever happened, what was seen is reported: flush flows, alerts */
 	flow_flush(a.flows);
 	alerter_flush(a.al);
+	if (det_engine_finish(a.det, err, sizeof(err)) != 0) {
+		fprintf(stderr, "icsentry-agent: %s\n", err);
+		if (rc == 0)
+			rc = EXIT_RUNTIME;
+	}
 	if (o->stats)
 		print_stats(&a, wall_now() - start);
 	teardown(&a);

@@ -10,7 +10,6 @@
 #include <strings.h>
 
 #include "alert.h"
-#include "baseline.h"
 #include "ids.h"
 #include "flow.h"
 
@@ -46,7 +45,12 @@ const struct cfg_schema det_policy_schema = { "policy", policy_keys };
 struct det_ctx {
 	const struct cfg	*cfg;
 	struct alerter		*al;
-	struct baseline		*bl;
+	/* the detector that answers from learned state, if any */
+	enum det_verdict	(*verdict_fn)(void *, enum ics_proto, enum det_role,
+				    const struct det_endpoint *);
+	void			*verdict_state;
+	det_asset_fn		 asset_fn;
+	void			*asset_arg;
 	/* per-protocol writer lists, NULL where not configured */
 	const struct cfg_nets	*writers[ICS_NPROTO];
 	const struct cfg_nets	*discovery, *remote, *ot;
@@ -158,8 +162,8 @@ det_policy(const struct det_ctx *ctx, enum ics_proto proto, enum det_role role,
 	if (list != NULL)
 		return cfg_nets_contains(list, src->af, src->ip) ? DET_ALLOWED :
 		    DET_DENIED;
-	if (ctx->bl != NULL)
-		return baseline_verdict(ctx->bl, proto, role, src);
+	if (ctx->verdict_fn != NULL)
+		return ctx->verdict_fn(ctx->verdict_state, proto, role, src);
 	return DET_UNSET;
 }
 
@@ -234,6 +238,10 @@ det_engine_new(const struct cfg *c, struct alerter *al, char *err,
 			return NULL;
 		}
 		e->d[i] = d;
+		if (d->verdict != NULL && e->ctx.verdict_fn == NULL) {
+			e->ctx.verdict_fn = d->verdict;
+			e->ctx.verdict_state = e->state[i];
+		}
 	}
 	e->n = i;
 	return e;
@@ -253,9 +261,31 @@ det_engine_free(struct det_engine *e)
 }
 
 void
-det_engine_set_baseline(struct det_engine *e, struct baseline *b)
+det_engine_set_asset_sink(struct det_engine *e, det_asset_fn fn, void *arg)
 {
-	e->ctx.bl = b;
+	e->ctx.asset_fn = fn;
+	e->ctx.asset_arg = arg;
+}
+
+void
+det_publish_asset(struct det_ctx *ctx, const char *ip, const char *json,
+    size_t len)
+{
+	if (ctx->asset_fn != NULL)
+		ctx->asset_fn(ctx->asset_arg, ip, json, len);
+}
+
+int
+det_engine_finish(struct det_engine *e, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < e->n; i++)
+		if (e->d[i]->finish != NULL &&
+		    e->d[i]->finish(e->state[i], &e->ctx, err, errlen) != 0)
+			rc = -1;
+	return rc;
 }
 
 size_t

@@ -12,7 +12,10 @@
 #include "detector.h"
 
 struct alerter;
-struct baseline;
+
+/* Where det_publish_asset() goes (the MQTT publisher). */
+typedef void (*det_asset_fn)(void *arg, const char *ip, const char *json,
+    size_t len);
 
 /* The [policy] section and one [detector.NAME] section per detector. */
 extern const struct cfg_schema det_policy_schema;
@@ -30,8 +33,11 @@ struct det_engine *det_engine_new(const struct cfg *c, struct alerter *al,
     char *err, size_t errlen);
 void det_engine_free(struct det_engine *e);
 
-/* Optional learned baseline consulted by det_policy (not owned). */
-void det_engine_set_baseline(struct det_engine *e, struct baseline *b);
+void det_engine_set_asset_sink(struct det_engine *e, det_asset_fn fn,
+    void *arg);
+
+/* Run every detector's finish hook; -1 if one failed (err says why). */
+int det_engine_finish(struct det_engine *e, char *err, size_t errlen);
 
 void det_engine_packet(struct det_engine *e, const struct pkt *p,
     const struct flow *f, int dir);

@@ -139,6 +139,13 @@ enum det_role {
 enum det_verdict det_policy(const struct det_ctx *ctx, enum ics_proto proto,
     enum det_role role, const struct det_endpoint *src);
 
+/*
+ * Publish an inventory entry for ip (JSON object text): retained on
+ * icsentry/<site>/<agent>/asset/<ip> when MQTT is on; a no-op otherwise.
+ */
+void det_publish_asset(struct det_ctx *ctx, const char *ip, const char *json,
+    size_t len);
+
 /* Is addr inside [policy] ot_networks?  With none configured: false. */
 bool det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e);
 
@@ -165,6 +172,19 @@ struct detector {
 		    const struct det_malformed *m);
 	/* about once a second of capture time, for windows and summaries */
 	void	(*on_tick)(void *state, struct det_ctx *ctx, uint64_t now);
+	/*
+	 * Optional: answer det_policy() from learned state (the baseline
+	 * detector).  DET_UNSET when it has no opinion.  [policy] wins.
+	 */
+	enum det_verdict (*verdict)(void *state, enum ics_proto proto,
+		    enum det_role role, const struct det_endpoint *src);
+	/*
+	 * Optional: end of the run, before destroy (write a learned file, an
+	 * inventory).  Returns 0, or negative with one line in err; the agent
+	 * then exits 1.
+	 */
+	int	(*finish)(void *state, struct det_ctx *ctx, char *err,
+		    size_t errlen);
 	void	(*destroy)(void *state);
 };
 
