@@ -30,6 +30,7 @@ static const char *const ics_names[ICS_NPROTO] = {
 	[ICS_CIP_IO] = "cip-io",
 	[ICS_BACNET] = "bacnet",
 	[ICS_OPCUA] = "opcua",
+	[ICS_FINS] = "omron-fins",
 };
 
 const char *

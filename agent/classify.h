@@ -24,6 +24,7 @@ enum ics_proto {
 	ICS_CIP_IO,	/* EtherNet/IP class 1 I/O, UDP 2222 */
 	ICS_BACNET,
 	ICS_OPCUA,
+	ICS_FINS,	/* Omron FINS, UDP and TCP 9600 */
 	ICS_NPROTO
 };
 

@@ -31,6 +31,8 @@ static const struct cfg_key policy_keys[] = {
 	  "hosts allowed to send BACnet WriteProperty" },
 	{ "opcua_writers", CFG_NETS, NULL, 0, 0,
 	  "hosts allowed to send OPC UA Write/Call" },
+	{ "fins_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send Omron FINS memory/parameter writes" },
 	{ "discovery_allowed", CFG_NETS, NULL, 0, 0,
 	  "hosts allowed to identify devices and scan (asset tools)" },
 	{ "remote_access_allowed", CFG_NETS, NULL, 0, 0,
@@ -221,6 +223,7 @@ det_engine_new(const struct cfg *c, struct alerter *al, char *err,
 	e->ctx.writers[ICS_ENIP] = configured(c, "enip_writers");
 	e->ctx.writers[ICS_BACNET] = configured(c, "bacnet_writers");
 	e->ctx.writers[ICS_OPCUA] = configured(c, "opcua_writers");
+	e->ctx.writers[ICS_FINS] = configured(c, "fins_writers");
 	e->ctx.discovery = configured(c, "discovery_allowed");
 	e->ctx.remote = configured(c, "remote_access_allowed");
 	e->ctx.ot = configured(c, "ot_networks");

@@ -23,6 +23,7 @@
 #include "iec104_parse.h"
 #include "bacnet_parse.h"
 #include "opcua_parse.h"
+#include "fins_parse.h"
 #include "modbus_parse.h"
 #include "s7comm_parse.h"
 
@@ -248,6 +249,46 @@ static const struct proto_ops opcua_ops = {
 	opcua_frame_len, opcua_handle
 };
 
+/* ---- Omron FINS (UDP and TCP 9600) --------------------------------- */
+
+static void
+fins_emit(struct dis_ctx *dc, const uint8_t *p, size_t n, bool tcp,
+    bool partial)
+{
+	struct fins_pdu m;
+	struct det_pdu pdu;
+
+	if (fins_parse(p, n, tcp, &m) != 0) {
+		if (!partial)
+			dissect_emit_malformed(dc, ICS_FINS, "malformed FINS frame");
+		return;
+	}
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.proto = ICS_FINS;
+	pdu.u.fins = &m;
+	dissect_emit_pdu(dc, &pdu);
+}
+
+static void
+fins_tcp_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	fins_emit(dc, p, n, true, partial);
+}
+
+static void
+fins_udp_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	fins_emit(dc, p, n, false, partial);
+}
+
+static const struct proto_ops fins_tcp_ops = {
+	ICS_FINS, "bad FINS/TCP header", fins_frame_len, fins_tcp_handle
+};
+
+static const struct proto_ops fins_udp_ops = {
+	ICS_FINS, "", NULL, fins_udp_handle
+};
+
 /* ---- choosing ------------------------------------------------------- */
 
 /* Does the first payload frame as ops' protocol? */
@@ -306,6 +347,14 @@ proto_ops_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
 	    opcua_probe(p->payload, p->payload_len)) && frames(&opcua_ops, p)) {
 		*srv_port = on_port(p, 4840) ? 4840 : 0;
 		return &opcua_ops;
+	}
+	if (on_port(p, 9600)) {
+		*srv_port = 9600;
+		if (p->ip_proto == 6 && frames(&fins_tcp_ops, p))
+			return &fins_tcp_ops;
+		if (p->ip_proto == 17 && fins_probe(p->payload, p->payload_len))
+			return &fins_udp_ops;
+		*srv_port = 0;
 	}
 	if (p->ip_proto == 17 && p->sport == 2222 && p->dport == 2222 &&
 	    p->payload_len >= 6) {

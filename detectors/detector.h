@@ -29,6 +29,7 @@ struct iec104_apdu;
 struct enip_pdu;
 struct bacnet_pdu;
 struct opcua_pdu;
+struct fins_pdu;
 
 enum det_severity {
 	SEV_INFO,
@@ -67,6 +68,7 @@ struct det_pdu {
 		const struct enip_pdu	*enip;
 		const struct bacnet_pdu	*bacnet;
 		const struct opcua_pdu	*opcua;
+		const struct fins_pdu	*fins;
 	} u;
 };
 

@@ -15,6 +15,7 @@ extern const struct detector det_iec104;
 extern const struct detector det_enip;
 extern const struct detector det_bacnet;
 extern const struct detector det_opcua;
+extern const struct detector det_fins;
 extern const struct detector det_malformed;
 
 const struct detector *const det_registry[] = {
@@ -29,6 +30,7 @@ const struct detector *const det_registry[] = {
 	&det_enip,
 	&det_bacnet,
 	&det_opcua,
+	&det_fins,
 	&det_malformed,
 	NULL
 };

@@ -1,0 +1,109 @@
+/*
+ * fins_detect.c - rules on Omron FINS commands (Omron W342).
+ *
+ *   fins.stop / fins.run        STOP (0402) / RUN (0401)          T0858
+ *   fins.program_write          program area write/clear          T0843
+ *   fins.program_read           program area read                 T0845
+ *   fins.unauthorized_write     memory/parameter writes, forced set/reset
+ *                               from a host [policy] fins_writers
+ *                               does not allow                    T0855
+ *   fins.controller_data        controller data read (model, version)
+ *                               from a host not allowed to discover T0888
+ */
+#include <cJSON.h>
+#include <stdio.h>
+
+#include "detector.h"
+#include "fins_parse.h"
+
+static void
+raise_fins(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct fins_pdu *m, const char *det, enum det_severity sev,
+    const char *tech, const char *what)
+{
+	struct det_alert a;
+	char title[160], agg[8];
+
+	det_alert_from_pdu(&a, pdu);
+	a.detector = det;
+	a.severity = sev;
+	a.technique = tech;
+	snprintf(title, sizeof(title), "Omron FINS %s (%04x %s)", what, m->cmd,
+	    fins_cmd_name(m->cmd));
+	a.title = title;
+	a.details = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a.details, "command", m->cmd);
+	cJSON_AddStringToObject(a.details, "command_name", fins_cmd_name(m->cmd));
+	cJSON_AddNumberToObject(a.details, "destination_node", m->da1);
+	cJSON_AddNumberToObject(a.details, "source_node", m->sa1);
+	if (m->has_area) {
+		cJSON_AddNumberToObject(a.details, "area", m->area);
+		cJSON_AddNumberToObject(a.details, "address", m->address);
+		cJSON_AddNumberToObject(a.details, "count", m->count);
+	}
+	snprintf(agg, sizeof(agg), "%u", m->cmd);
+	a.agg_key = agg;
+	det_alert(ctx, &a);
+}
+
+static void
+fins_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	const struct fins_pdu *m;
+	struct det_endpoint src;
+	enum det_verdict v;
+
+	(void)state;
+	if (pdu->proto != ICS_FINS)
+		return;
+	m = pdu->u.fins;
+	/* the ICF bit, not the port, says which side commands */
+	if (!m->has_frame || m->response)
+		return;
+	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
+	switch (m->cmd) {
+	case FINS_STOP:
+		raise_fins(ctx, pdu, m, "fins.stop", SEV_CRITICAL, "T0858",
+		    "PLC STOP command");
+		return;
+	case FINS_RUN:
+		raise_fins(ctx, pdu, m, "fins.run", SEV_HIGH, "T0858",
+		    "PLC RUN command");
+		return;
+	case FINS_PROGRAM_WRITE:
+	case FINS_PROGRAM_CLEAR:
+		raise_fins(ctx, pdu, m, "fins.program_write", SEV_HIGH, "T0843",
+		    "program area change");
+		return;
+	case FINS_PROGRAM_READ:
+		raise_fins(ctx, pdu, m, "fins.program_read", SEV_MEDIUM, "T0845",
+		    "program upload");
+		return;
+	case FINS_MEM_WRITE:
+	case FINS_MEM_FILL:
+	case FINS_MEM_TRANSFER:
+	case FINS_PARAM_WRITE:
+	case FINS_PARAM_CLEAR:
+	case FINS_FILE_WRITE:
+	case FINS_FILE_DELETE:
+	case FINS_FORCED_SET_RESET:
+	case FINS_FORCED_CANCEL:
+		if (det_policy(ctx, ICS_FINS, DET_ROLE_WRITER, &src) == DET_DENIED)
+			raise_fins(ctx, pdu, m, "fins.unauthorized_write", SEV_HIGH,
+			    "T0855", "write from a host not allowed");
+		return;
+	case FINS_CONTROLLER_DATA_READ:
+		v = det_policy(ctx, ICS_FINS, DET_ROLE_DISCOVERY, &src);
+		if (v != DET_ALLOWED)
+			raise_fins(ctx, pdu, m, "fins.controller_data",
+			    v == DET_DENIED ? SEV_MEDIUM : SEV_INFO, "T0888",
+			    "controller identification read");
+		return;
+	}
+}
+
+const struct detector det_fins = {
+	.name = "fins",
+	.severity = SEV_HIGH,
+	.on_pdu = fins_pdu,
+};
