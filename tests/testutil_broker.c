@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -130,21 +131,35 @@ tb_read_file(const char *path, size_t *len)
 }
 
 int
-tb_wait_file_contains(const char *path, const char *text, int timeout_ms)
+tb_file_count(const char *path, const char *text)
+{
+	char *s = tb_read_file(path, NULL), *p;
+	int n = 0;
+
+	for (p = s; p != NULL && (p = strstr(p, text)) != NULL; p++)
+		n++;
+	free(s);
+	return n;
+}
+
+int
+tb_wait_file_count(const char *path, const char *text, int n,
+    int timeout_ms)
 {
 	int64_t end = tb_now_ms() + timeout_ms;
-	char *s;
-	int found;
 
 	do {
-		s = tb_read_file(path, NULL);
-		found = s != NULL && strstr(s, text) != NULL;
-		free(s);
-		if (found)
+		if (tb_file_count(path, text) >= n)
 			return 0;
 		tb_sleep_ms(20);
 	} while (tb_now_ms() < end);
 	return -1;
+}
+
+int
+tb_wait_file_contains(const char *path, const char *text, int timeout_ms)
+{
+	return tb_wait_file_count(path, text, 1, timeout_ms);
 }
 
 /* ---- processes -------------------------------------------------------- */
@@ -168,6 +183,9 @@ tb_spawn(char *const argv[], const char *out_file)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* A failed Check test exits without its teardown: take the
+		 * broker and collector down with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* Check may run us with signals blocked; children need them */
 		{
 			sigset_t none;
@@ -536,6 +554,7 @@ on_ok5_plain(void *ctx, MQTTAsync_successData5 *r)
 	(void)r;
 	op_finish(ctx, 0);
 }
+
 
 static void
 on_fail5(void *ctx, MQTTAsync_failureData5 *r)

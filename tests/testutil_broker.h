@@ -46,8 +46,12 @@ int	tb_free_port(void);
 
 /* Whole file into a NUL-terminated malloc'd buffer (NULL on error). */
 char	*tb_read_file(const char *path, size_t *len);
-/* Does file contain text?  Poll for up to timeout_ms. */
+/* Occurrences of text in the file (0 when it does not exist). */
+int	tb_file_count(const char *path, const char *text);
+/* Poll for up to timeout_ms until file contains text (n times): 0 or -1. */
 int	tb_wait_file_contains(const char *path, const char *text, int timeout_ms);
+int	tb_wait_file_count(const char *path, const char *text, int n,
+	    int timeout_ms);
 
 void	tb_sleep_ms(int ms);
 int64_t	tb_now_ms(void);
@@ -120,8 +124,9 @@ int	tb_client_connect(struct tb_client *c, int timeout_ms);
  * -1 when the request failed. */
 int	tb_client_subscribe(struct tb_client *c, const char *filter, int qos,
 	    int timeout_ms);
-/* Publish and wait for completion (PUBACK for QoS 1): 0, or the reason
- * code / Paho error. */
+/* Publish and wait for completion (PUBACK for QoS 1): 0, or the failure
+ * reason code (>= 0x80) / Paho error.  (Paho 1.3 does not pass on success
+ * class reasons such as 0x10 "no matching subscribers".) */
 int	tb_client_publish(struct tb_client *c, const char *topic,
 	    const void *payload, int len, int qos, int retained,
 	    int timeout_ms);

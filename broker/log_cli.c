@@ -1,0 +1,779 @@
+/*
+ * log_cli.c - icsentry-log: read the central log (DESIGN.md "Central log").
+ *
+ *   icsentry-log tail|query|verify|stats [--db FILE] [filters]
+ *
+ * Every read goes through central_log.h; the database is opened read-only,
+ * so a SOC operator needs no write access to it.
+ */
+#include <cJSON.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "central_log.h"
+#include "ids.h"
+
+#define PROG		"icsentry-log"
+#define VERSION		"0.1"
+#define DEFAULT_DB	"/var/lib/icsentry/central.db"
+
+enum cmd { CMD_TAIL, CMD_QUERY, CMD_STATS, CMD_VERIFY };
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+struct args {
+	enum cmd			 cmd;
+	const char			*db;
+	struct central_log_filter	 f;
+	enum fmt			 fmt;
+	int64_t				 lines;		/* tail -n */
+	bool				 quiet;		/* verify */
+	double				 interval;	/* tail poll, seconds */
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char usage_main[] =
+"usage: " PROG " COMMAND [--db FILE] [options]\n"
+"Read the icsentry central log (written by icsentry-collector).\n"
+"\n"
+"commands:\n"
+"  tail     follow new alerts, one line each\n"
+"  query    alerts matching filters, as a table, JSON lines or CSV\n"
+"  stats    alert counts by severity, detector and agent; agent status\n"
+"  verify   check every agent's hash chain; exit 1 on any problem\n"
+"\n"
+"  --db FILE   the log (default $ICSENTRY_DB or " DEFAULT_DB ")\n"
+"  " PROG " COMMAND --help   options of one command\n"
+"exit: 0 ok, 1 failure (or verify found a problem), 2 bad usage\n";
+
+static const char usage_filters[] =
+"filters:\n"
+"  --since T          alerts with ts >= T      --until T   ts < T\n"
+"                     T: RFC 3339 (2026-11-23T08:00:00Z, 2026-11-23) or an\n"
+"                     age before now: 90s, 30m, 1h, 7d, 2w\n"
+"  --min-severity S   info, low, medium, high or critical\n"
+"  --agent GLOB  --site GLOB  --detector GLOB  --technique GLOB  --proto GLOB\n"
+"                     exact names or patterns such as 's7.*'\n"
+"  --ip ADDR          source or destination address\n";
+
+static const char usage_tail[] =
+"usage: " PROG " tail [--db FILE] [-n N] [--json] [filters]\n"
+"Print the last N alerts (default 10) then every new one as it arrives;\n"
+"stop with Ctrl-C.\n"
+"  -n, --lines N      initial lines\n"
+"  --json             the raw alert JSON, one per line\n"
+"  --interval SEC     poll interval (default 0.5)\n";
+
+static const char usage_query[] =
+"usage: " PROG " query [--db FILE] [filters] [--limit N] [--json | --csv]\n"
+"Alerts matching every filter, oldest first (with --limit, the latest N).\n"
+"  --limit N          at most N alerts\n"
+"  --json             raw alert JSON lines     --csv   CSV with a header\n";
+
+static const char usage_stats[] =
+"usage: " PROG " stats [--db FILE] [--since T] [--until T] [--json]\n"
+"Alert counts by severity, detector and agent over a period (default: all),\n"
+"agent status, inventory size and the collector's counters.\n";
+
+static const char usage_verify[] =
+"usage: " PROG " verify [--db FILE] [--agent NAME] [--quiet]\n"
+"Walk every agent's hash chain in seq order and report each changed alert\n"
+"(content or indexed columns), missing seq, broken link (reordered or\n"
+"replaced alert) and conflicting re-delivery, by agent and seq.  One\n"
+"summary line per agent.  Exit 1 on any problem, 0 when clean.\n"
+"  --quiet            only the summary lines\n";
+
+static void
+usage(FILE *out, enum cmd c, bool all)
+{
+	if (all) {
+		fputs(usage_main, out);
+		return;
+	}
+	switch (c) {
+	case CMD_TAIL:
+		fputs(usage_tail, out);
+		fputs(usage_filters, out);
+		break;
+	case CMD_QUERY:
+		fputs(usage_query, out);
+		fputs(usage_filters, out);
+		break;
+	case CMD_STATS:
+		fputs(usage_stats, out);
+		break;
+	case CMD_VERIFY:
+		fputs(usage_verify, out);
+		break;
+	}
+}
+
+static int bad_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try --help)\n");
+	return 2;
+}
+
+/* "30m" -> now - 30 minutes; else RFC 3339. */
+static int
+parse_when(const char *text, int64_t *us)
+{
+	static const struct { char unit; int64_t secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 604800 }
+	};
+	char *end;
+	long long n;
+	size_t i;
+
+	if (strcmp(text, "now") == 0) {
+		*us = central_log_now_us();
+		return 0;
+	}
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (end != text && errno == 0 && n >= 0 && n < 100LL * 365 * 86400 &&
+	    end[0] != '\0' && end[1] == '\0') {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (end[0] == units[i].unit) {
+				*us = central_log_now_us() -
+				    (int64_t)n * units[i].secs * 1000000;
+				return 0;
+			}
+	}
+	return central_log_parse_time(text, us);
+}
+
+static int
+parse_count(const char *text, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (end == text || *end != '\0' || errno != 0 || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	O_DB = 256, O_SINCE, O_UNTIL, O_MINSEV, O_AGENT, O_SITE, O_DETECTOR,
+	O_TECHNIQUE, O_IP, O_PROTO, O_LIMIT, O_JSON, O_CSV, O_QUIET,
+	O_INTERVAL, O_HELP, O_VERSION
+};
+
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, O_DB },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "until", required_argument, NULL, O_UNTIL },
+	{ "min-severity", required_argument, NULL, O_MINSEV },
+	{ "agent", required_argument, NULL, O_AGENT },
+	{ "site", required_argument, NULL, O_SITE },
+	{ "detector", required_argument, NULL, O_DETECTOR },
+	{ "technique", required_argument, NULL, O_TECHNIQUE },
+	{ "ip", required_argument, NULL, O_IP },
+	{ "proto", required_argument, NULL, O_PROTO },
+	{ "limit", required_argument, NULL, O_LIMIT },
+	{ "lines", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "csv", no_argument, NULL, O_CSV },
+	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Which options each command accepts. */
+static bool
+allowed(enum cmd c, int opt)
+{
+	switch (opt) {
+	case O_DB: case O_HELP: case O_VERSION:
+		return true;
+	case O_SINCE: case O_UNTIL:
+		return c != CMD_VERIFY;
+	case O_MINSEV: case O_SITE: case O_DETECTOR: case O_TECHNIQUE:
+	case O_IP: case O_PROTO:
+		return c == CMD_TAIL || c == CMD_QUERY;
+	case O_AGENT:
+		return c != CMD_STATS;
+	case O_LIMIT: case O_CSV:
+		return c == CMD_QUERY;
+	case O_JSON:
+		return c != CMD_VERIFY;
+	case 'n': case O_INTERVAL:
+		return c == CMD_TAIL;
+	case O_QUIET:
+		return c == CMD_VERIFY;
+	}
+	return false;
+}
+
+/* Returns -1 to go on, else an exit code. */
+static int
+parse_args(int argc, char **argv, struct args *a)
+{
+	static const char *const names[] = { "tail", "query", "stats",
+	    "verify" };
+	const char *db_env = getenv("ICSENTRY_DB");
+	size_t i;
+	int opt, sev;
+	char *end;
+
+	memset(a, 0, sizeof(*a));
+	central_log_filter_init(&a->f);
+	a->db = db_env != NULL && db_env[0] != '\0' ? db_env : DEFAULT_DB;
+	a->lines = 10;
+	a->interval = 0.5;
+	if (argc < 2) {
+		usage(stderr, CMD_QUERY, true);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout, CMD_QUERY, true);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf(PROG " " VERSION "\n");
+		return 0;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(argv[1], names[i]) == 0)
+			break;
+	if (i == sizeof(names) / sizeof(names[0]))
+		return bad_usage("unknown command '%s'", argv[1]);
+	a->cmd = (enum cmd)i;
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+		if (opt == 'h')
+			opt = O_HELP;
+		if (opt == '?')
+			return 2;
+		if (!allowed(a->cmd, opt))
+			return bad_usage("option '%s' does not apply to this "
+			    "command", argv[optind - 1]);
+		switch (opt) {
+		case O_HELP:
+			usage(stdout, a->cmd, false);
+			return 0;
+		case O_VERSION:
+			printf(PROG " " VERSION "\n");
+			return 0;
+		case O_DB:
+			a->db = optarg;
+			break;
+		case O_SINCE:
+			if (parse_when(optarg, &a->f.since_us) != 0)
+				return bad_usage("bad time '%s'", optarg);
+			break;
+		case O_UNTIL:
+			if (parse_when(optarg, &a->f.until_us) != 0)
+				return bad_usage("bad time '%s'", optarg);
+			break;
+		case O_MINSEV:
+			sev = central_log_severity_rank(optarg);
+			if (sev < 0)
+				return bad_usage("unknown severity '%s' (info, "
+				    "low, medium, high, critical)", optarg);
+			a->f.min_sev = sev;
+			break;
+		case O_AGENT:
+			a->f.agent = optarg;
+			break;
+		case O_SITE:
+			a->f.site = optarg;
+			break;
+		case O_DETECTOR:
+			a->f.detector = optarg;
+			break;
+		case O_TECHNIQUE:
+			a->f.technique = optarg;
+			break;
+		case O_IP:
+			a->f.ip = optarg;
+			break;
+		case O_PROTO:
+			a->f.proto = optarg;
+			break;
+		case O_LIMIT:
+			if (parse_count(optarg, &a->f.limit) != 0 ||
+			    a->f.limit == 0)
+				return bad_usage("bad --limit '%s'", optarg);
+			break;
+		case 'n':
+			if (parse_count(optarg, &a->lines) != 0)
+				return bad_usage("bad -n '%s'", optarg);
+			break;
+		case O_INTERVAL:
+			a->interval = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' ||
+			    !(a->interval >= 0.01 && a->interval <= 60))
+				return bad_usage("bad --interval '%s'", optarg);
+			break;
+		case O_JSON:
+			a->fmt = FMT_JSON;
+			break;
+		case O_CSV:
+			a->fmt = FMT_CSV;
+			break;
+		case O_QUIET:
+			a->quiet = true;
+			break;
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (a->f.since_us >= a->f.until_us)
+		return bad_usage("--since is not before --until");
+	return -1;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* Text from the log may carry anything: keep control bytes off the tty. */
+static void
+put_clean(FILE *out, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
+static void
+put_endpoint(FILE *out, const char *ip, int port)
+{
+	put_clean(out, ip != NULL ? ip : "-");
+	if (port >= 0)
+		fprintf(out, ":%d", port);
+}
+
+/* One readable line (tail, and query's table rows). */
+static int
+print_line(void *ctx, const struct central_log_row *r)
+{
+	FILE *out = ctx;
+
+	fprintf(out, "%s %-8s ", r->ts, r->severity);
+	put_clean(out, r->site);
+	fputc('/', out);
+	put_clean(out, r->agent);
+	fprintf(out, " #%" PRId64 " ", r->seq);
+	put_clean(out, r->detector);
+	fputc(' ', out);
+	put_clean(out, r->technique != NULL ? r->technique : "-");
+	fputc(' ', out);
+	put_endpoint(out, r->src_ip, r->src_port);
+	fputs(" -> ", out);
+	put_endpoint(out, r->dst_ip, r->dst_port);
+	fputc(' ', out);
+	put_clean(out, r->proto != NULL ? r->proto : "-");
+	if (r->title != NULL) {
+		fputs(" \"", out);
+		put_clean(out, r->title);
+		fputc('"', out);
+	}
+	fputc('\n', out);
+	return ferror(out) ? IDS_EIO : 0;
+}
+
+static int
+print_json(void *ctx, const struct central_log_row *r)
+{
+	FILE *out = ctx;
+
+	fwrite(r->raw, 1, r->raw_len, out);
+	fputc('\n', out);
+	return ferror(out) ? IDS_EIO : 0;
+}
+
+/* RFC 4180 field; a leading formula character is defused with a quote. */
+static void
+put_csv(FILE *out, const char *s, bool last)
+{
+	const char *p;
+
+	if (s == NULL)
+		s = "";
+	if (strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL) {
+		fputc('"', out);
+		if (s[0] != '\0' && strchr("=+-@", s[0]) != NULL)
+			fputc('\'', out);
+		for (p = s; *p != '\0'; p++) {
+			if (*p == '"')
+				fputc('"', out);
+			fputc(*p, out);
+		}
+		fputc('"', out);
+	} else {
+		fputs(s, out);
+	}
+	fputc(last ? '\n' : ',', out);
+}
+
+static void
+put_csv_int(FILE *out, int64_t v, bool present)
+{
+	if (present)
+		fprintf(out, "%" PRId64, v);
+	fputc(',', out);
+}
+
+static int
+print_csv(void *ctx, const struct central_log_row *r)
+{
+	FILE *out = ctx;
+
+	put_csv(out, r->ts, false);
+	put_csv(out, r->site, false);
+	put_csv(out, r->agent, false);
+	put_csv_int(out, r->seq, true);
+	put_csv(out, r->severity, false);
+	put_csv(out, r->detector, false);
+	put_csv(out, r->technique, false);
+	put_csv(out, r->proto, false);
+	put_csv(out, r->src_ip, false);
+	put_csv_int(out, r->src_port, r->src_port >= 0);
+	put_csv(out, r->dst_ip, false);
+	put_csv_int(out, r->dst_port, r->dst_port >= 0);
+	put_csv(out, r->title, false);
+	put_csv(out, r->hash, true);
+	return ferror(out) ? IDS_EIO : 0;
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+static int
+cmd_query(struct central_log *db, const struct args *a)
+{
+	central_log_row_fn fn = print_line;
+	int rc;
+
+	if (a->fmt == FMT_JSON)
+		fn = print_json;
+	else if (a->fmt == FMT_CSV) {
+		fn = print_csv;
+		fputs("ts,site,agent,seq,severity,detector,technique,proto,"
+		    "src_ip,src_port,dst_ip,dst_port,title,hash\n", stdout);
+	}
+	rc = central_log_query(db, &a->f, fn, stdout);
+	if (rc != 0) {
+		fprintf(stderr, PROG ": query: %s\n", rc == IDS_EIO &&
+		    ferror(stdout) ? strerror(errno) : central_log_errmsg(db));
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int
+skip_row(void *ctx, const struct central_log_row *r)
+{
+	(void)ctx;
+	(void)r;
+	return 0;
+}
+
+static int
+cmd_tail(struct central_log *db, const struct args *a)
+{
+	central_log_row_fn fn = a->fmt == FMT_JSON ? print_json : print_line;
+	struct central_log_filter f = a->f;
+	struct timespec ts;
+	int64_t last = -1;
+	int rc;
+
+	/* the last N existing alerts first, then everything newer */
+	f.limit = a->lines;
+	if (a->lines == 0) {
+		/* -n 0: skip what is there, only the highest id matters */
+		f.limit = 1;
+		if (central_log_follow(db, &f, skip_row, NULL, &last) != 0) {
+			fprintf(stderr, PROG ": tail: %s\n",
+			    central_log_errmsg(db));
+			return 1;
+		}
+		f.limit = 0;
+		f.after_id = last;
+	}
+	ts.tv_sec = (time_t)a->interval;
+	ts.tv_nsec = (long)((a->interval - (double)ts.tv_sec) * 1e9);
+	while (!stop) {
+		rc = central_log_follow(db, &f, fn, stdout, &last);
+		if (rc != 0) {
+			if (ferror(stdout))
+				return 0;	/* reader went away */
+			fprintf(stderr, PROG ": tail: %s\n",
+			    central_log_errmsg(db));
+			return 1;
+		}
+		if (fflush(stdout) != 0)
+			return 0;
+		f.limit = 0;
+		f.after_id = last;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static int
+print_count(void *ctx, const char *key, int64_t n)
+{
+	(void)ctx;
+	fputs("  ", stdout);
+	put_clean(stdout, key);
+	printf(" %" PRId64 "\n", n);
+	return 0;
+}
+
+static int
+json_count(void *ctx, const char *key, int64_t n)
+{
+	cJSON_AddItemToObject(ctx, key, cJSON_CreateNumber((double)n));
+	return 0;
+}
+
+static int
+print_agent(void *ctx, const struct central_log_agent_row *r)
+{
+	(void)ctx;
+	fputs("  ", stdout);
+	put_clean(stdout, r->site);
+	fputc('/', stdout);
+	put_clean(stdout, r->agent);
+	printf(" %s last seen %s\n", r->status != NULL ? r->status : "-",
+	    r->last_seen);
+	return 0;
+}
+
+static int
+json_agent(void *ctx, const struct central_log_agent_row *r)
+{
+	cJSON *o = cJSON_CreateObject(), *st;
+
+	cJSON_AddStringToObject(o, "site", r->site);
+	cJSON_AddStringToObject(o, "agent", r->agent);
+	if (r->status != NULL)
+		cJSON_AddStringToObject(o, "status", r->status);
+	else
+		cJSON_AddNullToObject(o, "status");
+	cJSON_AddStringToObject(o, "last_seen", r->last_seen);
+	st = r->stats != NULL ? cJSON_Parse(r->stats) : NULL;
+	cJSON_AddItemToObject(o, "stats", st != NULL ? st : cJSON_CreateNull());
+	cJSON_AddItemToArray(ctx, o);
+	return 0;
+}
+
+static int
+cmd_stats(struct central_log *db, const struct args *a)
+{
+	static const struct {
+		enum central_log_group	g;
+		const char		*key, *title;
+	} groups[] = {
+		{ CENTRAL_LOG_BY_SEVERITY, "severity", "alerts by severity" },
+		{ CENTRAL_LOG_BY_DETECTOR, "detector", "alerts by detector" },
+		{ CENTRAL_LOG_BY_AGENT, "agent", "alerts by agent" },
+	};
+	char since[CENTRAL_LOG_TIME_LEN] = "-", until[CENTRAL_LOG_TIME_LEN] = "-";
+	int64_t total = 0, assets = 0;
+	cJSON *root = NULL, *o;
+	size_t i;
+	char *text;
+	int rc;
+
+	if (a->f.since_us != INT64_MIN)
+		central_log_format_time(a->f.since_us, since);
+	if (a->f.until_us != INT64_MAX)
+		central_log_format_time(a->f.until_us, until);
+	rc = central_log_alert_count(db, &total);
+	if (rc == 0)
+		rc = central_log_asset_count(db, &assets);
+	if (rc != 0)
+		goto fail;
+	if (a->fmt == FMT_JSON) {
+		root = cJSON_CreateObject();
+		cJSON_AddStringToObject(root, "since", since);
+		cJSON_AddStringToObject(root, "until", until);
+		cJSON_AddNumberToObject(root, "alerts_stored", (double)total);
+		cJSON_AddNumberToObject(root, "assets", (double)assets);
+	} else {
+		printf("period: %s .. %s\nalerts stored: %" PRId64
+		    "\ninventory entries: %" PRId64 "\n", since, until, total,
+		    assets);
+	}
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (root != NULL) {
+			o = cJSON_AddObjectToObject(root, groups[i].key);
+			rc = central_log_stats(db, groups[i].g, a->f.since_us,
+			    a->f.until_us, json_count, o);
+		} else {
+			printf("%s:\n", groups[i].title);
+			rc = central_log_stats(db, groups[i].g, a->f.since_us,
+			    a->f.until_us, print_count, NULL);
+		}
+		if (rc != 0)
+			goto fail;
+	}
+	if (root != NULL) {
+		rc = central_log_agents(db, json_agent,
+		    cJSON_AddArrayToObject(root, "agents"));
+		if (rc == 0)
+			rc = central_log_counters(db, json_count,
+			    cJSON_AddObjectToObject(root, "collector"));
+		if (rc != 0)
+			goto fail;
+		text = cJSON_PrintUnformatted(root);
+		if (text != NULL)
+			puts(text);
+		cJSON_free(text);
+		cJSON_Delete(root);
+	} else {
+		printf("agents:\n");
+		rc = central_log_agents(db, print_agent, NULL);
+		if (rc == 0) {
+			printf("collector counters:\n");
+			rc = central_log_counters(db, print_count, NULL);
+		}
+		if (rc != 0)
+			goto fail;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+fail:
+	cJSON_Delete(root);
+	fprintf(stderr, PROG ": stats: %s\n", central_log_errmsg(db));
+	return 1;
+}
+
+struct vctx {
+	bool	quiet;
+	int64_t	agents, alerts;
+};
+
+static int
+print_issue(void *ctx, const struct central_log_issue *i)
+{
+	struct vctx *v = ctx;
+
+	if (v->quiet)
+		return 0;
+	put_clean(stdout, i->agent);
+	if (i->seq_to != i->seq)
+		printf(" seq %" PRId64 "-%" PRId64, i->seq, i->seq_to);
+	else
+		printf(" seq %" PRId64, i->seq);
+	printf(": %s: ", central_log_problem_name(i->kind));
+	put_clean(stdout, i->detail);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int
+print_chain(void *ctx, const struct central_log_chain *c)
+{
+	struct vctx *v = ctx;
+
+	v->agents++;
+	v->alerts += c->alerts;
+	printf("agent ");
+	put_clean(stdout, c->agent);
+	printf(": %" PRId64 " alerts, seq %" PRId64 "-%" PRId64 ": ",
+	    c->alerts, c->first_seq, c->last_seq);
+	if (c->problems == 0)
+		printf("ok\n");
+	else
+		printf("%" PRId64 " problem%s\n", c->problems,
+		    c->problems == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+cmd_verify(struct central_log *db, const struct args *a)
+{
+	struct vctx v = { a->quiet, 0, 0 };
+	struct central_log_verify_ops ops = { &v, print_issue, print_chain };
+	int64_t problems = 0;
+	int rc;
+
+	rc = central_log_verify(db, a->f.agent, &ops, &problems);
+	if (rc != 0) {
+		fprintf(stderr, PROG ": verify: %s\n", rc == IDS_ENOMEM ?
+		    "out of memory" : central_log_errmsg(db));
+		return 1;
+	}
+	printf("verify: %" PRId64 " agent%s, %" PRId64 " alerts, %" PRId64
+	    " problem%s\n", v.agents, v.agents == 1 ? "" : "s", v.alerts,
+	    problems, problems == 1 ? "" : "s");
+	if (fflush(stdout) != 0)
+		return 1;
+	return problems == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct central_log *db = NULL;
+	struct sigaction sa;
+	struct args a;
+	char err[512];
+	int rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (a.cmd == CMD_TAIL)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (central_log_open(a.db, CENTRAL_LOG_RDONLY, CENTRAL_LOG_SYNC_NORMAL,
+	    &db, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	switch (a.cmd) {
+	case CMD_TAIL:
+		rc = cmd_tail(db, &a);
+		break;
+	case CMD_QUERY:
+		rc = cmd_query(db, &a);
+		break;
+	case CMD_STATS:
+		rc = cmd_stats(db, &a);
+		break;
+	case CMD_VERIFY:
+		rc = cmd_verify(db, &a);
+		break;
+	}
+	central_log_close(db);
+	return rc;
+}
