@@ -27,6 +27,7 @@ PORTS = {
     'enip': ({44818}, {44818}),
     'bacnet': (set(), {47808, 47809}),
     'opcua': ({4840, 4841, 4842, 4843, 48010, 48020, 53530, 62541}, set()),
+    'fins': ({9600}, {9600}),
 }
 
 # OPC UA servers listen on all sorts of ports; accept any TCP payload that
@@ -179,12 +180,16 @@ def payloads(pcap_dir, proto):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--pcaps', required=True, help='directory of .pcap/.pcapng files')
-    ap.add_argument('--proto', required=True, choices=sorted(PORTS))
+    ap.add_argument('--proto', required=True, help=', '.join(sorted(PORTS)))
     ap.add_argument('--out', help='corpus directory to fill')
     ap.add_argument('--max', type=int, default=300, help='cap on seed files (default 300)')
     ap.add_argument('--list', action='store_true', help='print payloads as hex instead')
     args = ap.parse_args()
 
+    if args.proto not in PORTS:
+        # A fuzzer for a protocol without a port table still runs, unseeded.
+        print(f'seed.py: {args.proto}: no port table, no seeds', file=sys.stderr)
+        return 0
     if not os.path.isdir(args.pcaps):
         print(f'seed.py: {args.pcaps}: no such directory', file=sys.stderr)
         return 2

@@ -1,0 +1,65 @@
+#!/bin/sh
+# run.sh - run libFuzzer targets over seed corpora cut from the shared captures.
+#
+#   sh tests/fuzz/run.sh build/fuzz/fuzz_modbus build/fuzz/fuzz_dnp3 ...
+#
+# For each fuzzer binary fuzz_<proto>: tests/fuzz/seed.py writes the TCP/UDP
+# payloads of <proto> found in $SHARED/pcaps into $BUILD/fuzz/corpus/fuzz_<proto>
+# (a few hundred at most), then the fuzzer runs $FUZZ_RUNS inputs starting
+# from that corpus.  Crash inputs land in $BUILD/fuzz/artifacts/.  Exits 1
+# if any fuzzer fails, 2 on bad usage.
+#
+# Environment: BUILD (build), SHARED (../shared), FUZZ_RUNS (20000),
+# FUZZ_MAX_LEN (4096), PYTHON (python3).
+
+BUILD=${BUILD:-build}
+SHARED=${SHARED:-../shared}
+FUZZ_RUNS=${FUZZ_RUNS:-20000}
+FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-4096}
+PYTHON=${PYTHON:-python3}
+HERE=$(dirname "$0")
+
+if [ $# -eq 0 ]; then
+	echo "usage: $0 FUZZER_BINARY..." >&2
+	exit 2
+fi
+
+passed=0
+failed=0
+mkdir -p "$BUILD/fuzz/artifacts" || exit 1
+for bin in "$@"; do
+	name=$(basename "$bin")
+	proto=${name#fuzz_}
+	if [ ! -x "$bin" ]; then
+		echo "fuzz: $name: $bin is not an executable" >&2
+		failed=$((failed + 1))
+		continue
+	fi
+	corpus="$BUILD/fuzz/corpus/$name"
+	mkdir -p "$corpus" || exit 1
+	if [ -d "$SHARED/pcaps" ]; then
+		if ! "$PYTHON" "$HERE/seed.py" --pcaps "$SHARED/pcaps" \
+		    --proto "$proto" --out "$corpus" --max 300; then
+			echo "fuzz: $name: seeding failed, running unseeded" >&2
+		fi
+	else
+		echo "fuzz: $name: no $SHARED/pcaps, running unseeded" >&2
+	fi
+	log="$BUILD/fuzz/$name.log"
+	start=$(date +%s)
+	if "$bin" -runs="$FUZZ_RUNS" -max_len="$FUZZ_MAX_LEN" -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix="$BUILD/fuzz/artifacts/$name-" \
+	    "$corpus" >"$log" 2>&1; then
+		end=$(date +%s)
+		cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+		echo "fuzz: $name ok ($FUZZ_RUNS runs, $cov, $((end - start)) s)"
+		passed=$((passed + 1))
+	else
+		echo "fuzz: $name FAILED, log $log:" >&2
+		tail -n 40 "$log" >&2
+		failed=$((failed + 1))
+	fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
