@@ -60,6 +60,8 @@ static const struct cfg_schema flows_schema = { "flows", flows_keys };
 #define MAX_SCHEMAS	80
 #define MAX_PROTO_NAMES	256
 #define DEFAULT_CONFIG	"/etc/icsentry/agent.conf"
+/* nDPI packets to wait for its own name once a dissector validated a flow */
+#define ICS_NDPI_PACKETS	8
 
 const struct cfg_schema *const *
 agent_schemas(size_t *n)
@@ -122,6 +124,7 @@ struct agent {
 	uint64_t		 packets, bytes, non_ip, arp, ip, fragments;
 	uint64_t		 decode_err[DEC_NWHY];
 	uint64_t		 no_flow_mem;
+	uint64_t		 tcp_no_flow;	/* flowless ACK/FIN/RST */
 	struct proto_count	 protos[MAX_PROTO_NAMES];
 	size_t			 nprotos;
 	uint64_t		 last_expire;
@@ -259,6 +262,15 @@ process(struct agent *a, const struct cap_frame *fr)
 		a->fragments++;
 		return;
 	}
+	/*
+	 * The last ACK of a closed TCP session (or a stray RST) must not
+	 * open a new flow: only a SYN or data does.
+	 */
+	if (p.ip_proto == 6 && p.payload_len == 0 &&
+	    !(p.tcp_flags & PKT_TCP_SYN) && !flow_exists(a->flows, &p)) {
+		a->tcp_no_flow++;
+		return;
+	}
 	f = flow_lookup(a->flows, &p, &dir, &created);
 	if (f == NULL) {
 		a->no_flow_mem++;
@@ -268,6 +280,12 @@ process(struct agent *a, const struct cap_frame *fr)
 		det_engine_flow_start(a->det, f);
 	cls_packet(a->cls, f, &p, dir);
 	dissect_packet(a->dis, f, &p, dir);
+	/*
+	 * Our own dissector has validated the protocol: nDPI's opinion is
+	 * only a label now, so stop feeding it early and free its state.
+	 */
+	if (!f->cls_done && f->ics_valid && f->ndpi_pkts >= ICS_NDPI_PACKETS)
+		cls_finish(a->cls, f);
 	det_engine_packet(a->det, &p, f, dir);
 	/* a TCP flow ends on RST or once both sides sent FIN */
 	if (f->transport == 6 && (f->rst || (f->fin[0] && f->fin[1])))
@@ -416,6 +434,9 @@ print_stats(struct agent *a, double elapsed)
 	json_kv(fp, "evicted", fs->evicted, true);
 	json_kv(fp, "max_active", fs->max_active, true);
 	json_kv(fp, "no_memory", a->no_flow_mem, true);
+	json_kv(fp, "tcp_without_flow", a->tcp_no_flow, true);
+	json_kv(fp, "ndpi_states_max", cls_stats(a->cls)->max_live, true);
+	json_kv(fp, "ndpi_gave_up", cls_stats(a->cls)->gave_up, true);
 	fprintf(fp, "},\"protocols\":{");
 	for (i = 0; i < a->nprotos; i++)
 		json_kv(fp, a->protos[i].name, a->protos[i].flows, i > 0);

@@ -16,6 +16,7 @@ struct classifier {
 	struct ndpi_detection_module_struct	*ndpi;
 	unsigned				 max_packets;
 	uint32_t				 flow_size;
+	struct cls_stats			 st;
 };
 
 static const char *const ics_names[ICS_NPROTO] = {
@@ -76,15 +77,37 @@ cls_free(struct classifier *c)
 }
 
 static void
-release(struct flow *f)
+release(struct classifier *c, struct flow *f)
 {
 	if (f->ndpi != NULL) {
+		c->st.live--;
 		if (NDPI_ISSET_BIT(f->ndpi->risk, NDPI_CLEAR_TEXT_CREDENTIALS))
 			f->cleartext_creds = 1;
 		ndpi_free_flow(f->ndpi);
 		f->ndpi = NULL;
 	}
 	f->cls_done = 1;
+}
+
+/*
+ * nDPI keeps dissecting some flows after naming them (TLS certificates,
+ * DNS answers, HTTP responses).  We only need more for protocols that can
+ * carry clear-text credentials; every other flow's state is freed at once.
+ */
+static int
+wants_more(const struct flow *f)
+{
+	switch (f->ndpi_app != NDPI_PROTOCOL_UNKNOWN ? f->ndpi_app : f->ndpi_master) {
+	case NDPI_PROTOCOL_HTTP:
+	case NDPI_PROTOCOL_FTP_CONTROL:
+	case NDPI_PROTOCOL_TELNET:
+	case NDPI_PROTOCOL_MQTT:
+	case NDPI_PROTOCOL_MAIL_POP:
+	case NDPI_PROTOCOL_MAIL_IMAP:
+	case NDPI_PROTOCOL_MAIL_SMTP:
+		return 1;
+	}
+	return f->ndpi_master == NDPI_PROTOCOL_HTTP;
 }
 
 static void
@@ -110,6 +133,8 @@ cls_packet(struct classifier *c, struct flow *f, const struct pkt *p, int dir)
 			f->cls_done = 1;
 			return;
 		}
+		if (++c->st.live > c->st.max_live)
+			c->st.max_live = c->st.live;
 	}
 	ms = p->ts / 1000;
 	r = ndpi_detection_process_packet(c->ndpi, f->ndpi, p->l3,
@@ -118,9 +143,10 @@ cls_packet(struct classifier *c, struct flow *f, const struct pkt *p, int dir)
 	if (r.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
 	    r.master_protocol != NDPI_PROTOCOL_UNKNOWN) {
 		take(f, r);
-		if (!ndpi_extra_dissection_possible(c->ndpi, f->ndpi) ||
+		if (!wants_more(f) ||
+		    !ndpi_extra_dissection_possible(c->ndpi, f->ndpi) ||
 		    f->ndpi_pkts >= c->max_packets)
-			release(f);
+			release(c, f);
 		return;
 	}
 	if (f->ndpi_pkts >= c->max_packets)
@@ -136,12 +162,13 @@ cls_finish(struct classifier *c, struct flow *f)
 	if (f->cls_done)
 		return;
 	if (f->ndpi != NULL) {
+		c->st.gave_up++;
 		r = ndpi_detection_giveup(c->ndpi, f->ndpi, 1, &guessed);
 		if (f->ndpi_app == NDPI_PROTOCOL_UNKNOWN &&
 		    f->ndpi_master == NDPI_PROTOCOL_UNKNOWN)
 			take(f, r);
 	}
-	release(f);
+	release(c, f);
 }
 
 const char *
@@ -184,4 +211,10 @@ int
 cls_has_cleartext_credentials(const struct flow *f)
 {
 	return f->cleartext_creds;
+}
+
+const struct cls_stats *
+cls_stats(const struct classifier *c)
+{
+	return &c->st;
 }

@@ -33,6 +33,14 @@ const char *ics_proto_name(enum ics_proto p);
 
 struct classifier;
 
+struct cls_stats {
+	uint64_t	live;		/* nDPI flow states allocated now */
+	uint64_t	max_live;	/* ... at most */
+	uint64_t	gave_up;	/* flows nDPI had not named by the end */
+};
+
+const struct cls_stats *cls_stats(const struct classifier *c);
+
 /* max_packets: give up and take nDPI's guess after this many packets. */
 struct classifier *cls_new(unsigned max_packets, char *err, size_t errlen);
 void cls_free(struct classifier *c);

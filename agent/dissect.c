@@ -94,6 +94,7 @@ dissect_emit_pdu(struct dis_ctx *dc, struct det_pdu *pdu)
 	/* the parser validated the bytes: now the flow is that protocol */
 	if (dc->flow->ics != (uint8_t)pdu->proto)
 		dc->flow->ics = (uint8_t)pdu->proto;
+	dc->flow->ics_valid = 1;
 	det_engine_pdu(dc->d->det, pdu);
 }
 

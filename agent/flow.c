@@ -202,6 +202,42 @@ evict_oldest(struct flow_table *t)
 		unlink_and_report(t, old, FLOW_END_EVICTED);
 }
 
+/* The flow of p (dir set) or NULL; *h receives the key hash. */
+static struct flow *
+find(const struct flow_table *t, const struct pkt *p, int *dir, uint32_t *h)
+{
+	size_t alen = p->af == 6 ? 16 : 4;
+	struct flow *f;
+
+	*h = key_hash(p->src, p->sport, p->dst, p->dport, p->ip_proto, p->vlan,
+	    alen);
+	for (f = t->buckets[*h & t->mask]; f != NULL; f = f->hnext) {
+		if (f->hash != *h || f->af != p->af ||
+		    f->transport != p->ip_proto || f->vlan != p->vlan)
+			continue;
+		if (endpoint_is(&f->cli, p->src, p->sport, alen) &&
+		    endpoint_is(&f->srv, p->dst, p->dport, alen)) {
+			*dir = FLOW_C2S;
+			return f;
+		}
+		if (endpoint_is(&f->srv, p->src, p->sport, alen) &&
+		    endpoint_is(&f->cli, p->dst, p->dport, alen)) {
+			*dir = FLOW_S2C;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+bool
+flow_exists(const struct flow_table *t, const struct pkt *p)
+{
+	uint32_t h;
+	int dir;
+
+	return find(t, p, &dir, &h) != NULL;
+}
+
 struct flow *
 flow_lookup(struct flow_table *t, const struct pkt *p, int *dir, bool *created)
 {
@@ -210,23 +246,9 @@ flow_lookup(struct flow_table *t, const struct pkt *p, int *dir, bool *created)
 	struct flow *f;
 
 	*created = false;
-	h = key_hash(p->src, p->sport, p->dst, p->dport, p->ip_proto, p->vlan,
-	    alen);
-	for (f = t->buckets[h & t->mask]; f != NULL; f = f->hnext) {
-		if (f->hash != h || f->af != p->af ||
-		    f->transport != p->ip_proto || f->vlan != p->vlan)
-			continue;
-		if (endpoint_is(&f->cli, p->src, p->sport, alen) &&
-		    endpoint_is(&f->srv, p->dst, p->dport, alen)) {
-			*dir = FLOW_C2S;
-			goto found;
-		}
-		if (endpoint_is(&f->srv, p->src, p->sport, alen) &&
-		    endpoint_is(&f->cli, p->dst, p->dport, alen)) {
-			*dir = FLOW_S2C;
-			goto found;
-		}
-	}
+	f = find(t, p, dir, &h);
+	if (f != NULL)
+		goto found;
 
 	if (t->st.active >= t->o.max_flows)
 		evict_oldest(t);

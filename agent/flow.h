@@ -59,6 +59,7 @@ struct flow {
 	uint8_t			 ics;		/* enum ics_proto (classify.h) */
 	uint8_t			 ics_checked;	/* dissector chosen (or none) */
 	uint8_t			 cleartext_creds; /* nDPI saw credentials in clear */
+	uint8_t			 ics_valid;	/* a dissector parsed a PDU */
 	struct ndpi_flow_struct	*ndpi;		/* freed once cls_done */
 
 	/* per-flow state of the dissector layer (dissect.c), may be NULL */
@@ -103,6 +104,9 @@ void flow_table_free(struct flow_table *t);	/* frees without callbacks */
  */
 struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int *dir,
     bool *created);
+
+/* Is there a flow for this packet already?  (No side effects.) */
+bool flow_exists(const struct flow_table *t, const struct pkt *p);
 
 /* Report and remove flows idle longer than their timeout at time now. */
 void flow_expire(struct flow_table *t, uint64_t now);

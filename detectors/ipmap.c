@@ -12,9 +12,12 @@ struct slot {
 };
 
 struct ipmap {
-	size_t		 cap, nslots, count, vsize, stride;
+	size_t		 cap, nslots, count, tombs, vsize, stride;
 	uint8_t		*mem;
 };
+
+/* Start small; grow by doubling up to twice the cap (load <= 1/2). */
+#define IPMAP_MIN_SLOTS	16
 
 static struct slot *
 slot_at(const struct ipmap *m, size_t i)
@@ -32,13 +35,12 @@ struct ipmap *
 ipmap_new(size_t cap, size_t val_size)
 {
 	struct ipmap *m;
-	size_t n = 16;
+	size_t n;
 
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return NULL;
-	while (n < cap * 2)
-		n <<= 1;
+	n = IPMAP_MIN_SLOTS;
 	m->cap = cap;
 	m->nslots = n;
 	m->vsize = val_size;
@@ -104,6 +106,37 @@ ipmap_get(struct ipmap *m, const void *key, size_t klen)
 	return s != NULL ? val_of(s) : NULL;
 }
 
+/* Rehash into nslots slots (also drops tombstones).  0 or -1. */
+static int
+rehash(struct ipmap *m, size_t nslots)
+{
+	uint8_t *old = m->mem, *mem;
+	size_t oldn = m->nslots, i, j;
+
+	mem = calloc(nslots, m->stride);
+	if (mem == NULL)
+		return -1;
+	m->mem = mem;
+	m->nslots = nslots;
+	m->tombs = 0;
+	for (i = 0; i < oldn; i++) {
+		struct slot *s = (struct slot *)(void *)(old + i * m->stride), *d;
+
+		if (s->klen == 0)
+			continue;
+		j = hash(s->key, s->klen) & (nslots - 1);
+		for (;;) {
+			d = slot_at(m, j);
+			if (d->klen == 0)
+				break;
+			j = (j + 1) & (nslots - 1);
+		}
+		memcpy(d, s, m->stride);
+	}
+	free(old);
+	return 0;
+}
+
 static void
 evict_oldest(struct ipmap *m)
 {
@@ -120,6 +153,7 @@ evict_oldest(struct ipmap *m)
 		old->klen = 0;
 		old->tomb = 1;
 		m->count--;
+		m->tombs++;
 	}
 }
 
@@ -140,6 +174,15 @@ ipmap_put(struct ipmap *m, const void *key, size_t klen, uint64_t now,
 	}
 	if (m->count >= m->cap)
 		evict_oldest(m);
+	/* keep (live + deleted) slots at most half full */
+	if ((m->count + m->tombs + 1) * 2 > m->nslots) {
+		size_t want = m->nslots;
+
+		while ((m->count + 1) * 2 > want / 2 && want < 2 * m->cap + IPMAP_MIN_SLOTS)
+			want <<= 1;
+		if (rehash(m, want) != 0 && m->count + m->tombs + 1 >= m->nslots)
+			return NULL;
+	}
 	i = hash(key, klen) & (m->nslots - 1);
 	for (n = 0; n < m->nslots; n++) {
 		s = slot_at(m, i);
@@ -149,6 +192,8 @@ ipmap_put(struct ipmap *m, const void *key, size_t klen, uint64_t now,
 	}
 	if (s->klen != 0)
 		return NULL;
+	if (s->tomb)
+		m->tombs--;
 	memset(s, 0, m->stride);
 	memcpy(s->key, key, klen);
 	s->klen = (uint8_t)klen;
@@ -170,6 +215,7 @@ ipmap_del(struct ipmap *m, const void *key, size_t klen)
 		s->klen = 0;
 		s->tomb = 1;
 		m->count--;
+		m->tombs++;
 	}
 }
 
@@ -186,6 +232,7 @@ ipmap_each(struct ipmap *m, int (*fn)(void *, const void *, size_t, void *),
 			s->klen = 0;
 			s->tomb = 1;
 			m->count--;
+			m->tombs++;
 		}
 	}
 }
