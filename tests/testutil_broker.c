@@ -842,6 +842,82 @@ tb_client_free(struct tb_client *c)
 	free(c);
 }
 
+/* ---- pulse ------------------------------------------------------------ */
+
+static struct {
+	pthread_t		 th;
+	volatile int		 run;
+	struct tb_client	*pub, *sub;
+	char			 topic[128];
+} pulse;
+
+static int
+pulse_up(void)
+{
+	if (!MQTTAsync_isConnected(pulse.pub->h) &&
+	    tb_client_connect(pulse.pub, 500) != 0)
+		return -1;
+	if (pulse.sub != pulse.pub && MQTTAsync_isConnected(pulse.sub->h))
+		return 0;
+	if (pulse.sub != pulse.pub && tb_client_connect(pulse.sub, 500) != 0)
+		return -1;
+	return tb_client_subscribe(pulse.sub, pulse.topic, 0, 500) == 0 ? 0 :
+	    -1;
+}
+
+static void *
+pulse_main(void *arg)
+{
+	int up = 1;
+
+	(void)arg;
+	while (pulse.run) {
+		if (!up || !MQTTAsync_isConnected(pulse.pub->h) ||
+		    !MQTTAsync_isConnected(pulse.sub->h))
+			up = pulse_up() == 0;
+		if (up)
+			MQTTAsync_send(pulse.pub->h, pulse.topic, 1, "p", 0, 0,
+			    NULL);
+		tb_sleep_ms(up ? 30 : 100);
+	}
+	return NULL;
+}
+
+int
+tb_pulse_start(const struct tb_client_opts *pub,
+    const struct tb_client_opts *sub, const char *topic)
+{
+	memset(&pulse, 0, sizeof(pulse));
+	snprintf(pulse.topic, sizeof(pulse.topic), "%s", topic);
+	pulse.pub = tb_client_new(pub);
+	pulse.sub = sub != NULL ? tb_client_new(sub) : pulse.pub;
+	if (pulse.pub == NULL || pulse.sub == NULL || pulse_up() != 0) {
+		fprintf(stderr, "pulse: cannot start on %s\n", topic);
+		tb_pulse_stop();
+		return -1;
+	}
+	pulse.run = 1;
+	if (pthread_create(&pulse.th, NULL, pulse_main, NULL) != 0) {
+		pulse.run = 0;
+		tb_pulse_stop();
+		return -1;
+	}
+	return 0;
+}
+
+void
+tb_pulse_stop(void)
+{
+	if (pulse.run) {
+		pulse.run = 0;
+		pthread_join(pulse.th, NULL);
+	}
+	if (pulse.sub != pulse.pub)
+		tb_client_free(pulse.sub);
+	tb_client_free(pulse.pub);
+	memset(&pulse, 0, sizeof(pulse));
+}
+
 /* ---- chained alerts --------------------------------------------------- */
 
 void

@@ -140,6 +140,18 @@ int	tb_client_connected(struct tb_client *c);
 /* Disconnect (when connected), destroy, free.  Accepts NULL. */
 void	tb_client_free(struct tb_client *c);
 
+/*
+ * Paho 1.3 serves every client of a process from one receive thread that
+ * sleeps up to a second in poll(): a second client's CONNECT (or a
+ * client's reconnect) waits for that sleep to end.  A pulse (messages on
+ * topic, published by pub and received by sub, every 30 ms) keeps the
+ * thread awake so tests are not paced by it.  sub may be NULL to use pub
+ * for both.  The pulse reconnects by itself after a broker restart.
+ */
+int	tb_pulse_start(const struct tb_client_opts *pub,
+	    const struct tb_client_opts *sub, const char *topic);
+void	tb_pulse_stop(void);
+
 /* ---- chained test alerts ---------------------------------------------- */
 
 /* One agent's chain: hands out alerts with seq, seq + 1, ... */

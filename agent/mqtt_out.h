@@ -1,0 +1,139 @@
+/*
+ * mqtt_out.h - the agent's MQTT publisher (Eclipse Paho C, MQTTAsync).
+ *
+ * Topics (DESIGN.md "MQTT"), all under icsentry/<site>/<agent>/:
+ *   alert/<severity>  QoS 1, one alert JSON per message
+ *   status            retained "online" on every connect, "offline" on a
+ *                     clean close and as the last will
+ *   stats             QoS 1, only while connected
+ *   asset/<ip>        retained inventory entry, QoS 1
+ *
+ * Nothing here blocks on the broker: the connection is made (and remade,
+ * with backoff) by Paho's own threads, and publishing while disconnected
+ * lands in Paho's offline buffer (at most max_buffered messages; beyond
+ * that a publish is refused and counted as dropped).  With persist_dir
+ * set, every buffered or in-flight message is also a file there, so an
+ * agent killed with SIGKILL and restarted with the same client id and
+ * persist_dir re-sends what the broker had not acknowledged.
+ *
+ * Thread safety: mqtt_out_alert/asset/stats/counters may be called from
+ * any thread; mqtt_out_close from one thread once, after all other calls.
+ */
+#ifndef ICSENTRY_AGENT_MQTT_OUT_H
+#define ICSENTRY_AGENT_MQTT_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg;
+struct cfg_schema;
+
+/*
+ * The [mqtt] section: uri (default empty = MQTT off), client_id,
+ * ca_file, cert_file, key_file, username, password_file, keepalive,
+ * mqtt_version, max_buffered, persist_dir, stats_interval,
+ * session_expiry, connect_timeout, reconnect_max.  Site and agent names
+ * live in [agent] and are passed to mqtt_out_opts_from_cfg().
+ */
+extern const struct cfg_schema mqtt_out_schema;
+
+struct mqtt_out_opts {
+	const char	*uri;		/* tcp://host:1883 or ssl://host:8883;
+					   "" or NULL: MQTT is off */
+	const char	*client_id;	/* "" or NULL: icsentry-<site>-<agent>;
+					   keep it stable (session, persistence) */
+	const char	*site, *agent;	/* topic levels: no '/', '+', '#' */
+	const char	*ca_file;	/* ssl://: CA to trust ("": system's) */
+	const char	*cert_file;	/* ssl://: our certificate (PEM) */
+	const char	*key_file;	/* ssl://: its key (PEM) */
+	const char	*username;	/* "" or NULL: none */
+	const char	*password_file;	/* first line is the password */
+	int		 keepalive;	/* seconds */
+	int		 mqtt_version;	/* 5: v5, 3.1.1 when the broker refuses
+					   v5; 4: 3.1.1 only */
+	int		 max_buffered;	/* messages held while disconnected */
+	const char	*persist_dir;	/* Paho file persistence; "" = memory */
+	int		 stats_interval;	/* seconds; for the caller's timer */
+	int		 session_expiry;	/* seconds the broker keeps our
+						   session after a disconnect */
+	int		 connect_timeout;	/* seconds */
+	int		 reconnect_max;	/* longest pause between reconnects, s */
+	/* Where connection events and errors go (one line, no newline);
+	 * NULL: stderr.  Called from Paho's threads too. */
+	void		(*log)(void *ctx, const char *line);
+	void		*log_ctx;
+};
+
+struct mqtt_out_counters {
+	uint64_t	published;	/* accepted by alert/asset/stats */
+	uint64_t	delivered;	/* of those, acknowledged by the broker */
+	uint64_t	buffered;	/* accepted, not acknowledged yet (now) */
+	uint64_t	dropped;	/* refused: buffer full, or Paho error */
+	uint64_t	refused;	/* rejected by the broker (PUBACK reason
+					   >= 0x80, e.g. not authorized) */
+	uint64_t	skipped;	/* stats/assets not sent while offline */
+	uint64_t	reconnects;	/* connections after the first */
+	int		connected;	/* 1 while connected */
+	int		mqtt_version;	/* in use: 5 or 4; 0 before connecting */
+};
+
+/*
+ * Fill o from the [mqtt] section of c plus the site and agent names.
+ * Pointers borrow from c and site/agent: keep them alive until
+ * mqtt_out_new() returned.  Returns 0; o->uri[0] == '\0' means MQTT is
+ * off.
+ */
+int	mqtt_out_opts_from_cfg(const struct cfg *c, const char *site,
+	    const char *agent, struct mqtt_out_opts *o);
+
+struct mqtt_out;
+
+/*
+ * Create the publisher and start connecting in the background; returns at
+ * once even when the broker is down.  NULL on a bad option (site, agent,
+ * uri scheme, unreadable password_file, persist_dir that cannot be
+ * created) with one line in err.
+ */
+struct mqtt_out	*mqtt_out_new(const struct mqtt_out_opts *o, char *err,
+		    size_t errlen);
+
+/*
+ * Queue one alert (QoS 1) on icsentry/<site>/<agent>/alert/<severity>.
+ * json[0..len) is copied.  Never waits for the broker.  Returns 0,
+ * IDS_EAGAIN when the offline buffer is full (counted as dropped),
+ * IDS_EINVAL for an unknown severity, IDS_EIO for another refusal
+ * (counted as dropped).
+ */
+int	mqtt_out_alert(struct mqtt_out *m, const char *severity,
+	    const char *json, size_t len);
+
+/*
+ * Retained inventory entry on icsentry/<site>/<agent>/asset/<ip>; len 0
+ * clears it.  While disconnected, assets may use only half the buffer
+ * (the rest stays free for alerts); beyond that they are skipped.
+ * Returns 0, IDS_EAGAIN (skipped or dropped), IDS_EINVAL, IDS_EIO.
+ */
+int	mqtt_out_asset(struct mqtt_out *m, const char *ip, const char *json,
+	    size_t len);
+
+/*
+ * Periodic counters on icsentry/<site>/<agent>/stats; sent only while
+ * connected (a stale snapshot is worth nothing), else skipped and
+ * IDS_EAGAIN.
+ */
+int	mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len);
+
+/* Snapshot of the counters (messages published through this object). */
+void	mqtt_out_counters(const struct mqtt_out *m,
+	    struct mqtt_out_counters *out);
+
+/*
+ * Wait up to timeout_ms for everything buffered or in flight to be
+ * acknowledged, publish the retained "offline" status, disconnect and
+ * free m.  Returns 0 when nothing was left undelivered, IDS_EAGAIN when
+ * messages remain (they stay in persist_dir for the next start).
+ * Accepts NULL.
+ */
+int	mqtt_out_close(struct mqtt_out *m, int timeout_ms);
+
+#endif

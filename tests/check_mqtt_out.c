@@ -1,0 +1,784 @@
+/*
+ * check_mqtt_out.c - the agent's publisher against a real mosquitto:
+ * order, offline buffering with the broker down at start and mid-stream,
+ * overflow, SIGKILL + restart from persist_dir, the last will, assets,
+ * stats, option checking.  The "SOC side" is a Paho test client.
+ */
+#include <check.h>
+
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "ids.h"
+#include "mqtt_out.h"
+#include "testutil_broker.h"
+
+static struct tb_broker B;
+static char dir[256], pdir[320], uri[64];
+
+/* log lines from mqtt_out, kept for assertions and off stderr */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char log_text[16384];
+static int64_t t_start;
+
+static void
+capture_log(void *ctx, const char *line)
+{
+	size_t n;
+
+	(void)ctx;
+	pthread_mutex_lock(&log_mu);
+	n = strlen(log_text);
+	snprintf(log_text + n, sizeof(log_text) - n, "%s\n", line);
+	pthread_mutex_unlock(&log_mu);
+}
+
+static int
+log_has(const char *text)
+{
+	int found;
+
+	pthread_mutex_lock(&log_mu);
+	found = strstr(log_text, text) != NULL;
+	pthread_mutex_unlock(&log_mu);
+	return found;
+}
+
+static void
+setup(void)
+{
+	memset(&B, 0, sizeof(B));
+	log_text[0] = '\0';
+	t_start = tb_now_ms();
+	ck_assert_int_eq(tb_tmpdir(dir, sizeof(dir), "mqo"), 0);
+	snprintf(pdir, sizeof(pdir), "%s/persist", dir);
+	ck_assert_int_eq(tb_broker_start(&B), 0);
+	tb_broker_uri(&B, uri, sizeof(uri));
+}
+
+/* Keep Paho's receive thread awake (see tb_pulse_start); only after any
+ * fork(), since Paho's threads do not survive one. */
+static void
+pulse_on(void)
+{
+	struct tb_client_opts o = { .uri = uri, .client_id = "pulse",
+	    .clean = 1 };
+
+	ck_assert_int_eq(tb_pulse_start(&o, NULL, "tb/pulse"), 0);
+}
+
+static void
+teardown(void)
+{
+	tb_pulse_stop();
+	if (getenv("TB_TIMING") != NULL)
+		fprintf(stderr, "test took %lld ms\n",
+		    (long long)(tb_now_ms() - t_start));
+	tb_broker_cleanup(&B);
+	if (getenv("ICSENTRY_KEEP_TMP") == NULL)
+		tb_rmtree(dir);
+}
+
+static struct mqtt_out_opts
+opts(const char *persist)
+{
+	struct mqtt_out_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.uri = uri;
+	o.site = "plant-a";
+	o.agent = "gw-01";
+	o.keepalive = 10;
+	o.mqtt_version = 5;
+	o.max_buffered = 1000;
+	o.persist_dir = persist;
+	o.session_expiry = 300;
+	o.connect_timeout = 2;
+	o.reconnect_max = 1;
+	o.log = capture_log;
+	return o;
+}
+
+static struct mqtt_out *
+new_out(const struct mqtt_out_opts *o)
+{
+	char err[256] = "";
+	struct mqtt_out *m = mqtt_out_new(o, err, sizeof(err));
+
+	ck_assert_msg(m != NULL, "mqtt_out_new: %s", err);
+	return m;
+}
+
+static struct mqtt_out_counters
+counters(struct mqtt_out *m)
+{
+	struct mqtt_out_counters c;
+
+	mqtt_out_counters(m, &c);
+	return c;
+}
+
+/* Poll until the delivered counter reaches n. */
+static uint64_t
+wait_delivered(struct mqtt_out *m, uint64_t n, int timeout_ms)
+{
+	int64_t end = tb_now_ms() + timeout_ms;
+
+	while (counters(m).delivered < n && tb_now_ms() < end)
+		tb_sleep_ms(10);
+	return counters(m).delivered;
+}
+
+/* Poll until nothing is buffered or in flight (the status included). */
+static uint64_t
+wait_drained(struct mqtt_out *m, int timeout_ms)
+{
+	int64_t end = tb_now_ms() + timeout_ms;
+
+	while (counters(m).buffered > 0 && tb_now_ms() < end)
+		tb_sleep_ms(10);
+	return counters(m).buffered;
+}
+
+static struct tb_client *
+subscriber(const char *id, int persistent)
+{
+	struct tb_client_opts o = { .uri = uri, .client_id = id,
+	    .clean = !persistent, .session_expiry = persistent ? 300 : 0 };
+	struct tb_client *c = tb_client_new(&o);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(tb_client_connect(c, 5000), 0);
+	ck_assert_int_eq(tb_client_subscribe(c, "icsentry/#", 1, 5000), 1);
+	return c;
+}
+
+/* Reconnect a persistent subscriber after a broker restart. */
+static struct tb_client *
+resubscribe(const char *id)
+{
+	struct tb_client_opts o = { .uri = uri, .client_id = id, .clean = 0,
+	    .session_expiry = 300 };
+	struct tb_client *c = tb_client_new(&o);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(tb_client_connect(c, 5000), 0);
+	return c;
+}
+
+/* Alerts seen by a subscriber, by seq, first occurrence order. */
+struct seen {
+	int	n, dups;
+	int	next;		/* the seq expected next */
+	int	disorder;
+	char	*text[256];
+};
+
+static void
+collect(struct tb_client *c, struct seen *s, size_t *from)
+{
+	const struct tb_msg *m;
+	const char *p;
+	int seq;
+
+	for (; *from < tb_client_count(c); (*from)++) {
+		m = tb_client_msg(c, *from);
+		if (strstr(m->topic, "/alert/") == NULL)
+			continue;
+		p = strstr(m->payload, "\"seq\":");
+		ck_assert_ptr_nonnull(p);
+		seq = atoi(p + 6);
+		if (seq < s->next) {
+			s->dups++;	/* QoS 1 may repeat; never reorder */
+		} else if (seq == s->next) {
+			if (s->n < 256)
+				s->text[s->n] = m->payload;
+			s->n++;
+			s->next++;
+		} else {
+			s->disorder++;
+		}
+	}
+}
+
+/* Wait until s has n alerts in order. */
+static int
+wait_seen(struct tb_client *c, struct seen *s, size_t *from, int n,
+    int timeout_ms)
+{
+	int64_t end = tb_now_ms() + timeout_ms;
+
+	for (;;) {
+		collect(c, s, from);
+		if (s->n >= n || tb_now_ms() >= end)
+			return s->n;
+		tb_sleep_ms(10);
+	}
+}
+
+static void
+publish_n(struct mqtt_out *m, struct tb_chain *ch, int n, char **out)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *j = tb_chain_next(ch, NULL);
+
+		ck_assert_ptr_nonnull(j);
+		ck_assert_int_eq(mqtt_out_alert(m, "high", j, strlen(j)), 0);
+		if (out != NULL)
+			out[i] = j;
+		else
+			free(j);
+	}
+}
+
+static void
+free_all(char **v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+START_TEST(test_in_order_and_counted)
+{
+	struct mqtt_out_opts o = opts(NULL);
+	struct seen s = { .next = 1 };
+	struct mqtt_out_counters k;
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	char *sent[50];
+	size_t from = 0, i;
+	int offline = 0, j;
+
+	pulse_on();
+	sub = subscriber("soc", 0);
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	publish_n(m, &ch, 50, sent);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 50, 8000), 50);
+	ck_assert_int_eq(s.disorder, 0);
+	for (j = 0; j < 50; j++)
+		ck_assert_str_eq(s.text[j], sent[j]);
+	ck_assert_int_eq(wait_delivered(m, 50, 5000), 50);
+	k = counters(m);
+	ck_assert_int_eq(k.published, 50);
+	ck_assert_int_eq(k.dropped, 0);
+	ck_assert_int_eq(k.refused, 0);
+	ck_assert_int_eq(k.buffered, 0);
+	ck_assert_int_eq(k.connected, 1);
+	ck_assert_int_eq(k.mqtt_version, 5);
+	ck_assert_int_eq(k.reconnects, 0);
+	ck_assert(log_has("connected to tcp://127.0.0.1:"));
+	/* every alert went to its severity topic */
+	for (i = 0; i < tb_client_count(sub); i++) {
+		const struct tb_msg *msg = tb_client_msg(sub, i);
+
+		if (strstr(msg->topic, "/alert/") != NULL)
+			ck_assert_str_eq(msg->topic,
+			    "icsentry/plant-a/gw-01/alert/high");
+	}
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	/* a clean close says offline */
+	for (j = 0; j < 200 && !offline; j++) {
+		for (i = 0; i < tb_client_count(sub); i++) {
+			const struct tb_msg *msg = tb_client_msg(sub, i);
+
+			if (strcmp(msg->topic, "icsentry/plant-a/gw-01/status")
+			    == 0 && strcmp(msg->payload, "offline") == 0)
+				offline = 1;
+		}
+		tb_sleep_ms(10);
+	}
+	ck_assert_int_eq(offline, 1);
+	tb_client_free(sub);
+	free_all(sent, 50);
+}
+END_TEST
+
+START_TEST(test_broker_down_at_start)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct seen s = { .next = 1 };
+	struct mqtt_out_counters k;
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	char *sent[20];
+	size_t from = 0;
+	int64_t t0;
+	int j;
+
+	pulse_on();
+	/* the SOC side's kept session queues what arrives while it is away */
+	tb_client_free(subscriber("soc", 1));
+	ck_assert_int_eq(tb_broker_stop(&B), 0);
+
+	t0 = tb_now_ms();
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	publish_n(m, &ch, 20, sent);
+	/* neither creating nor publishing waited for the broker */
+	ck_assert_int_lt(tb_now_ms() - t0, 1000);
+	k = counters(m);
+	ck_assert_int_eq(k.published, 20);
+	ck_assert_int_eq(k.buffered, 20);
+	ck_assert_int_eq(k.delivered, 0);
+	ck_assert_int_eq(k.connected, 0);
+	ck_assert_int_eq(k.dropped, 0);
+
+	ck_assert_int_eq(tb_broker_restart(&B), 0);
+	sub = resubscribe("soc");
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 20, 10000), 20);
+	ck_assert_int_eq(s.disorder, 0);
+	for (j = 0; j < 20; j++)
+		ck_assert_str_eq(s.text[j], sent[j]);
+	ck_assert_int_eq(wait_delivered(m, 20, 5000), 20);
+	ck_assert_int_eq(wait_drained(m, 5000), 0);
+	ck_assert(log_has("cannot connect to"));
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	tb_client_free(sub);
+	free_all(sent, 20);
+}
+END_TEST
+
+START_TEST(test_broker_down_midway)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct seen s = { .next = 1 };
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	size_t from = 0;
+
+	pulse_on();
+	sub = subscriber("soc", 1);
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	publish_n(m, &ch, 10, NULL);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 10, 8000), 10);
+
+	ck_assert_int_eq(tb_broker_stop(&B), 0);
+	publish_n(m, &ch, 10, NULL);		/* buffered */
+	ck_assert_int_ge(counters(m).buffered, 10);
+	ck_assert_int_eq(tb_broker_restart(&B), 0);
+	tb_client_free(sub);			/* its connection died */
+	from = 0;
+	sub = resubscribe("soc");
+	publish_n(m, &ch, 10, NULL);		/* after the restart */
+
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 30, 10000), 30);
+	ck_assert_int_eq(s.disorder, 0);
+	ck_assert_int_eq(wait_delivered(m, 30, 5000), 30);
+	ck_assert_int_ge(counters(m).reconnects, 1);
+	ck_assert_int_eq(counters(m).dropped, 0);
+	ck_assert(log_has("lost"));
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	tb_client_free(sub);
+}
+END_TEST
+
+START_TEST(test_overflow_counted)
+{
+	struct mqtt_out_opts o = opts(NULL);
+	struct mqtt_out_counters k;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	char *j;
+	int i, rc;
+
+	ck_assert_int_eq(tb_broker_stop(&B), 0);	/* nobody listening */
+	o.max_buffered = 5;
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	for (i = 0; i < 8; i++) {
+		j = tb_chain_next(&ch, NULL);
+		rc = mqtt_out_alert(m, "critical", j, strlen(j));
+		ck_assert_int_eq(rc, i < 5 ? 0 : IDS_EAGAIN);
+		free(j);
+	}
+	k = counters(m);
+	ck_assert_int_eq(k.published, 5);
+	ck_assert_int_eq(k.dropped, 3);
+	ck_assert_int_eq(k.buffered, 5);
+	ck_assert(log_has("dropped"));
+	/* stats are not buffered; assets leave the buffer to alerts */
+	ck_assert_int_eq(mqtt_out_stats(m, "{}", 2), IDS_EAGAIN);
+	ck_assert_int_eq(mqtt_out_asset(m, "10.0.0.1", "{}", 2), IDS_EAGAIN);
+	k = counters(m);
+	ck_assert_int_eq(k.skipped, 2);
+	ck_assert_int_eq(k.dropped, 3);
+	/* closing with undelivered messages says so */
+	ck_assert_int_eq(mqtt_out_close(m, 100), IDS_EAGAIN);
+}
+END_TEST
+
+/* Files Paho keeps under persist_dir (recursively, one level deep). */
+static int
+persisted_files(const char *path)
+{
+	char sub[600];
+	struct dirent *d, *e;
+	DIR *top, *in;
+	int n = 0;
+
+	top = opendir(path);
+	if (top == NULL)
+		return 0;
+	while ((d = readdir(top)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
+		in = opendir(sub);
+		if (in == NULL)
+			continue;
+		while ((e = readdir(in)) != NULL)
+			n += e->d_name[0] != '.';
+		closedir(in);
+	}
+	closedir(top);
+	return n;
+}
+
+START_TEST(test_sigkill_restart_redelivers)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct seen s = { .next = 1 };
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	char *sent[15], ok;
+	size_t from = 0;
+	int fds[2], j, st;
+	pid_t pid;
+
+	/* The agent buffers 15 alerts with the broker down and is killed.
+	 * No Paho in this process before the fork: its threads would not
+	 * survive it. */
+	ck_assert_int_eq(tb_broker_stop(&B), 0);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	for (j = 0; j < 15; j++)
+		sent[j] = tb_chain_next(&ch, NULL);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char err[256];
+
+		close(fds[0]);
+		m = mqtt_out_new(&o, err, sizeof(err));
+		if (m == NULL)
+			_exit(1);
+		for (j = 0; j < 15; j++)
+			if (mqtt_out_alert(m, "high", sent[j],
+			    strlen(sent[j])) != 0)
+				_exit(2);
+		ok = 'k';
+		if (write(fds[1], &ok, 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &ok, 1), 1);
+	close(fds[0]);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_ge(persisted_files(pdir), 15);
+
+	/* restarted with the same client id and persist_dir */
+	ck_assert_int_eq(tb_broker_restart(&B), 0);
+	pulse_on();
+	sub = subscriber("soc", 0);
+	m = new_out(&o);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 15, 10000), 15);
+	ck_assert_int_eq(s.disorder, 0);
+	for (j = 0; j < 15; j++)
+		ck_assert_str_eq(s.text[j], sent[j]);
+	/* nothing new was published by this instance */
+	ck_assert_int_eq(counters(m).published, 0);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	ck_assert_int_eq(persisted_files(pdir), 0);
+	tb_client_free(sub);
+	free_all(sent, 15);
+}
+END_TEST
+
+START_TEST(test_last_will_offline)
+{
+	struct mqtt_out_opts o = opts(NULL);
+	struct tb_client *sub;
+	const struct tb_msg *msg;
+	struct mqtt_out *m;
+	char ok;
+	int fds[2], st;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char err[256];
+		int i;
+
+		close(fds[0]);
+		m = mqtt_out_new(&o, err, sizeof(err));
+		for (i = 0; m != NULL && i < 500; i++) {
+			struct mqtt_out_counters k;
+
+			mqtt_out_counters(m, &k);
+			if (k.connected)
+				break;
+			tb_sleep_ms(10);
+		}
+		ok = 'k';
+		if (write(fds[1], &ok, 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &ok, 1), 1);
+	close(fds[0]);
+	tb_sleep_ms(200);	/* let "online" reach the broker */
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	tb_sleep_ms(200);
+	pulse_on();
+	/* the retained status is now the will */
+	sub = subscriber("soc", 0);
+	ck_assert_int_eq(tb_client_wait(sub, 1, 3000), 0);
+	msg = tb_client_msg(sub, 0);
+	ck_assert_str_eq(msg->topic, "icsentry/plant-a/gw-01/status");
+	ck_assert_str_eq(msg->payload, "offline");
+	ck_assert_int_eq(msg->retained, 1);
+	tb_client_free(sub);
+}
+END_TEST
+
+START_TEST(test_assets_and_stats)
+{
+	static const char asset[] = "{\"ip\":\"10.0.0.5\",\"vendor\":\"Siemens\"}";
+	struct mqtt_out_opts o = opts(NULL);
+	struct tb_client *live, *late;
+	const struct tb_msg *msg;
+	struct mqtt_out *m;
+	int i, stats = 0, assets = 0, online = 0;
+
+	pulse_on();
+	live = subscriber("live", 0);
+	m = new_out(&o);
+	for (i = 0; i < 500 && !counters(m).connected; i++)
+		tb_sleep_ms(10);
+	ck_assert_int_eq(mqtt_out_asset(m, "10.0.0.5", asset, strlen(asset)),
+	    0);
+	ck_assert_int_eq(mqtt_out_stats(m, "{\"packets\":7}", 13), 0);
+	ck_assert_int_eq(wait_delivered(m, 2, 5000), 2);
+	ck_assert_int_eq(tb_client_wait(live, 3, 3000), 0);
+	for (i = 0; i < (int)tb_client_count(live); i++) {
+		msg = tb_client_msg(live, (size_t)i);
+		if (strcmp(msg->topic, "icsentry/plant-a/gw-01/stats") == 0) {
+			ck_assert_str_eq(msg->payload, "{\"packets\":7}");
+			stats++;
+		}
+	}
+	ck_assert_int_eq(stats, 1);
+	/* a late subscriber gets the retained inventory and status only */
+	late = subscriber("late", 0);
+	ck_assert_int_eq(tb_client_wait(late, 2, 3000), 0);
+	tb_sleep_ms(100);
+	ck_assert_int_eq(tb_client_count(late), 2);
+	for (i = 0; i < 2; i++) {
+		msg = tb_client_msg(late, (size_t)i);
+		ck_assert_int_eq(msg->retained, 1);
+		if (strcmp(msg->topic, "icsentry/plant-a/gw-01/asset/10.0.0.5")
+		    == 0 && strcmp(msg->payload, asset) == 0)
+			assets++;
+		if (strcmp(msg->topic, "icsentry/plant-a/gw-01/status") == 0 &&
+		    strcmp(msg->payload, "online") == 0)
+			online++;
+	}
+	ck_assert_int_eq(assets, 1);
+	ck_assert_int_eq(online, 1);
+	tb_client_free(late);
+	/* an empty asset message clears the retained entry */
+	ck_assert_int_eq(mqtt_out_asset(m, "10.0.0.5", NULL, 0), 0);
+	ck_assert_int_eq(wait_delivered(m, 3, 5000), 3);
+	late = subscriber("late2", 0);
+	ck_assert_int_eq(tb_client_wait(late, 1, 3000), 0);
+	tb_sleep_ms(150);
+	ck_assert_int_eq(tb_client_count(late), 1);
+	ck_assert_str_eq(tb_client_msg(late, 0)->topic,
+	    "icsentry/plant-a/gw-01/status");
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	tb_client_free(late);
+	tb_client_free(live);
+}
+END_TEST
+
+START_TEST(test_mqtt_311)
+{
+	struct mqtt_out_opts o = opts(NULL);
+	struct seen s = { .next = 1 };
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	size_t from = 0;
+
+	pulse_on();
+	o.mqtt_version = 4;
+	sub = subscriber("soc", 0);
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	publish_n(m, &ch, 5, NULL);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 5, 8000), 5);
+	ck_assert_int_eq(wait_delivered(m, 5, 5000), 5);
+	ck_assert_int_eq(counters(m).mqtt_version, 4);
+	ck_assert(log_has("(MQTT 3.1.1)"));
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	tb_client_free(sub);
+}
+END_TEST
+
+START_TEST(test_bad_options)
+{
+	struct mqtt_out_opts o = opts(NULL);
+	char err[256], path[400];
+	struct mqtt_out *m;
+	FILE *f;
+
+	o.site = "plant/a";
+	ck_assert_ptr_null(mqtt_out_new(&o, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "plant/a"));
+	o = opts(NULL);
+	o.agent = "";
+	ck_assert_ptr_null(mqtt_out_new(&o, err, sizeof(err)));
+	o = opts(NULL);
+	o.uri = "http://127.0.0.1:1";
+	ck_assert_ptr_null(mqtt_out_new(&o, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "http://"));
+	o = opts(NULL);
+	o.mqtt_version = 3;
+	ck_assert_ptr_null(mqtt_out_new(&o, err, sizeof(err)));
+	o = opts(NULL);
+	o.client_id = "../x";
+	ck_assert_ptr_null(mqtt_out_new(&o, err, sizeof(err)));
+	/* persist_dir below a regular file cannot be created */
+	snprintf(path, sizeof(path), "%s/file", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/file/persist", dir);
+	o = opts(path);
+	ck_assert_ptr_null(mqtt_out_new(&o, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "persist_dir"));
+	o = opts(NULL);
+	o.password_file = "/nonexistent/pw";
+	ck_assert_ptr_null(mqtt_out_new(&o, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/pw"));
+
+	o = opts(NULL);
+	m = new_out(&o);
+	ck_assert_int_eq(mqtt_out_alert(m, "urgent", "{}", 2), IDS_EINVAL);
+	ck_assert_int_eq(mqtt_out_alert(m, NULL, "{}", 2), IDS_EINVAL);
+	ck_assert_int_eq(mqtt_out_asset(m, "10.0.0.0/8", "{}", 2), IDS_EINVAL);
+	ck_assert_int_eq(mqtt_out_asset(m, "#", "{}", 2), IDS_EINVAL);
+	ck_assert_int_eq(counters(m).published, 0);
+	ck_assert_int_eq(mqtt_out_close(m, 1000), 0);
+	ck_assert_int_eq(mqtt_out_close(NULL, 0), 0);
+}
+END_TEST
+
+START_TEST(test_opts_from_cfg)
+{
+	const struct cfg_schema *schemas[] = { &mqtt_out_schema };
+	struct mqtt_out_opts o;
+	struct cfg *c = NULL;
+	char path[400], err[512];
+	FILE *f;
+
+	/* every key has a default; MQTT is off without a uri */
+	ck_assert_int_eq(cfg_load(NULL, schemas, 1, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(mqtt_out_opts_from_cfg(c, "plant-a", "gw-01", &o), 0);
+	ck_assert_str_eq(o.uri, "");
+	ck_assert_int_eq(o.mqtt_version, 5);
+	ck_assert_int_eq(o.max_buffered, 10000);
+	ck_assert_int_eq(o.keepalive, 30);
+	ck_assert_int_eq(o.stats_interval, 60);
+	ck_assert_str_eq(o.persist_dir, "/var/lib/icsentry/mqtt");
+	ck_assert_str_eq(o.site, "plant-a");
+	cfg_free(c);
+
+	snprintf(path, sizeof(path), "%s/agent.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[mqtt]\nuri = ssl://broker:8883\nmax_buffered = 7\n"
+	    "mqtt_version = 4\npersist_dir = /tmp/p\nca_file = /etc/ca.pem\n"
+	    "cert_file = /etc/a.crt\nkey_file = /etc/a.key\n");
+	fclose(f);
+	ck_assert_int_eq(cfg_load(path, schemas, 1, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(mqtt_out_opts_from_cfg(c, "s", "a", &o), 0);
+	ck_assert_str_eq(o.uri, "ssl://broker:8883");
+	ck_assert_int_eq(o.max_buffered, 7);
+	ck_assert_int_eq(o.mqtt_version, 4);
+	ck_assert_str_eq(o.persist_dir, "/tmp/p");
+	ck_assert_str_eq(o.cert_file, "/etc/a.crt");
+	cfg_free(c);
+
+	/* out of range: named with file:line */
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[mqtt]\n\nmax_buffered = 0\n");
+	fclose(f);
+	ck_assert_int_ne(cfg_load(path, schemas, 1, &c, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "agent.conf:3"));
+}
+END_TEST
+
+static Suite *
+mqtt_out_suite(void)
+{
+	Suite *s = suite_create("mqtt_out");
+	TCase *tc = tcase_create("broker");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_in_order_and_counted);
+	tcase_add_test(tc, test_broker_down_at_start);
+	tcase_add_test(tc, test_broker_down_midway);
+	tcase_add_test(tc, test_overflow_counted);
+	tcase_add_test(tc, test_sigkill_restart_redelivers);
+	tcase_add_test(tc, test_last_will_offline);
+	tcase_add_test(tc, test_assets_and_stats);
+	tcase_add_test(tc, test_mqtt_311);
+	tcase_add_test(tc, test_bad_options);
+	tcase_add_test(tc, test_opts_from_cfg);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(mqtt_out_suite());
+	int failed;
+
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
