@@ -640,6 +640,7 @@ badinput_suite(void)
 	TCase *cli = tcase_create("cli");
 
 	tcase_add_checked_fixture(files, setup, teardown);
+	tcase_set_timeout(files, 120);
 	tcase_add_test(files, test_missing_file);
 	tcase_add_test(files, test_directory);
 	tcase_add_test(files, test_empty_file);
