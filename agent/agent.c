@@ -263,11 +263,13 @@ process(struct agent *a, const struct cap_frame *fr)
 		return;
 	}
 	/*
-	 * The last ACK of a closed TCP session (or a stray RST) must not
-	 * open a new flow: only a SYN or data does.
+	 * The last ACK of a closed TCP session (pure ACK, FIN+ACK, RST+ACK)
+	 * must not open a new flow.  SYNs, data and flag combinations without
+	 * ACK (NULL, FIN, Xmas probes) do.
 	 */
 	if (p.ip_proto == 6 && p.payload_len == 0 &&
-	    !(p.tcp_flags & PKT_TCP_SYN) && !flow_exists(a->flows, &p)) {
+	    (p.tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_ACK &&
+	    !flow_exists(a->flows, &p)) {
 		a->tcp_no_flow++;
 		return;
 	}
@@ -350,7 +352,7 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 	struct cap_frame fr;
 	char err[512];
 	bool bad;
-	uint64_t cap0 = 0;
+	uint64_t cap0 = 0, zero = 0;
 	double wall0 = 0, next_show = 0;
 	int rc;
 
@@ -366,6 +368,9 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 			break;
 		rc = cap_next(a->cap, &fr);
 		if (rc == 1) {
+			/* a record with no bytes is counted (trunc_link) and reported */
+			if (fr.caplen == 0)
+				zero++;
 			if (a->o->realtime && !cap_is_live(a->cap))
 				pace(fr.ts, &cap0, &wall0);
 			process(a, &fr);
@@ -390,6 +395,12 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 	if (a->progress)
 		show_progress(a, start, true);
 	g_cap = NULL;
+	if (zero > 0) {
+		fprintf(stderr, "icsentry-agent: %s: %" PRIu64
+		    " records with no captured bytes (skipped); the capture is damaged\n",
+		    co->file != NULL ? co->file : co->iface, zero);
+		return EXIT_USAGE;
+	}
 	return 0;
 }
 

@@ -21,6 +21,9 @@
 #include "ids.h"
 #include "proto_ops.h"
 
+/* Payload packets a flow gets to show it speaks an industrial protocol. */
+#define DISSECT_PICK_TRIES	4
+
 struct stream {
 	uint32_t	 next_seq;
 	uint8_t		 seq_ok;	/* next_seq is known */
@@ -242,11 +245,18 @@ dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
 
 	if (p->payload_len == 0 || !p->has_ports)
 		return;
-	if (!f->ics_checked) {
+	if (df == NULL) {
 		const struct proto_ops *ops;
 		uint16_t port = 0;
 
-		f->ics_checked = 1;
+		/*
+		 * Judge on the first few payloads, not just one: a keep-alive
+		 * byte or a capture that starts mid-PDU must not hide the
+		 * protocol for the rest of the flow.
+		 */
+		if (f->ics_tries >= DISSECT_PICK_TRIES)
+			return;
+		f->ics_tries++;
 		ops = proto_ops_pick(f, p, &port);
 		if (ops == NULL)
 			return;

@@ -57,7 +57,7 @@ struct flow {
 	uint8_t			 cls_done;	/* nDPI answer is final */
 	uint8_t			 ndpi_pkts;	/* packets given to nDPI */
 	uint8_t			 ics;		/* enum ics_proto (classify.h) */
-	uint8_t			 ics_checked;	/* dissector chosen (or none) */
+	uint8_t			 ics_tries;	/* payloads offered to the picker */
 	uint8_t			 cleartext_creds; /* nDPI saw credentials in clear */
 	uint8_t			 ics_valid;	/* a dissector parsed a PDU */
 	struct ndpi_flow_struct	*ndpi;		/* freed once cls_done */

@@ -256,9 +256,12 @@ scan_flow_start(void *state, struct det_ctx *ctx, const struct flow *f)
 	int fresh;
 
 	(void)ctx;
-	/* a connection attempt: TCP opened by a bare SYN, or a new UDP flow */
+	/*
+	 * A connection attempt: TCP opened by a bare SYN or by a probe without
+	 * ACK (NULL, FIN, Xmas scans), or a new UDP flow.
+	 */
 	if (f->transport == 6) {
-		if ((f->tcp_flags[FLOW_C2S] & (PKT_TCP_SYN | PKT_TCP_ACK)) != PKT_TCP_SYN)
+		if (f->tcp_flags[FLOW_C2S] & PKT_TCP_ACK)
 			return;
 	} else if (f->transport != 17 || is_broadcast(f))
 		return;
