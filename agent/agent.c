@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+
 #include "alert.h"
 #include "capture.h"
 #include "classify.h"
@@ -22,6 +24,7 @@
 #include "dissect.h"
 #include "flow.h"
 #include "ids.h"
+#include "mqtt_out.h"
 
 static const struct cfg_key agent_keys[] = {
 	{ "name", CFG_STR, NULL, 0, 0, "agent name in alerts and topics (default: host name)" },
@@ -73,6 +76,7 @@ agent_schemas(size_t *n)
 	all[k++] = &agent_schema;
 	all[k++] = &capture_schema;
 	all[k++] = &flows_schema;
+	all[k++] = &mqtt_out_schema;
 	all[k++] = &det_policy_schema;
 	det = det_engine_schemas(&nd);
 	for (i = 0; i < nd && k < MAX_SCHEMAS; i++)
@@ -118,6 +122,10 @@ struct agent {
 	struct det_engine	*det;
 	struct alerter		*al;
 	FILE			*alerts_fp, *flows_fp;
+	struct mqtt_out		*mqtt;
+	double			 stats_every;	/* seconds, 0 = never */
+	double			 next_stats;	/* wall clock */
+	uint64_t		 mqtt_dropped;	/* last seen overflow count */
 	int			 dlt;
 
 	/* statistics */
@@ -342,6 +350,8 @@ pace(uint64_t ts, uint64_t *cap0, double *wall0)
 	}
 }
 
+static void periodic(struct agent *a, double start);
+
 /*
  * Read one capture to its end.  Returns 0, or the exit code for a capture
  * that could not be opened or ended in error.
@@ -374,6 +384,8 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 			if (a->o->realtime && !cap_is_live(a->cap))
 				pace(fr.ts, &cap0, &wall0);
 			process(a, &fr);
+			if ((a->packets & 0x3ff) == 0)
+				periodic(a, start);
 			if (a->progress && (a->packets & 0x3fff) == 0 &&
 			    wall_now() >= next_show) {
 				show_progress(a, start, false);
@@ -382,6 +394,7 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 			continue;
 		}
 		if (rc == 0) {		/* live timeout: let time move on */
+			periodic(a, start);
 			continue;
 		}
 		if (rc == -1 || rc == -3)
@@ -411,13 +424,12 @@ json_kv(FILE *fp, const char *k, uint64_t v, bool comma)
 }
 
 static void
-print_stats(struct agent *a, double elapsed)
+print_stats(struct agent *a, FILE *fp, double elapsed)
 {
 	const struct flow_stats *fs = flow_table_stats(a->flows);
 	const struct dissect_stats *ds = dissect_stats(a->dis);
 	const struct alert_counters *ac = alerter_counters(a->al);
 	struct cap_stats cs = { 0, 0, 0 };
-	FILE *fp = stderr;
 	bool comma = false;
 	size_t i;
 
@@ -480,8 +492,89 @@ print_stats(struct agent *a, double elapsed)
 	json_kv(fp, "received", cs.received, false);
 	json_kv(fp, "dropped", cs.dropped, true);
 	json_kv(fp, "if_dropped", cs.if_dropped, true);
+	if (a->mqtt != NULL) {
+		struct mqtt_out_counters mc;
+
+		mqtt_out_counters(a->mqtt, &mc);
+		fprintf(fp, "},\"mqtt\":{");
+		json_kv(fp, "published", mc.published, false);
+		json_kv(fp, "delivered", mc.delivered, true);
+		json_kv(fp, "queued", mc.buffered, true);
+		json_kv(fp, "dropped", mc.dropped, true);
+		json_kv(fp, "refused", mc.refused, true);
+		json_kv(fp, "reconnects", mc.reconnects, true);
+		json_kv(fp, "connected", (uint64_t)mc.connected, true);
+	}
 	fprintf(fp, "},\"elapsed_s\":%.6f,\"pps\":%.0f}\n", elapsed,
 	    elapsed > 0 ? (double)a->packets / elapsed : 0.0);
+}
+
+static int
+sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
+{
+	return mqtt_out_alert(arg, severity, json, len);
+}
+
+static void
+asset_mqtt(void *arg, const char *ip, const char *json, size_t len)
+{
+	(void)mqtt_out_asset(arg, ip, json, len);
+}
+
+static void
+mqtt_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "icsentry-agent: mqtt: %s\n", line);
+}
+
+/*
+ * Once a second of wall time: publish the stats when due, and turn an
+ * overflow of the MQTT buffer into an alert (it also reaches the JSON
+ * lines file, and MQTT once there is room again): never silent.
+ */
+static void
+periodic(struct agent *a, double start)
+{
+	struct mqtt_out_counters mc;
+	double now = wall_now();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	if (a->mqtt == NULL || now < a->next_stats)
+		return;
+	mqtt_out_counters(a->mqtt, &mc);
+	if (mc.dropped > a->mqtt_dropped) {
+		struct det_alert al;
+		char title[160];
+
+		memset(&al, 0, sizeof(al));
+		al.detector = "agent.mqtt_overflow";
+		al.severity = SEV_HIGH;
+		snprintf(title, sizeof(title),
+		    "MQTT buffer full: %" PRIu64 " messages could not be queued",
+		    mc.dropped - a->mqtt_dropped);
+		al.title = title;
+		al.ts = a->now;
+		al.details = cJSON_CreateObject();
+		cJSON_AddNumberToObject(al.details, "dropped_total", (double)mc.dropped);
+		cJSON_AddNumberToObject(al.details, "queued", (double)mc.buffered);
+		a->mqtt_dropped = mc.dropped;
+		alerter_raise(a->al, &al);
+	}
+	if (a->stats_every > 0 && now >= a->next_stats) {
+		fp = open_memstream(&buf, &len);
+		if (fp != NULL) {
+			print_stats(a, fp, now - start);
+			fclose(fp);
+			if (len > 0 && buf[len - 1] == '\n')
+				len--;
+			(void)mqtt_out_stats(a->mqtt, buf, len);
+			free(buf);
+		}
+	}
+	a->next_stats = now + (a->stats_every > 0 ? a->stats_every : 1.0);
 }
 
 static int
@@ -577,6 +670,25 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	if (a->alerts_fp != NULL)
 		alerter_add_sink(a->al, alert_sink_file, a->alerts_fp);
 
+	if (o->mqtt_uri != NULL && cfg_set(a->cfg, "mqtt", "uri", o->mqtt_uri,
+	    "--mqtt", err, errlen) != 0)
+		return EXIT_USAGE;
+	if (o->no_mqtt)
+		cfg_set(a->cfg, "mqtt", "uri", "", "--no-mqtt", err, errlen);
+	if (cfg_str(a->cfg, "mqtt", "uri")[0] != '\0') {
+		struct mqtt_out_opts mo;
+
+		if (mqtt_out_opts_from_cfg(a->cfg, ao.site, ao.agent, &mo) != 0) {
+			snprintf(err, errlen, "%s: bad [mqtt] settings", cfg_path(a->cfg));
+			return EXIT_USAGE;
+		}
+		mo.log = mqtt_log;
+		a->mqtt = mqtt_out_new(&mo, err, errlen);
+		if (a->mqtt == NULL)
+			return EXIT_USAGE;
+		a->stats_every = (double)mo.stats_interval;
+		alerter_add_sink(a->al, sink_mqtt, a->mqtt);
+	}
 	a->det = det_engine_new(a->cfg, a->al, err, errlen);
 	if (a->det == NULL)
 		return EXIT_USAGE;	/* a detector refused its config or file */
@@ -585,6 +697,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	fo.timeout_us[FLOW_CLS_TCP] = (uint64_t)(cfg_double(a->cfg, "flows", "tcp_timeout") * 1e6);
 	fo.timeout_us[FLOW_CLS_UDP] = (uint64_t)(cfg_double(a->cfg, "flows", "udp_timeout") * 1e6);
 	fo.timeout_us[FLOW_CLS_OTHER] = (uint64_t)(cfg_double(a->cfg, "flows", "other_timeout") * 1e6);
+	if (a->mqtt != NULL)
+		det_engine_set_asset_sink(a->det, asset_mqtt, a->mqtt);
 	a->flows = flow_table_new(&fo, on_flow_end, a);
 	a->cls = cls_new((unsigned)cfg_int(a->cfg, "flows", "ndpi_max_packets"),
 	    err, errlen);
@@ -601,6 +715,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 static void
 teardown(struct agent *a)
 {
+	if (a->mqtt != NULL)
+		mqtt_out_close(a->mqtt, 2000);
 	if (a->flows != NULL)
 		flow_table_free(a->flows);
 	dissect_free(a->dis);
@@ -670,8 +786,17 @@ agent_run(const struct agent_opts *o)
 		if (rc == 0)
 			rc = EXIT_RUNTIME;
 	}
-	if (o->stats)
-		print_stats(&a, wall_now() - start);
+	if (a.mqtt != NULL) {
+		periodic(&a, start);
+		/* deliver what is queued (bounded), publish offline, disconnect */
+		if (mqtt_out_close(a.mqtt, 10000) != 0)
+			fprintf(stderr, "icsentry-agent: mqtt: not every message was "
+			    "acknowledged; the rest stays in the persistent queue\n");
+		if (o->stats)
+			print_stats(&a, stderr, wall_now() - start);
+		a.mqtt = NULL;
+	} else if (o->stats)
+		print_stats(&a, stderr, wall_now() - start);
 	teardown(&a);
 	return rc;
 }
