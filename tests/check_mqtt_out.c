@@ -71,7 +71,7 @@ pulse_on(void)
 	struct tb_client_opts o = { .uri = uri, .client_id = "pulse",
 	    .clean = 1 };
 
-	ck_assert_int_eq(tb_pulse_start(&o, NULL, "tb/pulse"), 0);
+	ck_assert_int_eq(tb_pulse_start(&o, "tb/pulse"), 0);
 }
 
 static void

@@ -847,23 +847,9 @@ tb_client_free(struct tb_client *c)
 static struct {
 	pthread_t		 th;
 	volatile int		 run;
-	struct tb_client	*pub, *sub;
+	struct tb_client	*c;
 	char			 topic[128];
 } pulse;
-
-static int
-pulse_up(void)
-{
-	if (!MQTTAsync_isConnected(pulse.pub->h) &&
-	    tb_client_connect(pulse.pub, 500) != 0)
-		return -1;
-	if (pulse.sub != pulse.pub && MQTTAsync_isConnected(pulse.sub->h))
-		return 0;
-	if (pulse.sub != pulse.pub && tb_client_connect(pulse.sub, 500) != 0)
-		return -1;
-	return tb_client_subscribe(pulse.sub, pulse.topic, 0, 500) == 0 ? 0 :
-	    -1;
-}
 
 static void *
 pulse_main(void *arg)
@@ -872,11 +858,11 @@ pulse_main(void *arg)
 
 	(void)arg;
 	while (pulse.run) {
-		if (!up || !MQTTAsync_isConnected(pulse.pub->h) ||
-		    !MQTTAsync_isConnected(pulse.sub->h))
-			up = pulse_up() == 0;
+		if (!MQTTAsync_isConnected(pulse.c->h))
+			up = tb_client_connect(pulse.c, 2000) == 0;
+		/* QoS 1: the broker's PUBACK is what wakes the thread up */
 		if (up)
-			MQTTAsync_send(pulse.pub->h, pulse.topic, 1, "p", 0, 0,
+			MQTTAsync_send(pulse.c->h, pulse.topic, 1, "p", 1, 0,
 			    NULL);
 		tb_sleep_ms(up ? 30 : 100);
 	}
@@ -884,15 +870,13 @@ pulse_main(void *arg)
 }
 
 int
-tb_pulse_start(const struct tb_client_opts *pub,
-    const struct tb_client_opts *sub, const char *topic)
+tb_pulse_start(const struct tb_client_opts *o, const char *topic)
 {
 	memset(&pulse, 0, sizeof(pulse));
 	snprintf(pulse.topic, sizeof(pulse.topic), "%s", topic);
-	pulse.pub = tb_client_new(pub);
-	pulse.sub = sub != NULL ? tb_client_new(sub) : pulse.pub;
-	if (pulse.pub == NULL || pulse.sub == NULL || pulse_up() != 0) {
-		fprintf(stderr, "pulse: cannot start on %s\n", topic);
+	pulse.c = tb_client_new(o);
+	if (pulse.c == NULL || tb_client_connect(pulse.c, 3000) != 0) {
+		fprintf(stderr, "pulse: cannot connect for %s\n", topic);
 		tb_pulse_stop();
 		return -1;
 	}
@@ -912,9 +896,7 @@ tb_pulse_stop(void)
 		pulse.run = 0;
 		pthread_join(pulse.th, NULL);
 	}
-	if (pulse.sub != pulse.pub)
-		tb_client_free(pulse.sub);
-	tb_client_free(pulse.pub);
+	tb_client_free(pulse.c);
 	memset(&pulse, 0, sizeof(pulse));
 }
 

@@ -143,13 +143,13 @@ void	tb_client_free(struct tb_client *c);
 /*
  * Paho 1.3 serves every client of a process from one receive thread that
  * sleeps up to a second in poll(): a second client's CONNECT (or a
- * client's reconnect) waits for that sleep to end.  A pulse (messages on
- * topic, published by pub and received by sub, every 30 ms) keeps the
- * thread awake so tests are not paced by it.  sub may be NULL to use pub
- * for both.  The pulse reconnects by itself after a broker restart.
+ * client's reconnect) waits for that sleep to end.  A pulse (one client
+ * publishing QoS 1 on topic every 30 ms: each PUBACK wakes the thread)
+ * keeps tests from being paced by it.  The identity needs write access
+ * to topic only.  The pulse reconnects by itself after a broker restart.
+ * Start it before other clients and never before a fork().
  */
-int	tb_pulse_start(const struct tb_client_opts *pub,
-	    const struct tb_client_opts *sub, const char *topic);
+int	tb_pulse_start(const struct tb_client_opts *o, const char *topic);
 void	tb_pulse_stop(void);
 
 /* ---- chained test alerts ---------------------------------------------- */
