@@ -347,6 +347,9 @@ central_log_open(const char *path, enum central_log_mode mode,
 		    NULL) != SQLITE_OK ||
 		    sqlite3_exec(db->h, sync == CENTRAL_LOG_SYNC_FULL ?
 		    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+		    NULL, NULL, NULL) != SQLITE_OK ||
+		    /* the kept WAL (below) shrinks back to this after use */
+		    sqlite3_exec(db->h, "PRAGMA journal_size_limit = 16777216",
 		    NULL, NULL, NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "%s: %s", path,
 			    sqlite3_errmsg(db->h));
@@ -356,6 +359,14 @@ central_log_open(const char *path, enum central_log_mode mode,
 		rc = create_schema(db, path, err, errlen);
 		if (rc != 0)
 			goto fail;
+		/*
+		 * Keep -wal and -shm when we close: a reader without write
+		 * access to the directory (a SOC operator) cannot create
+		 * them, and cannot open a WAL database without them.
+		 */
+		v = 1;
+		sqlite3_file_control(db->h, "main", SQLITE_FCNTL_PERSIST_WAL,
+		    &v);
 	} else {
 		if (user_version(db, &v) != 0) {
 			snprintf(err, errlen, "%s: %s", path,
@@ -1248,7 +1259,7 @@ static void
 check_columns(struct vstate *v, const struct central_log_row *r,
     const struct central_log_alert *a)
 {
-	char cols[256] = "", detail[320];
+	char cols[256] = "", detail[400];
 
 	if (!str_eq(r->agent, a->agent))
 		differs(cols, sizeof(cols), "agent");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "central_log.h"
 #include "chain.h"
@@ -229,6 +230,20 @@ START_TEST(test_open_creates_schema)
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(alert_count(ro), 0);
 	central_log_close(ro);
+}
+END_TEST
+
+START_TEST(test_wal_kept_for_readers)
+{
+	struct central_log *db = open_rw();
+	char path[400];
+
+	central_log_close(db);
+	/* a read-only reader cannot create these itself */
+	snprintf(path, sizeof(path), "%s-wal", dbpath);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s-shm", dbpath);
+	ck_assert_int_eq(access(path, F_OK), 0);
 }
 END_TEST
 
@@ -971,6 +986,7 @@ central_log_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_open_creates_schema);
+	tcase_add_test(tc, test_wal_kept_for_readers);
 	tcase_add_test(tc, test_open_errors);
 	tcase_add_test(tc, test_insert_fields);
 	tcase_add_test(tc, test_columns_from_json);
