@@ -17,6 +17,8 @@ extern const struct detector det_bacnet;
 extern const struct detector det_opcua;
 extern const struct detector det_fins;
 extern const struct detector det_malformed;
+extern const struct detector det_baseline;
+extern const struct detector det_assets;
 
 const struct detector *const det_registry[] = {
 	&det_arp,
@@ -32,5 +34,7 @@ const struct detector *const det_registry[] = {
 	&det_opcua,
 	&det_fins,
 	&det_malformed,
+	&det_baseline,
+	&det_assets,
 	NULL
 };
