@@ -580,6 +580,33 @@ START_TEST(test_exit_codes)
 }
 END_TEST
 
+START_TEST(test_example_config_runs)
+{
+	char bin[300], conf[512], db[340], out[340];
+	char *argv[] = { bin, (char *)"-c", conf, (char *)"--db", db,
+	    (char *)"--mqtt", E.uri, (char *)"--client-id",
+	    (char *)"example-conf", NULL };
+	pid_t pid;
+	int st = -1;
+
+	/* config/collector.conf, as shipped, with only db and broker
+	 * overridden on the command line */
+	tb_build_path(bin, sizeof(bin), "icsentry-collector");
+	tb_src_path(conf, sizeof(conf), "config/collector.conf");
+	snprintf(db, sizeof(db), "%s/example.db", E.dir);
+	snprintf(out, sizeof(out), "%s/example.out", E.dir);
+	pid = tb_spawn(argv, out);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_msg(tb_wait_file_contains(out, "subscribed", 8000) == 0,
+	    "see %s", out);
+	ck_assert_int_eq(tb_file_count(out, "$share/icsentry/icsentry/+/+/"
+	    "alert/#"), 1);
+	ck_assert_int_eq(tb_stop_pid(pid, SIGTERM, 5000, &st), 0);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+}
+END_TEST
+
 static Suite *
 collector_suite(void)
 {
@@ -597,6 +624,7 @@ collector_suite(void)
 	tcase_add_test(tc, test_collector_killed_loses_nothing);
 	tcase_add_test(tc, test_tail_follows);
 	tcase_add_test(tc, test_exit_codes);
+	tcase_add_test(tc, test_example_config_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
