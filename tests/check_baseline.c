@@ -254,7 +254,8 @@ setup(void)
 	if (tu_mkdtemp(dir, sizeof(dir), "baseline") != 0)
 		return;
 	snprintf(conf, sizeof(conf), "%s/nopolicy.conf", dir);
-	tu_write_file(conf, "[agent]\nname = t\nsite = s\n", 25);
+	tu_write_file(conf, "[agent]\nname = t\nsite = s\n",
+	    strlen("[agent]\nname = t\nsite = s\n"));
 	snprintf(base, sizeof(base), "%s/base.json", dir);
 	tu_build_path(benign, sizeof(benign), "scenarios/factory-benign.pcap");
 	tu_build_path(attacks, sizeof(attacks), "scenarios/factory-attacks.pcap");
