@@ -708,8 +708,12 @@ mqtt_out_close(struct mqtt_out *m, int timeout_ms)
 	if (m == NULL)
 		return 0;
 	end = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	while (MQTTAsync_isConnected(m->h) && pending(m->h) > 0 &&
-	    now_ms() < end)
+	/*
+	 * Connected or not: a short replay can end before the first connect
+	 * completes, and the queue should still go out if the broker comes
+	 * within the time we were given.
+	 */
+	while (pending(m->h) > 0 && now_ms() < end)
 		sleep_ms(10);
 	left = pending(m->h);
 	if (MQTTAsync_isConnected(m->h)) {

@@ -129,8 +129,9 @@ void	mqtt_out_counters(const struct mqtt_out *m,
 
 /*
  * Wait up to timeout_ms for everything buffered or in flight to be
- * acknowledged, publish the retained "offline" status, disconnect and
- * free m.  Returns 0 when nothing was left undelivered, IDS_EAGAIN when
+ * acknowledged (also while a connect is still under way; with the broker
+ * down this takes the whole timeout), publish the retained "offline"
+ * status, disconnect and free m.  Returns 0 when nothing was left undelivered, IDS_EAGAIN when
  * messages remain (they stay in persist_dir for the next start).
  * Accepts NULL.
  */

@@ -308,6 +308,29 @@ START_TEST(test_in_order_and_counted)
 }
 END_TEST
 
+START_TEST(test_close_flushes_before_first_connect)
+{
+	struct mqtt_out_opts o = opts(NULL);
+	struct seen s = { .next = 1 };
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	size_t from = 0;
+
+	/* a replay can end before the first connect completes: close() must
+	 * still flush what it was given, within its timeout */
+	pulse_on();
+	sub = subscriber("soc", 0);
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	publish_n(m, &ch, 16, NULL);
+	ck_assert_int_eq(mqtt_out_close(m, 5000), 0);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 16, 5000), 16);
+	ck_assert_int_eq(s.disorder, 0);
+	tb_client_free(sub);
+}
+END_TEST
+
 START_TEST(test_broker_down_at_start)
 {
 	struct mqtt_out_opts o = opts(pdir);
@@ -757,6 +780,7 @@ mqtt_out_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_in_order_and_counted);
+	tcase_add_test(tc, test_close_flushes_before_first_connect);
 	tcase_add_test(tc, test_broker_down_at_start);
 	tcase_add_test(tc, test_broker_down_midway);
 	tcase_add_test(tc, test_overflow_counted);
