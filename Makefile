@@ -142,6 +142,8 @@ demo: need-deps
 eval: need-deps
 	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
 	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval.py
+	@echo
+	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_learn.py
 
 FUZZ_RUNS ?= 20000
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iagent -Idetectors \

@@ -126,6 +126,10 @@ struct agent {
 	double			 stats_every;	/* seconds, 0 = never */
 	double			 next_stats;	/* wall clock */
 	uint64_t		 mqtt_dropped;	/* last seen overflow count */
+	struct mqtt_out_counters mqtt_final;	/* just before closing */
+	bool			 mqtt_final_set;
+	double			 wall0;		/* realtime wall clock of cap0 */
+	uint64_t		 cap0;		/* first packet's capture time */
 	int			 dlt;
 
 	/* statistics */
@@ -327,15 +331,26 @@ show_progress(struct agent *a, double start, bool final)
 	fflush(stderr);
 }
 
+static double
+real_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* --realtime: sleep until the capture's own pace catches up. */
 static void
-pace(uint64_t ts, uint64_t *cap0, double *wall0)
+pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
 {
 	double due, now;
 
 	if (*cap0 == 0) {
 		*cap0 = ts;
 		*wall0 = wall_now();
+		a->cap0 = ts;
+		a->wall0 = real_now();
 		return;
 	}
 	due = *wall0 + (double)(ts - *cap0) / 1e6;
@@ -382,7 +397,7 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 			if (fr.caplen == 0)
 				zero++;
 			if (a->o->realtime && !cap_is_live(a->cap))
-				pace(fr.ts, &cap0, &wall0);
+				pace(a, fr.ts, &cap0, &wall0);
 			process(a, &fr);
 			if ((a->packets & 0x3ff) == 0)
 				periodic(a, start);
@@ -492,10 +507,13 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	json_kv(fp, "received", cs.received, false);
 	json_kv(fp, "dropped", cs.dropped, true);
 	json_kv(fp, "if_dropped", cs.if_dropped, true);
-	if (a->mqtt != NULL) {
+	if (a->mqtt != NULL || a->mqtt_final_set) {
 		struct mqtt_out_counters mc;
 
-		mqtt_out_counters(a->mqtt, &mc);
+		if (a->mqtt != NULL)
+			mqtt_out_counters(a->mqtt, &mc);
+		else
+			mc = a->mqtt_final;
 		fprintf(fp, "},\"mqtt\":{");
 		json_kv(fp, "published", mc.published, false);
 		json_kv(fp, "delivered", mc.delivered, true);
@@ -505,7 +523,10 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 		json_kv(fp, "reconnects", mc.reconnects, true);
 		json_kv(fp, "connected", (uint64_t)mc.connected, true);
 	}
-	fprintf(fp, "},\"elapsed_s\":%.6f,\"pps\":%.0f}\n", elapsed,
+	/* anchors for latency measurements of a --realtime replay */
+	fprintf(fp, "},\"replay\":{\"wall_start\":%.6f,\"capture_start\":%.6f}",
+	    a->wall0, (double)a->cap0 / 1e6);
+	fprintf(fp, ",\"elapsed_s\":%.6f,\"pps\":%.0f}\n", elapsed,
 	    elapsed > 0 ? (double)a->packets / elapsed : 0.0);
 }
 
@@ -788,13 +809,24 @@ agent_run(const struct agent_opts *o)
 	}
 	if (a.mqtt != NULL) {
 		periodic(&a, start);
+		mqtt_out_counters(a.mqtt, &a.mqtt_final);
+		a.mqtt_final_set = true;
 		/* deliver what is queued (bounded), publish offline, disconnect */
-		if (mqtt_out_close(a.mqtt, 10000) != 0)
+		int crc = mqtt_out_close(a.mqtt, 10000);
+
+		/* the publisher is gone: keep its last counters for the stats */
+		a.mqtt = NULL;
+		if (crc == 0) {
+			/* close returns 0 only once everything was acknowledged */
+			a.mqtt_final.delivered = a.mqtt_final.published -
+			    a.mqtt_final.refused;
+			a.mqtt_final.buffered = 0;
+		}
+		if (crc != 0)
 			fprintf(stderr, "icsentry-agent: mqtt: not every message was "
 			    "acknowledged; the rest stays in the persistent queue\n");
 		if (o->stats)
 			print_stats(&a, stderr, wall_now() - start);
-		a.mqtt = NULL;
 	} else if (o->stats)
 		print_stats(&a, stderr, wall_now() - start);
 	teardown(&a);

@@ -229,13 +229,17 @@ det_engine_new(const struct cfg *c, struct alerter *al, char *err,
 	e->ctx.ot = configured(c, "ot_networks");
 	for (i = 0; det_registry[i] != NULL && i < MAX_DETECTORS; i++) {
 		const struct detector *d = det_registry[i];
-		char sec[80];
+		char sec[80], derr[512];
 
 		snprintf(sec, sizeof(sec), "detector.%s", d->name);
+		derr[0] = '\0';
 		if (d->init != NULL &&
-		    (rc = d->init(c, sec, &e->state[i])) != 0) {
-			snprintf(err, errlen, "detector %s: init failed: %s",
-			    d->name, ids_strerror(rc));
+		    (rc = d->init(c, sec, &e->state[i], derr, sizeof(derr))) != 0) {
+			if (derr[0] != '\0')
+				snprintf(err, errlen, "%s", derr);
+			else
+				snprintf(err, errlen, "detector %s: cannot start: %s",
+				    d->name, ids_strerror(rc));
 			e->n = i;
 			det_engine_free(e);
 			return NULL;
@@ -268,6 +272,12 @@ det_engine_set_asset_sink(struct det_engine *e, det_asset_fn fn, void *arg)
 {
 	e->ctx.asset_fn = fn;
 	e->ctx.asset_arg = arg;
+}
+
+bool
+det_publishing(const struct det_ctx *ctx)
+{
+	return ctx->asset_fn != NULL;
 }
 
 void

@@ -34,7 +34,8 @@ static const struct cfg_key keys[] = {
 };
 
 static int
-arp_init(const struct cfg *c, const char *sec, void **state)
+arp_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
 {
 	struct arp_state *s = calloc(1, sizeof(*s));
 

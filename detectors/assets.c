@@ -36,23 +36,11 @@
 #include "enip_parse.h"
 #include "flow.h"
 #include "ids.h"
+#include "inventory.h"
 #include "ipmap.h"
 #include "modbus_parse.h"
 #include "rd.h"
 #include "s7comm_parse.h"
-
-/* ---- shared with baseline.c --------------------------------------------- */
-
-const char *inv_oui_vendor(const uint8_t *mac);
-void inv_oui_hold(void);
-void inv_oui_drop(void);
-int inv_oui_set_path(const char *path, char *err, size_t errlen);
-int inv_service(const struct flow *f, bool *reversed);
-const char *inv_service_name(int svc);
-bool inv_service_remote(int svc);
-int inv_service_by_name(const char *name);
-int inv_service_count(void);
-int inv_pdu_sender_role(const struct det_pdu *pdu);
 
 /* ---- OUI vendor table (ieee-data) --------------------------------------- */
 
@@ -657,17 +645,8 @@ tab_put(struct tab *t, const uint8_t *key, bool *fresh)
 
 static char inv_err[700];
 
-#ifdef DET_INIT_ERROR_HOOK
-/* One line naming the file and the problem when inv_init failed. */
-static const char *
-inv_init_error(void)
-{
-	return inv_err;
-}
-#endif
-
 static int
-inv_init(const struct cfg *c, const char *sec, void **state)
+inv_init_inner(const struct cfg *c, const char *sec, void **state)
 {
 	struct inv_state *s;
 
@@ -798,12 +777,10 @@ seen:
  * published.  With neither an out file nor a sink the inventory costs
  * nothing per packet.
  */
-bool det_publishing(const struct det_ctx *ctx) __attribute__((weak));
-
 static bool
 publishing(const struct det_ctx *ctx)
 {
-	return det_publishing != NULL && det_publishing(ctx);
+	return det_publishing(ctx);
 }
 
 static bool
@@ -1369,6 +1346,17 @@ inv_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 	return rc;
 }
 
+static int
+inv_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
+{
+	int rc = inv_init_inner(c, sec, state);
+
+	if (rc != 0)
+		snprintf(err, errlen, "%s", inv_err);
+	return rc;
+}
+
 const struct detector det_assets = {
 	.name = "assets",
 	.severity = SEV_INFO,
@@ -1380,8 +1368,5 @@ const struct detector det_assets = {
 	.on_pdu = inv_pdu,
 	.on_tick = inv_tick,
 	.finish = inv_finish,
-#ifdef DET_INIT_ERROR_HOOK
-	.init_error = inv_init_error,
-#endif
 	.destroy = inv_destroy,
 };

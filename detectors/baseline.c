@@ -59,21 +59,11 @@
 #include "flow.h"
 #include "iec104_parse.h"
 #include "ids.h"
+#include "inventory.h"
 #include "modbus_parse.h"
 #include "opcua_parse.h"
 #include "s7comm_parse.h"
 
-/* ---- from assets.c (the OUI table and IT service names) ---------------- */
-
-const char *inv_oui_vendor(const uint8_t *mac);
-void inv_oui_hold(void);
-void inv_oui_drop(void);
-int inv_service(const struct flow *f, bool *reversed);
-const char *inv_service_name(int svc);
-bool inv_service_remote(int svc);
-int inv_service_by_name(const char *name);
-int inv_service_count(void);
-int inv_pdu_sender_role(const struct det_pdu *pdu);
 
 #define BL_VERSION	1
 #define BL_FORMAT	"icsentry-baseline"
@@ -1869,15 +1859,6 @@ write_file(const char *path, const char *txt, char *err, size_t errlen)
 
 /* ---- state ------------------------------------------------------------------- */
 
-#ifdef DET_INIT_ERROR_HOOK
-/* One line naming the file and the problem when bl_init failed. */
-static const char *
-bl_init_error(void)
-{
-	return bl_err;
-}
-#endif
-
 static void
 bl_destroy(void *state)
 {
@@ -1892,7 +1873,7 @@ bl_destroy(void *state)
 }
 
 static int
-bl_init(const struct cfg *c, const char *sec, void **state)
+bl_init_inner(const struct cfg *c, const char *sec, void **state)
 {
 	struct bl_state *s;
 	uint32_t ma = (uint32_t)cfg_int(c, sec, "max_assets");
@@ -2646,6 +2627,17 @@ bl_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 	return rc;
 }
 
+static int
+bl_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
+{
+	int rc = bl_init_inner(c, sec, state);
+
+	if (rc != 0)
+		snprintf(err, errlen, "%s", bl_err);
+	return rc;
+}
+
 const struct detector det_baseline = {
 	.name = "baseline",
 	.severity = SEV_MEDIUM,
@@ -2656,8 +2648,5 @@ const struct detector det_baseline = {
 	.on_pdu = bl_pdu,
 	.verdict = bl_verdict,
 	.finish = bl_finish,
-#ifdef DET_INIT_ERROR_HOOK
-	.init_error = bl_init_error,
-#endif
 	.destroy = bl_destroy,
 };

@@ -148,6 +148,9 @@ enum det_verdict det_policy(const struct det_ctx *ctx, enum ics_proto proto,
 void det_publish_asset(struct det_ctx *ctx, const char *ip, const char *json,
     size_t len);
 
+/* Does anyone take det_publish_asset() entries (MQTT on)? */
+bool det_publishing(const struct det_ctx *ctx);
+
 /* Is addr inside [policy] ot_networks?  With none configured: false. */
 bool det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e);
 
@@ -159,8 +162,13 @@ struct detector {
 	const char		*name;		/* section [detector.NAME] */
 	enum det_severity	 severity;	/* default severity */
 	const struct cfg_key	*keys;		/* its config keys, {NULL}-ended */
-	/* state receives the detector's private state (may stay NULL) */
-	int	(*init)(const struct cfg *c, const char *section, void **state);
+	/*
+	 * state receives the detector's private state (may stay NULL).  On
+	 * failure return negative and write one line to err naming the file
+	 * and the problem (e.g. a corrupt baseline); the agent exits 2.
+	 */
+	int	(*init)(const struct cfg *c, const char *section, void **state,
+		    char *err, size_t errlen);
 	void	(*on_packet)(void *state, struct det_ctx *ctx,
 		    const struct pkt *p, const struct flow *f, int dir);
 	void	(*on_arp)(void *state, struct det_ctx *ctx, const struct pkt *p);

@@ -38,7 +38,8 @@ static const struct cfg_key keys[] = {
 };
 
 static int
-flood_init(const struct cfg *c, const char *sec, void **state)
+flood_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
 {
 	struct flood_state *s = calloc(1, sizeof(*s));
 

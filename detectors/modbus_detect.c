@@ -72,7 +72,8 @@ static const struct cfg_key keys[] = {
 };
 
 static int
-mb_init(const struct cfg *c, const char *sec, void **state)
+mb_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
 {
 	struct mb_state *s = calloc(1, sizeof(*s));
 	size_t max = (size_t)cfg_int(c, sec, "max_pairs");

@@ -52,7 +52,8 @@ static const struct svc services[] = {
 };
 
 static int
-remote_init(const struct cfg *c, const char *sec, void **state)
+remote_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
 {
 	struct remote_state *s = calloc(1, sizeof(*s));
 	size_t max = (size_t)cfg_int(c, sec, "max_hosts");

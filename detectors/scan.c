@@ -65,7 +65,8 @@ static const struct cfg_key keys[] = {
 };
 
 static int
-scan_init(const struct cfg *c, const char *sec, void **state)
+scan_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
 {
 	struct scan_state *s = calloc(1, sizeof(*s));
 	size_t max = (size_t)cfg_int(c, sec, "max_sources");

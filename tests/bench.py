@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""make bench: speed and memory of icsentry-agent against the floor (a bare
+libpcap read of the same file) and against nDPI's own ndpiReader.
+
+For each capture, the commands run alternately, REPEAT times each; the
+table shows the median wall time, packets per second and peak RSS (from
+wait4's rusage), and the ratios agent/floor and agent/ndpiReader.  The
+same figures go to build/bench/result.json.  Then, with a real mosquitto
+on loopback and the collector running, a labeled attack capture is
+replayed with --realtime and the alert latency (collector stored it -
+agent processed the packet) is reported as p50/p99.
+"""
+import json
+import os
+import resource
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+BUILD = os.environ.get('BUILD', 'build')
+SHARED = os.environ.get('SHARED', '../shared')
+REPEAT = int(os.environ.get('REPEAT', '5'))
+GEN = os.path.join(SHARED, 'tools', 'ics_traffic_gen.py')
+SCN = os.path.join(SHARED, 'tools', 'scenarios')
+OUT = os.path.join(BUILD, 'bench')
+AGENT = os.path.join(BUILD, 'icsentry-agent')
+FLOOR = os.path.join(OUT, 'pcapcount')
+
+CAPTURES = [
+    ('polling-1m', 'factory-benign.json'),
+    ('manyflows-1m', 'bench-manyflows.json'),
+]
+
+
+def generate(name, scenario):
+    path = os.path.join(OUT, name + '.pcap')
+    if not os.path.exists(path):
+        subprocess.run([sys.executable, GEN, '--scenario', os.path.join(SCN, scenario),
+                        '--packets', '1000000', '--out', path], check=True,
+                       stdout=subprocess.DEVNULL)
+    return path
+
+
+def run(cmd):
+    """Wall seconds and peak RSS (KiB) of one run, from wait4."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit('bench: %s failed (%d)' % (' '.join(cmd), status))
+    return wall, ru.ru_maxrss
+
+
+def count_packets(path):
+    out = subprocess.run([FLOOR, path], check=True, stdout=subprocess.PIPE).stdout.decode()
+    return int(out.split()[0])
+
+
+def bench_capture(name, path):
+    tools = [('floor', [FLOOR, path]),
+             ('agent', [AGENT, '-r', path, '--no-mqtt', '--alerts-out', '/dev/null'])]
+    if shutil.which('ndpiReader'):
+        tools.append(('ndpiReader', ['ndpiReader', '-i', path, '-q']))
+    times = {t: [] for t, _ in tools}
+    rss = {t: [] for t, _ in tools}
+    for _ in range(REPEAT):
+        for t, cmd in tools:          # alternate, so drift hits all alike
+            w, m = run(cmd)
+            times[t].append(w)
+            rss[t].append(m)
+    pkts = count_packets(path)
+    res = {'packets': pkts}
+    for t, _ in tools:
+        med = statistics.median(times[t])
+        res[t] = {'median_s': round(med, 4), 'pps': round(pkts / med),
+                  'peak_rss_mib': round(max(rss[t]) / 1024, 1),
+                  'runs_s': [round(x, 4) for x in times[t]]}
+    res['agent_over_floor'] = round(res['agent']['median_s'] / res['floor']['median_s'], 2)
+    if 'ndpiReader' in res:
+        res['agent_over_ndpireader'] = round(res['agent']['median_s'] /
+                                             res['ndpiReader']['median_s'], 3)
+    return res
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def latency():
+    """p50/p99 of collector-stored minus agent-processed, on loopback."""
+    d = os.path.abspath(os.path.join(OUT, 'latency'))
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, 'broker'))
+    port = free_port()
+    conf = open('broker/mosquitto-demo.conf').read()
+    conf = conf.replace('@PORT@', str(port)).replace('@DIR@', os.path.join(d, 'broker')) \
+        .replace('@USER@', os.environ.get('USER') or 'root')
+    open(os.path.join(d, 'broker', 'mosquitto.conf'), 'w').write(conf)
+    mosq = shutil.which('mosquitto') or '/usr/sbin/mosquitto'
+    broker = subprocess.Popen([mosq, '-c', os.path.join(d, 'broker', 'mosquitto.conf')],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    coll = None
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(('127.0.0.1', port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        db = os.path.join(d, 'central.db')
+        coll = subprocess.Popen([os.path.join(BUILD, 'icsentry-collector'), '--mqtt',
+                                 'tcp://127.0.0.1:%d' % port, '--db', db,
+                                 '--client-id', 'bench-collector'],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        pcap = os.path.join(OUT, 'latency-attacks.pcap')
+        if not os.path.exists(pcap):
+            # the public attack scenario, cut to its first 100 s of attacks
+            subprocess.run([sys.executable, GEN, '--scenario',
+                            os.path.join(SCN, 'factory-attacks.json'), '--duration', '100',
+                            '--out', pcap], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        stats = subprocess.run([AGENT, '-c', 'config/demo.conf', '-r', pcap, '--realtime',
+                                '--mqtt', 'tcp://127.0.0.1:%d' % port, '--stats',
+                                '--alerts-out', os.path.join(d, 'alerts.jsonl')],
+                               check=True, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                               env=dict(os.environ)).stderr.decode().splitlines()
+        st = json.loads([l for l in stats if l.startswith('{')][-1])
+        anchor = st['replay']
+        sent = sum(1 for _ in open(os.path.join(d, 'alerts.jsonl')))
+        for _ in range(100):
+            con = sqlite3.connect(db)
+            rows = con.execute('SELECT raw, received_at FROM alerts').fetchall()
+            con.close()
+            if len(rows) >= sent:
+                break
+            time.sleep(0.1)
+        lat = []
+        for raw, received in rows:
+            a = json.loads(raw)
+            t = a['ts']
+            from datetime import datetime, timezone
+            ts = datetime.strptime(t, '%Y-%m-%dT%H:%M:%S.%fZ').replace(
+                tzinfo=timezone.utc).timestamp()
+            if a['details'].get('summary'):
+                continue        # summaries are sent when a window closes
+            processed = anchor['wall_start'] + (ts - anchor['capture_start'])
+            lat.append(float(received) - processed)
+        lat.sort()
+        if not lat:
+            return {'alerts': 0}
+        p = lambda q: lat[min(len(lat) - 1, int(round(q * (len(lat) - 1))))]
+        return {'alerts': len(lat), 'stored': len(rows), 'sent': sent,
+                'p50_ms': round(p(0.5) * 1000, 2), 'p99_ms': round(p(0.99) * 1000, 2),
+                'max_ms': round(lat[-1] * 1000, 2)}
+    finally:
+        if coll:
+            coll.terminate()
+            coll.wait()
+        broker.terminate()
+        broker.wait()
+
+
+def flat_memory(path):
+    """Peak RSS of one pass against three passes in one run."""
+    _, one = run([AGENT, '-r', path, '--no-mqtt'])
+    _, three = run([AGENT, '-r', path, '-r', path, '-r', path, '--no-mqtt'])
+    return {'one_pass_mib': round(one / 1024, 1), 'three_passes_mib': round(three / 1024, 1),
+            'growth': round(three / one - 1, 3)}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    result = {'repeat': REPEAT, 'captures': {}}
+    for name, scenario in CAPTURES:
+        result['captures'][name] = bench_capture(name, generate(name, scenario))
+    result['flat_memory_manyflows'] = flat_memory(os.path.join(OUT, 'manyflows-1m.pcap'))
+    result['alert_latency'] = latency()
+    json.dump(result, open(os.path.join(OUT, 'result.json'), 'w'), indent=1)
+
+    print('%-14s %-11s %10s %12s %10s' % ('capture', 'tool', 'median s', 'packets/s', 'peak MiB'))
+    for name, r in result['captures'].items():
+        for t in ('floor', 'agent', 'ndpiReader'):
+            if t in r:
+                print('%-14s %-11s %10.3f %12d %10.1f' % (name, t, r[t]['median_s'], r[t]['pps'],
+                                                         r[t]['peak_rss_mib']))
+        print('%-14s agent/floor %.2f   agent/ndpiReader %s' % (
+            name, r['agent_over_floor'], r.get('agent_over_ndpireader', 'n/a')))
+    fm = result['flat_memory_manyflows']
+    print('memory, manyflows-1m: one pass %.1f MiB, three passes %.1f MiB (%+.1f%%)' % (
+        fm['one_pass_mib'], fm['three_passes_mib'], fm['growth'] * 100))
+    al = result['alert_latency']
+    print('alert latency (agent -> MQTT -> collector -> SQLite): %s' % json.dumps(al))
+    print('JSON: %s' % os.path.join(OUT, 'result.json'))
+
+
+if __name__ == '__main__':
+    main()
