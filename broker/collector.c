@@ -59,10 +59,12 @@ static const struct cfg_key mqtt_keys[] = {
 	{ "client_id", CFG_STR, NULL, 0, 0,
 	    "MQTT client id, stable across restarts "
 	    "(empty: icsentry-collector-<hostname>)" },
-	{ "shared_subscription", CFG_BOOL, "true", 0, 0,
-	    "take alerts through $share/<share_group>/... so collectors share "
-	    "the load; false: a plain subscription (mosquitto 2.0 restores "
-	    "only plain ones after a broker restart)" },
+	{ "shared_subscription", CFG_BOOL, "false", 0, 0,
+	    "true: take alerts through $share/<share_group>/... so several "
+	    "collectors share the load (mosquitto 2.0 does not restore shared "
+	    "subscriptions after a broker restart: alerts sent before the "
+	    "collectors reconnect are lost); false: a plain persistent "
+	    "subscription, lossless for one collector" },
 	{ "share_group", CFG_STR, "icsentry", 0, 0,
 	    "shared subscription group for alerts" },
 	{ "ca_file", CFG_STR, NULL, 0, 0, "CA certificate (PEM) for ssl://" },

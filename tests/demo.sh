@@ -41,9 +41,14 @@ COLL=$!
 sleep 1
 echo "== collector: storing into $DIR/central.db"
 
+# the demo agent keeps its state and MQTT queue inside the demo directory
+cp config/demo.conf "$DIR/agent.conf"
+printf '\n[agent]\nstate_file = %s/agent.state\n[mqtt]\npersist_dir = %s/mqtt\n' \
+    "$DIR" "$DIR" >> "$DIR/agent.conf"
+
 echo "== agent gw-01 replays $PCAP (port scan, unit-id sweep, unauthorized write,"
 echo "   ARP spoofing, S7 PLC STOP, DNP3 cold restart, Modbus flood)"
-"$BUILD/icsentry-agent" -c config/demo.conf -r "$PCAP" \
+"$BUILD/icsentry-agent" -c "$DIR/agent.conf" -r "$PCAP" \
     --mqtt "tcp://127.0.0.1:$PORT" --alerts-out "$DIR/alerts.jsonl" 2> "$DIR/agent.log" || {
 	echo "demo: agent failed:" >&2; cat "$DIR/agent.log" >&2; exit 1; }
 SENT=$(wc -l < "$DIR/alerts.jsonl")
