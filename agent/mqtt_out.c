@@ -689,7 +689,12 @@ mqtt_out_counters(const struct mqtt_out *m, struct mqtt_out_counters *out)
 	out->skipped = atomic_load(&mm->skipped);
 	c = atomic_load(&mm->connects);
 	out->reconnects = c > 0 ? c - 1 : 0;
-	out->buffered = pending(m->h);
+	/*
+	 * Ours, accepted and not yet answered.  (Paho's pending-token list
+	 * can still hold a token whose success callback already ran.)
+	 */
+	out->buffered = out->published > out->delivered + out->refused ?
+	    out->published - out->delivered - out->refused : 0;
 	out->connected = MQTTAsync_isConnected(m->h) ? 1 : 0;
 	out->mqtt_version = c == 0 ? 0 : atomic_load(&mm->v5) ? 5 : 4;
 }

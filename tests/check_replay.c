@@ -23,7 +23,7 @@
 #define RUN_TIMEOUT_MS	(120 * 1000)
 
 struct replay {
-	char	 name[128];
+	char	 name[256];	/* a d_name fits */
 	int	 exit_code;
 	bool	 timed_out;
 	char	*err;		/* stderr */
