@@ -280,12 +280,15 @@ process(struct agent *a, const struct cap_frame *fr)
 	 * ACK (NULL, FIN, Xmas probes) do.
 	 */
 	if (p.ip_proto == 6 && p.payload_len == 0 &&
-	    (p.tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_ACK &&
-	    !flow_exists(a->flows, &p)) {
-		a->tcp_no_flow++;
-		return;
-	}
-	f = flow_lookup(a->flows, &p, &dir, &created);
+	    (p.tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_ACK) {
+		created = false;
+		f = flow_find(a->flows, &p, &dir);
+		if (f == NULL) {
+			a->tcp_no_flow++;
+			return;
+		}
+	} else
+		f = flow_lookup(a->flows, &p, &dir, &created);
 	if (f == NULL) {
 		a->no_flow_mem++;
 		return;

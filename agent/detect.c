@@ -59,13 +59,60 @@ struct det_ctx {
 	/* severity overrides from [detector.NAME] severity = ... */
 };
 
+/* Per event, only the detectors that handle it: no NULL checks per packet. */
+struct hook_list {
+	size_t			 n;
+	const struct detector	*d[MAX_DETECTORS];
+	void			*state[MAX_DETECTORS];
+};
+
 struct det_engine {
 	struct det_ctx		 ctx;
 	size_t			 n;
 	const struct detector	*d[MAX_DETECTORS];
 	void			*state[MAX_DETECTORS];
 	uint64_t		 next_tick;
+	struct hook_list	 packet, arp, flow_start, flow_end, malformed, tick;
+	struct hook_list	 pdu[ICS_NPROTO];	/* by protocol */
 };
+
+static void
+hook_add(struct hook_list *l, const struct detector *d, void *state)
+{
+	l->d[l->n] = d;
+	l->state[l->n] = state;
+	l->n++;
+}
+
+static void
+build_hooks(struct det_engine *e)
+{
+	size_t i;
+	int p;
+
+	for (i = 0; i < e->n; i++) {
+		const struct detector *d = e->d[i];
+		void *st = e->state[i];
+
+		if (d->on_packet != NULL)
+			hook_add(&e->packet, d, st);
+		if (d->on_arp != NULL)
+			hook_add(&e->arp, d, st);
+		if (d->on_flow_start != NULL)
+			hook_add(&e->flow_start, d, st);
+		if (d->on_flow_end != NULL)
+			hook_add(&e->flow_end, d, st);
+		if (d->on_malformed != NULL)
+			hook_add(&e->malformed, d, st);
+		if (d->on_tick != NULL)
+			hook_add(&e->tick, d, st);
+		if (d->on_pdu == NULL)
+			continue;
+		for (p = 0; p < ICS_NPROTO; p++)
+			if (d->pdu_protos == 0 || (d->pdu_protos & (1u << p)))
+				hook_add(&e->pdu[p], d, st);
+	}
+}
 
 const char *
 det_severity_name(enum det_severity s)
@@ -251,6 +298,7 @@ det_engine_new(const struct cfg *c, struct alerter *al, char *err,
 		}
 	}
 	e->n = i;
+	build_hooks(e);
 	return e;
 }
 
@@ -307,50 +355,50 @@ det_engine_count(const struct det_engine *e)
 	return e->n;
 }
 
-#define EACH(handler, ...)						\
+#define EACH(list, handler, ...)					\
 	do {								\
 		size_t i_;						\
-		for (i_ = 0; i_ < e->n; i_++)				\
-			if (e->d[i_]->handler != NULL)			\
-				e->d[i_]->handler(e->state[i_], &e->ctx,	\
-				    __VA_ARGS__);			\
+		for (i_ = 0; i_ < (list)->n; i_++)			\
+			(list)->d[i_]->handler((list)->state[i_], &e->ctx,	\
+			    __VA_ARGS__);				\
 	} while (0)
 
 void
 det_engine_packet(struct det_engine *e, const struct pkt *p,
     const struct flow *f, int dir)
 {
-	EACH(on_packet, p, f, dir);
+	EACH(&e->packet, on_packet, p, f, dir);
 }
 
 void
 det_engine_arp(struct det_engine *e, const struct pkt *p)
 {
-	EACH(on_arp, p);
+	EACH(&e->arp, on_arp, p);
 }
 
 void
 det_engine_flow_start(struct det_engine *e, const struct flow *f)
 {
-	EACH(on_flow_start, f);
+	EACH(&e->flow_start, on_flow_start, f);
 }
 
 void
 det_engine_flow_end(struct det_engine *e, const struct flow *f)
 {
-	EACH(on_flow_end, f);
+	EACH(&e->flow_end, on_flow_end, f);
 }
 
 void
 det_engine_pdu(struct det_engine *e, const struct det_pdu *pdu)
 {
-	EACH(on_pdu, pdu);
+	if ((unsigned)pdu->proto < ICS_NPROTO)
+		EACH(&e->pdu[pdu->proto], on_pdu, pdu);
 }
 
 void
 det_engine_malformed(struct det_engine *e, const struct det_malformed *m)
 {
-	EACH(on_malformed, m);
+	EACH(&e->malformed, on_malformed, m);
 }
 
 void
@@ -359,6 +407,6 @@ det_engine_time(struct det_engine *e, uint64_t now)
 	if (now < e->next_tick)
 		return;
 	e->next_tick = now + TICK_US;
-	EACH(on_tick, now);
+	EACH(&e->tick, on_tick, now);
 	alerter_tick(e->ctx.al, now);
 }

@@ -150,11 +150,23 @@ key_hash(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb,
 	return h;
 }
 
+/*
+ * Addresses are stored in 16 bytes, zero past an IPv4 address (pkt and
+ * flow are zeroed before they are filled), so one fixed-size compare the
+ * compiler inlines serves both families.
+ */
 static bool
 endpoint_is(const struct flow_endpoint *e, const uint8_t *ip, uint16_t port,
     size_t alen)
 {
-	return e->port == port && memcmp(e->ip, ip, alen) == 0;
+	uint64_t a[2], b[2];
+
+	(void)alen;
+	if (e->port != port)
+		return false;
+	memcpy(a, e->ip, 16);
+	memcpy(b, ip, 16);
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
 }
 
 static void
@@ -229,13 +241,17 @@ find(const struct flow_table *t, const struct pkt *p, int *dir, uint32_t *h)
 	return NULL;
 }
 
-bool
-flow_exists(const struct flow_table *t, const struct pkt *p)
-{
-	uint32_t h;
-	int dir;
+static struct flow *flow_touch(struct flow_table *t, struct flow *f,
+    const struct pkt *p, int dir);
 
-	return find(t, p, &dir, &h) != NULL;
+struct flow *
+flow_find(struct flow_table *t, const struct pkt *p, int *dir)
+{
+	struct flow *f;
+	uint32_t h;
+
+	f = find(t, p, dir, &h);
+	return f != NULL ? flow_touch(t, f, p, *dir) : NULL;
 }
 
 struct flow *
@@ -248,7 +264,7 @@ flow_lookup(struct flow_table *t, const struct pkt *p, int *dir, bool *created)
 	*created = false;
 	f = find(t, p, dir, &h);
 	if (f != NULL)
-		goto found;
+		return flow_touch(t, f, p, *dir);
 
 	if (t->st.active >= t->o.max_flows)
 		evict_oldest(t);
@@ -294,8 +310,13 @@ flow_lookup(struct flow_table *t, const struct pkt *p, int *dir, bool *created)
 	if (++t->st.active > t->st.max_active)
 		t->st.max_active = t->st.active;
 	*created = true;
+	return flow_touch(t, f, p, *dir);
+}
 
-found:
+/* Count p in f and move f to the tail of its LRU list. */
+static struct flow *
+flow_touch(struct flow_table *t, struct flow *f, const struct pkt *p, int dir)
+{
 	/* captures can step back in time (merged files): keep last_ts monotonic */
 	if (p->ts > f->last_ts)
 		f->last_ts = p->ts;
@@ -303,10 +324,10 @@ found:
 		lru_unlink(&t->lru[f->cls], f);
 		lru_append(&t->lru[f->cls], f);
 	}
-	f->pkts[*dir]++;
-	f->bytes[*dir] += p->wirelen;
+	f->pkts[dir]++;
+	f->bytes[dir] += p->wirelen;
 	if (p->has_eth) {
-		struct flow_endpoint *e = *dir == FLOW_C2S ? &f->cli : &f->srv;
+		struct flow_endpoint *e = dir == FLOW_C2S ? &f->cli : &f->srv;
 
 		if (!e->has_mac) {
 			memcpy(e->mac, p->src_mac, 6);
@@ -314,9 +335,9 @@ found:
 		}
 	}
 	if (p->ip_proto == 6) {
-		f->tcp_flags[*dir] |= p->tcp_flags;
+		f->tcp_flags[dir] |= p->tcp_flags;
 		if (p->tcp_flags & PKT_TCP_FIN)
-			f->fin[*dir] = true;
+			f->fin[dir] = true;
 		if (p->tcp_flags & PKT_TCP_RST)
 			f->rst = true;
 	}

@@ -105,8 +105,8 @@ void flow_table_free(struct flow_table *t);	/* frees without callbacks */
 struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, int *dir,
     bool *created);
 
-/* Is there a flow for this packet already?  (No side effects.) */
-bool flow_exists(const struct flow_table *t, const struct pkt *p);
+/* Like flow_lookup, but never creates: NULL when p has no flow. */
+struct flow *flow_find(struct flow_table *t, const struct pkt *p, int *dir);
 
 /* Report and remove flows idle longer than their timeout at time now. */
 void flow_expire(struct flow_table *t, uint64_t now);

@@ -85,6 +85,7 @@ bacnet_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_bacnet = {
 	.name = "bacnet",
+	.pdu_protos = DET_PROTO(ICS_BACNET),
 	.severity = SEV_HIGH,
 	.on_pdu = bacnet_pdu,
 };

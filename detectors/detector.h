@@ -157,11 +157,15 @@ bool det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e)
 /* The loaded configuration (for detectors that read other sections). */
 const struct cfg *det_cfg(const struct det_ctx *ctx);
 
+#define DET_PROTO(p)	(1u << (p))
+
 /* A detector's entry in the registry. */
 struct detector {
 	const char		*name;		/* section [detector.NAME] */
 	enum det_severity	 severity;	/* default severity */
 	const struct cfg_key	*keys;		/* its config keys, {NULL}-ended */
+	/* on_pdu only for these protocols: DET_PROTO(ICS_x) | ...; 0 = all */
+	uint32_t		 pdu_protos;
 	/*
 	 * state receives the detector's private state (may stay NULL).  On
 	 * failure return negative and write one line to err naming the file

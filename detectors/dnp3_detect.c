@@ -109,6 +109,7 @@ dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_dnp3 = {
 	.name = "dnp3",
+	.pdu_protos = DET_PROTO(ICS_DNP3),
 	.severity = SEV_HIGH,
 	.on_pdu = dnp3_pdu,
 };

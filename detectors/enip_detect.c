@@ -129,6 +129,7 @@ enip_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_enip = {
 	.name = "enip",
+	.pdu_protos = DET_PROTO(ICS_ENIP),
 	.severity = SEV_HIGH,
 	.on_pdu = enip_pdu,
 };

@@ -104,6 +104,7 @@ fins_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_fins = {
 	.name = "fins",
+	.pdu_protos = DET_PROTO(ICS_FINS),
 	.severity = SEV_HIGH,
 	.on_pdu = fins_pdu,
 };

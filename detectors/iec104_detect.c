@@ -76,6 +76,7 @@ iec104_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_iec104 = {
 	.name = "iec104",
+	.pdu_protos = DET_PROTO(ICS_IEC104),
 	.severity = SEV_HIGH,
 	.on_pdu = iec104_pdu,
 };

@@ -393,6 +393,7 @@ mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_modbus = {
 	.name = "modbus",
+	.pdu_protos = DET_PROTO(ICS_MODBUS),
 	.severity = SEV_HIGH,
 	.keys = keys,
 	.init = mb_init,

@@ -76,6 +76,7 @@ opcua_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_opcua = {
 	.name = "opcua",
+	.pdu_protos = DET_PROTO(ICS_OPCUA),
 	.severity = SEV_HIGH,
 	.on_pdu = opcua_pdu,
 };

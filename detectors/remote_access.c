@@ -93,8 +93,11 @@ remote_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	int fresh;
 
 	(void)ctx;
-	/* a response from the server side: that host serves an ICS protocol */
-	if (!pdu->from_client)
+	/*
+	 * A response from the server side: that host serves an ICS protocol.
+	 * The first replies of a flow say it; no need to look at every one.
+	 */
+	if (!pdu->from_client && f->pkts[0] + f->pkts[1] <= 16)
 		ipmap_put(s->ot_hosts, pdu->sender_is_cli ? f->cli.ip : f->srv.ip,
 		    f->af == 6 ? 16 : 4, pdu->ts, &fresh);
 }
@@ -129,10 +132,10 @@ remote_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	/* decide once the server has answered with data (a real session) */
 	if (f->transport != 6 || dir != FLOW_S2C || p->payload_len == 0)
 		return;
-	if (ipmap_get(s->alerted, &f->id, sizeof(f->id)) != NULL)
-		return;
 	svc = service_of(s, f);
 	if (svc == NULL)
+		return;
+	if (ipmap_get(s->alerted, &f->id, sizeof(f->id)) != NULL)
 		return;
 	memset(&a, 0, sizeof(a));
 	det_endpoint_from_flow(&a.src, f, true);

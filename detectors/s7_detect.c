@@ -139,6 +139,7 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_s7 = {
 	.name = "s7",
+	.pdu_protos = DET_PROTO(ICS_S7COMM),
 	.severity = SEV_HIGH,
 	.on_pdu = s7_pdu,
 };
