@@ -56,9 +56,10 @@ flow_table_new(const struct flow_table_opts *o, flow_end_fn on_end, void *arg)
 	t->o = *o;
 	if (t->o.max_flows == 0)
 		t->o.max_flows = 1;
-	/* about one bucket per flow at the cap, capped to keep startup small */
-	while (n < t->o.max_flows && n < (1u << 22))
-		n <<= 1;
+	/*
+	 * Start small and double with the number of active flows: a small
+	 * table of a few polling sessions stays in cache (grow_buckets).
+	 */
 	t->buckets = calloc(n, sizeof(*t->buckets));
 	if (t->buckets == NULL) {
 		free(t);
@@ -129,25 +130,30 @@ flow_table_free(struct flow_table *t)
 	free(t);
 }
 
-/* FNV-1a over the canonical (order-independent) key. */
+/*
+ * Order-independent hash of the key: both directions of a flow must land
+ * in one bucket, so the addresses and ports are combined with xor and
+ * sum before mixing.  Addresses are 16 bytes, zero past an IPv4 one.
+ */
 static uint32_t
 key_hash(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb,
     uint8_t proto, uint16_t vlan, size_t alen)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint64_t a0, a1, b0, b1, h;
 
-	for (i = 0; i < alen; i++)
-		h = (h ^ (a[i] ^ b[i])) * 16777619u;
-	h = (h ^ (uint32_t)(pa ^ pb)) * 16777619u;
-	h = (h ^ (uint32_t)(pa + pb)) * 16777619u;
-	h = (h ^ proto) * 16777619u;
-	h = (h ^ vlan) * 16777619u;
-	/* a few avalanche rounds (FNV's low bits are weak) */
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	return h;
+	(void)alen;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	h = (a0 ^ b0) * 0x9e3779b97f4a7c15u;
+	h ^= ((a1 ^ b1) + (a0 + b0)) * 0xc2b2ae3d27d4eb4fu;
+	h ^= ((uint64_t)(pa ^ pb) << 32 | (uint64_t)(uint16_t)(pa + pb) << 16 |
+	    (uint64_t)proto << 8) ^ ((uint64_t)vlan << 48);
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 29;
+	return (uint32_t)h;
 }
 
 /*
@@ -254,6 +260,26 @@ flow_find(struct flow_table *t, const struct pkt *p, int *dir)
 	return f != NULL ? flow_touch(t, f, p, *dir) : NULL;
 }
 
+/* Double the bucket array (at most 2^22 buckets); on failure keep it. */
+static void
+grow_buckets(struct flow_table *t)
+{
+	size_t n = (t->mask + 1) * 2, i;
+	struct flow **nb, *f, *next;
+
+	if (n > (1u << 22) || (nb = calloc(n, sizeof(*nb))) == NULL)
+		return;
+	for (i = 0; i <= t->mask; i++)
+		for (f = t->buckets[i]; f != NULL; f = next) {
+			next = f->hnext;
+			f->hnext = nb[f->hash & (n - 1)];
+			nb[f->hash & (n - 1)] = f;
+		}
+	free(t->buckets);
+	t->buckets = nb;
+	t->mask = n - 1;
+}
+
 struct flow *
 flow_lookup(struct flow_table *t, const struct pkt *p, int *dir, bool *created)
 {
@@ -268,6 +294,8 @@ flow_lookup(struct flow_table *t, const struct pkt *p, int *dir, bool *created)
 
 	if (t->st.active >= t->o.max_flows)
 		evict_oldest(t);
+	else if (t->st.active >= t->mask + 1)
+		grow_buckets(t);
 	if (t->free_list != NULL) {
 		f = t->free_list;
 		t->free_list = f->hnext;

@@ -63,19 +63,28 @@ ipmap_free(struct ipmap *m)
 	free(m);
 }
 
+/* Eight bytes at a time, multiply-xorshift mixing (keys are <= 40 bytes). */
 static uint32_t
 hash(const void *key, size_t klen)
 {
 	const uint8_t *p = key;
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint64_t h = 0x9e3779b97f4a7c15u ^ klen, w;
+	size_t i = 0;
 
-	for (i = 0; i < klen; i++)
-		h = (h ^ p[i]) * 16777619u;
-	h ^= h >> 15;
-	h *= 0x2c1b3c6du;
-	h ^= h >> 12;
-	return h;
+	for (; i + 8 <= klen; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	if (i < klen) {
+		w = 0;
+		memcpy(&w, p + i, klen - i);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 static struct slot *

@@ -124,9 +124,9 @@ def latency():
         time.sleep(1.0)
         pcap = os.path.join(OUT, 'latency-attacks.pcap')
         if not os.path.exists(pcap):
-            # the public attack scenario, cut to its first 100 s of attacks
+            # the public attack scenario, cut to its first 60 s (scan, unit-id sweep)
             subprocess.run([sys.executable, GEN, '--scenario',
-                            os.path.join(SCN, 'factory-attacks.json'), '--duration', '100',
+                            os.path.join(SCN, 'factory-attacks.json'), '--duration', '60',
                             '--out', pcap], check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         stats = subprocess.run([AGENT, '-c', 'config/demo.conf', '-r', pcap, '--realtime',
