@@ -25,6 +25,7 @@
 #include "flow.h"
 #include "ids.h"
 #include "mqtt_out.h"
+#include "privdrop.h"
 
 static const struct cfg_key agent_keys[] = {
 	{ "name", CFG_STR, NULL, 0, 0, "agent name in alerts and topics (default: host name)" },
@@ -33,6 +34,8 @@ static const struct cfg_key agent_keys[] = {
 	{ "alert_window", CFG_DOUBLE, "60", 0, 86400, "seconds in which repeats of one detector on one src->dst collapse into a summary (0: off)" },
 	{ "alerts_out", CFG_STR, NULL, 0, 0, "JSON-lines file for alerts ('-' = stdout)" },
 	{ "flows_out", CFG_STR, NULL, 0, 0, "JSON-lines file for finished flows ('-' = stdout)" },
+	{ "user", CFG_STR, "icsentry", 0, 0, "live capture: the unprivileged user to switch to once the capture is open" },
+	{ "allow_root", CFG_BOOL, "false", 0, 0, "live capture: keep running as root when no user is set (not recommended)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -137,6 +140,7 @@ struct agent {
 	uint64_t		 decode_err[DEC_NWHY];
 	uint64_t		 no_flow_mem;
 	uint64_t		 tcp_no_flow;	/* flowless ACK/FIN/RST */
+	uint64_t		 reloads;	/* SIGHUP reloads done */
 	struct proto_count	 protos[MAX_PROTO_NAMES];
 	size_t			 nprotos;
 	uint64_t		 last_expire;
@@ -145,7 +149,15 @@ struct agent {
 };
 
 static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_reload;
 static struct cap *volatile g_cap;
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	g_reload = 1;
+}
 
 static void
 on_signal(int sig)
@@ -369,6 +381,9 @@ pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
 }
 
 static void periodic(struct agent *a, double start);
+static void reload(struct agent *a);
+static int load_config(const struct agent_opts *o, struct cfg **out,
+    char *err, size_t errlen);
 
 /*
  * Read one capture to its end.  Returns 0, or the exit code for a capture
@@ -391,9 +406,20 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 	}
 	a->dlt = cap_datalink(a->cap);
 	g_cap = a->cap;
+	if (cap_is_live(a->cap) &&
+	    priv_drop(cfg_str(a->cfg, "agent", "user"),
+	    cfg_bool(a->cfg, "agent", "allow_root"), err, sizeof(err)) != 0) {
+		fprintf(stderr, "icsentry-agent: %s\n", err);
+		g_cap = NULL;
+		return EXIT_USAGE;
+	}
 	for (;;) {
 		if (g_stop)
 			break;
+		if (g_reload) {
+			g_reload = 0;
+			reload(a);
+		}
 		rc = cap_next(a->cap, &fr);
 		if (rc == 1) {
 			/* a record with no bytes is counted (trunc_link) and reported */
@@ -620,38 +646,85 @@ open_out_file(const char *path, FILE **fp, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Load the configuration and apply the command line on top of it: used
+ * at start and again on SIGHUP, so a reload keeps the same overrides.
+ * On success *out owns the config; on failure it may be set too (free it).
+ */
+/*
+ * SIGHUP: read the configuration again and rebuild the detectors from it
+ * (policy, thresholds, baseline).  Flows, the capture, the alert chain and
+ * the MQTT session carry on untouched.  Learned state is written out
+ * first (finish hooks), so a learning baseline continues where it was.  A
+ * bad file is reported and the running configuration kept.
+ */
+static void
+reload(struct agent *a)
+{
+	struct det_engine *ne;
+	struct cfg *nc = NULL;
+	char err[1024] = "";
+
+	if (load_config(a->o, &nc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "icsentry-agent: reload refused, keeping the running "
+		    "configuration: %s\n", err);
+		cfg_free(nc);
+		return;
+	}
+	if (det_engine_finish(a->det, err, sizeof(err)) != 0)
+		fprintf(stderr, "icsentry-agent: reload: %s\n", err);
+	ne = det_engine_new(nc, a->al, err, sizeof(err));
+	if (ne == NULL) {
+		fprintf(stderr, "icsentry-agent: reload refused, keeping the running "
+		    "configuration: %s\n", err);
+		cfg_free(nc);
+		return;
+	}
+	if (a->mqtt != NULL)
+		det_engine_set_asset_sink(ne, asset_mqtt, a->mqtt);
+	det_engine_free(a->det);
+	a->det = ne;
+	dissect_set_engine(a->dis, ne);
+	/* nothing else keeps pointers into the old configuration */
+	cfg_free(a->cfg);
+	a->cfg = nc;
+	a->reloads++;
+	fprintf(stderr, "icsentry-agent: configuration reloaded from %s\n",
+	    cfg_path(nc));
+}
+
 static int
-setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
+load_config(const struct agent_opts *o, struct cfg **out, char *err,
+    size_t errlen)
 {
 	const struct cfg_schema *const *schemas;
-	struct flow_table_opts fo;
-	struct alert_opts ao;
-	char host[256];
-	const char *path = o->config, *name;
+	const char *path = o->config;
+	struct cfg *c;
 	size_t n;
-	int rc;
 
+	*out = NULL;
 	schemas = agent_schemas(&n);
 	/* a live agent reads the system config when none is named */
 	if (path == NULL && o->nfiles == 0 && access(DEFAULT_CONFIG, R_OK) == 0)
 		path = DEFAULT_CONFIG;
-	if ((rc = cfg_load(path, schemas, n, &a->cfg, err, errlen)) != 0)
+	if (cfg_load(path, schemas, n, &c, err, errlen) != 0)
 		return EXIT_USAGE;
+	*out = c;
 	if (o->iface != NULL &&
-	    cfg_set(a->cfg, "capture", "interface", o->iface, "-i", err, errlen) != 0)
+	    cfg_set(c, "capture", "interface", o->iface, "-i", err, errlen) != 0)
 		return EXIT_USAGE;
 	if (o->filter != NULL &&
-	    cfg_set(a->cfg, "capture", "filter", o->filter, "-f", err, errlen) != 0)
+	    cfg_set(c, "capture", "filter", o->filter, "-f", err, errlen) != 0)
 		return EXIT_USAGE;
 	if (o->alerts_out != NULL &&
-	    cfg_set(a->cfg, "agent", "alerts_out", o->alerts_out, "--alerts-out",
+	    cfg_set(c, "agent", "alerts_out", o->alerts_out, "--alerts-out",
 	    err, errlen) != 0)
 		return EXIT_USAGE;
 	if (o->flows_out != NULL &&
-	    cfg_set(a->cfg, "agent", "flows_out", o->flows_out, "--flows-out",
+	    cfg_set(c, "agent", "flows_out", o->flows_out, "--flows-out",
 	    err, errlen) != 0)
 		return EXIT_USAGE;
-	if (o->nfiles == 0 && cfg_str(a->cfg, "capture", "interface")[0] == '\0') {
+	if (o->nfiles == 0 && cfg_str(c, "capture", "interface")[0] == '\0') {
 		snprintf(err, errlen, "nothing to capture: give -i IFACE or -r FILE (see --help)");
 		return EXIT_USAGE;
 	}
@@ -660,15 +733,34 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		return EXIT_USAGE;
 	}
 	/* learning, baselines and the inventory are detectors' keys */
-	if (o->learn != NULL && cfg_set(a->cfg, "detector.baseline", "learn",
+	if (o->learn != NULL && cfg_set(c, "detector.baseline", "learn",
 	    o->learn, "--learn", err, errlen) != 0)
 		return EXIT_USAGE;
-	if (o->baseline != NULL && cfg_set(a->cfg, "detector.baseline", "file",
+	if (o->baseline != NULL && cfg_set(c, "detector.baseline", "file",
 	    o->baseline, "--baseline", err, errlen) != 0)
 		return EXIT_USAGE;
-	if (o->assets_out != NULL && cfg_set(a->cfg, "detector.assets", "out",
+	if (o->assets_out != NULL && cfg_set(c, "detector.assets", "out",
 	    o->assets_out, "--assets-out", err, errlen) != 0)
 		return EXIT_USAGE;
+	if (o->mqtt_uri != NULL && cfg_set(c, "mqtt", "uri", o->mqtt_uri,
+	    "--mqtt", err, errlen) != 0)
+		return EXIT_USAGE;
+	if (o->no_mqtt)
+		cfg_set(c, "mqtt", "uri", "", "--no-mqtt", err, errlen);
+	return 0;
+}
+
+static int
+setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
+{
+	struct flow_table_opts fo;
+	struct alert_opts ao;
+	char host[256];
+	const char *name;
+	int rc;
+
+	if ((rc = load_config(o, &a->cfg, err, errlen)) != 0)
+		return rc;
 	if (open_out_file(cfg_str(a->cfg, "agent", "alerts_out"), &a->alerts_fp,
 	    err, errlen) != 0 ||
 	    open_out_file(cfg_str(a->cfg, "agent", "flows_out"), &a->flows_fp,
@@ -694,11 +786,6 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	if (a->alerts_fp != NULL)
 		alerter_add_sink(a->al, alert_sink_file, a->alerts_fp);
 
-	if (o->mqtt_uri != NULL && cfg_set(a->cfg, "mqtt", "uri", o->mqtt_uri,
-	    "--mqtt", err, errlen) != 0)
-		return EXIT_USAGE;
-	if (o->no_mqtt)
-		cfg_set(a->cfg, "mqtt", "uri", "", "--no-mqtt", err, errlen);
 	if (cfg_str(a->cfg, "mqtt", "uri")[0] != '\0') {
 		struct mqtt_out_opts mo;
 
@@ -779,6 +866,8 @@ agent_run(const struct agent_opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a.progress = isatty(STDERR_FILENO) && !o->stats;
 

@@ -59,6 +59,12 @@ dissect_new(size_t max_reasm, struct det_engine *e)
 }
 
 void
+dissect_set_engine(struct dissector *d, struct det_engine *e)
+{
+	d->det = e;
+}
+
+void
 dissect_free(struct dissector *d)
 {
 	free(d);

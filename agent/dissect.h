@@ -29,6 +29,9 @@ struct dissector;
 struct dissector *dissect_new(size_t max_reasm, struct det_engine *e);
 void dissect_free(struct dissector *d);
 
+/* Hand PDUs to another engine from now on (configuration reload). */
+void dissect_set_engine(struct dissector *d, struct det_engine *e);
+
 /* One packet of flow f (after classification has seen it). */
 void dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
     int dir);
