@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -887,6 +888,20 @@ agent_run(const struct agent_opts *o)
 			if (a.cap != NULL) {
 				cap_close(a.cap);
 				a.cap = NULL;
+			}
+			if (i > 0) {
+				/*
+				 * Each file is a capture of its own: what the last
+				 * one left open ends with it, and the capture clock
+				 * starts again (the next file may be older).
+				 */
+				flow_flush(a.flows);
+				alerter_flush(a.al);
+				a.now = 0;
+				a.last_expire = 0;
+				det_engine_time_reset(a.det);
+				/* hand the freed flows' memory back */
+				malloc_trim(0);
 			}
 			rc = run_capture(&a, &co, start);
 		}

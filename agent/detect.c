@@ -402,6 +402,12 @@ det_engine_malformed(struct det_engine *e, const struct det_malformed *m)
 }
 
 void
+det_engine_time_reset(struct det_engine *e)
+{
+	e->next_tick = 0;
+}
+
+void
 det_engine_time(struct det_engine *e, uint64_t now)
 {
 	if (now < e->next_tick)

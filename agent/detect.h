@@ -49,6 +49,9 @@ void det_engine_malformed(struct det_engine *e, const struct det_malformed *m);
 /* Call with capture time; runs on_tick about once a second. */
 void det_engine_time(struct det_engine *e, uint64_t now);
 
+/* The capture clock restarts (next replay file): tick on its own time. */
+void det_engine_time_reset(struct det_engine *e);
+
 /* Number of detectors loaded. */
 size_t det_engine_count(const struct det_engine *e);
 
