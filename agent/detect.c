@@ -71,6 +71,7 @@ struct det_engine {
 	size_t			 n;
 	const struct detector	*d[MAX_DETECTORS];
 	void			*state[MAX_DETECTORS];
+	bool			 inactive[MAX_DETECTORS];
 	uint64_t		 next_tick;
 	struct hook_list	 packet, arp, flow_start, flow_end, malformed, tick;
 	struct hook_list	 pdu[ICS_NPROTO];	/* by protocol */
@@ -94,6 +95,8 @@ build_hooks(struct det_engine *e)
 		const struct detector *d = e->d[i];
 		void *st = e->state[i];
 
+		if (e->inactive[i])
+			continue;
 		if (d->on_packet != NULL)
 			hook_add(&e->packet, d, st);
 		if (d->on_arp != NULL)
@@ -280,8 +283,13 @@ det_engine_new(const struct cfg *c, struct alerter *al, char *err,
 
 		snprintf(sec, sizeof(sec), "detector.%s", d->name);
 		derr[0] = '\0';
-		if (d->init != NULL &&
-		    (rc = d->init(c, sec, &e->state[i], derr, sizeof(derr))) != 0) {
+		rc = d->init != NULL ?
+		    d->init(c, sec, &e->state[i], derr, sizeof(derr)) : 0;
+		if (rc == DET_INACTIVE) {
+			e->inactive[i] = true;
+			rc = 0;
+		}
+		if (rc != 0) {
 			if (derr[0] != '\0')
 				snprintf(err, errlen, "%s", derr);
 			else
@@ -292,7 +300,8 @@ det_engine_new(const struct cfg *c, struct alerter *al, char *err,
 			return NULL;
 		}
 		e->d[i] = d;
-		if (d->verdict != NULL && e->ctx.verdict_fn == NULL) {
+		if (d->verdict != NULL && !e->inactive[i] &&
+		    e->ctx.verdict_fn == NULL) {
 			e->ctx.verdict_fn = d->verdict;
 			e->ctx.verdict_state = e->state[i];
 		}
@@ -343,7 +352,7 @@ det_engine_finish(struct det_engine *e, char *err, size_t errlen)
 	int rc = 0;
 
 	for (i = 0; i < e->n; i++)
-		if (e->d[i]->finish != NULL &&
+		if (e->d[i]->finish != NULL && !e->inactive[i] &&
 		    e->d[i]->finish(e->state[i], &e->ctx, err, errlen) != 0)
 			rc = -1;
 	return rc;

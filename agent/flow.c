@@ -354,6 +354,17 @@ flow_touch(struct flow_table *t, struct flow *f, const struct pkt *p, int dir)
 	}
 	f->pkts[dir]++;
 	f->bytes[dir] += p->wirelen;
+	{
+		uint32_t sec = (uint32_t)(p->ts / 1000000u);
+
+		if (sec != f->rate_sec[dir]) {
+			f->rate_prev[dir] = sec == f->rate_sec[dir] + 1 ?
+			    f->rate_cur[dir] : 0;
+			f->rate_cur[dir] = 0;
+			f->rate_sec[dir] = sec;
+		}
+		f->rate_cur[dir]++;
+	}
 	if (p->has_eth) {
 		struct flow_endpoint *e = dir == FLOW_C2S ? &f->cli : &f->srv;
 
@@ -394,6 +405,19 @@ flow_flush(struct flow_table *t)
 	for (c = 0; c < FLOW_NCLS; c++)
 		while (t->lru[c].head != NULL)
 			unlink_and_report(t, t->lru[c].head, FLOW_END_FLUSH);
+}
+
+uint32_t
+flow_recent_rate(const struct flow *f, int dir, uint64_t now)
+{
+	uint32_t sec = (uint32_t)(now / 1000000u);
+
+	if (sec == f->rate_sec[dir])
+		return f->rate_cur[dir] > f->rate_prev[dir] ? f->rate_cur[dir] :
+		    f->rate_prev[dir];
+	if (sec == f->rate_sec[dir] + 1)
+		return f->rate_cur[dir];
+	return 0;
 }
 
 const struct flow_stats *

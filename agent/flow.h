@@ -47,6 +47,9 @@ struct flow {
 	uint64_t		 first_ts, last_ts;
 	uint64_t		 pkts[2], bytes[2];
 	uint8_t			 tcp_flags[2];	/* union of flags seen each way */
+	/* recent rate each way: packets in this and the previous second */
+	uint32_t		 rate_sec[2];	/* capture second of rate_cur */
+	uint32_t		 rate_cur[2], rate_prev[2];
 	bool			 fin[2];
 	bool			 rst;
 	bool			 ended;		/* reported finished (FIN/RST) */
@@ -118,6 +121,9 @@ void flow_flush(struct flow_table *t);
 void flow_remove(struct flow_table *t, struct flow *f, enum flow_end_reason why);
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t);
+
+/* Packets per second in direction dir lately (max of the last two seconds). */
+uint32_t flow_recent_rate(const struct flow *f, int dir, uint64_t now);
 
 /* "idle", "fin", "evicted", "flush" */
 const char *flow_end_name(enum flow_end_reason why);

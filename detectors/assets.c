@@ -665,7 +665,9 @@ inv_init_inner(const struct cfg *c, const char *sec, void **state)
 	s->max_ident = (uint32_t)cfg_int(c, sec, "max_identities");
 	s->republish_us = (uint64_t)(cfg_double(c, sec, "republish") * 1e6);
 	*state = s;
-	return 0;
+	/* no inventory file and no MQTT to publish it on: nothing to do */
+	return s->out[0] == '\0' && cfg_str(c, "mqtt", "uri")[0] == '\0' ?
+	    DET_INACTIVE : 0;
 }
 
 static void
@@ -1352,7 +1354,7 @@ inv_init(const struct cfg *c, const char *sec, void **state, char *err,
 {
 	int rc = inv_init_inner(c, sec, state);
 
-	if (rc != 0)
+	if (rc < 0)
 		snprintf(err, errlen, "%s", inv_err);
 	return rc;
 }

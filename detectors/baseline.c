@@ -1919,7 +1919,8 @@ bl_init_inner(const struct cfg *c, const char *sec, void **state)
 	}
 	bl_err[0] = '\0';
 	*state = s;
-	return 0;
+	/* neither learning nor detecting: no work per packet */
+	return s->learn == NULL && s->det == NULL ? DET_INACTIVE : 0;
 }
 
 /* ---- learning ------------------------------------------------------------------ */
@@ -2633,7 +2634,7 @@ bl_init(const struct cfg *c, const char *sec, void **state, char *err,
 {
 	int rc = bl_init_inner(c, sec, state);
 
-	if (rc != 0)
+	if (rc < 0)
 		snprintf(err, errlen, "%s", bl_err);
 	return rc;
 }

@@ -158,6 +158,7 @@ bool det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e)
 const struct cfg *det_cfg(const struct det_ctx *ctx);
 
 #define DET_PROTO(p)	(1u << (p))
+#define DET_INACTIVE	1	/* init: configured off, no hooks */
 
 /* A detector's entry in the registry. */
 struct detector {
@@ -170,6 +171,8 @@ struct detector {
 	 * state receives the detector's private state (may stay NULL).  On
 	 * failure return negative and write one line to err naming the file
 	 * and the problem (e.g. a corrupt baseline); the agent exits 2.
+	 * Return DET_INACTIVE when the configuration leaves the detector with
+	 * nothing to do: it then gets no events at all (only destroy).
 	 */
 	int	(*init)(const struct cfg *c, const char *section, void **state,
 		    char *err, size_t errlen);

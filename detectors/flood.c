@@ -68,6 +68,20 @@ flood_destroy(void *state)
 	free(s);
 }
 
+/*
+ * An established flow sending far below the rate right now cannot be (a
+ * real part of) a flood from this pair by itself.  The flow table keeps
+ * each flow's packets of the last two seconds, so a session that suddenly
+ * speeds up is counted again within a second.
+ */
+static bool
+slow_session(const struct flood_state *s, const struct flow *f, uint64_t now)
+{
+	if (now < f->first_ts + 2000000u)
+		return false;	/* new flows always count */
+	return (double)flow_recent_rate(f, FLOW_C2S, now) < s->rate / 8;
+}
+
 static void
 flood_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir)
@@ -86,6 +100,13 @@ flood_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 		return;
 	if (p->ip_proto == 6) {
 		if (p->payload_len == 0 && !(p->tcp_flags & PKT_TCP_SYN))
+			return;
+		/*
+		 * A session well below the rate right now is not counted in
+		 * the pair table.  New flows, SYNs and fast flows always are,
+		 * so floods spread over many connections are still seen.
+		 */
+		if (!(p->tcp_flags & PKT_TCP_SYN) && slow_session(s, f, p->ts))
 			return;
 	} else if (p->ip_proto != 17)
 		return;

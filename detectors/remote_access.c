@@ -130,7 +130,8 @@ remote_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	int fresh;
 
 	/* decide once the server has answered with data (a real session) */
-	if (f->transport != 6 || dir != FLOW_S2C || p->payload_len == 0)
+	if (f->transport != 6 || dir != FLOW_S2C || p->payload_len == 0 ||
+	    f->ics_valid)
 		return;
 	svc = service_of(s, f);
 	if (svc == NULL)
