@@ -27,24 +27,31 @@
 #include "modbus_parse.h"
 #include "s7comm_parse.h"
 
+/*
+ * One parse outcome: 0 hands the decoded PDU (pdu->u already points at
+ * it) to the detectors; anything else is a malformed PDU, unless only the
+ * head of a PDU larger than the reassembly cap was there to parse.
+ */
+static void
+outcome(struct dis_ctx *dc, int rc, struct det_pdu *pdu, bool partial,
+    const char *what)
+{
+	if (rc == 0)
+		dissect_emit_pdu(dc, pdu);
+	else if (!partial)
+		dissect_emit_malformed(dc, pdu->proto, what);
+}
+
 /* ---- Modbus/TCP ---------------------------------------------------- */
 
 static void
 modbus_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 {
 	struct modbus_pdu m;
-	struct det_pdu pdu;
+	struct det_pdu pdu = { .proto = ICS_MODBUS, .u.modbus = &m };
 
-	if (modbus_parse(p, n, dc->from_client ? MODBUS_REQUEST : MODBUS_RESPONSE,
-	    &m) != 0) {
-		if (!partial)
-			dissect_emit_malformed(dc, ICS_MODBUS, "malformed Modbus PDU");
-		return;
-	}
-	memset(&pdu, 0, sizeof(pdu));
-	pdu.proto = ICS_MODBUS;
-	pdu.u.modbus = &m;
-	dissect_emit_pdu(dc, &pdu);
+	outcome(dc, modbus_parse(p, n, dc->from_client ? MODBUS_REQUEST :
+	    MODBUS_RESPONSE, &m), &pdu, partial, "malformed Modbus PDU");
 }
 
 static const struct proto_ops modbus_ops = {
@@ -58,21 +65,13 @@ static void
 dnp3_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 {
 	struct dnp3_pdu m;
-	struct det_pdu pdu;
+	struct det_pdu pdu = { .proto = ICS_DNP3, .u.dnp3 = &m };
 	int rc;
 
 	memset(&m, 0, sizeof(m));
 	rc = dnp3_parse(p, n, &m);
-	if (rc != 0) {
-		if (!partial)
-			dissect_emit_malformed(dc, ICS_DNP3,
-			    m.bad_crc ? "bad DNP3 CRC" : "malformed DNP3 frame");
-		return;
-	}
-	memset(&pdu, 0, sizeof(pdu));
-	pdu.proto = ICS_DNP3;
-	pdu.u.dnp3 = &m;
-	dissect_emit_pdu(dc, &pdu);
+	outcome(dc, rc, &pdu, partial,
+	    m.bad_crc ? "bad DNP3 CRC" : "malformed DNP3 frame");
 }
 
 static const struct proto_ops dnp3_ops = {
@@ -123,17 +122,10 @@ static void
 iec104_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 {
 	struct iec104_apdu m;
-	struct det_pdu pdu;
+	struct det_pdu pdu = { .proto = ICS_IEC104, .u.iec104 = &m };
 
-	if (iec104_parse(p, n, &m) != 0) {
-		if (!partial)
-			dissect_emit_malformed(dc, ICS_IEC104, "malformed IEC 104 APDU");
-		return;
-	}
-	memset(&pdu, 0, sizeof(pdu));
-	pdu.proto = ICS_IEC104;
-	pdu.u.iec104 = &m;
-	dissect_emit_pdu(dc, &pdu);
+	outcome(dc, iec104_parse(p, n, &m), &pdu, partial,
+	    "malformed IEC 104 APDU");
 }
 
 static const struct proto_ops iec104_ops = {
@@ -147,18 +139,10 @@ static void
 enip_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 {
 	struct enip_pdu m;
-	struct det_pdu pdu;
+	struct det_pdu pdu = { .proto = ICS_ENIP, .u.enip = &m };
 
-	if (enip_parse(p, n, &m) != 0) {
-		if (!partial)
-			dissect_emit_malformed(dc, ICS_ENIP,
-			    "malformed EtherNet/IP encapsulation");
-		return;
-	}
-	memset(&pdu, 0, sizeof(pdu));
-	pdu.proto = ICS_ENIP;
-	pdu.u.enip = &m;
-	dissect_emit_pdu(dc, &pdu);
+	outcome(dc, enip_parse(p, n, &m), &pdu, partial,
+	    "malformed EtherNet/IP encapsulation");
 }
 
 static const struct proto_ops enip_ops = {
@@ -186,17 +170,10 @@ static void
 bacnet_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 {
 	struct bacnet_pdu m;
-	struct det_pdu pdu;
+	struct det_pdu pdu = { .proto = ICS_BACNET, .u.bacnet = &m };
 
-	if (bacnet_parse(p, n, &m) != 0) {
-		if (!partial)
-			dissect_emit_malformed(dc, ICS_BACNET, "malformed BACnet/IP frame");
-		return;
-	}
-	memset(&pdu, 0, sizeof(pdu));
-	pdu.proto = ICS_BACNET;
-	pdu.u.bacnet = &m;
-	dissect_emit_pdu(dc, &pdu);
+	outcome(dc, bacnet_parse(p, n, &m), &pdu, partial,
+	    "malformed BACnet/IP frame");
 }
 
 static const struct proto_ops bacnet_ops = {
@@ -256,17 +233,10 @@ fins_emit(struct dis_ctx *dc, const uint8_t *p, size_t n, bool tcp,
     bool partial)
 {
 	struct fins_pdu m;
-	struct det_pdu pdu;
+	struct det_pdu pdu = { .proto = ICS_FINS, .u.fins = &m };
 
-	if (fins_parse(p, n, tcp, &m) != 0) {
-		if (!partial)
-			dissect_emit_malformed(dc, ICS_FINS, "malformed FINS frame");
-		return;
-	}
-	memset(&pdu, 0, sizeof(pdu));
-	pdu.proto = ICS_FINS;
-	pdu.u.fins = &m;
-	dissect_emit_pdu(dc, &pdu);
+	outcome(dc, fins_parse(p, n, tcp, &m), &pdu, partial,
+	    "malformed FINS frame");
 }
 
 static void

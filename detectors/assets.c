@@ -553,25 +553,11 @@ static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
-/* Keys are a few dozen bytes of addresses: mix them a word at a time. */
+/* Keys are a few dozen bytes of addresses: the bounded maps' hash. */
 static uint32_t
 hash_key(const uint8_t *k, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, k + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	if (i < n) {
-		w = 0;
-		memcpy(&w, k + i, n - i);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h ^= h >> 29;
-	return (uint32_t)h;
+	return ipmap_hash(k, n);
 }
 
 static struct asset *

@@ -59,6 +59,7 @@
 #include "flow.h"
 #include "iec104_parse.h"
 #include "ids.h"
+#include "ipmap.h"
 #include "inventory.h"
 #include "modbus_parse.h"
 #include "opcua_parse.h"
@@ -196,25 +197,11 @@ static const struct cfg_key keys[] = {
 
 /* ---- table ------------------------------------------------------------------ */
 
-/* Keys are a few dozen bytes of addresses: mix them a word at a time. */
+/* Keys are a few dozen bytes of addresses: the bounded maps' hash. */
 static uint32_t
 hash_key(const uint8_t *k, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, k + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	if (i < n) {
-		w = 0;
-		memcpy(&w, k + i, n - i);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h ^= h >> 29;
-	return (uint32_t)h;
+	return ipmap_hash(k, n);
 }
 
 static void *

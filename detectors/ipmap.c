@@ -63,9 +63,8 @@ ipmap_free(struct ipmap *m)
 	free(m);
 }
 
-/* Eight bytes at a time, multiply-xorshift mixing (keys are <= 40 bytes). */
-static uint32_t
-hash(const void *key, size_t klen)
+uint32_t
+ipmap_hash(const void *key, size_t klen)
 {
 	const uint8_t *p = key;
 	uint64_t h = 0x9e3779b97f4a7c15u ^ klen, w;
@@ -90,7 +89,7 @@ hash(const void *key, size_t klen)
 static struct slot *
 find(const struct ipmap *m, const void *key, size_t klen)
 {
-	size_t i = hash(key, klen) & (m->nslots - 1), n;
+	size_t i = ipmap_hash(key, klen) & (m->nslots - 1), n;
 	struct slot *s;
 
 	for (n = 0; n < m->nslots; n++) {
@@ -133,7 +132,7 @@ rehash(struct ipmap *m, size_t nslots)
 
 		if (s->klen == 0)
 			continue;
-		j = hash(s->key, s->klen) & (nslots - 1);
+		j = ipmap_hash(s->key, s->klen) & (nslots - 1);
 		for (;;) {
 			d = slot_at(m, j);
 			if (d->klen == 0)
@@ -192,7 +191,7 @@ ipmap_put(struct ipmap *m, const void *key, size_t klen, uint64_t now,
 		if (rehash(m, want) != 0 && m->count + m->tombs + 1 >= m->nslots)
 			return NULL;
 	}
-	i = hash(key, klen) & (m->nslots - 1);
+	i = ipmap_hash(key, klen) & (m->nslots - 1);
 	for (n = 0; n < m->nslots; n++) {
 		s = slot_at(m, i);
 		if (s->klen == 0)

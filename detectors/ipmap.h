@@ -14,6 +14,12 @@
 
 struct ipmap;
 
+/*
+ * The hash of the map, for other tables of short byte keys: eight bytes
+ * at a time, multiply-xorshift mixing.
+ */
+uint32_t ipmap_hash(const void *key, size_t klen);
+
 /* cap entries of val_size bytes each (zeroed on insert). */
 struct ipmap *ipmap_new(size_t cap, size_t val_size);
 void ipmap_free(struct ipmap *m);

@@ -10,6 +10,7 @@
 
 #include "bacnet_parse.h"
 #include "ids.h"
+#include "testutil.h"
 
 /* Who-Is with device instance limits 1024..4000 */
 static const uint8_t whois[] = {
@@ -212,22 +213,11 @@ static const struct fixture fixtures[] = {
 };
 #define NFIX	(sizeof(fixtures) / sizeof(fixtures[0]))
 
-static uint8_t *
-dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *c = malloc(n);
-
-	if (n > 0) {
-		ck_assert_ptr_nonnull(c);
-		memcpy(c, p, n);
-	}
-	return c;
-}
 
 static int
 parse_copy(const uint8_t *p, size_t n, struct bacnet_pdu *b)
 {
-	uint8_t *c = dup_exact(p, n);
+	uint8_t *c = tu_dup_exact(p, n);
 	int rc = bacnet_parse(c, n, b);
 
 	free(c);
@@ -460,7 +450,7 @@ START_TEST(test_prefixes)
 	for (i = 0; i < NFIX && k >= fixtures[i].len; i++)
 		k -= fixtures[i].len;
 	ck_assert_uint_lt(i, NFIX);
-	c = dup_exact(fixtures[i].bytes, k);
+	c = tu_dup_exact(fixtures[i].bytes, k);
 	rc = bacnet_parse(c, k, &b);
 	ck_assert_msg(rc == IDS_ETRUNC, "%s[:%zu]: rc %d", fixtures[i].name,
 	    k, rc);

@@ -11,6 +11,7 @@
 
 #include "dnp3_parse.h"
 #include "ids.h"
+#include "testutil.h"
 
 /* READ class 1, 2, 3, 0 (master -> outstation 10) */
 static const uint8_t read_req[] = {
@@ -130,22 +131,11 @@ static const struct fixture fixtures[] = {
 };
 #define NFIX	(sizeof(fixtures) / sizeof(fixtures[0]))
 
-static uint8_t *
-dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *c = malloc(n);
-
-	if (n > 0) {
-		ck_assert_ptr_nonnull(c);
-		memcpy(c, p, n);
-	}
-	return c;
-}
 
 static int
 parse_copy(const uint8_t *p, size_t n, struct dnp3_pdu *d)
 {
-	uint8_t *c = dup_exact(p, n);
+	uint8_t *c = tu_dup_exact(p, n);
 	int rc = dnp3_parse(c, n, d);
 
 	free(c);
@@ -357,7 +347,7 @@ START_TEST(test_prefixes)
 	for (i = 0; i < NFIX && k >= fixtures[i].len; i++)
 		k -= fixtures[i].len;
 	ck_assert_uint_lt(i, NFIX);
-	c = dup_exact(fixtures[i].bytes, k);
+	c = tu_dup_exact(fixtures[i].bytes, k);
 	rc = dnp3_parse(c, k, &d);
 	ck_assert_msg(rc == IDS_ETRUNC, "%s[:%zu]: rc %d", fixtures[i].name,
 	    k, rc);

@@ -5,6 +5,7 @@
 
 #include "fins_parse.h"
 #include "ids.h"
+#include "testutil.h"
 
 /* FINS/TCP frame carrying a STOP command. */
 static const uint8_t tcp_stop[] = {
@@ -45,15 +46,6 @@ static const uint8_t udp_run_resp[] = {
 	0x00, 0x00,			/* end code: normal */
 };
 
-static uint8_t *
-dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *c = malloc(n ? n : 1);
-
-	ck_assert_ptr_nonnull(c);
-	memcpy(c, p, n);
-	return c;
-}
 
 START_TEST(test_tcp_stop)
 {
@@ -135,7 +127,7 @@ START_TEST(test_prefixes)
 
 		if ((size_t)_i >= fx[k].n)
 			continue;
-		c = dup_exact(fx[k].p, (size_t)_i);
+		c = tu_dup_exact(fx[k].p, (size_t)_i);
 		rc = fins_parse(c, (size_t)_i, fx[k].tcp, &m);
 		ck_assert_int_lt(rc, 0);
 		if (fx[k].tcp) {

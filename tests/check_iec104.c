@@ -10,6 +10,7 @@
 
 #include "iec104_parse.h"
 #include "ids.h"
+#include "testutil.h"
 
 /* U format STARTDT act */
 static const uint8_t startdt_act[] = {
@@ -120,22 +121,11 @@ static const struct fixture fixtures[] = {
 };
 #define NFIX	(sizeof(fixtures) / sizeof(fixtures[0]))
 
-static uint8_t *
-dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *c = malloc(n);
-
-	if (n > 0) {
-		ck_assert_ptr_nonnull(c);
-		memcpy(c, p, n);
-	}
-	return c;
-}
 
 static int
 parse_copy(const uint8_t *p, size_t n, struct iec104_apdu *a)
 {
-	uint8_t *c = dup_exact(p, n);
+	uint8_t *c = tu_dup_exact(p, n);
 	int rc = iec104_parse(c, n, a);
 
 	free(c);
@@ -270,7 +260,7 @@ START_TEST(test_prefixes)
 	for (i = 0; i < NFIX && k >= fixtures[i].len; i++)
 		k -= fixtures[i].len;
 	ck_assert_uint_lt(i, NFIX);
-	c = dup_exact(fixtures[i].bytes, k);
+	c = tu_dup_exact(fixtures[i].bytes, k);
 	rc = iec104_parse(c, k, &a);
 	ck_assert_msg(rc == IDS_ETRUNC, "%s[:%zu]: rc %d", fixtures[i].name,
 	    k, rc);

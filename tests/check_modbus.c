@@ -12,6 +12,7 @@
 
 #include "ids.h"
 #include "modbus_parse.h"
+#include "testutil.h"
 
 /* Read Holding Registers request (spec 6.3 example) */
 static const uint8_t read_req[] = {
@@ -188,24 +189,12 @@ static const struct fixture fixtures[] = {
 };
 #define NFIX	(sizeof(fixtures) / sizeof(fixtures[0]))
 
-/* Exact-size heap copy (malloc(0) for n == 0) so ASan sees over-reads. */
-static uint8_t *
-dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *c = malloc(n);
-
-	if (n > 0) {
-		ck_assert_ptr_nonnull(c);
-		memcpy(c, p, n);
-	}
-	return c;
-}
 
 static int
 parse_copy(const uint8_t *p, size_t n, enum modbus_dir dir,
     struct modbus_pdu *m)
 {
-	uint8_t *c = dup_exact(p, n);
+	uint8_t *c = tu_dup_exact(p, n);
 	int rc = modbus_parse(c, n, dir, m);
 
 	free(c);
@@ -467,7 +456,7 @@ START_TEST(test_prefixes)
 	for (i = 0; i < NFIX && k >= fixtures[i].len; i++)
 		k -= fixtures[i].len;
 	ck_assert_uint_lt(i, NFIX);
-	c = dup_exact(fixtures[i].bytes, k);
+	c = tu_dup_exact(fixtures[i].bytes, k);
 	rc = modbus_parse(c, k, fixtures[i].dir, &m);
 	ck_assert_msg(rc == IDS_ETRUNC, "%s[:%zu]: rc %d", fixtures[i].name,
 	    k, rc);

@@ -10,6 +10,7 @@
 
 #include "ids.h"
 #include "opcua_parse.h"
+#include "testutil.h"
 
 #define POLICY_NONE	"http://opcfoundation.org/UA/SecurityPolicy#None"
 #define POLICY_B256	"http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256"
@@ -143,22 +144,11 @@ static const struct fixture fixtures[] = {
 };
 #define NFIX	(sizeof(fixtures) / sizeof(fixtures[0]))
 
-static uint8_t *
-dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *c = malloc(n);
-
-	if (n > 0) {
-		ck_assert_ptr_nonnull(c);
-		memcpy(c, p, n);
-	}
-	return c;
-}
 
 static int
 parse_copy(const uint8_t *p, size_t n, unsigned flags, struct opcua_pdu *o)
 {
-	uint8_t *c = dup_exact(p, n);
+	uint8_t *c = tu_dup_exact(p, n);
 	int rc = opcua_parse(c, n, flags, o);
 
 	free(c);
@@ -315,7 +305,7 @@ START_TEST(test_prefixes)
 	for (i = 0; i < NFIX && k >= fixtures[i].len; i++)
 		k -= fixtures[i].len;
 	ck_assert_uint_lt(i, NFIX);
-	c = dup_exact(fixtures[i].bytes, k);
+	c = tu_dup_exact(fixtures[i].bytes, k);
 	rc = opcua_parse(c, k, OPCUA_PARSE_PLAINTEXT, &o);
 	ck_assert_msg(rc == IDS_ETRUNC, "%s[:%zu]: rc %d", fixtures[i].name,
 	    k, rc);

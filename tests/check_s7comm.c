@@ -10,6 +10,7 @@
 
 #include "ids.h"
 #include "s7comm_parse.h"
+#include "testutil.h"
 
 /* COTP connection request (s7comm-libnodave-varservice.pcap) */
 static const uint8_t cotp_cr[] = {
@@ -269,22 +270,11 @@ static const struct fixture fixtures[] = {
 };
 #define NFIX	(sizeof(fixtures) / sizeof(fixtures[0]))
 
-static uint8_t *
-dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *c = malloc(n);
-
-	if (n > 0) {
-		ck_assert_ptr_nonnull(c);
-		memcpy(c, p, n);
-	}
-	return c;
-}
 
 static int
 parse_copy(const uint8_t *p, size_t n, struct s7_pdu *s)
 {
-	uint8_t *c = dup_exact(p, n);
+	uint8_t *c = tu_dup_exact(p, n);
 	int rc = s7_parse(c, n, s);
 
 	free(c);
@@ -532,7 +522,7 @@ START_TEST(test_prefixes)
 	for (i = 0; i < NFIX && k >= fixtures[i].len; i++)
 		k -= fixtures[i].len;
 	ck_assert_uint_lt(i, NFIX);
-	c = dup_exact(fixtures[i].bytes, k);
+	c = tu_dup_exact(fixtures[i].bytes, k);
 	rc = s7_parse(c, k, &s);
 	ck_assert_msg(rc == IDS_ETRUNC, "%s[:%zu]: rc %d", fixtures[i].name,
 	    k, rc);

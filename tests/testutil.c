@@ -441,3 +441,15 @@ tu_json_str(const cJSON *obj, const char *path)
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+uint8_t *
+tu_dup_exact(const uint8_t *p, size_t n)
+{
+	uint8_t *c = malloc(n > 0 ? n : 1);
+
+	if (c == NULL)
+		abort();
+	if (n > 0)
+		memcpy(c, p, n);
+	return c;
+}

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cJSON.h>
 
@@ -66,6 +67,12 @@ int	 tu_write_file(const char *path, const void *data, size_t len);
 int	 tu_copy_prefix(const char *src, const char *dst, size_t len);
 /* Size of a file, -1 on error. */
 long long tu_file_size(const char *path);
+
+/*
+ * A malloc'd copy of exactly n bytes of p (n == 0: a 1-byte block), so
+ * AddressSanitizer sees any read past the end.  Aborts when out of memory.
+ */
+uint8_t	*tu_dup_exact(const uint8_t *p, size_t n);
 
 /* ---- text and JSON ----------------------------------------------------- */
 
