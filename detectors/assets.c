@@ -1090,29 +1090,29 @@ inv_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		mark_dirty(s, a);
 }
 
-/* ---- JSON ---------------------------------------------------------------- */
+/* ---- JSON helpers shared with baseline.c (inventory.h) ------------------- */
 
-static const char *
-ip_text(const struct asset *a, char *buf, size_t len)
+const char *
+inv_ip_text(uint8_t af, const uint8_t *ip, char *buf, size_t len)
 {
 	struct det_endpoint e;
 
 	memset(&e, 0, sizeof(e));
-	e.af = a->af;
-	memcpy(e.ip, a->ip, 16);
+	e.af = af;
+	memcpy(e.ip, ip, 16);
 	return det_ip_str(&e, buf, len);
 }
 
-static void
-add_ts(cJSON *o, const char *k, uint64_t ts)
+void
+inv_json_ts(cJSON *o, const char *k, uint64_t ts)
 {
 	char b[40];
 
 	cJSON_AddStringToObject(o, k, alert_format_ts(ts, b, sizeof(b)));
 }
 
-static void
-add_roles(cJSON *protos, const char *name, bool cli, bool srv)
+void
+inv_json_roles(cJSON *protos, const char *name, bool cli, bool srv)
 {
 	cJSON *r;
 
@@ -1124,6 +1124,9 @@ add_roles(cJSON *protos, const char *name, bool cli, bool srv)
 	if (srv)
 		cJSON_AddItemToArray(r, cJSON_CreateString("server"));
 }
+
+/* ---- JSON ---------------------------------------------------------------- */
+
 
 static void
 add_str(cJSON *o, const char *k, const char *v)
@@ -1191,7 +1194,7 @@ asset_json(const struct asset *a)
 	const char *v;
 	int i;
 
-	cJSON_AddStringToObject(o, "ip", ip_text(a, b, sizeof(b)));
+	cJSON_AddStringToObject(o, "ip", inv_ip_text(a->af, a->ip, b, sizeof(b)));
 	if (a->has_mac) {
 		snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
 		    a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
@@ -1204,14 +1207,14 @@ asset_json(const struct asset *a)
 		if (a->macs > 1)
 			cJSON_AddNumberToObject(o, "macs_seen", a->macs);
 	}
-	add_ts(o, "first_seen", a->first);
-	add_ts(o, "last_seen", a->last);
+	inv_json_ts(o, "first_seen", a->first);
+	inv_json_ts(o, "last_seen", a->last);
 	p = cJSON_AddObjectToObject(o, "protocols");
 	for (i = 1; i < ICS_NPROTO && i < 32; i++)
-		add_roles(p, ics_proto_name((enum ics_proto)i),
+		inv_json_roles(p, ics_proto_name((enum ics_proto)i),
 		    (a->cli >> i) & 1, (a->srv >> i) & 1);
 	for (i = 0; i < inv_service_count(); i++)
-		add_roles(p, inv_service_name(i), (a->it_cli >> i) & 1,
+		inv_json_roles(p, inv_service_name(i), (a->it_cli >> i) & 1,
 		    (a->it_srv >> i) & 1);
 	if (a->id != NULL)
 		cJSON_AddItemToObject(o, "identity", ident_json(a->id));
@@ -1228,7 +1231,7 @@ publish(struct inv_state *s, struct det_ctx *ctx, struct asset *a)
 	cJSON_Delete(o);
 	if (txt == NULL)
 		return;
-	det_publish_asset(ctx, ip_text(a, ipb, sizeof(ipb)), txt, strlen(txt));
+	det_publish_asset(ctx, inv_ip_text(a->af, a->ip, ipb, sizeof(ipb)), txt, strlen(txt));
 	free(txt);
 	a->published = a->last;
 	(void)s;

@@ -1512,38 +1512,6 @@ derive(struct model *m)
 
 /* ---- writing ------------------------------------------------------------------ */
 
-static const char *
-ip_text(uint8_t af, const uint8_t *ip, char *buf, size_t len)
-{
-	struct det_endpoint e;
-
-	memset(&e, 0, sizeof(e));
-	e.af = af;
-	memcpy(e.ip, ip, 16);
-	return det_ip_str(&e, buf, len);
-}
-
-static void
-add_ts(cJSON *o, const char *k, uint64_t ts)
-{
-	char b[40];
-
-	cJSON_AddStringToObject(o, k, alert_format_ts(ts, b, sizeof(b)));
-}
-
-static void
-add_roles(cJSON *protos, const char *name, bool cli, bool srv)
-{
-	cJSON *r;
-
-	if (!cli && !srv)
-		return;
-	r = cJSON_AddArrayToObject(protos, name);
-	if (cli)
-		cJSON_AddItemToArray(r, cJSON_CreateString("client"));
-	if (srv)
-		cJSON_AddItemToArray(r, cJSON_CreateString("server"));
-}
 
 static cJSON *
 asset_json(const struct bl_asset *a)
@@ -1553,7 +1521,7 @@ asset_json(const struct bl_asset *a)
 	char b[64];
 	int i;
 
-	cJSON_AddStringToObject(o, "ip", ip_text(a->af, a->ip, b, sizeof(b)));
+	cJSON_AddStringToObject(o, "ip", inv_ip_text(a->af, a->ip, b, sizeof(b)));
 	if (a->has_mac) {
 		snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
 		    a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
@@ -1566,14 +1534,14 @@ asset_json(const struct bl_asset *a)
 		cJSON_AddNullToObject(o, "mac");
 		cJSON_AddNullToObject(o, "vendor");
 	}
-	add_ts(o, "first_seen", a->first);
-	add_ts(o, "last_seen", a->last);
+	inv_json_ts(o, "first_seen", a->first);
+	inv_json_ts(o, "last_seen", a->last);
 	p = cJSON_AddObjectToObject(o, "protocols");
 	for (i = 1; i < ICS_NPROTO; i++)
-		add_roles(p, ics_proto_name((enum ics_proto)i), (a->cli >> i) & 1,
+		inv_json_roles(p, ics_proto_name((enum ics_proto)i), (a->cli >> i) & 1,
 		    (a->srv >> i) & 1);
 	for (i = 0; i < inv_service_count(); i++)
-		add_roles(p, inv_service_name(i), (a->it_cli >> i) & 1,
+		inv_json_roles(p, inv_service_name(i), (a->it_cli >> i) & 1,
 		    (a->it_srv >> i) & 1);
 	return o;
 }
@@ -1605,13 +1573,13 @@ link_json(struct bl_link *l, double max_rate)
 	struct bl_range rg[MAX_RG];
 	uint8_t i;
 
-	cJSON_AddStringToObject(o, "src", ip_text(l->k.af, l->k.cli, b, sizeof(b)));
-	cJSON_AddStringToObject(o, "dst", ip_text(l->k.af, l->k.srv, b, sizeof(b)));
+	cJSON_AddStringToObject(o, "src", inv_ip_text(l->k.af, l->k.cli, b, sizeof(b)));
+	cJSON_AddStringToObject(o, "dst", inv_ip_text(l->k.af, l->k.srv, b, sizeof(b)));
 	cJSON_AddStringToObject(o, "proto", proto_name(l->k.proto, l->svc));
 	cJSON_AddStringToObject(o, "transport", l->k.transport == 17 ? "udp" : "tcp");
 	cJSON_AddNumberToObject(o, "port", l->k.port);
-	add_ts(o, "first_seen", l->first);
-	add_ts(o, "last_seen", l->last);
+	inv_json_ts(o, "first_seen", l->first);
+	inv_json_ts(o, "last_seen", l->last);
 	if (l->k.proto == ICS_NONE)
 		return o;
 	memcpy(fn, l->fn, l->nfn * sizeof(fn[0]));
@@ -1686,8 +1654,8 @@ model_json(struct bl_state *s, struct model *m)
 	cJSON_AddStringToObject(root, "format", BL_FORMAT);
 	cJSON_AddNumberToObject(root, "version", BL_VERSION);
 	o = cJSON_AddObjectToObject(root, "learned");
-	add_ts(o, "from", m->first);
-	add_ts(o, "until", m->last);
+	inv_json_ts(o, "from", m->first);
+	inv_json_ts(o, "until", m->last);
 	cJSON_AddNumberToObject(root, "rate_window_s", s->window_s);
 	/* every protocol seen gets an (empty) list an engineer can fill */
 	aw = m->allowed_writers != NULL ? cJSON_Duplicate(m->allowed_writers, 1) :
@@ -2250,8 +2218,8 @@ detect_new_link(struct bl_state *s, struct det_ctx *ctx,
 		tech = "T0855";
 	}
 	snprintf(title, sizeof(title), "New %s link %s -> %s:%u not in the baseline%s",
-	    pn, ip_text(f->af, cip, cb, sizeof(cb)),
-	    ip_text(f->af, sip, sb, sizeof(sb)),
+	    pn, inv_ip_text(f->af, cip, cb, sizeof(cb)),
+	    inv_ip_text(f->af, sip, sb, sizeof(sb)),
 	    orient == 0 ? f->srv.port : f->cli.port,
 	    tech != NULL ? " (write by a host that never wrote)" : "");
 	d = cJSON_CreateObject();
@@ -2291,8 +2259,8 @@ detect_new_function(struct bl_state *s, struct det_ctx *ctx,
 		tech = "T0888";
 	name = code_name((uint8_t)pdu->proto, code, nb, sizeof(nb));
 	snprintf(title, sizeof(title), "New %s function %u (%s) on %s -> %s%s", pn,
-	    code, name, ip_text(f->af, cip, cb, sizeof(cb)),
-	    ip_text(f->af, orient == 0 ? f->srv.ip : f->cli.ip, sb, sizeof(sb)),
+	    code, name, inv_ip_text(f->af, cip, cb, sizeof(cb)),
+	    inv_ip_text(f->af, orient == 0 ? f->srv.ip : f->cli.ip, sb, sizeof(sb)),
 	    sev == SEV_HIGH ? " from a host that never wrote" : "");
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "function", code);

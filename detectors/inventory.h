@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cJSON;
 struct det_pdu;
 struct flow;
 
@@ -30,5 +31,10 @@ int inv_service_count(void);
 
 /* 0 client/master, 1 server/slave: the role of a PDU's sender. */
 int inv_pdu_sender_role(const struct det_pdu *pdu);
+
+/* JSON pieces both files write: an address, a time, a protocol's roles. */
+const char *inv_ip_text(uint8_t af, const uint8_t *ip, char *buf, size_t len);
+void inv_json_ts(struct cJSON *o, const char *k, uint64_t ts);
+void inv_json_roles(struct cJSON *protos, const char *name, bool cli, bool srv);
 
 #endif
