@@ -22,7 +22,7 @@ PKGS     := libpcap libndpi inih libcjson sqlite3 libcrypto check
 DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev \
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
-            libndpi-bin python3 openssl
+            libndpi-bin python3 openssl tcpreplay iproute2
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -113,8 +113,10 @@ $(BUILD)/scenarios.stamp: $(GEN)
 # ---- tests --------------------------------------------------------------
 # need-deps: install Debian packages only when something is missing.
 need-deps:
-	@if ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
-	    ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then \
+	@if ! command -v pkg-config >/dev/null 2>&1 || \
+	    ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
+	    { ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; } || \
+	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
 deps:
@@ -163,16 +165,8 @@ $(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
-# ---- install ------------------------------------------------------------
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/icsentry
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 config/agent.conf config/collector.conf $(DESTDIR)/etc/icsentry/
-
-uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,icsentry-agent icsentry-collector icsentry-log)
-
 clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+include mk/cross.mk mk/install.mk

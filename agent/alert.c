@@ -48,6 +48,7 @@ struct alerter {
 	struct group		**tab;
 	size_t			 tabmask, ngroups;
 	struct alert_counters	 ctr;
+	bool			 state_warned;
 };
 
 const char *
@@ -259,8 +260,15 @@ emit(struct alerter *al, const struct det_alert *a, cJSON *details)
 	    hash);
 	al->seq++;
 	memcpy(al->prev, hash, sizeof(hash));
-	if (state_save(al) != 0)
+	if (state_save(al) != 0) {
 		al->ctr.sink_errors++;
+		/* once: seq would restart after a restart, the chain would break */
+		if (!al->state_warned)
+			fprintf(stderr, "icsentry-agent: cannot write state file "
+			    "%s: %s (seq will not survive a restart)\n",
+			    al->state_file, strerror(errno));
+		al->state_warned = true;
+	}
 	al->ctr.emitted++;
 	if ((unsigned)a->severity < 5)
 		al->ctr.by_severity[a->severity]++;
