@@ -101,13 +101,15 @@ tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp
 # ---- generated scenario captures (never committed) ----------------------
 GEN := $(SHARED)/tools/ics_traffic_gen.py
 SCN := $(SHARED)/tools/scenarios
-$(BUILD)/scenarios.stamp: $(GEN)
+$(BUILD)/scenarios.stamp: $(GEN) tests/e2e/fast-attacks.json
 	@mkdir -p $(BUILD)/scenarios
 	$(PYTHON) $(GEN) --scenario $(SCN)/factory-attacks.json \
 	    --out $(BUILD)/scenarios/factory-attacks.pcap \
 	    --labels $(BUILD)/scenarios/factory-attacks.labels.json
 	$(PYTHON) $(GEN) --scenario $(SCN)/factory-benign.json \
 	    --out $(BUILD)/scenarios/factory-benign.pcap
+	$(PYTHON) $(GEN) --scenario tests/e2e/fast-attacks.json --duration 10 \
+	    --out $(BUILD)/scenarios/fast-attacks.pcap
 	@touch $@
 
 # ---- tests --------------------------------------------------------------

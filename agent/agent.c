@@ -151,7 +151,6 @@ struct agent {
 
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_reload;
-static struct cap *volatile g_cap;
 
 static void
 on_hup(int sig)
@@ -160,13 +159,16 @@ on_hup(int sig)
 	g_reload = 1;
 }
 
+/*
+ * The capture loop never blocks for long (live reads wait in poll() with
+ * a timeout, which a signal also interrupts), so a flag is enough; no
+ * pcap_breakloop, which would also stop the drain of the ring.
+ */
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	g_stop = 1;
-	if (g_cap != NULL)
-		cap_break(g_cap);
 }
 
 static void
@@ -387,6 +389,27 @@ static int load_config(const struct agent_opts *o, struct cfg **out,
     char *err, size_t errlen);
 
 /*
+ * Stopping a live capture: what the kernel already captured is in the
+ * ring - process it (bounded) rather than leave it uncounted.
+ */
+static void
+drain(struct agent *a, double start)
+{
+	struct cap_frame fr;
+	double until = wall_now() + 2.0;
+	uint64_t n = 0;
+
+	(void)start;
+	if (a->cap == NULL || !cap_is_live(a->cap))
+		return;
+	while (cap_next_nowait(a->cap, &fr) == 1) {
+		process(a, &fr);
+		if ((++n & 0x3ff) == 0 && wall_now() > until)
+			break;
+	}
+}
+
+/*
  * Read one capture to its end.  Returns 0, or the exit code for a capture
  * that could not be opened or ended in error.
  */
@@ -406,17 +429,17 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		return bad ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	a->dlt = cap_datalink(a->cap);
-	g_cap = a->cap;
 	if (cap_is_live(a->cap) &&
 	    priv_drop(cfg_str(a->cfg, "agent", "user"),
 	    cfg_bool(a->cfg, "agent", "allow_root"), err, sizeof(err)) != 0) {
 		fprintf(stderr, "icsentry-agent: %s\n", err);
-		g_cap = NULL;
 		return EXIT_USAGE;
 	}
 	for (;;) {
-		if (g_stop)
+		if (g_stop) {
+			drain(a, start);
 			break;
+		}
 		if (g_reload) {
 			g_reload = 0;
 			reload(a);
@@ -447,12 +470,10 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		/* -2: read error; for a file, a truncated or corrupt record */
 		fprintf(stderr, "icsentry-agent: %s (after %" PRIu64 " packets)\n",
 		    cap_error(a->cap), a->packets);
-		g_cap = NULL;
 		return cap_is_live(a->cap) ? EXIT_RUNTIME : EXIT_USAGE;
 	}
 	if (a->progress)
 		show_progress(a, start, true);
-	g_cap = NULL;
 	if (zero > 0) {
 		fprintf(stderr, "icsentry-agent: %s: %" PRIu64
 		    " records with no captured bytes (skipped); the capture is damaged\n",

@@ -7,6 +7,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@ struct cap {
 	bool		 nanos;		/* timestamps in nanoseconds */
 	char		 err[PCAP_ERRBUF_SIZE + 256];
 	char		 name[256];
+	int		 fd;		/* live: selectable fd, -1 if none */
+	int		 timeout_ms;	/* live: longest wait for a packet */
 };
 
 static void
@@ -124,6 +127,16 @@ open_live(const struct cap_opts *o, struct cap *c, char *err, size_t errlen,
 		fprintf(stderr, "icsentry-agent: %s: warning: %s\n", o->iface,
 		    pcap_statustostr(rc));
 	c->live = true;
+	/*
+	 * With TPACKET_V3 an empty block is never handed over, so a blocking
+	 * read on a quiet link waits forever and the agent would do no
+	 * periodic work (stats, reloads).  Read non-blocking and wait in our
+	 * own poll() with a timeout instead.
+	 */
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 100;
+	c->fd = pcap_get_selectable_fd(c->pc);
+	if (c->fd >= 0 && pcap_setnonblock(c->pc, 1, perr) != 0)
+		c->fd = -1;
 	return c;
 }
 
@@ -140,6 +153,7 @@ cap_open(const struct cap_opts *o, char *err, size_t errlen, bool *bad)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->fd = -1;
 	if ((o->file != NULL ? open_offline(o, c, err, errlen, bad) :
 	    open_live(o, c, err, errlen, bad)) == NULL) {
 		free(c);
@@ -192,8 +206,15 @@ cap_next(struct cap *c, struct cap_frame *fr)
 		    (uint64_t)h->ts.tv_usec;
 		return 1;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		/* live and nothing ready: wait a bounded time for more */
+		if (c->live && c->fd >= 0) {
+			struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+			(void)poll(&pfd, 1, c->timeout_ms);
+		}
 		return 0;
+	}
 	if (rc == PCAP_ERROR_BREAK)
 		return c->live ? -3 : -1;
 	snprintf(c->err, sizeof(c->err), "%s: %s", c->name, pcap_geterr(c->pc));
@@ -238,6 +259,18 @@ cap_stats(struct cap *c, struct cap_stats *st)
 	st->received = ps.ps_recv;
 	st->dropped = ps.ps_drop;
 	st->if_dropped = ps.ps_ifdrop;
+}
+
+int
+cap_next_nowait(struct cap *c, struct cap_frame *fr)
+{
+	int saved = c->fd, rc;
+
+	/* one non-blocking read: no poll() wait when nothing is there */
+	c->fd = -1;
+	rc = cap_next(c, fr);
+	c->fd = saved;
+	return rc;
 }
 
 bool

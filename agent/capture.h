@@ -48,6 +48,9 @@ struct cap *cap_open(const struct cap_opts *o, char *err, size_t errlen,
  */
 int cap_next(struct cap *c, struct cap_frame *fr);
 
+/* Like cap_next, but never waits (draining the ring at shutdown). */
+int cap_next_nowait(struct cap *c, struct cap_frame *fr);
+
 int cap_datalink(const struct cap *c);
 const char *cap_datalink_name(const struct cap *c);
 const char *cap_error(const struct cap *c);
