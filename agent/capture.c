@@ -242,13 +242,6 @@ cap_error(const struct cap *c)
 }
 
 void
-cap_break(struct cap *c)
-{
-	if (c != NULL && c->pc != NULL)
-		pcap_breakloop(c->pc);
-}
-
-void
 cap_stats(struct cap *c, struct cap_stats *st)
 {
 	struct pcap_stat ps;

@@ -44,7 +44,7 @@ struct cap *cap_open(const struct cap_opts *o, char *err, size_t errlen,
 
 /*
  * Next frame: 1 = got one, 0 = live timeout (no packet), -1 = end of file,
- * -2 = error (text in cap_error()), -3 = broken out by cap_break().
+ * -2 = error (text in cap_error()).
  */
 int cap_next(struct cap *c, struct cap_frame *fr);
 
@@ -54,7 +54,6 @@ int cap_next_nowait(struct cap *c, struct cap_frame *fr);
 int cap_datalink(const struct cap *c);
 const char *cap_datalink_name(const struct cap *c);
 const char *cap_error(const struct cap *c);
-void cap_break(struct cap *c);			/* async-signal-safe */
 void cap_stats(struct cap *c, struct cap_stats *st);
 bool cap_is_live(const struct cap *c);
 /* Offline: bytes of the file read so far and its size (0 if unknown). */

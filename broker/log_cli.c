@@ -279,9 +279,20 @@ parse_args(int argc, char **argv, struct args *a)
 			opt = O_HELP;
 		if (opt == '?')
 			return 2;
-		if (!allowed(a->cmd, opt))
+		if (!allowed(a->cmd, opt)) {
+			const char *name = argv[optind - 1];
+			int k;
+
+			/* with a separate value, argv[optind - 1] is the value */
+			for (k = 0; longopts[k].name != NULL; k++)
+				if (longopts[k].val == opt)
+					break;
+			if (longopts[k].name != NULL)
+				return bad_usage("option '--%s' does not apply to "
+				    "this command", longopts[k].name);
 			return bad_usage("option '%s' does not apply to this "
-			    "command", argv[optind - 1]);
+			    "command", name);
+		}
 		switch (opt) {
 		case O_HELP:
 			usage(stdout, a->cmd, false);
