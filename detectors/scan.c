@@ -166,6 +166,18 @@ failed(const struct src_state *ss, uint64_t now, uint64_t grace,
 	return n;
 }
 
+/* Targets not answered (yet), whatever their age. */
+static uint32_t
+unanswered(const struct src_state *ss)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < ss->n; i++)
+		if (ss->t[i].state != T_ANSWERED)
+			n++;
+	return n;
+}
+
 static void
 summarize(const struct src_state *ss, cJSON *d, bool with_ports, size_t alen)
 {
@@ -378,6 +390,13 @@ scan_arp(void *state, struct det_ctx *ctx, const struct pkt *p)
 	ss->has_mac = 1;
 	memcpy(ss->mac, p->arp.sha, 6);
 	record(ss, p->arp.tpa, 4, 0, p->ts, s->window_us);
+	/*
+	 * A burst of twice the threshold still unanswered is a sweep already:
+	 * hosts that exist answer an ARP request within milliseconds, so do
+	 * not wait for the grace time to say so.
+	 */
+	if (unanswered(ss) >= 2 * s->arp_threshold)
+		evaluate(s, ctx, ss, true, p->ts + s->grace_us);
 }
 
 const struct detector det_scan = {
