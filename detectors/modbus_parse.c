@@ -234,6 +234,45 @@ set_range(struct modbus_pdu *out, uint16_t addr, uint16_t qty)
 	out->quantity = qty;
 }
 
+/* Start address and quantity: reads, multiple writes (request and echo). */
+static int
+parse_range(struct rd *r, struct modbus_pdu *out)
+{
+	uint16_t a = rd_be16(r), q = rd_be16(r);
+
+	if (r->err)
+		return IDS_EMALFORMED;
+	set_range(out, a, q);
+	return 0;
+}
+
+/* fc 5/6: address and value; the response echoes the request. */
+static int
+parse_single_write(struct rd *r, struct modbus_pdu *out)
+{
+	uint16_t a = rd_be16(r);
+
+	out->value = rd_be16(r);
+	if (r->err)
+		return IDS_EMALFORMED;
+	set_range(out, a, 1);
+	out->has_value = true;
+	return 0;
+}
+
+/* fc 8: sub-function and its data; the response echoes the request. */
+static int
+parse_diag(struct rd *r, struct modbus_pdu *out)
+{
+	out->diag_sub = rd_be16(r);
+	if (r->err)
+		return IDS_EMALFORMED;
+	out->has_diag = true;
+	out->diag_data = rd_ptr(r);
+	out->diag_len = rd_left(r);
+	return 0;
+}
+
 static int
 parse_request(struct rd *r, struct modbus_pdu *out)
 {
@@ -244,36 +283,16 @@ parse_request(struct rd *r, struct modbus_pdu *out)
 	case MODBUS_FC_READ_DISCRETE_INPUTS:
 	case MODBUS_FC_READ_HOLDING_REGISTERS:
 	case MODBUS_FC_READ_INPUT_REGISTERS:
-		a = rd_be16(r);
-		q = rd_be16(r);
-		if (r->err)
-			return IDS_EMALFORMED;
-		set_range(out, a, q);
-		return 0;
+		return parse_range(r, out);
 	case MODBUS_FC_WRITE_SINGLE_COIL:
 	case MODBUS_FC_WRITE_SINGLE_REGISTER:
-		a = rd_be16(r);
-		out->value = rd_be16(r);
-		if (r->err)
-			return IDS_EMALFORMED;
-		set_range(out, a, 1);
-		out->has_value = true;
-		return 0;
+		return parse_single_write(r, out);
 	case MODBUS_FC_DIAGNOSTICS:
-		out->diag_sub = rd_be16(r);
-		if (r->err)
-			return IDS_EMALFORMED;
-		out->has_diag = true;
-		out->diag_data = rd_ptr(r);
-		out->diag_len = rd_left(r);
-		return 0;
+		return parse_diag(r, out);
 	case MODBUS_FC_WRITE_MULTIPLE_COILS:
 	case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
-		a = rd_be16(r);
-		q = rd_be16(r);
-		if (r->err)
+		if (parse_range(r, out) != 0)
 			return IDS_EMALFORMED;
-		set_range(out, a, q);
 		return read_values(r, out);
 	case MODBUS_FC_READ_FILE_RECORD:
 	case MODBUS_FC_WRITE_FILE_RECORD:
@@ -321,7 +340,7 @@ parse_request(struct rd *r, struct modbus_pdu *out)
 static int
 parse_response(struct rd *r, struct modbus_pdu *out)
 {
-	uint16_t a, q;
+	uint16_t a;
 
 	switch (out->fc) {
 	case MODBUS_FC_READ_COILS:
@@ -336,13 +355,7 @@ parse_response(struct rd *r, struct modbus_pdu *out)
 		return read_values(r, out);
 	case MODBUS_FC_WRITE_SINGLE_COIL:
 	case MODBUS_FC_WRITE_SINGLE_REGISTER:
-		a = rd_be16(r);
-		out->value = rd_be16(r);
-		if (r->err)
-			return IDS_EMALFORMED;
-		set_range(out, a, 1);
-		out->has_value = true;
-		return 0;
+		return parse_single_write(r, out);
 	case MODBUS_FC_READ_EXCEPTION_STATUS:
 		out->value = rd_u8(r);
 		if (r->err)
@@ -350,21 +363,10 @@ parse_response(struct rd *r, struct modbus_pdu *out)
 		out->has_value = true;
 		return 0;
 	case MODBUS_FC_DIAGNOSTICS:
-		out->diag_sub = rd_be16(r);
-		if (r->err)
-			return IDS_EMALFORMED;
-		out->has_diag = true;
-		out->diag_data = rd_ptr(r);
-		out->diag_len = rd_left(r);
-		return 0;
+		return parse_diag(r, out);
 	case MODBUS_FC_WRITE_MULTIPLE_COILS:
 	case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
-		a = rd_be16(r);
-		q = rd_be16(r);
-		if (r->err)
-			return IDS_EMALFORMED;
-		set_range(out, a, q);
-		return 0;
+		return parse_range(r, out);
 	case MODBUS_FC_MASK_WRITE_REGISTER:
 		a = rd_be16(r);
 		out->and_mask = rd_be16(r);
