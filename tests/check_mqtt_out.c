@@ -18,6 +18,7 @@
 #include "cfg.h"
 #include "ids.h"
 #include "mqtt_out.h"
+#include "testutil.h"
 #include "testutil_broker.h"
 
 static struct tb_broker B;
@@ -413,6 +414,98 @@ START_TEST(test_broker_down_midway)
 }
 END_TEST
 
+/*
+ * A long outage: thousands of alerts wait in the buffer, then the broker
+ * returns.  The backlog is far bigger than a socket buffer, so the
+ * publisher must cope with partial writes: every alert arrives, in order,
+ * and the broker never sees a broken packet.
+ */
+START_TEST(test_long_outage_backlog)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct seen s = { .next = 1 };
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	size_t from = 0;
+	char *log;
+	int n = 4000;
+
+	pulse_on();
+	sub = subscriber("soc", 1);
+	o.max_buffered = 10000;
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	publish_n(m, &ch, 100, NULL);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 100, 8000), 100);
+	ck_assert_int_eq(tb_broker_stop(&B), 0);
+	tb_client_free(sub);
+	publish_n(m, &ch, n - 100, NULL);
+	ck_assert_int_ge(counters(m).buffered, (uint64_t)(n - 100));
+	ck_assert_int_eq(tb_broker_restart(&B), 0);
+	from = 0;
+	sub = resubscribe("soc");
+	ck_assert_int_eq(wait_seen(sub, &s, &from, n, 60000), n);
+	ck_assert_int_eq(s.disorder, 0);
+	ck_assert_int_eq(wait_delivered(m, (uint64_t)n, 10000), (uint64_t)n);
+	ck_assert_int_eq(counters(m).dropped, 0);
+	log = tu_read_file(B.log, NULL);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_ptr_null(strstr(log, "malformed"));
+	free(log);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	tb_client_free(sub);
+}
+END_TEST
+
+/*
+ * The broker stalls (SIGSTOP) while alerts keep coming: Paho's writes
+ * fill the socket and stop half way through a packet.  Then the broker
+ * goes down and returns.  The half-written packet must not poison the new
+ * connection: every alert arrives, in order, and the broker never reports
+ * a malformed packet.
+ */
+START_TEST(test_stalled_broker_partial_write)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct seen s = { .next = 1 };
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	size_t from = 0;
+	char *log;
+	int n = 4000;
+
+	pulse_on();
+	sub = subscriber("soc", 1);
+	o.max_buffered = 10000;
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	publish_n(m, &ch, 100, NULL);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 100, 8000), 100);
+	ck_assert_int_eq(kill(B.pid, SIGSTOP), 0);
+	publish_n(m, &ch, n - 100, NULL);
+	tb_sleep_ms(1500);
+	ck_assert_int_eq(kill(B.pid, SIGTERM), 0);
+	ck_assert_int_eq(kill(B.pid, SIGCONT), 0);
+	ck_assert_int_eq(tb_broker_stop(&B), 0);
+	tb_client_free(sub);
+	ck_assert_int_eq(tb_broker_restart(&B), 0);
+	from = 0;
+	sub = resubscribe("soc");
+	ck_assert_int_eq(wait_seen(sub, &s, &from, n, 60000), n);
+	ck_assert_int_eq(s.disorder, 0);
+	ck_assert_int_eq(wait_delivered(m, (uint64_t)n, 10000), (uint64_t)n);
+	ck_assert_int_eq(counters(m).dropped, 0);
+	log = tu_read_file(B.log, NULL);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_ptr_null(strstr(log, "malformed"));
+	free(log);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	tb_client_free(sub);
+}
+END_TEST
+
 START_TEST(test_overflow_counted)
 {
 	struct mqtt_out_opts o = opts(NULL);
@@ -676,6 +769,62 @@ START_TEST(test_mqtt_311)
 }
 END_TEST
 
+/*
+ * A broker without MQTT 5 (a 3.1.1-only front on the real mosquitto)
+ * refuses the v5 CONNECT: the publisher falls back to 3.1.1 by itself,
+ * delivers what it had buffered meanwhile, in order, and stays on 3.1.1
+ * across a broker restart.
+ */
+START_TEST(test_fallback_to_311)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct seen s = { .next = 1 };
+	struct tb_client *sub;
+	struct tb_gate *gate;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	char guri[64];
+	size_t from = 0;
+
+	pulse_on();
+	sub = subscriber("soc", 1);
+	gate = tb_gate_v311_start(B.port);
+	ck_assert_ptr_nonnull(gate);
+	snprintf(guri, sizeof(guri), "tcp://127.0.0.1:%d", tb_gate_port(gate));
+	o.uri = guri;
+	m = new_out(&o);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	publish_n(m, &ch, 10, NULL);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 10, 10000), 10);
+	ck_assert_int_eq(s.disorder, 0);
+	ck_assert_int_eq(wait_delivered(m, 10, 5000), 10);
+	ck_assert_int_eq(counters(m).mqtt_version, 4);
+	ck_assert_int_eq(tb_gate_refused(gate), 1);
+	ck_assert_int_ge(tb_gate_relayed(gate), 1);
+	ck_assert(log_has("refused MQTT 5; using 3.1.1"));
+	ck_assert(log_has("(MQTT 3.1.1)"));
+
+	/* the broker goes away and returns: still 3.1.1, nothing lost */
+	ck_assert_int_eq(tb_broker_stop(&B), 0);
+	tb_client_free(sub);
+	publish_n(m, &ch, 10, NULL);
+	ck_assert_int_eq(tb_broker_restart(&B), 0);
+	from = 0;
+	sub = resubscribe("soc");
+	publish_n(m, &ch, 5, NULL);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 25, 15000), 25);
+	ck_assert_int_eq(s.disorder, 0);
+	ck_assert_int_eq(wait_delivered(m, 25, 5000), 25);
+	ck_assert_int_ge(counters(m).reconnects, 1);
+	ck_assert_int_eq(counters(m).mqtt_version, 4);
+	ck_assert_int_eq(counters(m).dropped, 0);
+	ck_assert_int_eq(tb_gate_refused(gate), 1);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	tb_client_free(sub);
+	tb_gate_stop(gate);
+}
+END_TEST
+
 START_TEST(test_bad_options)
 {
 	struct mqtt_out_opts o = opts(NULL);
@@ -783,11 +932,14 @@ mqtt_out_suite(void)
 	tcase_add_test(tc, test_close_flushes_before_first_connect);
 	tcase_add_test(tc, test_broker_down_at_start);
 	tcase_add_test(tc, test_broker_down_midway);
+	tcase_add_test(tc, test_long_outage_backlog);
+	tcase_add_test(tc, test_stalled_broker_partial_write);
 	tcase_add_test(tc, test_overflow_counted);
 	tcase_add_test(tc, test_sigkill_restart_redelivers);
 	tcase_add_test(tc, test_last_will_offline);
 	tcase_add_test(tc, test_assets_and_stats);
 	tcase_add_test(tc, test_mqtt_311);
+	tcase_add_test(tc, test_fallback_to_311);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_opts_from_cfg);
 	suite_add_tcase(s, tc);

@@ -9,9 +9,11 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -898,6 +900,226 @@ tb_pulse_stop(void)
 	}
 	tb_client_free(pulse.c);
 	memset(&pulse, 0, sizeof(pulse));
+}
+
+/* ---- 3.1.1-only gate -------------------------------------------------- */
+
+struct tb_gate {
+	int			 lfd, port, broker_port;
+	pthread_t		 th;
+	atomic_int		 run, refused, relayed, live;
+};
+
+struct gate_conn {
+	struct tb_gate	*g;
+	int		 cfd;
+};
+
+/* Read exactly n bytes within the gate's life (poll, 100 ms ticks). */
+static int
+gate_read(struct tb_gate *g, int fd, unsigned char *buf, size_t n)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n && atomic_load(&g->run)) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return got == n ? 0 : -1;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy both ways until either side closes or the gate stops. */
+static void
+gate_pump(struct tb_gate *g, int a, int b)
+{
+	struct pollfd p[2] = { { a, POLLIN, 0 }, { b, POLLIN, 0 } };
+	unsigned char buf[16384];
+	ssize_t r;
+	int i;
+
+	while (atomic_load(&g->run)) {
+		if (poll(p, 2, 100) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (p[i].revents == 0)
+				continue;
+			r = read(p[i].fd, buf, sizeof(buf));
+			if (r <= 0 || write_all(p[1 - i].fd, buf, (size_t)r) != 0)
+				return;
+		}
+	}
+}
+
+static void *
+gate_conn_main(void *arg)
+{
+	struct gate_conn *gc = arg;
+	struct tb_gate *g = gc->g;
+	/* fixed header (1) + remaining length (1..4) + protocol name (6) +
+	 * level (1): enough of a CONNECT to see the version */
+	unsigned char head[16];
+	static const unsigned char refuse[] = { 0x20, 0x02, 0x00, 0x01 };
+	struct sockaddr_in sa;
+	size_t n = 0;
+	int bfd = -1;
+
+	if (gate_read(g, gc->cfd, head, 2) != 0 || head[0] != 0x10)
+		goto out;
+	n = 2;
+	while ((head[n - 1] & 0x80) != 0 && n < 5) {
+		if (gate_read(g, gc->cfd, head + n, 1) != 0)
+			goto out;
+		n++;
+	}
+	if (gate_read(g, gc->cfd, head + n, 7) != 0)
+		goto out;
+	n += 7;
+	if (head[n - 1] == 5) {
+		(void)write_all(gc->cfd, refuse, sizeof(refuse));
+		atomic_fetch_add(&g->refused, 1);
+		goto out;
+	}
+	bfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)g->broker_port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bfd < 0 || connect(bfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    write_all(bfd, head, n) != 0)
+		goto out;
+	atomic_fetch_add(&g->relayed, 1);
+	gate_pump(g, gc->cfd, bfd);
+out:
+	if (bfd >= 0)
+		close(bfd);
+	close(gc->cfd);
+	free(gc);
+	atomic_fetch_sub(&g->live, 1);
+	return NULL;
+}
+
+static void *
+gate_main(void *arg)
+{
+	struct tb_gate *g = arg;
+	struct pollfd p = { g->lfd, POLLIN, 0 };
+	struct gate_conn *gc;
+	pthread_t th;
+	int fd;
+
+	while (atomic_load(&g->run)) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		fd = accept4(g->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		gc = malloc(sizeof(*gc));
+		if (gc == NULL) {
+			close(fd);
+			continue;
+		}
+		gc->g = g;
+		gc->cfd = fd;
+		atomic_fetch_add(&g->live, 1);
+		if (pthread_create(&th, NULL, gate_conn_main, gc) != 0) {
+			atomic_fetch_sub(&g->live, 1);
+			close(fd);
+			free(gc);
+			continue;
+		}
+		pthread_detach(th);
+	}
+	return NULL;
+}
+
+struct tb_gate *
+tb_gate_v311_start(int broker_port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	struct tb_gate *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	g->broker_port = broker_port;
+	g->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (g->lfd < 0 || bind(g->lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(g->lfd, 16) != 0 ||
+	    getsockname(g->lfd, (struct sockaddr *)&sa, &sl) != 0) {
+		fprintf(stderr, "gate: %s\n", strerror(errno));
+		if (g->lfd >= 0)
+			close(g->lfd);
+		free(g);
+		return NULL;
+	}
+	g->port = ntohs(sa.sin_port);
+	atomic_store(&g->run, 1);
+	if (pthread_create(&g->th, NULL, gate_main, g) != 0) {
+		close(g->lfd);
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+int
+tb_gate_port(const struct tb_gate *g)
+{
+	return g->port;
+}
+
+int
+tb_gate_refused(struct tb_gate *g)
+{
+	return atomic_load(&g->refused);
+}
+
+int
+tb_gate_relayed(struct tb_gate *g)
+{
+	return atomic_load(&g->relayed);
+}
+
+void
+tb_gate_stop(struct tb_gate *g)
+{
+	int i;
+
+	if (g == NULL)
+		return;
+	atomic_store(&g->run, 0);
+	pthread_join(g->th, NULL);
+	close(g->lfd);
+	/* the connection threads notice within one poll tick */
+	for (i = 0; i < 100 && atomic_load(&g->live) > 0; i++)
+		tb_sleep_ms(20);
+	free(g);
 }
 
 /* ---- chained alerts --------------------------------------------------- */

@@ -152,6 +152,26 @@ void	tb_client_free(struct tb_client *c);
 int	tb_pulse_start(const struct tb_client_opts *o, const char *topic);
 void	tb_pulse_stop(void);
 
+/* ---- a 3.1.1-only front for the real broker ---------------------------- */
+
+/*
+ * A loopback TCP relay in front of a real broker that behaves like a
+ * broker without MQTT 5: a CONNECT with protocol level 5 gets the 3.1.1
+ * answer (CONNACK return code 1, "unacceptable protocol version") and the
+ * connection is closed; any other connection is relayed byte for byte to
+ * 127.0.0.1:broker_port.  NULL when it cannot listen.
+ */
+struct tb_gate;
+
+struct tb_gate	*tb_gate_v311_start(int broker_port);
+/* The port it listens on (127.0.0.1). */
+int	tb_gate_port(const struct tb_gate *g);
+/* CONNECTs refused for asking for MQTT 5, and connections relayed. */
+int	tb_gate_refused(struct tb_gate *g);
+int	tb_gate_relayed(struct tb_gate *g);
+/* Close the listener and every relayed connection; accepts NULL. */
+void	tb_gate_stop(struct tb_gate *g);
+
 /* ---- chained test alerts ---------------------------------------------- */
 
 /* One agent's chain: hands out alerts with seq, seq + 1, ... */
