@@ -93,6 +93,7 @@ struct mqtt_out {
 	bool				 allow_fallback;
 	atomic_bool			 v5;	/* callbacks/options of v5 */
 	atomic_int			 connected;
+	atomic_bool			 online_queued;	/* "online" not acked yet */
 	atomic_uint_fast64_t		 published, delivered, dropped;
 	atomic_uint_fast64_t		 refused, skipped, connects;
 	void				(*log)(void *, const char *);
@@ -185,6 +186,34 @@ on_pub_fail3(void *ctx, MQTTAsync_failureData *r)
 }
 
 static void
+on_online_ok5(void *ctx, MQTTAsync_successData5 *r)
+{
+	(void)r;
+	atomic_store(&((struct mqtt_out *)ctx)->online_queued, false);
+}
+
+static void
+on_online_ok3(void *ctx, MQTTAsync_successData *r)
+{
+	(void)r;
+	atomic_store(&((struct mqtt_out *)ctx)->online_queued, false);
+}
+
+static void
+on_online_fail5(void *ctx, MQTTAsync_failureData5 *r)
+{
+	(void)r;
+	atomic_store(&((struct mqtt_out *)ctx)->online_queued, false);
+}
+
+static void
+on_online_fail3(void *ctx, MQTTAsync_failureData *r)
+{
+	(void)r;
+	atomic_store(&((struct mqtt_out *)ctx)->online_queued, false);
+}
+
+static void
 on_connected(void *ctx, char *cause)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
@@ -200,10 +229,27 @@ on_connected(void *ctx, char *cause)
 	pthread_mutex_unlock(&m->log_mu);
 	say(m, "%s %s (MQTT %s)", n == 0 ? "connected to" : "reconnected to",
 	    m->uri, atomic_load(&m->v5) ? "5" : "3.1.1");
-	/* retained, so a SOC operator subscribing later still sees it */
+	/*
+	 * Retained, so a SOC operator subscribing later still sees it.  One
+	 * at a time: an "online" still unacknowledged from an earlier
+	 * connection is re-sent by Paho, so a flapping link does not pile
+	 * them up in the buffer.
+	 */
+	if (atomic_exchange(&m->online_queued, true))
+		return;
+	ro.context = m;
+	if (atomic_load(&m->v5)) {
+		ro.onSuccess5 = on_online_ok5;
+		ro.onFailure5 = on_online_fail5;
+	} else {
+		ro.onSuccess = on_online_ok3;
+		ro.onFailure = on_online_fail3;
+	}
 	rc = MQTTAsync_send(m->h, m->status_topic, 6, "online", 1, 1, &ro);
-	if (rc != MQTTASYNC_SUCCESS)
+	if (rc != MQTTASYNC_SUCCESS) {
+		atomic_store(&m->online_queued, false);
 		say(m, "status: %s", MQTTAsync_strerror(rc));
+	}
 }
 
 static void
