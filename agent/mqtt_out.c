@@ -96,11 +96,28 @@ struct mqtt_out {
 	atomic_bool			 online_queued;	/* "online" not acked yet */
 	atomic_uint_fast64_t		 published, delivered, dropped;
 	atomic_uint_fast64_t		 refused, skipped, connects;
+	/* the link drops right after connecting, with nothing acknowledged */
+	atomic_int_fast64_t		 up_since_ms;
+	atomic_uint_fast64_t		 delivered_at_up;
+	atomic_int			 fruitless;
 	void				(*log)(void *, const char *);
 	void				*log_ctx;
 	pthread_mutex_t			 log_mu;
 	char				 last_fail[200];
 };
+
+static int64_t	now_ms(void);
+
+/* Ours, accepted and not yet answered.  (Paho's pending-token list can
+ * still hold a token whose success callback already ran.) */
+static uint64_t
+queued_now(struct mqtt_out *m)
+{
+	uint64_t p = atomic_load(&m->published);
+	uint64_t done = atomic_load(&m->delivered) + atomic_load(&m->refused);
+
+	return p > done ? p - done : 0;
+}
 
 /* ---- logging ---------------------------------------------------------- */
 
@@ -223,6 +240,8 @@ on_connected(void *ctx, char *cause)
 
 	(void)cause;
 	atomic_store(&m->connected, 1);
+	atomic_store(&m->up_since_ms, now_ms());
+	atomic_store(&m->delivered_at_up, atomic_load(&m->delivered));
 	n = atomic_fetch_add(&m->connects, 1);
 	pthread_mutex_lock(&m->log_mu);
 	m->last_fail[0] = '\0';
@@ -252,14 +271,38 @@ on_connected(void *ctx, char *cause)
 	}
 }
 
+/*
+ * A broker that closes every connection soon after it opens, before a
+ * single message was acknowledged, holds the queue hostage while looking
+ * "reconnected" each time.  Say so, loudly and with the backlog, so the
+ * operator finds the cause in the broker's log (ACL, malformed packet,
+ * size limit) instead of a quiet stall.
+ */
+#define MQTT_OUT_FRUITLESS_MS	10000
+
 static void
 on_lost(void *ctx, char *cause)
 {
 	struct mqtt_out *m = ctx;
+	uint64_t queued;
+	int n = 0;
 
 	atomic_store(&m->connected, 0);
-	say(m, "connection to %s lost (%s); buffering", m->uri,
-	    cause != NULL ? cause : "closed by the broker");
+	queued = queued_now(m);
+	if (now_ms() - atomic_load(&m->up_since_ms) < MQTT_OUT_FRUITLESS_MS &&
+	    atomic_load(&m->delivered) == atomic_load(&m->delivered_at_up) &&
+	    queued > 0)
+		n = atomic_fetch_add(&m->fruitless, 1) + 1;
+	else
+		atomic_store(&m->fruitless, 0);
+	if (n >= 3 && (n == 3 || n % 20 == 0))
+		say(m, "%s closed %d connections in a row before acknowledging "
+		    "anything; %llu message(s) wait%s; see the broker's log",
+		    m->uri, n, (unsigned long long)queued,
+		    m->persist_dir != NULL ? " in persist_dir" : "");
+	else
+		say(m, "connection to %s lost (%s); buffering", m->uri,
+		    cause != NULL ? cause : "closed by the broker");
 }
 
 static void
@@ -735,12 +778,7 @@ mqtt_out_counters(const struct mqtt_out *m, struct mqtt_out_counters *out)
 	out->skipped = atomic_load(&mm->skipped);
 	c = atomic_load(&mm->connects);
 	out->reconnects = c > 0 ? c - 1 : 0;
-	/*
-	 * Ours, accepted and not yet answered.  (Paho's pending-token list
-	 * can still hold a token whose success callback already ran.)
-	 */
-	out->buffered = out->published > out->delivered + out->refused ?
-	    out->published - out->delivered - out->refused : 0;
+	out->buffered = queued_now(mm);
 	out->connected = MQTTAsync_isConnected(m->h) ? 1 : 0;
 	out->mqtt_version = c == 0 ? 0 : atomic_load(&mm->v5) ? 5 : 4;
 }

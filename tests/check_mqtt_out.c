@@ -506,6 +506,51 @@ START_TEST(test_stalled_broker_partial_write)
 }
 END_TEST
 
+/* The demo config with a small packet limit (ctx: "max_packet_size N"). */
+static int
+conf_small_packets(FILE *f, const struct tb_broker *b, void *ctx)
+{
+	if (tb_conf_demo(f, b, NULL) != 0)
+		return -1;
+	fprintf(f, "%s\n", (const char *)ctx);
+	return 0;
+}
+
+/*
+ * A broker that drops every connection at once (here: each time the
+ * buffered backlog starts with a message over its packet limit) must not
+ * look like a healthy reconnect loop: the publisher says that nothing gets
+ * acknowledged and how much waits.
+ */
+START_TEST(test_fruitless_reconnects_reported)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct tb_broker small;
+	struct mqtt_out *m;
+	char big[3000], suri[64];
+	int64_t end;
+
+	memset(&small, 0, sizeof(small));
+	ck_assert_int_eq(tb_broker_start_with(&small, conf_small_packets,
+	    (void *)"max_packet_size 1024"), 0);
+	tb_broker_uri(&small, suri, sizeof(suri));
+	o.uri = suri;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	m = new_out(&o);
+	ck_assert_int_eq(mqtt_out_alert(m, "high", big, strlen(big)), 0);
+	end = tb_now_ms() + 20000;
+	while (!log_has("connections in a row") && tb_now_ms() < end)
+		tb_sleep_ms(50);
+	ck_assert_msg(log_has("closed 3 connections in a row before "
+	    "acknowledging anything; 1 message(s) wait in persist_dir"),
+	    "log: %s", log_text);
+	ck_assert_int_eq(counters(m).delivered, 0);
+	ck_assert_int_eq(mqtt_out_close(m, 100), IDS_EAGAIN);
+	tb_broker_cleanup(&small);
+}
+END_TEST
+
 START_TEST(test_overflow_counted)
 {
 	struct mqtt_out_opts o = opts(NULL);
@@ -934,6 +979,7 @@ mqtt_out_suite(void)
 	tcase_add_test(tc, test_broker_down_midway);
 	tcase_add_test(tc, test_long_outage_backlog);
 	tcase_add_test(tc, test_stalled_broker_partial_write);
+	tcase_add_test(tc, test_fruitless_reconnects_reported);
 	tcase_add_test(tc, test_overflow_counted);
 	tcase_add_test(tc, test_sigkill_restart_redelivers);
 	tcase_add_test(tc, test_last_will_offline);
