@@ -2,19 +2,41 @@
  * mqtt_out.c - the agent's MQTT publisher on Paho MQTTAsync (DESIGN.md
  * "MQTT").
  *
- * Paho already has what "never lose an alert" needs, so this file mostly
- * configures it: sendWhileDisconnected + allowDisconnectedSendAtAnyTime
- * (buffer before the first connect too), maxBufferedMessages with
- * deleteOldestMessages = 0 (refuse, never overwrite, when full), file
- * persistence (buffered and in-flight messages survive SIGKILL), a kept
- * session (cleanstart 0 + session expiry: after a reconnect Paho re-sends
- * what was in flight) and automaticReconnect.
+ * The queue is ours, not Paho's.  Every alert (and asset, and stats
+ * snapshot) is appended to an in-memory FIFO and, with persist_dir set,
+ * written as one file to a journal directory before mqtt_out_alert()
+ * returns; the file goes when the broker's PUBACK arrives.  A supervisor
+ * thread connects, reconnects with backoff, and feeds Paho while
+ * connected, at most MQTT_OUT_WINDOW messages in flight, oldest first.
+ * A restarted agent (also after SIGKILL) loads the journal and sends what
+ * was never acknowledged, in order.
+ *
+ * Why not Paho's own offline buffer and file persistence: Paho 1.3.12
+ * (Debian 12) frees a QoS 1 message's topic and payload when the socket
+ * write of its PUBLISH fails (the connection is dying) while the same
+ * pointers stay in the client's outbound list.  After the reconnect Paho
+ * re-sends that list from freed memory - mosquitto sees a garbage PUBLISH
+ * ("disconnected due to malformed packet") on every reconnect - and it
+ * also writes the garbage back into its persistence files, so even a
+ * restarted agent stays stuck.  tests/check_mqtt_out.c
+ * (test_failed_writes_recover) provokes exactly that; ASan shows the
+ * use-after-free.  So here a Paho client is never reconnected: after a
+ * lost connection it is destroyed and a fresh one (no persistence, empty
+ * outbound list) is created, and the journal re-sends what was in flight.
+ * Delivery stays at least once; the collector stores an alert once.
+ *
+ * Locking: qmu guards the queue and the journal; hmu guards the Paho
+ * handle.  Paho may call our callbacks with its own mutex held: callbacks
+ * take qmu only (never held while calling Paho) and never hmu.
  */
 #include "mqtt_out.h"
 
 #include <MQTTAsync.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -30,14 +52,14 @@
 #include "cfg.h"
 #include "ids.h"
 
-/*
- * QoS 1 messages in flight at once (the broker's Receive Maximum caps it
- * further).  Paho 1.3 refills a full window only on its one-second
- * send-thread tick, so a window of 20 (mosquitto's default) drains a burst
- * at 20 alerts/s; broker/mosquitto.conf raises the broker's side to match.
- */
-#define MQTT_OUT_INFLIGHT	1000
+/* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
+#define MQTT_OUT_WINDOW		200
 #define MQTT_OUT_TOPIC		320
+/* a connection lost sooner than this, with nothing acknowledged, is
+ * "fruitless" (see went_down) */
+#define MQTT_OUT_FRUITLESS_MS	10000
+/* journal file: magic, then lengths, data and a checksum */
+#define JOURNAL_MAGIC		0x51534349u	/* "ICSQ" */
 
 static const struct cfg_key mqtt_keys[] = {
 	{ "uri", CFG_STR, NULL, 0, 0,
@@ -61,8 +83,9 @@ static const struct cfg_key mqtt_keys[] = {
 	    "messages held while the broker is away; more are dropped "
 	    "(counted)" },
 	{ "persist_dir", CFG_STR, "/var/lib/icsentry/mqtt", 0, 0,
-	    "Paho persistence: buffered and unacknowledged messages survive "
-	    "a restart; empty: memory only" },
+	    "journal of messages not yet acknowledged by the broker (one "
+	    "file each, under <persist_dir>/<client_id>/); they survive a "
+	    "restart or SIGKILL; empty: memory only" },
 	{ "stats_interval", CFG_INT, "60", 0, 86400,
 	    "seconds between stats messages; 0: none" },
 	{ "session_expiry", CFG_INT, "604800", 0, 4294967295.0,
@@ -79,27 +102,68 @@ static const char *const severities[] = {
 	"info", "low", "medium", "high", "critical"
 };
 
+/* One queued message. */
+struct qmsg {
+	struct qmsg	*next, *prev;
+	uint64_t	 qseq;		/* journal order */
+	char		*topic;
+	char		*payload;
+	int		 len;
+	int		 retained;
+	bool		 inflight;	/* handed to the current Paho client */
+};
+
+/* What a publish callback needs to find its message again. */
+struct sendctx {
+	struct mqtt_out	*m;
+	uint64_t	 qseq;
+};
+
 struct mqtt_out {
-	MQTTAsync			 h;
+	/* the queue (qmu) */
+	pthread_mutex_t			 qmu;
+	struct qmsg			*head, *tail;
+	size_t				 nq, ninflight;
+	uint64_t			 next_qseq;
+	char				*jdir;	/* journal; NULL: memory only */
+
+	pthread_mutex_t			 hmu;
+	MQTTAsync			 h;	/* hmu */
+
 	char				*uri, *client_id, *persist_dir;
 	char				*ca, *cert, *key, *username, *password;
 	char				 prefix[MQTT_OUT_TOPIC];	/* .../<agent>/ */
 	char				 status_topic[MQTT_OUT_TOPIC + 8];
 	int				 max_buffered;
-	MQTTAsync_connectOptions	 conn;
+	int				 reconnect_max_ms;
+	int				 create_version;
+	MQTTAsync_connectOptions	 conn;	/* the supervisor's, once started */
 	MQTTAsync_willOptions		 will;
 	MQTTAsync_SSLOptions		 ssl;
 	MQTTProperties			 props;
-	bool				 allow_fallback;
+
+	/* connection state, set by callbacks */
 	atomic_bool			 v5;	/* callbacks/options of v5 */
-	atomic_int			 connected;
-	atomic_bool			 online_queued;	/* "online" not acked yet */
-	atomic_uint_fast64_t		 published, delivered, dropped;
-	atomic_uint_fast64_t		 refused, skipped, connects;
-	/* the link drops right after connecting, with nothing acknowledged */
+	atomic_bool			 allow_fallback, fallback_wanted;
+	atomic_int			 connected, connecting;
+	atomic_bool			 need_new_client, want_online;
+	atomic_int_fast64_t		 next_attempt_ms;
+	atomic_int			 backoff_ms;
 	atomic_int_fast64_t		 up_since_ms;
-	atomic_uint_fast64_t		 delivered_at_up;
+	atomic_uint_fast64_t		 acked_at_up;
 	atomic_int			 fruitless;
+
+	/* counters */
+	atomic_uint_fast64_t		 published, delivered, dropped, restored;
+	atomic_uint_fast64_t		 refused, skipped, connects, acked;
+
+	/* the supervisor */
+	pthread_t			 sup;
+	bool				 sup_started;
+	pthread_mutex_t			 cvmu;
+	pthread_cond_t			 cv;
+	atomic_bool			 stop;
+
 	void				(*log)(void *, const char *);
 	void				*log_ctx;
 	pthread_mutex_t			 log_mu;
@@ -108,15 +172,24 @@ struct mqtt_out {
 
 static int64_t	now_ms(void);
 
-/* Ours, accepted and not yet answered.  (Paho's pending-token list can
- * still hold a token whose success callback already ran.) */
-static uint64_t
-queued_now(struct mqtt_out *m)
+/* Wake the supervisor. */
+static void
+kick(struct mqtt_out *m)
 {
-	uint64_t p = atomic_load(&m->published);
-	uint64_t done = atomic_load(&m->delivered) + atomic_load(&m->refused);
+	pthread_mutex_lock(&m->cvmu);
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->cvmu);
+}
 
-	return p > done ? p - done : 0;
+static size_t
+queue_len(struct mqtt_out *m)
+{
+	size_t n;
+
+	pthread_mutex_lock(&m->qmu);
+	n = m->nq;
+	pthread_mutex_unlock(&m->qmu);
+	return n;
 }
 
 /* ---- logging ---------------------------------------------------------- */
@@ -159,150 +232,416 @@ say_failure(struct mqtt_out *m, const char *what)
 		    m->uri, what);
 }
 
-/* ---- Paho callbacks (Paho's threads) ---------------------------------- */
+/* ---- the journal ------------------------------------------------------ */
+
+static uint32_t
+fnv1a(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n-- > 0)
+		h = (h ^ *c++) * 16777619u;
+	return h;
+}
+
+static void
+journal_path(const struct mqtt_out *m, uint64_t qseq, const char *ext,
+    char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/q%016" PRIx64 ".%s", m->jdir, qseq, ext);
+}
+
+/*
+ * One file per message, written under a temporary name and renamed, so a
+ * kill mid-write leaves no torn entry: magic, topic length, topic,
+ * retained, payload length, payload, checksum (host order: the journal
+ * does not travel).
+ */
+static int
+journal_put(struct mqtt_out *m, const struct qmsg *q)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	uint32_t magic = JOURNAL_MAGIC, tl, pl, sum;
+	uint8_t ret = (uint8_t)q->retained;
+	FILE *f;
+	int ok;
+
+	if (m->jdir == NULL)
+		return 0;
+	tl = (uint32_t)strlen(q->topic);
+	pl = (uint32_t)q->len;
+	sum = fnv1a(2166136261u, q->topic, tl);
+	sum = fnv1a(sum, q->payload, pl);
+	journal_path(m, q->qseq, "tmp", tmp, sizeof(tmp));
+	journal_path(m, q->qseq, "msg", path, sizeof(path));
+	f = fopen(tmp, "wb");
+	if (f == NULL)
+		return -1;
+	ok = fwrite(&magic, 4, 1, f) == 1 && fwrite(&tl, 4, 1, f) == 1 &&
+	    fwrite(q->topic, 1, tl, f) == tl && fwrite(&ret, 1, 1, f) == 1 &&
+	    fwrite(&pl, 4, 1, f) == 1 &&
+	    (pl == 0 || fwrite(q->payload, 1, pl, f) == pl) &&
+	    fwrite(&sum, 4, 1, f) == 1;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+journal_del(struct mqtt_out *m, uint64_t qseq)
+{
+	char path[PATH_MAX];
+
+	if (m->jdir == NULL)
+		return;
+	journal_path(m, qseq, "msg", path, sizeof(path));
+	unlink(path);
+}
+
+/* Read one journal file; NULL (and errno-less) when it is not sound. */
+static struct qmsg *
+journal_read(const char *path, uint64_t qseq)
+{
+	uint32_t magic, tl, pl, sum;
+	uint8_t ret;
+	struct qmsg *q;
+	FILE *f;
+	bool ok;
+
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	q = calloc(1, sizeof(*q));
+	ok = q != NULL && fread(&magic, 4, 1, f) == 1 &&
+	    magic == JOURNAL_MAGIC && fread(&tl, 4, 1, f) == 1 &&
+	    tl > 0 && tl < 65536 && (q->topic = calloc(1, tl + 1)) != NULL &&
+	    fread(q->topic, 1, tl, f) == tl && fread(&ret, 1, 1, f) == 1 &&
+	    fread(&pl, 4, 1, f) == 1 && pl < (1u << 28) &&
+	    (q->payload = malloc(pl > 0 ? pl : 1)) != NULL &&
+	    (pl == 0 || fread(q->payload, 1, pl, f) == pl) &&
+	    fread(&sum, 4, 1, f) == 1 &&
+	    sum == fnv1a(fnv1a(2166136261u, q->topic, tl), q->payload, pl) &&
+	    fgetc(f) == EOF;
+	fclose(f);
+	if (!ok) {
+		if (q != NULL) {
+			free(q->topic);
+			free(q->payload);
+			free(q);
+		}
+		return NULL;
+	}
+	q->qseq = qseq;
+	q->len = (int)pl;
+	q->retained = ret;
+	return q;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+queue_append(struct mqtt_out *m, struct qmsg *q)
+{
+	q->next = NULL;
+	q->prev = m->tail;
+	if (m->tail != NULL)
+		m->tail->next = q;
+	else
+		m->head = q;
+	m->tail = q;
+	m->nq++;
+}
+
+static void
+queue_unlink(struct mqtt_out *m, struct qmsg *q)
+{
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		m->head = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	else
+		m->tail = q->prev;
+	m->nq--;
+	if (q->inflight)
+		m->ninflight--;
+}
+
+static void
+qmsg_free(struct qmsg *q)
+{
+	free(q->topic);
+	free(q->payload);
+	free(q);
+}
+
+/*
+ * Load what an earlier run left, oldest first.  A file that does not read
+ * back sound is renamed *.bad (kept for inspection), counted as dropped
+ * and reported: never silently gone.
+ */
+static int
+journal_load(struct mqtt_out *m, char *err, size_t errlen)
+{
+	char path[PATH_MAX], bad[PATH_MAX + 8];
+	uint64_t *seqs = NULL, *t, qs;
+	size_t n = 0, cap = 0, i, nbad = 0;
+	struct dirent *e;
+	struct qmsg *q;
+	DIR *d;
+
+	d = opendir(m->jdir);
+	if (d == NULL) {
+		snprintf(err, errlen, "persist_dir %s: %s", m->jdir,
+		    strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char tail[8] = "";
+
+		if (sscanf(e->d_name, "q%16" SCNx64 ".%3s", &qs, tail) != 2)
+			continue;
+		if (strcmp(tail, "tmp") == 0) {	/* a write cut short */
+			snprintf(path, sizeof(path), "%s/%s", m->jdir,
+			    e->d_name);
+			unlink(path);
+			continue;
+		}
+		if (strcmp(tail, "msg") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			t = realloc(seqs, cap * sizeof(*seqs));
+			if (t == NULL)
+				break;
+			seqs = t;
+		}
+		seqs[n++] = qs;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(seqs, n, sizeof(*seqs), cmp_u64);
+	for (i = 0; i < n; i++) {
+		journal_path(m, seqs[i], "msg", path, sizeof(path));
+		q = journal_read(path, seqs[i]);
+		if (q == NULL) {
+			snprintf(bad, sizeof(bad), "%s.bad", path);
+			rename(path, bad);
+			nbad++;
+			continue;
+		}
+		queue_append(m, q);
+	}
+	if (n > 0)
+		m->next_qseq = seqs[n - 1] + 1;
+	free(seqs);
+	atomic_store(&m->restored, m->nq);
+	if (nbad > 0) {
+		atomic_fetch_add(&m->dropped, nbad);
+		say(m, "%zu unreadable message(s) in %s kept as *.bad", nbad,
+		    m->jdir);
+	}
+	if (m->nq > 0)
+		say(m, "%zu message(s) from an earlier run to send", m->nq);
+	return 0;
+}
+
+/* ---- Paho callbacks (Paho's threads: qmu at most, never hmu) ---------- */
+
+/* Find a queued message by qseq (qmu held); acks come mostly for the head. */
+static struct qmsg *
+queue_find(struct mqtt_out *m, uint64_t qseq)
+{
+	struct qmsg *q;
+
+	for (q = m->head; q != NULL; q = q->next)
+		if (q->qseq == qseq)
+			return q;
+	return NULL;
+}
+
+/* Acknowledged (refused: the broker answered, and will never take it). */
+static void
+settle(struct sendctx *c, bool refused)
+{
+	struct mqtt_out *m = c->m;
+	struct qmsg *q;
+
+	pthread_mutex_lock(&m->qmu);
+	q = queue_find(m, c->qseq);
+	if (q != NULL) {
+		queue_unlink(m, q);
+		journal_del(m, q->qseq);
+		qmsg_free(q);
+	}
+	pthread_mutex_unlock(&m->qmu);
+	if (q != NULL)
+		atomic_fetch_add(refused ? &m->refused : &m->delivered, 1);
+	atomic_fetch_add(&m->acked, 1);
+	free(c);
+	kick(m);
+}
+
+/* Not sent or not answered: back to waiting, re-sent on the next client. */
+static void
+unsettle(struct sendctx *c)
+{
+	struct mqtt_out *m = c->m;
+	struct qmsg *q;
+
+	pthread_mutex_lock(&m->qmu);
+	q = queue_find(m, c->qseq);
+	if (q != NULL && q->inflight) {
+		q->inflight = false;
+		m->ninflight--;
+	}
+	pthread_mutex_unlock(&m->qmu);
+	/* a write that failed mid-way: this client must not be reused */
+	atomic_store(&m->need_new_client, true);
+	free(c);
+	kick(m);
+}
 
 static void
 on_pub_ok5(void *ctx, MQTTAsync_successData5 *r)
 {
-	struct mqtt_out *m = ctx;
-
 	(void)r;
-	atomic_fetch_add(&m->delivered, 1);
+	settle(ctx, false);
 }
 
 static void
 on_pub_ok3(void *ctx, MQTTAsync_successData *r)
 {
-	struct mqtt_out *m = ctx;
-
 	(void)r;
-	atomic_fetch_add(&m->delivered, 1);
+	settle(ctx, false);
 }
 
 static void
 on_pub_fail5(void *ctx, MQTTAsync_failureData5 *r)
 {
-	struct mqtt_out *m = ctx;
+	struct sendctx *c = ctx;
+	struct mqtt_out *m = c->m;
 	uint_fast64_t n;
 
 	/* A PUBACK refusal (ACL, quota): the broker will never take it. */
 	if (r != NULL && r->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR) {
-		n = atomic_fetch_add(&m->refused, 1) + 1;
+		n = atomic_load(&m->refused) + 1;
 		if (n == 1 || n % 100 == 0)
 			say(m, "broker refused a publish: %s (%llu so far)",
 			    MQTTReasonCode_toString(r->reasonCode),
 			    (unsigned long long)n);
+		settle(c, true);
+		return;
 	}
+	unsettle(c);
 }
 
 static void
 on_pub_fail3(void *ctx, MQTTAsync_failureData *r)
 {
-	(void)ctx;
 	(void)r;
+	unsettle(ctx);
 }
 
+/* The next connect attempt after a failure: 1 s, doubling to the max. */
 static void
-on_online_ok5(void *ctx, MQTTAsync_successData5 *r)
+back_off(struct mqtt_out *m)
 {
-	(void)r;
-	atomic_store(&((struct mqtt_out *)ctx)->online_queued, false);
-}
+	int b = atomic_load(&m->backoff_ms);
 
-static void
-on_online_ok3(void *ctx, MQTTAsync_successData *r)
-{
-	(void)r;
-	atomic_store(&((struct mqtt_out *)ctx)->online_queued, false);
-}
-
-static void
-on_online_fail5(void *ctx, MQTTAsync_failureData5 *r)
-{
-	(void)r;
-	atomic_store(&((struct mqtt_out *)ctx)->online_queued, false);
-}
-
-static void
-on_online_fail3(void *ctx, MQTTAsync_failureData *r)
-{
-	(void)r;
-	atomic_store(&((struct mqtt_out *)ctx)->online_queued, false);
+	atomic_store(&m->next_attempt_ms, now_ms() + b);
+	atomic_store(&m->backoff_ms, b * 2 < m->reconnect_max_ms ? b * 2 :
+	    m->reconnect_max_ms);
 }
 
 static void
 on_connected(void *ctx, char *cause)
 {
-	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct mqtt_out *m = ctx;
 	uint_fast64_t n;
-	int rc;
 
 	(void)cause;
-	atomic_store(&m->connected, 1);
 	atomic_store(&m->up_since_ms, now_ms());
-	atomic_store(&m->delivered_at_up, atomic_load(&m->delivered));
+	atomic_store(&m->acked_at_up, atomic_load(&m->acked));
+	atomic_store(&m->backoff_ms, 1000);
+	atomic_store(&m->connected, 1);
+	atomic_store(&m->connecting, 0);
 	n = atomic_fetch_add(&m->connects, 1);
 	pthread_mutex_lock(&m->log_mu);
 	m->last_fail[0] = '\0';
 	pthread_mutex_unlock(&m->log_mu);
 	say(m, "%s %s (MQTT %s)", n == 0 ? "connected to" : "reconnected to",
 	    m->uri, atomic_load(&m->v5) ? "5" : "3.1.1");
-	/*
-	 * Retained, so a SOC operator subscribing later still sees it.  One
-	 * at a time: an "online" still unacknowledged from an earlier
-	 * connection is re-sent by Paho, so a flapping link does not pile
-	 * them up in the buffer.
-	 */
-	if (atomic_exchange(&m->online_queued, true))
-		return;
-	ro.context = m;
-	if (atomic_load(&m->v5)) {
-		ro.onSuccess5 = on_online_ok5;
-		ro.onFailure5 = on_online_fail5;
-	} else {
-		ro.onSuccess = on_online_ok3;
-		ro.onFailure = on_online_fail3;
-	}
-	rc = MQTTAsync_send(m->h, m->status_topic, 6, "online", 1, 1, &ro);
-	if (rc != MQTTASYNC_SUCCESS) {
-		atomic_store(&m->online_queued, false);
-		say(m, "status: %s", MQTTAsync_strerror(rc));
-	}
+	atomic_store(&m->want_online, true);
+	kick(m);
 }
 
 /*
- * A broker that closes every connection soon after it opens, before a
- * single message was acknowledged, holds the queue hostage while looking
- * "reconnected" each time.  Say so, loudly and with the backlog, so the
- * operator finds the cause in the broker's log (ACL, malformed packet,
- * size limit) instead of a quiet stall.
+ * The connection went down.  A broker that closes every connection soon
+ * after it opens, before a single message was acknowledged, holds the
+ * queue hostage while looking "reconnected" each time: say so, loudly and
+ * with the backlog, so the operator looks in the broker's log (size limit,
+ * broken packet) instead of at a quiet stall.  Returns 1 when it said so.
  */
-#define MQTT_OUT_FRUITLESS_MS	10000
+static int
+went_down(struct mqtt_out *m)
+{
+	size_t queued;
+	int n = 0;
+
+	atomic_store(&m->connected, 0);
+	atomic_store(&m->connecting, 0);
+	atomic_store(&m->need_new_client, true);
+	queued = queue_len(m);
+	if (now_ms() - atomic_load(&m->up_since_ms) < MQTT_OUT_FRUITLESS_MS &&
+	    atomic_load(&m->acked) == atomic_load(&m->acked_at_up) &&
+	    queued > 0)
+		n = atomic_fetch_add(&m->fruitless, 1) + 1;
+	else
+		atomic_store(&m->fruitless, 0);
+	if (n >= 3 && (n == 3 || n % 20 == 0)) {
+		say(m, "%s closed %d connections in a row before acknowledging "
+		    "anything; %zu message(s) wait%s; see the broker's log",
+		    m->uri, n, queued, m->jdir != NULL ? " in persist_dir" : "");
+		return 1;
+	}
+	return 0;
+}
 
 static void
 on_lost(void *ctx, char *cause)
 {
 	struct mqtt_out *m = ctx;
-	uint64_t queued;
-	int n = 0;
 
-	atomic_store(&m->connected, 0);
-	queued = queued_now(m);
-	if (now_ms() - atomic_load(&m->up_since_ms) < MQTT_OUT_FRUITLESS_MS &&
-	    atomic_load(&m->delivered) == atomic_load(&m->delivered_at_up) &&
-	    queued > 0)
-		n = atomic_fetch_add(&m->fruitless, 1) + 1;
-	else
-		atomic_store(&m->fruitless, 0);
-	if (n >= 3 && (n == 3 || n % 20 == 0))
-		say(m, "%s closed %d connections in a row before acknowledging "
-		    "anything; %llu message(s) wait%s; see the broker's log",
-		    m->uri, n, (unsigned long long)queued,
-		    m->persist_dir != NULL ? " in persist_dir" : "");
-	else
+	if (!went_down(m))
 		say(m, "connection to %s lost (%s); buffering", m->uri,
 		    cause != NULL ? cause : "closed by the broker");
+	/* the broker may be restarting: first retry after a second */
+	atomic_store(&m->next_attempt_ms, now_ms() + 1000);
+	kick(m);
+}
+
+/*
+ * Paho reports a connection the broker closed right after CONNACK as a
+ * failed connect, after on_connected: the same as a lost connection.
+ */
+static void
+connect_failed(struct mqtt_out *m)
+{
+	if (atomic_load(&m->connected))
+		(void)went_down(m);
+	atomic_store(&m->connecting, 0);
+	atomic_store(&m->need_new_client, true);
 }
 
 static void
@@ -310,8 +649,38 @@ on_connect_fail3(void *ctx, MQTTAsync_failureData *r)
 {
 	struct mqtt_out *m = ctx;
 
+	connect_failed(m);
 	say_failure(m, r != NULL && r->message != NULL ? r->message :
 	    MQTTAsync_strerror(r != NULL ? r->code : MQTTASYNC_FAILURE));
+	back_off(m);
+	kick(m);
+}
+
+static void
+on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
+{
+	struct mqtt_out *m = ctx;
+
+	connect_failed(m);
+	/*
+	 * A 3.1.1 broker answers a v5 CONNECT with return code 1
+	 * ("unacceptable protocol version"), a v5 one with reason 0x84.
+	 */
+	if (atomic_load(&m->allow_fallback) && r != NULL &&
+	    (r->reasonCode == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION ||
+	    r->code == 1)) {
+		atomic_store(&m->allow_fallback, false);
+		say(m, "%s refused MQTT 5; using 3.1.1", m->uri);
+		atomic_store(&m->fallback_wanted, true);
+		atomic_store(&m->next_attempt_ms, now_ms());
+		kick(m);
+		return;
+	}
+	say_failure(m, r == NULL ? "unknown error" : r->reasonCode != 0 ?
+	    MQTTReasonCode_toString(r->reasonCode) : r->message != NULL ?
+	    r->message : MQTTAsync_strerror(r->code));
+	back_off(m);
+	kick(m);
 }
 
 static void
@@ -325,32 +694,6 @@ use_v311(struct mqtt_out *m)
 	m->conn.onFailure5 = NULL;
 	m->conn.onFailure = on_connect_fail3;
 	atomic_store(&m->v5, false);
-}
-
-static void
-on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
-{
-	struct mqtt_out *m = ctx;
-	int rc;
-
-	/*
-	 * A 3.1.1 broker answers a v5 CONNECT with return code 1
-	 * ("unacceptable protocol version"), a v5 one with reason 0x84.
-	 */
-	if (m->allow_fallback && r != NULL &&
-	    (r->reasonCode == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION ||
-	    r->code == 1)) {
-		m->allow_fallback = false;
-		say(m, "%s refused MQTT 5; using 3.1.1", m->uri);
-		use_v311(m);
-		rc = MQTTAsync_connect(m->h, &m->conn);
-		if (rc != MQTTASYNC_SUCCESS)
-			say(m, "connect: %s", MQTTAsync_strerror(rc));
-		return;
-	}
-	say_failure(m, r == NULL ? "unknown error" : r->reasonCode != 0 ?
-	    MQTTReasonCode_toString(r->reasonCode) : r->message != NULL ?
-	    r->message : MQTTAsync_strerror(r->code));
 }
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -435,22 +778,6 @@ read_password(const char *path, char *err, size_t errlen)
 	return s;
 }
 
-/* Messages accepted by Paho and not acknowledged yet (queued + inflight). */
-static uint64_t
-pending(MQTTAsync h)
-{
-	MQTTAsync_token *t = NULL;
-	uint64_t n = 0;
-
-	if (MQTTAsync_getPendingTokens(h, &t) == MQTTASYNC_SUCCESS &&
-	    t != NULL) {
-		while (t[n] != -1)
-			n++;
-		MQTTAsync_free(t);
-	}
-	return n;
-}
-
 static int64_t
 now_ms(void)
 {
@@ -482,8 +809,6 @@ free_strings(struct mqtt_out *m)
 	free(m->key);
 	free(m->username);
 }
-
-/* ---- public ----------------------------------------------------------- */
 
 int
 mqtt_out_opts_from_cfg(const struct cfg *c, const char *site,
@@ -546,21 +871,243 @@ check_opts(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-struct mqtt_out *
-mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
+/* ---- the Paho client and the supervisor ------------------------------- */
+
+/*
+ * A fresh Paho client: no persistence (the journal is ours), nothing
+ * buffered while disconnected (we only feed it while connected).  A v5
+ * client stays one after a fallback to 3.1.1.
+ */
+static int
+create_client(struct mqtt_out *m, MQTTAsync *h, char *err, size_t errlen)
 {
 	MQTTAsync_createOptions co5 = MQTTAsync_createOptions_initializer5;
 	MQTTAsync_createOptions co3 = MQTTAsync_createOptions_initializer;
+	MQTTAsync_createOptions *co = m->create_version == 5 ? &co5 : &co3;
+	int rc;
+
+	co->sendWhileDisconnected = 0;
+	rc = MQTTAsync_createWithOptions(h, m->uri, m->client_id,
+	    MQTTCLIENT_PERSISTENCE_NONE, NULL, co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		snprintf(err, errlen, "%s: %s", m->uri, MQTTAsync_strerror(rc));
+		*h = NULL;
+		return IDS_EIO;
+	}
+	MQTTAsync_setConnectionLostCallback(*h, m, on_lost);
+	MQTTAsync_setConnected(*h, m, on_connected);
+	return 0;
+}
+
+/* Destroy the client (its callbacks put in-flight messages back) and make
+ * a new one. */
+static void
+renew_client(struct mqtt_out *m)
+{
+	MQTTAsync old;
+	struct qmsg *q;
+	char err[300];
+
+	pthread_mutex_lock(&m->hmu);
+	old = m->h;
+	m->h = NULL;
+	pthread_mutex_unlock(&m->hmu);
+	if (old != NULL)
+		MQTTAsync_destroy(&old);
+	/* whatever Paho did not answer is waiting again */
+	pthread_mutex_lock(&m->qmu);
+	for (q = m->head; q != NULL; q = q->next)
+		q->inflight = false;
+	m->ninflight = 0;
+	pthread_mutex_unlock(&m->qmu);
+	if (create_client(m, &old, err, sizeof(err)) != 0) {
+		say(m, "cannot create a client: %s; retrying", err);
+		back_off(m);
+		return;
+	}
+	pthread_mutex_lock(&m->hmu);
+	m->h = old;
+	pthread_mutex_unlock(&m->hmu);
+	atomic_store(&m->need_new_client, false);
+}
+
+/* Hand one message to Paho (hmu held).  MQTTASYNC_* code. */
+static int
+send_locked(struct mqtt_out *m, const char *topic, const void *p, int len,
+    int qos, int retained, struct sendctx *c)
+{
+	MQTTAsync_responseOptions ro;
+	int rc, tries;
+
+	/*
+	 * Paho wants the callback flavour of the protocol the client last
+	 * connected with: on a refusal, the other one (a v5 client that fell
+	 * back to 3.1.1).
+	 */
+	for (tries = 0; tries < 2; tries++) {
+		ro = (MQTTAsync_responseOptions)
+		    MQTTAsync_responseOptions_initializer;
+		ro.context = c;
+		if (c != NULL && atomic_load(&m->v5) == (tries == 0)) {
+			ro.onSuccess5 = on_pub_ok5;
+			ro.onFailure5 = on_pub_fail5;
+		} else if (c != NULL) {
+			ro.onSuccess = on_pub_ok3;
+			ro.onFailure = on_pub_fail3;
+		}
+		rc = MQTTAsync_send(m->h, topic, len, len > 0 ? p : "", qos,
+		    retained, &ro);
+		if (rc != MQTTASYNC_BAD_MQTT_OPTION || c == NULL)
+			break;
+	}
+	return rc;
+}
+
+/* Feed Paho while connected: oldest waiting first, within the window. */
+static void
+pump(struct mqtt_out *m)
+{
+	struct sendctx *c;
+	struct qmsg *q;
+	int rc;
+
+	while (atomic_load(&m->connected) && !atomic_load(&m->stop)) {
+		pthread_mutex_lock(&m->qmu);
+		for (q = m->head; q != NULL && q->inflight; q = q->next)
+			;
+		if (q == NULL || m->ninflight >= MQTT_OUT_WINDOW) {
+			pthread_mutex_unlock(&m->qmu);
+			return;
+		}
+		q->inflight = true;
+		m->ninflight++;
+		pthread_mutex_unlock(&m->qmu);
+		/* only settle() frees q, and only after this send */
+		c = malloc(sizeof(*c));
+		rc = MQTTASYNC_FAILURE;
+		if (c != NULL) {
+			c->m = m;
+			c->qseq = q->qseq;
+			pthread_mutex_lock(&m->hmu);
+			rc = m->h != NULL ? send_locked(m, q->topic, q->payload,
+			    q->len, 1, q->retained, c) : MQTTASYNC_DISCONNECTED;
+			pthread_mutex_unlock(&m->hmu);
+		}
+		if (rc != MQTTASYNC_SUCCESS) {
+			free(c);
+			pthread_mutex_lock(&m->qmu);
+			if (q->inflight) {
+				q->inflight = false;
+				m->ninflight--;
+			}
+			pthread_mutex_unlock(&m->qmu);
+			return;		/* disconnected meanwhile */
+		}
+	}
+}
+
+static void
+send_online(struct mqtt_out *m)
+{
+	/* retained, so a SOC operator subscribing later still sees it; QoS 0:
+	 * a connection that dies first gets its own on the next connect */
+	pthread_mutex_lock(&m->hmu);
+	if (m->h != NULL)
+		(void)send_locked(m, m->status_topic, "online", 6, 0, 1, NULL);
+	pthread_mutex_unlock(&m->hmu);
+}
+
+static void
+start_connect(struct mqtt_out *m)
+{
+	int rc;
+
+	if (atomic_exchange(&m->fallback_wanted, false))
+		use_v311(m);
+	atomic_store(&m->connecting, 1);
+	pthread_mutex_lock(&m->hmu);
+	rc = m->h != NULL ? MQTTAsync_connect(m->h, &m->conn) :
+	    MQTTASYNC_FAILURE;
+	pthread_mutex_unlock(&m->hmu);
+	if (rc != MQTTASYNC_SUCCESS) {
+		atomic_store(&m->connecting, 0);
+		say_failure(m, MQTTAsync_strerror(rc));
+		back_off(m);
+	}
+}
+
+/* Connects, reconnects (with a new client), says "online", feeds Paho. */
+static void *
+supervise(void *arg)
+{
+	struct mqtt_out *m = arg;
+	struct timespec ts;
+
+	while (!atomic_load(&m->stop)) {
+		pthread_mutex_lock(&m->cvmu);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!atomic_load(&m->stop))
+			pthread_cond_timedwait(&m->cv, &m->cvmu, &ts);
+		pthread_mutex_unlock(&m->cvmu);
+		if (atomic_load(&m->stop))
+			break;
+		if (atomic_load(&m->connected)) {
+			if (atomic_exchange(&m->want_online, false))
+				send_online(m);
+			pump(m);
+			continue;
+		}
+		if (atomic_load(&m->connecting) ||
+		    now_ms() < atomic_load(&m->next_attempt_ms))
+			continue;
+		if (atomic_load(&m->need_new_client))
+			renew_client(m);
+		if (!atomic_load(&m->need_new_client))
+			start_connect(m);
+	}
+	return NULL;
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+static void
+destroy(struct mqtt_out *m)
+{
+	struct qmsg *q, *next;
+
+	if (m->h != NULL)
+		MQTTAsync_destroy(&m->h);
+	for (q = m->head; q != NULL; q = next) {
+		next = q->next;
+		qmsg_free(q);
+	}
+	MQTTProperties_free(&m->props);
+	free(m->jdir);
+	free_strings(m);
+	pthread_mutex_destroy(&m->log_mu);
+	pthread_mutex_destroy(&m->qmu);
+	pthread_mutex_destroy(&m->hmu);
+	pthread_mutex_destroy(&m->cvmu);
+	pthread_cond_destroy(&m->cv);
+	free(m);
+}
+
+struct mqtt_out *
+mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
+{
 	MQTTAsync_connectOptions c5 = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_connectOptions c3 = MQTTAsync_connectOptions_initializer;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-	MQTTAsync_createOptions *co;
 	MQTTProperty p;
 	struct mqtt_out *m;
-	char id[300];
+	char id[300], jdir[PATH_MAX];
 	bool fail = false;
-	int rc;
 
 	if (check_opts(o, err, errlen) != 0)
 		return NULL;
@@ -570,9 +1117,18 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_init(&m->log_mu, NULL);
+	pthread_mutex_init(&m->qmu, NULL);
+	pthread_mutex_init(&m->hmu, NULL);
+	pthread_mutex_init(&m->cvmu, NULL);
+	pthread_cond_init(&m->cv, NULL);
 	m->log = o->log != NULL ? o->log : log_stderr;
 	m->log_ctx = o->log_ctx;
 	m->max_buffered = o->max_buffered;
+	m->reconnect_max_ms = (o->reconnect_max > 0 ? o->reconnect_max : 30) *
+	    1000;
+	m->create_version = o->mqtt_version;
+	m->next_qseq = 1;
+	atomic_store(&m->backoff_ms, 1000);
 	if (o->client_id != NULL && o->client_id[0] != '\0')
 		snprintf(id, sizeof(id), "%s", o->client_id);
 	else
@@ -597,40 +1153,28 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 		if (m->password == NULL)
 			goto fail;
 	}
-	if (m->persist_dir != NULL && make_dirs(m->persist_dir) != 0) {
-		snprintf(err, errlen, "persist_dir %s: %s", m->persist_dir,
-		    strerror(errno));
-		goto fail;
+	/* the journal: <persist_dir>/<client id>/ */
+	if (m->persist_dir != NULL) {
+		snprintf(jdir, sizeof(jdir), "%s/%s", m->persist_dir,
+		    m->client_id);
+		if (make_dirs(jdir) != 0) {
+			snprintf(err, errlen, "persist_dir %s: %s",
+			    m->persist_dir, strerror(errno));
+			goto fail;
+		}
+		m->jdir = strdup(jdir);
+		if (m->jdir == NULL || journal_load(m, err, errlen) != 0)
+			goto fail;
 	}
-
-	/* Buffer from the start, refuse (never overwrite) when full. */
-	co = o->mqtt_version == 5 ? &co5 : &co3;
-	co->sendWhileDisconnected = 1;
-	co->allowDisconnectedSendAtAnyTime = 1;
-	co->maxBufferedMessages = o->max_buffered;
-	co->deleteOldestMessages = 0;
-	co->restoreMessages = 1;
-	co->persistQoS0 = 1;
-	rc = MQTTAsync_createWithOptions(&m->h, m->uri, m->client_id,
-	    m->persist_dir != NULL ? MQTTCLIENT_PERSISTENCE_DEFAULT :
-	    MQTTCLIENT_PERSISTENCE_NONE, m->persist_dir, co);
-	if (rc != MQTTASYNC_SUCCESS) {
-		snprintf(err, errlen, "%s: %s", m->uri, MQTTAsync_strerror(rc));
-		m->h = NULL;
+	if (create_client(m, &m->h, err, errlen) != 0)
 		goto fail;
-	}
-	MQTTAsync_setConnectionLostCallback(m->h, m, on_lost);
-	MQTTAsync_setConnected(m->h, m, on_connected);
 
 	m->conn = o->mqtt_version == 5 ? c5 : c3;
 	m->conn.keepAliveInterval = o->keepalive;
 	m->conn.connectTimeout = o->connect_timeout > 0 ? o->connect_timeout :
 	    10;
-	m->conn.maxInflight = MQTT_OUT_INFLIGHT;
-	m->conn.automaticReconnect = 1;
-	m->conn.minRetryInterval = 1;
-	m->conn.maxRetryInterval = o->reconnect_max > 0 ? o->reconnect_max :
-	    30;
+	m->conn.maxInflight = MQTT_OUT_WINDOW;
+	m->conn.automaticReconnect = 0;	/* ours: see the top of the file */
 	m->conn.username = m->username;
 	m->conn.password = m->password;
 	m->conn.context = m;
@@ -651,7 +1195,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	}
 	if (o->mqtt_version == 5) {
 		atomic_store(&m->v5, true);
-		m->allow_fallback = true;
+		atomic_store(&m->allow_fallback, true);
 		m->conn.cleanstart = 0;
 		m->conn.onFailure5 = on_connect_fail5;
 		p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
@@ -661,20 +1205,16 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	} else {
 		use_v311(m);
 	}
-	/* Returns at once; Paho connects (and keeps reconnecting) itself. */
-	rc = MQTTAsync_connect(m->h, &m->conn);
-	if (rc != MQTTASYNC_SUCCESS) {
-		snprintf(err, errlen, "%s: %s", m->uri, MQTTAsync_strerror(rc));
+	/* The first connect starts at once; the supervisor does the rest. */
+	if (pthread_create(&m->sup, NULL, supervise, m) != 0) {
+		snprintf(err, errlen, "cannot start the MQTT supervisor thread");
 		goto fail;
 	}
+	m->sup_started = true;
+	kick(m);
 	return m;
 fail:
-	if (m->h != NULL)
-		MQTTAsync_destroy(&m->h);
-	MQTTProperties_free(&m->props);
-	free_strings(m);
-	pthread_mutex_destroy(&m->log_mu);
-	free(m);
+	destroy(m);
 	return NULL;
 }
 
@@ -682,39 +1222,54 @@ static int
 publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
     int retained)
 {
-	MQTTAsync_responseOptions ro;
+	struct qmsg *q;
+	int rc = IDS_EIO;
 	uint_fast64_t n;
-	int rc, tries;
 
 	if (len > INT_MAX)
 		return IDS_EINVAL;
-	/* twice: a 3.1.1 fallback may switch the callback flavour under us */
-	for (tries = 0; tries < 2; tries++) {
-		ro = (MQTTAsync_responseOptions)
-		    MQTTAsync_responseOptions_initializer;
-		ro.context = m;
-		if (atomic_load(&m->v5)) {
-			ro.onSuccess5 = on_pub_ok5;
-			ro.onFailure5 = on_pub_fail5;
-		} else {
-			ro.onSuccess = on_pub_ok3;
-			ro.onFailure = on_pub_fail3;
-		}
-		rc = MQTTAsync_send(m->h, topic, (int)len, len > 0 ? p : "", 1,
-		    retained, &ro);
-		if (rc != MQTTASYNC_BAD_MQTT_OPTION)
-			break;
+	q = calloc(1, sizeof(*q));
+	if (q != NULL) {
+		q->topic = strdup(topic);
+		q->payload = malloc(len > 0 ? len : 1);
 	}
-	if (rc == MQTTASYNC_SUCCESS) {
+	if (q == NULL || q->topic == NULL || q->payload == NULL) {
+		if (q != NULL)
+			qmsg_free(q);
+		q = NULL;
+	} else {
+		if (len > 0)
+			memcpy(q->payload, p, len);
+		q->len = (int)len;
+		q->retained = retained;
+	}
+	pthread_mutex_lock(&m->qmu);
+	if (q != NULL && m->nq >= (size_t)m->max_buffered) {
+		rc = IDS_EAGAIN;	/* full: refuse, never overwrite */
+	} else if (q != NULL) {
+		q->qseq = m->next_qseq;
+		if (journal_put(m, q) == 0) {
+			m->next_qseq++;
+			queue_append(m, q);
+			q = NULL;
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&m->qmu);
+	if (rc == 0) {
 		atomic_fetch_add(&m->published, 1);
+		kick(m);
 		return 0;
 	}
+	if (q != NULL)
+		qmsg_free(q);
 	n = atomic_fetch_add(&m->dropped, 1) + 1;
 	if (n == 1 || n % 1000 == 0)
 		say(m, "publish on %s dropped: %s (%llu dropped so far)", topic,
-		    MQTTAsync_strerror(rc), (unsigned long long)n);
-	return rc == MQTTASYNC_MAX_BUFFERED_MESSAGES ||
-	    rc == MQTTASYNC_NO_MORE_MSGIDS ? IDS_EAGAIN : IDS_EIO;
+		    rc == IDS_EAGAIN ? "buffer full" : m->jdir != NULL ?
+		    "cannot write to persist_dir" : "out of memory",
+		    (unsigned long long)n);
+	return rc;
 }
 
 int
@@ -742,8 +1297,8 @@ mqtt_out_asset(struct mqtt_out *m, const char *ip, const char *json,
 	if (!is_level(ip, 64))
 		return IDS_EINVAL;
 	/* offline, alerts get the second half of the buffer to themselves */
-	if (!MQTTAsync_isConnected(m->h) &&
-	    pending(m->h) >= (uint64_t)(m->max_buffered / 2)) {
+	if (!atomic_load(&m->connected) &&
+	    queue_len(m) >= (size_t)(m->max_buffered / 2)) {
 		atomic_fetch_add(&m->skipped, 1);
 		return IDS_EAGAIN;
 	}
@@ -756,7 +1311,7 @@ mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len)
 {
 	char topic[MQTT_OUT_TOPIC + 8];
 
-	if (!MQTTAsync_isConnected(m->h)) {
+	if (!atomic_load(&m->connected)) {
 		atomic_fetch_add(&m->skipped, 1);
 		return IDS_EAGAIN;
 	}
@@ -767,19 +1322,19 @@ mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len)
 void
 mqtt_out_counters(const struct mqtt_out *m, struct mqtt_out_counters *out)
 {
-	struct mqtt_out *mm = (struct mqtt_out *)m;	/* atomics only */
+	struct mqtt_out *mm = (struct mqtt_out *)m;
 	uint_fast64_t c;
 
 	memset(out, 0, sizeof(*out));
 	out->published = atomic_load(&mm->published);
 	out->delivered = atomic_load(&mm->delivered);
+	out->buffered = queue_len(mm);
 	out->dropped = atomic_load(&mm->dropped);
 	out->refused = atomic_load(&mm->refused);
 	out->skipped = atomic_load(&mm->skipped);
 	c = atomic_load(&mm->connects);
 	out->reconnects = c > 0 ? c - 1 : 0;
-	out->buffered = queued_now(mm);
-	out->connected = MQTTAsync_isConnected(m->h) ? 1 : 0;
+	out->connected = atomic_load(&mm->connected) ? 1 : 0;
 	out->mqtt_version = c == 0 ? 0 : atomic_load(&mm->v5) ? 5 : 4;
 }
 
@@ -791,7 +1346,7 @@ mqtt_out_close(struct mqtt_out *m, int timeout_ms)
 	    MQTTAsync_disconnectOptions_initializer5;
 	MQTTAsync_disconnectOptions d3 = MQTTAsync_disconnectOptions_initializer;
 	int64_t end;
-	uint64_t left;
+	size_t left;
 	int wait;
 
 	if (m == NULL)
@@ -800,12 +1355,16 @@ mqtt_out_close(struct mqtt_out *m, int timeout_ms)
 	/*
 	 * Connected or not: a short replay can end before the first connect
 	 * completes, and the queue should still go out if the broker comes
-	 * within the time we were given.
+	 * within the time we were given (the supervisor keeps at it).
 	 */
-	while (pending(m->h) > 0 && now_ms() < end)
+	while ((left = queue_len(m)) > 0 && now_ms() < end)
 		sleep_ms(10);
-	left = pending(m->h);
-	if (MQTTAsync_isConnected(m->h)) {
+	atomic_store(&m->stop, true);
+	kick(m);
+	if (m->sup_started)
+		pthread_join(m->sup, NULL);
+	/* the supervisor is gone: the handle is ours alone now */
+	if (m->h != NULL && atomic_load(&m->connected)) {
 		/* a clean goodbye: the will only covers a vanished agent */
 		if (MQTTAsync_send(m->h, m->status_topic, 7, "offline", 1, 1,
 		    &ro) == MQTTASYNC_SUCCESS) {
@@ -823,14 +1382,14 @@ mqtt_out_close(struct mqtt_out *m, int timeout_ms)
 		for (wait = 0; wait < 100 && MQTTAsync_isConnected(m->h); wait++)
 			sleep_ms(10);
 	}
+	left = queue_len(m);
 	if (left > 0)
-		say(m, "closing with %llu message(s) not acknowledged%s",
-		    (unsigned long long)left, m->persist_dir != NULL ?
+		say(m, "closing with %zu message(s) not acknowledged%s", left,
+		    m->jdir != NULL ?
 		    "; they stay in persist_dir for the next start" : "");
-	MQTTAsync_destroy(&m->h);
-	MQTTProperties_free(&m->props);
-	free_strings(m);
-	pthread_mutex_destroy(&m->log_mu);
-	free(m);
+	/* Paho's callbacks for what is still in flight come during destroy */
+	if (m->h != NULL)
+		MQTTAsync_destroy(&m->h);
+	destroy(m);
 	return left > 0 ? IDS_EAGAIN : 0;
 }

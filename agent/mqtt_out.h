@@ -8,13 +8,17 @@
  *   stats             QoS 1, only while connected
  *   asset/<ip>        retained inventory entry, QoS 1
  *
- * Nothing here blocks on the broker: the connection is made (and remade,
- * with backoff) by Paho's own threads, and publishing while disconnected
- * lands in Paho's offline buffer (at most max_buffered messages; beyond
- * that a publish is refused and counted as dropped).  With persist_dir
- * set, every buffered or in-flight message is also a file there, so an
+ * Nothing here blocks on the broker.  Every message goes into our own
+ * FIFO (at most max_buffered; beyond that a publish is refused and
+ * counted as dropped) and, with persist_dir set, into a journal there
+ * (one file per message, removed when the broker acknowledges it), so an
  * agent killed with SIGKILL and restarted with the same client id and
- * persist_dir re-sends what the broker had not acknowledged.
+ * persist_dir sends what the broker had not acknowledged, in order.  A
+ * supervisor thread connects and reconnects with backoff and feeds Paho
+ * while connected; after a lost connection it uses a fresh Paho client
+ * (see mqtt_out.c for the Paho 1.3.12 bug that makes this necessary).
+ * Delivery is at least once: a message in flight when the link broke is
+ * sent again.
  *
  * Thread safety: mqtt_out_alert/asset/stats/counters may be called from
  * any thread; mqtt_out_close from one thread once, after all other calls.
@@ -52,7 +56,8 @@ struct mqtt_out_opts {
 	int		 mqtt_version;	/* 5: v5, 3.1.1 when the broker refuses
 					   v5; 4: 3.1.1 only */
 	int		 max_buffered;	/* messages held while disconnected */
-	const char	*persist_dir;	/* Paho file persistence; "" = memory */
+	const char	*persist_dir;	/* journal of unacknowledged messages;
+					   "" = memory only */
 	int		 stats_interval;	/* seconds; for the caller's timer */
 	int		 session_expiry;	/* seconds the broker keeps our
 						   session after a disconnect */
@@ -68,7 +73,8 @@ struct mqtt_out_counters {
 	uint64_t	published;	/* accepted by alert/asset/stats */
 	uint64_t	delivered;	/* of those, acknowledged by the broker */
 	uint64_t	buffered;	/* accepted, not acknowledged yet (now) */
-	uint64_t	dropped;	/* refused: buffer full, or Paho error */
+	uint64_t	dropped;	/* refused: buffer full, journal write
+					   error, unreadable journal file */
 	uint64_t	refused;	/* rejected by the broker (PUBACK reason
 					   >= 0x80, e.g. not authorized) */
 	uint64_t	skipped;	/* stats/assets not sent while offline */

@@ -16,6 +16,9 @@
 : "${CK_DEFAULT_TIMEOUT:=120}"
 : "${SUITE_TIMEOUT:=1200}"
 export CK_DEFAULT_TIMEOUT
+# ASan builds: leaks inside Paho's error paths are known (tests/lsan.supp)
+LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 
 if [ $# -eq 0 ]; then
 	echo "run-tests.sh: no test binaries given" >&2
