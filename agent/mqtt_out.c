@@ -150,12 +150,12 @@ struct mqtt_out {
 	atomic_int_fast64_t		 next_attempt_ms;
 	atomic_int			 backoff_ms;
 	atomic_int_fast64_t		 up_since_ms;
-	atomic_uint_fast64_t		 acked_at_up;
+	atomic_uint_fast64_t		 answered_at_up;
 	atomic_int			 fruitless;
 
 	/* counters */
-	atomic_uint_fast64_t		 published, delivered, dropped, restored;
-	atomic_uint_fast64_t		 refused, skipped, connects, acked;
+	atomic_uint_fast64_t		 published, delivered, dropped;
+	atomic_uint_fast64_t		 refused, skipped, connects;
 
 	/* the supervisor */
 	pthread_t			 sup;
@@ -179,6 +179,13 @@ kick(struct mqtt_out *m)
 	pthread_mutex_lock(&m->cvmu);
 	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->cvmu);
+}
+
+/* Messages the broker answered so far (delivered or refused). */
+static uint64_t
+answered(struct mqtt_out *m)
+{
+	return atomic_load(&m->delivered) + atomic_load(&m->refused);
 }
 
 static size_t
@@ -445,7 +452,6 @@ journal_load(struct mqtt_out *m, char *err, size_t errlen)
 	if (n > 0)
 		m->next_qseq = seqs[n - 1] + 1;
 	free(seqs);
-	atomic_store(&m->restored, m->nq);
 	if (nbad > 0) {
 		atomic_fetch_add(&m->dropped, nbad);
 		say(m, "%zu unreadable message(s) in %s kept as *.bad", nbad,
@@ -487,7 +493,6 @@ settle(struct sendctx *c, bool refused)
 	pthread_mutex_unlock(&m->qmu);
 	if (q != NULL)
 		atomic_fetch_add(refused ? &m->refused : &m->delivered, 1);
-	atomic_fetch_add(&m->acked, 1);
 	free(c);
 	kick(m);
 }
@@ -572,7 +577,7 @@ on_connected(void *ctx, char *cause)
 
 	(void)cause;
 	atomic_store(&m->up_since_ms, now_ms());
-	atomic_store(&m->acked_at_up, atomic_load(&m->acked));
+	atomic_store(&m->answered_at_up, answered(m));
 	atomic_store(&m->backoff_ms, 1000);
 	atomic_store(&m->connected, 1);
 	atomic_store(&m->connecting, 0);
@@ -604,7 +609,7 @@ went_down(struct mqtt_out *m)
 	atomic_store(&m->need_new_client, true);
 	queued = queue_len(m);
 	if (now_ms() - atomic_load(&m->up_since_ms) < MQTT_OUT_FRUITLESS_MS &&
-	    atomic_load(&m->acked) == atomic_load(&m->acked_at_up) &&
+	    answered(m) == atomic_load(&m->answered_at_up) &&
 	    queued > 0)
 		n = atomic_fetch_add(&m->fruitless, 1) + 1;
 	else

@@ -3,8 +3,8 @@
  *
  * Topics (DESIGN.md "MQTT"), all under icsentry/<site>/<agent>/:
  *   alert/<severity>  QoS 1, one alert JSON per message
- *   status            retained "online" on every connect, "offline" on a
- *                     clean close and as the last will
+ *   status            retained "online" (QoS 0) on every connect,
+ *                     "offline" (QoS 1) on a clean close and as the will
  *   stats             QoS 1, only while connected
  *   asset/<ip>        retained inventory entry, QoS 1
  *
@@ -106,9 +106,9 @@ struct mqtt_out	*mqtt_out_new(const struct mqtt_out_opts *o, char *err,
 /*
  * Queue one alert (QoS 1) on icsentry/<site>/<agent>/alert/<severity>.
  * json[0..len) is copied.  Never waits for the broker.  Returns 0,
- * IDS_EAGAIN when the offline buffer is full (counted as dropped),
- * IDS_EINVAL for an unknown severity, IDS_EIO for another refusal
- * (counted as dropped).
+ * IDS_EAGAIN when max_buffered messages wait already (counted as
+ * dropped), IDS_EINVAL for an unknown severity, IDS_EIO when the journal
+ * file cannot be written or memory runs out (counted as dropped).
  */
 int	mqtt_out_alert(struct mqtt_out *m, const char *severity,
 	    const char *json, size_t len);
@@ -137,8 +137,9 @@ void	mqtt_out_counters(const struct mqtt_out *m,
  * Wait up to timeout_ms for everything buffered or in flight to be
  * acknowledged (also while a connect is still under way; with the broker
  * down this takes the whole timeout), publish the retained "offline"
- * status, disconnect and free m.  Returns 0 when nothing was left undelivered, IDS_EAGAIN when
- * messages remain (they stay in persist_dir for the next start).
+ * status, disconnect and free m.  Returns 0 when nothing was left
+ * undelivered, IDS_EAGAIN when messages remain (they stay in the journal
+ * for the next start).
  * Accepts NULL.
  */
 int	mqtt_out_close(struct mqtt_out *m, int timeout_ms);
