@@ -278,28 +278,26 @@ START_TEST(test_production_files_are_strict)
 }
 END_TEST
 
-START_TEST(test_agent_publishes_own_topic)
+/*
+ * The agent's real publisher over TLS with identity i, as site plant-a
+ * and the given agent name; n chained alerts queued at once.
+ */
+static struct mqtt_out *
+tls_agent(const struct ident *i, const char *agent, int n)
 {
-	struct ident i = ident(certs, "agents/plant-a/gw-01");
-	struct mqtt_out_counters k;
 	struct mqtt_out_opts o;
-	struct tb_client *obs;
-	struct tb_chain ch;
 	struct mqtt_out *m;
+	struct tb_chain ch;
 	char err[256], *j;
-	int n;
+	int k;
 
-	obs = connect_as("collector", "observer");
-	/* the collector's shared subscription is allowed too */
-	ck_assert_int_eq(tb_client_subscribe(obs,
-	    "$share/icsentry/icsentry/+/+/alert/#", 1, 3000), 1);
 	memset(&o, 0, sizeof(o));
 	o.uri = uri;
 	o.site = "plant-a";
-	o.agent = "gw-01";
-	o.ca_file = i.ca;
-	o.cert_file = i.crt;
-	o.key_file = i.key;
+	o.agent = agent;
+	o.ca_file = i->ca;
+	o.cert_file = i->crt;
+	o.key_file = i->key;
 	o.keepalive = 10;
 	o.mqtt_version = 5;
 	o.max_buffered = 100;
@@ -309,12 +307,28 @@ START_TEST(test_agent_publishes_own_topic)
 	o.log = quiet;
 	m = mqtt_out_new(&o, err, sizeof(err));
 	ck_assert_msg(m != NULL, "%s", err);
-	tb_chain_init(&ch, "plant-a", "gw-01", 1);
-	for (n = 0; n < 3; n++) {
+	tb_chain_init(&ch, "plant-a", agent, 1);
+	for (k = 0; k < n; k++) {
 		j = tb_chain_next(&ch, NULL);
 		ck_assert_int_eq(mqtt_out_alert(m, "high", j, strlen(j)), 0);
 		free(j);
 	}
+	return m;
+}
+
+START_TEST(test_agent_publishes_own_topic)
+{
+	struct ident i = ident(certs, "agents/plant-a/gw-01");
+	struct mqtt_out_counters k;
+	struct tb_client *obs;
+	struct mqtt_out *m;
+	int n;
+
+	obs = connect_as("collector", "observer");
+	/* the collector's shared subscription is allowed too */
+	ck_assert_int_eq(tb_client_subscribe(obs,
+	    "$share/icsentry/icsentry/+/+/alert/#", 1, 3000), 1);
+	m = tls_agent(&i, "gw-01", 3);
 	ck_assert_int_eq(wait_real(obs, 3, 8000), 3);
 	ck_assert_str_eq(real_msg(obs, 0)->topic,
 	    "icsentry/plant-a/gw-01/alert/high");
@@ -513,13 +527,10 @@ START_TEST(test_collector_over_tls)
 	char dir[256], conf[320], db[320], out[320], bin[300], err[256];
 	char *argv[] = { bin, (char *)"-c", conf, NULL };
 	struct central_log *log = NULL;
-	struct mqtt_out_opts o;
-	struct tb_chain ch;
 	struct mqtt_out *m;
 	int64_t stored = 0;
 	FILE *f;
 	pid_t pid;
-	char *j;
 	int n;
 
 	ck_assert_int_eq(tb_tmpdir(dir, sizeof(dir), "tlscoll"), 0);
@@ -539,27 +550,7 @@ START_TEST(test_collector_over_tls)
 	ck_assert_msg(tb_wait_file_contains(out, "subscribed", 8000) == 0,
 	    "collector did not subscribe, see %s", out);
 
-	memset(&o, 0, sizeof(o));
-	o.uri = uri;
-	o.site = "plant-a";
-	o.agent = "gw-02";
-	o.ca_file = i.ca;
-	o.cert_file = i.crt;
-	o.key_file = i.key;
-	o.keepalive = 10;
-	o.mqtt_version = 5;
-	o.max_buffered = 100;
-	o.connect_timeout = 3;
-	o.reconnect_max = 1;
-	o.log = quiet;
-	m = mqtt_out_new(&o, err, sizeof(err));
-	ck_assert_msg(m != NULL, "%s", err);
-	tb_chain_init(&ch, "plant-a", "gw-02", 1);
-	for (n = 0; n < 2; n++) {
-		j = tb_chain_next(&ch, NULL);
-		ck_assert_int_eq(mqtt_out_alert(m, "high", j, strlen(j)), 0);
-		free(j);
-	}
+	m = tls_agent(&i, "gw-02", 2);
 	ck_assert_int_eq(central_log_open(db, CENTRAL_LOG_RDONLY,
 	    CENTRAL_LOG_SYNC_NORMAL, &log, err, sizeof(err)), 0);
 	for (n = 0; n < 400 && stored < 2; n++) {
