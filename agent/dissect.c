@@ -214,23 +214,27 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
     const struct pkt *p)
 {
 	const uint8_t *data = p->payload;
-	uint32_t n = p->payload_len, seq = p->tcp_seq, behind;
-	int32_t diff;
+	uint32_t n = p->payload_len, seq = p->tcp_seq, ahead, behind;
 
 	if (!s->seq_ok) {
 		s->seq_ok = 1;
 		s->next_seq = seq;
 	}
-	diff = (int32_t)(seq - s->next_seq);
-	if (diff < 0) {
+	/*
+	 * Serial-number arithmetic (RFC 1982) in uint32_t only: the sender
+	 * picks seq, so no signed difference may overflow.  A segment exactly
+	 * 2^31 away is taken as old data.
+	 */
+	ahead = seq - s->next_seq;
+	behind = s->next_seq - seq;
+	if (ahead != 0 && ahead >= 0x80000000u) {
 		/* retransmission or overlap: keep only bytes not seen yet */
-		behind = (uint32_t)-diff;
 		if (behind >= n)
 			return;
 		data += behind;
 		n -= behind;
 		seq += behind;
-	} else if (diff > 0) {
+	} else if (ahead != 0) {
 		/* lost segment(s): the partial PDU can't be completed */
 		d->st.gaps++;
 		s->len = 0;
