@@ -59,6 +59,7 @@
 #include "dissectors/iec104.h"
 #include "lib/ids.h"
 #include "lib/ipmap.h"
+#include "lib/json.h"
 #include "detectors/inventory.h"
 #include "dissectors/modbus.h"
 #include "dissectors/opcua.h"
@@ -69,7 +70,6 @@
 #define BL_FORMAT	"icsentry-baseline"
 #define MAX_FN		48	/* function codes kept per link */
 #define MAX_RG		16	/* write ranges kept per link */
-#define MAX_OPS		8	/* codes / ranges taken from one PDU */
 #define FILE_MAX	(256u << 20)
 #define CACHE		1024
 
@@ -105,18 +105,13 @@ struct bl_key {
 	uint8_t		cli[16], srv[16];
 };
 
-struct bl_range {
-	uint32_t	space;		/* per protocol: unit+table, area+db... */
-	uint32_t	lo, hi;
-};
-
 struct bl_link {
 	struct bl_key	 k;
 	uint8_t		 learned, alerted, svc;
 	uint8_t		 nfn, nfn_learned, fn_full;
 	uint8_t		 nrg, rg_full;
 	uint16_t	 fn[MAX_FN];
-	struct bl_range	*rg;		/* MAX_RG, allocated on the first write */
+	struct proto_range	*rg;		/* MAX_RG, allocated on the first write */
 	uint64_t	 first, last;
 	double		 max_rate;	/* requests/s, max over windows */
 	/* the current window (learning: its maximum; detection: the alert) */
@@ -396,7 +391,7 @@ fn_add(struct bl_link *l, uint16_t code)
 }
 
 static bool
-rg_contains(const struct bl_link *l, const struct bl_range *r)
+rg_contains(const struct bl_link *l, const struct proto_range *r)
 {
 	uint8_t i;
 
@@ -413,9 +408,9 @@ rg_contains(const struct bl_link *l, const struct bl_range *r)
  * space (detection then errs towards silence).
  */
 static void
-rg_add(struct bl_link *l, const struct bl_range *r)
+rg_add(struct bl_link *l, const struct proto_range *r)
 {
-	struct bl_range *x;
+	struct proto_range *x;
 	uint8_t i, j, best = 0;
 	uint64_t gap, bgap = UINT64_MAX;
 	bool merged;
@@ -459,7 +454,7 @@ rg_add(struct bl_link *l, const struct bl_range *r)
 	do {
 		merged = false;
 		for (j = 0; j < l->nrg; j++) {
-			struct bl_range *y = &l->rg[j];
+			struct proto_range *y = &l->rg[j];
 
 			if (j == i || y->space != x->space ||
 			    (uint64_t)y->lo > (uint64_t)x->hi + 1 ||
@@ -479,326 +474,39 @@ rg_add(struct bl_link *l, const struct bl_range *r)
 	} while (merged);
 }
 
-/* ---- what a PDU asks for ------------------------------------------------- */
+/* ---- what a PDU asks for: the protocol's descriptor says ------------- */
 
-#define OP_WRITE	0x01
-#define OP_DISC		0x02
+#define OP_WRITE	PROTO_OP_WRITE
+#define OP_DISC		PROTO_OP_DISCOVERY
 
-struct req {
-	uint8_t		nops, nrg;
-	uint16_t	code[MAX_OPS];
-	struct bl_range	rg[MAX_OPS];
-};
-
-/*
- * Function codes are per protocol (docs/baseline.md):
- *   modbus   function code; UMAS (fc 90) 0x100 | UMAS function
- *   dnp3     application function code
- *   s7comm   job function; userdata 0x1000 | group << 8 | subfunction;
- *            SZL reads of 0x0011 / 0x001C: 0x2011 / 0x201C
- *   s7comm-plus function; iec104 type id; opcua service NodeId;
- *   omron-fins command (MRC << 8 | SRC)
- *   enip     CIP service; 0x100 | encapsulation command (ListIdentity
- *            0x163...); 0x200 | service for Connection Manager services
- *   bacnet   confirmed service; 0x100 | unconfirmed service
- */
-static uint8_t
+static unsigned
 code_flags(uint8_t proto, uint16_t c)
 {
-	switch (proto) {
-	case ICS_MODBUS:
-		if (c < 0x100)
-			return modbus_fc_is_write((uint8_t)c) ? OP_WRITE :
-			    c == MODBUS_FC_ENCAPSULATED_INTERFACE ||
-			    c == MODBUS_FC_REPORT_SERVER_ID ? OP_DISC : 0;
-		return c == (0x100 | MODBUS_UMAS_WRITE_VARIABLES) ? OP_WRITE : 0;
-	case ICS_DNP3:
-		return c >= DNP3_FC_WRITE && c <= DNP3_FC_DIRECT_OPERATE_NR ?
-		    OP_WRITE : 0;
-	case ICS_S7COMM:
-		return c == S7_FUNC_WRITE_VAR ? OP_WRITE :
-		    c == 0x2011 || c == 0x201C ? OP_DISC : 0;
-	case ICS_S7COMMPLUS:
-		return c == 0x04F2 || c == 0x0542 ? OP_WRITE : 0;
-	case ICS_IEC104:
-		return c < 0x100 && iec104_type_is_command((uint8_t)c) ? OP_WRITE : 0;
-	case ICS_ENIP:
-		switch (c) {
-		case CIP_SVC_SET_ATTRIBUTES_ALL:
-		case CIP_SVC_SET_ATTRIBUTE_LIST:
-		case CIP_SVC_SET_ATTRIBUTE_SINGLE:
-		case CIP_SVC_SET_MEMBER:
-		case CIP_SVC_WRITE_TAG:
-		case CIP_SVC_WRITE_TAG_FRAGMENTED:
-		case CIP_SVC_READ_MODIFY_WRITE:
-			return OP_WRITE;
-		case 0x100 | ENIP_CMD_LIST_IDENTITY:
-			return OP_DISC;
-		}
-		return 0;
-	case ICS_BACNET:
-		switch (c) {
-		case BACNET_SVC_ATOMIC_WRITE_FILE:
-		case BACNET_SVC_CREATE_OBJECT:
-		case BACNET_SVC_DELETE_OBJECT:
-		case BACNET_SVC_WRITE_PROPERTY:
-		case BACNET_SVC_WRITE_PROPERTY_MULTIPLE:
-			return OP_WRITE;
-		case 0x100 | BACNET_USVC_WHO_IS:
-		case 0x100 | BACNET_USVC_WHO_HAS:
-			return OP_DISC;
-		}
-		return 0;
-	case ICS_OPCUA:
-		switch (c) {
-		case OPCUA_SVC_WRITE_REQ:
-		case OPCUA_SVC_CALL_REQ:
-		case OPCUA_SVC_ADD_NODES_REQ:
-		case OPCUA_SVC_DELETE_NODES_REQ:
-		case OPCUA_SVC_HISTORY_UPDATE_REQ:
-			return OP_WRITE;
-		case OPCUA_SVC_BROWSE_REQ:
-		case OPCUA_SVC_BROWSE_NEXT_REQ:
-			return OP_DISC;
-		}
-		return 0;
-	case ICS_FINS:
-		switch (c) {
-		case FINS_MEM_WRITE:
-		case FINS_MEM_FILL:
-		case FINS_MEM_TRANSFER:
-		case FINS_PARAM_WRITE:
-		case FINS_PARAM_CLEAR:
-		case FINS_FILE_WRITE:
-		case FINS_FILE_DELETE:
-		case FINS_FORCED_SET_RESET:
-		case FINS_FORCED_CANCEL:
-			return OP_WRITE;
-		case FINS_CONTROLLER_DATA_READ:
-			return OP_DISC;
-		}
-		return 0;
-	}
-	return 0;
+	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
+
+	return d != NULL && d->code_ops != NULL ? d->code_ops(c) : 0;
 }
 
 static const char *
 code_name(uint8_t proto, uint16_t c, char *buf, size_t len)
 {
-	switch (proto) {
-	case ICS_MODBUS:
-		if (c < 0x100)
-			return modbus_fc_name((uint8_t)c);
-		snprintf(buf, len, "UMAS %s", modbus_umas_name((uint8_t)c));
-		return buf;
-	case ICS_DNP3:
-		return dnp3_fc_name((uint8_t)c);
-	case ICS_S7COMM:
-		if (c < 0x100)
-			return s7_func_name((uint8_t)c);
-		if (c == 0x2011)
-			return "Read SZL 0x0011 (module identification)";
-		if (c == 0x201C)
-			return "Read SZL 0x001C (component identification)";
-		snprintf(buf, len, "Userdata group %u subfunction %u",
-		    (c >> 8) & 0x0F, c & 0xFF);
-		return buf;
-	case ICS_S7COMMPLUS:
-		return s7_plus_func_name(c);
-	case ICS_IEC104:
-		return iec104_type_name((uint8_t)c);
-	case ICS_ENIP:
-		if (c < 0x100)
-			return cip_service_name((uint8_t)c);
-		if (c < 0x200)
-			return enip_cmd_name(c & 0xFF);
-		return cip_service_name_for_class((uint8_t)c, CIP_CLASS_CONNECTION_MANAGER);
-	case ICS_BACNET:
-		return bacnet_service_name(c < 0x100 ? BACNET_APDU_CONFIRMED_REQ :
-		    BACNET_APDU_UNCONFIRMED_REQ, (uint8_t)c);
-	case ICS_OPCUA:
-		return opcua_service_name(c);
-	case ICS_FINS:
-		return fins_cmd_name(c);
-	}
+	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
+
+	if (d != NULL && d->code_name != NULL)
+		return d->code_name(c, buf, len);
 	snprintf(buf, len, "%u", c);
 	return buf;
 }
 
-static void
-req_code(struct req *r, uint16_t c)
-{
-	uint8_t i;
-
-	for (i = 0; i < r->nops; i++)
-		if (r->code[i] == c)
-			return;
-	if (r->nops < MAX_OPS)
-		r->code[r->nops++] = c;
-}
-
-static void
-req_range(struct req *r, uint32_t space, uint32_t lo, uint32_t n)
-{
-	struct bl_range *g;
-
-	if (r->nrg == MAX_OPS)
-		return;
-	g = &r->rg[r->nrg++];
-	g->space = space;
-	g->lo = lo;
-	g->hi = n > 0 ? lo + n - 1 : lo;
-}
-
-static uint16_t
-cip_code(uint8_t svc, const struct cip_path *p)
-{
-	if (p->has_class && p->class_id == CIP_CLASS_CONNECTION_MANAGER &&
-	    (svc == 0x4E || svc == 0x52 || svc == 0x54 || svc == 0x5B))
-		return 0x200 | svc;
-	return svc;
-}
-
-static uint32_t
-s7_elem_size(uint8_t ts)
-{
-	switch (ts) {
-	case 4: case 5: case 0x1C: case 0x1D:
-		return 2;
-	case 6: case 7: case 8:
-		return 4;
-	}
-	return 1;
-}
-
 /* The codes and write ranges of a request (a PDU its sender asks with). */
 static void
-analyse(const struct det_pdu *pdu, struct req *r)
+analyse(const struct det_pdu *pdu, struct proto_req *r)
 {
-	uint8_t i;
+	const struct proto_desc *d = proto_desc_of(pdu->proto);
 
 	memset(r, 0, sizeof(*r));
-	switch (pdu->proto) {
-	case ICS_MODBUS: {
-		const struct modbus_pdu *m = pdu->u.modbus;
-		uint32_t space;
-
-		if (m->fc == MODBUS_FC_UMAS && m->has_umas) {
-			req_code(r, 0x100 | m->umas_func);
-			return;
-		}
-		req_code(r, m->fc);
-		if (!modbus_fc_is_write(m->fc))
-			return;
-		space = (uint32_t)m->unit << 8 |
-		    (m->fc == MODBUS_FC_WRITE_SINGLE_COIL ||
-		    m->fc == MODBUS_FC_WRITE_MULTIPLE_COILS ? 0 : 1);
-		if (m->has_write_range)
-			req_range(r, space, m->write_address, m->write_quantity);
-		else if (m->has_range)
-			req_range(r, space, m->address, m->quantity);
-		return;
-	}
-	case ICS_DNP3:
-		if (pdu->u.dnp3->has_app && pdu->u.dnp3->app_fc < 0x80)
-			req_code(r, pdu->u.dnp3->app_fc);
-		return;
-	case ICS_S7COMM: {
-		const struct s7_comm *s = &pdu->u.s7->s7;
-
-		if (s->rosctr == S7_ROSCTR_JOB && s->has_func) {
-			req_code(r, s->func);
-			if (s->func != S7_FUNC_WRITE_VAR)
-				return;
-			for (i = 0; i < s->nitems; i++)
-				if (s->items[i].any)
-					req_range(r, (uint32_t)s->items[i].area << 16 |
-					    s->items[i].db, s->items[i].address >> 3,
-					    s->items[i].transport_size == 1 ? 1 :
-					    s->items[i].length *
-					    s7_elem_size(s->items[i].transport_size));
-		} else if (s->rosctr == S7_ROSCTR_USERDATA && s->has_ud &&
-		    s->ud_type == S7_UD_TYPE_REQUEST) {
-			if (s->ud_group == S7_UD_GROUP_CPU &&
-			    s->ud_subfunc == S7_UD_CPU_READ_SZL && s->has_szl &&
-			    ((s->szl_id & 0xff) == 0x11 || (s->szl_id & 0xff) == 0x1c))
-				req_code(r, 0x2000 | (s->szl_id & 0xff));
-			else
-				req_code(r, 0x1000 | (s->ud_group & 0x0F) << 8 |
-				    s->ud_subfunc);
-		}
-		return;
-	}
-	case ICS_S7COMMPLUS: {
-		const struct s7_plus *p = &pdu->u.s7->plus;
-
-		if (p->has_function && p->has_opcode && p->opcode == 0x31)
-			req_code(r, p->function);
-		return;
-	}
-	case ICS_IEC104: {
-		const struct iec104_apdu *m = pdu->u.iec104;
-
-		if (!m->has_asdu)
-			return;
-		req_code(r, m->type_id);
-		if (iec104_type_is_command(m->type_id) && m->has_ioa)
-			req_range(r, m->common_address, m->ioa, 1);
-		return;
-	}
-	case ICS_ENIP: {
-		const struct enip_pdu *m = pdu->u.enip;
-
-		if (m->command != ENIP_CMD_SEND_RR_DATA &&
-		    m->command != ENIP_CMD_SEND_UNIT_DATA) {
-			if (m->command < 0x100)
-				req_code(r, 0x100 | m->command);
-			return;
-		}
-		if (!m->has_cip || m->cip.response)
-			return;
-		req_code(r, cip_code(m->cip.service, &m->cip.path));
-		if (m->cip.multi)
-			for (i = 0; i < m->cip.multi_kept; i++)
-				req_code(r, cip_code(m->cip.multi_entries[i].service,
-				    &m->cip.multi_entries[i].path));
-		return;
-	}
-	case ICS_BACNET: {
-		const struct bacnet_pdu *b = pdu->u.bacnet;
-
-		if (!b->has_apdu || !b->has_service)
-			return;
-		if (b->apdu_type == BACNET_APDU_CONFIRMED_REQ) {
-			req_code(r, b->service);
-			if ((code_flags(ICS_BACNET, b->service) & OP_WRITE) &&
-			    b->has_object)
-				req_range(r, b->object_type, b->object_instance, 1);
-		} else if (b->apdu_type == BACNET_APDU_UNCONFIRMED_REQ)
-			req_code(r, 0x100 | b->service);
-		return;
-	}
-	case ICS_OPCUA: {
-		const struct opcua_pdu *m = pdu->u.opcua;
-
-		if (m->type == OPCUA_MSG_MSG && m->has_service &&
-		    m->service_id <= 0xFFFF)
-			req_code(r, (uint16_t)m->service_id);
-		return;
-	}
-	case ICS_FINS: {
-		const struct fins_pdu *m = pdu->u.fins;
-
-		if (!m->has_frame || m->response)
-			return;
-		req_code(r, m->cmd);
-		if ((code_flags(ICS_FINS, m->cmd) & OP_WRITE) && m->has_area)
-			req_range(r, m->area, m->address, m->count);
-		return;
-	}
-	default:
-		return;
-	}
+	if (d != NULL && d->analyse != NULL)
+		d->analyse(pdu, r);
 }
 
 /* ---- names for the file --------------------------------------------------- */
@@ -823,77 +531,30 @@ ics_by_name(const char *name)
 	return -1;
 }
 
-static const struct {
-	uint8_t		 area;
-	const char	*name;
-} s7_areas[] = {
-	{ S7_AREA_P, "P" }, { S7_AREA_INPUTS, "I" }, { S7_AREA_OUTPUTS, "Q" },
-	{ S7_AREA_FLAGS, "M" }, { S7_AREA_DB, "DB" }, { S7_AREA_DI, "DI" },
-	{ S7_AREA_LOCAL, "L" }, { S7_AREA_V, "V" }, { S7_AREA_COUNTER, "C" },
-	{ S7_AREA_TIMER, "T" },
-};
-
 static cJSON *
-range_json(uint8_t proto, const struct bl_range *r)
+range_json(uint8_t proto, const struct proto_range *r)
 {
+	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
 	cJSON *o = cJSON_CreateObject();
-	size_t i;
 
-	switch (proto) {
-	case ICS_MODBUS:
-		cJSON_AddNumberToObject(o, "unit", r->space >> 8);
-		cJSON_AddStringToObject(o, "table", (r->space & 0xff) == 0 ? "coils" :
-		    "holding_registers");
-		break;
-	case ICS_S7COMM:
-		for (i = 0; i < sizeof(s7_areas) / sizeof(s7_areas[0]); i++)
-			if (s7_areas[i].area == r->space >> 16)
-				break;
-		if (i < sizeof(s7_areas) / sizeof(s7_areas[0]))
-			cJSON_AddStringToObject(o, "area", s7_areas[i].name);
-		else
-			cJSON_AddNumberToObject(o, "area", r->space >> 16);
-		cJSON_AddNumberToObject(o, "db", r->space & 0xffff);
-		break;
-	case ICS_IEC104:
-		cJSON_AddNumberToObject(o, "common_address", r->space);
-		break;
-	case ICS_BACNET:
-		cJSON_AddNumberToObject(o, "object_type", r->space);
-		break;
-	case ICS_FINS:
-		cJSON_AddNumberToObject(o, "area", r->space);
-		break;
-	default:
+	if (d != NULL && d->addr != NULL)
+		d->addr->space_json(r->space, o);
+	else
 		cJSON_AddNumberToObject(o, "space", r->space);
-		break;
-	}
 	cJSON_AddNumberToObject(o, "start", r->lo);
 	cJSON_AddNumberToObject(o, "end", r->hi);
 	return o;
 }
 
 static const char *
-range_text(uint8_t proto, const struct bl_range *r, char *buf, size_t len)
+range_text(uint8_t proto, const struct proto_range *r, char *buf, size_t len)
 {
-	switch (proto) {
-	case ICS_MODBUS:
-		snprintf(buf, len, "unit %u %s %u-%u", r->space >> 8,
-		    (r->space & 0xff) == 0 ? "coils" : "holding registers", r->lo,
-		    r->hi);
-		break;
-	case ICS_S7COMM:
-		snprintf(buf, len, "area 0x%02x db %u bytes %u-%u", r->space >> 16,
-		    r->space & 0xffff, r->lo, r->hi);
-		break;
-	case ICS_IEC104:
-		snprintf(buf, len, "common address %u IOA %u-%u", r->space, r->lo,
-		    r->hi);
-		break;
-	default:
+	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
+
+	if (d != NULL && d->addr != NULL)
+		d->addr->range_text(r, buf, len);
+	else
 		snprintf(buf, len, "space %u %u-%u", r->space, r->lo, r->hi);
-		break;
-	}
 	return buf;
 }
 
@@ -1007,22 +668,10 @@ static int
 get_uint(struct loader *ld, const cJSON *o, const char *k, double lo,
     double hi, double dflt, double *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	char msg[160];
 
-	if (v == NULL) {
-		if (dflt < 0)
-			return fail(ld, "missing member \"%s\"", k);
-		*out = dflt;
-		return 0;
-	}
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-	    v->valuedouble < lo || v->valuedouble > hi) {
-		snprintf(msg, sizeof(msg), "\"%s\": expected an integer %.0f..%.0f",
-		    k, lo, hi);
+	if (json_get_uint(o, k, lo, hi, dflt, out, msg, sizeof(msg)) != 0)
 		return fail(ld, "%s", msg);
-	}
-	*out = v->valuedouble;
 	return 0;
 }
 
@@ -1179,61 +828,23 @@ load_assets(struct loader *ld, struct model *m, const cJSON *arr)
 
 /* A range object back to its space, per protocol (see range_json). */
 static int
-load_range(struct loader *ld, uint8_t proto, const cJSON *o, struct bl_range *r)
+load_range(struct loader *ld, uint8_t proto, const cJSON *o,
+    struct proto_range *r)
 {
-	double a, b, lo, hi;
-	const cJSON *v;
-	size_t i;
+	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
+	double a, lo, hi;
+	char msg[200];
 	int rc;
 
 	if (!cJSON_IsObject(o))
 		return fail(ld, "%s", "\"writes\": expected objects");
-	switch (proto) {
-	case ICS_MODBUS:
-		if ((rc = get_uint(ld, o, "unit", 0, 255, -1, &a)) != 0)
-			return rc;
-		v = cJSON_GetObjectItemCaseSensitive(o, "table");
-		if (!cJSON_IsString(v) || (strcmp(v->valuestring, "coils") != 0 &&
-		    strcmp(v->valuestring, "holding_registers") != 0))
-			return fail(ld, "%s", "\"table\": expected \"coils\" or \"holding_registers\"");
-		r->space = (uint32_t)a << 8 |
-		    (strcmp(v->valuestring, "coils") == 0 ? 0 : 1);
-		break;
-	case ICS_S7COMM:
-		v = cJSON_GetObjectItemCaseSensitive(o, "area");
-		a = -1;
-		if (cJSON_IsString(v)) {
-			for (i = 0; i < sizeof(s7_areas) / sizeof(s7_areas[0]); i++)
-				if (strcmp(s7_areas[i].name, v->valuestring) == 0)
-					a = s7_areas[i].area;
-		} else if ((rc = get_uint(ld, o, "area", 0, 255, -1, &a)) != 0)
-			return rc;
-		if (a < 0)
-			return fail(ld, "%s", "\"area\": expected I, Q, M, DB, DI, L, V, P, C, T or a number");
-		if ((rc = get_uint(ld, o, "db", 0, 65535, 0, &b)) != 0)
-			return rc;
-		r->space = (uint32_t)a << 16 | (uint32_t)b;
-		break;
-	case ICS_IEC104:
-		if ((rc = get_uint(ld, o, "common_address", 0, 65535, -1, &a)) != 0)
-			return rc;
-		r->space = (uint32_t)a;
-		break;
-	case ICS_BACNET:
-		if ((rc = get_uint(ld, o, "object_type", 0, 1023, -1, &a)) != 0)
-			return rc;
-		r->space = (uint32_t)a;
-		break;
-	case ICS_FINS:
-		if ((rc = get_uint(ld, o, "area", 0, 255, -1, &a)) != 0)
-			return rc;
-		r->space = (uint32_t)a;
-		break;
-	default:
+	if (d != NULL && d->addr != NULL) {
+		if (d->addr->space_parse(o, &r->space, msg, sizeof(msg)) != 0)
+			return fail(ld, "%s", msg);
+	} else {
 		if ((rc = get_uint(ld, o, "space", 0, 4294967295.0, -1, &a)) != 0)
 			return rc;
 		r->space = (uint32_t)a;
-		break;
 	}
 	if ((rc = get_uint(ld, o, "start", 0, 4294967295.0, -1, &lo)) != 0 ||
 	    (rc = get_uint(ld, o, "end", 0, 4294967295.0, -1, &hi)) != 0)
@@ -1251,7 +862,7 @@ load_link(struct loader *ld, struct model *m, const cJSON *o)
 	const cJSON *v, *f;
 	struct bl_link *l;
 	struct bl_key k;
-	struct bl_range r;
+	struct proto_range r;
 	uint8_t af, af2, cli[16], srv[16], transport;
 	uint64_t first, last;
 	double port, rate;
@@ -1556,7 +1167,7 @@ cmp_u16(const void *x, const void *y)
 static int
 cmp_range(const void *x, const void *y)
 {
-	const struct bl_range *a = x, *b = y;
+	const struct proto_range *a = x, *b = y;
 
 	if (a->space != b->space)
 		return a->space < b->space ? -1 : 1;
@@ -1569,7 +1180,7 @@ link_json(struct bl_link *l, double max_rate)
 	cJSON *o = cJSON_CreateObject(), *f, *w;
 	char b[64], code[16];
 	uint16_t fn[MAX_FN];
-	struct bl_range rg[MAX_RG];
+	struct proto_range rg[MAX_RG];
 	uint8_t i;
 
 	cJSON_AddStringToObject(o, "src", inv_ip_text(l->k.af, l->k.cli, b, sizeof(b)));
@@ -1985,7 +1596,7 @@ window_learn(struct bl_link *l, uint64_t ts, uint64_t w)
 
 static void
 learn_pdu(struct bl_state *s, struct model *m, const struct det_pdu *pdu,
-    int role, const struct req *r)
+    int role, const struct proto_req *r)
 {
 	struct bl_asset *a;
 	struct bl_link *l;
@@ -2194,7 +1805,7 @@ raise_pdu_alert(struct det_ctx *ctx, const struct det_pdu *pdu, int orient,
 
 static void
 detect_new_link(struct bl_state *s, struct det_ctx *ctx,
-    const struct det_pdu *pdu, int orient, int role, const struct req *r)
+    const struct det_pdu *pdu, int orient, int role, const struct proto_req *r)
 {
 	const struct flow *f = pdu->flow;
 	const uint8_t *cip = orient == 0 ? f->cli.ip : f->srv.ip;
@@ -2275,7 +1886,7 @@ detect_new_function(struct bl_state *s, struct det_ctx *ctx,
 
 static void
 detect_range(struct det_ctx *ctx, const struct det_pdu *pdu, int orient,
-    const struct bl_link *l, const struct bl_range *r)
+    const struct bl_link *l, const struct proto_range *r)
 {
 	char title[240], rb[96], agg[32];
 	cJSON *d, *w;
@@ -2332,7 +1943,7 @@ detect_rate(struct bl_state *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 
 static void
 detect_pdu(struct bl_state *s, struct det_ctx *ctx, const struct det_pdu *pdu,
-    int role, const struct req *r)
+    int role, const struct proto_req *r)
 {
 	struct model *m = s->det;
 	struct bl_asset *a;
@@ -2380,7 +1991,7 @@ static void
 bl_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
 	struct bl_state *s = state;
-	struct req r;
+	struct proto_req r;
 	int role;
 
 	if ((s->learn == NULL && s->det == NULL) || pdu->proto == ICS_NONE ||

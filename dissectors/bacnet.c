@@ -7,11 +7,14 @@
  */
 #include "dissectors/bacnet.h"
 
+#include <cJSON.h>
 #include <ndpi_protocol_ids.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ids.h"
+#include "lib/json.h"
 #include "lib/rd.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
@@ -460,6 +463,80 @@ bacnet_parse(const uint8_t *p, size_t n, struct bacnet_pdu *out)
 	return parse_npdu(&r, out);
 }
 
+/*
+ * ---- requests: codes are confirmed services, 0x100 | unconfirmed ones;
+ * write ranges are object instances per object type.
+ */
+
+static unsigned
+bacnet_code_ops(uint16_t c)
+{
+	switch (c) {
+	case BACNET_SVC_ATOMIC_WRITE_FILE:
+	case BACNET_SVC_CREATE_OBJECT:
+	case BACNET_SVC_DELETE_OBJECT:
+	case BACNET_SVC_WRITE_PROPERTY:
+	case BACNET_SVC_WRITE_PROPERTY_MULTIPLE:
+		return PROTO_OP_WRITE;
+	case 0x100 | BACNET_USVC_WHO_IS:
+	case 0x100 | BACNET_USVC_WHO_HAS:
+		return PROTO_OP_DISCOVERY;
+	}
+	return 0;
+}
+
+static const char *
+bacnet_code_name(uint16_t c, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return bacnet_service_name(c < 0x100 ? BACNET_APDU_CONFIRMED_REQ :
+	    BACNET_APDU_UNCONFIRMED_REQ, (uint8_t)c);
+}
+
+static void
+bacnet_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct bacnet_pdu *b = pdu->u.bacnet;
+
+	if (!b->has_apdu || !b->has_service)
+		return;
+	if (b->apdu_type == BACNET_APDU_CONFIRMED_REQ) {
+		proto_req_code(r, b->service);
+		if ((bacnet_code_ops(b->service) & PROTO_OP_WRITE) && b->has_object)
+			proto_req_range(r, b->object_type, b->object_instance, 1);
+	} else if (b->apdu_type == BACNET_APDU_UNCONFIRMED_REQ)
+		proto_req_code(r, 0x100 | b->service);
+}
+
+static void
+bacnet_space_json(uint32_t space, cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "object_type", space);
+}
+
+static int
+bacnet_space_parse(const cJSON *o, uint32_t *space, char *err, size_t errlen)
+{
+	double a;
+
+	if (json_get_uint(o, "object_type", 0, 1023, -1, &a, err, errlen) != 0)
+		return -1;
+	*space = (uint32_t)a;
+	return 0;
+}
+
+static void
+bacnet_range_text(const struct proto_range *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "object type %u instances %u-%u", r->space, r->lo,
+	    r->hi);
+}
+
+static const struct proto_addr_model bacnet_addr = {
+	bacnet_space_json, bacnet_space_parse, bacnet_range_text
+};
+
 /* ---- descriptor ------------------------------------------------------- */
 
 static void
@@ -493,4 +570,8 @@ const struct proto_desc bacnet_desc = {
 	.probe = bacnet_probe,
 	.bad_header = "",
 	.handle = bacnet_handle,
+	.analyse = bacnet_analyse,
+	.code_ops = bacnet_code_ops,
+	.code_name = bacnet_code_name,
+	.addr = &bacnet_addr,
 };

@@ -9,6 +9,7 @@
 
 #include <ndpi_protocol_ids.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ids.h"
@@ -562,6 +563,30 @@ dnp3_parse(const uint8_t *p, size_t n, struct dnp3_pdu *out)
 	return parse_user_data(out);
 }
 
+/* ---- requests: codes are application function codes ------------------ */
+
+static unsigned
+dnp3_code_ops(uint16_t c)
+{
+	return c >= DNP3_FC_WRITE && c <= DNP3_FC_DIRECT_OPERATE_NR ?
+	    PROTO_OP_WRITE : 0;
+}
+
+static const char *
+dnp3_code_name(uint16_t c, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return dnp3_fc_name((uint8_t)c);
+}
+
+static void
+dnp3_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	if (pdu->u.dnp3->has_app && pdu->u.dnp3->app_fc < 0x80)
+		proto_req_code(r, pdu->u.dnp3->app_fc);
+}
+
 /* ---- descriptor ------------------------------------------------------- */
 
 static void
@@ -601,4 +626,7 @@ const struct proto_desc dnp3_desc = {
 	.frame_udp = true,
 	.bad_header = "bad DNP3 link header (start bytes or length)",
 	.handle = dnp3_handle,
+	.analyse = dnp3_analyse,
+	.code_ops = dnp3_code_ops,
+	.code_name = dnp3_code_name,
 };

@@ -10,6 +10,7 @@
 
 #include <ndpi_protocol_ids.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ids.h"
@@ -583,6 +584,72 @@ enip_parse(const uint8_t *p, size_t n, struct enip_pdu *out)
 	}
 }
 
+/*
+ * ---- requests -----------------------------------------------------------
+ * Codes: CIP service; 0x100 | encapsulation command (ListIdentity
+ * 0x163...); 0x200 | service for Connection Manager services.
+ */
+
+static unsigned
+enip_code_ops(uint16_t c)
+{
+	switch (c) {
+	case CIP_SVC_SET_ATTRIBUTES_ALL:
+	case CIP_SVC_SET_ATTRIBUTE_LIST:
+	case CIP_SVC_SET_ATTRIBUTE_SINGLE:
+	case CIP_SVC_SET_MEMBER:
+	case CIP_SVC_WRITE_TAG:
+	case CIP_SVC_WRITE_TAG_FRAGMENTED:
+	case CIP_SVC_READ_MODIFY_WRITE:
+		return PROTO_OP_WRITE;
+	case 0x100 | ENIP_CMD_LIST_IDENTITY:
+		return PROTO_OP_DISCOVERY;
+	}
+	return 0;
+}
+
+static const char *
+enip_code_name(uint16_t c, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	if (c < 0x100)
+		return cip_service_name((uint8_t)c);
+	if (c < 0x200)
+		return enip_cmd_name(c & 0xFF);
+	return cip_service_name_for_class((uint8_t)c, CIP_CLASS_CONNECTION_MANAGER);
+}
+
+static uint16_t
+cip_code(uint8_t svc, const struct cip_path *p)
+{
+	if (p->has_class && p->class_id == CIP_CLASS_CONNECTION_MANAGER &&
+	    (svc == 0x4E || svc == 0x52 || svc == 0x54 || svc == 0x5B))
+		return 0x200 | svc;
+	return svc;
+}
+
+static void
+enip_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct enip_pdu *m = pdu->u.enip;
+	uint8_t i;
+
+	if (m->command != ENIP_CMD_SEND_RR_DATA &&
+	    m->command != ENIP_CMD_SEND_UNIT_DATA) {
+		if (m->command < 0x100)
+			proto_req_code(r, 0x100 | m->command);
+		return;
+	}
+	if (!m->has_cip || m->cip.response)
+		return;
+	proto_req_code(r, cip_code(m->cip.service, &m->cip.path));
+	if (m->cip.multi)
+		for (i = 0; i < m->cip.multi_kept; i++)
+			proto_req_code(r, cip_code(m->cip.multi_entries[i].service,
+			    &m->cip.multi_entries[i].path));
+}
+
 /* ---- descriptor ------------------------------------------------------- */
 
 static void
@@ -619,6 +686,9 @@ const struct proto_desc enip_desc = {
 	.frame_udp = true,
 	.bad_header = "bad EtherNet/IP encapsulation header",
 	.handle = enip_handle,
+	.analyse = enip_analyse,
+	.code_ops = enip_code_ops,
+	.code_name = enip_code_name,
 };
 
 /* CIP class-1 I/O (UDP 2222): named, counted, not decoded further. */

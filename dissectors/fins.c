@@ -3,11 +3,14 @@
  */
 #include "dissectors/fins.h"
 
+#include <cJSON.h>
 #include <ndpi_protocol_ids.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ids.h"
+#include "lib/json.h"
 #include "lib/rd.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
@@ -178,6 +181,76 @@ fins_parse(const uint8_t *p, size_t n, bool tcp, struct fins_pdu *out)
 	return parse_frame(&body, out);
 }
 
+/* ---- requests: codes are MRC << 8 | SRC; write ranges per memory area -- */
+
+static unsigned
+fins_code_ops(uint16_t c)
+{
+	switch (c) {
+	case FINS_MEM_WRITE:
+	case FINS_MEM_FILL:
+	case FINS_MEM_TRANSFER:
+	case FINS_PARAM_WRITE:
+	case FINS_PARAM_CLEAR:
+	case FINS_FILE_WRITE:
+	case FINS_FILE_DELETE:
+	case FINS_FORCED_SET_RESET:
+	case FINS_FORCED_CANCEL:
+		return PROTO_OP_WRITE;
+	case FINS_CONTROLLER_DATA_READ:
+		return PROTO_OP_DISCOVERY;
+	}
+	return 0;
+}
+
+static const char *
+fins_code_name(uint16_t c, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return fins_cmd_name(c);
+}
+
+static void
+fins_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct fins_pdu *m = pdu->u.fins;
+
+	if (!m->has_frame || m->response)
+		return;
+	proto_req_code(r, m->cmd);
+	if ((fins_code_ops(m->cmd) & PROTO_OP_WRITE) && m->has_area)
+		proto_req_range(r, m->area, m->address, m->count);
+}
+
+static void
+fins_space_json(uint32_t space, cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "area", space);
+}
+
+static int
+fins_space_parse(const cJSON *o, uint32_t *space, char *err, size_t errlen)
+{
+	double a;
+
+	if (json_get_uint(o, "area", 0, 255, -1, &a, err, errlen) != 0)
+		return -1;
+	*space = (uint32_t)a;
+	return 0;
+}
+
+static void
+fins_range_text(const struct proto_range *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "memory area 0x%02x words %u-%u", r->space, r->lo,
+	    r->hi);
+}
+
+static const struct proto_addr_model fins_addr = {
+	fins_space_json, fins_space_parse, fins_range_text
+};
+
 /* ---- descriptor ------------------------------------------------------- */
 
 /* FINS/TCP frames carry a header of their own; a UDP datagram is one. */
@@ -216,4 +289,8 @@ const struct proto_desc fins_desc = {
 	.frame_len = fins_frame_len,
 	.bad_header = "bad FINS/TCP header",
 	.handle = fins_handle,
+	.analyse = fins_analyse,
+	.code_ops = fins_code_ops,
+	.code_name = fins_code_name,
+	.addr = &fins_addr,
 };

@@ -6,11 +6,14 @@
  */
 #include "dissectors/iec104.h"
 
+#include <cJSON.h>
 #include <ndpi_protocol_ids.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ids.h"
+#include "lib/json.h"
 #include "lib/rd.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
@@ -270,6 +273,64 @@ iec104_parse(const uint8_t *p, size_t n, struct iec104_apdu *out)
 	return 0;
 }
 
+/* ---- requests: codes are ASDU type ids; ranges IOAs per common address */
+
+static unsigned
+iec104_code_ops(uint16_t c)
+{
+	return c < 0x100 && iec104_type_is_command((uint8_t)c) ?
+	    PROTO_OP_WRITE : 0;
+}
+
+static const char *
+iec104_code_name(uint16_t c, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return iec104_type_name((uint8_t)c);
+}
+
+static void
+iec104_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct iec104_apdu *m = pdu->u.iec104;
+
+	if (!m->has_asdu)
+		return;
+	proto_req_code(r, m->type_id);
+	if (iec104_type_is_command(m->type_id) && m->has_ioa)
+		proto_req_range(r, m->common_address, m->ioa, 1);
+}
+
+static void
+iec104_space_json(uint32_t space, cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "common_address", space);
+}
+
+static int
+iec104_space_parse(const cJSON *o, uint32_t *space, char *err, size_t errlen)
+{
+	double a;
+
+	if (json_get_uint(o, "common_address", 0, 65535, -1, &a, err,
+	    errlen) != 0)
+		return -1;
+	*space = (uint32_t)a;
+	return 0;
+}
+
+static void
+iec104_range_text(const struct proto_range *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "common address %u IOA %u-%u", r->space, r->lo,
+	    r->hi);
+}
+
+static const struct proto_addr_model iec104_addr = {
+	iec104_space_json, iec104_space_parse, iec104_range_text
+};
+
 /* ---- descriptor ------------------------------------------------------- */
 
 static void
@@ -304,4 +365,8 @@ const struct proto_desc iec104_desc = {
 	.frame_len = iec104_frame_len,
 	.bad_header = "bad IEC 104 APCI (start byte or length)",
 	.handle = iec104_handle,
+	.analyse = iec104_analyse,
+	.code_ops = iec104_code_ops,
+	.code_name = iec104_code_name,
+	.addr = &iec104_addr,
 };

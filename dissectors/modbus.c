@@ -7,11 +7,14 @@
  */
 #include "dissectors/modbus.h"
 
+#include <cJSON.h>
 #include <ndpi_protocol_ids.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ids.h"
+#include "lib/json.h"
 #include "lib/rd.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
@@ -443,6 +446,88 @@ modbus_parse(const uint8_t *p, size_t n, enum modbus_dir dir,
 	return parse_response(&pdu, out);
 }
 
+/* ---- requests: codes (fc; UMAS 0x100 | function), write ranges -------- */
+
+static unsigned
+modbus_code_ops(uint16_t c)
+{
+	if (c < 0x100)
+		return modbus_fc_is_write((uint8_t)c) ? PROTO_OP_WRITE :
+		    c == MODBUS_FC_ENCAPSULATED_INTERFACE ||
+		    c == MODBUS_FC_REPORT_SERVER_ID ? PROTO_OP_DISCOVERY : 0;
+	return c == (0x100 | MODBUS_UMAS_WRITE_VARIABLES) ? PROTO_OP_WRITE : 0;
+}
+
+static const char *
+modbus_code_name(uint16_t c, char *buf, size_t len)
+{
+	if (c < 0x100)
+		return modbus_fc_name((uint8_t)c);
+	snprintf(buf, len, "UMAS %s", modbus_umas_name((uint8_t)c));
+	return buf;
+}
+
+/* Write ranges live in unit << 8 | table (0 coils, 1 holding registers). */
+static void
+modbus_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct modbus_pdu *m = pdu->u.modbus;
+	uint32_t space;
+
+	if (m->fc == MODBUS_FC_UMAS && m->has_umas) {
+		proto_req_code(r, 0x100 | m->umas_func);
+		return;
+	}
+	proto_req_code(r, m->fc);
+	if (!modbus_fc_is_write(m->fc))
+		return;
+	space = (uint32_t)m->unit << 8 |
+	    (m->fc == MODBUS_FC_WRITE_SINGLE_COIL ||
+	    m->fc == MODBUS_FC_WRITE_MULTIPLE_COILS ? 0 : 1);
+	if (m->has_write_range)
+		proto_req_range(r, space, m->write_address, m->write_quantity);
+	else if (m->has_range)
+		proto_req_range(r, space, m->address, m->quantity);
+}
+
+static void
+modbus_space_json(uint32_t space, cJSON *o)
+{
+	cJSON_AddNumberToObject(o, "unit", space >> 8);
+	cJSON_AddStringToObject(o, "table", (space & 0xff) == 0 ? "coils" :
+	    "holding_registers");
+}
+
+static int
+modbus_space_parse(const cJSON *o, uint32_t *space, char *err, size_t errlen)
+{
+	const cJSON *v;
+	double a;
+
+	if (json_get_uint(o, "unit", 0, 255, -1, &a, err, errlen) != 0)
+		return -1;
+	v = cJSON_GetObjectItemCaseSensitive(o, "table");
+	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "coils") != 0 &&
+	    strcmp(v->valuestring, "holding_registers") != 0)) {
+		snprintf(err, errlen, "%s",
+		    "\"table\": expected \"coils\" or \"holding_registers\"");
+		return -1;
+	}
+	*space = (uint32_t)a << 8 | (strcmp(v->valuestring, "coils") == 0 ? 0 : 1);
+	return 0;
+}
+
+static void
+modbus_range_text(const struct proto_range *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "unit %u %s %u-%u", r->space >> 8,
+	    (r->space & 0xff) == 0 ? "coils" : "holding registers", r->lo, r->hi);
+}
+
+static const struct proto_addr_model modbus_addr = {
+	modbus_space_json, modbus_space_parse, modbus_range_text
+};
+
 /* ---- descriptor ------------------------------------------------------- */
 
 static void
@@ -477,4 +562,8 @@ const struct proto_desc modbus_desc = {
 	.frame_len = modbus_frame_len,
 	.bad_header = "bad MBAP header (protocol id or length)",
 	.handle = modbus_handle,
+	.analyse = modbus_analyse,
+	.code_ops = modbus_code_ops,
+	.code_name = modbus_code_name,
+	.addr = &modbus_addr,
 };

@@ -10,6 +10,7 @@
 
 #include <ndpi_protocol_ids.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ids.h"
@@ -405,6 +406,43 @@ opcua_probe(const uint8_t *p, size_t n)
 	}
 }
 
+/* ---- requests: codes are service request NodeIds ----------------------- */
+
+static unsigned
+opcua_code_ops(uint16_t c)
+{
+	switch (c) {
+	case OPCUA_SVC_WRITE_REQ:
+	case OPCUA_SVC_CALL_REQ:
+	case OPCUA_SVC_ADD_NODES_REQ:
+	case OPCUA_SVC_DELETE_NODES_REQ:
+	case OPCUA_SVC_HISTORY_UPDATE_REQ:
+		return PROTO_OP_WRITE;
+	case OPCUA_SVC_BROWSE_REQ:
+	case OPCUA_SVC_BROWSE_NEXT_REQ:
+		return PROTO_OP_DISCOVERY;
+	}
+	return 0;
+}
+
+static const char *
+opcua_code_name(uint16_t c, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return opcua_service_name(c);
+}
+
+static void
+opcua_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct opcua_pdu *m = pdu->u.opcua;
+
+	if (m->type == OPCUA_MSG_MSG && m->has_service &&
+	    m->service_id <= 0xFFFF)
+		proto_req_code(r, (uint16_t)m->service_id);
+}
+
 /* ---- descriptor ------------------------------------------------------- */
 
 /* pstate bits: the channel is SecurityPolicy#None; a 'C' chunk pending */
@@ -470,4 +508,7 @@ const struct proto_desc opcua_desc = {
 	.frame_len = opcua_frame_len,
 	.bad_header = "bad OPC UA message header",
 	.handle = opcua_handle,
+	.analyse = opcua_analyse,
+	.code_ops = opcua_code_ops,
+	.code_name = opcua_code_name,
 };

@@ -7,11 +7,14 @@
  */
 #include "dissectors/s7comm.h"
 
+#include <cJSON.h>
 #include <ndpi_protocol_ids.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ids.h"
+#include "lib/json.h"
 #include "lib/rd.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
@@ -531,6 +534,160 @@ s7_parse(const uint8_t *p, size_t n, struct s7_pdu *out)
 	}
 }
 
+/*
+ * ---- requests -----------------------------------------------------------
+ * S7comm codes: job function; userdata 0x1000 | group << 8 | subfunction;
+ * SZL reads of 0x0011 / 0x001C: 0x2011 / 0x201C.  Write ranges live in
+ * area << 16 | DB, in bytes.
+ */
+
+static unsigned
+s7_code_ops(uint16_t c)
+{
+	return c == S7_FUNC_WRITE_VAR ? PROTO_OP_WRITE :
+	    c == 0x2011 || c == 0x201C ? PROTO_OP_DISCOVERY : 0;
+}
+
+static const char *
+s7_code_name(uint16_t c, char *buf, size_t len)
+{
+	if (c < 0x100)
+		return s7_func_name((uint8_t)c);
+	if (c == 0x2011)
+		return "Read SZL 0x0011 (module identification)";
+	if (c == 0x201C)
+		return "Read SZL 0x001C (component identification)";
+	snprintf(buf, len, "Userdata group %u subfunction %u",
+	    (c >> 8) & 0x0F, c & 0xFF);
+	return buf;
+}
+
+static uint32_t
+s7_elem_size(uint8_t ts)
+{
+	switch (ts) {
+	case 4: case 5: case 0x1C: case 0x1D:
+		return 2;
+	case 6: case 7: case 8:
+		return 4;
+	}
+	return 1;
+}
+
+static void
+s7_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct s7_comm *s = &pdu->u.s7->s7;
+	uint8_t i;
+
+	if (s->rosctr == S7_ROSCTR_JOB && s->has_func) {
+		proto_req_code(r, s->func);
+		if (s->func != S7_FUNC_WRITE_VAR)
+			return;
+		for (i = 0; i < s->nitems; i++)
+			if (s->items[i].any)
+				proto_req_range(r, (uint32_t)s->items[i].area << 16 |
+				    s->items[i].db, s->items[i].address >> 3,
+				    s->items[i].transport_size == 1 ? 1 :
+				    s->items[i].length *
+				    s7_elem_size(s->items[i].transport_size));
+	} else if (s->rosctr == S7_ROSCTR_USERDATA && s->has_ud &&
+	    s->ud_type == S7_UD_TYPE_REQUEST) {
+		if (s->ud_group == S7_UD_GROUP_CPU &&
+		    s->ud_subfunc == S7_UD_CPU_READ_SZL && s->has_szl &&
+		    ((s->szl_id & 0xff) == 0x11 || (s->szl_id & 0xff) == 0x1c))
+			proto_req_code(r, 0x2000 | (s->szl_id & 0xff));
+		else
+			proto_req_code(r, 0x1000 | (s->ud_group & 0x0F) << 8 |
+			    s->ud_subfunc);
+	}
+}
+
+static const struct {
+	uint8_t		 area;
+	const char	*name;
+} s7_areas[] = {
+	{ S7_AREA_P, "P" }, { S7_AREA_INPUTS, "I" }, { S7_AREA_OUTPUTS, "Q" },
+	{ S7_AREA_FLAGS, "M" }, { S7_AREA_DB, "DB" }, { S7_AREA_DI, "DI" },
+	{ S7_AREA_LOCAL, "L" }, { S7_AREA_V, "V" }, { S7_AREA_COUNTER, "C" },
+	{ S7_AREA_TIMER, "T" },
+};
+
+#define S7_NAREAS	(sizeof(s7_areas) / sizeof(s7_areas[0]))
+
+static void
+s7_space_json(uint32_t space, cJSON *o)
+{
+	size_t i;
+
+	for (i = 0; i < S7_NAREAS; i++)
+		if (s7_areas[i].area == space >> 16)
+			break;
+	if (i < S7_NAREAS)
+		cJSON_AddStringToObject(o, "area", s7_areas[i].name);
+	else
+		cJSON_AddNumberToObject(o, "area", space >> 16);
+	cJSON_AddNumberToObject(o, "db", space & 0xffff);
+}
+
+static int
+s7_space_parse(const cJSON *o, uint32_t *space, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "area");
+	double a = -1, b;
+	size_t i;
+
+	if (cJSON_IsString(v)) {
+		for (i = 0; i < S7_NAREAS; i++)
+			if (strcmp(s7_areas[i].name, v->valuestring) == 0)
+				a = s7_areas[i].area;
+	} else if (json_get_uint(o, "area", 0, 255, -1, &a, err, errlen) != 0)
+		return -1;
+	if (a < 0) {
+		snprintf(err, errlen, "%s", "\"area\": expected I, Q, M, DB, DI, L, V, P, C, T or a number");
+		return -1;
+	}
+	if (json_get_uint(o, "db", 0, 65535, 0, &b, err, errlen) != 0)
+		return -1;
+	*space = (uint32_t)a << 16 | (uint32_t)b;
+	return 0;
+}
+
+static void
+s7_range_text(const struct proto_range *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "area 0x%02x db %u bytes %u-%u", r->space >> 16,
+	    r->space & 0xffff, r->lo, r->hi);
+}
+
+static const struct proto_addr_model s7_addr = {
+	s7_space_json, s7_space_parse, s7_range_text
+};
+
+/* S7comm-plus: the function of a request (opcode 0x31). */
+static unsigned
+s7plus_code_ops(uint16_t c)
+{
+	return c == 0x04F2 || c == 0x0542 ? PROTO_OP_WRITE : 0;
+}
+
+static const char *
+s7plus_code_name(uint16_t c, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return s7_plus_func_name(c);
+}
+
+static void
+s7plus_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct s7_plus *p = &pdu->u.s7->plus;
+
+	if (p->has_function && p->has_opcode && p->opcode == 0x31)
+		proto_req_code(r, p->function);
+}
+
 /* ---- descriptor ------------------------------------------------------- */
 
 /* TPKT/COTP on 102 carries S7comm, S7comm-plus and MMS: one dissector. */
@@ -587,6 +744,10 @@ const struct proto_desc s7comm_desc = {
 	.frame_len = s7_frame_len,
 	.bad_header = "bad TPKT header (version or length)",
 	.handle = s7_handle,
+	.analyse = s7_analyse,
+	.code_ops = s7_code_ops,
+	.code_name = s7_code_name,
+	.addr = &s7_addr,
 };
 
 /* Reported by s7comm_desc's dissector; never picked on its own. */
@@ -596,6 +757,9 @@ const struct proto_desc s7commplus_desc = {
 	.transports = PROTO_TCP,
 	.ports = { 102 },
 	.policy_key = "s7_writers",
+	.analyse = s7plus_analyse,
+	.code_ops = s7plus_code_ops,
+	.code_name = s7plus_code_name,
 };
 
 /* ISO 9506 MMS behind TPKT/COTP (IEC 61850): named, not decoded yet. */
