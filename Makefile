@@ -60,7 +60,7 @@ TESTUTIL    := $(wildcard tests/testutil*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 # What the fuzz targets link: the pure byte parsers only.
 FUZZ_LIB    := $(filter-out dissectors/dissect.c dissectors/flow.c,$(wildcard dissectors/*.c)) \
-               lib/ids.c
+               lib/ids.c lib/json.c
 
 OBJ         = $(BUILD)/obj
 CORE_OBJS   = $(CORE_SRCS:%.c=$(OBJ)/%.o)
@@ -164,7 +164,7 @@ FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null) -lm
 
 fuzz: need-deps $(FUZZERS)
 	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZERS)

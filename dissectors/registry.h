@@ -25,7 +25,8 @@
 	X(ICS_CIP_IO,		cipio_desc)	/* EtherNet/IP class 1, UDP 2222 */ \
 	X(ICS_BACNET,		bacnet_desc)					\
 	X(ICS_OPCUA,		opcua_desc)					\
-	X(ICS_FINS,		fins_desc)	/* Omron FINS, UDP and TCP 9600 */
+	X(ICS_FINS,		fins_desc)	/* Omron FINS, UDP and TCP 9600 */ \
+	X(ICS_HARTIP,		hartip_desc)	/* HART-IP, TCP and UDP 5094 */
 
 /* The protocol ids: ICS_NONE, then one per line of ICS_PROTOCOLS. */
 enum ics_proto {

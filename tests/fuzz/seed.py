@@ -28,6 +28,7 @@ PORTS = {
     'bacnet': (set(), {47808, 47809}),
     'opcua': ({4840, 4841, 4842, 4843, 48010, 48020, 53530, 62541}, set()),
     'fins': ({9600}, {9600}),
+    'hartip': ({5094}, {5094, 5095}),
 }
 
 # OPC UA servers listen on all sorts of ports; accept any TCP payload that
