@@ -40,11 +40,36 @@ struct dis_flow {
 	struct stream		 s[2];
 };
 
+/* Descriptors that may pick a flow, per transport: [0] TCP, [1] UDP. */
+#define DISSECT_MAX_PICK	32
+
 struct dissector {
 	size_t			 max_reasm;
+	const struct proto_desc	*pick[2][DISSECT_MAX_PICK + 1];
 	struct dissect_sink	 sink;
 	struct dissect_stats	 st;
 };
+
+/*
+ * The descriptors a TCP and a UDP flow are offered to, in registry order:
+ * a new flow's first payloads try only those of its transport.
+ */
+static void
+pick_lists(struct dissector *d)
+{
+	const struct proto_desc *const *dp;
+	size_t n[2] = { 0, 0 };
+	int t;
+
+	for (dp = proto_registry; *dp != NULL; dp++) {
+		if ((*dp)->pick == NULL)
+			continue;
+		for (t = 0; t < 2; t++)
+			if (((*dp)->transports & (t == 0 ? PROTO_TCP : PROTO_UDP)) &&
+			    n[t] < DISSECT_MAX_PICK)
+				d->pick[t][n[t]++] = *dp;
+	}
+}
 
 struct dissector *
 dissect_new(size_t max_reasm, const struct dissect_sink *s)
@@ -55,6 +80,7 @@ dissect_new(size_t max_reasm, const struct dissect_sink *s)
 		return NULL;
 	d->max_reasm = max_reasm;
 	d->sink = *s;
+	pick_lists(d);
 	return d;
 }
 
@@ -219,16 +245,19 @@ feed(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
  * or ports, so the order of the list does not change the answer.
  */
 static const struct proto_desc *
-pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+pick(const struct dissector *d, const struct flow *f, const struct pkt *p,
+    uint16_t *srv_port)
 {
 	const struct proto_desc *const *dp;
 
-	for (dp = proto_registry; *dp != NULL; dp++) {
-		*srv_port = 0;
-		if ((*dp)->pick != NULL && (*dp)->pick(f, p, srv_port))
-			return *dp;
-	}
 	*srv_port = 0;
+	if (p->ip_proto != 6 && p->ip_proto != 17)
+		return NULL;
+	for (dp = d->pick[p->ip_proto == 17]; *dp != NULL; dp++) {
+		if ((*dp)->pick(f, p, srv_port))
+			return *dp;
+		*srv_port = 0;
+	}
 	return NULL;
 }
 
@@ -290,7 +319,7 @@ dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
 		if (f->ics_tries >= DISSECT_PICK_TRIES)
 			return;
 		f->ics_tries++;
-		ops = pick(f, p, &port);
+		ops = pick(d, f, p, &port);
 		if (ops == NULL)
 			return;
 		df = calloc(1, sizeof(*df));
@@ -303,7 +332,7 @@ dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
 	}
 	if (df == NULL)
 		return;
-	memset(&dc, 0, sizeof(dc));
+	/* every member set: no memset per packet */
 	dc.arg = d;
 	dc.pdu = emit_pdu;
 	dc.malformed = emit_malformed;

@@ -167,7 +167,7 @@ struct proto_addr_model {
 struct proto_desc {
 	enum ics_proto	 id;
 	const char	*name;		/* "modbus": alerts, stats, files */
-	unsigned	 transports;	/* PROTO_TCP | PROTO_UDP */
+	unsigned	 transports;	/* PROTO_TCP | PROTO_UDP: flows pick() sees */
 	uint16_t	 ports[4];	/* well-known server ports, 0-ended */
 	/* [policy] key listing the hosts allowed to write; NULL: none */
 	const char	*policy_key;
