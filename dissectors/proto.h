@@ -136,10 +136,32 @@ struct proto_req {
 	struct proto_range	rg[PROTO_MAX_OPS];
 };
 
-/* Add a code once / a write range (n addresses from lo) to a request. */
-void proto_req_code(struct proto_req *r, uint16_t code);
-void proto_req_range(struct proto_req *r, uint32_t space, uint32_t lo,
-    uint32_t n);
+/* Add a code to a request, once. */
+static inline void
+proto_req_code(struct proto_req *r, uint16_t c)
+{
+	uint8_t i;
+
+	for (i = 0; i < r->nops; i++)
+		if (r->code[i] == c)
+			return;
+	if (r->nops < PROTO_MAX_OPS)
+		r->code[r->nops++] = c;
+}
+
+/* Add a write range of n addresses from lo (n == 0: just lo). */
+static inline void
+proto_req_range(struct proto_req *r, uint32_t space, uint32_t lo, uint32_t n)
+{
+	struct proto_range *g;
+
+	if (r->nrg == PROTO_MAX_OPS)
+		return;
+	g = &r->rg[r->nrg++];
+	g->space = space;
+	g->lo = lo;
+	g->hi = n > 0 ? lo + n - 1 : lo;
+}
 
 /*
  * How a protocol's write ranges read: `space` as JSON members in the
