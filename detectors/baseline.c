@@ -36,8 +36,11 @@
  * Per packet the detector does nothing but for remote-access ports; the
  * work is per PDU (one cached table slot per flow) and per flow.
  *
- * The file format is documented in docs/baseline.md.
+ * The model is baseline_model.c, the file (format in docs/baseline.md)
+ * baseline_file.c.
  */
+#include "detectors/baseline_model.h"
+
 #include <cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -49,107 +52,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dissectors/bacnet.h"
 #include "dissectors/decode.h"
 #include "detectors/detector.h"
-#include "dissectors/dnp3.h"
-#include "dissectors/enip.h"
-#include "dissectors/fins.h"
 #include "dissectors/flow.h"
-#include "dissectors/iec104.h"
 #include "lib/ids.h"
 #include "lib/ipmap.h"
-#include "lib/json.h"
+#include "detectors/baseline_file.h"
 #include "detectors/inventory.h"
-#include "dissectors/modbus.h"
-#include "dissectors/opcua.h"
-#include "dissectors/s7comm.h"
 
-
-#define BL_VERSION	1
-#define BL_FORMAT	"icsentry-baseline"
-#define MAX_FN		48	/* function codes kept per link */
-#define MAX_RG		16	/* write ranges kept per link */
-#define FILE_MAX	(256u << 20)
-#define CACHE		1024
-
-_Static_assert(ICS_NPROTO <= 32, "protocol sets are 32-bit masks");
-
-/* ---- the model ------------------------------------------------------------ */
-
-#define AL_IT		0x01	/* new_asset (info) raised */
-#define AL_ICS		0x02	/* new_asset (low) raised */
-
-struct bl_asset {
-	uint8_t		af;
-	uint8_t		ip[16];		/* key: af + ip */
-	uint8_t		has_mac;
-	uint8_t		mac[6];
-	uint8_t		learned;	/* from the file (detection) */
-	uint8_t		alerted;	/* AL_* */
-	uint8_t		remote;		/* used remote access (derived) */
-	uint64_t	first, last;
-	uint32_t	cli, srv;	/* industrial protocols, by role */
-	uint32_t	it_cli, it_srv;	/* IT services, by role */
-	uint32_t	writer, discoverer;	/* derived from links */
-};
-#define ASSET_KLEN	17
-
-/* A link: who asks whom, over which protocol and server port. */
-struct bl_key {
-	uint8_t		af;
-	uint8_t		proto;		/* enum ics_proto; 0 = IT service */
-	uint8_t		transport;	/* 6 tcp, 17 udp */
-	uint8_t		pad;
-	uint16_t	port;		/* the server's */
-	uint8_t		cli[16], srv[16];
-};
-
-struct bl_link {
-	struct bl_key	 k;
-	uint8_t		 learned, alerted, svc;
-	uint8_t		 nfn, nfn_learned, fn_full;
-	uint8_t		 nrg, rg_full;
-	uint16_t	 fn[MAX_FN];
-	struct proto_range	*rg;		/* MAX_RG, allocated on the first write */
-	uint64_t	 first, last;
-	double		 max_rate;	/* requests/s, max over windows */
-	/* the current window (learning: its maximum; detection: the alert) */
-	uint64_t	 win_start;
-	uint32_t	 win_count, win_max;
-	uint8_t		 win_alerted;
-};
-
-/* Growable open-addressing table, key at offset 0; entries never move index. */
-struct slot {
-	uint32_t	e;		/* entry index + 1, 0 = empty */
-	uint32_t	h;		/* its key's hash */
-};
-
-struct tab {
-	uint8_t		*v;
-	size_t		 esz, klen;
-	uint32_t	 n, cap, max, mask;
-	struct slot	*idx;
-	uint64_t	 dropped;
-};
-
-struct cache_ent {
-	uint64_t	flow_id;
-	uint8_t		proto;
-	uint32_t	link[2];	/* +1; [0]: client is flow->cli */
-	uint32_t	asset[2];	/* +1; flow->cli, flow->srv */
-};
-
-struct model {
-	struct tab	 assets, links;
-	uint32_t	 covered;	/* protocols the baseline knows */
-	struct cfg_nets	 writers[ICS_NPROTO];
-	struct cfg_nets	 discovery, remote;
-	cJSON		*allowed_writers, *allowed_discovery, *allowed_remote;
-	uint64_t	 first, last;
-	struct cache_ent cache[CACHE];
-};
 
 struct bl_state {
 	char		 learn_path[1024], file_path[1024];
@@ -164,8 +74,6 @@ struct bl_state {
 	uint64_t	 suppressed;
 	bool		 full_reported;
 };
-
-static char bl_err[1200];
 
 static const struct cfg_key keys[] = {
 	{ "learn", CFG_STR, NULL, 0, 0,
@@ -189,1239 +97,6 @@ static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
-/* ---- table ------------------------------------------------------------------ */
-
-/* Keys are a few dozen bytes of addresses: the bounded maps' hash. */
-static uint32_t
-hash_key(const uint8_t *k, size_t n)
-{
-	return ipmap_hash(k, n);
-}
-
-static void *
-tab_at(const struct tab *t, uint32_t i)
-{
-	return t->v + (size_t)i * t->esz;
-}
-
-static void *
-tab_get(const struct tab *t, const void *key)
-{
-	uint32_t h, i, e;
-
-	if (t->idx == NULL)
-		return NULL;
-	h = hash_key(key, t->klen);
-	for (i = h & t->mask; (e = t->idx[i].e) != 0; i = (i + 1) & t->mask)
-		if (t->idx[i].h == h && memcmp(tab_at(t, e - 1), key, t->klen) == 0)
-			return tab_at(t, e - 1);
-	return NULL;
-}
-
-static void
-tab_link(struct tab *t, uint32_t e, uint32_t h)
-{
-	uint32_t i;
-
-	for (i = h & t->mask; t->idx[i].e; i = (i + 1) & t->mask)
-		;
-	t->idx[i].e = e + 1;
-	t->idx[i].h = h;
-}
-
-static int
-tab_grow(struct tab *t)
-{
-	uint32_t cap = t->cap ? t->cap * 2 : 64, size, j;
-	struct slot *ni;
-	uint8_t *nv;
-
-	if (cap > t->max)
-		cap = t->max;
-	if ((nv = realloc(t->v, (size_t)cap * t->esz)) == NULL)
-		return -1;
-	t->v = nv;
-	for (size = 16; size < cap * 2; size <<= 1)
-		;
-	if ((ni = calloc(size, sizeof(*ni))) == NULL)
-		return -1;
-	free(t->idx);
-	t->idx = ni;
-	t->mask = size - 1;
-	t->cap = cap;
-	for (j = 0; j < t->n; j++)
-		tab_link(t, j, hash_key(tab_at(t, j), t->klen));
-	return 0;
-}
-
-/* The entry of key, added zeroed (key copied) when new; NULL when full. */
-static void *
-tab_put(struct tab *t, const void *key, bool *fresh)
-{
-	void *e;
-
-	*fresh = false;
-	if ((e = tab_get(t, key)) != NULL)
-		return e;
-	if (t->n == t->max || (t->n == t->cap && tab_grow(t) != 0)) {
-		t->dropped++;
-		return NULL;
-	}
-	e = tab_at(t, t->n);
-	memset(e, 0, t->esz);
-	memcpy(e, key, t->klen);
-	tab_link(t, t->n++, hash_key(key, t->klen));
-	*fresh = true;
-	return e;
-}
-
-static uint32_t
-tab_index(const struct tab *t, const void *e)
-{
-	return (uint32_t)(((const uint8_t *)e - t->v) / t->esz);
-}
-
-static struct model *
-model_new(uint32_t max_assets, uint32_t max_links)
-{
-	struct model *m = calloc(1, sizeof(*m));
-
-	if (m == NULL)
-		return NULL;
-	m->assets.esz = sizeof(struct bl_asset);
-	m->assets.klen = ASSET_KLEN;
-	m->assets.max = max_assets;
-	m->links.esz = sizeof(struct bl_link);
-	m->links.klen = sizeof(struct bl_key);
-	m->links.max = max_links;
-	return m;
-}
-
-static void
-model_free(struct model *m)
-{
-	uint32_t i;
-
-	if (m == NULL)
-		return;
-	for (i = 0; i < m->links.n; i++)
-		free(((struct bl_link *)tab_at(&m->links, i))->rg);
-	for (i = 0; i < ICS_NPROTO; i++)
-		free(m->writers[i].v);
-	free(m->discovery.v);
-	free(m->remote.v);
-	cJSON_Delete(m->allowed_writers);
-	cJSON_Delete(m->allowed_discovery);
-	cJSON_Delete(m->allowed_remote);
-	free(m->assets.v);
-	free(m->assets.idx);
-	free(m->links.v);
-	free(m->links.idx);
-	free(m);
-}
-
-static struct bl_asset *
-asset_put(struct model *m, uint8_t af, const uint8_t *ip, bool *fresh)
-{
-	uint8_t key[ASSET_KLEN];
-
-	memset(key, 0, sizeof(key));
-	key[0] = af;
-	memcpy(key + 1, ip, af == 6 ? 16 : 4);
-	return tab_put(&m->assets, key, fresh);
-}
-
-static struct bl_asset *
-asset_get(const struct model *m, uint8_t af, const uint8_t *ip)
-{
-	uint8_t key[ASSET_KLEN];
-
-	memset(key, 0, sizeof(key));
-	key[0] = af;
-	memcpy(key + 1, ip, af == 6 ? 16 : 4);
-	return tab_get(&m->assets, key);
-}
-
-static void
-make_key(struct bl_key *k, uint8_t af, uint8_t proto, uint8_t transport,
-    uint16_t port, const uint8_t *cli, const uint8_t *srv)
-{
-	size_t alen = af == 6 ? 16 : 4;
-
-	memset(k, 0, sizeof(*k));
-	k->af = af;
-	k->proto = proto;
-	k->transport = transport;
-	k->port = port;
-	memcpy(k->cli, cli, alen);
-	memcpy(k->srv, srv, alen);
-}
-
-static void
-seen(uint64_t *first, uint64_t *last, uint64_t ts)
-{
-	if (*first == 0 || ts < *first)
-		*first = ts;
-	if (ts > *last)
-		*last = ts;
-}
-
-static bool
-fn_has(const struct bl_link *l, uint16_t code)
-{
-	uint8_t i;
-
-	for (i = 0; i < l->nfn; i++)
-		if (l->fn[i] == code)
-			return true;
-	return false;
-}
-
-static bool
-fn_add(struct bl_link *l, uint16_t code)
-{
-	if (fn_has(l, code))
-		return false;
-	if (l->nfn == MAX_FN) {
-		l->fn_full = 1;
-		return false;
-	}
-	l->fn[l->nfn++] = code;
-	return true;
-}
-
-static bool
-rg_contains(const struct bl_link *l, const struct proto_range *r)
-{
-	uint8_t i;
-
-	for (i = 0; i < l->nrg; i++)
-		if (l->rg[i].space == r->space && l->rg[i].lo <= r->lo &&
-		    r->hi <= l->rg[i].hi)
-			return true;
-	return false;
-}
-
-/*
- * Add a written range, merging overlapping and adjacent ones; when the
- * link already has MAX_RG ranges it widens the closest one of the same
- * space (detection then errs towards silence).
- */
-static void
-rg_add(struct bl_link *l, const struct proto_range *r)
-{
-	struct proto_range *x;
-	uint8_t i, j, best = 0;
-	uint64_t gap, bgap = UINT64_MAX;
-	bool merged;
-
-	if (rg_contains(l, r))
-		return;
-	if (l->rg == NULL && (l->rg = calloc(MAX_RG, sizeof(*l->rg))) == NULL)
-		return;
-	for (i = 0; i < l->nrg; i++) {
-		x = &l->rg[i];
-		if (x->space == r->space && (uint64_t)r->lo <= (uint64_t)x->hi + 1 &&
-		    (uint64_t)r->hi + 1 >= x->lo)
-			break;
-	}
-	if (i == l->nrg) {
-		if (l->nrg < MAX_RG) {
-			l->rg[l->nrg++] = *r;
-			return;
-		}
-		for (i = 0; i < l->nrg; i++) {
-			x = &l->rg[i];
-			if (x->space != r->space)
-				continue;
-			gap = r->lo > x->hi ? (uint64_t)r->lo - x->hi : (uint64_t)x->lo - r->hi;
-			if (gap < bgap) {
-				bgap = gap;
-				best = i;
-			}
-		}
-		l->rg_full = 1;
-		if (bgap == UINT64_MAX)
-			return;
-		i = best;
-	}
-	x = &l->rg[i];
-	if (r->lo < x->lo)
-		x->lo = r->lo;
-	if (r->hi > x->hi)
-		x->hi = r->hi;
-	/* the widened range may now touch others of its space */
-	do {
-		merged = false;
-		for (j = 0; j < l->nrg; j++) {
-			struct proto_range *y = &l->rg[j];
-
-			if (j == i || y->space != x->space ||
-			    (uint64_t)y->lo > (uint64_t)x->hi + 1 ||
-			    (uint64_t)y->hi + 1 < x->lo)
-				continue;
-			if (y->lo < x->lo)
-				x->lo = y->lo;
-			if (y->hi > x->hi)
-				x->hi = y->hi;
-			l->rg[j] = l->rg[--l->nrg];
-			if (i == l->nrg)
-				i = j;
-			x = &l->rg[i];
-			merged = true;
-			break;
-		}
-	} while (merged);
-}
-
-/* ---- what a PDU asks for: the protocol's descriptor says ------------- */
-
-#define OP_WRITE	PROTO_OP_WRITE
-#define OP_DISC		PROTO_OP_DISCOVERY
-
-static unsigned
-code_flags(uint8_t proto, uint16_t c)
-{
-	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
-
-	return d != NULL && d->code_ops != NULL ? d->code_ops(c) : 0;
-}
-
-static const char *
-code_name(uint8_t proto, uint16_t c, char *buf, size_t len)
-{
-	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
-
-	if (d != NULL && d->code_name != NULL)
-		return d->code_name(c, buf, len);
-	snprintf(buf, len, "%u", c);
-	return buf;
-}
-
-/* The codes and write ranges of a request (a PDU its sender asks with). */
-static void
-analyse(const struct det_pdu *pdu, struct proto_req *r)
-{
-	const struct proto_desc *d = proto_desc_of(pdu->proto);
-
-	memset(r, 0, sizeof(*r));
-	if (d != NULL && d->analyse != NULL)
-		d->analyse(pdu, r);
-}
-
-/* ---- names for the file --------------------------------------------------- */
-
-static const char *
-proto_name(uint8_t proto, uint8_t svc)
-{
-	if (proto != ICS_NONE)
-		return ics_proto_name((enum ics_proto)proto);
-	return inv_service_name(svc);
-}
-
-/* ICS protocol by name, or -1. */
-static int
-ics_by_name(const char *name)
-{
-	int i;
-
-	for (i = 1; i < ICS_NPROTO; i++)
-		if (strcmp(ics_proto_name((enum ics_proto)i), name) == 0)
-			return i;
-	return -1;
-}
-
-static cJSON *
-range_json(uint8_t proto, const struct proto_range *r)
-{
-	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
-	cJSON *o = cJSON_CreateObject();
-
-	if (d != NULL && d->addr != NULL)
-		d->addr->space_json(r->space, o);
-	else
-		cJSON_AddNumberToObject(o, "space", r->space);
-	cJSON_AddNumberToObject(o, "start", r->lo);
-	cJSON_AddNumberToObject(o, "end", r->hi);
-	return o;
-}
-
-static const char *
-range_text(uint8_t proto, const struct proto_range *r, char *buf, size_t len)
-{
-	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
-
-	if (d != NULL && d->addr != NULL)
-		d->addr->range_text(r, buf, len);
-	else
-		snprintf(buf, len, "space %u %u-%u", r->space, r->lo, r->hi);
-	return buf;
-}
-
-/* ---- loading ------------------------------------------------------------------ */
-
-struct loader {
-	const char	*path;
-	char		 where[96];
-};
-
-static int fail(const struct loader *ld, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(const struct loader *ld, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (ld->where[0] != '\0')
-		snprintf(bl_err, sizeof(bl_err), "%s: %s: %s", ld->path, ld->where,
-		    msg);
-	else
-		snprintf(bl_err, sizeof(bl_err), "%s: %s", ld->path, msg);
-	return IDS_EMALFORMED;
-}
-
-static int
-parse_ip(const char *s, uint8_t *af, uint8_t *ip)
-{
-	struct cfg_net n;
-
-	if (s == NULL || cfg_net_parse(s, &n) != 0 ||
-	    n.bits != (n.af == 6 ? 128 : 32))
-		return -1;
-	*af = n.af;
-	memset(ip, 0, 16);
-	memcpy(ip, n.addr, n.af == 6 ? 16 : 4);
-	return 0;
-}
-
-static int
-parse_mac(const char *s, uint8_t *mac)
-{
-	unsigned v[6];
-	int n = 0, i;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3],
-	    &v[4], &v[5], &n) != 6 || s[n] != '\0')
-		return -1;
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return 0;
-}
-
-/* "2024-05-13T06:00:00.080514Z" (fraction optional) -> microseconds. */
-static int
-parse_ts(const char *s, uint64_t *out)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, n = 0, k;
-	unsigned long us = 0;
-	time_t t;
-
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h,
-	    &mi, &sec, &n) != 6)
-		return -1;
-	s += n;
-	if (*s == '.') {
-		for (k = 0, s++; *s >= '0' && *s <= '9'; s++, k++)
-			if (k < 6)
-				us = us * 10 + (unsigned long)(*s - '0');
-		for (; k < 6; k++)
-			us *= 10;
-	}
-	if (strcmp(s, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h > 23 || mi > 59 || sec > 60 || y < 1970)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t < 0)
-		return -1;
-	*out = (uint64_t)t * 1000000u + us;
-	return 0;
-}
-
-static int
-get_ts(struct loader *ld, const cJSON *o, const char *k, uint64_t *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	*out = 0;
-	if (v == NULL || cJSON_IsNull(v))
-		return 0;
-	if (!cJSON_IsString(v) || parse_ts(v->valuestring, out) != 0)
-		return fail(ld, "\"%s\": expected a time like 2024-05-13T06:00:00.000000Z", k);
-	return 0;
-}
-
-/* An integer member in [lo, hi]; absent: *out = dflt (or an error if dflt < 0). */
-static int
-get_uint(struct loader *ld, const cJSON *o, const char *k, double lo,
-    double hi, double dflt, double *out)
-{
-	char msg[160];
-
-	if (json_get_uint(o, k, lo, hi, dflt, out, msg, sizeof(msg)) != 0)
-		return fail(ld, "%s", msg);
-	return 0;
-}
-
-static int
-get_nets(struct loader *ld, const cJSON *arr, struct cfg_nets *out)
-{
-	const cJSON *v;
-	struct cfg_net *nv;
-	int n = cJSON_GetArraySize(arr), i = 0;
-
-	if (!cJSON_IsArray(arr))
-		return fail(ld, "%s", "expected an array of IP addresses or CIDRs");
-	if (n == 0)
-		return 0;
-	if ((nv = calloc((size_t)n, sizeof(*nv))) == NULL)
-		return fail(ld, "%s", "out of memory");
-	cJSON_ArrayForEach(v, arr) {
-		if (!cJSON_IsString(v) || cfg_net_parse(v->valuestring, &nv[i]) != 0) {
-			free(nv);
-			return fail(ld, "bad address \"%s\" (expected an IP or CIDR)",
-			    cJSON_IsString(v) ? v->valuestring : "?");
-		}
-		i++;
-	}
-	free(out->v);
-	out->v = nv;
-	out->n = (size_t)n;
-	return 0;
-}
-
-static int
-load_allowed(struct loader *ld, struct model *m, const cJSON *root)
-{
-	const cJSON *aw = cJSON_GetObjectItemCaseSensitive(root, "allowed_writers");
-	const cJSON *ad = cJSON_GetObjectItemCaseSensitive(root, "allowed_discovery");
-	const cJSON *ar = cJSON_GetObjectItemCaseSensitive(root, "allowed_remote");
-	const cJSON *v;
-	int p, rc;
-
-	if (aw != NULL) {
-		if (!cJSON_IsObject(aw))
-			return fail(ld, "%s", "\"allowed_writers\": expected an object of protocol: [addresses]");
-		cJSON_ArrayForEach(v, aw) {
-			snprintf(ld->where, sizeof(ld->where), "allowed_writers.%s",
-			    v->string);
-			if ((p = ics_by_name(v->string)) < 0)
-				return fail(ld, "unknown industrial protocol \"%s\"",
-				    v->string);
-			if ((rc = get_nets(ld, v, &m->writers[p])) != 0)
-				return rc;
-			m->covered |= 1u << p;
-		}
-		m->allowed_writers = cJSON_Duplicate(aw, 1);
-	}
-	snprintf(ld->where, sizeof(ld->where), "allowed_discovery");
-	if (ad != NULL && (rc = get_nets(ld, ad, &m->discovery)) != 0)
-		return rc;
-	if (ad != NULL)
-		m->allowed_discovery = cJSON_Duplicate(ad, 1);
-	snprintf(ld->where, sizeof(ld->where), "allowed_remote");
-	if (ar != NULL && (rc = get_nets(ld, ar, &m->remote)) != 0)
-		return rc;
-	if (ar != NULL)
-		m->allowed_remote = cJSON_Duplicate(ar, 1);
-	ld->where[0] = '\0';
-	return 0;
-}
-
-static int
-load_roles(struct loader *ld, struct bl_asset *a, const cJSON *protos)
-{
-	const cJSON *p, *r;
-	int ics, svc;
-	bool cli, srv;
-
-	if (protos == NULL)
-		return 0;
-	if (!cJSON_IsObject(protos))
-		return fail(ld, "%s", "\"protocols\": expected an object of protocol: [roles]");
-	cJSON_ArrayForEach(p, protos) {
-		ics = ics_by_name(p->string);
-		svc = ics < 0 ? inv_service_by_name(p->string) : -1;
-		if (ics < 0 && svc < 0)
-			return fail(ld, "unknown protocol \"%s\"", p->string);
-		if (!cJSON_IsArray(p))
-			return fail(ld, "\"%s\": expected [\"client\"], [\"server\"] or both",
-			    p->string);
-		cli = srv = false;
-		cJSON_ArrayForEach(r, p) {
-			if (cJSON_IsString(r) && strcmp(r->valuestring, "client") == 0)
-				cli = true;
-			else if (cJSON_IsString(r) && strcmp(r->valuestring, "server") == 0)
-				srv = true;
-			else
-				return fail(ld, "\"%s\": a role is \"client\" or \"server\"",
-				    p->string);
-		}
-		if (ics > 0) {
-			a->cli |= cli ? 1u << ics : 0;
-			a->srv |= srv ? 1u << ics : 0;
-		} else {
-			a->it_cli |= cli ? 1u << svc : 0;
-			a->it_srv |= srv ? 1u << svc : 0;
-		}
-	}
-	return 0;
-}
-
-static int
-load_assets(struct loader *ld, struct model *m, const cJSON *arr)
-{
-	const cJSON *o, *v;
-	struct bl_asset *a;
-	uint8_t af, ip[16];
-	uint64_t first, last;
-	bool fresh;
-	int i = 0, rc;
-
-	if (arr == NULL)
-		return 0;
-	if (!cJSON_IsArray(arr))
-		return fail(ld, "%s", "\"assets\": expected an array");
-	cJSON_ArrayForEach(o, arr) {
-		snprintf(ld->where, sizeof(ld->where), "assets[%d]", i++);
-		if (!cJSON_IsObject(o))
-			return fail(ld, "%s", "expected an object");
-		v = cJSON_GetObjectItemCaseSensitive(o, "ip");
-		if (!cJSON_IsString(v) || parse_ip(v->valuestring, &af, ip) != 0)
-			return fail(ld, "%s", "\"ip\": expected an IPv4 or IPv6 address");
-		a = asset_put(m, af, ip, &fresh);
-		if (a == NULL)
-			return fail(ld, "%s", "more assets than max_assets; raise [detector.baseline] max_assets");
-		a->learned = 1;
-		v = cJSON_GetObjectItemCaseSensitive(o, "mac");
-		if (v != NULL && !cJSON_IsNull(v)) {
-			if (!cJSON_IsString(v) || parse_mac(v->valuestring, a->mac) != 0)
-				return fail(ld, "%s", "\"mac\": expected aa:bb:cc:dd:ee:ff");
-			a->has_mac = 1;
-		}
-		if ((rc = get_ts(ld, o, "first_seen", &first)) != 0 ||
-		    (rc = get_ts(ld, o, "last_seen", &last)) != 0)
-			return rc;
-		if (first != 0)
-			seen(&a->first, &a->last, first);
-		if (last != 0)
-			seen(&a->first, &a->last, last);
-		if ((rc = load_roles(ld, a, cJSON_GetObjectItemCaseSensitive(o,
-		    "protocols"))) != 0)
-			return rc;
-	}
-	ld->where[0] = '\0';
-	return 0;
-}
-
-/* A range object back to its space, per protocol (see range_json). */
-static int
-load_range(struct loader *ld, uint8_t proto, const cJSON *o,
-    struct proto_range *r)
-{
-	const struct proto_desc *d = proto_desc_of((enum ics_proto)proto);
-	double a, lo, hi;
-	char msg[200];
-	int rc;
-
-	if (!cJSON_IsObject(o))
-		return fail(ld, "%s", "\"writes\": expected objects");
-	if (d != NULL && d->addr != NULL) {
-		if (d->addr->space_parse(o, &r->space, msg, sizeof(msg)) != 0)
-			return fail(ld, "%s", msg);
-	} else {
-		if ((rc = get_uint(ld, o, "space", 0, 4294967295.0, -1, &a)) != 0)
-			return rc;
-		r->space = (uint32_t)a;
-	}
-	if ((rc = get_uint(ld, o, "start", 0, 4294967295.0, -1, &lo)) != 0 ||
-	    (rc = get_uint(ld, o, "end", 0, 4294967295.0, -1, &hi)) != 0)
-		return rc;
-	if (hi < lo)
-		return fail(ld, "%s", "\"end\" is below \"start\"");
-	r->lo = (uint32_t)lo;
-	r->hi = (uint32_t)hi;
-	return 0;
-}
-
-static int
-load_link(struct loader *ld, struct model *m, const cJSON *o)
-{
-	const cJSON *v, *f;
-	struct bl_link *l;
-	struct bl_key k;
-	struct proto_range r;
-	uint8_t af, af2, cli[16], srv[16], transport;
-	uint64_t first, last;
-	double port, rate;
-	unsigned long code;
-	char *end;
-	int ics, svc = -1, rc;
-	bool fresh;
-
-	if (!cJSON_IsObject(o))
-		return fail(ld, "%s", "expected an object");
-	v = cJSON_GetObjectItemCaseSensitive(o, "src");
-	if (!cJSON_IsString(v) || parse_ip(v->valuestring, &af, cli) != 0)
-		return fail(ld, "%s", "\"src\": expected an IPv4 or IPv6 address");
-	v = cJSON_GetObjectItemCaseSensitive(o, "dst");
-	if (!cJSON_IsString(v) || parse_ip(v->valuestring, &af2, srv) != 0 ||
-	    af2 != af)
-		return fail(ld, "%s", "\"dst\": expected an address of the same family as \"src\"");
-	v = cJSON_GetObjectItemCaseSensitive(o, "proto");
-	if (!cJSON_IsString(v))
-		return fail(ld, "%s", "\"proto\": expected a protocol name");
-	if ((ics = ics_by_name(v->valuestring)) < 0 &&
-	    (svc = inv_service_by_name(v->valuestring)) < 0)
-		return fail(ld, "unknown protocol \"%s\"", v->valuestring);
-	if (ics < 0)
-		ics = ICS_NONE;
-	v = cJSON_GetObjectItemCaseSensitive(o, "transport");
-	if (v == NULL)
-		transport = ics == ICS_BACNET ? 17 : 6;
-	else if (cJSON_IsString(v) && strcmp(v->valuestring, "tcp") == 0)
-		transport = 6;
-	else if (cJSON_IsString(v) && strcmp(v->valuestring, "udp") == 0)
-		transport = 17;
-	else
-		return fail(ld, "%s", "\"transport\": expected \"tcp\" or \"udp\"");
-	if ((rc = get_uint(ld, o, "port", 0, 65535, -1, &port)) != 0)
-		return rc;
-	make_key(&k, af, (uint8_t)ics, transport, (uint16_t)port, cli, srv);
-	if ((l = tab_put(&m->links, &k, &fresh)) == NULL)
-		return fail(ld, "%s", "more links than max_links; raise [detector.baseline] max_links");
-	l->learned = 1;
-	if (svc >= 0)
-		l->svc = (uint8_t)svc;
-	if ((rc = get_ts(ld, o, "first_seen", &first)) != 0 ||
-	    (rc = get_ts(ld, o, "last_seen", &last)) != 0)
-		return rc;
-	if (first != 0)
-		seen(&l->first, &l->last, first);
-	if (last != 0)
-		seen(&l->first, &l->last, last);
-	f = cJSON_GetObjectItemCaseSensitive(o, "functions");
-	if (f != NULL && !cJSON_IsObject(f))
-		return fail(ld, "%s", "\"functions\": expected an object of \"code\": \"name\"");
-	cJSON_ArrayForEach(v, f) {
-		errno = 0;
-		code = strtoul(v->string, &end, 0);
-		if (errno != 0 || *end != '\0' || end == v->string || code > 0xFFFF)
-			return fail(ld, "\"functions\": bad code \"%s\" (expected 0..65535)",
-			    v->string);
-		fn_add(l, (uint16_t)code);
-	}
-	v = cJSON_GetObjectItemCaseSensitive(o, "functions_truncated");
-	if (cJSON_IsTrue(v))
-		l->fn_full = 1;
-	f = cJSON_GetObjectItemCaseSensitive(o, "writes");
-	if (f != NULL && !cJSON_IsArray(f))
-		return fail(ld, "%s", "\"writes\": expected an array of ranges");
-	cJSON_ArrayForEach(v, f) {
-		if ((rc = load_range(ld, (uint8_t)ics, v, &r)) != 0)
-			return rc;
-		rg_add(l, &r);
-	}
-	v = cJSON_GetObjectItemCaseSensitive(o, "max_rate");
-	if (v != NULL) {
-		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
-		    v->valuedouble > 1e9)
-			return fail(ld, "%s", "\"max_rate\": expected requests per second >= 0");
-		rate = v->valuedouble;
-		if (rate > l->max_rate)
-			l->max_rate = rate;
-	}
-	return 0;
-}
-
-static int
-load_links(struct loader *ld, struct model *m, const cJSON *arr)
-{
-	const cJSON *o;
-	int i = 0, rc;
-
-	if (arr == NULL)
-		return 0;
-	if (!cJSON_IsArray(arr))
-		return fail(ld, "%s", "\"links\": expected an array");
-	cJSON_ArrayForEach(o, arr) {
-		snprintf(ld->where, sizeof(ld->where), "links[%d]", i++);
-		if ((rc = load_link(ld, m, o)) != 0)
-			return rc;
-	}
-	ld->where[0] = '\0';
-	return 0;
-}
-
-static char *
-read_all(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL, *nb;
-	size_t cap = 0, n = 0, r;
-
-	if (fp == NULL)
-		return NULL;
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 262144;
-			if (cap > FILE_MAX + 65536 + 1 ||
-			    (nb = realloc(buf, cap)) == NULL) {
-				free(buf);
-				fclose(fp);
-				errno = EFBIG;
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + n, 1, 65536, fp);
-		n += r;
-		if (r < 65536)
-			break;
-	}
-	if (ferror(fp)) {
-		free(buf);
-		fclose(fp);
-		errno = EIO;
-		return NULL;
-	}
-	fclose(fp);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* Load path into m.  0, or IDS_E* with bl_err naming the file and problem. */
-static int
-model_load(struct model *m, const char *path)
-{
-	struct loader ld;
-	const cJSON *v, *learned;
-	const char *errp, *p;
-	char *text;
-	size_t len;
-	cJSON *root;
-	uint64_t a, b;
-	int line, rc;
-
-	memset(&ld, 0, sizeof(ld));
-	ld.path = path;
-	if ((text = read_all(path, &len)) == NULL) {
-		snprintf(bl_err, sizeof(bl_err), "%s: cannot read the baseline: %s",
-		    path, strerror(errno));
-		return IDS_EIO;
-	}
-	root = cJSON_ParseWithLength(text, len);
-	if (root == NULL) {
-		errp = cJSON_GetErrorPtr();
-		line = 1;
-		if (errp != NULL && errp >= text && errp <= text + len)
-			for (p = text; p < errp; p++)
-				line += *p == '\n';
-		snprintf(bl_err, sizeof(bl_err),
-		    "%s:%d: corrupt baseline: not valid JSON", path, line);
-		free(text);
-		return IDS_EMALFORMED;
-	}
-	free(text);
-	rc = IDS_EMALFORMED;
-	if (!cJSON_IsObject(root)) {
-		fail(&ld, "%s", "not an icsentry baseline (expected a JSON object)");
-		goto out;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "version");
-	if (v == NULL) {
-		fail(&ld, "%s", "not an icsentry baseline (no \"version\" member)");
-		goto out;
-	}
-	if (!cJSON_IsNumber(v) || v->valuedouble != BL_VERSION) {
-		char got[64];
-
-		if (cJSON_IsNumber(v))
-			snprintf(got, sizeof(got), "%g", v->valuedouble);
-		else
-			snprintf(got, sizeof(got), "a non-number");
-		snprintf(bl_err, sizeof(bl_err),
-		    "%s: baseline version %s is not supported (this agent reads version %d)",
-		    path, got, BL_VERSION);
-		goto out;
-	}
-	learned = cJSON_GetObjectItemCaseSensitive(root, "learned");
-	if (learned != NULL) {
-		snprintf(ld.where, sizeof(ld.where), "learned");
-		if ((rc = get_ts(&ld, learned, "from", &a)) != 0 ||
-		    (rc = get_ts(&ld, learned, "until", &b)) != 0)
-			goto out;
-		ld.where[0] = '\0';
-		if (a != 0)
-			seen(&m->first, &m->last, a);
-		if (b != 0)
-			seen(&m->first, &m->last, b);
-	}
-	if ((rc = load_allowed(&ld, m, root)) != 0 ||
-	    (rc = load_assets(&ld, m, cJSON_GetObjectItemCaseSensitive(root,
-	    "assets"))) != 0 ||
-	    (rc = load_links(&ld, m, cJSON_GetObjectItemCaseSensitive(root,
-	    "links"))) != 0)
-		goto out;
-	rc = 0;
-out:
-	cJSON_Delete(root);
-	return rc;
-}
-
-/* Detection: what the links say about their clients. */
-static void
-derive(struct model *m)
-{
-	struct bl_link *l;
-	struct bl_asset *a;
-	uint32_t i, bit;
-	uint8_t j, fl;
-	bool fresh;
-
-	for (i = 0; i < m->links.n; i++) {
-		l = tab_at(&m->links, i);
-		l->nfn_learned = l->nfn;
-		if (l->k.proto != ICS_NONE)
-			m->covered |= 1u << l->k.proto;
-		a = asset_put(m, l->k.af, l->k.cli, &fresh);
-		if (a == NULL)
-			continue;
-		if (fresh)
-			a->learned = 1;
-		if (l->k.proto == ICS_NONE) {
-			if (inv_service_remote(l->svc))
-				a->remote = 1;
-			continue;
-		}
-		bit = 1u << l->k.proto;
-		for (j = 0; j < l->nfn; j++) {
-			fl = code_flags(l->k.proto, l->fn[j]);
-			if (fl & OP_WRITE)
-				a->writer |= bit;
-			if (fl & OP_DISC)
-				a->discoverer |= bit;
-		}
-		if (l->nfn > 0)
-			a->cli |= bit;
-	}
-}
-
-/* ---- writing ------------------------------------------------------------------ */
-
-
-static cJSON *
-asset_json(const struct bl_asset *a)
-{
-	cJSON *o = cJSON_CreateObject(), *p;
-	const char *v;
-	char b[64];
-	int i;
-
-	cJSON_AddStringToObject(o, "ip", inv_ip_text(a->af, a->ip, b, sizeof(b)));
-	if (a->has_mac) {
-		snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
-		    a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
-		cJSON_AddStringToObject(o, "mac", b);
-		if ((v = inv_oui_vendor(a->mac)) != NULL)
-			cJSON_AddStringToObject(o, "vendor", v);
-		else
-			cJSON_AddNullToObject(o, "vendor");
-	} else {
-		cJSON_AddNullToObject(o, "mac");
-		cJSON_AddNullToObject(o, "vendor");
-	}
-	inv_json_ts(o, "first_seen", a->first);
-	inv_json_ts(o, "last_seen", a->last);
-	p = cJSON_AddObjectToObject(o, "protocols");
-	for (i = 1; i < ICS_NPROTO; i++)
-		inv_json_roles(p, ics_proto_name((enum ics_proto)i), (a->cli >> i) & 1,
-		    (a->srv >> i) & 1);
-	for (i = 0; i < inv_service_count(); i++)
-		inv_json_roles(p, inv_service_name(i), (a->it_cli >> i) & 1,
-		    (a->it_srv >> i) & 1);
-	return o;
-}
-
-static int
-cmp_u16(const void *x, const void *y)
-{
-	uint16_t a = *(const uint16_t *)x, b = *(const uint16_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-static int
-cmp_range(const void *x, const void *y)
-{
-	const struct proto_range *a = x, *b = y;
-
-	if (a->space != b->space)
-		return a->space < b->space ? -1 : 1;
-	return a->lo < b->lo ? -1 : a->lo > b->lo;
-}
-
-static cJSON *
-link_json(struct bl_link *l, double max_rate)
-{
-	cJSON *o = cJSON_CreateObject(), *f, *w;
-	char b[64], code[16];
-	uint16_t fn[MAX_FN];
-	struct proto_range rg[MAX_RG];
-	uint8_t i;
-
-	cJSON_AddStringToObject(o, "src", inv_ip_text(l->k.af, l->k.cli, b, sizeof(b)));
-	cJSON_AddStringToObject(o, "dst", inv_ip_text(l->k.af, l->k.srv, b, sizeof(b)));
-	cJSON_AddStringToObject(o, "proto", proto_name(l->k.proto, l->svc));
-	cJSON_AddStringToObject(o, "transport", l->k.transport == 17 ? "udp" : "tcp");
-	cJSON_AddNumberToObject(o, "port", l->k.port);
-	inv_json_ts(o, "first_seen", l->first);
-	inv_json_ts(o, "last_seen", l->last);
-	if (l->k.proto == ICS_NONE)
-		return o;
-	memcpy(fn, l->fn, l->nfn * sizeof(fn[0]));
-	qsort(fn, l->nfn, sizeof(fn[0]), cmp_u16);
-	f = cJSON_AddObjectToObject(o, "functions");
-	for (i = 0; i < l->nfn; i++) {
-		snprintf(code, sizeof(code), "%u", fn[i]);
-		cJSON_AddStringToObject(f, code, code_name(l->k.proto, fn[i], b,
-		    sizeof(b)));
-	}
-	if (l->fn_full)
-		cJSON_AddTrueToObject(o, "functions_truncated");
-	if (l->nrg > 0) {
-		memcpy(rg, l->rg, l->nrg * sizeof(rg[0]));
-		qsort(rg, l->nrg, sizeof(rg[0]), cmp_range);
-		w = cJSON_AddArrayToObject(o, "writes");
-		for (i = 0; i < l->nrg; i++)
-			cJSON_AddItemToArray(w, range_json(l->k.proto, &rg[i]));
-	}
-	cJSON_AddNumberToObject(o, "max_rate", max_rate);
-	return o;
-}
-
-static int
-cmp_asset(const void *x, const void *y)
-{
-	const struct bl_asset *a = *(const struct bl_asset *const *)x;
-	const struct bl_asset *b = *(const struct bl_asset *const *)y;
-
-	return memcmp(&a->af, &b->af, ASSET_KLEN);
-}
-
-static int
-cmp_link(const void *x, const void *y)
-{
-	const struct bl_key *a = &(*(const struct bl_link *const *)x)->k;
-	const struct bl_key *b = &(*(const struct bl_link *const *)y)->k;
-	int c;
-
-	if (a->af != b->af)
-		return a->af < b->af ? -1 : 1;
-	if ((c = memcmp(a->cli, b->cli, 16)) != 0 ||
-	    (c = memcmp(a->srv, b->srv, 16)) != 0)
-		return c;
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1;
-	if (a->transport != b->transport)
-		return a->transport < b->transport ? -1 : 1;
-	return a->port < b->port ? -1 : a->port > b->port;
-}
-
-/* The learned rate of a link: its windows so far, in requests/s. */
-static double
-link_rate(const struct bl_link *l, double window_s)
-{
-	uint32_t mx = l->win_max > l->win_count ? l->win_max : l->win_count;
-	double r = mx / window_s;
-
-	/* two decimals: a re-learned file reads back exactly the same */
-	r = floor(r * 100 + 0.5) / 100;
-	return r > l->max_rate ? r : l->max_rate;
-}
-
-static cJSON *
-model_json(struct bl_state *s, struct model *m)
-{
-	cJSON *root = cJSON_CreateObject(), *o, *arr, *aw;
-	void **v;
-	uint32_t i, n = m->assets.n > m->links.n ? m->assets.n : m->links.n;
-	int p;
-
-	cJSON_AddStringToObject(root, "format", BL_FORMAT);
-	cJSON_AddNumberToObject(root, "version", BL_VERSION);
-	o = cJSON_AddObjectToObject(root, "learned");
-	inv_json_ts(o, "from", m->first);
-	inv_json_ts(o, "until", m->last);
-	cJSON_AddNumberToObject(root, "rate_window_s", s->window_s);
-	/* every protocol seen gets an (empty) list an engineer can fill */
-	aw = m->allowed_writers != NULL ? cJSON_Duplicate(m->allowed_writers, 1) :
-	    cJSON_CreateObject();
-	for (i = 0; i < m->links.n; i++)
-		m->covered |= 1u << ((struct bl_link *)tab_at(&m->links, i))->k.proto;
-	for (p = 1; p < ICS_NPROTO; p++)
-		if ((m->covered >> p & 1) &&
-		    !cJSON_HasObjectItem(aw, ics_proto_name((enum ics_proto)p)))
-			cJSON_AddItemToObject(aw, ics_proto_name((enum ics_proto)p),
-			    cJSON_CreateArray());
-	cJSON_AddItemToObject(root, "allowed_writers", aw);
-	cJSON_AddItemToObject(root, "allowed_discovery",
-	    m->allowed_discovery != NULL ? cJSON_Duplicate(m->allowed_discovery, 1) :
-	    cJSON_CreateArray());
-	cJSON_AddItemToObject(root, "allowed_remote",
-	    m->allowed_remote != NULL ? cJSON_Duplicate(m->allowed_remote, 1) :
-	    cJSON_CreateArray());
-	if ((v = malloc(((size_t)n + 1) * sizeof(*v))) == NULL) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	for (i = 0; i < m->assets.n; i++)
-		v[i] = tab_at(&m->assets, i);
-	qsort(v, m->assets.n, sizeof(*v), cmp_asset);
-	arr = cJSON_AddArrayToObject(root, "assets");
-	for (i = 0; i < m->assets.n; i++)
-		cJSON_AddItemToArray(arr, asset_json(v[i]));
-	for (i = 0; i < m->links.n; i++)
-		v[i] = tab_at(&m->links, i);
-	qsort(v, m->links.n, sizeof(*v), cmp_link);
-	arr = cJSON_AddArrayToObject(root, "links");
-	for (i = 0; i < m->links.n; i++)
-		cJSON_AddItemToArray(arr, link_json(v[i], link_rate(v[i],
-		    s->window_s)));
-	free(v);
-	o = cJSON_AddObjectToObject(root, "dropped");
-	cJSON_AddNumberToObject(o, "assets", (double)m->assets.dropped);
-	cJSON_AddNumberToObject(o, "links", (double)m->links.dropped);
-	return root;
-}
-
-struct buf {
-	char	*p;
-	size_t	 n, cap;
-	bool	 oom;
-};
-
-static void
-buf_add(struct buf *b, const char *s)
-{
-	size_t n = strlen(s);
-	char *np;
-
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap * 2 : 65536;
-
-		while (c < b->n + n + 1)
-			c *= 2;
-		if ((np = realloc(b->p, c)) == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = c;
-	}
-	memcpy(b->p + b->n, s, n + 1);
-	b->n += n;
-}
-
-static void
-buf_json(struct buf *b, const cJSON *j)
-{
-	char *t = cJSON_PrintUnformatted(j);
-
-	if (t == NULL) {
-		b->oom = true;
-		return;
-	}
-	buf_add(b, t);
-	free(t);
-}
-
-/*
- * The file's text: one member per line, and one line per asset and per
- * link, so it reads, greps, edits and diffs well.  NULL when out of memory.
- */
-static char *
-model_text(const cJSON *root)
-{
-	struct buf b = { NULL, 0, 0, false };
-	const cJSON *m, *e;
-	char key[128];
-
-	buf_add(&b, "{\n");
-	cJSON_ArrayForEach(m, root) {
-		snprintf(key, sizeof(key), "  \"%s\": ", m->string);
-		buf_add(&b, key);
-		if (cJSON_IsArray(m) && cJSON_GetArraySize(m) > 0 &&
-		    cJSON_IsObject(m->child)) {
-			buf_add(&b, "[\n");
-			cJSON_ArrayForEach(e, m) {
-				buf_add(&b, "    ");
-				buf_json(&b, e);
-				buf_add(&b, e->next != NULL ? ",\n" : "\n");
-			}
-			buf_add(&b, "  ]");
-		} else
-			buf_json(&b, m);
-		buf_add(&b, m->next != NULL ? ",\n" : "\n");
-	}
-	buf_add(&b, "}");
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
-}
-
-/* Write to path.tmp, then rename: a crash never leaves half a baseline. */
-static int
-write_file(const char *path, const char *txt, char *err, size_t errlen)
-{
-	char tmp[1100];
-	FILE *fp;
-	int bad;
-
-	if (strcmp(path, "-") == 0) {
-		if (fputs(txt, stdout) == EOF || fputc('\n', stdout) == EOF ||
-		    fflush(stdout) != 0) {
-			snprintf(err, errlen, "-: cannot write the baseline: %s",
-			    strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fp = fopen(tmp, "w")) == NULL) {
-		snprintf(err, errlen, "%s: cannot write the baseline: %s", tmp,
-		    strerror(errno));
-		return -1;
-	}
-	bad = fputs(txt, fp) == EOF || fputc('\n', fp) == EOF;
-	bad |= fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-	bad |= fclose(fp) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: cannot write the baseline: %s", path,
-		    strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- state ------------------------------------------------------------------- */
 
 static void
@@ -1431,8 +106,8 @@ bl_destroy(void *state)
 
 	if (s == NULL)
 		return;
-	model_free(s->learn);
-	model_free(s->det);
+	bl_model_free(s->learn);
+	bl_model_free(s->det);
 	free(s);
 	inv_oui_drop();
 }
@@ -1460,27 +135,27 @@ bl_init_inner(const struct cfg *c, const char *sec, void **state)
 	s->min_obs_s = cfg_double(c, sec, "min_observation");
 	s->asset_alerts = (uint32_t)cfg_int(c, sec, "new_asset_alerts");
 	if (s->learn_path[0] != '\0') {
-		if ((s->learn = model_new(ma, ml)) == NULL) {
+		if ((s->learn = bl_model_new(ma, ml)) == NULL) {
 			bl_destroy(s);
 			return IDS_ENOMEM;
 		}
 		/* extend an existing baseline; never clobber a bad one */
 		if (strcmp(s->learn_path, "-") != 0 && access(s->learn_path, F_OK) == 0 &&
-		    (rc = model_load(s->learn, s->learn_path)) != 0) {
+		    (rc = bl_model_load(s->learn, s->learn_path)) != 0) {
 			bl_destroy(s);
 			return rc;
 		}
 	}
 	if (s->file_path[0] != '\0') {
-		if ((s->det = model_new(ma, ml)) == NULL) {
+		if ((s->det = bl_model_new(ma, ml)) == NULL) {
 			bl_destroy(s);
 			return IDS_ENOMEM;
 		}
-		if ((rc = model_load(s->det, s->file_path)) != 0) {
+		if ((rc = bl_model_load(s->det, s->file_path)) != 0) {
 			bl_destroy(s);
 			return rc;
 		}
-		derive(s->det);
+		bl_derive(s->det);
 	}
 	bl_err[0] = '\0';
 	*state = s;
@@ -1511,17 +186,17 @@ flow_asset(struct model *m, const struct flow *f, bool client)
 	int side = client ? 0 : 1;
 
 	if (c->flow_id == f->id && c->asset[side] != 0)
-		return tab_at(&m->assets, c->asset[side] - 1);
+		return bl_tab_at(&m->assets, c->asset[side] - 1);
 	if (unspecified(f->af, e->ip))
 		return NULL;
-	a = asset_put(m, f->af, e->ip, &fresh);
+	a = bl_asset_put(m, f->af, e->ip, &fresh);
 	if (a == NULL)
 		return NULL;
 	if (c->flow_id != f->id) {
 		memset(c, 0, sizeof(*c));
 		c->flow_id = f->id;
 	}
-	c->asset[side] = tab_index(&m->assets, a) + 1;
+	c->asset[side] = bl_tab_index(&m->assets, a) + 1;
 	if (!a->has_mac && e->has_mac && memcmp(e->mac, zero_mac, 6) != 0) {
 		a->has_mac = 1;
 		memcpy(a->mac, e->mac, 6);
@@ -1542,10 +217,10 @@ pdu_link(struct model *m, const struct det_pdu *pdu, int orient, bool *fresh)
 
 	*fresh = false;
 	if (c->flow_id == f->id && c->proto == pdu->proto && c->link[orient] != 0)
-		return tab_at(&m->links, c->link[orient] - 1);
-	make_key(&k, f->af, (uint8_t)pdu->proto, f->transport, srv->port, cli->ip,
+		return bl_tab_at(&m->links, c->link[orient] - 1);
+	bl_make_key(&k, f->af, (uint8_t)pdu->proto, f->transport, srv->port, cli->ip,
 	    srv->ip);
-	if ((l = tab_put(&m->links, &k, fresh)) == NULL)
+	if ((l = bl_tab_put(&m->links, &k, fresh)) == NULL)
 		return NULL;
 	if (c->flow_id != f->id) {
 		memset(c, 0, sizeof(*c));
@@ -1555,7 +230,7 @@ pdu_link(struct model *m, const struct det_pdu *pdu, int orient, bool *fresh)
 		c->link[0] = c->link[1] = 0;
 		c->proto = (uint8_t)pdu->proto;
 	}
-	c->link[orient] = tab_index(&m->links, l) + 1;
+	c->link[orient] = bl_tab_index(&m->links, l) + 1;
 	return l;
 }
 
@@ -1606,24 +281,24 @@ learn_pdu(struct bl_state *s, struct model *m, const struct det_pdu *pdu,
 
 	a = flow_asset(m, pdu->flow, pdu->sender_is_cli);
 	if (a != NULL) {
-		seen(&a->first, &a->last, pdu->ts);
+		bl_seen(&a->first, &a->last, pdu->ts);
 		if (role == 1)
 			a->cli |= 1u << pdu->proto;
 		else if (role == 2)
 			a->srv |= 1u << pdu->proto;
 	}
-	seen(&m->first, &m->last, pdu->ts);
+	bl_seen(&m->first, &m->last, pdu->ts);
 	if (!orient_pdu(pdu, role, &orient))
 		return;
 	if ((l = pdu_link(m, pdu, orient, &fresh)) == NULL)
 		return;
-	seen(&l->first, &l->last, pdu->ts);
+	bl_seen(&l->first, &l->last, pdu->ts);
 	if (role != 1)
 		return;
 	for (i = 0; i < r->nops; i++)
-		fn_add(l, r->code[i]);
+		bl_fn_add(l, r->code[i]);
 	for (i = 0; i < r->nrg; i++)
-		rg_add(l, &r->rg[i]);
+		bl_rg_add(l, &r->rg[i]);
 	window_learn(l, pdu->ts, s->window_us);
 }
 
@@ -1650,18 +325,18 @@ learn_flow(struct model *m, const struct flow *f)
 
 	c = flow_asset(m, f, true);
 	if (c != NULL) {
-		seen(&c->first, &c->last, f->first_ts);
-		seen(&c->first, &c->last, f->last_ts);
+		bl_seen(&c->first, &c->last, f->first_ts);
+		bl_seen(&c->first, &c->last, f->last_ts);
 	}
-	seen(&m->first, &m->last, f->first_ts);
-	seen(&m->first, &m->last, f->last_ts);
+	bl_seen(&m->first, &m->last, f->first_ts);
+	bl_seen(&m->first, &m->last, f->last_ts);
 	if (!answered(f))
 		return;
 	/* the server answered soon after the flow began */
 	v = flow_asset(m, f, false);
 	if (v != NULL) {
-		seen(&v->first, &v->last, f->first_ts);
-		seen(&v->first, &v->last, f->last_ts);
+		bl_seen(&v->first, &v->last, f->first_ts);
+		bl_seen(&v->first, &v->last, f->last_ts);
 	}
 	if (f->ics != ICS_NONE || (svc = inv_service(f, &rev)) < 0)
 		return;
@@ -1672,16 +347,16 @@ learn_flow(struct model *m, const struct flow *f)
 		v = t;
 	}
 	if (rev)
-		make_key(&k, f->af, ICS_NONE, f->transport, f->cli.port, f->srv.ip,
+		bl_make_key(&k, f->af, ICS_NONE, f->transport, f->cli.port, f->srv.ip,
 		    f->cli.ip);
 	else
-		make_key(&k, f->af, ICS_NONE, f->transport, f->srv.port, f->cli.ip,
+		bl_make_key(&k, f->af, ICS_NONE, f->transport, f->srv.port, f->cli.ip,
 		    f->srv.ip);
-	if ((l = tab_put(&m->links, &k, &fresh)) != NULL) {
+	if ((l = bl_tab_put(&m->links, &k, &fresh)) != NULL) {
 		if (fresh)
 			l->svc = (uint8_t)svc;
-		seen(&l->first, &l->last, f->first_ts);
-		seen(&l->first, &l->last, f->last_ts);
+		bl_seen(&l->first, &l->last, f->first_ts);
+		bl_seen(&l->first, &l->last, f->last_ts);
 	}
 	if (c != NULL)
 		c->it_cli |= 1u << svc;
@@ -1711,7 +386,7 @@ is_writer(const struct model *m, uint8_t proto, uint8_t af, const uint8_t *ip)
 
 	if (in_nets(&m->writers[proto], af, ip))
 		return true;
-	a = asset_get(m, af, ip);
+	a = bl_asset_get(m, af, ip);
 	return a != NULL && a->learned && (a->writer >> proto & 1);
 }
 
@@ -1723,7 +398,7 @@ is_discoverer(const struct model *m, uint8_t proto, uint8_t af,
 
 	if (in_nets(&m->discovery, af, ip))
 		return true;
-	a = asset_get(m, af, ip);
+	a = bl_asset_get(m, af, ip);
 	return a != NULL && a->learned && (a->discoverer >> proto & 1);
 }
 
@@ -1810,8 +485,8 @@ detect_new_link(struct bl_state *s, struct det_ctx *ctx,
 	const struct flow *f = pdu->flow;
 	const uint8_t *cip = orient == 0 ? f->cli.ip : f->srv.ip;
 	const uint8_t *sip = orient == 0 ? f->srv.ip : f->cli.ip;
-	const struct bl_asset *ca = asset_get(s->det, f->af, cip);
-	const struct bl_asset *sa = asset_get(s->det, f->af, sip);
+	const struct bl_asset *ca = bl_asset_get(s->det, f->af, cip);
+	const struct bl_asset *sa = bl_asset_get(s->det, f->af, sip);
 	enum det_severity sev = SEV_MEDIUM;
 	const char *tech = NULL, *pn = ics_proto_name(pdu->proto);
 	char title[220], cb[64], sb[64], nb[64];
@@ -1820,7 +495,7 @@ detect_new_link(struct bl_state *s, struct det_ctx *ctx,
 	cJSON *d;
 
 	for (i = 0; role == 1 && i < r->nops; i++)
-		if (code_flags((uint8_t)pdu->proto, r->code[i]) & OP_WRITE)
+		if (bl_code_flags((uint8_t)pdu->proto, r->code[i]) & OP_WRITE)
 			write = true;
 	if (write && (s->det->covered >> pdu->proto & 1) &&
 	    !is_writer(s->det, (uint8_t)pdu->proto, f->af, cip)) {
@@ -1842,7 +517,7 @@ detect_new_link(struct bl_state *s, struct det_ctx *ctx,
 	if (role == 1 && r->nops > 0) {
 		cJSON_AddNumberToObject(d, "function", r->code[0]);
 		cJSON_AddStringToObject(d, "function_name",
-		    code_name((uint8_t)pdu->proto, r->code[0], nb, sizeof(nb)));
+		    bl_code_name((uint8_t)pdu->proto, r->code[0], nb, sizeof(nb)));
 	}
 	raise_pdu_alert(ctx, pdu, orient, "baseline.new_link", sev, tech, title, d,
 	    NULL);
@@ -1854,7 +529,7 @@ detect_new_function(struct bl_state *s, struct det_ctx *ctx,
 {
 	const struct flow *f = pdu->flow;
 	const uint8_t *cip = orient == 0 ? f->cli.ip : f->srv.ip;
-	uint8_t fl = code_flags((uint8_t)pdu->proto, code);
+	uint8_t fl = bl_code_flags((uint8_t)pdu->proto, code);
 	enum det_severity sev = SEV_MEDIUM;
 	const char *tech = NULL, *pn = ics_proto_name(pdu->proto), *name;
 	char title[240], cb[64], sb[64], nb[64], agg[16];
@@ -1867,7 +542,7 @@ detect_new_function(struct bl_state *s, struct det_ctx *ctx,
 	} else if ((fl & OP_DISC) &&
 	    !is_discoverer(s->det, (uint8_t)pdu->proto, f->af, cip))
 		tech = "T0888";
-	name = code_name((uint8_t)pdu->proto, code, nb, sizeof(nb));
+	name = bl_code_name((uint8_t)pdu->proto, code, nb, sizeof(nb));
 	snprintf(title, sizeof(title), "New %s function %u (%s) on %s -> %s%s", pn,
 	    code, name, inv_ip_text(f->af, cip, cb, sizeof(cb)),
 	    inv_ip_text(f->af, orient == 0 ? f->srv.ip : f->cli.ip, sb, sizeof(sb)),
@@ -1893,13 +568,13 @@ detect_range(struct det_ctx *ctx, const struct det_pdu *pdu, int orient,
 	uint8_t i;
 
 	snprintf(title, sizeof(title), "%s write to %s outside the learned ranges",
-	    ics_proto_name(pdu->proto), range_text((uint8_t)pdu->proto, r, rb,
+	    ics_proto_name(pdu->proto), bl_range_text((uint8_t)pdu->proto, r, rb,
 	    sizeof(rb)));
 	d = cJSON_CreateObject();
-	cJSON_AddItemToObject(d, "write", range_json((uint8_t)pdu->proto, r));
+	cJSON_AddItemToObject(d, "write", bl_range_json((uint8_t)pdu->proto, r));
 	w = cJSON_AddArrayToObject(d, "learned");
 	for (i = 0; i < l->nrg; i++)
-		cJSON_AddItemToArray(w, range_json((uint8_t)pdu->proto, &l->rg[i]));
+		cJSON_AddItemToArray(w, bl_range_json((uint8_t)pdu->proto, &l->rg[i]));
 	snprintf(agg, sizeof(agg), "%u:%u", r->space, r->lo);
 	raise_pdu_alert(ctx, pdu, orient, "baseline.write_outside_range", SEV_HIGH,
 	    "T0836", title, d, agg);
@@ -1974,15 +649,15 @@ detect_pdu(struct bl_state *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	if (!l->learned || role != 1)
 		return;
 	for (i = 0; i < r->nops; i++) {
-		if (fn_has(l, r->code[i]))
+		if (bl_fn_has(l, r->code[i]))
 			continue;
-		fn_add(l, r->code[i]);		/* once per link and code */
+		bl_fn_add(l, r->code[i]);		/* once per link and code */
 		if (!l->fn_full)
 			detect_new_function(s, ctx, pdu, orient, l, r->code[i]);
 	}
 	/* only links that wrote while learning have ranges to compare with */
 	for (i = 0; i < r->nrg && l->nrg > 0; i++)
-		if (!rg_contains(l, &r->rg[i]))
+		if (!bl_rg_contains(l, &r->rg[i]))
 			detect_range(ctx, pdu, orient, l, &r->rg[i]);
 	detect_rate(s, ctx, pdu, orient, l);
 }
@@ -1999,7 +674,7 @@ bl_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		return;
 	role = inv_pdu_sender_role(pdu);
 	if (role == 1)
-		analyse(pdu, &r);
+		bl_analyse(pdu, &r);
 	else
 		memset(&r, 0, sizeof(r));
 	if (s->learn != NULL)
@@ -2046,15 +721,15 @@ bl_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	svc = inv_service(f, &rev);
 	if (!inv_service_remote(svc) || rev)
 		return;
-	make_key(&k, f->af, ICS_NONE, 6, f->srv.port, f->cli.ip, f->srv.ip);
-	l = tab_put(&s->det->links, &k, &fresh);
+	bl_make_key(&k, f->af, ICS_NONE, 6, f->srv.port, f->cli.ip, f->srv.ip);
+	l = bl_tab_put(&s->det->links, &k, &fresh);
 	if (l != NULL && (l->learned || l->alerted))
 		return;
 	if (l != NULL) {
 		l->alerted = 1;
 		l->svc = (uint8_t)svc;
 	}
-	sa = asset_get(s->det, f->af, f->srv.ip);
+	sa = bl_asset_get(s->det, f->af, f->srv.ip);
 	memset(&a, 0, sizeof(a));
 	det_endpoint_from_flow(&a.src, f, true);
 	det_endpoint_from_flow(&a.dst, f, false);
@@ -2139,7 +814,7 @@ bl_verdict(void *state, enum ics_proto proto, enum det_role role,
 	/* S7comm-plus shares S7comm's writers (as [policy] s7_writers does) */
 	if (proto == ICS_S7COMMPLUS && !(m->covered >> p & 1))
 		p = ICS_S7COMM;
-	a = asset_get(m, src->af, src->ip);
+	a = bl_asset_get(m, src->af, src->ip);
 	if (a != NULL && !a->learned)
 		a = NULL;
 	switch (role) {
@@ -2180,15 +855,15 @@ bl_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 	(void)ctx;
 	if (s->learn == NULL)
 		return 0;
-	root = model_json(s, s->learn);
-	txt = root != NULL ? model_text(root) : NULL;
+	root = bl_model_json(s->window_s, s->learn);
+	txt = root != NULL ? bl_model_text(root) : NULL;
 	cJSON_Delete(root);
 	if (txt == NULL) {
 		snprintf(err, errlen, "%s: out of memory writing the baseline",
 		    s->learn_path);
 		return -1;
 	}
-	rc = write_file(s->learn_path, txt, err, errlen);
+	rc = bl_write_file(s->learn_path, txt, err, errlen);
 	free(txt);
 	return rc;
 }
@@ -2216,3 +891,4 @@ const struct detector det_baseline = {
 	.finish = bl_finish,
 	.destroy = bl_destroy,
 };
+
