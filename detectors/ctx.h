@@ -25,7 +25,8 @@ struct det_alert_sink {
 	void	 *arg;
 };
 
-struct det_ctx {
+/* What every detector's context shares (one per engine). */
+struct det_common {
 	const struct cfg	*cfg;
 	struct det_alert_sink	 out;		/* where alerts go */
 	/* the detector that answers from learned state, if any */
@@ -37,6 +38,15 @@ struct det_ctx {
 	/* per-protocol writer lists, NULL where not configured */
 	const struct cfg_nets	*writers[ICS_NPROTO];
 	const struct cfg_nets	*discovery, *remote, *ot;
+};
+
+/*
+ * The context one detector receives: the shared part and its own
+ * [detector.NAME] severity override.
+ */
+struct det_ctx {
+	struct det_common	*c;
+	int			 severity;	/* enum det_severity, -1: none */
 };
 
 #endif

@@ -71,7 +71,7 @@ struct det_ctx;
 
 /*
  * Raise an alert.  Takes ownership of a->details (freed even on error).
- * Severity may be raised/lowered by configuration; aggregation of storms
+ * [detector.NAME] severity = ... replaces a->severity; aggregation of storms
  * happens here, not in detectors.
  */
 void det_alert(struct det_ctx *ctx, struct det_alert *a);
@@ -128,7 +128,8 @@ const struct cfg *det_cfg(const struct det_ctx *ctx);
 /* A detector's entry in the registry. */
 struct detector {
 	const char		*name;		/* section [detector.NAME] */
-	enum det_severity	 severity;	/* default severity */
+	/* its usual severity (--print-config shows it beside severity =) */
+	enum det_severity	 severity;
 	const struct cfg_key	*keys;		/* its config keys, {NULL}-ended */
 	/* on_pdu only for these protocols: DET_PROTO(ICS_x) | ...; 0 = all */
 	uint32_t		 pdu_protos;

@@ -50,24 +50,29 @@ struct hook_list {
 	size_t			 n;
 	const struct detector	*d[MAX_DETECTORS];
 	void			*state[MAX_DETECTORS];
+	struct det_ctx		*ctx[MAX_DETECTORS];
 };
 
 struct det_engine {
-	struct det_ctx		 ctx;
+	struct det_common	 common;
+	struct det_ctx		 ctx[MAX_DETECTORS];	/* one per detector */
 	size_t			 n;
 	const struct detector	*d[MAX_DETECTORS];
 	void			*state[MAX_DETECTORS];
 	bool			 inactive[MAX_DETECTORS];
+	bool			 disabled[MAX_DETECTORS];	/* enabled = false */
 	uint64_t		 next_tick;
 	struct hook_list	 packet, arp, flow_start, flow_end, malformed, tick;
 	struct hook_list	 pdu[ICS_NPROTO];	/* by protocol */
 };
 
 static void
-hook_add(struct hook_list *l, const struct detector *d, void *state)
+hook_add(struct hook_list *l, const struct detector *d, void *state,
+    struct det_ctx *ctx)
 {
 	l->d[l->n] = d;
 	l->state[l->n] = state;
+	l->ctx[l->n] = ctx;
 	l->n++;
 }
 
@@ -80,26 +85,27 @@ build_hooks(struct det_engine *e)
 	for (i = 0; i < e->n; i++) {
 		const struct detector *d = e->d[i];
 		void *st = e->state[i];
+		struct det_ctx *cx = &e->ctx[i];
 
 		if (e->inactive[i])
 			continue;
 		if (d->on_packet != NULL)
-			hook_add(&e->packet, d, st);
+			hook_add(&e->packet, d, st, cx);
 		if (d->on_arp != NULL)
-			hook_add(&e->arp, d, st);
+			hook_add(&e->arp, d, st, cx);
 		if (d->on_flow_start != NULL)
-			hook_add(&e->flow_start, d, st);
+			hook_add(&e->flow_start, d, st, cx);
 		if (d->on_flow_end != NULL)
-			hook_add(&e->flow_end, d, st);
+			hook_add(&e->flow_end, d, st, cx);
 		if (d->on_malformed != NULL)
-			hook_add(&e->malformed, d, st);
+			hook_add(&e->malformed, d, st, cx);
 		if (d->on_tick != NULL)
-			hook_add(&e->tick, d, st);
+			hook_add(&e->tick, d, st, cx);
 		if (d->on_pdu == NULL)
 			continue;
 		for (p = 0; p < ICS_NPROTO; p++)
 			if (d->pdu_protos == 0 || (d->pdu_protos & (1u << p)))
-				hook_add(&e->pdu[p], d, st);
+				hook_add(&e->pdu[p], d, st, cx);
 	}
 }
 
@@ -109,24 +115,46 @@ configured(const struct cfg *c, const char *key)
 	return cfg_is_set(c, "policy", key) ? cfg_nets(c, "policy", key) : NULL;
 }
 
-/* Detector section names "detector.<name>", built once. */
+/* Keys every [detector.NAME] section has, before the detector's own. */
+static const struct cfg_key common_keys[] = {
+	{ "enabled", CFG_BOOL, "true", 0, 0,
+	  "false: the detector is not started and sees no events" },
+	{ "severity", CFG_STR, NULL, 0, 0,
+	  "info, low, medium, high or critical: every alert of this detector gets it" },
+};
+
+#define NCOMMON		(sizeof(common_keys) / sizeof(common_keys[0]))
+#define MAX_KEYS	48
+
+/* Detector section names "detector.<name>" and their keys, built once. */
 static char sec_names[MAX_DETECTORS][64];
+static char sev_help[MAX_DETECTORS][160];
+static struct cfg_key det_keys[MAX_DETECTORS][NCOMMON + MAX_KEYS + 1];
 static struct cfg_schema det_schemas[MAX_DETECTORS];
 static const struct cfg_schema *det_schema_ptrs[MAX_DETECTORS + 1];
-
-static const struct cfg_key no_keys[] = { { NULL, CFG_STR, NULL, 0, 0, NULL } };
 
 const struct cfg_schema *const *
 det_engine_schemas(size_t *n)
 {
-	size_t i;
+	const struct cfg_key *k;
+	size_t i, j;
 
 	for (i = 0; det_registry[i] != NULL && i < MAX_DETECTORS; i++) {
 		snprintf(sec_names[i], sizeof(sec_names[i]), "detector.%s",
 		    det_registry[i]->name);
+		for (j = 0; j < NCOMMON; j++)
+			det_keys[i][j] = common_keys[j];
+		/* the detector's default severity, said where it can be changed */
+		snprintf(sev_help[i], sizeof(sev_help[i]), "%s (default: the "
+		    "detector's own per alert, mostly %s)", common_keys[1].help,
+		    det_severity_name(det_registry[i]->severity));
+		det_keys[i][1].help = sev_help[i];
+		for (k = det_registry[i]->keys; k != NULL && k->name != NULL &&
+		    j < NCOMMON + MAX_KEYS; k++)
+			det_keys[i][j++] = *k;
+		memset(&det_keys[i][j], 0, sizeof(det_keys[i][j]));
 		det_schemas[i].section = sec_names[i];
-		det_schemas[i].keys = det_registry[i]->keys != NULL ?
-		    det_registry[i]->keys : no_keys;
+		det_schemas[i].keys = det_keys[i];
 		det_schema_ptrs[i] = &det_schemas[i];
 	}
 	det_schema_ptrs[i] = NULL;
@@ -148,20 +176,39 @@ det_engine_new(const struct cfg *c, const struct det_alert_sink *out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e->ctx.cfg = c;
-	e->ctx.out = *out;
+	e->common.cfg = c;
+	e->common.out = *out;
 	/* each protocol names its own [policy] key (S7comm-plus shares s7's) */
 	for (pd = proto_registry; *pd != NULL; pd++)
 		if ((*pd)->policy_key != NULL)
-			e->ctx.writers[(*pd)->id] = configured(c, (*pd)->policy_key);
-	e->ctx.discovery = configured(c, "discovery_allowed");
-	e->ctx.remote = configured(c, "remote_access_allowed");
-	e->ctx.ot = configured(c, "ot_networks");
+			e->common.writers[(*pd)->id] = configured(c, (*pd)->policy_key);
+	e->common.discovery = configured(c, "discovery_allowed");
+	e->common.remote = configured(c, "remote_access_allowed");
+	e->common.ot = configured(c, "ot_networks");
 	for (i = 0; det_registry[i] != NULL && i < MAX_DETECTORS; i++) {
 		const struct detector *d = det_registry[i];
 		char sec[80], derr[512];
+		const char *sev;
 
 		snprintf(sec, sizeof(sec), "detector.%s", d->name);
+		e->ctx[i].c = &e->common;
+		e->ctx[i].severity = -1;
+		e->d[i] = d;
+		if (!cfg_bool(c, sec, "enabled")) {
+			/* never started: no state, no events, no destroy */
+			e->inactive[i] = e->disabled[i] = true;
+			continue;
+		}
+		sev = cfg_str(c, sec, "severity");
+		if (sev[0] != '\0' &&
+		    (e->ctx[i].severity = det_severity_parse(sev)) < 0) {
+			snprintf(err, errlen, "%s: [%s] severity = %s: expected "
+			    "info, low, medium, high or critical", cfg_path(c),
+			    sec, sev);
+			e->n = i;
+			det_engine_free(e);
+			return NULL;
+		}
 		derr[0] = '\0';
 		rc = d->init != NULL ?
 		    d->init(c, sec, &e->state[i], derr, sizeof(derr)) : 0;
@@ -179,11 +226,10 @@ det_engine_new(const struct cfg *c, const struct det_alert_sink *out, char *err,
 			det_engine_free(e);
 			return NULL;
 		}
-		e->d[i] = d;
 		if (d->verdict != NULL && !e->inactive[i] &&
-		    e->ctx.verdict_fn == NULL) {
-			e->ctx.verdict_fn = d->verdict;
-			e->ctx.verdict_state = e->state[i];
+		    e->common.verdict_fn == NULL) {
+			e->common.verdict_fn = d->verdict;
+			e->common.verdict_state = e->state[i];
 		}
 	}
 	e->n = i;
@@ -199,7 +245,7 @@ det_engine_free(struct det_engine *e)
 	if (e == NULL)
 		return;
 	for (i = 0; i < e->n; i++)
-		if (e->d[i]->destroy != NULL)
+		if (e->d[i]->destroy != NULL && !e->disabled[i])
 			e->d[i]->destroy(e->state[i]);
 	free(e);
 }
@@ -207,8 +253,8 @@ det_engine_free(struct det_engine *e)
 void
 det_engine_set_asset_sink(struct det_engine *e, det_asset_fn fn, void *arg)
 {
-	e->ctx.asset_fn = fn;
-	e->ctx.asset_arg = arg;
+	e->common.asset_fn = fn;
+	e->common.asset_arg = arg;
 }
 
 int
@@ -219,7 +265,7 @@ det_engine_finish(struct det_engine *e, char *err, size_t errlen)
 
 	for (i = 0; i < e->n; i++)
 		if (e->d[i]->finish != NULL && !e->inactive[i] &&
-		    e->d[i]->finish(e->state[i], &e->ctx, err, errlen) != 0)
+		    e->d[i]->finish(e->state[i], &e->ctx[i], err, errlen) != 0)
 			rc = -1;
 	return rc;
 }
@@ -234,7 +280,8 @@ det_engine_count(const struct det_engine *e)
 	do {								\
 		size_t i_;						\
 		for (i_ = 0; i_ < (list)->n; i_++)			\
-			(list)->d[i_]->handler((list)->state[i_], &e->ctx,	\
+			(list)->d[i_]->handler((list)->state[i_],	\
+			    (list)->ctx[i_],				\
 			    __VA_ARGS__);				\
 	} while (0)
 
@@ -289,5 +336,5 @@ det_engine_time(struct det_engine *e, uint64_t now)
 		return;
 	e->next_tick = now + TICK_US;
 	EACH(&e->tick, on_tick, now);
-	e->ctx.out.tick(e->ctx.out.arg, now);
+	e->common.out.tick(e->common.out.arg, now);
 }

@@ -71,19 +71,22 @@ det_alert_from_pdu(struct det_alert *a, const struct det_pdu *pdu)
 void
 det_alert(struct det_ctx *ctx, struct det_alert *a)
 {
-	ctx->out.raise(ctx->out.arg, a);
+	/* [detector.NAME] severity = ... wins over the detector's choice */
+	if (ctx->severity >= 0)
+		a->severity = (enum det_severity)ctx->severity;
+	ctx->c->out.raise(ctx->c->out.arg, a);
 }
 
 const struct cfg *
 det_cfg(const struct det_ctx *ctx)
 {
-	return ctx->cfg;
+	return ctx->c->cfg;
 }
 
 bool
 det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e)
 {
-	return ctx->ot != NULL && cfg_nets_contains(ctx->ot, e->af, e->ip);
+	return ctx->c->ot != NULL && cfg_nets_contains(ctx->c->ot, e->af, e->ip);
 }
 
 enum det_verdict
@@ -96,34 +99,34 @@ det_policy(const struct det_ctx *ctx, enum ics_proto proto, enum det_role role,
 	case DET_ROLE_WRITER:
 	case DET_ROLE_MASTER:
 		if ((unsigned)proto < ICS_NPROTO)
-			list = ctx->writers[proto];
+			list = ctx->c->writers[proto];
 		break;
 	case DET_ROLE_DISCOVERY:
-		list = ctx->discovery;
+		list = ctx->c->discovery;
 		break;
 	case DET_ROLE_REMOTE:
-		list = ctx->remote;
+		list = ctx->c->remote;
 		break;
 	}
 	/* an explicit allow-list wins over what was learned */
 	if (list != NULL)
 		return cfg_nets_contains(list, src->af, src->ip) ? DET_ALLOWED :
 		    DET_DENIED;
-	if (ctx->verdict_fn != NULL)
-		return ctx->verdict_fn(ctx->verdict_state, proto, role, src);
+	if (ctx->c->verdict_fn != NULL)
+		return ctx->c->verdict_fn(ctx->c->verdict_state, proto, role, src);
 	return DET_UNSET;
 }
 
 bool
 det_publishing(const struct det_ctx *ctx)
 {
-	return ctx->asset_fn != NULL;
+	return ctx->c->asset_fn != NULL;
 }
 
 void
 det_publish_asset(struct det_ctx *ctx, const char *ip, const char *json,
     size_t len)
 {
-	if (ctx->asset_fn != NULL)
-		ctx->asset_fn(ctx->asset_arg, ip, json, len);
+	if (ctx->c->asset_fn != NULL)
+		ctx->c->asset_fn(ctx->c->asset_arg, ip, json, len);
 }
