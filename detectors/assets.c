@@ -37,7 +37,6 @@
 #include "lib/ipmap.h"
 #include "lib/rfc3339.h"
 #include "dissectors/modbus.h"
-#include "lib/rd.h"
 #include "dissectors/s7comm.h"
 
 /* ---- the inventory ------------------------------------------------------- */
@@ -497,47 +496,27 @@ enip_ident(struct ident *id, const struct enip_identity *e)
 	    strcmp(o.enip_name, id->enip_name) != 0;
 }
 
-/*
- * SZL records (S7 system status list).  0x0011 module identification,
- * 28 bytes each: index(2) | MlfB order number(20) | BGTyp(2) | Ausbg(2) |
- * Ausbe(2); index 1 is the module, 7 the firmware ('V' major | minor patch
- * in Ausbg/Ausbe).  0x001C component identification, 34 bytes each:
- * index(2) | text(32); 1 PLC name, 2 module name, 3 plant id,
- * 4 copyright, 5 serial number, 7 module type, 8 memory card serial.
- */
+/* Module and component identification from SZL records (s7comm.h). */
 static bool
-s7_szl_records(struct ident *id, uint16_t szl_id, uint16_t rec_len,
-    uint16_t count, const uint8_t *recs, size_t len)
+s7_szl_apply(struct ident *id, struct s7_szl_iter *it)
 {
-	struct rd r, rec;
-	uint16_t idx, ausbg, ausbe, i;
-	const uint8_t *text;
+	struct s7_szl_rec rec;
 	char fw[24];
 	bool ch = false;
 
-	rd_init(&r, recs, len);
-	for (i = 0; i < count; i++) {
-		if (!rd_sub(&r, rec_len, &rec))
-			break;
-		idx = rd_be16(&rec);
-		if ((szl_id & 0xff) == 0x11 && rec_len >= 28) {
-			text = rd_ptr(&rec);
-			rd_skip(&rec, 22);	/* MlfB + BGTyp */
-			ausbg = rd_be16(&rec);
-			ausbe = rd_be16(&rec);
-			if (rec.err)
-				break;
-			if (idx == 1)
-				ch |= set_str(id->s7_order, INV_STR, text, 20);
-			else if (idx == 7 && (ausbg >> 8) == 'V') {
-				snprintf(fw, sizeof(fw), "V%u.%u.%u", ausbg & 0xff,
-				    ausbe >> 8, ausbe & 0xff);
+	while (s7_szl_next(it, &rec)) {
+		if ((it->szl_id & 0xff) == 0x11 && rec.text != NULL) {
+			if (rec.index == 1)
+				ch |= set_str(id->s7_order, INV_STR, rec.text, 20);
+			else if (rec.index == 7 && rec.has_version) {
+				snprintf(fw, sizeof(fw), "V%u.%u.%u", rec.version[0],
+				    rec.version[1], rec.version[2]);
 				ch |= set_str(id->s7_firmware, sizeof(id->s7_firmware),
 				    (const uint8_t *)fw, strlen(fw));
 			}
-		} else if ((szl_id & 0xff) == 0x1c && rec_len >= 34 &&
-		    idx >= 1 && idx < 12 && idx != 6) {
-			ch |= set_str(id->s7_comp[idx], INV_STR, rd_ptr(&rec), 32);
+		} else if ((it->szl_id & 0xff) == 0x1c && rec.text != NULL &&
+		    rec.index >= 1 && rec.index < 12 && rec.index != 6) {
+			ch |= set_str(id->s7_comp[rec.index], INV_STR, rec.text, 32);
 		}
 	}
 	if (ch)
@@ -545,28 +524,12 @@ s7_szl_records(struct ident *id, uint16_t szl_id, uint16_t rec_len,
 	return ch;
 }
 
-/* Reassembled SZL response data: id(2) index(2) rec_len(2) count(2) recs. */
-static bool
-s7_szl_data(struct ident *id, const uint8_t *p, size_t n)
-{
-	struct rd r;
-	uint16_t szl, rl, cnt;
-
-	rd_init(&r, p, n);
-	szl = rd_be16(&r);
-	rd_skip(&r, 2);
-	rl = rd_be16(&r);
-	cnt = rd_be16(&r);
-	if (r.err)
-		return false;
-	return s7_szl_records(id, szl, rl, cnt, rd_ptr(&r), rd_left(&r));
-}
-
 static bool
 s7_ident(struct inv_state *s, struct ident **idp, struct asset *a,
     const struct det_pdu *pdu)
 {
 	const struct s7_comm *m = &pdu->u.s7->s7;
+	struct s7_szl_iter it;
 	struct s7frag *fr;
 	uint16_t szl;
 	int fresh;
@@ -582,8 +545,9 @@ s7_ident(struct inv_state *s, struct ident **idp, struct asset *a,
 			return false;
 		if ((*idp = ident_of(s, a)) == NULL)
 			return false;
-		return s7_szl_records(*idp, m->szl_id, m->szl_rec_len,
+		s7_szl_iter_init(&it, m->szl_id, m->szl_rec_len,
 		    m->szl_rec_count, m->szl_records, m->szl_records_len);
+		return s7_szl_apply(*idp, &it);
 	}
 	if (!m->ud_fragmented || m->ud_data == NULL)
 		return false;
@@ -607,7 +571,8 @@ s7_ident(struct inv_state *s, struct ident **idp, struct asset *a,
 	ch = false;
 	szl = fr->len >= 2 ? (uint16_t)(fr->buf[1]) : 0;
 	if ((szl == 0x11 || szl == 0x1c) && (*idp = ident_of(s, a)) != NULL)
-		ch = s7_szl_data(*idp, fr->buf, fr->len);
+		ch = s7_szl_iter_data(&it, fr->buf, fr->len) == 0 &&
+		    s7_szl_apply(*idp, &it);
 	ipmap_del(s->frags, &pdu->flow->id, sizeof(pdu->flow->id));
 	return ch;
 }

@@ -534,6 +534,69 @@ s7_parse(const uint8_t *p, size_t n, struct s7_pdu *out)
 	}
 }
 
+/* ---- SZL identification records --------------------------------------- */
+
+void
+s7_szl_iter_init(struct s7_szl_iter *it, uint16_t szl_id, uint16_t rec_len,
+    uint16_t count, const uint8_t *recs, size_t len)
+{
+	rd_init(&it->r, recs, len);
+	it->szl_id = szl_id;
+	it->rec_len = rec_len;
+	it->left = count;
+}
+
+int
+s7_szl_iter_data(struct s7_szl_iter *it, const uint8_t *p, size_t n)
+{
+	struct rd r;
+	uint16_t szl, rl, cnt;
+
+	rd_init(&r, p, n);
+	szl = rd_be16(&r);
+	(void)rd_skip(&r, 2);
+	rl = rd_be16(&r);
+	cnt = rd_be16(&r);
+	if (r.err) {
+		s7_szl_iter_init(it, 0, 0, 0, NULL, 0);
+		return IDS_ETRUNC;
+	}
+	s7_szl_iter_init(it, szl, rl, cnt, rd_ptr(&r), rd_left(&r));
+	return 0;
+}
+
+bool
+s7_szl_next(struct s7_szl_iter *it, struct s7_szl_rec *out)
+{
+	struct rd rec;
+	uint16_t ausbg, ausbe;
+
+	if (it->left == 0 || !rd_sub(&it->r, it->rec_len, &rec))
+		return false;
+	it->left--;
+	memset(out, 0, sizeof(*out));
+	out->index = rd_be16(&rec);
+	if ((it->szl_id & 0xff) == 0x11 && it->rec_len >= 28) {
+		out->text = rd_ptr(&rec);
+		out->text_len = 20;
+		(void)rd_skip(&rec, 22);	/* MlfB + BGTyp */
+		ausbg = rd_be16(&rec);
+		ausbe = rd_be16(&rec);
+		if (rec.err)
+			return false;
+		if ((ausbg >> 8) == 'V') {
+			out->has_version = true;
+			out->version[0] = (uint8_t)(ausbg & 0xff);
+			out->version[1] = (uint8_t)(ausbe >> 8);
+			out->version[2] = (uint8_t)(ausbe & 0xff);
+		}
+	} else if ((it->szl_id & 0xff) == 0x1c && it->rec_len >= 34) {
+		out->text = rd_ptr(&rec);
+		out->text_len = 32;
+	}
+	return true;
+}
+
 /*
  * ---- requests -----------------------------------------------------------
  * S7comm codes: job function; userdata 0x1000 | group << 8 | subfunction;

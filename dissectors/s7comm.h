@@ -50,6 +50,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/rd.h"
+
 #define S7_TPKT_VERSION		3
 #define S7_TPKT_LEN_MIN		7	/* TPKT 4 + smallest COTP (LI, type, x) */
 #define S7_MAX_ITEMS		8	/* Read/Write Var items kept */
@@ -313,5 +315,40 @@ const char *s7_plus_func_name(uint16_t func);
 
 /* Static name of an ISO 8327 SPDU type; never NULL. */
 const char *s7_iso_spdu_name(uint8_t spdu);
+
+/*
+ * SZL identification records (S7 system status list), as a CPU answers a
+ * Read SZL.  0x0011 module identification, 28 bytes each: index(2) |
+ * MlfB order number(20) | BGTyp(2) | Ausbg(2) | Ausbe(2); index 1 is the
+ * module, 7 the firmware ('V' major | minor patch in Ausbg/Ausbe).
+ * 0x001C component identification, 34 bytes each: index(2) | text(32);
+ * 1 PLC name, 2 module name, 3 plant id, 4 copyright, 5 serial number,
+ * 7 module type, 8 memory card serial.
+ */
+struct s7_szl_rec {
+	uint16_t	 index;
+	const uint8_t	*text;		/* order number (20) or text (32), or NULL */
+	size_t		 text_len;
+	bool		 has_version;	/* 0x0011 with 'V' in Ausbg: firmware */
+	uint8_t		 version[3];	/* major, minor, patch */
+};
+
+struct s7_szl_iter {
+	struct rd	 r;
+	uint16_t	 szl_id, rec_len, left;
+};
+
+/* Walk count records of rec_len bytes of list szl_id (s7_comm's szl_*). */
+void s7_szl_iter_init(struct s7_szl_iter *it, uint16_t szl_id,
+    uint16_t rec_len, uint16_t count, const uint8_t *recs, size_t len);
+
+/*
+ * The same from reassembled SZL response data (fragmented userdata):
+ * id(2) index(2) rec_len(2) count(2) records.  0, or IDS_ETRUNC.
+ */
+int s7_szl_iter_data(struct s7_szl_iter *it, const uint8_t *p, size_t n);
+
+/* The next record; false at the end or at a record cut short. */
+bool s7_szl_next(struct s7_szl_iter *it, struct s7_szl_rec *rec);
 
 #endif
