@@ -14,9 +14,6 @@
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
 
-#ifndef ICSENTRY_VERSION
-#define ICSENTRY_VERSION "0.1.0"
-#endif
 
 /* What the command line asked for; NULL = not given. */
 struct agent_opts {

@@ -8,10 +8,8 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "lib/version.h"
 
-#ifndef ICSENTRY_VERSION
-#define ICSENTRY_VERSION "0.1.0"
-#endif
 
 static void
 usage(FILE *fp)

@@ -32,9 +32,10 @@
 #include "broker/central_log.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
+#include "lib/version.h"
 
 #define PROG		"icsentry-collector"
-#define VERSION		"0.1"
+#define VERSION		ICSENTRY_VERSION
 #define DEFAULT_CONF	"/etc/icsentry/collector.conf"
 #define MAX_TOPIC	512
 

@@ -22,9 +22,10 @@
 
 #include "broker/central_log.h"
 #include "lib/ids.h"
+#include "lib/version.h"
 
 #define PROG		"icsentry-log"
-#define VERSION		"0.1"
+#define VERSION		ICSENTRY_VERSION
 #define DEFAULT_DB	"/var/lib/icsentry/central.db"
 
 enum cmd { CMD_TAIL, CMD_QUERY, CMD_STATS, CMD_VERIFY };
