@@ -14,14 +14,10 @@
 
 #include "lib/ids.h"
 #include "lib/rd.h"
+#include "lib/tok.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
 #include "dissectors/proto.h"
-
-struct tok {
-	unsigned	 v;
-	const char	*s;
-};
 
 static const struct tok fc_names[] = {
 	{ DNP3_FC_CONFIRM, "CONFIRM" },
@@ -79,17 +75,6 @@ static const struct tok link_sec_names[] = {
 };
 
 #define NTOK(t)	(sizeof(t) / sizeof((t)[0]))
-
-static const char *
-tok_name(const struct tok *t, size_t nt, unsigned v, const char *dflt)
-{
-	size_t i;
-
-	for (i = 0; i < nt; i++)
-		if (t[i].v == v)
-			return t[i].s;
-	return dflt;
-}
 
 const char *
 dnp3_fc_name(uint8_t fc)

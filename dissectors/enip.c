@@ -15,14 +15,10 @@
 
 #include "lib/ids.h"
 #include "lib/rd.h"
+#include "lib/tok.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
 #include "dissectors/proto.h"
-
-struct tok {
-	unsigned	 v;
-	const char	*s;
-};
 
 #define NTOK(t)	(sizeof(t) / sizeof((t)[0]))
 
@@ -80,17 +76,6 @@ static const struct tok cm_svc_names[] = {
 	{ 0x5A, "Get_Connection_Owner" },
 	{ 0x5B, "Large_Forward_Open" },
 };
-
-static const char *
-tok_name(const struct tok *t, size_t nt, unsigned v, const char *dflt)
-{
-	size_t i;
-
-	for (i = 0; i < nt; i++)
-		if (t[i].v == v)
-			return t[i].s;
-	return dflt;
-}
 
 const char *
 enip_cmd_name(uint16_t cmd)

@@ -15,14 +15,10 @@
 #include "lib/ids.h"
 #include "lib/json.h"
 #include "lib/rd.h"
+#include "lib/tok.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
 #include "dissectors/proto.h"
-
-struct tok {
-	unsigned	 v;
-	const char	*s;
-};
 
 #define NTOK(t)	(sizeof(t) / sizeof((t)[0]))
 
@@ -74,17 +70,6 @@ static const struct tok cot_names[] = {
 	{ 44, "unknown type" }, { 45, "unknown cause" },
 	{ 46, "unknown common address" }, { 47, "unknown IOA" },
 };
-
-static const char *
-tok_name(const struct tok *t, size_t nt, unsigned v, const char *dflt)
-{
-	size_t i;
-
-	for (i = 0; i < nt; i++)
-		if (t[i].v == v)
-			return t[i].s;
-	return dflt;
-}
 
 const char *
 iec104_type_name(uint8_t type)

@@ -16,14 +16,10 @@
 #include "lib/ids.h"
 #include "lib/json.h"
 #include "lib/rd.h"
+#include "lib/tok.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
 #include "dissectors/proto.h"
-
-struct tok {
-	unsigned	 v;
-	const char	*s;
-};
 
 static const struct tok fc_names[] = {
 	{ MODBUS_FC_READ_COILS, "Read Coils" },
@@ -81,17 +77,6 @@ static const struct tok umas_names[] = {
 	{ MODBUS_UMAS_RESPONSE_ERROR, "Response Error" },
 	{ MODBUS_UMAS_RESPONSE_OK, "Response OK" },
 };
-
-static const char *
-tok_name(const struct tok *t, size_t nt, unsigned v, const char *dflt)
-{
-	size_t i;
-
-	for (i = 0; i < nt; i++)
-		if (t[i].v == v)
-			return t[i].s;
-	return dflt;
-}
 
 const char *
 modbus_fc_name(uint8_t fc)

@@ -15,14 +15,10 @@
 
 #include "lib/ids.h"
 #include "lib/rd.h"
+#include "lib/tok.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
 #include "dissectors/proto.h"
-
-struct tok {
-	unsigned	 v;
-	const char	*s;
-};
 
 #define NTOK(t)	(sizeof(t) / sizeof((t)[0]))
 

@@ -16,14 +16,10 @@
 #include "lib/ids.h"
 #include "lib/json.h"
 #include "lib/rd.h"
+#include "lib/tok.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
 #include "dissectors/proto.h"
-
-struct tok {
-	unsigned	 v;
-	const char	*s;
-};
 
 #define NTOK(t)	(sizeof(t) / sizeof((t)[0]))
 
@@ -91,17 +87,6 @@ static const struct tok spdu_names[] = {
 	{ S7_SPDU_ABORT, "ABORT" },
 	{ 0x1A, "ABORT ACCEPT" },
 };
-
-static const char *
-tok_name(const struct tok *t, size_t nt, unsigned v, const char *dflt)
-{
-	size_t i;
-
-	for (i = 0; i < nt; i++)
-		if (t[i].v == v)
-			return t[i].s;
-	return dflt;
-}
 
 const char *
 s7_func_name(uint8_t func)
