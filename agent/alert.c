@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/atomic.h"
 #include "lib/chain.h"
 #include "lib/rfc3339.h"
 #include "detectors/detector.h"
@@ -96,26 +97,19 @@ state_load(struct alerter *al, char *err, size_t errlen)
 	return 0;
 }
 
-/* Write-new, fsync, rename: a crash leaves the old or the new state. */
+/* Atomically (lib/atomic.c): a crash leaves the old or the new state. */
 static int
 state_save(const struct alerter *al)
 {
-	char tmp[4096];
-	FILE *fp;
-	int ok;
+	char buf[256];
+	int n;
 
 	if (al->state_file == NULL)
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.new", al->state_file);
-	fp = fopen(tmp, "w");
-	if (fp == NULL)
-		return IDS_EIO;
-	ok = fprintf(fp, "icsentry-state 1\nseq %llu\nhash %s\n",
-	    (unsigned long long)al->seq, al->prev) > 0;
-	ok = fflush(fp) == 0 && ok;
-	ok = fsync(fileno(fp)) == 0 && ok;
-	ok = fclose(fp) == 0 && ok;
-	if (!ok || rename(tmp, al->state_file) != 0)
+	n = snprintf(buf, sizeof(buf), "icsentry-state 1\nseq %llu\nhash %s\n",
+	    (unsigned long long)al->seq, al->prev);
+	if (n < 0 || (size_t)n >= sizeof(buf) ||
+	    atomic_write(al->state_file, buf, (size_t)n, false) != 0)
 		return IDS_EIO;
 	return 0;
 }

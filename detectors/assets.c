@@ -32,6 +32,7 @@
 #include "detectors/detector.h"
 #include "dissectors/enip.h"
 #include "dissectors/flow.h"
+#include "lib/atomic.h"
 #include "lib/ids.h"
 #include "detectors/inventory.h"
 #include "lib/ipmap.h"
@@ -802,7 +803,6 @@ inv_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 	struct asset **v;
 	cJSON *root, *arr;
 	char *txt;
-	FILE *fp;
 	uint32_t i;
 	int rc = 0;
 
@@ -831,17 +831,12 @@ inv_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", s->out);
 		return -1;
 	}
-	fp = strcmp(s->out, "-") == 0 ? stdout : fopen(s->out, "w");
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: cannot write the inventory: %s", s->out,
-		    strerror(errno));
-		free(txt);
-		return -1;
-	}
-	if (fputs(txt, fp) == EOF || fputc('\n', fp) == EOF)
-		rc = -1;
-	if (fp == stdout ? fflush(fp) != 0 : fclose(fp) != 0)
-		rc = -1;
+	if (strcmp(s->out, "-") == 0) {
+		if (fputs(txt, stdout) == EOF || fputc('\n', stdout) == EOF ||
+		    fflush(stdout) != 0)
+			rc = -1;
+	} else
+		rc = atomic_write(s->out, txt, strlen(txt), true);
 	if (rc != 0)
 		snprintf(err, errlen, "%s: cannot write the inventory: %s", s->out,
 		    strerror(errno));

@@ -18,8 +18,10 @@
 #include <unistd.h>
 
 #include "detectors/inventory.h"
+#include "lib/atomic.h"
 #include "lib/ids.h"
 #include "lib/json.h"
+#include "lib/rfc3339.h"
 
 char bl_err[1200];
 
@@ -78,43 +80,6 @@ parse_mac(const char *s, uint8_t *mac)
 	return 0;
 }
 
-/* "2024-05-13T06:00:00.080514Z" (fraction optional) -> microseconds. */
-static int
-parse_ts(const char *s, uint64_t *out)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, n = 0, k;
-	unsigned long us = 0;
-	time_t t;
-
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h,
-	    &mi, &sec, &n) != 6)
-		return -1;
-	s += n;
-	if (*s == '.') {
-		for (k = 0, s++; *s >= '0' && *s <= '9'; s++, k++)
-			if (k < 6)
-				us = us * 10 + (unsigned long)(*s - '0');
-		for (; k < 6; k++)
-			us *= 10;
-	}
-	if (strcmp(s, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h > 23 || mi > 59 || sec > 60 || y < 1970)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t < 0)
-		return -1;
-	*out = (uint64_t)t * 1000000u + us;
-	return 0;
-}
-
 static int
 get_ts(struct loader *ld, const cJSON *o, const char *k, uint64_t *out)
 {
@@ -123,7 +88,7 @@ get_ts(struct loader *ld, const cJSON *o, const char *k, uint64_t *out)
 	*out = 0;
 	if (v == NULL || cJSON_IsNull(v))
 		return 0;
-	if (!cJSON_IsString(v) || parse_ts(v->valuestring, out) != 0)
+	if (!cJSON_IsString(v) || rfc3339_parse(v->valuestring, out) != 0)
 		return fail(ld, "\"%s\": expected a time like 2024-05-13T06:00:00.000000Z", k);
 	return 0;
 }
@@ -814,14 +779,10 @@ bl_model_text(const cJSON *root)
 	return b.p;
 }
 
-/* Write to path.tmp, then rename: a crash never leaves half a baseline. */
+/* Atomically (lib/atomic.c): a crash never leaves half a baseline. */
 int
 bl_write_file(const char *path, const char *txt, char *err, size_t errlen)
 {
-	char tmp[1100];
-	FILE *fp;
-	int bad;
-
 	if (strcmp(path, "-") == 0) {
 		if (fputs(txt, stdout) == EOF || fputc('\n', stdout) == EOF ||
 		    fflush(stdout) != 0) {
@@ -831,19 +792,9 @@ bl_write_file(const char *path, const char *txt, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fp = fopen(tmp, "w")) == NULL) {
-		snprintf(err, errlen, "%s: cannot write the baseline: %s", tmp,
-		    strerror(errno));
-		return -1;
-	}
-	bad = fputs(txt, fp) == EOF || fputc('\n', fp) == EOF;
-	bad |= fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-	bad |= fclose(fp) != 0;
-	if (bad || rename(tmp, path) != 0) {
+	if (atomic_write(path, txt, strlen(txt), true) != 0) {
 		snprintf(err, errlen, "%s: cannot write the baseline: %s", path,
 		    strerror(errno));
-		unlink(tmp);
 		return -1;
 	}
 	return 0;

@@ -1,4 +1,4 @@
-/* rfc3339.h - capture times as RFC 3339 text (UTC, microseconds). */
+/* rfc3339.h - capture times as RFC 3339 text (UTC, microseconds) and back. */
 #ifndef ICSENTRY_LIB_RFC3339_H
 #define ICSENTRY_LIB_RFC3339_H
 
@@ -7,5 +7,11 @@
 
 /* "2026-11-23T08:15:02.123456Z" for ts_us since the epoch: buf >= 32 bytes. */
 const char *rfc3339_format(uint64_t ts_us, char *buf, size_t len);
+
+/*
+ * "2024-05-13T06:00:00.080514Z" (fraction optional, UTC only) into
+ * microseconds since the epoch.  0, or -1 when s is not such a time.
+ */
+int rfc3339_parse(const char *s, uint64_t *out);
 
 #endif

@@ -1,0 +1,146 @@
+/*
+ * check_lib.c - unit suite for the shared building blocks in lib/ that
+ * have no suite of their own: RFC 3339 time text, the atomic file writer,
+ * value -> name tables and the cJSON integer reader.
+ */
+#include <check.h>
+#include <cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/atomic.h"
+#include "lib/json.h"
+#include "lib/rfc3339.h"
+#include "lib/tok.h"
+#include "tests/testutil.h"
+
+START_TEST(test_rfc3339_format)
+{
+	char b[40];
+
+	ck_assert_str_eq(rfc3339_format(0, b, sizeof(b)),
+	    "1970-01-01T00:00:00.000000Z");
+	ck_assert_str_eq(rfc3339_format(1715580000080514ull, b, sizeof(b)),
+	    "2024-05-13T06:00:00.080514Z");
+}
+END_TEST
+
+START_TEST(test_rfc3339_parse)
+{
+	uint64_t t = 1;
+	char b[40];
+
+	ck_assert_int_eq(rfc3339_parse("2024-05-13T06:00:00.080514Z", &t), 0);
+	ck_assert_uint_eq(t, 1715580000080514ull);
+	ck_assert_int_eq(rfc3339_parse("2024-05-13T06:00:00Z", &t), 0);
+	ck_assert_uint_eq(t, 1715580000000000ull);
+	ck_assert_int_eq(rfc3339_parse("2024-05-13T06:00:00.5Z", &t), 0);
+	ck_assert_uint_eq(t, 1715580000500000ull);
+	/* round trip */
+	ck_assert_int_eq(rfc3339_parse(rfc3339_format(1764842123456789ull, b,
+	    sizeof(b)), &t), 0);
+	ck_assert_uint_eq(t, 1764842123456789ull);
+	/* not UTC, not a date, out of range */
+	ck_assert_int_eq(rfc3339_parse("2024-05-13T06:00:00+01:00", &t), -1);
+	ck_assert_int_eq(rfc3339_parse("2024-13-13T06:00:00Z", &t), -1);
+	ck_assert_int_eq(rfc3339_parse("1969-12-31T23:59:59Z", &t), -1);
+	ck_assert_int_eq(rfc3339_parse("yesterday", &t), -1);
+	ck_assert_int_eq(rfc3339_parse(NULL, &t), -1);
+}
+END_TEST
+
+START_TEST(test_atomic_write)
+{
+	char dir[512], path[600], tmp[620];
+	struct stat st;
+	size_t len;
+	char *text;
+
+	ck_assert_int_eq(tu_mkdtemp(dir, sizeof(dir), "atomic"), 0);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	ck_assert_int_eq(atomic_write(path, "first", 5, true), 0);
+	text = tu_read_file(path, &len);
+	ck_assert_str_eq(text, "first\n");
+	free(text);
+	ck_assert_int_eq(atomic_write(path, "2nd", 3, false), 0);
+	text = tu_read_file(path, &len);
+	ck_assert_str_eq(text, "2nd");
+	free(text);
+	ck_assert_int_eq(stat(tmp, &st), -1);
+	/* a directory that does not exist: -1 with errno, nothing left */
+	snprintf(path, sizeof(path), "%s/nope/state", dir);
+	errno = 0;
+	ck_assert_int_eq(atomic_write(path, "x", 1, false), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* not a regular file: written in place, never renamed over */
+	ck_assert_int_eq(atomic_write("/dev/null", "x", 1, true), 0);
+	ck_assert_int_eq(stat("/dev/null", &st), 0);
+	ck_assert(S_ISCHR(st.st_mode));
+	tu_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_tok)
+{
+	static const struct tok t[] = { { 1, "one" }, { 5, "five" } };
+
+	ck_assert_str_eq(tok_name(t, TOK_N(t), 5, "?"), "five");
+	ck_assert_str_eq(tok_name(t, TOK_N(t), 2, "?"), "?");
+}
+END_TEST
+
+START_TEST(test_json_get_uint)
+{
+	cJSON *o = cJSON_Parse("{\"unit\":7,\"big\":300,\"half\":1.5}");
+	char err[160];
+	double v = -1;
+
+	ck_assert_int_eq(json_get_uint(o, "unit", 0, 255, -1, &v, err,
+	    sizeof(err)), 0);
+	ck_assert_double_eq(v, 7);
+	ck_assert_int_eq(json_get_uint(o, "db", 0, 65535, 0, &v, err,
+	    sizeof(err)), 0);
+	ck_assert_double_eq(v, 0);
+	ck_assert_int_eq(json_get_uint(o, "area", 0, 255, -1, &v, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "missing member \"area\"");
+	ck_assert_int_eq(json_get_uint(o, "big", 0, 255, -1, &v, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "\"big\": expected an integer 0..255");
+	ck_assert_int_eq(json_get_uint(o, "half", 0, 255, -1, &v, err,
+	    sizeof(err)), -1);
+	cJSON_Delete(o);
+}
+END_TEST
+
+static Suite *
+lib_suite(void)
+{
+	Suite *s = suite_create("lib");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_rfc3339_format);
+	tcase_add_test(tc, test_rfc3339_parse);
+	tcase_add_test(tc, test_atomic_write);
+	tcase_add_test(tc, test_tok);
+	tcase_add_test(tc, test_json_get_uint);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(lib_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
