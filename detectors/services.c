@@ -16,7 +16,7 @@ const char *
 det_severity_name(enum det_severity s)
 {
 	static const char *const names[] = { "info", "low", "medium", "high",
-	    "critical" };
+		"critical" };
 
 	return (unsigned)s < 5 ? names[s] : "info";
 }
@@ -27,7 +27,8 @@ det_severity_parse(const char *name)
 	int i;
 
 	for (i = 0; i < 5; i++)
-		if (strcasecmp(name, det_severity_name((enum det_severity)i)) == 0)
+		if (strcasecmp(name, det_severity_name((enum det_severity)i)) ==
+		    0)
 			return i;
 	return -1;
 }
@@ -45,8 +46,8 @@ det_ip_str(const struct det_endpoint *e, char *buf, size_t len)
 }
 
 void
-det_endpoint_from_flow(struct det_endpoint *e, const struct flow *f,
-    bool client)
+det_endpoint_from_flow(
+    struct det_endpoint *e, const struct flow *f, bool client)
 {
 	const struct flow_endpoint *s = client ? &f->cli : &f->srv;
 
@@ -86,7 +87,8 @@ det_cfg(const struct det_ctx *ctx)
 bool
 det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e)
 {
-	return ctx->c->ot != NULL && cfg_nets_contains(ctx->c->ot, e->af, e->ip);
+	return ctx->c->ot != NULL &&
+	    cfg_nets_contains(ctx->c->ot, e->af, e->ip);
 }
 
 enum det_verdict
@@ -111,9 +113,10 @@ det_policy(const struct det_ctx *ctx, enum ics_proto proto, enum det_role role,
 	/* an explicit allow-list wins over what was learned */
 	if (list != NULL)
 		return cfg_nets_contains(list, src->af, src->ip) ? DET_ALLOWED :
-		    DET_DENIED;
+								   DET_DENIED;
 	if (ctx->c->verdict_fn != NULL)
-		return ctx->c->verdict_fn(ctx->c->verdict_state, proto, role, src);
+		return ctx->c->verdict_fn(
+		    ctx->c->verdict_state, proto, role, src);
 	return DET_UNSET;
 }
 
@@ -124,8 +127,8 @@ det_publishing(const struct det_ctx *ctx)
 }
 
 void
-det_publish_asset(struct det_ctx *ctx, const char *ip, const char *json,
-    size_t len)
+det_publish_asset(
+    struct det_ctx *ctx, const char *ip, const char *json, size_t len)
 {
 	if (ctx->c->asset_fn != NULL)
 		ctx->c->asset_fn(ctx->c->asset_arg, ip, json, len);

@@ -18,7 +18,7 @@
 #include "lib/ids.h"
 #include "lib/rd.h"
 
-#define HARTIP_PORT	5094
+#define HARTIP_PORT 5094
 
 static bool
 header_ok(uint8_t version, uint8_t type, uint8_t id)
@@ -44,7 +44,7 @@ hartip_frame_len(const uint8_t *p, size_t n, size_t *len)
 	count = rd_be16(&r);
 	if (r.err)
 		return n > 0 && (p[0] < 1 || p[0] > 2) ? IDS_EMALFORMED :
-		    IDS_EAGAIN;
+							 IDS_EAGAIN;
 	if (!header_ok(version, type, id) || count < HARTIP_HDR_LEN ||
 	    count > HARTIP_MAX_LEN)
 		return IDS_EMALFORMED;
@@ -95,16 +95,15 @@ hartip_parse(const uint8_t *p, size_t n, struct hartip_pdu *out)
 	return 0;
 }
 
-static const char *const msg_id_names[] = {
-	"Session Initiate", "Session Close", "Keep Alive",
-	"Token-Passing PDU", "Direct PDU", "Read Audit Log"
-};
+static const char *const msg_id_names[] = { "Session Initiate", "Session Close",
+	"Keep Alive", "Token-Passing PDU", "Direct PDU", "Read Audit Log" };
 
 const char *
 hartip_msg_id_name(uint8_t id)
 {
 	return id < sizeof(msg_id_names) / sizeof(msg_id_names[0]) ?
-	    msg_id_names[id] : "Unknown";
+	    msg_id_names[id] :
+	    "Unknown";
 }
 
 /* ---- requests: codes are 0x100 | message id, or the HART command ----- */

@@ -6,15 +6,15 @@
 #include <stddef.h>
 
 const struct proto_desc *const proto_registry[] = {
-#define ICS_X(id, desc)	&desc,
+#define ICS_X(id, desc) &desc,
 	ICS_PROTOCOLS(ICS_X)
 #undef ICS_X
-	NULL
+	    NULL
 };
 
 /* By id: the list above has ids 1.. in order. */
-_Static_assert(sizeof(proto_registry) / sizeof(proto_registry[0]) ==
-    ICS_NPROTO, "one descriptor per protocol id");
+_Static_assert(sizeof(proto_registry) / sizeof(proto_registry[0]) == ICS_NPROTO,
+    "one descriptor per protocol id");
 
 const struct proto_desc *
 proto_desc_of(enum ics_proto p)

@@ -6,8 +6,8 @@
 #include <stdio.h>
 
 int
-json_get_uint(const cJSON *o, const char *k, double lo, double hi,
-    double dflt, double *out, char *err, size_t errlen)
+json_get_uint(const cJSON *o, const char *k, double lo, double hi, double dflt,
+    double *out, char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 

@@ -13,8 +13,8 @@ rfc3339_format(uint64_t ts_us, char *buf, size_t len)
 
 	gmtime_r(&secs, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ts_us % 1000000u));
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (unsigned)(ts_us % 1000000u));
 	return buf;
 }
 
@@ -27,8 +27,9 @@ rfc3339_parse(const char *s, uint64_t *out)
 	unsigned long us = 0;
 	time_t t;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h,
-	    &mi, &sec, &n) != 6)
+	if (s == NULL ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+		&n) != 6)
 		return -1;
 	s += n;
 	if (*s == '.') {

@@ -13,10 +13,10 @@
 
 #include "tests/testutil.h"
 
-#define S7_PCAP		"s7comm-snap7-s300-everything.pcap"
+#define S7_PCAP "s7comm-snap7-s300-everything.pcap"
 
 struct counts {
-	int	s7, s7_low, s7_stop_critical, other;
+	int s7, s7_low, s7_stop_critical, other;
 };
 
 /* Run the agent with conf (NULL: none) on S7_PCAP; count its alerts. */
@@ -36,14 +36,15 @@ run(const char *conf_text, struct counts *c, char *err, size_t errlen)
 	ck_assert_int_eq(tu_write_file(conf, conf_text, strlen(conf_text)), 0);
 	{
 		char *argv[] = { agent, "-c", conf, "-r", pcap, "--no-mqtt",
-		    "--alerts-out", "-", NULL };
+			"--alerts-out", "-", NULL };
 
 		ck_assert_int_eq(tu_run(argv, NULL, 60000, &r), 0);
 	}
 	rc = r.exit_code;
 	snprintf(err, errlen, "%s", r.err != NULL ? r.err : "");
 	all = tu_json_lines(r.out, NULL);
-	cJSON_ArrayForEach(a, all) {
+	cJSON_ArrayForEach(a, all)
+	{
 		const char *det = tu_json_str(a, "detector");
 		const char *sev = tu_json_str(a, "severity");
 
@@ -83,8 +84,8 @@ START_TEST(test_severity_override)
 	struct counts c;
 	char err[2048];
 
-	ck_assert_int_eq(run("[detector.s7]\nseverity = low\n", &c, err,
-	    sizeof(err)), 0);
+	ck_assert_int_eq(
+	    run("[detector.s7]\nseverity = low\n", &c, err, sizeof(err)), 0);
 	ck_assert_int_eq(c.s7, 8);
 	ck_assert_int_eq(c.s7_low, 8);
 	ck_assert_int_eq(c.s7_stop_critical, 0);
@@ -97,8 +98,8 @@ START_TEST(test_disabled)
 	char err[2048];
 
 	ck_assert_int_eq(run("[agent]\n", &d, err, sizeof(err)), 0);
-	ck_assert_int_eq(run("[detector.s7]\nenabled = false\n", &c, err,
-	    sizeof(err)), 0);
+	ck_assert_int_eq(
+	    run("[detector.s7]\nenabled = false\n", &c, err, sizeof(err)), 0);
 	ck_assert_int_eq(c.s7, 0);
 	/* the other detectors are untouched */
 	ck_assert_int_eq(c.other, d.other);
@@ -110,10 +111,12 @@ START_TEST(test_bad_severity)
 	struct counts c;
 	char err[2048];
 
-	ck_assert_int_eq(run("[detector.s7]\nseverity = urgent\n", &c, err,
-	    sizeof(err)), 2);
-	ck_assert_msg(strstr(err, "[detector.s7] severity = urgent: expected "
-	    "info, low, medium, high or critical") != NULL, "stderr: %s", err);
+	ck_assert_int_eq(
+	    run("[detector.s7]\nseverity = urgent\n", &c, err, sizeof(err)), 2);
+	ck_assert_msg(strstr(err,
+			  "[detector.s7] severity = urgent: expected "
+			  "info, low, medium, high or critical") != NULL,
+	    "stderr: %s", err);
 	ck_assert_int_eq(c.s7, 0);
 }
 END_TEST
@@ -123,8 +126,8 @@ START_TEST(test_bad_enabled)
 	struct counts c;
 	char err[2048];
 
-	ck_assert_int_eq(run("[detector.s7]\nenabled = maybe\n", &c, err,
-	    sizeof(err)), 2);
+	ck_assert_int_eq(
+	    run("[detector.s7]\nenabled = maybe\n", &c, err, sizeof(err)), 2);
 	ck_assert_msg(strstr(err, "agent.conf:2") != NULL, "stderr: %s", err);
 }
 END_TEST
@@ -145,7 +148,7 @@ START_TEST(test_print_config)
 	}
 	ck_assert_int_eq(r.exit_code, 0);
 	for (p = strstr(r.out, "\n[detector."); p != NULL;
-	    p = strstr(p + 1, "\n[detector.")) {
+	     p = strstr(p + 1, "\n[detector.")) {
 		const char *next = strstr(p + 1, "\n[");
 		const char *en = strstr(p, "\nenabled = true\n");
 		const char *sv = strstr(p, "\n#severity =\n");

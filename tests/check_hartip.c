@@ -15,20 +15,20 @@
 
 /* Session Initiate request, as in frame 1 of hart-ip.pcap. */
 static const uint8_t initiate[] = {
-	0x01, 0x00, 0x00, 0x00,		/* version 1, request, initiate, status */
-	0x00, 0x02, 0x00, 0x0d,		/* sequence 2, byte count 13 */
-	0x01, 0x00, 0x00, 0x75, 0x30,	/* master type, inactivity timer */
+	0x01, 0x00, 0x00, 0x00, /* version 1, request, initiate, status */
+	0x00, 0x02, 0x00, 0x0d, /* sequence 2, byte count 13 */
+	0x01, 0x00, 0x00, 0x75, 0x30, /* master type, inactivity timer */
 };
 
 /* Token-passing PDU: HART command 13 (Read Tag) to a long address. */
 static const uint8_t cmd13[] = {
-	0x01, 0x00, 0x03, 0x00,		/* version 1, request, token-passing */
-	0x00, 0x05, 0x00, 0x11,		/* sequence 5, byte count 17 */
-	0x82,				/* delimiter: STX, long address */
-	0xa6, 0x4e, 0x0b, 0x2c, 0x91,	/* address */
-	0x0d,				/* command 13 */
-	0x00,				/* byte count */
-	0x5c,				/* check byte */
+	0x01, 0x00, 0x03, 0x00, /* version 1, request, token-passing */
+	0x00, 0x05, 0x00, 0x11, /* sequence 5, byte count 17 */
+	0x82, /* delimiter: STX, long address */
+	0xa6, 0x4e, 0x0b, 0x2c, 0x91, /* address */
+	0x0d, /* command 13 */
+	0x00, /* byte count */
+	0x5c, /* check byte */
 };
 
 START_TEST(test_initiate)
@@ -71,7 +71,8 @@ START_TEST(test_prefixes)
 	size_t len;
 
 	if (_i < 8)
-		ck_assert_int_eq(hartip_frame_len(p, (size_t)_i, &len), IDS_EAGAIN);
+		ck_assert_int_eq(
+		    hartip_frame_len(p, (size_t)_i, &len), IDS_EAGAIN);
 	else
 		ck_assert_int_eq(hartip_frame_len(p, (size_t)_i, &len), 0);
 	ck_assert_int_ne(hartip_parse(p, (size_t)_i, &m), 0);
@@ -87,20 +88,20 @@ START_TEST(test_bad_headers)
 	size_t len;
 
 	memcpy(b, initiate, sizeof(b));
-	b[0] = 0x45;			/* an IPv4 header, not version 1/2 */
+	b[0] = 0x45; /* an IPv4 header, not version 1/2 */
 	ck_assert_int_eq(hartip_frame_len(b, sizeof(b), &len), IDS_EMALFORMED);
 	ck_assert_int_eq(hartip_frame_len(b, 3, &len), IDS_EMALFORMED);
 	memcpy(b, initiate, sizeof(b));
-	b[1] = 7;			/* no such message type */
+	b[1] = 7; /* no such message type */
 	ck_assert_int_eq(hartip_frame_len(b, sizeof(b), &len), IDS_EMALFORMED);
 	memcpy(b, initiate, sizeof(b));
-	b[2] = 9;			/* no such message id */
+	b[2] = 9; /* no such message id */
 	ck_assert(!hartip_probe(b, sizeof(b)));
 	memcpy(b, initiate, sizeof(b));
-	b[7] = 7;			/* byte count below the header */
+	b[7] = 7; /* byte count below the header */
 	ck_assert_int_eq(hartip_frame_len(b, sizeof(b), &len), IDS_EMALFORMED);
 	memcpy(b, initiate, sizeof(b));
-	b[7] = 20;			/* more than there is */
+	b[7] = 20; /* more than there is */
 	ck_assert_int_eq(hartip_parse(b, sizeof(b), &m), IDS_EMALFORMED);
 	ck_assert(!hartip_probe(b, sizeof(b)));
 }
@@ -129,8 +130,8 @@ START_TEST(test_descriptor)
 	ck_assert_uint_eq(r.nops, 1);
 	ck_assert_uint_eq(r.code[0], 13);
 	ck_assert_str_eq(d->code_name(13, buf, sizeof(buf)), "HART command 13");
-	ck_assert_str_eq(d->code_name(0x100, buf, sizeof(buf)),
-	    "Session Initiate");
+	ck_assert_str_eq(
+	    d->code_name(0x100, buf, sizeof(buf)), "Session Initiate");
 }
 END_TEST
 
@@ -148,7 +149,8 @@ START_TEST(test_replay)
 	tu_agent_path(agent, sizeof(agent));
 	tu_pcap_path(pcap, sizeof(pcap), "hart-ip.pcap");
 	{
-		char *argv[] = { agent, "-r", pcap, "--no-mqtt", "--stats", NULL };
+		char *argv[] = { agent, "-r", pcap, "--no-mqtt", "--stats",
+			NULL };
 
 		ck_assert_int_eq(tu_run(argv, NULL, 60000, &r), 0);
 	}

@@ -22,8 +22,8 @@ START_TEST(test_rfc3339_format)
 {
 	char b[40];
 
-	ck_assert_str_eq(rfc3339_format(0, b, sizeof(b)),
-	    "1970-01-01T00:00:00.000000Z");
+	ck_assert_str_eq(
+	    rfc3339_format(0, b, sizeof(b)), "1970-01-01T00:00:00.000000Z");
 	ck_assert_str_eq(rfc3339_format(1715580000080514ull, b, sizeof(b)),
 	    "2024-05-13T06:00:00.080514Z");
 }
@@ -41,8 +41,10 @@ START_TEST(test_rfc3339_parse)
 	ck_assert_int_eq(rfc3339_parse("2024-05-13T06:00:00.5Z", &t), 0);
 	ck_assert_uint_eq(t, 1715580000500000ull);
 	/* round trip */
-	ck_assert_int_eq(rfc3339_parse(rfc3339_format(1764842123456789ull, b,
-	    sizeof(b)), &t), 0);
+	ck_assert_int_eq(
+	    rfc3339_parse(
+		rfc3339_format(1764842123456789ull, b, sizeof(b)), &t),
+	    0);
 	ck_assert_uint_eq(t, 1764842123456789ull);
 	/* not UTC, not a date, out of range */
 	ck_assert_int_eq(rfc3339_parse("2024-05-13T06:00:00+01:00", &t), -1);
@@ -100,20 +102,20 @@ START_TEST(test_json_get_uint)
 	char err[160];
 	double v = -1;
 
-	ck_assert_int_eq(json_get_uint(o, "unit", 0, 255, -1, &v, err,
-	    sizeof(err)), 0);
+	ck_assert_int_eq(
+	    json_get_uint(o, "unit", 0, 255, -1, &v, err, sizeof(err)), 0);
 	ck_assert_double_eq(v, 7);
-	ck_assert_int_eq(json_get_uint(o, "db", 0, 65535, 0, &v, err,
-	    sizeof(err)), 0);
+	ck_assert_int_eq(
+	    json_get_uint(o, "db", 0, 65535, 0, &v, err, sizeof(err)), 0);
 	ck_assert_double_eq(v, 0);
-	ck_assert_int_eq(json_get_uint(o, "area", 0, 255, -1, &v, err,
-	    sizeof(err)), -1);
+	ck_assert_int_eq(
+	    json_get_uint(o, "area", 0, 255, -1, &v, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "missing member \"area\"");
-	ck_assert_int_eq(json_get_uint(o, "big", 0, 255, -1, &v, err,
-	    sizeof(err)), -1);
+	ck_assert_int_eq(
+	    json_get_uint(o, "big", 0, 255, -1, &v, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "\"big\": expected an integer 0..255");
-	ck_assert_int_eq(json_get_uint(o, "half", 0, 255, -1, &v, err,
-	    sizeof(err)), -1);
+	ck_assert_int_eq(
+	    json_get_uint(o, "half", 0, 255, -1, &v, err, sizeof(err)), -1);
 	cJSON_Delete(o);
 }
 END_TEST
