@@ -196,6 +196,42 @@ ip_str(const struct flow *f, const uint8_t *ip, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Numbers as raw text: counters stay exact past 2^53 and times keep their
+ * six decimals, so the output is what the printf version wrote.
+ */
+static void
+add_u64(cJSON *o, const char *k, uint64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	cJSON_AddRawToObject(o, k, b);
+}
+
+static void
+add_fixed(cJSON *o, const char *k, double v, int decimals)
+{
+	char b[64];
+
+	snprintf(b, sizeof(b), "%.*f", decimals, v);
+	cJSON_AddRawToObject(o, k, b);
+}
+
+/* Print o as one line (and free it); nothing when out of memory. */
+static void
+print_line(FILE *fp, cJSON *o)
+{
+	char *txt = cJSON_PrintUnformatted(o);
+
+	if (txt != NULL) {
+		fputs(txt, fp);
+		fputc('\n', fp);
+		cJSON_free(txt);
+	}
+	cJSON_Delete(o);
+}
+
 static const char *
 transport_name(uint8_t t)
 {
@@ -211,23 +247,33 @@ transport_name(uint8_t t)
 static void
 write_flow(struct agent *a, const struct flow *f, enum flow_end_reason why)
 {
-	char first[40], last[40], cip[64], sip[64], app[64], proto[64];
+	char ts[40], ip[64], name[64];
+	cJSON *o = cJSON_CreateObject(), *e;
 
-	rfc3339_format(f->first_ts, first, sizeof(first));
-	rfc3339_format(f->last_ts, last, sizeof(last));
-	cls_app_name(a->cls, f, app, sizeof(app));
-	cls_proto_name(a->cls, f, proto, sizeof(proto));
-	fprintf(a->flows_fp,
-	    "{\"id\":%" PRIu64 ",\"first_ts\":\"%s\",\"last_ts\":\"%s\","
-	    "\"src\":{\"ip\":\"%s\",\"port\":%u},\"dst\":{\"ip\":\"%s\",\"port\":%u},"
-	    "\"vlan\":%u,\"transport\":\"%s\",\"app\":\"%s\",\"category\":\"%s\","
-	    "\"proto\":\"%s\",\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ","
-	    "\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64 ",\"end\":\"%s\"}\n",
-	    f->id, first, last, ip_str(f, f->cli.ip, cip, sizeof(cip)),
-	    f->cli.port, ip_str(f, f->srv.ip, sip, sizeof(sip)), f->srv.port,
-	    f->vlan, transport_name(f->transport), app,
-	    cls_category_name(a->cls, f), proto, f->pkts[0], f->pkts[1],
-	    f->bytes[0], f->bytes[1], flow_end_name(why));
+	add_u64(o, "id", f->id);
+	cJSON_AddStringToObject(o, "first_ts", rfc3339_format(f->first_ts, ts,
+	    sizeof(ts)));
+	cJSON_AddStringToObject(o, "last_ts", rfc3339_format(f->last_ts, ts,
+	    sizeof(ts)));
+	e = cJSON_AddObjectToObject(o, "src");
+	cJSON_AddStringToObject(e, "ip", ip_str(f, f->cli.ip, ip, sizeof(ip)));
+	add_u64(e, "port", f->cli.port);
+	e = cJSON_AddObjectToObject(o, "dst");
+	cJSON_AddStringToObject(e, "ip", ip_str(f, f->srv.ip, ip, sizeof(ip)));
+	add_u64(e, "port", f->srv.port);
+	add_u64(o, "vlan", f->vlan);
+	cJSON_AddStringToObject(o, "transport", transport_name(f->transport));
+	cJSON_AddStringToObject(o, "app", cls_app_name(a->cls, f, name,
+	    sizeof(name)));
+	cJSON_AddStringToObject(o, "category", cls_category_name(a->cls, f));
+	cJSON_AddStringToObject(o, "proto", cls_proto_name(a->cls, f, name,
+	    sizeof(name)));
+	add_u64(o, "pkts_c2s", f->pkts[0]);
+	add_u64(o, "pkts_s2c", f->pkts[1]);
+	add_u64(o, "bytes_c2s", f->bytes[0]);
+	add_u64(o, "bytes_s2c", f->bytes[1]);
+	cJSON_AddStringToObject(o, "end", flow_end_name(why));
+	print_line(a->flows_fp, o);
 }
 
 /* flow table callback: a flow leaves the table. */
@@ -485,80 +531,64 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 }
 
 static void
-json_kv(FILE *fp, const char *k, uint64_t v, bool comma)
-{
-	fprintf(fp, "%s\"%s\":%" PRIu64, comma ? "," : "", k, v);
-}
-
-static void
 print_stats(struct agent *a, FILE *fp, double elapsed)
 {
 	const struct flow_stats *fs = flow_table_stats(a->flows);
 	const struct dissect_stats *ds = dissect_stats(a->dis);
 	const struct alert_counters *ac = alerter_counters(a->al);
 	struct cap_stats cs = { 0, 0, 0 };
-	bool comma = false;
+	cJSON *root, *o;
 	size_t i;
 
 	if (a->cap != NULL)
 		cap_stats(a->cap, &cs);
-	fprintf(fp, "{");
-	json_kv(fp, "packets", a->packets, false);
-	json_kv(fp, "bytes", a->bytes, true);
-	json_kv(fp, "ip", a->ip, true);
-	json_kv(fp, "arp", a->arp, true);
-	json_kv(fp, "non_ip", a->non_ip, true);
-	json_kv(fp, "fragments", a->fragments, true);
-	fprintf(fp, ",\"decode_errors\":{");
-	for (i = 1; i < DEC_NWHY; i++) {
-		if (i == DEC_IPV4_FRAGMENT)
-			continue;
-		json_kv(fp, decode_why_name((enum dec_why)i), a->decode_err[i],
-		    comma);
-		comma = true;
-	}
-	fprintf(fp, "},\"flows\":{");
-	json_kv(fp, "created", fs->created, false);
-	json_kv(fp, "ended", fs->ended, true);
-	json_kv(fp, "expired", fs->expired, true);
-	json_kv(fp, "evicted", fs->evicted, true);
-	json_kv(fp, "max_active", fs->max_active, true);
-	json_kv(fp, "no_memory", a->no_flow_mem, true);
-	json_kv(fp, "tcp_without_flow", a->tcp_no_flow, true);
-	json_kv(fp, "ndpi_states_max", cls_stats(a->cls)->max_live, true);
-	json_kv(fp, "ndpi_gave_up", cls_stats(a->cls)->gave_up, true);
-	fprintf(fp, "},\"protocols\":{");
+	root = cJSON_CreateObject();
+	add_u64(root, "packets", a->packets);
+	add_u64(root, "bytes", a->bytes);
+	add_u64(root, "ip", a->ip);
+	add_u64(root, "arp", a->arp);
+	add_u64(root, "non_ip", a->non_ip);
+	add_u64(root, "fragments", a->fragments);
+	o = cJSON_AddObjectToObject(root, "decode_errors");
+	for (i = 1; i < DEC_NWHY; i++)
+		if (i != DEC_IPV4_FRAGMENT)
+			add_u64(o, decode_why_name((enum dec_why)i),
+			    a->decode_err[i]);
+	o = cJSON_AddObjectToObject(root, "flows");
+	add_u64(o, "created", fs->created);
+	add_u64(o, "ended", fs->ended);
+	add_u64(o, "expired", fs->expired);
+	add_u64(o, "evicted", fs->evicted);
+	add_u64(o, "max_active", fs->max_active);
+	add_u64(o, "no_memory", a->no_flow_mem);
+	add_u64(o, "tcp_without_flow", a->tcp_no_flow);
+	add_u64(o, "ndpi_states_max", cls_stats(a->cls)->max_live);
+	add_u64(o, "ndpi_gave_up", cls_stats(a->cls)->gave_up);
+	o = cJSON_AddObjectToObject(root, "protocols");
 	for (i = 0; i < a->nprotos; i++)
-		json_kv(fp, a->protos[i].name, a->protos[i].flows, i > 0);
-	fprintf(fp, "},\"pdus\":{");
-	comma = false;
-	for (i = 1; i < ICS_NPROTO; i++) {
-		json_kv(fp, ics_proto_name((enum ics_proto)i), ds->pdus[i], comma);
-		comma = true;
-	}
-	fprintf(fp, "},\"malformed\":{");
-	comma = false;
-	for (i = 1; i < ICS_NPROTO; i++) {
-		json_kv(fp, ics_proto_name((enum ics_proto)i), ds->malformed[i],
-		    comma);
-		comma = true;
-	}
-	fprintf(fp, "},\"reassembly\":{");
-	json_kv(fp, "gaps", ds->gaps, false);
-	json_kv(fp, "oversize", ds->oversize, true);
-	json_kv(fp, "resyncs", ds->resyncs, true);
-	fprintf(fp, "},\"alerts\":{");
-	json_kv(fp, "emitted", ac->emitted, false);
-	json_kv(fp, "aggregated", ac->aggregated, true);
-	json_kv(fp, "summaries", ac->summaries, true);
-	json_kv(fp, "sink_errors", ac->sink_errors, true);
+		add_u64(o, a->protos[i].name, a->protos[i].flows);
+	o = cJSON_AddObjectToObject(root, "pdus");
+	for (i = 1; i < ICS_NPROTO; i++)
+		add_u64(o, ics_proto_name((enum ics_proto)i), ds->pdus[i]);
+	o = cJSON_AddObjectToObject(root, "malformed");
+	for (i = 1; i < ICS_NPROTO; i++)
+		add_u64(o, ics_proto_name((enum ics_proto)i), ds->malformed[i]);
+	o = cJSON_AddObjectToObject(root, "reassembly");
+	add_u64(o, "gaps", ds->gaps);
+	add_u64(o, "oversize", ds->oversize);
+	add_u64(o, "resyncs", ds->resyncs);
+	o = cJSON_AddObjectToObject(root, "alerts");
+	add_u64(o, "emitted", ac->emitted);
+	add_u64(o, "aggregated", ac->aggregated);
+	add_u64(o, "summaries", ac->summaries);
+	add_u64(o, "sink_errors", ac->sink_errors);
 	for (i = 0; i < 5; i++)
-		json_kv(fp, det_severity_name((enum det_severity)i),
-		    ac->by_severity[i], true);
-	fprintf(fp, "},\"capture\":{");
-	json_kv(fp, "received", cs.received, false);
-	json_kv(fp, "dropped", cs.dropped, true);
-	json_kv(fp, "if_dropped", cs.if_dropped, true);
+		add_u64(o, det_severity_name((enum det_severity)i),
+		    ac->by_severity[i]);
+	o = cJSON_AddObjectToObject(root, "capture");
+	add_u64(o, "received", cs.received);
+	add_u64(o, "dropped", cs.dropped);
+	add_u64(o, "if_dropped", cs.if_dropped);
 	if (a->mqtt != NULL || a->mqtt_final_set) {
 		struct mqtt_out_counters mc;
 
@@ -566,20 +596,23 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 			mqtt_out_counters(a->mqtt, &mc);
 		else
 			mc = a->mqtt_final;
-		fprintf(fp, "},\"mqtt\":{");
-		json_kv(fp, "published", mc.published, false);
-		json_kv(fp, "delivered", mc.delivered, true);
-		json_kv(fp, "queued", mc.buffered, true);
-		json_kv(fp, "dropped", mc.dropped, true);
-		json_kv(fp, "refused", mc.refused, true);
-		json_kv(fp, "reconnects", mc.reconnects, true);
-		json_kv(fp, "connected", (uint64_t)mc.connected, true);
+		o = cJSON_AddObjectToObject(root, "mqtt");
+		add_u64(o, "published", mc.published);
+		add_u64(o, "delivered", mc.delivered);
+		add_u64(o, "queued", mc.buffered);
+		add_u64(o, "dropped", mc.dropped);
+		add_u64(o, "refused", mc.refused);
+		add_u64(o, "reconnects", mc.reconnects);
+		add_u64(o, "connected", (uint64_t)mc.connected);
 	}
 	/* anchors for latency measurements of a --realtime replay */
-	fprintf(fp, "},\"replay\":{\"wall_start\":%.6f,\"capture_start\":%.6f}",
-	    a->wall0, (double)a->cap0 / 1e6);
-	fprintf(fp, ",\"elapsed_s\":%.6f,\"pps\":%.0f}\n", elapsed,
-	    elapsed > 0 ? (double)a->packets / elapsed : 0.0);
+	o = cJSON_AddObjectToObject(root, "replay");
+	add_fixed(o, "wall_start", a->wall0, 6);
+	add_fixed(o, "capture_start", (double)a->cap0 / 1e6, 6);
+	add_fixed(root, "elapsed_s", elapsed, 6);
+	add_fixed(root, "pps", elapsed > 0 ? (double)a->packets / elapsed : 0.0,
+	    0);
+	print_line(fp, root);
 }
 
 static int
