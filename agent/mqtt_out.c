@@ -197,6 +197,7 @@ struct mqtt_out {
 	int64_t				 next_stuck_check_ms;
 	atomic_int_fast64_t		 pump_after_ms;
 	atomic_bool			 want_subscribe;
+	atomic_int			 nsub_sent;
 	char				 ack_topic[MQTT_OUT_TOPIC + 8];
 
 	/* subscriptions (smu) */
@@ -1269,7 +1270,14 @@ on_sub_ok5(void *ctx, MQTTAsync_successData5 *r)
 	struct mqtt_out *m = ctx;
 	int i;
 
-	for (i = 0; r != NULL && i < r->alt.sub.reasonCodeCount; i++)
+	/* Paho gives one subscription's answer in reasonCode alone (alt is
+	 * not filled in then) */
+	if (r != NULL && atomic_load(&m->nsub_sent) == 1 &&
+	    r->reasonCode >= 0x80)
+		say(m, "subscription refused: %s",
+		    MQTTReasonCode_toString(r->reasonCode));
+	for (i = 0; r != NULL && atomic_load(&m->nsub_sent) > 1 &&
+	    i < r->alt.sub.reasonCodeCount; i++)
 		if (r->alt.sub.reasonCodes[i] >= 0x80)
 			say(m, "subscription %d refused: %s", i,
 			    MQTTReasonCode_toString(r->alt.sub.reasonCodes[i]));
@@ -1334,6 +1342,7 @@ subscribe_all(struct mqtt_out *m)
 		atomic_store(&m->pump_after_ms, 0);
 		return;
 	}
+	atomic_store(&m->nsub_sent, n);
 	pthread_mutex_lock(&m->hmu);
 	for (tries = 0; m->h != NULL && tries < 2; tries++) {
 		ro = (MQTTAsync_responseOptions)

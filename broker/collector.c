@@ -16,8 +16,11 @@
  * again what stays unacknowledged.  So the broker's PUBACK no longer has
  * to wait for our commit: messages are taken at once and committed in
  * batches (group commit: one transaction, one fsync, per batch_ms or
- * batch_max messages).  A crash loses at most the open batch from the
- * broker's point of view, and the agents send it again.
+ * batch_max messages).  Each message of the open batch is first appended
+ * to a spool file in persist_dir (one write, no fsync): a collector that
+ * is killed finds the batch there on restart, so even a publisher without
+ * the end-to-end ack loses nothing to a crashed collector; after a power
+ * loss the agents' end-to-end ack makes them send it again.
  *
  * A gap that stays open longer than gap_timeout (the agent no longer has
  * those alerts: lost before this scheme, or its journal overflowed) is
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,6 +150,8 @@ struct collector {
 	struct peer		*dirty;
 	int64_t			 gap_timeout_ms;
 	bool			 connected;
+	int			 spool;		/* fd, -1: none */
+	bool			 spool_used;
 };
 
 static int64_t
@@ -425,6 +431,94 @@ publish_acks(struct collector *c, struct ack_out *a, size_t n)
 	}
 }
 
+/* ---- the spool of the open batch ------------------------------------- */
+
+/* Append one message: u32 topic length, topic, u32 length, payload. */
+static void
+spool_put(struct collector *c, const char *t, size_t tl, const void *p,
+    size_t len)
+{
+	uint32_t a = (uint32_t)tl, b = (uint32_t)len;
+	struct iovec v[4] = { { &a, 4 }, { (void *)t, tl }, { &b, 4 },
+	    { (void *)p, len } };
+
+	if (c->spool < 0)
+		return;
+	/* a short write leaves a torn last record, which replay ignores */
+	if (writev(c->spool, v, 4) < 0 && !c->db_failing)
+		logmsg("spool: %s", strerror(errno));
+	c->spool_used = true;
+}
+
+static void
+spool_clear(struct collector *c)
+{
+	if (c->spool >= 0 && c->spool_used) {
+		if (ftruncate(c->spool, 0) != 0)
+			logmsg("spool: %s", strerror(errno));
+		c->spool_used = false;
+	}
+}
+
+static int	handle(struct collector *c, const char *topic, size_t tlen,
+		    const char *p, size_t len);
+
+/*
+ * What a killed collector had taken but not committed: store it now
+ * (duplicates of what did commit are recognised and counted).
+ */
+static int
+spool_replay(struct collector *c, const char *path)
+{
+	size_t len = 0, off = 0, n = 0;
+	uint32_t tl, pl;
+	struct stat st;
+	char *buf = NULL, *t;
+	int rc = 0, fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;		/* none: nothing was left */
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		len = (size_t)st.st_size;
+		buf = malloc(len);
+		if (buf == NULL || read(fd, buf, len) != (ssize_t)len) {
+			close(fd);
+			free(buf);
+			logmsg("spool %s: cannot read it", path);
+			return IDS_EIO;
+		}
+	}
+	close(fd);
+	if (len == 0)
+		return 0;
+	if (central_log_begin(c->db) != 0) {
+		free(buf);
+		return IDS_EIO;
+	}
+	while (rc == 0 && off + 8 <= len) {
+		memcpy(&tl, buf + off, 4);
+		if (tl == 0 || tl > MAX_TOPIC || off + 8 + tl > len)
+			break;
+		memcpy(&pl, buf + off + 4 + tl, 4);
+		if (off + 8 + tl + pl > len)
+			break;
+		t = buf + off + 4;
+		rc = handle(c, t, tl, buf + off + 8 + tl, pl);
+		off += 8 + tl + pl;
+		n++;
+	}
+	if (rc == 0 && central_log_commit(c->db) == 0) {
+		logmsg("stored %zu message(s) of a batch a killed collector had "
+		    "taken", n);
+	} else {
+		central_log_rollback(c->db);
+		rc = IDS_EIO;
+	}
+	free(buf);
+	return rc;
+}
+
 /* Commit the open batch (c->mu held).  0 or IDS_EIO (rolled back). */
 static int
 batch_commit(struct collector *c)
@@ -433,8 +527,10 @@ batch_commit(struct collector *c)
 		return 0;
 	c->in_tx = false;
 	c->batch_n = 0;
-	if (central_log_commit(c->db) == 0)
+	if (central_log_commit(c->db) == 0) {
+		spool_clear(c);
 		return 0;
+	}
 	logmsg("commit failed: %s; the agents send the batch again",
 	    central_log_errmsg(c->db));
 	central_log_rollback(c->db);
@@ -605,6 +701,9 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 			c->batch_start_ms = mono_ms();
 		}
 	}
+	if (c->in_tx)
+		spool_put(c, topic, tl, m->payload, m->payloadlen > 0 ?
+		    (size_t)m->payloadlen : 0);
 	rc = handle(c, topic, tl, m->payload, m->payloadlen > 0 ?
 	    (size_t)m->payloadlen : 0);
 	if (central_log_notice(c->db, note, sizeof(note)) != NULL)
@@ -913,6 +1012,7 @@ main(int argc, char **argv)
 	struct opts o;
 	struct cfg *cfg = NULL;
 	char err[512], host[128], client_id[256], persist[PATH_MAX];
+	char spool[PATH_MAX + 16];
 	char *password = NULL;
 	const char *v;
 	volatile int disc_done = 0;
@@ -929,6 +1029,7 @@ main(int argc, char **argv)
 	if (load_config(&o, &cfg) != 0)
 		return 2;
 	memset(&c, 0, sizeof(c));
+	c.spool = -1;
 	pthread_mutex_init(&c.mu, NULL);
 	c.max_payload = (size_t)cfg_int(cfg, "collector", "max_payload");
 	c.batch_ms = cfg_int(cfg, "collector", "batch_ms");
@@ -1009,6 +1110,18 @@ main(int argc, char **argv)
 		logmsg("persist_dir %s: %s", persist, strerror(errno));
 		goto out_db;
 	}
+	snprintf(spool, sizeof(spool), "%s/batch.spool", persist);
+	if (spool_replay(&c, spool) != 0) {
+		logmsg("%s: cannot store what it holds (kept): %s", spool,
+		    central_log_errmsg(c.db));
+		goto out_db;
+	}
+	c.spool = open(spool, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0600);
+	if (c.spool < 0)
+		logmsg("%s: %s (a killed collector may then lose its open "
+		    "batch to publishers without end-to-end ack)", spool,
+		    strerror(errno));
 
 	co.sendWhileDisconnected = 0;
 	rc = MQTTAsync_createWithOptions(&c.h, c.uri, client_id,
@@ -1108,6 +1221,8 @@ out_db:
 		logmsg("alerts stored (all runs): %" PRId64, n);
 	central_log_close(c.db);
 	peers_free(&c);
+	if (c.spool >= 0)
+		close(c.spool);
 out_cfg:
 	MQTTProperties_free(&props);
 	if (password != NULL) {
