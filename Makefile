@@ -4,6 +4,8 @@
 #   make test       install missing Debian packages, build, run every test
 #   make asan-test  the same tests, built with AddressSanitizer + UBSan
 #   make demo       broker + collector + agent replaying an attack capture
+#   make demo-fleet two site brokers bridged to a central one, 3 agents,
+#                   2 collectors, one central log
 #   make eval       detection quality on the labeled generated scenarios
 #   make fuzz       libFuzzer targets for every packet parser (FUZZ_RUNS=N)
 #   make bench      speed and memory against a bare libpcap read
@@ -65,7 +67,7 @@ TESTS       = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log
 
-.PHONY: all test check asan-test demo eval fuzz bench deps need-deps \
+.PHONY: all test check asan-test demo demo-fleet eval fuzz bench deps need-deps \
         install uninstall clean tests
 .DEFAULT_GOAL := all
 
@@ -142,6 +144,10 @@ asan-test: need-deps
 demo: need-deps
 	@$(MAKE) --no-print-directory all $(BUILD)/scenarios.stamp
 	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/demo.sh
+
+demo-fleet: need-deps
+	@$(MAKE) --no-print-directory all $(BUILD)/scenarios.stamp
+	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/demo-fleet.sh
 
 eval: need-deps
 	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
