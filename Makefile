@@ -98,7 +98,12 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TESTU_OBJS) $(BUILD)/libicsbroker.a $(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
-tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp
+# LD_PRELOAD library check_fleet uses to see the order of syncs and sends
+$(BUILD)/tests/libsyncshim.so: tests/syncshim.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC -shared -o $@ $< -ldl -lpthread
+
+tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp $(BUILD)/tests/libsyncshim.so
 
 # ---- generated scenario captures (never committed) ----------------------
 GEN := $(SHARED)/tools/ics_traffic_gen.py
