@@ -717,6 +717,136 @@ START_TEST(test_bridged_sites)
 }
 END_TEST
 
+/* ---- the journal spills to disk; only its bound drops ------------------ */
+
+static struct mqtt_out *
+spill_agent(const char *persist, int max_buffered, int max_mb)
+{
+	struct mqtt_out_opts o;
+	struct mqtt_out *m;
+	char err[256] = "";
+
+	memset(&o, 0, sizeof(o));
+	o.uri = E.uri;
+	o.site = "plant-a";
+	o.agent = "gw-09";
+	o.keepalive = 5;
+	o.mqtt_version = 5;
+	o.max_buffered = max_buffered;
+	o.max_journal_mb = max_mb;
+	o.persist_dir = persist;
+	o.session_expiry = 300;
+	o.connect_timeout = 2;
+	o.reconnect_max = 1;
+	o.log = capture_log;
+	m = mqtt_out_new(&o, err, sizeof(err));
+	ck_assert_msg(m != NULL, "mqtt_out_new: %s", err);
+	return m;
+}
+
+/* Wait for n messages on sub; returns how many came in seq order. */
+static int
+in_order(struct tb_client *sub, int n, int timeout_ms)
+{
+	const struct tb_msg *msg;
+	const char *p;
+	size_t i;
+	int ok = 0;
+
+	if (tb_client_wait(sub, (size_t)n, timeout_ms) != 0)
+		return -(int)tb_client_count(sub);
+	for (i = 0; i < tb_client_count(sub); i++) {
+		msg = tb_client_msg(sub, i);
+		p = strstr(msg->payload, ",\"seq\":");
+		if (p != NULL && atoi(p + 7) == ok + 1)
+			ok++;
+	}
+	return ok;
+}
+
+START_TEST(test_journal_spills_to_disk)
+{
+	struct tb_client_opts so = { .uri = E.uri, .client_id = "soc-spill",
+	    .clean = 1 };
+	struct mqtt_out_counters k;
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain c;
+	char pdir[300];
+
+	/*
+	 * A long outage: 600 alerts, memory for 50.  Nothing is dropped; the
+	 * rest waits in the journal only and comes back, in order.
+	 */
+	snprintf(pdir, sizeof(pdir), "%s/agent-mqtt", E.dir);
+	ck_assert_int_eq(tb_broker_stop(&E.b), 0);
+	m = spill_agent(pdir, 50, 0);
+	tb_chain_init(&c, "plant-a", "gw-09", 1);
+	queue_alerts(m, &c, 600, 0);
+	for (int i = 0; i < 200 && counters(m).spilled < 550; i++)
+		tb_sleep_ms(25);
+	k = counters(m);
+	ck_assert_int_eq(k.dropped, 0);
+	ck_assert_int_eq(k.published, 600);
+	ck_assert_int_eq(k.buffered, 600);
+	ck_assert_int_ge(k.spilled, 550);
+	ck_assert_int_ge(k.syncs, 1);
+	ck_assert_int_eq(tb_broker_restart(&E.b), 0);
+	sub = tb_client_new(&so);
+	ck_assert_ptr_nonnull(sub);
+	ck_assert_int_eq(tb_client_connect(sub, 5000), 0);
+	ck_assert_int_eq(tb_client_subscribe(sub, "icsentry/plant-a/gw-09/"
+	    "alert/#", 1, 5000), 1);
+	ck_assert_int_eq(in_order(sub, 600, 30000), 600);
+	ck_assert_int_eq(mqtt_out_close(m, 5000), 0);
+	tb_client_free(sub);
+}
+END_TEST
+
+START_TEST(test_journal_disk_bound)
+{
+	struct tb_client_opts so = { .uri = E.uri, .client_id = "soc-bound",
+	    .clean = 1 };
+	struct mqtt_out_counters k;
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain c;
+	char pdir[300], *j;
+	int i, accepted = 0, rc;
+
+	/* past max_journal_mb (1 MiB here) new alerts are refused, counted
+	 * and reported; what was taken is all delivered */
+	snprintf(pdir, sizeof(pdir), "%s/agent-mqtt", E.dir);
+	ck_assert_int_eq(tb_broker_stop(&E.b), 0);
+	m = spill_agent(pdir, 100, 1);
+	tb_chain_init(&c, "plant-a", "gw-09", 1);
+	for (i = 0; i < 4000; i++) {
+		j = tb_chain_next(&c, NULL);
+		rc = mqtt_out_alert(m, "high", j, strlen(j));
+		ck_assert(rc == 0 || rc == IDS_EAGAIN);
+		accepted += rc == 0;
+		free(j);
+		if (rc != 0)
+			break;
+	}
+	ck_assert_int_gt(accepted, 1000);
+	ck_assert_int_lt(accepted, 4000);
+	k = counters(m);
+	ck_assert_int_eq(k.dropped, 1);
+	ck_assert_int_eq(k.published, accepted);
+	ck_assert_ptr_nonnull(strstr(E.log, "journal full (max_journal_mb)"));
+	ck_assert_int_eq(tb_broker_restart(&E.b), 0);
+	sub = tb_client_new(&so);
+	ck_assert_ptr_nonnull(sub);
+	ck_assert_int_eq(tb_client_connect(sub, 5000), 0);
+	ck_assert_int_eq(tb_client_subscribe(sub, "icsentry/plant-a/gw-09/"
+	    "alert/#", 1, 5000), 1);
+	ck_assert_int_eq(in_order(sub, accepted, 30000), accepted);
+	ck_assert_int_eq(mqtt_out_close(m, 5000), 0);
+	tb_client_free(sub);
+}
+END_TEST
+
 /* ---- durability: the order of writes, syncs, renames and sends --------- */
 
 struct ev {
@@ -897,6 +1027,8 @@ fleet_suite(void)
 	tcase_add_test(tc, test_two_collectors_killed_and_broker_restart);
 	tcase_add_test(tc, test_bridged_sites);
 	tcase_add_test(tc, test_journal_ordering);
+	tcase_add_test(tc, test_journal_spills_to_disk);
+	tcase_add_test(tc, test_journal_disk_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }
