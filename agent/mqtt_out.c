@@ -38,7 +38,7 @@
  * handle; smu the subscriptions.  Paho may call our callbacks with its own mutex held: callbacks
  * take qmu only (never held while calling Paho) and never hmu.
  */
-#include "mqtt_out.h"
+#include "agent/mqtt_out.h"
 
 #include <MQTTAsync.h>
 
@@ -59,8 +59,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "ids.h"
+#include "lib/cfg.h"
+#include "lib/ids.h"
+#include "lib/mqttconf.h"
 
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
 #define MQTT_OUT_WINDOW		200
@@ -1351,20 +1352,6 @@ is_level(const char *s, size_t max)
 	    strpbrk(s, "/+#") == NULL;
 }
 
-static bool
-is_tls_uri(const char *uri)
-{
-	return strncmp(uri, "ssl://", 6) == 0 ||
-	    strncmp(uri, "mqtts://", 8) == 0 || strncmp(uri, "wss://", 6) == 0;
-}
-
-static bool
-known_scheme(const char *uri)
-{
-	return is_tls_uri(uri) || strncmp(uri, "tcp://", 6) == 0 ||
-	    strncmp(uri, "mqtt://", 7) == 0 || strncmp(uri, "ws://", 5) == 0;
-}
-
 /* "" and NULL both mean "not set". */
 static char *
 dup_opt(const char *s, bool *fail)
@@ -1400,30 +1387,6 @@ make_dirs(const char *path)
 	return 0;
 }
 
-static char *
-read_password(const char *path, char *err, size_t errlen)
-{
-	char buf[1024];
-	FILE *f;
-	char *s;
-
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "password_file %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	s = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	if (s == NULL)
-		snprintf(err, errlen, "out of memory");
-	return s;
-}
-
 static int64_t
 now_ms(void)
 {
@@ -1444,9 +1407,7 @@ sleep_ms(int ms)
 static void
 free_strings(struct mqtt_out *m)
 {
-	if (m->password != NULL)
-		explicit_bzero(m->password, strlen(m->password));
-	free(m->password);
+	mqttconf_free_secret(m->password);
 	free(m->uri);
 	free(m->client_id);
 	free(m->persist_dir);
@@ -1487,9 +1448,9 @@ mqtt_out_opts_from_cfg(const struct cfg *c, const char *site,
 static int
 check_opts(const struct mqtt_out_opts *o, char *err, size_t errlen)
 {
-	if (o->uri == NULL || !known_scheme(o->uri)) {
-		snprintf(err, errlen, "uri '%s' is not tcp://, ssl://, mqtt://, "
-		    "mqtts://, ws:// or wss://", o->uri != NULL ? o->uri : "");
+	if (o->uri == NULL || !mqttconf_uri_known(o->uri)) {
+		snprintf(err, errlen, "uri '%s' is not " MQTTCONF_SCHEMES,
+		    o->uri != NULL ? o->uri : "");
 		return IDS_EINVAL;
 	}
 	if (!is_level(o->site, 128) || !is_level(o->agent, 128)) {
@@ -1957,7 +1918,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	MQTTProperty p;
 	struct mqtt_out *m;
-	char id[300], jdir[PATH_MAX];
+	char id[300], jdir[PATH_MAX], errbuf[PATH_MAX + 64];
 	bool fail = false;
 
 	if (check_opts(o, err, errlen) != 0)
@@ -2020,9 +1981,12 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 		goto fail;
 	}
 	if (o->password_file != NULL && o->password_file[0] != '\0') {
-		m->password = read_password(o->password_file, err, errlen);
-		if (m->password == NULL)
+		m->password = mqttconf_read_secret(o->password_file, errbuf,
+		    sizeof(errbuf));
+		if (m->password == NULL) {
+			snprintf(err, errlen, "password_file %s", errbuf);
 			goto fail;
+		}
 	}
 	/* the journal: <persist_dir>/<client id>/ */
 	if (m->persist_dir != NULL) {
@@ -2066,7 +2030,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	m->will.retained = 1;
 	m->will.qos = 1;
 	m->conn.will = &m->will;
-	if (is_tls_uri(m->uri)) {
+	if (mqttconf_uri_is_tls(m->uri)) {
 		m->ssl = ssl;
 		m->ssl.trustStore = m->ca;
 		m->ssl.keyStore = m->cert;
