@@ -131,6 +131,7 @@ struct agent {
 	double			 stats_every;	/* seconds, 0 = never */
 	double			 next_stats;	/* wall clock */
 	uint64_t		 mqtt_dropped;	/* last seen overflow count */
+	bool			 ack_stuck;	/* alerted, until unstuck */
 	struct mqtt_out_counters mqtt_final;	/* just before closing */
 	bool			 mqtt_final_set;
 	double			 wall0;		/* realtime wall clock of cap0 */
@@ -579,6 +580,8 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	add_u64(o, "resyncs", ds->resyncs);
 	o = cJSON_AddObjectToObject(root, "alerts");
 	add_u64(o, "emitted", ac->emitted);
+	/* the collector keeps it: verify tells a lost tail by it */
+	add_u64(o, "last_seq", alerter_last_seq(a->al));
 	add_u64(o, "aggregated", ac->aggregated);
 	add_u64(o, "summaries", ac->summaries);
 	add_u64(o, "sink_errors", ac->sink_errors);
@@ -604,6 +607,18 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 		add_u64(o, "refused", mc.refused);
 		add_u64(o, "reconnects", mc.reconnects);
 		add_u64(o, "connected", (uint64_t)mc.connected);
+		/* the end-to-end backlog: alerts the central log has not
+		 * acknowledged yet, and how old the oldest is */
+		add_u64(o, "acked", mc.acked);
+		add_u64(o, "unacked", mc.unacked);
+		add_fixed(o, "oldest_unacked_s", mc.oldest_unacked_s, 1);
+		{
+			char b[24];
+
+			snprintf(b, sizeof(b), "%lld", (long long)mc.ack_seq);
+			cJSON_AddRawToObject(o, "ack_seq", b);
+		}
+		add_u64(o, "resent", mc.resent);
 	}
 	/* anchors for latency measurements of a --realtime replay */
 	o = cJSON_AddObjectToObject(root, "replay");
@@ -614,6 +629,9 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	    0);
 	print_line(fp, root);
 }
+
+/* Alerts unacknowledged by the central log this long: raise an alert. */
+#define ACK_STUCK_S	600.0
 
 static int
 sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
@@ -668,6 +686,38 @@ periodic(struct agent *a, double start)
 		cJSON_AddNumberToObject(al.details, "queued", (double)mc.buffered);
 		a->mqtt_dropped = mc.dropped;
 		alerter_raise(a->al, &al);
+	}
+	/*
+	 * The central log has acknowledged nothing for ACK_STUCK_S while
+	 * alerts wait: no collector, or every copy lost on the way.  Say it
+	 * once per episode as an alert (it reaches the JSON lines file at
+	 * once, and the central log when the path heals).
+	 */
+	if (mc.unacked > 0 && mc.oldest_unacked_s >= ACK_STUCK_S) {
+		if (!a->ack_stuck) {
+			struct det_alert al;
+			char title[200];
+
+			memset(&al, 0, sizeof(al));
+			al.detector = "agent.central_ack_stuck";
+			al.severity = SEV_HIGH;
+			snprintf(title, sizeof(title), "central log has not "
+			    "acknowledged %" PRIu64 " alert(s) for %.0f s",
+			    mc.unacked, mc.oldest_unacked_s);
+			al.title = title;
+			al.ts = a->now;
+			al.details = cJSON_CreateObject();
+			cJSON_AddNumberToObject(al.details, "unacked",
+			    (double)mc.unacked);
+			cJSON_AddNumberToObject(al.details, "oldest_unacked_s",
+			    mc.oldest_unacked_s);
+			cJSON_AddNumberToObject(al.details, "ack_seq",
+			    (double)mc.ack_seq);
+			a->ack_stuck = true;
+			alerter_raise(a->al, &al);
+		}
+	} else {
+		a->ack_stuck = false;
 	}
 	if (a->stats_every > 0 && now >= a->next_stats) {
 		fp = open_memstream(&buf, &len);
@@ -880,6 +930,10 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	ao.site = cfg_str(a->cfg, "agent", "site");
 	ao.state_file = cfg_str(a->cfg, "agent", "state_file");
 	ao.window_us = (uint64_t)(cfg_double(a->cfg, "agent", "alert_window") * 1e6);
+	/* with an MQTT journal the state goes to disk with its batches */
+	ao.state_by_journal = cfg_str(a->cfg, "mqtt", "uri")[0] != '\0' &&
+	    cfg_str(a->cfg, "mqtt", "persist_dir")[0] != '\0' &&
+	    ao.state_file[0] != '\0';
 	a->al = alerter_new(&ao, err, errlen);
 	if (a->al == NULL)
 		return EXIT_USAGE;
@@ -897,6 +951,24 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		a->mqtt = mqtt_out_new(&mo, err, errlen);
 		if (a->mqtt == NULL)
 			return EXIT_USAGE;
+		if (ao.state_by_journal) {
+			uint64_t jseq;
+			char jhash[65];
+
+			if (mqtt_out_state_file(a->mqtt, ao.state_file) != 0) {
+				snprintf(err, errlen, "out of memory");
+				return EXIT_RUNTIME;
+			}
+			/* a crash between a batch and its state write */
+			if (mqtt_out_journal_last(a->mqtt, &jseq, jhash) == 1 &&
+			    jseq > alerter_last_seq(a->al)) {
+				fprintf(stderr, "icsentry-agent: state file is at "
+				    "seq %" PRIu64 ", the MQTT journal at %" PRIu64
+				    ": continuing from the journal\n",
+				    alerter_last_seq(a->al), jseq);
+				alerter_resume(a->al, jseq, jhash);
+			}
+		}
 		a->stats_every = (double)mo.stats_interval;
 		alerter_add_sink(a->al, sink_mqtt, a->mqtt);
 	}

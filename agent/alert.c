@@ -51,6 +51,7 @@ struct alerter {
 	size_t			 tabmask, ngroups;
 	struct alert_counters	 ctr;
 	bool			 state_warned;
+	bool			 state_by_journal;
 };
 
 int
@@ -104,7 +105,7 @@ state_save(const struct alerter *al)
 	char buf[256];
 	int n;
 
-	if (al->state_file == NULL)
+	if (al->state_file == NULL || al->state_by_journal)
 		return 0;
 	n = snprintf(buf, sizeof(buf), "icsentry-state 1\nseq %llu\nhash %s\n",
 	    (unsigned long long)al->seq, al->prev);
@@ -133,6 +134,7 @@ alerter_new(const struct alert_opts *o, char *err, size_t errlen)
 			goto nomem;
 	}
 	al->window_us = o->window_us;
+	al->state_by_journal = o->state_by_journal;
 	al->max_groups = o->max_groups ? o->max_groups : 65536;
 	memcpy(al->prev, CHAIN_GENESIS, CHAIN_HEX_LEN + 1);
 	al->tab = calloc(n, sizeof(*al->tab));
@@ -423,6 +425,21 @@ void
 alerter_flush(struct alerter *al)
 {
 	sweep(al, 0, true);
+}
+
+uint64_t
+alerter_last_seq(const struct alerter *al)
+{
+	return al->seq;
+}
+
+void
+alerter_resume(struct alerter *al, uint64_t seq, const char *hash)
+{
+	if (seq <= al->seq || strlen(hash) != CHAIN_HEX_LEN)
+		return;
+	al->seq = seq;
+	memcpy(al->prev, hash, CHAIN_HEX_LEN + 1);
 }
 
 const struct alert_counters *

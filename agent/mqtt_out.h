@@ -7,13 +7,28 @@
  *                     "offline" (QoS 1) on a clean close and as the will
  *   stats             QoS 1, only while connected
  *   asset/<ip>        retained inventory entry, QoS 1
+ *   ack               (read) retained, written by collectors: the highest
+ *                     seq s such that the central log holds every alert
+ *                     1..s of this agent (end-to-end acknowledgement)
  *
- * Nothing here blocks on the broker.  Every message goes into our own
- * FIFO (at most max_buffered; beyond that a publish is refused and
- * counted as dropped) and, with persist_dir set, into a journal there
- * (one file per message, removed when the broker acknowledges it), so an
- * agent killed with SIGKILL and restarted with the same client id and
- * persist_dir sends what the broker had not acknowledged, in order.  A
+ * With central_ack on, an alert stays in the queue and the journal after
+ * the broker's PUBACK until the central log's ack covers it; what stays
+ * unacknowledged is sent again after a reconnect, and while connected
+ * after ack_timeout (doubling up to an hour), so no broker, bridge or
+ * subscription behaviour can lose an alert silently.  Stats, assets and
+ * status still count as delivered at PUBACK.
+ *
+ * Nothing here blocks on the broker or the disk.  Every message goes into
+ * our own FIFO and, with persist_dir set, is appended to a journal there
+ * (segment files, one write(2) per message on the caller's thread, so an
+ * agent killed with SIGKILL loses nothing it accepted); a writer thread
+ * makes each batch durable with one fdatasync and one directory fsync
+ * (group commit) before any of it is sent, and keeps the chain state file
+ * with it (mqtt_out_state_file).  A restarted agent with the same client
+ * id and persist_dir sends what was not acknowledged, in order.  Memory
+ * holds max_buffered payloads; the rest wait on disk only (spilled), up to
+ * max_journal_mb; past that, and without persist_dir past max_buffered, a
+ * publish is refused and counted as dropped.  A
  * supervisor thread connects and reconnects with backoff and feeds Paho
  * while connected; after a lost connection it uses a fresh Paho client
  * (see mqtt_out.c for the Paho 1.3.12 bug that makes this necessary).
@@ -63,6 +78,12 @@ struct mqtt_out_opts {
 						   session after a disconnect */
 	int		 connect_timeout;	/* seconds */
 	int		 reconnect_max;	/* longest pause between reconnects, s */
+	int		 central_ack;	/* 1: keep alerts until the central
+					   log's ack (above); 0: PUBACK */
+	int		 ack_timeout;	/* seconds before unacknowledged alerts
+					   are sent again while connected
+					   (0: 60) */
+	int		 max_journal_mb;	/* persist_dir bound (0: 1024) */
 	/* Where connection events and errors go (one line, no newline);
 	 * NULL: stderr.  Called from Paho's threads too. */
 	void		(*log)(void *ctx, const char *line);
@@ -79,6 +100,13 @@ struct mqtt_out_counters {
 					   >= 0x80, e.g. not authorized) */
 	uint64_t	skipped;	/* stats/assets not sent while offline */
 	uint64_t	reconnects;	/* connections after the first */
+	uint64_t	acked;		/* alerts the central log acknowledged */
+	uint64_t	unacked;	/* alerts waiting for that ack (now) */
+	double		oldest_unacked_s;	/* age of the oldest of them */
+	int64_t		ack_seq;	/* highest ack received; -1: none */
+	uint64_t	resent;		/* alerts sent again for want of it */
+	uint64_t	syncs;		/* journal group commits (fdatasync) */
+	uint64_t	spilled;	/* payloads moved out of memory */
 	int		connected;	/* 1 while connected */
 	int		mqtt_version;	/* in use: 5 or 4; 0 before connecting */
 };
@@ -128,6 +156,34 @@ int	mqtt_out_asset(struct mqtt_out *m, const char *ip, const char *json,
  * IDS_EAGAIN.
  */
 int	mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len);
+
+/*
+ * Subscribe (QoS 1) to topic, an MQTT filter ('+' and '#' allowed); cb
+ * gets every message that matches, on Paho's thread (keep it short, do
+ * not call mqtt_out_close from it).  Subscribed again on every
+ * (re)connect.  At most 16 subscriptions.  Returns 0, IDS_EINVAL (bad
+ * filter, too many), IDS_ENOMEM.
+ */
+int	mqtt_out_subscribe(struct mqtt_out *m, const char *topic,
+	    void (*cb)(void *arg, const char *topic, const void *payload,
+	    size_t len), void *arg);
+
+/*
+ * With persist_dir: this object writes the chain state file at path
+ * ("icsentry-state 1 / seq / hash", the alerter's format) from the last
+ * alert of each durable batch, after the batch and before it is sent
+ * (file fsync, rename, directory fsync), so the capture thread no longer
+ * has to.  IDS_EINVAL without persist_dir.
+ */
+int	mqtt_out_state_file(struct mqtt_out *m, const char *path);
+/*
+ * The highest alert seq in the journal loaded at start, and its hash:
+ * 1 when there is one.  A crash between a batch's fdatasync and its state
+ * write leaves the state file behind the journal: the caller continues
+ * the chain from here then.
+ */
+int	mqtt_out_journal_last(const struct mqtt_out *m, uint64_t *seq,
+	    char hash[65]);
 
 /* Snapshot of the counters (messages published through this object). */
 void	mqtt_out_counters(const struct mqtt_out *m,
