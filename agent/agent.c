@@ -57,6 +57,7 @@ static const struct cfg_key flows_keys[] = {
 	{ "other_timeout", CFG_DOUBLE, "30", 1, 86400, "idle seconds for ICMP and other IP" },
 	{ "ndpi_max_packets", CFG_INT, "32", 1, 255, "packets given to nDPI before taking its guess" },
 	{ "max_reasm_bytes", CFG_INT, "16384", 512, 1048576, "bytes buffered per flow direction for a PDU split across segments" },
+	{ "max_reasm_total_kb", CFG_INT, "65536", 64, 16777216, "KiB of reassembly buffers for all flows together; past it a split PDU is dropped (counted)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -489,6 +490,31 @@ json_kv(FILE *fp, const char *k, uint64_t v, bool comma)
 	fprintf(fp, "%s\"%s\":%" PRIu64, comma ? "," : "", k, v);
 }
 
+/* det_engine_counters callbacks: "NAME":{"counter":n,...},... */
+struct counter_out {
+	FILE	*fp;
+	bool	 first_det, first_ctr;
+};
+
+static void
+counter_section(void *arg, const char *detector)
+{
+	struct counter_out *co = arg;
+
+	fprintf(co->fp, "%s\"%s\":{", co->first_det ? "" : "},", detector);
+	co->first_det = false;
+	co->first_ctr = true;
+}
+
+static void
+counter_add(void *arg, const char *name, uint64_t v)
+{
+	struct counter_out *co = arg;
+
+	json_kv(co->fp, name, v, !co->first_ctr);
+	co->first_ctr = false;
+}
+
 static void
 print_stats(struct agent *a, FILE *fp, double elapsed)
 {
@@ -546,6 +572,17 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	json_kv(fp, "gaps", ds->gaps, false);
 	json_kv(fp, "oversize", ds->oversize, true);
 	json_kv(fp, "resyncs", ds->resyncs, true);
+	json_kv(fp, "no_buffer", ds->no_buffer, true);
+	json_kv(fp, "buffered_max_kb", (ds->buffered_max + 1023) / 1024, true);
+	/* what each detector's caps turned away or recycled */
+	fprintf(fp, "},\"detectors\":{");
+	{
+		struct counter_out co = { fp, true, true };
+
+		det_engine_counters(a->det, counter_section, counter_add, &co);
+		if (!co.first_det)
+			fprintf(fp, "}");
+	}
 	fprintf(fp, "},\"alerts\":{");
 	json_kv(fp, "emitted", ac->emitted, false);
 	json_kv(fp, "aggregated", ac->aggregated, true);
@@ -842,6 +879,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 		return EXIT_RUNTIME;
 	}
+	dissect_set_budget(a->dis,
+	    (size_t)cfg_int(a->cfg, "flows", "max_reasm_total_kb") * 1024);
 	return 0;
 }
 

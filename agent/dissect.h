@@ -21,6 +21,9 @@ struct dissect_stats {
 	uint64_t	gaps;		/* TCP sequence gaps (lost segments) */
 	uint64_t	oversize;	/* PDUs larger than max_reasm, skipped */
 	uint64_t	resyncs;	/* stream resynchronised after garbage */
+	uint64_t	no_buffer;	/* partial PDUs dropped: budget spent */
+	uint64_t	buffered;	/* bytes of reassembly buffers now */
+	uint64_t	buffered_max;	/* ... at most */
 };
 
 struct dissector;
@@ -28,6 +31,13 @@ struct dissector;
 /* max_reasm: bytes buffered per flow direction for a split PDU. */
 struct dissector *dissect_new(size_t max_reasm, struct det_engine *e);
 void dissect_free(struct dissector *d);
+
+/*
+ * Cap on the reassembly buffers of all flows together (bytes; default
+ * unlimited): past it a partial PDU is dropped and counted in no_buffer,
+ * so a reassembly hole in every flow costs at most this much.
+ */
+void dissect_set_budget(struct dissector *d, size_t bytes);
 
 /* Hand PDUs to another engine from now on (configuration reload). */
 void dissect_set_engine(struct dissector *d, struct det_engine *e);
