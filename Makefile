@@ -96,7 +96,7 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TESTU_OBJS) $(BUILD)/libicsbroker.a $(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
-tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp
+tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp $(BUILD)/robust.stamp
 
 # ---- generated scenario captures (never committed) ----------------------
 GEN := $(SHARED)/tools/ics_traffic_gen.py
@@ -110,6 +110,14 @@ $(BUILD)/scenarios.stamp: $(GEN) tests/e2e/fast-attacks.json
 	    --out $(BUILD)/scenarios/factory-benign.pcap
 	$(PYTHON) $(GEN) --scenario tests/e2e/fast-attacks.json --duration 10 \
 	    --out $(BUILD)/scenarios/fast-attacks.pcap
+	@touch $@
+
+# Captures that attack the agent's own state (tests/check_robust.c): TCP
+# sequence numbers 2^31 away and wrapping, 1M flows, 100,000 Modbus points,
+# 10,000 DNP3 link addresses, a reassembly hole per flow (~85 MB).
+$(BUILD)/robust.stamp: tests/robust/gen_captures.py
+	@mkdir -p $(BUILD)/robust
+	$(PYTHON) tests/robust/gen_captures.py --out $(BUILD)/robust
 	@touch $@
 
 # ---- tests --------------------------------------------------------------
@@ -133,7 +141,7 @@ deps:
 
 test check: need-deps
 	@$(MAKE) --no-print-directory tests
-	@ICSENTRY_BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS)
+	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS)
 
 asan-test: need-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
