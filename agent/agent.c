@@ -141,6 +141,7 @@ struct agent {
 	uint64_t		 packets, bytes, non_ip, arp, ip, fragments;
 	uint64_t		 decode_err[DEC_NWHY];
 	uint64_t		 no_flow_mem;
+	uint64_t		 bad_ts;	/* record stamps out of range */
 	uint64_t		 tcp_no_flow;	/* flowless ACK/FIN/RST */
 	uint64_t		 reloads;	/* SIGHUP reloads done */
 	struct proto_count	 protos[MAX_PROTO_NAMES];
@@ -269,6 +270,8 @@ process(struct agent *a, const struct cap_frame *fr)
 
 	a->packets++;
 	a->bytes += fr->wirelen;
+	if (fr->bad_ts)
+		a->bad_ts++;
 	advance_time(a, fr->ts);
 	rc = decode_packet(a->dlt, fr->data, fr->caplen, fr->wirelen, fr->ts,
 	    &p, &why);
@@ -595,6 +598,7 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	json_kv(fp, "received", cs.received, false);
 	json_kv(fp, "dropped", cs.dropped, true);
 	json_kv(fp, "if_dropped", cs.if_dropped, true);
+	json_kv(fp, "bad_timestamps", a->bad_ts, true);
 	if (a->mqtt != NULL || a->mqtt_final_set) {
 		struct mqtt_out_counters mc;
 
@@ -904,6 +908,100 @@ teardown(struct agent *a)
 	cfg_free(a->cfg);
 }
 
+/*
+ * Each file is a capture of its own: what the last one left open ends
+ * with it, and the capture clock starts again (the next file may be older).
+ */
+static void
+next_capture(struct agent *a)
+{
+	flow_flush(a->flows);
+	alerter_flush(a->al);
+	a->now = 0;
+	a->last_expire = 0;
+	det_engine_time_reset(a->det);
+}
+
+static void
+capture_opts(struct agent *a, struct cap_opts *co)
+{
+	memset(co, 0, sizeof(*co));
+	co->filter = cfg_str(a->cfg, "capture", "filter");
+	co->snaplen = (int)cfg_int(a->cfg, "capture", "snaplen");
+	co->promisc = cfg_bool(a->cfg, "capture", "promisc");
+	co->buffer_mb = (int)cfg_int(a->cfg, "capture", "buffer_mb");
+	co->timeout_ms = (int)cfg_int(a->cfg, "capture", "timeout_ms");
+}
+
+int
+agent_open(const struct agent_opts *o, struct agent **out, char *err,
+    size_t errlen)
+{
+	struct agent *a;
+	int rc;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_RUNTIME;
+	}
+	a->o = o;
+	err[0] = '\0';
+	if ((rc = setup(a, o, err, errlen)) != 0) {
+		teardown(a);
+		free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+int
+agent_replay(struct agent *a, const char *file)
+{
+	struct cap_opts co;
+
+	if (a->cap != NULL) {
+		cap_close(a->cap);
+		a->cap = NULL;
+		next_capture(a);
+	}
+	capture_opts(a, &co);
+	co.file = file;
+	return run_capture(a, &co, wall_now());
+}
+
+int
+agent_restart_detectors(struct agent *a, char *err, size_t errlen)
+{
+	struct det_engine *ne;
+	int rc = 0;
+
+	next_capture(a);
+	if (det_engine_finish(a->det, err, errlen) != 0)
+		rc = EXIT_RUNTIME;
+	if ((ne = det_engine_new(a->cfg, a->al, err, errlen)) == NULL)
+		return EXIT_USAGE;
+	det_engine_free(a->det);
+	a->det = ne;
+	dissect_set_engine(a->dis, ne);
+	return rc;
+}
+
+void
+agent_close(struct agent *a)
+{
+	char err[1024];
+
+	if (a == NULL)
+		return;
+	flow_flush(a->flows);
+	alerter_flush(a->al);
+	(void)det_engine_finish(a->det, err, sizeof(err));
+	teardown(a);
+	free(a);
+}
+
 int
 agent_run(const struct agent_opts *o)
 {
@@ -932,12 +1030,7 @@ agent_run(const struct agent_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	a.progress = isatty(STDERR_FILENO) && !o->stats;
 
-	memset(&co, 0, sizeof(co));
-	co.filter = cfg_str(a.cfg, "capture", "filter");
-	co.snaplen = (int)cfg_int(a.cfg, "capture", "snaplen");
-	co.promisc = cfg_bool(a.cfg, "capture", "promisc");
-	co.buffer_mb = (int)cfg_int(a.cfg, "capture", "buffer_mb");
-	co.timeout_ms = (int)cfg_int(a.cfg, "capture", "timeout_ms");
+	capture_opts(&a, &co);
 	start = wall_now();
 	if (o->nfiles == 0) {
 		co.iface = cfg_str(a.cfg, "capture", "interface");
@@ -950,16 +1043,7 @@ agent_run(const struct agent_opts *o)
 				a.cap = NULL;
 			}
 			if (i > 0) {
-				/*
-				 * Each file is a capture of its own: what the last
-				 * one left open ends with it, and the capture clock
-				 * starts again (the next file may be older).
-				 */
-				flow_flush(a.flows);
-				alerter_flush(a.al);
-				a.now = 0;
-				a.last_expire = 0;
-				det_engine_time_reset(a.det);
+				next_capture(&a);
 				/* hand the freed flows' memory back */
 				malloc_trim(0);
 			}
