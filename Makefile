@@ -158,14 +158,31 @@ eval: need-deps
 	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_learn.py
 
 FUZZ_RUNS ?= 20000
+# FUZZ_SECONDS=N: each target runs N seconds instead of FUZZ_RUNS inputs
+FUZZ_SECONDS ?=
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iagent -Idetectors \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^
 
+# The pipeline target links the whole agent library, built again with
+# clang's coverage instrumentation and ASan + UBSan.
+FUZZ_OBJ    = $(BUILD)/fuzzobj
+FUZZ_CORE   = $(CORE_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+FUZZ_CC     := -std=c11 -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+$(FUZZ_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(FUZZ_CORE)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 fuzz: need-deps $(FUZZERS)
-	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZERS)
+	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) \
+	    FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
 
 bench: need-deps all
 	@$(MAKE) --no-print-directory $(BUILD)/bench/pcapcount

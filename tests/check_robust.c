@@ -641,6 +641,123 @@ START_TEST(test_mutator_deterministic)
 }
 END_TEST
 
+/* ---- regress: what the fuzzers found --------------------------------- */
+
+/*
+ * Every capture in tests/regress (crash inputs of fuzz_pipeline, and the
+ * issue's own TCP capture) replays with every detector on, learning; what
+ * was learned loads back and the same capture replays against it.  Both
+ * runs exit 0 with no sanitizer line.
+ *   tcp-seq-2p31-behind.pcap       UBSan: -INT32_MIN in tcp_segment
+ *   baseline-stamp-after-2038.pcap a record stamped 2085: libpcap hands
+ *       the 32-bit seconds over sign-extended, the baseline got year
+ *       586503 and could not load its own file (exit 2)
+ */
+START_TEST(test_regressions)
+{
+	char conf[512], learned[512], path[512], what[600];
+	struct dirent **ents;
+	struct tu_result r;
+	cJSON *st;
+	int n, i, done = 0;
+
+	ck_assert_int_eq(tu_write_file(tmp(conf, sizeof(conf), "all-on.conf"),
+	    all_on_conf, strlen(all_on_conf)), 0);
+	n = scandir("tests/regress", &ents, NULL, by_name);
+	ck_assert_msg(n > 0, "no tests/regress (run from the source tree)");
+	for (i = 0; i < n; i++) {
+		if (!is_capture(ents[i])) {
+			free(ents[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "tests/regress/%s", ents[i]->d_name);
+		tmp(learned, sizeof(learned), "regress.json");
+		unlink(learned);
+		agent(&r, "-c", conf, "-r", path, "--stats", "--alerts-out",
+		    "/dev/null", "--learn", learned, NULL);
+		snprintf(what, sizeof(what), "%s (learning)", path);
+		cJSON_Delete(clean_stats(&r, what));
+		tu_result_free(&r);
+		agent(&r, "-c", conf, "-r", path, "--stats", "--alerts-out",
+		    "/dev/null", "--baseline", learned, NULL);
+		snprintf(what, sizeof(what), "%s (against what it learned)", path);
+		st = clean_stats(&r, what);
+		ck_assert_uint_gt(num(st, "packets"), 0);
+		cJSON_Delete(st);
+		tu_result_free(&r);
+		free(ents[i]);
+		done++;
+	}
+	free(ents);
+	ck_assert_int_ge(done, 2);
+}
+END_TEST
+
+/* classic pcap record header, little endian */
+static void
+rec_hdr(uint8_t *b, uint32_t sec, uint32_t usec, uint32_t len)
+{
+	put32(b, sec, false);
+	put32(b + 4, usec, false);
+	put32(b + 8, len, false);
+	put32(b + 12, len, false);
+}
+
+/*
+ * Record stamps out of range: 0xffffffff seconds is 2106 (valid: the
+ * field is unsigned); a microsecond field of 5,000,000 is clamped and
+ * counted.  What the baseline learned from them loads back.
+ */
+START_TEST(test_bad_timestamps)
+{
+	static const uint8_t hdr[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0 };
+	uint8_t b[24 + 2 * (16 + 60)], pkt[60];
+	char path[512], learned[512];
+	struct tu_result r;
+	cJSON *st;
+	const char *from;
+
+	/* one TCP SYN 10.0.0.1:1234 -> 10.0.0.2:502 */
+	memset(pkt, 0, sizeof(pkt));
+	memcpy(pkt, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00"
+	    "\x45\0\0\x28\0\0\x40\0\x40\x06\0\0\x0a\0\0\x01\x0a\0\0\x02"
+	    "\x04\xd2\x01\xf6\0\0\0\x01\0\0\0\0\x50\x02\xff\xff\0\0\0\0",
+	    54);
+	memcpy(b, hdr, 24);
+	rec_hdr(b + 24, 0xffffffffu, 0, 60);
+	memcpy(b + 40, pkt, 60);
+	rec_hdr(b + 100, 1764806400u, 5000000u, 60);
+	memcpy(b + 116, pkt, 60);
+	b[116 + 34 + 1] = 0xd3;		/* another source port: another flow */
+	ck_assert_int_eq(tu_write_file(tmp(path, sizeof(path), "ts.pcap"), b,
+	    sizeof(b)), 0);
+	tmp(learned, sizeof(learned), "ts.json");
+	agent(&r, "-r", path, "--stats", "--learn", learned, NULL);
+	st = clean_stats(&r, "stamps");
+	ck_assert_uint_eq(num(st, "packets"), 2);
+	ck_assert_uint_eq(num(st, "capture.bad_timestamps"), 1);
+	cJSON_Delete(st);
+	tu_result_free(&r);
+	st = NULL;
+	{
+		char *text = tu_read_file(learned, NULL);
+
+		ck_assert_ptr_nonnull(text);
+		st = cJSON_Parse(text);
+		free(text);
+	}
+	ck_assert_ptr_nonnull(st);
+	from = tu_json_str(st, "learned.until");
+	ck_assert_ptr_nonnull(from);
+	ck_assert_str_eq(from, "2106-02-07T06:28:15.000000Z");
+	cJSON_Delete(st);
+	agent(&r, "-r", path, "--stats", "--baseline", learned, NULL);
+	cJSON_Delete(clean_stats(&r, "stamps against what they taught"));
+	tu_result_free(&r);
+}
+END_TEST
+
 static Suite *
 robust_suite(void)
 {
@@ -657,7 +774,10 @@ robust_suite(void)
 	tcase_add_test(seq, test_seq_wrap);
 	suite_add_tcase(s, seq);
 
-	tcase_set_timeout(unit, 120);
+	tcase_add_checked_fixture(unit, setup, teardown);
+	tcase_set_timeout(unit, 300);
+	tcase_add_test(unit, test_regressions);
+	tcase_add_test(unit, test_bad_timestamps);
 	tcase_add_test(unit, test_ipmap_full_is_cheap);
 	tcase_add_test(unit, test_ipmap_not_full);
 	suite_add_tcase(s, unit);

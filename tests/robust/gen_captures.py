@@ -16,7 +16,8 @@ Writes classic pcap files (Ethernet, microsecond stamps) into DIR:
   flows.pcap              N distinct UDP flows (default 1,000,000), one
                           packet each, to a Modbus-looking port
   modbus-points.pcap      one client writing 100,000 distinct Modbus
-                          points (unit x address) on one server
+                          points (unit x address, every other register)
+                          on one server
   dnp3-links.pcap         10,000 DNP3 link addresses on one TCP session
   reasm-holes.pcap        N TCP Modbus flows (default 20,000) that each
                           leave the first bytes of a PDU buffered and
@@ -217,8 +218,9 @@ def modbus_points(path, n=100000):
     seq = 1
     pc.add(tcp(CLI_IP, SRV_IP, 40002, 502, 0, 0, SYN))
     for i in range(n):
-        unit = 1 + i // 65536
-        s.c2s(seq, mb_write(i, unit, i & 0xFFFF, i & 0xFFFF))
+        # every other register, so no two writes merge into one range
+        unit = 1 + i // 32768
+        s.c2s(seq, mb_write(i, unit, 2 * i & 0xFFFF, i & 0xFFFF))
         seq += 12
     pc.close()
     return dict(packets=n + 1, pdus=n)
