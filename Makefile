@@ -180,6 +180,16 @@ $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(FUZZ_CORE)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# The collector's intake: collector.c without its main() (libFuzzer has one).
+$(FUZZ_OBJ)/broker/collector-lib.o: broker/collector.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -Dmain=icsentry_collector_main -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_collector: tests/fuzz/fuzz_collector.c \
+    $(FUZZ_OBJ)/broker/collector-lib.o $(BROKER_SRCS:%.c=$(FUZZ_OBJ)/%.o) $(FUZZ_CORE)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 fuzz: need-deps $(FUZZERS)
 	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) \
 	    FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)

@@ -76,6 +76,17 @@ write_file(const char *path, const void *p, size_t n)
 	return rc;
 }
 
+/* At exit: the temporary files go (the agents end with the process). */
+static void
+cleanup(void)
+{
+	unlink(conf);
+	unlink(input);
+	unlink(learned);
+	unlink(assets);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -97,6 +108,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(assets, sizeof(assets), "%s/assets.json", dir);
 	if (write_file(conf, conf_text, strlen(conf_text)) != 0)
 		die("write", conf);
+	atexit(cleanup);
 
 	learn_files[0] = input;
 	lo.config = conf;

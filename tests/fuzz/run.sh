@@ -10,7 +10,8 @@
 #   fuzz_pipeline   small pcaps cut from $SHARED/pcaps and the generated
 #                   sequence-number captures (tests/fuzz/seed_pcaps.py);
 #                   inputs up to 64 KiB
-#   fuzz_collector  the seeds committed in tests/fuzz/collector-seeds
+#   fuzz_collector  hostile MQTT messages from tests/fuzz/collector_seeds.py;
+#                   inputs up to 64 KiB
 # tests/fuzz/<target>.dict, when present, is the target's dictionary.
 # FUZZ_SECONDS, when set, runs each target that long instead of FUZZ_RUNS
 # inputs.  Crash inputs land in $BUILD/fuzz/artifacts/.  Exits 1 if any
@@ -52,13 +53,14 @@ for bin in "$@"; do
 		"$PYTHON" "$HERE/../robust/gen_captures.py" --out "$gen" --small ||
 		    echo "fuzz: $name: no generated captures" >&2
 		if ! "$PYTHON" "$HERE/seed_pcaps.py" --out "$corpus" \
-		    --max-bytes 16384 "$SHARED/pcaps" "$gen"; then
+		    --max-bytes 8192 "$SHARED/pcaps" "$gen"; then
 			echo "fuzz: $name: seeding failed, running unseeded" >&2
 		fi
 		;;
 	fuzz_collector)
-		cp "$HERE/collector-seeds/"* "$corpus/" 2>/dev/null ||
-		    echo "fuzz: $name: no seeds, running unseeded" >&2
+		max_len=65536
+		"$PYTHON" "$HERE/collector_seeds.py" --out "$corpus" ||
+		    echo "fuzz: $name: seeding failed, running unseeded" >&2
 		;;
 	*)
 		if [ -d "$SHARED/pcaps" ]; then
