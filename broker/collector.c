@@ -48,10 +48,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "collector.h"
-#include "cfg.h"
-#include "ids.h"
+#include "broker/central_log.h"
+#include "broker/collector.h"
+#include "lib/cfg.h"
+#include "lib/ids.h"
 
 #define PROG		"icsentry-collector"
 #define VERSION		"0.1"

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "tests/testutil.h"
 
 /*
  * What one live flow may cost: the flow's own state plus nDPI's (its flow

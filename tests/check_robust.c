@@ -29,8 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipmap.h"
-#include "testutil.h"
+#include "lib/ipmap.h"
+#include "tests/testutil.h"
 
 #define RUN_TIMEOUT_MS	(300 * 1000)
 /* records of a shared capture the sweep mutates and replays */

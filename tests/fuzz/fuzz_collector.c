@@ -31,8 +31,8 @@
 
 #include <cJSON.h>
 
-#include "central_log.h"
-#include "collector.h"
+#include "broker/central_log.h"
+#include "broker/collector.h"
 
 #define MAX_PAYLOAD	65536
 

@@ -34,7 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/agent.h"
 
 static char dir[256], conf[300], input[300], learned[300], assets[300];
 static struct agent *learner, *detector;
