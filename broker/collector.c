@@ -52,6 +52,7 @@
 #include "broker/collector.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
+#include "lib/mqttconf.h"
 
 #define PROG		"icsentry-collector"
 #define VERSION		"0.1"
@@ -844,43 +845,6 @@ on_disconnect_failed(void *ctx, MQTTAsync_failureData5 *r)
 
 /* ---- startup ---------------------------------------------------------- */
 
-/* First line of path, into a malloc'd string. */
-static char *
-read_secret(const char *path, char *err, size_t errlen)
-{
-	char buf[1024];
-	FILE *f = fopen(path, "r");
-	char *s;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	s = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	if (s == NULL)
-		snprintf(err, errlen, "%s: out of memory", path);
-	return s;
-}
-
-static bool
-is_tls_uri(const char *uri)
-{
-	return strncmp(uri, "ssl://", 6) == 0 ||
-	    strncmp(uri, "mqtts://", 8) == 0 || strncmp(uri, "wss://", 6) == 0;
-}
-
-static bool
-known_scheme(const char *uri)
-{
-	return is_tls_uri(uri) || strncmp(uri, "tcp://", 6) == 0 ||
-	    strncmp(uri, "mqtt://", 7) == 0 || strncmp(uri, "ws://", 5) == 0;
-}
-
 struct opts {
 	const char	*config, *mqtt, *db, *client_id;
 };
@@ -962,7 +926,7 @@ load_config(const struct opts *o, struct cfg **out)
 		return 2;
 	}
 	v = cfg_str(c, "mqtt", "uri");
-	if (!known_scheme(v)) {
+	if (!mqttconf_uri_known(v)) {
 		fprintf(stderr, PROG ": %s: [mqtt] uri '%s' is not tcp://, "
 		    "ssl://, mqtt://, mqtts://, ws:// or wss://\n",
 		    cfg_is_set(c, "mqtt", "uri") && o->mqtt != NULL ? "--mqtt" :
@@ -1101,7 +1065,7 @@ main(int argc, char **argv)
 	}
 	v = cfg_str(cfg, "mqtt", "password_file");
 	if (v[0] != '\0') {
-		password = read_secret(v, err, sizeof(err));
+		password = mqttconf_read_secret(v, err, sizeof(err));
 		if (password == NULL) {
 			fprintf(stderr, PROG ": %s: [mqtt] password_file: %s\n",
 			    cfg_path(cfg), err);
@@ -1166,7 +1130,7 @@ main(int argc, char **argv)
 	v = cfg_str(cfg, "mqtt", "username");
 	conn.username = v[0] != '\0' ? v : NULL;
 	conn.password = password;
-	if (is_tls_uri(c.uri)) {
+	if (mqttconf_uri_is_tls(c.uri)) {
 		v = cfg_str(cfg, "mqtt", "ca_file");
 		ssl.trustStore = v[0] != '\0' ? v : NULL;
 		v = cfg_str(cfg, "mqtt", "cert_file");
@@ -1242,10 +1206,7 @@ out_db:
 		close(c.spool);
 out_cfg:
 	MQTTProperties_free(&props);
-	if (password != NULL) {
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
+	mqttconf_free_secret(password);
 	cfg_free(cfg);
 	if (slot_fd >= 0)
 		close(slot_fd);

@@ -717,6 +717,302 @@ START_TEST(test_bridged_sites)
 }
 END_TEST
 
+/* ---- the journal spills to disk; only its bound drops ------------------ */
+
+static struct mqtt_out *
+spill_agent(const char *persist, int max_buffered, int max_mb)
+{
+	struct mqtt_out_opts o;
+	struct mqtt_out *m;
+	char err[256] = "";
+
+	memset(&o, 0, sizeof(o));
+	o.uri = E.uri;
+	o.site = "plant-a";
+	o.agent = "gw-09";
+	o.keepalive = 5;
+	o.mqtt_version = 5;
+	o.max_buffered = max_buffered;
+	o.max_journal_mb = max_mb;
+	o.persist_dir = persist;
+	o.session_expiry = 300;
+	o.connect_timeout = 2;
+	o.reconnect_max = 1;
+	o.log = capture_log;
+	m = mqtt_out_new(&o, err, sizeof(err));
+	ck_assert_msg(m != NULL, "mqtt_out_new: %s", err);
+	return m;
+}
+
+/* Wait for n messages on sub; returns how many came in seq order. */
+static int
+in_order(struct tb_client *sub, int n, int timeout_ms)
+{
+	const struct tb_msg *msg;
+	const char *p;
+	size_t i;
+	int ok = 0;
+
+	if (tb_client_wait(sub, (size_t)n, timeout_ms) != 0)
+		return -(int)tb_client_count(sub);
+	for (i = 0; i < tb_client_count(sub); i++) {
+		msg = tb_client_msg(sub, i);
+		p = strstr(msg->payload, ",\"seq\":");
+		if (p != NULL && atoi(p + 7) == ok + 1)
+			ok++;
+	}
+	return ok;
+}
+
+START_TEST(test_journal_spills_to_disk)
+{
+	struct tb_client_opts so = { .uri = E.uri, .client_id = "soc-spill",
+	    .clean = 1 };
+	struct mqtt_out_counters k;
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain c;
+	char pdir[300];
+
+	/*
+	 * A long outage: 600 alerts, memory for 50.  Nothing is dropped; the
+	 * rest waits in the journal only and comes back, in order.
+	 */
+	snprintf(pdir, sizeof(pdir), "%s/agent-mqtt", E.dir);
+	ck_assert_int_eq(tb_broker_stop(&E.b), 0);
+	m = spill_agent(pdir, 50, 0);
+	tb_chain_init(&c, "plant-a", "gw-09", 1);
+	queue_alerts(m, &c, 600, 0);
+	for (int i = 0; i < 200 && counters(m).spilled < 550; i++)
+		tb_sleep_ms(25);
+	k = counters(m);
+	ck_assert_int_eq(k.dropped, 0);
+	ck_assert_int_eq(k.published, 600);
+	ck_assert_int_eq(k.buffered, 600);
+	ck_assert_int_ge(k.spilled, 550);
+	ck_assert_int_ge(k.syncs, 1);
+	ck_assert_int_eq(tb_broker_restart(&E.b), 0);
+	sub = tb_client_new(&so);
+	ck_assert_ptr_nonnull(sub);
+	ck_assert_int_eq(tb_client_connect(sub, 5000), 0);
+	ck_assert_int_eq(tb_client_subscribe(sub, "icsentry/plant-a/gw-09/"
+	    "alert/#", 1, 5000), 1);
+	ck_assert_int_eq(in_order(sub, 600, 30000), 600);
+	ck_assert_int_eq(mqtt_out_close(m, 5000), 0);
+	tb_client_free(sub);
+}
+END_TEST
+
+START_TEST(test_journal_disk_bound)
+{
+	struct tb_client_opts so = { .uri = E.uri, .client_id = "soc-bound",
+	    .clean = 1 };
+	struct mqtt_out_counters k;
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain c;
+	char pdir[300], *j;
+	int i, accepted = 0, rc;
+
+	/* past max_journal_mb (1 MiB here) new alerts are refused, counted
+	 * and reported; what was taken is all delivered */
+	snprintf(pdir, sizeof(pdir), "%s/agent-mqtt", E.dir);
+	ck_assert_int_eq(tb_broker_stop(&E.b), 0);
+	m = spill_agent(pdir, 100, 1);
+	tb_chain_init(&c, "plant-a", "gw-09", 1);
+	for (i = 0; i < 4000; i++) {
+		j = tb_chain_next(&c, NULL);
+		rc = mqtt_out_alert(m, "high", j, strlen(j));
+		ck_assert(rc == 0 || rc == IDS_EAGAIN);
+		accepted += rc == 0;
+		free(j);
+		if (rc != 0)
+			break;
+	}
+	ck_assert_int_gt(accepted, 1000);
+	ck_assert_int_lt(accepted, 4000);
+	k = counters(m);
+	ck_assert_int_eq(k.dropped, 1);
+	ck_assert_int_eq(k.published, accepted);
+	ck_assert_ptr_nonnull(strstr(E.log, "journal full (max_journal_mb)"));
+	ck_assert_int_eq(tb_broker_restart(&E.b), 0);
+	sub = tb_client_new(&so);
+	ck_assert_ptr_nonnull(sub);
+	ck_assert_int_eq(tb_client_connect(sub, 5000), 0);
+	ck_assert_int_eq(tb_client_subscribe(sub, "icsentry/plant-a/gw-09/"
+	    "alert/#", 1, 5000), 1);
+	ck_assert_int_eq(in_order(sub, accepted, 30000), accepted);
+	ck_assert_int_eq(mqtt_out_close(m, 5000), 0);
+	tb_client_free(sub);
+}
+END_TEST
+
+/* ---- durability: the order of writes, syncs, renames and sends --------- */
+
+struct ev {
+	char	kind;
+	long	tid;
+	char	path[300], to[300];
+	long	seqs[64];
+	int	nseq;
+};
+
+static int
+parse_events(const char *log, struct ev *ev, int max)
+{
+	const char *p = log, *nl;
+	char line[8192], *tok, *save;
+	int n = 0, k;
+
+	for (; *p != '\0' && n < max; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		snprintf(line, sizeof(line), "%.*s", (int)(nl - p), p);
+		memset(&ev[n], 0, sizeof(ev[n]));
+		tok = strtok_r(line, " ", &save);
+		if (tok == NULL)
+			continue;
+		ev[n].kind = tok[0];
+		tok = strtok_r(NULL, " ", &save);
+		ev[n].tid = tok != NULL ? atol(tok) : 0;
+		if (ev[n].kind != 'S') {
+			tok = strtok_r(NULL, " ", &save);
+			snprintf(ev[n].path, sizeof(ev[n].path), "%s",
+			    tok != NULL ? tok : "");
+		}
+		if (ev[n].kind == 'R') {
+			tok = strtok_r(NULL, " ", &save);
+			snprintf(ev[n].to, sizeof(ev[n].to), "%s",
+			    tok != NULL ? tok : "");
+		}
+		for (k = 0; k < 64 && (tok = strtok_r(NULL, " ", &save)) !=
+		    NULL; k++)
+			ev[n].seqs[k] = atol(tok);
+		ev[n].nseq = k;
+		n++;
+	}
+	return n;
+}
+
+static int
+has_seq(const struct ev *e, long seq)
+{
+	int i;
+
+	for (i = 0; i < e->nseq; i++)
+		if (e->seqs[i] == seq)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_journal_ordering)
+{
+	char agent[300], pcap[300], conf[340], shim[PATH_MAX], logp[340];
+	char out[340], src[PATH_MAX], jdir[400], state[360], statenew[370];
+	char *demo, *log;
+	/* paced, so alerts come while connected: a send may then race the
+	 * disk, and the order below is what keeps it from winning */
+	char *argv[] = { agent, (char *)"-c", conf, (char *)"-r", pcap,
+	    (char *)"--realtime", NULL };
+	static struct ev ev[4096];
+	long seq, ctid = -1;
+	int n, i, j, d, f, r, t, sidx, checked = 0;
+	FILE *fp;
+
+	tb_build_path(agent, sizeof(agent), "icsentry-agent");
+	tb_build_path(pcap, sizeof(pcap), "scenarios/fast-attacks.pcap");
+	tb_build_path(shim, sizeof(shim), "tests/libsyncshim.so");
+	ck_assert_msg(access(pcap, R_OK) == 0 && access(shim, R_OK) == 0,
+	    "%s or %s missing: make tests builds them", pcap, shim);
+	ck_assert_ptr_nonnull(realpath(shim, src));
+	snprintf(shim, sizeof(shim), "%s", src);
+	snprintf(conf, sizeof(conf), "%s/agent.conf", E.dir);
+	snprintf(logp, sizeof(logp), "%s/shim.log", E.dir);
+	snprintf(out, sizeof(out), "%s/agent.out", E.dir);
+	snprintf(state, sizeof(state), "%s/agent.state", E.dir);
+	snprintf(statenew, sizeof(statenew), "%s.new", state);
+	snprintf(jdir, sizeof(jdir), "%s/mqtt/icsentry-plant-a-gw-01", E.dir);
+	demo = tb_read_file(tb_src_path(src, sizeof(src), "config/demo.conf"),
+	    NULL);
+	ck_assert_ptr_nonnull(demo);
+	fp = fopen(conf, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "%s\n[agent]\nname = gw-01\nsite = plant-a\n"
+	    "state_file = %s\n[mqtt]\nuri = %s\npersist_dir = %s/mqtt\n"
+	    "stats_interval = 0\n", demo, state, E.uri, E.dir);
+	fclose(fp);
+	free(demo);
+	setenv("SYNCSHIM_LOG", logp, 1);
+	setenv("LD_PRELOAD", shim, 1);
+	ck_assert_int_eq(tb_run(argv, out, 60000), 0);
+	unsetenv("LD_PRELOAD");
+	log = tb_read_file(logp, NULL);
+	ck_assert_ptr_nonnull(log);
+	n = parse_events(log, ev, 4096);
+	free(log);
+	ck_assert_int_gt(n, 0);
+
+	/*
+	 * For every alert that reached the broker's socket: its journal
+	 * record was written, then that segment fdatasync'd, then the
+	 * journal directory fsync'd, and the chain state (written, then
+	 * renamed into place, with a seq at least this one) before the send.
+	 */
+	for (seq = 1; seq < 1000; seq++) {
+		for (sidx = 0; sidx < n; sidx++)
+			if (ev[sidx].kind == 'S' && has_seq(&ev[sidx], seq))
+				break;
+		if (sidx == n)
+			break;
+		for (j = 0; j < sidx; j++)
+			if (ev[j].kind == 'J' && has_seq(&ev[j], seq) &&
+			    strstr(ev[j].path, jdir) == ev[j].path)
+				break;
+		ck_assert_msg(j < sidx, "seq %ld sent, never journaled", seq);
+		ctid = ev[j].tid;
+		for (d = j + 1; d < sidx; d++)
+			if (ev[d].kind == 'D' && strcmp(ev[d].path, ev[j].path) ==
+			    0)
+				break;
+		ck_assert_msg(d < sidx, "seq %ld sent before its segment's "
+		    "fdatasync", seq);
+		for (f = d + 1; f < sidx; f++)
+			if (ev[f].kind == 'F' && strcmp(ev[f].path, jdir) == 0)
+				break;
+		ck_assert_msg(f < sidx, "seq %ld sent before the journal "
+		    "directory's fsync", seq);
+		for (r = d + 1; r < sidx; r++)
+			if (ev[r].kind == 'R' && strcmp(ev[r].to, state) == 0)
+				break;
+		ck_assert_msg(r < sidx, "seq %ld sent before the state file "
+		    "was renamed into place", seq);
+		for (t = r - 1; t >= 0; t--)
+			if (ev[t].kind == 'T' && strcmp(ev[t].path, statenew) ==
+			    0)
+				break;
+		ck_assert_int_ge(t, 0);
+		ck_assert_msg(ev[t].nseq == 1 && ev[t].seqs[0] >= seq,
+		    "state at seq %ld when seq %ld was sent", ev[t].seqs[0],
+		    seq);
+		/* the state file itself was fsync'd before its rename */
+		for (i = t + 1; i < r; i++)
+			if (ev[i].kind == 'F' && strcmp(ev[i].path, statenew) ==
+			    0)
+				break;
+		ck_assert_msg(i < r, "state renamed before its fsync");
+		checked++;
+	}
+	/* fast-attacks raises 16 alerts; all of them went out */
+	ck_assert_int_eq(checked, 16);
+	/* the capture thread never waited for a disk */
+	for (i = 0; i < n; i++)
+		if (ev[i].kind == 'D' || ev[i].kind == 'F')
+			ck_assert_msg(ev[i].tid != ctid, "sync on the capture "
+			    "thread: %c %s", ev[i].kind, ev[i].path);
+}
+END_TEST
+
 static Suite *
 fleet_suite(void)
 {
@@ -730,6 +1026,9 @@ fleet_suite(void)
 	tcase_add_test(tc, test_subscribe_api);
 	tcase_add_test(tc, test_two_collectors_killed_and_broker_restart);
 	tcase_add_test(tc, test_bridged_sites);
+	tcase_add_test(tc, test_journal_ordering);
+	tcase_add_test(tc, test_journal_spills_to_disk);
+	tcase_add_test(tc, test_journal_disk_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }
