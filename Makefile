@@ -108,7 +108,8 @@ $(BUILD)/tests/libsyncshim.so: tests/syncshim.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fPIC -shared -o $@ $< -ldl -lpthread
 
-tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp $(BUILD)/tests/libsyncshim.so
+tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp $(BUILD)/tests/libsyncshim.so \
+       $(BUILD)/robust.stamp
 
 # ---- generated scenario captures (never committed) ----------------------
 GEN := $(SHARED)/tools/ics_traffic_gen.py
@@ -122,6 +123,14 @@ $(BUILD)/scenarios.stamp: $(GEN) tests/e2e/fast-attacks.json
 	    --out $(BUILD)/scenarios/factory-benign.pcap
 	$(PYTHON) $(GEN) --scenario tests/e2e/fast-attacks.json --duration 10 \
 	    --out $(BUILD)/scenarios/fast-attacks.pcap
+	@touch $@
+
+# Captures that attack the agent's own state (tests/check_robust.c): TCP
+# sequence numbers 2^31 away and wrapping, 1M flows, 100,000 Modbus points,
+# 10,000 DNP3 link addresses, a reassembly hole per flow (~85 MB).
+$(BUILD)/robust.stamp: tests/robust/gen_captures.py
+	@mkdir -p $(BUILD)/robust
+	$(PYTHON) tests/robust/gen_captures.py --out $(BUILD)/robust
 	@touch $@
 
 # ---- tests --------------------------------------------------------------
@@ -146,7 +155,7 @@ deps:
 test check: need-deps
 	@$(MAKE) --no-print-directory tests
 	@$(PYTHON) tests/depgraph.py --obj $(BUILD)/obj
-	@ICSENTRY_BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS)
+	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS)
 
 asan-test: need-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
@@ -183,14 +192,41 @@ eval: need-deps
 	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_learn.py
 
 FUZZ_RUNS ?= 20000
+# FUZZ_SECONDS=N: each target runs N seconds instead of FUZZ_RUNS inputs
+FUZZ_SECONDS ?=
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null) -lm
 
+# The pipeline target links the whole agent library, built again with
+# clang's coverage instrumentation and ASan + UBSan.
+FUZZ_OBJ    = $(BUILD)/fuzzobj
+FUZZ_CORE   = $(CORE_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+FUZZ_CC     := -std=c11 -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+$(FUZZ_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(FUZZ_CORE)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# The collector's intake: collector.c without its main() (libFuzzer has one).
+$(FUZZ_OBJ)/broker/collector-lib.o: broker/collector.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -Dmain=icsentry_collector_main -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_collector: tests/fuzz/fuzz_collector.c \
+    $(FUZZ_OBJ)/broker/collector-lib.o $(BROKER_SRCS:%.c=$(FUZZ_OBJ)/%.o) $(FUZZ_CORE)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 fuzz: need-deps $(FUZZERS)
-	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZERS)
+	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) \
+	    FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
 
 bench: need-deps all
 	@$(MAKE) --no-print-directory $(BUILD)/bench/pcapcount

@@ -58,6 +58,7 @@ static const struct cfg_key flows_keys[] = {
 	{ "other_timeout", CFG_DOUBLE, "30", 1, 86400, "idle seconds for ICMP and other IP" },
 	{ "ndpi_max_packets", CFG_INT, "32", 1, 255, "packets given to nDPI before taking its guess" },
 	{ "max_reasm_bytes", CFG_INT, "16384", 512, 1048576, "bytes buffered per flow direction for a PDU split across segments" },
+	{ "max_reasm_total_kb", CFG_INT, "65536", 64, 16777216, "KiB of reassembly buffers for all flows together; past it a split PDU is dropped (counted)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -142,6 +143,7 @@ struct agent {
 	uint64_t		 packets, bytes, non_ip, arp, ip, fragments;
 	uint64_t		 decode_err[DEC_NWHY];
 	uint64_t		 no_flow_mem;
+	uint64_t		 bad_ts;	/* record stamps out of range */
 	uint64_t		 tcp_no_flow;	/* flowless ACK/FIN/RST */
 	uint64_t		 reloads;	/* SIGHUP reloads done */
 	struct proto_count	 protos[MAX_PROTO_NAMES];
@@ -316,6 +318,8 @@ process(struct agent *a, const struct cap_frame *fr)
 
 	a->packets++;
 	a->bytes += fr->wirelen;
+	if (fr->bad_ts)
+		a->bad_ts++;
 	advance_time(a, fr->ts);
 	rc = decode_packet(a->dlt, fr->data, fr->caplen, fr->wirelen, fr->ts,
 	    &p, &why);
@@ -531,6 +535,28 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 	return 0;
 }
 
+/* det_engine_counters callbacks: "NAME":{"counter":n,...},... */
+struct counter_out {
+	cJSON	*all, *cur;
+};
+
+static void
+counter_section(void *arg, const char *detector)
+{
+	struct counter_out *co = arg;
+
+	co->cur = cJSON_AddObjectToObject(co->all, detector);
+}
+
+static void
+counter_add(void *arg, const char *name, uint64_t v)
+{
+	struct counter_out *co = arg;
+
+	if (co->cur != NULL)
+		add_u64(co->cur, name, v);
+}
+
 static void
 print_stats(struct agent *a, FILE *fp, double elapsed)
 {
@@ -578,6 +604,15 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	add_u64(o, "gaps", ds->gaps);
 	add_u64(o, "oversize", ds->oversize);
 	add_u64(o, "resyncs", ds->resyncs);
+	add_u64(o, "no_buffer", ds->no_buffer);
+	add_u64(o, "buffered_max_kb", (ds->buffered_max + 1023) / 1024);
+	/* what each detector's caps turned away or recycled */
+	{
+		struct counter_out co = { NULL, NULL };
+
+		co.all = cJSON_AddObjectToObject(root, "detectors");
+		det_engine_counters(a->det, counter_section, counter_add, &co);
+	}
 	o = cJSON_AddObjectToObject(root, "alerts");
 	add_u64(o, "emitted", ac->emitted);
 	/* the collector keeps it: verify tells a lost tail by it */
@@ -592,6 +627,7 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	add_u64(o, "received", cs.received);
 	add_u64(o, "dropped", cs.dropped);
 	add_u64(o, "if_dropped", cs.if_dropped);
+	add_u64(o, "bad_timestamps", a->bad_ts);
 	if (a->mqtt != NULL || a->mqtt_final_set) {
 		struct mqtt_out_counters mc;
 
@@ -993,6 +1029,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 		return EXIT_RUNTIME;
 	}
+	dissect_set_budget(a->dis,
+	    (size_t)cfg_int(a->cfg, "flows", "max_reasm_total_kb") * 1024);
 	return 0;
 }
 
@@ -1014,6 +1052,102 @@ teardown(struct agent *a)
 	if (a->cap != NULL)
 		cap_close(a->cap);
 	cfg_free(a->cfg);
+}
+
+/*
+ * Each file is a capture of its own: what the last one left open ends
+ * with it, and the capture clock starts again (the next file may be older).
+ */
+static void
+next_capture(struct agent *a)
+{
+	flow_flush(a->flows);
+	alerter_flush(a->al);
+	a->now = 0;
+	a->last_expire = 0;
+	det_engine_time_reset(a->det);
+}
+
+static void
+capture_opts(struct agent *a, struct cap_opts *co)
+{
+	memset(co, 0, sizeof(*co));
+	co->filter = cfg_str(a->cfg, "capture", "filter");
+	co->snaplen = (int)cfg_int(a->cfg, "capture", "snaplen");
+	co->promisc = cfg_bool(a->cfg, "capture", "promisc");
+	co->buffer_mb = (int)cfg_int(a->cfg, "capture", "buffer_mb");
+	co->timeout_ms = (int)cfg_int(a->cfg, "capture", "timeout_ms");
+}
+
+int
+agent_open(const struct agent_opts *o, struct agent **out, char *err,
+    size_t errlen)
+{
+	struct agent *a;
+	int rc;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_RUNTIME;
+	}
+	a->o = o;
+	err[0] = '\0';
+	if ((rc = setup(a, o, err, errlen)) != 0) {
+		teardown(a);
+		free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+int
+agent_replay(struct agent *a, const char *file)
+{
+	struct cap_opts co;
+
+	if (a->cap != NULL) {
+		cap_close(a->cap);
+		a->cap = NULL;
+		next_capture(a);
+	}
+	capture_opts(a, &co);
+	co.file = file;
+	return run_capture(a, &co, wall_now());
+}
+
+int
+agent_restart_detectors(struct agent *a, char *err, size_t errlen)
+{
+	struct dissect_sink ds;
+	struct det_engine *ne;
+	int rc = 0;
+
+	next_capture(a);
+	if (det_engine_finish(a->det, err, errlen) != 0)
+		rc = EXIT_RUNTIME;
+	if ((ne = engine_new(a, a->cfg, err, errlen)) == NULL)
+		return EXIT_USAGE;
+	det_engine_free(a->det);
+	a->det = ne;
+	engine_sink(&ds, ne);
+	dissect_set_sink(a->dis, &ds);
+	return rc;
+}
+
+void
+agent_close(struct agent *a)
+{
+	char err[1024];
+
+	if (a == NULL)
+		return;
+	flow_flush(a->flows);
+	alerter_flush(a->al);
+	(void)det_engine_finish(a->det, err, sizeof(err));
+	teardown(a);
+	free(a);
 }
 
 int
@@ -1044,12 +1178,7 @@ agent_run(const struct agent_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	a.progress = isatty(STDERR_FILENO) && !o->stats;
 
-	memset(&co, 0, sizeof(co));
-	co.filter = cfg_str(a.cfg, "capture", "filter");
-	co.snaplen = (int)cfg_int(a.cfg, "capture", "snaplen");
-	co.promisc = cfg_bool(a.cfg, "capture", "promisc");
-	co.buffer_mb = (int)cfg_int(a.cfg, "capture", "buffer_mb");
-	co.timeout_ms = (int)cfg_int(a.cfg, "capture", "timeout_ms");
+	capture_opts(&a, &co);
 	start = wall_now();
 	if (o->nfiles == 0) {
 		co.iface = cfg_str(a.cfg, "capture", "interface");
@@ -1062,16 +1191,7 @@ agent_run(const struct agent_opts *o)
 				a.cap = NULL;
 			}
 			if (i > 0) {
-				/*
-				 * Each file is a capture of its own: what the last
-				 * one left open ends with it, and the capture clock
-				 * starts again (the next file may be older).
-				 */
-				flow_flush(a.flows);
-				alerter_flush(a.al);
-				a.now = 0;
-				a.last_expire = 0;
-				det_engine_time_reset(a.det);
+				next_capture(&a);
 				/* hand the freed flows' memory back */
 				malloc_trim(0);
 			}

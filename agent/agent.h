@@ -42,4 +42,23 @@ void agent_print_config(FILE *fp);
 /* Run to the end of the capture (or a signal); returns the exit code. */
 int agent_run(const struct agent_opts *o);
 
+/*
+ * The same pipeline without main()'s loop, for the pipeline fuzzer and
+ * tests.  agent_open() sets it up from o (o must outlive it) and returns
+ * 0 or an exit code with err filled.  agent_replay() reads one capture
+ * file as -r does (flows a previous file left open end first) and returns
+ * 0 or the exit code -r would give.  agent_restart_detectors() ends every
+ * flow, runs the detectors' finish hooks (a --learn file is written) and
+ * starts fresh detectors from the same configuration (a --baseline file
+ * is read again); 0 or an exit code with err filled.  agent_close() ends
+ * flows and detectors and frees everything.  No signal handlers, no
+ * --stats.
+ */
+struct agent;
+int agent_open(const struct agent_opts *o, struct agent **out, char *err,
+    size_t errlen);
+int agent_replay(struct agent *a, const char *file);
+int agent_restart_detectors(struct agent *a, char *err, size_t errlen);
+void agent_close(struct agent *a);
+
 #endif

@@ -190,6 +190,35 @@ cap_open(const struct cap_opts *o, char *err, size_t errlen, bool *bad)
 	return c;
 }
 
+/*
+ * A record's time in microseconds.  The file says what it likes: a
+ * classic pcap's 32-bit seconds are unsigned, but libpcap hands them over
+ * sign-extended (negative from 2038 on), and pcapng's 64-bit stamps and
+ * its resolution can put the time anywhere.  Times past 9999 would not
+ * survive the round trip through RFC 3339 text (alerts, the learned
+ * baseline), and tv_usec may exceed a second: both are clamped, *bad set.
+ */
+static uint64_t
+frame_ts(const struct pcap_pkthdr *h, bool *bad)
+{
+	uint64_t s, us;
+
+	s = h->ts.tv_sec >= 0 ? (uint64_t)h->ts.tv_sec :
+	    h->ts.tv_sec >= INT32_MIN ? (uint64_t)(uint32_t)h->ts.tv_sec :
+	    UINT64_MAX;
+	us = h->ts.tv_usec >= 0 ? (uint64_t)h->ts.tv_usec : UINT64_MAX;
+	*bad = false;
+	if (s > CAP_TS_MAX_S) {
+		s = CAP_TS_MAX_S;
+		*bad = true;
+	}
+	if (us > 999999) {
+		us = 999999;
+		*bad = true;
+	}
+	return s * 1000000u + us;
+}
+
 int
 cap_next(struct cap *c, struct cap_frame *fr)
 {
@@ -202,8 +231,7 @@ cap_next(struct cap *c, struct cap_frame *fr)
 		fr->data = data;
 		fr->caplen = h->caplen;
 		fr->wirelen = h->len;
-		fr->ts = (uint64_t)h->ts.tv_sec * 1000000u +
-		    (uint64_t)h->ts.tv_usec;
+		fr->ts = frame_ts(h, &fr->bad_ts);
 		return 1;
 	}
 	if (rc == 0) {

@@ -31,7 +31,11 @@ struct cap_frame {
 	const uint8_t	*data;
 	uint32_t	 caplen, wirelen;
 	uint64_t	 ts;		/* microseconds since the epoch */
+	bool		 bad_ts;	/* the record's stamp was out of range */
 };
+
+/* The latest capture time icsentry represents: 9999-12-31T23:59:59Z. */
+#define CAP_TS_MAX_S	253402300799ull
 
 /*
  * Open a capture.  On failure returns NULL with one line in err naming the

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/collector.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
 #include "lib/version.h"
@@ -677,6 +678,22 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 		    len > 0 ? p : NULL, len, central_log_now_us());
 	}
 	return 0;
+}
+
+int
+collector_handle_message(struct central_log *db, size_t max_payload,
+    const char *topic, size_t tlen, const char *payload, size_t len)
+{
+	struct collector c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.db = db;
+	c.max_payload = max_payload;
+	c.spool = -1;
+	rc = handle(&c, topic, tlen, payload, len);
+	peers_free(&c);
+	return rc;
 }
 
 /*

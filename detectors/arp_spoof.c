@@ -130,6 +130,15 @@ arp_packet(void *state, struct det_ctx *ctx, const struct pkt *p)
 	det_alert(ctx, &a);
 }
 
+/* Entries the caps recycled: an attacker filling the tables shows here. */
+static void
+arp_counters(void *state, det_counter_fn add, void *arg)
+{
+	struct arp_state *s = state;
+
+	add(arg, "hosts_recycled", ipmap_recycled(s->by_ip));
+}
+
 const struct detector det_arp = {
 	.name = "arp",
 	.severity = SEV_HIGH,
@@ -137,4 +146,5 @@ const struct detector det_arp = {
 	.init = arp_init,
 	.on_arp = arp_packet,
 	.destroy = arp_destroy,
+	.counters = arp_counters,
 };

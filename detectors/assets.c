@@ -855,6 +855,16 @@ inv_init(const struct cfg *c, const char *sec, void **state, char *err,
 	return rc;
 }
 
+/* Hosts and identities the caps turned away. */
+static void
+inv_counters(void *state, det_counter_fn add, void *arg)
+{
+	struct inv_state *s = state;
+
+	add(arg, "dropped", s->dropped);
+	add(arg, "identities_dropped", s->ident_dropped);
+}
+
 const struct detector det_assets = {
 	.name = "assets",
 	.severity = SEV_INFO,
@@ -867,4 +877,5 @@ const struct detector det_assets = {
 	.on_tick = inv_tick,
 	.finish = inv_finish,
 	.destroy = inv_destroy,
+	.counters = inv_counters,
 };

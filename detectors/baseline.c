@@ -879,6 +879,43 @@ bl_init(const struct cfg *c, const char *sec, void **state, char *err,
 	return rc;
 }
 
+/*
+ * Overflow counters, both models summed: hosts and links the tables
+ * turned away, and links whose fixed range or function lists filled up
+ * (ranges are then widened, functions no longer told apart).
+ */
+static void
+model_counters(const struct model *m, uint64_t c[4])
+{
+	uint32_t i;
+
+	if (m == NULL)
+		return;
+	c[0] += m->assets.dropped;
+	c[1] += m->links.dropped;
+	for (i = 0; i < m->links.n; i++) {
+		const struct bl_link *l = (const struct bl_link *)(void *)
+		    (m->links.v + (size_t)i * m->links.esz);
+
+		c[2] += l->rg_full;
+		c[3] += l->fn_full;
+	}
+}
+
+static void
+bl_counters(void *state, det_counter_fn add, void *arg)
+{
+	struct bl_state *s = state;
+	uint64_t c[4] = { 0, 0, 0, 0 };
+
+	model_counters(s->learn, c);
+	model_counters(s->det, c);
+	add(arg, "assets_dropped", c[0]);
+	add(arg, "links_dropped", c[1]);
+	add(arg, "links_ranges_widened", c[2]);
+	add(arg, "links_functions_full", c[3]);
+}
+
 const struct detector det_baseline = {
 	.name = "baseline",
 	.severity = SEV_MEDIUM,
@@ -890,5 +927,6 @@ const struct detector det_baseline = {
 	.verdict = bl_verdict,
 	.finish = bl_finish,
 	.destroy = bl_destroy,
+	.counters = bl_counters,
 };
 

@@ -122,6 +122,9 @@ bool det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e)
 /* The loaded configuration (for detectors that read other sections). */
 const struct cfg *det_cfg(const struct det_ctx *ctx);
 
+/* What a detector's counters hook calls for each counter. */
+typedef void (*det_counter_fn)(void *arg, const char *name, uint64_t value);
+
 #define DET_PROTO(p)	(1u << (p))
 #define DET_INACTIVE	1	/* init: configured off, no hooks */
 
@@ -169,6 +172,13 @@ struct detector {
 	int	(*finish)(void *state, struct det_ctx *ctx, char *err,
 		    size_t errlen);
 	void	(*destroy)(void *state);
+	/*
+	 * Optional: report overflow counters for --stats ("detectors":
+	 * {"NAME": {"counter": n}}): call add(arg, name, value) for each.
+	 * Every table an attacker can fill is capped, and what the cap turned
+	 * away or recycled is counted here, so it is never silent.
+	 */
+	void	(*counters)(void *state, det_counter_fn add, void *arg);
 };
 
 /* The registry (registry.c): every detector, NULL-terminated. */

@@ -338,3 +338,18 @@ det_engine_time(struct det_engine *e, uint64_t now)
 	EACH(&e->tick, on_tick, now);
 	e->common.out.tick(e->common.out.arg, now);
 }
+
+void
+det_engine_counters(const struct det_engine *e,
+    void (*section)(void *arg, const char *detector), det_counter_fn add,
+    void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		if (e->inactive[i] || e->d[i]->counters == NULL)
+			continue;
+		section(arg, e->d[i]->name);
+		e->d[i]->counters(e->state[i], add, arg);
+	}
+}

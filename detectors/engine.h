@@ -47,6 +47,14 @@ void det_engine_time(struct det_engine *e, uint64_t now);
 /* The capture clock restarts (next replay file): tick on its own time. */
 void det_engine_time_reset(struct det_engine *e);
 
+/*
+ * The active detectors' overflow counters: section(arg, name) once per
+ * detector that has any, then add(arg, counter, value) for each.
+ */
+void det_engine_counters(const struct det_engine *e,
+    void (*section)(void *arg, const char *detector), det_counter_fn add,
+    void *arg);
+
 /* Number of detectors loaded. */
 size_t det_engine_count(const struct det_engine *e);
 

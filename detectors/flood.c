@@ -154,6 +154,15 @@ flood_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	det_alert(ctx, &a);
 }
 
+/* Entries the caps recycled: an attacker filling the tables shows here. */
+static void
+flood_counters(void *state, det_counter_fn add, void *arg)
+{
+	struct flood_state *s = state;
+
+	add(arg, "recycled", ipmap_recycled(s->pairs));
+}
+
 const struct detector det_flood = {
 	.name = "flood",
 	.severity = SEV_HIGH,
@@ -161,4 +170,5 @@ const struct detector det_flood = {
 	.init = flood_init,
 	.on_packet = flood_packet,
 	.destroy = flood_destroy,
+	.counters = flood_counters,
 };

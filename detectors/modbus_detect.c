@@ -391,6 +391,16 @@ mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	}
 }
 
+/* Entries the caps recycled: an attacker filling the tables shows here. */
+static void
+mb_counters(void *state, det_counter_fn add, void *arg)
+{
+	struct mb_state *s = state;
+
+	add(arg, "pairs_recycled", ipmap_recycled(s->pairs));
+	add(arg, "points_recycled", ipmap_recycled(s->points));
+}
+
 const struct detector det_modbus = {
 	.name = "modbus",
 	.pdu_protos = DET_PROTO(ICS_MODBUS),
@@ -399,4 +409,5 @@ const struct detector det_modbus = {
 	.init = mb_init,
 	.on_pdu = mb_pdu,
 	.destroy = mb_destroy,
+	.counters = mb_counters,
 };

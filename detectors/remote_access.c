@@ -191,6 +191,16 @@ remote_flow_end(void *state, struct det_ctx *ctx, const struct flow *f)
 	det_alert(ctx, &a);
 }
 
+/* Entries the caps recycled: an attacker filling the tables shows here. */
+static void
+remote_counters(void *state, det_counter_fn add, void *arg)
+{
+	struct remote_state *s = state;
+
+	add(arg, "hosts_recycled", ipmap_recycled(s->ot_hosts));
+	add(arg, "alerted_recycled", ipmap_recycled(s->alerted));
+}
+
 const struct detector det_remote = {
 	.name = "remote_access",
 	.severity = SEV_HIGH,
@@ -200,4 +210,5 @@ const struct detector det_remote = {
 	.on_pdu = remote_pdu,
 	.on_flow_end = remote_flow_end,
 	.destroy = remote_destroy,
+	.counters = remote_counters,
 };

@@ -399,6 +399,16 @@ scan_arp(void *state, struct det_ctx *ctx, const struct pkt *p)
 		evaluate(s, ctx, ss, true, p->ts + s->grace_us);
 }
 
+/* Entries the caps recycled: an attacker filling the tables shows here. */
+static void
+scan_counters(void *state, det_counter_fn add, void *arg)
+{
+	struct scan_state *s = state;
+
+	add(arg, "sources_recycled", ipmap_recycled(s->tcp));
+	add(arg, "arp_sources_recycled", ipmap_recycled(s->arp));
+}
+
 const struct detector det_scan = {
 	.name = "scan",
 	.severity = SEV_HIGH,
@@ -410,4 +420,5 @@ const struct detector det_scan = {
 	.on_arp = scan_arp,
 	.on_tick = scan_tick,
 	.destroy = scan_destroy,
+	.counters = scan_counters,
 };

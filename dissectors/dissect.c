@@ -10,6 +10,10 @@
  * (lost segment) discards the partial PDU and resynchronises at the next
  * segment that starts with a valid header.  Whole PDUs inside one segment
  * are parsed in place: the common case costs no copy.
+ *
+ * The sender controls how many flows hold a partial PDU, so buffers are
+ * sized to what they hold, freed as soon as they are empty, and all of
+ * them together stay within a budget (dissect_set_budget).
  */
 #include "dissectors/dissect.h"
 
@@ -30,7 +34,8 @@ struct stream {
 	uint8_t		 resync;	/* after a gap: drop until a valid header */
 	uint32_t	 skip;		/* bytes of an oversize PDU still to skip */
 	uint32_t	 len;		/* bytes buffered */
-	uint8_t		*buf;		/* max_reasm bytes, allocated on need */
+	uint32_t	 cap;		/* bytes allocated for buf */
+	uint8_t		*buf;		/* at most max_reasm, allocated on need */
 };
 
 struct dis_flow {
@@ -46,6 +51,7 @@ struct dis_flow {
 struct dissector {
 	size_t			 max_reasm;
 	const struct proto_desc	*pick[2][DISSECT_MAX_PICK + 1];
+	size_t			 budget;	/* all flows' buffers together */
 	struct dissect_sink	 sink;
 	struct dissect_stats	 st;
 };
@@ -79,9 +85,56 @@ dissect_new(size_t max_reasm, const struct dissect_sink *s)
 	if (d == NULL)
 		return NULL;
 	d->max_reasm = max_reasm;
+	d->budget = SIZE_MAX;
 	d->sink = *s;
 	pick_lists(d);
 	return d;
+}
+
+void
+dissect_set_budget(struct dissector *d, size_t bytes)
+{
+	d->budget = bytes;
+}
+
+/* Give a stream's buffer back (to the budget too). */
+static void
+buf_release(struct dissector *d, struct stream *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+	d->st.buffered -= s->cap;
+	s->cap = 0;
+	s->len = 0;
+}
+
+/*
+ * Room for need bytes in s->buf (need <= max_reasm).  Grows by doubling
+ * from 512 bytes; false when the budget or malloc says no (counted).
+ */
+static bool
+buf_reserve(struct dissector *d, struct stream *s, size_t need)
+{
+	size_t cap = s->cap > 0 ? s->cap : 512;
+	uint8_t *nb;
+
+	if (need <= s->cap)
+		return true;
+	while (cap < need)
+		cap *= 2;
+	if (cap > d->max_reasm)
+		cap = d->max_reasm;
+	if (cap - s->cap > d->budget - d->st.buffered ||
+	    (nb = realloc(s->buf, cap)) == NULL) {
+		d->st.no_buffer++;
+		return false;
+	}
+	s->buf = nb;
+	d->st.buffered += cap - s->cap;
+	s->cap = (uint32_t)cap;
+	if (d->st.buffered > d->st.buffered_max)
+		d->st.buffered_max = d->st.buffered;
+	return true;
 }
 
 void
@@ -107,11 +160,10 @@ dissect_flow_end(struct dissector *d, struct flow *f)
 {
 	struct dis_flow *df = f->dis;
 
-	(void)d;
 	if (df == NULL)
 		return;
-	free(df->s[0].buf);
-	free(df->s[1].buf);
+	buf_release(d, &df->s[0]);
+	buf_release(d, &df->s[1]);
 	free(df);
 	f->dis = NULL;
 }
@@ -213,10 +265,13 @@ feed(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
 		if (n == 0 || s->skip > 0)
 			return;
 		/* keep the beginning of a PDU that continues later */
-		if (s->buf == NULL && (s->buf = malloc(d->max_reasm)) == NULL)
-			return;
 		if (n > d->max_reasm)
 			n = d->max_reasm;
+		if (!buf_reserve(d, s, n)) {
+			/* no room: the rest of this PDU will not parse */
+			s->resync = 1;
+			return;
+		}
 		memcpy(s->buf, p, n);
 		s->len = (uint32_t)n;
 		return;
@@ -226,7 +281,12 @@ feed(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
 	if (n > k) {
 		/* cannot hold it: the PDU is bigger than the cap allows */
 		d->st.oversize++;
-		s->len = 0;
+		buf_release(d, s);
+		s->resync = 1;
+		return;
+	}
+	if (!buf_reserve(d, s, s->len + n)) {
+		buf_release(d, s);
 		s->resync = 1;
 		return;
 	}
@@ -237,6 +297,8 @@ feed(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
 		used = s->len;
 	memmove(s->buf, s->buf + used, s->len - used);
 	s->len -= (uint32_t)used;
+	if (s->len == 0)
+		buf_release(d, s);
 }
 
 /*
@@ -289,7 +351,7 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 	} else if (ahead != 0) {
 		/* lost segment(s): the partial PDU can't be completed */
 		d->st.gaps++;
-		s->len = 0;
+		buf_release(d, s);
 		s->skip = 0;
 		s->resync = 1;
 	}

@@ -21,6 +21,9 @@ struct dissect_stats {
 	uint64_t	gaps;		/* TCP sequence gaps (lost segments) */
 	uint64_t	oversize;	/* PDUs larger than max_reasm, skipped */
 	uint64_t	resyncs;	/* stream resynchronised after garbage */
+	uint64_t	no_buffer;	/* partial PDUs dropped: budget spent */
+	uint64_t	buffered;	/* bytes of reassembly buffers now */
+	uint64_t	buffered_max;	/* ... at most */
 };
 
 struct dissector;
@@ -35,6 +38,13 @@ struct dissect_sink {
 /* max_reasm: bytes buffered per flow direction for a split PDU. */
 struct dissector *dissect_new(size_t max_reasm, const struct dissect_sink *s);
 void dissect_free(struct dissector *d);
+
+/*
+ * Cap on the reassembly buffers of all flows together (bytes; default
+ * unlimited): past it a partial PDU is dropped and counted in no_buffer,
+ * so a reassembly hole in every flow costs at most this much.
+ */
+void dissect_set_budget(struct dissector *d, size_t bytes);
 
 /* Hand PDUs to another sink from now on (configuration reload). */
 void dissect_set_sink(struct dissector *d, const struct dissect_sink *s);

@@ -13,6 +13,8 @@ struct slot {
 
 struct ipmap {
 	size_t		 cap, nslots, count, tombs, vsize, stride;
+	uint64_t	 recycled;	/* entries reused because the map was full */
+	size_t		 hand;		/* where the next eviction looks */
 	uint8_t		*mem;
 };
 
@@ -145,18 +147,33 @@ rehash(struct ipmap *m, size_t nslots)
 	return 0;
 }
 
+/*
+ * Recycle the oldest of IPMAP_EVICT_SAMPLE live entries, taken from a
+ * cursor that moves on with every eviction.  Scanning the whole table for
+ * the oldest made each insert into a full map O(cap): an attacker who
+ * keeps it full (a host sweep, a million spoofed sources) turned every
+ * packet into a 100,000-slot scan.  The sample keeps recently touched
+ * entries alive just as well: one touched now is never the oldest of
+ * two.
+ */
+#define IPMAP_EVICT_SAMPLE	32
+
 static void
 evict_oldest(struct ipmap *m)
 {
 	struct slot *s, *old = NULL;
-	size_t i;
+	size_t i = m->hand & (m->nslots - 1), n, live = 0;
 
-	/* O(n) but only when full, which only an attack or a bad cap causes */
-	for (i = 0; i < m->nslots; i++) {
+	for (n = 0; n < m->nslots && live < IPMAP_EVICT_SAMPLE; n++) {
 		s = slot_at(m, i);
-		if (s->klen != 0 && (old == NULL || s->touched < old->touched))
-			old = s;
+		if (s->klen != 0) {
+			live++;
+			if (old == NULL || s->touched < old->touched)
+				old = s;
+		}
+		i = (i + 1) & (m->nslots - 1);
 	}
+	m->hand = i;
 	if (old != NULL) {
 		old->klen = 0;
 		old->tomb = 1;
@@ -180,8 +197,10 @@ ipmap_put(struct ipmap *m, const void *key, size_t klen, uint64_t now,
 		s->touched = now;
 		return val_of(s);
 	}
-	if (m->count >= m->cap)
+	if (m->count >= m->cap) {
 		evict_oldest(m);
+		m->recycled++;
+	}
 	/* keep (live + deleted) slots at most half full */
 	if ((m->count + m->tombs + 1) * 2 > m->nslots) {
 		size_t want = m->nslots;
@@ -249,4 +268,10 @@ size_t
 ipmap_count(const struct ipmap *m)
 {
 	return m->count;
+}
+
+uint64_t
+ipmap_recycled(const struct ipmap *m)
+{
+	return m != NULL ? m->recycled : 0;
 }

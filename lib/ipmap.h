@@ -2,7 +2,7 @@
  * ipmap.h - small open-addressing hash map keyed on bytes (IP pairs, flow
  * ids...) with a fixed capacity and LRU-free eviction by age, for the
  * per-host state of detectors.  Capacity is a hard cap on memory an
- * attacker can make a detector use; when full, the oldest entry is reused.
+ * attacker can make a detector use; when full, an old entry is reused.
  */
 #ifndef ICSENTRY_LIB_IPMAP_H
 #define ICSENTRY_LIB_IPMAP_H
@@ -29,7 +29,9 @@ void *ipmap_get(struct ipmap *m, const void *key, size_t klen);
 
 /*
  * Value of key, inserting a zeroed one when absent (*fresh = 1).  When the
- * map is full the entry touched longest ago is recycled.  now orders age.
+ * map is full the oldest of a sample of 32 entries (the next ones after
+ * the previous eviction) is recycled, in O(1): never an entry touched
+ * later than all others.  now orders age.
  */
 void *ipmap_put(struct ipmap *m, const void *key, size_t klen, uint64_t now,
     int *fresh);
@@ -41,5 +43,8 @@ void ipmap_each(struct ipmap *m, int (*fn)(void *arg, const void *key,
     size_t klen, void *val), void *arg);
 
 size_t ipmap_count(const struct ipmap *m);
+
+/* Entries recycled because the map was full (0 for NULL): for --stats. */
+uint64_t ipmap_recycled(const struct ipmap *m);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -135,12 +136,14 @@ tu_run(char *const argv[], const char *stdin_path, int timeout_ms,
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, in, status = 0, i;
 	struct sink s[2];
+	struct rusage ru;
 	long long deadline;
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
 	r->exit_code = -1;
 	memset(s, 0, sizeof(s));
+	memset(&ru, 0, sizeof(ru));
 	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0)
 		goto fail;
 	fflush(stdout);
@@ -196,8 +199,9 @@ tu_run(char *const argv[], const char *stdin_path, int timeout_ms,
 	for (i = 0; i < 2; i++)
 		if (s[i].open)
 			close(s[i].fd);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
+	r->maxrss_kb = ru.ru_maxrss;
 	if (WIFEXITED(status))
 		r->exit_code = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))
@@ -452,4 +456,21 @@ tu_dup_exact(const uint8_t *p, size_t n)
 	if (n > 0)
 		memcpy(c, p, n);
 	return c;
+}
+
+const char *
+tu_sanitizer_line(const char *err)
+{
+	static const char *const pat[] = { "runtime error:",
+		"AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+		"SUMMARY: ", NULL };
+	const char *const *p;
+	const char *hit;
+
+	if (err == NULL)
+		return NULL;
+	for (p = pat; *p != NULL; p++)
+		if ((hit = strstr(err, *p)) != NULL)
+			return hit;
+	return NULL;
 }

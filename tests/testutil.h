@@ -40,6 +40,7 @@ struct tu_result {
 	size_t	 out_len;
 	char	*err;		/* all of stderr, NUL-terminated */
 	size_t	 err_len;
+	long	 maxrss_kb;	/* the child's peak resident set (wait4) */
 };
 
 /*
@@ -87,6 +88,12 @@ bool	 tu_contains(const char *text, const char *needle);
  * that did not parse; they are left out.  Never NULL unless out of memory.
  */
 cJSON	*tu_json_lines(const char *text, int *bad);
+/*
+ * Where a sanitizer spoke in err (a UBSan "runtime error:", an ASan, LSan
+ * or UBSan report), or NULL when it did not.
+ */
+const char *tu_sanitizer_line(const char *err);
+
 /* The last non-empty line of text parsed as JSON, or NULL. */
 cJSON	*tu_json_last_line(const char *text);
 /*

@@ -6,11 +6,19 @@
 # For each fuzzer binary fuzz_<proto>: tests/fuzz/seed.py writes the TCP/UDP
 # payloads of <proto> found in $SHARED/pcaps into $BUILD/fuzz/corpus/fuzz_<proto>
 # (a few hundred at most), then the fuzzer runs $FUZZ_RUNS inputs starting
-# from that corpus.  Crash inputs land in $BUILD/fuzz/artifacts/.  Exits 1
-# if any fuzzer fails, 2 on bad usage.
+# from that corpus.  Two targets seed otherwise:
+#   fuzz_pipeline   small pcaps cut from $SHARED/pcaps and the generated
+#                   sequence-number captures (tests/fuzz/seed_pcaps.py);
+#                   inputs up to 64 KiB
+#   fuzz_collector  hostile MQTT messages from tests/fuzz/collector_seeds.py;
+#                   inputs up to 64 KiB
+# tests/fuzz/<target>.dict, when present, is the target's dictionary.
+# FUZZ_SECONDS, when set, runs each target that long instead of FUZZ_RUNS
+# inputs.  Crash inputs land in $BUILD/fuzz/artifacts/.  Exits 1 if any
+# fuzzer fails, 2 on bad usage.
 #
 # Environment: BUILD (build), SHARED (../shared), FUZZ_RUNS (20000),
-# FUZZ_MAX_LEN (4096), PYTHON (python3).
+# FUZZ_SECONDS (unset), FUZZ_MAX_LEN (4096), PYTHON (python3).
 
 BUILD=${BUILD:-build}
 SHARED=${SHARED:-../shared}
@@ -37,23 +45,52 @@ for bin in "$@"; do
 	fi
 	corpus="$BUILD/fuzz/corpus/$name"
 	mkdir -p "$corpus" || exit 1
-	if [ -d "$SHARED/pcaps" ]; then
-		if ! "$PYTHON" "$HERE/seed.py" --pcaps "$SHARED/pcaps" \
-		    --proto "$proto" --out "$corpus" --max 300; then
+	max_len=$FUZZ_MAX_LEN
+	case $name in
+	fuzz_pipeline)
+		max_len=65536
+		gen="$BUILD/fuzz/gen"
+		"$PYTHON" "$HERE/../robust/gen_captures.py" --out "$gen" --small ||
+		    echo "fuzz: $name: no generated captures" >&2
+		if ! "$PYTHON" "$HERE/seed_pcaps.py" --out "$corpus" \
+		    --max-bytes 8192 "$SHARED/pcaps" "$gen"; then
 			echo "fuzz: $name: seeding failed, running unseeded" >&2
 		fi
+		;;
+	fuzz_collector)
+		max_len=65536
+		"$PYTHON" "$HERE/collector_seeds.py" --out "$corpus" ||
+		    echo "fuzz: $name: seeding failed, running unseeded" >&2
+		;;
+	*)
+		if [ -d "$SHARED/pcaps" ]; then
+			if ! "$PYTHON" "$HERE/seed.py" --pcaps "$SHARED/pcaps" \
+			    --proto "$proto" --out "$corpus" --max 300; then
+				echo "fuzz: $name: seeding failed, running unseeded" >&2
+			fi
+		else
+			echo "fuzz: $name: no $SHARED/pcaps, running unseeded" >&2
+		fi
+		;;
+	esac
+	set -- -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix="$BUILD/fuzz/artifacts/$name-"
+	if [ -n "$FUZZ_SECONDS" ]; then
+		set -- "$@" -max_total_time="$FUZZ_SECONDS"
+		budget="$FUZZ_SECONDS s"
 	else
-		echo "fuzz: $name: no $SHARED/pcaps, running unseeded" >&2
+		set -- "$@" -runs="$FUZZ_RUNS"
+		budget="$FUZZ_RUNS runs"
 	fi
+	[ -f "$HERE/$name.dict" ] && set -- "$@" -dict="$HERE/$name.dict"
 	log="$BUILD/fuzz/$name.log"
 	start=$(date +%s)
-	if "$bin" -runs="$FUZZ_RUNS" -max_len="$FUZZ_MAX_LEN" -timeout=10 \
-	    -rss_limit_mb=2048 -print_final_stats=1 \
-	    -artifact_prefix="$BUILD/fuzz/artifacts/$name-" \
-	    "$corpus" >"$log" 2>&1; then
+	if "$bin" "$@" "$corpus" >"$log" 2>&1; then
 		end=$(date +%s)
 		cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-		echo "fuzz: $name ok ($FUZZ_RUNS runs, $cov, $((end - start)) s)"
+		execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" |
+		    grep -o '[0-9]*$')
+		echo "fuzz: $name ok ($budget, ${execs:-?} inputs, $cov, $((end - start)) s)"
 		passed=$((passed + 1))
 	else
 		echo "fuzz: $name FAILED, log $log:" >&2
