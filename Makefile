@@ -1,6 +1,7 @@
 # icsentry - edge security monitor for industrial networks.
 #
-#   make            build build/icsentry-agent, icsentry-collector, icsentry-log
+#   make            build build/icsentry-agent, icsentry-collector, icsentry-log,
+#                   icsentry-intel
 #   make test       install missing Debian packages, build, run every test
 #   make asan-test  the same tests, built with AddressSanitizer + UBSan
 #   make demo       broker + collector + agent replaying an attack capture
@@ -50,7 +51,7 @@ endif
 # Everything but the three main()s is a library, so tests link the real code.
 CORE_SRCS   := $(filter-out agent/main.c,$(wildcard agent/*.c)) \
                $(wildcard detectors/*.c) $(wildcard config/*.c)
-BROKER_SRCS := $(filter-out broker/collector.c broker/log_cli.c,$(wildcard broker/*.c))
+BROKER_SRCS := $(filter-out broker/collector.c broker/log_cli.c broker/intel.c,$(wildcard broker/*.c))
 TEST_SRCS   := $(wildcard tests/check_*.c)
 TESTUTIL    := $(wildcard tests/testutil*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -63,7 +64,8 @@ BROKER_OBJS = $(BROKER_SRCS:%.c=$(OBJ)/%.o)
 TESTU_OBJS  = $(TESTUTIL:%.c=$(OBJ)/%.o)
 TESTS       = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log
+BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log \
+              $(BUILD)/icsentry-intel
 
 .PHONY: all test check asan-test demo eval fuzz bench deps need-deps \
         install uninstall clean tests
@@ -90,6 +92,9 @@ $(BUILD)/icsentry-collector: $(OBJ)/broker/collector.o $(BUILD)/libicsbroker.a $
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/icsentry-log: $(OBJ)/broker/log_cli.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/icsentry-intel: $(OBJ)/broker/intel.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TESTU_OBJS) $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
