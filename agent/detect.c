@@ -56,6 +56,7 @@ struct det_ctx {
 	/* per-protocol writer lists, NULL where not configured */
 	const struct cfg_nets	*writers[ICS_NPROTO];
 	const struct cfg_nets	*discovery, *remote, *ot;
+	const struct intel_set	*intel;		/* applied bundles, or NULL */
 	/* severity overrides from [detector.NAME] severity = ... */
 };
 
@@ -73,7 +74,8 @@ struct det_engine {
 	void			*state[MAX_DETECTORS];
 	bool			 inactive[MAX_DETECTORS];
 	uint64_t		 next_tick;
-	struct hook_list	 packet, arp, flow_start, flow_end, malformed, tick;
+	struct hook_list	 packet, arp, flow_start, flow_end, flow_open, malformed;
+	struct hook_list	 tick;
 	struct hook_list	 pdu[ICS_NPROTO];	/* by protocol */
 };
 
@@ -105,6 +107,8 @@ build_hooks(struct det_engine *e)
 			hook_add(&e->flow_start, d, st);
 		if (d->on_flow_end != NULL)
 			hook_add(&e->flow_end, d, st);
+		if (d->on_flow_open != NULL)
+			hook_add(&e->flow_open, d, st);
 		if (d->on_malformed != NULL)
 			hook_add(&e->malformed, d, st);
 		if (d->on_tick != NULL)
@@ -177,6 +181,18 @@ void
 det_alert(struct det_ctx *ctx, struct det_alert *a)
 {
 	alerter_raise(ctx->al, a);
+}
+
+const struct intel_set *
+det_intel(const struct det_ctx *ctx)
+{
+	return ctx->intel;
+}
+
+void
+det_engine_set_intel(struct det_engine *e, const struct intel_set *s)
+{
+	e->ctx.intel = s;
 }
 
 const struct cfg *
@@ -395,6 +411,12 @@ void
 det_engine_flow_end(struct det_engine *e, const struct flow *f)
 {
 	EACH(&e->flow_end, on_flow_end, f);
+}
+
+void
+det_engine_flow_open(struct det_engine *e, const struct flow *f)
+{
+	EACH(&e->flow_open, on_flow_open, f);
 }
 
 void

@@ -7,6 +7,7 @@
  *                     "offline" (QoS 1) on a clean close and as the will
  *   stats             QoS 1, only while connected
  *   asset/<ip>        retained inventory entry, QoS 1
+ *   intel             retained threat-intel status (applied versions), QoS 1
  *
  * Nothing here blocks on the broker.  Every message goes into our own
  * FIFO (at most max_buffered; beyond that a publish is refused and
@@ -128,6 +129,13 @@ int	mqtt_out_asset(struct mqtt_out *m, const char *ip, const char *json,
  * IDS_EAGAIN.
  */
 int	mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len);
+
+/*
+ * The threat-intel status (intel_feed.c): retained, QoS 1, on
+ * icsentry/<site>/<agent>/intel - which bundle versions are applied and
+ * the last refusal.  Returns as mqtt_out_asset.
+ */
+int	mqtt_out_intel(struct mqtt_out *m, const char *json, size_t len);
 
 /* Snapshot of the counters (messages published through this object). */
 void	mqtt_out_counters(const struct mqtt_out *m,
