@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "central_log.h"
+#include "intel_log.h"
 #include "cfg.h"
 #include "ids.h"
 
@@ -92,6 +93,7 @@ static const struct cfg_schema *const schemas[] = { &collector_schema,
 struct collector {
 	MQTTAsync		 h;
 	struct central_log	*db;
+	struct intel_log	*intel;		/* NULL: not kept (PostgreSQL) */
 	pthread_mutex_t		 mu;		/* db, closing */
 	bool			 closing;
 	size_t			 max_payload;
@@ -131,7 +133,7 @@ static const char usage_text[] =
 
 /* ---- message handling ------------------------------------------------- */
 
-enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET };
+enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET, K_INTEL };
 
 struct topic {
 	char		 buf[MAX_TOPIC];
@@ -177,6 +179,8 @@ parse_topic(const char *t, size_t len, struct topic *tp)
 		tp->kind = K_STATUS;
 	} else if (n == 4 && strcmp(lv[3], "stats") == 0) {
 		tp->kind = K_STATS;
+	} else if (n == 4 && strcmp(lv[3], "intel") == 0) {
+		tp->kind = K_INTEL;
 	} else if (n == 5 && strcmp(lv[3], "asset") == 0 && lv[4][0] != '\0') {
 		tp->kind = K_ASSET;
 		tp->rest = lv[4];
@@ -286,6 +290,15 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 			    "asset is not a JSON object");
 		return central_log_asset(c->db, tp.site, tp.agent, tp.rest,
 		    len > 0 ? p : NULL, len, central_log_now_us());
+	case K_INTEL:
+		/* which threat-intel bundle the agent runs (intel_log.c) */
+		if (len == 0 || c->intel == NULL)
+			return 0;
+		if (intel_log_status(c->intel, tp.site, tp.agent, p, len,
+		    central_log_now_us()) == IDS_EINVAL)
+			return reject(c, "rejected_invalid", topic, tlen,
+			    "intel status is not the status object");
+		return 0;
 	}
 	return 0;
 }
@@ -340,7 +353,7 @@ on_subscribed(void *ctx, MQTTAsync_successData5 *r)
 			bad++;
 		}
 	if (bad == 0)
-		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#}",
+		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel}",
 		    c->alert_filter);
 }
 
@@ -357,10 +370,10 @@ on_subscribe_failed(void *ctx, MQTTAsync_failureData5 *r)
 static void
 on_connected(void *ctx, char *cause)
 {
-	static const int qos[4] = { 1, 1, 1, 1 };
+	static const int qos[5] = { 1, 1, 1, 1, 1 };
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct collector *c = ctx;
-	char *topics[4];
+	char *topics[5];
 	int rc;
 
 	logmsg("connected to %s (%s)", c->uri, cause != NULL ? cause : "");
@@ -368,10 +381,11 @@ on_connected(void *ctx, char *cause)
 	topics[1] = (char *)"icsentry/+/+/status";
 	topics[2] = (char *)"icsentry/+/+/stats";
 	topics[3] = (char *)"icsentry/+/+/asset/#";
+	topics[4] = (char *)"icsentry/+/+/intel";
 	ro.context = c;
 	ro.onSuccess5 = on_subscribed;
 	ro.onFailure5 = on_subscribe_failed;
-	rc = MQTTAsync_subscribeMany(c->h, 4, topics, qos, &ro);
+	rc = MQTTAsync_subscribeMany(c->h, 5, topics, qos, &ro);
 	if (rc != MQTTASYNC_SUCCESS)
 		logmsg("subscribe: %s", MQTTAsync_strerror(rc));
 }
@@ -635,6 +649,9 @@ main(int argc, char **argv)
 		logmsg("%s", err);
 		goto out_cfg;
 	}
+	if (intel_log_open(cfg_str(cfg, "collector", "db"), true, &c.intel, err,
+	    sizeof(err)) != 0)
+		logmsg("intel versions not recorded: %s", err);
 	if (mkdir(persist, 0700) != 0 && errno != EEXIST) {
 		logmsg("persist_dir %s: %s", persist, strerror(errno));
 		goto out_db;
@@ -712,6 +729,7 @@ out_mqtt:
 out_db:
 	if (c.db != NULL && central_log_counter(c.db, "stored", &n) == 0)
 		logmsg("alerts stored (all runs): %" PRId64, n);
+	intel_log_close(c.intel);
 	central_log_close(c.db);
 out_cfg:
 	MQTTProperties_free(&props);
