@@ -274,20 +274,26 @@ START_TEST(test_production_files_are_strict)
 	a = tb_read_file(acl, NULL);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(strstr(a, "\npattern write icsentry/%u/alert/+\n"));
-	/* agents read nothing but the SOC's signed intel bundles (issue 17) */
+	/*
+	 * An agent reads exactly its own end-to-end ack and the SOC's signed
+	 * intel bundles (issue 17): no other read pattern.
+	 */
+	ck_assert_ptr_nonnull(strstr(a, "\npattern read icsentry/%u/ack\n"));
 	{
 		const char *p = a;
 		int n = 0;
 
 		while ((p = strstr(p, "\npattern read ")) != NULL) {
 			p += strlen("\npattern read ");
-			ck_assert_msg(strncmp(p, "icsentry/intel/fleet\n", 21) == 0 ||
+			ck_assert_msg(strncmp(p, "icsentry/%u/ack\n", 16) == 0 ||
+			    strncmp(p, "icsentry/intel/fleet\n", 21) == 0 ||
 			    strncmp(p, "icsentry/intel/site/+\n", 22) == 0,
 			    "unexpected read pattern: %.40s", p);
 			n++;
 		}
-		ck_assert_int_eq(n, 2);
+		ck_assert_int_eq(n, 3);
 	}
+	ck_assert_ptr_null(strstr(a, "pattern write icsentry/%u/ack"));
 	ck_assert_ptr_null(strstr(a, "readwrite"));
 	free(conf);
 	free(a);
@@ -444,6 +450,41 @@ START_TEST(test_agent_cannot_read)
 	tb_client_free(a2);
 	tb_client_free(a1);
 	tb_client_free(obs);
+}
+END_TEST
+
+START_TEST(test_ack_only_collector_writes)
+{
+	struct tb_client *coll, *soc, *a1, *a2;
+	const struct tb_msg *m;
+
+	coll = connect_as("collector", "coll-ack");
+	a1 = connect_as("agents/plant-a/gw-01", "gw-01");
+	a2 = connect_as("agents/plant-a/gw-02", "gw-02");
+	soc = connect_as("soc/soc-operator", "soc-1");
+	ck_assert_int_ge(tb_client_subscribe(a1, "icsentry/plant-a/+/ack", 1,
+	    3000), 0);
+	/* neither an agent (not even for itself) nor a SOC operator may
+	 * write an ack: a forged ack would make an agent drop its alerts */
+	ck_assert_int_eq(pub(a2, "icsentry/plant-a/gw-01/ack", "999"),
+	    REFUSED);
+	ck_assert_int_eq(pub(a1, "icsentry/plant-a/gw-01/ack", "999"),
+	    REFUSED);
+	ck_assert_int_eq(pub(soc, "icsentry/plant-a/gw-01/ack", "999"),
+	    REFUSED);
+	/* the collector may; gw-01 reads its own ack and not gw-02's */
+	ck_assert_int_eq(pub(coll, "icsentry/plant-a/gw-02/ack", "7"), 0);
+	ck_assert_int_eq(pub(coll, "icsentry/plant-a/gw-01/ack", "5"), 0);
+	ck_assert_int_eq(wait_real(a1, 1, 3000), 1);
+	tb_sleep_ms(200);
+	ck_assert_int_eq(real_count(a1), 1);
+	m = real_msg(a1, 0);
+	ck_assert_str_eq(m->topic, "icsentry/plant-a/gw-01/ack");
+	ck_assert_str_eq(m->payload, "5");
+	tb_client_free(soc);
+	tb_client_free(a2);
+	tb_client_free(a1);
+	tb_client_free(coll);
 }
 END_TEST
 
@@ -675,6 +716,7 @@ security_suite(void)
 	tcase_add_test(tc, test_agent_impersonation_delivers_nothing);
 	tcase_add_test(tc, test_agent_cannot_read);
 	tcase_add_test(tc, test_anonymous_refused);
+	tcase_add_test(tc, test_ack_only_collector_writes);
 	tcase_add_test(tc, test_no_client_certificate_refused);
 	tcase_add_test(tc, test_foreign_ca_refused);
 	tcase_add_test(tc, test_soc_reads_but_cannot_publish);
