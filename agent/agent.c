@@ -625,6 +625,42 @@ intel_status_mqtt(void *arg, const char *json, size_t len)
 	(void)mqtt_out_intel(arg, json, len);
 }
 
+/* Paho's thread: a bundle on icsentry/intel/... (empty: a retained clear). */
+static void
+intel_mqtt_msg(void *arg, const char *topic, const void *payload, size_t len)
+{
+	if (len > 0)
+		(void)intel_feed_offer(arg, topic, payload, len);
+}
+
+/*
+ * With MQTT and keys: take the SOC's retained bundles for the fleet and
+ * this site.  startup_wait: give the retained ones that long to arrive
+ * (and be verified) before the first packet, so a fresh gateway starts
+ * with what the SOC knows.
+ */
+static int
+intel_subscribe(struct agent *a, const char *site, char *err, size_t errlen)
+{
+	char topic[256];
+	double wait = cfg_double(a->cfg, "intel", "startup_wait"), until;
+
+	if (a->mqtt == NULL || intel_feed_keys(a->intel) == 0 ||
+	    !cfg_bool(a->cfg, "intel", "subscribe"))
+		return 0;
+	snprintf(topic, sizeof(topic), "icsentry/intel/site/%s", site);
+	if (mqtt_out_subscribe(a->mqtt, "icsentry/intel/fleet", intel_mqtt_msg,
+	    a->intel) != 0 ||
+	    mqtt_out_subscribe(a->mqtt, topic, intel_mqtt_msg, a->intel) != 0) {
+		snprintf(err, errlen, "cannot subscribe to the intel topics");
+		return EXIT_RUNTIME;
+	}
+	until = wall_now() + wait;
+	while (wait > 0 && !intel_feed_pending(a->intel) && wall_now() < until)
+		nanosleep(&(struct timespec){ 0, 20000000L }, NULL);
+	return 0;
+}
+
 static void
 mqtt_log(void *ctx, const char *line)
 {
@@ -973,6 +1009,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	if (cfg_str(a->cfg, "intel", "bundle")[0] != '\0')
 		(void)intel_feed_offer_file(a->intel,
 		    cfg_str(a->cfg, "intel", "bundle"));
+	if ((rc = intel_subscribe(a, ao.site, err, errlen)) != 0)
+		return rc;
 	a->det = det_engine_new(a->cfg, a->al, err, errlen);
 	if (a->det == NULL)
 		return EXIT_USAGE;	/* a detector refused its config or file */

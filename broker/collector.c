@@ -585,11 +585,19 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 		/* which threat-intel bundle the agent runs (intel_log.c) */
 		if (len == 0 || c->intel == NULL)
 			return 0;
-		if (intel_log_status(c->intel, tp.site, tp.agent, p, len,
-		    central_log_now_us()) == IDS_EINVAL)
+		/* its own connection: an open batch would hold the write lock */
+		if (batch_commit(c) != 0)
+			return IDS_EIO;
+		switch (intel_log_status(c->intel, tp.site, tp.agent, p, len,
+		    central_log_now_us())) {
+		case 0:
+			return 0;
+		case IDS_EINVAL:
 			return reject(c, "rejected_invalid", topic, tlen,
 			    "intel status is not the status object");
-		return 0;
+		default:
+			return IDS_EIO;
+		}
 	}
 	return 0;
 }
