@@ -1207,9 +1207,9 @@ intel_verify(const char *data, size_t len, const struct intel_keyring *kr,
 {
 	const cJSON *bundle, *sigs, *s;
 	enum intel_status st = INTEL_MALFORMED;
-	char *canonical = NULL, *whole = NULL, ts[32];
+	char *canonical = NULL, ts[32];
 	const char *by = NULL;
-	size_t clen, wlen, i, nsig = 0;
+	size_t clen, i, nsig = 0;
 	unsigned char sig[ED25519_SIG];
 	cJSON *doc;
 
@@ -1217,9 +1217,18 @@ intel_verify(const char *data, size_t len, const struct intel_keyring *kr,
 	doc = parse_json(data, len, err, errlen);
 	if (doc == NULL)
 		return INTEL_MALFORMED;
-	/* the whole document must have one reading too (no twin "bundle") */
-	if (canon_tree(doc, &whole, &wlen, err, errlen) != 0)
-		goto out;
+	/* the envelope must have one reading too (no twin "bundle") */
+	if (cJSON_IsObject(doc)) {
+		const cJSON *x, *y;
+
+		for (x = doc->child; x != NULL; x = x->next)
+			for (y = x->next; y != NULL; y = y->next)
+				if (strcmp(x->string, y->string) == 0) {
+					snprintf(err, errlen, "member \"%s\" appears twice",
+					    x->string);
+					goto out;
+				}
+	}
 	split_signed(doc, &bundle, &sigs);
 	if (bundle == NULL) {
 		snprintf(err, errlen, "not a signed bundle (no \"bundle\" member)");
@@ -1268,7 +1277,6 @@ intel_verify(const char *data, size_t len, const struct intel_keyring *kr,
 		st = INTEL_EXPIRED;
 	}
 out:
-	free(whole);
 	free(canonical);
 	cJSON_Delete(doc);
 	return st;
@@ -1309,9 +1317,18 @@ struct intel_set {
 	uint8_t		*keys;
 	size_t		 klen, kcap;
 	bool		 has[INTEL_NKIND];
-	/* CIDR prefix lengths present, longest first */
-	uint8_t		 bits4[33], bits6[129];
-	size_t		 nbits4, nbits6;
+	/*
+	 * IPv4, so that traffic the indicators do not touch costs one array
+	 * read, whatever the prefix lengths: per /16 block, the longest
+	 * prefix of /0../16 covering it, and a bit per length 17..32 (bit
+	 * L - 17) that has an entry inside the block (then a hash probe per
+	 * such length, longest first).  640 KiB, only with IPv4 indicators.
+	 */
+	const struct intel_indicator **short4;	/* [65536] */
+	uint16_t	*lens4;			/* [65536] */
+	/* IPv6 prefix lengths present, longest first */
+	uint8_t		 bits6[129];
+	size_t		 nbits6;
 };
 
 static uint32_t
@@ -1425,6 +1442,36 @@ key_code(uint8_t *k, uint8_t kind, const char *proto, uint32_t code)
 	return 6 + n;
 }
 
+/* Enter an IPv4 prefix into the per-/16 tables. */
+static int
+add_v4(struct intel_set *s, const struct intel_indicator *ind)
+{
+	uint32_t top = (uint32_t)ind->addr[0] << 8 | ind->addr[1], i, span;
+
+	if (s->short4 == NULL) {
+		s->short4 = calloc(65536, sizeof(*s->short4));
+		s->lens4 = calloc(65536, sizeof(*s->lens4));
+		if (s->short4 == NULL || s->lens4 == NULL)
+			return -1;
+	}
+	if (ind->bits > 16) {
+		s->lens4[top] |= (uint16_t)(1u << (ind->bits - 17));
+		return 0;
+	}
+	/* every /16 block the prefix covers; a longer prefix wins, then the
+	 * more severe one */
+	span = 1u << (16 - ind->bits);
+	top &= ~(span - 1);
+	for (i = top; i < top + span; i++) {
+		const struct intel_indicator *o = s->short4[i];
+
+		if (o == NULL || o->bits < ind->bits ||
+		    (o->bits == ind->bits && o->severity < ind->severity))
+			s->short4[i] = ind;
+	}
+	return 0;
+}
+
 static int
 add_indicator(struct intel_set *s, const struct intel_indicator *ind)
 {
@@ -1436,9 +1483,15 @@ add_indicator(struct intel_set *s, const struct intel_indicator *ind)
 	case INTEL_CIDR:
 		/* an address is a /32 (/128) prefix: same table, same probe */
 		n = key_ip(k, INTEL_CIDR, ind->af, ind->bits, ind->addr);
-		if (ind->af == 4)
-			s->bits4[ind->bits] = 1;
-		else
+		if (ind->af == 4) {
+			if (add_v4(s, ind) != 0)
+				return -1;
+			if (ind->bits <= 16) {
+				/* short4 answers it; no hash entry needed */
+				s->has[INTEL_IP] = true;
+				return 0;
+			}
+		} else
 			s->bits6[ind->bits] = 1;
 		break;
 	case INTEL_MAC:
@@ -1509,9 +1562,6 @@ intel_set_build(const struct intel_bundle *const *b, size_t n, int64_t now_us)
 			s->count++;
 		}
 	}
-	for (bits = 32; bits >= 0; bits--)
-		if (s->bits4[bits])
-			s->bits4[s->nbits4++] = (uint8_t)bits;
 	for (bits = 128; bits >= 0; bits--)
 		if (s->bits6[bits])
 			s->bits6[s->nbits6++] = (uint8_t)bits;
@@ -1525,6 +1575,8 @@ intel_set_free(struct intel_set *s)
 		return;
 	free(s->slot);
 	free(s->keys);
+	free(s->short4);
+	free(s->lens4);
 	free(s);
 }
 
@@ -1542,27 +1594,47 @@ intel_set_has(const struct intel_set *s, enum intel_kind k)
 	return s->has[k == INTEL_CIDR ? INTEL_IP : k];
 }
 
+static void
+mask_addr(uint8_t *m, const uint8_t *addr, size_t alen, unsigned bits)
+{
+	size_t j;
+
+	for (j = 0; j < alen; j++) {
+		unsigned keep = bits >= 8 * (j + 1) ? 8 :
+		    bits > 8 * j ? (unsigned)(bits - 8 * j) : 0;
+
+		m[j] = addr[j] & (uint8_t)(0xff00u >> keep);
+	}
+}
+
 const struct intel_indicator *
 intel_match_ip(const struct intel_set *s, int af, const uint8_t *addr)
 {
 	const struct intel_indicator *ind;
-	const uint8_t *bits;
 	uint8_t k[KEY_MAX], m[16];
-	size_t nb, i, j, alen = af == 4 ? 4 : 16;
+	unsigned top, lens, bits;
+	size_t i;
 
 	if (s == NULL || !s->has[INTEL_IP])
 		return NULL;
-	bits = af == 4 ? s->bits4 : s->bits6;
-	nb = af == 4 ? s->nbits4 : s->nbits6;
-	/* one probe per prefix length present, longest first */
-	for (i = 0; i < nb; i++) {
-		for (j = 0; j < alen; j++) {
-			unsigned keep = bits[i] >= 8 * (j + 1) ? 8 :
-			    bits[i] > 8 * j ? (unsigned)(bits[i] - 8 * j) : 0;
-
-			m[j] = addr[j] & (uint8_t)(0xff00u >> keep);
+	if (af == 4) {
+		if (s->short4 == NULL)
+			return NULL;
+		top = (unsigned)addr[0] << 8 | addr[1];
+		/* lengths 17..32 inside this /16, longest first */
+		for (lens = s->lens4[top]; lens != 0; lens &= ~(1u << (bits - 17))) {
+			bits = 17 + (31 - (unsigned)__builtin_clz(lens));
+			mask_addr(m, addr, 4, bits);
+			ind = lookup(s, k, key_ip(k, INTEL_CIDR, 4, (uint8_t)bits, m));
+			if (ind != NULL)
+				return ind;
 		}
-		ind = lookup(s, k, key_ip(k, INTEL_CIDR, af, bits[i], m));
+		return s->short4[top];
+	}
+	/* IPv6: one probe per prefix length present, longest first */
+	for (i = 0; i < s->nbits6; i++) {
+		mask_addr(m, addr, 16, s->bits6[i]);
+		ind = lookup(s, k, key_ip(k, INTEL_CIDR, af, s->bits6[i], m));
 		if (ind != NULL)
 			return ind;
 	}

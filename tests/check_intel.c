@@ -354,6 +354,8 @@ START_TEST(set_matches_each_kind)
 	    "{\"id\":\"ip\",\"type\":\"ip\",\"value\":\"10.0.0.66\"},"
 	    "{\"id\":\"net16\",\"type\":\"cidr\",\"value\":\"10.9.7.7/16\"},"
 	    "{\"id\":\"net24\",\"type\":\"cidr\",\"value\":\"10.9.1.0/24\"},"
+	    "{\"id\":\"net8\",\"type\":\"cidr\",\"value\":\"11.0.0.0/8\"},"
+	    "{\"id\":\"net20\",\"type\":\"cidr\",\"value\":\"11.1.16.0/20\"},"
 	    "{\"id\":\"v6\",\"type\":\"cidr\",\"value\":\"2001:db8::/32\"},"
 	    "{\"id\":\"mac\",\"type\":\"mac\",\"value\":\"02:00:00:00:00:42\"},"
 	    "{\"id\":\"p\",\"type\":\"port\",\"value\":\"4444\"},"
@@ -376,7 +378,7 @@ START_TEST(set_matches_each_kind)
 	pair[1] = NULL;
 	s = intel_set_build(pair, 2, intel_now_us());
 	ck_assert_ptr_nonnull(s);
-	ck_assert_uint_eq(intel_set_count(s), 10);	/* "old" expired */
+	ck_assert_uint_eq(intel_set_count(s), 12);	/* "old" expired */
 	m = intel_match_ip(s, 4, ip4("10.0.0.66", a));
 	ck_assert_ptr_nonnull(m);
 	ck_assert_str_eq(m->id, "ip");
@@ -387,6 +389,11 @@ START_TEST(set_matches_each_kind)
 	ck_assert_str_eq(intel_match_ip(s, 4, ip4("10.9.1.200", a))->id, "net24");
 	ck_assert_str_eq(intel_match_ip(s, 4, ip4("10.9.200.1", a))->id, "net16");
 	ck_assert_ptr_null(intel_match_ip(s, 4, ip4("10.10.0.1", a)));
+	/* a /8 over many /16 blocks, and a /20 inside it wins where it holds */
+	ck_assert_str_eq(intel_match_ip(s, 4, ip4("11.200.3.4", a))->id, "net8");
+	ck_assert_str_eq(intel_match_ip(s, 4, ip4("11.1.31.255", a))->id, "net20");
+	ck_assert_str_eq(intel_match_ip(s, 4, ip4("11.1.32.0", a))->id, "net8");
+	ck_assert_ptr_null(intel_match_ip(s, 4, ip4("12.0.0.1", a)));
 	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8:1::5", a), 1);
 	ck_assert_str_eq(intel_match_ip(s, 6, a)->id, "v6");
 	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db9::5", a), 1);
