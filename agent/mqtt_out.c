@@ -1269,7 +1269,16 @@ on_sub_ok5(void *ctx, MQTTAsync_successData5 *r)
 	struct mqtt_out *m = ctx;
 	int i;
 
-	for (i = 0; r != NULL && i < r->alt.sub.reasonCodeCount; i++)
+	/*
+	 * Paho 1.3 gives one subscription's answer in reasonCode, with
+	 * reasonCodeCount 1 and reasonCodes NULL; only several get the array.
+	 */
+	if (r != NULL && r->alt.sub.reasonCodes == NULL &&
+	    r->reasonCode >= 0x80)
+		say(m, "subscription refused: %s",
+		    MQTTReasonCode_toString(r->reasonCode));
+	for (i = 0; r != NULL && r->alt.sub.reasonCodes != NULL &&
+	    i < r->alt.sub.reasonCodeCount; i++)
 		if (r->alt.sub.reasonCodes[i] >= 0x80)
 			say(m, "subscription %d refused: %s", i,
 			    MQTTReasonCode_toString(r->alt.sub.reasonCodes[i]));
