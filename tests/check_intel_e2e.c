@@ -77,9 +77,9 @@ teardown(void)
 		tb_rmtree(E.dir);
 }
 
-/* An agent config for site/name: MQTT, the SOC's key, intel on. */
+/* An agent config for site/name: MQTT, and (keys) the SOC's key. */
 static void
-agent_conf(const char *path, const char *site, const char *name)
+agent_conf(const char *path, const char *site, const char *name, bool keys)
 {
 	FILE *f = fopen(path, "w");
 
@@ -87,9 +87,10 @@ agent_conf(const char *path, const char *site, const char *name)
 	fprintf(f, "[agent]\nname = %s\nsite = %s\nstate_file = %s/%s.state\n"
 	    "alert_window = 60\n"
 	    "[mqtt]\nuri = %s\npersist_dir = %s/mqtt-%s\nstats_interval = 0\n"
-	    "reconnect_max = 1\nkeepalive = 5\n"
-	    "[intel]\nkeys = %s\nstartup_wait = 5\n",
-	    name, site, E.dir, name, E.uri, E.dir, name, E.pub);
+	    "reconnect_max = 1\nkeepalive = 5\n",
+	    name, site, E.dir, name, E.uri, E.dir, name);
+	if (keys)
+		fprintf(f, "[intel]\nkeys = %s\nstartup_wait = 5\n", E.pub);
 	fclose(f);
 }
 
@@ -275,7 +276,8 @@ START_TEST(early_warning)
 	snprintf(confa, sizeof(confa), "%s/a.conf", E.dir);
 	snprintf(alertsa, sizeof(alertsa), "%s/a.jsonl", E.dir);
 	snprintf(outa, sizeof(outa), "%s/a.out", E.dir);
-	agent_conf(confa, "plant-a", "gw-a");
+	/* no intel there yet (and only the ack subscription) */
+	agent_conf(confa, "plant-a", "gw-a", false);
 	a = start_agent(confa, alertsa, outa, false);
 	ck_assert_int_eq(wait_agent(a, 60000), 0);
 	stored = wait_count("SELECT count(*) FROM alerts WHERE site = 'plant-a'"
@@ -325,7 +327,7 @@ START_TEST(early_warning)
 	snprintf(confb, sizeof(confb), "%s/b.conf", E.dir);
 	snprintf(alertsb, sizeof(alertsb), "%s/b.jsonl", E.dir);
 	snprintf(outb, sizeof(outb), "%s/b.out", E.dir);
-	agent_conf(confb, "plant-b", "gw-b");
+	agent_conf(confb, "plant-b", "gw-b", true);
 	a = start_agent(confb, alertsb, outb, false);
 	ck_assert_int_eq(wait_agent(a, 60000), 0);
 	ck_assert_int_ge(matches(alertsb, id66, 1, NULL), 1);
@@ -402,7 +404,7 @@ START_TEST(live_updates)
 	snprintf(conf, sizeof(conf), "%s/c.conf", E.dir);
 	snprintf(alerts, sizeof(alerts), "%s/c.jsonl", E.dir);
 	snprintf(out, sizeof(out), "%s/c.out", E.dir);
-	agent_conf(conf, "plant-c", "gw-c");
+	agent_conf(conf, "plant-c", "gw-c", true);
 	/* the capture at its own pace (10 s): the agent is there to update */
 	a = start_agent(conf, alerts, out, true);
 	ck_assert_int_eq(tb_wait_file_contains(out, "intel: applied fleet bundle "
