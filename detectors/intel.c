@@ -5,7 +5,8 @@
  * The lookup tables are built once when a bundle is applied
  * (intel_set_build), so matching is hash probes: per flow at its start
  * (addresses, MACs, server port; once per flow, not per packet) and per
- * ICS PDU for function codes and device ids that must not be used.
+ * ICS PDU for function codes and device ids that must not be used, and
+ * per DNS query (UDP to port 53) for domains.
  * Flows already open when a bundle arrives are checked once at apply
  * time (on_flow_open), so a connection that started before the SOC knew
  * the attacker is still reported.  The alert names the indicator id and
@@ -20,7 +21,10 @@
 #include <cJSON.h>
 
 #include "classify.h"
+#include "decode.h"
 #include "dnp3_parse.h"
+#include "dns_parse.h"
+#include "ids.h"
 #include "flow.h"
 #include "iec104_parse.h"
 #include "intel_bundle.h"
@@ -115,6 +119,32 @@ intel_flow_open(void *state, struct det_ctx *ctx, const struct flow *f)
 	check_flow(ctx, f, true);
 }
 
+/*
+ * Domains, in the question of DNS queries.  Only with domain indicators
+ * and only for UDP to port 53: every other packet returns at once.
+ */
+static void
+intel_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	const struct intel_set *s;
+	const struct intel_indicator *ind;
+	struct det_endpoint src, dst;
+	char name[DNS_NAME_MAX + 1];
+
+	(void)state;
+	if (p->ip_proto != 17 || p->dport != 53 || f == NULL)
+		return;
+	s = det_intel(ctx);
+	if (!intel_set_has(s, INTEL_DOMAIN) ||
+	    dns_query_name(p->payload, p->payload_len, name) != 0 ||
+	    (ind = intel_match_domain(s, name)) == NULL)
+		return;
+	det_endpoint_from_flow(&src, f, dir == FLOW_C2S);
+	det_endpoint_from_flow(&dst, f, dir != FLOW_C2S);
+	raise(ctx, ind, &src, &dst, "dns", p->ts, "dns_query", false);
+}
+
 /* Function codes and device ids, per request PDU. */
 static void
 intel_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
@@ -172,6 +202,7 @@ const struct detector det_intel_match = {
 	.keys = keys,
 	.pdu_protos = DET_PROTO(ICS_MODBUS) | DET_PROTO(ICS_DNP3) |
 	    DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_IEC104),
+	.on_packet = intel_packet,
 	.on_flow_start = intel_flow_start,
 	.on_flow_open = intel_flow_open,
 	.on_pdu = intel_pdu,

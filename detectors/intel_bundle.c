@@ -602,7 +602,8 @@ parse_value(struct intel_indicator *ind, char *err, size_t errlen)
 		if (!name_ok(tmp, sizeof(ind->proto) - 1) ||
 		    parse_code(colon, &ind->code) != 0)
 			goto bad;
-		snprintf(ind->proto, sizeof(ind->proto), "%s", tmp);
+		/* name_ok bounded it to sizeof(proto) - 1 */
+		memcpy(ind->proto, tmp, strlen(tmp) + 1);
 		return 0;
 	case INTEL_NKIND:
 		break;

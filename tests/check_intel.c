@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dns_parse.h"
 #include "ids.h"
 #include "intel_bundle.h"
 #include "testutil.h"
@@ -450,6 +451,53 @@ START_TEST(set_two_scopes)
 }
 END_TEST
 
+/* ---- DNS query names (domain indicators) ------------------------------- */
+
+static const uint8_t dns_query[] = {
+	0x12, 0x34,		/* ID */
+	0x01, 0x00,		/* flags: query, RD */
+	0x00, 0x01,		/* QDCOUNT 1 */
+	0x00, 0x00,		/* ANCOUNT */
+	0x00, 0x00,		/* NSCOUNT */
+	0x00, 0x00,		/* ARCOUNT */
+	0x02, 'C', '2',		/* label "C2" */
+	0x04, 'E', 'v', 'i', 'l',	/* label "Evil" */
+	0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e',	/* label "example" */
+	0x00,			/* root */
+	0x00, 0x01,		/* QTYPE A */
+	0x00, 0x01,		/* QCLASS IN */
+};
+
+START_TEST(dns_name)
+{
+	uint8_t *p = tu_dup_exact(dns_query, sizeof(dns_query));
+	char name[DNS_NAME_MAX + 1];
+
+	ck_assert_int_eq(dns_query_name(p, sizeof(dns_query), name), 0);
+	ck_assert_str_eq(name, "c2.evil.example");
+	/* a response, a compression pointer: not a query's question */
+	p[2] = 0x81;
+	ck_assert_int_eq(dns_query_name(p, sizeof(dns_query), name),
+	    IDS_EMALFORMED);
+	p[2] = 0x01;
+	p[12] = 0xc0;
+	ck_assert_int_eq(dns_query_name(p, sizeof(dns_query), name),
+	    IDS_EMALFORMED);
+	free(p);
+}
+END_TEST
+
+/* Every prefix of the query is refused cleanly, from an exact-size copy. */
+START_TEST(dns_name_truncated)
+{
+	uint8_t *p = tu_dup_exact(dns_query, (size_t)_i);
+	char name[DNS_NAME_MAX + 1];
+
+	ck_assert_int_eq(dns_query_name(p, (size_t)_i, name), IDS_ETRUNC);
+	free(p);
+}
+END_TEST
+
 /* ---- the tool and the agent, with files ---------------------------------- */
 
 static int
@@ -667,6 +715,92 @@ START_TEST(agent_refuses_bad_bundles)
 }
 END_TEST
 
+static void
+put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A one-packet pcap: 10.10.1.50:40000 -> 10.10.1.1:53, the query above. */
+static void
+write_dns_pcap(const char *path)
+{
+	static const uint8_t ghdr[24] = {
+		0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff, 0, 0, 1, 0, 0, 0	/* LINKTYPE_ETHERNET */
+	};
+	uint8_t pkt[14 + 20 + 8 + sizeof(dns_query)], rec[16];
+	uint32_t sum = 0, n = sizeof(pkt);
+	size_t i;
+	FILE *f;
+
+	memset(pkt, 0, sizeof(pkt));
+	memcpy(pkt, "\x00\x1e\xbd\x4a\x10\x01\x02\x00\x00\x00\x00\x50", 12);
+	put16(pkt + 12, 0x0800);
+	pkt[14] = 0x45;
+	put16(pkt + 16, 20 + 8 + sizeof(dns_query));
+	pkt[22] = 64;
+	pkt[23] = 17;
+	memcpy(pkt + 26, "\x0a\x0a\x01\x32\x0a\x0a\x01\x01", 8);
+	for (i = 14; i < 34; i += 2)
+		sum += (uint32_t)pkt[i] << 8 | pkt[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(pkt + 24, ~sum & 0xffff);
+	put16(pkt + 34, 40000);
+	put16(pkt + 36, 53);
+	put16(pkt + 38, 8 + sizeof(dns_query));
+	memcpy(pkt + 42, dns_query, sizeof(dns_query));
+	memset(rec, 0, sizeof(rec));
+	rec[0] = 0x00; rec[1] = 0x60; rec[2] = 0x41; rec[3] = 0x66;	/* 2024 */
+	for (i = 0; i < 4; i++) {
+		rec[8 + i] = (uint8_t)(n >> (8 * i));
+		rec[12 + i] = (uint8_t)(n >> (8 * i));
+	}
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(ghdr, 1, sizeof(ghdr), f), sizeof(ghdr));
+	ck_assert_uint_eq(fwrite(rec, 1, sizeof(rec), f), sizeof(rec));
+	ck_assert_uint_eq(fwrite(pkt, 1, sizeof(pkt), f), sizeof(pkt));
+	fclose(f);
+}
+
+/* A domain indicator and a DNS query for a name under it. */
+START_TEST(agent_matches_dns_query)
+{
+	char b[300], dns[300];
+	struct tu_result r;
+	cJSON *all, *a;
+	int bad = 0, n = 0;
+	char *extra[] = { (char *)"--version", (char *)"6", (char *)"--indicator",
+	    (char *)"domain:evil.example:high:T0869", NULL };
+	char *argv[] = { agent_bin, (char *)"-c", conf, (char *)"-r", dns,
+	    (char *)"--intel", b, (char *)"--alerts-out", (char *)"-", NULL };
+
+	tools();
+	tpath(dns, sizeof(dns), "dns.pcap");
+	write_dns_pcap(dns);
+	tpath(b, sizeof(b), "dom.signed");
+	make_bundle(b, k1, extra);
+	ck_assert_int_eq(run(argv, &r), 0);
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	all = tu_json_lines(r.out, &bad);
+	cJSON_ArrayForEach(a, all) {
+		ck_assert_str_eq(tu_json_str(a, "detector"), "intel.match");
+		ck_assert_str_eq(tu_json_str(a, "details.indicator"), "soc-6-1");
+		ck_assert_str_eq(tu_json_str(a, "details.type"), "domain");
+		ck_assert_str_eq(tu_json_str(a, "details.matched"), "dns_query");
+		ck_assert_str_eq(tu_json_str(a, "src.ip"), "10.10.1.50");
+		ck_assert_str_eq(tu_json_str(a, "technique"), "T0869");
+		n++;
+	}
+	ck_assert_int_eq(n, 1);
+	cJSON_Delete(all);
+	tu_result_free(&r);
+}
+END_TEST
+
 /* A policy fragment for this site replaces the local [policy] value. */
 START_TEST(agent_applies_policy_fragment)
 {
@@ -766,6 +900,8 @@ intel_suite(void)
 	tcase_add_test(t, set_matches_each_kind);
 	tcase_add_test(t, set_two_scopes);
 	tcase_add_test(t, large_bundle);
+	tcase_add_test(t, dns_name);
+	tcase_add_loop_test(t, dns_name_truncated, 0, (int)sizeof(dns_query));
 	suite_add_tcase(s, t);
 	t = tcase_create("agent");
 	tcase_add_checked_fixture(t, setup, teardown);
@@ -774,6 +910,7 @@ intel_suite(void)
 	tcase_add_test(t, agent_applies_file_bundle);
 	tcase_add_test(t, agent_refuses_bad_bundles);
 	tcase_add_test(t, agent_applies_policy_fragment);
+	tcase_add_test(t, agent_matches_dns_query);
 	suite_add_tcase(s, t);
 	return s;
 }
