@@ -414,6 +414,10 @@ START_TEST(live_updates)
 	soc_publish("v3", E.key, v3);
 	ck_assert_int_eq(tb_wait_file_contains(out, "intel: applied fleet bundle "
 	    "version 3", 5000), 0);
+	/* a SIGHUP reload keeps the applied bundles (and their versions) */
+	ck_assert_int_eq(kill(a, SIGHUP), 0);
+	ck_assert_int_eq(tb_wait_file_contains(out, "configuration reloaded",
+	    5000), 0);
 	/* rollback to v1, correctly signed: refused */
 	soc_publish("v1", E.key, v1);
 	ck_assert_int_eq(tb_wait_file_contains(out, "older-version: version 1 "
