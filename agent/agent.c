@@ -1,7 +1,7 @@
 /*
  * agent.c - icsentry-agent's pipeline and capture loop.
  */
-#include "agent.h"
+#include "agent/agent.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,17 +17,18 @@
 
 #include <cJSON.h>
 
-#include "alert.h"
-#include "capture.h"
-#include "classify.h"
-#include "decode.h"
-#include "detect.h"
-#include "dissect.h"
-#include "flow.h"
-#include "ids.h"
-#include "intel_feed.h"
-#include "mqtt_out.h"
-#include "privdrop.h"
+#include "agent/alert.h"
+#include "agent/capture.h"
+#include "agent/classify.h"
+#include "dissectors/decode.h"
+#include "detectors/engine.h"
+#include "dissectors/dissect.h"
+#include "dissectors/flow.h"
+#include "lib/ids.h"
+#include "agent/intel_feed.h"
+#include "agent/mqtt_out.h"
+#include "agent/privdrop.h"
+#include "lib/rfc3339.h"
 
 static const struct cfg_key agent_keys[] = {
 	{ "name", CFG_STR, NULL, 0, 0, "agent name in alerts and topics (default: host name)" },
@@ -216,8 +217,8 @@ write_flow(struct agent *a, const struct flow *f, enum flow_end_reason why)
 {
 	char first[40], last[40], cip[64], sip[64], app[64], proto[64];
 
-	alert_format_ts(f->first_ts, first, sizeof(first));
-	alert_format_ts(f->last_ts, last, sizeof(last));
+	rfc3339_format(f->first_ts, first, sizeof(first));
+	rfc3339_format(f->last_ts, last, sizeof(last));
 	cls_app_name(a->cls, f, app, sizeof(app));
 	cls_proto_name(a->cls, f, proto, sizeof(proto));
 	fprintf(a->flows_fp,
@@ -768,6 +769,47 @@ open_out_file(const char *path, FILE **fp, char *err, size_t errlen)
 	return 0;
 }
 
+/* The stages meet here: dissector -> detector engine -> alerter. */
+static void
+pdu_to_engine(void *arg, const struct det_pdu *pdu)
+{
+	det_engine_pdu(arg, pdu);
+}
+
+static void
+malformed_to_engine(void *arg, const struct det_malformed *m)
+{
+	det_engine_malformed(arg, m);
+}
+
+static void
+raise_to_alerter(void *arg, struct det_alert *al)
+{
+	alerter_raise(arg, al);
+}
+
+static void
+tick_to_alerter(void *arg, uint64_t now)
+{
+	alerter_tick(arg, now);
+}
+
+static struct det_engine *
+engine_new(struct agent *a, const struct cfg *c, char *err, size_t errlen)
+{
+	struct det_alert_sink out = { raise_to_alerter, tick_to_alerter, a->al };
+
+	return det_engine_new(c, &out, err, errlen);
+}
+
+static void
+engine_sink(struct dissect_sink *s, struct det_engine *e)
+{
+	s->pdu = pdu_to_engine;
+	s->malformed = malformed_to_engine;
+	s->arg = e;
+}
+
 /* cfg_set for each policy fragment of the intel bundles (reload). */
 struct intel_pol_ctx {
 	struct cfg	*c;
@@ -805,6 +847,7 @@ static int
 rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 {
 	struct intel_pol_ctx pc;
+	struct dissect_sink ds;
 	struct det_engine *ne;
 	struct cfg *nc = NULL;
 
@@ -824,7 +867,7 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 	if (det_engine_finish(a->det, err, errlen) != 0)
 		fprintf(stderr, "icsentry-agent: reload: %s\n", err);
 	err[0] = '\0';
-	ne = det_engine_new(nc, a->al, err, errlen);
+	ne = engine_new(a, nc, err, errlen);
 	if (ne == NULL) {
 		cfg_free(nc);
 		return -1;
@@ -834,7 +877,8 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 		det_engine_set_asset_sink(ne, asset_mqtt, a->mqtt);
 	det_engine_free(a->det);
 	a->det = ne;
-	dissect_set_engine(a->dis, ne);
+	engine_sink(&ds, ne);
+	dissect_set_sink(a->dis, &ds);
 	/* nothing else keeps pointers into the old configuration */
 	cfg_free(a->cfg);
 	a->cfg = nc;
@@ -954,6 +998,7 @@ static int
 setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 {
 	struct flow_table_opts fo;
+	struct dissect_sink ds;
 	struct alert_opts ao;
 	char host[256];
 	const char *name;
@@ -1011,7 +1056,7 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		    cfg_str(a->cfg, "intel", "bundle"));
 	if ((rc = intel_subscribe(a, ao.site, err, errlen)) != 0)
 		return rc;
-	a->det = det_engine_new(a->cfg, a->al, err, errlen);
+	a->det = engine_new(a, a->cfg, err, errlen);
 	if (a->det == NULL)
 		return EXIT_USAGE;	/* a detector refused its config or file */
 	memset(&fo, 0, sizeof(fo));
@@ -1024,8 +1069,9 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	a->flows = flow_table_new(&fo, on_flow_end, a);
 	a->cls = cls_new((unsigned)cfg_int(a->cfg, "flows", "ndpi_max_packets"),
 	    err, errlen);
+	engine_sink(&ds, a->det);
 	a->dis = dissect_new((size_t)cfg_int(a->cfg, "flows", "max_reasm_bytes"),
-	    a->det);
+	    &ds);
 	if (a->flows == NULL || a->cls == NULL || a->dis == NULL) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "out of memory");

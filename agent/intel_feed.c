@@ -10,7 +10,7 @@
  * (verified, waiting).  Only the capture thread frees applied or applying
  * states, and only after the detectors let go of their tables.
  */
-#include "intel_feed.h"
+#include "agent/intel_feed.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,8 +23,8 @@
 
 #include <cJSON.h>
 
-#include "cfg.h"
-#include "intel_bundle.h"
+#include "lib/cfg.h"
+#include "lib/intel_bundle.h"
 
 static const struct cfg_key intel_keys[] = {
 	{ "keys", CFG_LIST, NULL, 0, 0, "the SOC's Ed25519 public keys (PEM files); several during a key rotation. None: bundles are refused" },
@@ -243,6 +243,7 @@ intel_feed_offer(struct intel_feed *f, const char *origin, const void *data,
 	struct bref *r = NULL;
 	enum intel_status st;
 	char err[512];
+	uint64_t applied_v;
 	int slot;
 
 	pthread_mutex_lock(&f->offer_mu);
@@ -266,8 +267,9 @@ intel_feed_offer(struct intel_feed *f, const char *origin, const void *data,
 	/* a newer version than anything applied, being applied or waiting */
 	base = f->pending != NULL ? f->pending : f->applying != NULL ?
 	    f->applying : f->applied;
-	st = intel_check_scope(b, f->site, base != NULL && base->b[slot] != NULL ?
-	    base->b[slot]->b->version : 0, err, sizeof(err));
+	applied_v = base != NULL && base->b[slot] != NULL ?
+	    base->b[slot]->b->version : 0;
+	st = intel_check_scope(b, f->site, applied_v, err, sizeof(err));
 	if (st == INTEL_OK) {
 		r->b = b;
 		r->refs = 1;
@@ -280,6 +282,17 @@ intel_feed_offer(struct intel_feed *f, const char *origin, const void *data,
 		}
 	}
 	pthread_mutex_unlock(&f->mu);
+	/*
+	 * The version in force again: the broker re-sends retained bundles
+	 * on every (re)subscription.  Not a rollback; nothing to say.
+	 */
+	if (st == INTEL_OLDER && b->version == applied_v) {
+		intel_bundle_free(b);
+		free(r);
+		free(ns);
+		pthread_mutex_unlock(&f->offer_mu);
+		return INTEL_OLDER;
+	}
 	if (st != INTEL_OK)
 		goto refused;
 	/* the expensive part, off the capture thread */

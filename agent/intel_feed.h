@@ -54,8 +54,10 @@ size_t intel_feed_keys(const struct intel_feed *f);
  * applied or waiting, builds the lookup tables and leaves the result for
  * the capture thread.  Refusals are logged ("intel: refused ... from
  * ORIGIN: older-version: ...") and reported as status; the running
- * policy stays.  Returns 0 (accepted, pending) or the refusal reason
- * (enum intel_status).
+ * policy stays.  The version already in force arriving again (the
+ * broker re-sends retained bundles on every subscription) is ignored
+ * quietly.  Returns 0 (accepted, pending) or the refusal reason (enum
+ * intel_status; INTEL_OLDER also for the quiet case).
  */
 int intel_feed_offer(struct intel_feed *f, const char *origin,
     const void *data, size_t len);

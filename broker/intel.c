@@ -3,7 +3,7 @@
  * bundles (issue 17): make an Ed25519 key, write a bundle (by hand or
  * from every attacker address the central log saw), sign it, verify it,
  * publish it retained to the gateways.  Format and canonical bytes:
- * detectors/intel_bundle.h and docs/intel.md.
+ * lib/intel_bundle.h and docs/intel.md.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,9 +21,9 @@
 #include <MQTTAsync.h>
 #include <cJSON.h>
 
-#include "central_log.h"
-#include "ids.h"
-#include "intel_bundle.h"
+#include "broker/central_log.h"
+#include "lib/ids.h"
+#include "lib/intel_bundle.h"
 
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2

@@ -2,7 +2,7 @@
  * intel_log.c - the intel_agents table of the central log (see
  * intel_log.h).  Prepared statements only.
  */
-#include "intel_log.h"
+#include "broker/intel_log.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,7 +14,7 @@
 #include <cJSON.h>
 #include <sqlite3.h>
 
-#include "ids.h"
+#include "lib/ids.h"
 
 struct intel_log {
 	sqlite3		*db;

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "ids.h"
-#include "intel_log.h"
+#include "broker/central_log.h"
+#include "broker/intel_log.h"
+#include "lib/ids.h"
 
 #define PROG		"icsentry-log"
 #define VERSION		"0.1"

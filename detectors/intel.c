@@ -13,23 +13,23 @@
  * the version of the bundle it came in; its severity and technique are
  * the indicator's.
  */
-#include "detector.h"
+#include "detectors/detector.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include <cJSON.h>
 
-#include "classify.h"
-#include "decode.h"
-#include "dnp3_parse.h"
-#include "dns_parse.h"
-#include "ids.h"
-#include "flow.h"
-#include "iec104_parse.h"
-#include "intel_bundle.h"
-#include "modbus_parse.h"
-#include "s7comm_parse.h"
+#include "dissectors/proto.h"
+#include "dissectors/decode.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/dns.h"
+#include "lib/ids.h"
+#include "dissectors/flow.h"
+#include "dissectors/iec104.h"
+#include "lib/intel_bundle.h"
+#include "dissectors/modbus.h"
+#include "dissectors/s7comm.h"
 
 static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }

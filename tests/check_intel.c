@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "dns_parse.h"
-#include "ids.h"
-#include "intel_bundle.h"
-#include "testutil.h"
+#include "dissectors/dns.h"
+#include "lib/ids.h"
+#include "lib/intel_bundle.h"
+#include "tests/testutil.h"
 
 static char dir[256];
 static char k1[300], k2[300], k1pub[320], k2pub[320];

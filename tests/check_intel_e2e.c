@@ -26,9 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "intel_bundle.h"
-#include "testutil.h"
-#include "testutil_broker.h"
+#include "lib/intel_bundle.h"
+#include "tests/testutil.h"
+#include "tests/testutil_broker.h"
 
 struct env {
 	struct tb_broker	b;
