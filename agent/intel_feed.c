@@ -25,6 +25,7 @@
 
 #include "lib/cfg.h"
 #include "lib/intel_bundle.h"
+#include "lib/rfc3339.h"
 
 static const struct cfg_key intel_keys[] = {
 	{ "keys", CFG_LIST, NULL, 0, 0, "the SOC's Ed25519 public keys (PEM files); several during a key rotation. None: bundles are refused" },
@@ -175,8 +176,7 @@ scope_json(const struct bref *r)
 	cJSON_AddNumberToObject(o, "policy", (double)r->b->npol);
 	cJSON_AddStringToObject(o, "key_id", r->b->key_id);
 	if (r->b->expires_us != 0)
-		cJSON_AddStringToObject(o, "expires", intel_format_time(
-		    r->b->expires_us, ts, sizeof(ts)));
+		cJSON_AddStringToObject(o, "expires", rfc3339_format((uint64_t)(r->b->expires_us), ts, sizeof(ts)));
 	return o;
 }
 
@@ -195,7 +195,7 @@ publish_status(struct intel_feed *f)
 	cJSON_AddItemToObject(o, "site", scope_json(a != NULL ? a->b[1] : NULL));
 	cJSON_AddNumberToObject(o, "indicators", (double)intel_set_count(
 	    a != NULL ? a->set : NULL));
-	cJSON_AddStringToObject(o, "at", intel_format_time(intel_now_us(), ts,
+	cJSON_AddStringToObject(o, "at", rfc3339_format((uint64_t)(intel_now_us()), ts,
 	    sizeof(ts)));
 	cJSON_AddNumberToObject(o, "refused", (double)f->nrefused);
 	if (f->refused[0] != '\0')
@@ -221,7 +221,7 @@ refuse(struct intel_feed *f, const char *origin, enum intel_status st,
 	cJSON_AddStringToObject(o, "origin", origin);
 	cJSON_AddStringToObject(o, "reason", intel_status_name(st));
 	cJSON_AddStringToObject(o, "detail", why);
-	cJSON_AddStringToObject(o, "at", intel_format_time(intel_now_us(), ts,
+	cJSON_AddStringToObject(o, "at", rfc3339_format((uint64_t)(intel_now_us()), ts,
 	    sizeof(ts)));
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

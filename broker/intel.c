@@ -23,6 +23,7 @@
 
 #include "broker/central_log.h"
 #include "lib/ids.h"
+#include "lib/rfc3339.h"
 #include "lib/intel_bundle.h"
 
 #define EXIT_FAIL	1
@@ -451,7 +452,7 @@ cmd_new(int argc, char **argv)
 			}
 			break;
 		case O_EXPIRES:
-			if (intel_parse_time(optarg, &t) != 0) {
+			if (rfc3339_parse(optarg, &t) != 0) {
 				rc = die_usage("--expires %s: not RFC 3339", optarg);
 				goto out;
 			}
@@ -535,7 +536,7 @@ cmd_new(int argc, char **argv)
 	c.inds = cJSON_CreateArray();
 	cJSON_AddStringToObject(root, "format", INTEL_FORMAT);
 	cJSON_AddNumberToObject(root, "version", (double)v);
-	cJSON_AddStringToObject(root, "issued", intel_format_time(intel_now_us(),
+	cJSON_AddStringToObject(root, "issued", rfc3339_format((uint64_t)(intel_now_us()),
 	    now, sizeof(now)));
 	if (expires != NULL)
 		cJSON_AddStringToObject(root, "expires", expires);
@@ -638,7 +639,7 @@ describe(FILE *fp, const struct intel_bundle *b)
 		fprintf(fp, "%s%s %zu", i > 0 ? ", " : "",
 		    intel_kind_name((enum intel_kind)i), k[i]);
 	fprintf(fp, "), %zu policy fragment(s), expires %s", b->npol,
-	    b->expires_us != 0 ? intel_format_time(b->expires_us, ts,
+	    b->expires_us != 0 ? rfc3339_format((uint64_t)(b->expires_us), ts,
 	    sizeof(ts)) : "never");
 }
 
@@ -741,7 +742,7 @@ cmd_show(int argc, char **argv)
 		    central_log_severity_name(d->severity),
 		    d->technique != NULL ? d->technique : "-", d->description,
 		    d->expires_us != 0 ? " until " : "",
-		    d->expires_us != 0 ? intel_format_time(d->expires_us, ts,
+		    d->expires_us != 0 ? rfc3339_format((uint64_t)(d->expires_us), ts,
 		    sizeof(ts)) : "");
 	}
 	for (i = 0; i < b->npol; i++)

@@ -25,6 +25,7 @@
 #include <openssl/sha.h>
 
 #include "lib/ids.h"
+#include "lib/rfc3339.h"
 
 #define ED25519_RAW	32
 #define ED25519_SIG	64
@@ -91,62 +92,6 @@ intel_now_us(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int
-intel_parse_time(const char *text, int64_t *us)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, s, n = 0, oh, om;
-	int64_t frac = 0, scale = 100000, off = 0;
-	const char *p;
-	time_t t;
-
-	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
-	    &n) != 6 || n != 19)
-		return -1;
-	p = text + n;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		while (isdigit((unsigned char)*p)) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-			p++;
-		}
-	}
-	if (*p == 'Z' && p[1] == '\0')
-		off = 0;
-	else if ((*p == '+' || *p == '-') &&
-	    sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 &&
-	    p[6] == '\0' && oh < 24 && om < 60)
-		off = (*p == '+' ? 1 : -1) * ((int64_t)oh * 3600 + om * 60);
-	else
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	t = timegm(&tm);
-	*us = ((int64_t)t - off) * 1000000 + frac;
-	return 0;
-}
-
-const char *
-intel_format_time(int64_t us, char *buf, size_t len)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
 }
 
 /* ---- canonical JSON (RFC 8785 subset) ---------------------------------- */
@@ -678,7 +623,7 @@ parse_indicator(const cJSON *o, size_t idx, uint64_t version,
 		    "id (T0846)", where, id, tech);
 		return -1;
 	}
-	if (exp != NULL && intel_parse_time(exp, &ind->expires_us) != 0) {
+	if (exp != NULL && rfc3339_parse(exp, &ind->expires_us) != 0) {
 		snprintf(err, errlen, "%s (%s): expires \"%s\" is not RFC 3339",
 		    where, id, exp);
 		return -1;
@@ -800,8 +745,8 @@ bundle_from_tree(const cJSON *o, struct intel_bundle **out, char *err,
 	if (b == NULL)
 		goto nomem;
 	b->version = (uint64_t)ver->valuedouble;
-	if ((issued != NULL && intel_parse_time(issued, &b->issued_us) != 0) ||
-	    (expires != NULL && intel_parse_time(expires, &b->expires_us) != 0)) {
+	if ((issued != NULL && rfc3339_parse(issued, &b->issued_us) != 0) ||
+	    (expires != NULL && rfc3339_parse(expires, &b->expires_us) != 0)) {
 		snprintf(err, errlen, "\"issued\"/\"expires\" are not RFC 3339 times");
 		goto fail;
 	}
@@ -1271,7 +1216,7 @@ intel_verify(const char *data, size_t len, const struct intel_keyring *kr,
 	snprintf((*out)->key_id, sizeof((*out)->key_id), "%s", by);
 	if ((*out)->expires_us != 0 && (*out)->expires_us <= now_us) {
 		snprintf(err, errlen, "version %" PRIu64 " expired at %s",
-		    (*out)->version, intel_format_time((*out)->expires_us, ts,
+		    (*out)->version, rfc3339_format((uint64_t)((*out)->expires_us), ts,
 		    sizeof(ts)));
 		intel_bundle_free(*out);
 		*out = NULL;

@@ -221,10 +221,7 @@ bool intel_set_has(const struct intel_set *s, enum intel_kind k);
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* RFC 3339 UTC "2026-12-04T18:00:00Z" (fraction allowed) -> us.  0/-1. */
-int intel_parse_time(const char *text, int64_t *us);
-/* "2026-12-04T18:00:00Z" into buf (>= 21 bytes) */
-const char *intel_format_time(int64_t us, char *buf, size_t len);
+/* Wall clock, microseconds since the epoch (expiry checks). */
 int64_t intel_now_us(void);
 
 #endif

@@ -8,4 +8,10 @@
 /* "2026-11-23T08:15:02.123456Z" for ts_us since the epoch: buf >= 32 bytes. */
 const char *rfc3339_format(uint64_t ts_us, char *buf, size_t len);
 
+/*
+ * "2026-12-04T18:00:00Z", "...T18:00:00.5+01:00" -> microseconds since the
+ * epoch (UTC).  0, or -1 for anything else.
+ */
+int rfc3339_parse(const char *text, int64_t *us);
+
 #endif

@@ -17,6 +17,7 @@
 #include "dissectors/dns.h"
 #include "lib/ids.h"
 #include "lib/intel_bundle.h"
+#include "lib/rfc3339.h"
 #include "tests/testutil.h"
 
 static char dir[256];
@@ -230,7 +231,7 @@ START_TEST(refuses_expired)
 	char *s = sign(text, k1), err[256];
 
 	ck_assert_int_eq(verify(s, kr, err, sizeof(err), NULL), INTEL_EXPIRED);
-	ck_assert_ptr_nonnull(strstr(err, "expired at 2020-01-01T00:00:00Z"));
+	ck_assert_ptr_nonnull(strstr(err, "expired at 2020-01-01T00:00:00.000000Z"));
 	intel_keyring_free(kr);
 	free(text);
 	free(s);
@@ -337,6 +338,25 @@ START_TEST(version_and_site_scope)
 	    INTEL_WRONG_SITE);
 	intel_bundle_free(b);
 	free(text);
+}
+END_TEST
+
+/* RFC 3339 as bundles and the tool's options write it (lib/rfc3339.c). */
+START_TEST(rfc3339_forms)
+{
+	int64_t us;
+	char buf[32];
+
+	ck_assert_int_eq(rfc3339_parse("2026-12-04T18:00:00Z", &us), 0);
+	ck_assert_int_eq(us, 1796407200LL * 1000000);
+	ck_assert_str_eq(rfc3339_format((uint64_t)us, buf, sizeof(buf)),
+	    "2026-12-04T18:00:00.000000Z");
+	ck_assert_int_eq(rfc3339_parse("2026-12-04T19:00:00.25+01:00", &us), 0);
+	ck_assert_int_eq(us, 1796407200LL * 1000000 + 250000);
+	ck_assert_int_eq(rfc3339_parse("2026-12-04T18:00:00", &us), -1);
+	ck_assert_int_eq(rfc3339_parse("2026-13-04T18:00:00Z", &us), -1);
+	ck_assert_int_eq(rfc3339_parse("2026-12-04 18:00:00Z", &us), -1);
+	ck_assert_int_eq(rfc3339_parse("2026-12-04T18:00:00.Z", &us), -1);
 }
 END_TEST
 
@@ -695,7 +715,7 @@ START_TEST(agent_refuses_bad_bundles)
 	cases[1].file = other;
 	cases[1].why = "bad-signature: none of its 1 signature(s) verifies";
 	cases[2].file = expired;
-	cases[2].why = "expired: version 3 expired at 2021-01-01T00:00:00Z";
+	cases[2].why = "expired: version 3 expired at 2021-01-01T00:00:00.000000Z";
 	cases[3].file = site;
 	cases[3].why = "wrong-site: version 3 is for site plant-a, this is site plant-b";
 	cases[4].file = bad;
@@ -897,6 +917,7 @@ intel_suite(void)
 	tcase_add_test(t, refuses_malformed);
 	tcase_add_test(t, key_rotation);
 	tcase_add_test(t, version_and_site_scope);
+	tcase_add_test(t, rfc3339_forms);
 	tcase_add_test(t, set_matches_each_kind);
 	tcase_add_test(t, set_two_scopes);
 	tcase_add_test(t, large_bundle);
