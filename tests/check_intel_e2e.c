@@ -89,8 +89,10 @@ agent_conf(const char *path, const char *site, const char *name, bool keys)
 	    "[mqtt]\nuri = %s\npersist_dir = %s/mqtt-%s\nstats_interval = 0\n"
 	    "reconnect_max = 1\nkeepalive = 5\n",
 	    name, site, E.dir, name, E.uri, E.dir, name);
+	/* a loaded machine may take seconds to connect: the wait ends as soon
+	 * as the retained bundle is verified */
 	if (keys)
-		fprintf(f, "[intel]\nkeys = %s\nstartup_wait = 5\n", E.pub);
+		fprintf(f, "[intel]\nkeys = %s\nstartup_wait = 20\n", E.pub);
 	fclose(f);
 }
 
