@@ -908,6 +908,7 @@ intel_suite(void)
 	TCase *t = tcase_create("bundle");
 
 	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 120);	/* 100,000 indicators under ASan */
 	tcase_add_test(t, canonical_sorted_compact);
 	tcase_add_test(t, canonical_refuses_ambiguity);
 	tcase_add_test(t, sign_verify_roundtrip);
