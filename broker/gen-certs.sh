@@ -29,7 +29,7 @@ Writes (keys mode 0600):
   OUTDIR/collector.crt collector.key     icsentry-collector
   OUTDIR/soc/NAME.crt NAME.key           one per SOC operator
   OUTDIR/agents/SITE/AGENT.crt .key      one per agent, CN SITE/AGENT
-Names: letters, digits, '.', '_' and '-'.
+Names: letters, digits, '.', '_' and '-'; the site 'intel' is reserved.
 exit: 0 ok, 1 openssl failed, 2 bad usage
 EOF
 }
@@ -75,6 +75,8 @@ valid_name() {
 case $n in *[!0-9]* | "") die_usage "-n wants a number, not '$n'" ;; esac
 case $days in *[!0-9]* | "") die_usage "-d wants a number, not '$days'" ;; esac
 valid_name "$site" || die_usage "bad site name '$site'"
+# icsentry/intel/... is the SOC's (broker/acl): no agent's topics there
+[ "$site" != intel ] || die_usage "site name 'intel' is reserved"
 valid_name "$collector" || die_usage "bad collector name '$collector'"
 for s in $socs; do
 	valid_name "$s" || die_usage "bad SOC operator name '$s'"
@@ -91,6 +93,7 @@ for a in "$@"; do
 	if [ "$s/$g" != "$a" ] || ! valid_name "$s" || ! valid_name "$g"; then
 		die_usage "agent '$a' is not SITE/AGENT"
 	fi
+	[ "$s" != intel ] || die_usage "site name 'intel' is reserved"
 	agents="$agents $a"
 done
 
