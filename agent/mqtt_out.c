@@ -1270,14 +1270,16 @@ on_sub_ok5(void *ctx, MQTTAsync_successData5 *r)
 	int i;
 
 	/*
-	 * Paho 1.3 gives one subscription's answer in reasonCode, with
-	 * reasonCodeCount 1 and reasonCodes NULL; only several get the array.
+	 * Paho 1.3 gives one subscription's answer in reasonCode; then
+	 * reasonCodeCount is 1 and reasonCodes is left unset (NULL or
+	 * garbage).  Only several subscriptions get the array.
 	 */
-	if (r != NULL && r->alt.sub.reasonCodes == NULL &&
+	if (r != NULL && r->alt.sub.reasonCodeCount <= 1 &&
 	    r->reasonCode >= 0x80)
 		say(m, "subscription refused: %s",
 		    MQTTReasonCode_toString(r->reasonCode));
-	for (i = 0; r != NULL && r->alt.sub.reasonCodes != NULL &&
+	for (i = 0; r != NULL && r->alt.sub.reasonCodeCount > 1 &&
+	    r->alt.sub.reasonCodes != NULL &&
 	    i < r->alt.sub.reasonCodeCount; i++)
 		if (r->alt.sub.reasonCodes[i] >= 0x80)
 			say(m, "subscription %d refused: %s", i,
