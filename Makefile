@@ -6,6 +6,8 @@
 #                   dependency graph (tests/depgraph.py), run every test
 #   make asan-test  the same tests, built with AddressSanitizer + UBSan
 #   make demo       broker + collector + agent replaying an attack capture
+#   make demo-fleet two site brokers bridged to a central one, 3 agents,
+#                   2 collectors, one central log
 #   make eval       detection quality on the labeled generated scenarios
 #   make fuzz       libFuzzer targets for every packet parser (FUZZ_RUNS=N)
 #   make bench      speed and memory against a bare libpcap read
@@ -72,7 +74,7 @@ FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log \
               $(BUILD)/icsentry-intel
 
-.PHONY: depgraph all test check asan-test demo eval fuzz bench deps need-deps \
+.PHONY: depgraph all test check asan-test demo demo-fleet eval fuzz bench deps need-deps \
         install uninstall clean tests
 .DEFAULT_GOAL := all
 
@@ -106,7 +108,12 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TESTU_OBJS) $(BUILD)/libicsbroker.a $(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
-tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp
+# LD_PRELOAD library check_fleet uses to see the order of syncs and sends
+$(BUILD)/tests/libsyncshim.so: tests/syncshim.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC -shared -o $@ $< -ldl -lpthread
+
+tests: $(BINS) $(TESTS) $(BUILD)/scenarios.stamp $(BUILD)/tests/libsyncshim.so
 
 # ---- generated scenario captures (never committed) ----------------------
 GEN := $(SHARED)/tools/ics_traffic_gen.py
@@ -157,6 +164,10 @@ depgraph: all
 demo: need-deps
 	@$(MAKE) --no-print-directory all $(BUILD)/scenarios.stamp
 	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/demo.sh
+
+demo-fleet: need-deps
+	@$(MAKE) --no-print-directory all $(BUILD)/scenarios.stamp
+	@BUILD=$(BUILD) SHARED=$(SHARED) sh tests/demo-fleet.sh
 
 eval: need-deps
 	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent

@@ -1025,6 +1025,10 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	ao.site = cfg_str(a->cfg, "agent", "site");
 	ao.state_file = cfg_str(a->cfg, "agent", "state_file");
 	ao.window_us = (uint64_t)(cfg_double(a->cfg, "agent", "alert_window") * 1e6);
+	/* with an MQTT journal the state goes to disk with its batches */
+	ao.state_by_journal = cfg_str(a->cfg, "mqtt", "uri")[0] != '\0' &&
+	    cfg_str(a->cfg, "mqtt", "persist_dir")[0] != '\0' &&
+	    ao.state_file[0] != '\0';
 	a->al = alerter_new(&ao, err, errlen);
 	if (a->al == NULL)
 		return EXIT_USAGE;
@@ -1042,6 +1046,24 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		a->mqtt = mqtt_out_new(&mo, err, errlen);
 		if (a->mqtt == NULL)
 			return EXIT_USAGE;
+		if (ao.state_by_journal) {
+			uint64_t jseq;
+			char jhash[65];
+
+			if (mqtt_out_state_file(a->mqtt, ao.state_file) != 0) {
+				snprintf(err, errlen, "out of memory");
+				return EXIT_RUNTIME;
+			}
+			/* a crash between a batch and its state write */
+			if (mqtt_out_journal_last(a->mqtt, &jseq, jhash) == 1 &&
+			    jseq > alerter_last_seq(a->al)) {
+				fprintf(stderr, "icsentry-agent: state file is at "
+				    "seq %" PRIu64 ", the MQTT journal at %" PRIu64
+				    ": continuing from the journal\n",
+				    alerter_last_seq(a->al), jseq);
+				alerter_resume(a->al, jseq, jhash);
+			}
+		}
 		a->stats_every = (double)mo.stats_interval;
 		alerter_add_sink(a->al, sink_mqtt, a->mqtt);
 	}

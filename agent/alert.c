@@ -50,6 +50,7 @@ struct alerter {
 	size_t			 tabmask, ngroups;
 	struct alert_counters	 ctr;
 	bool			 state_warned;
+	bool			 state_by_journal;
 };
 
 int
@@ -96,7 +97,31 @@ state_load(struct alerter *al, char *err, size_t errlen)
 	return 0;
 }
 
-/* Write-new, fsync, rename: a crash leaves the old or the new state. */
+/* fsync the directory of path: a rename is durable only then. */
+static int
+sync_dir(const char *path)
+{
+	char dir[4096], *slash;
+	int fd, rc;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return IDS_EIO;
+	rc = fsync(fd) == 0 ? 0 : IDS_EIO;
+	close(fd);
+	return rc;
+}
+
+/* Write-new, fsync, rename, fsync the directory: a crash leaves the old or
+ * the new state. */
 static int
 state_save(const struct alerter *al)
 {
@@ -104,7 +129,7 @@ state_save(const struct alerter *al)
 	FILE *fp;
 	int ok;
 
-	if (al->state_file == NULL)
+	if (al->state_file == NULL || al->state_by_journal)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.new", al->state_file);
 	fp = fopen(tmp, "w");
@@ -117,7 +142,7 @@ state_save(const struct alerter *al)
 	ok = fclose(fp) == 0 && ok;
 	if (!ok || rename(tmp, al->state_file) != 0)
 		return IDS_EIO;
-	return 0;
+	return sync_dir(al->state_file);
 }
 
 struct alerter *
@@ -139,6 +164,7 @@ alerter_new(const struct alert_opts *o, char *err, size_t errlen)
 			goto nomem;
 	}
 	al->window_us = o->window_us;
+	al->state_by_journal = o->state_by_journal;
 	al->max_groups = o->max_groups ? o->max_groups : 65536;
 	memcpy(al->prev, CHAIN_GENESIS, CHAIN_HEX_LEN + 1);
 	al->tab = calloc(n, sizeof(*al->tab));
@@ -435,6 +461,15 @@ uint64_t
 alerter_last_seq(const struct alerter *al)
 {
 	return al->seq;
+}
+
+void
+alerter_resume(struct alerter *al, uint64_t seq, const char *hash)
+{
+	if (seq <= al->seq || strlen(hash) != CHAIN_HEX_LEN)
+		return;
+	al->seq = seq;
+	memcpy(al->prev, hash, CHAIN_HEX_LEN + 1);
 }
 
 const struct alert_counters *

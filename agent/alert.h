@@ -21,6 +21,10 @@ struct alert_opts {
 	const char	*agent;		/* agent name, e.g. "gw-01" */
 	const char	*site;		/* site name, e.g. "plant-a" */
 	const char	*state_file;	/* seq + last hash; NULL/"" = none */
+	bool		 state_by_journal;	/* loaded here, but written by
+					   the MQTT journal's writer with each
+					   durable batch (mqtt_out_state_file):
+					   no disk I/O on the capture thread */
 	uint64_t	 window_us;	/* aggregation window, 0 = off */
 	size_t		 max_groups;	/* aggregation table cap */
 };
@@ -64,6 +68,12 @@ const struct alert_counters *alerter_counters(const struct alerter *al);
 
 /* The seq of the last alert emitted (0 before the first, ever). */
 uint64_t alerter_last_seq(const struct alerter *al);
+
+/*
+ * Continue the chain after seq/hash when that is ahead of the state file
+ * (the journal held later alerts than the state a crash left behind).
+ */
+void alerter_resume(struct alerter *al, uint64_t seq, const char *hash);
 
 void alerter_free(struct alerter *al);
 

@@ -55,11 +55,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/cfg.h"
 #include "lib/ids.h"
+#include "lib/mqttconf.h"
 
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
 #define MQTT_OUT_WINDOW		200
@@ -110,6 +112,10 @@ static const struct cfg_key mqtt_keys[] = {
 	    "keep each alert until the central log acknowledges it "
 	    "(icsentry/<site>/<agent>/ack), not only the broker; false: the "
 	    "broker's PUBACK is delivery" },
+	{ "max_journal_mb", CFG_INT, "1024", 1, 1048576,
+	    "persist_dir bound, MiB: beyond max_buffered messages in memory "
+	    "the journal holds the rest on disk; past this bound new messages "
+	    "are dropped (counted, reported)" },
 	{ "ack_timeout", CFG_INT, "60", 1, 86400,
 	    "seconds without a central ack before alerts the broker took are "
 	    "sent again (doubling while it stays stuck, at most an hour)" },
@@ -136,6 +142,26 @@ struct qmsg {
 	int64_t		 aseq;		/* alert seq under central_ack; else -1 */
 	int64_t		 t_ms;		/* queued at (monotonic) */
 	int64_t		 brokered_ms;
+	/* the journal (persist_dir only) */
+	struct seg	*seg;		/* its segment; NULL: legacy .msg file */
+	uint64_t	 off;		/* payload's offset in the segment */
+	bool		 durable;	/* fdatasync'd (so it may be sent) */
+	bool		 acked;		/* central ack came while in flight */
+	bool		 legacy;	/* one .msg file of an older version */
+};
+
+/*
+ * A journal segment: the messages one group commit made durable, appended
+ * by publish() (one write(2), survives a killed process at once) and
+ * fdatasync'd by the writer thread (survives a power loss a few ms later).
+ * It goes when its last message is settled.
+ */
+struct seg {
+	struct seg	*next;
+	uint64_t	 id;		/* file s<id>.seg, id = first qseq */
+	int		 fd;		/* open for appending; -1 once synced */
+	uint64_t	 bytes;
+	size_t		 live;		/* messages not settled yet */
 };
 
 struct sub {
@@ -157,6 +183,20 @@ struct mqtt_out {
 	size_t				 nq, ninflight;
 	uint64_t			 next_qseq;
 	char				*jdir;	/* journal; NULL: memory only */
+	int				 dirfd;	/* jdir, for fsync */
+	struct seg			*segs, *segs_tail, *cur;
+	uint64_t			 jbytes, max_jbytes;
+	size_t				 nmem;	/* payloads held in memory */
+	struct qmsg			*wfirst;	/* first not durable */
+	pthread_cond_t			 wcv;	/* the writer's (with qmu) */
+	pthread_t			 wr;
+	bool				 wr_started, wstop;
+	/* the chain state, kept with the journal (mqtt_out_state_file) */
+	char				*state_path;
+	uint64_t			 st_seq, jl_seq;
+	char				 st_hash[65], jl_hash[65];
+	bool				 state_dirty;
+	atomic_uint_fast64_t		 syncs, spilled;
 
 	pthread_mutex_t			 hmu;
 	MQTTAsync			 h;	/* hmu */
@@ -197,6 +237,7 @@ struct mqtt_out {
 	int64_t				 next_stuck_check_ms;
 	atomic_int_fast64_t		 pump_after_ms;
 	atomic_bool			 want_subscribe;
+	atomic_int			 nsub_sent;
 	char				 ack_topic[MQTT_OUT_TOPIC + 8];
 
 	/* subscriptions (smu) */
@@ -337,54 +378,298 @@ journal_path(const struct mqtt_out *m, uint64_t qseq, const char *ext,
 	snprintf(buf, len, "%s/q%016" PRIx64 ".%s", m->jdir, qseq, ext);
 }
 
+static void
+seg_path(const struct mqtt_out *m, uint64_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/s%016" PRIx64 ".seg", m->jdir, id);
+}
+
+/* The seq and hash of an alert's JSON (the hash is its last member). */
+static bool
+alert_state(const char *p, size_t len, uint64_t *seq, char hash[65])
+{
+	static const char key[] = "\"hash\":\"";
+	int64_t v = alert_seq(p, len);
+
+	if (v < 0 || len < sizeof(key) - 1 + 64 + 2 ||
+	    memcmp(p + len - 66 - (sizeof(key) - 1), key, sizeof(key) - 1) != 0)
+		return false;
+	memcpy(hash, p + len - 66, 64);
+	hash[64] = '\0';
+	*seq = (uint64_t)v;
+	return true;
+}
+
 /*
- * One file per message, written under a temporary name and renamed, so a
- * kill mid-write leaves no torn entry: magic, topic length, topic,
- * retained, payload length, payload, checksum (host order: the journal
- * does not travel).
+ * Append one record to the current segment (qmu held), opening a new one
+ * after each group commit: magic, topic length, topic, retained, payload
+ * length, payload, checksum (host order: the journal does not travel).
+ * One write(2): a killed agent leaves it complete or torn, and a torn
+ * record (the last one) fails its checksum when loaded.
  */
 static int
-journal_put(struct mqtt_out *m, const struct qmsg *q)
+journal_append(struct mqtt_out *m, struct qmsg *q)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 	uint32_t magic = JOURNAL_MAGIC, tl, pl, sum;
 	uint8_t ret = (uint8_t)q->retained;
-	FILE *f;
-	int ok;
+	struct iovec v[7];
+	struct seg *sg;
+	ssize_t w;
+	size_t total;
 
-	if (m->jdir == NULL)
-		return 0;
 	tl = (uint32_t)strlen(q->topic);
 	pl = (uint32_t)q->len;
+	total = 4 + 4 + tl + 1 + 4 + pl + 4;
+	if (m->jbytes + total > m->max_jbytes)
+		return IDS_EAGAIN;
+	if (m->cur == NULL) {
+		sg = calloc(1, sizeof(*sg));
+		if (sg == NULL)
+			return IDS_EIO;
+		sg->id = q->qseq;
+		seg_path(m, sg->id, path, sizeof(path));
+		sg->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+		    O_CLOEXEC, 0600);
+		if (sg->fd < 0) {
+			free(sg);
+			return IDS_EIO;
+		}
+		if (m->segs_tail != NULL)
+			m->segs_tail->next = sg;
+		else
+			m->segs = sg;
+		m->segs_tail = sg;
+		m->cur = sg;
+	}
+	sg = m->cur;
 	sum = fnv1a(2166136261u, q->topic, tl);
 	sum = fnv1a(sum, q->payload, pl);
-	journal_path(m, q->qseq, "tmp", tmp, sizeof(tmp));
-	journal_path(m, q->qseq, "msg", path, sizeof(path));
-	f = fopen(tmp, "wb");
-	if (f == NULL)
-		return -1;
-	ok = fwrite(&magic, 4, 1, f) == 1 && fwrite(&tl, 4, 1, f) == 1 &&
-	    fwrite(q->topic, 1, tl, f) == tl && fwrite(&ret, 1, 1, f) == 1 &&
-	    fwrite(&pl, 4, 1, f) == 1 &&
-	    (pl == 0 || fwrite(q->payload, 1, pl, f) == pl) &&
-	    fwrite(&sum, 4, 1, f) == 1;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return -1;
+	v[0] = (struct iovec){ &magic, 4 };
+	v[1] = (struct iovec){ &tl, 4 };
+	v[2] = (struct iovec){ q->topic, tl };
+	v[3] = (struct iovec){ &ret, 1 };
+	v[4] = (struct iovec){ &pl, 4 };
+	v[5] = (struct iovec){ q->payload, pl };
+	v[6] = (struct iovec){ &sum, 4 };
+	w = writev(sg->fd, v, 7);
+	if (w != (ssize_t)total) {
+		/* take a short write back, so the segment stays readable */
+		if (w > 0 && ftruncate(sg->fd, (off_t)sg->bytes) != 0)
+			m->cur = NULL;
+		return IDS_EIO;
 	}
+	q->seg = sg;
+	q->off = sg->bytes + 4 + 4 + tl + 1 + 4;
+	sg->bytes += total;
+	sg->live++;
+	m->jbytes += total;
 	return 0;
 }
 
+/* A segment whose last message is settled goes (qmu held). */
 static void
-journal_del(struct mqtt_out *m, uint64_t qseq)
+seg_release(struct mqtt_out *m, struct seg *sg)
+{
+	char path[PATH_MAX];
+	struct seg **pp, *prev = NULL;
+
+	if (sg->live > 0 || sg->fd >= 0 || sg == m->cur)
+		return;
+	seg_path(m, sg->id, path, sizeof(path));
+	unlink(path);
+	for (pp = &m->segs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == sg) {
+			*pp = sg->next;
+			if (m->segs_tail == sg)
+				m->segs_tail = prev;
+			break;
+		}
+		prev = *pp;
+	}
+	m->jbytes -= sg->bytes;
+	free(sg);
+}
+
+/* Settled: out of the journal (qmu held). */
+static void
+journal_del(struct mqtt_out *m, struct qmsg *q)
 {
 	char path[PATH_MAX];
 
 	if (m->jdir == NULL)
 		return;
-	journal_path(m, qseq, "msg", path, sizeof(path));
-	unlink(path);
+	if (q->legacy) {
+		journal_path(m, q->qseq, "msg", path, sizeof(path));
+		unlink(path);
+	} else if (q->seg != NULL) {
+		q->seg->live--;
+		seg_release(m, q->seg);
+		q->seg = NULL;
+	}
+}
+
+/* A spilled payload back from its segment (qmu held). */
+static int
+unspill(struct mqtt_out *m, struct qmsg *q)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (q->payload != NULL)
+		return 0;
+	if (q->seg == NULL)
+		return IDS_EIO;
+	q->payload = malloc(q->len > 0 ? (size_t)q->len : 1);
+	if (q->payload == NULL)
+		return IDS_ENOMEM;
+	seg_path(m, q->seg->id, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread(fd, q->payload, (size_t)q->len, (off_t)q->off) !=
+	    q->len) {
+		if (fd >= 0)
+			close(fd);
+		free(q->payload);
+		q->payload = NULL;
+		return IDS_EIO;
+	}
+	close(fd);
+	m->nmem++;
+	return 0;
+}
+
+/*
+ * Memory holds at most max_buffered payloads: the newest durable ones
+ * that are not in flight wait on disk only (qmu held).
+ */
+static void
+spill(struct mqtt_out *m)
+{
+	struct qmsg *q;
+	size_t n = 0;
+
+	for (q = m->tail; q != NULL && m->nmem > (size_t)m->max_buffered;
+	    q = q->prev) {
+		if (!q->durable || q->inflight || q->payload == NULL ||
+		    q->seg == NULL)
+			continue;
+		free(q->payload);
+		q->payload = NULL;
+		m->nmem--;
+		n++;
+	}
+	if (n > 0)
+		atomic_fetch_add(&m->spilled, n);
+}
+
+/* fsync a file by name, then its directory (the rename or creation). */
+static int
+write_state(const char *path, uint64_t seq, const char *hash)
+{
+	char tmp[PATH_MAX + 8], dir[PATH_MAX], text[128], *slash;
+	int fd, ok, n;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	n = snprintf(text, sizeof(text), "icsentry-state 1\nseq %llu\n"
+	    "hash %s\n", (unsigned long long)seq, hash);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	/* one write(2): also what tests/syncshim.c sees */
+	ok = write(fd, text, (size_t)n) == n;
+	ok = fsync(fd) == 0 && ok;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = fsync(fd) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The writer thread: group commit.  Each round takes the segment being
+ * appended to (publish() starts a new one), makes it durable with one
+ * fdatasync plus one fsync of the directory (a new file's name), then
+ * writes the chain state (file fsync, rename, directory fsync), and only
+ * then lets its messages be sent.  So nothing reaches the broker that a
+ * power loss could take back, and the state on disk is never behind a
+ * sent alert; it may be behind the journal after a crash between the
+ * two, which the agent repairs from the journal at start
+ * (mqtt_out_journal_last).  The capture thread never waits for a disk.
+ */
+static void *
+writer(void *arg)
+{
+	struct mqtt_out *m = arg;
+	struct qmsg *q, *mark;
+	struct seg *sg;
+	uint64_t seq = 0;
+	char hash[65];
+	bool st;
+	int fd;
+
+	pthread_mutex_lock(&m->qmu);
+	for (;;) {
+		while (!m->wstop && m->wfirst == NULL && !m->state_dirty)
+			pthread_cond_wait(&m->wcv, &m->qmu);
+		if (m->wfirst == NULL && !m->state_dirty)
+			break;		/* stopping, all done */
+		sg = m->cur;
+		m->cur = NULL;
+		mark = m->tail;
+		st = m->state_dirty && m->state_path != NULL;
+		if (st) {
+			seq = m->st_seq;
+			memcpy(hash, m->st_hash, sizeof(hash));
+		}
+		m->state_dirty = false;
+		fd = sg != NULL ? sg->fd : -1;
+		pthread_mutex_unlock(&m->qmu);
+
+		if (fd >= 0) {
+			if (fdatasync(fd) != 0)
+				say(m, "journal fdatasync: %s", strerror(errno));
+			close(fd);
+			if (fsync(m->dirfd) != 0)
+				say(m, "journal directory fsync: %s",
+				    strerror(errno));
+			atomic_fetch_add(&m->syncs, 1);
+		}
+		if (st && write_state(m->state_path, seq, hash) != 0)
+			say(m, "cannot write state file %s: %s", m->state_path,
+			    strerror(errno));
+
+		pthread_mutex_lock(&m->qmu);
+		if (sg != NULL) {
+			sg->fd = -1;
+			seg_release(m, sg);	/* all settled meanwhile? */
+		}
+		for (q = m->wfirst; q != NULL; q = q->next) {
+			q->durable = true;
+			if (q == mark) {
+				q = q->next;
+				break;
+			}
+		}
+		m->wfirst = q;
+		spill(m);
+		pthread_mutex_unlock(&m->qmu);
+		kick(m);
+		pthread_mutex_lock(&m->qmu);
+	}
+	pthread_mutex_unlock(&m->qmu);
+	return NULL;
 }
 
 /* Read one journal file; NULL (and errno-less) when it is not sound. */
@@ -475,6 +760,133 @@ qmsg_free(struct qmsg *q)
 	free(q);
 }
 
+static void	journal_del(struct mqtt_out *m, struct qmsg *q);
+
+/* Settled: out of the queue, the journal and memory (qmu held). */
+static void
+drop_msg(struct mqtt_out *m, struct qmsg *q)
+{
+	queue_unlink(m, q);
+	journal_del(m, q);
+	if (q->payload != NULL)
+		m->nmem--;
+	qmsg_free(q);
+}
+
+/* A message read back from the journal joins the queue, durable. */
+static void
+loaded(struct mqtt_out *m, struct qmsg *q)
+{
+	uint64_t seq;
+	char hash[65];
+
+	q->t_ms = now_ms();
+	q->durable = true;
+	q->aseq = m->central_ack && is_alert_topic(q->topic) ?
+	    alert_seq(q->payload, (size_t)q->len) : -1;
+	if (is_alert_topic(q->topic) && alert_state(q->payload,
+	    (size_t)q->len, &seq, hash) && seq > m->jl_seq) {
+		m->jl_seq = seq;
+		memcpy(m->jl_hash, hash, sizeof(hash));
+	}
+	if (q->payload != NULL)
+		m->nmem++;
+	queue_append(m, q);
+	/* past the memory bound, payloads stay on disk */
+	if (m->nmem > (size_t)m->max_buffered && q->seg != NULL) {
+		free(q->payload);
+		q->payload = NULL;
+		m->nmem--;
+	}
+}
+
+/*
+ * One segment: its records in order up to the first that does not read
+ * back sound (a torn last write of a killed agent); the rest of the file
+ * is reported and counted as dropped.  Returns the records lost.
+ */
+static size_t
+seg_load(struct mqtt_out *m, uint64_t id)
+{
+	char path[PATH_MAX];
+	uint32_t magic, tl, pl, sum;
+	size_t len = 0, off = 0, lost = 0;
+	struct stat st;
+	struct qmsg *q;
+	struct seg *sg;
+	char *buf = NULL;
+	int fd;
+
+	seg_path(m, id, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		len = (size_t)st.st_size;
+		buf = malloc(len);
+		if (buf == NULL || read(fd, buf, len) != (ssize_t)len) {
+			free(buf);
+			buf = NULL;
+			len = 0;
+		}
+	}
+	close(fd);
+	sg = calloc(1, sizeof(*sg));
+	if (sg == NULL) {
+		free(buf);
+		return 0;
+	}
+	sg->id = id;
+	sg->fd = -1;
+	while (off + 13 <= len) {
+		memcpy(&magic, buf + off, 4);
+		memcpy(&tl, buf + off + 4, 4);
+		if (magic != JOURNAL_MAGIC || tl == 0 || tl >= 65536 ||
+		    off + 13 + tl > len)
+			break;
+		memcpy(&pl, buf + off + 9 + tl, 4);
+		if (pl >= (1u << 28) || off + 17 + tl + pl > len)
+			break;
+		memcpy(&sum, buf + off + 13 + tl + pl, 4);
+		if (sum != fnv1a(fnv1a(2166136261u, buf + off + 8, tl),
+		    buf + off + 13 + tl, pl))
+			break;
+		q = calloc(1, sizeof(*q));
+		if (q == NULL || (q->topic = strndup(buf + off + 8, tl)) ==
+		    NULL || (q->payload = malloc(pl > 0 ? pl : 1)) == NULL) {
+			if (q != NULL)
+				qmsg_free(q);
+			break;
+		}
+		memcpy(q->payload, buf + off + 13 + tl, pl);
+		q->len = (int)pl;
+		q->retained = buf[off + 8 + tl];
+		q->qseq = m->next_qseq++;
+		q->seg = sg;
+		q->off = off + 13 + tl;
+		sg->live++;
+		loaded(m, q);
+		off += 17 + tl + pl;
+	}
+	if (off < len) {
+		say(m, "%s: %zu byte(s) after the last sound record "
+		    "(a write cut short) ignored", path, len - off);
+		lost = 1;
+	}
+	free(buf);
+	sg->bytes = len;
+	m->jbytes += len;
+	if (m->segs_tail != NULL)
+		m->segs_tail->next = sg;
+	else
+		m->segs = sg;
+	m->segs_tail = sg;
+	if (m->next_qseq <= id)
+		m->next_qseq = id + 1;
+	seg_release(m, sg);	/* nothing sound in it: gone */
+	return lost;
+}
+
 /*
  * Load what an earlier run left, oldest first.  A file that does not read
  * back sound is renamed *.bad (kept for inspection), counted as dropped
@@ -484,8 +896,8 @@ static int
 journal_load(struct mqtt_out *m, char *err, size_t errlen)
 {
 	char path[PATH_MAX], bad[PATH_MAX + 8];
-	uint64_t *seqs = NULL, *t, qs;
-	size_t n = 0, cap = 0, i, nbad = 0;
+	uint64_t *seqs = NULL, *t, qs, *segids = NULL;
+	size_t n = 0, cap = 0, i, nbad = 0, nsegs = 0, capsegs = 0;
 	struct dirent *e;
 	struct qmsg *q;
 	DIR *d;
@@ -499,6 +911,18 @@ journal_load(struct mqtt_out *m, char *err, size_t errlen)
 	while ((e = readdir(d)) != NULL) {
 		char tail[8] = "";
 
+		if (sscanf(e->d_name, "s%16" SCNx64 ".%3s", &qs, tail) == 2 &&
+		    strcmp(tail, "seg") == 0) {
+			if (nsegs == capsegs) {
+				capsegs = capsegs ? capsegs * 2 : 64;
+				t = realloc(segids, capsegs * sizeof(*segids));
+				if (t == NULL)
+					break;
+				segids = t;
+			}
+			segids[nsegs++] = qs;
+			continue;
+		}
 		if (sscanf(e->d_name, "q%16" SCNx64 ".%3s", &qs, tail) != 2)
 			continue;
 		if (strcmp(tail, "tmp") == 0) {	/* a write cut short */
@@ -521,6 +945,7 @@ journal_load(struct mqtt_out *m, char *err, size_t errlen)
 	closedir(d);
 	if (n > 0)
 		qsort(seqs, n, sizeof(*seqs), cmp_u64);
+	/* the one-file-per-message journal of an older version first */
 	for (i = 0; i < n; i++) {
 		journal_path(m, seqs[i], "msg", path, sizeof(path));
 		q = journal_read(path, seqs[i]);
@@ -530,14 +955,17 @@ journal_load(struct mqtt_out *m, char *err, size_t errlen)
 			nbad++;
 			continue;
 		}
-		q->t_ms = now_ms();
-		q->aseq = m->central_ack && is_alert_topic(q->topic) ?
-		    alert_seq(q->payload, (size_t)q->len) : -1;
-		queue_append(m, q);
+		q->legacy = true;
+		loaded(m, q);
 	}
 	if (n > 0)
 		m->next_qseq = seqs[n - 1] + 1;
 	free(seqs);
+	if (nsegs > 0)
+		qsort(segids, nsegs, sizeof(*segids), cmp_u64);
+	for (i = 0; i < nsegs; i++)
+		nbad += seg_load(m, segids[i]);
+	free(segids);
 	if (nbad > 0) {
 		atomic_fetch_add(&m->dropped, nbad);
 		say(m, "%zu unreadable message(s) in %s kept as *.bad", nbad,
@@ -573,7 +1001,11 @@ settle(struct sendctx *c, bool refused)
 
 	pthread_mutex_lock(&m->qmu);
 	q = queue_find(m, c->qseq);
-	if (q != NULL && !refused && q->aseq >= 0) {
+	if (q != NULL && q->acked) {
+		/* the central ack came first; now Paho is done with it */
+		count = !q->counted;
+		drop_msg(m, q);
+	} else if (q != NULL && !refused && q->aseq >= 0) {
 		/* the broker has it; the central log's ack will settle it */
 		if (q->inflight) {
 			q->inflight = false;
@@ -585,9 +1017,7 @@ settle(struct sendctx *c, bool refused)
 		q->counted = true;
 	} else if (q != NULL) {
 		count = refused || !q->counted;
-		queue_unlink(m, q);
-		journal_del(m, q->qseq);
-		qmsg_free(q);
+		drop_msg(m, q);
 	}
 	pthread_mutex_unlock(&m->qmu);
 	if (count)
@@ -608,7 +1038,7 @@ on_ack(void *arg, const char *topic, const void *payload, size_t len)
 	const char *p = payload;
 	struct qmsg *q, *next;
 	int64_t v = 0;
-	size_t i, n = 0, delivered = 0;
+	size_t i, n = 0;
 
 	(void)topic;
 	if (len == 0 || len > 18)
@@ -626,20 +1056,20 @@ on_ack(void *arg, const char *topic, const void *payload, size_t len)
 	}
 	for (q = m->head; q != NULL; q = next) {
 		next = q->next;
-		if (q->aseq < 0 || q->aseq > v)
+		if (q->aseq < 0 || q->aseq > v || !q->durable || q->acked)
 			continue;
-		if (q->inflight && !q->counted)
-			delivered++;
-		queue_unlink(m, q);
-		journal_del(m, q->qseq);
-		qmsg_free(q);
 		n++;
+		if (q->inflight) {
+			/* Paho still holds its topic and payload: settle()
+			 * or unsettle() frees it */
+			q->acked = true;
+			continue;
+		}
+		drop_msg(m, q);
 	}
 	pthread_mutex_unlock(&m->qmu);
 	if (n > 0)
 		atomic_fetch_add(&m->acked, n);
-	if (delivered > 0)
-		atomic_fetch_add(&m->delivered, delivered);
 	atomic_store(&m->pump_after_ms, 0);
 	kick(m);
 }
@@ -709,7 +1139,9 @@ unsettle(struct sendctx *c)
 
 	pthread_mutex_lock(&m->qmu);
 	q = queue_find(m, c->qseq);
-	if (q != NULL && q->inflight) {
+	if (q != NULL && q->acked) {
+		drop_msg(m, q);
+	} else if (q != NULL && q->inflight) {
 		q->inflight = false;
 		m->ninflight--;
 	}
@@ -920,20 +1352,6 @@ is_level(const char *s, size_t max)
 	    strpbrk(s, "/+#") == NULL;
 }
 
-static bool
-is_tls_uri(const char *uri)
-{
-	return strncmp(uri, "ssl://", 6) == 0 ||
-	    strncmp(uri, "mqtts://", 8) == 0 || strncmp(uri, "wss://", 6) == 0;
-}
-
-static bool
-known_scheme(const char *uri)
-{
-	return is_tls_uri(uri) || strncmp(uri, "tcp://", 6) == 0 ||
-	    strncmp(uri, "mqtt://", 7) == 0 || strncmp(uri, "ws://", 5) == 0;
-}
-
 /* "" and NULL both mean "not set". */
 static char *
 dup_opt(const char *s, bool *fail)
@@ -969,30 +1387,6 @@ make_dirs(const char *path)
 	return 0;
 }
 
-static char *
-read_password(const char *path, char *err, size_t errlen)
-{
-	char buf[1024];
-	FILE *f;
-	char *s;
-
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "password_file %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	s = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	if (s == NULL)
-		snprintf(err, errlen, "out of memory");
-	return s;
-}
-
 static int64_t
 now_ms(void)
 {
@@ -1013,9 +1407,7 @@ sleep_ms(int ms)
 static void
 free_strings(struct mqtt_out *m)
 {
-	if (m->password != NULL)
-		explicit_bzero(m->password, strlen(m->password));
-	free(m->password);
+	mqttconf_free_secret(m->password);
 	free(m->uri);
 	free(m->client_id);
 	free(m->persist_dir);
@@ -1049,15 +1441,16 @@ mqtt_out_opts_from_cfg(const struct cfg *c, const char *site,
 	o->reconnect_max = (int)cfg_int(c, "mqtt", "reconnect_max");
 	o->central_ack = cfg_bool(c, "mqtt", "central_ack") ? 1 : 0;
 	o->ack_timeout = (int)cfg_int(c, "mqtt", "ack_timeout");
+	o->max_journal_mb = (int)cfg_int(c, "mqtt", "max_journal_mb");
 	return 0;
 }
 
 static int
 check_opts(const struct mqtt_out_opts *o, char *err, size_t errlen)
 {
-	if (o->uri == NULL || !known_scheme(o->uri)) {
-		snprintf(err, errlen, "uri '%s' is not tcp://, ssl://, mqtt://, "
-		    "mqtts://, ws:// or wss://", o->uri != NULL ? o->uri : "");
+	if (o->uri == NULL || !mqttconf_uri_known(o->uri)) {
+		snprintf(err, errlen, "uri '%s' is not " MQTTCONF_SCHEMES,
+		    o->uri != NULL ? o->uri : "");
 		return IDS_EINVAL;
 	}
 	if (!is_level(o->site, 128) || !is_level(o->agent, 128)) {
@@ -1122,7 +1515,7 @@ static void
 renew_client(struct mqtt_out *m)
 {
 	MQTTAsync old;
-	struct qmsg *q;
+	struct qmsg *q, *next;
 	char err[300];
 
 	pthread_mutex_lock(&m->hmu);
@@ -1133,8 +1526,13 @@ renew_client(struct mqtt_out *m)
 		MQTTAsync_destroy(&old);
 	/* whatever Paho did not answer is waiting again */
 	pthread_mutex_lock(&m->qmu);
-	for (q = m->head; q != NULL; q = q->next) {
+	for (q = m->head; q != NULL; q = next) {
+		next = q->next;
 		q->inflight = false;
+		if (q->acked) {
+			drop_msg(m, q);
+			continue;
+		}
 		/* the broker may have lost it (restart without persistence,
 		 * a bridge's queue): unless acked meanwhile, it goes again */
 		if (q->brokered) {
@@ -1199,11 +1597,19 @@ pump(struct mqtt_out *m)
 		return;
 	while (atomic_load(&m->connected) && !atomic_load(&m->stop)) {
 		pthread_mutex_lock(&m->qmu);
-		for (q = m->head; q != NULL && (q->inflight || q->brokered);
-		    q = q->next)
+		for (q = m->head; q != NULL && (q->inflight || q->brokered ||
+		    q->acked); q = q->next)
 			;
-		if (q == NULL || m->ninflight >= MQTT_OUT_WINDOW) {
+		/* in order: never past one the disk does not hold yet */
+		if (q == NULL || !q->durable ||
+		    m->ninflight >= MQTT_OUT_WINDOW) {
 			pthread_mutex_unlock(&m->qmu);
+			return;
+		}
+		if (q->payload == NULL && unspill(m, q) != 0) {
+			pthread_mutex_unlock(&m->qmu);
+			say(m, "cannot read a spilled message back from %s",
+			    m->jdir);
 			return;
 		}
 		q->inflight = true;
@@ -1269,17 +1675,13 @@ on_sub_ok5(void *ctx, MQTTAsync_successData5 *r)
 	struct mqtt_out *m = ctx;
 	int i;
 
-	/*
-	 * Paho 1.3 gives one subscription's answer in reasonCode; then
-	 * reasonCodeCount is 1 and reasonCodes is left unset (NULL or
-	 * garbage).  Only several subscriptions get the array.
-	 */
-	if (r != NULL && r->alt.sub.reasonCodeCount <= 1 &&
+	/* Paho gives one subscription's answer in reasonCode alone (alt is
+	 * not filled in then) */
+	if (r != NULL && atomic_load(&m->nsub_sent) == 1 &&
 	    r->reasonCode >= 0x80)
 		say(m, "subscription refused: %s",
 		    MQTTReasonCode_toString(r->reasonCode));
-	for (i = 0; r != NULL && r->alt.sub.reasonCodeCount > 1 &&
-	    r->alt.sub.reasonCodes != NULL &&
+	for (i = 0; r != NULL && atomic_load(&m->nsub_sent) > 1 &&
 	    i < r->alt.sub.reasonCodeCount; i++)
 		if (r->alt.sub.reasonCodes[i] >= 0x80)
 			say(m, "subscription %d refused: %s", i,
@@ -1345,6 +1747,7 @@ subscribe_all(struct mqtt_out *m)
 		atomic_store(&m->pump_after_ms, 0);
 		return;
 	}
+	atomic_store(&m->nsub_sent, n);
 	pthread_mutex_lock(&m->hmu);
 	for (tries = 0; m->h != NULL && tries < 2; tries++) {
 		ro = (MQTTAsync_responseOptions)
@@ -1465,12 +1868,33 @@ destroy(struct mqtt_out *m)
 {
 	struct qmsg *q, *next;
 
+	/* the writer makes what is pending durable, then ends */
+	if (m->wr_started) {
+		pthread_mutex_lock(&m->qmu);
+		m->wstop = true;
+		pthread_cond_signal(&m->wcv);
+		pthread_mutex_unlock(&m->qmu);
+		pthread_join(m->wr, NULL);
+		m->wr_started = false;
+	}
 	if (m->h != NULL)
 		MQTTAsync_destroy(&m->h);
 	for (q = m->head; q != NULL; q = next) {
 		next = q->next;
 		qmsg_free(q);
 	}
+	while (m->segs != NULL) {
+		struct seg *sg = m->segs;
+
+		m->segs = sg->next;
+		if (sg->fd >= 0)
+			close(sg->fd);
+		free(sg);
+	}
+	if (m->dirfd >= 0)
+		close(m->dirfd);
+	free(m->state_path);
+	pthread_cond_destroy(&m->wcv);
 	MQTTProperties_free(&m->props);
 	free(m->jdir);
 	free_strings(m);
@@ -1494,7 +1918,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	MQTTProperty p;
 	struct mqtt_out *m;
-	char id[300], jdir[PATH_MAX];
+	char id[300], jdir[PATH_MAX], errbuf[PATH_MAX + 64];
 	bool fail = false;
 
 	if (check_opts(o, err, errlen) != 0)
@@ -1510,6 +1934,10 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	pthread_mutex_init(&m->hmu, NULL);
 	pthread_mutex_init(&m->cvmu, NULL);
 	pthread_cond_init(&m->cv, NULL);
+	pthread_cond_init(&m->wcv, NULL);
+	m->dirfd = -1;
+	m->max_jbytes = (uint64_t)(o->max_journal_mb > 0 ? o->max_journal_mb :
+	    1024) << 20;
 	m->log = o->log != NULL ? o->log : log_stderr;
 	m->log_ctx = o->log_ctx;
 	m->max_buffered = o->max_buffered;
@@ -1553,9 +1981,12 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 		goto fail;
 	}
 	if (o->password_file != NULL && o->password_file[0] != '\0') {
-		m->password = read_password(o->password_file, err, errlen);
-		if (m->password == NULL)
+		m->password = mqttconf_read_secret(o->password_file, errbuf,
+		    sizeof(errbuf));
+		if (m->password == NULL) {
+			snprintf(err, errlen, "password_file %s", errbuf);
 			goto fail;
+		}
 	}
 	/* the journal: <persist_dir>/<client id>/ */
 	if (m->persist_dir != NULL) {
@@ -1569,6 +2000,17 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 		m->jdir = strdup(jdir);
 		if (m->jdir == NULL || journal_load(m, err, errlen) != 0)
 			goto fail;
+		m->dirfd = open(m->jdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (m->dirfd < 0) {
+			snprintf(err, errlen, "persist_dir %s: %s", m->jdir,
+			    strerror(errno));
+			goto fail;
+		}
+		if (pthread_create(&m->wr, NULL, writer, m) != 0) {
+			snprintf(err, errlen, "cannot start the journal writer");
+			goto fail;
+		}
+		m->wr_started = true;
 	}
 	if (create_client(m, &m->h, err, errlen) != 0)
 		goto fail;
@@ -1588,7 +2030,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	m->will.retained = 1;
 	m->will.qos = 1;
 	m->conn.will = &m->will;
-	if (is_tls_uri(m->uri)) {
+	if (mqttconf_uri_is_tls(m->uri)) {
 		m->ssl = ssl;
 		m->ssl.trustStore = m->ca;
 		m->ssl.keyStore = m->cert;
@@ -1629,6 +2071,8 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 	struct qmsg *q;
 	int rc = IDS_EIO;
 	uint_fast64_t n;
+	uint64_t sseq;
+	char shash[65];
 
 	if (len > INT_MAX)
 		return IDS_EINVAL;
@@ -1650,15 +2094,37 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 		q->aseq = alert && m->central_ack ? alert_seq(p, len) : -1;
 	}
 	pthread_mutex_lock(&m->qmu);
-	if (q != NULL && m->nq >= (size_t)m->max_buffered) {
-		rc = IDS_EAGAIN;	/* full: refuse, never overwrite */
-	} else if (q != NULL) {
-		q->qseq = m->next_qseq;
-		if (journal_put(m, q) == 0) {
-			m->next_qseq++;
+	if (q != NULL && m->jdir == NULL) {
+		/* memory only: full means refused, never overwritten */
+		if (m->nq >= (size_t)m->max_buffered) {
+			rc = IDS_EAGAIN;
+		} else {
+			q->qseq = m->next_qseq++;
+			q->durable = true;
 			queue_append(m, q);
+			m->nmem++;
 			q = NULL;
 			rc = 0;
+		}
+	} else if (q != NULL) {
+		/* the journal: memory spills to it, only its bound refuses */
+		q->qseq = m->next_qseq;
+		rc = journal_append(m, q);
+		if (rc == 0) {
+			m->next_qseq++;
+			queue_append(m, q);
+			m->nmem++;
+			if (m->wfirst == NULL)
+				m->wfirst = q;
+			if (alert && m->state_path != NULL &&
+			    alert_state(q->payload, (size_t)q->len, &sseq,
+			    shash)) {
+				m->st_seq = sseq;
+				memcpy(m->st_hash, shash, sizeof(shash));
+				m->state_dirty = true;
+			}
+			pthread_cond_signal(&m->wcv);
+			q = NULL;
 		}
 	}
 	pthread_mutex_unlock(&m->qmu);
@@ -1672,7 +2138,8 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 	n = atomic_fetch_add(&m->dropped, 1) + 1;
 	if (n == 1 || n % 1000 == 0)
 		say(m, "publish on %s dropped: %s (%llu dropped so far)", topic,
-		    rc == IDS_EAGAIN ? "buffer full" : m->jdir != NULL ?
+		    rc == IDS_EAGAIN ? (m->jdir != NULL ? "journal full "
+		    "(max_journal_mb)" : "buffer full") : m->jdir != NULL ?
 		    "cannot write to persist_dir" : "out of memory",
 		    (unsigned long long)n);
 	return rc;
@@ -1752,6 +2219,8 @@ mqtt_out_counters(const struct mqtt_out *m, struct mqtt_out_counters *out)
 	out->reconnects = c > 0 ? c - 1 : 0;
 	out->acked = atomic_load(&mm->acked);
 	out->resent = atomic_load(&mm->resent);
+	out->syncs = atomic_load(&mm->syncs);
+	out->spilled = atomic_load(&mm->spilled);
 	pthread_mutex_lock(&mm->qmu);
 	out->unacked = mm->nunacked;
 	out->ack_seq = mm->ack_seq;
@@ -1812,6 +2281,34 @@ mqtt_out_subscribe(struct mqtt_out *m, const char *topic,
 		kick(m);
 	}
 	return 0;
+}
+
+int
+mqtt_out_state_file(struct mqtt_out *m, const char *path)
+{
+	char *p;
+
+	if (m->jdir == NULL)
+		return IDS_EINVAL;
+	p = strdup(path);
+	if (p == NULL)
+		return IDS_ENOMEM;
+	pthread_mutex_lock(&m->qmu);
+	free(m->state_path);
+	m->state_path = p;
+	pthread_mutex_unlock(&m->qmu);
+	return 0;
+}
+
+int
+mqtt_out_journal_last(const struct mqtt_out *m, uint64_t *seq,
+    char hash[65])
+{
+	if (m->jl_seq == 0)
+		return 0;
+	*seq = m->jl_seq;
+	memcpy(hash, m->jl_hash, 65);
+	return 1;
 }
 
 /* Messages the broker has not taken yet (waiting or in flight). */

@@ -19,12 +19,17 @@
  * subscription behaviour can lose an alert silently.  Stats, assets and
  * status still count as delivered at PUBACK.
  *
- * Nothing here blocks on the broker.  Every message goes into our own
- * FIFO (at most max_buffered; beyond that a publish is refused and
- * counted as dropped) and, with persist_dir set, into a journal there
- * (one file per message, removed when the broker acknowledges it), so an
- * agent killed with SIGKILL and restarted with the same client id and
- * persist_dir sends what the broker had not acknowledged, in order.  A
+ * Nothing here blocks on the broker or the disk.  Every message goes into
+ * our own FIFO and, with persist_dir set, is appended to a journal there
+ * (segment files, one write(2) per message on the caller's thread, so an
+ * agent killed with SIGKILL loses nothing it accepted); a writer thread
+ * makes each batch durable with one fdatasync and one directory fsync
+ * (group commit) before any of it is sent, and keeps the chain state file
+ * with it (mqtt_out_state_file).  A restarted agent with the same client
+ * id and persist_dir sends what was not acknowledged, in order.  Memory
+ * holds max_buffered payloads; the rest wait on disk only (spilled), up to
+ * max_journal_mb; past that, and without persist_dir past max_buffered, a
+ * publish is refused and counted as dropped.  A
  * supervisor thread connects and reconnects with backoff and feeds Paho
  * while connected; after a lost connection it uses a fresh Paho client
  * (see mqtt_out.c for the Paho 1.3.12 bug that makes this necessary).
@@ -79,6 +84,7 @@ struct mqtt_out_opts {
 	int		 ack_timeout;	/* seconds before unacknowledged alerts
 					   are sent again while connected
 					   (0: 60) */
+	int		 max_journal_mb;	/* persist_dir bound (0: 1024) */
 	/* Where connection events and errors go (one line, no newline);
 	 * NULL: stderr.  Called from Paho's threads too. */
 	void		(*log)(void *ctx, const char *line);
@@ -100,6 +106,8 @@ struct mqtt_out_counters {
 	double		oldest_unacked_s;	/* age of the oldest of them */
 	int64_t		ack_seq;	/* highest ack received; -1: none */
 	uint64_t	resent;		/* alerts sent again for want of it */
+	uint64_t	syncs;		/* journal group commits (fdatasync) */
+	uint64_t	spilled;	/* payloads moved out of memory */
 	int		connected;	/* 1 while connected */
 	int		mqtt_version;	/* in use: 5 or 4; 0 before connecting */
 };
@@ -167,6 +175,23 @@ int	mqtt_out_intel(struct mqtt_out *m, const char *json, size_t len);
 int	mqtt_out_subscribe(struct mqtt_out *m, const char *topic,
 	    void (*cb)(void *arg, const char *topic, const void *payload,
 	    size_t len), void *arg);
+
+/*
+ * With persist_dir: this object writes the chain state file at path
+ * ("icsentry-state 1 / seq / hash", the alerter's format) from the last
+ * alert of each durable batch, after the batch and before it is sent
+ * (file fsync, rename, directory fsync), so the capture thread no longer
+ * has to.  IDS_EINVAL without persist_dir.
+ */
+int	mqtt_out_state_file(struct mqtt_out *m, const char *path);
+/*
+ * The highest alert seq in the journal loaded at start, and its hash:
+ * 1 when there is one.  A crash between a batch's fdatasync and its state
+ * write leaves the state file behind the journal: the caller continues
+ * the chain from here then.
+ */
+int	mqtt_out_journal_last(const struct mqtt_out *m, uint64_t *seq,
+	    char hash[65]);
 
 /* Snapshot of the counters (messages published through this object). */
 void	mqtt_out_counters(const struct mqtt_out *m,

@@ -16,8 +16,11 @@
  * again what stays unacknowledged.  So the broker's PUBACK no longer has
  * to wait for our commit: messages are taken at once and committed in
  * batches (group commit: one transaction, one fsync, per batch_ms or
- * batch_max messages).  A crash loses at most the open batch from the
- * broker's point of view, and the agents send it again.
+ * batch_max messages).  Each message of the open batch is first appended
+ * to a spool file in persist_dir (one write, no fsync): a collector that
+ * is killed finds the batch there on restart, so even a publisher without
+ * the end-to-end ack loses nothing to a crashed collector; after a power
+ * loss the agents' end-to-end ack makes them send it again.
  *
  * A gap that stays open longer than gap_timeout (the agent no longer has
  * those alerts: lost before this scheme, or its journal overflowed) is
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +52,7 @@
 #include "broker/intel_log.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
+#include "lib/mqttconf.h"
 
 #define PROG		"icsentry-collector"
 #define VERSION		"0.1"
@@ -148,6 +153,8 @@ struct collector {
 	struct peer		*dirty;
 	int64_t			 gap_timeout_ms;
 	bool			 connected;
+	int			 spool;		/* fd, -1: none */
+	bool			 spool_used;
 };
 
 static int64_t
@@ -429,6 +436,94 @@ publish_acks(struct collector *c, struct ack_out *a, size_t n)
 	}
 }
 
+/* ---- the spool of the open batch ------------------------------------- */
+
+/* Append one message: u32 topic length, topic, u32 length, payload. */
+static void
+spool_put(struct collector *c, const char *t, size_t tl, const void *p,
+    size_t len)
+{
+	uint32_t a = (uint32_t)tl, b = (uint32_t)len;
+	struct iovec v[4] = { { &a, 4 }, { (void *)t, tl }, { &b, 4 },
+	    { (void *)p, len } };
+
+	if (c->spool < 0)
+		return;
+	/* a short write leaves a torn last record, which replay ignores */
+	if (writev(c->spool, v, 4) < 0 && !c->db_failing)
+		logmsg("spool: %s", strerror(errno));
+	c->spool_used = true;
+}
+
+static void
+spool_clear(struct collector *c)
+{
+	if (c->spool >= 0 && c->spool_used) {
+		if (ftruncate(c->spool, 0) != 0)
+			logmsg("spool: %s", strerror(errno));
+		c->spool_used = false;
+	}
+}
+
+static int	handle(struct collector *c, const char *topic, size_t tlen,
+		    const char *p, size_t len);
+
+/*
+ * What a killed collector had taken but not committed: store it now
+ * (duplicates of what did commit are recognised and counted).
+ */
+static int
+spool_replay(struct collector *c, const char *path)
+{
+	size_t len = 0, off = 0, n = 0;
+	uint32_t tl, pl;
+	struct stat st;
+	char *buf = NULL, *t;
+	int rc = 0, fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;		/* none: nothing was left */
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		len = (size_t)st.st_size;
+		buf = malloc(len);
+		if (buf == NULL || read(fd, buf, len) != (ssize_t)len) {
+			close(fd);
+			free(buf);
+			logmsg("spool %s: cannot read it", path);
+			return IDS_EIO;
+		}
+	}
+	close(fd);
+	if (len == 0)
+		return 0;
+	if (central_log_begin(c->db) != 0) {
+		free(buf);
+		return IDS_EIO;
+	}
+	while (rc == 0 && off + 8 <= len) {
+		memcpy(&tl, buf + off, 4);
+		if (tl == 0 || tl > MAX_TOPIC || off + 8 + tl > len)
+			break;
+		memcpy(&pl, buf + off + 4 + tl, 4);
+		if (off + 8 + tl + pl > len)
+			break;
+		t = buf + off + 4;
+		rc = handle(c, t, tl, buf + off + 8 + tl, pl);
+		off += 8 + tl + pl;
+		n++;
+	}
+	if (rc == 0 && central_log_commit(c->db) == 0) {
+		logmsg("stored %zu message(s) of a batch a killed collector had "
+		    "taken", n);
+	} else {
+		central_log_rollback(c->db);
+		rc = IDS_EIO;
+	}
+	free(buf);
+	return rc;
+}
+
 /* Commit the open batch (c->mu held).  0 or IDS_EIO (rolled back). */
 static int
 batch_commit(struct collector *c)
@@ -437,8 +532,10 @@ batch_commit(struct collector *c)
 		return 0;
 	c->in_tx = false;
 	c->batch_n = 0;
-	if (central_log_commit(c->db) == 0)
+	if (central_log_commit(c->db) == 0) {
+		spool_clear(c);
 		return 0;
+	}
 	logmsg("commit failed: %s; the agents send the batch again",
 	    central_log_errmsg(c->db));
 	central_log_rollback(c->db);
@@ -626,6 +723,9 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 			c->batch_start_ms = mono_ms();
 		}
 	}
+	if (c->in_tx)
+		spool_put(c, topic, tl, m->payload, m->payloadlen > 0 ?
+		    (size_t)m->payloadlen : 0);
 	rc = handle(c, topic, tl, m->payload, m->payloadlen > 0 ?
 	    (size_t)m->payloadlen : 0);
 	if (central_log_notice(c->db, note, sizeof(note)) != NULL)
@@ -750,43 +850,6 @@ on_disconnect_failed(void *ctx, MQTTAsync_failureData5 *r)
 
 /* ---- startup ---------------------------------------------------------- */
 
-/* First line of path, into a malloc'd string. */
-static char *
-read_secret(const char *path, char *err, size_t errlen)
-{
-	char buf[1024];
-	FILE *f = fopen(path, "r");
-	char *s;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	s = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	if (s == NULL)
-		snprintf(err, errlen, "%s: out of memory", path);
-	return s;
-}
-
-static bool
-is_tls_uri(const char *uri)
-{
-	return strncmp(uri, "ssl://", 6) == 0 ||
-	    strncmp(uri, "mqtts://", 8) == 0 || strncmp(uri, "wss://", 6) == 0;
-}
-
-static bool
-known_scheme(const char *uri)
-{
-	return is_tls_uri(uri) || strncmp(uri, "tcp://", 6) == 0 ||
-	    strncmp(uri, "mqtt://", 7) == 0 || strncmp(uri, "ws://", 5) == 0;
-}
-
 struct opts {
 	const char	*config, *mqtt, *db, *client_id;
 };
@@ -868,7 +931,7 @@ load_config(const struct opts *o, struct cfg **out)
 		return 2;
 	}
 	v = cfg_str(c, "mqtt", "uri");
-	if (!known_scheme(v)) {
+	if (!mqttconf_uri_known(v)) {
 		fprintf(stderr, PROG ": %s: [mqtt] uri '%s' is not tcp://, "
 		    "ssl://, mqtt://, mqtts://, ws:// or wss://\n",
 		    cfg_is_set(c, "mqtt", "uri") && o->mqtt != NULL ? "--mqtt" :
@@ -935,6 +998,7 @@ main(int argc, char **argv)
 	struct opts o;
 	struct cfg *cfg = NULL;
 	char err[512], host[128], client_id[256], persist[PATH_MAX];
+	char spool[PATH_MAX + 16];
 	char *password = NULL;
 	const char *v;
 	volatile int disc_done = 0;
@@ -951,6 +1015,7 @@ main(int argc, char **argv)
 	if (load_config(&o, &cfg) != 0)
 		return 2;
 	memset(&c, 0, sizeof(c));
+	c.spool = -1;
 	pthread_mutex_init(&c.mu, NULL);
 	c.max_payload = (size_t)cfg_int(cfg, "collector", "max_payload");
 	c.batch_ms = cfg_int(cfg, "collector", "batch_ms");
@@ -1005,7 +1070,7 @@ main(int argc, char **argv)
 	}
 	v = cfg_str(cfg, "mqtt", "password_file");
 	if (v[0] != '\0') {
-		password = read_secret(v, err, sizeof(err));
+		password = mqttconf_read_secret(v, err, sizeof(err));
 		if (password == NULL) {
 			fprintf(stderr, PROG ": %s: [mqtt] password_file: %s\n",
 			    cfg_path(cfg), err);
@@ -1034,6 +1099,18 @@ main(int argc, char **argv)
 		logmsg("persist_dir %s: %s", persist, strerror(errno));
 		goto out_db;
 	}
+	snprintf(spool, sizeof(spool), "%s/batch.spool", persist);
+	if (spool_replay(&c, spool) != 0) {
+		logmsg("%s: cannot store what it holds (kept): %s", spool,
+		    central_log_errmsg(c.db));
+		goto out_db;
+	}
+	c.spool = open(spool, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0600);
+	if (c.spool < 0)
+		logmsg("%s: %s (a killed collector may then lose its open "
+		    "batch to publishers without end-to-end ack)", spool,
+		    strerror(errno));
 
 	co.sendWhileDisconnected = 0;
 	rc = MQTTAsync_createWithOptions(&c.h, c.uri, client_id,
@@ -1061,7 +1138,7 @@ main(int argc, char **argv)
 	v = cfg_str(cfg, "mqtt", "username");
 	conn.username = v[0] != '\0' ? v : NULL;
 	conn.password = password;
-	if (is_tls_uri(c.uri)) {
+	if (mqttconf_uri_is_tls(c.uri)) {
 		v = cfg_str(cfg, "mqtt", "ca_file");
 		ssl.trustStore = v[0] != '\0' ? v : NULL;
 		v = cfg_str(cfg, "mqtt", "cert_file");
@@ -1134,12 +1211,11 @@ out_db:
 	intel_log_close(c.intel);
 	central_log_close(c.db);
 	peers_free(&c);
+	if (c.spool >= 0)
+		close(c.spool);
 out_cfg:
 	MQTTProperties_free(&props);
-	if (password != NULL) {
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
+	mqttconf_free_secret(password);
 	cfg_free(cfg);
 	if (slot_fd >= 0)
 		close(slot_fd);

@@ -595,13 +595,29 @@ json_count(void *ctx, const char *key, int64_t n)
 static int
 print_agent(void *ctx, const struct central_log_agent_row *r)
 {
+	cJSON *st, *mq, *un, *age, *last;
+
 	(void)ctx;
 	fputs("  ", stdout);
 	put_clean(stdout, r->site);
 	fputc('/', stdout);
 	put_clean(stdout, r->agent);
-	printf(" %s last seen %s\n", r->status != NULL ? r->status : "-",
+	printf(" %s last seen %s", r->status != NULL ? r->status : "-",
 	    r->last_seen);
+	/* the agent's own word (its last stats): end-to-end backlog */
+	st = r->stats != NULL ? cJSON_Parse(r->stats) : NULL;
+	mq = cJSON_GetObjectItemCaseSensitive(st, "mqtt");
+	un = cJSON_GetObjectItemCaseSensitive(mq, "unacked");
+	age = cJSON_GetObjectItemCaseSensitive(mq, "oldest_unacked_s");
+	last = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(st, "alerts"), "last_seq");
+	if (cJSON_IsNumber(last))
+		printf(", last seq %.0f", last->valuedouble);
+	if (cJSON_IsNumber(un))
+		printf(", unacknowledged %.0f (oldest %.0f s)", un->valuedouble,
+		    cJSON_IsNumber(age) ? age->valuedouble : 0.0);
+	cJSON_Delete(st);
+	fputc('\n', stdout);
 	return 0;
 }
 

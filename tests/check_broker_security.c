@@ -649,15 +649,15 @@ START_TEST(test_intel_only_soc_publishes)
 	ck_assert_str_eq(tb_client_msg(agent, 1)->payload, "{}");
 	/* no agent can be made for a site called "intel" */
 	{
-		char script[512], out[600], log[600];
+		char script[512], out[600], glog[600];
 		char *argv[] = { (char *)"/bin/sh", script, out,
 		    (char *)"intel/fleet", NULL };
 
 		tb_src_path(script, sizeof(script), "broker/gen-certs.sh");
 		snprintf(out, sizeof(out), "%s/reserved", certs);
-		snprintf(log, sizeof(log), "%s/reserved.log", certs);
-		ck_assert_int_eq(tb_run(argv, log, 30000), 2);
-		ck_assert_int_eq(tb_file_count(log, "site name 'intel' is reserved"),
+		snprintf(glog, sizeof(glog), "%s/reserved.log", certs);
+		ck_assert_int_eq(tb_run(argv, glog, 30000), 2);
+		ck_assert_int_eq(tb_file_count(glog, "site name 'intel' is reserved"),
 		    1);
 	}
 	/* clear the retained bundle for later tests */

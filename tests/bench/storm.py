@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""storm.py - an alert storm against the gateway's durability path.
+
+A generated capture (tests/bench/alert-storm.json: ~52,500 unauthorized
+Modbus writes, alert_window = 0 so each is an alert) is replayed as fast as
+the agent reads it:
+
+  off        alerts built, no sink, no state file (the floor)
+  journal    MQTT to a real mosquitto with the journal (persist_dir) and
+             the chain state file on, a real collector storing them
+  OLD        the same with another agent binary (AGENT_OLD=path), e.g. the
+             one before group commit
+
+and prints wall time, the agent's CPU time, alerts/s and the ratio to
+"off", plus for "journal" the alert latency from the agent writing the
+alert (its JSON-lines sink, just before the MQTT sink) to the collector
+committing it (p50/p99/max), and to the agent's end-to-end ack.
+
+  BUILD=build SHARED=../shared python3 tests/bench/storm.py
+"""
+import json
+import os
+import resource
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+BUILD = os.environ.get('BUILD', 'build')
+SHARED = os.environ.get('SHARED', '../shared')
+OUT = os.path.abspath(os.path.join(BUILD, 'bench', 'storm'))
+AGENT = os.path.join(BUILD, 'icsentry-agent')
+AGENT_OLD = os.environ.get('AGENT_OLD')
+GEN = os.path.join(SHARED, 'tools', 'ics_traffic_gen.py')
+RUNS = int(os.environ.get('STORM_RUNS', '3'))
+
+POLICY = ('[policy]\nmodbus_writers = 10.99.99.99\nenip_writers = 10.99.99.99\n'
+          's7_writers = 10.99.99.99\ndnp3_masters = 10.99.99.99\n'
+          'iec104_masters = 10.99.99.99\n')
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def pcap():
+    path = os.path.join(BUILD, 'bench', 'alert-storm.pcap')
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        subprocess.run([sys.executable, GEN, '--scenario', 'tests/bench/alert-storm.json',
+                        '--duration', '30', '--out', path], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path
+
+
+def run_agent(binary, conf, args, tail_to=None):
+    """Wall seconds and the child's CPU seconds (user + sys)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.time()
+    r = subprocess.run([binary, '-c', conf] + args, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    wall = time.time() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode != 0:
+        sys.exit('agent failed: %s' % r.stderr.decode()[-2000:])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(os.path.join(OUT, 'broker'))
+    cap = pcap()
+    port = free_port()
+    conf = open('broker/mosquitto-demo.conf').read()
+    conf = conf.replace('@PORT@', str(port)).replace('@DIR@', os.path.join(OUT, 'broker')) \
+        .replace('@USER@', os.environ.get('USER') or 'root')
+    open(os.path.join(OUT, 'broker', 'mosquitto.conf'), 'w').write(conf)
+    mosq = shutil.which('mosquitto') or '/usr/sbin/mosquitto'
+    broker = subprocess.Popen([mosq, '-c', os.path.join(OUT, 'broker', 'mosquitto.conf')],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    coll = None
+    results = {}
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(('127.0.0.1', port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        # off: the floor
+        off_conf = os.path.join(OUT, 'off.conf')
+        open(off_conf, 'w').write('[agent]\nname = gw-s\nsite = storm\nalert_window = 0\n' + POLICY)
+        walls, cpus = [], []
+        for _ in range(RUNS):
+            w, c = run_agent(AGENT, off_conf, ['-r', cap, '--no-mqtt'])
+            walls.append(w)
+            cpus.append(c)
+        results['off'] = {'wall_s': min(walls), 'cpu_s': min(cpus)}
+
+        def journal_run(name, binary, k):
+            d = os.path.join(OUT, '%s-%d' % (name, k))
+            os.makedirs(d)
+            db = os.path.join(d, 'central.db')
+            c = subprocess.Popen([os.path.join(BUILD, 'icsentry-collector'), '--mqtt',
+                                  'tcp://127.0.0.1:%d' % port, '--db', db,
+                                  '--client-id', 'storm-%s-%d' % (name, k)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            jconf = os.path.join(d, 'agent.conf')
+            open(jconf, 'w').write(
+                '[agent]\nname = gw-%s-%d\nsite = storm\nalert_window = 0\n'
+                'state_file = %s/agent.state\n[mqtt]\nuri = tcp://127.0.0.1:%d\n'
+                'persist_dir = %s/mqtt\nmax_buffered = 10000\nstats_interval = 0\n'
+                % (name, k, d, port, d) + POLICY)
+            alerts = os.path.join(d, 'alerts.jsonl')
+            emitted = {}
+            stop = threading.Event()
+
+            def tail():
+                pos, buf = 0, b''
+                while not stop.is_set():
+                    try:
+                        with open(alerts, 'rb') as f:
+                            f.seek(pos)
+                            chunk = f.read()
+                    except FileNotFoundError:
+                        chunk = b''
+                    if chunk:
+                        now = time.time()
+                        pos += len(chunk)
+                        buf += chunk
+                        while b'\n' in buf:
+                            line, buf = buf.split(b'\n', 1)
+                            i = line.find(b'"seq":')
+                            emitted[int(line[i + 6:line.index(b',', i)])] = now
+                    else:
+                        time.sleep(0.0005)
+
+            th = threading.Thread(target=tail)
+            th.start()
+            try:
+                w, cpu = run_agent(binary, jconf, ['-r', cap, '--alerts-out', alerts])
+            finally:
+                time.sleep(0.3)
+                stop.set()
+                th.join()
+            sent = len(emitted)
+            rows = []
+            for _ in range(600):
+                con = sqlite3.connect(db)
+                try:
+                    rows = con.execute('SELECT seq, received_at FROM alerts').fetchall()
+                except sqlite3.OperationalError:
+                    rows = []
+                con.close()
+                if len(rows) >= sent:
+                    break
+                time.sleep(0.1)
+            c.terminate()
+            c.wait()
+            lat = []
+            for seq, received in rows:
+                got = datetime.strptime(received, '%Y-%m-%dT%H:%M:%S.%fZ').replace(
+                    tzinfo=timezone.utc).timestamp()
+                if seq in emitted:
+                    lat.append((got - emitted[seq]) * 1000.0)
+            lat.sort()
+
+            def pct(p):
+                return round(lat[min(len(lat) - 1, int(len(lat) * p))], 1) if lat else None
+            return {'wall_s': w, 'cpu_s': cpu, 'alerts': sent, 'stored': len(rows),
+                    'emit_to_stored_p50_ms': pct(0.50), 'emit_to_stored_p99_ms': pct(0.99),
+                    'emit_to_stored_max_ms': round(lat[-1], 1) if lat else None}
+
+        for name, binary in [('journal', AGENT)] + ([('old', AGENT_OLD)] if AGENT_OLD else []):
+            best = None
+            for k in range(RUNS if name == 'journal' else 1):
+                r = journal_run(name, binary, k)
+                if best is None or r['wall_s'] < best['wall_s']:
+                    best = r
+            results[name] = best
+    finally:
+        broker.terminate()
+        broker.wait()
+    off = results['off']
+    print('alert storm: %s, best of %d (old: 1 run)' % (cap, RUNS))
+    print('%-8s %8s %8s %9s %10s %7s' % ('mode', 'wall_s', 'cpu_s', 'alerts', 'alerts/s', 'x off'))
+    for name, r in results.items():
+        n = r.get('alerts', results.get('journal', {}).get('alerts', 0))
+        print('%-8s %8.2f %8.2f %9d %10.0f %7.2f' % (name, r['wall_s'], r['cpu_s'], n,
+                                                    n / r['wall_s'], r['wall_s'] / off['wall_s']))
+    for name in ('journal', 'old'):
+        if name in results:
+            r = results[name]
+            print('%s: %d stored of %d; emit -> stored p50 %s ms, p99 %s ms, max %s ms'
+                  % (name, r['stored'], r['alerts'], r['emit_to_stored_p50_ms'],
+                     r['emit_to_stored_p99_ms'], r['emit_to_stored_max_ms']))
+    print(json.dumps(results))
+
+
+if __name__ == '__main__':
+    main()
