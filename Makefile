@@ -1,6 +1,7 @@
 # icsentry - edge security monitor for industrial networks.
 #
-#   make            build build/icsentry-agent, icsentry-collector, icsentry-log
+#   make            build build/icsentry-agent, icsentry-collector, icsentry-log,
+#                   icsentry-intel
 #   make test       install missing Debian packages, build, check the
 #                   dependency graph (tests/depgraph.py), run every test
 #   make asan-test  the same tests, built with AddressSanitizer + UBSan
@@ -56,7 +57,7 @@ endif
 # (tests/depgraph.py checks it).
 CORE_SRCS   := $(wildcard lib/*.c) $(wildcard dissectors/*.c) \
                $(wildcard detectors/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c))
-BROKER_SRCS := $(filter-out broker/collector.c broker/log_cli.c,$(wildcard broker/*.c))
+BROKER_SRCS := $(filter-out broker/collector.c broker/log_cli.c broker/intel.c,$(wildcard broker/*.c))
 TEST_SRCS   := $(wildcard tests/check_*.c)
 TESTUTIL    := $(wildcard tests/testutil*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -70,7 +71,8 @@ BROKER_OBJS = $(BROKER_SRCS:%.c=$(OBJ)/%.o)
 TESTU_OBJS  = $(TESTUTIL:%.c=$(OBJ)/%.o)
 TESTS       = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log
+BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log \
+              $(BUILD)/icsentry-intel
 
 .PHONY: format-check depgraph all test check asan-test demo demo-fleet eval fuzz bench deps need-deps \
         install uninstall clean tests
@@ -97,6 +99,9 @@ $(BUILD)/icsentry-collector: $(OBJ)/broker/collector.o $(BUILD)/libicsbroker.a $
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/icsentry-log: $(OBJ)/broker/log_cli.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/icsentry-intel: $(OBJ)/broker/intel.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TESTU_OBJS) $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a

@@ -25,6 +25,7 @@
 #include "dissectors/dissect.h"
 #include "dissectors/flow.h"
 #include "lib/ids.h"
+#include "agent/intel_feed.h"
 #include "agent/mqtt_out.h"
 #include "agent/privdrop.h"
 #include "lib/rfc3339.h"
@@ -84,6 +85,7 @@ agent_schemas(size_t *n)
 	all[k++] = &flows_schema;
 	all[k++] = &mqtt_out_schema;
 	all[k++] = &det_policy_schema;
+	all[k++] = &intel_feed_schema;
 	det = det_engine_schemas(&nd);
 	for (i = 0; i < nd && k < MAX_SCHEMAS; i++)
 		all[k++] = det[i];
@@ -129,6 +131,7 @@ struct agent {
 	struct alerter		*al;
 	FILE			*alerts_fp, *flows_fp;
 	struct mqtt_out		*mqtt;
+	struct intel_feed	*intel;		/* threat-intel bundles */
 	double			 stats_every;	/* seconds, 0 = never */
 	double			 next_stats;	/* wall clock */
 	uint64_t		 mqtt_dropped;	/* last seen overflow count */
@@ -437,6 +440,7 @@ pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
 
 static void periodic(struct agent *a, double start);
 static void reload(struct agent *a);
+static void apply_intel(struct agent *a);
 static int load_config(const struct agent_opts *o, struct cfg **out,
     char *err, size_t errlen);
 
@@ -496,6 +500,8 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 			g_reload = 0;
 			reload(a);
 		}
+		if (intel_feed_pending(a->intel))
+			apply_intel(a);
 		rc = cap_next(a->cap, &fr);
 		if (rc == 1) {
 			/* a record with no bytes is counted (trunc_link) and reported */
@@ -682,6 +688,55 @@ asset_mqtt(void *arg, const char *ip, const char *json, size_t len)
 }
 
 static void
+intel_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "icsentry-agent: %s\n", line);
+}
+
+static void
+intel_status_mqtt(void *arg, const char *json, size_t len)
+{
+	(void)mqtt_out_intel(arg, json, len);
+}
+
+/* Paho's thread: a bundle on icsentry/intel/... (empty: a retained clear). */
+static void
+intel_mqtt_msg(void *arg, const char *topic, const void *payload, size_t len)
+{
+	if (len > 0)
+		(void)intel_feed_offer(arg, topic, payload, len);
+}
+
+/*
+ * With MQTT and keys: take the SOC's retained bundles for the fleet and
+ * this site.  startup_wait: give the retained ones that long to arrive
+ * (and be verified) before the first packet, so a fresh gateway starts
+ * with what the SOC knows.
+ */
+static int
+intel_subscribe(struct agent *a, const char *site, char *err, size_t errlen)
+{
+	char topic[256];
+	double wait = cfg_double(a->cfg, "intel", "startup_wait"), until;
+
+	if (a->mqtt == NULL || intel_feed_keys(a->intel) == 0 ||
+	    !cfg_bool(a->cfg, "intel", "subscribe"))
+		return 0;
+	snprintf(topic, sizeof(topic), "icsentry/intel/site/%s", site);
+	if (mqtt_out_subscribe(a->mqtt, "icsentry/intel/fleet", intel_mqtt_msg,
+	    a->intel) != 0 ||
+	    mqtt_out_subscribe(a->mqtt, topic, intel_mqtt_msg, a->intel) != 0) {
+		snprintf(err, errlen, "cannot subscribe to the intel topics");
+		return EXIT_RUNTIME;
+	}
+	until = wall_now() + wait;
+	while (wait > 0 && !intel_feed_pending(a->intel) && wall_now() < until)
+		nanosleep(&(struct timespec){ 0, 20000000L }, NULL);
+	return 0;
+}
+
+static void
 mqtt_log(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -788,18 +843,6 @@ open_out_file(const char *path, FILE **fp, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Load the configuration and apply the command line on top of it: used
- * at start and again on SIGHUP, so a reload keeps the same overrides.
- * On success *out owns the config; on failure it may be set too (free it).
- */
-/*
- * SIGHUP: read the configuration again and rebuild the detectors from it
- * (policy, thresholds, baseline).  Flows, the capture, the alert chain and
- * the MQTT session carry on untouched.  Learned state is written out
- * first (finish hooks), so a learning baseline continues where it was.  A
- * bad file is reported and the running configuration kept.
- */
 /* The stages meet here: dissector -> detector engine -> alerter. */
 static void
 pdu_to_engine(void *arg, const struct det_pdu *pdu)
@@ -841,29 +884,69 @@ engine_sink(struct dissect_sink *s, struct det_engine *e)
 	s->arg = e;
 }
 
+/* cfg_set for each policy fragment of the intel bundles (reload). */
+struct intel_pol_ctx {
+	struct cfg	*c;
+	char		*err;
+	size_t		 errlen;
+	int		 rc;
+};
+
 static void
-reload(struct agent *a)
+intel_pol(void *arg, const char *key, const char *value, uint64_t version)
 {
+	struct intel_pol_ctx *p = arg;
+	char origin[64];
+
+	if (p->rc != 0)
+		return;
+	snprintf(origin, sizeof(origin), "intel bundle v%" PRIu64, version);
+	p->rc = cfg_set(p->c, "policy", key, value, origin, p->err, p->errlen);
+}
+
+static void
+flow_open(void *arg, struct flow *f)
+{
+	det_engine_flow_open(arg, f);
+}
+
+/*
+ * Read the configuration again, put the threat-intel bundles' policy
+ * fragments on top ([policy] keys: the SOC's word replaces the local
+ * value), and rebuild the detectors.  new_intel: take the bundles that
+ * wait (intel_feed_begin was called) and check the flows already open
+ * against their indicators.  Returns 0, or -1 with err (nothing changed).
+ */
+static int
+rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
+{
+	struct intel_pol_ctx pc;
 	struct dissect_sink ds;
 	struct det_engine *ne;
 	struct cfg *nc = NULL;
-	char err[1024] = "";
 
-	if (load_config(a->o, &nc, err, sizeof(err)) != 0) {
-		fprintf(stderr, "icsentry-agent: reload refused, keeping the running "
-		    "configuration: %s\n", err);
+	if (load_config(a->o, &nc, err, errlen) != 0) {
 		cfg_free(nc);
-		return;
+		return -1;
 	}
-	if (det_engine_finish(a->det, err, sizeof(err)) != 0)
+	pc.c = nc;
+	pc.err = err;
+	pc.errlen = errlen;
+	pc.rc = 0;
+	intel_feed_each_policy(a->intel, new_intel, intel_pol, &pc);
+	if (pc.rc != 0) {
+		cfg_free(nc);
+		return -1;
+	}
+	if (det_engine_finish(a->det, err, errlen) != 0)
 		fprintf(stderr, "icsentry-agent: reload: %s\n", err);
-	ne = engine_new(a, nc, err, sizeof(err));
+	err[0] = '\0';
+	ne = engine_new(a, nc, err, errlen);
 	if (ne == NULL) {
-		fprintf(stderr, "icsentry-agent: reload refused, keeping the running "
-		    "configuration: %s\n", err);
 		cfg_free(nc);
-		return;
+		return -1;
 	}
+	det_engine_set_intel(ne, intel_feed_set(a->intel, new_intel));
 	if (a->mqtt != NULL)
 		det_engine_set_asset_sink(ne, asset_mqtt, a->mqtt);
 	det_engine_free(a->det);
@@ -873,11 +956,58 @@ reload(struct agent *a)
 	/* nothing else keeps pointers into the old configuration */
 	cfg_free(a->cfg);
 	a->cfg = nc;
-	a->reloads++;
-	fprintf(stderr, "icsentry-agent: configuration reloaded from %s\n",
-	    cfg_path(nc));
+	/* connections that began before the SOC knew the attacker */
+	if (new_intel && a->flows != NULL)
+		flow_each(a->flows, flow_open, ne);
+	return 0;
 }
 
+/*
+ * SIGHUP: read the configuration again and rebuild the detectors from it
+ * (policy, thresholds, baseline) with the threat-intel bundles applied
+ * now.  Flows, the capture, the alert chain and the MQTT session carry on
+ * untouched.  Learned state is written out first (finish hooks), so a
+ * learning baseline continues where it was.  A bad file is reported and
+ * the running configuration kept.
+ */
+static void
+reload(struct agent *a)
+{
+	char err[1024] = "";
+
+	if (rebuild(a, false, err, sizeof(err)) != 0) {
+		fprintf(stderr, "icsentry-agent: reload refused, keeping the running "
+		    "configuration: %s\n", err);
+		return;
+	}
+	a->reloads++;
+	fprintf(stderr, "icsentry-agent: configuration reloaded from %s\n",
+	    cfg_path(a->cfg));
+}
+
+/*
+ * A verified bundle waits (intel_feed.c did the signature, version and
+ * table work on the thread that received it): apply it like a reload.
+ */
+static void
+apply_intel(struct agent *a)
+{
+	char err[1024] = "";
+
+	if (!intel_feed_begin(a->intel))
+		return;
+	if (rebuild(a, true, err, sizeof(err)) != 0) {
+		intel_feed_commit(a->intel, false, err);
+		return;
+	}
+	intel_feed_commit(a->intel, true, NULL);
+}
+
+/*
+ * Load the configuration and apply the command line on top of it: used
+ * at start and again on SIGHUP, so a reload keeps the same overrides.
+ * On success *out owns the config; on failure it may be set too (free it).
+ */
 static int
 load_config(const struct agent_opts *o, struct cfg **out, char *err,
     size_t errlen)
@@ -932,6 +1062,9 @@ load_config(const struct agent_opts *o, struct cfg **out, char *err,
 		return EXIT_USAGE;
 	if (o->no_mqtt)
 		cfg_set(c, "mqtt", "uri", "", "--no-mqtt", err, errlen);
+	if (o->intel != NULL && cfg_set(c, "intel", "bundle", o->intel,
+	    "--intel", err, errlen) != 0)
+		return EXIT_USAGE;
 	return 0;
 }
 
@@ -1008,6 +1141,17 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		a->stats_every = (double)mo.stats_interval;
 		alerter_add_sink(a->al, sink_mqtt, a->mqtt);
 	}
+	a->intel = intel_feed_new(a->cfg, ao.site, intel_log, NULL, err, errlen);
+	if (a->intel == NULL)
+		return EXIT_USAGE;
+	if (a->mqtt != NULL)
+		intel_feed_set_status(a->intel, intel_status_mqtt, a->mqtt);
+	/* refused or not, the agent runs; applied before the first packet */
+	if (cfg_str(a->cfg, "intel", "bundle")[0] != '\0')
+		(void)intel_feed_offer_file(a->intel,
+		    cfg_str(a->cfg, "intel", "bundle"));
+	if ((rc = intel_subscribe(a, ao.site, err, errlen)) != 0)
+		return rc;
 	a->det = engine_new(a, a->cfg, err, errlen);
 	if (a->det == NULL)
 		return EXIT_USAGE;	/* a detector refused its config or file */
@@ -1044,6 +1188,7 @@ teardown(struct agent *a)
 	dissect_free(a->dis);
 	cls_free(a->cls);
 	det_engine_free(a->det);
+	intel_feed_free(a->intel);
 	alerter_free(a->al);
 	if (a->alerts_fp != NULL && a->alerts_fp != stdout)
 		fclose(a->alerts_fp);

@@ -31,6 +31,7 @@ struct agent_opts {
 	const char	 *assets_out;
 	bool		  realtime;
 	bool		  stats;
+	const char	 *intel;	/* --intel FILE: a signed bundle */
 };
 
 /* Every section the agent accepts; *n receives the count. */

@@ -35,6 +35,7 @@ usage(FILE *fp)
 "      --assets-out FILE  write the asset inventory as JSON\n"
 "      --realtime         replay at the capture's own pace\n"
 "      --stats            print a final statistics JSON object on stderr\n"
+"      --intel FILE       apply a signed threat-intel bundle (needs [intel] keys)\n"
 "      --print-config     print every config key with its default\n"
 "      --version          print the version\n"
 "  -h, --help             this text\n"
@@ -48,7 +49,7 @@ main(int argc, char **argv)
 	enum {
 		OPT_ALERTS = 256, OPT_FLOWS, OPT_MQTT, OPT_NO_MQTT, OPT_LEARN,
 		OPT_BASELINE, OPT_ASSETS, OPT_REALTIME, OPT_STATS, OPT_VERSION,
-		OPT_PRINT_CONFIG
+		OPT_PRINT_CONFIG, OPT_INTEL
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -64,6 +65,7 @@ main(int argc, char **argv)
 		{ "assets-out", required_argument, NULL, OPT_ASSETS },
 		{ "realtime", no_argument, NULL, OPT_REALTIME },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "intel", required_argument, NULL, OPT_INTEL },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
@@ -92,6 +94,7 @@ main(int argc, char **argv)
 		case OPT_ASSETS: o.assets_out = optarg; break;
 		case OPT_REALTIME: o.realtime = true; break;
 		case OPT_STATS: o.stats = true; break;
+		case OPT_INTEL: o.intel = optarg; break;
 		case OPT_VERSION:
 			printf("icsentry-agent %s\n", ICSENTRY_VERSION);
 			free(o.files);

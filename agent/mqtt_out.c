@@ -2192,6 +2192,15 @@ mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len)
 	return publish(m, topic, json, len, 0, false);
 }
 
+int
+mqtt_out_intel(struct mqtt_out *m, const char *json, size_t len)
+{
+	char topic[MQTT_OUT_TOPIC + 8];
+
+	snprintf(topic, sizeof(topic), "%sintel", m->prefix);
+	return publish(m, topic, json, len, 1, false);
+}
+
 void
 mqtt_out_counters(const struct mqtt_out *m, struct mqtt_out_counters *out)
 {

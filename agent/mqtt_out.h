@@ -7,6 +7,7 @@
  *                     "offline" (QoS 1) on a clean close and as the will
  *   stats             QoS 1, only while connected
  *   asset/<ip>        retained inventory entry, QoS 1
+ *   intel             retained threat-intel status (applied versions), QoS 1
  *   ack               (read) retained, written by collectors: the highest
  *                     seq s such that the central log holds every alert
  *                     1..s of this agent (end-to-end acknowledgement)
@@ -156,6 +157,13 @@ int	mqtt_out_asset(struct mqtt_out *m, const char *ip, const char *json,
  * IDS_EAGAIN.
  */
 int	mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len);
+
+/*
+ * The threat-intel status (intel_feed.c): retained, QoS 1, on
+ * icsentry/<site>/<agent>/intel - which bundle versions are applied and
+ * the last refusal.  Returns as mqtt_out_asset.
+ */
+int	mqtt_out_intel(struct mqtt_out *m, const char *json, size_t len);
 
 /*
  * Subscribe (QoS 1) to topic, an MQTT filter ('+' and '#' allowed); cb

@@ -50,6 +50,7 @@
 
 #include "broker/central_log.h"
 #include "broker/collector.h"
+#include "broker/intel_log.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
 #include "lib/version.h"
@@ -136,6 +137,7 @@ struct peer {
 struct collector {
 	MQTTAsync		 h;
 	struct central_log	*db;
+	struct intel_log	*intel;		/* NULL: not kept (PostgreSQL) */
 	pthread_mutex_t		 mu;		/* db, closing, batch, peers */
 	bool			 closing;
 	size_t			 max_payload;
@@ -195,7 +197,7 @@ static const char usage_text[] =
 
 /* ---- message handling ------------------------------------------------- */
 
-enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET };
+enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET, K_INTEL };
 
 struct topic {
 	char		 buf[MAX_TOPIC];
@@ -241,6 +243,8 @@ parse_topic(const char *t, size_t len, struct topic *tp)
 		tp->kind = K_STATUS;
 	} else if (n == 4 && strcmp(lv[3], "stats") == 0) {
 		tp->kind = K_STATS;
+	} else if (n == 4 && strcmp(lv[3], "intel") == 0) {
+		tp->kind = K_INTEL;
 	} else if (n == 5 && strcmp(lv[3], "asset") == 0 && lv[4][0] != '\0') {
 		tp->kind = K_ASSET;
 		tp->rest = lv[4];
@@ -676,6 +680,23 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 			    "asset is not a JSON object");
 		return central_log_asset(c->db, tp.site, tp.agent, tp.rest,
 		    len > 0 ? p : NULL, len, central_log_now_us());
+	case K_INTEL:
+		/* which threat-intel bundle the agent runs (intel_log.c) */
+		if (len == 0 || c->intel == NULL)
+			return 0;
+		/* its own connection: an open batch would hold the write lock */
+		if (batch_commit(c) != 0)
+			return IDS_EIO;
+		switch (intel_log_status(c->intel, tp.site, tp.agent, p, len,
+		    central_log_now_us())) {
+		case 0:
+			return 0;
+		case IDS_EINVAL:
+			return reject(c, "rejected_invalid", topic, tlen,
+			    "intel status is not the status object");
+		default:
+			return IDS_EIO;
+		}
 	}
 	return 0;
 }
@@ -767,7 +788,7 @@ on_subscribed(void *ctx, MQTTAsync_successData5 *r)
 			bad++;
 		}
 	if (bad == 0)
-		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#}",
+		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel}",
 		    c->alert_filter);
 }
 
@@ -784,10 +805,10 @@ on_subscribe_failed(void *ctx, MQTTAsync_failureData5 *r)
 static void
 on_connected(void *ctx, char *cause)
 {
-	static const int qos[4] = { 1, 1, 1, 1 };
+	static const int qos[5] = { 1, 1, 1, 1, 1 };
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct collector *c = ctx;
-	char *topics[4];
+	char *topics[5];
 	int rc;
 
 	logmsg("connected to %s (%s)", c->uri, cause != NULL ? cause : "");
@@ -799,10 +820,11 @@ on_connected(void *ctx, char *cause)
 	topics[1] = (char *)"icsentry/+/+/status";
 	topics[2] = (char *)"icsentry/+/+/stats";
 	topics[3] = (char *)"icsentry/+/+/asset/#";
+	topics[4] = (char *)"icsentry/+/+/intel";
 	ro.context = c;
 	ro.onSuccess5 = on_subscribed;
 	ro.onFailure5 = on_subscribe_failed;
-	rc = MQTTAsync_subscribeMany(c->h, 4, topics, qos, &ro);
+	rc = MQTTAsync_subscribeMany(c->h, 5, topics, qos, &ro);
 	if (rc != MQTTASYNC_SUCCESS)
 		logmsg("subscribe: %s", MQTTAsync_strerror(rc));
 }
@@ -1088,6 +1110,9 @@ main(int argc, char **argv)
 		logmsg("%s", err);
 		goto out_cfg;
 	}
+	if (intel_log_open(cfg_str(cfg, "collector", "db"), true, &c.intel, err,
+	    sizeof(err)) != 0)
+		logmsg("intel versions not recorded: %s", err);
 	if (mkdir(persist, 0700) != 0 && errno != EEXIST) {
 		logmsg("persist_dir %s: %s", persist, strerror(errno));
 		goto out_db;
@@ -1201,6 +1226,7 @@ out_mqtt:
 out_db:
 	if (c.db != NULL && central_log_counter(c.db, "stored", &n) == 0)
 		logmsg("alerts stored (all runs): %" PRId64, n);
+	intel_log_close(c.intel);
 	central_log_close(c.db);
 	peers_free(&c);
 	if (c.spool >= 0)

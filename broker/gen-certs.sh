@@ -33,7 +33,7 @@ Writes (keys mode 0600):
   OUTDIR/soc/NAME.crt NAME.key           one per SOC operator
   OUTDIR/bridges/SITE.crt SITE.key       one per site broker's bridge
   OUTDIR/agents/SITE/AGENT.crt .key      one per agent, CN SITE/AGENT
-Names: letters, digits, '.', '_' and '-'.
+Names: letters, digits, '.', '_' and '-'; the site 'intel' is reserved.
 exit: 0 ok, 1 openssl failed, 2 bad usage
 EOF
 }
@@ -81,6 +81,8 @@ valid_name() {
 case $n in *[!0-9]* | "") die_usage "-n wants a number, not '$n'" ;; esac
 case $days in *[!0-9]* | "") die_usage "-d wants a number, not '$days'" ;; esac
 valid_name "$site" || die_usage "bad site name '$site'"
+# icsentry/intel/... is the SOC's (broker/acl): no agent's topics there
+[ "$site" != intel ] || die_usage "site name 'intel' is reserved"
 valid_name "$collector" || die_usage "bad collector name '$collector'"
 for s in $socs; do
 	valid_name "$s" || die_usage "bad SOC operator name '$s'"
@@ -100,6 +102,7 @@ for a in "$@"; do
 	if [ "$s/$g" != "$a" ] || ! valid_name "$s" || ! valid_name "$g"; then
 		die_usage "agent '$a' is not SITE/AGENT"
 	fi
+	[ "$s" != intel ] || die_usage "site name 'intel' is reserved"
 	agents="$agents $a"
 done
 

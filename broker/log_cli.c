@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/intel_log.h"
 #include "lib/ids.h"
 #include "lib/version.h"
 
@@ -59,6 +60,7 @@ static const char usage_main[] =
 "  query    alerts matching filters, as a table, JSON lines or CSV\n"
 "  stats    alert counts by severity, detector and agent; agent status\n"
 "  verify   check every agent's hash chain; exit 1 on any problem\n"
+"  intel    which threat-intel bundle version each agent applied\n"
 "\n"
 "  --db FILE   the log (default $ICSENTRY_DB or " DEFAULT_DB ")\n"
 "  " PROG " COMMAND --help   options of one command\n"
@@ -796,6 +798,13 @@ main(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	/* intel: which agent runs which threat-intel bundle (intel_log.c) */
+	if (argc >= 2 && strcmp(argv[1], "intel") == 0) {
+		const char *db_env = getenv("ICSENTRY_DB");
+
+		return intel_log_cli(argc - 1, argv + 1, db_env != NULL &&
+		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
+	}
 	rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;

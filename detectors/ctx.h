@@ -38,6 +38,7 @@ struct det_common {
 	/* per-protocol writer lists, NULL where not configured */
 	const struct cfg_nets	*writers[ICS_NPROTO];
 	const struct cfg_nets	*discovery, *remote, *ot;
+	const struct intel_set	*intel;		/* applied bundles, or NULL */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "lib/cfg.h"
 
 struct cJSON;
+struct intel_set;
 struct pkt;
 struct flow;
 
@@ -119,6 +120,12 @@ bool det_publishing(const struct det_ctx *ctx);
 /* Is addr inside [policy] ot_networks?  With none configured: false. */
 bool det_in_ot_networks(const struct det_ctx *ctx, const struct det_endpoint *e);
 
+/*
+ * The threat-intelligence indicators applied now (signed bundles from the
+ * SOC, lib/intel_bundle.h), or NULL when none is.
+ */
+const struct intel_set *det_intel(const struct det_ctx *ctx);
+
 /* The loaded configuration (for detectors that read other sections). */
 const struct cfg *det_cfg(const struct det_ctx *ctx);
 
@@ -151,6 +158,13 @@ struct detector {
 	void	(*on_flow_start)(void *state, struct det_ctx *ctx,
 		    const struct flow *f);
 	void	(*on_flow_end)(void *state, struct det_ctx *ctx,
+		    const struct flow *f);
+	/*
+	 * A flow that was already open when this detector was created (the
+	 * engine was rebuilt by a reload or a threat-intel bundle): once per
+	 * such flow, right after the rebuild.
+	 */
+	void	(*on_flow_open)(void *state, struct det_ctx *ctx,
 		    const struct flow *f);
 	void	(*on_pdu)(void *state, struct det_ctx *ctx,
 		    const struct det_pdu *pdu);

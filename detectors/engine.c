@@ -62,7 +62,8 @@ struct det_engine {
 	bool			 inactive[MAX_DETECTORS];
 	bool			 disabled[MAX_DETECTORS];	/* enabled = false */
 	uint64_t		 next_tick;
-	struct hook_list	 packet, arp, flow_start, flow_end, malformed, tick;
+	struct hook_list	 packet, arp, flow_start, flow_end, flow_open, malformed;
+	struct hook_list	 tick;
 	struct hook_list	 pdu[ICS_NPROTO];	/* by protocol */
 };
 
@@ -97,6 +98,8 @@ build_hooks(struct det_engine *e)
 			hook_add(&e->flow_start, d, st, cx);
 		if (d->on_flow_end != NULL)
 			hook_add(&e->flow_end, d, st, cx);
+		if (d->on_flow_open != NULL)
+			hook_add(&e->flow_open, d, st, cx);
 		if (d->on_malformed != NULL)
 			hook_add(&e->malformed, d, st, cx);
 		if (d->on_tick != NULL)
@@ -257,6 +260,12 @@ det_engine_set_asset_sink(struct det_engine *e, det_asset_fn fn, void *arg)
 	e->common.asset_arg = arg;
 }
 
+void
+det_engine_set_intel(struct det_engine *e, const struct intel_set *s)
+{
+	e->common.intel = s;
+}
+
 int
 det_engine_finish(struct det_engine *e, char *err, size_t errlen)
 {
@@ -308,6 +317,12 @@ void
 det_engine_flow_end(struct det_engine *e, const struct flow *f)
 {
 	EACH(&e->flow_end, on_flow_end, f);
+}
+
+void
+det_engine_flow_open(struct det_engine *e, const struct flow *f)
+{
+	EACH(&e->flow_open, on_flow_open, f);
 }
 
 void

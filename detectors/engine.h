@@ -39,6 +39,12 @@ void det_engine_packet(struct det_engine *e, const struct pkt *p,
 void det_engine_arp(struct det_engine *e, const struct pkt *p);
 void det_engine_flow_start(struct det_engine *e, const struct flow *f);
 void det_engine_flow_end(struct det_engine *e, const struct flow *f);
+/* A flow open before this engine was built (see on_flow_open). */
+void det_engine_flow_open(struct det_engine *e, const struct flow *f);
+
+struct intel_set;
+/* What det_intel() answers (borrowed: keep s alive while e uses it). */
+void det_engine_set_intel(struct det_engine *e, const struct intel_set *s);
 void det_engine_pdu(struct det_engine *e, const struct det_pdu *pdu);
 void det_engine_malformed(struct det_engine *e, const struct det_malformed *m);
 /* Call with capture time; runs on_tick about once a second. */

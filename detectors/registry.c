@@ -19,6 +19,7 @@ extern const struct detector det_fins;
 extern const struct detector det_malformed;
 extern const struct detector det_baseline;
 extern const struct detector det_assets;
+extern const struct detector det_intel_match;
 
 const struct detector *const det_registry[] = {
 	&det_arp,
@@ -36,5 +37,6 @@ const struct detector *const det_registry[] = {
 	&det_malformed,
 	&det_baseline,
 	&det_assets,
+	&det_intel_match,
 	NULL
 };

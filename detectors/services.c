@@ -78,6 +78,12 @@ det_alert(struct det_ctx *ctx, struct det_alert *a)
 	ctx->c->out.raise(ctx->c->out.arg, a);
 }
 
+const struct intel_set *
+det_intel(const struct det_ctx *ctx)
+{
+	return ctx->c->intel;
+}
+
 const struct cfg *
 det_cfg(const struct det_ctx *ctx)
 {

@@ -407,6 +407,18 @@ flow_flush(struct flow_table *t)
 			unlink_and_report(t, t->lru[c].head, FLOW_END_FLUSH);
 }
 
+void
+flow_each(struct flow_table *t, void (*fn)(void *arg, struct flow *f),
+    void *arg)
+{
+	struct flow *f;
+	int c;
+
+	for (c = 0; c < FLOW_NCLS; c++)
+		for (f = t->lru[c].head; f != NULL; f = f->lru_next)
+			fn(arg, f);
+}
+
 uint32_t
 flow_recent_rate(const struct flow *f, int dir, uint64_t now)
 {

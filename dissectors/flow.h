@@ -117,6 +117,14 @@ void flow_expire(struct flow_table *t, uint64_t now);
 /* Report (FLOW_END_FLUSH) and remove every flow. */
 void flow_flush(struct flow_table *t);
 
+/*
+ * Visit every flow in the table (oldest-idle first per class).  fn must
+ * not add or remove flows.  For detectors that arrive after the flows
+ * did (a reload, a threat-intel bundle).
+ */
+void flow_each(struct flow_table *t, void (*fn)(void *arg, struct flow *f),
+    void *arg);
+
 /* Remove one flow now (after FIN/RST), reporting it with why. */
 void flow_remove(struct flow_table *t, struct flow *f, enum flow_end_reason why);
 

@@ -1,6 +1,7 @@
-/* rfc3339.c - capture times as RFC 3339 text, and back. */
+/* rfc3339.c - capture times as RFC 3339 text, and back (strict, and lenient for what people write). */
 #include "lib/rfc3339.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -53,5 +54,54 @@ rfc3339_parse(const char *s, uint64_t *out)
 	if (t < 0)
 		return -1;
 	*out = (uint64_t)t * 1000000u + us;
+	return 0;
+}
+
+/*
+ * The parser for what people and other tools write: a fraction of any
+ * length (cut to microseconds) and a Z or +hh:mm / -hh:mm offset.
+ */
+int
+rfc3339_parse_any(const char *text, int64_t *us)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, s, n = 0, oh, om;
+	int64_t frac = 0, scale = 100000, off = 0;
+	const char *p;
+	time_t t;
+
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
+	    &n) != 6 || n != 19)
+		return -1;
+	p = text + n;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		while (isdigit((unsigned char)*p)) {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+			p++;
+		}
+	}
+	if (*p == 'Z' && p[1] == '\0')
+		off = 0;
+	else if ((*p == '+' || *p == '-') &&
+	    sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 &&
+	    p[6] == '\0' && oh < 24 && om < 60)
+		off = (*p == '+' ? 1 : -1) * ((int64_t)oh * 3600 + om * 60);
+	else
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	t = timegm(&tm);
+	*us = ((int64_t)t - off) * 1000000 + frac;
 	return 0;
 }

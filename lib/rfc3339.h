@@ -14,4 +14,10 @@ const char *rfc3339_format(uint64_t ts_us, char *buf, size_t len);
  */
 int rfc3339_parse(const char *s, uint64_t *out);
 
+/*
+ * "2026-12-04T18:00:00Z", "...T18:00:00.5+01:00" -> microseconds since the
+ * epoch (UTC).  0, or -1 for anything else.
+ */
+int rfc3339_parse_any(const char *text, int64_t *us);
+
 #endif

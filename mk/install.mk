@@ -3,7 +3,8 @@
 #   make install   [PREFIX=/usr/local] [DESTDIR=]
 #   make uninstall [PREFIX=/usr/local] [DESTDIR=]
 #
-#   $(DESTDIR)$(BINDIR)          icsentry-agent, icsentry-collector, icsentry-log
+#   $(DESTDIR)$(BINDIR)          icsentry-agent, icsentry-collector, icsentry-log,
+#                                icsentry-intel
 #   $(DESTDIR)$(MAN1DIR)         their man pages
 #   $(DESTDIR)$(SYSCONFDIR)      agent.conf, collector.conf (examples)
 #   $(DESTDIR)$(BROKERDIR)       mosquitto.conf, acl, gen-certs.sh,
@@ -27,7 +28,7 @@ SYSCONFDIR      ?= /etc/icsentry
 SYSTEMD_UNITDIR ?= /lib/systemd/system
 INSTALL         ?= install
 
-INST_PROGS   := icsentry-agent icsentry-collector icsentry-log
+INST_PROGS   := icsentry-agent icsentry-collector icsentry-log icsentry-intel
 INST_MAN1    := $(INST_PROGS:%=docs/man/%.1)
 INST_CONFIGS := config/agent.conf config/collector.conf
 INST_BROKER  := broker/mosquitto.conf broker/acl broker/mosquitto-demo.conf

@@ -9,6 +9,12 @@ same figures go to build/bench/result.json.  Then, with a real mosquitto
 on loopback and the collector running, a labeled attack capture is
 replayed with --realtime and the alert latency (collector stored it -
 agent processed the packet) is reported as p50/p99.
+
+Threat intel (issue 17): the agent's per-packet work (callgrind, counted
+inside process() only, so loading the bundle is apart) with and without
+a signed bundle of 100,000 indicators, on 200,000-packet slices of both
+captures; more than 10% more instructions per packet fails the bench.
+Loading the bundle (verify, tables) is reported on its own.
 """
 import json
 import os
@@ -233,6 +239,106 @@ def flat_memory(path):
             'growth': round(three / one - 1, 3)}
 
 
+INTEL = os.path.join(BUILD, 'icsentry-intel')
+INTEL_N = 100000
+INTEL_LIMIT = 0.10
+
+
+def intel_bundle(d):
+    """A signed fleet bundle of INTEL_N indicators that this traffic never
+    touches (the generator's plant is 10.10.0.0/16): what it costs is the
+    lookups, not alerts."""
+    import random
+    rnd = random.Random(17)
+    inds = []
+    kinds = [('ip', 60000), ('cidr', 20000), ('mac', 10000), ('port', 5000),
+             ('domain', 5000)]
+    n = 0
+    for kind, count in kinds:
+        for i in range(count):
+            n += 1
+            if kind == 'ip':
+                v = '172.%d.%d.%d' % (16 + rnd.randrange(16), rnd.randrange(256),
+                                      rnd.randrange(256))
+            elif kind == 'cidr':
+                bits = rnd.randrange(8, 31)
+                v = '%d.%d.%d.0/%d' % (rnd.choice([100, 198, 203]), rnd.randrange(256),
+                                       rnd.randrange(256), bits)
+            elif kind == 'mac':
+                v = '02:%02x:%02x:%02x:%02x:%02x' % tuple(rnd.randrange(256)
+                                                           for _ in range(5))
+            elif kind == 'port':
+                v = 'tcp/%d' % (30000 + i)
+            else:
+                v = 'c2-%d.example' % i
+            inds.append({'id': 'b-%d' % n, 'type': kind, 'value': v,
+                         'severity': 'high', 'technique': None, 'description': ''})
+    bundle = {'format': 'icsentry-intel/1', 'version': 1, 'site': None,
+              'expires': None, 'indicators': inds}
+    key = os.path.join(d, 'bench.key')
+    if not os.path.exists(key):
+        subprocess.run([INTEL, 'keygen', '--out', key], check=True,
+                       stdout=subprocess.DEVNULL)
+    raw = os.path.join(d, 'bundle-100k.json')
+    json.dump(bundle, open(raw, 'w'))
+    signed = os.path.join(d, 'bundle-100k.signed')
+    with open(signed, 'w') as f:
+        subprocess.run([INTEL, 'sign', '--key', key, raw], check=True, stdout=f)
+    conf = os.path.join(d, 'intel.conf')
+    open(conf, 'w').write('[intel]\nkeys = %s.pub\n' % key)
+    return conf, signed
+
+
+def callgrind(cmd, d, tag, toggle):
+    out = os.path.join(d, 'callgrind.%s.out' % tag)
+    args = ['valgrind', '--tool=callgrind', '--callgrind-out-file=' + out]
+    if toggle:
+        args.append('--toggle-collect=' + toggle)
+    p = subprocess.run(args + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise SystemExit('bench: %s failed under callgrind' % ' '.join(cmd))
+    for line in open(out):
+        if line.startswith('summary:') or line.startswith('totals:'):
+            return int(line.split()[1])
+    raise SystemExit('bench: no callgrind total in %s' % out)
+
+
+def intel_overhead():
+    d = os.path.join(OUT, 'intel')
+    os.makedirs(d, exist_ok=True)
+    conf, signed = intel_bundle(d)
+    res = {'indicators': INTEL_N, 'limit': INTEL_LIMIT, 'captures': {}}
+    for name, scenario in CAPTURES:
+        pcap = os.path.join(d, name + '-200k.pcap')
+        if not os.path.exists(pcap):
+            subprocess.run([sys.executable, GEN, '--scenario', os.path.join(SCN, scenario),
+                            '--packets', '200000', '--out', pcap], check=True,
+                           stdout=subprocess.DEVNULL)
+        base = [AGENT, '-c', conf, '-r', pcap, '--no-mqtt', '--alerts-out', '/dev/null']
+        without = callgrind(base, d, name + '-without', 'process')
+        with_ = callgrind(base + ['--intel', signed], d, name + '-with', 'process')
+        whole_without = callgrind(base, d, name + '-whole-without', None)
+        whole_with = callgrind(base + ['--intel', signed], d, name + '-whole-with', None)
+        pkts = count_packets(pcap)
+        res['captures'][name] = {
+            'packets': pkts,
+            'per_packet_without': round(without / pkts, 1),
+            'per_packet_with': round(with_ / pkts, 1),
+            'slowdown': round(with_ / without - 1, 4),
+            'load_bundle_instructions': whole_with - whole_without - (with_ - without)}
+    res['ok'] = all(c['slowdown'] <= INTEL_LIMIT for c in res['captures'].values())
+    return res
+
+
+def print_intel(r):
+    for name, c in r['captures'].items():
+        print('intel %-14s %d indicators: %.0f -> %.0f instructions/packet (%+.2f%%); '
+              'loading the bundle %.0f M instructions once' % (
+                  name, r['indicators'], c['per_packet_without'], c['per_packet_with'],
+                  c['slowdown'] * 100, c['load_bundle_instructions'] / 1e6))
+    print('intel: %s (limit +%d%%)' % ('ok' if r['ok'] else 'FAILED', r['limit'] * 100))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     t0 = time.monotonic()
@@ -240,10 +346,17 @@ def main():
     if os.environ.get('BENCH_ONLY') == 'latency':
         print(json.dumps(latency()))
         return
+    if os.environ.get('BENCH_ONLY') == 'intel':
+        r = intel_overhead()
+        print_intel(r)
+        if not r['ok']:
+            raise SystemExit(1)
+        return
     for name, scenario in CAPTURES:
         result['captures'][name] = bench_capture(name, generate(name, scenario))
     result['flat_memory_manyflows'] = flat_memory(os.path.join(OUT, 'manyflows-1m.pcap'))
     result['alert_latency'] = latency()
+    result['intel_overhead'] = intel_overhead()
     json.dump(result, open(os.path.join(OUT, 'result.json'), 'w'), indent=1)
 
     print('%-14s %-11s %10s %12s %10s' % ('capture', 'tool', 'median s', 'packets/s', 'peak MiB'))
@@ -259,8 +372,11 @@ def main():
         fm['one_pass_mib'], fm['three_passes_mib'], fm['growth'] * 100))
     al = result['alert_latency']
     print('alert latency (agent -> MQTT -> collector -> SQLite): %s' % json.dumps(al))
+    print_intel(result['intel_overhead'])
     print('JSON: %s (bench took %.0f s)' % (os.path.join(OUT, 'result.json'),
                                            time.monotonic() - t0))
+    if not result['intel_overhead']['ok']:
+        raise SystemExit(1)
 
 
 if __name__ == '__main__':

@@ -20,6 +20,7 @@
 #include "broker/central_log.h"
 #include "lib/ids.h"
 #include "agent/mqtt_out.h"
+#include "tests/testutil.h"
 #include "tests/testutil_broker.h"
 
 static struct tb_broker B;
@@ -111,6 +112,8 @@ setup_broker(void)
 	ck_assert_int_eq(tb_tmpdir(certs, sizeof(certs), "certs"), 0);
 	ck_assert_int_eq(tb_tmpdir(rogue, sizeof(rogue), "rogue"), 0);
 	gen(certs, "-n", "2", "plant-a/pulse");
+	/* the SOC's threat-intel publisher (same CA) */
+	gen(certs, "-o", "soc-intel", NULL);
 	/* same names, another CA: a forged identity */
 	gen(rogue, NULL, NULL, "plant-a/gw-01");
 	ck_assert_ptr_nonnull(realpath(tb_src_path(path, sizeof(path),
@@ -271,10 +274,25 @@ START_TEST(test_production_files_are_strict)
 	a = tb_read_file(acl, NULL);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(strstr(a, "\npattern write icsentry/%u/alert/+\n"));
-	/* an agent reads exactly one topic: its own end-to-end ack */
+	/*
+	 * An agent reads exactly its own end-to-end ack and the SOC's signed
+	 * intel bundles (issue 17): no other read pattern.
+	 */
 	ck_assert_ptr_nonnull(strstr(a, "\npattern read icsentry/%u/ack\n"));
-	ck_assert_ptr_null(strstr(strstr(a, "pattern read") + 1,
-	    "pattern read"));
+	{
+		const char *p = a;
+		int n = 0;
+
+		while ((p = strstr(p, "\npattern read ")) != NULL) {
+			p += strlen("\npattern read ");
+			ck_assert_msg(strncmp(p, "icsentry/%u/ack\n", 16) == 0 ||
+			    strncmp(p, "icsentry/intel/fleet\n", 21) == 0 ||
+			    strncmp(p, "icsentry/intel/site/+\n", 22) == 0,
+			    "unexpected read pattern: %.40s", p);
+			n++;
+		}
+		ck_assert_int_eq(n, 3);
+	}
 	ck_assert_ptr_null(strstr(a, "pattern write icsentry/%u/ack"));
 	ck_assert_ptr_null(strstr(a, "readwrite"));
 	free(conf);
@@ -560,6 +578,97 @@ START_TEST(test_soc_reads_but_cannot_publish)
 }
 END_TEST
 
+/*
+ * Threat intelligence (issue 17): only soc-intel writes the bundles,
+ * with the real icsentry-intel publish over TLS; agents and SOC operators
+ * are refused; agents read them.
+ */
+static int
+intel_publish(const char *who, const char *file, char *log, size_t loglen)
+{
+	char bin[512], crt[600], key[600], ca[600];
+	char *argv[] = { bin, (char *)"publish", (char *)"--mqtt", uri,
+	    (char *)"--ca", ca, (char *)"--cert", crt, (char *)"--key", key,
+	    (char *)file, NULL };
+
+	tb_build_path(bin, sizeof(bin), "icsentry-intel");
+	snprintf(crt, sizeof(crt), "%s/%s.crt", certs, who);
+	snprintf(key, sizeof(key), "%s/%s.key", certs, who);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", certs);
+	snprintf(log, loglen, "%s/intel-publish.log", certs);
+	unlink(log);
+	return tb_run(argv, log, 30000);
+}
+
+START_TEST(test_intel_only_soc_publishes)
+{
+	struct tb_client *agent, *soc, *intel;
+	char file[600], log[600], *text;
+	const char *bundle = "{\"bundle\":{\"format\":\"icsentry-intel/1\","
+	    "\"indicators\":[],\"site\":null,\"version\":1},\"signatures\":[]}";
+
+	snprintf(file, sizeof(file), "%s/bundle.signed", certs);
+	ck_assert_int_eq(tu_write_file(file, bundle, strlen(bundle)), 0);
+	/* the tool, as an agent and as a SOC operator: refused, exit 1 */
+	ck_assert_int_eq(intel_publish("agents/plant-a/gw-01", file, log,
+	    sizeof(log)), 1);
+	text = tb_read_file(log, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "the broker did not take the bundle: "
+	    "Not authorized"));
+	free(text);
+	ck_assert_int_eq(intel_publish("soc/soc-operator", file, log,
+	    sizeof(log)), 1);
+	/* as soc-intel: retained on icsentry/intel/fleet */
+	ck_assert_int_eq(intel_publish("soc/soc-intel", file, log, sizeof(log)),
+	    0);
+	text = tb_read_file(log, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "retained to icsentry/intel/fleet"));
+	free(text);
+	/* an agent reads it (retained) and nothing else it may not */
+	agent = connect_as("agents/plant-a/gw-02", "gw-02");
+	ck_assert_int_eq(tb_client_subscribe(agent, "icsentry/intel/#", 1, 3000),
+	    1);
+	ck_assert_int_eq(tb_client_wait(agent, 1, 3000), 0);
+	ck_assert_str_eq(tb_client_msg(agent, 0)->topic, "icsentry/intel/fleet");
+	ck_assert_str_eq(tb_client_msg(agent, 0)->payload, bundle);
+	ck_assert_int_eq(tb_client_msg(agent, 0)->retained, 1);
+	/* direct publishes: agents and operators refused on both topics */
+	ck_assert_int_eq(pub(agent, "icsentry/intel/fleet", "x"), REFUSED);
+	ck_assert_int_eq(pub(agent, "icsentry/intel/site/plant-a", "x"),
+	    REFUSED);
+	soc = connect_as("soc/soc-operator", "soc-1");
+	ck_assert_int_eq(pub(soc, "icsentry/intel/site/plant-a", "x"), REFUSED);
+	/* soc-intel writes intel only, never in an agent's name */
+	intel = connect_as("soc/soc-intel", "soc-intel-1");
+	ck_assert_int_eq(pub(intel, "icsentry/plant-a/gw-01/alert/high", "x"),
+	    REFUSED);
+	ck_assert_int_eq(pub(intel, "icsentry/intel/site/plant-a", "{}"), 0);
+	tb_sleep_ms(200);
+	/* the agent got the site message (live) and none of the refused ones */
+	ck_assert_uint_eq(tb_client_count(agent), 2);
+	ck_assert_str_eq(tb_client_msg(agent, 1)->payload, "{}");
+	/* no agent can be made for a site called "intel" */
+	{
+		char script[512], out[600], glog[600];
+		char *argv[] = { (char *)"/bin/sh", script, out,
+		    (char *)"intel/fleet", NULL };
+
+		tb_src_path(script, sizeof(script), "broker/gen-certs.sh");
+		snprintf(out, sizeof(out), "%s/reserved", certs);
+		snprintf(glog, sizeof(glog), "%s/reserved.log", certs);
+		ck_assert_int_eq(tb_run(argv, glog, 30000), 2);
+		ck_assert_int_eq(tb_file_count(glog, "site name 'intel' is reserved"),
+		    1);
+	}
+	/* clear the retained bundle for later tests */
+	ck_assert_int_eq(tb_client_publish(intel, "icsentry/intel/fleet", "", 0,
+	    1, 1, 3000), 0);
+	tb_client_free(intel);
+	tb_client_free(soc);
+	tb_client_free(agent);
+}
+END_TEST
+
 START_TEST(test_collector_over_tls)
 {
 	struct ident i = ident(certs, "agents/plant-a/gw-02");
@@ -625,6 +734,7 @@ security_suite(void)
 	tcase_add_test(tc, test_foreign_ca_refused);
 	tcase_add_test(tc, test_soc_reads_but_cannot_publish);
 	tcase_add_test(tc, test_collector_over_tls);
+	tcase_add_test(tc, test_intel_only_soc_publishes);
 	suite_add_tcase(s, tc);
 	return s;
 }

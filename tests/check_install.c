@@ -29,7 +29,7 @@
 #define RUN_TIMEOUT_MS	30000
 
 static const char *const progs[] = {
-	"icsentry-agent", "icsentry-collector", "icsentry-log"
+	"icsentry-agent", "icsentry-collector", "icsentry-log", "icsentry-intel"
 };
 #define NPROGS	(sizeof(progs) / sizeof(progs[0]))
 
@@ -414,7 +414,7 @@ options_in_page(const char *text, const char *page, char *missing,
 START_TEST(test_man_options)
 {
 	static const char *const log_cmds[] = { NULL, "tail", "query", "stats",
-	    "verify" };
+	    "verify", "intel" };
 	char bin[4096], src[512], missing[2048] = "";
 	char *argv[4], *page;
 	struct tu_result r;
