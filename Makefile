@@ -18,15 +18,16 @@ PYTHON   ?= python3
 CC       ?= cc
 CLANG    ?= clang
 
-PKGS     := libpcap libndpi inih libcjson sqlite3 libcrypto check
+PKGS     := libpcap libndpi inih libcjson sqlite3 libpq libcrypto check
 DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev \
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
-            libndpi-bin python3 openssl tcpreplay iproute2
+            libndpi-bin python3 openssl tcpreplay iproute2 \
+            libpq-dev postgresql
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libcrypto 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libpq libcrypto 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 MQTT_LIBS  := -lpaho-mqtt3as
 
@@ -118,7 +119,8 @@ need-deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || \
 	    ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
 	    { ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; } || \
-	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then \
+	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 || \
+	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
 deps:
