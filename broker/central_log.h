@@ -1,5 +1,7 @@
 /*
- * central_log.h - the central alert log: one SQLite file in WAL mode.
+ * central_log.h - the central alert log: one SQLite file in WAL mode, or a
+ * PostgreSQL database when the path is a "postgresql://" (or
+ * "postgres://") URI (clog_pg.h), with the same meaning for every call.
  *
  * The collector stores every alert once, unique on (site, agent, seq), as
  * its raw JSON plus indexed columns; an agent is always (site, agent), so
@@ -15,10 +17,12 @@
 #ifndef ICSENTRY_BROKER_CENTRAL_LOG_H
 #define ICSENTRY_BROKER_CENTRAL_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define CENTRAL_LOG_SCHEMA	2	/* PRAGMA user_version of this code */
+#define CENTRAL_LOG_SCHEMA	3	/* PRAGMA user_version of this code;
+				   icsentry_schema on PostgreSQL */
 #define CENTRAL_LOG_TIME_LEN	32	/* "2026-11-23T08:15:02.123456Z" + NUL */
 
 struct central_log;
@@ -45,6 +49,8 @@ int	central_log_open(const char *path, enum central_log_mode mode,
 	    enum central_log_sync sync, struct central_log **out,
 	    char *err, size_t errlen);
 void	central_log_close(struct central_log *db);	/* accepts NULL */
+/* Is path a PostgreSQL URI rather than a file? */
+bool	central_log_is_url(const char *path);
 /* Text of the last SQLite error on db (static until the next call). */
 const char *central_log_errmsg(const struct central_log *db);
 
@@ -91,8 +97,12 @@ int64_t	central_log_now_us(void);
 /* ---- writing (collector) ---------------------------------------------- */
 
 /*
- * Explicit transactions batch several writes into one commit.  Without
- * one, each write function below commits on its own (atomically).
+ * Explicit transactions batch several writes into one commit (group
+ * commit: one fsync for the batch).  Without one, each write function
+ * below commits on its own (atomically).  On PostgreSQL a failed write
+ * inside a batch (server gone, deadlock with another collector) fails the
+ * whole transaction: roll back and offer the batch again; nothing of it
+ * was stored, and re-offered alerts are stored once.
  */
 int	central_log_begin(struct central_log *db);
 int	central_log_commit(struct central_log *db);
@@ -246,5 +256,34 @@ struct central_log_verify_ops {
 int	central_log_verify(struct central_log *db, const char *site,
 	    const char *agent, const struct central_log_verify_ops *ops,
 	    int64_t *problems);
+
+/*
+ * The same walk, each chain starting after its checkpoint (the last seq a
+ * clean verify reached, with its hash, so the link is still checked); a
+ * chain found clean gets a new checkpoint.  Needs a log opened RDWR.
+ * Alerts before a checkpoint are not read again: a full verify is what
+ * finds them changed.
+ */
+int	central_log_verify_incremental(struct central_log *db,
+	    const char *site, const char *agent,
+	    const struct central_log_verify_ops *ops, int64_t *problems);
+
+/* ---- retention ---------------------------------------------------------- */
+
+/*
+ * Remove every alert with ts before before_us (PostgreSQL: whole months
+ * are dropped as partitions, the rest deleted).  Each chain's last removed
+ * alert is kept as its anchor, so verify starts the chain there instead of
+ * reporting the removed head as missing.  *removed receives the count,
+ * also added to the "retention_removed" counter.
+ */
+int	central_log_retain(struct central_log *db, int64_t before_us,
+	    int64_t *removed);
+/*
+ * "90d": alerts older than 90 days; "12m": whole calendar months (UTC),
+ * keeping this month and the 11 before.  IDS_EINVAL for anything else.
+ */
+int	central_log_retention_cutoff(const char *spec, int64_t now_us,
+	    int64_t *cutoff);
 
 #endif

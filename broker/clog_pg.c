@@ -146,7 +146,9 @@ enum st {
 	ST_COUNT, ST_COUNTER, ST_PARTITION, ST_RETAIN,
 	ST_BY_SEV, ST_BY_DETECTOR, ST_BY_AGENT,
 	ST_COUNTERS, ST_AGENTS, ST_ALERT_COUNT, ST_ASSET_COUNT,
-	ST_CHAINS, ST_CHAIN_ROWS, ST_CONFLICTS, ST_CHECKPOINT,
+	ST_CHAIN_FIRST, ST_CHAIN_NEXT, ST_CKPT_GET, ST_ANCHOR_GET,
+	ST_CHAIN_ROWS, ST_CONFLICTS, ST_CHECKPOINT,
+	ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
 	ST_N
 };
 
@@ -217,14 +219,21 @@ static const char *const sql[ST_N] = {
 	    " ORDER BY site, agent",
 	[ST_ALERT_COUNT] = "SELECT count(*) FROM alert_keys",
 	[ST_ASSET_COUNT] = "SELECT count(*) FROM assets",
-	/* chains: every agent (alerts or not), with where to start */
-	[ST_CHAINS] =
-	    "SELECT g.site, g.agent, c.seq, c.hash, a.seq, a.hash FROM"
-	    " agents AS g"
-	    " LEFT JOIN verify_checkpoints c"
-	    "  ON c.site = g.site AND c.agent = g.agent"
-	    " LEFT JOIN chain_anchors a ON a.site = g.site AND a.agent = g.agent"
-	    " ORDER BY g.site, g.agent",
+	/* chains, from the alerts themselves: one index seek each */
+	[ST_CHAIN_FIRST] =
+	    "SELECT agent, site FROM alerts ORDER BY agent, site LIMIT 1",
+	[ST_CHAIN_NEXT] =
+	    "SELECT agent, site FROM alerts WHERE (agent, site) > ($1, $2)"
+	    " ORDER BY agent, site LIMIT 1",
+	[ST_CKPT_GET] =
+	    "SELECT seq, hash FROM verify_checkpoints WHERE site = $1"
+	    " AND agent = $2",
+	[ST_ANCHOR_GET] =
+	    "SELECT seq, hash FROM chain_anchors WHERE site = $1 AND agent = $2",
+	[ST_AGENT_KNOWN] = "SELECT 1 FROM agents WHERE site = $1 AND agent = $2",
+	[ST_AGENT_OTHER_SITE] =
+	    "SELECT site FROM agents WHERE agent = $2 AND site <> $1"
+	    " ORDER BY site LIMIT 1",
 	[ST_CHAIN_ROWS] =
 	    "SELECT " ALERT_COLS " FROM alerts WHERE agent = $2 AND site = $1"
 	    " AND seq > $3::bigint ORDER BY seq",
@@ -276,6 +285,10 @@ struct clog_pg {
 	size_t		 nsent, capsent;
 	int64_t		 hist_us[64], hist_id[64];
 	int		 nhist;
+	/* (site, agent) pairs already checked for a name at two sites */
+	char		**known;
+	size_t		 nknown, capknown;
+	char		 notice[512];
 	char		 errbuf[512];
 };
 
@@ -641,11 +654,85 @@ clog_pg_close(struct clog_pg *pg)
 	}
 	free(pg->seen);
 	free(pg->sent);
+	for (i = 0; i < pg->nknown; i++)
+		free(pg->known[i]);
+	free(pg->known);
 	free(pg->uri);
 	free(pg);
 }
 
 /* ---- writing ----------------------------------------------------------- */
+
+const char *
+clog_pg_notice(struct clog_pg *pg, char *buf, size_t len)
+{
+	if (pg->notice[0] == '\0')
+		return NULL;
+	snprintf(buf, len, "%s", pg->notice);
+	pg->notice[0] = '\0';
+	return buf;
+}
+
+/*
+ * The first time this connection meets (site, agent): when it is new to
+ * the log and the name is known at another site, leave a notice (both are
+ * kept as two agents).  Checked once per pair per connection, not per
+ * alert.
+ */
+static int
+check_new_agent(struct clog_pg *pg, const char *site, const char *agent)
+{
+	const char *p[2] = { site, agent };
+	char key[300], **nk;
+	PGresult *r;
+	size_t i;
+	bool known;
+	int rc = 0;
+
+	snprintf(key, sizeof(key), "%s/%s", site, agent);
+	for (i = 0; i < pg->nknown; i++)
+		if (strcmp(pg->known[i], key) == 0)
+			return 0;
+	r = execp(pg, ST_AGENT_KNOWN, 2, p, NULL);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		set_res_err(pg, r);
+		PQclear(r);
+		return IDS_EIO;
+	}
+	known = PQntuples(r) > 0;
+	PQclear(r);
+	if (!known) {
+		r = execp(pg, ST_AGENT_OTHER_SITE, 2, p, NULL);
+		if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+			set_res_err(pg, r);
+			rc = IDS_EIO;
+		} else if (PQntuples(r) == 1) {
+			const char *o = PQgetvalue(r, 0, 0);
+
+			snprintf(pg->notice, sizeof(pg->notice), "agent name "
+			    "'%s' reports from site '%s' and also from '%s'; "
+			    "kept as two agents, %s/%s and %s/%s", agent, site,
+			    o, o, agent, site, agent);
+		}
+		PQclear(r);
+		if (rc != 0)
+			return rc;
+	}
+	if (pg->nknown == pg->capknown) {
+		size_t n = pg->capknown ? pg->capknown * 2 : 64;
+
+		nk = realloc(pg->known, n * sizeof(*nk));
+		if (nk == NULL)
+			return IDS_ENOMEM;
+		pg->known = nk;
+		pg->capknown = n;
+	}
+	pg->known[pg->nknown] = strdup(key);
+	if (pg->known[pg->nknown] == NULL)
+		return IDS_ENOMEM;
+	pg->nknown++;
+	return 0;
+}
 
 static void
 drop_pending(struct clog_pg *pg)
@@ -902,6 +989,8 @@ insert_row(struct clog_pg *pg, const struct central_log_alert *a,
 		if (rc == 0 && chain_check(a->prev_hash, json, len) != 0)
 			rc = add_delta(pg, "bad_hash", 1);
 		if (rc == 0)
+			rc = check_new_agent(pg, a->site, a->agent);
+		if (rc == 0)
 			rc = add_seen(pg, a->site, a->agent, received);
 		goto out;
 	}
@@ -983,6 +1072,8 @@ clog_pg_agent_status(struct clog_pg *pg, const char *site, const char *agent,
 	char at[CENTRAL_LOG_TIME_LEN];
 	const char *p[4] = { site, agent, status, at };
 
+	if (check_new_agent(pg, site, agent) != 0)
+		return IDS_EIO;
 	central_log_format_time(at_us, at);
 	return write_one(pg, ST_STATUS, 4, p);
 }
@@ -997,6 +1088,10 @@ clog_pg_agent_stats(struct clog_pg *pg, const char *site, const char *agent,
 
 	if (s == NULL)
 		return IDS_ENOMEM;
+	if (check_new_agent(pg, site, agent) != 0) {
+		free(s);
+		return IDS_EIO;
+	}
 	central_log_format_time(at_us, at);
 	rc = write_one(pg, ST_STATS_JSON, 4, p);
 	free(s);
@@ -1436,83 +1531,135 @@ clog_pg_asset_count(struct clog_pg *pg, int64_t *n)
 
 /* ---- verify support ---------------------------------------------------- */
 
-/* Chains are collected first: their rows are walked on the same
- * connection afterwards. */
-struct chain_list {
-	struct chain_item {
-		char	*site, *agent, *ckpt_hash, *anchor_hash;
-		int64_t	 ckpt_seq, anchor_seq;
-	}	*v;
-	size_t	 n, cap;
+/* A chain's checkpoint or anchor: (seq, hash) when there is one. */
+static int
+chain_mark(struct clog_pg *pg, enum st id, const char *site,
+    const char *agent, int64_t *seq, char **hash)
+{
+	const char *p[2] = { site, agent };
+	PGresult *r = execp(pg, id, 2, p, NULL);
+	int rc = 0;
+
+	*hash = NULL;
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		set_res_err(pg, r);
+		rc = IDS_EIO;
+	} else if (PQntuples(r) == 1) {
+		*seq = col_i64(r, 0);
+		*hash = strdup(PQgetvalue(r, 0, 1));
+		if (*hash == NULL)
+			rc = IDS_ENOMEM;
+	}
+	PQclear(r);
+	return rc;
+}
+
+struct chain_item {
+	char	*site, *agent, *ckpt_hash, *anchor_hash;
+	int64_t	 ckpt_seq, anchor_seq;
 };
 
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
 static int
-chain_cb(void *ctx, PGresult *r)
+cmp_chain(const void *a, const void *b)
 {
-	struct chain_list *l = ctx;
-	struct chain_item *it;
+	const struct chain_item *x = a, *y = b;
+	int c = strcmp(x->site, y->site);
 
-	if (l->n == l->cap) {
-		size_t n = l->cap ? l->cap * 2 : 32;
-
-		it = realloc(l->v, n * sizeof(*it));
-		if (it == NULL)
-			return IDS_ENOMEM;
-		l->v = it;
-		l->cap = n;
-	}
-	it = &l->v[l->n];
-	memset(it, 0, sizeof(*it));
-	it->site = strdup(PQgetvalue(r, 0, 0));
-	it->agent = strdup(PQgetvalue(r, 0, 1));
-	it->ckpt_seq = col_i64(r, 2);
-	it->ckpt_hash = dup_or_null(col(r, 3));
-	it->anchor_seq = col_i64(r, 4);
-	it->anchor_hash = dup_or_null(col(r, 5));
-	l->n++;
-	if (it->site == NULL || it->agent == NULL)
-		return IDS_ENOMEM;
-	return 0;
+	return c != 0 ? c : strcmp(x->agent, y->agent);
 }
 
+/*
+ * Every (site, agent) with alerts, found in the alerts themselves (a
+ * deleted agents row hides nothing), handed over in (site, agent) byte
+ * order like SQLite's.  The list is made first: each chain's rows are
+ * walked on the same connection afterwards.
+ */
 int
 clog_pg_chains(struct clog_pg *pg, const char *site, const char *agent,
     clog_chain_fn fn, void *ctx)
 {
-	struct chain_list l = { NULL, 0, 0 };
+	struct chain_item *v = NULL, *nv;
 	struct clog_chain_ref c;
-	size_t i;
-	int rc;
+	char *ca = NULL, *cs = NULL;
+	size_t n = 0, cap = 0, i;
+	const char *p[2];
+	PGresult *r;
+	int rc = 0;
 
-	/* the agents table is small: filter here, not with SQL NULL tricks */
-	rc = walk_st(pg, ST_CHAINS, 0, NULL, chain_cb, &l);
-	for (i = 0; i < l.n && rc == 0; i++) {
-		if ((site != NULL && strcmp(site, l.v[i].site) != 0) ||
-		    (agent != NULL && strcmp(agent, l.v[i].agent) != 0))
+	for (;;) {
+		p[0] = ca;
+		p[1] = cs;
+		r = execp(pg, ca == NULL ? ST_CHAIN_FIRST : ST_CHAIN_NEXT,
+		    ca == NULL ? 0 : 2, p, NULL);
+		if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+			set_res_err(pg, r);
+			PQclear(r);
+			rc = IDS_EIO;
+			break;
+		}
+		if (PQntuples(r) == 0) {
+			PQclear(r);
+			break;
+		}
+		free(ca);
+		free(cs);
+		ca = strdup(PQgetvalue(r, 0, 0));
+		cs = strdup(PQgetvalue(r, 0, 1));
+		PQclear(r);
+		if (ca == NULL || cs == NULL) {
+			rc = IDS_ENOMEM;
+			break;
+		}
+		if ((site != NULL && strcmp(site, cs) != 0) ||
+		    (agent != NULL && strcmp(agent, ca) != 0))
 			continue;
-		c.site = l.v[i].site;
-		c.agent = l.v[i].agent;
-		c.have_ckpt = l.v[i].ckpt_hash != NULL;
-		c.ckpt_seq = l.v[i].ckpt_seq;
-		c.ckpt_hash = l.v[i].ckpt_hash;
-		c.have_anchor = l.v[i].anchor_hash != NULL;
-		c.anchor_seq = l.v[i].anchor_seq;
-		c.anchor_hash = l.v[i].anchor_hash;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL) {
+				rc = IDS_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].site = strdup(cs);
+		v[n].agent = strdup(ca);
+		n++;
+		if (v[n - 1].site == NULL || v[n - 1].agent == NULL) {
+			rc = IDS_ENOMEM;
+			break;
+		}
+		rc = chain_mark(pg, ST_CKPT_GET, cs, ca, &v[n - 1].ckpt_seq,
+		    &v[n - 1].ckpt_hash);
+		if (rc == 0)
+			rc = chain_mark(pg, ST_ANCHOR_GET, cs, ca,
+			    &v[n - 1].anchor_seq, &v[n - 1].anchor_hash);
+		if (rc != 0)
+			break;
+	}
+	free(ca);
+	free(cs);
+	if (rc == 0 && n > 1)
+		qsort(v, n, sizeof(*v), cmp_chain);
+	for (i = 0; i < n && rc == 0; i++) {
+		c.site = v[i].site;
+		c.agent = v[i].agent;
+		c.have_ckpt = v[i].ckpt_hash != NULL;
+		c.ckpt_seq = v[i].ckpt_seq;
+		c.ckpt_hash = v[i].ckpt_hash;
+		c.have_anchor = v[i].anchor_hash != NULL;
+		c.anchor_seq = v[i].anchor_seq;
+		c.anchor_hash = v[i].anchor_hash;
 		rc = fn(ctx, &c);
 	}
-	for (i = 0; i < l.n; i++) {
-		free(l.v[i].site);
-		free(l.v[i].agent);
-		free(l.v[i].ckpt_hash);
-		free(l.v[i].anchor_hash);
+	for (i = 0; i < n; i++) {
+		free(v[i].site);
+		free(v[i].agent);
+		free(v[i].ckpt_hash);
+		free(v[i].anchor_hash);
 	}
-	free(l.v);
+	free(v);
 	return rc;
 }
 
