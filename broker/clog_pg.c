@@ -285,6 +285,7 @@ struct clog_pg {
 	size_t		 nsent, capsent;
 	int64_t		 hist_us[64], hist_id[64];
 	int		 nhist;
+	int64_t		 floor;		/* the first poll's last id */
 	/* (site, agent) pairs already checked for a name at two sites */
 	char		**known;
 	size_t		 nknown, capknown;
@@ -902,6 +903,8 @@ int
 clog_pg_rollback(struct clog_pg *pg)
 {
 	drop_pending(pg);
+	/* a partition created in the transaction is gone with it */
+	pg->nmonths = 0;
 	if (!pg->in_tx)
 		return 0;
 	pg->in_tx = false;
@@ -1409,7 +1412,13 @@ clog_pg_follow(struct clog_pg *pg, const struct central_log_filter *f,
 	size_t i, k;
 	int rc, h;
 
-	if (f->after_id >= 0) {
+	if (f->after_id < 0) {
+		/* a new tail: what is older than its first rows is not due */
+		pg->nsent = 0;
+		pg->nhist = 0;
+		pg->floor = -1;
+	} else {
+		settled = pg->floor < f->after_id ? pg->floor : f->after_id;
 		for (h = 0; h < pg->nhist; h++)
 			if (now - pg->hist_us[h] >= SETTLE_US &&
 			    pg->hist_id[h] > settled)
@@ -1430,6 +1439,8 @@ clog_pg_follow(struct clog_pg *pg, const struct central_log_filter *f,
 		return IDS_EINVAL;
 	}
 	rc = walk_built(pg, &q, row_cb, &c);
+	if (f->after_id < 0)
+		pg->floor = *last_id;
 	qsort(pg->sent, pg->nsent, sizeof(pg->sent[0]), cmp_i64);
 	/* history of (time, highest id shown), oldest dropped */
 	if (pg->nhist == 64) {

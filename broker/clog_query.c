@@ -84,7 +84,7 @@ glob_to_like(const char *g, char *out, size_t len)
 
 /*
  * GLOB -> anchored POSIX regex (for patterns with [...] classes):
- * * -> .*, ? -> ., [!x] -> [^x], other regex metacharacters escaped.
+ * * -> .*, ? -> ., [^x] stays, other regex metacharacters escaped.
  */
 static bool
 glob_to_regex(const char *g, char *out, size_t len)
@@ -115,7 +115,8 @@ glob_to_regex(const char *g, char *out, size_t len)
 		case '[':
 			in_class = true;
 			out[n++] = '[';
-			if (g[1] == '!' || g[1] == '^') {
+			/* SQLite's GLOB negates with ^ (not the shell's !) */
+			if (g[1] == '^') {
 				out[n++] = '^';
 				g++;
 			}
