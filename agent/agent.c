@@ -130,6 +130,7 @@ struct agent {
 	double			 stats_every;	/* seconds, 0 = never */
 	double			 next_stats;	/* wall clock */
 	uint64_t		 mqtt_dropped;	/* last seen overflow count */
+	bool			 ack_stuck;	/* alerted, until unstuck */
 	struct mqtt_out_counters mqtt_final;	/* just before closing */
 	bool			 mqtt_final_set;
 	double			 wall0;		/* realtime wall clock of cap0 */
@@ -548,6 +549,8 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	json_kv(fp, "resyncs", ds->resyncs, true);
 	fprintf(fp, "},\"alerts\":{");
 	json_kv(fp, "emitted", ac->emitted, false);
+	/* the collector keeps it: verify tells a lost tail by it */
+	json_kv(fp, "last_seq", alerter_last_seq(a->al), true);
 	json_kv(fp, "aggregated", ac->aggregated, true);
 	json_kv(fp, "summaries", ac->summaries, true);
 	json_kv(fp, "sink_errors", ac->sink_errors, true);
@@ -573,6 +576,13 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 		json_kv(fp, "refused", mc.refused, true);
 		json_kv(fp, "reconnects", mc.reconnects, true);
 		json_kv(fp, "connected", (uint64_t)mc.connected, true);
+		/* the end-to-end backlog: alerts the central log has not
+		 * acknowledged yet, and how old the oldest is */
+		json_kv(fp, "acked", mc.acked, true);
+		json_kv(fp, "unacked", mc.unacked, true);
+		fprintf(fp, ",\"oldest_unacked_s\":%.1f,\"ack_seq\":%lld",
+		    mc.oldest_unacked_s, (long long)mc.ack_seq);
+		json_kv(fp, "resent", mc.resent, true);
 	}
 	/* anchors for latency measurements of a --realtime replay */
 	fprintf(fp, "},\"replay\":{\"wall_start\":%.6f,\"capture_start\":%.6f}",
@@ -580,6 +590,9 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	fprintf(fp, ",\"elapsed_s\":%.6f,\"pps\":%.0f}\n", elapsed,
 	    elapsed > 0 ? (double)a->packets / elapsed : 0.0);
 }
+
+/* Alerts unacknowledged by the central log this long: raise an alert. */
+#define ACK_STUCK_S	600.0
 
 static int
 sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
@@ -634,6 +647,38 @@ periodic(struct agent *a, double start)
 		cJSON_AddNumberToObject(al.details, "queued", (double)mc.buffered);
 		a->mqtt_dropped = mc.dropped;
 		alerter_raise(a->al, &al);
+	}
+	/*
+	 * The central log has acknowledged nothing for ACK_STUCK_S while
+	 * alerts wait: no collector, or every copy lost on the way.  Say it
+	 * once per episode as an alert (it reaches the JSON lines file at
+	 * once, and the central log when the path heals).
+	 */
+	if (mc.unacked > 0 && mc.oldest_unacked_s >= ACK_STUCK_S) {
+		if (!a->ack_stuck) {
+			struct det_alert al;
+			char title[200];
+
+			memset(&al, 0, sizeof(al));
+			al.detector = "agent.central_ack_stuck";
+			al.severity = SEV_HIGH;
+			snprintf(title, sizeof(title), "central log has not "
+			    "acknowledged %" PRIu64 " alert(s) for %.0f s",
+			    mc.unacked, mc.oldest_unacked_s);
+			al.title = title;
+			al.ts = a->now;
+			al.details = cJSON_CreateObject();
+			cJSON_AddNumberToObject(al.details, "unacked",
+			    (double)mc.unacked);
+			cJSON_AddNumberToObject(al.details, "oldest_unacked_s",
+			    mc.oldest_unacked_s);
+			cJSON_AddNumberToObject(al.details, "ack_seq",
+			    (double)mc.ack_seq);
+			a->ack_stuck = true;
+			alerter_raise(a->al, &al);
+		}
+	} else {
+		a->ack_stuck = false;
 	}
 	if (a->stats_every > 0 && now >= a->next_stats) {
 		fp = open_memstream(&buf, &len);

@@ -443,6 +443,12 @@ alerter_flush(struct alerter *al)
 	sweep(al, 0, true);
 }
 
+uint64_t
+alerter_last_seq(const struct alerter *al)
+{
+	return al->seq;
+}
+
 const struct alert_counters *
 alerter_counters(const struct alerter *al)
 {

@@ -62,6 +62,9 @@ void alerter_flush(struct alerter *al);
 
 const struct alert_counters *alerter_counters(const struct alerter *al);
 
+/* The seq of the last alert emitted (0 before the first, ever). */
+uint64_t alerter_last_seq(const struct alerter *al);
+
 void alerter_free(struct alerter *al);
 
 /* RFC 3339 UTC with microseconds: buf >= 32 bytes. */

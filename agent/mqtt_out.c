@@ -25,8 +25,17 @@
  * outbound list) is created, and the journal re-sends what was in flight.
  * Delivery stays at least once; the collector stores an alert once.
  *
+ * End-to-end acknowledgement (central_ack): an alert's PUBACK only marks
+ * it "brokered"; it leaves the queue and the journal when the collector's
+ * retained ack on icsentry/<site>/<agent>/ack covers its seq.  After each
+ * connect, sending waits until the ack subscription is granted (and its
+ * retained value had 300 ms to arrive), so a reconnect does not re-send
+ * what the central log already holds.  Brokered alerts are sent again
+ * after a reconnect and, while connected, when no ack covered them for
+ * ack_timeout (doubling up to an hour while it stays stuck, logged).
+ *
  * Locking: qmu guards the queue and the journal; hmu guards the Paho
- * handle.  Paho may call our callbacks with its own mutex held: callbacks
+ * handle; smu the subscriptions.  Paho may call our callbacks with its own mutex held: callbacks
  * take qmu only (never held while calling Paho) and never hmu.
  */
 #include "mqtt_out.h"
@@ -60,6 +69,10 @@
 #define MQTT_OUT_FRUITLESS_MS	10000
 /* journal file: magic, then lengths, data and a checksum */
 #define JOURNAL_MAGIC		0x51534349u	/* "ICSQ" */
+#define MQTT_OUT_MAX_SUBS	16
+/* after the ack subscription is granted, its retained value's head start */
+#define MQTT_OUT_ACK_GRACE_MS	300
+#define MQTT_OUT_RESEND_MAX_MS	3600000
 
 static const struct cfg_key mqtt_keys[] = {
 	{ "uri", CFG_STR, NULL, 0, 0,
@@ -93,6 +106,13 @@ static const struct cfg_key mqtt_keys[] = {
 	{ "connect_timeout", CFG_INT, "10", 1, 300, "connect timeout, seconds" },
 	{ "reconnect_max", CFG_INT, "30", 1, 3600,
 	    "longest pause between reconnect attempts, seconds" },
+	{ "central_ack", CFG_BOOL, "true", 0, 0,
+	    "keep each alert until the central log acknowledges it "
+	    "(icsentry/<site>/<agent>/ack), not only the broker; false: the "
+	    "broker's PUBACK is delivery" },
+	{ "ack_timeout", CFG_INT, "60", 1, 86400,
+	    "seconds without a central ack before alerts the broker took are "
+	    "sent again (doubling while it stays stuck, at most an hour)" },
 	{ NULL, 0, NULL, 0, 0, NULL }
 };
 
@@ -111,6 +131,17 @@ struct qmsg {
 	int		 len;
 	int		 retained;
 	bool		 inflight;	/* handed to the current Paho client */
+	bool		 brokered;	/* PUBACKed, waiting for the central ack */
+	bool		 counted;	/* counted as delivered */
+	int64_t		 aseq;		/* alert seq under central_ack; else -1 */
+	int64_t		 t_ms;		/* queued at (monotonic) */
+	int64_t		 brokered_ms;
+};
+
+struct sub {
+	char		*filter;
+	void		(*cb)(void *, const char *, const void *, size_t);
+	void		*arg;
 };
 
 /* What a publish callback needs to find its message again. */
@@ -156,6 +187,23 @@ struct mqtt_out {
 	/* counters */
 	atomic_uint_fast64_t		 published, delivered, dropped;
 	atomic_uint_fast64_t		 refused, skipped, connects;
+	atomic_uint_fast64_t		 acked, resent;
+
+	/* end-to-end ack (qmu) */
+	bool				 central_ack;
+	int64_t				 ack_seq;	/* -1: none yet */
+	size_t				 nunacked;
+	int64_t				 ack_timeout_ms, resend_ms;
+	int64_t				 next_stuck_check_ms;
+	atomic_int_fast64_t		 pump_after_ms;
+	atomic_bool			 want_subscribe;
+	atomic_int			 nsub_sent;
+	char				 ack_topic[MQTT_OUT_TOPIC + 8];
+
+	/* subscriptions (smu) */
+	pthread_mutex_t			 smu;
+	struct sub			 subs[MQTT_OUT_MAX_SUBS];
+	int				 nsubs;
 
 	/* the supervisor */
 	pthread_t			 sup;
@@ -249,6 +297,38 @@ fnv1a(uint32_t h, const void *p, size_t n)
 	while (n-- > 0)
 		h = (h ^ *c++) * 16777619u;
 	return h;
+}
+
+/*
+ * The seq of an alert's JSON: the first ,"seq": is the top-level member
+ * (a quote inside a string value is always escaped, and seq comes before
+ * the nested members).  -1 when absent.
+ */
+static int64_t
+alert_seq(const char *p, size_t len)
+{
+	static const char key[] = ",\"seq\":";
+	const char *k = memmem(p, len, key, sizeof(key) - 1);
+	int64_t v = 0;
+	size_t i;
+
+	if (k == NULL)
+		return -1;
+	i = (size_t)(k - p) + sizeof(key) - 1;
+	if (i >= len || p[i] < '0' || p[i] > '9')
+		return -1;
+	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+static bool
+is_alert_topic(const char *topic)
+{
+	return strstr(topic, "/alert/") != NULL;
 }
 
 static void
@@ -366,6 +446,8 @@ queue_append(struct mqtt_out *m, struct qmsg *q)
 		m->head = q;
 	m->tail = q;
 	m->nq++;
+	if (q->aseq >= 0)
+		m->nunacked++;
 }
 
 static void
@@ -382,6 +464,8 @@ queue_unlink(struct mqtt_out *m, struct qmsg *q)
 	m->nq--;
 	if (q->inflight)
 		m->ninflight--;
+	if (q->aseq >= 0)
+		m->nunacked--;
 }
 
 static void
@@ -447,6 +531,9 @@ journal_load(struct mqtt_out *m, char *err, size_t errlen)
 			nbad++;
 			continue;
 		}
+		q->t_ms = now_ms();
+		q->aseq = m->central_ack && is_alert_topic(q->topic) ?
+		    alert_seq(q->payload, (size_t)q->len) : -1;
 		queue_append(m, q);
 	}
 	if (n > 0)
@@ -483,18 +570,135 @@ settle(struct sendctx *c, bool refused)
 	struct mqtt_out *m = c->m;
 	struct qmsg *q;
 
+	bool count = false;
+
 	pthread_mutex_lock(&m->qmu);
 	q = queue_find(m, c->qseq);
-	if (q != NULL) {
+	if (q != NULL && !refused && q->aseq >= 0) {
+		/* the broker has it; the central log's ack will settle it */
+		if (q->inflight) {
+			q->inflight = false;
+			m->ninflight--;
+		}
+		q->brokered = true;
+		q->brokered_ms = now_ms();
+		count = !q->counted;
+		q->counted = true;
+	} else if (q != NULL) {
+		count = refused || !q->counted;
 		queue_unlink(m, q);
 		journal_del(m, q->qseq);
 		qmsg_free(q);
 	}
 	pthread_mutex_unlock(&m->qmu);
-	if (q != NULL)
+	if (count)
 		atomic_fetch_add(refused ? &m->refused : &m->delivered, 1);
 	free(c);
 	kick(m);
+}
+
+/*
+ * The central log holds every alert up to seq (a collector's retained
+ * ack): they leave the queue and the journal.  Any ack also means the
+ * subscription works, so sending may go on.
+ */
+static void
+on_ack(void *arg, const char *topic, const void *payload, size_t len)
+{
+	struct mqtt_out *m = arg;
+	const char *p = payload;
+	struct qmsg *q, *next;
+	int64_t v = 0;
+	size_t i, n = 0, delivered = 0;
+
+	(void)topic;
+	if (len == 0 || len > 18)
+		return;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return;
+		v = v * 10 + (p[i] - '0');
+	}
+	pthread_mutex_lock(&m->qmu);
+	if (v > m->ack_seq) {
+		m->ack_seq = v;
+		m->resend_ms = m->ack_timeout_ms;
+		m->next_stuck_check_ms = now_ms() + m->resend_ms;
+	}
+	for (q = m->head; q != NULL; q = next) {
+		next = q->next;
+		if (q->aseq < 0 || q->aseq > v)
+			continue;
+		if (q->inflight && !q->counted)
+			delivered++;
+		queue_unlink(m, q);
+		journal_del(m, q->qseq);
+		qmsg_free(q);
+		n++;
+	}
+	pthread_mutex_unlock(&m->qmu);
+	if (n > 0)
+		atomic_fetch_add(&m->acked, n);
+	if (delivered > 0)
+		atomic_fetch_add(&m->delivered, delivered);
+	atomic_store(&m->pump_after_ms, 0);
+	kick(m);
+}
+
+/* MQTT filter matching: '+' one level, '#' the rest. */
+static bool
+topic_matches(const char *f, const char *t)
+{
+	for (;;) {
+		if (f[0] == '#' && f[1] == '\0')
+			return true;
+		if (f[0] == '+') {
+			while (*t != '\0' && *t != '/')
+				t++;
+			f++;
+		} else {
+			while (*f != '\0' && *f != '/' && *f == *t) {
+				f++;
+				t++;
+			}
+			if ((*f == '\0' || *f == '/') != (*t == '\0' ||
+			    *t == '/'))
+				return false;
+		}
+		if (*f == '\0' || *t == '\0')
+			return *f == '\0' && *t == '\0';
+		if (*f != '/' || *t != '/')
+			return false;
+		f++;
+		t++;
+		/* "a/#" also matches "a" itself: handled by the caller's
+		 * topics always having the level */
+	}
+}
+
+static int
+on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *msg)
+{
+	struct mqtt_out *m = ctx;
+	struct sub hit[MQTT_OUT_MAX_SUBS];
+	char *t;
+	int i, n = 0;
+
+	t = tlen > 0 ? strndup(topic, (size_t)tlen) : strdup(topic);
+	if (t != NULL) {
+		pthread_mutex_lock(&m->smu);
+		for (i = 0; i < m->nsubs; i++)
+			if (topic_matches(m->subs[i].filter, t))
+				hit[n++] = m->subs[i];
+		pthread_mutex_unlock(&m->smu);
+		for (i = 0; i < n; i++)
+			hit[i].cb(hit[i].arg, t, msg->payload,
+			    msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
+		free(t);
+	}
+	MQTTAsync_freeMessage(&msg);
+	MQTTAsync_free(topic);
+	return 1;
 }
 
 /* Not sent or not answered: back to waiting, re-sent on the next client. */
@@ -587,6 +791,13 @@ on_connected(void *ctx, char *cause)
 	pthread_mutex_unlock(&m->log_mu);
 	say(m, "%s %s (MQTT %s)", n == 0 ? "connected to" : "reconnected to",
 	    m->uri, atomic_load(&m->v5) ? "5" : "3.1.1");
+	/* alerts wait for the ack subscription (see the top of the file) */
+	if (m->central_ack)
+		atomic_store(&m->pump_after_ms, INT64_MAX);
+	pthread_mutex_lock(&m->qmu);
+	m->next_stuck_check_ms = now_ms() + m->resend_ms;
+	pthread_mutex_unlock(&m->qmu);
+	atomic_store(&m->want_subscribe, true);
 	atomic_store(&m->want_online, true);
 	kick(m);
 }
@@ -837,6 +1048,8 @@ mqtt_out_opts_from_cfg(const struct cfg *c, const char *site,
 	o->session_expiry = (int)cfg_int(c, "mqtt", "session_expiry");
 	o->connect_timeout = (int)cfg_int(c, "mqtt", "connect_timeout");
 	o->reconnect_max = (int)cfg_int(c, "mqtt", "reconnect_max");
+	o->central_ack = cfg_bool(c, "mqtt", "central_ack") ? 1 : 0;
+	o->ack_timeout = (int)cfg_int(c, "mqtt", "ack_timeout");
 	return 0;
 }
 
@@ -899,7 +1112,7 @@ create_client(struct mqtt_out *m, MQTTAsync *h, char *err, size_t errlen)
 		*h = NULL;
 		return IDS_EIO;
 	}
-	MQTTAsync_setConnectionLostCallback(*h, m, on_lost);
+	MQTTAsync_setCallbacks(*h, m, on_lost, on_message, NULL);
 	MQTTAsync_setConnected(*h, m, on_connected);
 	return 0;
 }
@@ -921,8 +1134,15 @@ renew_client(struct mqtt_out *m)
 		MQTTAsync_destroy(&old);
 	/* whatever Paho did not answer is waiting again */
 	pthread_mutex_lock(&m->qmu);
-	for (q = m->head; q != NULL; q = q->next)
+	for (q = m->head; q != NULL; q = q->next) {
 		q->inflight = false;
+		/* the broker may have lost it (restart without persistence,
+		 * a bridge's queue): unless acked meanwhile, it goes again */
+		if (q->brokered) {
+			q->brokered = false;
+			atomic_fetch_add(&m->resent, 1);
+		}
+	}
 	m->ninflight = 0;
 	pthread_mutex_unlock(&m->qmu);
 	if (create_client(m, &old, err, sizeof(err)) != 0) {
@@ -976,9 +1196,12 @@ pump(struct mqtt_out *m)
 	struct qmsg *q;
 	int rc;
 
+	if (now_ms() < atomic_load(&m->pump_after_ms))
+		return;
 	while (atomic_load(&m->connected) && !atomic_load(&m->stop)) {
 		pthread_mutex_lock(&m->qmu);
-		for (q = m->head; q != NULL && q->inflight; q = q->next)
+		for (q = m->head; q != NULL && (q->inflight || q->brokered);
+		    q = q->next)
 			;
 		if (q == NULL || m->ninflight >= MQTT_OUT_WINDOW) {
 			pthread_mutex_unlock(&m->qmu);
@@ -1041,6 +1264,158 @@ start_connect(struct mqtt_out *m)
 	}
 }
 
+static void
+on_sub_ok5(void *ctx, MQTTAsync_successData5 *r)
+{
+	struct mqtt_out *m = ctx;
+	int i;
+
+	/* Paho gives one subscription's answer in reasonCode alone (alt is
+	 * not filled in then) */
+	if (r != NULL && atomic_load(&m->nsub_sent) == 1 &&
+	    r->reasonCode >= 0x80)
+		say(m, "subscription refused: %s",
+		    MQTTReasonCode_toString(r->reasonCode));
+	for (i = 0; r != NULL && atomic_load(&m->nsub_sent) > 1 &&
+	    i < r->alt.sub.reasonCodeCount; i++)
+		if (r->alt.sub.reasonCodes[i] >= 0x80)
+			say(m, "subscription %d refused: %s", i,
+			    MQTTReasonCode_toString(r->alt.sub.reasonCodes[i]));
+	if (m->central_ack)
+		atomic_store(&m->pump_after_ms, now_ms() +
+		    MQTT_OUT_ACK_GRACE_MS);
+	kick(m);
+}
+
+static void
+on_sub_ok3(void *ctx, MQTTAsync_successData *r)
+{
+	struct mqtt_out *m = ctx;
+
+	(void)r;
+	if (m->central_ack)
+		atomic_store(&m->pump_after_ms, now_ms() +
+		    MQTT_OUT_ACK_GRACE_MS);
+	kick(m);
+}
+
+static void
+on_sub_fail5(void *ctx, MQTTAsync_failureData5 *r)
+{
+	struct mqtt_out *m = ctx;
+
+	say(m, "subscribe failed: %s", r != NULL && r->reasonCode != 0 ?
+	    MQTTReasonCode_toString(r->reasonCode) : "no answer");
+	/* send anyway: the ack timeout re-sends what is never acknowledged */
+	atomic_store(&m->pump_after_ms, 0);
+	kick(m);
+}
+
+static void
+on_sub_fail3(void *ctx, MQTTAsync_failureData *r)
+{
+	struct mqtt_out *m = ctx;
+
+	(void)r;
+	say(m, "subscribe failed");
+	atomic_store(&m->pump_after_ms, 0);
+	kick(m);
+}
+
+/* Every subscription, on every connect (the session may be new). */
+static void
+subscribe_all(struct mqtt_out *m)
+{
+	MQTTAsync_responseOptions ro;
+	char *filters[MQTT_OUT_MAX_SUBS];
+	int qos[MQTT_OUT_MAX_SUBS], n, i, rc = MQTTASYNC_FAILURE, tries;
+
+	pthread_mutex_lock(&m->smu);
+	for (n = 0; n < m->nsubs; n++) {
+		filters[n] = strdup(m->subs[n].filter);
+		qos[n] = 1;
+		if (filters[n] == NULL)
+			break;
+	}
+	pthread_mutex_unlock(&m->smu);
+	if (n == 0) {
+		atomic_store(&m->pump_after_ms, 0);
+		return;
+	}
+	atomic_store(&m->nsub_sent, n);
+	pthread_mutex_lock(&m->hmu);
+	for (tries = 0; m->h != NULL && tries < 2; tries++) {
+		ro = (MQTTAsync_responseOptions)
+		    MQTTAsync_responseOptions_initializer;
+		ro.context = m;
+		if (atomic_load(&m->v5) == (tries == 0)) {
+			ro.onSuccess5 = on_sub_ok5;
+			ro.onFailure5 = on_sub_fail5;
+		} else {
+			ro.onSuccess = on_sub_ok3;
+			ro.onFailure = on_sub_fail3;
+		}
+		rc = MQTTAsync_subscribeMany(m->h, n, filters, qos, &ro);
+		if (rc != MQTTASYNC_BAD_MQTT_OPTION)
+			break;
+	}
+	pthread_mutex_unlock(&m->hmu);
+	for (i = 0; i < n; i++)
+		free(filters[i]);
+	if (rc != MQTTASYNC_SUCCESS) {
+		say(m, "subscribe: %s", MQTTAsync_strerror(rc));
+		atomic_store(&m->pump_after_ms, 0);
+	}
+}
+
+/*
+ * Connected, yet the central log has not acknowledged what the broker
+ * took for resend_ms: the broker, a bridge or a subscription lost it, or
+ * no collector runs.  Send it again, say so, and wait twice as long next
+ * time (a collector that is merely away should not get a flood).
+ */
+static void
+check_stuck(struct mqtt_out *m)
+{
+	struct qmsg *q, *oldest = NULL;
+	size_t n = 0;
+	int64_t now = now_ms(), age = 0, seq = -1;
+
+	if (!m->central_ack)
+		return;
+	pthread_mutex_lock(&m->qmu);
+	if (now < m->next_stuck_check_ms) {
+		pthread_mutex_unlock(&m->qmu);
+		return;
+	}
+	for (q = m->head; q != NULL; q = q->next) {
+		if (!q->brokered)
+			continue;
+		if (oldest == NULL || q->brokered_ms < oldest->brokered_ms)
+			oldest = q;
+	}
+	if (oldest != NULL && now - oldest->brokered_ms >= m->resend_ms) {
+		for (q = m->head; q != NULL; q = q->next)
+			if (q->brokered && now - q->brokered_ms >= m->resend_ms) {
+				q->brokered = false;
+				n++;
+			}
+		age = now - oldest->brokered_ms;
+		seq = oldest->aseq;
+		m->resend_ms = m->resend_ms * 2 < MQTT_OUT_RESEND_MAX_MS ?
+		    m->resend_ms * 2 : MQTT_OUT_RESEND_MAX_MS;
+	}
+	m->next_stuck_check_ms = now + 1000;
+	pthread_mutex_unlock(&m->qmu);
+	if (n > 0) {
+		atomic_fetch_add(&m->resent, n);
+		say(m, "the central log has not acknowledged %zu alert(s) for "
+		    "%lld s (oldest seq %lld; last ack %lld): sending them again",
+		    n, (long long)(age / 1000), (long long)seq,
+		    (long long)m->ack_seq);
+	}
+}
+
 /* Connects, reconnects (with a new client), says "online", feeds Paho. */
 static void *
 supervise(void *arg)
@@ -1064,6 +1439,9 @@ supervise(void *arg)
 		if (atomic_load(&m->connected)) {
 			if (atomic_exchange(&m->want_online, false))
 				send_online(m);
+			if (atomic_exchange(&m->want_subscribe, false))
+				subscribe_all(m);
+			check_stuck(m);
 			pump(m);
 			continue;
 		}
@@ -1094,6 +1472,9 @@ destroy(struct mqtt_out *m)
 	MQTTProperties_free(&m->props);
 	free(m->jdir);
 	free_strings(m);
+	for (int i = 0; i < m->nsubs; i++)
+		free(m->subs[i].filter);
+	pthread_mutex_destroy(&m->smu);
 	pthread_mutex_destroy(&m->log_mu);
 	pthread_mutex_destroy(&m->qmu);
 	pthread_mutex_destroy(&m->hmu);
@@ -1122,6 +1503,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_init(&m->log_mu, NULL);
+	pthread_mutex_init(&m->smu, NULL);
 	pthread_mutex_init(&m->qmu, NULL);
 	pthread_mutex_init(&m->hmu, NULL);
 	pthread_mutex_init(&m->cvmu, NULL);
@@ -1133,6 +1515,11 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	    1000;
 	m->create_version = o->mqtt_version;
 	m->next_qseq = 1;
+	m->central_ack = o->central_ack != 0;
+	m->ack_seq = -1;
+	m->ack_timeout_ms = (int64_t)(o->ack_timeout > 0 ? o->ack_timeout :
+	    60) * 1000;
+	m->resend_ms = m->ack_timeout_ms;
 	atomic_store(&m->backoff_ms, 1000);
 	if (o->client_id != NULL && o->client_id[0] != '\0')
 		snprintf(id, sizeof(id), "%s", o->client_id);
@@ -1142,6 +1529,16 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	    o->agent);
 	snprintf(m->status_topic, sizeof(m->status_topic), "%sstatus",
 	    m->prefix);
+	snprintf(m->ack_topic, sizeof(m->ack_topic), "%sack", m->prefix);
+	if (m->central_ack) {
+		m->subs[0].filter = strdup(m->ack_topic);
+		m->subs[0].cb = on_ack;
+		m->subs[0].arg = m;
+		if (m->subs[0].filter == NULL)
+			fail = true;
+		else
+			m->nsubs = 1;
+	}
 	m->uri = dup_opt(o->uri, &fail);
 	m->client_id = dup_opt(id, &fail);
 	m->persist_dir = dup_opt(o->persist_dir, &fail);
@@ -1225,7 +1622,7 @@ fail:
 
 static int
 publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
-    int retained)
+    int retained, bool alert)
 {
 	struct qmsg *q;
 	int rc = IDS_EIO;
@@ -1247,6 +1644,8 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 			memcpy(q->payload, p, len);
 		q->len = (int)len;
 		q->retained = retained;
+		q->t_ms = now_ms();
+		q->aseq = alert && m->central_ack ? alert_seq(p, len) : -1;
 	}
 	pthread_mutex_lock(&m->qmu);
 	if (q != NULL && m->nq >= (size_t)m->max_buffered) {
@@ -1290,7 +1689,7 @@ mqtt_out_alert(struct mqtt_out *m, const char *severity, const char *json,
 	if (i == sizeof(severities) / sizeof(severities[0]))
 		return IDS_EINVAL;
 	snprintf(topic, sizeof(topic), "%salert/%s", m->prefix, severity);
-	return publish(m, topic, json, len, 0);
+	return publish(m, topic, json, len, 0, true);
 }
 
 int
@@ -1308,7 +1707,7 @@ mqtt_out_asset(struct mqtt_out *m, const char *ip, const char *json,
 		return IDS_EAGAIN;
 	}
 	snprintf(topic, sizeof(topic), "%sasset/%s", m->prefix, ip);
-	return publish(m, topic, json, len, 1);
+	return publish(m, topic, json, len, 1, false);
 }
 
 int
@@ -1321,13 +1720,14 @@ mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len)
 		return IDS_EAGAIN;
 	}
 	snprintf(topic, sizeof(topic), "%sstats", m->prefix);
-	return publish(m, topic, json, len, 0);
+	return publish(m, topic, json, len, 0, false);
 }
 
 void
 mqtt_out_counters(const struct mqtt_out *m, struct mqtt_out_counters *out)
 {
 	struct mqtt_out *mm = (struct mqtt_out *)m;
+	struct qmsg *q;
 	uint_fast64_t c;
 
 	memset(out, 0, sizeof(*out));
@@ -1339,8 +1739,94 @@ mqtt_out_counters(const struct mqtt_out *m, struct mqtt_out_counters *out)
 	out->skipped = atomic_load(&mm->skipped);
 	c = atomic_load(&mm->connects);
 	out->reconnects = c > 0 ? c - 1 : 0;
+	out->acked = atomic_load(&mm->acked);
+	out->resent = atomic_load(&mm->resent);
+	pthread_mutex_lock(&mm->qmu);
+	out->unacked = mm->nunacked;
+	out->ack_seq = mm->ack_seq;
+	for (q = mm->head; q != NULL; q = q->next)
+		if (q->aseq >= 0) {
+			out->oldest_unacked_s = (double)(now_ms() - q->t_ms) /
+			    1000.0;
+			break;
+		}
+	pthread_mutex_unlock(&mm->qmu);
 	out->connected = atomic_load(&mm->connected) ? 1 : 0;
 	out->mqtt_version = c == 0 ? 0 : atomic_load(&mm->v5) ? 5 : 4;
+}
+
+static bool
+valid_filter(const char *f)
+{
+	const char *p;
+
+	if (f == NULL || f[0] == '\0' || strlen(f) >= MQTT_OUT_TOPIC)
+		return false;
+	for (p = f; *p != '\0'; p++) {
+		if (*p == '#' && (p[1] != '\0' || (p != f && p[-1] != '/')))
+			return false;
+		if (*p == '+' && ((p != f && p[-1] != '/') ||
+		    (p[1] != '\0' && p[1] != '/')))
+			return false;
+	}
+	return true;
+}
+
+int
+mqtt_out_subscribe(struct mqtt_out *m, const char *topic,
+    void (*cb)(void *arg, const char *topic, const void *payload, size_t len),
+    void *arg)
+{
+	char *f;
+
+	if (!valid_filter(topic) || cb == NULL)
+		return IDS_EINVAL;
+	f = strdup(topic);
+	if (f == NULL)
+		return IDS_ENOMEM;
+	pthread_mutex_lock(&m->smu);
+	if (m->nsubs == MQTT_OUT_MAX_SUBS) {
+		pthread_mutex_unlock(&m->smu);
+		free(f);
+		return IDS_EINVAL;
+	}
+	m->subs[m->nsubs].filter = f;
+	m->subs[m->nsubs].cb = cb;
+	m->subs[m->nsubs].arg = arg;
+	m->nsubs++;
+	pthread_mutex_unlock(&m->smu);
+	/* connected now: subscribe at once (all again; the broker minds not) */
+	if (atomic_load(&m->connected)) {
+		atomic_store(&m->want_subscribe, true);
+		kick(m);
+	}
+	return 0;
+}
+
+/* Messages the broker has not taken yet (waiting or in flight). */
+static size_t
+not_brokered(struct mqtt_out *m)
+{
+	struct qmsg *q;
+	size_t n = 0;
+
+	pthread_mutex_lock(&m->qmu);
+	for (q = m->head; q != NULL; q = q->next)
+		n += !q->brokered;
+	pthread_mutex_unlock(&m->qmu);
+	return n;
+}
+
+static size_t
+unacked(struct mqtt_out *m, int64_t *ack_seq)
+{
+	size_t n;
+
+	pthread_mutex_lock(&m->qmu);
+	n = m->nunacked;
+	*ack_seq = m->ack_seq;
+	pthread_mutex_unlock(&m->qmu);
+	return n;
 }
 
 int
@@ -1350,8 +1836,8 @@ mqtt_out_close(struct mqtt_out *m, int timeout_ms)
 	MQTTAsync_disconnectOptions d5 =
 	    MQTTAsync_disconnectOptions_initializer5;
 	MQTTAsync_disconnectOptions d3 = MQTTAsync_disconnectOptions_initializer;
-	int64_t end;
-	size_t left;
+	int64_t end, ack_end, seq;
+	size_t left, unack;
 	int wait;
 
 	if (m == NULL)
@@ -1362,7 +1848,15 @@ mqtt_out_close(struct mqtt_out *m, int timeout_ms)
 	 * completes, and the queue should still go out if the broker comes
 	 * within the time we were given (the supervisor keeps at it).
 	 */
-	while ((left = queue_len(m)) > 0 && now_ms() < end)
+	while ((left = not_brokered(m)) > 0 && now_ms() < end)
+		sleep_ms(10);
+	/*
+	 * With a collector answering (an ack was seen), give the central
+	 * ack a moment; what it does not cover stays in the journal and is
+	 * sent again on the next start (stored once).
+	 */
+	ack_end = now_ms() + 3000 < end ? now_ms() + 3000 : end;
+	while (unacked(m, &seq) > 0 && seq >= 0 && now_ms() < ack_end)
 		sleep_ms(10);
 	atomic_store(&m->stop, true);
 	kick(m);
@@ -1387,11 +1881,18 @@ mqtt_out_close(struct mqtt_out *m, int timeout_ms)
 		for (wait = 0; wait < 100 && MQTTAsync_isConnected(m->h); wait++)
 			sleep_ms(10);
 	}
-	left = queue_len(m);
+	left = not_brokered(m);
+	unack = unacked(m, &seq);
 	if (left > 0)
 		say(m, "closing with %zu message(s) not acknowledged%s", left,
 		    m->jdir != NULL ?
 		    "; they stay in persist_dir for the next start" : "");
+	if (unack > 0)
+		say(m, "closing with %zu alert(s) the central log has not "
+		    "acknowledged yet (last ack %lld)%s", unack, (long long)seq,
+		    m->jdir != NULL ? "; they stay in persist_dir and go again "
+		    "on the next start" : "; without persist_dir they are "
+		    "gone if the broker lost them");
 	/* Paho's callbacks for what is still in flight come during destroy */
 	if (m->h != NULL)
 		MQTTAsync_destroy(&m->h);

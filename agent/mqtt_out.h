@@ -7,6 +7,16 @@
  *                     "offline" (QoS 1) on a clean close and as the will
  *   stats             QoS 1, only while connected
  *   asset/<ip>        retained inventory entry, QoS 1
+ *   ack               (read) retained, written by collectors: the highest
+ *                     seq s such that the central log holds every alert
+ *                     1..s of this agent (end-to-end acknowledgement)
+ *
+ * With central_ack on, an alert stays in the queue and the journal after
+ * the broker's PUBACK until the central log's ack covers it; what stays
+ * unacknowledged is sent again after a reconnect, and while connected
+ * after ack_timeout (doubling up to an hour), so no broker, bridge or
+ * subscription behaviour can lose an alert silently.  Stats, assets and
+ * status still count as delivered at PUBACK.
  *
  * Nothing here blocks on the broker.  Every message goes into our own
  * FIFO (at most max_buffered; beyond that a publish is refused and
@@ -63,6 +73,11 @@ struct mqtt_out_opts {
 						   session after a disconnect */
 	int		 connect_timeout;	/* seconds */
 	int		 reconnect_max;	/* longest pause between reconnects, s */
+	int		 central_ack;	/* 1: keep alerts until the central
+					   log's ack (above); 0: PUBACK */
+	int		 ack_timeout;	/* seconds before unacknowledged alerts
+					   are sent again while connected
+					   (0: 60) */
 	/* Where connection events and errors go (one line, no newline);
 	 * NULL: stderr.  Called from Paho's threads too. */
 	void		(*log)(void *ctx, const char *line);
@@ -79,6 +94,11 @@ struct mqtt_out_counters {
 					   >= 0x80, e.g. not authorized) */
 	uint64_t	skipped;	/* stats/assets not sent while offline */
 	uint64_t	reconnects;	/* connections after the first */
+	uint64_t	acked;		/* alerts the central log acknowledged */
+	uint64_t	unacked;	/* alerts waiting for that ack (now) */
+	double		oldest_unacked_s;	/* age of the oldest of them */
+	int64_t		ack_seq;	/* highest ack received; -1: none */
+	uint64_t	resent;		/* alerts sent again for want of it */
 	int		connected;	/* 1 while connected */
 	int		mqtt_version;	/* in use: 5 or 4; 0 before connecting */
 };
@@ -128,6 +148,17 @@ int	mqtt_out_asset(struct mqtt_out *m, const char *ip, const char *json,
  * IDS_EAGAIN.
  */
 int	mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len);
+
+/*
+ * Subscribe (QoS 1) to topic, an MQTT filter ('+' and '#' allowed); cb
+ * gets every message that matches, on Paho's thread (keep it short, do
+ * not call mqtt_out_close from it).  Subscribed again on every
+ * (re)connect.  At most 16 subscriptions.  Returns 0, IDS_EINVAL (bad
+ * filter, too many), IDS_ENOMEM.
+ */
+int	mqtt_out_subscribe(struct mqtt_out *m, const char *topic,
+	    void (*cb)(void *arg, const char *topic, const void *payload,
+	    size_t len), void *arg);
 
 /* Snapshot of the counters (messages published through this object). */
 void	mqtt_out_counters(const struct mqtt_out *m,

@@ -84,6 +84,11 @@ static const char schema_v2[] =
 	" last_seen   TEXT NOT NULL,"
 	" stats       TEXT,"
 	" stats_at    TEXT,"
+	/* highest seq with every seq 1..acked_seq stored (the end-to-end
+	 * ack the collector publishes); the agent's own last seq, from its
+	 * stats (what verify expects at least) */
+	" acked_seq   INTEGER NOT NULL DEFAULT 0,"
+	" reported_seq INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (site, agent)) WITHOUT ROWID;"
 	"CREATE TABLE assets ("
 	" site        TEXT NOT NULL,"
@@ -120,7 +125,9 @@ static const char migrate_v1_sql[] =
 	"INSERT INTO conflicts (id, site, agent, seq, raw, received_at)"
 	" SELECT id, '', agent, seq, raw, received_at FROM conflicts_v1"
 	" ORDER BY id;"
-	"DROP TABLE alerts_v1; DROP TABLE conflicts_v1;";
+	"DROP TABLE alerts_v1; DROP TABLE conflicts_v1;"
+	"ALTER TABLE agents ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE agents ADD COLUMN reported_seq INTEGER NOT NULL DEFAULT 0;";
 
 /*
  * Version 2 -> 3: indexes for the queries clog_query.h builds (an agent
@@ -164,6 +171,8 @@ enum st {
 	ST_ANCHOR_GET, ST_CHECKPOINT, ST_RETAIN_ANCHORS, ST_RETAIN_DELETE,
 	ST_CONFLICTS, ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
 	ST_V1_CONFLICTS, ST_CONFLICT_SITE, ST_CONFLICT_DEL,
+	ST_SEQS_AFTER, ST_GET_ACKED, ST_SET_ACKED, ST_SET_REPORTED,
+	ST_GET_REPORTED,
 	ST_N
 };
 
@@ -266,6 +275,21 @@ static const char *const sql[ST_N] = {
 	    " ORDER BY id",
 	[ST_CONFLICT_SITE] = "UPDATE conflicts SET site = ?2 WHERE id = ?1",
 	[ST_CONFLICT_DEL] = "DELETE FROM conflicts WHERE id = ?1",
+	[ST_SEQS_AFTER] =
+	    "SELECT seq FROM alerts WHERE site = ?1 AND agent = ?2 AND seq > ?3"
+	    " ORDER BY seq LIMIT ?4",
+	[ST_GET_ACKED] =
+	    "SELECT acked_seq FROM agents WHERE site = ?1 AND agent = ?2",
+	[ST_SET_ACKED] =
+	    "INSERT INTO agents (site, agent, last_seen, acked_seq)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (site, agent) DO UPDATE"
+	    " SET acked_seq = max(acked_seq, excluded.acked_seq)",
+	[ST_SET_REPORTED] =
+	    "INSERT INTO agents (site, agent, last_seen, reported_seq)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (site, agent) DO UPDATE"
+	    " SET reported_seq = max(reported_seq, excluded.reported_seq)",
+	[ST_GET_REPORTED] =
+	    "SELECT reported_seq FROM agents WHERE site = ?1 AND agent = ?2",
 };
 
 /* Statements built from filters (clog_query.h), one per shape. */
@@ -1310,6 +1334,145 @@ central_log_counter(struct central_log *db, const char *name, int64_t *value)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
 }
 
+/* ---- end-to-end acknowledgement -------------------------------------- */
+
+int
+central_log_contiguous(struct central_log *db, const char *site,
+    const char *agent, int64_t from, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int64_t cur = from, seq;
+	int rc, rows;
+
+	if (db->pg != NULL)
+		return clog_pg_contiguous(db->pg, site, agent, from, out);
+	*out = from;
+	for (;;) {
+		s = stmt(db, ST_SEQS_AFTER);
+		if (s == NULL)
+			return IDS_EIO;
+		bind_str(s, 1, site);
+		bind_str(s, 2, agent);
+		sqlite3_bind_int64(s, 3, cur);
+		sqlite3_bind_int64(s, 4, 512);
+		rows = 0;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			seq = sqlite3_column_int64(s, 0);
+			if (seq != cur + 1)
+				break;
+			cur = seq;
+			rows++;
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return IDS_EIO;
+		/* stopped at a gap, or at the end of what is stored */
+		if (rc == SQLITE_ROW || rows < 512)
+			break;
+	}
+	*out = cur;
+	return 0;
+}
+
+int
+central_log_next_seq(struct central_log *db, const char *site,
+    const char *agent, int64_t after, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (db->pg != NULL)
+		return clog_pg_next_seq(db->pg, site, agent, after, out);
+	s = stmt(db, ST_SEQS_AFTER);
+	*out = -1;
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	sqlite3_bind_int64(s, 3, after);
+	sqlite3_bind_int64(s, 4, 1);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+static int
+get_agent_int(struct central_log *db, enum st id, const char *site,
+    const char *agent, int64_t *out)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	int rc;
+
+	*out = 0;
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+static int
+set_agent_int(struct central_log *db, enum st id, const char *site,
+    const char *agent, int64_t v)
+{
+	char at[CENTRAL_LOG_TIME_LEN];
+	sqlite3_stmt *s;
+
+	if (check_new_agent(db, site, agent) != 0)
+		return IDS_EIO;
+	s = stmt(db, id);
+	if (s == NULL)
+		return IDS_EIO;
+	central_log_format_time(central_log_now_us(), at);
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	bind_str(s, 3, at);
+	sqlite3_bind_int64(s, 4, v);
+	return step_one(db, s);
+}
+
+int
+central_log_acked(struct central_log *db, const char *site,
+    const char *agent, int64_t *seq)
+{
+	if (db->pg != NULL)
+		return clog_pg_agent_int(db->pg, false, site, agent, seq);
+	return get_agent_int(db, ST_GET_ACKED, site, agent, seq);
+}
+
+int
+central_log_set_acked(struct central_log *db, const char *site,
+    const char *agent, int64_t seq)
+{
+	if (db->pg != NULL)
+		return clog_pg_set_agent_int(db->pg, false, site, agent, seq);
+	return set_agent_int(db, ST_SET_ACKED, site, agent, seq);
+}
+
+int
+central_log_reported(struct central_log *db, const char *site,
+    const char *agent, int64_t *seq)
+{
+	if (db->pg != NULL)
+		return clog_pg_agent_int(db->pg, true, site, agent, seq);
+	return get_agent_int(db, ST_GET_REPORTED, site, agent, seq);
+}
+
+int
+central_log_set_reported(struct central_log *db, const char *site,
+    const char *agent, int64_t seq)
+{
+	if (db->pg != NULL)
+		return clog_pg_set_agent_int(db->pg, true, site, agent, seq);
+	return set_agent_int(db, ST_SET_REPORTED, site, agent, seq);
+}
+
 /* ---- reading ---------------------------------------------------------- */
 
 void
@@ -1684,6 +1847,8 @@ static int
 finish_agent(struct vstate *v)
 {
 	sqlite3_stmt *s;
+	char detail[160];
+	int64_t reported, last;
 	int rc;
 
 	if (v->db->pg != NULL) {
@@ -1703,6 +1868,20 @@ finish_agent(struct vstate *v)
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)
 			return IDS_EIO;
+	}
+	/*
+	 * A lost tail leaves no hole in the chain: only the agent's own word
+	 * (its stats' last seq) shows it.
+	 */
+	rc = central_log_reported(v->db, v->site, v->agent, &reported);
+	if (rc != 0)
+		return rc;
+	last = v->c.alerts > 0 ? v->c.last_seq : v->have_prev ? v->prev_seq : 0;
+	if (reported > last) {
+		snprintf(detail, sizeof(detail), "%" PRId64 " alert(s) after "
+		    "seq %" PRId64 " absent: the agent reported seq %" PRId64
+		    " (missing tail)", reported - last, last, reported);
+		report(v, CENTRAL_LOG_P_MISSING, last + 1, reported, detail);
 	}
 	v->c.site = v->site;
 	v->c.agent = v->agent;

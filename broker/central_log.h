@@ -143,6 +143,31 @@ int	central_log_asset(struct central_log *db, const char *site,
 	    const char *agent, const char *ip, const char *json, size_t len,
 	    int64_t at_us);
 
+/* ---- end-to-end acknowledgement (collector) ---------------------------- */
+
+/*
+ * The highest seq s >= from such that every seq from + 1 .. s of (site,
+ * agent) is stored; from must itself be known contiguous (0 at first).
+ */
+int	central_log_contiguous(struct central_log *db, const char *site,
+	    const char *agent, int64_t from, int64_t *out);
+/* The lowest stored seq > after, or -1 when there is none. */
+int	central_log_next_seq(struct central_log *db, const char *site,
+	    const char *agent, int64_t after, int64_t *out);
+/* The acknowledged seq kept in agents (0 when none); set keeps the max. */
+int	central_log_acked(struct central_log *db, const char *site,
+	    const char *agent, int64_t *seq);
+int	central_log_set_acked(struct central_log *db, const char *site,
+	    const char *agent, int64_t seq);
+/*
+ * The agent's own last seq (from its stats), kept as the max seen; verify
+ * reports alerts after the last stored one up to it as a missing tail.
+ */
+int	central_log_reported(struct central_log *db, const char *site,
+	    const char *agent, int64_t *seq);
+int	central_log_set_reported(struct central_log *db, const char *site,
+	    const char *agent, int64_t seq);
+
 /* Add delta to the named counter (created at 0). */
 int	central_log_count(struct central_log *db, const char *name,
 	    int64_t delta);
@@ -221,7 +246,8 @@ enum central_log_problem {
 	CENTRAL_LOG_P_INVALID,	/* raw text is not a chained alert */
 	CENTRAL_LOG_P_CHANGED,	/* hash does not match the alert's content */
 	CENTRAL_LOG_P_COLUMNS,	/* indexed columns disagree with the raw JSON */
-	CENTRAL_LOG_P_MISSING,	/* seq .. seq_to are absent (a gap) */
+	CENTRAL_LOG_P_MISSING,	/* seq .. seq_to are absent (a gap, or a
+				   tail the agent reported sending) */
 	CENTRAL_LOG_P_LINK,	/* prev_hash is not the hash of seq - 1 */
 	CENTRAL_LOG_P_HEAD,	/* first stored alert does not start the chain */
 	CENTRAL_LOG_P_CONFLICT	/* a different alert with this seq arrived */

@@ -58,6 +58,9 @@ static const char schema_sql[] =
 	"CREATE TABLE agents ("
 	" site " T " NOT NULL, agent " T " NOT NULL, status " T ","
 	" last_seen " T " NOT NULL, stats " T ", stats_at " T ","
+	/* the end-to-end ack published, and the agent's own last seq */
+	" acked_seq bigint NOT NULL DEFAULT 0,"
+	" reported_seq bigint NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (site, agent));"
 	"CREATE TABLE assets ("
 	" site " T " NOT NULL, agent " T " NOT NULL, ip " T " NOT NULL,"
@@ -149,6 +152,8 @@ enum st {
 	ST_CHAIN_FIRST, ST_CHAIN_NEXT, ST_CKPT_GET, ST_ANCHOR_GET,
 	ST_CHAIN_ROWS, ST_CONFLICTS, ST_CHECKPOINT,
 	ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
+	ST_SEQS_AFTER, ST_GET_ACKED, ST_SET_ACKED, ST_GET_REPORTED,
+	ST_SET_REPORTED,
 	ST_N
 };
 
@@ -231,6 +236,24 @@ static const char *const sql[ST_N] = {
 	[ST_ANCHOR_GET] =
 	    "SELECT seq, hash FROM chain_anchors WHERE site = $1 AND agent = $2",
 	[ST_AGENT_KNOWN] = "SELECT 1 FROM agents WHERE site = $1 AND agent = $2",
+	/* alert_keys: one btree for a chain's seqs, whatever the month */
+	[ST_SEQS_AFTER] =
+	    "SELECT seq FROM alert_keys WHERE site = $1 AND agent = $2"
+	    " AND seq > $3::bigint ORDER BY seq LIMIT $4::bigint",
+	[ST_GET_ACKED] =
+	    "SELECT acked_seq FROM agents WHERE site = $1 AND agent = $2",
+	[ST_SET_ACKED] =
+	    "INSERT INTO agents (site, agent, last_seen, acked_seq)"
+	    " VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (site, agent)"
+	    " DO UPDATE SET acked_seq = greatest(agents.acked_seq,"
+	    " excluded.acked_seq)",
+	[ST_GET_REPORTED] =
+	    "SELECT reported_seq FROM agents WHERE site = $1 AND agent = $2",
+	[ST_SET_REPORTED] =
+	    "INSERT INTO agents (site, agent, last_seen, reported_seq)"
+	    " VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (site, agent)"
+	    " DO UPDATE SET reported_seq = greatest(agents.reported_seq,"
+	    " excluded.reported_seq)",
 	[ST_AGENT_OTHER_SITE] =
 	    "SELECT site FROM agents WHERE agent = $2 AND site <> $1"
 	    " ORDER BY site LIMIT 1",
@@ -1159,6 +1182,99 @@ clog_pg_counter(struct clog_pg *pg, const char *name, int64_t *value)
 	const char *p[1] = { name };
 
 	return one_int(pg, ST_COUNTER, 1, p, value);
+}
+
+/* ---- end-to-end acknowledgement ------------------------------------------ */
+
+int
+clog_pg_contiguous(struct clog_pg *pg, const char *site, const char *agent,
+    int64_t from, int64_t *out)
+{
+	char after[24];
+	const char *p[4] = { site, agent, after, "512" };
+	int64_t cur = from, seq;
+	PGresult *r;
+	int i, n;
+
+	*out = from;
+	for (;;) {
+		fmt_i64(after, sizeof(after), cur);
+		r = execp(pg, ST_SEQS_AFTER, 4, p, NULL);
+		if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+			set_res_err(pg, r);
+			PQclear(r);
+			return IDS_EIO;
+		}
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+			if (seq != cur + 1)
+				break;
+			cur = seq;
+		}
+		PQclear(r);
+		/* stopped at a gap, or at the end of what is stored */
+		if (i < n || n < 512)
+			break;
+	}
+	*out = cur;
+	return 0;
+}
+
+int
+clog_pg_next_seq(struct clog_pg *pg, const char *site, const char *agent,
+    int64_t after, int64_t *out)
+{
+	char a[24];
+	const char *p[4] = { site, agent, a, "1" };
+	PGresult *r;
+
+	*out = -1;
+	fmt_i64(a, sizeof(a), after);
+	r = execp(pg, ST_SEQS_AFTER, 4, p, NULL);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		set_res_err(pg, r);
+		PQclear(r);
+		return IDS_EIO;
+	}
+	if (PQntuples(r) == 1)
+		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+int
+clog_pg_agent_int(struct clog_pg *pg, bool reported, const char *site,
+    const char *agent, int64_t *out)
+{
+	const char *p[2] = { site, agent };
+	PGresult *r = execp(pg, reported ? ST_GET_REPORTED : ST_GET_ACKED, 2,
+	    p, NULL);
+	int rc = 0;
+
+	*out = 0;
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		set_res_err(pg, r);
+		rc = IDS_EIO;
+	} else if (PQntuples(r) == 1) {
+		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+clog_pg_set_agent_int(struct clog_pg *pg, bool reported, const char *site,
+    const char *agent, int64_t v)
+{
+	char at[CENTRAL_LOG_TIME_LEN], val[24];
+	const char *p[4] = { site, agent, at, val };
+
+	if (check_new_agent(pg, site, agent) != 0)
+		return IDS_EIO;
+	central_log_format_time(central_log_now_us(), at);
+	fmt_i64(val, sizeof(val), v);
+	return write_one(pg, reported ? ST_SET_REPORTED : ST_SET_ACKED, 4, p);
 }
 
 int

@@ -48,6 +48,15 @@ int	clog_pg_agent_stats(struct clog_pg *pg, const char *site,
 	    const char *agent, const char *json, size_t len, int64_t at_us);
 int	clog_pg_asset(struct clog_pg *pg, const char *site, const char *agent,
 	    const char *ip, const char *json, size_t len, int64_t at_us);
+int	clog_pg_contiguous(struct clog_pg *pg, const char *site,
+	    const char *agent, int64_t from, int64_t *out);
+int	clog_pg_next_seq(struct clog_pg *pg, const char *site,
+	    const char *agent, int64_t after, int64_t *out);
+/* acked_seq (reported false) or reported_seq of the agent; set keeps max */
+int	clog_pg_agent_int(struct clog_pg *pg, bool reported, const char *site,
+	    const char *agent, int64_t *out);
+int	clog_pg_set_agent_int(struct clog_pg *pg, bool reported,
+	    const char *site, const char *agent, int64_t v);
 int	clog_pg_count(struct clog_pg *pg, const char *name, int64_t delta);
 int	clog_pg_counter(struct clog_pg *pg, const char *name, int64_t *value);
 int	clog_pg_retain(struct clog_pg *pg, int64_t before_us, int64_t *removed);

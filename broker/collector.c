@@ -3,13 +3,29 @@
  *
  *   icsentry-collector [-c FILE] [--mqtt URI] [--db FILE] [--client-id ID]
  *
- * Subscribes (MQTT v5, persistent session) to the shared alert subscription
- * $share/<group>/icsentry/+/+/alert/# and to every agent's status, stats
- * and asset topics (DESIGN.md "MQTT"), and stores what arrives through
- * central_log.h.  A message is acknowledged to Paho (messageArrived
- * returns 1) only after its row is committed or it was rejected; Paho file
- * persistence keeps what the broker considers delivered but we have not
- * stored yet, so a crash between the two loses nothing.
+ * Subscribes (MQTT v5, persistent session) to the alerts (plain, or the
+ * shared subscription $share/<group>/icsentry/+/+/alert/# when several
+ * collectors share the load) and to every agent's status, stats and asset
+ * topics (DESIGN.md "MQTT"), and stores what arrives through
+ * central_log.h.
+ *
+ * End-to-end acknowledgement: after a commit, the collector publishes per
+ * agent, retained, on icsentry/<site>/<agent>/ack the highest seq s such
+ * that every seq 1..s of that (site, agent) is in the log.  The agent keeps
+ * each alert until that ack covers it, whatever the broker said, and sends
+ * again what stays unacknowledged.  So the broker's PUBACK no longer has
+ * to wait for our commit: messages are taken at once and committed in
+ * batches (group commit: one transaction, one fsync, per batch_ms or
+ * batch_max messages).  Each message of the open batch is first appended
+ * to a spool file in persist_dir (one write, no fsync): a collector that
+ * is killed finds the batch there on restart, so even a publisher without
+ * the end-to-end ack loses nothing to a crashed collector; after a power
+ * loss the agents' end-to-end ack makes them send it again.
+ *
+ * A gap that stays open longer than gap_timeout (the agent no longer has
+ * those alerts: lost before this scheme, or its journal overflowed) is
+ * stepped over, logged and counted, so the ack does not stall for good;
+ * verify still reports the missing seq numbers.
  */
 #include <MQTTAsync.h>
 #include <cJSON.h>
@@ -25,6 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +74,14 @@ static const struct cfg_key collector_keys[] = {
 	    "/var/lib/icsentry/<client_id>.mqtt)" },
 	{ "log_rejects", CFG_INT, "20", 0, 1000000,
 	    "log the first N rejected messages, then every 100th" },
+	{ "batch_ms", CFG_INT, "50", 0, 10000,
+	    "group commit: commit (and fsync) at most this many ms after the "
+	    "first message of a batch; 0: every message on its own" },
+	{ "batch_max", CFG_INT, "1000", 1, 1000000,
+	    "group commit: commit at once when a batch holds this many" },
+	{ "gap_timeout", CFG_INT, "600", 1, 604800,
+	    "seconds a gap in an agent's seq may stay open before the "
+	    "end-to-end ack steps over it (logged, counted)" },
 	{ NULL, 0, NULL, 0, 0, NULL }
 };
 
@@ -62,8 +89,9 @@ static const struct cfg_key mqtt_keys[] = {
 	{ "uri", CFG_STR, "tcp://127.0.0.1:1883", 0, 0,
 	    "broker: tcp://host:1883 or ssl://host:8883" },
 	{ "client_id", CFG_STR, NULL, 0, 0,
-	    "MQTT client id, stable across restarts "
-	    "(empty: icsentry-collector-<hostname>)" },
+	    "MQTT client id, stable across restarts (empty: "
+	    "icsentry-collector-<hostname>, -2, -3 ... for further collectors "
+	    "on the same host and log)" },
 	{ "shared_subscription", CFG_BOOL, "false", 0, 0,
 	    "true: take alerts through $share/<share_group>/... so several "
 	    "collectors share the load (mosquitto 2.0 does not restore shared "
@@ -94,10 +122,23 @@ static const struct cfg_schema collector_mqtt_schema = { "mqtt", mqtt_keys };
 static const struct cfg_schema *const schemas[] = { &collector_schema,
     &collector_mqtt_schema };
 
+/* One (site, agent) the collector has stored alerts of. */
+struct peer {
+	struct peer	*next;		/* hash chain */
+	struct peer	*dnext;		/* dirty list */
+	char		*site, *agent;
+	int64_t		 acked;		/* every seq 1..acked is stored */
+	int64_t		 published;	/* last ack sent; -1: none yet */
+	int64_t		 gap_since_ms;	/* a gap after acked seen; 0: none */
+	bool		 dirty, resend;
+};
+
+#define PEER_BUCKETS	1024
+
 struct collector {
 	MQTTAsync		 h;
 	struct central_log	*db;
-	pthread_mutex_t		 mu;		/* db, closing */
+	pthread_mutex_t		 mu;		/* db, closing, batch, peers */
 	bool			 closing;
 	size_t			 max_payload;
 	long long		 log_rejects;
@@ -105,7 +146,27 @@ struct collector {
 	bool			 db_failing;
 	char			 alert_filter[256];
 	const char		*uri;
+	/* group commit */
+	bool			 in_tx;
+	int			 batch_n, batch_max;
+	int64_t			 batch_start_ms, batch_ms;
+	/* end-to-end ack */
+	struct peer		*peers[PEER_BUCKETS];
+	struct peer		*dirty;
+	int64_t			 gap_timeout_ms;
+	bool			 connected;
+	int			 spool;		/* fd, -1: none */
+	bool			 spool_used;
 };
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -217,6 +278,304 @@ is_json_object(const char *p, size_t len)
 	return ok;
 }
 
+/* ---- end-to-end acknowledgement ---------------------------------------- */
+
+static uint32_t
+peer_hash(const char *site, const char *agent)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *site != '\0'; site++)
+		h = (h ^ (uint8_t)*site) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (; *agent != '\0'; agent++)
+		h = (h ^ (uint8_t)*agent) * 16777619u;
+	return h;
+}
+
+/* Find or add (site, agent) and put it on the dirty list (c->mu held). */
+static int
+peer_touch(struct collector *c, const char *site, const char *agent,
+    bool resend)
+{
+	uint32_t b = peer_hash(site, agent) % PEER_BUCKETS;
+	struct peer *e;
+
+	for (e = c->peers[b]; e != NULL; e = e->next)
+		if (strcmp(e->site, site) == 0 && strcmp(e->agent, agent) == 0)
+			break;
+	if (e == NULL) {
+		e = calloc(1, sizeof(*e));
+		if (e == NULL)
+			return IDS_ENOMEM;
+		e->site = strdup(site);
+		e->agent = strdup(agent);
+		if (e->site == NULL || e->agent == NULL ||
+		    central_log_acked(c->db, site, agent, &e->acked) != 0) {
+			int rc = e->site == NULL || e->agent == NULL ?
+			    IDS_ENOMEM : IDS_EIO;
+
+			free(e->site);
+			free(e->agent);
+			free(e);
+			return rc;
+		}
+		e->published = -1;
+		e->next = c->peers[b];
+		c->peers[b] = e;
+	}
+	if (resend)
+		e->resend = true;
+	if (!e->dirty) {
+		e->dirty = true;
+		e->dnext = c->dirty;
+		c->dirty = e;
+	}
+	return 0;
+}
+
+struct ack_out {
+	char	topic[MAX_TOPIC];
+	char	payload[24];
+};
+
+/*
+ * After a commit (c->mu held): advance each dirty agent's contiguous seq
+ * from what is now in the log, step over a gap that stayed open too long,
+ * keep the result, and list the acks to publish (done without c->mu: Paho
+ * may hold its own lock while it waits for ours in on_message).
+ */
+static size_t
+peers_settle(struct collector *c, struct ack_out **outp)
+{
+	struct peer *e, *next, *keep = NULL;
+	struct ack_out *out = NULL, *t;
+	size_t n = 0, cap = 0;
+	int64_t cont, nx, now = mono_ms();
+	bool tx;
+
+	*outp = NULL;
+	tx = central_log_begin(c->db) == 0;
+	for (e = c->dirty; e != NULL; e = next) {
+		next = e->dnext;
+		e->dirty = false;
+		if (central_log_contiguous(c->db, e->site, e->agent, e->acked,
+		    &cont) != 0)
+			goto again;
+		if (central_log_next_seq(c->db, e->site, e->agent, cont,
+		    &nx) != 0)
+			goto again;
+		if (nx < 0) {
+			e->gap_since_ms = 0;
+		} else if (e->gap_since_ms == 0) {
+			e->gap_since_ms = now;
+		} else if (now - e->gap_since_ms >= c->gap_timeout_ms) {
+			logmsg("%s/%s: seq %" PRId64 "-%" PRId64 " still missing "
+			    "after %" PRId64 " s; the ack steps over them (verify "
+			    "reports them)", e->site, e->agent, cont + 1, nx - 1,
+			    c->gap_timeout_ms / 1000);
+			(void)central_log_count(c->db, "ack_gaps_skipped", 1);
+			e->gap_since_ms = 0;
+			if (central_log_contiguous(c->db, e->site, e->agent,
+			    nx, &cont) != 0)
+				goto again;
+		}
+		if (cont > e->acked) {
+			if (central_log_set_acked(c->db, e->site, e->agent,
+			    cont) != 0)
+				goto again;
+			e->acked = cont;
+		}
+		if (e->acked != e->published || e->resend) {
+			if (n == cap) {
+				cap = cap == 0 ? 64 : cap * 2;
+				t = realloc(out, cap * sizeof(*out));
+				if (t == NULL)
+					goto again;
+				out = t;
+			}
+			snprintf(out[n].topic, sizeof(out[n].topic),
+			    "icsentry/%s/%s/ack", e->site, e->agent);
+			snprintf(out[n].payload, sizeof(out[n].payload),
+			    "%" PRId64, e->acked);
+			n++;
+			e->published = e->acked;
+			e->resend = false;
+		}
+		/* an open gap is looked at again until it closes or times out */
+		if (e->gap_since_ms == 0)
+			continue;
+again:
+		e->dirty = true;
+		e->dnext = keep;
+		keep = e;
+	}
+	c->dirty = keep;
+	if (tx && central_log_commit(c->db) != 0)
+		central_log_rollback(c->db);
+	*outp = out;
+	return n;
+}
+
+static void
+publish_acks(struct collector *c, struct ack_out *a, size_t n)
+{
+	MQTTAsync_responseOptions ro;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		ro = (MQTTAsync_responseOptions)
+		    MQTTAsync_responseOptions_initializer;
+		rc = MQTTAsync_send(c->h, a[i].topic, (int)strlen(a[i].payload),
+		    a[i].payload, 1, 1, &ro);
+		if (rc != MQTTASYNC_SUCCESS) {
+			/* disconnected: every peer is sent again on connect */
+			break;
+		}
+	}
+}
+
+/* ---- the spool of the open batch ------------------------------------- */
+
+/* Append one message: u32 topic length, topic, u32 length, payload. */
+static void
+spool_put(struct collector *c, const char *t, size_t tl, const void *p,
+    size_t len)
+{
+	uint32_t a = (uint32_t)tl, b = (uint32_t)len;
+	struct iovec v[4] = { { &a, 4 }, { (void *)t, tl }, { &b, 4 },
+	    { (void *)p, len } };
+
+	if (c->spool < 0)
+		return;
+	/* a short write leaves a torn last record, which replay ignores */
+	if (writev(c->spool, v, 4) < 0 && !c->db_failing)
+		logmsg("spool: %s", strerror(errno));
+	c->spool_used = true;
+}
+
+static void
+spool_clear(struct collector *c)
+{
+	if (c->spool >= 0 && c->spool_used) {
+		if (ftruncate(c->spool, 0) != 0)
+			logmsg("spool: %s", strerror(errno));
+		c->spool_used = false;
+	}
+}
+
+static int	handle(struct collector *c, const char *topic, size_t tlen,
+		    const char *p, size_t len);
+
+/*
+ * What a killed collector had taken but not committed: store it now
+ * (duplicates of what did commit are recognised and counted).
+ */
+static int
+spool_replay(struct collector *c, const char *path)
+{
+	size_t len = 0, off = 0, n = 0;
+	uint32_t tl, pl;
+	struct stat st;
+	char *buf = NULL, *t;
+	int rc = 0, fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;		/* none: nothing was left */
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		len = (size_t)st.st_size;
+		buf = malloc(len);
+		if (buf == NULL || read(fd, buf, len) != (ssize_t)len) {
+			close(fd);
+			free(buf);
+			logmsg("spool %s: cannot read it", path);
+			return IDS_EIO;
+		}
+	}
+	close(fd);
+	if (len == 0)
+		return 0;
+	if (central_log_begin(c->db) != 0) {
+		free(buf);
+		return IDS_EIO;
+	}
+	while (rc == 0 && off + 8 <= len) {
+		memcpy(&tl, buf + off, 4);
+		if (tl == 0 || tl > MAX_TOPIC || off + 8 + tl > len)
+			break;
+		memcpy(&pl, buf + off + 4 + tl, 4);
+		if (off + 8 + tl + pl > len)
+			break;
+		t = buf + off + 4;
+		rc = handle(c, t, tl, buf + off + 8 + tl, pl);
+		off += 8 + tl + pl;
+		n++;
+	}
+	if (rc == 0 && central_log_commit(c->db) == 0) {
+		logmsg("stored %zu message(s) of a batch a killed collector had "
+		    "taken", n);
+	} else {
+		central_log_rollback(c->db);
+		rc = IDS_EIO;
+	}
+	free(buf);
+	return rc;
+}
+
+/* Commit the open batch (c->mu held).  0 or IDS_EIO (rolled back). */
+static int
+batch_commit(struct collector *c)
+{
+	if (!c->in_tx)
+		return 0;
+	c->in_tx = false;
+	c->batch_n = 0;
+	if (central_log_commit(c->db) == 0) {
+		spool_clear(c);
+		return 0;
+	}
+	logmsg("commit failed: %s; the agents send the batch again",
+	    central_log_errmsg(c->db));
+	central_log_rollback(c->db);
+	return IDS_EIO;
+}
+
+/* Free the peers (at exit). */
+static void
+peers_free(struct collector *c)
+{
+	struct peer *e, *next;
+	size_t b;
+
+	for (b = 0; b < PEER_BUCKETS; b++)
+		for (e = c->peers[b]; e != NULL; e = next) {
+			next = e->next;
+			free(e->site);
+			free(e->agent);
+			free(e);
+		}
+}
+
+/* On (re)connect every known agent gets its ack again (c->mu held). */
+static void
+peers_all_dirty(struct collector *c)
+{
+	struct peer *e;
+	size_t b;
+
+	for (b = 0; b < PEER_BUCKETS; b++)
+		for (e = c->peers[b]; e != NULL; e = e->next) {
+			e->resend = true;
+			if (!e->dirty) {
+				e->dirty = true;
+				e->dnext = c->dirty;
+				c->dirty = e;
+			}
+		}
+}
+
 static int
 handle_alert(struct collector *c, const struct topic *tp, const char *topic,
     size_t tlen, const char *p, size_t len)
@@ -247,8 +606,29 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", a.site, a.agent,
 		    a.seq);
+	/* a re-sent alert means the agent lacks our ack: send it again */
+	if (rc == 0)
+		rc = peer_touch(c, a.site, a.agent, res != CENTRAL_LOG_NEW);
 	central_log_alert_free(&a);
 	return rc;
+}
+
+/* The agent's own last seq: stats {"alerts":{"last_seq":N}}. */
+static bool
+stats_last_seq(const char *p, size_t len, int64_t *seq)
+{
+	cJSON *j = cJSON_ParseWithLength(p, len), *a, *s;
+	bool ok = false;
+
+	a = cJSON_GetObjectItemCaseSensitive(j, "alerts");
+	s = cJSON_GetObjectItemCaseSensitive(a, "last_seq");
+	if (cJSON_IsNumber(s) && s->valuedouble >= 0 &&
+	    s->valuedouble < 9007199254740992.0) {
+		*seq = (int64_t)s->valuedouble;
+		ok = true;
+	}
+	cJSON_Delete(j);
+	return ok;
 }
 
 static int
@@ -256,6 +636,8 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
     size_t len)
 {
 	struct topic tp;
+	int64_t seq;
+	int rc;
 
 	if (len > c->max_payload)
 		return reject(c, "rejected_size", topic, tlen,
@@ -284,8 +666,12 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 		if (!is_json_object(p, len))
 			return reject(c, "rejected_invalid", topic, tlen,
 			    "stats is not a JSON object");
-		return central_log_agent_stats(c->db, tp.site, tp.agent, p, len,
+		rc = central_log_agent_stats(c->db, tp.site, tp.agent, p, len,
 		    central_log_now_us());
+		if (rc == 0 && stats_last_seq(p, len, &seq))
+			rc = central_log_set_reported(c->db, tp.site, tp.agent,
+			    seq);
+		return rc;
 	case K_ASSET:
 		if (len > 0 && !is_json_object(p, len))
 			return reject(c, "rejected_invalid", topic, tlen,
@@ -313,10 +699,28 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 		pthread_mutex_unlock(&c->mu);
 		return 0;
 	}
+	/* group commit: the batch's transaction opens with its first message */
+	if (c->batch_ms > 0 && !c->in_tx) {
+		if (central_log_begin(c->db) == 0) {
+			c->in_tx = true;
+			c->batch_start_ms = mono_ms();
+		}
+	}
+	if (c->in_tx)
+		spool_put(c, topic, tl, m->payload, m->payloadlen > 0 ?
+		    (size_t)m->payloadlen : 0);
 	rc = handle(c, topic, tl, m->payload, m->payloadlen > 0 ?
 	    (size_t)m->payloadlen : 0);
 	if (central_log_notice(c->db, note, sizeof(note)) != NULL)
 		logmsg("note: %s", note);
+	if (rc == 0 && c->in_tx && ++c->batch_n >= c->batch_max)
+		rc = batch_commit(c);
+	if (rc != 0 && c->in_tx) {
+		/* the batch goes; its agents send it again (no ack for it) */
+		central_log_rollback(c->db);
+		c->in_tx = false;
+		c->batch_n = 0;
+	}
 	if (rc != 0) {
 		if (!c->db_failing)
 			logmsg("cannot store message (will retry): %s",
@@ -373,6 +777,10 @@ on_connected(void *ctx, char *cause)
 	int rc;
 
 	logmsg("connected to %s (%s)", c->uri, cause != NULL ? cause : "");
+	pthread_mutex_lock(&c->mu);
+	c->connected = true;
+	peers_all_dirty(c);
+	pthread_mutex_unlock(&c->mu);
 	topics[0] = c->alert_filter;
 	topics[1] = (char *)"icsentry/+/+/status";
 	topics[2] = (char *)"icsentry/+/+/stats";
@@ -388,7 +796,11 @@ on_connected(void *ctx, char *cause)
 static void
 on_lost(void *ctx, char *cause)
 {
-	(void)ctx;
+	struct collector *c = ctx;
+
+	pthread_mutex_lock(&c->mu);
+	c->connected = false;
+	pthread_mutex_unlock(&c->mu);
 	logmsg("connection lost (%s); reconnecting", cause != NULL ? cause :
 	    "broker closed it");
 }
@@ -591,6 +1003,32 @@ load_config(const struct opts *o, struct cfg **out)
 	return 0;
 }
 
+/*
+ * The lowest k in 1..64 whose lock "<persist>.slot<k>.lock" we can hold;
+ * the descriptor stays open (and the lock held) until exit.  -1: none.
+ */
+static int
+take_slot(const char *persist, int *fd_out)
+{
+	char path[PATH_MAX + 32];
+	int k, fd;
+
+	errno = 0;
+	for (k = 1; k <= 64; k++) {
+		snprintf(path, sizeof(path), "%s.slot%d.lock", persist, k);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -1;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			*fd_out = fd;
+			return k;
+		}
+		close(fd);
+	}
+	errno = 0;
+	return -1;
+}
+
 static sigset_t stop_signals;
 
 int
@@ -607,13 +1045,17 @@ main(int argc, char **argv)
 	struct opts o;
 	struct cfg *cfg = NULL;
 	char err[512], host[128], client_id[256], persist[PATH_MAX];
+	char spool[PATH_MAX + 16];
 	char *password = NULL;
 	const char *v;
 	volatile int disc_done = 0;
 	int rc, sig, status = 1, i;
 	struct timespec tick = { 1, 0 };
 	int64_t next_retain = 0;
+	struct ack_out *acks = NULL;
+	size_t nacks;
 	int64_t n;
+	int slot, slot_fd = -1;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
@@ -621,8 +1063,12 @@ main(int argc, char **argv)
 	if (load_config(&o, &cfg) != 0)
 		return 2;
 	memset(&c, 0, sizeof(c));
+	c.spool = -1;
 	pthread_mutex_init(&c.mu, NULL);
 	c.max_payload = (size_t)cfg_int(cfg, "collector", "max_payload");
+	c.batch_ms = cfg_int(cfg, "collector", "batch_ms");
+	c.batch_max = (int)cfg_int(cfg, "collector", "batch_max");
+	c.gap_timeout_ms = cfg_int(cfg, "collector", "gap_timeout") * 1000;
 	c.log_rejects = cfg_int(cfg, "collector", "log_rejects");
 	c.uri = cfg_str(cfg, "mqtt", "uri");
 	if (cfg_bool(cfg, "mqtt", "shared_subscription"))
@@ -633,16 +1079,6 @@ main(int argc, char **argv)
 		snprintf(c.alert_filter, sizeof(c.alert_filter),
 		    "icsentry/+/+/alert/#");
 
-	v = cfg_str(cfg, "mqtt", "client_id");
-	if (v[0] == '\0') {
-		if (gethostname(host, sizeof(host)) != 0)
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		snprintf(client_id, sizeof(client_id), "icsentry-collector-%s",
-		    host);
-	} else {
-		snprintf(client_id, sizeof(client_id), "%s", v);
-	}
 	v = cfg_str(cfg, "collector", "persist_dir");
 	if (v[0] == '\0' && central_log_is_url(cfg_str(cfg, "collector", "db")))
 		snprintf(persist, sizeof(persist), "/var/lib/icsentry/%s.mqtt",
@@ -652,6 +1088,37 @@ main(int argc, char **argv)
 		    cfg_str(cfg, "collector", "db"));
 	else
 		snprintf(persist, sizeof(persist), "%s", v);
+	v = cfg_str(cfg, "mqtt", "client_id");
+	if (v[0] == '\0') {
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		/*
+		 * Two collectors with one default id would take each other's
+		 * session over, again and again.  The first free slot (a lock
+		 * held while we run) gives each its own id and Paho store,
+		 * the same ones on every restart: slot 1 is the old default.
+		 */
+		slot = take_slot(persist, &slot_fd);
+		if (slot < 0) {
+			fprintf(stderr, PROG ": %s.slot*.lock: %s; set [mqtt] "
+			    "client_id\n", persist, errno != 0 ?
+			    strerror(errno) : "64 collectors run already");
+			goto out_cfg;
+		}
+		if (slot == 1) {
+			snprintf(client_id, sizeof(client_id),
+			    "icsentry-collector-%s", host);
+		} else {
+			snprintf(client_id, sizeof(client_id),
+			    "icsentry-collector-%s-%d", host, slot);
+			n = (int64_t)strlen(persist);
+			snprintf(persist + n, sizeof(persist) - (size_t)n,
+			    "-%d", slot);
+		}
+	} else {
+		snprintf(client_id, sizeof(client_id), "%s", v);
+	}
 	v = cfg_str(cfg, "mqtt", "password_file");
 	if (v[0] != '\0') {
 		password = read_secret(v, err, sizeof(err));
@@ -680,6 +1147,18 @@ main(int argc, char **argv)
 		logmsg("persist_dir %s: %s", persist, strerror(errno));
 		goto out_db;
 	}
+	snprintf(spool, sizeof(spool), "%s/batch.spool", persist);
+	if (spool_replay(&c, spool) != 0) {
+		logmsg("%s: cannot store what it holds (kept): %s", spool,
+		    central_log_errmsg(c.db));
+		goto out_db;
+	}
+	c.spool = open(spool, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0600);
+	if (c.spool < 0)
+		logmsg("%s: %s (a killed collector may then lose its open "
+		    "batch to publishers without end-to-end ack)", spool,
+		    strerror(errno));
 
 	co.sendWhileDisconnected = 0;
 	rc = MQTTAsync_createWithOptions(&c.h, c.uri, client_id,
@@ -726,7 +1205,13 @@ main(int argc, char **argv)
 		goto out_mqtt;
 	}
 
-	/* Paho does the work; main only waits for a stop signal. */
+	/*
+	 * Paho's thread stores; main closes batches that are due and
+	 * publishes the acks of what is committed, until a stop signal.
+	 */
+	tick.tv_sec = 0;
+	tick.tv_nsec = (c.batch_ms > 0 && c.batch_ms < 100 ?
+	    (c.batch_ms + 1) / 2 : 50) * 1000000L;
 	for (;;) {
 		/* retention at start and then hourly, between messages */
 		if (cfg_str(cfg, "collector", "retention")[0] != '\0' &&
@@ -738,13 +1223,31 @@ main(int argc, char **argv)
 		sig = sigtimedwait(&stop_signals, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		pthread_mutex_lock(&c.mu);
+		if (c.in_tx && mono_ms() - c.batch_start_ms >= c.batch_ms)
+			(void)batch_commit(&c);
+		nacks = 0;
+		if (!c.in_tx && c.connected && c.dirty != NULL)
+			nacks = peers_settle(&c, &acks);
+		pthread_mutex_unlock(&c.mu);
+		if (nacks > 0)
+			publish_acks(&c, acks, nacks);
+		free(acks);
+		acks = NULL;
 	}
 	logmsg("stopping on signal %d", sig);
 	status = 0;
 
 	pthread_mutex_lock(&c.mu);
 	c.closing = true;
+	if (batch_commit(&c) == 0 && c.connected && c.dirty != NULL)
+		nacks = peers_settle(&c, &acks);
+	else
+		nacks = 0;
 	pthread_mutex_unlock(&c.mu);
+	if (nacks > 0)
+		publish_acks(&c, acks, nacks);
+	free(acks);
 	if (MQTTAsync_isConnected(c.h)) {
 		dis.timeout = 1000;
 		dis.context = (void *)&disc_done;
@@ -761,6 +1264,9 @@ out_db:
 	if (c.db != NULL && central_log_counter(c.db, "stored", &n) == 0)
 		logmsg("alerts stored (all runs): %" PRId64, n);
 	central_log_close(c.db);
+	peers_free(&c);
+	if (c.spool >= 0)
+		close(c.spool);
 out_cfg:
 	MQTTProperties_free(&props);
 	if (password != NULL) {
@@ -768,6 +1274,8 @@ out_cfg:
 		free(password);
 	}
 	cfg_free(cfg);
+	if (slot_fd >= 0)
+		close(slot_fd);
 	pthread_mutex_destroy(&c.mu);
 	return status;
 }

@@ -20,6 +20,9 @@ collector, SOC operators and agents.
                 (default localhost,127.0.0.1; IP addresses allowed)
   -c NAME       collector CN (default icsentry-collector)
   -o NAME       SOC operator CN, repeatable (default soc-operator)
+  -b SITE       a bridge certificate for SITE's broker (CN bridge-SITE),
+                repeatable; the central broker's ACL lets it publish only
+                under icsentry/SITE/ (broker/acl, broker/bridge-site.conf)
   -d DAYS       validity (default 825)
   -h            this help
 
@@ -28,6 +31,7 @@ Writes (keys mode 0600):
   OUTDIR/broker.crt broker.key           mosquitto's server certificate
   OUTDIR/collector.crt collector.key     icsentry-collector
   OUTDIR/soc/NAME.crt NAME.key           one per SOC operator
+  OUTDIR/bridges/SITE.crt SITE.key       one per site broker's bridge
   OUTDIR/agents/SITE/AGENT.crt .key      one per agent, CN SITE/AGENT
 Names: letters, digits, '.', '_' and '-'.
 exit: 0 ok, 1 openssl failed, 2 bad usage
@@ -46,13 +50,15 @@ n=0
 site=plant-a
 collector=icsentry-collector
 socs=
-while getopts "n:s:H:c:o:d:h" opt; do
+bridges=
+while getopts "n:s:H:c:o:d:b:h" opt; do
 	case $opt in
 	n) n=$OPTARG ;;
 	s) site=$OPTARG ;;
 	H) hosts=$OPTARG ;;
 	c) collector=$OPTARG ;;
 	o) socs="$socs $OPTARG" ;;
+	b) bridges="$bridges $OPTARG" ;;
 	d) days=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -78,6 +84,9 @@ valid_name "$site" || die_usage "bad site name '$site'"
 valid_name "$collector" || die_usage "bad collector name '$collector'"
 for s in $socs; do
 	valid_name "$s" || die_usage "bad SOC operator name '$s'"
+done
+for s in $bridges; do
+	valid_name "$s" || die_usage "bad bridge site name '$s'"
 done
 agents=
 i=1
@@ -183,6 +192,9 @@ done
 for a in $agents; do
 	issue "$out/agents/$a" "$a" clientAuth
 done
+for s in $bridges; do
+	issue "$out/bridges/$s" "bridge-$s" clientAuth
+done
 
 if [ "$collector" != icsentry-collector ] || [ "$socs" != soc-operator ]; then
 	echo "broker/acl names icsentry-collector and soc-operator; add for yours:"
@@ -190,3 +202,14 @@ if [ "$collector" != icsentry-collector ] || [ "$socs" != soc-operator ]; then
 		printf '  user %s\n  topic deny icsentry/%s/#\n  topic read icsentry/#\n' "$u" "$u"
 	done
 fi
+for s in $bridges; do
+	case " $(cat "$(dirname "$0")/acl" 2>/dev/null | grep '^user ' | tr '\n' ' ')" in
+	*" user bridge-$s "*) ;;
+	*) echo "broker/acl has no block for bridge-$s; add (see the bridge-plant-a block):"
+	   printf '  user bridge-%s\n  topic deny icsentry/bridge-%s/#\n' "$s" "$s"
+	   for t in alert/+ status stats asset/+; do
+		printf '  topic write icsentry/%s/+/%s\n' "$s" "$t"
+	   done
+	   printf '  topic read icsentry/%s/+/ack\n' "$s" ;;
+	esac
+done

@@ -271,7 +271,11 @@ START_TEST(test_production_files_are_strict)
 	a = tb_read_file(acl, NULL);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(strstr(a, "\npattern write icsentry/%u/alert/+\n"));
-	ck_assert_ptr_null(strstr(a, "pattern read"));
+	/* an agent reads exactly one topic: its own end-to-end ack */
+	ck_assert_ptr_nonnull(strstr(a, "\npattern read icsentry/%u/ack\n"));
+	ck_assert_ptr_null(strstr(strstr(a, "pattern read") + 1,
+	    "pattern read"));
+	ck_assert_ptr_null(strstr(a, "pattern write icsentry/%u/ack"));
 	ck_assert_ptr_null(strstr(a, "readwrite"));
 	free(conf);
 	free(a);
@@ -431,6 +435,41 @@ START_TEST(test_agent_cannot_read)
 }
 END_TEST
 
+START_TEST(test_ack_only_collector_writes)
+{
+	struct tb_client *coll, *soc, *a1, *a2;
+	const struct tb_msg *m;
+
+	coll = connect_as("collector", "coll-ack");
+	a1 = connect_as("agents/plant-a/gw-01", "gw-01");
+	a2 = connect_as("agents/plant-a/gw-02", "gw-02");
+	soc = connect_as("soc/soc-operator", "soc-1");
+	ck_assert_int_ge(tb_client_subscribe(a1, "icsentry/plant-a/+/ack", 1,
+	    3000), 0);
+	/* neither an agent (not even for itself) nor a SOC operator may
+	 * write an ack: a forged ack would make an agent drop its alerts */
+	ck_assert_int_eq(pub(a2, "icsentry/plant-a/gw-01/ack", "999"),
+	    REFUSED);
+	ck_assert_int_eq(pub(a1, "icsentry/plant-a/gw-01/ack", "999"),
+	    REFUSED);
+	ck_assert_int_eq(pub(soc, "icsentry/plant-a/gw-01/ack", "999"),
+	    REFUSED);
+	/* the collector may; gw-01 reads its own ack and not gw-02's */
+	ck_assert_int_eq(pub(coll, "icsentry/plant-a/gw-02/ack", "7"), 0);
+	ck_assert_int_eq(pub(coll, "icsentry/plant-a/gw-01/ack", "5"), 0);
+	ck_assert_int_eq(wait_real(a1, 1, 3000), 1);
+	tb_sleep_ms(200);
+	ck_assert_int_eq(real_count(a1), 1);
+	m = real_msg(a1, 0);
+	ck_assert_str_eq(m->topic, "icsentry/plant-a/gw-01/ack");
+	ck_assert_str_eq(m->payload, "5");
+	tb_client_free(soc);
+	tb_client_free(a2);
+	tb_client_free(a1);
+	tb_client_free(coll);
+}
+END_TEST
+
 START_TEST(test_anonymous_refused)
 {
 	char plain[64];
@@ -581,6 +620,7 @@ security_suite(void)
 	tcase_add_test(tc, test_agent_impersonation_delivers_nothing);
 	tcase_add_test(tc, test_agent_cannot_read);
 	tcase_add_test(tc, test_anonymous_refused);
+	tcase_add_test(tc, test_ack_only_collector_writes);
 	tcase_add_test(tc, test_no_client_certificate_refused);
 	tcase_add_test(tc, test_foreign_ca_refused);
 	tcase_add_test(tc, test_soc_reads_but_cannot_publish);

@@ -1241,6 +1241,8 @@ static const char to_v1[] =
 	" SELECT agent, seq, raw, received_at FROM a2 WHERE site = 'plant-b';"
 	"DROP TABLE a2; DROP TABLE c2;"
 	"DELETE FROM agents WHERE site = 'plant-b';"
+	"ALTER TABLE agents DROP COLUMN acked_seq;"
+	"ALTER TABLE agents DROP COLUMN reported_seq;"
 	"UPDATE counters SET value = 4 WHERE name = 'stored';"
 	"UPDATE counters SET value = 2 WHERE name = 'conflicts';"
 	"PRAGMA user_version = 1;";
@@ -1329,6 +1331,76 @@ START_TEST(test_migrate_v1)
 }
 END_TEST
 
+START_TEST(test_contiguous_and_acked)
+{
+	struct central_log *db = open_rw();
+	struct tb_chain a, b;
+	int64_t v = -1;
+	char *j[8];
+	int i;
+
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	tb_chain_init(&b, "plant-b", "gw-01", 1);
+	for (i = 0; i < 8; i++)
+		j[i] = tb_chain_next(&a, NULL);
+	/* seq 1, 2, 3, 5, 6 stored: contiguous to 3 */
+	for (i = 0; i < 6; i++)
+		if (i != 3)
+			ck_assert_int_eq(store(db, j[i]), CENTRAL_LOG_NEW);
+	store_chain(db, &b, 1, NULL);	/* the other site changes nothing */
+	ck_assert_int_eq(central_log_contiguous(db, "plant-a", "gw-01", 0, &v),
+	    0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(central_log_next_seq(db, "plant-a", "gw-01", 3, &v),
+	    0);
+	ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(central_log_next_seq(db, "plant-a", "gw-01", 6, &v),
+	    0);
+	ck_assert_int_eq(v, -1);
+	/* seq 4 arrives: contiguous to 6 */
+	ck_assert_int_eq(store(db, j[3]), CENTRAL_LOG_NEW);
+	ck_assert_int_eq(central_log_contiguous(db, "plant-a", "gw-01", 3, &v),
+	    0);
+	ck_assert_int_eq(v, 6);
+	ck_assert_int_eq(central_log_contiguous(db, "plant-c", "gw-01", 0, &v),
+	    0);
+	ck_assert_int_eq(v, 0);
+	/* the kept ack only grows */
+	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 6), 0);
+	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 2), 0);
+	ck_assert_int_eq(central_log_acked(db, "plant-a", "gw-01", &v), 0);
+	ck_assert_int_eq(v, 6);
+	ck_assert_int_eq(central_log_acked(db, "plant-b", "gw-01", &v), 0);
+	ck_assert_int_eq(v, 0);
+	for (i = 0; i < 8; i++)
+		free(j[i]);
+	central_log_close(db);
+}
+END_TEST
+
+START_TEST(test_verify_missing_tail)
+{
+	struct central_log *db = open_rw();
+	struct tb_chain a;
+	struct issues x;
+
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	store_chain(db, &a, 5, NULL);
+	ck_assert_int_eq(central_log_set_reported(db, "plant-a", "gw-01", 5),
+	    0);
+	ck_assert_int_eq(verify(db, &x), 0);
+	/* the agent says it sent 8: 6-8 never arrived, and no hash shows it */
+	ck_assert_int_eq(central_log_set_reported(db, "plant-a", "gw-01", 8),
+	    0);
+	ck_assert_int_eq(verify(db, &x), 1);
+	ck_assert_int_eq(x.kind[0], CENTRAL_LOG_P_MISSING);
+	ck_assert_int_eq(x.seq[0], 6);
+	ck_assert_int_eq(x.seq_to[0], 8);
+	ck_assert_str_eq(x.site[0], "plant-a");
+	central_log_close(db);
+}
+END_TEST
+
 static Suite *
 central_log_suite(void)
 {
@@ -1366,6 +1438,8 @@ central_log_suite(void)
 	tcase_add_test(tc, test_same_name_stats_and_verify_filter);
 	tcase_add_test(tc, test_forged_seq_other_site);
 	tcase_add_test(tc, test_migrate_v1);
+	tcase_add_test(tc, test_contiguous_and_acked);
+	tcase_add_test(tc, test_verify_missing_tail);
 	suite_add_tcase(s, tc);
 	return s;
 }

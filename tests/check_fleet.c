@@ -1,0 +1,748 @@
+/*
+ * check_fleet.c - the alert path of a fleet, with real parts only: the
+ * agent's publisher (agent/mqtt_out.c) with end-to-end acknowledgement,
+ * real mosquitto brokers (a site broker bridged over TLS to a central one
+ * where it says so), one or two real icsentry-collector processes and a
+ * real SQLite central log, checked with icsentry-log verify.
+ *
+ * Each test makes a broker lose what it had acknowledged (restart without
+ * its persistence file, a collector SIGKILLed with an open batch, a cut
+ * link) and asserts that every alert is stored exactly once all the same.
+ */
+#include <check.h>
+
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "central_log.h"
+#include "ids.h"
+#include "mqtt_out.h"
+#include "testutil_broker.h"
+
+#define MAXCOLL	2
+
+struct env {
+	struct tb_broker	 b;
+	char			 dir[256], db[320], uri[64];
+	char			 conf[MAXCOLL][320], out[MAXCOLL][320];
+	pid_t			 coll[MAXCOLL];
+	struct central_log	*ro;
+	char			 log[65536];
+	size_t			 loglen;
+};
+
+static struct env E;
+
+static void
+capture_log(void *ctx, const char *line)
+{
+	size_t n = strlen(line);
+
+	(void)ctx;
+	if (E.loglen + n + 2 < sizeof(E.log)) {
+		memcpy(E.log + E.loglen, line, n);
+		E.loglen += n;
+		E.log[E.loglen++] = '\n';
+		E.log[E.loglen] = '\0';
+	}
+}
+
+static void
+setup(void)
+{
+	memset(&E, 0, sizeof(E));
+	ck_assert_int_eq(tb_tmpdir(E.dir, sizeof(E.dir), "fleet"), 0);
+	snprintf(E.db, sizeof(E.db), "%s/central.db", E.dir);
+	ck_assert_int_eq(tb_broker_start(&E.b), 0);
+	tb_broker_uri(&E.b, E.uri, sizeof(E.uri));
+}
+
+static void
+teardown(void)
+{
+	int i;
+
+	central_log_close(E.ro);
+	for (i = 0; i < MAXCOLL; i++)
+		if (E.coll[i] > 0)
+			tb_stop_pid(E.coll[i], SIGTERM, 5000, NULL);
+	tb_broker_cleanup(&E.b);
+	if (getenv("ICSENTRY_KEEP_TMP") == NULL)
+		tb_rmtree(E.dir);
+}
+
+/*
+ * Collector k on uri; no client id, so the default (slot) one is used.
+ * shared: the $share subscription several collectors split.
+ */
+static void
+write_collector_conf(int k, const char *uri, int shared)
+{
+	FILE *f;
+
+	snprintf(E.conf[k], sizeof(E.conf[k]), "%s/collector%d.conf", E.dir,
+	    k);
+	snprintf(E.out[k], sizeof(E.out[k]), "%s/collector%d.out", E.dir, k);
+	f = fopen(E.conf[k], "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[collector]\ndb = %s\nfsync = false\nbatch_ms = 50\n"
+	    "[mqtt]\nuri = %s\nreconnect_max = 1\nkeepalive = 5\n"
+	    "shared_subscription = %s\n", E.db, uri,
+	    shared ? "true" : "false");
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+start_collector(int k, int nth)
+{
+	char bin[300];
+	char *argv[] = { bin, (char *)"-c", E.conf[k], NULL };
+
+	tb_build_path(bin, sizeof(bin), "icsentry-collector");
+	E.coll[k] = tb_spawn(argv, E.out[k]);
+	ck_assert_int_gt(E.coll[k], 0);
+	ck_assert_msg(tb_wait_file_count(E.out[k], "subscribed", nth, 10000) ==
+	    0, "collector %d did not subscribe; see %s", k, E.out[k]);
+}
+
+static struct central_log *
+ro(void)
+{
+	char err[256];
+
+	if (E.ro == NULL)
+		ck_assert_msg(central_log_open(E.db, CENTRAL_LOG_RDONLY,
+		    CENTRAL_LOG_SYNC_NORMAL, &E.ro, err, sizeof(err)) == 0,
+		    "%s", err);
+	return E.ro;
+}
+
+static int64_t
+stored(void)
+{
+	int64_t n = -1;
+
+	ck_assert_int_eq(central_log_alert_count(ro(), &n), 0);
+	return n;
+}
+
+static int64_t
+wait_stored(int64_t want, int timeout_ms)
+{
+	int64_t end = tb_now_ms() + timeout_ms, n;
+
+	for (;;) {
+		n = stored();
+		if (n >= want || tb_now_ms() >= end)
+			return n;
+		tb_sleep_ms(50);
+	}
+}
+
+static struct mqtt_out *
+new_agent(const char *uri, const char *site, const char *agent,
+    const char *persist)
+{
+	struct mqtt_out_opts o;
+	struct mqtt_out *m;
+	char err[256] = "";
+
+	memset(&o, 0, sizeof(o));
+	o.uri = uri;
+	o.site = site;
+	o.agent = agent;
+	o.keepalive = 5;
+	o.mqtt_version = 5;
+	o.max_buffered = 5000;
+	o.persist_dir = persist;
+	o.session_expiry = 300;
+	o.connect_timeout = 2;
+	o.reconnect_max = 1;
+	o.central_ack = 1;
+	o.ack_timeout = 3;
+	o.log = capture_log;
+	m = mqtt_out_new(&o, err, sizeof(err));
+	ck_assert_msg(m != NULL, "mqtt_out_new: %s", err);
+	return m;
+}
+
+static struct mqtt_out_counters
+counters(struct mqtt_out *m)
+{
+	struct mqtt_out_counters c;
+
+	mqtt_out_counters(m, &c);
+	return c;
+}
+
+/* Wait until the agent has nothing unacknowledged; its last counters. */
+static struct mqtt_out_counters
+wait_acked(struct mqtt_out *m, uint64_t acked, int timeout_ms)
+{
+	int64_t end = tb_now_ms() + timeout_ms;
+	struct mqtt_out_counters c;
+
+	for (;;) {
+		c = counters(m);
+		if ((c.unacked == 0 && c.acked >= acked) || tb_now_ms() >= end)
+			return c;
+		tb_sleep_ms(50);
+	}
+}
+
+static void
+queue_alerts(struct mqtt_out *m, struct tb_chain *c, int n, int pace_us)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *j = tb_chain_next(c, NULL);
+
+		ck_assert_ptr_nonnull(j);
+		ck_assert_int_eq(mqtt_out_alert(m, "high", j, strlen(j)), 0);
+		free(j);
+		if (pace_us > 0)
+			usleep((useconds_t)pace_us);
+	}
+}
+
+/* icsentry-log verify on the log: its exit code, output in *text. */
+static int
+run_verify(char **text)
+{
+	char bin[300], out[340];
+	char *argv[] = { bin, (char *)"verify", (char *)"--db", E.db, NULL };
+	int rc;
+
+	tb_build_path(bin, sizeof(bin), "icsentry-log");
+	snprintf(out, sizeof(out), "%s/verify.out", E.dir);
+	unlink(out);
+	rc = tb_run(argv, out, 20000);
+	*text = tb_read_file(out, NULL);
+	ck_assert_ptr_nonnull(*text);
+	return rc;
+}
+
+/* Kill the broker and start it again without its persistence file. */
+static void
+broker_restart_empty(struct tb_broker *b)
+{
+	char db[400];
+
+	ck_assert_int_eq(tb_broker_kill(b), 0);
+	snprintf(db, sizeof(db), "%s/mosquitto.db", b->dir);
+	unlink(db);
+	ck_assert_int_eq(tb_broker_restart(b), 0);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+START_TEST(test_broker_loses_acknowledged_alerts)
+{
+	char pdir[300], *text;
+	struct mqtt_out_counters k;
+	struct mqtt_out *m;
+	struct tb_chain c;
+	int st = -1;
+
+	snprintf(pdir, sizeof(pdir), "%s/agent-mqtt", E.dir);
+	write_collector_conf(0, E.uri, 0);
+	start_collector(0, 1);
+	m = new_agent(E.uri, "plant-a", "gw-01", pdir);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	queue_alerts(m, &c, 50, 0);
+	k = wait_acked(m, 50, 15000);
+	ck_assert_int_eq(k.acked, 50);
+	ck_assert_int_eq(k.unacked, 0);
+	ck_assert_int_eq(k.ack_seq, 50);
+	ck_assert_int_eq(stored(), 50);
+
+	/* the collector is away: the broker takes (PUBACKs) and queues 100 */
+	ck_assert_int_eq(tb_stop_pid(E.coll[0], SIGTERM, 5000, &st), 0);
+	E.coll[0] = 0;
+	queue_alerts(m, &c, 100, 0);
+	for (st = 0; st < 300 && counters(m).delivered < 150; st++)
+		tb_sleep_ms(50);
+	k = counters(m);
+	ck_assert_int_eq(k.delivered, 150);
+	/* PUBACK is not delivery: all 100 are kept */
+	ck_assert_int_eq(k.unacked, 100);
+	ck_assert_int_eq(k.acked, 50);
+
+	/* ... and the broker loses its queue (restart without persistence) */
+	broker_restart_empty(&E.b);
+	start_collector(0, 2);
+	/* the agent sends the 100 again; the log stores each once */
+	k = wait_acked(m, 150, 30000);
+	ck_assert_int_eq(k.unacked, 0);
+	ck_assert_int_eq(k.acked, 150);
+	ck_assert_int_eq(k.ack_seq, 150);
+	ck_assert_int_ge(k.resent, 100);
+	ck_assert_int_eq(wait_stored(150, 5000), 150);
+	ck_assert_int_eq(run_verify(&text), 0);
+	ck_assert_msg(strstr(text, "agent plant-a/gw-01: 150 alerts, seq "
+	    "1-150: ok") != NULL, "%s", text);
+	free(text);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+}
+END_TEST
+
+START_TEST(test_journal_kept_until_central_ack)
+{
+	char pdir[300];
+	struct mqtt_out_counters k;
+	struct mqtt_out *m;
+	struct tb_chain c;
+
+	/*
+	 * No collector: the broker acknowledges everything, the central log
+	 * nothing.  A clean close keeps the alerts in the journal; the next
+	 * start (a collector is there now) sends them, and they are stored.
+	 */
+	snprintf(pdir, sizeof(pdir), "%s/agent-mqtt", E.dir);
+	m = new_agent(E.uri, "plant-a", "gw-02", pdir);
+	tb_chain_init(&c, "plant-a", "gw-02", 1);
+	queue_alerts(m, &c, 20, 0);
+	for (int i = 0; i < 200 && counters(m).delivered < 20; i++)
+		tb_sleep_ms(50);
+	k = counters(m);
+	ck_assert_int_eq(k.delivered, 20);
+	ck_assert_int_eq(k.unacked, 20);
+	ck_assert_int_eq(k.ack_seq, -1);
+	ck_assert_int_eq(mqtt_out_close(m, 1000), 0);
+	ck_assert_ptr_nonnull(strstr(E.log, "20 alert(s) the central log has "
+	    "not acknowledged"));
+	/* the broker forgets them too */
+	broker_restart_empty(&E.b);
+	write_collector_conf(0, E.uri, 0);
+	start_collector(0, 1);
+	m = new_agent(E.uri, "plant-a", "gw-02", pdir);
+	k = counters(m);
+	ck_assert_int_eq(k.unacked, 20);	/* from the journal */
+	k = wait_acked(m, 20, 20000);
+	ck_assert_int_eq(k.unacked, 0);
+	ck_assert_int_eq(k.ack_seq, 20);
+	ck_assert_int_eq(wait_stored(20, 5000), 20);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+}
+END_TEST
+
+struct got {
+	pthread_mutex_t	mu;
+	int		n;
+	char		topic[8][128], payload[8][64];
+};
+
+static void
+on_intel(void *arg, const char *topic, const void *payload, size_t len)
+{
+	struct got *g = arg;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->n < 8) {
+		snprintf(g->topic[g->n], sizeof(g->topic[0]), "%s", topic);
+		snprintf(g->payload[g->n], sizeof(g->payload[0]), "%.*s",
+		    (int)len, (const char *)payload);
+	}
+	g->n++;
+	pthread_mutex_unlock(&g->mu);
+}
+
+static int
+got_n(struct got *g)
+{
+	int n;
+
+	pthread_mutex_lock(&g->mu);
+	n = g->n;
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+START_TEST(test_subscribe_api)
+{
+	struct got g = { PTHREAD_MUTEX_INITIALIZER, 0, { "" }, { "" } };
+	struct tb_client_opts o = { .uri = E.uri, .client_id = "soc-intel",
+	    .clean = 1 };
+	struct tb_client *soc;
+	struct mqtt_out *m;
+	int i;
+
+	soc = tb_client_new(&o);
+	ck_assert_ptr_nonnull(soc);
+	ck_assert_int_eq(tb_client_connect(soc, 5000), 0);
+	ck_assert_int_eq(tb_client_publish(soc, "icsentry/intel/fleet", "v1",
+	    2, 1, 1, 5000), 0);
+	m = new_agent(E.uri, "plant-a", "gw-03", NULL);
+	ck_assert_int_eq(mqtt_out_subscribe(m, "icsentry/intel/#", on_intel,
+	    &g), 0);
+	/* bad filters are refused */
+	ck_assert_int_eq(mqtt_out_subscribe(m, "icsentry/#/x", on_intel, &g),
+	    IDS_EINVAL);
+	ck_assert_int_eq(mqtt_out_subscribe(m, "icsentry/in+", on_intel, &g),
+	    IDS_EINVAL);
+	/* the retained bundle arrives, then a live one */
+	for (i = 0; i < 200 && got_n(&g) < 1; i++)
+		tb_sleep_ms(25);
+	ck_assert_int_eq(got_n(&g), 1);
+	ck_assert_str_eq(g.topic[0], "icsentry/intel/fleet");
+	ck_assert_str_eq(g.payload[0], "v1");
+	ck_assert_int_eq(tb_client_publish(soc, "icsentry/intel/site/plant-a",
+	    "s1", 2, 1, 0, 5000), 0);
+	/* not ours: must not reach the callback */
+	ck_assert_int_eq(tb_client_publish(soc, "icsentry/other/x", "no", 2, 1,
+	    0, 5000), 0);
+	for (i = 0; i < 200 && got_n(&g) < 2; i++)
+		tb_sleep_ms(25);
+	ck_assert_int_eq(got_n(&g), 2);
+	ck_assert_str_eq(g.topic[1], "icsentry/intel/site/plant-a");
+	/* a broker that forgot every session: subscribed again on reconnect */
+	tb_client_free(soc);
+	broker_restart_empty(&E.b);
+	for (i = 0; i < 400 && !counters(m).connected; i++)
+		tb_sleep_ms(25);
+	ck_assert_int_eq(counters(m).connected, 1);
+	soc = tb_client_new(&o);
+	ck_assert_ptr_nonnull(soc);
+	ck_assert_int_eq(tb_client_connect(soc, 5000), 0);
+	tb_sleep_ms(500);
+	ck_assert_int_eq(tb_client_publish(soc, "icsentry/intel/fleet", "v2",
+	    2, 1, 1, 5000), 0);
+	for (i = 0; i < 200 && got_n(&g) < 3; i++)
+		tb_sleep_ms(25);
+	ck_assert_int_eq(got_n(&g), 3);
+	ck_assert_str_eq(g.payload[2], "v2");
+	tb_client_free(soc);
+	mqtt_out_close(m, 500);
+}
+END_TEST
+
+/* ---- several collectors ------------------------------------------------ */
+
+START_TEST(test_two_collectors_killed_and_broker_restart)
+{
+	char pdir[300], host[128], want[300], *text;
+	struct mqtt_out_counters k;
+	struct mqtt_out *m;
+	struct tb_chain c;
+	int i;
+
+	/*
+	 * N = 2 on one host and one log, shared subscription, no client id
+	 * configured: each takes its own default id and Paho store.
+	 */
+	write_collector_conf(0, E.uri, 1);
+	write_collector_conf(1, E.uri, 1);
+	start_collector(0, 1);
+	start_collector(1, 1);
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(want, sizeof(want), " as icsentry-collector-%s,", host);
+	ck_assert_int_eq(tb_file_count(E.out[0], want) +
+	    tb_file_count(E.out[1], want), 1);
+	snprintf(want, sizeof(want), " as icsentry-collector-%s-2,", host);
+	ck_assert_int_eq(tb_file_count(E.out[0], want) +
+	    tb_file_count(E.out[1], want), 1);
+
+	snprintf(pdir, sizeof(pdir), "%s/agent-mqtt", E.dir);
+	m = new_agent(E.uri, "plant-a", "gw-01", pdir);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	queue_alerts(m, &c, 150, 2000);
+	/* mid-stream: collector 0 SIGKILLed, the stream goes on */
+	ck_assert_int_ge(wait_stored(60, 15000), 60);
+	ck_assert_int_eq(tb_stop_pid(E.coll[0], SIGKILL, 2000, NULL), 0);
+	E.coll[0] = 0;
+	queue_alerts(m, &c, 150, 2000);
+	/* the broker restarts (mosquitto 2.0 forgets shared subscriptions:
+	 * what arrives before the collectors are back reaches nobody) */
+	ck_assert_int_eq(tb_broker_stop(&E.b), 0);
+	ck_assert_int_eq(tb_broker_restart(&E.b), 0);
+	queue_alerts(m, &c, 100, 0);
+	start_collector(0, 2);
+	for (i = 0; i < 400 && tb_file_count(E.out[1], "subscribed") < 2; i++)
+		tb_sleep_ms(25);
+	queue_alerts(m, &c, 100, 1000);
+	k = wait_acked(m, 500, 60000);
+	ck_assert_int_eq(k.unacked, 0);
+	ck_assert_int_eq(k.ack_seq, 500);
+	/* exactly once, whoever stored it */
+	ck_assert_int_eq(wait_stored(500, 5000), 500);
+	ck_assert_int_eq(run_verify(&text), 0);
+	ck_assert_msg(strstr(text, "agent plant-a/gw-01: 500 alerts, seq "
+	    "1-500: ok") != NULL, "%s", text);
+	free(text);
+	/* the two never took each other's session over */
+	ck_assert_int_eq(tb_file_count(E.b.log, "already connected"), 0);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+}
+END_TEST
+
+/* ---- site brokers bridged to a central broker ------------------------- */
+
+static char certs[256], acl[PATH_MAX];
+
+/* sh broker/gen-certs.sh -b plant-a -b plant-b OUTDIR */
+static void
+gen_certs(void)
+{
+	char script[512], log[600];
+	char *argv[] = { (char *)"/bin/sh", script, (char *)"-b",
+	    (char *)"plant-a", (char *)"-b", (char *)"plant-b", certs, NULL };
+
+	ck_assert_int_eq(tb_tmpdir(certs, sizeof(certs), "fleetcerts"), 0);
+	tb_src_path(script, sizeof(script), "broker/gen-certs.sh");
+	snprintf(log, sizeof(log), "%s/gen.log", E.dir);
+	ck_assert_msg(tb_run(argv, log, 60000) == 0, "gen-certs.sh: see %s",
+	    log);
+	ck_assert_ptr_nonnull(realpath(tb_src_path(script, sizeof(script),
+	    "broker/acl"), acl));
+}
+
+/* The central broker: broker/mosquitto.conf, files pointed at the test. */
+static int
+conf_central(FILE *f, const struct tb_broker *b, void *ctx)
+{
+	char path[512], line[1024], key[64];
+	struct passwd *pw = getpwuid(geteuid());
+	FILE *in;
+	int logged = 0;
+
+	(void)ctx;
+	in = fopen(tb_src_path(path, sizeof(path), "broker/mosquitto.conf"),
+	    "r");
+	if (in == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (sscanf(line, "%63s", key) != 1 || key[0] == '#') {
+			fputs(line, f);
+			continue;
+		}
+		if (strcmp(key, "listener") == 0)
+			fprintf(f, "listener %d 127.0.0.1\n", b->port);
+		else if (strcmp(key, "cafile") == 0)
+			fprintf(f, "cafile %s/ca.crt\n", certs);
+		else if (strcmp(key, "certfile") == 0)
+			fprintf(f, "certfile %s/broker.crt\n", certs);
+		else if (strcmp(key, "keyfile") == 0)
+			fprintf(f, "keyfile %s/broker.key\n", certs);
+		else if (strcmp(key, "acl_file") == 0)
+			fprintf(f, "acl_file %s\n", acl);
+		else if (strcmp(key, "persistence_location") == 0)
+			fprintf(f, "persistence_location %s/\n", b->dir);
+		else if (strcmp(key, "log_dest") == 0) {
+			if (!logged++)
+				fprintf(f, "log_dest file %s\n", b->log);
+		} else if (strcmp(key, "user") != 0)
+			fputs(line, f);
+	}
+	fclose(in);
+	fprintf(f, "user %s\n", pw != NULL ? pw->pw_name : "root");
+	return 0;
+}
+
+struct site {
+	const char	*name;
+	int		 central_port;
+};
+
+/* Replace every "plant-a" in line by site into out. */
+static void
+put_site(FILE *f, const char *line, const char *site)
+{
+	const char *p;
+
+	while ((p = strstr(line, "plant-a")) != NULL) {
+		fwrite(line, 1, (size_t)(p - line), f);
+		fputs(site, f);
+		line = p + 7;
+	}
+	fputs(line, f);
+}
+
+/* A site broker: the demo template plus broker/bridge-site.conf. */
+static int
+conf_site(FILE *f, const struct tb_broker *b, void *ctx)
+{
+	const struct site *s = ctx;
+	char path[512], line[1024], key[64];
+	FILE *in;
+
+	if (tb_conf_demo(f, b, NULL) != 0)
+		return -1;
+	in = fopen(tb_src_path(path, sizeof(path), "broker/bridge-site.conf"),
+	    "r");
+	if (in == NULL)
+		return -1;
+	fputs("\n", f);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (sscanf(line, "%63s", key) != 1 || key[0] == '#')
+			fputs(line, f);
+		else if (strcmp(key, "address") == 0)
+			fprintf(f, "address 127.0.0.1:%d\n", s->central_port);
+		else if (strcmp(key, "bridge_cafile") == 0)
+			fprintf(f, "bridge_cafile %s/ca.crt\n", certs);
+		else if (strcmp(key, "bridge_certfile") == 0)
+			fprintf(f, "bridge_certfile %s/bridges/%s.crt\n", certs,
+			    s->name);
+		else if (strcmp(key, "bridge_keyfile") == 0)
+			fprintf(f, "bridge_keyfile %s/bridges/%s.key\n", certs,
+			    s->name);
+		else if (strcmp(key, "restart_timeout") == 0)
+			fputs("restart_timeout 1 2\n", f);
+		else
+			put_site(f, line, s->name);
+	}
+	fclose(in);
+	return 0;
+}
+
+START_TEST(test_bridged_sites)
+{
+	struct tb_broker central, site_b;
+	struct site sa = { "plant-a", 0 }, sb = { "plant-b", 0 };
+	char uri_a[64], uri_b[64], curi[64], pa[300], pb[300], *text;
+	char crt[400], key[400], ca[400];
+	struct tb_client_opts bo;
+	struct tb_client *bridge;
+	struct mqtt_out_counters k;
+	struct mqtt_out *ma, *mb;
+	struct tb_chain a, b;
+	FILE *f;
+
+	memset(&central, 0, sizeof(central));
+	memset(&site_b, 0, sizeof(site_b));
+	gen_certs();
+	ck_assert_int_eq(tb_broker_start_with(&central, conf_central, NULL), 0);
+	snprintf(curi, sizeof(curi), "ssl://127.0.0.1:%d", central.port);
+	sa.central_port = sb.central_port = central.port;
+	/* E.b becomes plant-a's site broker, site_b plant-b's */
+	tb_broker_cleanup(&E.b);
+	memset(&E.b, 0, sizeof(E.b));
+	ck_assert_int_eq(tb_broker_start_with(&E.b, conf_site, &sa), 0);
+	ck_assert_int_eq(tb_broker_start_with(&site_b, conf_site, &sb), 0);
+	tb_broker_uri(&E.b, uri_a, sizeof(uri_a));
+	tb_broker_uri(&site_b, uri_b, sizeof(uri_b));
+
+	/* the collector reads the central broker, over TLS */
+	write_collector_conf(0, curi, 0);
+	f = fopen(E.conf[0], "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "ca_file = %s/ca.crt\ncert_file = %s/collector.crt\n"
+	    "key_file = %s/collector.key\n", certs, certs, certs);
+	fclose(f);
+	start_collector(0, 1);
+
+	/* a bridge certificate publishes for its own site only */
+	snprintf(ca, sizeof(ca), "%s/ca.crt", certs);
+	snprintf(crt, sizeof(crt), "%s/bridges/plant-a.crt", certs);
+	snprintf(key, sizeof(key), "%s/bridges/plant-a.key", certs);
+	memset(&bo, 0, sizeof(bo));
+	bo.uri = curi;
+	bo.client_id = "forger";
+	bo.clean = 1;
+	bo.ca_file = ca;
+	bo.cert_file = crt;
+	bo.key_file = key;
+	bridge = tb_client_new(&bo);
+	ck_assert_ptr_nonnull(bridge);
+	ck_assert_int_eq(tb_client_connect(bridge, 5000), 0);
+	ck_assert_int_eq(tb_client_publish(bridge,
+	    "icsentry/plant-b/gw-01/alert/critical", "{}", 2, 1, 0, 5000),
+	    0x87);
+	ck_assert_int_eq(tb_client_publish(bridge,
+	    "icsentry/plant-a/gw-01/ack", "999", 3, 1, 1, 5000), 0x87);
+	tb_client_free(bridge);
+
+	/* two gateways named gw-01, one per site */
+	snprintf(pa, sizeof(pa), "%s/agent-a", E.dir);
+	snprintf(pb, sizeof(pb), "%s/agent-b", E.dir);
+	ma = new_agent(uri_a, "plant-a", "gw-01", pa);
+	mb = new_agent(uri_b, "plant-b", "gw-01", pb);
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	tb_chain_init(&b, "plant-b", "gw-01", 1);
+	queue_alerts(ma, &a, 30, 0);
+	queue_alerts(mb, &b, 20, 0);
+	/* the acks come back over the bridges */
+	k = wait_acked(ma, 30, 30000);
+	ck_assert_int_eq(k.ack_seq, 30);
+	k = wait_acked(mb, 20, 30000);
+	ck_assert_int_eq(k.ack_seq, 20);
+
+	/* the WAN link is cut: the site broker takes and keeps queueing */
+	ck_assert_int_eq(tb_broker_stop(&central), 0);
+	queue_alerts(ma, &a, 40, 1000);
+	for (int i = 0; i < 200 && counters(ma).delivered < 70; i++)
+		tb_sleep_ms(50);
+	ck_assert_int_eq(counters(ma).delivered, 70);
+	ck_assert_int_eq(counters(ma).unacked, 40);
+	tb_sleep_ms(1500);
+	/* ... and the central broker comes back WITHOUT its persistence */
+	{
+		char dbf[400];
+
+		snprintf(dbf, sizeof(dbf), "%s/mosquitto.db", central.dir);
+		unlink(dbf);
+	}
+	ck_assert_int_eq(tb_broker_restart(&central), 0);
+	queue_alerts(ma, &a, 30, 1000);
+	queue_alerts(mb, &b, 10, 1000);
+	k = wait_acked(ma, 100, 60000);
+	ck_assert_int_eq(k.unacked, 0);
+	ck_assert_int_eq(k.ack_seq, 100);
+	k = wait_acked(mb, 30, 30000);
+	ck_assert_int_eq(k.unacked, 0);
+	ck_assert_int_eq(k.ack_seq, 30);
+	ck_assert_int_eq(wait_stored(130, 5000), 130);
+	ck_assert_int_eq(run_verify(&text), 0);
+	ck_assert_msg(strstr(text, "agent plant-a/gw-01: 100 alerts, seq "
+	    "1-100: ok") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "agent plant-b/gw-01: 30 alerts, seq "
+	    "1-30: ok") != NULL, "%s", text);
+	free(text);
+	ck_assert_int_eq(mqtt_out_close(ma, 2000), 0);
+	ck_assert_int_eq(mqtt_out_close(mb, 2000), 0);
+	tb_stop_pid(E.coll[0], SIGTERM, 5000, NULL);
+	E.coll[0] = 0;
+	tb_broker_cleanup(&site_b);
+	tb_broker_cleanup(&central);
+	if (getenv("ICSENTRY_KEEP_TMP") == NULL)
+		tb_rmtree(certs);
+}
+END_TEST
+
+static Suite *
+fleet_suite(void)
+{
+	Suite *s = suite_create("fleet");
+	TCase *tc = tcase_create("e2e_ack");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_broker_loses_acknowledged_alerts);
+	tcase_add_test(tc, test_journal_kept_until_central_ack);
+	tcase_add_test(tc, test_subscribe_api);
+	tcase_add_test(tc, test_two_collectors_killed_and_broker_restart);
+	tcase_add_test(tc, test_bridged_sites);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(fleet_suite());
+	int failed;
+
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
