@@ -7,6 +7,7 @@
 #   make eval       detection quality on the labeled generated scenarios
 #   make fuzz       libFuzzer targets for every packet parser (FUZZ_RUNS=N)
 #   make bench      speed and memory against a bare libpcap read
+#   make bench-central  central log write rate and query latency (BENCH_SIZES)
 #   make deps       apt-get install what is missing
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -66,7 +67,7 @@ TESTS       = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log
 
-.PHONY: all test check asan-test demo eval fuzz bench deps need-deps \
+.PHONY: all test check asan-test demo eval fuzz bench bench-central deps need-deps \
         install uninstall clean tests
 .DEFAULT_GOAL := all
 
@@ -168,6 +169,18 @@ bench: need-deps all
 $(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+# make bench-central: the central log's write rate (real mosquitto, real
+# collectors, SQLite and PostgreSQL) and icsentry-log latency on large logs.
+# BENCH_SIZES: log sizes for the latency table (10 M takes hours here).
+BENCH_SIZES ?= 1000000 10000000
+bench-central: need-deps all
+	@$(MAKE) --no-print-directory $(BUILD)/bench/clog_fill
+	@BUILD=$(BUILD) BENCH_SIZES="$(BENCH_SIZES)" $(PYTHON) tests/bench_central.py
+
+$(BUILD)/bench/clog_fill: $(OBJ)/tests/bench/clog_fill.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 clean:
 	rm -rf build

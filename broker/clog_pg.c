@@ -152,8 +152,7 @@ enum st {
 	ST_CHAIN_FIRST, ST_CHAIN_NEXT, ST_CKPT_GET, ST_ANCHOR_GET,
 	ST_CHAIN_ROWS, ST_CONFLICTS, ST_CHECKPOINT,
 	ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
-	ST_SEQS_AFTER, ST_GET_ACKED, ST_SET_ACKED, ST_GET_REPORTED,
-	ST_SET_REPORTED,
+	ST_SEQS_AFTER, ST_GET_ACKED, ST_GET_REPORTED,
 	ST_N
 };
 
@@ -175,9 +174,14 @@ static const char *const sql[ST_N] = {
 	    "INSERT INTO conflicts (site, agent, seq, raw, received_at)"
 	    " VALUES ($1, $2, $3::bigint, $4, $5)",
 	[ST_AGENT_SEEN] =
-	    "INSERT INTO agents (site, agent, last_seen) VALUES ($1, $2, $3)"
-	    " ON CONFLICT (site, agent) DO UPDATE"
-	    " SET last_seen = greatest(agents.last_seen, excluded.last_seen)",
+	    "INSERT INTO agents (site, agent, last_seen, acked_seq, reported_seq)"
+	    " VALUES ($1, $2, $3, greatest($4::bigint, 0),"
+	    " greatest($5::bigint, 0)) ON CONFLICT (site, agent) DO UPDATE"
+	    " SET last_seen = CASE WHEN $6::boolean"
+	    " THEN greatest(agents.last_seen, excluded.last_seen)"
+	    " ELSE agents.last_seen END,"
+	    " acked_seq = greatest(agents.acked_seq, $4::bigint),"
+	    " reported_seq = greatest(agents.reported_seq, $5::bigint)",
 	[ST_STATUS] =
 	    "INSERT INTO agents (site, agent, status, last_seen)"
 	    " VALUES ($1, $2, $3, $4) ON CONFLICT (site, agent) DO UPDATE"
@@ -242,18 +246,9 @@ static const char *const sql[ST_N] = {
 	    " AND seq > $3::bigint ORDER BY seq LIMIT $4::bigint",
 	[ST_GET_ACKED] =
 	    "SELECT acked_seq FROM agents WHERE site = $1 AND agent = $2",
-	[ST_SET_ACKED] =
-	    "INSERT INTO agents (site, agent, last_seen, acked_seq)"
-	    " VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (site, agent)"
-	    " DO UPDATE SET acked_seq = greatest(agents.acked_seq,"
-	    " excluded.acked_seq)",
 	[ST_GET_REPORTED] =
 	    "SELECT reported_seq FROM agents WHERE site = $1 AND agent = $2",
-	[ST_SET_REPORTED] =
-	    "INSERT INTO agents (site, agent, last_seen, reported_seq)"
-	    " VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (site, agent)"
-	    " DO UPDATE SET reported_seq = greatest(agents.reported_seq,"
-	    " excluded.reported_seq)",
+
 	[ST_AGENT_OTHER_SITE] =
 	    "SELECT site FROM agents WHERE agent = $2 AND site <> $1"
 	    " ORDER BY site LIMIT 1",
@@ -273,10 +268,16 @@ static const char *const sql[ST_N] = {
 /* Built queries (clog_query.h), prepared once per shape. */
 #define QCACHE	64
 
-/* An agent's latest arrival in this transaction, written at commit. */
+/*
+ * An agent's row as this transaction changes it (latest arrival, ack,
+ * reported seq), written at commit: every agents row a transaction writes
+ * is written then, in (site, agent) order, so two collectors never lock
+ * two agents in opposite orders (a deadlock fails a whole batch).
+ */
 struct seen {
 	char	*site, *agent;
-	char	 at[CENTRAL_LOG_TIME_LEN];
+	char	 at[CENTRAL_LOG_TIME_LEN];	/* "" when unchanged */
+	int64_t	 acked, reported;		/* -1 when unchanged */
 };
 
 /* A counter change in this transaction, written at commit. */
@@ -317,6 +318,13 @@ struct clog_pg {
 };
 
 /* ---- errors, connection ------------------------------------------------ */
+
+static void
+fmt_i64(char *buf, size_t len, int64_t v)
+{
+	snprintf(buf, len, "%" PRId64, v);
+}
+
 
 static void
 set_err(struct clog_pg *pg, const char *what)
@@ -788,18 +796,24 @@ cmp_seen(const void *a, const void *b)
 static int
 flush_pending(struct clog_pg *pg)
 {
-	char slot[16], val[24];
-	const char *p[3];
+	char slot[16], val[24], now[CENTRAL_LOG_TIME_LEN], ack[24], rep[24];
+	const char *p[6];
 	size_t i;
 	int k, rc = 0;
 
 	if (pg->nseen > 1)
 		qsort(pg->seen, pg->nseen, sizeof(pg->seen[0]), cmp_seen);
+	central_log_format_time(central_log_now_us(), now);
 	for (i = 0; i < pg->nseen && rc == 0; i++) {
+		fmt_i64(ack, sizeof(ack), pg->seen[i].acked);
+		fmt_i64(rep, sizeof(rep), pg->seen[i].reported);
 		p[0] = pg->seen[i].site;
 		p[1] = pg->seen[i].agent;
-		p[2] = pg->seen[i].at;
-		rc = run(pg, ST_AGENT_SEEN, 3, p, NULL, NULL);
+		p[2] = pg->seen[i].at[0] != '\0' ? pg->seen[i].at : now;
+		p[3] = ack;
+		p[4] = rep;
+		p[5] = pg->seen[i].at[0] != '\0' ? "t" : "f";
+		rc = run(pg, ST_AGENT_SEEN, 6, p, NULL, NULL);
 	}
 	snprintf(slot, sizeof(slot), "%d", pg->slot);
 	for (k = 0; k < pg->ndeltas && rc == 0; k++) {
@@ -850,27 +864,23 @@ add_delta(struct clog_pg *pg, const char *name, int64_t v)
 	return 0;
 }
 
-static int
-add_seen(struct clog_pg *pg, const char *site, const char *agent,
-    const char *at)
+/* This transaction's pending change of (site, agent); NULL: no memory. */
+static struct seen *
+pending(struct clog_pg *pg, const char *site, const char *agent)
 {
 	struct seen *s;
 	size_t i;
 
 	for (i = 0; i < pg->nseen; i++)
 		if (strcmp(pg->seen[i].site, site) == 0 &&
-		    strcmp(pg->seen[i].agent, agent) == 0) {
-			if (strcmp(at, pg->seen[i].at) > 0)
-				snprintf(pg->seen[i].at,
-				    sizeof(pg->seen[i].at), "%s", at);
-			return 0;
-		}
+		    strcmp(pg->seen[i].agent, agent) == 0)
+			return &pg->seen[i];
 	if (pg->nseen == pg->capseen) {
 		size_t n = pg->capseen ? pg->capseen * 2 : 16;
 
 		s = realloc(pg->seen, n * sizeof(*s));
 		if (s == NULL)
-			return IDS_ENOMEM;
+			return NULL;
 		pg->seen = s;
 		pg->capseen = n;
 	}
@@ -880,10 +890,24 @@ add_seen(struct clog_pg *pg, const char *site, const char *agent,
 	if (s->site == NULL || s->agent == NULL) {
 		free(s->site);
 		free(s->agent);
-		return IDS_ENOMEM;
+		return NULL;
 	}
-	snprintf(s->at, sizeof(s->at), "%s", at);
+	s->at[0] = '\0';
+	s->acked = s->reported = -1;
 	pg->nseen++;
+	return s;
+}
+
+static int
+add_seen(struct clog_pg *pg, const char *site, const char *agent,
+    const char *at)
+{
+	struct seen *s = pending(pg, site, agent);
+
+	if (s == NULL)
+		return IDS_ENOMEM;
+	if (strcmp(at, s->at) > 0)
+		snprintf(s->at, sizeof(s->at), "%s", at);
 	return 0;
 }
 
@@ -953,12 +977,6 @@ auto_end(struct clog_pg *pg, bool mine, int rc)
 		return clog_pg_commit(pg);
 	clog_pg_rollback(pg);
 	return rc;
-}
-
-static void
-fmt_i64(char *buf, size_t len, int64_t v)
-{
-	snprintf(buf, len, "%" PRId64, v);
 }
 
 static int
@@ -1252,6 +1270,8 @@ clog_pg_agent_int(struct clog_pg *pg, bool reported, const char *site,
 	    p, NULL);
 	int rc = 0;
 
+	size_t i;
+
 	*out = 0;
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		set_res_err(pg, r);
@@ -1260,6 +1280,16 @@ clog_pg_agent_int(struct clog_pg *pg, bool reported, const char *site,
 		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	}
 	PQclear(r);
+	/* what this transaction set and has not written yet */
+	for (i = 0; rc == 0 && i < pg->nseen; i++)
+		if (strcmp(pg->seen[i].site, site) == 0 &&
+		    strcmp(pg->seen[i].agent, agent) == 0) {
+			int64_t v = reported ? pg->seen[i].reported :
+			    pg->seen[i].acked;
+
+			if (v > *out)
+				*out = v;
+		}
 	return rc;
 }
 
@@ -1267,14 +1297,23 @@ int
 clog_pg_set_agent_int(struct clog_pg *pg, bool reported, const char *site,
     const char *agent, int64_t v)
 {
-	char at[CENTRAL_LOG_TIME_LEN], val[24];
-	const char *p[4] = { site, agent, at, val };
+	struct seen *s;
+	bool mine;
+	int rc;
 
 	if (check_new_agent(pg, site, agent) != 0)
 		return IDS_EIO;
-	central_log_format_time(central_log_now_us(), at);
-	fmt_i64(val, sizeof(val), v);
-	return write_one(pg, reported ? ST_SET_REPORTED : ST_SET_ACKED, 4, p);
+	rc = auto_begin(pg, &mine);
+	if (rc != 0)
+		return rc;
+	s = pending(pg, site, agent);
+	if (s == NULL)
+		rc = IDS_ENOMEM;
+	else if (reported && v > s->reported)
+		s->reported = v;
+	else if (!reported && v > s->acked)
+		s->acked = v;
+	return auto_end(pg, mine, rc);
 }
 
 int
