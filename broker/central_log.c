@@ -131,13 +131,14 @@ static const char migrate_v1_sql[] =
 
 /*
  * Version 2 -> 3: indexes for the queries clog_query.h builds (an agent
- * filter names the agent, usually without its site: (agent, site, ts_us)
- * serves it, where (site, agent, ts_us) served no query), per-agent verify
- * checkpoints and the anchors retention leaves behind.
+ * filter names the agent, usually without its site, often with a time:
+ * (agent, ts_us) serves it, where (site, agent, ts_us) served no query;
+ * a site is one of a few, and the unique (site, agent, seq) covers it),
+ * per-agent verify checkpoints and the anchors retention leaves behind.
  */
 static const char migrate_v2_sql[] =
 	"DROP INDEX IF EXISTS alerts_site;"
-	"CREATE INDEX alerts_agent ON alerts (agent, site, ts_us);"
+	"CREATE INDEX alerts_agent ON alerts (agent, ts_us);"
 	"CREATE TABLE verify_checkpoints ("
 	" site        TEXT    NOT NULL,"
 	" agent       TEXT    NOT NULL,"

@@ -44,7 +44,9 @@ static const char schema_sql[] =
 	/* one index per filter (clog_query.h); each used, see README */
 	"CREATE INDEX alerts_id ON alerts (id);"
 	"CREATE INDEX alerts_ts ON alerts (ts_us);"
+	/* (agent, site, seq): a chain in seq order (verify, acks) */
 	"CREATE INDEX alerts_agent ON alerts (agent, site, seq);"
+	"CREATE INDEX alerts_agent_ts ON alerts (agent, ts_us);"
 	"CREATE INDEX alerts_sev ON alerts (sev, ts_us);"
 	"CREATE INDEX alerts_detector ON alerts (detector, ts_us);"
 	"CREATE INDEX alerts_technique ON alerts (technique, ts_us);"

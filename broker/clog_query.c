@@ -212,11 +212,29 @@ clog_query_build(struct clog_sql *q, enum clog_dialect d,
 		put(&b, "ts_us < ");
 		param(&b, false, f->until_us, NULL);
 	}
-	shape = shape << 1 | (f->min_sev > 0);
+	/*
+	 * "At least high" as sev IN (3, 4): equalities on the leading column
+	 * of (sev, ts_us), which SQLite's planner trusts without statistics
+	 * (for "sev >= ?" it guesses a quarter of the table and walks the ts
+	 * index instead).
+	 */
+	shape = shape << 3 | (uint32_t)(f->min_sev <= 0 ? 0 :
+	    f->min_sev > 4 ? 5 : f->min_sev);
 	if (f->min_sev > 0) {
+		int s;
+
 		cond(&b);
-		put(&b, "sev >= ");
-		param(&b, false, f->min_sev, NULL);
+		if (f->min_sev > 4) {
+			put(&b, "sev > 4");	/* no such severity */
+		} else {
+			put(&b, "sev IN (");
+			for (s = f->min_sev; s <= 4; s++) {
+				if (s > f->min_sev)
+					put(&b, ", ");
+				param(&b, false, s, NULL);
+			}
+			put(&b, ")");
+		}
 	}
 	if ((rc = pattern(&b, 0, "agent", f->agent, &shape)) != 0 ||
 	    (rc = pattern(&b, 1, "site", f->site, &shape)) != 0 ||

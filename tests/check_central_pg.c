@@ -21,7 +21,10 @@
 #include <unistd.h>
 
 #include "central_log.h"
+#include <libpq-fe.h>
+
 #include "chain.h"
+#include "clog_query.h"
 #include "ids.h"
 #include "testutil_broker.h"
 #include "testutil_pg.h"
@@ -866,12 +869,141 @@ START_TEST(test_log_cli_same_output)
 }
 END_TEST
 
+/* ---- the built queries use the index of the filter given ------------------ */
+
+/* The plan of q: SQLite's EXPLAIN QUERY PLAN details, PostgreSQL's EXPLAIN. */
+static void
+plan_of(const struct clog_sql *q, char *out, size_t len)
+{
+	char text[2200], vals[CLOG_Q_MAXPARAM][24];
+	const char *v[CLOG_Q_MAXPARAM];
+	size_t n = 0;
+	int i;
+
+	out[0] = '\0';
+	snprintf(text, sizeof(text), "EXPLAIN %s%s", backend == 0 ?
+	    "QUERY PLAN " : "", q->text);
+	if (backend == 0) {
+		sqlite3 *h;
+		sqlite3_stmt *st;
+
+		ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(h, text, -1, &st, NULL),
+		    SQLITE_OK);
+		for (i = 0; i < q->nparams; i++)
+			if (q->p[i].is_text)
+				sqlite3_bind_text(st, i + 1, q->p[i].s, -1,
+				    SQLITE_STATIC);
+			else
+				sqlite3_bind_int64(st, i + 1, q->p[i].i);
+		while (sqlite3_step(st) == SQLITE_ROW && n + 2 < len)
+			n += (size_t)snprintf(out + n, len - n, "%s\n",
+			    (const char *)sqlite3_column_text(st, 3));
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+		return;
+	} else {
+		char uri[300];
+		PGconn *c = PQconnectdb(tp_pg_uri(&PG, dbname, uri,
+		    sizeof(uri)));
+		PGresult *r;
+
+		ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+		/* the question is whether the filter CAN use its index: a few
+		 * rows would make a sequential scan cheaper */
+		PQclear(PQexec(c, "SET enable_seqscan = off"));
+		for (i = 0; i < q->nparams; i++) {
+			if (q->p[i].is_text)
+				v[i] = q->p[i].s;
+			else {
+				snprintf(vals[i], sizeof(vals[i]), "%lld",
+				    (long long)q->p[i].i);
+				v[i] = vals[i];
+			}
+		}
+		r = PQexecParams(c, text, q->nparams, NULL, v, NULL, NULL, 0);
+		ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s",
+		    text, PQerrorMessage(c));
+		for (i = 0; i < PQntuples(r) && n + 2 < len; i++)
+			n += (size_t)snprintf(out + n, len - n, "%s\n",
+			    PQgetvalue(r, i, 0));
+		PQclear(r);
+		PQfinish(c);
+	}
+}
+
+START_TEST(test_plans_use_indexes)
+{
+	static const struct {
+		const char *what, *sqlite, *pg;
+	} want[] = {
+		{ "agent", "alerts_agent", "_agent_" },
+		{ "detector", "alerts_detector", "_detector_" },
+		{ "detector glob", "alerts_detector", "_detector_" },
+		{ "technique", "alerts_technique", "_technique_" },
+		{ "ip", "alerts_src", "_src_ip_" },
+		{ "ip (dst)", "alerts_dst", "_dst_ip_" },
+		{ "min_sev", "alerts_sev", "_sev_" },
+		{ "time", "alerts_ts", "_ts_us_" },
+		{ "proto", "alerts_proto", "_proto_" },
+		{ "after id", "INTEGER PRIMARY KEY", "_id_" },
+	};
+	struct central_log_filter f;
+	struct central_log *db;
+	struct tb_chain a;
+	struct clog_sql q;
+	char plan[4096];
+	size_t k;
+
+	use_backend(_i, "plans");
+	db = open_log(CENTRAL_LOG_RDWR);
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	store_n(db, &a, 20, NULL);
+	central_log_close(db);
+	for (k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		central_log_filter_init(&f);
+		switch (k) {
+		case 0: f.agent = "gw-01"; break;
+		case 1: f.detector = "s7.plc_stop"; break;
+		case 2: f.detector = "s7.*"; break;
+		case 3: f.technique = "T0858"; break;
+		case 4: case 5: f.ip = "10.0.0.66"; break;
+		case 6: f.min_sev = 4; break;
+		case 7: f.since_us = a.base_us; f.until_us = a.base_us + 5000000;
+			break;
+		case 8: f.proto = "s7comm"; break;
+		case 9: f.after_id = 10; break;
+		}
+		ck_assert_int_eq(clog_query_build(&q, backend == 0 ? CLOG_SQLITE :
+		    CLOG_PG, k == 9 ? CLOG_Q_FOLLOW : CLOG_Q_QUERY,
+		    "id, agent, seq, site, ts_us", "alerts", &f), 0);
+		/* never the old "(? IS NULL OR col GLOB ?)" */
+		ck_assert_ptr_null(strstr(q.text, "IS NULL"));
+		plan_of(&q, plan, sizeof(plan));
+		ck_assert_msg(strstr(plan, backend == 0 ? want[k].sqlite :
+		    want[k].pg) != NULL, "%s: %s\nplan:\n%s", want[k].what,
+		    q.text, plan);
+		if (backend == 1)
+			ck_assert_msg(strstr(plan, "Seq Scan") == NULL,
+			    "%s: %s", want[k].what, plan);
+		else
+			ck_assert_msg(strstr(plan, "SCAN alerts\n") == NULL,
+			    "%s: %s", want[k].what, plan);
+	}
+	done();
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
 	Suite *s = suite_create("central_pg");
 	TCase *tc;
 
+	tc = tcase_create("plans_use_indexes");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_plans_use_indexes, 0, 2);
+	suite_add_tcase(s, tc);
 	tc = tcase_create("store_duplicate_conflict");
 	tcase_set_timeout(tc, 240);
 	tcase_add_loop_test(tc, test_store_duplicate_conflict, 0, 2);
