@@ -501,6 +501,25 @@ START_TEST(test_other_schema_version)
 	    &db, err, sizeof(err));
 	ck_assert_int_eq(rc, IDS_EINVAL);
 	ck_assert_msg(strstr(err, "99") != NULL, "%s", err);
+	/* the commands say so and exit 1 (a runtime failure, DESIGN.md) */
+	{
+		char bin[300], out[320], *text;
+		char *argv[] = { bin, (char *)"stats", (char *)"--db", path,
+		    NULL };
+		char *cargv[] = { bin, (char *)"--db", path, (char *)"--mqtt",
+		    (char *)"tcp://127.0.0.1:1", (char *)"--client-id",
+		    (char *)"schema-test", NULL };
+
+		snprintf(out, sizeof(out), "%s/cli.out", dir);
+		tb_build_path(bin, sizeof(bin), "icsentry-log");
+		ck_assert_int_eq(tb_run(argv, out, 20000), 1);
+		tb_build_path(bin, sizeof(bin), "icsentry-collector");
+		ck_assert_int_eq(tb_run(cargv, out, 20000), 1);
+		text = tb_read_file(out, NULL);
+		ck_assert_ptr_nonnull(text);
+		ck_assert_int_eq(tb_file_count(out, "schema version 99"), 2);
+		free(text);
+	}
 	done();
 }
 END_TEST
