@@ -38,7 +38,7 @@
  * handle; smu the subscriptions.  Paho may call our callbacks with its own mutex held: callbacks
  * take qmu only (never held while calling Paho) and never hmu.
  */
-#include "mqtt_out.h"
+#include "agent/mqtt_out.h"
 
 #include <MQTTAsync.h>
 
@@ -58,8 +58,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "ids.h"
+#include "lib/cfg.h"
+#include "lib/ids.h"
 
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
 #define MQTT_OUT_WINDOW		200

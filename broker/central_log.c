@@ -5,7 +5,7 @@
  * from them, so a query never parses JSON and verify can tell when the two
  * disagree.  All SQL is constant text prepared on first use and cached.
  */
-#include "central_log.h"
+#include "broker/central_log.h"
 
 #include <cJSON.h>
 #include <sqlite3.h>
@@ -21,10 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain.h"
-#include "clog_pg.h"
-#include "clog_query.h"
-#include "ids.h"
+#include "broker/clog_pg.h"
+#include "broker/clog_query.h"
+#include "lib/chain.h"
+#include "lib/ids.h"
 
 /*
  * Version 2.  Times are RFC 3339 text (sortable, readable in the sqlite3

@@ -4,7 +4,7 @@
  * statements, results in single-row mode so a walk over millions of
  * alerts holds one row at a time.
  */
-#include "clog_pg.h"
+#include "broker/clog_pg.h"
 
 #include <libpq-fe.h>
 
@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain.h"
-#include "clog_query.h"
-#include "ids.h"
+#include "broker/clog_query.h"
+#include "lib/chain.h"
+#include "lib/ids.h"
 
 /*
  * Every text column is COLLATE "C": byte order, the same as SQLite's
@@ -318,6 +318,41 @@ struct clog_pg {
 	char		 notice[512];
 	char		 errbuf[512];
 };
+
+/* ---- time (the same text as central_log_format_time) -------------------- */
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* "YYYY-MM-DDThh:mm:ss.uuuuuuZ", as SQLite's received_at and last_seen */
+static void
+fmt_time(int64_t us, char out[CENTRAL_LOG_TIME_LEN])
+{
+	int64_t secs = us / 1000000, frac = us % 1000000;
+	struct tm tm;
+	time_t t;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, CENTRAL_LOG_TIME_LEN, "(bad time)");
+		return;
+	}
+	snprintf(out, CENTRAL_LOG_TIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000000u);
+}
 
 /* ---- errors, connection ------------------------------------------------ */
 
@@ -642,8 +677,8 @@ clog_pg_open(const char *uri, enum central_log_mode mode,
 			goto fail;
 		/* this month and the next exist before any batch needs them,
 		 * so creating one rarely happens inside a transaction */
-		if (ensure_partition(pg, central_log_now_us()) != 0 ||
-		    ensure_partition(pg, month_start(central_log_now_us()) +
+		if (ensure_partition(pg, now_us()) != 0 ||
+		    ensure_partition(pg, month_start(now_us()) +
 		    32LL * 86400 * 1000000) != 0) {
 			snprintf(err, errlen, "%s: %s", shown,
 			    clog_pg_errmsg(pg));
@@ -805,7 +840,7 @@ flush_pending(struct clog_pg *pg)
 
 	if (pg->nseen > 1)
 		qsort(pg->seen, pg->nseen, sizeof(pg->seen[0]), cmp_seen);
-	central_log_format_time(central_log_now_us(), now);
+	fmt_time(now_us(), now);
 	for (i = 0; i < pg->nseen && rc == 0; i++) {
 		fmt_i64(ack, sizeof(ack), pg->seen[i].acked);
 		fmt_i64(rep, sizeof(rep), pg->seen[i].reported);
@@ -1078,7 +1113,7 @@ clog_pg_insert(struct clog_pg *pg, const struct central_log_alert *a,
 	bool mine;
 	int rc;
 
-	central_log_format_time(received_us, received);
+	fmt_time(received_us, received);
 	rc = auto_begin(pg, &mine);
 	if (rc != 0)
 		return rc;
@@ -1120,7 +1155,7 @@ clog_pg_agent_status(struct clog_pg *pg, const char *site, const char *agent,
 
 	if (check_new_agent(pg, site, agent) != 0)
 		return IDS_EIO;
-	central_log_format_time(at_us, at);
+	fmt_time(at_us, at);
 	return write_one(pg, ST_STATUS, 4, p);
 }
 
@@ -1138,7 +1173,7 @@ clog_pg_agent_stats(struct clog_pg *pg, const char *site, const char *agent,
 		free(s);
 		return IDS_EIO;
 	}
-	central_log_format_time(at_us, at);
+	fmt_time(at_us, at);
 	rc = write_one(pg, ST_STATS_JSON, 4, p);
 	free(s);
 	return rc;
@@ -1158,7 +1193,7 @@ clog_pg_asset(struct clog_pg *pg, const char *site, const char *agent,
 	if (s == NULL)
 		return IDS_ENOMEM;
 	p[3] = s;
-	central_log_format_time(at_us, at);
+	fmt_time(at_us, at);
 	rc = write_one(pg, ST_ASSET_PUT, 5, p);
 	free(s);
 	return rc;
@@ -1564,7 +1599,7 @@ clog_pg_follow(struct clog_pg *pg, const struct central_log_filter *f,
 {
 	struct rows_ctx c = { pg, fn, ctx, last_id, -1 };
 	struct central_log_filter g = *f;
-	int64_t now = central_log_now_us(), settled = -1;
+	int64_t now = now_us(), settled = -1;
 	struct clog_sql q;
 	size_t i, k;
 	int rc, h;

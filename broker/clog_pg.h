@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "central_log.h"
+#include "broker/clog_types.h"
 
 struct clog_pg;
 

@@ -1,10 +1,10 @@
 /* clog_query.c - WHERE clauses from the filters given (clog_query.h). */
-#include "clog_query.h"
+#include "broker/clog_query.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "ids.h"
+#include "lib/ids.h"
 
 bool
 clog_is_glob(const char *s)

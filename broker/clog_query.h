@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "central_log.h"
+#include "broker/clog_types.h"
 
 enum clog_dialect { CLOG_SQLITE, CLOG_PG };
 

@@ -48,9 +48,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "cfg.h"
-#include "ids.h"
+#include "broker/central_log.h"
+#include "lib/cfg.h"
+#include "lib/ids.h"
 
 #define PROG		"icsentry-collector"
 #define VERSION		"0.1"

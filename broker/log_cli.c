@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "ids.h"
+#include "broker/central_log.h"
+#include "lib/ids.h"
 
 #define PROG		"icsentry-log"
 #define VERSION		"0.1"

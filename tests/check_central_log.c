@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "chain.h"
-#include "ids.h"
-#include "testutil_broker.h"
+#include "broker/central_log.h"
+#include "lib/chain.h"
+#include "lib/ids.h"
+#include "tests/testutil_broker.h"
 
 static char dir[256];
 static char dbpath[320];

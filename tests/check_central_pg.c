@@ -20,14 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_log.h"
+#include "broker/central_log.h"
 #include <libpq-fe.h>
 
-#include "chain.h"
-#include "clog_query.h"
-#include "ids.h"
-#include "testutil_broker.h"
-#include "testutil_pg.h"
+#include "lib/chain.h"
+#include "broker/clog_query.h"
+#include "lib/ids.h"
+#include "tests/testutil_broker.h"
+#include "tests/testutil_pg.h"
 
 static struct tp_pg PG;		/* one server for the whole suite */
 static int pg_ok;

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "testutil_broker.h"
+#include "broker/central_log.h"
+#include "tests/testutil_broker.h"
 
 struct env {
 	struct tb_broker	 b;

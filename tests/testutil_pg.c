@@ -1,5 +1,5 @@
 /* testutil_pg.c - a throwaway PostgreSQL server started by the test. */
-#include "testutil_pg.h"
+#include "tests/testutil_pg.h"
 
 #include <libpq-fe.h>
 
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil_broker.h"
+#include "tests/testutil_broker.h"
 
 /* Newest /usr/lib/postgresql/N/bin (glob sorts, so the last). */
 static int

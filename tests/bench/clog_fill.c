@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "central_log.h"
-#include "chain.h"
+#include "broker/central_log.h"
+#include "lib/chain.h"
 
 #define SPAN_US	(60LL * 86400 * 1000000)
 
