@@ -21,10 +21,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "ids.h"
-#include "mqtt_out.h"
-#include "testutil_broker.h"
+#include "broker/central_log.h"
+#include "lib/ids.h"
+#include "agent/mqtt_out.h"
+#include "tests/testutil_broker.h"
 
 #define MAXCOLL	2
 
