@@ -11,6 +11,7 @@
 #   make eval       detection quality on the labeled generated scenarios
 #   make fuzz       libFuzzer targets for every packet parser (FUZZ_RUNS=N)
 #   make bench      speed and memory against a bare libpcap read
+#   make bench-central  central log write rate and query latency (BENCH_SIZES)
 #   make deps       apt-get install what is missing
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -22,15 +23,16 @@ PYTHON   ?= python3
 CC       ?= cc
 CLANG    ?= clang
 
-PKGS     := libpcap libndpi inih libcjson sqlite3 libcrypto check
+PKGS     := libpcap libndpi inih libcjson sqlite3 libpq libcrypto check
 DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev \
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
-            libndpi-bin python3 openssl tcpreplay iproute2 clang-format
+            libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
+            libpq-dev postgresql
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libcrypto 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libpq libcrypto 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 MQTT_LIBS  := -lpaho-mqtt3as
 
@@ -74,7 +76,8 @@ FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log \
               $(BUILD)/icsentry-intel
 
-.PHONY: format-check depgraph all test check asan-test demo demo-fleet eval fuzz bench deps need-deps \
+.PHONY: format-check depgraph all test check asan-test demo demo-fleet eval fuzz bench \
+        bench-central deps need-deps \
         install uninstall clean tests
 .DEFAULT_GOAL := all
 
@@ -144,7 +147,8 @@ need-deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || \
 	    ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
 	    { ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; } || \
-	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then \
+	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 || \
+	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
 deps:
@@ -240,6 +244,18 @@ bench: need-deps all
 $(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+# make bench-central: the central log's write rate (real mosquitto, real
+# collectors, SQLite and PostgreSQL) and icsentry-log latency on large logs.
+# BENCH_SIZES: log sizes for the latency table (10 M takes hours here).
+BENCH_SIZES ?= 1000000 10000000
+bench-central: need-deps all
+	@$(MAKE) --no-print-directory $(BUILD)/bench/clog_fill
+	@BUILD=$(BUILD) BENCH_SIZES="$(BENCH_SIZES)" $(PYTHON) tests/bench_central.py
+
+$(BUILD)/bench/clog_fill: $(OBJ)/tests/bench/clog_fill.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 clean:
 	rm -rf build

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "broker/clog_pg.h"
+#include "broker/clog_query.h"
 #include "lib/chain.h"
 #include "lib/ids.h"
 
@@ -127,18 +129,35 @@ static const char migrate_v1_sql[] =
 	"ALTER TABLE agents ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE agents ADD COLUMN reported_seq INTEGER NOT NULL DEFAULT 0;";
 
+/*
+ * Version 2 -> 3: indexes for the queries clog_query.h builds (an agent
+ * filter names the agent, usually without its site, often with a time:
+ * (agent, ts_us) serves it, where (site, agent, ts_us) served no query;
+ * a site is one of a few, and the unique (site, agent, seq) covers it),
+ * per-agent verify checkpoints and the anchors retention leaves behind.
+ */
+static const char migrate_v2_sql[] =
+	"DROP INDEX IF EXISTS alerts_site;"
+	"CREATE INDEX alerts_agent ON alerts (agent, ts_us);"
+	"CREATE TABLE verify_checkpoints ("
+	" site        TEXT    NOT NULL,"
+	" agent       TEXT    NOT NULL,"
+	" seq         INTEGER NOT NULL,"
+	" hash        TEXT    NOT NULL,"
+	" verified_at TEXT    NOT NULL,"
+	" PRIMARY KEY (site, agent)) WITHOUT ROWID;"
+	"CREATE TABLE chain_anchors ("
+	" site        TEXT    NOT NULL,"
+	" agent       TEXT    NOT NULL,"
+	" seq         INTEGER NOT NULL,"
+	" hash        TEXT    NOT NULL,"
+	" PRIMARY KEY (site, agent)) WITHOUT ROWID;"
+	"PRAGMA user_version = 3;";
+
 #define ALERT_COLS \
 	"id, agent, seq, site, ts, ts_us, severity, sev, detector, technique," \
 	" title, proto, src_ip, src_port, dst_ip, dst_port, prev_hash, hash," \
 	" raw, received_at"
-
-#define FILTER_WHERE \
-	" WHERE ts_us >= ?1 AND ts_us < ?2 AND sev >= ?3" \
-	" AND (?4 IS NULL OR agent GLOB ?4) AND (?5 IS NULL OR site GLOB ?5)" \
-	" AND (?6 IS NULL OR detector GLOB ?6)" \
-	" AND (?7 IS NULL OR technique GLOB ?7)" \
-	" AND (?8 IS NULL OR src_ip = ?8 OR dst_ip = ?8)" \
-	" AND (?9 IS NULL OR proto GLOB ?9) AND id > ?10"
 
 enum st {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -147,10 +166,10 @@ enum st {
 	ST_INSERT, ST_SELECT_RAW, ST_INSERT_CONFLICT, ST_AGENT_SEEN,
 	ST_STATUS, ST_STATS_JSON, ST_ASSET_PUT, ST_ASSET_DEL,
 	ST_COUNT, ST_COUNTER,
-	ST_QUERY, ST_FOLLOW,
 	ST_BY_SEV, ST_BY_DETECTOR, ST_BY_AGENT,
 	ST_COUNTERS, ST_AGENTS, ST_ALERT_COUNT, ST_ASSET_COUNT,
-	ST_VERIFY_ALL, ST_VERIFY_ONE, ST_VERIFY_AGENT, ST_VERIFY_SITE,
+	ST_CHAIN_FIRST, ST_CHAIN_NEXT, ST_CHAIN_ROWS, ST_CKPT_GET,
+	ST_ANCHOR_GET, ST_CHECKPOINT, ST_RETAIN_ANCHORS, ST_RETAIN_DELETE,
 	ST_CONFLICTS, ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
 	ST_V1_CONFLICTS, ST_CONFLICT_SITE, ST_CONFLICT_DEL,
 	ST_SEQS_AFTER, ST_GET_ACKED, ST_SET_ACKED, ST_SET_REPORTED,
@@ -201,12 +220,6 @@ static const char *const sql[ST_N] = {
 	    "INSERT INTO counters (name, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
 	[ST_COUNTER] = "SELECT value FROM counters WHERE name = ?1",
-	[ST_QUERY] =
-	    "SELECT " ALERT_COLS " FROM (SELECT * FROM alerts" FILTER_WHERE
-	    " ORDER BY ts_us DESC, id DESC LIMIT ?11) ORDER BY ts_us, id",
-	[ST_FOLLOW] =
-	    "SELECT " ALERT_COLS " FROM (SELECT * FROM alerts" FILTER_WHERE
-	    " ORDER BY id DESC LIMIT ?11) ORDER BY id",
 	[ST_BY_SEV] =
 	    "SELECT severity, count(*) FROM alerts"
 	    " WHERE ts_us >= ?1 AND ts_us < ?2 GROUP BY sev ORDER BY sev DESC",
@@ -224,17 +237,33 @@ static const char *const sql[ST_N] = {
 	    " ORDER BY site, agent",
 	[ST_ALERT_COUNT] = "SELECT count(*) FROM alerts",
 	[ST_ASSET_COUNT] = "SELECT count(*) FROM assets",
-	[ST_VERIFY_ALL] =
-	    "SELECT " ALERT_COLS " FROM alerts ORDER BY site, agent, seq",
-	[ST_VERIFY_ONE] =
+	/* chains one index seek each, rows of one chain in seq order */
+	[ST_CHAIN_FIRST] =
+	    "SELECT site, agent FROM alerts ORDER BY site, agent LIMIT 1",
+	[ST_CHAIN_NEXT] =
+	    "SELECT site, agent FROM alerts WHERE (site, agent) > (?1, ?2)"
+	    " ORDER BY site, agent LIMIT 1",
+	[ST_CHAIN_ROWS] =
 	    "SELECT " ALERT_COLS " FROM alerts WHERE site = ?1 AND agent = ?2"
-	    " ORDER BY seq",
-	[ST_VERIFY_AGENT] =
-	    "SELECT " ALERT_COLS " FROM alerts WHERE agent = ?2"
-	    " ORDER BY site, seq",
-	[ST_VERIFY_SITE] =
-	    "SELECT " ALERT_COLS " FROM alerts WHERE site = ?1"
-	    " ORDER BY agent, seq",
+	    " AND seq > ?3 ORDER BY seq",
+	[ST_CKPT_GET] =
+	    "SELECT seq, hash FROM verify_checkpoints WHERE site = ?1"
+	    " AND agent = ?2",
+	[ST_ANCHOR_GET] =
+	    "SELECT seq, hash FROM chain_anchors WHERE site = ?1 AND agent = ?2",
+	[ST_CHECKPOINT] =
+	    "INSERT INTO verify_checkpoints (site, agent, seq, hash, verified_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (site, agent) DO UPDATE"
+	    " SET seq = excluded.seq, hash = excluded.hash,"
+	    " verified_at = excluded.verified_at",
+	/* the last alert of each chain that retention removes */
+	[ST_RETAIN_ANCHORS] =
+	    "INSERT INTO chain_anchors (site, agent, seq, hash)"
+	    " SELECT site, agent, max(seq), hash FROM alerts WHERE ts_us < ?1"
+	    " GROUP BY site, agent ON CONFLICT (site, agent) DO UPDATE"
+	    " SET seq = excluded.seq, hash = excluded.hash"
+	    " WHERE excluded.seq > chain_anchors.seq",
+	[ST_RETAIN_DELETE] = "DELETE FROM alerts WHERE ts_us < ?1",
 	[ST_CONFLICTS] =
 	    "SELECT seq, received_at FROM conflicts WHERE site = ?1"
 	    " AND agent = ?2 ORDER BY seq, id",
@@ -264,9 +293,18 @@ static const char *const sql[ST_N] = {
 	    "SELECT reported_seq FROM agents WHERE site = ?1 AND agent = ?2",
 };
 
+/* Statements built from filters (clog_query.h), one per shape. */
+#define QCACHE	32
+
 struct central_log {
+	struct clog_pg	*pg;		/* non-NULL: PostgreSQL, h unused */
 	sqlite3		*h;
 	sqlite3_stmt	*st[ST_N];
+	struct {
+		uint32_t	 shape;
+		sqlite3_stmt	*s;
+	}		 q[QCACHE];
+	int		 nq;
 	char		 errbuf[256];
 	char		 notice[512];	/* pending, for central_log_notice() */
 };
@@ -343,8 +381,16 @@ col_port(sqlite3_stmt *s, int i)
 const char *
 central_log_errmsg(const struct central_log *db)
 {
+	if (db != NULL && db->pg != NULL)
+		return clog_pg_errmsg(db->pg);
 	return db != NULL && db->h != NULL ? sqlite3_errmsg(db->h) :
 	    "no database";
+}
+
+bool
+central_log_is_url(const char *path)
+{
+	return clog_pg_is_uri(path);
 }
 
 static int
@@ -362,6 +408,13 @@ user_version(struct central_log *db, int *v)
 static int	migrate_v1(struct central_log *db);
 
 static int
+migrate_v2(struct central_log *db)
+{
+	return sqlite3_exec(db->h, migrate_v2_sql, NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : IDS_EIO;
+}
+
+static int
 create_schema(struct central_log *db, const char *path, char *err,
     size_t errlen)
 {
@@ -373,11 +426,14 @@ create_schema(struct central_log *db, const char *path, char *err,
 		goto fail_tx;
 	if (v == 0) {
 		rc = sqlite3_exec(db->h, schema_v2, NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
+		if (rc != SQLITE_OK || migrate_v2(db) != 0)
 			goto fail_tx;
 	} else if (v == 1) {
 		/* one transaction: a failed upgrade leaves version 1 intact */
-		if (migrate_v1(db) != 0)
+		if (migrate_v1(db) != 0 || migrate_v2(db) != 0)
+			goto fail_tx;
+	} else if (v == 2) {
+		if (migrate_v2(db) != 0)
 			goto fail_tx;
 	} else if (v > CENTRAL_LOG_SCHEMA) {
 		run(db, ST_ROLLBACK);
@@ -410,6 +466,15 @@ central_log_open(const char *path, enum central_log_mode mode,
 	if (db == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return IDS_ENOMEM;
+	}
+	if (clog_pg_is_uri(path)) {
+		rc = clog_pg_open(path, mode, sync, &db->pg, err, errlen);
+		if (rc != 0) {
+			free(db);
+			return rc;
+		}
+		*out = db;
+		return 0;
 	}
 	flags = SQLITE_OPEN_FULLMUTEX | (mode == CENTRAL_LOG_RDWR ?
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
@@ -481,8 +546,11 @@ central_log_close(struct central_log *db)
 
 	if (db == NULL)
 		return;
+	clog_pg_close(db->pg);
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(db->st[i]);
+	for (i = 0; i < (size_t)db->nq; i++)
+		sqlite3_finalize(db->q[i].s);
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -833,18 +901,24 @@ central_log_alert_free(struct central_log_alert *a)
 int
 central_log_begin(struct central_log *db)
 {
+	if (db->pg != NULL)
+		return clog_pg_begin(db->pg);
 	return run(db, ST_BEGIN);
 }
 
 int
 central_log_commit(struct central_log *db)
 {
+	if (db->pg != NULL)
+		return clog_pg_commit(db->pg);
 	return run(db, ST_COMMIT);
 }
 
 int
 central_log_rollback(struct central_log *db)
 {
+	if (db->pg != NULL)
+		return clog_pg_rollback(db->pg);
 	return run(db, ST_ROLLBACK);
 }
 
@@ -919,6 +993,8 @@ check_new_agent(struct central_log *db, const char *site, const char *agent)
 const char *
 central_log_notice(struct central_log *db, char *buf, size_t len)
 {
+	if (db->pg != NULL)
+		return clog_pg_notice(db->pg, buf, len);
 	if (db->notice[0] == '\0')
 		return NULL;
 	snprintf(buf, len, "%s", db->notice);
@@ -1017,6 +1093,8 @@ central_log_insert(struct central_log *db, const struct central_log_alert *a,
 	char received[CENTRAL_LOG_TIME_LEN];
 	int rc;
 
+	if (db->pg != NULL)
+		return clog_pg_insert(db->pg, a, json, len, received_us, res);
 	if (len > INT32_MAX)
 		return IDS_EINVAL;
 	central_log_format_time(received_us, received);
@@ -1158,6 +1236,8 @@ central_log_agent_status(struct central_log *db, const char *site,
 	char at[CENTRAL_LOG_TIME_LEN];
 	sqlite3_stmt *s;
 
+	if (db->pg != NULL)
+		return clog_pg_agent_status(db->pg, site, agent, status, at_us);
 	if (check_new_agent(db, site, agent) != 0)
 		return IDS_EIO;
 	s = stmt(db, ST_STATUS);
@@ -1178,6 +1258,8 @@ central_log_agent_stats(struct central_log *db, const char *site,
 	char at[CENTRAL_LOG_TIME_LEN];
 	sqlite3_stmt *s;
 
+	if (db->pg != NULL)
+		return clog_pg_agent_stats(db->pg, site, agent, json, len, at_us);
 	if (len > INT32_MAX)
 		return IDS_EINVAL;
 	if (check_new_agent(db, site, agent) != 0)
@@ -1200,6 +1282,8 @@ central_log_asset(struct central_log *db, const char *site, const char *agent,
 	char at[CENTRAL_LOG_TIME_LEN];
 	sqlite3_stmt *s;
 
+	if (db->pg != NULL)
+		return clog_pg_asset(db->pg, site, agent, ip, json, len, at_us);
 	if (len > INT32_MAX)
 		return IDS_EINVAL;
 	s = stmt(db, json == NULL || len == 0 ? ST_ASSET_DEL : ST_ASSET_PUT);
@@ -1221,6 +1305,8 @@ central_log_count(struct central_log *db, const char *name, int64_t delta)
 {
 	int rc;
 
+	if (db->pg != NULL)
+		return clog_pg_count(db->pg, name, delta);
 	rc = sp_begin(db);
 	if (rc != 0)
 		return rc;
@@ -1232,9 +1318,12 @@ central_log_count(struct central_log *db, const char *name, int64_t delta)
 int
 central_log_counter(struct central_log *db, const char *name, int64_t *value)
 {
-	sqlite3_stmt *s = stmt(db, ST_COUNTER);
+	sqlite3_stmt *s;
 	int rc;
 
+	if (db->pg != NULL)
+		return clog_pg_counter(db->pg, name, value);
+	s = stmt(db, ST_COUNTER);
 	*value = 0;
 	if (s == NULL)
 		return IDS_EIO;
@@ -1256,6 +1345,8 @@ central_log_contiguous(struct central_log *db, const char *site,
 	int64_t cur = from, seq;
 	int rc, rows;
 
+	if (db->pg != NULL)
+		return clog_pg_contiguous(db->pg, site, agent, from, out);
 	*out = from;
 	for (;;) {
 		s = stmt(db, ST_SEQS_AFTER);
@@ -1288,9 +1379,12 @@ int
 central_log_next_seq(struct central_log *db, const char *site,
     const char *agent, int64_t after, int64_t *out)
 {
-	sqlite3_stmt *s = stmt(db, ST_SEQS_AFTER);
+	sqlite3_stmt *s;
 	int rc;
 
+	if (db->pg != NULL)
+		return clog_pg_next_seq(db->pg, site, agent, after, out);
+	s = stmt(db, ST_SEQS_AFTER);
 	*out = -1;
 	if (s == NULL)
 		return IDS_EIO;
@@ -1348,6 +1442,8 @@ int
 central_log_acked(struct central_log *db, const char *site,
     const char *agent, int64_t *seq)
 {
+	if (db->pg != NULL)
+		return clog_pg_agent_int(db->pg, false, site, agent, seq);
 	return get_agent_int(db, ST_GET_ACKED, site, agent, seq);
 }
 
@@ -1355,6 +1451,8 @@ int
 central_log_set_acked(struct central_log *db, const char *site,
     const char *agent, int64_t seq)
 {
+	if (db->pg != NULL)
+		return clog_pg_set_agent_int(db->pg, false, site, agent, seq);
 	return set_agent_int(db, ST_SET_ACKED, site, agent, seq);
 }
 
@@ -1362,6 +1460,8 @@ int
 central_log_reported(struct central_log *db, const char *site,
     const char *agent, int64_t *seq)
 {
+	if (db->pg != NULL)
+		return clog_pg_agent_int(db->pg, true, site, agent, seq);
 	return get_agent_int(db, ST_GET_REPORTED, site, agent, seq);
 }
 
@@ -1369,6 +1469,8 @@ int
 central_log_set_reported(struct central_log *db, const char *site,
     const char *agent, int64_t seq)
 {
+	if (db->pg != NULL)
+		return clog_pg_set_agent_int(db->pg, true, site, agent, seq);
 	return set_agent_int(db, ST_SET_REPORTED, site, agent, seq);
 }
 
@@ -1433,44 +1535,81 @@ walk_rows(sqlite3_stmt *s, central_log_row_fn fn, void *ctx, int64_t *last_id)
 	return rc == SQLITE_DONE ? 0 : IDS_EIO;
 }
 
-static void
-bind_filter(sqlite3_stmt *s, const struct central_log_filter *f)
+/* The prepared statement of a built query (cached by shape), bound. */
+static sqlite3_stmt *
+built_stmt(struct central_log *db, const struct clog_sql *q)
 {
-	sqlite3_bind_int64(s, 1, f->since_us);
-	sqlite3_bind_int64(s, 2, f->until_us);
-	sqlite3_bind_int(s, 3, f->min_sev);
-	bind_str(s, 4, f->agent);
-	bind_str(s, 5, f->site);
-	bind_str(s, 6, f->detector);
-	bind_str(s, 7, f->technique);
-	bind_str(s, 8, f->ip);
-	bind_str(s, 9, f->proto);
-	sqlite3_bind_int64(s, 10, f->after_id);
-	sqlite3_bind_int64(s, 11, f->limit > 0 ? f->limit : -1);
+	sqlite3_stmt *s = NULL;
+	int i;
+
+	for (i = 0; i < db->nq; i++)
+		if (db->q[i].shape == q->shape) {
+			s = db->q[i].s;
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			break;
+		}
+	if (s == NULL) {
+		if (db->nq == QCACHE) {
+			/* rare (many filter combinations): start over */
+			for (i = 0; i < db->nq; i++)
+				sqlite3_finalize(db->q[i].s);
+			db->nq = 0;
+		}
+		if (sqlite3_prepare_v3(db->h, q->text, -1,
+		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+			return NULL;
+		db->q[db->nq].shape = q->shape;
+		db->q[db->nq].s = s;
+		db->nq++;
+	}
+	for (i = 0; i < q->nparams; i++) {
+		if (q->p[i].is_text)
+			sqlite3_bind_text(s, i + 1, q->p[i].s, -1,
+			    SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(s, i + 1, q->p[i].i);
+	}
+	return s;
+}
+
+static int
+walk_built(struct central_log *db, enum clog_select kind,
+    const struct central_log_filter *f, central_log_row_fn fn, void *ctx,
+    int64_t *last_id)
+{
+	struct clog_sql q;
+	sqlite3_stmt *s;
+
+	if (clog_query_build(&q, CLOG_SQLITE, kind, ALERT_COLS, "alerts",
+	    f) != 0)
+		return IDS_EINVAL;
+	s = built_stmt(db, &q);
+	if (s == NULL)
+		return IDS_EIO;
+	return walk_rows(s, fn, ctx, last_id);
 }
 
 int
 central_log_query(struct central_log *db, const struct central_log_filter *f,
     central_log_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = stmt(db, ST_QUERY);
-
-	if (s == NULL)
-		return IDS_EIO;
-	bind_filter(s, f);
-	return walk_rows(s, fn, ctx, NULL);
+	if (db->pg != NULL)
+		return clog_pg_query(db->pg, f, fn, ctx);
+	return walk_built(db, CLOG_Q_QUERY, f, fn, ctx, NULL);
 }
 
+/*
+ * SQLite has one writer at a time and ids grow with commits, so "id >
+ * after_id" never skips a row: a poll while idle is one index probe.
+ */
 int
 central_log_follow(struct central_log *db, const struct central_log_filter *f,
     central_log_row_fn fn, void *ctx, int64_t *last_id)
 {
-	sqlite3_stmt *s = stmt(db, ST_FOLLOW);
-
-	if (s == NULL)
-		return IDS_EIO;
-	bind_filter(s, f);
-	return walk_rows(s, fn, ctx, last_id);
+	if (db->pg != NULL)
+		return clog_pg_follow(db->pg, f, fn, ctx, last_id);
+	return walk_built(db, CLOG_Q_FOLLOW, f, fn, ctx, last_id);
 }
 
 static int
@@ -1495,6 +1634,8 @@ central_log_stats(struct central_log *db, enum central_log_group g,
 {
 	sqlite3_stmt *s;
 
+	if (db->pg != NULL)
+		return clog_pg_stats(db->pg, g, since_us, until_us, fn, ctx);
 	s = stmt(db, g == CENTRAL_LOG_BY_SEVERITY ? ST_BY_SEV :
 	    g == CENTRAL_LOG_BY_DETECTOR ? ST_BY_DETECTOR : ST_BY_AGENT);
 	if (s == NULL)
@@ -1508,8 +1649,11 @@ int
 central_log_counters(struct central_log *db, central_log_count_fn fn,
     void *ctx)
 {
-	sqlite3_stmt *s = stmt(db, ST_COUNTERS);
+	sqlite3_stmt *s;
 
+	if (db->pg != NULL)
+		return clog_pg_counters(db->pg, fn, ctx);
+	s = stmt(db, ST_COUNTERS);
 	if (s == NULL)
 		return IDS_EIO;
 	return walk_counts(s, fn, ctx);
@@ -1519,9 +1663,12 @@ int
 central_log_agents(struct central_log *db, central_log_agent_fn fn, void *ctx)
 {
 	struct central_log_agent_row r;
-	sqlite3_stmt *s = stmt(db, ST_AGENTS);
+	sqlite3_stmt *s;
 	int rc, stop = 0;
 
+	if (db->pg != NULL)
+		return clog_pg_agents(db->pg, fn, ctx);
+	s = stmt(db, ST_AGENTS);
 	if (s == NULL)
 		return IDS_EIO;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1559,12 +1706,16 @@ count_rows(struct central_log *db, enum st id, int64_t *n)
 int
 central_log_alert_count(struct central_log *db, int64_t *n)
 {
+	if (db->pg != NULL)
+		return clog_pg_alert_count(db->pg, n);
 	return count_rows(db, ST_ALERT_COUNT, n);
 }
 
 int
 central_log_asset_count(struct central_log *db, int64_t *n)
 {
+	if (db->pg != NULL)
+		return clog_pg_asset_count(db->pg, n);
 	return count_rows(db, ST_ASSET_COUNT, n);
 }
 
@@ -1593,6 +1744,8 @@ struct vstate {
 	bool					 have_prev, prev_known;
 	int64_t					 prev_seq;
 	char					 prev_hash[CHAIN_HEX_LEN + 1];
+	int64_t					 from_seq;	/* rows > this */
+	bool					 incremental;
 	int64_t					 total;
 	int					 stop;
 };
@@ -1615,7 +1768,6 @@ report(struct vstate *v, enum central_log_problem kind, int64_t seq,
 	i.detail = detail;
 	v->stop = v->ops->issue(v->ops->ctx, &i);
 }
-
 static bool
 str_eq(const char *a, const char *b)
 {
@@ -1678,51 +1830,67 @@ check_columns(struct vstate *v, const struct central_log_row *r,
 }
 
 static int
+conflict_seen(void *ctx, int64_t seq, const char *received_at)
+{
+	struct vstate *v = ctx;
+	char detail[96];
+
+	/* incremental: what was before the checkpoint was reported then */
+	if (seq <= v->from_seq)
+		return 0;
+	snprintf(detail, sizeof(detail), "a different alert with this seq "
+	    "arrived at %s", received_at != NULL ? received_at : "?");
+	report(v, CENTRAL_LOG_P_CONFLICT, seq, seq, detail);
+	return 0;
+}
+
+static int
 finish_agent(struct vstate *v)
 {
 	sqlite3_stmt *s;
 	char detail[160];
-	int64_t reported;
+	int64_t reported, last;
 	int rc;
 
-	if (v->agent == NULL)
-		return 0;
-	s = stmt(v->db, ST_CONFLICTS);
-	if (s == NULL)
-		return IDS_EIO;
-	bind_str(s, 1, v->site);
-	bind_str(s, 2, v->agent);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		snprintf(detail, sizeof(detail), "a different alert with this "
-		    "seq arrived at %s", col_str(s, 1));
-		report(v, CENTRAL_LOG_P_CONFLICT, sqlite3_column_int64(s, 0),
-		    sqlite3_column_int64(s, 0), detail);
+	if (v->db->pg != NULL) {
+		rc = clog_pg_conflicts(v->db->pg, v->site, v->agent,
+		    conflict_seen, v);
+		if (rc != 0)
+			return rc;
+	} else {
+		s = stmt(v->db, ST_CONFLICTS);
+		if (s == NULL)
+			return IDS_EIO;
+		bind_str(s, 1, v->site);
+		bind_str(s, 2, v->agent);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			conflict_seen(v, sqlite3_column_int64(s, 0),
+			    col_str(s, 1));
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return IDS_EIO;
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return IDS_EIO;
 	/*
 	 * A lost tail leaves no hole in the chain: only the agent's own word
 	 * (its stats' last seq) shows it.
 	 */
-	if (get_agent_int(v->db, ST_GET_REPORTED, v->site, v->agent,
-	    &reported) != 0)
-		return IDS_EIO;
-	if (reported > v->c.last_seq) {
+	rc = central_log_reported(v->db, v->site, v->agent, &reported);
+	if (rc != 0)
+		return rc;
+	last = v->c.alerts > 0 ? v->c.last_seq : v->have_prev ? v->prev_seq : 0;
+	if (reported > last) {
 		snprintf(detail, sizeof(detail), "%" PRId64 " alert(s) after "
 		    "seq %" PRId64 " absent: the agent reported seq %" PRId64
-		    " (missing tail)", reported - v->c.last_seq,
-		    v->c.last_seq, reported);
-		report(v, CENTRAL_LOG_P_MISSING, v->c.last_seq + 1, reported,
-		    detail);
+		    " (missing tail)", reported - last, last, reported);
+		report(v, CENTRAL_LOG_P_MISSING, last + 1, reported, detail);
 	}
 	v->c.site = v->site;
 	v->c.agent = v->agent;
+	/* incremental: a chain with nothing new and nothing wrong is quiet */
+	if (v->incremental && v->c.alerts == 0 && v->c.problems == 0)
+		return 0;
 	if (v->stop == 0 && v->ops != NULL && v->ops->chain_done != NULL)
 		v->stop = v->ops->chain_done(v->ops->ctx, &v->c);
-	free(v->site);
-	free(v->agent);
-	v->site = v->agent = NULL;
 	return 0;
 }
 
@@ -1733,20 +1901,8 @@ verify_row(struct vstate *v, const struct central_log_row *r)
 	char why[128], detail[200];
 	int rc;
 
-	/* a chain is one (site, agent): the same name at two sites is two */
-	if (v->agent == NULL || strcmp(v->agent, r->agent) != 0 ||
-	    strcmp(v->site, r->site) != 0) {
-		rc = finish_agent(v);
-		if (rc != 0)
-			return rc;
-		v->site = strdup(r->site);
-		v->agent = strdup(r->agent);
-		if (v->site == NULL || v->agent == NULL)
-			return IDS_ENOMEM;
-		memset(&v->c, 0, sizeof(v->c));
+	if (v->c.alerts == 0)
 		v->c.first_seq = r->seq;
-		v->have_prev = false;
-	}
 	v->c.alerts++;
 	v->c.last_seq = r->seq;
 	if (central_log_alert_parse(r->raw, r->raw_len, &a, why,
@@ -1794,45 +1950,303 @@ verify_row(struct vstate *v, const struct central_log_row *r)
 	return 0;
 }
 
+static int
+verify_row_cb(void *ctx, const struct central_log_row *r)
+{
+	struct vstate *v = ctx;
+	int rc;
+
+	if (r->agent == NULL || r->site == NULL)
+		return 0;
+	rc = verify_row(v, r);
+	if (rc != 0)
+		return rc;
+	return v->stop != 0 ? 1 : 0;
+}
+
+/* A checkpoint is written with the time of the verify that made it. */
+static int
+save_checkpoint(struct vstate *v)
+{
+	char now[CENTRAL_LOG_TIME_LEN];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (v->db->pg != NULL)
+		return clog_pg_checkpoint(v->db->pg, v->site, v->agent,
+		    v->prev_seq, v->prev_hash);
+	s = stmt(v->db, ST_CHECKPOINT);
+	if (s == NULL)
+		return IDS_EIO;
+	central_log_format_time(central_log_now_us(), now);
+	bind_str(s, 1, v->site);
+	bind_str(s, 2, v->agent);
+	sqlite3_bind_int64(s, 3, v->prev_seq);
+	bind_str(s, 4, v->prev_hash);
+	bind_str(s, 5, now);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * One chain: start after retention's anchor (its last removed alert) or,
+ * incremental, after the checkpoint of the last clean verify, whichever
+ * is later; walk the rest in seq order; then its conflicts.
+ */
+static int
+verify_chain(void *ctx, const struct clog_chain_ref *ref)
+{
+	struct vstate *v = ctx;
+	sqlite3_stmt *s;
+	struct central_log_row r;
+	int rc = 0, step;
+
+	memset(&v->c, 0, sizeof(v->c));
+	free(v->site);
+	free(v->agent);
+	v->site = strdup(ref->site);
+	v->agent = strdup(ref->agent);
+	if (v->site == NULL || v->agent == NULL)
+		return IDS_ENOMEM;
+	v->have_prev = v->prev_known = false;
+	v->from_seq = -1;
+	if (ref->have_anchor) {
+		v->have_prev = v->prev_known = true;
+		v->from_seq = v->prev_seq = ref->anchor_seq;
+		snprintf(v->prev_hash, sizeof(v->prev_hash), "%s",
+		    ref->anchor_hash);
+	}
+	if (v->incremental && ref->have_ckpt && ref->ckpt_seq > v->from_seq) {
+		v->have_prev = v->prev_known = true;
+		v->from_seq = v->prev_seq = ref->ckpt_seq;
+		snprintf(v->prev_hash, sizeof(v->prev_hash), "%s",
+		    ref->ckpt_hash);
+	}
+	if (v->db->pg != NULL) {
+		rc = clog_pg_chain_rows(v->db->pg, v->site, v->agent,
+		    v->from_seq, verify_row_cb, v);
+		if (rc == 1)
+			rc = 0;		/* stopped by the caller */
+	} else {
+		s = stmt(v->db, ST_CHAIN_ROWS);
+		if (s == NULL)
+			return IDS_EIO;
+		bind_str(s, 1, v->site);
+		bind_str(s, 2, v->agent);
+		sqlite3_bind_int64(s, 3, v->from_seq);
+		while (v->stop == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+			fill_row(s, &r);
+			rc = verify_row_cb(v, &r);
+			if (rc != 0)
+				break;
+		}
+		if (rc == 1)
+			rc = 0;
+		else if (rc == 0 && v->stop == 0 && step != SQLITE_DONE)
+			rc = IDS_EIO;
+		sqlite3_reset(s);
+	}
+	if (rc == 0)
+		rc = finish_agent(v);
+	if (rc == 0 && v->incremental && v->c.problems == 0 &&
+	    v->c.alerts > 0 && v->prev_known)
+		rc = save_checkpoint(v);
+	return rc != 0 ? rc : v->stop;
+}
+
+/* A chain's checkpoint or anchor (seq, hash) from statement id. */
+static int
+chain_mark(struct central_log *db, enum st id, const char *site,
+    const char *agent, bool *have, int64_t *seq, char *hash)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	int rc;
+
+	*have = false;
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && col_str(s, 1) != NULL) {
+		*have = true;
+		*seq = sqlite3_column_int64(s, 0);
+		snprintf(hash, CHAIN_HEX_LEN + 1, "%s", col_str(s, 1));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+/*
+ * Every (site, agent) that has alerts, found in the alerts themselves
+ * (one index seek per chain: a deleted agents row hides nothing), in
+ * (site, agent) order.
+ */
+static int
+sqlite_chains(struct central_log *db, const char *site, const char *agent,
+    clog_chain_fn fn, void *ctx)
+{
+	char *cs = NULL, *ca = NULL, ckh[CHAIN_HEX_LEN + 1];
+	char anh[CHAIN_HEX_LEN + 1];
+	struct clog_chain_ref ref;
+	sqlite3_stmt *s;
+	int rc = 0, step;
+
+	for (;;) {
+		s = stmt(db, cs == NULL ? ST_CHAIN_FIRST : ST_CHAIN_NEXT);
+		if (s == NULL) {
+			rc = IDS_EIO;
+			break;
+		}
+		if (cs != NULL) {
+			bind_str(s, 1, cs);
+			bind_str(s, 2, ca);
+		}
+		step = sqlite3_step(s);
+		if (step != SQLITE_ROW) {
+			sqlite3_reset(s);
+			rc = step == SQLITE_DONE ? 0 : IDS_EIO;
+			break;
+		}
+		free(cs);
+		free(ca);
+		cs = strdup(col_str(s, 0) != NULL ? col_str(s, 0) : "");
+		ca = strdup(col_str(s, 1) != NULL ? col_str(s, 1) : "");
+		sqlite3_reset(s);
+		if (cs == NULL || ca == NULL) {
+			rc = IDS_ENOMEM;
+			break;
+		}
+		if ((site != NULL && strcmp(site, cs) != 0) ||
+		    (agent != NULL && strcmp(agent, ca) != 0))
+			continue;
+		memset(&ref, 0, sizeof(ref));
+		ref.site = cs;
+		ref.agent = ca;
+		rc = chain_mark(db, ST_CKPT_GET, cs, ca, &ref.have_ckpt,
+		    &ref.ckpt_seq, ckh);
+		if (rc == 0)
+			rc = chain_mark(db, ST_ANCHOR_GET, cs, ca,
+			    &ref.have_anchor, &ref.anchor_seq, anh);
+		ref.ckpt_hash = ckh;
+		ref.anchor_hash = anh;
+		if (rc == 0)
+			rc = fn(ctx, &ref);
+		if (rc != 0)
+			break;
+	}
+	free(cs);
+	free(ca);
+	return rc;
+}
+
+static int
+verify_walk(struct central_log *db, const char *site, const char *agent,
+    bool incremental, const struct central_log_verify_ops *ops,
+    int64_t *problems)
+{
+	struct vstate v;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.db = db;
+	v.ops = ops;
+	v.incremental = incremental;
+	*problems = 0;
+	if (db->pg != NULL)
+		rc = clog_pg_chains(db->pg, site, agent, verify_chain, &v);
+	else
+		rc = sqlite_chains(db, site, agent, verify_chain, &v);
+	if (rc > 0)
+		rc = 0;		/* the caller stopped the walk */
+	free(v.site);
+	free(v.agent);
+	*problems = v.total;
+	return rc;
+}
+
 int
 central_log_verify(struct central_log *db, const char *site,
     const char *agent, const struct central_log_verify_ops *ops,
     int64_t *problems)
 {
-	struct central_log_row r;
-	struct vstate v;
-	sqlite3_stmt *s;
-	int rc, step = SQLITE_DONE;
+	return verify_walk(db, site, agent, false, ops, problems);
+}
 
-	memset(&v, 0, sizeof(v));
-	v.db = db;
-	v.ops = ops;
-	*problems = 0;
-	s = stmt(db, site != NULL && agent != NULL ? ST_VERIFY_ONE :
-	    agent != NULL ? ST_VERIFY_AGENT : site != NULL ? ST_VERIFY_SITE :
-	    ST_VERIFY_ALL);
-	if (s == NULL)
-		return IDS_EIO;
-	if (site != NULL)
-		bind_str(s, 1, site);
-	if (agent != NULL)
-		bind_str(s, 2, agent);
-	rc = 0;
-	while (v.stop == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		fill_row(s, &r);
-		if (r.agent == NULL || r.site == NULL)
-			continue;
-		rc = verify_row(&v, &r);
-		if (rc != 0)
-			break;
+int
+central_log_verify_incremental(struct central_log *db, const char *site,
+    const char *agent, const struct central_log_verify_ops *ops,
+    int64_t *problems)
+{
+	return verify_walk(db, site, agent, true, ops, problems);
+}
+
+/* ---- retention --------------------------------------------------------- */
+
+int
+central_log_retain(struct central_log *db, int64_t before_us,
+    int64_t *removed)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*removed = 0;
+	if (db->pg != NULL)
+		return clog_pg_retain(db->pg, before_us, removed);
+	rc = sp_begin(db);
+	if (rc != 0)
+		return rc;
+	s = stmt(db, ST_RETAIN_ANCHORS);
+	rc = s == NULL ? IDS_EIO : 0;
+	if (rc == 0) {
+		sqlite3_bind_int64(s, 1, before_us);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
+		sqlite3_reset(s);
 	}
-	if (rc == 0 && v.stop == 0 && step != SQLITE_DONE)
-		rc = IDS_EIO;
-	sqlite3_reset(s);
+	if (rc == 0) {
+		s = stmt(db, ST_RETAIN_DELETE);
+		rc = s == NULL ? IDS_EIO : 0;
+	}
+	if (rc == 0) {
+		sqlite3_bind_int64(s, 1, before_us);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
+		*removed = sqlite3_changes(db->h);
+		sqlite3_reset(s);
+	}
 	if (rc == 0)
-		rc = finish_agent(&v);
-	free(v.site);
-	free(v.agent);
-	*problems = v.total;
-	return rc;
+		rc = count(db, "retention_removed", *removed);
+	return sp_end(db, rc);
+}
+
+int
+central_log_retention_cutoff(const char *spec, int64_t now_us,
+    int64_t *cutoff)
+{
+	char *end;
+	long long n;
+	time_t t;
+	struct tm tm;
+
+	if (spec == NULL || spec[0] == '\0')
+		return IDS_EINVAL;
+	n = strtoll(spec, &end, 10);
+	if (end == spec || n < 1 || n > 100000 || end[0] == '\0' ||
+	    end[1] != '\0')
+		return IDS_EINVAL;
+	if (end[0] == 'd') {
+		*cutoff = now_us - (int64_t)n * 86400 * 1000000;
+		return 0;
+	}
+	if (end[0] != 'm')
+		return IDS_EINVAL;
+	/* whole months: this one and the n - 1 before it are kept */
+	t = (time_t)(now_us / 1000000);
+	if (gmtime_r(&t, &tm) == NULL)
+		return IDS_EINVAL;
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mon -= (int)(n - 1);
+	*cutoff = (int64_t)timegm(&tm) * 1000000;
+	return 0;
 }

@@ -1,5 +1,7 @@
 /*
- * central_log.h - the central alert log: one SQLite file in WAL mode.
+ * central_log.h - the central alert log: one SQLite file in WAL mode, or a
+ * PostgreSQL database when the path is a "postgresql://" (or
+ * "postgres://") URI (clog_pg.h), with the same meaning for every call.
  *
  * The collector stores every alert once, unique on (site, agent, seq), as
  * its raw JSON plus indexed columns; an agent is always (site, agent), so
@@ -15,23 +17,14 @@
 #ifndef ICSENTRY_BROKER_CENTRAL_LOG_H
 #define ICSENTRY_BROKER_CENTRAL_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define CENTRAL_LOG_SCHEMA	2	/* PRAGMA user_version of this code */
-#define CENTRAL_LOG_TIME_LEN	32	/* "2026-11-23T08:15:02.123456Z" + NUL */
+/* the types both backends use (clog_pg.h, clog_query.h include only it) */
+#include "broker/clog_types.h"
 
 struct central_log;
-
-enum central_log_mode {
-	CENTRAL_LOG_RDONLY,	/* the file must exist and carry our schema */
-	CENTRAL_LOG_RDWR	/* create the file and schema when missing */
-};
-
-enum central_log_sync {
-	CENTRAL_LOG_SYNC_NORMAL,	/* WAL commit survives a crash of the process */
-	CENTRAL_LOG_SYNC_FULL		/* ... and a power loss (fsync per commit) */
-};
 
 /*
  * Open (and for RDWR create or upgrade) the log at path.  On failure
@@ -45,6 +38,8 @@ int	central_log_open(const char *path, enum central_log_mode mode,
 	    enum central_log_sync sync, struct central_log **out,
 	    char *err, size_t errlen);
 void	central_log_close(struct central_log *db);	/* accepts NULL */
+/* Is path a PostgreSQL URI rather than a file? */
+bool	central_log_is_url(const char *path);
 /* Text of the last SQLite error on db (static until the next call). */
 const char *central_log_errmsg(const struct central_log *db);
 
@@ -53,22 +48,6 @@ const char *central_log_errmsg(const struct central_log *db);
 /* "info".."critical" -> 0..4; -1 for anything else. */
 int		 central_log_severity_rank(const char *name);
 const char	*central_log_severity_name(int rank);	/* NULL if out of range */
-
-/*
- * An alert's members, parsed and type-checked (DESIGN.md "Alert format").
- * Strings point into memory owned by the struct until
- * central_log_alert_free(); absent or null optional members are NULL (ports
- * -1).  technique, title, proto, src_ip and dst_ip are optional.
- */
-struct central_log_alert {
-	const char	*agent, *site, *ts, *severity, *detector, *technique;
-	const char	*title, *proto, *src_ip, *dst_ip, *prev_hash, *hash;
-	int64_t		 seq;		/* >= 0 */
-	int64_t		 ts_us;		/* ts as microseconds since the epoch */
-	int		 sev;		/* central_log_severity_rank(severity) */
-	int		 src_port, dst_port;	/* -1 when absent */
-	void		*tree_;		/* private */
-};
 
 /*
  * Parse json[0..len) as one alert: an object with unique member names,
@@ -91,20 +70,16 @@ int64_t	central_log_now_us(void);
 /* ---- writing (collector) ---------------------------------------------- */
 
 /*
- * Explicit transactions batch several writes into one commit.  Without
- * one, each write function below commits on its own (atomically).
+ * Explicit transactions batch several writes into one commit (group
+ * commit: one fsync for the batch).  Without one, each write function
+ * below commits on its own (atomically).  On PostgreSQL a failed write
+ * inside a batch (server gone, deadlock with another collector) fails the
+ * whole transaction: roll back and offer the batch again; nothing of it
+ * was stored, and re-offered alerts are stored once.
  */
 int	central_log_begin(struct central_log *db);
 int	central_log_commit(struct central_log *db);
 int	central_log_rollback(struct central_log *db);
-
-enum central_log_stored {
-	CENTRAL_LOG_NEW,	/* first time this (site, agent, seq) was seen */
-	CENTRAL_LOG_DUPLICATE,	/* re-delivery of the same bytes: ignored */
-	CENTRAL_LOG_CONFLICT	/* same (site, agent, seq), different bytes:
-				   the first is kept, this one goes to
-				   conflicts */
-};
 
 /*
  * Store one alert; a was parsed from exactly json[0..len).  Counts
@@ -167,30 +142,8 @@ int	central_log_counter(struct central_log *db, const char *name,
 
 /* ---- reading (icsentry-log) ------------------------------------------- */
 
-struct central_log_filter {
-	int64_t		 since_us, until_us;	/* [since, until) on ts */
-	int		 min_sev;		/* 0 = any */
-	/* NULL = any; agent, site, detector, technique and proto are GLOB
-	 * patterns ("s7.*"), ip matches src or dst exactly */
-	const char	*agent, *site, *detector, *technique, *ip, *proto;
-	int64_t		 after_id;		/* only rows with id > after_id */
-	int64_t		 limit;			/* > 0: only the last limit rows */
-};
 /* Everything open: all times, severities, agents, ids, no limit. */
 void	central_log_filter_init(struct central_log_filter *f);
-
-/* One stored alert; every pointer is valid only during the callback. */
-struct central_log_row {
-	int64_t		 id, seq, ts_us;
-	int		 sev, src_port, dst_port;	/* ports -1 when NULL */
-	const char	*agent, *site, *ts, *severity, *detector, *technique;
-	const char	*title, *proto, *src_ip, *dst_ip, *prev_hash, *hash;
-	const char	*received_at;
-	const char	*raw;
-	size_t		 raw_len;
-};
-/* Return non-zero to stop the walk (that value is returned). */
-typedef int (*central_log_row_fn)(void *ctx, const struct central_log_row *r);
 
 /* Matching rows in time order (ts, then arrival); limit keeps the latest. */
 int	central_log_query(struct central_log *db,
@@ -204,13 +157,6 @@ int	central_log_follow(struct central_log *db,
 	    const struct central_log_filter *f, central_log_row_fn fn,
 	    void *ctx, int64_t *last_id);
 
-enum central_log_group {
-	CENTRAL_LOG_BY_SEVERITY,	/* most severe first */
-	CENTRAL_LOG_BY_DETECTOR,	/* most frequent first */
-	CENTRAL_LOG_BY_AGENT		/* key "site/agent", most frequent first */
-};
-typedef int (*central_log_count_fn)(void *ctx, const char *key, int64_t n);
-
 /* Alert counts per group with ts in [since_us, until_us). */
 int	central_log_stats(struct central_log *db, enum central_log_group g,
 	    int64_t since_us, int64_t until_us, central_log_count_fn fn,
@@ -219,11 +165,6 @@ int	central_log_stats(struct central_log *db, enum central_log_group g,
 int	central_log_counters(struct central_log *db, central_log_count_fn fn,
 	    void *ctx);
 
-struct central_log_agent_row {
-	const char	*site, *agent, *status, *last_seen, *stats;
-};
-typedef int (*central_log_agent_fn)(void *ctx,
-	    const struct central_log_agent_row *r);
 int	central_log_agents(struct central_log *db, central_log_agent_fn fn,
 	    void *ctx);
 /* Number of stored alerts, of inventory entries. */
@@ -272,5 +213,34 @@ struct central_log_verify_ops {
 int	central_log_verify(struct central_log *db, const char *site,
 	    const char *agent, const struct central_log_verify_ops *ops,
 	    int64_t *problems);
+
+/*
+ * The same walk, each chain starting after its checkpoint (the last seq a
+ * clean verify reached, with its hash, so the link is still checked); a
+ * chain found clean gets a new checkpoint.  Needs a log opened RDWR.
+ * Alerts before a checkpoint are not read again: a full verify is what
+ * finds them changed.
+ */
+int	central_log_verify_incremental(struct central_log *db,
+	    const char *site, const char *agent,
+	    const struct central_log_verify_ops *ops, int64_t *problems);
+
+/* ---- retention ---------------------------------------------------------- */
+
+/*
+ * Remove every alert with ts before before_us (PostgreSQL: whole months
+ * are dropped as partitions, the rest deleted).  Each chain's last removed
+ * alert is kept as its anchor, so verify starts the chain there instead of
+ * reporting the removed head as missing.  *removed receives the count,
+ * also added to the "retention_removed" counter.
+ */
+int	central_log_retain(struct central_log *db, int64_t before_us,
+	    int64_t *removed);
+/*
+ * "90d": alerts older than 90 days; "12m": whole calendar months (UTC),
+ * keeping this month and the 11 before.  IDS_EINVAL for anything else.
+ */
+int	central_log_retention_cutoff(const char *spec, int64_t now_us,
+	    int64_t *cutoff);
 
 #endif

@@ -63,14 +63,19 @@
 
 static const struct cfg_key collector_keys[] = {
 	{ "db", CFG_STR, "/var/lib/icsentry/central.db", 0, 0,
-	    "central log file (SQLite, WAL)" },
+	    "central log: a file (SQLite, WAL) or postgresql://user@host/db "
+	    "(several collectors may share one PostgreSQL log)" },
+	{ "retention", CFG_STR, NULL, 0, 0,
+	    "remove alerts older than this: 90d (days) or 12m (calendar "
+	    "months, this one included); empty: keep everything" },
 	{ "max_payload", CFG_INT, "65536", 256, 16777216,
 	    "largest message accepted, bytes; larger ones are rejected" },
 	{ "fsync", CFG_BOOL, "true", 0, 0,
 	    "fsync every commit (survives power loss); false: only crashes" },
 	{ "persist_dir", CFG_STR, NULL, 0, 0,
 	    "Paho persistence for received, not yet stored messages "
-	    "(empty: <db>.mqtt)" },
+	    "(empty: <db>.mqtt; for a postgresql:// log "
+	    "/var/lib/icsentry/<client_id>.mqtt)" },
 	{ "log_rejects", CFG_INT, "20", 0, 1000000,
 	    "log the first N rejected messages, then every 100th" },
 	{ "batch_ms", CFG_INT, "50", 0, 10000,
@@ -872,6 +877,26 @@ struct opts {
 	const char	*config, *mqtt, *db, *client_id;
 };
 
+/* Remove what is older than the retention; a failure is retried later. */
+static void
+apply_retention(struct collector *c, const char *spec)
+{
+	int64_t cutoff, removed = 0;
+	int rc;
+
+	if (central_log_retention_cutoff(spec, central_log_now_us(),
+	    &cutoff) != 0)
+		return;
+	pthread_mutex_lock(&c->mu);
+	rc = central_log_retain(c->db, cutoff, &removed);
+	if (rc != 0)
+		logmsg("retention: %s", central_log_errmsg(c->db));
+	pthread_mutex_unlock(&c->mu);
+	if (rc == 0 && removed > 0)
+		logmsg("retention %s: removed %" PRId64 " alerts", spec,
+		    removed);
+}
+
 /* -1 to go on, else an exit code. */
 static int
 parse_args(int argc, char **argv, struct opts *o)
@@ -964,6 +989,14 @@ load_config(const struct opts *o, struct cfg **out)
 		cfg_free(c);
 		return 2;
 	}
+	v = cfg_str(c, "collector", "retention");
+	if (v[0] != '\0' && central_log_retention_cutoff(v, 0,
+	    &(int64_t){ 0 }) != 0) {
+		fprintf(stderr, PROG ": %s: [collector] retention '%s' is not "
+		    "N days (90d) or N months (12m)\n", cfg_path(c), v);
+		cfg_free(c);
+		return 2;
+	}
 	if (cfg_str(c, "collector", "db")[0] == '\0') {
 		fprintf(stderr, PROG ": %s: [collector] db is empty\n",
 		    cfg_path(c));
@@ -1022,6 +1055,7 @@ main(int argc, char **argv)
 	volatile int disc_done = 0;
 	int rc, sig, status = 1, i;
 	struct timespec tick = { 1, 0 };
+	int64_t next_retain = 0;
 	struct ack_out *acks = NULL;
 	size_t nacks;
 	int64_t n;
@@ -1050,7 +1084,10 @@ main(int argc, char **argv)
 		    "icsentry/+/+/alert/#");
 
 	v = cfg_str(cfg, "collector", "persist_dir");
-	if (v[0] == '\0')
+	if (v[0] == '\0' && central_log_is_url(cfg_str(cfg, "collector", "db")))
+		snprintf(persist, sizeof(persist), "/var/lib/icsentry/%s.mqtt",
+		    client_id);
+	else if (v[0] == '\0')
 		snprintf(persist, sizeof(persist), "%s.mqtt",
 		    cfg_str(cfg, "collector", "db"));
 	else
@@ -1183,6 +1220,13 @@ main(int argc, char **argv)
 	tick.tv_nsec = (c.batch_ms > 0 && c.batch_ms < 100 ?
 	    (c.batch_ms + 1) / 2 : 50) * 1000000L;
 	for (;;) {
+		/* retention at start and then hourly, between messages */
+		if (cfg_str(cfg, "collector", "retention")[0] != '\0' &&
+		    central_log_now_us() >= next_retain) {
+			apply_retention(&c, cfg_str(cfg, "collector",
+			    "retention"));
+			next_retain = central_log_now_us() + 3600LL * 1000000;
+		}
 		sig = sigtimedwait(&stop_signals, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;

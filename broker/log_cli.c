@@ -39,6 +39,7 @@ struct args {
 	enum fmt			 fmt;
 	int64_t				 lines;		/* tail -n */
 	bool				 quiet;		/* verify */
+	bool				 incremental;	/* verify */
 	double				 interval;	/* tail poll, seconds */
 };
 
@@ -99,6 +100,7 @@ static const char usage_stats[] =
 
 static const char usage_verify[] =
 "usage: " PROG " verify [--db FILE] [--site NAME] [--agent [SITE/]NAME] [--quiet]\n"
+"                   [--incremental]\n"
 "Walk every agent's hash chain in seq order and report each changed alert\n"
 "(content or indexed columns), missing seq, broken link (reordered or\n"
 "replaced alert) and conflicting re-delivery, by site/agent and seq.  An\n"
@@ -106,7 +108,11 @@ static const char usage_verify[] =
 "One summary line per agent.  Exit 1 on any problem, 0 when clean.\n"
 "  --site NAME        only agents of this site\n"
 "  --agent NAME       only agents of this name (SITE/NAME: only that one)\n"
-"  --quiet            only the summary lines\n";
+"  --quiet            only the summary lines\n"
+"  --incremental      start each chain at its checkpoint (the last seq a\n"
+"                     clean verify --incremental reached) and move the\n"
+"                     checkpoint on; needs write access to the log.  Only\n"
+"                     the full walk re-reads alerts before a checkpoint\n";
 
 static void
 usage(FILE *out, enum cmd c, bool all)
@@ -196,6 +202,7 @@ parse_count(const char *text, int64_t *out)
 enum {
 	O_DB = 256, O_SINCE, O_UNTIL, O_MINSEV, O_AGENT, O_SITE, O_DETECTOR,
 	O_TECHNIQUE, O_IP, O_PROTO, O_LIMIT, O_JSON, O_CSV, O_QUIET,
+	O_INCREMENTAL,
 	O_INTERVAL, O_HELP, O_VERSION
 };
 
@@ -215,6 +222,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "csv", no_argument, NULL, O_CSV },
 	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "incremental", no_argument, NULL, O_INCREMENTAL },
 	{ "interval", required_argument, NULL, O_INTERVAL },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
@@ -243,7 +251,7 @@ allowed(enum cmd c, int opt)
 		return c != CMD_VERIFY;
 	case 'n': case O_INTERVAL:
 		return c == CMD_TAIL;
-	case O_QUIET:
+	case O_QUIET: case O_INCREMENTAL:
 		return c == CMD_VERIFY;
 	}
 	return false;
@@ -366,6 +374,9 @@ parse_args(int argc, char **argv, struct args *a)
 			break;
 		case O_CSV:
 			a->fmt = FMT_CSV;
+			break;
+		case O_INCREMENTAL:
+			a->incremental = true;
 			break;
 		case O_QUIET:
 			a->quiet = true;
@@ -775,7 +786,9 @@ cmd_verify(struct central_log *db, const struct args *a)
 	int64_t problems = 0;
 	int rc;
 
-	rc = central_log_verify(db, a->f.site, a->f.agent, &ops, &problems);
+	rc = a->incremental ? central_log_verify_incremental(db, a->f.site,
+	    a->f.agent, &ops, &problems) : central_log_verify(db, a->f.site,
+	    a->f.agent, &ops, &problems);
 	if (rc != 0) {
 		fprintf(stderr, PROG ": verify: %s\n", rc == IDS_ENOMEM ?
 		    "out of memory" : central_log_errmsg(db));
@@ -819,6 +832,16 @@ main(int argc, char **argv)
 	    &db, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
+	}
+	/* checkpoints are written: read-write, once the schema is known good */
+	if (a.cmd == CMD_VERIFY && a.incremental) {
+		central_log_close(db);
+		db = NULL;
+		if (central_log_open(a.db, CENTRAL_LOG_RDWR,
+		    CENTRAL_LOG_SYNC_NORMAL, &db, err, sizeof(err)) != 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			return 1;
+		}
 	}
 	switch (a.cmd) {
 	case CMD_TAIL:

@@ -1,0 +1,281 @@
+/* clog_query.c - WHERE clauses from the filters given (clog_query.h). */
+#include "broker/clog_query.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/ids.h"
+
+bool
+clog_is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+struct builder {
+	struct clog_sql		*q;
+	enum clog_dialect	 d;
+	size_t			 n;
+	bool			 where, overflow;
+};
+
+static void
+put(struct builder *b, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (b->n + l + 1 > sizeof(b->q->text)) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->q->text + b->n, s, l + 1);
+	b->n += l;
+}
+
+/* The next placeholder, bound to an integer or a text. */
+static void
+param(struct builder *b, bool is_text, int64_t i, const char *s)
+{
+	struct clog_sql *q = b->q;
+	char ph[16];
+
+	if (q->nparams >= CLOG_Q_MAXPARAM) {
+		b->overflow = true;
+		return;
+	}
+	q->p[q->nparams].is_text = is_text;
+	q->p[q->nparams].i = i;
+	q->p[q->nparams].s = s;
+	q->nparams++;
+	snprintf(ph, sizeof(ph), "%c%d", b->d == CLOG_PG ? '$' : '?',
+	    q->nparams);
+	put(b, ph);
+}
+
+static void
+cond(struct builder *b)
+{
+	put(b, b->where ? " AND " : " WHERE ");
+	b->where = true;
+}
+
+/* GLOB -> LIKE with '\' as the escape: * -> %, ? -> _, % _ \ escaped. */
+static bool
+glob_to_like(const char *g, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *g != '\0'; g++) {
+		if (n + 3 >= len)
+			return false;
+		if (*g == '*')
+			out[n++] = '%';
+		else if (*g == '?')
+			out[n++] = '_';
+		else {
+			if (*g == '%' || *g == '_' || *g == '\\')
+				out[n++] = '\\';
+			out[n++] = *g;
+		}
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/*
+ * GLOB -> anchored POSIX regex (for patterns with [...] classes):
+ * * -> .*, ? -> ., [^x] stays, other regex metacharacters escaped.
+ */
+static bool
+glob_to_regex(const char *g, char *out, size_t len)
+{
+	size_t n = 0;
+	bool in_class = false;
+
+	out[n++] = '^';
+	for (; *g != '\0'; g++) {
+		if (n + 4 >= len)
+			return false;
+		if (in_class) {
+			if (*g == ']')
+				in_class = false;
+			if (*g == '\\')
+				out[n++] = '\\';
+			out[n++] = *g;
+			continue;
+		}
+		switch (*g) {
+		case '*':
+			out[n++] = '.';
+			out[n++] = '*';
+			break;
+		case '?':
+			out[n++] = '.';
+			break;
+		case '[':
+			in_class = true;
+			out[n++] = '[';
+			/* SQLite's GLOB negates with ^ (not the shell's !) */
+			if (g[1] == '^') {
+				out[n++] = '^';
+				g++;
+			}
+			if (g[1] == ']') {	/* a leading ] is literal */
+				out[n++] = ']';
+				g++;
+			}
+			break;
+		default:
+			if (strchr(".^$+(){}|\\", *g) != NULL)
+				out[n++] = '\\';
+			out[n++] = *g;
+		}
+	}
+	if (in_class)
+		return false;	/* SQLite's GLOB would match nothing either */
+	out[n++] = '$';
+	out[n] = '\0';
+	return true;
+}
+
+/* One pattern column; its 2 shape bits: 0 none, 1 =, 2 GLOB/LIKE, 3 ~. */
+static int
+pattern(struct builder *b, int slot, const char *col, const char *v,
+    uint32_t *shape)
+{
+	uint32_t kind;
+
+	if (v == NULL) {
+		kind = 0;
+	} else if (!clog_is_glob(v)) {
+		kind = 1;
+		cond(b);
+		put(b, col);
+		put(b, " = ");
+		param(b, true, 0, v);
+	} else if (b->d == CLOG_SQLITE) {
+		kind = 2;
+		cond(b);
+		put(b, col);
+		put(b, " GLOB ");
+		param(b, true, 0, v);
+	} else if (strchr(v, '[') == NULL) {
+		kind = 2;
+		if (!glob_to_like(v, b->q->pat[slot], CLOG_Q_PATLEN))
+			return IDS_EINVAL;
+		cond(b);
+		put(b, col);
+		put(b, " LIKE ");
+		param(b, true, 0, b->q->pat[slot]);
+	} else {
+		kind = 3;
+		if (!glob_to_regex(v, b->q->pat[slot], CLOG_Q_PATLEN))
+			return IDS_EINVAL;
+		cond(b);
+		put(b, col);
+		put(b, " ~ ");
+		param(b, true, 0, b->q->pat[slot]);
+	}
+	*shape = *shape << 2 | kind;
+	return 0;
+}
+
+int
+clog_query_build(struct clog_sql *q, enum clog_dialect d,
+    enum clog_select kind, const char *cols, const char *table,
+    const struct central_log_filter *f)
+{
+	struct builder b = { q, d, 0, false, false };
+	uint32_t shape = kind == CLOG_Q_FOLLOW ? 1 : 0;
+	bool limited = f->limit > 0;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	put(&b, "SELECT ");
+	put(&b, cols);
+	put(&b, " FROM ");
+	if (limited) {
+		put(&b, "(SELECT ");
+		put(&b, cols);
+		put(&b, " FROM ");
+	}
+	put(&b, table);
+	shape = shape << 1 | (f->since_us != INT64_MIN);
+	if (f->since_us != INT64_MIN) {
+		cond(&b);
+		put(&b, "ts_us >= ");
+		param(&b, false, f->since_us, NULL);
+	}
+	shape = shape << 1 | (f->until_us != INT64_MAX);
+	if (f->until_us != INT64_MAX) {
+		cond(&b);
+		put(&b, "ts_us < ");
+		param(&b, false, f->until_us, NULL);
+	}
+	/*
+	 * "At least high" as sev IN (3, 4): equalities on the leading column
+	 * of (sev, ts_us), which SQLite's planner trusts without statistics
+	 * (for "sev >= ?" it guesses a quarter of the table and walks the ts
+	 * index instead).
+	 */
+	shape = shape << 3 | (uint32_t)(f->min_sev <= 0 ? 0 :
+	    f->min_sev > 4 ? 5 : f->min_sev);
+	if (f->min_sev > 0) {
+		int s;
+
+		cond(&b);
+		if (f->min_sev > 4) {
+			put(&b, "sev > 4");	/* no such severity */
+		} else {
+			put(&b, "sev IN (");
+			for (s = f->min_sev; s <= 4; s++) {
+				if (s > f->min_sev)
+					put(&b, ", ");
+				param(&b, false, s, NULL);
+			}
+			put(&b, ")");
+		}
+	}
+	if ((rc = pattern(&b, 0, "agent", f->agent, &shape)) != 0 ||
+	    (rc = pattern(&b, 1, "site", f->site, &shape)) != 0 ||
+	    (rc = pattern(&b, 2, "detector", f->detector, &shape)) != 0 ||
+	    (rc = pattern(&b, 3, "technique", f->technique, &shape)) != 0 ||
+	    (rc = pattern(&b, 4, "proto", f->proto, &shape)) != 0)
+		return rc;
+	shape = shape << 1 | (f->ip != NULL);
+	if (f->ip != NULL) {
+		/* two index lookups (OR of src_ip and dst_ip indexes) */
+		cond(&b);
+		put(&b, "(src_ip = ");
+		param(&b, true, 0, f->ip);
+		put(&b, " OR dst_ip = ");
+		param(&b, true, 0, f->ip);
+		put(&b, ")");
+	}
+	shape = shape << 1 | (f->after_id >= 0);
+	if (f->after_id >= 0) {
+		cond(&b);
+		put(&b, "id > ");
+		param(&b, false, f->after_id, NULL);
+	}
+	shape = shape << 1 | limited;
+	if (kind == CLOG_Q_QUERY) {
+		if (limited) {
+			put(&b, " ORDER BY ts_us DESC, id DESC LIMIT ");
+			param(&b, false, f->limit, NULL);
+			put(&b, ") AS t ORDER BY ts_us, id");
+		} else {
+			put(&b, " ORDER BY ts_us, id");
+		}
+	} else {
+		if (limited) {
+			put(&b, " ORDER BY id DESC LIMIT ");
+			param(&b, false, f->limit, NULL);
+			put(&b, ") AS t ORDER BY id");
+		} else {
+			put(&b, " ORDER BY id");
+		}
+	}
+	q->shape = shape;
+	return b.overflow ? IDS_EINVAL : 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * clog_query.h - SQL for a central_log_filter, built from the filters given.
+ *
+ * A filter that is not set is left out of the WHERE clause instead of being
+ * written "(?N IS NULL OR col GLOB ?N)": only then can SQLite's and
+ * PostgreSQL's planners pick the index of the filter that is set.  The
+ * text is assembled from constant fragments only; every value is a bound
+ * parameter, so the statement is still prepared, never formatted with
+ * data.  Each distinct text has a "shape" number, so a caller can cache one
+ * prepared statement per shape.
+ *
+ * Pattern filters (agent, site, detector, technique, proto) are GLOBs: a
+ * pattern without * ? [ becomes "col = ?", which uses an index fully; on
+ * PostgreSQL a pattern becomes LIKE (or a POSIX regex for [...]) over
+ * COLLATE "C" columns, so a literal prefix still uses the index.
+ */
+#ifndef ICSENTRY_BROKER_CLOG_QUERY_H
+#define ICSENTRY_BROKER_CLOG_QUERY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/clog_types.h"
+
+enum clog_dialect { CLOG_SQLITE, CLOG_PG };
+
+enum clog_select {
+	CLOG_Q_QUERY,	/* time order; with limit the latest limit rows */
+	CLOG_Q_FOLLOW	/* arrival (id) order; with limit the last limit */
+};
+
+#define CLOG_Q_MAXPARAM	16
+#define CLOG_Q_PATLEN	512
+
+struct clog_param {
+	bool		 is_text;
+	int64_t		 i;
+	const char	*s;
+};
+
+struct clog_sql {
+	char			text[2048];
+	uint32_t		shape;		/* same shape, same text */
+	int			nparams;
+	struct clog_param	p[CLOG_Q_MAXPARAM];
+	/* converted patterns (LIKE / regex) live here */
+	char			pat[5][CLOG_Q_PATLEN];
+};
+
+/*
+ * Build the SELECT of cols over table for f.  Returns 0, or IDS_EINVAL
+ * when a pattern is too long to convert.
+ */
+int	clog_query_build(struct clog_sql *q, enum clog_dialect d,
+	    enum clog_select kind, const char *cols, const char *table,
+	    const struct central_log_filter *f);
+
+/* Does s contain a GLOB metacharacter (* ? [)? */
+bool	clog_is_glob(const char *s);
+
+#endif
