@@ -232,7 +232,8 @@ pdu_fields(struct rd *c, struct goose_pdu *out)
 	if (rc != 0)
 		return rc;
 	/* gocbRef, stNum and sqNum identify and order the stream */
-	if ((seen & (1u << 0 | 1u << 5 | 1u << 6)) != (1u << 0 | 1u << 5 | 1u << 6))
+	if ((seen & (1u << 0 | 1u << 5 | 1u << 6)) !=
+	    (1u << 0 | 1u << 5 | 1u << 6) || out->gocb_ref_len == 0)
 		return IDS_EMALFORMED;
 	return 0;
 }

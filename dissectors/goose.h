@@ -110,8 +110,8 @@ int goose_hdr(const uint8_t *p, size_t n, struct iec61850_hdr *out);
 /*
  * Parse one GOOSE frame (the bytes after the EtherType).  Returns 0,
  * IDS_ETRUNC when n is shorter than the header's Length, IDS_EMALFORMED
- * on a bad BER encoding, a missing gocbRef/stNum/sqNum or an out-of-range
- * number, IDS_EINVAL on NULL out.  out is zeroed first.
+ * on a bad BER encoding, a missing or empty gocbRef, a missing stNum/sqNum,
+ * an out-of-range number, IDS_EINVAL on NULL out.  out is zeroed first.
  */
 int goose_parse(const uint8_t *p, size_t n, struct goose_pdu *out);
 
