@@ -425,3 +425,16 @@ flow_table_stats(const struct flow_table *t)
 {
 	return &t->st;
 }
+
+void
+flow_l2_key(struct pkt *p, uint16_t appid)
+{
+	memset(p->src, 0, sizeof(p->src));
+	memset(p->dst, 0, sizeof(p->dst));
+	memcpy(p->src, p->src_mac, 6);
+	memcpy(p->dst, p->dst_mac, 6);
+	p->af = 0;
+	p->ip_proto = 0;
+	p->sport = appid;
+	p->dport = p->ethertype;
+}

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "dissectors/ber.h"
+#include "dissectors/decode.h"
+#include "dissectors/proto.h"
 #include "lib/ids.h"
 #include "lib/rd.h"
 
@@ -277,3 +279,34 @@ goose_data_type_name(uint8_t type)
 	}
 	return "other";
 }
+
+/* ---- descriptor ------------------------------------------------------- */
+
+static void
+goose_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct goose_pdu m;
+	struct det_pdu pdu = { .proto = ICS_GOOSE, .u.goose = &m };
+
+	dis_outcome(dc, goose_parse(p, n, &m), &pdu, partial,
+	    "malformed GOOSE frame");
+}
+
+static bool
+goose_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+{
+	(void)f;
+	*srv_port = 0;
+	return p->layer == PKT_L2 && p->ethertype == GOOSE_ETHERTYPE;
+}
+
+/* Publisher -> multicast: every frame is the publisher's report. */
+const struct proto_desc goose_desc = {
+	.id = ICS_GOOSE,
+	.name = "goose",
+	.transports = PROTO_L2,
+	.ethertype = GOOSE_ETHERTYPE,
+	.appid_key = true,
+	.pick = goose_pick,
+	.handle = goose_handle,
+};

@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+#include "dissectors/decode.h"
+#include "dissectors/proto.h"
+
 #include "lib/ids.h"
 #include "lib/rd.h"
 
@@ -121,3 +124,34 @@ lldp_parse(const uint8_t *p, size_t n, struct lldp_pdu *out)
 			return rc;
 	}
 }
+
+/* ---- descriptor ------------------------------------------------------- */
+
+static void
+lldp_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct lldp_pdu m;
+	struct det_pdu pdu = { .proto = ICS_LLDP, .u.lldp = &m };
+
+	dis_outcome(dc, lldp_parse(p, n, &m), &pdu, partial,
+	    "malformed LLDPDU");
+}
+
+static bool
+lldp_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+{
+	(void)f;
+	*srv_port = 0;
+	return p->layer == PKT_L2 && p->ethertype == LLDP_ETHERTYPE;
+}
+
+/* Not an industrial protocol, but it tells which switch port each asset
+ * hangs on: the inventory reads it. */
+const struct proto_desc lldp_desc = {
+	.id = ICS_LLDP,
+	.name = "lldp",
+	.transports = PROTO_L2,
+	.ethertype = LLDP_ETHERTYPE,
+	.pick = lldp_pick,
+	.handle = lldp_handle,
+};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dissectors/ber.h"
+#include "dissectors/proto.h"
 #include "lib/ids.h"
 #include "lib/rd.h"
 
@@ -707,3 +708,77 @@ mms_service_class(int service)
 	}
 	return MMS_CLASS_OTHER;
 }
+
+/* ---- descriptor ------------------------------------------------------- */
+
+/*
+ * Reached through s7comm_desc: nDPI and the port cannot tell MMS from
+ * S7comm on 102, the bytes after COTP DT can (s7comm.c hands them here).
+ * A frame with only session or COTP traffic (connect, release) is no PDU.
+ */
+static void
+mms_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct mms_pdu m;
+	struct det_pdu pdu = { .proto = ICS_MMS, .u.mms = &m };
+	int rc = mms_parse(p, n, &m);
+
+	if (rc == 0 && m.pdu == MMS_PDU_NONE)
+		return;
+	dis_outcome(dc, rc, &pdu, partial,
+	    "malformed MMS PDU (session, presentation or ISO 9506)");
+}
+
+static unsigned
+mms_code_ops(uint16_t code)
+{
+	switch (mms_service_class(code)) {
+	case MMS_CLASS_WRITE:
+	case MMS_CLASS_NVL:
+		return PROTO_OP_WRITE;
+	case MMS_CLASS_DISCOVERY:
+		return PROTO_OP_DISCOVERY;
+	case MMS_CLASS_PROGRAM:
+		return PROTO_OP_COMMAND | PROTO_OP_DANGEROUS;
+	case MMS_CLASS_DOWNLOAD:
+	case MMS_CLASS_DOMAIN_DELETE:
+		return PROTO_OP_WRITE | PROTO_OP_DANGEROUS;
+	case MMS_CLASS_FILE:
+		/* reading a file is not a change; deleting one is */
+		return code == MMS_SVC_FILE_DELETE ||
+		    code == MMS_SVC_FILE_RENAME ?
+		    PROTO_OP_WRITE | PROTO_OP_DANGEROUS : 0;
+	default:
+		return 0;
+	}
+}
+
+static const char *
+mms_code_name(uint16_t code, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return mms_service_name(code);
+}
+
+/* The confirmed service of a request is its code. */
+static void
+mms_analyse(const struct det_pdu *pdu, struct proto_req *r)
+{
+	const struct mms_pdu *m = pdu->u.mms;
+
+	if (m->pdu == MMS_PDU_CONFIRMED_REQ && m->service >= 0)
+		proto_req_code(r, (uint16_t)m->service);
+}
+
+const struct proto_desc mms_desc = {
+	.id = ICS_MMS,
+	.name = "iec61850-mms",
+	.transports = PROTO_TCP,
+	.ports = { MMS_TCP_PORT },
+	.policy_key = "mms_writers",
+	.handle = mms_handle,
+	.analyse = mms_analyse,
+	.code_ops = mms_code_ops,
+	.code_name = mms_code_name,
+};

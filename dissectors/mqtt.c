@@ -5,6 +5,12 @@
 
 #include <string.h>
 
+#include <ndpi_protocol_ids.h>
+
+#include "dissectors/decode.h"
+#include "dissectors/flow.h"
+#include "dissectors/proto.h"
+
 #include "lib/ids.h"
 #include "lib/rd.h"
 
@@ -277,3 +283,49 @@ mqtt_type_name(uint8_t type)
 
 	return type < 16 ? names[type] : "UNKNOWN";
 }
+
+/* ---- descriptor ------------------------------------------------------- */
+
+/* pstate: the protocol level the flow's CONNECT announced (0: unseen) */
+static void
+mqtt_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct mqtt_pdu m;
+	struct det_pdu pdu = { .proto = ICS_MQTT, .u.mqtt = &m };
+	int rc = mqtt_parse(p, n, *dc->pstate, &m);
+
+	if (rc == 0 && m.type == MQTT_CONNECT)
+		*dc->pstate = m.level;
+	dis_outcome(dc, rc, &pdu, partial, "malformed MQTT packet");
+}
+
+/*
+ * Plain MQTT on 1883, or wherever nDPI says MQTT (gateways use other
+ * ports: 17501 in the shared captures); the first payload must frame as
+ * an MQTT packet.  TLS on 8883 has nothing for us to read.
+ */
+static bool
+mqtt_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+{
+	bool port = pkt_on_port(p, MQTT_TCP_PORT);
+
+	if (p->ip_proto != 6 || !(port || f->ndpi_app == NDPI_PROTOCOL_MQTT ||
+	    f->ndpi_master == NDPI_PROTOCOL_MQTT) ||
+	    !pkt_frames(p, mqtt_frame_len))
+		return false;
+	/* by nDPI alone the server is who receives the CONNECT */
+	*srv_port = port ? MQTT_TCP_PORT : 0;
+	return true;
+}
+
+const struct proto_desc mqtt_desc = {
+	.id = ICS_MQTT,
+	.name = "mqtt",
+	.transports = PROTO_TCP,
+	.ports = { MQTT_TCP_PORT },
+	.pick = mqtt_pick,
+	.probe = mqtt_probe,
+	.frame_len = mqtt_frame_len,
+	.bad_header = "bad MQTT fixed header",
+	.handle = mqtt_handle,
+};

@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+#include "dissectors/decode.h"
+#include "dissectors/proto.h"
+
 #include "lib/ids.h"
 #include "lib/rd.h"
 
@@ -218,3 +221,62 @@ pndcp_role_name(uint8_t role)
 		return "io-device";
 	return "unknown";
 }
+
+/* ---- descriptor ------------------------------------------------------- */
+
+static void
+pndcp_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct pndcp_pdu m;
+	struct det_pdu pdu = { .proto = ICS_PNDCP, .u.pndcp = &m };
+	int rc = pndcp_parse(p, n, &m);
+
+	/* cyclic RT, alarms, PTCP share the EtherType: not ours to judge */
+	if (rc == IDS_ENOTSUP)
+		return;
+	dis_outcome(dc, rc, &pdu, partial, "malformed PROFINET DCP frame");
+}
+
+static bool
+pndcp_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+{
+	(void)f;
+	*srv_port = 0;
+	return p->layer == PKT_L2 && p->ethertype == PNIO_ETHERTYPE;
+}
+
+static unsigned
+pndcp_code_ops(uint16_t code)
+{
+	switch (code) {
+	case PNDCP_SVC_SET:
+		return PROTO_OP_WRITE | PROTO_OP_COMMAND;
+	case PNDCP_SVC_IDENTIFY:
+	case PNDCP_SVC_GET:
+		return PROTO_OP_DISCOVERY;
+	}
+	return 0;
+}
+
+static const char *
+pndcp_code_name(uint16_t code, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return pndcp_service_name((uint8_t)code);
+}
+
+/*
+ * PROFINET (EtherType 0x8892): DCP is decoded; cyclic real-time I/O,
+ * alarms and PTCP frames are recognised and passed over.
+ */
+const struct proto_desc pndcp_desc = {
+	.id = ICS_PNDCP,
+	.name = "profinet-dcp",
+	.transports = PROTO_L2,
+	.ethertype = PNIO_ETHERTYPE,
+	.pick = pndcp_pick,
+	.handle = pndcp_handle,
+	.code_ops = pndcp_code_ops,
+	.code_name = pndcp_code_name,
+};

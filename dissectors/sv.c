@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "dissectors/ber.h"
+#include "dissectors/decode.h"
+#include "dissectors/proto.h"
 #include "lib/ids.h"
 #include "lib/rd.h"
 
@@ -145,3 +147,33 @@ sv_parse(const uint8_t *p, size_t n, struct sv_pdu *out)
 		return IDS_EMALFORMED;
 	return 0;
 }
+
+/* ---- descriptor ------------------------------------------------------- */
+
+static void
+sv_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct sv_pdu m;
+	struct det_pdu pdu = { .proto = ICS_SV, .u.sv = &m };
+
+	dis_outcome(dc, sv_parse(p, n, &m), &pdu, partial,
+	    "malformed Sampled Values frame");
+}
+
+static bool
+sv_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+{
+	(void)f;
+	*srv_port = 0;
+	return p->layer == PKT_L2 && p->ethertype == SV_ETHERTYPE;
+}
+
+const struct proto_desc sv_desc = {
+	.id = ICS_SV,
+	.name = "iec61850-sv",
+	.transports = PROTO_L2,
+	.ethertype = SV_ETHERTYPE,
+	.appid_key = true,
+	.pick = sv_pick,
+	.handle = sv_handle,
+};
