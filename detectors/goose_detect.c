@@ -186,10 +186,15 @@ order(struct goose_state *s, struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct goose_pdu *g, struct gstream *st)
 {
 	char what[96];
+	/*
+	 * A restarted publisher begins again at stNum 1 with sqNum 0 (Ed. 2)
+	 * or 1 (several Ed. 1 IEDs: goose-icsnpp.pcap's F650 does).
+	 */
+	bool restart = g->st_num == 1 && g->sq_num <= 1;
 
 	if (g->st_num == st->st) {
 		/* sqNum wraps to 1 after its maximum (61850-8-1 Ed. 2) */
-		if (g->sq_num < st->sq && st->sq < UINT32_MAX - 16)
+		if (g->sq_num < st->sq && st->sq < UINT32_MAX - 16 && !restart)
 			raise_goose(ctx, pdu, g, st, "goose.sqnum_reset",
 			    SEV_HIGH, "T0830",
 			    "sqNum back without a state change (replay)");
@@ -200,9 +205,7 @@ order(struct goose_state *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 			raise_goose(ctx, pdu, g, st, "goose.stnum_jump",
 			    SEV_HIGH, "T0856", what);
 		}
-	} else if (!(g->st_num == 1 && g->sq_num == 0) &&
-	    !(st->st > UINT32_MAX - 16 && g->st_num < 16)) {
-		/* a restarted publisher begins again at stNum 1, sqNum 0 */
+	} else if (!restart && !(st->st > UINT32_MAX - 16 && g->st_num < 16)) {
 		raise_goose(ctx, pdu, g, st, "goose.stnum_regression", SEV_HIGH,
 		    "T0830", "stNum goes back (replayed or injected frames)");
 	}

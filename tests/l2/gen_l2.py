@@ -9,7 +9,7 @@ client polling an IED over MMS, a PROFINET controller and devices
 answering DCP, a switch sending LLDP, and an MQTT broker with a gateway,
 an HMI and a monitoring client.
 
-    gen_l2.py --out DIR
+    gen_l2.py --out DIR [--broker IP:PORT]
 
 writes DIR/l2-benign.pcap (normal operation, including the "benign twins"
 of every attack: the allowed engineering station writing over MMS and
@@ -46,6 +46,7 @@ IP = {
     'ews': '10.20.1.30', 'broker': '10.20.1.50', 'gw': '10.20.1.60',
     'mon': '10.20.1.61', 'evil': '10.20.1.66',
 }
+MQTT_PORT = 1883
 GOOSE_MC = '01:0c:cd:01:00:01'
 SV_MC = '01:0c:cd:04:00:01'
 DCP_MC = '01:0e:cf:00:00:00'
@@ -399,19 +400,19 @@ def cell(attacks, lab):
     e.send(45.21, False, mms_resp(2, 0xa5))
     e.close(46.0)
     # MQTT: broker, gateway telemetry, HMI commands, monitoring
-    gw = Tcp(w, 'gw', 'broker', 40001, 1883)
+    gw = Tcp(w, 'gw', 'broker', 40001, MQTT_PORT)
     gw.open(1.5)
     gw.send(1.6, True, m_connect('gw-1'))
     gw.send(1.61, False, mpkt(0x20, b'\x00\x00'))
     for k in range(int(DURATION) - 3):
         gw.send(2.0 + k, True, m_publish('plant/line1/temp', '%d.5' % (60 + k % 7)))
-    hmi = Tcp(w, 'hmi', 'broker', 40002, 1883)
+    hmi = Tcp(w, 'hmi', 'broker', 40002, MQTT_PORT)
     hmi.open(3.0)
     hmi.send(3.1, True, m_connect('hmi-1'))
     hmi.send(3.11, False, mpkt(0x20, b'\x00\x00'))
     hmi.send(10.0, True, m_publish('plant/line1/cmd/valve1', 'open'))
     hmi.send(70.0, True, m_publish('plant/line1/cmd/valve1', 'close'))   # twin
-    mon = Tcp(w, 'mon', 'broker', 40003, 1883)
+    mon = Tcp(w, 'mon', 'broker', 40003, MQTT_PORT)
     mon.open(4.0)
     mon.send(4.1, True, m_connect('mon-1'))
     mon.send(4.11, False, mpkt(0x20, b'\x00\x00'))
@@ -420,7 +421,7 @@ def cell(attacks, lab):
     mon.send(80.0, True, m_subscribe(2, '$SYS/#'))                       # twin
     mon.send(80.01, False, mpkt(0x90, b'\x00\x02\x00'))
     # one failed login (a typo), then success
-    f = Tcp(w, 'gw', 'broker', 40004, 1883)
+    f = Tcp(w, 'gw', 'broker', 40004, MQTT_PORT)
     f.open(20.0)
     f.send(20.1, True, m_connect('gw-2'))
     f.send(20.11, False, mpkt(0x20, b'\x00\x05'))
@@ -492,7 +493,7 @@ def attack(w, g, lab):
     w.add(111.0, eth(DCP_MC, e, 0x8892, dcp(0xfefe, 5, 0, 0x69, [(0xff, 0xff, b'')], delay=1)))
     lab.add('dcp_identify_all', 'T0846', 111.0, 111.0, e, None, None, 1, 'DCP Identify all')
     # MQTT from the attacker
-    m = Tcp(w, 'evil', 'broker', 52000, 1883)
+    m = Tcp(w, 'evil', 'broker', 52000, MQTT_PORT)
     m.open(112.5)
     m.send(112.6, True, m_connect('evil'))
     m.send(112.61, False, mpkt(0x20, b'\x00\x00'))
@@ -504,7 +505,7 @@ def attack(w, g, lab):
             'subscribe to # from an unknown client')
     m.close(116.0)
     for k in range(6):
-        b = Tcp(w, 'evil', 'broker', 52100 + k, 1883)
+        b = Tcp(w, 'evil', 'broker', 52100 + k, MQTT_PORT)
         t = 117.0 + k * 0.5
         b.open(t)
         b.send(t + 0.05, True, m_connect('evil', 'admin', 'guess%d' % k))
@@ -517,7 +518,13 @@ def attack(w, g, lab):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--out', required=True)
+    ap.add_argument('--broker', metavar='IP:PORT',
+                    help='put the MQTT broker there (default 10.20.1.50:1883)')
     args = ap.parse_args()
+    global MQTT_PORT
+    if args.broker:
+        host, port = args.broker.rsplit(':', 1)
+        IP['broker'], MQTT_PORT = host, int(port)
     os.makedirs(args.out, exist_ok=True)
     cell(False, None).write(os.path.join(args.out, 'l2-benign.pcap'))
     lab = Labels()
