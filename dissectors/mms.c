@@ -767,8 +767,11 @@ mms_analyse(const struct det_pdu *pdu, struct proto_req *r)
 {
 	const struct mms_pdu *m = pdu->u.mms;
 
-	if (m->pdu == MMS_PDU_CONFIRMED_REQ && m->service >= 0)
-		proto_req_code(r, (uint16_t)m->service);
+	/* one service per request: set directly (proto.c's helper would
+	 * make mms -> proto -> registry -> mms a cycle) */
+	if (m->pdu == MMS_PDU_CONFIRMED_REQ && m->service >= 0 &&
+	    r->nops < PROTO_MAX_OPS)
+		r->code[r->nops++] = (uint16_t)m->service;
 }
 
 const struct proto_desc mms_desc = {
