@@ -144,6 +144,7 @@ struct agent {
 
 	/* statistics */
 	uint64_t		 packets, bytes, non_ip, arp, ip, fragments;
+	uint64_t		 l2;		/* frames of a layer-2 ICS protocol */
 	uint64_t		 decode_err[DEC_NWHY];
 	uint64_t		 no_flow_mem;
 	uint64_t		 bad_ts;	/* record stamps out of range */
@@ -250,6 +251,29 @@ transport_name(uint8_t t)
 	return "other";
 }
 
+/* A layer-2 flow (af 0): MACs, EtherType and APPID instead of the 5-tuple. */
+static void
+write_l2_flow(struct agent *a, const struct flow *f, enum flow_end_reason why)
+{
+	char first[40], last[40], proto[64];
+	const uint8_t *c = f->cli.ip, *s = f->srv.ip;
+
+	rfc3339_format(f->first_ts, first, sizeof(first));
+	rfc3339_format(f->last_ts, last, sizeof(last));
+	cls_proto_name(a->cls, f, proto, sizeof(proto));
+	fprintf(a->flows_fp,
+	    "{\"id\":%" PRIu64 ",\"first_ts\":\"%s\",\"last_ts\":\"%s\","
+	    "\"src\":{\"ip\":null,\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"},"
+	    "\"dst\":{\"ip\":null,\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"},"
+	    "\"vlan\":%u,\"transport\":\"l2\",\"ethertype\":%u,\"appid\":%u,"
+	    "\"proto\":\"%s\",\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64 ","
+	    "\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64 ",\"end\":\"%s\"}\n",
+	    f->id, first, last, c[0], c[1], c[2], c[3], c[4], c[5],
+	    s[0], s[1], s[2], s[3], s[4], s[5], f->vlan, f->srv.port,
+	    f->cli.port, proto, f->pkts[0], f->pkts[1], f->bytes[0],
+	    f->bytes[1], flow_end_name(why));
+}
+
 static void
 write_flow(struct agent *a, const struct flow *f, enum flow_end_reason why)
 {
@@ -290,10 +314,14 @@ on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 	char proto[64];
 
 	cls_finish(a->cls, f);
-	det_engine_flow_end(a->det, f);
+	/* layer-2 flows (af 0) only ever reach the detectors as PDUs */
+	if (f->af != 0)
+		det_engine_flow_end(a->det, f);
 	dissect_flow_end(a->dis, f);
 	count_proto(a, cls_proto_name(a->cls, f, proto, sizeof(proto)));
-	if (a->flows_fp != NULL)
+	if (a->flows_fp != NULL && f->af == 0)
+		write_l2_flow(a, f, why);
+	else if (a->flows_fp != NULL)
 		write_flow(a, f, why);
 }
 
@@ -308,6 +336,33 @@ advance_time(struct agent *a, uint64_t ts)
 		a->last_expire = ts;
 		flow_expire(a->flows, ts);
 	}
+}
+
+/*
+ * A frame of a layer-2 industrial protocol (GOOSE, SV, PROFINET, LLDP):
+ * its flow is keyed by MAC pair + EtherType + APPID (flow.h) and it goes
+ * to the dissectors only; the IP detectors (scans, floods, the inventory
+ * by IP) never see it.
+ */
+static void
+l2_frame(struct agent *a, struct pkt *p)
+{
+	struct flow *f;
+	uint16_t appid;
+	bool created;
+	int dir;
+
+	if (!p->has_eth || proto_l2_of(p->ethertype, p->payload,
+	    p->payload_len, &appid) == NULL)
+		return;
+	a->l2++;
+	flow_l2_key(p, appid);
+	f = flow_lookup(a->flows, p, &dir, &created);
+	if (f == NULL) {
+		a->no_flow_mem++;
+		return;
+	}
+	dissect_packet(a->dis, f, p, dir);
 }
 
 static void
@@ -337,6 +392,7 @@ process(struct agent *a, const struct cap_frame *fr)
 	}
 	if (p.layer != PKT_IP) {
 		a->non_ip++;
+		l2_frame(a, &p);
 		return;
 	}
 	a->ip++;
@@ -581,6 +637,7 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	add_u64(root, "ip", a->ip);
 	add_u64(root, "arp", a->arp);
 	add_u64(root, "non_ip", a->non_ip);
+	add_u64(root, "layer2_ics", a->l2);
 	add_u64(root, "fragments", a->fragments);
 	o = cJSON_AddObjectToObject(root, "decode_errors");
 	for (i = 1; i < DEC_NWHY; i++)

@@ -33,6 +33,10 @@
 #include "dissectors/enip.h"
 #include "dissectors/flow.h"
 #include "lib/atomic.h"
+#include "dissectors/goose.h"
+#include "dissectors/lldp.h"
+#include "dissectors/pndcp.h"
+#include "dissectors/sv.h"
 #include "lib/ids.h"
 #include "detectors/inventory.h"
 #include "lib/ipmap.h"
@@ -65,6 +69,20 @@ struct ident {
 	uint32_t	bac_instance, bac_max_apdu;
 	uint16_t	bac_vendor;
 	uint8_t		bac_segmentation;
+	/* PROFINET DCP Identify/Hello answer */
+	bool		has_pn;
+	char		pn_name[INV_STR], pn_type[INV_STR];
+	bool		pn_has_id, pn_has_role, pn_has_ip;
+	uint16_t	pn_vendor_id, pn_device_id;
+	uint8_t		pn_role;
+	uint8_t		pn_ip[4];
+	/* LLDP: who the device says it is, on which port */
+	bool		has_lldp;
+	char		lldp_chassis[INV_STR], lldp_port[INV_STR];
+	char		lldp_port_desc[INV_STR], lldp_sys_name[INV_STR];
+	char		lldp_sys_desc[INV_STR], lldp_mgmt[48];
+	/* IEC 61850: the first GOOSE control block / SV stream published */
+	char		goose_ref[INV_STR], sv_id[INV_STR];
 };
 
 struct asset {
@@ -279,6 +297,9 @@ unspecified(uint8_t af, const uint8_t *ip)
 {
 	static const uint8_t zero[16];
 
+	/* af 0: a layer-2 asset keyed by its MAC; a group MAC is no device */
+	if (af == 0)
+		return memcmp(ip, zero, 6) == 0 || (ip[0] & 0x01) != 0;
 	return memcmp(ip, zero, af == 6 ? 16 : 4) == 0;
 }
 
@@ -311,7 +332,7 @@ side_asset(struct inv_state *s, const struct flow *f, bool client,
 		return NULL;
 	memset(key, 0, sizeof(key));
 	key[0] = f->af;
-	memcpy(key + 1, e->ip, f->af == 6 ? 16 : 4);
+	memcpy(key + 1, e->ip, f->af == 6 ? 16 : f->af == 0 ? 6 : 4);
 	a = tab_put(&s->t, key, &fresh);
 	if (a == NULL) {
 		s->dropped++;
@@ -578,6 +599,103 @@ s7_ident(struct inv_state *s, struct ident **idp, struct asset *a,
 	return ch;
 }
 
+/* Chassis/port IDs: text, or a MAC / address shown as hex. */
+static bool
+lldp_id(char *dst, size_t cap, uint8_t subtype, const uint8_t *id, size_t n,
+    bool is_mac)
+{
+	char b[INV_STR];
+	size_t i, o = 0;
+
+	if (!is_mac && subtype != LLDP_CHASSIS_NETADDR)
+		return set_str(dst, cap, id, n);
+	for (i = 0; i < n && o + 3 < sizeof(b); i++)
+		o += (size_t)snprintf(b + o, sizeof(b) - o, "%s%02x",
+		    i > 0 ? ":" : "", id[i]);
+	b[o] = '\0';
+	return set_str(dst, cap, (const uint8_t *)b, o);
+}
+
+/* What GOOSE, SV, PROFINET DCP and LLDP frames say about their sender. */
+static bool
+l2_ident(struct ident *id, const struct det_pdu *pdu)
+{
+	bool ch = false;
+
+	switch (pdu->proto) {
+	case ICS_PNDCP: {
+		const struct pndcp_pdu *d = pdu->u.pndcp;
+
+		if (d->type != PNDCP_RESPONSE_OK &&
+		    d->service != PNDCP_SVC_HELLO)
+			return false;
+		ch = !id->has_pn;
+		id->has_pn = true;
+		ch |= set_str(id->pn_name, sizeof(id->pn_name), d->name,
+		    d->name_len);
+		ch |= set_str(id->pn_type, sizeof(id->pn_type), d->vendor,
+		    d->vendor_len);
+		if (d->has_id && (!id->pn_has_id ||
+		    id->pn_vendor_id != d->vendor_id ||
+		    id->pn_device_id != d->device_id)) {
+			id->pn_has_id = true;
+			id->pn_vendor_id = d->vendor_id;
+			id->pn_device_id = d->device_id;
+			ch = true;
+		}
+		if (d->has_role && (!id->pn_has_role || id->pn_role != d->role)) {
+			id->pn_has_role = true;
+			id->pn_role = d->role;
+			ch = true;
+		}
+		if (d->has_ip && (!id->pn_has_ip ||
+		    memcmp(id->pn_ip, d->ip, 4) != 0)) {
+			id->pn_has_ip = true;
+			memcpy(id->pn_ip, d->ip, 4);
+			ch = true;
+		}
+		return ch;
+	}
+	case ICS_LLDP: {
+		const struct lldp_pdu *l = pdu->u.lldp;
+		char m[48];
+
+		ch = !id->has_lldp;
+		id->has_lldp = true;
+		ch |= lldp_id(id->lldp_chassis, sizeof(id->lldp_chassis),
+		    l->chassis_subtype, l->chassis_id, l->chassis_id_len,
+		    l->chassis_subtype == LLDP_CHASSIS_MAC);
+		ch |= lldp_id(id->lldp_port, sizeof(id->lldp_port),
+		    l->port_subtype, l->port_id, l->port_id_len,
+		    l->port_subtype == LLDP_PORT_MAC);
+		ch |= set_str(id->lldp_port_desc, sizeof(id->lldp_port_desc),
+		    l->port_desc, l->port_desc_len);
+		ch |= set_str(id->lldp_sys_name, sizeof(id->lldp_sys_name),
+		    l->sys_name, l->sys_name_len);
+		ch |= set_str(id->lldp_sys_desc, sizeof(id->lldp_sys_desc),
+		    l->sys_desc, l->sys_desc_len);
+		if (l->has_mgmt && l->mgmt_af == LLDP_AF_IPV4 &&
+		    l->mgmt_addr_len == 4) {
+			snprintf(m, sizeof(m), "%u.%u.%u.%u", l->mgmt_addr[0],
+			    l->mgmt_addr[1], l->mgmt_addr[2], l->mgmt_addr[3]);
+			ch |= set_str(id->lldp_mgmt, sizeof(id->lldp_mgmt),
+			    (const uint8_t *)m, strlen(m));
+		}
+		return ch;
+	}
+	case ICS_GOOSE:
+		return id->goose_ref[0] == '\0' && set_str(id->goose_ref,
+		    sizeof(id->goose_ref), pdu->u.goose->gocb_ref,
+		    pdu->u.goose->gocb_ref_len);
+	case ICS_SV:
+		return id->sv_id[0] == '\0' && pdu->u.sv->n_asdu > 0 &&
+		    set_str(id->sv_id, sizeof(id->sv_id),
+		    pdu->u.sv->asdu[0].sv_id, pdu->u.sv->asdu[0].sv_id_len);
+	default:
+		return false;
+	}
+}
+
 static void
 inv_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
@@ -630,6 +748,13 @@ inv_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 			id->bac_max_apdu = b->iam_max_apdu;
 			id->bac_segmentation = b->iam_segmentation;
 		}
+		break;
+	case ICS_PNDCP:
+	case ICS_LLDP:
+	case ICS_GOOSE:
+	case ICS_SV:
+		if ((id = ident_of(s, a)) != NULL)
+			ch = l2_ident(id, pdu);
 		break;
 	default:
 		break;
@@ -696,6 +821,37 @@ ident_json(const struct ident *id)
 		cJSON_AddNumberToObject(p, "max_apdu", id->bac_max_apdu);
 		cJSON_AddNumberToObject(p, "segmentation", id->bac_segmentation);
 	}
+	if (id->has_pn) {
+		p = cJSON_AddObjectToObject(o, "profinet");
+		add_str(p, "name_of_station", id->pn_name);
+		add_str(p, "type_of_station", id->pn_type);
+		if (id->pn_has_id) {
+			cJSON_AddNumberToObject(p, "vendor_id", id->pn_vendor_id);
+			cJSON_AddNumberToObject(p, "device_id", id->pn_device_id);
+		}
+		if (id->pn_has_role)
+			cJSON_AddStringToObject(p, "role",
+			    pndcp_role_name(id->pn_role));
+		if (id->pn_has_ip) {
+			snprintf(b, sizeof(b), "%u.%u.%u.%u", id->pn_ip[0],
+			    id->pn_ip[1], id->pn_ip[2], id->pn_ip[3]);
+			cJSON_AddStringToObject(p, "ip", b);
+		}
+	}
+	if (id->has_lldp) {
+		p = cJSON_AddObjectToObject(o, "lldp");
+		add_str(p, "chassis_id", id->lldp_chassis);
+		add_str(p, "port_id", id->lldp_port);
+		add_str(p, "port_description", id->lldp_port_desc);
+		add_str(p, "system_name", id->lldp_sys_name);
+		add_str(p, "system_description", id->lldp_sys_desc);
+		add_str(p, "management_address", id->lldp_mgmt);
+	}
+	if (id->goose_ref[0] != '\0' || id->sv_id[0] != '\0') {
+		p = cJSON_AddObjectToObject(o, "iec61850");
+		add_str(p, "gocb_ref", id->goose_ref);
+		add_str(p, "sv_id", id->sv_id);
+	}
 	return o;
 }
 
@@ -707,7 +863,11 @@ asset_json(const struct asset *a)
 	const char *v;
 	int i;
 
-	cJSON_AddStringToObject(o, "ip", inv_ip_text(a->af, a->ip, b, sizeof(b)));
+	if (a->af != 0)
+		cJSON_AddStringToObject(o, "ip",
+		    inv_ip_text(a->af, a->ip, b, sizeof(b)));
+	else
+		cJSON_AddNullToObject(o, "ip");	/* seen on layer 2 only */
 	if (a->has_mac) {
 		snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
 		    a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
@@ -744,7 +904,13 @@ publish(struct inv_state *s, struct det_ctx *ctx, struct asset *a)
 	cJSON_Delete(o);
 	if (txt == NULL)
 		return;
-	det_publish_asset(ctx, inv_ip_text(a->af, a->ip, ipb, sizeof(ipb)), txt, strlen(txt));
+	/* a layer-2 asset is published under its MAC */
+	if (a->af == 0)
+		snprintf(ipb, sizeof(ipb), "%02x:%02x:%02x:%02x:%02x:%02x",
+		    a->ip[0], a->ip[1], a->ip[2], a->ip[3], a->ip[4], a->ip[5]);
+	else
+		inv_ip_text(a->af, a->ip, ipb, sizeof(ipb));
+	det_publish_asset(ctx, ipb, txt, strlen(txt));
 	free(txt);
 	a->published = a->last;
 	(void)s;

@@ -669,8 +669,10 @@ bl_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	struct proto_req r;
 	int role;
 
+	/* layer-2 flows (af 0) have no IP hosts to learn: the GOOSE, DCP
+	 * and MQTT detectors learn their own streams */
 	if ((s->learn == NULL && s->det == NULL) || pdu->proto == ICS_NONE ||
-	    (unsigned)pdu->proto >= ICS_NPROTO)
+	    (unsigned)pdu->proto >= ICS_NPROTO || pdu->flow->af == 0)
 		return;
 	role = inv_pdu_sender_role(pdu);
 	if (role == 1)

@@ -34,6 +34,12 @@ static const struct cfg_key policy_keys[] = {
 	  "hosts allowed to send OPC UA Write/Call" },
 	{ "fins_writers", CFG_NETS, NULL, 0, 0,
 	  "hosts allowed to send Omron FINS memory/parameter writes" },
+	{ "mms_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send IEC 61850 MMS writes, program control, "
+	  "downloads, domain and file operations" },
+	{ "profinet_writers", CFG_STR, "", 0, 0,
+	  "MAC addresses allowed to send PROFINET DCP Set and Identify all "
+	  "(engineering station, IO controller)" },
 	{ "discovery_allowed", CFG_NETS, NULL, 0, 0,
 	  "hosts allowed to identify devices and scan (asset tools)" },
 	{ "remote_access_allowed", CFG_NETS, NULL, 0, 0,

@@ -16,6 +16,7 @@
 
 #include "detectors/detector.h"
 #include "dissectors/bacnet.h"
+#include "dissectors/pndcp.h"
 #include "dissectors/flow.h"
 #include "lib/ids.h"
 #include "lib/rfc3339.h"
@@ -432,6 +433,21 @@ inv_pdu_sender_role(const struct det_pdu *pdu)
 			return 2;
 		}
 		return 1;
+	}
+	/*
+	 * Layer-2 frames have no client/server: GOOSE, SV and LLDP report
+	 * about their sender; a DCP request asks, its answer reports.
+	 */
+	switch (pdu->proto) {
+	case ICS_GOOSE:
+	case ICS_SV:
+	case ICS_LLDP:
+		return 2;
+	case ICS_PNDCP:
+		return pdu->u.pndcp->type == PNDCP_REQUEST &&
+		    pdu->u.pndcp->service != PNDCP_SVC_HELLO ? 1 : 2;
+	default:
+		break;
 	}
 	return pdu->from_client ? 1 : 2;
 }

@@ -16,6 +16,10 @@ extern const struct detector det_enip;
 extern const struct detector det_bacnet;
 extern const struct detector det_opcua;
 extern const struct detector det_fins;
+extern const struct detector det_goose;
+extern const struct detector det_mms;
+extern const struct detector det_profinet;
+extern const struct detector det_mqtt;
 extern const struct detector det_malformed;
 extern const struct detector det_baseline;
 extern const struct detector det_assets;
@@ -34,6 +38,10 @@ const struct detector *const det_registry[] = {
 	&det_bacnet,
 	&det_opcua,
 	&det_fins,
+	&det_goose,
+	&det_mms,
+	&det_profinet,
+	&det_mqtt,
 	&det_malformed,
 	&det_baseline,
 	&det_assets,

@@ -53,8 +53,11 @@ det_endpoint_from_flow(
 
 	memset(e, 0, sizeof(*e));
 	e->af = f->af;
-	memcpy(e->ip, s->ip, sizeof(e->ip));
-	e->port = s->port;
+	/* a layer-2 flow (af 0) keeps MACs and EtherType there: no IP */
+	if (f->af != 0) {
+		memcpy(e->ip, s->ip, sizeof(e->ip));
+		e->port = s->port;
+	}
 	e->has_mac = s->has_mac;
 	memcpy(e->mac, s->mac, 6);
 }

@@ -367,7 +367,8 @@ dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
 	struct dis_ctx dc;
 	int side;
 
-	if (p->payload_len == 0 || !p->has_ports)
+	/* layer-2 frames (GOOSE, SV, PROFINET, LLDP) come without ports */
+	if (p->payload_len == 0 || (!p->has_ports && p->layer != PKT_L2))
 		return;
 	if (df == NULL) {
 		const struct proto_desc *ops;

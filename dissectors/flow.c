@@ -224,7 +224,8 @@ evict_oldest(struct flow_table *t)
 static struct flow *
 find(const struct flow_table *t, const struct pkt *p, int *dir, uint32_t *h)
 {
-	size_t alen = p->af == 6 ? 16 : 4;
+	/* layer-2 keys (af 0) hold a MAC: compare all 16 bytes */
+	size_t alen = p->af == 4 ? 4 : 16;
 	struct flow *f;
 
 	*h = key_hash(p->src, p->sport, p->dst, p->dport, p->ip_proto, p->vlan,
@@ -283,7 +284,8 @@ grow_buckets(struct flow_table *t)
 struct flow *
 flow_lookup(struct flow_table *t, const struct pkt *p, int *dir, bool *created)
 {
-	size_t alen = p->af == 6 ? 16 : 4;
+	/* layer-2 keys (af 0) hold a MAC: compare all 16 bytes */
+	size_t alen = p->af == 4 ? 4 : 16;
 	uint32_t h;
 	struct flow *f;
 
@@ -436,4 +438,17 @@ const struct flow_stats *
 flow_table_stats(const struct flow_table *t)
 {
 	return &t->st;
+}
+
+void
+flow_l2_key(struct pkt *p, uint16_t appid)
+{
+	memset(p->src, 0, sizeof(p->src));
+	memset(p->dst, 0, sizeof(p->dst));
+	memcpy(p->src, p->src_mac, 6);
+	memcpy(p->dst, p->dst_mac, 6);
+	p->af = 0;
+	p->ip_proto = 0;
+	p->sport = appid;
+	p->dport = p->ethertype;
 }

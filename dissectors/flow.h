@@ -1,6 +1,12 @@
 /*
  * flow.h - bidirectional flow table keyed on the 5-tuple plus VLAN.
  *
+ * Layer-2 industrial frames (GOOSE, SV, PROFINET, LLDP: no IP) form flows
+ * too, keyed by MAC pair + EtherType + APPID + VLAN: such a flow has af 0,
+ * transport 0, cli.ip/srv.ip hold the MACs (first 6 bytes), cli.port the
+ * APPID (GOOSE/SV, else 0) and srv.port the EtherType.  flow_l2_key()
+ * turns a frame into that key.
+ *
  * Lookups are O(1) (chained hash, power-of-two buckets sized for max_flows).
  * Each transport class keeps its flows on an LRU list ordered by last
  * activity, so expiring idle flows and evicting the oldest-idle flow when
@@ -135,5 +141,12 @@ uint32_t flow_recent_rate(const struct flow *f, int dir, uint64_t now);
 
 /* "idle", "fin", "evicted", "flush" */
 const char *flow_end_name(enum flow_end_reason why);
+
+/*
+ * Make layer-2 frame p (layer PKT_L2, has_eth) a flow lookup key: src/dst
+ * take the MACs, sport the APPID, dport the EtherType, af and ip_proto 0.
+ * p's other fields stay.
+ */
+void flow_l2_key(struct pkt *p, uint16_t appid);
 
 #endif

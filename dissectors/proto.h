@@ -31,9 +31,23 @@ struct enip_pdu;
 struct bacnet_pdu;
 struct opcua_pdu;
 struct fins_pdu;
+struct goose_pdu;
+struct sv_pdu;
+struct pndcp_pdu;
+struct lldp_pdu;
+struct mms_pdu;
+struct mqtt_pdu;
 
 /* "modbus", "dnp3", "s7comm", ... ; "" for ICS_NONE or out of range */
 const char *ics_proto_name(enum ics_proto p);
+
+/*
+ * The flow key part of a layer-2 frame: *appid receives the APPID when a
+ * PROTO_L2 descriptor with appid_key claims the EtherType (else 0).
+ * Returns that descriptor or NULL.
+ */
+const struct proto_desc *proto_l2_of(uint16_t ethertype, const uint8_t *p,
+    size_t n, uint16_t *appid);
 
 /* An application PDU decoded by a dissector, with where it travelled. */
 struct det_pdu {
@@ -52,6 +66,12 @@ struct det_pdu {
 		const struct bacnet_pdu	*bacnet;
 		const struct opcua_pdu	*opcua;
 		const struct fins_pdu	*fins;
+		const struct goose_pdu	*goose;
+		const struct sv_pdu	*sv;
+		const struct pndcp_pdu	*pndcp;
+		const struct lldp_pdu	*lldp;
+		const struct mms_pdu	*mms;
+		const struct mqtt_pdu	*mqtt;
 	} u;
 };
 
@@ -185,11 +205,19 @@ struct proto_addr_model {
 
 #define PROTO_TCP	0x1u
 #define PROTO_UDP	0x2u
+/*
+ * A layer-2 protocol (no IP): its frames carry `ethertype` and form flows
+ * keyed by MAC pair + EtherType (+ APPID when appid_key: the first two
+ * payload octets, as GOOSE and SV carry it).  See flow.h.
+ */
+#define PROTO_L2	0x4u
 
 struct proto_desc {
 	enum ics_proto	 id;
 	const char	*name;		/* "modbus": alerts, stats, files */
-	unsigned	 transports;	/* PROTO_TCP | PROTO_UDP: flows pick() sees */
+	unsigned	 transports;	/* PROTO_TCP | PROTO_UDP | PROTO_L2 */
+	uint16_t	 ethertype;	/* PROTO_L2: its EtherType */
+	bool		 appid_key;	/* PROTO_L2: payload opens with an APPID */
 	uint16_t	 ports[4];	/* well-known server ports, 0-ended */
 	/* [policy] key listing the hosts allowed to write; NULL: none */
 	const char	*policy_key;

@@ -26,7 +26,12 @@
 	X(ICS_BACNET,		bacnet_desc)					\
 	X(ICS_OPCUA,		opcua_desc)					\
 	X(ICS_FINS,		fins_desc)	/* Omron FINS, UDP and TCP 9600 */ \
-	X(ICS_HARTIP,		hartip_desc)	/* HART-IP, TCP and UDP 5094 */
+	X(ICS_HARTIP,		hartip_desc)	/* HART-IP, TCP and UDP 5094 */	\
+	X(ICS_GOOSE,		goose_desc)	/* IEC 61850 GOOSE, EtherType 0x88B8 */ \
+	X(ICS_SV,		sv_desc)	/* IEC 61850-9-2 SV, EtherType 0x88BA */ \
+	X(ICS_PNDCP,		pndcp_desc)	/* PROFINET DCP, EtherType 0x8892 */ \
+	X(ICS_LLDP,		lldp_desc)	/* LLDP, EtherType 0x88CC */	\
+	X(ICS_MQTT,		mqtt_desc)	/* MQTT as OT traffic, TCP 1883 */
 
 /* The protocol ids: ICS_NONE, then one per line of ICS_PROTOCOLS. */
 enum ics_proto {

@@ -762,8 +762,9 @@ s7_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 		pdu.proto = ICS_S7COMMPLUS;
 		break;
 	case S7_PAYLOAD_OTHER:
-		pdu.proto = ICS_MMS;
-		break;
+		/* OSI session/presentation on 102: IEC 61850 MMS (mms.c) */
+		mms_desc.handle(dc, p, n, partial);
+		return;
 	}
 	pdu.u.s7 = &m;
 	dis_emit_pdu(dc, &pdu);
@@ -810,10 +811,3 @@ const struct proto_desc s7commplus_desc = {
 	.code_name = s7plus_code_name,
 };
 
-/* ISO 9506 MMS behind TPKT/COTP (IEC 61850): named, not decoded yet. */
-const struct proto_desc mms_desc = {
-	.id = ICS_MMS,
-	.name = "iec61850-mms",
-	.transports = PROTO_TCP,
-	.ports = { 102 },
-};

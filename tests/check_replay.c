@@ -382,11 +382,13 @@ START_TEST(test_every_capture_replays)
 			note(fails, sizeof(fails), "%s: per-protocol flow counts "
 			    "do not add up to %.0f", r->name, created);
 		/*
-		 * every IP packet is in exactly one flow, except fragments,
-		 * packets met with the table out of memory and flowless TCP
-		 * segments (the last ACK of a closed session, a stray RST)
+		 * every IP packet and every layer-2 industrial frame is in
+		 * exactly one flow, except fragments, packets met with the
+		 * table out of memory and flowless TCP segments (the last
+		 * ACK of a closed session, a stray RST)
 		 */
-		ip = tu_json_num(r->stats, "ip", -1);
+		ip = tu_json_num(r->stats, "ip", -1) +
+		    tu_json_num(r->stats, "layer2_ics", -1);
 		frag = tu_json_num(r->stats, "fragments", -1);
 		nomem = tu_json_num(r->stats, "flows.no_memory", -1);
 		noflow = tu_json_num(r->stats, "flows.tcp_without_flow", 0);
@@ -395,7 +397,7 @@ START_TEST(test_every_capture_replays)
 			fpk += (double)fpkts(cJSON_GetArrayItem(r->flows, j));
 		if (fpk != ip - frag - nomem - noflow)
 			note(fails, sizeof(fails), "%s: flows hold %.0f packets, "
-			    "ip %.0f - fragments %.0f - no_memory %.0f - "
+			    "ip + layer2_ics %.0f - fragments %.0f - no_memory %.0f - "
 			    "tcp_without_flow %.0f", r->name, fpk, ip, frag,
 			    nomem, noflow);
 	}
@@ -608,13 +610,16 @@ START_TEST(test_flow_counts)
 	ck_assert_int_eq(cJSON_GetArraySize(r->flows), 432);
 	ck_assert_int_eq(tu_json_num(r->stats, "flows.max_active", -1), 432);
 
-	/* layer-2 only (GOOSE, SV, PROFINET DCP): packets, no flows */
+	/* layer-2 only (GOOSE, SV): flows by MAC pair + EtherType + APPID,
+	 * tshark: 3 GOOSE publishers (120 + 167 + 164 frames, APPID 0x3001),
+	 * one merging unit */
 	r = get("goose-sample.pcap");
-	ck_assert_int_eq(cJSON_GetArraySize(r->flows), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(r->flows), 3);
 	ck_assert_int_eq(tu_json_num(r->stats, "non_ip", -1), 451);
+	ck_assert_int_eq(tu_json_num(r->stats, "layer2_ics", -1), 451);
 	r = get("sv-iec61850-9-2.pcap");
 	ck_assert_int_eq(tu_json_num(r->stats, "non_ip", -1), 10161);
-	ck_assert_int_eq(tu_json_num(r->stats, "flows.created", -1), 0);
+	ck_assert_int_eq(tu_json_num(r->stats, "flows.created", -1), 1);
 }
 END_TEST
 

@@ -29,6 +29,17 @@ PORTS = {
     'opcua': ({4840, 4841, 4842, 4843, 48010, 48020, 53530, 62541}, set()),
     'fins': ({9600}, {9600}),
     'hartip': ({5094}, {5094, 5095}),
+    'mms': ({102}, set()),
+    'mqtt': ({1883, 17501}, set()),
+    'goose': (set(), set()),
+    'pndcp': (set(), set()),
+}
+
+# Layer-2 protocols: the EtherTypes whose frames seed them (the bytes after
+# the EtherType and any VLAN tags, as the agent's decoder hands them over).
+ETHERTYPES = {
+    'goose': {0x88B8, 0x88BA},          # GOOSE and SV share the target
+    'pndcp': {0x8892, 0x88CC},          # PROFINET DCP and LLDP
 }
 
 # OPC UA servers listen on all sorts of ports; accept any TCP payload that
@@ -167,6 +178,10 @@ def payloads(pcap_dir, proto):
             continue
         for linktype, frame in frames:
             l3 = l3_of(linktype, frame)
+            if l3 and l3[0] in ETHERTYPES.get(proto, ()):
+                # 2 bytes of EtherType first: the fuzzer picks the parser
+                yield name, struct.pack('>H', l3[0]) + l3[1]
+                continue
             l4 = l3 and l4_of(*l3)
             if not l4 or not l4[3]:
                 continue
