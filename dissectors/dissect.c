@@ -45,34 +45,34 @@ struct dis_flow {
 	struct stream		 s[2];
 };
 
-/* Descriptors that may pick a flow, per transport: [0] TCP, [1] UDP. */
+/* Descriptors that may pick a flow, per transport: [0] TCP, [1] UDP, [2] layer 2. */
 #define DISSECT_MAX_PICK	32
 
 struct dissector {
 	size_t			 max_reasm;
-	const struct proto_desc	*pick[2][DISSECT_MAX_PICK + 1];
+	const struct proto_desc	*pick[3][DISSECT_MAX_PICK + 1];
 	size_t			 budget;	/* all flows' buffers together */
 	struct dissect_sink	 sink;
 	struct dissect_stats	 st;
 };
 
 /*
- * The descriptors a TCP and a UDP flow are offered to, in registry order:
+ * The descriptors a TCP, a UDP and a layer-2 flow are offered to, in registry order:
  * a new flow's first payloads try only those of its transport.
  */
 static void
 pick_lists(struct dissector *d)
 {
 	const struct proto_desc *const *dp;
-	size_t n[2] = { 0, 0 };
+	static const unsigned tr[3] = { PROTO_TCP, PROTO_UDP, PROTO_L2 };
+	size_t n[3] = { 0, 0, 0 };
 	int t;
 
 	for (dp = proto_registry; *dp != NULL; dp++) {
 		if ((*dp)->pick == NULL)
 			continue;
-		for (t = 0; t < 2; t++)
-			if (((*dp)->transports & (t == 0 ? PROTO_TCP : PROTO_UDP)) &&
-			    n[t] < DISSECT_MAX_PICK)
+		for (t = 0; t < 3; t++)
+			if (((*dp)->transports & tr[t]) && n[t] < DISSECT_MAX_PICK)
 				d->pick[t][n[t]++] = *dp;
 	}
 }
@@ -313,9 +313,13 @@ pick(const struct dissector *d, const struct flow *f, const struct pkt *p,
 	const struct proto_desc *const *dp;
 
 	*srv_port = 0;
-	if (p->ip_proto != 6 && p->ip_proto != 17)
+	if (p->layer == PKT_L2)
+		dp = d->pick[2];
+	else if (p->ip_proto == 6 || p->ip_proto == 17)
+		dp = d->pick[p->ip_proto == 17];
+	else
 		return NULL;
-	for (dp = d->pick[p->ip_proto == 17]; *dp != NULL; dp++) {
+	for (; *dp != NULL; dp++) {
 		if ((*dp)->pick(f, p, srv_port))
 			return *dp;
 		*srv_port = 0;
