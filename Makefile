@@ -145,9 +145,9 @@ demo: need-deps
 
 eval: need-deps
 	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
-	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval.py
-	@echo
-	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_learn.py
+	@rc=0; BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval.py || rc=1; \
+	echo; BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_learn.py || rc=1; \
+	exit $$rc
 
 FUZZ_RUNS ?= 20000
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iagent -Idetectors \
