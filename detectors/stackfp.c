@@ -79,6 +79,8 @@ struct sess {
 	uint8_t		foreign[2];	/* a foreign stack sent in this direction */
 	uint8_t		alerted[2];	/* ... and was reported */
 	uint8_t		conflict_alerted[2];
+	/* the sender's fingerprint each way, cached (hosts never move) */
+	struct host	*h[2];
 	char		why[2][40];
 };
 
@@ -99,6 +101,7 @@ struct stackfp {
 	size_t		 scap, sused;
 	uint64_t	 hosts_dropped, sessions_dropped;
 	uint64_t	 relearn_us;
+	uint64_t	 pending;	/* sessions ever marked foreign */
 	struct cur	 cur;
 };
 
@@ -169,6 +172,34 @@ fnv(uint32_t h, const uint8_t *p, size_t n)
 	for (i = 0; i < n; i++)
 		h = (h ^ p[i]) * 16777619u;
 	return h;
+}
+
+/*
+ * Content hash of a payload, 8 bytes a step (this runs on every industrial
+ * TCP segment); *head receives the hash of the first 16 bytes alone.
+ */
+static uint32_t
+payload_hash(const uint8_t *p, size_t n, uint32_t *head)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
+	size_t i = 0;
+
+	*head = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+		if (i + 8 == 16)
+			*head = (uint32_t)(h >> 32);
+	}
+	w = 0;
+	if (i < n)
+		memcpy(&w, p + i, n - i);
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	if (n < 16)
+		*head = (uint32_t)(h >> 32);
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
 static struct host *
@@ -420,9 +451,7 @@ check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir, struct sess *x, bool toward_server)
 {
 	struct seg *g = &x->last[dir];
-	uint32_t hash = fnv(2166136261u, p->payload, p->payload_len);
-	uint32_t head = fnv(2166136261u, p->payload,
-	    p->payload_len < 16 ? p->payload_len : 16);
+	uint32_t head, hash = payload_hash(p->payload, p->payload_len, &head);
 	bool differ = false;
 	char title[200];
 	cJSON *d;
@@ -456,7 +485,7 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir)
 {
 	struct stackfp *s = state;
-	struct host *h;
+	struct host *h = NULL;
 	struct sess *x = NULL;
 	char why[40];
 	bool tcp = p->ip_proto == 6 && p->has_ports;
@@ -475,24 +504,42 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 		raise_pkt(s, ctx, p, f, dir, "stackfp.syn_payload", SEV_HIGH,
 		    "T0856", title, cJSON_CreateObject());
 	}
-	h = host_get(s, p);
+	/*
+	 * Only industrial flows are judged (by dissector, or by port: a SYN
+	 * comes before any payload names the protocol); that is where a
+	 * cloned identity does harm, and it keeps IT traffic free of cost.
+	 */
+	if (f->ics == ICS_NONE && !(p->has_ports && (is_ics_port(p->sport) ||
+	    is_ics_port(p->dport))))
+		return;
+	if (tcp)
+		x = sess_get(s, f->id, true);
+	if (x != NULL && x->h[dir] != NULL &&
+	    memcmp(x->h[dir]->mac, p->src_mac, 6) == 0)
+		h = x->h[dir];
+	else if ((h = host_get(s, p)) != NULL && x != NULL)
+		x->h[dir] = h;
 	if (h == NULL)
 		return;
 	judge_host(s, h, p, why, sizeof(why));
-	/*
-	 * Sessions are kept for industrial flows only (by dissector or by
-	 * port, as a SYN comes before any payload names the protocol).
-	 */
-	if (tcp && (f->ics != ICS_NONE || is_ics_port(p->sport) ||
-	    is_ics_port(p->dport)))
-		x = sess_get(s, f->id, true);
-	if (x == NULL)
+	here = s->cur.f == f && s->cur.ts == p->ts;
+	if (x == NULL) {
+		/* a datagram: judged on its own */
+		if (why[0] != '\0' && here) {
+			struct sess tmp;
+
+			memset(&tmp, 0, sizeof(tmp));
+			snprintf(tmp.why[dir], sizeof(tmp.why[dir]), "%s", why);
+			raise_foreign(s, ctx, p, f, dir, &tmp, s->cur.kind,
+			    s->cur.what);
+		}
 		return;
+	}
 	if (why[0] != '\0' && !x->foreign[dir]) {
 		x->foreign[dir] = 1;
+		s->pending++;
 		snprintf(x->why[dir], sizeof(x->why[dir]), "%s", why);
 	}
-	here = s->cur.f == f && s->cur.ts == p->ts;
 	if (x->foreign[dir] && !x->alerted[dir] && why[0] != '\0' &&
 	    (here || (p->tcp_flags & PKT_TCP_RST))) {
 		x->alerted[dir] = 1;
@@ -547,7 +594,7 @@ sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		s->cur.what = what;
 	}
 	/* a foreign stack seen earlier in this session (its SYN): report now */
-	x = sess_get(s, pdu->flow->id, false);
+	x = s->pending > 0 ? sess_get(s, pdu->flow->id, false) : NULL;
 	if (x != NULL && x->foreign[dir] && !x->alerted[dir]) {
 		struct det_alert a;
 		const char *w, *tech = kind_technique(kind, &w);
