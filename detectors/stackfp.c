@@ -63,6 +63,20 @@ struct host {
 	uint32_t	syn_opt, synack_opt;
 	uint32_t	n;
 	uint64_t	first, last;
+	/*
+	 * IP-ID: a stack with one counter for all its packets (most embedded
+	 * stacks, Windows) numbers them in order.  Series A is the host's
+	 * own; a packet far off it starts series B.  A packet of A after one
+	 * of B, while B is live, means two stacks send as this host.
+	 */
+	uint16_t	ida, idb;
+	uint16_t	id_good, id_bad;	/* while learning the counter */
+	uint16_t	id_maxd;		/* largest in-order step seen */
+	uint8_t		b_live, b_alerted, b_kind;
+	uint32_t	b_pkts;
+	uint64_t	b_first, b_last, a_last;
+	uint8_t		b_peer[16];		/* whom series B talked to */
+	uint16_t	b_port;
 };
 
 /* Per TCP session: the last data segment each way, and flags. */
@@ -446,6 +460,134 @@ judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
 	h->last = p->ts;
 }
 
+#define ID_LEARN	32	/* in-order steps before the counter is trusted */
+#define ID_B_LIVE_US	60000000u	/* series B counts this long after its last packet */
+
+static uint16_t
+id_window(const struct host *h)
+{
+	unsigned w = 4u * h->id_maxd + 256u;
+
+	return (uint16_t)(w > 16384u ? 16384u : w);
+}
+
+/*
+ * The IP-ID series of the host.  Returns true when this packet is the
+ * host's own series coming back while another series (series B) is live:
+ * two stacks are sending as this host.  Packets with ID 0 (stacks that
+ * don't number DF packets) and repeats (same ID: a copy) say nothing.
+ */
+static bool
+judge_ipid(struct host *h, const struct pkt *p, const struct flow *f,
+    int dir, int kind)
+{
+	uint16_t d;
+
+	if (p->af != 4 || p->ip_id == 0)
+		return false;
+	d = (uint16_t)(p->ip_id - h->ida);
+	if (h->id_good + h->id_bad < ID_LEARN + ID_LEARN / 8) {
+		/* learning whether this host has one running counter */
+		if (h->id_good + h->id_bad > 0 && d == 0)
+			return false;
+		if (h->id_good + h->id_bad > 0) {
+			if (d <= 16384u) {
+				h->id_good++;
+				if (d > h->id_maxd)
+					h->id_maxd = d;
+			} else
+				h->id_bad++;
+		} else
+			h->id_good = 1;
+		h->ida = p->ip_id;
+		h->a_last = p->ts;
+		return false;
+	}
+	if (h->id_bad * 16 > h->id_good)
+		return false;		/* random or per-connection IDs */
+	if (d == 0)
+		return false;
+	if (d <= id_window(h)) {
+		bool back = h->b_live && p->ts - h->b_last <= ID_B_LIVE_US &&
+		    h->b_first > h->a_last;
+
+		h->ida = p->ip_id;
+		h->a_last = p->ts;
+		return back;
+	}
+	/* a little behind: a packet of series A captured out of order */
+	if ((uint16_t)(h->ida - p->ip_id) <= id_window(h))
+		return false;
+	if (h->b_live && (uint16_t)(p->ip_id - h->idb) <= id_window(h) &&
+	    p->ip_id != h->idb) {
+		h->idb = p->ip_id;
+	} else {
+		/* a new series: a second stack, or this one restarted */
+		h->b_live = 1;
+		h->b_alerted = 0;
+		h->b_kind = K_NONE;
+		h->b_pkts = 0;
+		h->idb = p->ip_id;
+		h->b_first = p->ts;
+	}
+	h->b_pkts++;
+	h->b_last = p->ts;
+	if (kind > h->b_kind)
+		h->b_kind = (uint8_t)kind;
+	memcpy(h->b_peer, dir == FLOW_C2S ? f->srv.ip : f->cli.ip, 16);
+	h->b_port = dir == FLOW_C2S ? f->srv.port : f->cli.port;
+	/*
+	 * A restarted stack: the old series never comes back.  Once series B
+	 * has gone on alone for a while it is the host's series.
+	 */
+	if (h->b_pkts >= 8 && p->ts - h->a_last > ID_B_LIVE_US) {
+		h->ida = h->idb;
+		h->a_last = p->ts;
+		h->b_live = 0;
+	}
+	return false;
+}
+
+static void
+raise_interleave(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    struct host *h)
+{
+	const char *what, *tech = kind_technique(h->b_kind, &what);
+	struct det_alert a;
+	char title[240], ib[64], pb[64];
+	cJSON *d;
+
+	h->b_alerted = 1;
+	memset(&a, 0, sizeof(a));
+	a.src.af = h->af;
+	memcpy(a.src.ip, h->ip, 16);
+	a.src.has_mac = true;
+	memcpy(a.src.mac, h->mac, 6);
+	a.dst.af = h->af;
+	memcpy(a.dst.ip, h->b_peer, 16);
+	a.dst.port = h->b_port;
+	if (h->b_kind == K_NONE)
+		what = "sent segments";
+	snprintf(title, sizeof(title),
+	    "Two IP-ID series from %s: another stack %s in its name to %s",
+	    det_ip_str(&a.src, ib, sizeof(ib)), what,
+	    det_ip_str(&a.dst, pb, sizeof(pb)));
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "mismatch", "IP-ID series interleaved");
+	cJSON_AddNumberToObject(d, "own_ip_id", p->ip_id);
+	cJSON_AddNumberToObject(d, "other_ip_id", h->idb);
+	cJSON_AddNumberToObject(d, "other_packets", h->b_pkts);
+	add_caps(s, d);
+	a.detector = "stackfp.foreign_stack";
+	a.severity = SEV_HIGH;
+	a.technique = tech;
+	a.title = title;
+	a.agg_key = tech;
+	a.ts = p->ts;
+	a.details = d;
+	det_alert(ctx, &a);
+}
+
 static void
 check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir, struct sess *x, bool toward_server)
@@ -523,6 +665,10 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 		return;
 	judge_host(s, h, p, why, sizeof(why));
 	here = s->cur.f == f && s->cur.ts == p->ts;
+	/* a frame that already differs in TTL/SYN is not the host's counter */
+	if (why[0] == '\0' && judge_ipid(h, p, f, dir, here ? s->cur.kind :
+	    K_NONE) && !h->b_alerted)
+		raise_interleave(s, ctx, p, h);
 	if (x == NULL) {
 		/* a datagram: judged on its own */
 		if (why[0] != '\0' && here) {
