@@ -51,6 +51,8 @@ PLANTS = {
         'benign': os.path.join(SCN, 'factory-advanced-benign.json'),
         'attacks': [
             ('factory-advanced-attacks', os.path.join(SCN, 'factory-advanced-attacks.json')),
+            # the same attacks from a stack that copies the RTUs' (TTL, window, options)
+            ('factory-advanced-copycat', 'tests/eval/factory-advanced-copycat.json'),
         ],
     },
 }
