@@ -1,7 +1,8 @@
 # icsentry - edge security monitor for industrial networks.
 #
 #   make            build build/icsentry-agent, icsentry-collector, icsentry-log
-#   make test       install missing Debian packages, build, run every test
+#   make test       install missing Debian packages, build, check the
+#                   dependency graph (tests/depgraph.py), run every test
 #   make asan-test  the same tests, built with AddressSanitizer + UBSan
 #   make demo       broker + collector + agent replaying an attack capture
 #   make eval       detection quality on the labeled generated scenarios
@@ -35,7 +36,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wcast-align -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 $(WARN) -fstack-protector-strong -fPIE
-CPPFLAGS += -D_GNU_SOURCE -Iagent -Idetectors -Iconfig -Ibroker $(PKG_CFLAGS)
+# Includes name their folder from the top: #include "lib/rd.h".
+CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 LDLIBS   += $(PKG_LIBS) $(MQTT_LIBS) -lpthread -lm
 
@@ -48,14 +50,17 @@ CPPFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 endif
 
 # Everything but the three main()s is a library, so tests link the real code.
-CORE_SRCS   := $(filter-out agent/main.c,$(wildcard agent/*.c)) \
-               $(wildcard detectors/*.c) $(wildcard config/*.c)
+# Folders depend one way: lib <- dissectors <- detectors <- agent; lib <- broker
+# (tests/depgraph.py checks it).
+CORE_SRCS   := $(wildcard lib/*.c) $(wildcard dissectors/*.c) \
+               $(wildcard detectors/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c))
 BROKER_SRCS := $(filter-out broker/collector.c broker/log_cli.c,$(wildcard broker/*.c))
 TEST_SRCS   := $(wildcard tests/check_*.c)
 TESTUTIL    := $(wildcard tests/testutil*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 # What the fuzz targets link: the pure byte parsers only.
-FUZZ_LIB    := $(wildcard detectors/*_parse.c) agent/decode.c agent/ids.c
+FUZZ_LIB    := $(filter-out dissectors/dissect.c dissectors/flow.c,$(wildcard dissectors/*.c)) \
+               lib/ids.c
 
 OBJ         = $(BUILD)/obj
 CORE_OBJS   = $(CORE_SRCS:%.c=$(OBJ)/%.o)
@@ -65,7 +70,7 @@ TESTS       = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log
 
-.PHONY: all test check asan-test demo eval fuzz bench deps need-deps \
+.PHONY: depgraph all test check asan-test demo eval fuzz bench deps need-deps \
         install uninstall clean tests
 .DEFAULT_GOAL := all
 
@@ -133,10 +138,15 @@ deps:
 
 test check: need-deps
 	@$(MAKE) --no-print-directory tests
+	@$(PYTHON) tests/depgraph.py --obj $(BUILD)/obj
 	@ICSENTRY_BUILD=$(BUILD) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS)
 
 asan-test: need-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
+
+# lib <- dissectors <- detectors <- agent, lib <- broker; no file cycles
+depgraph: all
+	@$(PYTHON) tests/depgraph.py --obj $(BUILD)/obj
 
 # ---- demo, eval, fuzz, bench --------------------------------------------
 demo: need-deps
@@ -150,7 +160,7 @@ eval: need-deps
 	exit $$rc
 
 FUZZ_RUNS ?= 20000
-FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Iagent -Idetectors \
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)

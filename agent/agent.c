@@ -1,7 +1,7 @@
 /*
  * agent.c - icsentry-agent's pipeline and capture loop.
  */
-#include "agent.h"
+#include "agent/agent.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,16 +17,17 @@
 
 #include <cJSON.h>
 
-#include "alert.h"
-#include "capture.h"
-#include "classify.h"
-#include "decode.h"
-#include "detect.h"
-#include "dissect.h"
-#include "flow.h"
-#include "ids.h"
-#include "mqtt_out.h"
-#include "privdrop.h"
+#include "agent/alert.h"
+#include "agent/capture.h"
+#include "agent/classify.h"
+#include "dissectors/decode.h"
+#include "detectors/engine.h"
+#include "dissectors/dissect.h"
+#include "dissectors/flow.h"
+#include "lib/ids.h"
+#include "agent/mqtt_out.h"
+#include "agent/privdrop.h"
+#include "lib/rfc3339.h"
 
 static const struct cfg_key agent_keys[] = {
 	{ "name", CFG_STR, NULL, 0, 0, "agent name in alerts and topics (default: host name)" },
@@ -212,8 +213,8 @@ write_flow(struct agent *a, const struct flow *f, enum flow_end_reason why)
 {
 	char first[40], last[40], cip[64], sip[64], app[64], proto[64];
 
-	alert_format_ts(f->first_ts, first, sizeof(first));
-	alert_format_ts(f->last_ts, last, sizeof(last));
+	rfc3339_format(f->first_ts, first, sizeof(first));
+	rfc3339_format(f->last_ts, last, sizeof(last));
 	cls_app_name(a->cls, f, app, sizeof(app));
 	cls_proto_name(a->cls, f, proto, sizeof(proto));
 	fprintf(a->flows_fp,
@@ -680,9 +681,51 @@ open_out_file(const char *path, FILE **fp, char *err, size_t errlen)
  * first (finish hooks), so a learning baseline continues where it was.  A
  * bad file is reported and the running configuration kept.
  */
+/* The stages meet here: dissector -> detector engine -> alerter. */
+static void
+pdu_to_engine(void *arg, const struct det_pdu *pdu)
+{
+	det_engine_pdu(arg, pdu);
+}
+
+static void
+malformed_to_engine(void *arg, const struct det_malformed *m)
+{
+	det_engine_malformed(arg, m);
+}
+
+static void
+raise_to_alerter(void *arg, struct det_alert *al)
+{
+	alerter_raise(arg, al);
+}
+
+static void
+tick_to_alerter(void *arg, uint64_t now)
+{
+	alerter_tick(arg, now);
+}
+
+static struct det_engine *
+engine_new(struct agent *a, const struct cfg *c, char *err, size_t errlen)
+{
+	struct det_alert_sink out = { raise_to_alerter, tick_to_alerter, a->al };
+
+	return det_engine_new(c, &out, err, errlen);
+}
+
+static void
+engine_sink(struct dissect_sink *s, struct det_engine *e)
+{
+	s->pdu = pdu_to_engine;
+	s->malformed = malformed_to_engine;
+	s->arg = e;
+}
+
 static void
 reload(struct agent *a)
 {
+	struct dissect_sink ds;
 	struct det_engine *ne;
 	struct cfg *nc = NULL;
 	char err[1024] = "";
@@ -695,7 +738,7 @@ reload(struct agent *a)
 	}
 	if (det_engine_finish(a->det, err, sizeof(err)) != 0)
 		fprintf(stderr, "icsentry-agent: reload: %s\n", err);
-	ne = det_engine_new(nc, a->al, err, sizeof(err));
+	ne = engine_new(a, nc, err, sizeof(err));
 	if (ne == NULL) {
 		fprintf(stderr, "icsentry-agent: reload refused, keeping the running "
 		    "configuration: %s\n", err);
@@ -706,7 +749,8 @@ reload(struct agent *a)
 		det_engine_set_asset_sink(ne, asset_mqtt, a->mqtt);
 	det_engine_free(a->det);
 	a->det = ne;
-	dissect_set_engine(a->dis, ne);
+	engine_sink(&ds, ne);
+	dissect_set_sink(a->dis, &ds);
 	/* nothing else keeps pointers into the old configuration */
 	cfg_free(a->cfg);
 	a->cfg = nc;
@@ -776,6 +820,7 @@ static int
 setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 {
 	struct flow_table_opts fo;
+	struct dissect_sink ds;
 	struct alert_opts ao;
 	char host[256];
 	const char *name;
@@ -822,7 +867,7 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		a->stats_every = (double)mo.stats_interval;
 		alerter_add_sink(a->al, sink_mqtt, a->mqtt);
 	}
-	a->det = det_engine_new(a->cfg, a->al, err, errlen);
+	a->det = engine_new(a, a->cfg, err, errlen);
 	if (a->det == NULL)
 		return EXIT_USAGE;	/* a detector refused its config or file */
 	memset(&fo, 0, sizeof(fo));
@@ -835,8 +880,9 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	a->flows = flow_table_new(&fo, on_flow_end, a);
 	a->cls = cls_new((unsigned)cfg_int(a->cfg, "flows", "ndpi_max_packets"),
 	    err, errlen);
+	engine_sink(&ds, a->det);
 	a->dis = dissect_new((size_t)cfg_int(a->cfg, "flows", "max_reasm_bytes"),
-	    a->det);
+	    &ds);
 	if (a->flows == NULL || a->cls == NULL || a->dis == NULL) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "out of memory");

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cfg.h"
+#include "lib/cfg.h"
 
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2

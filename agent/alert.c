@@ -1,7 +1,7 @@
 /*
  * alert.c - alert JSON, hash chain, persisted sequence, storm aggregation.
  */
-#include "alert.h"
+#include "agent/alert.h"
 
 #include <arpa/inet.h>
 #include <cJSON.h>
@@ -13,9 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chain.h"
-#include "detector.h"
-#include "ids.h"
+#include "lib/chain.h"
+#include "lib/rfc3339.h"
+#include "detectors/detector.h"
+#include "lib/ids.h"
 
 #define MAX_SINKS	4
 
@@ -50,19 +51,6 @@ struct alerter {
 	struct alert_counters	 ctr;
 	bool			 state_warned;
 };
-
-const char *
-alert_format_ts(uint64_t ts_us, char *buf, size_t len)
-{
-	time_t secs = (time_t)(ts_us / 1000000u);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ts_us % 1000000u));
-	return buf;
-}
 
 int
 alert_sink_file(void *arg, const char *severity, const char *json, size_t len)
@@ -233,7 +221,7 @@ emit(struct alerter *al, const struct det_alert *a, cJSON *details)
 	cJSON_AddStringToObject(o, "agent", al->agent);
 	cJSON_AddStringToObject(o, "site", al->site);
 	cJSON_AddNumberToObject(o, "seq", (double)(al->seq + 1));
-	cJSON_AddStringToObject(o, "ts", alert_format_ts(a->ts, ts, sizeof(ts)));
+	cJSON_AddStringToObject(o, "ts", rfc3339_format(a->ts, ts, sizeof(ts)));
 	cJSON_AddStringToObject(o, "severity", sev);
 	cJSON_AddStringToObject(o, "detector", a->detector);
 	add_str_or_null(o, "technique", a->technique);
@@ -334,9 +322,9 @@ emit_summary(struct alerter *al, struct group *g)
 	cJSON_AddBoolToObject(d, "summary", 1);
 	cJSON_AddNumberToObject(d, "count", (double)g->count);
 	cJSON_AddStringToObject(d, "first_ts",
-	    alert_format_ts(g->first_ts, first, sizeof(first)));
+	    rfc3339_format(g->first_ts, first, sizeof(first)));
 	cJSON_AddStringToObject(d, "last_ts",
-	    alert_format_ts(g->last_ts, last, sizeof(last)));
+	    rfc3339_format(g->last_ts, last, sizeof(last)));
 	cJSON_AddNumberToObject(d, "window_s", (double)al->window_us / 1e6);
 	al->ctr.summaries++;
 	emit(al, &a, d);

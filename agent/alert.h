@@ -64,9 +64,6 @@ const struct alert_counters *alerter_counters(const struct alerter *al);
 
 void alerter_free(struct alerter *al);
 
-/* RFC 3339 UTC with microseconds: buf >= 32 bytes. */
-const char *alert_format_ts(uint64_t ts_us, char *buf, size_t len);
-
 /* JSON-lines sink: arg is a FILE *; writes the line and flushes. */
 int alert_sink_file(void *arg, const char *severity, const char *json,
     size_t len);

@@ -4,7 +4,7 @@
  * pcap_setfilter.  Offline files go through pcap_fopen_offline so we keep
  * the FILE * for progress and can tell an empty file from garbage.
  */
-#include "capture.h"
+#include "agent/capture.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "decode.h"
+#include "dissectors/decode.h"
 
 struct cap {
 	pcap_t		*pc;

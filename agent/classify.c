@@ -1,7 +1,7 @@
 /*
  * classify.c - nDPI 4.2 per flow, bounded, state freed as soon as final.
  */
-#include "classify.h"
+#include "agent/classify.h"
 
 #include <ndpi_api.h>
 #include <ctype.h>
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "flow.h"
+#include "dissectors/decode.h"
+#include "dissectors/flow.h"
 
 struct classifier {
 	struct ndpi_detection_module_struct	*ndpi;
@@ -18,29 +18,6 @@ struct classifier {
 	uint32_t				 flow_size;
 	struct cls_stats			 st;
 };
-
-static const char *const ics_names[ICS_NPROTO] = {
-	[ICS_NONE] = "",
-	[ICS_MODBUS] = "modbus",
-	[ICS_DNP3] = "dnp3",
-	[ICS_S7COMM] = "s7comm",
-	[ICS_S7COMMPLUS] = "s7comm-plus",
-	[ICS_MMS] = "iec61850-mms",
-	[ICS_IEC104] = "iec104",
-	[ICS_ENIP] = "enip",
-	[ICS_CIP_IO] = "cip-io",
-	[ICS_BACNET] = "bacnet",
-	[ICS_OPCUA] = "opcua",
-	[ICS_FINS] = "omron-fins",
-};
-
-const char *
-ics_proto_name(enum ics_proto p)
-{
-	if ((unsigned)p >= ICS_NPROTO)
-		return "";
-	return ics_names[p];
-}
 
 struct classifier *
 cls_new(unsigned max_packets, char *err, size_t errlen)

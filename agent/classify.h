@@ -8,28 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dissectors/proto.h"
+
 struct flow;
 struct pkt;
-
-/* Industrial protocols icsentry dissects itself. */
-enum ics_proto {
-	ICS_NONE = 0,
-	ICS_MODBUS,
-	ICS_DNP3,
-	ICS_S7COMM,
-	ICS_S7COMMPLUS,
-	ICS_MMS,	/* ISO 9506 over TPKT/COTP on 102 (IEC 61850) */
-	ICS_IEC104,
-	ICS_ENIP,
-	ICS_CIP_IO,	/* EtherNet/IP class 1 I/O, UDP 2222 */
-	ICS_BACNET,
-	ICS_OPCUA,
-	ICS_FINS,	/* Omron FINS, UDP and TCP 9600 */
-	ICS_NPROTO
-};
-
-/* "modbus", "dnp3", "s7comm", ... ; "" for ICS_NONE */
-const char *ics_proto_name(enum ics_proto p);
 
 struct classifier;
 

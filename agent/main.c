@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "agent/agent.h"
 
 #ifndef ICSENTRY_VERSION
 #define ICSENTRY_VERSION "0.1.0"

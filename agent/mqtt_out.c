@@ -29,7 +29,7 @@
  * handle.  Paho may call our callbacks with its own mutex held: callbacks
  * take qmu only (never held while calling Paho) and never hmu.
  */
-#include "mqtt_out.h"
+#include "agent/mqtt_out.h"
 
 #include <MQTTAsync.h>
 
@@ -49,8 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "ids.h"
+#include "lib/cfg.h"
+#include "lib/ids.h"
 
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
 #define MQTT_OUT_WINDOW		200

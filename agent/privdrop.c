@@ -2,7 +2,7 @@
  * privdrop.c - least privilege after the capture handle is open.
  * The capture socket keeps working after the switch: it is already open.
  */
-#include "privdrop.h"
+#include "agent/privdrop.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -5,7 +5,7 @@
  * from them, so a query never parses JSON and verify can tell when the two
  * disagree.  All SQL is constant text prepared on first use and cached.
  */
-#include "central_log.h"
+#include "broker/central_log.h"
 
 #include <cJSON.h>
 #include <sqlite3.h>
@@ -21,53 +21,60 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain.h"
-#include "ids.h"
+#include "lib/chain.h"
+#include "lib/ids.h"
 
 /*
- * Version 1.  Times are RFC 3339 text (sortable, readable in the sqlite3
+ * Version 2.  Times are RFC 3339 text (sortable, readable in the sqlite3
  * shell); ts_us repeats ts as an integer for range queries.  sev is the
- * severity's rank so "at least medium" is one index range.
+ * severity's rank so "at least medium" is one index range.  An agent is
+ * known by (site, agent): two gateways named gw-01 at two plants are two
+ * agents with two chains (version 1 keyed alerts on (agent, seq) alone, so
+ * the second plant's alerts were filed as conflicts and never shown).
  */
-static const char schema_v1[] =
-	"CREATE TABLE alerts ("
-	" id          INTEGER PRIMARY KEY,"
-	" agent       TEXT    NOT NULL,"
-	" seq         INTEGER NOT NULL,"
-	" site        TEXT    NOT NULL,"
-	" ts          TEXT    NOT NULL,"
-	" ts_us       INTEGER NOT NULL,"
-	" severity    TEXT    NOT NULL,"
-	" sev         INTEGER NOT NULL,"
-	" detector    TEXT    NOT NULL,"
-	" technique   TEXT,"
-	" title       TEXT,"
-	" proto       TEXT,"
-	" src_ip      TEXT,"
-	" src_port    INTEGER,"
-	" dst_ip      TEXT,"
-	" dst_port    INTEGER,"
-	" prev_hash   TEXT    NOT NULL,"
-	" hash        TEXT    NOT NULL,"
-	" raw         TEXT    NOT NULL,"
-	" received_at TEXT    NOT NULL,"
-	" UNIQUE (agent, seq));"
-	"CREATE INDEX alerts_ts        ON alerts (ts_us);"
-	"CREATE INDEX alerts_sev       ON alerts (sev, ts_us);"
-	"CREATE INDEX alerts_detector  ON alerts (detector, ts_us);"
-	"CREATE INDEX alerts_technique ON alerts (technique, ts_us);"
-	"CREATE INDEX alerts_site      ON alerts (site, agent, ts_us);"
-	"CREATE INDEX alerts_proto     ON alerts (proto, ts_us);"
-	"CREATE INDEX alerts_src       ON alerts (src_ip);"
-	"CREATE INDEX alerts_dst       ON alerts (dst_ip);"
-	/* A different alert offered under a stored (agent, seq): evidence. */
-	"CREATE TABLE conflicts ("
-	" id          INTEGER PRIMARY KEY,"
-	" agent       TEXT    NOT NULL,"
-	" seq         INTEGER NOT NULL,"
-	" raw         TEXT    NOT NULL,"
-	" received_at TEXT    NOT NULL);"
-	"CREATE INDEX conflicts_agent ON conflicts (agent, seq);"
+#define SCHEMA_ALERTS \
+	"CREATE TABLE alerts (" \
+	" id          INTEGER PRIMARY KEY," \
+	" agent       TEXT    NOT NULL," \
+	" seq         INTEGER NOT NULL," \
+	" site        TEXT    NOT NULL," \
+	" ts          TEXT    NOT NULL," \
+	" ts_us       INTEGER NOT NULL," \
+	" severity    TEXT    NOT NULL," \
+	" sev         INTEGER NOT NULL," \
+	" detector    TEXT    NOT NULL," \
+	" technique   TEXT," \
+	" title       TEXT," \
+	" proto       TEXT," \
+	" src_ip      TEXT," \
+	" src_port    INTEGER," \
+	" dst_ip      TEXT," \
+	" dst_port    INTEGER," \
+	" prev_hash   TEXT    NOT NULL," \
+	" hash        TEXT    NOT NULL," \
+	" raw         TEXT    NOT NULL," \
+	" received_at TEXT    NOT NULL," \
+	" UNIQUE (site, agent, seq));" \
+	"CREATE INDEX alerts_ts        ON alerts (ts_us);" \
+	"CREATE INDEX alerts_sev       ON alerts (sev, ts_us);" \
+	"CREATE INDEX alerts_detector  ON alerts (detector, ts_us);" \
+	"CREATE INDEX alerts_technique ON alerts (technique, ts_us);" \
+	"CREATE INDEX alerts_site      ON alerts (site, agent, ts_us);" \
+	"CREATE INDEX alerts_proto     ON alerts (proto, ts_us);" \
+	"CREATE INDEX alerts_src       ON alerts (src_ip);" \
+	"CREATE INDEX alerts_dst       ON alerts (dst_ip);" \
+	/* A different alert offered under a stored (site, agent, seq). */ \
+	"CREATE TABLE conflicts (" \
+	" id          INTEGER PRIMARY KEY," \
+	" site        TEXT    NOT NULL," \
+	" agent       TEXT    NOT NULL," \
+	" seq         INTEGER NOT NULL," \
+	" raw         TEXT    NOT NULL," \
+	" received_at TEXT    NOT NULL);" \
+	"CREATE INDEX conflicts_agent ON conflicts (site, agent, seq);"
+
+static const char schema_v2[] =
+	SCHEMA_ALERTS
 	"CREATE TABLE agents ("
 	" site        TEXT NOT NULL,"
 	" agent       TEXT NOT NULL,"
@@ -75,6 +82,11 @@ static const char schema_v1[] =
 	" last_seen   TEXT NOT NULL,"
 	" stats       TEXT,"
 	" stats_at    TEXT,"
+	/* highest seq with every seq 1..acked_seq stored (the end-to-end
+	 * ack the collector publishes); the agent's own last seq, from its
+	 * stats (what verify expects at least) */
+	" acked_seq   INTEGER NOT NULL DEFAULT 0,"
+	" reported_seq INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (site, agent)) WITHOUT ROWID;"
 	"CREATE TABLE assets ("
 	" site        TEXT NOT NULL,"
@@ -86,7 +98,34 @@ static const char schema_v1[] =
 	"CREATE TABLE counters ("
 	" name        TEXT PRIMARY KEY,"
 	" value       INTEGER NOT NULL) WITHOUT ROWID;"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
+
+/*
+ * Version 1 -> 2 in place: the alerts and conflicts tables are rebuilt
+ * under the new key with every row and id kept (a tail's position stays
+ * valid); agents, assets and counters were already keyed by site.  The
+ * conflicts' site comes from their own JSON afterwards (migrate_v1()).
+ */
+static const char migrate_v1_sql[] =
+	"DROP INDEX alerts_ts; DROP INDEX alerts_sev; DROP INDEX alerts_detector;"
+	"DROP INDEX alerts_technique; DROP INDEX alerts_site;"
+	"DROP INDEX alerts_proto; DROP INDEX alerts_src; DROP INDEX alerts_dst;"
+	"DROP INDEX conflicts_agent;"
+	"ALTER TABLE alerts RENAME TO alerts_v1;"
+	"ALTER TABLE conflicts RENAME TO conflicts_v1;"
+	SCHEMA_ALERTS
+	"INSERT INTO alerts (id, agent, seq, site, ts, ts_us, severity, sev,"
+	" detector, technique, title, proto, src_ip, src_port, dst_ip, dst_port,"
+	" prev_hash, hash, raw, received_at)"
+	" SELECT id, agent, seq, site, ts, ts_us, severity, sev, detector,"
+	" technique, title, proto, src_ip, src_port, dst_ip, dst_port,"
+	" prev_hash, hash, raw, received_at FROM alerts_v1 ORDER BY id;"
+	"INSERT INTO conflicts (id, site, agent, seq, raw, received_at)"
+	" SELECT id, '', agent, seq, raw, received_at FROM conflicts_v1"
+	" ORDER BY id;"
+	"DROP TABLE alerts_v1; DROP TABLE conflicts_v1;"
+	"ALTER TABLE agents ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE agents ADD COLUMN reported_seq INTEGER NOT NULL DEFAULT 0;";
 
 #define ALERT_COLS \
 	"id, agent, seq, site, ts, ts_us, severity, sev, detector, technique," \
@@ -111,7 +150,11 @@ enum st {
 	ST_QUERY, ST_FOLLOW,
 	ST_BY_SEV, ST_BY_DETECTOR, ST_BY_AGENT,
 	ST_COUNTERS, ST_AGENTS, ST_ALERT_COUNT, ST_ASSET_COUNT,
-	ST_VERIFY_ALL, ST_VERIFY_ONE, ST_CONFLICTS,
+	ST_VERIFY_ALL, ST_VERIFY_ONE, ST_VERIFY_AGENT, ST_VERIFY_SITE,
+	ST_CONFLICTS, ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
+	ST_V1_CONFLICTS, ST_CONFLICT_SITE, ST_CONFLICT_DEL,
+	ST_SEQS_AFTER, ST_GET_ACKED, ST_SET_ACKED, ST_SET_REPORTED,
+	ST_GET_REPORTED,
 	ST_N
 };
 
@@ -129,10 +172,11 @@ static const char *const sql[ST_N] = {
 	    " src_port, dst_ip, dst_port, prev_hash, hash, raw, received_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15, ?16, ?17, ?18, ?19)",
-	[ST_SELECT_RAW] = "SELECT raw FROM alerts WHERE agent = ?1 AND seq = ?2",
+	[ST_SELECT_RAW] =
+	    "SELECT raw FROM alerts WHERE site = ?1 AND agent = ?2 AND seq = ?3",
 	[ST_INSERT_CONFLICT] =
-	    "INSERT INTO conflicts (agent, seq, raw, received_at)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	    "INSERT INTO conflicts (site, agent, seq, raw, received_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_AGENT_SEEN] =
 	    "INSERT INTO agents (site, agent, last_seen) VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (site, agent) DO UPDATE"
@@ -181,18 +225,50 @@ static const char *const sql[ST_N] = {
 	[ST_ALERT_COUNT] = "SELECT count(*) FROM alerts",
 	[ST_ASSET_COUNT] = "SELECT count(*) FROM assets",
 	[ST_VERIFY_ALL] =
-	    "SELECT " ALERT_COLS " FROM alerts ORDER BY agent, seq",
+	    "SELECT " ALERT_COLS " FROM alerts ORDER BY site, agent, seq",
 	[ST_VERIFY_ONE] =
-	    "SELECT " ALERT_COLS " FROM alerts WHERE agent = ?1 ORDER BY seq",
+	    "SELECT " ALERT_COLS " FROM alerts WHERE site = ?1 AND agent = ?2"
+	    " ORDER BY seq",
+	[ST_VERIFY_AGENT] =
+	    "SELECT " ALERT_COLS " FROM alerts WHERE agent = ?2"
+	    " ORDER BY site, seq",
+	[ST_VERIFY_SITE] =
+	    "SELECT " ALERT_COLS " FROM alerts WHERE site = ?1"
+	    " ORDER BY agent, seq",
 	[ST_CONFLICTS] =
-	    "SELECT seq, received_at FROM conflicts WHERE agent = ?1"
-	    " ORDER BY seq, id",
+	    "SELECT seq, received_at FROM conflicts WHERE site = ?1"
+	    " AND agent = ?2 ORDER BY seq, id",
+	[ST_AGENT_KNOWN] = "SELECT 1 FROM agents WHERE site = ?1 AND agent = ?2",
+	[ST_AGENT_OTHER_SITE] =
+	    "SELECT site FROM agents WHERE agent = ?2 AND site <> ?1"
+	    " ORDER BY site LIMIT 1",
+	[ST_V1_CONFLICTS] =
+	    "SELECT id, raw, received_at FROM conflicts WHERE site = ''"
+	    " ORDER BY id",
+	[ST_CONFLICT_SITE] = "UPDATE conflicts SET site = ?2 WHERE id = ?1",
+	[ST_CONFLICT_DEL] = "DELETE FROM conflicts WHERE id = ?1",
+	[ST_SEQS_AFTER] =
+	    "SELECT seq FROM alerts WHERE site = ?1 AND agent = ?2 AND seq > ?3"
+	    " ORDER BY seq LIMIT ?4",
+	[ST_GET_ACKED] =
+	    "SELECT acked_seq FROM agents WHERE site = ?1 AND agent = ?2",
+	[ST_SET_ACKED] =
+	    "INSERT INTO agents (site, agent, last_seen, acked_seq)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (site, agent) DO UPDATE"
+	    " SET acked_seq = max(acked_seq, excluded.acked_seq)",
+	[ST_SET_REPORTED] =
+	    "INSERT INTO agents (site, agent, last_seen, reported_seq)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (site, agent) DO UPDATE"
+	    " SET reported_seq = max(reported_seq, excluded.reported_seq)",
+	[ST_GET_REPORTED] =
+	    "SELECT reported_seq FROM agents WHERE site = ?1 AND agent = ?2",
 };
 
 struct central_log {
 	sqlite3		*h;
 	sqlite3_stmt	*st[ST_N];
 	char		 errbuf[256];
+	char		 notice[512];	/* pending, for central_log_notice() */
 };
 
 static const char *const sev_names[] = {
@@ -283,6 +359,8 @@ user_version(struct central_log *db, int *v)
 	return 0;
 }
 
+static int	migrate_v1(struct central_log *db);
+
 static int
 create_schema(struct central_log *db, const char *path, char *err,
     size_t errlen)
@@ -294,8 +372,12 @@ create_schema(struct central_log *db, const char *path, char *err,
 	if (user_version(db, &v) != 0)
 		goto fail_tx;
 	if (v == 0) {
-		rc = sqlite3_exec(db->h, schema_v1, NULL, NULL, NULL);
+		rc = sqlite3_exec(db->h, schema_v2, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
+			goto fail_tx;
+	} else if (v == 1) {
+		/* one transaction: a failed upgrade leaves version 1 intact */
+		if (migrate_v1(db) != 0)
 			goto fail_tx;
 	} else if (v > CENTRAL_LOG_SCHEMA) {
 		run(db, ST_ROLLBACK);
@@ -377,6 +459,9 @@ central_log_open(const char *path, enum central_log_mode mode,
 		if (v != CENTRAL_LOG_SCHEMA) {
 			snprintf(err, errlen, v == 0 ?
 			    "%s: not an icsentry central log (no schema)" :
+			    v < CENTRAL_LOG_SCHEMA ? "%s: schema version %d is "
+			    "older than this program's: start icsentry-collector "
+			    "once on it (it upgrades the log in place)" :
 			    "%s: unsupported schema version %d", path, v);
 			rc = IDS_EINVAL;
 			goto fail;
@@ -795,6 +880,52 @@ count(struct central_log *db, const char *name, int64_t delta)
 	return sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
 }
 
+/*
+ * Before (site, agent) first appears in agents: when the same agent name is
+ * already known at another site, leave a notice for the caller.  Both are
+ * kept as distinct agents; the operator should hear that names repeat.
+ */
+static int
+check_new_agent(struct central_log *db, const char *site, const char *agent)
+{
+	sqlite3_stmt *s = stmt(db, ST_AGENT_KNOWN);
+	int rc;
+
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return IDS_EIO;
+	s = stmt(db, ST_AGENT_OTHER_SITE);
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(db->notice, sizeof(db->notice), "agent name '%s' "
+		    "reports from site '%s' and also from '%s'; kept as two "
+		    "agents, %s/%s and %s/%s", agent, site, col_str(s, 0),
+		    col_str(s, 0), agent, site, agent);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+const char *
+central_log_notice(struct central_log *db, char *buf, size_t len)
+{
+	if (db->notice[0] == '\0')
+		return NULL;
+	snprintf(buf, len, "%s", db->notice);
+	db->notice[0] = '\0';
+	return buf;
+}
+
 static int
 insert_row(struct central_log *db, const struct central_log_alert *a,
     const char *json, size_t len, const char *received,
@@ -834,6 +965,8 @@ insert_row(struct central_log *db, const struct central_log_alert *a,
 		rc = count(db, "stored", 1);
 		if (rc == 0 && chain_check(a->prev_hash, json, len) != 0)
 			rc = count(db, "bad_hash", 1);
+		if (rc == 0)
+			rc = check_new_agent(db, a->site, a->agent);
 		if (rc == 0) {
 			s = stmt(db, ST_AGENT_SEEN);
 			if (s == NULL)
@@ -849,8 +982,9 @@ insert_row(struct central_log *db, const struct central_log_alert *a,
 	s = stmt(db, ST_SELECT_RAW);
 	if (s == NULL)
 		return IDS_EIO;
-	bind_str(s, 1, a->agent);
-	sqlite3_bind_int64(s, 2, a->seq);
+	bind_str(s, 1, a->site);
+	bind_str(s, 2, a->agent);
+	sqlite3_bind_int64(s, 3, a->seq);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		return IDS_EIO;
 	old = sqlite3_column_blob(s, 0);
@@ -865,10 +999,11 @@ insert_row(struct central_log *db, const struct central_log_alert *a,
 	s = stmt(db, ST_INSERT_CONFLICT);
 	if (s == NULL)
 		return IDS_EIO;
-	bind_str(s, 1, a->agent);
-	sqlite3_bind_int64(s, 2, a->seq);
-	sqlite3_bind_text(s, 3, json, (int)len, SQLITE_STATIC);
-	bind_str(s, 4, received);
+	bind_str(s, 1, a->site);
+	bind_str(s, 2, a->agent);
+	sqlite3_bind_int64(s, 3, a->seq);
+	sqlite3_bind_text(s, 4, json, (int)len, SQLITE_STATIC);
+	bind_str(s, 5, received);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return IDS_EIO;
 	return count(db, "conflicts", 1);
@@ -891,6 +1026,117 @@ central_log_insert(struct central_log *db, const struct central_log_alert *a,
 	return sp_end(db, insert_row(db, a, json, len, received, res));
 }
 
+struct v1_conflict {
+	int64_t	 id;
+	char	*raw, *received;
+};
+
+/*
+ * The rest of the version 1 -> 2 upgrade, inside create_schema()'s
+ * transaction.  A version 1 conflict whose JSON names another site than
+ * the stored alert of its (agent, seq) was no conflict at all: it was a
+ * second agent of the same name, refused by the old key.  It becomes the
+ * stored alert of its own (site, agent, seq) now; a real conflict stays
+ * a conflict and gets its site.
+ */
+static int
+migrate_v1(struct central_log *db)
+{
+	struct v1_conflict *v = NULL, *nv;
+	struct central_log_alert a;
+	enum central_log_stored res;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *s;
+	char why[128];
+	int rc = 0, step;
+
+	if (sqlite3_exec(db->h, migrate_v1_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return IDS_EIO;
+	s = stmt(db, ST_V1_CONFLICTS);
+	if (s == NULL)
+		return IDS_EIO;
+	/* read them all first: the loop below changes the table */
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL) {
+				rc = IDS_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		v[n].id = sqlite3_column_int64(s, 0);
+		v[n].raw = strdup(col_str(s, 1) != NULL ? col_str(s, 1) : "");
+		v[n].received = strdup(col_str(s, 2) != NULL ? col_str(s, 2) :
+		    "");
+		n++;
+		if (v[n - 1].raw == NULL || v[n - 1].received == NULL) {
+			rc = IDS_ENOMEM;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = IDS_EIO;
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (central_log_alert_parse(v[i].raw, strlen(v[i].raw), &a, why,
+		    sizeof(why)) != 0)
+			continue;	/* cannot be: stays, site '' */
+		s = stmt(db, ST_SELECT_RAW);
+		if (s == NULL) {
+			rc = IDS_EIO;
+		} else {
+			bind_str(s, 1, a.site);
+			bind_str(s, 2, a.agent);
+			sqlite3_bind_int64(s, 3, a.seq);
+			step = sqlite3_step(s);
+			sqlite3_reset(s);
+			if (step == SQLITE_ROW) {
+				s = stmt(db, ST_CONFLICT_SITE);
+				if (s == NULL)
+					rc = IDS_EIO;
+				else {
+					sqlite3_bind_int64(s, 1, v[i].id);
+					bind_str(s, 2, a.site);
+					rc = sqlite3_step(s) == SQLITE_DONE ?
+					    0 : IDS_EIO;
+				}
+			} else if (step != SQLITE_DONE) {
+				rc = IDS_EIO;
+			} else {
+				rc = insert_row(db, &a, v[i].raw,
+				    strlen(v[i].raw), v[i].received, &res);
+				if (rc == 0)
+					rc = count(db, "conflicts", -1);
+				if (rc == 0)
+					rc = count(db, "recovered_by_upgrade",
+					    1);
+				s = rc == 0 ? stmt(db, ST_CONFLICT_DEL) : NULL;
+				if (rc == 0 && s == NULL)
+					rc = IDS_EIO;
+				if (rc == 0) {
+					sqlite3_bind_int64(s, 1, v[i].id);
+					rc = sqlite3_step(s) == SQLITE_DONE ?
+					    0 : IDS_EIO;
+				}
+			}
+			if (s != NULL)
+				sqlite3_reset(s);
+		}
+		central_log_alert_free(&a);
+	}
+	for (i = 0; i < n; i++) {
+		free(v[i].raw);
+		free(v[i].received);
+	}
+	free(v);
+	if (rc == 0 && sqlite3_exec(db->h, "PRAGMA user_version = 2", NULL,
+	    NULL, NULL) != SQLITE_OK)
+		rc = IDS_EIO;
+	return rc;
+}
+
 /* One statement inside its own savepoint. */
 static int
 step_one(struct central_log *db, sqlite3_stmt *s)
@@ -910,8 +1156,11 @@ central_log_agent_status(struct central_log *db, const char *site,
     const char *agent, const char *status, int64_t at_us)
 {
 	char at[CENTRAL_LOG_TIME_LEN];
-	sqlite3_stmt *s = stmt(db, ST_STATUS);
+	sqlite3_stmt *s;
 
+	if (check_new_agent(db, site, agent) != 0)
+		return IDS_EIO;
+	s = stmt(db, ST_STATUS);
 	if (s == NULL)
 		return IDS_EIO;
 	central_log_format_time(at_us, at);
@@ -931,6 +1180,8 @@ central_log_agent_stats(struct central_log *db, const char *site,
 
 	if (len > INT32_MAX)
 		return IDS_EINVAL;
+	if (check_new_agent(db, site, agent) != 0)
+		return IDS_EIO;
 	s = stmt(db, ST_STATS_JSON);
 	if (s == NULL)
 		return IDS_EIO;
@@ -993,6 +1244,132 @@ central_log_counter(struct central_log *db, const char *name, int64_t *value)
 		*value = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+/* ---- end-to-end acknowledgement -------------------------------------- */
+
+int
+central_log_contiguous(struct central_log *db, const char *site,
+    const char *agent, int64_t from, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int64_t cur = from, seq;
+	int rc, rows;
+
+	*out = from;
+	for (;;) {
+		s = stmt(db, ST_SEQS_AFTER);
+		if (s == NULL)
+			return IDS_EIO;
+		bind_str(s, 1, site);
+		bind_str(s, 2, agent);
+		sqlite3_bind_int64(s, 3, cur);
+		sqlite3_bind_int64(s, 4, 512);
+		rows = 0;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			seq = sqlite3_column_int64(s, 0);
+			if (seq != cur + 1)
+				break;
+			cur = seq;
+			rows++;
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return IDS_EIO;
+		/* stopped at a gap, or at the end of what is stored */
+		if (rc == SQLITE_ROW || rows < 512)
+			break;
+	}
+	*out = cur;
+	return 0;
+}
+
+int
+central_log_next_seq(struct central_log *db, const char *site,
+    const char *agent, int64_t after, int64_t *out)
+{
+	sqlite3_stmt *s = stmt(db, ST_SEQS_AFTER);
+	int rc;
+
+	*out = -1;
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	sqlite3_bind_int64(s, 3, after);
+	sqlite3_bind_int64(s, 4, 1);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+static int
+get_agent_int(struct central_log *db, enum st id, const char *site,
+    const char *agent, int64_t *out)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	int rc;
+
+	*out = 0;
+	if (s == NULL)
+		return IDS_EIO;
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+static int
+set_agent_int(struct central_log *db, enum st id, const char *site,
+    const char *agent, int64_t v)
+{
+	char at[CENTRAL_LOG_TIME_LEN];
+	sqlite3_stmt *s;
+
+	if (check_new_agent(db, site, agent) != 0)
+		return IDS_EIO;
+	s = stmt(db, id);
+	if (s == NULL)
+		return IDS_EIO;
+	central_log_format_time(central_log_now_us(), at);
+	bind_str(s, 1, site);
+	bind_str(s, 2, agent);
+	bind_str(s, 3, at);
+	sqlite3_bind_int64(s, 4, v);
+	return step_one(db, s);
+}
+
+int
+central_log_acked(struct central_log *db, const char *site,
+    const char *agent, int64_t *seq)
+{
+	return get_agent_int(db, ST_GET_ACKED, site, agent, seq);
+}
+
+int
+central_log_set_acked(struct central_log *db, const char *site,
+    const char *agent, int64_t seq)
+{
+	return set_agent_int(db, ST_SET_ACKED, site, agent, seq);
+}
+
+int
+central_log_reported(struct central_log *db, const char *site,
+    const char *agent, int64_t *seq)
+{
+	return get_agent_int(db, ST_GET_REPORTED, site, agent, seq);
+}
+
+int
+central_log_set_reported(struct central_log *db, const char *site,
+    const char *agent, int64_t seq)
+{
+	return set_agent_int(db, ST_SET_REPORTED, site, agent, seq);
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -1212,7 +1589,7 @@ struct vstate {
 	struct central_log			*db;
 	const struct central_log_verify_ops	*ops;
 	struct central_log_chain		 c;
-	char					*agent;
+	char					*site, *agent;
 	bool					 have_prev, prev_known;
 	int64_t					 prev_seq;
 	char					 prev_hash[CHAIN_HEX_LEN + 1];
@@ -1230,6 +1607,7 @@ report(struct vstate *v, enum central_log_problem kind, int64_t seq,
 	v->total++;
 	if (v->stop != 0 || v->ops == NULL || v->ops->issue == NULL)
 		return;
+	i.site = v->site;
 	i.agent = v->agent;
 	i.seq = seq;
 	i.seq_to = seq_to;
@@ -1303,7 +1681,8 @@ static int
 finish_agent(struct vstate *v)
 {
 	sqlite3_stmt *s;
-	char detail[96];
+	char detail[160];
+	int64_t reported;
 	int rc;
 
 	if (v->agent == NULL)
@@ -1311,7 +1690,8 @@ finish_agent(struct vstate *v)
 	s = stmt(v->db, ST_CONFLICTS);
 	if (s == NULL)
 		return IDS_EIO;
-	bind_str(s, 1, v->agent);
+	bind_str(s, 1, v->site);
+	bind_str(s, 2, v->agent);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		snprintf(detail, sizeof(detail), "a different alert with this "
 		    "seq arrived at %s", col_str(s, 1));
@@ -1321,11 +1701,28 @@ finish_agent(struct vstate *v)
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return IDS_EIO;
+	/*
+	 * A lost tail leaves no hole in the chain: only the agent's own word
+	 * (its stats' last seq) shows it.
+	 */
+	if (get_agent_int(v->db, ST_GET_REPORTED, v->site, v->agent,
+	    &reported) != 0)
+		return IDS_EIO;
+	if (reported > v->c.last_seq) {
+		snprintf(detail, sizeof(detail), "%" PRId64 " alert(s) after "
+		    "seq %" PRId64 " absent: the agent reported seq %" PRId64
+		    " (missing tail)", reported - v->c.last_seq,
+		    v->c.last_seq, reported);
+		report(v, CENTRAL_LOG_P_MISSING, v->c.last_seq + 1, reported,
+		    detail);
+	}
+	v->c.site = v->site;
 	v->c.agent = v->agent;
 	if (v->stop == 0 && v->ops != NULL && v->ops->chain_done != NULL)
 		v->stop = v->ops->chain_done(v->ops->ctx, &v->c);
+	free(v->site);
 	free(v->agent);
-	v->agent = NULL;
+	v->site = v->agent = NULL;
 	return 0;
 }
 
@@ -1336,12 +1733,15 @@ verify_row(struct vstate *v, const struct central_log_row *r)
 	char why[128], detail[200];
 	int rc;
 
-	if (v->agent == NULL || strcmp(v->agent, r->agent) != 0) {
+	/* a chain is one (site, agent): the same name at two sites is two */
+	if (v->agent == NULL || strcmp(v->agent, r->agent) != 0 ||
+	    strcmp(v->site, r->site) != 0) {
 		rc = finish_agent(v);
 		if (rc != 0)
 			return rc;
+		v->site = strdup(r->site);
 		v->agent = strdup(r->agent);
-		if (v->agent == NULL)
+		if (v->site == NULL || v->agent == NULL)
 			return IDS_ENOMEM;
 		memset(&v->c, 0, sizeof(v->c));
 		v->c.first_seq = r->seq;
@@ -1395,8 +1795,9 @@ verify_row(struct vstate *v, const struct central_log_row *r)
 }
 
 int
-central_log_verify(struct central_log *db, const char *agent,
-    const struct central_log_verify_ops *ops, int64_t *problems)
+central_log_verify(struct central_log *db, const char *site,
+    const char *agent, const struct central_log_verify_ops *ops,
+    int64_t *problems)
 {
 	struct central_log_row r;
 	struct vstate v;
@@ -1407,15 +1808,19 @@ central_log_verify(struct central_log *db, const char *agent,
 	v.db = db;
 	v.ops = ops;
 	*problems = 0;
-	s = stmt(db, agent != NULL ? ST_VERIFY_ONE : ST_VERIFY_ALL);
+	s = stmt(db, site != NULL && agent != NULL ? ST_VERIFY_ONE :
+	    agent != NULL ? ST_VERIFY_AGENT : site != NULL ? ST_VERIFY_SITE :
+	    ST_VERIFY_ALL);
 	if (s == NULL)
 		return IDS_EIO;
+	if (site != NULL)
+		bind_str(s, 1, site);
 	if (agent != NULL)
-		bind_str(s, 1, agent);
+		bind_str(s, 2, agent);
 	rc = 0;
 	while (v.stop == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		fill_row(s, &r);
-		if (r.agent == NULL)
+		if (r.agent == NULL || r.site == NULL)
 			continue;
 		rc = verify_row(&v, &r);
 		if (rc != 0)
@@ -1426,6 +1831,7 @@ central_log_verify(struct central_log *db, const char *agent,
 	sqlite3_reset(s);
 	if (rc == 0)
 		rc = finish_agent(&v);
+	free(v.site);
 	free(v.agent);
 	*problems = v.total;
 	return rc;

@@ -1,8 +1,9 @@
 /*
  * central_log.h - the central alert log: one SQLite file in WAL mode.
  *
- * The collector stores every alert once, unique on (agent, seq), as its raw
- * JSON plus indexed columns; icsentry-log queries, follows and verifies it.
+ * The collector stores every alert once, unique on (site, agent, seq), as
+ * its raw JSON plus indexed columns; an agent is always (site, agent), so
+ * two gateways of one name at two sites are two agents with two chains; icsentry-log queries, follows and verifies it.
  * This module is the only code that touches sqlite3.  Every statement is
  * prepared once from constant text and bound; no SQL is ever formatted.
  * The schema is versioned with PRAGMA user_version (CENTRAL_LOG_SCHEMA).
@@ -17,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CENTRAL_LOG_SCHEMA	1	/* PRAGMA user_version of this code */
+#define CENTRAL_LOG_SCHEMA	2	/* PRAGMA user_version of this code */
 #define CENTRAL_LOG_TIME_LEN	32	/* "2026-11-23T08:15:02.123456Z" + NUL */
 
 struct central_log;
@@ -35,6 +36,10 @@ enum central_log_sync {
 /*
  * Open (and for RDWR create or upgrade) the log at path.  On failure
  * returns IDS_EIO / IDS_EINVAL / IDS_ENOMEM with one line in err.
+ * Version 1 (keyed on (agent, seq)) is upgraded in place in one
+ * transaction, every row and id kept; a version 1 "conflict" that was in
+ * fact another site's alert of the same agent name becomes a stored alert.
+ * RDONLY refuses any version but CENTRAL_LOG_SCHEMA.
  */
 int	central_log_open(const char *path, enum central_log_mode mode,
 	    enum central_log_sync sync, struct central_log **out,
@@ -94,10 +99,11 @@ int	central_log_commit(struct central_log *db);
 int	central_log_rollback(struct central_log *db);
 
 enum central_log_stored {
-	CENTRAL_LOG_NEW,	/* first time this (agent, seq) was seen */
+	CENTRAL_LOG_NEW,	/* first time this (site, agent, seq) was seen */
 	CENTRAL_LOG_DUPLICATE,	/* re-delivery of the same bytes: ignored */
-	CENTRAL_LOG_CONFLICT	/* same (agent, seq), different bytes: the
-				   first is kept, this one goes to conflicts */
+	CENTRAL_LOG_CONFLICT	/* same (site, agent, seq), different bytes:
+				   the first is kept, this one goes to
+				   conflicts */
 };
 
 /*
@@ -109,6 +115,13 @@ int	central_log_insert(struct central_log *db,
 	    const struct central_log_alert *a, const char *json, size_t len,
 	    int64_t received_us, enum central_log_stored *res);
 
+/*
+ * A pending notice of the writes above, copied into buf and cleared; NULL
+ * when there is none.  Today: an agent name seen at a second site (once,
+ * when that (site, agent) first appears).
+ */
+const char *central_log_notice(struct central_log *db, char *buf, size_t len);
+
 /* Upsert the agent's status ("online"/"offline") and last_seen. */
 int	central_log_agent_status(struct central_log *db, const char *site,
 	    const char *agent, const char *status, int64_t at_us);
@@ -119,6 +132,31 @@ int	central_log_agent_stats(struct central_log *db, const char *site,
 int	central_log_asset(struct central_log *db, const char *site,
 	    const char *agent, const char *ip, const char *json, size_t len,
 	    int64_t at_us);
+
+/* ---- end-to-end acknowledgement (collector) ---------------------------- */
+
+/*
+ * The highest seq s >= from such that every seq from + 1 .. s of (site,
+ * agent) is stored; from must itself be known contiguous (0 at first).
+ */
+int	central_log_contiguous(struct central_log *db, const char *site,
+	    const char *agent, int64_t from, int64_t *out);
+/* The lowest stored seq > after, or -1 when there is none. */
+int	central_log_next_seq(struct central_log *db, const char *site,
+	    const char *agent, int64_t after, int64_t *out);
+/* The acknowledged seq kept in agents (0 when none); set keeps the max. */
+int	central_log_acked(struct central_log *db, const char *site,
+	    const char *agent, int64_t *seq);
+int	central_log_set_acked(struct central_log *db, const char *site,
+	    const char *agent, int64_t seq);
+/*
+ * The agent's own last seq (from its stats), kept as the max seen; verify
+ * reports alerts after the last stored one up to it as a missing tail.
+ */
+int	central_log_reported(struct central_log *db, const char *site,
+	    const char *agent, int64_t *seq);
+int	central_log_set_reported(struct central_log *db, const char *site,
+	    const char *agent, int64_t seq);
 
 /* Add delta to the named counter (created at 0). */
 int	central_log_count(struct central_log *db, const char *name,
@@ -198,7 +236,8 @@ enum central_log_problem {
 	CENTRAL_LOG_P_INVALID,	/* raw text is not a chained alert */
 	CENTRAL_LOG_P_CHANGED,	/* hash does not match the alert's content */
 	CENTRAL_LOG_P_COLUMNS,	/* indexed columns disagree with the raw JSON */
-	CENTRAL_LOG_P_MISSING,	/* seq .. seq_to are absent (a gap) */
+	CENTRAL_LOG_P_MISSING,	/* seq .. seq_to are absent (a gap, or a
+				   tail the agent reported sending) */
 	CENTRAL_LOG_P_LINK,	/* prev_hash is not the hash of seq - 1 */
 	CENTRAL_LOG_P_HEAD,	/* first stored alert does not start the chain */
 	CENTRAL_LOG_P_CONFLICT	/* a different alert with this seq arrived */
@@ -206,14 +245,14 @@ enum central_log_problem {
 const char *central_log_problem_name(enum central_log_problem p);
 
 struct central_log_issue {
-	const char		*agent;
+	const char		*site, *agent;
 	int64_t			 seq, seq_to;	/* seq_to == seq except MISSING */
 	enum central_log_problem kind;
 	const char		*detail;	/* one line of explanation */
 };
 
 struct central_log_chain {
-	const char	*agent;
+	const char	*site, *agent;
 	int64_t		 alerts, first_seq, last_seq, problems;
 };
 
@@ -225,11 +264,13 @@ struct central_log_verify_ops {
 };
 
 /*
- * Walk every agent's chain (or only agent, when not NULL) in seq order with
- * agent/chain.h and report each problem.  *problems receives the total.
- * Returns 0 when the walk completed (whatever it found).
+ * Walk every (site, agent) chain in seq order with agent/chain.h and
+ * report each problem; site and agent, when not NULL, keep only chains of
+ * that exact site / agent name.  *problems receives the total.  Returns 0
+ * when the walk completed (whatever it found).
  */
-int	central_log_verify(struct central_log *db, const char *agent,
-	    const struct central_log_verify_ops *ops, int64_t *problems);
+int	central_log_verify(struct central_log *db, const char *site,
+	    const char *agent, const struct central_log_verify_ops *ops,
+	    int64_t *problems);
 
 #endif

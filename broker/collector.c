@@ -29,9 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "cfg.h"
-#include "ids.h"
+#include "broker/central_log.h"
+#include "lib/cfg.h"
+#include "lib/ids.h"
 
 #define PROG		"icsentry-collector"
 #define VERSION		"0.1"
@@ -239,8 +239,9 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 	}
 	rc = central_log_insert(c->db, &a, p, len, central_log_now_us(), &res);
 	if (rc == 0 && res == CENTRAL_LOG_CONFLICT)
-		logmsg("conflict: %s seq %" PRId64 " arrived again with "
-		    "different content; kept the first", a.agent, a.seq);
+		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
+		    "different content; kept the first", a.site, a.agent,
+		    a.seq);
 	central_log_alert_free(&a);
 	return rc;
 }
@@ -299,6 +300,7 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 {
 	struct collector *c = ctx;
 	size_t tl = tlen > 0 ? (size_t)tlen : strlen(topic);
+	char note[512];
 	int rc;
 
 	pthread_mutex_lock(&c->mu);
@@ -308,6 +310,8 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 	}
 	rc = handle(c, topic, tl, m->payload, m->payloadlen > 0 ?
 	    (size_t)m->payloadlen : 0);
+	if (central_log_notice(c->db, note, sizeof(note)) != NULL)
+		logmsg("note: %s", note);
 	if (rc != 0) {
 		if (!c->db_failing)
 			logmsg("cannot store message (will retry): %s",

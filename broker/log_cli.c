@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "ids.h"
+#include "broker/central_log.h"
+#include "lib/ids.h"
 
 #define PROG		"icsentry-log"
 #define VERSION		"0.1"
@@ -70,7 +70,9 @@ static const char usage_filters[] =
 "                     age before now: 90s, 30m, 1h, 7d, 2w\n"
 "  --min-severity S   info, low, medium, high or critical\n"
 "  --agent GLOB  --site GLOB  --detector GLOB  --technique GLOB  --proto GLOB\n"
-"                     exact names or patterns such as 's7.*'\n"
+"                     exact names or patterns such as 's7.*'; an agent is\n"
+"                     known by its site too: --agent plant-a/gw-01 is\n"
+"                     --site plant-a --agent gw-01\n"
 "  --ip ADDR          source or destination address\n";
 
 static const char usage_tail[] =
@@ -93,11 +95,14 @@ static const char usage_stats[] =
 "agent status, inventory size and the collector's counters.\n";
 
 static const char usage_verify[] =
-"usage: " PROG " verify [--db FILE] [--agent NAME] [--quiet]\n"
+"usage: " PROG " verify [--db FILE] [--site NAME] [--agent [SITE/]NAME] [--quiet]\n"
 "Walk every agent's hash chain in seq order and report each changed alert\n"
 "(content or indexed columns), missing seq, broken link (reordered or\n"
-"replaced alert) and conflicting re-delivery, by agent and seq.  One\n"
-"summary line per agent.  Exit 1 on any problem, 0 when clean.\n"
+"replaced alert) and conflicting re-delivery, by site/agent and seq.  An\n"
+"agent is a (site, agent name) pair: gw-01 at two sites is two chains.\n"
+"One summary line per agent.  Exit 1 on any problem, 0 when clean.\n"
+"  --site NAME        only agents of this site\n"
+"  --agent NAME       only agents of this name (SITE/NAME: only that one)\n"
 "  --quiet            only the summary lines\n";
 
 static void
@@ -222,7 +227,9 @@ allowed(enum cmd c, int opt)
 		return true;
 	case O_SINCE: case O_UNTIL:
 		return c != CMD_VERIFY;
-	case O_MINSEV: case O_SITE: case O_DETECTOR: case O_TECHNIQUE:
+	case O_SITE:
+		return c != CMD_STATS;
+	case O_MINSEV: case O_DETECTOR: case O_TECHNIQUE:
 	case O_IP: case O_PROTO:
 		return c == CMD_TAIL || c == CMD_QUERY;
 	case O_AGENT:
@@ -364,6 +371,18 @@ parse_args(int argc, char **argv, struct args *a)
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
+	/* "plant-a/gw-01": names cannot hold '/', so the split is exact */
+	if (a->f.agent != NULL && (end = strchr(a->f.agent, '/')) != NULL) {
+		if (a->f.site != NULL)
+			return bad_usage("--agent SITE/NAME and --site together");
+		if (end == a->f.agent || end[1] == '\0' ||
+		    strchr(end + 1, '/') != NULL)
+			return bad_usage("bad --agent '%s' (NAME or SITE/NAME)",
+			    a->f.agent);
+		*end = '\0';
+		a->f.site = a->f.agent;
+		a->f.agent = end + 1;
+	}
 	if (a->f.since_us >= a->f.until_us)
 		return bad_usage("--since is not before --until");
 	return -1;
@@ -695,6 +714,8 @@ print_issue(void *ctx, const struct central_log_issue *i)
 
 	if (v->quiet)
 		return 0;
+	put_clean(stdout, i->site);
+	fputc('/', stdout);
 	put_clean(stdout, i->agent);
 	if (i->seq_to != i->seq)
 		printf(" seq %" PRId64 "-%" PRId64, i->seq, i->seq_to);
@@ -714,6 +735,8 @@ print_chain(void *ctx, const struct central_log_chain *c)
 	v->agents++;
 	v->alerts += c->alerts;
 	printf("agent ");
+	put_clean(stdout, c->site);
+	fputc('/', stdout);
 	put_clean(stdout, c->agent);
 	printf(": %" PRId64 " alerts, seq %" PRId64 "-%" PRId64 ": ",
 	    c->alerts, c->first_seq, c->last_seq);
@@ -733,7 +756,7 @@ cmd_verify(struct central_log *db, const struct args *a)
 	int64_t problems = 0;
 	int rc;
 
-	rc = central_log_verify(db, a->f.agent, &ops, &problems);
+	rc = central_log_verify(db, a->f.site, a->f.agent, &ops, &problems);
 	if (rc != 0) {
 		fprintf(stderr, PROG ": verify: %s\n", rc == IDS_ENOMEM ?
 		    "out of memory" : central_log_errmsg(db));

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "detector.h"
-#include "ipmap.h"
+#include "dissectors/decode.h"
+#include "detectors/detector.h"
+#include "lib/ipmap.h"
 
 struct binding {
 	uint8_t		mac[6];

@@ -29,18 +29,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert.h"
-#include "bacnet_parse.h"
-#include "decode.h"
-#include "detector.h"
-#include "enip_parse.h"
-#include "flow.h"
-#include "ids.h"
-#include "inventory.h"
-#include "ipmap.h"
-#include "modbus_parse.h"
-#include "rd.h"
-#include "s7comm_parse.h"
+#include "dissectors/bacnet.h"
+#include "dissectors/decode.h"
+#include "detectors/detector.h"
+#include "dissectors/enip.h"
+#include "dissectors/flow.h"
+#include "lib/ids.h"
+#include "detectors/inventory.h"
+#include "lib/ipmap.h"
+#include "lib/rfc3339.h"
+#include "dissectors/modbus.h"
+#include "lib/rd.h"
+#include "dissectors/s7comm.h"
 
 /* ---- OUI vendor table (ieee-data) --------------------------------------- */
 
@@ -760,7 +760,7 @@ seen:
 }
 
 /*
- * Is anyone taking det_publish_asset() entries (an MQTT sink)?  detect.c
+ * Is anyone taking det_publish_asset() entries (an MQTT sink)?  services.c
  * answers when this build has det_publishing(); without it, nothing is
  * published.  With neither an out file nor a sink the inventory costs
  * nothing per packet.
@@ -1108,7 +1108,7 @@ inv_json_ts(cJSON *o, const char *k, uint64_t ts)
 {
 	char b[40];
 
-	cJSON_AddStringToObject(o, k, alert_format_ts(ts, b, sizeof(b)));
+	cJSON_AddStringToObject(o, k, rfc3339_format(ts, b, sizeof(b)));
 }
 
 void

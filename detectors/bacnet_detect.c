@@ -10,8 +10,8 @@
 #include <cJSON.h>
 #include <stdio.h>
 
-#include "bacnet_parse.h"
-#include "detector.h"
+#include "dissectors/bacnet.h"
+#include "detectors/detector.h"
 
 static void
 raise_svc(struct det_ctx *ctx, const struct det_pdu *pdu,

@@ -29,7 +29,7 @@
  * loaded baseline: a host that wrote (identified devices, used remote
  * access) while learning, or is listed in the file's allowed_* lists, is
  * allowed; one that did not is denied, but only for protocols the baseline
- * covers.  [policy] wins over it (detect.c).
+ * covers.  [policy] wins over it (detectors/services.c).
  *
  * Everything is bounded: max_assets / max_links entries, a fixed number of
  * function codes and write ranges per link; what does not fit is counted.
@@ -49,21 +49,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alert.h"
-#include "bacnet_parse.h"
-#include "decode.h"
-#include "detector.h"
-#include "dnp3_parse.h"
-#include "enip_parse.h"
-#include "fins_parse.h"
-#include "flow.h"
-#include "iec104_parse.h"
-#include "ids.h"
-#include "ipmap.h"
-#include "inventory.h"
-#include "modbus_parse.h"
-#include "opcua_parse.h"
-#include "s7comm_parse.h"
+#include "dissectors/bacnet.h"
+#include "dissectors/decode.h"
+#include "detectors/detector.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/enip.h"
+#include "dissectors/fins.h"
+#include "dissectors/flow.h"
+#include "dissectors/iec104.h"
+#include "lib/ids.h"
+#include "lib/ipmap.h"
+#include "detectors/inventory.h"
+#include "dissectors/modbus.h"
+#include "dissectors/opcua.h"
+#include "dissectors/s7comm.h"
 
 
 #define BL_VERSION	1

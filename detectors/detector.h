@@ -16,20 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg.h"
-#include "classify.h"
+#include "dissectors/proto.h"
+#include "lib/cfg.h"
 
 struct cJSON;
 struct pkt;
 struct flow;
-struct modbus_pdu;
-struct dnp3_pdu;
-struct s7_pdu;
-struct iec104_apdu;
-struct enip_pdu;
-struct bacnet_pdu;
-struct opcua_pdu;
-struct fins_pdu;
 
 enum det_severity {
 	SEV_INFO,
@@ -53,34 +45,7 @@ struct det_endpoint {
 	uint8_t		mac[6];
 };
 
-/* An application PDU decoded by a dissector, with where it travelled. */
-struct det_pdu {
-	enum ics_proto		 proto;
-	const struct flow	*flow;
-	bool			 from_client;	/* client -> server (a request) */
-	bool			 sender_is_cli;	/* sent by flow->cli (else flow->srv) */
-	uint64_t		 ts;
-	union {
-		const struct modbus_pdu	*modbus;
-		const struct dnp3_pdu	*dnp3;
-		const struct s7_pdu	*s7;
-		const struct iec104_apdu	*iec104;
-		const struct enip_pdu	*enip;
-		const struct bacnet_pdu	*bacnet;
-		const struct opcua_pdu	*opcua;
-		const struct fins_pdu	*fins;
-	} u;
-};
-
-/* A PDU a dissector could not parse (bad length, bad CRC...). */
-struct det_malformed {
-	enum ics_proto		 proto;
-	const struct flow	*flow;
-	bool			 from_client;
-	bool			 sender_is_cli;
-	uint64_t		 ts;
-	const char		*what;		/* "bad MBAP length", "bad DNP3 CRC" */
-};
+/* struct det_pdu and struct det_malformed: dissectors/proto.h */
 
 /* What a detector fills to raise an alert (see det_alert). */
 struct det_alert {

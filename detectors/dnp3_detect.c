@@ -25,9 +25,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "detector.h"
-#include "dnp3_parse.h"
-#include "flow.h"
+#include "detectors/detector.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/flow.h"
 
 static void
 raise_fc(struct det_ctx *ctx, const struct det_pdu *pdu,

@@ -13,8 +13,8 @@
 #include <cJSON.h>
 #include <stdio.h>
 
-#include "detector.h"
-#include "enip_parse.h"
+#include "detectors/detector.h"
+#include "dissectors/enip.h"
 
 static void
 raise_cip(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t service,

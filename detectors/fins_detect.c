@@ -13,8 +13,8 @@
 #include <cJSON.h>
 #include <stdio.h>
 
-#include "detector.h"
-#include "fins_parse.h"
+#include "detectors/detector.h"
+#include "dissectors/fins.h"
 
 static void
 raise_fins(struct det_ctx *ctx, const struct det_pdu *pdu,

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "detector.h"
-#include "flow.h"
-#include "ipmap.h"
+#include "dissectors/decode.h"
+#include "detectors/detector.h"
+#include "dissectors/flow.h"
+#include "lib/ipmap.h"
 
 struct pair {
 	uint64_t	start;		/* current interval's start */

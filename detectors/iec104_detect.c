@@ -9,8 +9,8 @@
 #include <cJSON.h>
 #include <stdio.h>
 
-#include "detector.h"
-#include "iec104_parse.h"
+#include "detectors/detector.h"
+#include "dissectors/iec104.h"
 
 #define IEC104_C_RP_NA_1	105
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "detector.h"
-#include "flow.h"
+#include "detectors/detector.h"
+#include "dissectors/flow.h"
 
 static void
 mal_on(void *state, struct det_ctx *ctx, const struct det_malformed *m)

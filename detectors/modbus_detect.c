@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detector.h"
-#include "flow.h"
-#include "ipmap.h"
-#include "modbus_parse.h"
+#include "detectors/detector.h"
+#include "dissectors/flow.h"
+#include "lib/ipmap.h"
+#include "dissectors/modbus.h"
 
 #define UNIT_SLOTS	32
 #define ADDR_SLOTS	64

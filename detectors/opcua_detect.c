@@ -10,8 +10,8 @@
 #include <cJSON.h>
 #include <stdio.h>
 
-#include "detector.h"
-#include "opcua_parse.h"
+#include "detectors/detector.h"
+#include "dissectors/opcua.h"
 
 static void
 raise_ua(struct det_ctx *ctx, const struct det_pdu *pdu,

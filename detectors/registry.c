@@ -2,7 +2,7 @@
  * registry.c - every detector the agent runs.  A new detector is one new
  * file and one line here.
  */
-#include "detector.h"
+#include "detectors/detector.h"
 
 extern const struct detector det_arp;
 extern const struct detector det_scan;

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "detector.h"
-#include "flow.h"
-#include "ipmap.h"
+#include "dissectors/decode.h"
+#include "detectors/detector.h"
+#include "dissectors/flow.h"
+#include "lib/ipmap.h"
 
 struct remote_state {
 	struct ipmap	*ot_hosts;	/* IPs seen serving an ICS protocol */

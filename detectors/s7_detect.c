@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "detector.h"
-#include "s7comm_parse.h"
+#include "detectors/detector.h"
+#include "dissectors/s7comm.h"
 
 static void
 raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,

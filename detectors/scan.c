@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "detector.h"
-#include "flow.h"
-#include "ipmap.h"
+#include "dissectors/decode.h"
+#include "detectors/detector.h"
+#include "dissectors/flow.h"
+#include "lib/ipmap.h"
 
 #define SCAN_SLOTS	64	/* targets remembered per source */
 

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "detector.h"
-#include "testutil.h"
+#include "detectors/detector.h"
+#include "tests/testutil.h"
 
 #define RUN_MS		(120 * 1000)
 #define OUI_TXT		"/usr/share/ieee-data/oui.txt"

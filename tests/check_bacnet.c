@@ -1,5 +1,5 @@
 /*
- * check_bacnet.c - unit tests for the BACnet/IP parser (detectors/bacnet_parse.c).
+ * check_bacnet.c - unit tests for the BACnet/IP parser (dissectors/bacnet.c).
  *
  * I-Am, ReadProperty, DeviceCommunicationControl, Reject and Abort come
  * from bacnet-icsnpp-example.pcap and bacnet-error-reject-abort.pcap.
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bacnet_parse.h"
-#include "ids.h"
-#include "testutil.h"
+#include "dissectors/bacnet.h"
+#include "lib/ids.h"
+#include "tests/testutil.h"
 
 /* Who-Is with device instance limits 1024..4000 */
 static const uint8_t whois[] = {

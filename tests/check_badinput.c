@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "tests/testutil.h"
 
 #define RUN_TIMEOUT_MS	(60 * 1000)
 

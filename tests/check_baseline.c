@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "detector.h"
-#include "testutil.h"
+#include "detectors/detector.h"
+#include "tests/testutil.h"
 
 #define RUN_MS		(120 * 1000)
 

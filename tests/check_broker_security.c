@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "ids.h"
-#include "mqtt_out.h"
-#include "testutil_broker.h"
+#include "broker/central_log.h"
+#include "lib/ids.h"
+#include "agent/mqtt_out.h"
+#include "tests/testutil_broker.h"
 
 static struct tb_broker B;
 static char certs[256], rogue[256], acl[PATH_MAX], uri[64];

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "chain.h"
-#include "ids.h"
-#include "testutil_broker.h"
+#include "broker/central_log.h"
+#include "lib/chain.h"
+#include "lib/ids.h"
+#include "tests/testutil_broker.h"
 
 static char dir[256];
 static char dbpath[320];
@@ -104,7 +104,7 @@ struct rows {
 	int	n;
 	int64_t	seq[64];
 	int64_t	ts[64];
-	char	agent[64][16];
+	char	agent[64][16], site[64][16], severity[64][16];
 	int64_t	last_id;
 };
 
@@ -117,6 +117,9 @@ collect(void *ctx, const struct central_log_row *r)
 		x->seq[x->n] = r->seq;
 		x->ts[x->n] = r->ts_us;
 		snprintf(x->agent[x->n], sizeof(x->agent[0]), "%s", r->agent);
+		snprintf(x->site[x->n], sizeof(x->site[0]), "%s", r->site);
+		snprintf(x->severity[x->n], sizeof(x->severity[0]), "%s",
+		    r->severity);
 	}
 	x->n++;
 	return 0;
@@ -138,9 +141,10 @@ struct issues {
 	int	n;
 	int	kind[32];
 	int64_t	seq[32], seq_to[32];
-	char	agent[32][16];
+	char	agent[32][16], site[32][16];
 	int	chains;
 	int64_t	chain_alerts[8], chain_problems[8];
+	char	chain_key[8][40];	/* "site/agent" */
 };
 
 static int
@@ -153,6 +157,7 @@ on_issue(void *ctx, const struct central_log_issue *i)
 		x->seq[x->n] = i->seq;
 		x->seq_to[x->n] = i->seq_to;
 		snprintf(x->agent[x->n], sizeof(x->agent[0]), "%s", i->agent);
+		snprintf(x->site[x->n], sizeof(x->site[0]), "%s", i->site);
 	}
 	x->n++;
 	return 0;
@@ -166,6 +171,8 @@ on_chain(void *ctx, const struct central_log_chain *c)
 	if (x->chains < 8) {
 		x->chain_alerts[x->chains] = c->alerts;
 		x->chain_problems[x->chains] = c->problems;
+		snprintf(x->chain_key[x->chains], sizeof(x->chain_key[0]),
+		    "%s/%s", c->site, c->agent);
 	}
 	x->chains++;
 	return 0;
@@ -178,7 +185,8 @@ verify(struct central_log *db, struct issues *x)
 	int64_t problems = -1;
 
 	memset(x, 0, sizeof(*x));
-	ck_assert_int_eq(central_log_verify(db, NULL, &ops, &problems), 0);
+	ck_assert_int_eq(central_log_verify(db, NULL, NULL, &ops, &problems),
+	    0);
 	ck_assert_int_eq(problems, x->n);
 	return problems;
 }
@@ -192,6 +200,38 @@ has_issue(const struct issues *x, const char *agent, int kind, int64_t seq)
 	for (i = 0; i < x->n && i < 32; i++)
 		if (x->kind[i] == kind && x->seq[i] == seq &&
 		    strcmp(x->agent[i], agent) == 0)
+			return 1;
+	return 0;
+}
+
+/* One integer from the file, read behind the log's back. */
+static int64_t
+sql_int(const char *q)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* ... of site/agent at seq? */
+static int
+has_issue_at(const struct issues *x, const char *site, const char *agent,
+    int kind, int64_t seq)
+{
+	int i;
+
+	for (i = 0; i < x->n && i < 32; i++)
+		if (x->kind[i] == kind && x->seq[i] == seq &&
+		    strcmp(x->agent[i], agent) == 0 &&
+		    strcmp(x->site[i], site) == 0)
 			return 1;
 	return 0;
 }
@@ -977,6 +1017,388 @@ START_TEST(test_verify_bad_hash_counted)
 }
 END_TEST
 
+/* ---- identity: (site, agent) ------------------------------------------ */
+
+START_TEST(test_same_name_two_sites)
+{
+	struct tb_alert_spec stop = { "critical", "s7.plc_stop", "T0858",
+	    "s7comm", "10.9.9.9", "10.2.0.10" };
+	struct central_log *db = open_rw();
+	struct central_log_filter f;
+	struct tb_chain a, b;
+	struct issues x;
+	struct rows r;
+	char note[512];
+
+	/* a routine naming choice: every plant's first gateway is gw-01 */
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	tb_chain_init(&b, "plant-b", "gw-01", 1);
+	store_chain(db, &a, 5, NULL);
+	ck_assert_ptr_null(central_log_notice(db, note, sizeof(note)));
+	store_chain(db, &b, 4, NULL);
+	/* the second site is noted once, when it first appears */
+	ck_assert_ptr_nonnull(central_log_notice(db, note, sizeof(note)));
+	ck_assert_ptr_nonnull(strstr(note, "plant-a/gw-01"));
+	ck_assert_ptr_nonnull(strstr(note, "plant-b/gw-01"));
+	ck_assert_ptr_null(central_log_notice(db, note, sizeof(note)));
+	store_chain(db, &b, 1, &stop);		/* plant-b seq 5: PLC STOP */
+	ck_assert_ptr_null(central_log_notice(db, note, sizeof(note)));
+	ck_assert_int_eq(central_log_agent_status(db, "plant-b", "gw-01",
+	    "online", 5000), 0);
+	ck_assert_ptr_null(central_log_notice(db, note, sizeof(note)));
+
+	ck_assert_int_eq(alert_count(db), 10);
+	ck_assert_int_eq(counter(db, "stored"), 10);
+	ck_assert_int_eq(counter(db, "conflicts"), 0);
+	/* plant-b's PLC STOP is there for query (and so tail) */
+	central_log_filter_init(&f);
+	f.min_sev = central_log_severity_rank("critical");
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(central_log_query(db, &f, collect, &r), 0);
+	ck_assert_int_eq(r.n, 1);
+	ck_assert_str_eq(r.site[0], "plant-b");
+	ck_assert_str_eq(r.agent[0], "gw-01");
+	ck_assert_int_eq(r.seq[0], 5);
+	memset(&r, 0, sizeof(r));
+	central_log_filter_init(&f);
+	ck_assert_int_eq(central_log_follow(db, &f, collect, &r, &r.last_id),
+	    0);
+	ck_assert_int_eq(r.n, 10);
+	ck_assert_str_eq(r.site[9], "plant-b");
+	ck_assert_int_eq(r.seq[9], 5);
+	central_log_filter_init(&f);
+	f.site = "plant-a";
+	f.agent = "gw-01";
+	ck_assert_int_eq(query_n(db, &f), 5);
+	/* both chains complete and clean, named by site */
+	ck_assert_int_eq(verify(db, &x), 0);
+	ck_assert_int_eq(x.chains, 2);
+	ck_assert_str_eq(x.chain_key[0], "plant-a/gw-01");
+	ck_assert_str_eq(x.chain_key[1], "plant-b/gw-01");
+	ck_assert_int_eq(x.chain_alerts[0], 5);
+	ck_assert_int_eq(x.chain_alerts[1], 5);
+	central_log_close(db);
+}
+END_TEST
+
+static int
+stats_collect(void *ctx, const char *key, int64_t n)
+{
+	struct rows *x = ctx;
+
+	if (x->n < 64) {
+		snprintf(x->agent[x->n], sizeof(x->agent[0]), "%s", key);
+		x->seq[x->n] = n;
+	}
+	x->n++;
+	return 0;
+}
+
+START_TEST(test_same_name_stats_and_verify_filter)
+{
+	struct central_log_verify_ops ops;
+	struct central_log *db = open_rw();
+	struct tb_chain a, b;
+	struct issues x;
+	struct rows r;
+	int64_t problems = -1;
+
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	tb_chain_init(&b, "plant-b", "gw-01", 1);
+	store_chain(db, &a, 3, NULL);
+	store_chain(db, &b, 2, NULL);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(central_log_stats(db, CENTRAL_LOG_BY_AGENT, INT64_MIN,
+	    INT64_MAX, stats_collect, &r), 0);
+	ck_assert_int_eq(r.n, 2);
+	ck_assert_str_eq(r.agent[0], "plant-a/gw-01");
+	ck_assert_int_eq(r.seq[0], 3);
+	ck_assert_str_eq(r.agent[1], "plant-b/gw-01");
+	ck_assert_int_eq(r.seq[1], 2);
+	/* verify of one site's gw-01 walks only that chain */
+	memset(&x, 0, sizeof(x));
+	ops.ctx = &x;
+	ops.issue = on_issue;
+	ops.chain_done = on_chain;
+	ck_assert_int_eq(central_log_verify(db, "plant-b", "gw-01", &ops,
+	    &problems), 0);
+	ck_assert_int_eq(problems, 0);
+	ck_assert_int_eq(x.chains, 1);
+	ck_assert_str_eq(x.chain_key[0], "plant-b/gw-01");
+	ck_assert_int_eq(x.chain_alerts[0], 2);
+	/* the name alone: both sites' chains */
+	memset(&x, 0, sizeof(x));
+	ck_assert_int_eq(central_log_verify(db, NULL, "gw-01", &ops,
+	    &problems), 0);
+	ck_assert_int_eq(x.chains, 2);
+	memset(&x, 0, sizeof(x));
+	ck_assert_int_eq(central_log_verify(db, "plant-a", NULL, &ops,
+	    &problems), 0);
+	ck_assert_int_eq(x.chains, 1);
+	ck_assert_int_eq(x.chain_alerts[0], 3);
+	central_log_close(db);
+}
+END_TEST
+
+START_TEST(test_forged_seq_other_site)
+{
+	struct tb_alert_spec info = { .severity = "info" };
+	struct tb_alert_spec stop = { "critical", "s7.plc_stop", "T0858",
+	    "s7comm", "10.9.9.9", "10.2.0.10" };
+	struct central_log *db = open_rw();
+	struct central_log_filter f;
+	struct tb_chain forged, real;
+	struct issues x;
+	struct rows r;
+	char *j;
+	int i;
+
+	/*
+	 * An agent allowed to publish only under plant-a claims gw-01's
+	 * seq 1..3 first, hoping plant-b's gw-01 alerts with those seqs are
+	 * filed as conflicts.  Under (site, agent, seq) they are not.
+	 */
+	tb_chain_init(&forged, "plant-a", "gw-01", 1);
+	store_chain(db, &forged, 3, &info);
+	tb_chain_init(&real, "plant-b", "gw-01", 1);
+	for (i = 0; i < 3; i++) {
+		j = tb_chain_next(&real, i == 1 ? &stop : NULL);
+		ck_assert_int_eq(store(db, j), CENTRAL_LOG_NEW);
+		free(j);
+	}
+	ck_assert_int_eq(counter(db, "conflicts"), 0);
+	central_log_filter_init(&f);
+	f.min_sev = central_log_severity_rank("critical");
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(central_log_query(db, &f, collect, &r), 0);
+	ck_assert_int_eq(r.n, 1);
+	ck_assert_str_eq(r.site[0], "plant-b");
+	ck_assert_int_eq(r.seq[0], 2);
+	ck_assert_int_eq(verify(db, &x), 0);
+	ck_assert_int_eq(x.chains, 2);
+	ck_assert_int_eq(x.chain_alerts[1], 3);
+	central_log_close(db);
+}
+END_TEST
+
+/*
+ * A version 1 log as the collector before (site, agent) left it: the old
+ * schema written verbatim, with plant-b's gw-01 alert filed as a conflict
+ * of plant-a's (the bug) and one genuine conflict.
+ */
+static const char to_v1[] =
+	"DROP INDEX alerts_ts; DROP INDEX alerts_sev; DROP INDEX alerts_detector;"
+	"DROP INDEX alerts_technique; DROP INDEX alerts_site;"
+	"DROP INDEX alerts_proto; DROP INDEX alerts_src; DROP INDEX alerts_dst;"
+	"DROP INDEX conflicts_agent;"
+	"ALTER TABLE alerts RENAME TO a2; ALTER TABLE conflicts RENAME TO c2;"
+	"CREATE TABLE alerts ("
+	" id          INTEGER PRIMARY KEY,"
+	" agent       TEXT    NOT NULL,"
+	" seq         INTEGER NOT NULL,"
+	" site        TEXT    NOT NULL,"
+	" ts          TEXT    NOT NULL,"
+	" ts_us       INTEGER NOT NULL,"
+	" severity    TEXT    NOT NULL,"
+	" sev         INTEGER NOT NULL,"
+	" detector    TEXT    NOT NULL,"
+	" technique   TEXT,"
+	" title       TEXT,"
+	" proto       TEXT,"
+	" src_ip      TEXT,"
+	" src_port    INTEGER,"
+	" dst_ip      TEXT,"
+	" dst_port    INTEGER,"
+	" prev_hash   TEXT    NOT NULL,"
+	" hash        TEXT    NOT NULL,"
+	" raw         TEXT    NOT NULL,"
+	" received_at TEXT    NOT NULL,"
+	" UNIQUE (agent, seq));"
+	"CREATE INDEX alerts_ts        ON alerts (ts_us);"
+	"CREATE INDEX alerts_sev       ON alerts (sev, ts_us);"
+	"CREATE INDEX alerts_detector  ON alerts (detector, ts_us);"
+	"CREATE INDEX alerts_technique ON alerts (technique, ts_us);"
+	"CREATE INDEX alerts_site      ON alerts (site, agent, ts_us);"
+	"CREATE INDEX alerts_proto     ON alerts (proto, ts_us);"
+	"CREATE INDEX alerts_src       ON alerts (src_ip);"
+	"CREATE INDEX alerts_dst       ON alerts (dst_ip);"
+	"CREATE TABLE conflicts ("
+	" id          INTEGER PRIMARY KEY,"
+	" agent       TEXT    NOT NULL,"
+	" seq         INTEGER NOT NULL,"
+	" raw         TEXT    NOT NULL,"
+	" received_at TEXT    NOT NULL);"
+	"CREATE INDEX conflicts_agent ON conflicts (agent, seq);"
+	"INSERT INTO alerts SELECT id, agent, seq, site, ts, ts_us, severity,"
+	" sev, detector, technique, title, proto, src_ip, src_port, dst_ip,"
+	" dst_port, prev_hash, hash, raw, received_at FROM a2"
+	" WHERE site = 'plant-a';"
+	"INSERT INTO conflicts (agent, seq, raw, received_at)"
+	" SELECT agent, seq, raw, received_at FROM c2;"
+	"INSERT INTO conflicts (agent, seq, raw, received_at)"
+	" SELECT agent, seq, raw, received_at FROM a2 WHERE site = 'plant-b';"
+	"DROP TABLE a2; DROP TABLE c2;"
+	"DELETE FROM agents WHERE site = 'plant-b';"
+	"ALTER TABLE agents DROP COLUMN acked_seq;"
+	"ALTER TABLE agents DROP COLUMN reported_seq;"
+	"UPDATE counters SET value = 4 WHERE name = 'stored';"
+	"UPDATE counters SET value = 2 WHERE name = 'conflicts';"
+	"PRAGMA user_version = 1;";
+
+START_TEST(test_migrate_v1)
+{
+	struct tb_alert_spec low = { .severity = "low" };
+	struct tb_alert_spec stop = { "critical", "s7.plc_stop", "T0858",
+	    "s7comm", "10.9.9.9", "10.2.0.10" };
+	struct central_log *db = open_rw(), *ro = NULL;
+	struct central_log_filter f;
+	struct tb_chain a, a2, b;
+	struct issues x;
+	struct rows r;
+	char err[256], note[512], *j;
+	int rc;
+
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	tb_chain_init(&a2, "plant-a", "gw-01", 1);
+	tb_chain_init(&b, "plant-b", "gw-01", 1);
+	store_chain(db, &a, 4, NULL);			/* ids 1-4 */
+	store_chain(db, &b, 1, &stop);			/* id 5 */
+	free(tb_chain_next(&a2, NULL));
+	j = tb_chain_next(&a2, &low);			/* plant-a seq 2 again */
+	ck_assert_int_eq(store(db, j), CENTRAL_LOG_CONFLICT);
+	free(j);
+	central_log_close(db);
+	tamper(to_v1);
+
+	/* a reader is told what to do, and changes nothing */
+	rc = central_log_open(dbpath, CENTRAL_LOG_RDONLY,
+	    CENTRAL_LOG_SYNC_NORMAL, &ro, err, sizeof(err));
+	ck_assert_int_eq(rc, IDS_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "older"));
+
+	/* the old log as it was: plant-b's PLC STOP lost among conflicts */
+	ck_assert_int_eq(sql_int("PRAGMA user_version"), 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM alerts"), 4);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM conflicts"), 2);
+
+	db = open_rw();		/* upgrades in place */
+	ck_assert_int_eq(sql_int("PRAGMA user_version"), 2);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM conflicts"), 1);
+	ck_assert_int_eq(sql_int("SELECT max(id) FROM alerts WHERE"
+	    " site = 'plant-a'"), 4);
+	ck_assert_int_eq(alert_count(db), 5);
+	ck_assert_int_eq(counter(db, "stored"), 5);
+	ck_assert_int_eq(counter(db, "conflicts"), 1);
+	ck_assert_int_eq(counter(db, "recovered_by_upgrade"), 1);
+	ck_assert_ptr_nonnull(central_log_notice(db, note, sizeof(note)));
+	ck_assert_ptr_nonnull(strstr(note, "plant-b/gw-01"));
+	central_log_filter_init(&f);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(central_log_follow(db, &f, collect, &r, &r.last_id),
+	    0);
+	ck_assert_int_eq(r.n, 5);
+	/* the old rows kept their ids 1-4 (a tail's position stays right),
+	 * the recovered one comes after them */
+	ck_assert_int_eq(r.last_id, 5);
+	ck_assert_str_eq(r.site[3], "plant-a");
+	ck_assert_int_eq(r.seq[3], 4);
+	ck_assert_str_eq(r.site[4], "plant-b");
+	ck_assert_str_eq(r.severity[4], "critical");
+	/* the genuine conflict stays one, now under its site */
+	ck_assert_int_eq(verify(db, &x), 1);
+	ck_assert(has_issue_at(&x, "plant-a", "gw-01", CENTRAL_LOG_P_CONFLICT,
+	    2));
+	ck_assert_int_eq(x.chains, 2);
+	ck_assert_int_eq(x.chain_alerts[0], 4);
+	ck_assert_int_eq(x.chain_alerts[1], 1);
+	ck_assert_int_eq(x.chain_problems[1], 0);
+	/* the new key is in force: plant-b seq 2 is new, not a conflict */
+	j = tb_chain_next(&b, NULL);
+	ck_assert_int_eq(store(db, j), CENTRAL_LOG_NEW);
+	free(j);
+	central_log_close(db);
+	/* and it opens as version 2 for readers, twice over for writers */
+	ck_assert_int_eq(central_log_open(dbpath, CENTRAL_LOG_RDONLY,
+	    CENTRAL_LOG_SYNC_NORMAL, &ro, err, sizeof(err)), 0);
+	ck_assert_int_eq(alert_count(ro), 6);
+	central_log_close(ro);
+	db = open_rw();
+	ck_assert_int_eq(alert_count(db), 6);
+	ck_assert_int_eq(counter(db, "recovered_by_upgrade"), 1);
+	central_log_close(db);
+}
+END_TEST
+
+START_TEST(test_contiguous_and_acked)
+{
+	struct central_log *db = open_rw();
+	struct tb_chain a, b;
+	int64_t v = -1;
+	char *j[8];
+	int i;
+
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	tb_chain_init(&b, "plant-b", "gw-01", 1);
+	for (i = 0; i < 8; i++)
+		j[i] = tb_chain_next(&a, NULL);
+	/* seq 1, 2, 3, 5, 6 stored: contiguous to 3 */
+	for (i = 0; i < 6; i++)
+		if (i != 3)
+			ck_assert_int_eq(store(db, j[i]), CENTRAL_LOG_NEW);
+	store_chain(db, &b, 1, NULL);	/* the other site changes nothing */
+	ck_assert_int_eq(central_log_contiguous(db, "plant-a", "gw-01", 0, &v),
+	    0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(central_log_next_seq(db, "plant-a", "gw-01", 3, &v),
+	    0);
+	ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(central_log_next_seq(db, "plant-a", "gw-01", 6, &v),
+	    0);
+	ck_assert_int_eq(v, -1);
+	/* seq 4 arrives: contiguous to 6 */
+	ck_assert_int_eq(store(db, j[3]), CENTRAL_LOG_NEW);
+	ck_assert_int_eq(central_log_contiguous(db, "plant-a", "gw-01", 3, &v),
+	    0);
+	ck_assert_int_eq(v, 6);
+	ck_assert_int_eq(central_log_contiguous(db, "plant-c", "gw-01", 0, &v),
+	    0);
+	ck_assert_int_eq(v, 0);
+	/* the kept ack only grows */
+	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 6), 0);
+	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 2), 0);
+	ck_assert_int_eq(central_log_acked(db, "plant-a", "gw-01", &v), 0);
+	ck_assert_int_eq(v, 6);
+	ck_assert_int_eq(central_log_acked(db, "plant-b", "gw-01", &v), 0);
+	ck_assert_int_eq(v, 0);
+	for (i = 0; i < 8; i++)
+		free(j[i]);
+	central_log_close(db);
+}
+END_TEST
+
+START_TEST(test_verify_missing_tail)
+{
+	struct central_log *db = open_rw();
+	struct tb_chain a;
+	struct issues x;
+
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	store_chain(db, &a, 5, NULL);
+	ck_assert_int_eq(central_log_set_reported(db, "plant-a", "gw-01", 5),
+	    0);
+	ck_assert_int_eq(verify(db, &x), 0);
+	/* the agent says it sent 8: 6-8 never arrived, and no hash shows it */
+	ck_assert_int_eq(central_log_set_reported(db, "plant-a", "gw-01", 8),
+	    0);
+	ck_assert_int_eq(verify(db, &x), 1);
+	ck_assert_int_eq(x.kind[0], CENTRAL_LOG_P_MISSING);
+	ck_assert_int_eq(x.seq[0], 6);
+	ck_assert_int_eq(x.seq_to[0], 8);
+	ck_assert_str_eq(x.site[0], "plant-a");
+	central_log_close(db);
+}
+END_TEST
+
 static Suite *
 central_log_suite(void)
 {
@@ -1010,6 +1432,12 @@ central_log_suite(void)
 	tcase_add_test(tc, test_verify_swapped);
 	tcase_add_test(tc, test_verify_replaced_with_rehash);
 	tcase_add_test(tc, test_verify_bad_hash_counted);
+	tcase_add_test(tc, test_same_name_two_sites);
+	tcase_add_test(tc, test_same_name_stats_and_verify_filter);
+	tcase_add_test(tc, test_forged_seq_other_site);
+	tcase_add_test(tc, test_migrate_v1);
+	tcase_add_test(tc, test_contiguous_and_acked);
+	tcase_add_test(tc, test_verify_missing_tail);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "cfg.h"
-#include "ids.h"
-#include "testutil.h"
+#include "agent/agent.h"
+#include "lib/cfg.h"
+#include "lib/ids.h"
+#include "tests/testutil.h"
 
 static const struct cfg_key main_keys[] = {
 	{ "name", CFG_STR, "gw-01", 0, 0, "a string" },

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "testutil_broker.h"
+#include "broker/central_log.h"
+#include "tests/testutil_broker.h"
 
 struct env {
 	struct tb_broker	 b;
@@ -241,7 +241,7 @@ START_TEST(test_alerts_stored_once)
 	free(text);
 	ck_assert_int_eq(run_log(&text, "verify", NULL, NULL, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(text,
-	    "agent gw-01: 20 alerts, seq 1-20: ok"));
+	    "agent plant-a/gw-01: 20 alerts, seq 1-20: ok"));
 	ck_assert_ptr_nonnull(strstr(text, "verify: 1 agent, 20 alerts, 0 "
 	    "problems"));
 	free(text);
@@ -677,10 +677,77 @@ START_TEST(test_agent_replay_end_to_end)
 		ck_assert_str_eq(a[i], b[i]);
 	free(got);
 	ck_assert_int_eq(run_log(&got, "verify", NULL, NULL, NULL), 0);
-	ck_assert_ptr_nonnull(strstr(got, "agent gw-01: "));
+	ck_assert_ptr_nonnull(strstr(got, "agent plant-a/gw-01: "));
 	ck_assert_ptr_nonnull(strstr(got, " 0 problems"));
 	free(got);
 	free(sent);
+}
+END_TEST
+
+START_TEST(test_same_name_two_sites)
+{
+	struct tb_client *pb = new_publisher("sim-plant-b-gw-01");
+	char *text, *p;
+	struct tb_chain a, b, forged;
+	char topic[128], *j;
+
+	/*
+	 * Two gateways named gw-01 at plant-a and plant-b.  Before (site,
+	 * agent) identity, plant-b's critical PLC STOP (its seq 3) was filed
+	 * as a conflict of plant-a's seq 3 and never shown.
+	 */
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	tb_chain_init(&b, "plant-b", "gw-01", 1);
+	publish_chain(E.pub, &a, 5, NULL);
+	ck_assert_int_eq(wait_counter("stored", 5, 8000), 5);
+	publish_chain(pb, &b, 2, NULL);
+	j = tb_chain_next(&b, &(struct tb_alert_spec){ "critical",
+	    "s7.plc_stop", "T0858", "s7comm", "10.9.9.9", "10.2.0.10" });
+	publish(pb, "icsentry/plant-b/gw-01/alert/critical", j, 0);
+	free(j);
+	publish_chain(pb, &b, 2, NULL);
+	ck_assert_int_eq(wait_counter("stored", 10, 8000), 10);
+	ck_assert_int_eq(counter("conflicts"), 0);
+	/* a publisher may forge plant-a's gw-01 ahead of plant-a's own
+	 * numbers: it still cannot touch plant-b's */
+	tb_chain_init(&forged, "plant-a", "gw-01", 6);
+	snprintf(topic, sizeof(topic), "icsentry/plant-a/gw-01/alert/high");
+	publish_chain(E.pub, &forged, 3, NULL);
+	ck_assert_int_eq(wait_counter("stored", 13, 8000), 13);
+
+	ck_assert_int_eq(run_log(&text, "query", "--min-severity", "critical",
+	    NULL), 0);
+	ck_assert_int_eq(count_lines(text), 1);
+	ck_assert_ptr_nonnull(strstr(text, " plant-b/gw-01 #3 s7.plc_stop "));
+	free(text);
+	ck_assert_int_eq(run_log(&text, "query", "--agent", "plant-b/gw-01",
+	    NULL), 0);
+	ck_assert_int_eq(count_lines(text), 5);
+	free(text);
+	ck_assert_int_eq(run_log(&text, "verify", "--agent", "plant-b/gw-01",
+	    NULL), 0);
+	ck_assert_ptr_nonnull(strstr(text,
+	    "agent plant-b/gw-01: 5 alerts, seq 1-5: ok"));
+	ck_assert_ptr_null(strstr(text, "plant-a"));
+	free(text);
+	/* plant-a's chain shows the forgery (a second head at seq 6);
+	 * plant-b's stays clean */
+	ck_assert_int_eq(run_log(&text, "verify", NULL, NULL, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(text, "plant-a/gw-01 seq 6: broken link"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "agent plant-b/gw-01: 5 alerts, seq 1-5: ok"));
+	free(text);
+	ck_assert_int_eq(run_log(&text, "stats", NULL, NULL, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(text, "  plant-a/gw-01 8\n"));
+	ck_assert_ptr_nonnull(strstr(text, "  plant-b/gw-01 5\n"));
+	free(text);
+	/* the repeated name is noted once, naming both */
+	p = tb_read_file(E.out, NULL);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(tb_file_count(E.out, "note: agent name 'gw-01'"), 1);
+	ck_assert_ptr_nonnull(strstr(p, "plant-b/gw-01"));
+	free(p);
+	tb_client_free(pb);
 }
 END_TEST
 
@@ -703,6 +770,7 @@ collector_suite(void)
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_example_config_runs);
 	tcase_add_test(tc, test_agent_replay_end_to_end);
+	tcase_add_test(tc, test_same_name_two_sites);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "ids.h"
+#include "dissectors/decode.h"
+#include "lib/ids.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2	276

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain.h"
-#include "testutil.h"
+#include "lib/chain.h"
+#include "tests/testutil.h"
 
 #define POLICY	"tests/eval/factory.conf"
 

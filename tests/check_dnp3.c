@@ -1,5 +1,5 @@
 /*
- * check_dnp3.c - unit tests for the DNP3 parser (detectors/dnp3_parse.c).
+ * check_dnp3.c - unit tests for the DNP3 parser (dissectors/dnp3.c).
  *
  * The class-poll fixture is a frame from dnp3-read-and-response.pcap; the
  * others were built with the CRC-16/DNP of tools/ics_traffic_gen.py so the
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnp3_parse.h"
-#include "ids.h"
-#include "testutil.h"
+#include "dissectors/dnp3.h"
+#include "lib/ids.h"
+#include "tests/testutil.h"
 
 /* READ class 1, 2, 3, 0 (master -> outstation 10) */
 static const uint8_t read_req[] = {

@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "testutil_broker.h"
+#include "tests/testutil.h"
+#include "tests/testutil_broker.h"
 
 struct env {
 	struct tb_broker	b;

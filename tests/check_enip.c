@@ -1,5 +1,5 @@
 /*
- * check_enip.c - unit tests for the EtherNet/IP + CIP parser (detectors/enip_parse.c).
+ * check_enip.c - unit tests for the EtherNet/IP + CIP parser (dissectors/enip.c).
  *
  * The Unconnected Send and Set_Attribute_Single fixtures are messages from
  * enip-cip-controllogix-plant.pcap and enip-cip-set-attribute-single.pcapng;
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "enip_parse.h"
-#include "ids.h"
-#include "testutil.h"
+#include "dissectors/enip.h"
+#include "lib/ids.h"
+#include "tests/testutil.h"
 
 /* RegisterSession request */
 static const uint8_t register_req[] = {

@@ -1,11 +1,11 @@
-/* check_fins.c - unit tests of the Omron FINS parser (detectors/fins_parse.c). */
+/* check_fins.c - unit tests of the Omron FINS parser (dissectors/fins.c). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fins_parse.h"
-#include "ids.h"
-#include "testutil.h"
+#include "dissectors/fins.h"
+#include "lib/ids.h"
+#include "tests/testutil.h"
 
 /* FINS/TCP frame carrying a STOP command. */
 static const uint8_t tcp_stop[] = {

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "flow.h"
+#include "dissectors/decode.h"
+#include "dissectors/flow.h"
 
 #define SEC	1000000ull
 #define T0	(1700000000ull * SEC)

@@ -1,5 +1,5 @@
 /*
- * check_iec104.c - unit tests for the IEC 60870-5-104 parser (detectors/iec104_parse.c).
+ * check_iec104.c - unit tests for the IEC 60870-5-104 parser (dissectors/iec104.c).
  *
  * The command fixtures are APDUs from iec104-iti-diverse.pcap and
  * iec104-wireshark-testdissect.pcap.
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iec104_parse.h"
-#include "ids.h"
-#include "testutil.h"
+#include "dissectors/iec104.h"
+#include "lib/ids.h"
+#include "tests/testutil.h"
 
 /* U format STARTDT act */
 static const uint8_t startdt_act[] = {

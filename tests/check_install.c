@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "tests/testutil.h"
 
 #define MAKE_TIMEOUT_MS	180000
 #define RUN_TIMEOUT_MS	30000

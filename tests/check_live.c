@@ -59,8 +59,8 @@
 
 #include <cJSON.h>
 
-#include "testutil.h"
-#include "testutil_broker.h"
+#include "tests/testutil.h"
+#include "tests/testutil_broker.h"
 
 #define NS_PREFIX	"icsl"
 #define IF_AGENT	"veth-a"

@@ -1,5 +1,5 @@
 /*
- * check_modbus.c - unit tests for the Modbus/TCP parser (detectors/modbus_parse.c).
+ * check_modbus.c - unit tests for the Modbus/TCP parser (dissectors/modbus.c).
  *
  * Fixtures follow the examples of the MODBUS Application Protocol
  * Specification V1.1b3 where it has one; each byte array carries one
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ids.h"
-#include "modbus_parse.h"
-#include "testutil.h"
+#include "lib/ids.h"
+#include "dissectors/modbus.h"
+#include "tests/testutil.h"
 
 /* Read Holding Registers request (spec 6.3 example) */
 static const uint8_t read_req[] = {

@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "ids.h"
-#include "mqtt_out.h"
-#include "testutil.h"
-#include "testutil_broker.h"
+#include "lib/cfg.h"
+#include "lib/ids.h"
+#include "agent/mqtt_out.h"
+#include "tests/testutil.h"
+#include "tests/testutil_broker.h"
 
 static struct tb_broker B;
 static char dir[256], pdir[320], uri[64];

@@ -1,5 +1,5 @@
 /*
- * check_opcua.c - unit tests for the OPC UA binary parser (detectors/opcua_parse.c).
+ * check_opcua.c - unit tests for the OPC UA binary parser (dissectors/opcua.c).
  *
  * HEL and ACK are messages from opcua-open62541-client-server.pcap; the
  * others follow the same captures' layouts, shortened.
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ids.h"
-#include "opcua_parse.h"
-#include "testutil.h"
+#include "lib/ids.h"
+#include "dissectors/opcua.h"
+#include "tests/testutil.h"
 
 #define POLICY_NONE	"http://opcfoundation.org/UA/SecurityPolicy#None"
 #define POLICY_B256	"http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256"

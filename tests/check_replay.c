@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "tests/testutil.h"
 
 #define MAX_CAPS	256
 #define RUN_TIMEOUT_MS	(120 * 1000)

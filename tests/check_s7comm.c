@@ -1,5 +1,5 @@
 /*
- * check_s7comm.c - unit tests for the TPKT/COTP/S7comm parser (detectors/s7comm_parse.c).
+ * check_s7comm.c - unit tests for the TPKT/COTP/S7comm parser (dissectors/s7comm.c).
  *
  * Several fixtures are frames from the shared captures (named in their
  * comments); the rest follow the same layouts.
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ids.h"
-#include "s7comm_parse.h"
-#include "testutil.h"
+#include "lib/ids.h"
+#include "dissectors/s7comm.h"
+#include "tests/testutil.h"
 
 /* COTP connection request (s7comm-libnodave-varservice.pcap) */
 static const uint8_t cotp_cr[] = {

@@ -1,7 +1,7 @@
 /*
  * testutil.c - process, file and JSON helpers for the Check suites.
  */
-#include "testutil.h"
+#include "tests/testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* testutil_broker.c - real mosquitto, Paho test client, chained alerts. */
-#include "testutil_broker.h"
+#include "tests/testutil_broker.h"
 
 #include <MQTTAsync.h>
 
@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_log.h"
-#include "chain.h"
+#include "broker/central_log.h"
+#include "lib/chain.h"
 
 /* ---- small things ----------------------------------------------------- */
 

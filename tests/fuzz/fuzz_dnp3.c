@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dnp3_parse.h"
-#include "ids.h"
+#include "dissectors/dnp3.h"
+#include "lib/ids.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

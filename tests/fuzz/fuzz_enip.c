@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "enip_parse.h"
-#include "ids.h"
+#include "dissectors/enip.h"
+#include "lib/ids.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

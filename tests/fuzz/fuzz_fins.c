@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fins_parse.h"
+#include "dissectors/fins.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

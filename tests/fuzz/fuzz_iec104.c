@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "iec104_parse.h"
-#include "ids.h"
+#include "dissectors/iec104.h"
+#include "lib/ids.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

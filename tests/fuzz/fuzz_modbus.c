@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ids.h"
-#include "modbus_parse.h"
+#include "lib/ids.h"
+#include "dissectors/modbus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

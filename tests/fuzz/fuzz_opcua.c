@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ids.h"
-#include "opcua_parse.h"
+#include "lib/ids.h"
+#include "dissectors/opcua.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

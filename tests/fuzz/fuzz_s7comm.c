@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ids.h"
-#include "s7comm_parse.h"
+#include "lib/ids.h"
+#include "dissectors/s7comm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

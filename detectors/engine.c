@@ -1,0 +1,293 @@
+/*
+ * engine.c - the detector engine: starts every detector of det_registry
+ * with its [detector.NAME] section and routes each event only to the
+ * detectors that handle it.  The services detectors call are in
+ * services.c.
+ */
+#include "detectors/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "detectors/ctx.h"
+#include "lib/ids.h"
+
+#define MAX_DETECTORS	64
+#define TICK_US		1000000u
+
+static const struct cfg_key policy_keys[] = {
+	{ "modbus_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send Modbus writes (fc 5/6/15/16/22/23)" },
+	{ "dnp3_masters", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send DNP3 operate/direct operate/write" },
+	{ "iec104_masters", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send IEC 104 commands (type 45-69)" },
+	{ "s7_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send S7 write var" },
+	{ "enip_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send CIP Set_Attribute / Write Tag" },
+	{ "bacnet_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send BACnet WriteProperty" },
+	{ "opcua_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send OPC UA Write/Call" },
+	{ "fins_writers", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to send Omron FINS memory/parameter writes" },
+	{ "discovery_allowed", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to identify devices and scan (asset tools)" },
+	{ "remote_access_allowed", CFG_NETS, NULL, 0, 0,
+	  "hosts allowed to use SSH/RDP/Telnet/VNC/SMB into ot_networks" },
+	{ "ot_networks", CFG_NETS, NULL, 0, 0,
+	  "the control networks (IPs/CIDRs) remote access is watched into" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+const struct cfg_schema det_policy_schema = { "policy", policy_keys };
+
+/* Per event, only the detectors that handle it: no NULL checks per packet. */
+struct hook_list {
+	size_t			 n;
+	const struct detector	*d[MAX_DETECTORS];
+	void			*state[MAX_DETECTORS];
+};
+
+struct det_engine {
+	struct det_ctx		 ctx;
+	size_t			 n;
+	const struct detector	*d[MAX_DETECTORS];
+	void			*state[MAX_DETECTORS];
+	bool			 inactive[MAX_DETECTORS];
+	uint64_t		 next_tick;
+	struct hook_list	 packet, arp, flow_start, flow_end, malformed, tick;
+	struct hook_list	 pdu[ICS_NPROTO];	/* by protocol */
+};
+
+static void
+hook_add(struct hook_list *l, const struct detector *d, void *state)
+{
+	l->d[l->n] = d;
+	l->state[l->n] = state;
+	l->n++;
+}
+
+static void
+build_hooks(struct det_engine *e)
+{
+	size_t i;
+	int p;
+
+	for (i = 0; i < e->n; i++) {
+		const struct detector *d = e->d[i];
+		void *st = e->state[i];
+
+		if (e->inactive[i])
+			continue;
+		if (d->on_packet != NULL)
+			hook_add(&e->packet, d, st);
+		if (d->on_arp != NULL)
+			hook_add(&e->arp, d, st);
+		if (d->on_flow_start != NULL)
+			hook_add(&e->flow_start, d, st);
+		if (d->on_flow_end != NULL)
+			hook_add(&e->flow_end, d, st);
+		if (d->on_malformed != NULL)
+			hook_add(&e->malformed, d, st);
+		if (d->on_tick != NULL)
+			hook_add(&e->tick, d, st);
+		if (d->on_pdu == NULL)
+			continue;
+		for (p = 0; p < ICS_NPROTO; p++)
+			if (d->pdu_protos == 0 || (d->pdu_protos & (1u << p)))
+				hook_add(&e->pdu[p], d, st);
+	}
+}
+
+static const struct cfg_nets *
+configured(const struct cfg *c, const char *key)
+{
+	return cfg_is_set(c, "policy", key) ? cfg_nets(c, "policy", key) : NULL;
+}
+
+/* Detector section names "detector.<name>", built once. */
+static char sec_names[MAX_DETECTORS][64];
+static struct cfg_schema det_schemas[MAX_DETECTORS];
+static const struct cfg_schema *det_schema_ptrs[MAX_DETECTORS + 1];
+
+static const struct cfg_key no_keys[] = { { NULL, CFG_STR, NULL, 0, 0, NULL } };
+
+const struct cfg_schema *const *
+det_engine_schemas(size_t *n)
+{
+	size_t i;
+
+	for (i = 0; det_registry[i] != NULL && i < MAX_DETECTORS; i++) {
+		snprintf(sec_names[i], sizeof(sec_names[i]), "detector.%s",
+		    det_registry[i]->name);
+		det_schemas[i].section = sec_names[i];
+		det_schemas[i].keys = det_registry[i]->keys != NULL ?
+		    det_registry[i]->keys : no_keys;
+		det_schema_ptrs[i] = &det_schemas[i];
+	}
+	det_schema_ptrs[i] = NULL;
+	*n = i;
+	return det_schema_ptrs;
+}
+
+struct det_engine *
+det_engine_new(const struct cfg *c, const struct det_alert_sink *out, char *err,
+    size_t errlen)
+{
+	const struct proto_desc *const *pd;
+	struct det_engine *e;
+	size_t i;
+	int rc;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->ctx.cfg = c;
+	e->ctx.out = *out;
+	/* each protocol names its own [policy] key (S7comm-plus shares s7's) */
+	for (pd = proto_registry; *pd != NULL; pd++)
+		if ((*pd)->policy_key != NULL)
+			e->ctx.writers[(*pd)->id] = configured(c, (*pd)->policy_key);
+	e->ctx.discovery = configured(c, "discovery_allowed");
+	e->ctx.remote = configured(c, "remote_access_allowed");
+	e->ctx.ot = configured(c, "ot_networks");
+	for (i = 0; det_registry[i] != NULL && i < MAX_DETECTORS; i++) {
+		const struct detector *d = det_registry[i];
+		char sec[80], derr[512];
+
+		snprintf(sec, sizeof(sec), "detector.%s", d->name);
+		derr[0] = '\0';
+		rc = d->init != NULL ?
+		    d->init(c, sec, &e->state[i], derr, sizeof(derr)) : 0;
+		if (rc == DET_INACTIVE) {
+			e->inactive[i] = true;
+			rc = 0;
+		}
+		if (rc != 0) {
+			if (derr[0] != '\0')
+				snprintf(err, errlen, "%s", derr);
+			else
+				snprintf(err, errlen, "detector %s: cannot start: %s",
+				    d->name, ids_strerror(rc));
+			e->n = i;
+			det_engine_free(e);
+			return NULL;
+		}
+		e->d[i] = d;
+		if (d->verdict != NULL && !e->inactive[i] &&
+		    e->ctx.verdict_fn == NULL) {
+			e->ctx.verdict_fn = d->verdict;
+			e->ctx.verdict_state = e->state[i];
+		}
+	}
+	e->n = i;
+	build_hooks(e);
+	return e;
+}
+
+void
+det_engine_free(struct det_engine *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++)
+		if (e->d[i]->destroy != NULL)
+			e->d[i]->destroy(e->state[i]);
+	free(e);
+}
+
+void
+det_engine_set_asset_sink(struct det_engine *e, det_asset_fn fn, void *arg)
+{
+	e->ctx.asset_fn = fn;
+	e->ctx.asset_arg = arg;
+}
+
+int
+det_engine_finish(struct det_engine *e, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < e->n; i++)
+		if (e->d[i]->finish != NULL && !e->inactive[i] &&
+		    e->d[i]->finish(e->state[i], &e->ctx, err, errlen) != 0)
+			rc = -1;
+	return rc;
+}
+
+size_t
+det_engine_count(const struct det_engine *e)
+{
+	return e->n;
+}
+
+#define EACH(list, handler, ...)					\
+	do {								\
+		size_t i_;						\
+		for (i_ = 0; i_ < (list)->n; i_++)			\
+			(list)->d[i_]->handler((list)->state[i_], &e->ctx,	\
+			    __VA_ARGS__);				\
+	} while (0)
+
+void
+det_engine_packet(struct det_engine *e, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	EACH(&e->packet, on_packet, p, f, dir);
+}
+
+void
+det_engine_arp(struct det_engine *e, const struct pkt *p)
+{
+	EACH(&e->arp, on_arp, p);
+}
+
+void
+det_engine_flow_start(struct det_engine *e, const struct flow *f)
+{
+	EACH(&e->flow_start, on_flow_start, f);
+}
+
+void
+det_engine_flow_end(struct det_engine *e, const struct flow *f)
+{
+	EACH(&e->flow_end, on_flow_end, f);
+}
+
+void
+det_engine_pdu(struct det_engine *e, const struct det_pdu *pdu)
+{
+	if ((unsigned)pdu->proto < ICS_NPROTO)
+		EACH(&e->pdu[pdu->proto], on_pdu, pdu);
+}
+
+void
+det_engine_malformed(struct det_engine *e, const struct det_malformed *m)
+{
+	EACH(&e->malformed, on_malformed, m);
+}
+
+void
+det_engine_time_reset(struct det_engine *e)
+{
+	e->next_tick = 0;
+}
+
+void
+det_engine_time(struct det_engine *e, uint64_t now)
+{
+	if (now < e->next_tick)
+		return;
+	e->next_tick = now + TICK_US;
+	EACH(&e->tick, on_tick, now);
+	e->ctx.out.tick(e->ctx.out.arg, now);
+}

@@ -1,0 +1,327 @@
+/*
+ * dissect.c - pick a flow's industrial protocol by walking the descriptor
+ * list (registry.h), cut its TCP byte stream into PDUs, let the
+ * descriptor parse them and hand them to the sink.  Nothing here knows a
+ * protocol by name.
+ *
+ * Reassembly is "enough to cut PDUs": per direction we follow the TCP
+ * sequence number, drop retransmitted bytes, and buffer only the tail of a
+ * PDU that continues in the next segment (bounded by max_reasm).  A gap
+ * (lost segment) discards the partial PDU and resynchronises at the next
+ * segment that starts with a valid header.  Whole PDUs inside one segment
+ * are parsed in place: the common case costs no copy.
+ */
+#include "dissectors/dissect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissectors/decode.h"
+#include "dissectors/flow.h"
+#include "dissectors/proto.h"
+#include "lib/ids.h"
+
+/* Payload packets a flow gets to show it speaks an industrial protocol. */
+#define DISSECT_PICK_TRIES	4
+
+struct stream {
+	uint32_t	 next_seq;
+	uint8_t		 seq_ok;	/* next_seq is known */
+	uint8_t		 resync;	/* after a gap: drop until a valid header */
+	uint32_t	 skip;		/* bytes of an oversize PDU still to skip */
+	uint32_t	 len;		/* bytes buffered */
+	uint8_t		*buf;		/* max_reasm bytes, allocated on need */
+};
+
+struct dis_flow {
+	const struct proto_desc	*ops;
+	uint16_t		 srv_port;	/* well-known port, 0 if by probe */
+	uint32_t		 pstate;	/* protocol adapter's own state */
+	struct stream		 s[2];
+};
+
+struct dissector {
+	size_t			 max_reasm;
+	struct dissect_sink	 sink;
+	struct dissect_stats	 st;
+};
+
+struct dissector *
+dissect_new(size_t max_reasm, const struct dissect_sink *s)
+{
+	struct dissector *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->max_reasm = max_reasm;
+	d->sink = *s;
+	return d;
+}
+
+void
+dissect_set_sink(struct dissector *d, const struct dissect_sink *s)
+{
+	d->sink = *s;
+}
+
+void
+dissect_free(struct dissector *d)
+{
+	free(d);
+}
+
+const struct dissect_stats *
+dissect_stats(const struct dissector *d)
+{
+	return &d->st;
+}
+
+void
+dissect_flow_end(struct dissector *d, struct flow *f)
+{
+	struct dis_flow *df = f->dis;
+
+	(void)d;
+	if (df == NULL)
+		return;
+	free(df->s[0].buf);
+	free(df->s[1].buf);
+	free(df);
+	f->dis = NULL;
+}
+
+/* The descriptors' handle() report each outcome through these. */
+static void
+emit_pdu(struct dis_ctx *dc, struct det_pdu *pdu)
+{
+	struct dissector *d = dc->arg;
+
+	pdu->flow = dc->flow;
+	pdu->from_client = dc->from_client;
+	pdu->sender_is_cli = dc->sender_is_cli;
+	pdu->ts = dc->ts;
+	if ((unsigned)pdu->proto < ICS_NPROTO)
+		d->st.pdus[pdu->proto]++;
+	/* the parser validated the bytes: now the flow is that protocol */
+	if (dc->flow->ics != (uint8_t)pdu->proto)
+		dc->flow->ics = (uint8_t)pdu->proto;
+	dc->flow->ics_valid = 1;
+	d->sink.pdu(d->sink.arg, pdu);
+}
+
+static void
+emit_malformed(struct dis_ctx *dc, enum ics_proto proto, const char *what)
+{
+	struct dissector *d = dc->arg;
+	struct det_malformed m;
+
+	if ((unsigned)proto < ICS_NPROTO)
+		d->st.malformed[proto]++;
+	memset(&m, 0, sizeof(m));
+	m.proto = proto;
+	m.flow = dc->flow;
+	m.from_client = dc->from_client;
+	m.sender_is_cli = dc->sender_is_cli;
+	m.ts = dc->ts;
+	m.what = what;
+	d->sink.malformed(d->sink.arg, &m);
+}
+
+/* Cut whole PDUs from p[0..n); returns bytes consumed. */
+static size_t
+extract(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
+{
+	struct dissector *d = dc->arg;
+	const struct proto_desc *ops = ((struct dis_flow *)dc->flow->dis)->ops;
+	size_t used = 0, len;
+	int rc;
+
+	while (used < n) {
+		rc = ops->frame_len(p + used, n - used, &len);
+		if (rc == IDS_EAGAIN)
+			break;
+		if (rc != 0 || len == 0) {
+			/* not a PDU boundary: after a gap that is expected */
+			if (s->resync)
+				d->st.resyncs++;
+			else
+				emit_malformed(dc, ops->id, ops->bad_header);
+			s->resync = 1;
+			return n;
+		}
+		s->resync = 0;
+		if (len > n - used) {
+			if (len > d->max_reasm) {
+				/* larger than we buffer: parse the head, skip the rest */
+				d->st.oversize++;
+				ops->handle(dc, p + used, n - used, true);
+				s->skip = (uint32_t)(len - (n - used));
+				return n;
+			}
+			break;
+		}
+		ops->handle(dc, p + used, len, false);
+		used += len;
+	}
+	return used;
+}
+
+static void
+feed(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
+{
+	struct dissector *d = dc->arg;
+	size_t k, used;
+
+	if (s->skip > 0) {
+		k = n < s->skip ? n : s->skip;
+		s->skip -= (uint32_t)k;
+		p += k;
+		n -= k;
+		if (n == 0)
+			return;
+	}
+	if (s->len == 0) {
+		used = extract(dc, s, p, n);
+		p += used;
+		n -= used;
+		if (n == 0 || s->skip > 0)
+			return;
+		/* keep the beginning of a PDU that continues later */
+		if (s->buf == NULL && (s->buf = malloc(d->max_reasm)) == NULL)
+			return;
+		if (n > d->max_reasm)
+			n = d->max_reasm;
+		memcpy(s->buf, p, n);
+		s->len = (uint32_t)n;
+		return;
+	}
+	/* append to the partial PDU, then cut what is complete */
+	k = d->max_reasm - s->len;
+	if (n > k) {
+		/* cannot hold it: the PDU is bigger than the cap allows */
+		d->st.oversize++;
+		s->len = 0;
+		s->resync = 1;
+		return;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += (uint32_t)n;
+	used = extract(dc, s, s->buf, s->len);
+	if (s->skip > 0)
+		used = s->len;
+	memmove(s->buf, s->buf + used, s->len - used);
+	s->len -= (uint32_t)used;
+}
+
+/*
+ * The protocol of a flow, judged on a payload packet: the first
+ * descriptor whose pick() takes it.  The picks check distinct magic bytes
+ * or ports, so the order of the list does not change the answer.
+ */
+static const struct proto_desc *
+pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+{
+	const struct proto_desc *const *dp;
+
+	for (dp = proto_registry; *dp != NULL; dp++) {
+		*srv_port = 0;
+		if ((*dp)->pick != NULL && (*dp)->pick(f, p, srv_port))
+			return *dp;
+	}
+	*srv_port = 0;
+	return NULL;
+}
+
+static void
+tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
+    const struct pkt *p)
+{
+	const uint8_t *data = p->payload;
+	uint32_t n = p->payload_len, seq = p->tcp_seq, ahead, behind;
+
+	if (!s->seq_ok) {
+		s->seq_ok = 1;
+		s->next_seq = seq;
+	}
+	/*
+	 * Serial-number arithmetic (RFC 1982) in uint32_t only: the sender
+	 * picks seq, so no signed difference may overflow.  A segment exactly
+	 * 2^31 away is taken as old data.
+	 */
+	ahead = seq - s->next_seq;
+	behind = s->next_seq - seq;
+	if (ahead != 0 && ahead >= 0x80000000u) {
+		/* retransmission or overlap: keep only bytes not seen yet */
+		if (behind >= n)
+			return;
+		data += behind;
+		n -= behind;
+		seq += behind;
+	} else if (ahead != 0) {
+		/* lost segment(s): the partial PDU can't be completed */
+		d->st.gaps++;
+		s->len = 0;
+		s->skip = 0;
+		s->resync = 1;
+	}
+	s->next_seq = seq + n;
+	feed(dc, s, data, n);
+}
+
+void
+dissect_packet(struct dissector *d, struct flow *f, const struct pkt *p,
+    int dir)
+{
+	struct dis_flow *df = f->dis;
+	struct dis_ctx dc;
+	int side;
+
+	if (p->payload_len == 0 || !p->has_ports)
+		return;
+	if (df == NULL) {
+		const struct proto_desc *ops;
+		uint16_t port = 0;
+
+		/*
+		 * Judge on the first few payloads, not just one: a keep-alive
+		 * byte or a capture that starts mid-PDU must not hide the
+		 * protocol for the rest of the flow.
+		 */
+		if (f->ics_tries >= DISSECT_PICK_TRIES)
+			return;
+		f->ics_tries++;
+		ops = pick(f, p, &port);
+		if (ops == NULL)
+			return;
+		df = calloc(1, sizeof(*df));
+		if (df == NULL)
+			return;
+		df->ops = ops;
+		df->srv_port = port;
+		f->dis = df;
+		f->ics = (uint8_t)ops->id;
+	}
+	if (df == NULL)
+		return;
+	memset(&dc, 0, sizeof(dc));
+	dc.arg = d;
+	dc.pdu = emit_pdu;
+	dc.malformed = emit_malformed;
+	dc.flow = f;
+	dc.ts = p->ts;
+	dc.sender_is_cli = dir == FLOW_C2S;
+	dc.pstate = &df->pstate;
+	/* the server is who listens on the protocol's port, whoever spoke first */
+	if (df->srv_port != 0 && p->sport != p->dport)
+		dc.from_client = p->dport == df->srv_port;
+	else
+		dc.from_client = dir == FLOW_C2S;
+	side = dc.from_client ? 0 : 1;
+	if (p->ip_proto == 6 && df->ops->frame_len != NULL)
+		tcp_segment(d, &dc, &df->s[side], p);
+	else if (df->ops->frame_len != NULL && df->ops->frame_udp)
+		/* datagram: may still hold several PDUs back to back */
+		extract(&dc, &df->s[side], p->payload, p->payload_len);
+	else
+		df->ops->handle(&dc, p->payload, p->payload_len, false);
+}

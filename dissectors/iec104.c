@@ -1,0 +1,307 @@
+/*
+ * iec104.c - IEC 60870-5-104 APCI/ASDU parser.
+ *
+ * Spec: IEC 60870-5-104 section 5 (APCI formats), IEC 60870-5-101
+ * section 7.2 (ASDU data unit identifier) and 7.2.6 (command qualifiers).
+ */
+#include "dissectors/iec104.h"
+
+#include <ndpi_protocol_ids.h>
+
+#include <string.h>
+
+#include "lib/ids.h"
+#include "lib/rd.h"
+#include "dissectors/decode.h"
+#include "dissectors/flow.h"
+#include "dissectors/proto.h"
+
+struct tok {
+	unsigned	 v;
+	const char	*s;
+};
+
+#define NTOK(t)	(sizeof(t) / sizeof((t)[0]))
+
+static const struct tok type_names[] = {
+	{ 1, "M_SP_NA_1" }, { 2, "M_SP_TA_1" }, { 3, "M_DP_NA_1" },
+	{ 4, "M_DP_TA_1" }, { 5, "M_ST_NA_1" }, { 6, "M_ST_TA_1" },
+	{ 7, "M_BO_NA_1" }, { 8, "M_BO_TA_1" }, { 9, "M_ME_NA_1" },
+	{ 10, "M_ME_TA_1" }, { 11, "M_ME_NB_1" }, { 12, "M_ME_TB_1" },
+	{ 13, "M_ME_NC_1" }, { 14, "M_ME_TC_1" }, { 15, "M_IT_NA_1" },
+	{ 16, "M_IT_TA_1" }, { 17, "M_EP_TA_1" }, { 18, "M_EP_TB_1" },
+	{ 19, "M_EP_TC_1" }, { 20, "M_PS_NA_1" }, { 21, "M_ME_ND_1" },
+	{ 30, "M_SP_TB_1" }, { 31, "M_DP_TB_1" }, { 32, "M_ST_TB_1" },
+	{ 33, "M_BO_TB_1" }, { 34, "M_ME_TD_1" }, { 35, "M_ME_TE_1" },
+	{ 36, "M_ME_TF_1" }, { 37, "M_IT_TB_1" }, { 38, "M_EP_TD_1" },
+	{ 39, "M_EP_TE_1" }, { 40, "M_EP_TF_1" },
+	{ 45, "C_SC_NA_1" }, { 46, "C_DC_NA_1" }, { 47, "C_RC_NA_1" },
+	{ 48, "C_SE_NA_1" }, { 49, "C_SE_NB_1" }, { 50, "C_SE_NC_1" },
+	{ 51, "C_BO_NA_1" },
+	{ 58, "C_SC_TA_1" }, { 59, "C_DC_TA_1" }, { 60, "C_RC_TA_1" },
+	{ 61, "C_SE_TA_1" }, { 62, "C_SE_TB_1" }, { 63, "C_SE_TC_1" },
+	{ 64, "C_BO_TA_1" },
+	{ 70, "M_EI_NA_1" },
+	{ 100, "C_IC_NA_1" }, { 101, "C_CI_NA_1" }, { 102, "C_RD_NA_1" },
+	{ 103, "C_CS_NA_1" }, { 104, "C_TS_NA_1" }, { 105, "C_RP_NA_1" },
+	{ 106, "C_CD_NA_1" }, { 107, "C_TS_TA_1" },
+	{ 110, "P_ME_NA_1" }, { 111, "P_ME_NB_1" }, { 112, "P_ME_NC_1" },
+	{ 113, "P_AC_NA_1" },
+	{ 120, "F_FR_NA_1" }, { 121, "F_SR_NA_1" }, { 122, "F_SC_NA_1" },
+	{ 123, "F_LS_NA_1" }, { 124, "F_AF_NA_1" }, { 125, "F_SG_NA_1" },
+	{ 126, "F_DR_TA_1" }, { 127, "F_SC_NB_1" },
+};
+
+static const struct tok u_names[] = {
+	{ IEC104_U_STARTDT_ACT, "STARTDT act" },
+	{ IEC104_U_STARTDT_CON, "STARTDT con" },
+	{ IEC104_U_STOPDT_ACT, "STOPDT act" },
+	{ IEC104_U_STOPDT_CON, "STOPDT con" },
+	{ IEC104_U_TESTFR_ACT, "TESTFR act" },
+	{ IEC104_U_TESTFR_CON, "TESTFR con" },
+};
+
+static const struct tok cot_names[] = {
+	{ 1, "periodic" }, { 2, "background" }, { 3, "spontaneous" },
+	{ 4, "initialized" }, { 5, "request" }, { 6, "activation" },
+	{ 7, "activation con" }, { 8, "deactivation" },
+	{ 9, "deactivation con" }, { 10, "activation term" },
+	{ 11, "return remote" }, { 12, "return local" }, { 13, "file" },
+	{ 20, "inrogen" }, { 37, "reqcogen" },
+	{ 44, "unknown type" }, { 45, "unknown cause" },
+	{ 46, "unknown common address" }, { 47, "unknown IOA" },
+};
+
+static const char *
+tok_name(const struct tok *t, size_t nt, unsigned v, const char *dflt)
+{
+	size_t i;
+
+	for (i = 0; i < nt; i++)
+		if (t[i].v == v)
+			return t[i].s;
+	return dflt;
+}
+
+const char *
+iec104_type_name(uint8_t type)
+{
+	return tok_name(type_names, NTOK(type_names), type, "unknown");
+}
+
+const char *
+iec104_u_name(uint8_t u_func)
+{
+	return tok_name(u_names, NTOK(u_names), u_func, "unknown");
+}
+
+const char *
+iec104_cot_name(uint8_t cot)
+{
+	if (cot >= 21 && cot <= 36)
+		return "inro";		/* interrogated by group 1-16 */
+	if (cot >= 38 && cot <= 41)
+		return "reqco";		/* counter group 1-4 */
+	return tok_name(cot_names, NTOK(cot_names), cot, "unknown");
+}
+
+bool
+iec104_type_is_command(uint8_t type)
+{
+	return type >= 45 && type <= 69;
+}
+
+bool
+iec104_type_is_system_command(uint8_t type)
+{
+	return type >= 100 && type <= 107;
+}
+
+int
+iec104_frame_len(const uint8_t *p, size_t n, size_t *len)
+{
+	struct rd r;
+	uint8_t start, length;
+
+	if (len == NULL)
+		return IDS_EINVAL;
+	*len = 0;
+	rd_init(&r, p, n);
+	if (rd_left(&r) >= 1 && rd_peek(&r, 0) != IEC104_START)
+		return IDS_EMALFORMED;
+	start = rd_u8(&r);
+	length = rd_u8(&r);
+	if (r.err)
+		return IDS_EAGAIN;
+	if (start != IEC104_START || length < IEC104_LEN_MIN ||
+	    length > IEC104_LEN_MAX)
+		return IDS_EMALFORMED;
+	*len = 2 + (size_t)length;
+	return 0;
+}
+
+/* Offset of the command qualifier after the IOA, or -1 for no qualifier. */
+static int
+qualifier_offset(uint8_t type)
+{
+	switch (type) {
+	case IEC104_C_SC_NA_1: case IEC104_C_DC_NA_1: case IEC104_C_RC_NA_1:
+	case IEC104_C_SC_TA_1: case IEC104_C_DC_TA_1: case IEC104_C_RC_TA_1:
+		return 0;		/* SCO / DCO / RCO */
+	case IEC104_C_SE_NA_1: case IEC104_C_SE_NB_1:
+	case IEC104_C_SE_TA_1: case IEC104_C_SE_TB_1:
+		return 2;		/* 16-bit value, then QOS */
+	case IEC104_C_SE_NC_1: case IEC104_C_SE_TC_1:
+		return 4;		/* short float, then QOS */
+	default:
+		return -1;
+	}
+}
+
+static void
+parse_qualifier(struct rd *r, struct iec104_apdu *out)
+{
+	int off = qualifier_offset(out->type_id);
+	uint8_t q;
+
+	if (off < 0 || !rd_skip(r, (size_t)off))
+		return;
+	q = rd_u8(r);
+	if (r->err)
+		return;
+	out->has_qualifier = true;
+	out->qualifier = q;
+	out->select = (q & IEC104_SE_SELECT) != 0;
+	switch (out->type_id) {
+	case IEC104_C_SC_NA_1: case IEC104_C_SC_TA_1:
+		out->command_state = q & 0x01;
+		out->qu = (q >> 2) & 0x1F;
+		break;
+	case IEC104_C_DC_NA_1: case IEC104_C_DC_TA_1:
+	case IEC104_C_RC_NA_1: case IEC104_C_RC_TA_1:
+		out->command_state = q & 0x03;
+		out->qu = (q >> 2) & 0x1F;
+		break;
+	default:
+		out->qu = q & 0x7F;	/* QL of a set-point command */
+		break;
+	}
+}
+
+static int
+parse_asdu(struct rd *r, struct iec104_apdu *out)
+{
+	struct rd ob;
+	uint8_t cot;
+
+	out->type_id = rd_u8(r);
+	out->vsq = rd_u8(r);
+	cot = rd_u8(r);
+	out->originator = rd_u8(r);
+	out->common_address = rd_le16(r);
+	if (r->err)
+		return IDS_EMALFORMED;
+	out->has_asdu = true;
+	out->sq = (out->vsq & 0x80) != 0;
+	out->num_objects = out->vsq & 0x7F;
+	out->test = (cot & 0x80) != 0;
+	out->negative = (cot & 0x40) != 0;
+	out->cot = cot & 0x3F;
+	out->objects = rd_ptr(r);
+	out->objects_len = rd_left(r);
+	if (out->objects_len == 0)
+		return 0;
+	ob = *r;
+	out->ioa = rd_le24(&ob);
+	if (ob.err)
+		return IDS_EMALFORMED;	/* a partial IOA cannot be right */
+	out->has_ioa = true;
+	parse_qualifier(&ob, out);
+	return 0;
+}
+
+int
+iec104_parse(const uint8_t *p, size_t n, struct iec104_apdu *out)
+{
+	struct rd r, a;
+	uint8_t c1, c2, c3, c4, fn;
+	int rc;
+
+	if (out == NULL)
+		return IDS_EINVAL;
+	memset(out, 0, sizeof *out);
+	rc = iec104_frame_len(p, n, &out->frame_len);
+	if (rc == IDS_EAGAIN)
+		return IDS_ETRUNC;
+	if (rc != 0)
+		return rc;
+	if (out->frame_len > n)
+		return IDS_ETRUNC;
+
+	rd_init(&r, p, n);
+	rd_skip(&r, 1);
+	out->length = rd_u8(&r);
+	rd_sub(&r, out->length, &a);
+	c1 = rd_u8(&a);
+	c2 = rd_u8(&a);
+	c3 = rd_u8(&a);
+	c4 = rd_u8(&a);
+	out->nr = (uint16_t)(((unsigned)c4 << 8 | c3) >> 1);
+
+	if ((c1 & 0x01) == 0) {
+		out->format = IEC104_FORMAT_I;
+		out->ns = (uint16_t)(((unsigned)c2 << 8 | c1) >> 1);
+		/* An I frame carries at least the 6-octet ASDU header. */
+		if (rd_left(&a) < IEC104_ASDU_HDR_LEN)
+			return IDS_EMALFORMED;
+		return parse_asdu(&a, out);
+	}
+	if ((c1 & 0x03) == 0x01) {
+		out->format = IEC104_FORMAT_S;
+		return out->length == IEC104_LEN_MIN ? 0 : IDS_EMALFORMED;
+	}
+	out->format = IEC104_FORMAT_U;
+	out->nr = 0;
+	out->u_func = c1;
+	fn = c1 & 0xFC;
+	/* Exactly one of STARTDT/STOPDT/TESTFR act/con may be set. */
+	if (out->length != IEC104_LEN_MIN || fn == 0 || (fn & (fn - 1)) != 0)
+		return IDS_EMALFORMED;
+	return 0;
+}
+
+/* ---- descriptor ------------------------------------------------------- */
+
+static void
+iec104_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
+{
+	struct iec104_apdu m;
+	struct det_pdu pdu = { .proto = ICS_IEC104, .u.iec104 = &m };
+
+	dis_outcome(dc, iec104_parse(p, n, &m), &pdu, partial,
+	    "malformed IEC 104 APDU");
+}
+
+static bool
+iec104_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
+{
+	if (p->ip_proto != 6 || !(pkt_on_port(p, 2404) ||
+	    f->ndpi_app == NDPI_PROTOCOL_IEC60870 ||
+	    f->ndpi_master == NDPI_PROTOCOL_IEC60870) ||
+	    !pkt_frames(p, iec104_frame_len))
+		return false;
+	*srv_port = pkt_on_port(p, 2404) ? 2404 : 0;
+	return true;
+}
+
+const struct proto_desc iec104_desc = {
+	.id = ICS_IEC104,
+	.name = "iec104",
+	.transports = PROTO_TCP,
+	.ports = { 2404 },
+	.policy_key = "iec104_masters",
+	.pick = iec104_pick,
+	.frame_len = iec104_frame_len,
+	.bad_header = "bad IEC 104 APCI (start byte or length)",
+	.handle = iec104_handle,
+};

@@ -1,0 +1,85 @@
+/* chain.c - SHA-256 hash chain over alerts (OpenSSL libcrypto EVP). */
+#include "lib/chain.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/ids.h"
+
+static const char hexdig[] = "0123456789abcdef";
+static const char hash_key[] = ",\"hash\":\"";
+
+int
+chain_hash(const char *prev_hex, const char *obj, size_t len,
+    char out[CHAIN_HEX_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
+		return IDS_ENOMEM;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, prev_hex, CHAIN_HEX_LEN) == 1 &&
+	    EVP_DigestUpdate(ctx, obj, len) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return IDS_EIO;
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hexdig[md[i] >> 4];
+		out[2 * i + 1] = hexdig[md[i] & 0xf];
+	}
+	out[CHAIN_HEX_LEN] = '\0';
+	return 0;
+}
+
+int
+chain_split(const char *json, size_t len, size_t *body_len,
+    char hash[CHAIN_HEX_LEN + 1])
+{
+	size_t klen = sizeof(hash_key) - 1, tail = klen + CHAIN_HEX_LEN + 2;
+	const char *h;
+	size_t i;
+
+	if (len < tail + 2)
+		return IDS_EMALFORMED;
+	if (memcmp(json + len - tail, hash_key, klen) != 0 ||
+	    json[len - 2] != '"' || json[len - 1] != '}')
+		return IDS_EMALFORMED;
+	h = json + len - tail + klen;
+	for (i = 0; i < CHAIN_HEX_LEN; i++) {
+		if (strchr(hexdig, h[i]) == NULL || h[i] == '\0')
+			return IDS_EMALFORMED;
+		hash[i] = h[i];
+	}
+	hash[CHAIN_HEX_LEN] = '\0';
+	*body_len = len - tail;
+	return 0;
+}
+
+int
+chain_check(const char *prev_hex, const char *json, size_t len)
+{
+	char want[CHAIN_HEX_LEN + 1], got[CHAIN_HEX_LEN + 1];
+	size_t body;
+	char *obj;
+	int rc;
+
+	rc = chain_split(json, len, &body, want);
+	if (rc != 0)
+		return rc;
+	obj = malloc(body + 1);
+	if (obj == NULL)
+		return IDS_ENOMEM;
+	memcpy(obj, json, body);
+	obj[body] = '}';
+	rc = chain_hash(prev_hex, obj, body + 1, got);
+	free(obj);
+	if (rc != 0)
+		return rc;
+	return strcmp(want, got) == 0 ? 0 : 1;
+}
