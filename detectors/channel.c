@@ -27,9 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detector.h"
-#include "dnp3_parse.h"
-#include "flow.h"
+#include "detectors/detector.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/flow.h"
 
 struct chan {
 	uint8_t		used;

@@ -31,10 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detector.h"
-#include "dnp3_parse.h"
-#include "flow.h"
-#include "iec104_parse.h"
+#include "detectors/detector.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/flow.h"
+#include "dissectors/iec104.h"
 
 #define MAX_MASTERS	6
 #define MAX_ADDRS	16	/* DNP3 link addresses tracked per client */

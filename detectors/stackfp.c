@@ -39,13 +39,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "detector.h"
-#include "dnp3_parse.h"
-#include "flow.h"
-#include "iec104_parse.h"
-#include "modbus_parse.h"
-#include "s7comm_parse.h"
+#include "dissectors/decode.h"
+#include "detectors/detector.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/flow.h"
+#include "dissectors/iec104.h"
+#include "dissectors/modbus.h"
+#include "dissectors/s7comm.h"
 
 #define EST_PKTS	20		/* packets before a fingerprint counts */
 #define EST_US		10000000u	/* ... over at least 10 s */

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "tests/testutil.h"
 
 #define RUN_MS		(180 * 1000)
 #define MAX_CAPS	128
