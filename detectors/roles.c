@@ -359,8 +359,14 @@ roles_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 			dnp3_answered(c, pdu->u.dnp3->src);
 		return;
 	}
-	if (!counts_as_request(pdu))
+	if (!counts_as_request(pdu)) {
+		/* an IEC 104 master keeps its link with S and U frames */
+		if (pdu->proto == ICS_IEC104) {
+			c->reqs++;
+			c->last = pdu->ts;
+		}
 		return;
+	}
 	if (pdu->proto == ICS_DNP3)
 		dnp3_scan(r, ctx, pdu, c);
 	for (i = 0; i < s->nc; i++)

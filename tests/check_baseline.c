@@ -539,7 +539,9 @@ START_TEST(new_hosts_and_links)
 	a = find_alert(fx.attacks_alerts, "baseline.new_link", "10.10.1.66",
 	    "10.10.1.101");
 	ck_assert_ptr_nonnull(a);
-	ck_assert_str_eq(tu_json_str(a, "severity"), "medium");
+	/* a request to a server whose clients were learned: rogue master */
+	ck_assert_str_eq(tu_json_str(a, "severity"), "high");
+	ck_assert_str_eq(tu_json_str(a, "technique"), "T0848");
 	ck_assert_str_eq(tu_json_str(a, "details.protocol"), "modbus");
 	ck_assert_int_eq((int)tu_json_num(a, "details.port", 0), 502);
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(a,
