@@ -575,6 +575,9 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 		json_kv(fp, "reconnects", mc.reconnects, true);
 		json_kv(fp, "connected", (uint64_t)mc.connected, true);
 	}
+	/* what the detectors' models hold, against their caps */
+	fprintf(fp, "},\"models\":{");
+	det_engine_stats(a->det, fp);
 	/* anchors for latency measurements of a --realtime replay */
 	fprintf(fp, "},\"replay\":{\"wall_start\":%.6f,\"capture_start\":%.6f}",
 	    a->wall0, (double)a->cap0 / 1e6);

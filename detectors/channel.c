@@ -304,6 +304,16 @@ ch_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		on_answer(s, ctx, pdu, c);
 }
 
+static int
+ch_stats(void *state, char *buf, size_t len)
+{
+	const struct channels *s = state;
+
+	return snprintf(buf, len, "\"channels\":%zu,\"capacity\":%zu,"
+	    "\"dropped\":%llu,\"bytes_reserved\":%zu", s->used, s->cap / 2,
+	    (unsigned long long)s->dropped, s->cap * sizeof(*s->tab));
+}
+
 const struct detector det_channel = {
 	.name = "channel",
 	.severity = SEV_HIGH,
@@ -312,5 +322,6 @@ const struct detector det_channel = {
 	    DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_ENIP) | DET_PROTO(ICS_FINS),
 	.init = ch_init,
 	.on_pdu = ch_pdu,
+	.stats = ch_stats,
 	.destroy = ch_destroy,
 };

@@ -7,6 +7,7 @@
 #define ICSENTRY_DETECTORS_ENGINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "detectors/ctx.h"
@@ -48,6 +49,9 @@ void det_engine_time(struct det_engine *e, uint64_t now);
 void det_engine_time_reset(struct det_engine *e);
 
 /* Number of detectors loaded. */
+/* The detectors' models for --stats: "name":{...} members, comma-separated. */
+void det_engine_stats(const struct det_engine *e, FILE *fp);
+
 size_t det_engine_count(const struct det_engine *e);
 
 #endif

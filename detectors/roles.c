@@ -392,6 +392,17 @@ roles_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	c->last = pdu->ts;
 }
 
+static int
+roles_stats(void *state, char *buf, size_t len)
+{
+	const struct roles *r = state;
+
+	return snprintf(buf, len, "\"outstations\":%zu,\"capacity\":%zu,"
+	    "\"outstations_dropped\":%llu,\"clients_dropped\":%llu,\"bytes_reserved\":%zu",
+	    r->used, r->cap / 2, (unsigned long long)r->servers_dropped,
+	    (unsigned long long)r->clients_dropped, r->cap * sizeof(*r->tab));
+}
+
 const struct detector det_roles = {
 	.name = "roles",
 	.severity = SEV_HIGH,
@@ -399,5 +410,6 @@ const struct detector det_roles = {
 	.pdu_protos = DET_PROTO(ICS_DNP3) | DET_PROTO(ICS_IEC104),
 	.init = roles_init,
 	.on_pdu = roles_pdu,
+	.stats = roles_stats,
 	.destroy = roles_destroy,
 };

@@ -779,6 +779,19 @@ sfp_flow_end(void *state, struct det_ctx *ctx, const struct flow *f)
 		s->cur.f = NULL;
 }
 
+static int
+sfp_stats(void *state, char *buf, size_t len)
+{
+	const struct stackfp *s = state;
+
+	return snprintf(buf, len, "\"hosts\":%zu,\"hosts_capacity\":%zu,"
+	    "\"hosts_dropped\":%llu,\"sessions\":%zu,\"sessions_capacity\":%zu,"
+	    "\"sessions_dropped\":%llu,\"bytes_reserved\":%zu", s->hused, s->hcap / 2,
+	    (unsigned long long)s->hosts_dropped, s->sused, s->scap / 2,
+	    (unsigned long long)s->sessions_dropped,
+	    s->hcap * sizeof(*s->hosts) + s->scap * sizeof(*s->sess));
+}
+
 const struct detector det_stackfp = {
 	.name = "stackfp",
 	.severity = SEV_HIGH,
@@ -787,5 +800,6 @@ const struct detector det_stackfp = {
 	.on_packet = sfp_packet,
 	.on_pdu = sfp_pdu,
 	.on_flow_end = sfp_flow_end,
+	.stats = sfp_stats,
 	.destroy = sfp_destroy,
 };

@@ -53,6 +53,9 @@ replay(const char *pcap, int *rc)
 	*rc = r.exit_code;
 	if (r.exit_code == 0)
 		arr = tu_json_lines(r.out, NULL);
+	else
+		fprintf(stderr, "%s: exit %d: %s\n", pcap, r.exit_code,
+		    r.err != NULL ? r.err : "");
 	tu_result_free(&r);
 	return arr;
 }
