@@ -23,6 +23,7 @@
  * counted and shown in the details of every alert.
  */
 #include <cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ struct channels {
 };
 
 static const struct cfg_key keys[] = {
-	{ "max_channels", CFG_INT, "8192", 16, 1 << 22,
+	{ "max_channels", CFG_INT, "2048", 16, 1 << 22,
 	  "control channels (client, server, protocol) modelled" },
 	{ "learn_s", CFG_INT, "60", 1, 86400 * 30,
 	  "seconds a channel is learned before it is judged" },
@@ -77,6 +78,21 @@ static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
+/*
+ * A zeroed table whose pages are all resident from the start: calloc's
+ * untouched pages would be faulted in one by one as entries arrive, and
+ * the agent's RSS would creep for as long as new hosts show up.
+ */
+static void *
+table_new(size_t n, size_t size)
+{
+	void *p = n > SIZE_MAX / size ? NULL : malloc(n * size);
+
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
 static int
 ch_init(const struct cfg *c, const char *sec, void **state, char *err,
     size_t errlen)
@@ -91,7 +107,7 @@ ch_init(const struct cfg *c, const char *sec, void **state, char *err,
 	want = (size_t)cfg_int(c, sec, "max_channels");
 	while (cap < want * 2)
 		cap <<= 1;
-	if ((s->tab = calloc(cap, sizeof(*s->tab))) == NULL) {
+	if ((s->tab = table_new(cap, sizeof(*s->tab))) == NULL) {
 		free(s);
 		snprintf(err, errlen, "channel: out of memory");
 		return -1;

@@ -170,7 +170,7 @@ struct detector {
 	/*
 	 * Optional: the memory of the detector's model for --stats, written
 	 * into buf as the members of one JSON object ("entries":12,
-	 * "capacity":4096,"dropped":0,"bytes_reserved":...).  Returns the length.
+	 * "capacity":4096,"dropped":0,"bytes":...).  Returns the length.
 	 */
 	int	(*stats)(void *state, char *buf, size_t len);
 	void	(*destroy)(void *state);

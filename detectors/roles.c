@@ -27,6 +27,7 @@
  * cap is reported in details of the first alert that hits it).
  */
 #include <cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,7 @@ struct roles {
 };
 
 static const struct cfg_key keys[] = {
-	{ "max_servers", CFG_INT, "4096", 16, 1u << 20,
+	{ "max_servers", CFG_INT, "1024", 16, 1u << 20,
 	  "outstations (protocol + IP) whose masters are tracked" },
 	{ "min_requests", CFG_INT, "5", 1, 1000000,
 	  "requests before a master counts as established" },
@@ -94,6 +95,21 @@ static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
+/*
+ * A zeroed table whose pages are all resident from the start: calloc's
+ * untouched pages would be faulted in one by one as entries arrive, and
+ * the agent's RSS would creep for as long as new hosts show up.
+ */
+static void *
+table_new(size_t n, size_t size)
+{
+	void *p = n > SIZE_MAX / size ? NULL : malloc(n * size);
+
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
 static int
 roles_init(const struct cfg *c, const char *sec, void **state, char *err,
     size_t errlen)
@@ -104,7 +120,7 @@ roles_init(const struct cfg *c, const char *sec, void **state, char *err,
 	while (cap < want * 2)
 		cap <<= 1;
 	r = calloc(1, sizeof(*r));
-	if (r == NULL || (r->tab = calloc(cap, sizeof(*r->tab))) == NULL) {
+	if (r == NULL || (r->tab = table_new(cap, sizeof(*r->tab))) == NULL) {
 		free(r);
 		snprintf(err, errlen, "roles: out of memory");
 		return -1;

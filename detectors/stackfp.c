@@ -35,6 +35,7 @@
  * with payload, one session lookup.
  */
 #include <cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,9 +121,9 @@ struct stackfp {
 };
 
 static const struct cfg_key keys[] = {
-	{ "max_hosts", CFG_INT, "8192", 16, 1 << 22,
+	{ "max_hosts", CFG_INT, "4096", 16, 1 << 22,
 	  "sending-stack fingerprints kept ((IP, MAC, transport) each)" },
-	{ "max_sessions", CFG_INT, "16384", 16, 1 << 22,
+	{ "max_sessions", CFG_INT, "4096", 16, 1 << 22,
 	  "TCP sessions whose last segment each way is kept" },
 	{ "relearn_s", CFG_INT, "600", 1, 864000,
 	  "a host silent this long is learned again (replaced or rebooted)" },
@@ -139,6 +140,21 @@ pow2(size_t want)
 	return cap;
 }
 
+/*
+ * A zeroed table whose pages are all resident from the start: calloc's
+ * untouched pages would be faulted in one by one as entries arrive, and
+ * the agent's RSS would creep for as long as new hosts show up.
+ */
+static void *
+table_new(size_t n, size_t size)
+{
+	void *p = n > SIZE_MAX / size ? NULL : malloc(n * size);
+
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
 static int
 sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
     size_t errlen)
@@ -149,8 +165,8 @@ sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
 		goto oom;
 	s->hcap = pow2((size_t)cfg_int(c, sec, "max_hosts"));
 	s->scap = pow2((size_t)cfg_int(c, sec, "max_sessions"));
-	s->hosts = calloc(s->hcap, sizeof(*s->hosts));
-	s->sess = calloc(s->scap, sizeof(*s->sess));
+	s->hosts = table_new(s->hcap, sizeof(*s->hosts));
+	s->sess = table_new(s->scap, sizeof(*s->sess));
 	if (s->hosts == NULL || s->sess == NULL)
 		goto oom;
 	s->relearn_us = (uint64_t)cfg_int(c, sec, "relearn_s") * 1000000u;

@@ -31,6 +31,8 @@ static char dir[512], conf[600];
 static struct {
 	int	 gen_rc, gen_benign_rc, attacks_rc, benign_rc;
 	cJSON	*attacks, *benign, *labels;
+	int	 ua_rc;
+	cJSON	*ua;		/* OPC UA capture joined after its OPN */
 	/* real captures: name and the new detectors' alerts (JSON lines) */
 	size_t	 ncaps;
 	char	 cap[MAX_CAPS][256];
@@ -146,6 +148,44 @@ static const char *const new_rules[] = {
 	"roles.", "stackfp.", "dnp3.crafted_frame", "dnp3.wrong_side", NULL
 };
 
+/*
+ * Copy a classic pcap from record first (0-based) on: a capture that
+ * starts after the session opened.  Returns 0 or -1.
+ */
+static int
+pcap_from(const char *in, const char *out, size_t first)
+{
+	size_t len, off = 24, rec = 0, keep;
+	char *t = tu_read_file(in, &len), *o;
+	int rc;
+
+	if (t == NULL || len < 24)
+		return -1;
+	o = malloc(len);
+	if (o == NULL) {
+		free(t);
+		return -1;
+	}
+	memcpy(o, t, 24);
+	keep = 24;
+	while (off + 16 <= len) {
+		uint32_t incl;
+
+		memcpy(&incl, t + off + 8, 4);	/* host order, as written */
+		if (off + 16 + incl > len)
+			break;
+		if (rec++ >= first) {
+			memcpy(o + keep, t + off, 16 + incl);
+			keep += 16 + incl;
+		}
+		off += 16 + incl;
+	}
+	rc = tu_write_file(out, o, keep);
+	free(t);
+	free(o);
+	return rc;
+}
+
 /* ---- fixture -------------------------------------------------------------- */
 
 static void
@@ -174,6 +214,38 @@ setup(void)
 	t = tu_read_file(labels, NULL);
 	fx.labels = t != NULL ? cJSON_Parse(t) : NULL;
 	free(t);
+	{
+		char in[700], cut[600], uaconf[600];
+		const char *pol = "[agent]\nname = t\nsite = s\n[policy]\n"
+		    "opcua_writers = 192.0.2.1\ndiscovery_allowed = 192.0.2.1\n";
+		char path[600];
+		char *argv[8];
+		struct tu_result r;
+
+		/* frames 13.. of the capture: after the first HEL/OPN */
+		tu_pcap_path(in, sizeof(in), "opcua-open62541-browse.pcap");
+		snprintf(cut, sizeof(cut), "%s/ua-mid.pcap", dir);
+		snprintf(uaconf, sizeof(uaconf), "%s/ua.conf", dir);
+		tu_write_file(uaconf, pol, strlen(pol));
+		fx.ua_rc = pcap_from(in, cut, 12);
+		if (fx.ua_rc == 0) {
+			argv[0] = (char *)tu_agent_path(path, sizeof(path));
+			argv[1] = "-c";
+			argv[2] = uaconf;
+			argv[3] = "-r";
+			argv[4] = cut;
+			argv[5] = "--alerts-out";
+			argv[6] = "-";
+			argv[7] = NULL;
+			tu_run(argv, NULL, RUN_MS, &r);
+			fx.ua_rc = r.exit_code;
+			if (r.exit_code != 0)
+				fprintf(stderr, "ua: %s\n", r.err);
+			if (r.exit_code == 0)
+				fx.ua = tu_json_lines(r.out, NULL);
+			tu_result_free(&r);
+		}
+	}
 	d = opendir(tu_pcap_path(pdir, sizeof(pdir), NULL));
 	while (d != NULL && (de = readdir(d)) != NULL && fx.ncaps < MAX_CAPS) {
 		char path[900];
@@ -197,6 +269,7 @@ teardown(void)
 	cJSON_Delete(fx.attacks);
 	cJSON_Delete(fx.benign);
 	cJSON_Delete(fx.labels);
+	cJSON_Delete(fx.ua);
 	for (i = 0; i < fx.ncaps; i++)
 		cJSON_Delete(fx.cap_alerts[i]);
 	if (dir[0] != '\0')
@@ -339,6 +412,21 @@ START_TEST(every_session_attack_caught_without_config)
 }
 END_TEST
 
+/* ---- item 8: a capture that joined after the secure channel opened ---------- */
+
+START_TEST(opcua_without_its_opn_is_still_read)
+{
+	ck_assert_int_eq(fx.ua_rc, 0);
+	/*
+	 * The whole capture raises opcua.browse three times; joined after
+	 * the first session's OPN, the first session's browsing is still
+	 * read (before: once, from the second session only).
+	 */
+	ck_assert_int_eq(count(fx.ua, "opcua.browse"), 3);
+	ck_assert_ptr_nonnull(find(fx.ua, "opcua.browse", NULL, NULL, "T0861"));
+}
+END_TEST
+
 /* ---- no false positives ---------------------------------------------------- */
 
 START_TEST(benign_twin_raises_nothing)
@@ -396,6 +484,7 @@ suite(void)
 	tcase_add_test(t, cloned_master_and_writer);
 	tcase_add_test(t, mitm_altered_copies);
 	tcase_add_test(t, every_session_attack_caught_without_config);
+	tcase_add_test(t, opcua_without_its_opn_is_still_read);
 	tcase_add_test(t, benign_twin_raises_nothing);
 	tcase_add_test(t, real_captures_raise_none_of_the_new_rules);
 	suite_add_tcase(s, t);
