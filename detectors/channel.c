@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "detectors/detector.h"
 #include "dissectors/dnp3.h"
@@ -86,11 +87,28 @@ static const struct cfg_key keys[] = {
 static void *
 table_new(size_t n, size_t size)
 {
-	void *p = n > SIZE_MAX / size ? NULL : malloc(n * size);
+	void *p;
 
-	if (p != NULL)
-		memset(p, 0, n * size);
+	if (n > SIZE_MAX / size)
+		return NULL;
+	/*
+	 * Its own mapping, not the heap: after a reload the old table goes
+	 * back to the system (glibc would keep a freed heap block, and its
+	 * dynamic mmap threshold moves the next one onto the heap).
+	 */
+	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, n * size);
 	return p;
+}
+
+static void
+table_free(void *p, size_t n, size_t size)
+{
+	if (p != NULL)
+		munmap(p, n * size);
 }
 
 static int
@@ -129,7 +147,7 @@ ch_destroy(void *state)
 	struct channels *s = state;
 
 	if (s != NULL)
-		free(s->tab);
+		table_free(s->tab, s->cap, sizeof(*s->tab));
 	free(s);
 }
 

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dissectors/decode.h"
 #include "detectors/detector.h"
@@ -148,11 +149,28 @@ pow2(size_t want)
 static void *
 table_new(size_t n, size_t size)
 {
-	void *p = n > SIZE_MAX / size ? NULL : malloc(n * size);
+	void *p;
 
-	if (p != NULL)
-		memset(p, 0, n * size);
+	if (n > SIZE_MAX / size)
+		return NULL;
+	/*
+	 * Its own mapping, not the heap: after a reload the old table goes
+	 * back to the system (glibc would keep a freed heap block, and its
+	 * dynamic mmap threshold moves the next one onto the heap).
+	 */
+	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, n * size);
 	return p;
+}
+
+static void
+table_free(void *p, size_t n, size_t size)
+{
+	if (p != NULL)
+		munmap(p, n * size);
 }
 
 static int
@@ -174,8 +192,8 @@ sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
 	return 0;
 oom:
 	if (s != NULL) {
-		free(s->hosts);
-		free(s->sess);
+		table_free(s->hosts, s->hcap, sizeof(*s->hosts));
+		table_free(s->sess, s->scap, sizeof(*s->sess));
 	}
 	free(s);
 	snprintf(err, errlen, "stackfp: out of memory");
@@ -189,8 +207,8 @@ sfp_destroy(void *state)
 
 	if (s == NULL)
 		return;
-	free(s->hosts);
-	free(s->sess);
+	table_free(s->hosts, s->hcap, sizeof(*s->hosts));
+	table_free(s->sess, s->scap, sizeof(*s->sess));
 	free(s);
 }
 
