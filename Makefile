@@ -196,9 +196,9 @@ demo-fleet: need-deps
 
 eval: need-deps
 	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
-	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval.py
-	@echo
-	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_learn.py
+	@rc=0; BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval.py || rc=1; \
+	echo; BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_learn.py || rc=1; \
+	exit $$rc
 
 FUZZ_RUNS ?= 20000
 # FUZZ_SECONDS=N: each target runs N seconds instead of FUZZ_RUNS inputs

@@ -719,6 +719,9 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 		}
 		add_u64(o, "resent", mc.resent);
 	}
+	/* what the detectors' models hold, against their caps */
+	fprintf(fp, "},\"models\":{");
+	det_engine_stats(a->det, fp);
 	/* anchors for latency measurements of a --realtime replay */
 	o = cJSON_AddObjectToObject(root, "replay");
 	add_fixed(o, "wall_start", a->wall0, 6);

@@ -12,7 +12,9 @@
  *   baseline.new_link             an industrial client->server link (or a
  *                                 protocol between two hosts) never seen;
  *                                 high + T0855 when its first request is a
- *                                 write by a host that never wrote
+ *                                 write by a host that never wrote, high +
+ *                                 T0848 for any other request to a server
+ *                                 whose clients were learned (rogue master)
  *   baseline.new_function         a function code / service / type id never
  *                                 seen on a known link; T0855 (high) for a
  *                                 write by a host that never wrote, T0888
@@ -501,12 +503,23 @@ detect_new_link(struct bl_state *s, struct det_ctx *ctx,
 	    !is_writer(s->det, (uint8_t)pdu->proto, f->af, cip)) {
 		sev = SEV_HIGH;
 		tech = "T0855";
+	} else if (role == 1 && sa != NULL && sa->learned &&
+	    (sa->srv >> pdu->proto & 1)) {
+		/*
+		 * Any request, a read or an identification too, to a server
+		 * whose clients were learned, from a host that was not one of
+		 * them: a rogue master.
+		 */
+		sev = SEV_HIGH;
+		tech = "T0848";
 	}
 	snprintf(title, sizeof(title), "New %s link %s -> %s:%u not in the baseline%s",
 	    pn, inv_ip_text(f->af, cip, cb, sizeof(cb)),
 	    inv_ip_text(f->af, sip, sb, sizeof(sb)),
 	    orient == 0 ? f->srv.port : f->cli.port,
-	    tech != NULL ? " (write by a host that never wrote)" : "");
+	    tech == NULL ? "" : tech[4] == '5' ?
+	    " (write by a host that never wrote)" :
+	    " (request from a host that is not a known client: rogue master)");
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "protocol", pn);
 	cJSON_AddNumberToObject(d, "port", orient == 0 ? f->srv.port : f->cli.port);
@@ -657,7 +670,7 @@ detect_pdu(struct bl_state *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	}
 	/* only links that wrote while learning have ranges to compare with */
 	for (i = 0; i < r->nrg && l->nrg > 0; i++)
-		if (!bl_rg_contains(l, &r->rg[i]))
+		if (!bl_rg_near(l, &r->rg[i]))
 			detect_range(ctx, pdu, orient, l, &r->rg[i]);
 	detect_rate(s, ctx, pdu, orient, l);
 }

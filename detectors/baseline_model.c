@@ -228,6 +228,34 @@ bl_rg_contains(const struct bl_link *l, const struct proto_range *r)
 }
 
 /*
+ * Detection's question: is r inside, or right next to, a learned written
+ * block?  Setpoints come in blocks and a baseline learned over a short
+ * time has seen only some of a block's registers written; a write within
+ * RG_SLACK addresses (or the block's own width, if larger) of a learned
+ * block is the same block.  Far away is a different parameter (T0836).
+ */
+#define RG_SLACK	8
+bool
+bl_rg_near(const struct bl_link *l, const struct proto_range *r)
+{
+	uint64_t slack, lo, hi;
+	uint8_t i;
+
+	for (i = 0; i < l->nrg; i++) {
+		if (l->rg[i].space != r->space)
+			continue;
+		slack = (uint64_t)l->rg[i].hi - l->rg[i].lo + 1;
+		if (slack < RG_SLACK)
+			slack = RG_SLACK;
+		lo = l->rg[i].lo > slack ? l->rg[i].lo - slack : 0;
+		hi = (uint64_t)l->rg[i].hi + slack;
+		if (lo <= r->lo && r->hi <= hi)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Add a written range, merging overlapping and adjacent ones; when the
  * link already has MAX_RG ranges it widens the closest one of the same
  * space (detection then errs towards silence).

@@ -122,6 +122,8 @@ void bl_seen(uint64_t *first, uint64_t *last, uint64_t ts);
 bool bl_fn_has(const struct bl_link *l, uint16_t code);
 bool bl_fn_add(struct bl_link *l, uint16_t code);
 bool bl_rg_contains(const struct bl_link *l, const struct proto_range *r);
+/* inside or right next to a learned block (detection) */
+bool bl_rg_near(const struct bl_link *l, const struct proto_range *r);
 void bl_rg_add(struct bl_link *l, const struct proto_range *r);
 unsigned bl_code_flags(uint8_t proto, uint16_t c);
 const char *bl_code_name(uint8_t proto, uint16_t c, char *buf, size_t len);

@@ -185,6 +185,12 @@ struct detector {
 	 */
 	int	(*finish)(void *state, struct det_ctx *ctx, char *err,
 		    size_t errlen);
+	/*
+	 * Optional: the memory of the detector's model for --stats, written
+	 * into buf as the members of one JSON object ("entries":12,
+	 * "capacity":4096,"dropped":0,"bytes":...).  Returns the length.
+	 */
+	int	(*stats)(void *state, char *buf, size_t len);
 	void	(*destroy)(void *state);
 	/*
 	 * Optional: report overflow counters for --stats ("detectors":

@@ -8,6 +8,18 @@
  *   dnp3.config_change         save/activate configuration, initialize
  *   dnp3.unauthorized_command  write/select/operate/direct operate from a
  *                              host [policy] dnp3_masters does not allow T0855
+ *   dnp3.crafted_frame         link header contradicts the frame's role: a
+ *                              request with DIR clear, a response with DIR
+ *                              set                             T0855 / T0856
+ *   dnp3.wrong_side            a response or unsolicited report sent toward
+ *                              the outstation's port, a request sent from
+ *                              it                              T0856 / T0855
+ *
+ * Who sent a frame is decided by the application function code's class
+ * (0x01-0x21 requests come from a master, 0x81-0x83 from an outstation)
+ * and by the transport role (who listens on the service port), never by
+ * the link-layer DIR bit: the sender sets that bit, injection tools clear
+ * it, and the outstation executes the request all the same.
  */
 #include <cJSON.h>
 #include <stdio.h>
@@ -47,6 +59,50 @@ raise_fc(struct det_ctx *ctx, const struct det_pdu *pdu,
 	det_alert(ctx, &a);
 }
 
+/* 0x01-0x21: sent by a master; CONFIRM (0x00) is sent by both sides. */
+static bool
+is_request(uint8_t fc)
+{
+	return fc >= DNP3_FC_READ && fc <= DNP3_FC_AUTH_REQ_NO_ACK;
+}
+
+static bool
+is_response(uint8_t fc)
+{
+	return fc >= DNP3_FC_RESPONSE && fc <= DNP3_FC_AUTHENTICATE_RESP;
+}
+
+/*
+ * The frame's header against its role.  A DIR bit that contradicts the
+ * function code is what a hand-made frame looks like (stacks set it from
+ * their configuration, injection tools leave it clear); a report sent
+ * toward the port the outstation listens on, or a request sent from it,
+ * speaks for the wrong side of the channel.
+ */
+static void
+check_role(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct dnp3_pdu *m)
+{
+	const struct flow *f = pdu->flow;
+	bool req = is_request(m->app_fc), rsp = is_response(m->app_fc);
+	/* the transport says who is who only when the ports differ */
+	bool known = f->cli.port != f->srv.port;
+
+	if ((req && !m->dir) || (rsp && m->dir)) {
+		raise_fc(ctx, pdu, m, "dnp3.crafted_frame", SEV_HIGH,
+		    req ? "T0855" : "T0856", req ?
+		    "request with the link DIR bit clear (crafted frame)" :
+		    "response with the link DIR bit set (crafted frame)");
+		return;
+	}
+	if (known && rsp && pdu->from_client)
+		raise_fc(ctx, pdu, m, "dnp3.wrong_side", SEV_HIGH, "T0856",
+		    "report sent toward the outstation's port (spoofed report)");
+	else if (known && req && !pdu->from_client)
+		raise_fc(ctx, pdu, m, "dnp3.wrong_side", SEV_HIGH, "T0855",
+		    "request sent from the outstation's port");
+}
+
 static void
 dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
@@ -57,8 +113,11 @@ dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	if (pdu->proto != ICS_DNP3)
 		return;
 	m = pdu->u.dnp3;
-	/* requests only: from a master (DIR set), first fragment of a request */
-	if (!m->has_app || !m->dir || m->app_fc >= 0x80)
+	if (!m->has_app)
+		return;
+	check_role(ctx, pdu, m);
+	/* requests only, whatever the DIR bit says */
+	if (!is_request(m->app_fc))
 		return;
 	switch (m->app_fc) {
 	case DNP3_FC_COLD_RESTART:

@@ -285,6 +285,25 @@ det_engine_finish(struct det_engine *e, char *err, size_t errlen)
 	return rc;
 }
 
+void
+det_engine_stats(const struct det_engine *e, FILE *fp)
+{
+	char buf[512];
+	bool comma = false;
+	size_t i;
+	int n;
+
+	for (i = 0; i < e->n; i++) {
+		if (e->inactive[i] || e->d[i]->stats == NULL)
+			continue;
+		n = e->d[i]->stats(e->state[i], buf, sizeof(buf));
+		if (n < 0 || (size_t)n >= sizeof(buf))
+			continue;
+		fprintf(fp, "%s\"%s\":{%s}", comma ? "," : "", e->d[i]->name, buf);
+		comma = true;
+	}
+}
+
 size_t
 det_engine_count(const struct det_engine *e)
 {

@@ -7,6 +7,7 @@
 #define ICSENTRY_DETECTORS_ENGINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "detectors/ctx.h"
@@ -62,6 +63,9 @@ void det_engine_counters(const struct det_engine *e,
     void *arg);
 
 /* Number of detectors loaded. */
+/* The detectors' models for --stats: "name":{...} members, comma-separated. */
+void det_engine_stats(const struct det_engine *e, FILE *fp);
+
 size_t det_engine_count(const struct det_engine *e);
 
 #endif

@@ -10,6 +10,9 @@ extern const struct detector det_flood;
 extern const struct detector det_remote;
 extern const struct detector det_modbus;
 extern const struct detector det_dnp3;
+extern const struct detector det_roles;
+extern const struct detector det_stackfp;
+extern const struct detector det_channel;
 extern const struct detector det_s7;
 extern const struct detector det_iec104;
 extern const struct detector det_enip;
@@ -32,6 +35,9 @@ const struct detector *const det_registry[] = {
 	&det_remote,
 	&det_modbus,
 	&det_dnp3,
+	&det_roles,
+	&det_stackfp,
+	&det_channel,
 	&det_s7,
 	&det_iec104,
 	&det_enip,

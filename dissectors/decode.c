@@ -82,6 +82,47 @@ fail(enum dec_why *why, enum dec_why w, int rc)
 }
 
 /*
+ * A SYN's options as one number: the kinds in their order, with the MSS
+ * and window scale values.  Stacks differ here (and in TTL and window)
+ * while the bytes an impersonator cares about are the same, so it is
+ * part of a sending stack's fingerprint.  0 = no options.
+ */
+static uint32_t
+syn_options(const struct rd *r, size_t doff)
+{
+	struct rd o = *r;
+	uint32_t h = 0;
+	size_t n = doff - 20;
+	uint8_t kind, len;
+
+	if (!rd_skip(&o, 20) || rd_left(&o) < n)
+		return 0;
+	while (n > 0) {
+		kind = rd_u8(&o);
+		n--;
+		h = h * 31 + kind + 1;
+		if (kind == 0)
+			break;
+		if (kind == 1)
+			continue;
+		if (n == 0)
+			break;
+		len = rd_u8(&o);
+		n--;
+		if (len < 2 || (size_t)(len - 2) > n)
+			break;
+		if (kind == 2 && len == 4)
+			h = h * 31 + rd_be16(&o);
+		else if (kind == 3 && len == 3)
+			h = h * 31 + rd_u8(&o);
+		else
+			rd_skip(&o, (size_t)len - 2);
+		n -= (size_t)len - 2;
+	}
+	return h;
+}
+
+/*
  * TCP / UDP / ICMP on top of an IP payload of exactly len bytes (the
  * captured part may be shorter: r holds what was captured).
  */
@@ -106,11 +147,14 @@ decode_transport(struct rd *r, size_t iplen, struct pkt *p, enum dec_why *why)
 		p->tcp_ack = rd_be32(&hdr);
 		b = rd_u8(&hdr);
 		p->tcp_flags = rd_u8(&hdr) & 0x3f;
+		p->tcp_win = rd_be16(&hdr);
 		if (hdr.err)
 			return fail(why, DEC_TRUNC_TCP, IDS_ETRUNC);
 		doff = (size_t)(b >> 4) * 4;
 		if (doff < 20 || doff > iplen)
 			return fail(why, DEC_BAD_TCP, IDS_EMALFORMED);
+		if (p->tcp_flags & 0x02)
+			p->tcp_optsig = syn_options(r, doff);
 		if (!rd_skip(r, doff))
 			return fail(why, DEC_TRUNC_TCP, IDS_ETRUNC);
 		p->has_ports = true;
@@ -165,7 +209,7 @@ decode_ipv4(struct rd *r, struct pkt *p, enum dec_why *why)
 	vihl = rd_u8(&hdr);
 	rd_skip(&hdr, 1);
 	total = rd_be16(&hdr);
-	rd_skip(&hdr, 2);
+	p->ip_id = rd_be16(&hdr);
 	frag = rd_be16(&hdr);
 	p->ttl = rd_u8(&hdr);
 	p->ip_proto = rd_u8(&hdr);

@@ -68,6 +68,7 @@ struct pkt {
 	/* layer == PKT_IP */
 	uint8_t		 af;		/* 4 or 6 */
 	uint8_t		 ttl;		/* TTL / hop limit */
+	uint16_t	 ip_id;		/* IPv4 identification (0 for IPv6) */
 	uint8_t		 src[16], dst[16];	/* IPv4 uses the first 4 bytes */
 	uint8_t		 ip_proto;	/* 6 TCP, 17 UDP, 1/58 ICMP, other */
 	const uint8_t	*l3;		/* IP header, for nDPI */
@@ -78,6 +79,8 @@ struct pkt {
 	uint16_t	 sport, dport;
 	uint8_t		 tcp_flags;	/* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
 	uint32_t	 tcp_seq, tcp_ack;
+	uint16_t	 tcp_win;	/* window field as sent (unscaled) */
+	uint32_t	 tcp_optsig;	/* SYN only: options layout, MSS, wscale */
 	uint8_t		 icmp_type, icmp_code;
 
 	const uint8_t	*payload;	/* transport payload (captured part) */

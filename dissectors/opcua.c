@@ -441,9 +441,30 @@ opcua_analyse(const struct det_pdu *pdu, struct proto_req *r)
 
 /* ---- descriptor ------------------------------------------------------- */
 
-/* pstate bits: the channel is SecurityPolicy#None; a 'C' chunk pending */
+/*
+ * pstate bits: the channel is SecurityPolicy#None; a 'C' chunk pending;
+ * an OpenSecureChannel was seen (its policy is then known).
+ */
 #define UA_PLAIN	0x1u
 #define UA_CONT(cli)	((cli) ? 0x2u : 0x4u)
+#define UA_OPN		0x8u
+
+/*
+ * A capture that starts after the secure channel opened never saw its
+ * policy.  A MSG chunk that decodes as plaintext with a known service
+ * type is then taken as plaintext (a signed-and-encrypted body does not
+ * decode to one of these by chance often enough to matter, and an
+ * encrypted channel still shows nothing readable).
+ */
+static bool
+plaintext_guess(const uint8_t *p, size_t n, unsigned flags,
+    struct opcua_pdu *m)
+{
+	if (opcua_parse(p, n, flags | OPCUA_PARSE_PLAINTEXT, m) != 0 ||
+	    !m->has_service || m->service_ns != 0)
+		return false;
+	return strcmp(opcua_service_name(m->service_id), "Unknown") != 0;
+}
 
 static void
 opcua_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
@@ -462,7 +483,17 @@ opcua_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 			dis_emit_malformed(dc, ICS_OPCUA, "malformed OPC UA message");
 		return;
 	}
+	if (m.type == OPCUA_MSG_MSG && !(*dc->pstate & (UA_PLAIN | UA_OPN)) &&
+	    !(flags & OPCUA_PARSE_CONTINUATION)) {
+		struct opcua_pdu g;
+
+		if (plaintext_guess(p, n, flags, &g)) {
+			*dc->pstate |= UA_PLAIN;
+			m = g;
+		}
+	}
 	if (m.type == OPCUA_MSG_OPN) {
+		*dc->pstate |= UA_OPN;
 		if (m.policy_none)
 			*dc->pstate |= UA_PLAIN;
 		else

@@ -300,11 +300,16 @@ parse_params(struct rd *par, struct s7_comm *s)
 	case S7_FUNC_START_UPLOAD:
 		if (s->rosctr != S7_ROSCTR_JOB)
 			return 0;
-		/* function status, 2 unknown, 4-byte up/download id */
+		/*
+		 * function status, 2 unknown, 4-byte up/download id, then the
+		 * block name.  A short parameter block (no or a cut name) is
+		 * still that job: the PLC acts on the function code, so the
+		 * PDU is reported without a block name, not as malformed.
+		 */
 		rd_skip(par, 7);
 		len = rd_u8(par);
 		if (par->err || !rd_sub(par, len, &name))
-			return IDS_EMALFORMED;
+			return 0;
 		s->block_name = rd_ptr(&name);
 		s->block_name_len = len;
 		decode_block_name(s);

@@ -394,6 +394,37 @@ START_TEST(test_download)
 }
 END_TEST
 
+/*
+ * The same job with a parameter block cut after the function status (3
+ * bytes): the PLC acts on the function code, so it parses as a download
+ * request without a block name instead of a malformed PDU.
+ */
+static const uint8_t req_download_short[] = {
+	0x03, 0x00, 0x00, 0x14,	/* TPKT, length 20 */
+	0x02, 0xF0, 0x80,	/* COTP DT, EOT */
+	0x32, 0x01,		/* S7, job */
+	0x00, 0x00,		/* redundancy id */
+	0x00, 0x30,		/* PDU reference */
+	0x00, 0x03,		/* parameter length 3 */
+	0x00, 0x00,		/* data length 0 */
+	0x1A,			/* function: request download */
+	0x00,			/* function status */
+	0x01,			/* (cut) */
+};
+
+START_TEST(test_download_short_param)
+{
+	struct s7_pdu s;
+
+	ck_assert_int_eq(s7_parse(req_download_short, sizeof req_download_short,
+	    &s), 0);
+	ck_assert(s.s7.has_func);
+	ck_assert_uint_eq(s.s7.func, S7_FUNC_REQUEST_DOWNLOAD);
+	ck_assert_ptr_null(s.s7.block_name);
+	ck_assert(!s.s7.has_block);
+}
+END_TEST
+
 START_TEST(test_szl)
 {
 	struct s7_pdu s;
@@ -632,6 +663,7 @@ s7_suite(void)
 	tcase_add_test(tc, test_plc_stop);
 	tcase_add_test(tc, test_plc_control);
 	tcase_add_test(tc, test_download);
+	tcase_add_test(tc, test_download_short_param);
 	tcase_add_test(tc, test_szl);
 	tcase_add_test(tc, test_szl_fragment);
 	tcase_add_test(tc, test_ack_error);

@@ -1,0 +1,361 @@
+/*
+ * channel.c - how each control channel behaves, learned while it runs.
+ *
+ * A control channel is (client IP, server IP, protocol).  For its first
+ * learn_s seconds (and at least min_samples exchanges) the detector
+ * learns how fast the server answers a request (the least and the
+ * greatest response time) and the most requests the client sent in one
+ * second.  Then:
+ *
+ *   channel.fast_responder  fast_run responses in a row arrive in less than
+ *                           half the quickest answer the server ever gave:
+ *                           a different device answers in its name (a
+ *                           masquerading outstation on a hijacked session
+ *                           answers from memory, the real one from its
+ *                           I/O scan)                                T0856
+ *   channel.rate            requests in one second above rate_factor x the
+ *                           channel's learned peak (and at least
+ *                           rate_min): a flood judged against this
+ *                           channel, not against a global packet rate T0814
+ *
+ * Each is raised once per episode and again after quiet_s without it.
+ * Memory: max_channels entries in a fixed table; what does not fit is
+ * counted and shown in the details of every alert.
+ */
+#include <cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "detectors/detector.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/flow.h"
+
+struct chan {
+	uint8_t		used;
+	uint8_t		af;
+	uint8_t		proto;
+	uint8_t		ip_cli[16], ip_srv[16];
+	uint64_t	first;
+	/* request / response pairing */
+	uint64_t	req_ts;		/* last unanswered request, 0 = none */
+	uint32_t	samples;
+	uint64_t	lat_min, lat_max;
+	uint8_t		fast_run;
+	uint64_t	fast_alert;	/* ts of the last fast_responder alert */
+	/* requests per second */
+	uint64_t	sec;		/* current second */
+	uint32_t	in_sec;
+	uint32_t	peak;		/* learned */
+	uint64_t	rate_alert;
+};
+
+struct channels {
+	struct chan	*tab;
+	size_t		 cap, used;
+	uint64_t	 dropped;
+	uint64_t	 learn_us, quiet_us;
+	unsigned	 min_samples, fast_run_len, rate_min;
+	double		 rate_factor;
+};
+
+static const struct cfg_key keys[] = {
+	{ "max_channels", CFG_INT, "2048", 16, 1 << 22,
+	  "control channels (client, server, protocol) modelled" },
+	{ "learn_s", CFG_INT, "60", 1, 86400 * 30,
+	  "seconds a channel is learned before it is judged" },
+	{ "min_samples", CFG_INT, "30", 1, 1000000,
+	  "request/response pairs needed before response times are judged" },
+	{ "fast_run", CFG_INT, "3", 1, 100,
+	  "responses in a row below half the learned minimum that make an alert" },
+	{ "rate_factor", CFG_DOUBLE, "4", 1.5, 1000,
+	  "requests per second above this many times the learned peak is a flood" },
+	{ "rate_min", CFG_INT, "10", 1, 1000000,
+	  "... and at least this many requests in the second" },
+	{ "quiet_s", CFG_INT, "60", 1, 86400,
+	  "an alert is raised again after this many seconds without it" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+/*
+ * A zeroed table whose pages are all resident from the start: calloc's
+ * untouched pages would be faulted in one by one as entries arrive, and
+ * the agent's RSS would creep for as long as new hosts show up.
+ */
+static void *
+table_new(size_t n, size_t size)
+{
+	void *p;
+
+	if (n > SIZE_MAX / size)
+		return NULL;
+	/*
+	 * Its own mapping, not the heap: after a reload the old table goes
+	 * back to the system (glibc would keep a freed heap block, and its
+	 * dynamic mmap threshold moves the next one onto the heap).
+	 */
+	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, n * size);
+	return p;
+}
+
+static void
+table_free(void *p, size_t n, size_t size)
+{
+	if (p != NULL)
+		munmap(p, n * size);
+}
+
+static int
+ch_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
+{
+	struct channels *s = calloc(1, sizeof(*s));
+	size_t want, cap = 16;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "channel: out of memory");
+		return -1;
+	}
+	want = (size_t)cfg_int(c, sec, "max_channels");
+	while (cap < want * 2)
+		cap <<= 1;
+	if ((s->tab = table_new(cap, sizeof(*s->tab))) == NULL) {
+		free(s);
+		snprintf(err, errlen, "channel: out of memory");
+		return -1;
+	}
+	s->cap = cap;
+	s->learn_us = (uint64_t)cfg_int(c, sec, "learn_s") * 1000000u;
+	s->quiet_us = (uint64_t)cfg_int(c, sec, "quiet_s") * 1000000u;
+	s->min_samples = (unsigned)cfg_int(c, sec, "min_samples");
+	s->fast_run_len = (unsigned)cfg_int(c, sec, "fast_run");
+	s->rate_min = (unsigned)cfg_int(c, sec, "rate_min");
+	s->rate_factor = cfg_double(c, sec, "rate_factor");
+	*state = s;
+	return 0;
+}
+
+static void
+ch_destroy(void *state)
+{
+	struct channels *s = state;
+
+	if (s != NULL)
+		table_free(s->tab, s->cap, sizeof(*s->tab));
+	free(s);
+}
+
+static struct chan *
+chan_get(struct channels *s, uint8_t af, uint8_t proto, const uint8_t *cli,
+    const uint8_t *srv, uint64_t ts)
+{
+	uint32_t h = 2166136261u ^ proto;
+	size_t i, n;
+	int k, len = af == 6 ? 16 : 4;
+
+	for (k = 0; k < len; k++)
+		h = ((h ^ cli[k]) * 16777619u ^ srv[k]) * 16777619u;
+	for (i = h & (s->cap - 1), n = 0; n < s->cap; n++, i = (i + 1) & (s->cap - 1)) {
+		struct chan *c = &s->tab[i];
+
+		if (!c->used) {
+			if (s->used * 2 >= s->cap) {
+				s->dropped++;
+				return NULL;
+			}
+			memset(c, 0, sizeof(*c));
+			c->used = 1;
+			c->af = af;
+			c->proto = proto;
+			memcpy(c->ip_cli, cli, 16);
+			memcpy(c->ip_srv, srv, 16);
+			c->first = ts;
+			s->used++;
+			return c;
+		}
+		if (c->proto == proto && c->af == af && !memcmp(c->ip_cli, cli, 16) &&
+		    !memcmp(c->ip_srv, srv, 16))
+			return c;
+	}
+	return NULL;
+}
+
+/* Does this PDU answer a request (not a spontaneous report)? */
+static bool
+is_answer(const struct det_pdu *pdu)
+{
+	switch (pdu->proto) {
+	case ICS_DNP3:
+		return pdu->u.dnp3->has_app &&
+		    pdu->u.dnp3->app_fc == DNP3_FC_RESPONSE;
+	case ICS_MODBUS:
+	case ICS_S7COMM:
+	case ICS_ENIP:
+	case ICS_FINS:
+		return true;
+	default:
+		return false;	/* IEC 104, BACnet, OPC UA: reports come unasked */
+	}
+}
+
+static bool
+is_request(const struct det_pdu *pdu)
+{
+	if (pdu->proto == ICS_DNP3)
+		return pdu->u.dnp3->has_app && pdu->u.dnp3->app_fc != 0 &&
+		    pdu->u.dnp3->app_fc < DNP3_FC_RESPONSE;
+	return true;
+}
+
+static void
+raise(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
+    const char *det, const char *tech, const char *title, cJSON *d)
+{
+	struct det_alert a;
+
+	det_alert_from_pdu(&a, pdu);
+	a.detector = det;
+	a.severity = SEV_HIGH;
+	a.technique = tech;
+	a.title = title;
+	if (s->dropped)
+		cJSON_AddNumberToObject(d, "channels_dropped", (double)s->dropped);
+	a.details = d;
+	det_alert(ctx, &a);
+}
+
+static void
+on_answer(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
+    struct chan *c)
+{
+	uint64_t lat;
+	char title[200];
+	cJSON *d;
+
+	if (c->req_ts == 0 || pdu->ts < c->req_ts)
+		return;
+	lat = pdu->ts - c->req_ts;
+	c->req_ts = 0;
+	if (pdu->ts - c->first < s->learn_us || c->samples < s->min_samples) {
+		if (c->samples == 0 || lat < c->lat_min)
+			c->lat_min = lat;
+		if (lat > c->lat_max)
+			c->lat_max = lat;
+		c->samples++;
+		return;
+	}
+	/* under 200 us the capture point, not the device, decides */
+	if (c->lat_min < 200 || lat * 2 >= c->lat_min) {
+		c->fast_run = 0;
+		return;
+	}
+	if (++c->fast_run < s->fast_run_len ||
+	    (c->fast_alert != 0 && pdu->ts - c->fast_alert < s->quiet_us)) {
+		if (c->fast_run >= s->fast_run_len)
+			c->fast_alert = pdu->ts;	/* same episode */
+		return;
+	}
+	c->fast_alert = pdu->ts;
+	snprintf(title, sizeof(title),
+	    "%s answers in %.2f ms, %u times in a row, where it never answered "
+	    "in less than %.2f ms (another device answers in its name)",
+	    ics_proto_name(pdu->proto), (double)lat / 1000.0, c->fast_run,
+	    (double)c->lat_min / 1000.0);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "response_ms", (double)lat / 1000.0);
+	cJSON_AddNumberToObject(d, "learned_min_ms", (double)c->lat_min / 1000.0);
+	cJSON_AddNumberToObject(d, "learned_max_ms", (double)c->lat_max / 1000.0);
+	cJSON_AddNumberToObject(d, "learned_samples", c->samples);
+	raise(s, ctx, pdu, "channel.fast_responder", "T0856", title, d);
+}
+
+static void
+on_request(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
+    struct chan *c)
+{
+	uint64_t sec = pdu->ts / 1000000u;
+	double thr;
+	char title[200];
+	cJSON *d;
+
+	c->req_ts = pdu->ts;
+	if (sec != c->sec) {
+		c->sec = sec;
+		c->in_sec = 0;
+	}
+	c->in_sec++;
+	if (pdu->ts - c->first < s->learn_us) {
+		if (c->in_sec > c->peak)
+			c->peak = c->in_sec;
+		return;
+	}
+	thr = s->rate_factor * c->peak;
+	if (thr < s->rate_min)
+		thr = s->rate_min;
+	if (c->in_sec <= thr || c->peak == 0 ||
+	    (c->rate_alert != 0 && pdu->ts - c->rate_alert < s->quiet_us)) {
+		if (c->in_sec > thr && c->peak != 0)
+			c->rate_alert = pdu->ts;	/* same episode */
+		return;
+	}
+	c->rate_alert = pdu->ts;
+	snprintf(title, sizeof(title),
+	    "%s requests at %u/s on a channel whose peak was %u/s",
+	    ics_proto_name(pdu->proto), c->in_sec, c->peak);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "requests_in_second", c->in_sec);
+	cJSON_AddNumberToObject(d, "learned_peak", c->peak);
+	raise(s, ctx, pdu, "channel.rate", "T0814", title, d);
+}
+
+static void
+ch_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	struct channels *s = state;
+	const struct flow *f = pdu->flow;
+	/* the server is who listens: the receiver of a request */
+	bool srv_is_cli = pdu->from_client ? !pdu->sender_is_cli :
+	    pdu->sender_is_cli;
+	struct chan *c;
+
+	if (f->cli.port == f->srv.port)
+		return;
+	c = chan_get(s, f->af, (uint8_t)pdu->proto,
+	    srv_is_cli ? f->srv.ip : f->cli.ip, srv_is_cli ? f->cli.ip : f->srv.ip,
+	    pdu->ts);
+	if (c == NULL)
+		return;
+	if (pdu->from_client) {
+		if (is_request(pdu))
+			on_request(s, ctx, pdu, c);
+	} else if (is_answer(pdu))
+		on_answer(s, ctx, pdu, c);
+}
+
+static int
+ch_stats(void *state, char *buf, size_t len)
+{
+	const struct channels *s = state;
+
+	return snprintf(buf, len, "\"channels\":%zu,\"capacity\":%zu,"
+	    "\"dropped\":%llu,\"bytes_reserved\":%zu", s->used, s->cap / 2,
+	    (unsigned long long)s->dropped, s->cap * sizeof(*s->tab));
+}
+
+const struct detector det_channel = {
+	.name = "channel",
+	.severity = SEV_HIGH,
+	.keys = keys,
+	.pdu_protos = DET_PROTO(ICS_MODBUS) | DET_PROTO(ICS_DNP3) |
+	    DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_ENIP) | DET_PROTO(ICS_FINS),
+	.init = ch_init,
+	.on_pdu = ch_pdu,
+	.stats = ch_stats,
+	.destroy = ch_destroy,
+};

@@ -1,0 +1,839 @@
+/*
+ * stackfp.c - who really sent it: the sending stack behind an address.
+ *
+ * An attacker that clones a device's IP and MAC (no ARP change) is
+ * invisible to address checks.  Its frames still come from its own stack.
+ * Per (IP, MAC, transport) this keeps a fingerprint of the sender: the
+ * exact TTL (a host on the segment never changes it; when it does vary the
+ * initial-TTL class is compared instead), the window and options of its
+ * SYNs as a client and of its SYN-ACKs as a server.  Per TCP session and
+ * direction it keeps the last segment (sequence, length, content hash).
+ *
+ *   stackfp.foreign_stack  a frame whose TTL or SYN/SYN-ACK fingerprint is
+ *                          not the established one of its (IP, MAC), with
+ *                          no link reset (silence of relearn_s) between.
+ *                          Judged by what the frame carries:
+ *                            a command toward the server          T0855
+ *                            a poll/read toward the server        T0848
+ *                            a response or report from the server T0856
+ *                            a reset of an industrial session     T0830
+ *   stackfp.syn_payload    a SYN that carries data from a service port
+ *                          (below 1024 or an industrial port): a
+ *                          crafted segment meant to make a peer reset T0856
+ *   stackfp.tcp_conflict   two different payloads for the same TCP
+ *                          sequence number in one direction (an injected
+ *                          segment, or a copy altered in transit)
+ *                            toward the server  T0831   from it  T0832
+ *
+ * Not TTL alone: a careful impersonator copies it, and then its SYN or
+ * SYN-ACK options, or the sequence space it has to share with the real
+ * sender, give it away.
+ *
+ * Memory: max_hosts fingerprints and max_sessions TCP sessions, both in
+ * fixed open-addressing tables; what does not fit is counted and shown in
+ * the details of every alert.  Per packet: one host lookup and, for TCP
+ * with payload, one session lookup.
+ */
+#include <cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dissectors/decode.h"
+#include "detectors/detector.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/flow.h"
+#include "dissectors/iec104.h"
+#include "dissectors/modbus.h"
+#include "dissectors/s7comm.h"
+
+#define EST_PKTS	20		/* packets before a fingerprint counts */
+#define EST_US		10000000u	/* ... over at least 10 s */
+
+struct host {
+	uint8_t		used;
+	uint8_t		af;
+	uint8_t		l4;		/* 6 TCP, 17 UDP, 0 other */
+	uint8_t		mac[6];
+	uint8_t		ip[16];
+	uint8_t		ttl;		/* first TTL seen */
+	uint8_t		ttl_varies;	/* learned packets had other TTLs */
+	uint8_t		has_syn, has_synack;
+	uint16_t	syn_win, synack_win;
+	uint32_t	syn_opt, synack_opt;
+	uint32_t	n;
+	uint64_t	first, last;
+	/*
+	 * IP-ID: a stack with one counter for all its packets (most embedded
+	 * stacks, Windows) numbers them in order.  Series A is the host's
+	 * own; a packet far off it starts series B.  A packet of A after one
+	 * of B, while B is live, means two stacks send as this host.
+	 */
+	uint16_t	ida, idb;
+	uint16_t	id_good, id_bad;	/* while learning the counter */
+	uint16_t	id_maxd;		/* largest in-order step seen */
+	uint8_t		b_live, b_alerted, b_kind;
+	uint32_t	b_pkts;
+	uint64_t	b_first, b_last, a_last;
+	uint8_t		b_peer[16];		/* whom series B talked to */
+	uint16_t	b_port;
+};
+
+/* Per TCP session: the last data segment each way, and flags. */
+struct seg {
+	uint32_t	seq;
+	uint32_t	len;
+	uint32_t	hash;		/* whole payload */
+	uint32_t	head;		/* first 16 bytes */
+};
+
+struct sess {
+	uint64_t	id;		/* flow id, 0 = free */
+	struct seg	last[2];	/* by flow direction */
+	uint8_t		foreign[2];	/* a foreign stack sent in this direction */
+	uint8_t		alerted[2];	/* ... and was reported */
+	uint8_t		conflict_alerted[2];
+	/* the sender's fingerprint each way, cached (hosts never move) */
+	struct host	*h[2];
+	char		why[2][40];
+};
+
+/* What the PDUs of the packet being processed were (on_pdu runs first). */
+struct cur {
+	const struct flow *f;
+	uint64_t	ts;
+	int		kind;		/* K_* */
+	const char	*what;
+};
+
+enum { K_NONE, K_READ, K_COMMAND, K_REPORT };
+
+struct stackfp {
+	struct host	*hosts;
+	size_t		 hcap, hused;
+	struct sess	*sess;
+	size_t		 scap, sused;
+	uint64_t	 hosts_dropped, sessions_dropped;
+	uint64_t	 relearn_us;
+	uint64_t	 pending;	/* sessions ever marked foreign */
+	struct cur	 cur;
+};
+
+static const struct cfg_key keys[] = {
+	{ "max_hosts", CFG_INT, "4096", 16, 1 << 22,
+	  "sending-stack fingerprints kept ((IP, MAC, transport) each)" },
+	{ "max_sessions", CFG_INT, "4096", 16, 1 << 22,
+	  "TCP sessions whose last segment each way is kept" },
+	{ "relearn_s", CFG_INT, "600", 1, 864000,
+	  "a host silent this long is learned again (replaced or rebooted)" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+static size_t
+pow2(size_t want)
+{
+	size_t cap = 16;
+
+	while (cap < want * 2)
+		cap <<= 1;
+	return cap;
+}
+
+/*
+ * A zeroed table whose pages are all resident from the start: calloc's
+ * untouched pages would be faulted in one by one as entries arrive, and
+ * the agent's RSS would creep for as long as new hosts show up.
+ */
+static void *
+table_new(size_t n, size_t size)
+{
+	void *p;
+
+	if (n > SIZE_MAX / size)
+		return NULL;
+	/*
+	 * Its own mapping, not the heap: after a reload the old table goes
+	 * back to the system (glibc would keep a freed heap block, and its
+	 * dynamic mmap threshold moves the next one onto the heap).
+	 */
+	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, n * size);
+	return p;
+}
+
+static void
+table_free(void *p, size_t n, size_t size)
+{
+	if (p != NULL)
+		munmap(p, n * size);
+}
+
+static int
+sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
+{
+	struct stackfp *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		goto oom;
+	s->hcap = pow2((size_t)cfg_int(c, sec, "max_hosts"));
+	s->scap = pow2((size_t)cfg_int(c, sec, "max_sessions"));
+	s->hosts = table_new(s->hcap, sizeof(*s->hosts));
+	s->sess = table_new(s->scap, sizeof(*s->sess));
+	if (s->hosts == NULL || s->sess == NULL)
+		goto oom;
+	s->relearn_us = (uint64_t)cfg_int(c, sec, "relearn_s") * 1000000u;
+	*state = s;
+	return 0;
+oom:
+	if (s != NULL) {
+		table_free(s->hosts, s->hcap, sizeof(*s->hosts));
+		table_free(s->sess, s->scap, sizeof(*s->sess));
+	}
+	free(s);
+	snprintf(err, errlen, "stackfp: out of memory");
+	return -1;
+}
+
+static void
+sfp_destroy(void *state)
+{
+	struct stackfp *s = state;
+
+	if (s == NULL)
+		return;
+	table_free(s->hosts, s->hcap, sizeof(*s->hosts));
+	table_free(s->sess, s->scap, sizeof(*s->sess));
+	free(s);
+}
+
+static uint32_t
+fnv(uint32_t h, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/*
+ * Content hash of a payload, 8 bytes a step (this runs on every industrial
+ * TCP segment); *head receives the hash of the first 16 bytes alone.
+ */
+static uint32_t
+payload_hash(const uint8_t *p, size_t n, uint32_t *head)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
+	size_t i = 0;
+
+	*head = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+		if (i + 8 == 16)
+			*head = (uint32_t)(h >> 32);
+	}
+	w = 0;
+	if (i < n)
+		memcpy(&w, p + i, n - i);
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	if (n < 16)
+		*head = (uint32_t)(h >> 32);
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+static struct host *
+host_get(struct stackfp *s, const struct pkt *p)
+{
+	uint8_t l4 = p->ip_proto == 6 || p->ip_proto == 17 ? p->ip_proto : 0;
+	uint32_t h = fnv(fnv(2166136261u ^ l4, p->src, p->af == 6 ? 16 : 4),
+	    p->src_mac, 6);
+	size_t i = h & (s->hcap - 1), n;
+
+	for (n = 0; n < s->hcap; n++, i = (i + 1) & (s->hcap - 1)) {
+		struct host *x = &s->hosts[i];
+
+		if (!x->used) {
+			if (s->hused * 2 >= s->hcap) {
+				s->hosts_dropped++;
+				return NULL;
+			}
+			memset(x, 0, sizeof(*x));
+			x->used = 1;
+			x->af = p->af;
+			x->l4 = l4;
+			memcpy(x->ip, p->src, 16);
+			memcpy(x->mac, p->src_mac, 6);
+			x->ttl = p->ttl;
+			x->first = x->last = p->ts;
+			s->hused++;
+			return x;
+		}
+		if (x->l4 == l4 && x->af == p->af &&
+		    memcmp(x->ip, p->src, 16) == 0 &&
+		    memcmp(x->mac, p->src_mac, 6) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+/* Session of flow id, created when create; NULL when full or absent. */
+static struct sess *
+sess_get(struct stackfp *s, uint64_t id, bool create)
+{
+	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ull >> 20) & (s->scap - 1), n;
+
+	for (n = 0; n < s->scap; n++, i = (i + 1) & (s->scap - 1)) {
+		struct sess *x = &s->sess[i];
+
+		if (x->id == id)
+			return x;
+		if (x->id == 0) {
+			if (!create)
+				return NULL;
+			if (s->sused * 2 >= s->scap) {
+				s->sessions_dropped++;
+				return NULL;
+			}
+			memset(x, 0, sizeof(*x));
+			x->id = id;
+			s->sused++;
+			return x;
+		}
+	}
+	return NULL;
+}
+
+/* Linear probing removal by shifting the cluster back (no tombstones). */
+static void
+sess_del(struct stackfp *s, uint64_t id)
+{
+	size_t mask = s->scap - 1, i, j, k;
+	struct sess *x = sess_get(s, id, false);
+
+	if (x == NULL)
+		return;
+	i = (size_t)(x - s->sess);
+	x->id = 0;
+	s->sused--;
+	for (j = (i + 1) & mask; s->sess[j].id != 0; j = (j + 1) & mask) {
+		k = (size_t)(s->sess[j].id * 0x9E3779B97F4A7C15ull >> 20) & mask;
+		/* move j back to i unless its home slot lies in (i, j] */
+		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+			s->sess[i] = s->sess[j];
+			s->sess[j].id = 0;
+			i = j;
+		}
+	}
+}
+
+static uint8_t
+ttl_class(uint8_t ttl)
+{
+	return ttl <= 32 ? 32 : ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255;
+}
+
+/* The well-known ports of the industrial protocols icsentry dissects. */
+static bool
+is_ics_port(uint16_t port)
+{
+	switch (port) {
+	case 102: case 502: case 2404: case 20000: case 44818: case 47808:
+	case 4840: case 9600: case 1911: case 789: case 18245: case 5094:
+		return true;
+	}
+	return false;
+}
+
+static bool
+is_service_port(uint16_t port)
+{
+	return port < 1024 || is_ics_port(port);
+}
+
+/* One line into a cJSON object: the caps. */
+static void
+add_caps(const struct stackfp *s, cJSON *d)
+{
+	if (s->hosts_dropped || s->sessions_dropped) {
+		cJSON_AddNumberToObject(d, "hosts_dropped", (double)s->hosts_dropped);
+		cJSON_AddNumberToObject(d, "sessions_dropped",
+		    (double)s->sessions_dropped);
+	}
+}
+
+static void
+raise_pkt(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, const char *det, enum det_severity sev,
+    const char *tech, const char *title, cJSON *d)
+{
+	struct det_alert a;
+
+	memset(&a, 0, sizeof(a));
+	det_endpoint_from_flow(&a.src, f, dir == FLOW_C2S);
+	det_endpoint_from_flow(&a.dst, f, dir != FLOW_C2S);
+	/* the frame's own MAC: the flow keeps the first one seen */
+	if (p->has_eth) {
+		a.src.has_mac = true;
+		memcpy(a.src.mac, p->src_mac, 6);
+	}
+	a.detector = det;
+	a.severity = sev;
+	a.technique = tech;
+	a.title = title;
+	/* storms collapse per technique: a reset must not hide the reports */
+	a.agg_key = tech;
+	a.ts = p->ts;
+	a.proto = f->ics != ICS_NONE ? ics_proto_name((enum ics_proto)f->ics) :
+	    NULL;
+	add_caps(s, d);
+	a.details = d;
+	det_alert(ctx, &a);
+}
+
+/* Technique and words for what a foreign stack's frame carried. */
+static const char *
+kind_technique(int kind, const char **what)
+{
+	switch (kind) {
+	case K_COMMAND:
+		*what = "sent a command";
+		return "T0855";
+	case K_READ:
+		*what = "polled as a master";
+		return "T0848";
+	case K_REPORT:
+		*what = "sent responses/reports";
+		return "T0856";
+	}
+	*what = "reset an industrial session";
+	return "T0830";
+}
+
+static void
+raise_foreign(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, struct sess *x, int kind, const char *fn)
+{
+	const char *what, *tech = kind_technique(kind, &what);
+	char title[200], ib[64];
+	struct det_endpoint e;
+	cJSON *d;
+
+	det_endpoint_from_flow(&e, f, dir == FLOW_C2S);
+	snprintf(title, sizeof(title),
+	    "%s %s from a different sending stack than its own (%s)",
+	    det_ip_str(&e, ib, sizeof(ib)), what, x->why[dir]);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "mismatch", x->why[dir]);
+	cJSON_AddNumberToObject(d, "ttl", p->ttl);
+	if (fn != NULL)
+		cJSON_AddStringToObject(d, "function", fn);
+	raise_pkt(s, ctx, p, f, dir, "stackfp.foreign_stack", SEV_HIGH, tech,
+	    title, d);
+}
+
+
+/*
+ * Compare p with the established fingerprint of its sender.  Returns the
+ * mismatch as text in why (empty: none).  Learns while not established.
+ */
+static void
+judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
+    char *why, size_t len)
+{
+	bool est, syn = p->ip_proto == 6 && (p->tcp_flags & PKT_TCP_SYN),
+	    synack = syn && (p->tcp_flags & PKT_TCP_ACK);
+
+	why[0] = '\0';
+	if (p->ts - h->last > s->relearn_us) {
+		/* a link reset: the device may have been replaced or rebooted */
+		h->n = 0;
+		h->first = p->ts;
+		h->ttl = p->ttl;
+		h->ttl_varies = 0;
+		h->has_syn = h->has_synack = 0;
+	}
+	est = h->n >= EST_PKTS && p->ts - h->first >= EST_US;
+	if (est && (h->ttl_varies ? ttl_class(p->ttl) != ttl_class(h->ttl) :
+	    p->ttl != h->ttl)) {
+		snprintf(why, len, "TTL %u, learned %u", p->ttl, h->ttl);
+		return;
+	}
+	if (syn && !synack && h->has_syn && (p->tcp_win != h->syn_win ||
+	    p->tcp_optsig != h->syn_opt)) {
+		snprintf(why, len, "SYN window %u/options", p->tcp_win);
+		return;
+	}
+	if (synack && h->has_synack && (p->tcp_win != h->synack_win ||
+	    p->tcp_optsig != h->synack_opt)) {
+		snprintf(why, len, "SYN-ACK window %u/options", p->tcp_win);
+		return;
+	}
+	/* only frames that match teach: a foreign one must not move the model */
+	if (!est && p->ttl != h->ttl)
+		h->ttl_varies = 1;
+	if (syn && !synack && !h->has_syn && est) {
+		h->has_syn = 1;
+		h->syn_win = p->tcp_win;
+		h->syn_opt = p->tcp_optsig;
+	}
+	if (synack && !h->has_synack && est) {
+		h->has_synack = 1;
+		h->synack_win = p->tcp_win;
+		h->synack_opt = p->tcp_optsig;
+	}
+	h->n++;
+	h->last = p->ts;
+}
+
+#define ID_LEARN	32	/* in-order steps before the counter is trusted */
+#define ID_B_LIVE_US	60000000u	/* series B counts this long after its last packet */
+
+static uint16_t
+id_window(const struct host *h)
+{
+	unsigned w = 4u * h->id_maxd + 256u;
+
+	return (uint16_t)(w > 16384u ? 16384u : w);
+}
+
+/*
+ * The IP-ID series of the host.  Returns true when this packet is the
+ * host's own series coming back while another series (series B) is live:
+ * two stacks are sending as this host.  Packets with ID 0 (stacks that
+ * don't number DF packets) and repeats (same ID: a copy) say nothing.
+ */
+static bool
+judge_ipid(struct host *h, const struct pkt *p, const struct flow *f,
+    int dir, int kind)
+{
+	uint16_t d;
+
+	if (p->af != 4 || p->ip_id == 0)
+		return false;
+	d = (uint16_t)(p->ip_id - h->ida);
+	if (h->id_good + h->id_bad < ID_LEARN + ID_LEARN / 8) {
+		/* learning whether this host has one running counter */
+		if (h->id_good + h->id_bad > 0 && d == 0)
+			return false;
+		if (h->id_good + h->id_bad > 0) {
+			if (d <= 16384u) {
+				h->id_good++;
+				if (d > h->id_maxd)
+					h->id_maxd = d;
+			} else
+				h->id_bad++;
+		} else
+			h->id_good = 1;
+		h->ida = p->ip_id;
+		h->a_last = p->ts;
+		return false;
+	}
+	if (h->id_bad * 16 > h->id_good)
+		return false;		/* random or per-connection IDs */
+	if (d == 0)
+		return false;
+	if (d <= id_window(h)) {
+		bool back = h->b_live && p->ts - h->b_last <= ID_B_LIVE_US &&
+		    h->b_first > h->a_last;
+
+		h->ida = p->ip_id;
+		h->a_last = p->ts;
+		return back;
+	}
+	/* a little behind: a packet of series A captured out of order */
+	if ((uint16_t)(h->ida - p->ip_id) <= id_window(h))
+		return false;
+	if (h->b_live && (uint16_t)(p->ip_id - h->idb) <= id_window(h) &&
+	    p->ip_id != h->idb) {
+		h->idb = p->ip_id;
+	} else {
+		/* a new series: a second stack, or this one restarted */
+		h->b_live = 1;
+		h->b_alerted = 0;
+		h->b_kind = K_NONE;
+		h->b_pkts = 0;
+		h->idb = p->ip_id;
+		h->b_first = p->ts;
+	}
+	h->b_pkts++;
+	h->b_last = p->ts;
+	if (kind > h->b_kind)
+		h->b_kind = (uint8_t)kind;
+	memcpy(h->b_peer, dir == FLOW_C2S ? f->srv.ip : f->cli.ip, 16);
+	h->b_port = dir == FLOW_C2S ? f->srv.port : f->cli.port;
+	/*
+	 * A restarted stack: the old series never comes back.  Once series B
+	 * has gone on alone for a while it is the host's series.
+	 */
+	if (h->b_pkts >= 8 && p->ts - h->a_last > ID_B_LIVE_US) {
+		h->ida = h->idb;
+		h->a_last = p->ts;
+		h->b_live = 0;
+	}
+	return false;
+}
+
+static void
+raise_interleave(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    struct host *h)
+{
+	const char *what, *tech = kind_technique(h->b_kind, &what);
+	struct det_alert a;
+	char title[240], ib[64], pb[64];
+	cJSON *d;
+
+	h->b_alerted = 1;
+	memset(&a, 0, sizeof(a));
+	a.src.af = h->af;
+	memcpy(a.src.ip, h->ip, 16);
+	a.src.has_mac = true;
+	memcpy(a.src.mac, h->mac, 6);
+	a.dst.af = h->af;
+	memcpy(a.dst.ip, h->b_peer, 16);
+	a.dst.port = h->b_port;
+	if (h->b_kind == K_NONE)
+		what = "sent segments";
+	snprintf(title, sizeof(title),
+	    "Two IP-ID series from %s: another stack %s in its name to %s",
+	    det_ip_str(&a.src, ib, sizeof(ib)), what,
+	    det_ip_str(&a.dst, pb, sizeof(pb)));
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "mismatch", "IP-ID series interleaved");
+	cJSON_AddNumberToObject(d, "own_ip_id", p->ip_id);
+	cJSON_AddNumberToObject(d, "other_ip_id", h->idb);
+	cJSON_AddNumberToObject(d, "other_packets", h->b_pkts);
+	add_caps(s, d);
+	a.detector = "stackfp.foreign_stack";
+	a.severity = SEV_HIGH;
+	a.technique = tech;
+	a.title = title;
+	a.agg_key = tech;
+	a.ts = p->ts;
+	a.details = d;
+	det_alert(ctx, &a);
+}
+
+static void
+check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, struct sess *x, bool toward_server)
+{
+	struct seg *g = &x->last[dir];
+	uint32_t head, hash = payload_hash(p->payload, p->payload_len, &head);
+	bool differ = false;
+	char title[200];
+	cJSON *d;
+
+	if (g->len != 0 && g->seq == p->tcp_seq) {
+		if (g->len == p->payload_len)
+			differ = g->hash != hash;
+		else if (g->len >= 16 && p->payload_len >= 16)
+			differ = g->head != head;
+	}
+	g->seq = p->tcp_seq;
+	g->len = p->payload_len;
+	g->hash = hash;
+	g->head = head;
+	if (!differ || x->conflict_alerted[dir])
+		return;
+	x->conflict_alerted[dir] = 1;
+	snprintf(title, sizeof(title),
+	    "Two different payloads for TCP sequence %u %s (injected or altered in transit)",
+	    p->tcp_seq, toward_server ? "toward the server" : "from the server");
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "seq", p->tcp_seq);
+	cJSON_AddNumberToObject(d, "length", p->payload_len);
+	cJSON_AddNumberToObject(d, "ttl", p->ttl);
+	raise_pkt(s, ctx, p, f, dir, "stackfp.tcp_conflict", SEV_HIGH,
+	    toward_server ? "T0831" : "T0832", title, d);
+}
+
+static void
+sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	struct stackfp *s = state;
+	struct host *h = NULL;
+	struct sess *x = NULL;
+	char why[40];
+	bool tcp = p->ip_proto == 6 && p->has_ports;
+	bool here;
+
+	if (p->layer != PKT_IP || !p->has_eth || p->fragment)
+		return;
+	if (tcp && (p->tcp_flags & PKT_TCP_SYN) && !(p->tcp_flags & PKT_TCP_ACK) &&
+	    p->payload_len > 0 && is_service_port(p->sport) &&
+	    !is_service_port(p->dport)) {
+		char title[160];
+
+		snprintf(title, sizeof(title),
+		    "SYN carrying %u bytes of data from service port %u",
+		    p->payload_len, p->sport);
+		raise_pkt(s, ctx, p, f, dir, "stackfp.syn_payload", SEV_HIGH,
+		    "T0856", title, cJSON_CreateObject());
+	}
+	/*
+	 * Only industrial flows are judged (by dissector, or by port: a SYN
+	 * comes before any payload names the protocol); that is where a
+	 * cloned identity does harm, and it keeps IT traffic free of cost.
+	 */
+	if (f->ics == ICS_NONE && !(p->has_ports && (is_ics_port(p->sport) ||
+	    is_ics_port(p->dport))))
+		return;
+	if (tcp)
+		x = sess_get(s, f->id, true);
+	if (x != NULL && x->h[dir] != NULL &&
+	    memcmp(x->h[dir]->mac, p->src_mac, 6) == 0)
+		h = x->h[dir];
+	else if ((h = host_get(s, p)) != NULL && x != NULL)
+		x->h[dir] = h;
+	if (h == NULL)
+		return;
+	judge_host(s, h, p, why, sizeof(why));
+	here = s->cur.f == f && s->cur.ts == p->ts;
+	/* a frame that already differs in TTL/SYN is not the host's counter */
+	if (why[0] == '\0' && judge_ipid(h, p, f, dir, here ? s->cur.kind :
+	    K_NONE) && !h->b_alerted)
+		raise_interleave(s, ctx, p, h);
+	if (x == NULL) {
+		/* a datagram: judged on its own */
+		if (why[0] != '\0' && here) {
+			struct sess tmp;
+
+			memset(&tmp, 0, sizeof(tmp));
+			snprintf(tmp.why[dir], sizeof(tmp.why[dir]), "%s", why);
+			raise_foreign(s, ctx, p, f, dir, &tmp, s->cur.kind,
+			    s->cur.what);
+		}
+		return;
+	}
+	if (why[0] != '\0' && !x->foreign[dir]) {
+		x->foreign[dir] = 1;
+		s->pending++;
+		snprintf(x->why[dir], sizeof(x->why[dir]), "%s", why);
+	}
+	if (x->foreign[dir] && !x->alerted[dir] && why[0] != '\0' &&
+	    (here || (p->tcp_flags & PKT_TCP_RST))) {
+		x->alerted[dir] = 1;
+		raise_foreign(s, ctx, p, f, dir, x, here ? s->cur.kind : K_NONE,
+		    here ? s->cur.what : NULL);
+	}
+	if (p->payload_len > 0)
+		check_conflict(s, ctx, p, f, dir, x, here ? s->cur.kind != K_REPORT :
+		    dir == FLOW_C2S);
+}
+
+/* Class of a PDU: a report (from the server), a read, or a command. */
+static int
+pdu_kind(const struct det_pdu *pdu, const char **what)
+{
+	*what = NULL;
+	if (!pdu->from_client)
+		return K_REPORT;
+	switch (pdu->proto) {
+	case ICS_MODBUS:
+		return pdu->u.modbus->fc >= 1 && pdu->u.modbus->fc <= 4 ?
+		    K_READ : K_COMMAND;
+	case ICS_DNP3:
+		if (!pdu->u.dnp3->has_app)
+			return K_READ;
+		*what = dnp3_fc_name(pdu->u.dnp3->app_fc);
+		return pdu->u.dnp3->app_fc <= DNP3_FC_READ ? K_READ : K_COMMAND;
+	case ICS_IEC104:
+		if (!pdu->u.iec104->has_asdu)
+			return K_READ;
+		return pdu->u.iec104->type_id >= 45 && pdu->u.iec104->type_id <= 69 ?
+		    K_COMMAND : K_READ;
+	default:
+		return K_READ;
+	}
+}
+
+static void
+sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	struct stackfp *s = state;
+	const char *what;
+	int kind = pdu_kind(pdu, &what);
+	struct sess *x;
+	int dir = pdu->sender_is_cli ? FLOW_C2S : FLOW_S2C;
+
+	/* the strongest class wins when one packet carries several PDUs */
+	if (s->cur.f != pdu->flow || s->cur.ts != pdu->ts || kind > s->cur.kind) {
+		s->cur.f = pdu->flow;
+		s->cur.ts = pdu->ts;
+		s->cur.kind = kind;
+		s->cur.what = what;
+	}
+	/* a foreign stack seen earlier in this session (its SYN): report now */
+	x = s->pending > 0 ? sess_get(s, pdu->flow->id, false) : NULL;
+	if (x != NULL && x->foreign[dir] && !x->alerted[dir]) {
+		struct det_alert a;
+		const char *w, *tech = kind_technique(kind, &w);
+		char title[200], ib[64];
+		cJSON *d;
+
+		x->alerted[dir] = 1;
+		det_alert_from_pdu(&a, pdu);
+		snprintf(title, sizeof(title),
+		    "%s %s in a session opened by a different sending stack (%s)",
+		    det_ip_str(&a.src, ib, sizeof(ib)), w, x->why[dir]);
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "mismatch", x->why[dir]);
+		if (what != NULL)
+			cJSON_AddStringToObject(d, "function", what);
+		add_caps(s, d);
+		a.detector = "stackfp.foreign_stack";
+		a.severity = SEV_HIGH;
+		a.technique = tech;
+		a.title = title;
+		a.agg_key = tech;
+		a.details = d;
+		det_alert(ctx, &a);
+	}
+}
+
+static void
+sfp_flow_end(void *state, struct det_ctx *ctx, const struct flow *f)
+{
+	struct stackfp *s = state;
+
+	(void)ctx;
+	if (f->transport == 6)
+		sess_del(s, f->id);
+	if (s->cur.f == f)
+		s->cur.f = NULL;
+}
+
+static int
+sfp_stats(void *state, char *buf, size_t len)
+{
+	const struct stackfp *s = state;
+
+	return snprintf(buf, len, "\"hosts\":%zu,\"hosts_capacity\":%zu,"
+	    "\"hosts_dropped\":%llu,\"sessions\":%zu,\"sessions_capacity\":%zu,"
+	    "\"sessions_dropped\":%llu,\"bytes_reserved\":%zu", s->hused, s->hcap / 2,
+	    (unsigned long long)s->hosts_dropped, s->sused, s->scap / 2,
+	    (unsigned long long)s->sessions_dropped,
+	    s->hcap * sizeof(*s->hosts) + s->scap * sizeof(*s->sess));
+}
+
+const struct detector det_stackfp = {
+	.name = "stackfp",
+	.severity = SEV_HIGH,
+	.keys = keys,
+	.init = sfp_init,
+	.on_packet = sfp_packet,
+	.on_pdu = sfp_pdu,
+	.on_flow_end = sfp_flow_end,
+	.stats = sfp_stats,
+	.destroy = sfp_destroy,
+};
