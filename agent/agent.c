@@ -720,8 +720,25 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 		add_u64(o, "resent", mc.resent);
 	}
 	/* what the detectors' models hold, against their caps */
-	fprintf(fp, "},\"models\":{");
-	det_engine_stats(a->det, fp);
+	{
+		char *txt = NULL, *wrapped;
+		size_t len = 0;
+		FILE *ms = open_memstream(&txt, &len);
+		cJSON *models = NULL;
+
+		if (ms != NULL) {
+			det_engine_stats(a->det, ms);
+			fclose(ms);
+		}
+		if (txt != NULL && (wrapped = malloc(len + 3)) != NULL) {
+			snprintf(wrapped, len + 3, "{%s}", txt);
+			models = cJSON_Parse(wrapped);
+			free(wrapped);
+		}
+		free(txt);
+		cJSON_AddItemToObject(root, "models",
+		    models != NULL ? models : cJSON_CreateObject());
+	}
 	/* anchors for latency measurements of a --realtime replay */
 	o = cJSON_AddObjectToObject(root, "replay");
 	add_fixed(o, "wall_start", a->wall0, 6);
