@@ -71,7 +71,8 @@ rfc3339_parse_any(const char *text, int64_t *us)
 	time_t t;
 
 	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
-	    &n) != 6 || n != 19)
+		&n) != 6 ||
+	    n != 19)
 		return -1;
 	p = text + n;
 	if (*p == '.') {
