@@ -3,7 +3,9 @@
 #
 #   make cross-deps ARCH=arm64   install the cross compiler, qemu-user and the
 #                                arm64 libraries (root; one apt-get update)
-#   make cross ARCH=arm64        build/arm64/icsentry-{agent,collector,log}
+#   make cross ARCH=arm64        build/arm64/icsentry-agent (the gateway binary;
+#                                the central tools link libpq, whose -dev
+#                                package is not Multi-Arch: same)
 #   make cross-test ARCH=arm64   run the arm64 agent under qemu-user on the
 #                                shared captures, compare with the native build
 #
@@ -92,7 +94,7 @@ cross-check-ndpi: cross-need-deps
 cross: cross-check-ndpi
 	@$(MAKE) --no-print-directory BUILD=$(CROSS_BUILD) CC=$(CROSS_CC) \
 	    PKG_CFLAGS="$(CROSS_PKG_CFLAGS)" PKG_LIBS="$(CROSS_PKG_LIBS)" \
-	    MQTT_LIBS="$(CROSS_MQTT_LIBS)" CHECK_LIBS= all
+	    MQTT_LIBS="$(CROSS_MQTT_LIBS)" CHECK_LIBS= $(CROSS_BUILD)/icsentry-agent
 	@$(CROSS_TRIPLET)-readelf -h $(CROSS_BUILD)/icsentry-agent | grep -q 'Machine: *$(CROSS_MACHINE)' || \
 	    { echo "cross: $(CROSS_BUILD)/icsentry-agent is not an $(ARCH) binary" >&2; exit 1; }
 	@echo "cross: $(ARCH) binaries in $(CROSS_BUILD)/"
