@@ -46,6 +46,12 @@ function showLogin() {
   S.user = null;
   $('top').hidden = true;
   for (const s of document.querySelectorAll('main > section')) s.hidden = true;
+  /* nothing of the last user's session stays on the page */
+  $('login-user').value = '';
+  $('login-pass').value = '';
+  for (const k in FILTERS) $(FILTERS[k]).value = '';
+  clear($('alerts-table').tBodies[0]);
+  $('live-new').textContent = '';
   $('login-view').hidden = false;
 }
 
