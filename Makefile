@@ -182,10 +182,13 @@ deps:
 	$$SUDO apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
 
+# the SOC console in headless chromium (UI_TESTS= leaves it out)
+UI_TESTS ?= tests/web/test_console.py
+
 test check: need-deps
 	@$(MAKE) --no-print-directory tests
 	@$(PYTHON) tests/depgraph.py --obj $(BUILD)/obj
-	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS)
+	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS) $(UI_TESTS)
 
 asan-test: need-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
