@@ -23,7 +23,7 @@
 #include "tests/testutil_broker.h"
 
 static char dir[256], dbpath[320], users[320], ca[400], crt[400], key[400];
-static char jar[320], out[320];
+static char jar[320], out[320], evdir[320];
 static int port;
 static pid_t web = -1;
 
@@ -243,7 +243,8 @@ start_web(void)
 	char *gargv[] = { "/bin/sh", gen, "-H", "localhost,127.0.0.1", outdir,
 	    NULL };
 	char *argv[] = { bin, "--db", dbpath, "--listen", listen, "--cert",
-	    crt, "--key", key, "--users", users, "--poll-ms", "200", NULL };
+	    crt, "--key", key, "--users", users, "--poll-ms", "200",
+	    "--evidence-dir", evdir, NULL };
 	int i;
 
 	tb_src_path(gen, sizeof(gen), "broker/gen-certs.sh");
@@ -273,6 +274,7 @@ setup(void)
 	snprintf(users, sizeof(users), "%s/users", dir);
 	snprintf(jar, sizeof(jar), "%s/jar", dir);
 	snprintf(out, sizeof(out), "%s/web.log", dir);
+	snprintf(evdir, sizeof(evdir), "%s/evidence", dir);
 	db = open_rw();
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
 	fill(db, &c, 3);
@@ -732,6 +734,80 @@ START_TEST(t_alert_agents_assets)
 }
 END_TEST
 
+START_TEST(t_evidence)
+{
+	static const unsigned char pcap[] = {
+		0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff, 0, 0, 1, 0, 0, 0, '<', 's', 'c', 'r', 'i', 'p', 't'
+	};
+	char path[512], url[128];
+	struct resp r;
+	size_t len;
+	char *got;
+
+	snprintf(path, sizeof(path), "%s/plant-a", evdir);
+	ck_assert_int_eq(mkdir(evdir, 0700), 0);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/plant-a/gw-01", evdir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/plant-a/gw-01/2.pcap", evdir);
+	ck_assert_int_eq(tu_write_file(path, pcap, sizeof(pcap)), 0);
+
+	r = http("GET", "/api/alerts/plant-a/gw-01/2/evidence", false, NULL,
+	    NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	ck_assert_int_eq(login("vic", VIEWER_PW, NULL, 0), 200);
+	r = http("GET", "/api/alerts/plant-a/gw-01/2/evidence", true, NULL,
+	    NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(tu_contains(r.hdrs, "Content-Type: application/vnd.tcpdump.pcap"));
+	ck_assert(tu_contains(r.hdrs, "Content-Disposition: attachment; "
+	    "filename=\"plant-a_gw-01_2.pcap\""));
+	resp_free(&r);
+	snprintf(path, sizeof(path), "%s/b", dir);
+	got = tb_read_file(path, &len);
+	ck_assert_uint_eq(len, sizeof(pcap));
+	ck_assert_mem_eq(got, pcap, sizeof(pcap));
+	free(got);
+	/* none for seq 3; names that are not plain names never reach a path */
+	r = http("GET", "/api/alerts/plant-a/gw-01/3/evidence", true, NULL,
+	    NULL);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	snprintf(url, sizeof(url), "/api/alerts/..%%2Fevidence/plant-a/2/"
+	    "evidence");
+	r = http("GET", url, true, NULL, NULL);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	/* the alert page says which alerts have it */
+	r = http("GET", "/api/alerts?limit=3", true, NULL, NULL);
+	{
+		cJSON *a = cJSON_GetObjectItem(r.json, "alerts"), *it;
+		int have = 0;
+
+		cJSON_ArrayForEach(it, a) {
+			struct resp one;
+
+			snprintf(url, sizeof(url), "/api/alert?id=%d&ts_us=%.0f",
+			    cJSON_GetObjectItem(it, "id")->valueint,
+			    cJSON_GetObjectItem(it, "ts_us")->valuedouble);
+			one = http("GET", url, true, NULL, NULL);
+			ck_assert_int_eq(one.status, 200);
+			if (cJSON_IsTrue(cJSON_GetObjectItem(one.json,
+			    "evidence_available"))) {
+				have++;
+				ck_assert_int_eq((int)tu_json_num(one.json,
+				    "row.alert.seq", -1), 2);
+			}
+			resp_free(&one);
+		}
+		ck_assert_int_eq(have, 1);
+	}
+	resp_free(&r);
+}
+END_TEST
+
 static Suite *
 web_suite(void)
 {
@@ -748,6 +824,7 @@ web_suite(void)
 	tcase_add_test(tc, t_xss_inert);
 	tcase_add_test(tc, t_sse);
 	tcase_add_test(tc, t_alert_agents_assets);
+	tcase_add_test(tc, t_evidence);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -25,6 +25,7 @@ usage(FILE *fp)
 	    "usage: icsentry-web --db DB|postgresql://... --listen ADDR:PORT\n"
 	    "                    --cert FILE --key FILE --users FILE "
 	    "[--chartjs FILE]\n"
+	    "                    [--evidence-dir DIR] (DIR/SITE/AGENT/SEQ.pcap)\n"
 	    "       icsentry-web --users FILE --add-user NAME "
 	    "--role viewer|analyst|admin\n"
 	    "                    (password: the first line of stdin, 8 "
@@ -76,6 +77,7 @@ main(int argc, char **argv)
 		{ "role", required_argument, NULL, 'r' },
 		{ "chartjs", required_argument, NULL, 'j' },
 		{ "poll-ms", required_argument, NULL, 'p' },
+		{ "evidence-dir", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -97,6 +99,7 @@ main(int argc, char **argv)
 		case 'a': add = optarg; break;
 		case 'r': role = optarg; break;
 		case 'j': cfg.chartjs = optarg; break;
+		case 'e': cfg.evidence_dir = optarg; break;
 		case 'p':
 			cfg.poll_ms = atoi(optarg);
 			if (cfg.poll_ms < 10 || cfg.poll_ms > 10000) {

@@ -72,6 +72,10 @@ static atomic_bool stopping;
 static char *chartjs;
 static size_t chartjs_len;
 
+static char	*slurp(const char *path, size_t *len);
+static bool	evidence_path(const char *site, const char *agent, long long seq,
+	    char *out, size_t len);
+
 /* ---- small helpers ------------------------------------------------------ */
 
 static time_t
@@ -718,6 +722,12 @@ api_alert(struct MHD_Connection *c)
 		return send_error(c, 404, "no such alert");
 	out = cJSON_CreateObject();
 	cJSON_AddItemToObject(out, "row", fd.row);
+	{
+		char path[1024];
+
+		cJSON_AddBoolToObject(out, "evidence_available", evidence_path(
+		    fd.site, fd.agent, (long long)fd.seq, path, sizeof(path)));
+	}
 	ch = cJSON_AddObjectToObject(out, "chain");
 	if (rc != 0) {
 		cJSON_Delete(k.issues);
@@ -1386,6 +1396,58 @@ api_triage(struct MHD_Connection *c, const struct session *s,
 	    "(broker/clog_triage.h)");
 }
 
+/* ---- evidence ----------------------------------------------------------- */
+
+/*
+ * The evidence pcap of (site, agent, seq): --evidence-dir/SITE/AGENT/SEQ.pcap
+ * (the agent's [evidence] directory sink writes SEQ.pcap).  False when
+ * there is no such directory or file, or a name is not a plain name.
+ */
+static bool
+evidence_path(const char *site, const char *agent, long long seq,
+    char *out, size_t len)
+{
+	if (cfg->evidence_dir == NULL || !web_name_ok(site) ||
+	    !web_name_ok(agent) || seq < 0)
+		return false;
+	if ((size_t)snprintf(out, len, "%s/%s/%s/%lld.pcap", cfg->evidence_dir,
+	    site, agent, seq) >= len)
+		return false;
+	return access(out, R_OK) == 0;
+}
+
+static enum MHD_Result
+api_evidence(struct MHD_Connection *c, const char *rest)
+{
+	char site[128], agent[128], path[1024], disp[300];
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	long long seq;
+	size_t len = 0;
+	char *data;
+	int n = 0;
+
+	if (sscanf(rest, "%127[^/]/%127[^/]/%lld/evidence%n", site, agent, &seq,
+	    &n) != 3 || rest[n] != '\0')
+		return send_error(c, 404, "no such endpoint");
+	if (!evidence_path(site, agent, seq, path, sizeof(path)) ||
+	    (data = slurp(path, &len)) == NULL)
+		return send_error(c, 404, "no evidence pcap stored for this "
+		    "alert");
+	r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(data);
+		return MHD_NO;
+	}
+	headers(r, "application/vnd.tcpdump.pcap", true);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s_%s_%lld.pcap\"",
+	    site, agent, seq);
+	MHD_add_response_header(r, "Content-Disposition", disp);
+	ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static enum MHD_Result
@@ -1476,10 +1538,8 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 	}
 	if (strncmp(url, "/api/alerts/", 12) == 0 && post)
 		return api_triage(c, &s, url + 12, q);
-	if (strncmp(url, "/api/alerts/", 12) == 0 && get &&
-	    strlen(url) > 9 && strcmp(url + strlen(url) - 9, "/evidence") == 0)
-		return send_error(c, 404, "no evidence pcap stored for this "
-		    "alert");
+	if (strncmp(url, "/api/alerts/", 12) == 0 && get)
+		return api_evidence(c, url + 12);
 	return send_error(c, 404, "no such endpoint");
 }
 

@@ -137,7 +137,8 @@ class Stack:
                     '--listen', '127.0.0.1:%d' % self.web_port,
                     '--cert', os.path.join(certs, 'broker.crt'),
                     '--key', os.path.join(certs, 'broker.key'),
-                    '--users', self.users], 'web.log')
+                    '--users', self.users,
+                    '--evidence-dir', os.path.join(d, 'evidence')], 'web.log')
         wait_port(self.web_port, 'icsentry-web')
         self.url = 'https://127.0.0.1:%d/' % self.web_port
 
@@ -146,13 +147,23 @@ class Stack:
         conf = open('config/demo.conf').read()
         conf += '\n[agent]\nstate_file = %s/agent.state\n[mqtt]\npersist_dir = %s/mqtt\n' % (d, d)
         os.makedirs(os.path.join(d, 'mqtt'), exist_ok=True)
-        open(os.path.join(d, 'agent.conf'), 'w').write(conf)
+        # each alert's evidence pcap where icsentry-web --evidence-dir
+        # looks for it (DIR/SITE/AGENT/SEQ.pcap)
+        evdir = os.path.join(d, 'evidence', 'plant-a', 'gw-01')
+        os.makedirs(evdir, exist_ok=True)
         alerts = os.path.join(d, 'alerts.jsonl')
-        r = subprocess.run([os.path.join(BUILD, 'icsentry-agent'), '-c',
-                            os.path.join(d, 'agent.conf'), '-r', PCAP,
-                            '--mqtt', 'tcp://127.0.0.1:%d' % self.mqtt_port,
-                            '--alerts-out', alerts], capture_output=True,
-                           timeout=120)
+        for extra in ('[evidence]\ndir = %s\n' % evdir, ''):
+            open(os.path.join(d, 'agent.conf'), 'w').write(conf + extra)
+            r = subprocess.run([os.path.join(BUILD, 'icsentry-agent'), '-c',
+                                os.path.join(d, 'agent.conf'), '-r', PCAP,
+                                '--mqtt', 'tcp://127.0.0.1:%d' % self.mqtt_port,
+                                '--alerts-out', alerts], capture_output=True,
+                               timeout=120)
+            if r.returncode == 2 and extra and b'evidence' in r.stderr:
+                print('NOTE: this agent has no [evidence] section: %s' %
+                      r.stderr.decode().strip()[:200])
+                continue
+            break
         if r.returncode != 0:
             raise RuntimeError('agent failed: %s' % r.stderr.decode()[-500:])
         return [json.loads(x) for x in open(alerts)]

@@ -257,7 +257,7 @@ async function showAlert(id, ts) {
   const ev = $('evidence-link');
   const base = '/api/alerts/' + encodeURIComponent(a.site) + '/' + encodeURIComponent(a.agent) + '/' + encodeURIComponent(a.seq);
   ev.setAttribute('href', base + '/evidence');
-  ev.hidden = !(a.evidence || row.evidence);
+  ev.hidden = !r.json.evidence_available;
   const can = S.role === 'analyst' || S.role === 'admin';
   for (const b of ['btn-ack', 'btn-close', 'btn-note']) $(b).disabled = !can;
   $('note-text').disabled = !can;
