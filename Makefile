@@ -21,6 +21,8 @@ SAN      ?=
 PREFIX   ?= /usr/local
 SHARED   ?= ../shared
 PYTHON   ?= python3
+# test suites run at once by make test (check_live and check_bounded run alone)
+TEST_JOBS ?= 2
 CC       ?= cc
 CLANG    ?= clang
 
@@ -188,7 +190,7 @@ UI_TESTS ?= tests/web/test_console.py
 test check: need-deps
 	@$(MAKE) --no-print-directory tests
 	@$(PYTHON) tests/depgraph.py --obj $(BUILD)/obj
-	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS) $(UI_TESTS)
+	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) TEST_JOBS=$(TEST_JOBS) sh tests/run-tests.sh $(TESTS) $(UI_TESTS)
 
 asan-test: need-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
