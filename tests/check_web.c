@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_triage.h"
 #include "lib/chain.h"
 #include "tests/testutil.h"
 #include "tests/testutil_broker.h"
@@ -58,6 +59,9 @@ store(struct central_log *db, const char *json)
 	ck_assert_int_eq(central_log_insert(db, &a, json, strlen(json),
 	    central_log_now_us(), &res), 0);
 	ck_assert_int_eq(res, CENTRAL_LOG_NEW);
+	/* as the collector does: file it into its attacker's incident */
+	ck_assert_int_eq(clog_incident_add(db, &a, CLOG_INCIDENT_WINDOW_S,
+	    NULL), 0);
 	central_log_alert_free(&a);
 }
 
@@ -403,16 +407,88 @@ START_TEST(t_roles_and_csrf)
 	r = http("POST", "/api/verify", true, NULL, "{}");
 	ck_assert_int_eq(r.status, 403);
 	resp_free(&r);
-	/* with it: past every check (triage itself: broker/clog_triage.h) */
+	/* with it: acked, by ana, in the audit trail */
 	r = http("POST", "/api/alerts/plant-a/gw-01/2/ack", true, csrf, "{}");
-	ck_assert_int_ne(r.status, 401);
-	ck_assert_int_ne(r.status, 403);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(tu_json_str(r.json, "triage.state"), "acked");
+	ck_assert_str_eq(tu_json_str(r.json, "triage.user"), "ana");
+	resp_free(&r);
+	r = http("POST", "/api/alerts/plant-a/gw-01/2/note", true, csrf, "{}");
+	ck_assert_int_eq(r.status, 400);	/* a note needs text */
+	resp_free(&r);
+	r = http("POST", "/api/alerts/plant-a/gw-01/2/note", true, csrf,
+	    "{\"note\":\"<b>called the plant</b>\"}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(tu_json_str(r.json, "triage.state"), "acked");
+	resp_free(&r);
+	r = http("POST", "/api/alerts/plant-a/gw-01/99/ack", true, csrf, "{}");
+	ck_assert_int_eq(r.status, 404);	/* no such alert */
+	resp_free(&r);
+	r = http("POST", "/api/alerts/plant-a/gw-01/2/delete", true, csrf,
+	    "{}");
+	ck_assert_int_eq(r.status, 404);	/* no such action */
+	resp_free(&r);
+	/* the alert's page: its state and both audit entries, in order */
+	r = http("GET", "/api/alerts?limit=3", true, NULL, NULL);
+	{
+		cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json,
+		    "alerts"), 1);	/* seq 2 of 3, newest first */
+		char path[128];
+		struct resp one;
+		cJSON *au;
+
+		ck_assert_int_eq((int)tu_json_num(row, "alert.seq", -1), 2);
+		ck_assert_str_eq(tu_json_str(row, "triage.state"), "acked");
+		snprintf(path, sizeof(path), "/api/alert?id=%d&ts_us=%.0f",
+		    cJSON_GetObjectItem(row, "id")->valueint,
+		    cJSON_GetObjectItem(row, "ts_us")->valuedouble);
+		one = http("GET", path, true, NULL, NULL);
+		au = cJSON_GetObjectItem(one.json, "audit");
+		ck_assert_int_eq(cJSON_GetArraySize(au), 2);
+		ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(au, 0),
+		    "operator"), "ana");
+		ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(au, 0),
+		    "action"), "ack");
+		ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(au, 1),
+		    "note"), "<b>called the plant</b>");
+		resp_free(&one);
+	}
+	resp_free(&r);
+	/* state filter: the one acked alert */
+	r = http("GET", "/api/alerts?state=acked", true, NULL, NULL);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json,
+	    "alerts")), 1);
 	resp_free(&r);
 	r = http("POST", "/api/verify", true, csrf, "{}");
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(r.json,
 	    "status")), "ok");
 	ck_assert_int_eq(cJSON_GetObjectItem(r.json, "alerts")->valueint, 3);
+	ck_assert_int_eq((int)tu_json_num(r.json, "audit.entries", -1), 2);
+	ck_assert_int_eq((int)tu_json_num(r.json, "audit.problems", -1), 0);
+	resp_free(&r);
+
+	/* a viewer's refused ack left nothing in the trail; incidents */
+	ck_assert_int_eq(login("vic", VIEWER_PW, csrf, sizeof(csrf)), 200);
+	r = http("POST", "/api/incidents/1/ack", true, csrf, "{}");
+	ck_assert_int_eq(r.status, 403);
+	resp_free(&r);
+	ck_assert_int_eq(login("ana", ANALYST_PW, csrf, sizeof(csrf)), 200);
+	r = http("POST", "/api/incidents/1/close", true, NULL, "{}");
+	ck_assert_int_eq(r.status, 403);	/* no CSRF token */
+	resp_free(&r);
+	r = http("POST", "/api/incidents/1/close", true, csrf, "{}");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = http("POST", "/api/incidents/77/close", true, csrf, "{}");
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	r = http("GET", "/api/incidents", true, NULL, NULL);
+	ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(
+	    r.json, "incidents"), 0), "state"), "closed");
+	resp_free(&r);
+	r = http("POST", "/api/verify", true, csrf, "{}");
+	ck_assert_int_eq((int)tu_json_num(r.json, "audit.entries", -1), 3);
 	resp_free(&r);
 
 	/* the admin lists the accounts, and nothing of their hashes */
@@ -716,12 +792,17 @@ START_TEST(t_alert_agents_assets)
 	ck_assert_int_eq(r.status, 404);
 	resp_free(&r);
 
-	/* incidents: the 3 alerts of 10.0.0.66 */
+	/* incidents: one, the 3 alerts of 10.0.0.66, with its timeline */
 	r = http("GET", "/api/incidents", true, NULL, NULL);
 	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json,
+	    "incidents")), 1);
 	a = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "incidents"), 0);
 	ck_assert_str_eq(tu_json_str(a, "attacker"), "10.0.0.66");
 	ck_assert_int_eq((int)tu_json_num(a, "count", -1), 3);
+	ck_assert_str_eq(tu_json_str(a, "state"), "new");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(a, "timeline")),
+	    3);
 	resp_free(&r);
 
 	/* stats: 3 alerts in the last hour bucket (2 high, 1 low) */

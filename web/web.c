@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_triage.h"
 #include "lib/ids.h"
 #include "web/assets.h"
 #include "web/users.h"
@@ -361,6 +362,20 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* One stored alert as JSON: the log's columns and the alert itself. */
 static cJSON *
+row_json(const struct central_log_row *r);
+
+static void
+add_triage(cJSON *o, const struct clog_triage_info *t)
+{
+	cJSON *x = cJSON_AddObjectToObject(o, "triage");
+
+	cJSON_AddStringToObject(x, "state", t->state);
+	cJSON_AddStringToObject(x, "user", t->user);
+	cJSON_AddStringToObject(x, "at", t->at);
+	cJSON_AddNumberToObject(x, "incident", (double)t->incident);
+}
+
+static cJSON *
 row_json(const struct central_log_row *r)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
@@ -392,6 +407,7 @@ row_json(const struct central_log_row *r)
 
 /* Filters the SQL cannot do: free text, CIDR. */
 struct post_filter {
+	const char	*state;		/* triage state (SQL, clog_triage.h) */
 	const char	*text;		/* case-insensitive substring of raw */
 	bool		 cidr;
 	int		 family;
@@ -442,9 +458,11 @@ struct batch {
 };
 
 static int
-batch_cb(void *ctx, const struct central_log_row *r)
+batch_cb(void *ctx, const struct central_log_row *r,
+    const struct clog_triage_info *t)
 {
 	struct batch *b = ctx;
+	cJSON *o;
 
 	b->n++;
 	if (b->have_cur && !(r->ts_us < b->cur_ts ||
@@ -456,7 +474,9 @@ batch_cb(void *ctx, const struct central_log_row *r)
 	}
 	if (!post_match(b->pf, r))
 		return 0;
-	cJSON_AddItemToArray(b->rows, row_json(r));
+	o = row_json(r);
+	add_triage(o, t);
+	cJSON_AddItemToArray(b->rows, o);
 	return 0;
 }
 
@@ -492,6 +512,13 @@ parse_filter(struct MHD_Connection *c, struct central_log_filter *f,
 		return false;
 	}
 	pf->text = arg(c, "q");
+	pf->state = arg(c, "state");
+	if (pf->state != NULL && strcmp(pf->state, "new") != 0 &&
+	    strcmp(pf->state, "acked") != 0 && strcmp(pf->state, "closed") != 0 &&
+	    strcmp(pf->state, "open") != 0) {
+		*why = "state: new, acked, closed or open";
+		return false;
+	}
 	if ((v = arg(c, "host")) != NULL) {
 		const char *slash = strchr(v, '/');
 		char ip[64];
@@ -543,7 +570,7 @@ fetch(const struct central_log_filter *f, const struct post_filter *pf,
 		b.rows = cJSON_CreateArray();
 		b.n = 0;
 		b.before_cursor = 0;
-		rc = central_log_query(db, &g, batch_cb, &b);
+		rc = clog_triage_query(db, &g, pf->state, batch_cb, &b);
 		if (rc != 0) {
 			cJSON_Delete(b.rows);
 			return rc < 0 ? rc : IDS_EIO;
@@ -685,6 +712,23 @@ chain_cb(void *ctx, const struct central_log_chain *ch)
 	return 0;
 }
 
+static int
+audit_cb(void *ctx, const struct clog_audit_row *a)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "id", (double)a->id);
+	cJSON_AddStringToObject(o, "ts", a->at);
+	cJSON_AddStringToObject(o, "operator", a->user);
+	cJSON_AddStringToObject(o, "kind", a->kind);
+	cJSON_AddStringToObject(o, "target", a->target);
+	cJSON_AddStringToObject(o, "action", a->action);
+	cJSON_AddStringToObject(o, "note", a->text ? a->text : "");
+	cJSON_AddStringToObject(o, "hash", a->hash);
+	cJSON_AddItemToArray(ctx, o);
+	return 0;
+}
+
 /* GET /api/alert?id=ID&ts_us=TS: the alert, and its chain's verify. */
 static enum MHD_Result
 api_alert(struct MHD_Connection *c)
@@ -695,7 +739,7 @@ api_alert(struct MHD_Connection *c)
 	struct find fd;
 	const char *id = arg(c, "id"), *ts = arg(c, "ts_us");
 	int64_t problems = 0;
-	cJSON *out, *ch;
+	cJSON *out, *ch, *audit = NULL;
 	int rc;
 
 	if (id == NULL || ts == NULL)
@@ -717,10 +761,24 @@ api_alert(struct MHD_Connection *c)
 		ops.chain_done = chain_cb;
 		rc = central_log_verify(db, fd.site, fd.agent, &ops, &problems);
 	}
+	if (fd.row != NULL) {
+		struct clog_triage_info t;
+		char target[300];
+
+		audit = cJSON_CreateArray();
+		memset(&t, 0, sizeof(t));
+		snprintf(t.state, sizeof(t.state), "unknown");
+		clog_triage_get(db, fd.site, fd.agent, fd.seq, &t);
+		add_triage(fd.row, &t);
+		snprintf(target, sizeof(target), "%s/%s/%" PRId64, fd.site,
+		    fd.agent, fd.seq);
+		clog_triage_audit(db, "alert", target, 200, audit_cb, audit);
+	}
 	pthread_mutex_unlock(&db_lock);
 	if (fd.row == NULL)
 		return send_error(c, 404, "no such alert");
 	out = cJSON_CreateObject();
+	cJSON_AddItemToObject(out, "audit", audit);
 	cJSON_AddItemToObject(out, "row", fd.row);
 	{
 		char path[1024];
@@ -744,14 +802,22 @@ api_alert(struct MHD_Connection *c)
 	return send_json(c, 200, out, NULL);
 }
 
-/* POST /api/verify: the whole log's chain check. */
+static int
+audit_problem_cb(void *ctx, const char *line)
+{
+	if (cJSON_GetArraySize(ctx) < 200)
+		cJSON_AddItemToArray(ctx, cJSON_CreateString(line));
+	return 0;
+}
+
+/* POST /api/verify: every alert chain, and the triage audit trail. */
 static enum MHD_Result
 api_verify(struct MHD_Connection *c)
 {
 	struct central_log_verify_ops ops;
 	struct chain_check k;
-	int64_t problems = 0;
-	cJSON *out;
+	int64_t problems = 0, audit_entries = 0, audit_problems = 0;
+	cJSON *out, *audit, *o;
 	int rc;
 
 	memset(&k, 0, sizeof(k));
@@ -760,16 +826,25 @@ api_verify(struct MHD_Connection *c)
 	ops.ctx = &k;
 	ops.issue = issue_cb;
 	ops.chain_done = chain_cb;
+	audit = cJSON_CreateArray();
 	pthread_mutex_lock(&db_lock);
 	rc = central_log_verify(db, NULL, NULL, &ops, &problems);
+	if (rc == 0)
+		rc = clog_triage_verify(db, audit_problem_cb, audit,
+		    &audit_entries, &audit_problems);
 	pthread_mutex_unlock(&db_lock);
 	if (rc != 0) {
 		cJSON_Delete(k.issues);
+		cJSON_Delete(audit);
 		return send_error(c, 500, "verify failed");
 	}
 	out = cJSON_CreateObject();
-	cJSON_AddStringToObject(out, "status", problems == 0 ? "ok" :
-	    "problems");
+	cJSON_AddStringToObject(out, "status", problems == 0 &&
+	    audit_problems == 0 ? "ok" : "problems");
+	o = cJSON_AddObjectToObject(out, "audit");
+	cJSON_AddNumberToObject(o, "entries", (double)audit_entries);
+	cJSON_AddNumberToObject(o, "problems", (double)audit_problems);
+	cJSON_AddItemToObject(o, "issues", audit);
 	cJSON_AddNumberToObject(out, "alerts", (double)k.chain_alerts);
 	cJSON_AddNumberToObject(out, "problems", (double)problems);
 	cJSON_AddItemToObject(out, "issues", k.issues);
@@ -1036,83 +1111,102 @@ api_stats(struct MHD_Connection *c)
 	return send_json(c, 200, out, NULL);
 }
 
-/* Incidents: the latest alerts grouped per attacker (source address). */
+/*
+ * GET /api/incidents: the latest 200 incidents (clog_triage.h: alerts of
+ * one attacker grouped in time), newest first, each with its timeline:
+ * the alerts from its source address between its first and last alert.
+ */
 struct inc_ctx {
-	cJSON	*by_src;	/* object: src -> incident */
+	cJSON	*list;
 };
 
 static int
-inc_cb(void *ctx, const struct central_log_row *r)
+timeline_cb(void *ctx, const struct central_log_row *r)
+{
+	cJSON *inc = ctx, *a = cJSON_GetObjectItem(inc, "timeline"), *e;
+	const char *src = cJSON_GetStringValue(cJSON_GetObjectItem(inc,
+	    "attacker"));
+
+	if (r->src_ip == NULL || src == NULL || strcmp(r->src_ip, src) != 0 ||
+	    cJSON_GetArraySize(a) >= 500)
+		return 0;
+	e = cJSON_CreateObject();
+	cJSON_AddNumberToObject(e, "id", (double)r->id);
+	cJSON_AddNumberToObject(e, "ts_us", (double)r->ts_us);
+	cJSON_AddStringToObject(e, "ts", r->ts);
+	cJSON_AddStringToObject(e, "site", r->site);
+	cJSON_AddStringToObject(e, "agent", r->agent);
+	cJSON_AddNumberToObject(e, "seq", (double)r->seq);
+	cJSON_AddStringToObject(e, "severity", r->severity);
+	cJSON_AddStringToObject(e, "detector", r->detector);
+	cJSON_AddStringToObject(e, "title", r->title ? r->title : "");
+	if (r->technique != NULL)
+		cJSON_AddStringToObject(e, "technique", r->technique);
+	if (r->dst_ip != NULL)
+		cJSON_AddStringToObject(e, "dst_ip", r->dst_ip);
+	cJSON_AddItemToArray(a, e);
+	return 0;
+}
+
+static int
+inc_cb(void *ctx, const struct clog_incident *i)
 {
 	struct inc_ctx *x = ctx;
-	const char *src = r->src_ip != NULL ? r->src_ip : "(no address)";
-	cJSON *inc = cJSON_GetObjectItemCaseSensitive(x->by_src, src), *a;
+	cJSON *o = cJSON_CreateObject();
 
-	if (inc == NULL) {
-		inc = cJSON_AddObjectToObject(x->by_src, src);
-		cJSON_AddStringToObject(inc, "attacker", src);
-		cJSON_AddStringToObject(inc, "first", r->ts);
-		cJSON_AddNumberToObject(inc, "max_sev", r->sev);
-		cJSON_AddNumberToObject(inc, "count", 0);
-		cJSON_AddArrayToObject(inc, "sites");
-		cJSON_AddArrayToObject(inc, "timeline");
-	}
-	cJSON_ReplaceItemInObject(inc, "last", cJSON_CreateString(r->ts));
-	if (cJSON_GetObjectItem(inc, "last") == NULL)
-		cJSON_AddStringToObject(inc, "last", r->ts);
-	cJSON_SetNumberValue(cJSON_GetObjectItem(inc, "count"),
-	    cJSON_GetObjectItem(inc, "count")->valuedouble + 1);
-	if (r->sev > cJSON_GetObjectItem(inc, "max_sev")->valueint)
-		cJSON_SetNumberValue(cJSON_GetObjectItem(inc, "max_sev"), r->sev);
-	a = cJSON_GetObjectItem(inc, "timeline");
-	if (cJSON_GetArraySize(a) < 200) {
-		cJSON *e = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(e, "id", (double)r->id);
-		cJSON_AddNumberToObject(e, "ts_us", (double)r->ts_us);
-		cJSON_AddStringToObject(e, "ts", r->ts);
-		cJSON_AddStringToObject(e, "site", r->site);
-		cJSON_AddStringToObject(e, "agent", r->agent);
-		cJSON_AddNumberToObject(e, "seq", (double)r->seq);
-		cJSON_AddStringToObject(e, "severity", r->severity);
-		cJSON_AddStringToObject(e, "detector", r->detector);
-		cJSON_AddStringToObject(e, "title", r->title ? r->title : "");
-		if (r->technique != NULL)
-			cJSON_AddStringToObject(e, "technique", r->technique);
-		if (r->dst_ip != NULL)
-			cJSON_AddStringToObject(e, "dst_ip", r->dst_ip);
-		cJSON_AddItemToArray(a, e);
-	}
+	cJSON_AddNumberToObject(o, "id", (double)i->id);
+	cJSON_AddStringToObject(o, "attacker", i->src_ip ? i->src_ip : "");
+	cJSON_AddStringToObject(o, "first", i->first_ts ? i->first_ts : "");
+	cJSON_AddStringToObject(o, "last", i->last_ts ? i->last_ts : "");
+	cJSON_AddNumberToObject(o, "first_us", (double)i->first_us);
+	cJSON_AddNumberToObject(o, "last_us", (double)i->last_us);
+	cJSON_AddNumberToObject(o, "count", (double)i->count);
+	cJSON_AddNumberToObject(o, "max_sev", i->max_sev);
+	cJSON_AddStringToObject(o, "hosts", i->hosts ? i->hosts : "");
+	cJSON_AddStringToObject(o, "techniques", i->techniques ?
+	    i->techniques : "");
+	cJSON_AddStringToObject(o, "state", i->state ? i->state : "");
+	cJSON_AddStringToObject(o, "user", i->user ? i->user : "");
+	cJSON_AddArrayToObject(o, "timeline");
+	/* newest first */
+	cJSON_InsertItemInArray(x->list, 0, o);
 	return 0;
 }
 
 static enum MHD_Result
 api_incidents(struct MHD_Connection *c)
 {
-	struct central_log_filter f;
+	struct clog_incident_filter f;
 	struct inc_ctx x;
-	cJSON *out, *list, *it;
+	cJSON *out, *inc;
 	int rc;
 
-	central_log_filter_init(&f);
-	f.limit = 5000;
-	x.by_src = cJSON_CreateObject();
+	clog_incident_filter_init(&f);
+	f.limit = 200;
+	out = cJSON_CreateObject();
+	x.list = cJSON_AddArrayToObject(out, "incidents");
 	pthread_mutex_lock(&db_lock);
-	rc = central_log_query(db, &f, inc_cb, &x);
+	rc = clog_incidents(db, &f, inc_cb, &x);
+	cJSON_ArrayForEach(inc, x.list) {
+		struct central_log_filter g;
+
+		if (rc != 0)
+			break;
+		central_log_filter_init(&g);
+		g.ip = cJSON_GetStringValue(cJSON_GetObjectItem(inc, "attacker"));
+		g.since_us = (int64_t)cJSON_GetObjectItem(inc,
+		    "first_us")->valuedouble;
+		g.until_us = (int64_t)cJSON_GetObjectItem(inc,
+		    "last_us")->valuedouble + 1;
+		if (g.ip == NULL || g.ip[0] == '\0')
+			continue;
+		rc = central_log_query(db, &g, timeline_cb, inc);
+	}
 	pthread_mutex_unlock(&db_lock);
 	if (rc != 0) {
-		cJSON_Delete(x.by_src);
+		cJSON_Delete(out);
 		return send_error(c, 500, "central log read failed");
 	}
-	out = cJSON_CreateObject();
-	cJSON_AddStringToObject(out, "source", "grouped by source address "
-	    "over the latest 5000 alerts");
-	list = cJSON_AddArrayToObject(out, "incidents");
-	while ((it = x.by_src->child) != NULL) {
-		cJSON_DetachItemViaPointer(x.by_src, it);
-		cJSON_AddItemToArray(list, it);
-	}
-	cJSON_Delete(x.by_src);
 	return send_json(c, 200, out, NULL);
 }
 
@@ -1242,10 +1336,11 @@ api_stream(struct MHD_Connection *c, const struct session *se)
 	}
 	s->cap = 4096;
 	memcpy(s->sid, se->sid, sizeof(s->sid));
-	if (!parse_filter(c, &s->f, &pf, &why) || pf.cidr || pf.text) {
+	if (!parse_filter(c, &s->f, &pf, &why) || pf.cidr || pf.text ||
+	    pf.state) {
 		sse_free(s);
 		return send_error(c, 400, why ? why :
-		    "the stream takes no q or CIDR filter");
+		    "the stream takes no q, state or CIDR filter");
 	}
 	/* the strings point into the connection: copy what is kept */
 	s->f.site = s->f.agent = s->f.detector = s->f.technique = NULL;
@@ -1369,31 +1464,116 @@ api_login(struct MHD_Connection *c, const struct req *q)
 
 /* ---- triage ------------------------------------------------------------- */
 
+static bool
+action_ok(const char *a)
+{
+	return strcmp(a, "ack") == 0 || strcmp(a, "close") == 0 ||
+	    strcmp(a, "note") == 0 || strcmp(a, "reopen") == 0;
+}
+
+/* The optional {"note": "..."} of a triage request; NULL when none. */
+static const char *
+req_note(const struct req *q, cJSON **j)
+{
+	*j = cJSON_ParseWithLength(q->body != NULL ? q->body : "", q->len);
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*j,
+	    "note"));
+}
+
 /*
- * POST /api/alerts/SITE/AGENT/SEQ/ack|close|note (analyst and up).  The
- * audit trail that records them is broker/clog_triage.h (issue 16); until
- * it is in this tree the endpoint answers 501 after every check.
+ * POST /api/alerts/SITE/AGENT/SEQ/ack|close|reopen|note (analyst and up),
+ * body {"note": "..."} (required for note): the state changes and one
+ * entry with the operator's name goes into the hash-chained audit trail
+ * (broker/clog_triage.h).
  */
 static enum MHD_Result
 api_triage(struct MHD_Connection *c, const struct session *s,
     const char *rest, const struct req *q)
 {
-	char site[128], agent[128], action[16];
+	char site[128], agent[128], action[16], err[256];
+	struct clog_triage_info t;
+	const char *note;
 	long long seq;
-	int n = 0;
+	cJSON *j, *out;
+	int n = 0, rc;
 
 	if (sscanf(rest, "%127[^/]/%127[^/]/%lld/%15[a-z]%n", site, agent, &seq,
 	    action, &n) != 4 || rest[n] != '\0' || !web_name_ok(site) ||
 	    !web_name_ok(agent) || seq < 0)
 		return send_error(c, 404, "no such endpoint");
-	if (strcmp(action, "ack") != 0 && strcmp(action, "close") != 0 &&
-	    strcmp(action, "note") != 0)
+	if (!action_ok(action))
 		return send_error(c, 404, "no such action");
 	if (s->role < WEB_ANALYST)
 		return send_error(c, 403, "analyst role required");
-	(void)q;
-	return send_error(c, 501, "triage is not in this build yet "
-	    "(broker/clog_triage.h)");
+	note = req_note(q, &j);
+	if (note != NULL && strlen(note) > CLOG_TRIAGE_TEXT_MAX) {
+		cJSON_Delete(j);
+		return send_error(c, 400, "note too long");
+	}
+	if (strcmp(action, "note") == 0 && (note == NULL || note[0] == '\0')) {
+		cJSON_Delete(j);
+		return send_error(c, 400, "a note needs text");
+	}
+	err[0] = '\0';
+	memset(&t, 0, sizeof(t));
+	pthread_mutex_lock(&db_lock);
+	rc = clog_triage(db, site, agent, seq, action, s->user,
+	    note != NULL && note[0] != '\0' ? note : NULL, err, sizeof(err));
+	if (rc == 0)
+		rc = clog_triage_get(db, site, agent, seq, &t);
+	pthread_mutex_unlock(&db_lock);
+	cJSON_Delete(j);
+	if (rc == IDS_EINVAL)
+		return send_error(c, strncmp(err, "no alert", 8) == 0 ? 404 : 400,
+		    err[0] ? err : "refused");
+	if (rc != 0)
+		return send_error(c, 500, err[0] ? err : "triage failed");
+	fprintf(stderr, "icsentry-web: %s %s %s/%s/%lld\n", s->user, action,
+	    site, agent, seq);
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "action", action);
+	cJSON_AddStringToObject(out, "operator", s->user);
+	add_triage(out, &t);
+	return send_json(c, 200, out, NULL);
+}
+
+/* POST /api/incidents/ID/ack|close|reopen|note (analyst and up). */
+static enum MHD_Result
+api_incident_triage(struct MHD_Connection *c, const struct session *s,
+    const char *rest, const struct req *q)
+{
+	char action[16], err[256];
+	const char *note;
+	long long id;
+	cJSON *j, *out;
+	int n = 0, rc;
+
+	if (sscanf(rest, "%lld/%15[a-z]%n", &id, action, &n) != 2 ||
+	    rest[n] != '\0' || id <= 0)
+		return send_error(c, 404, "no such endpoint");
+	if (!action_ok(action))
+		return send_error(c, 404, "no such action");
+	if (s->role < WEB_ANALYST)
+		return send_error(c, 403, "analyst role required");
+	note = req_note(q, &j);
+	if (strcmp(action, "note") == 0 && (note == NULL || note[0] == '\0')) {
+		cJSON_Delete(j);
+		return send_error(c, 400, "a note needs text");
+	}
+	err[0] = '\0';
+	pthread_mutex_lock(&db_lock);
+	rc = clog_triage_incident(db, id, action, s->user,
+	    note != NULL && note[0] != '\0' ? note : NULL, err, sizeof(err));
+	pthread_mutex_unlock(&db_lock);
+	cJSON_Delete(j);
+	if (rc == IDS_EINVAL)
+		return send_error(c, 404, err[0] ? err : "no such incident");
+	if (rc != 0)
+		return send_error(c, 500, err[0] ? err : "triage failed");
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "action", action);
+	cJSON_AddStringToObject(out, "operator", s->user);
+	return send_json(c, 200, out, NULL);
 }
 
 /* ---- evidence ----------------------------------------------------------- */
@@ -1538,6 +1718,8 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 	}
 	if (strncmp(url, "/api/alerts/", 12) == 0 && post)
 		return api_triage(c, &s, url + 12, q);
+	if (strncmp(url, "/api/incidents/", 15) == 0 && post)
+		return api_incident_triage(c, &s, url + 15, q);
 	if (strncmp(url, "/api/alerts/", 12) == 0 && get)
 		return api_evidence(c, url + 12);
 	return send_error(c, 404, "no such endpoint");
@@ -1658,7 +1840,8 @@ web_run(const struct web_config *c, char *err, size_t errlen)
 		freeaddrinfo(ai);
 		return IDS_EIO;
 	}
-	if (central_log_open(c->db, CENTRAL_LOG_RDONLY, CENTRAL_LOG_SYNC_NORMAL,
+	/* read-write: triage writes its state and audit trail */
+	if (central_log_open(c->db, CENTRAL_LOG_RDWR, CENTRAL_LOG_SYNC_FULL,
 	    &db, dberr, sizeof(dberr)) != 0) {
 		snprintf(err, errlen, "%s", dberr);
 		free(cert);

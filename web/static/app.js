@@ -108,7 +108,7 @@ function route() {
 
 const FILTERS = { site: 'f-site', agent: 'f-agent', min_severity: 'f-min-sev',
   technique: 'f-technique', detector: 'f-detector', host: 'f-host',
-  since: 'f-since', until: 'f-until', q: 'f-q' };
+  since: 'f-since', until: 'f-until', q: 'f-q', state: 'f-state' };
 
 function filterQuery() {
   const p = new URLSearchParams();
@@ -144,6 +144,7 @@ function alertRow(row, fresh) {
   tr.appendChild(el('td', a.title, 'title'));
   tr.appendChild(el('td', addr(a.src)));
   tr.appendChild(el('td', addr(a.dst)));
+  tr.appendChild(el('td', row.triage ? row.triage.state : 'new', 'state'));
   tr.addEventListener('click', () => {
     location.hash = '#/alert/' + encodeURIComponent(row.id) + '/' + encodeURIComponent(row.ts_us);
   });
@@ -182,6 +183,7 @@ function passes(row) {
   if (f.get('host') && f.get('host').indexOf('/') < 0 &&
       (a.src || {}).ip !== f.get('host') && (a.dst || {}).ip !== f.get('host')) return false;
   if (f.get('until')) return false;   /* a window in the past: nothing live */
+  if (f.get('state') && f.get('state') !== 'new') return false;   /* new alerts are new */
   return true;
 }
 
@@ -231,6 +233,9 @@ async function showAlert(id, ts) {
   S.alert = a;
   $('a-title').textContent = a.title || a.detector;
   const sv = $('a-sev'); sv.textContent = a.severity; sv.className = 'sev sev-' + a.severity;
+  const t = row.triage || {};
+  $('a-state').textContent = 'state: ' + (t.state || 'new') + (t.user ? ' (' + t.user + ', ' + t.at + ')' : '') +
+    (t.incident ? ', incident ' + t.incident : '');
   const ch = r.json.chain || {};
   const cs = $('a-chain');
   cs.textContent = 'hash chain: ' + ch.status + (ch.chain_alerts !== undefined ?
@@ -259,13 +264,13 @@ async function showAlert(id, ts) {
   ev.setAttribute('href', base + '/evidence');
   ev.hidden = !r.json.evidence_available;
   const can = S.role === 'analyst' || S.role === 'admin';
-  for (const b of ['btn-ack', 'btn-close', 'btn-note']) $(b).disabled = !can;
+  for (const b of ['btn-ack', 'btn-close', 'btn-reopen', 'btn-note']) $(b).disabled = !can;
   $('note-text').disabled = !can;
   S.triageBase = base;
   const at = $('a-audit').tBodies[0]; clear(at);
   for (const e of (r.json.audit || [])) {
     const tr = el('tr');
-    tr.appendChild(el('td', e.ts)); tr.appendChild(el('td', e.operator || e.user));
+    tr.appendChild(el('td', e.ts)); tr.appendChild(el('td', e.operator));
     tr.appendChild(el('td', e.action)); tr.appendChild(el('td', e.note || ''));
     at.appendChild(tr);
   }
@@ -299,10 +304,23 @@ async function loadIncidents() {
   $('inc-source').textContent = r.json.source || '';
   for (const inc of r.json.incidents) {
     const d = el('div', null, 'incident');
-    const h = el('h3', 'Attacker ' + inc.attacker + ': ' + inc.count + ' alerts, ' +
+    const h = el('h3', 'Incident ' + inc.id + ': attacker ' + inc.attacker + ', ' + inc.count + ' alerts, ' +
       inc.first + ' to ' + inc.last + ' ');
     h.appendChild(sevBadge(SEVS[inc.max_sev] || 'info'));
     d.appendChild(h);
+    d.appendChild(el('p', 'targets: ' + (inc.hosts || '-') + '; techniques: ' + (inc.techniques || '-') +
+      '; state: ' + inc.state + (inc.user ? ' (' + inc.user + ')' : ''), 'meta'));
+    if (S.role === 'analyst' || S.role === 'admin') {
+      for (const act of ['ack', 'close']) {
+        const b = el('button', act === 'ack' ? 'Acknowledge incident' : 'Close incident');
+        b.type = 'button';
+        b.addEventListener('click', async () => {
+          const res = await api('POST', '/api/incidents/' + encodeURIComponent(inc.id) + '/' + act);
+          if (res.status === 200) loadIncidents();
+        });
+        d.appendChild(b);
+      }
+    }
     const t = el('table', null, 'grid'); const tb = el('tbody');
     for (const e of inc.timeline) {
       const tr = el('tr');
@@ -461,11 +479,17 @@ async function runVerify() {
   const r = await api('POST', '/api/verify');
   const tb = $('verify-issues').tBodies[0]; clear(tb);
   if (r.status !== 200) { $('verify-result').textContent = 'verify failed: ' + r.status; return; }
+  const au = r.json.audit || { entries: 0, problems: 0, issues: [] };
   $('verify-result').textContent = 'Result: ' + r.json.status + ' (' + r.json.alerts + ' alerts checked, ' +
-    r.json.problems + ' problems)';
+    r.json.problems + ' problems; audit trail: ' + au.entries + ' entries, ' + au.problems + ' problems)';
   for (const i of r.json.issues) {
     const tr = el('tr');
     for (const v of [i.site + '/' + i.agent, 'seq ' + i.seq, i.problem, i.detail]) tr.appendChild(el('td', v));
+    tb.appendChild(tr);
+  }
+  for (const line of au.issues) {
+    const tr = el('tr');
+    for (const v of ['audit trail', '', 'audit', line]) tr.appendChild(el('td', v));
     tb.appendChild(tr);
   }
 }
@@ -483,6 +507,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('older-btn').addEventListener('click', () => loadAlerts(true));
   $('btn-ack').addEventListener('click', () => triage('ack'));
   $('btn-close').addEventListener('click', () => triage('close'));
+  $('btn-reopen').addEventListener('click', () => triage('reopen'));
   $('btn-note').addEventListener('click', () => triage('note'));
   $('verify-btn').addEventListener('click', runVerify);
   $('map-site').addEventListener('change', drawMap);
