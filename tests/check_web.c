@@ -22,11 +22,13 @@
 #include "lib/chain.h"
 #include "tests/testutil.h"
 #include "tests/testutil_broker.h"
+#include "tests/testutil_pg.h"
 
 static char dir[256], dbpath[320], users[320], ca[400], crt[400], key[400];
 static char jar[320], out[320], evdir[320];
 static int port;
 static pid_t web = -1;
+static struct tp_pg pg;
 
 #define ADMIN_PW	"admin-password-1"
 #define ANALYST_PW	"analyst-password-1"
@@ -268,13 +270,18 @@ start_web(void)
 }
 
 static void
-setup(void)
+setup_log(bool postgres)
 {
 	struct central_log *db;
 	struct tb_chain c;
 
 	ck_assert_int_eq(tb_tmpdir(dir, sizeof(dir), "web"), 0);
 	snprintf(dbpath, sizeof(dbpath), "%s/central.db", dir);
+	if (postgres) {
+		ck_assert_int_eq(tp_pg_start(&pg), 0);
+		ck_assert_int_eq(tp_pg_createdb(&pg, "web"), 0);
+		tp_pg_uri(&pg, "web", dbpath, sizeof(dbpath));
+	}
 	snprintf(users, sizeof(users), "%s/users", dir);
 	snprintf(jar, sizeof(jar), "%s/jar", dir);
 	snprintf(out, sizeof(out), "%s/web.log", dir);
@@ -290,11 +297,25 @@ setup(void)
 }
 
 static void
+setup(void)
+{
+	setup_log(false);
+}
+
+static void
+setup_pg(void)
+{
+	setup_log(true);
+}
+
+static void
 teardown(void)
 {
 	if (web > 0)
 		tb_stop_pid(web, SIGTERM, 10000, NULL);
 	web = -1;
+	if (pg.running)
+		tp_pg_cleanup(&pg);
 	tb_rmtree(dir);
 }
 
@@ -889,6 +910,68 @@ START_TEST(t_evidence)
 }
 END_TEST
 
+/* The same console on a PostgreSQL central log. */
+START_TEST(t_postgres)
+{
+	static int64_t ids[64];
+	const char *asset = "{\"ip\":\"10.0.0.10\",\"vendor\":\"Siemens\"}";
+	char csrf[80], url[128], sse[340], bin[] = "/usr/bin/curl";
+	char *argv[] = { bin, "-sS", "-N", "--max-time", "15", "--cacert", ca,
+	    "-b", jar, url, NULL };
+	struct central_log *db = open_rw();
+	struct tb_chain c;
+	struct resp r;
+	int n, pages, i;
+	pid_t p;
+	char *j;
+
+	ck_assert_int_eq(central_log_asset(db, "plant-a", "gw-01", "10.0.0.10",
+	    asset, strlen(asset), central_log_now_us()), 0);
+	central_log_close(db);
+	ck_assert_int_eq(login("ana", ANALYST_PW, csrf, sizeof(csrf)), 200);
+	n = page_all("", 2, ids, 64, &pages);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(pages, 2);
+	r = http("GET", "/api/assets", true, NULL, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(
+	    r.json, "assets"), 0), "asset.vendor"), "Siemens");
+	resp_free(&r);
+	r = http("POST", "/api/alerts/plant-a/gw-01/3/ack", true, csrf, "{}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(tu_json_str(r.json, "triage.user"), "ana");
+	resp_free(&r);
+	r = http("POST", "/api/verify", true, csrf, "{}");
+	ck_assert_str_eq(tu_json_str(r.json, "status"), "ok");
+	ck_assert_int_eq((int)tu_json_num(r.json, "alerts", -1), 3);
+	ck_assert_int_eq((int)tu_json_num(r.json, "audit.entries", -1), 1);
+	resp_free(&r);
+	/* the event stream (its own PostgreSQL connection) */
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/api/alerts/stream",
+	    port);
+	snprintf(sse, sizeof(sse), "%s/sse.out", dir);
+	p = tb_spawn(argv, sse);
+	if (tb_wait_file_contains(sse, ": from id 3", 5000) != 0) {
+		char *t = tb_read_file(sse, NULL);
+
+		ck_abort_msg("stream: %s; log: %s", t ? t : "(none)",
+		    tb_read_file(out, NULL));
+	}
+	db = open_rw();
+	tb_chain_init(&c, "plant-s", "gw-s", 1);
+	for (i = 0; i < 2; i++) {
+		j = xss_alert(&c);
+		store(db, j);
+		free(j);
+	}
+	central_log_close(db);
+	ck_assert_int_eq(tb_wait_file_count(sse, "event: alert", 2, 3000), 0);
+	tb_stop_pid(p, SIGTERM, 5000, NULL);
+	ck_assert_msg(tb_file_count(sse, "\"site\":\"plant-s\"") == 2, "%s",
+	    tb_read_file(sse, NULL));
+}
+END_TEST
+
 static Suite *
 web_suite(void)
 {
@@ -906,6 +989,11 @@ web_suite(void)
 	tcase_add_test(tc, t_sse);
 	tcase_add_test(tc, t_alert_agents_assets);
 	tcase_add_test(tc, t_evidence);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("postgres");
+	tcase_add_checked_fixture(tc, setup_pg, teardown);
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, t_postgres);
 	suite_add_tcase(s, tc);
 	return s;
 }

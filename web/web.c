@@ -1356,12 +1356,13 @@ api_stream(struct MHD_Connection *c, const struct session *se)
 		s->last_id = strtoll(v, NULL, 10);
 	} else {
 		struct central_log_filter f;
+		int64_t seen = 0;
 
 		central_log_filter_init(&f);
 		f.limit = 1;
 		s->last_id = 0;
 		pthread_mutex_lock(&db_lock);
-		central_log_follow(db, &f, last_cb, &s->last_id, NULL);
+		central_log_follow(db, &f, last_cb, &s->last_id, &seen);
 		pthread_mutex_unlock(&db_lock);
 	}
 	/*
@@ -1369,6 +1370,8 @@ api_stream(struct MHD_Connection *c, const struct session *se)
 	 * order): one connection per stream, so streams do not share that.
 	 */
 	if (central_log_is_url(cfg->db)) {
+		struct central_log_filter none;
+		int64_t start = s->last_id;
 		char e[256];
 
 		if (central_log_open(cfg->db, CENTRAL_LOG_RDONLY,
@@ -1376,6 +1379,14 @@ api_stream(struct MHD_Connection *c, const struct session *se)
 			sse_free(s);
 			return send_error(c, 503, "central log unavailable");
 		}
+		/*
+		 * Start its tail at last_id: a new tail (after_id < 0) that
+		 * matches nothing leaves the floor at the id given, so the
+		 * first poll shows what came after it and nothing before.
+		 */
+		central_log_filter_init(&none);
+		none.until_us = INT64_MIN + 1;
+		central_log_follow(s->own, &none, last_cb, &start, &start);
 	}
 	s->len = (size_t)snprintf(s->buf, s->cap, "retry: 2000\n: from id %"
 	    PRId64 "\n\n", s->last_id);
