@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "broker/central_log.h"
@@ -311,12 +312,22 @@ setup_pg(void)
 static void
 teardown(void)
 {
-	if (web > 0)
-		tb_stop_pid(web, SIGTERM, 10000, NULL);
+	int status = -1, stopped, clean;
+	char *log;
+
+	/* a clean stop: exit 0, and no sanitizer report in its log */
+	stopped = web > 0 ? tb_stop_pid(web, SIGTERM, 10000, &status) : -1;
 	web = -1;
+	log = tb_read_file(out, NULL);
+	clean = stopped == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    log != NULL && strstr(log, "Sanitizer") == NULL &&
+	    strstr(log, "runtime error") == NULL;
 	if (pg.running)
 		tp_pg_cleanup(&pg);
 	tb_rmtree(dir);
+	ck_assert_msg(clean, "icsentry-web did not stop cleanly (status %d): %s",
+	    status, log != NULL ? log : "");
+	free(log);
 }
 
 /* ---- tests -------------------------------------------------------------- */

@@ -96,6 +96,7 @@ def crafted_alert(site, agent, seq, prev):
 
 class Stack:
     def __init__(self):
+        self.web = None
         self.dir = tempfile.mkdtemp(prefix='icsentry-webui-')
         self.procs = []
         self.mqtt_port = free_port()
@@ -133,7 +134,7 @@ class Stack:
                             self.users, '--add-user', user, '--role', role],
                            input=(user + '-password\n').encode(), check=True,
                            capture_output=True)
-        self.spawn([os.path.join(BUILD, 'icsentry-web'), '--db', self.db,
+        self.web = self.spawn([os.path.join(BUILD, 'icsentry-web'), '--db', self.db,
                     '--listen', '127.0.0.1:%d' % self.web_port,
                     '--cert', os.path.join(certs, 'broker.crt'),
                     '--key', os.path.join(certs, 'broker.key'),
@@ -392,6 +393,14 @@ def main():
         if drv is not None:
             drv.quit()
         st.stop()
+        if st.web is not None:
+            # icsentry-web stops cleanly: exit 0, no sanitizer report
+            log = open(os.path.join(st.dir, 'web.log'), errors='replace').read()
+            ok = st.web.returncode == 0 and 'Sanitizer' not in log and \
+                'runtime error' not in log
+            results.append(('clean stop', None if ok else AssertionError(
+                'icsentry-web exit %s' % st.web.returncode)))
+            print('%s clean stop' % ('PASS' if ok else 'FAIL'))
         failed = [r for r in results if r[1] is not None]
         if failed:
             for f in ('web.log', 'collector.log'):
