@@ -1642,7 +1642,8 @@ clog_pg_follow(struct clog_pg *pg, const struct central_log_filter *f,
 	rc = walk_built(pg, &q, row_cb, &c);
 	if (f->after_id < 0)
 		pg->floor = *last_id;
-	qsort(pg->sent, pg->nsent, sizeof(pg->sent[0]), cmp_i64);
+	if (pg->nsent > 1)	/* sent is NULL before the first row */
+		qsort(pg->sent, pg->nsent, sizeof(pg->sent[0]), cmp_i64);
 	/* history of (time, highest id shown), oldest dropped */
 	if (pg->nhist == 64) {
 		memmove(pg->hist_us, pg->hist_us + 1, 63 * sizeof(int64_t));

@@ -277,16 +277,25 @@ session_end(const char *sid)
 	pthread_mutex_unlock(&sess_lock);
 }
 
+/*
+ * Is the session of an event stream still there?  A stream is activity
+ * (a console left showing the live feed stays logged in) up to the
+ * session's absolute limit; logging out ends it.
+ */
 static bool
 session_alive(const char *sid)
 {
+	time_t now = now_s();
 	bool ok = false;
 	int i;
 
 	pthread_mutex_lock(&sess_lock);
 	for (i = 0; i < NSESS; i++)
-		if (sessions[i].used && token_eq(sessions[i].sid, sid))
+		if (sessions[i].used && token_eq(sessions[i].sid, sid) &&
+		    now - sessions[i].created <= SESS_MAX_S) {
+			sessions[i].seen = now;
 			ok = true;
+		}
 	pthread_mutex_unlock(&sess_lock);
 	return ok;
 }
