@@ -170,8 +170,9 @@ need-deps:
 	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 || \
 	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	    ! pkg-config --exists libmicrohttpd || ! command -v chromedriver >/dev/null 2>&1 || \
+	    ! command -v curl >/dev/null 2>&1 || \
 	    [ ! -f /usr/share/javascript/chart.js/chart.min.js ] || \
-	    ! $(PYTHON) -c 'import selenium' 2>/dev/null; then \
+	    [ ! -d /usr/lib/python3/dist-packages/selenium ]; then \
 		$(MAKE) --no-print-directory deps; fi
 
 deps:
