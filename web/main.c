@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/version.h"
 #include "web/users.h"
 #include "web/web.h"
 
@@ -29,7 +30,8 @@ usage(FILE *fp)
 	    "       icsentry-web --users FILE --add-user NAME "
 	    "--role viewer|analyst|admin\n"
 	    "                    (password: the first line of stdin, 8 "
-	    "characters or more)\n");
+	    "characters or more)\n"
+	    "       icsentry-web --help | --version\n");
 }
 
 static int
@@ -79,6 +81,7 @@ main(int argc, char **argv)
 		{ "poll-ms", required_argument, NULL, 'p' },
 		{ "evidence-dir", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct web_config cfg;
@@ -110,6 +113,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("icsentry-web " ICSENTRY_VERSION "\n");
 			return 0;
 		default:
 			usage(stderr);
