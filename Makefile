@@ -209,6 +209,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null) -lm
 
+# The bundle parser needs libcrypto (Ed25519) and its own lib/ files.
+$(BUILD)/fuzz/fuzz_intel_bundle: tests/fuzz/fuzz_intel_bundle.c lib/intel_bundle.c \
+    lib/rfc3339.c lib/ids.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson libcrypto 2>/dev/null) -lm
+
 # The pipeline target links the whole agent library, built again with
 # clang's coverage instrumentation and ASan + UBSan.
 FUZZ_OBJ    = $(BUILD)/fuzzobj
