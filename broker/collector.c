@@ -142,7 +142,7 @@ struct peer {
 struct collector {
 	MQTTAsync		 h;
 	struct central_log	*db;
-	struct intel_log	*intel;		/* NULL: not kept (PostgreSQL) */
+	struct intel_log	*intel;		/* NULL: not kept (open failed) */
 	pthread_mutex_t		 mu;		/* db, closing, batch, peers */
 	bool			 closing;
 	size_t			 max_payload;
