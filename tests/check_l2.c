@@ -396,6 +396,180 @@ START_TEST(test_own_broker)
 }
 END_TEST
 
+/* ---- MMS over several COTP DT TPDUs (end-of-TSDU 0, 0, 1) ------------- */
+
+/* write LD0/XCBR1$CO$Pos$Oper := true, the user data of one COTP TSDU:
+ * session GT+DT, presentation, confirmed-RequestPDU write (ISO 9506-2) */
+static const uint8_t mms_write_tsdu[] = {
+	0x01, 0x00, 0x01, 0x00, 0x61, 0x33, 0x30, 0x31, 0x02, 0x01, 0x03,
+	0xa0, 0x2c, 0xa0, 0x2a, 0x02, 0x01, 0x07, 0xa5, 0x25, 0xa0, 0x1e,
+	0x30, 0x1c, 0xa0, 0x1a, 0xa1, 0x18, 0x1a, 0x03, 0x4c, 0x44, 0x30,
+	0x1a, 0x11, 0x58, 0x43, 0x42, 0x52, 0x31, 0x24, 0x43, 0x4f, 0x24, 0x50,
+	0x6f, 0x73, 0x24, 0x4f, 0x70, 0x65, 0x72, 0xa0, 0x03, 0x83, 0x01, 0x01,
+};
+
+static void
+be16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+be32(uint8_t *p, uint32_t v)
+{
+	be16(p, v >> 16);
+	be16(p + 2, v & 0xffff);
+}
+
+/*
+ * A pcap of 10.20.1.99:40100 -> 10.20.1.10:102: the handshake, then the
+ * client's stream cut into TCP segments of at most seg bytes.
+ */
+static void
+write_cotp_pcap(const char *path, const uint8_t *stream, size_t n, size_t seg)
+{
+	static const uint8_t ghdr[24] = {
+		0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff, 0, 0, 1, 0, 0, 0
+	};
+	uint8_t pkt[54 + 1500], rec[16];
+	uint32_t cseq = 7000, off = 0, k = 0;
+	size_t plen, i;
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_le(seg, 1500);
+	ck_assert_uint_eq(fwrite(ghdr, 1, sizeof(ghdr), f), sizeof(ghdr));
+	for (k = 0; k < 3 || off < n; k++) {
+		int c2s = k != 1;
+		uint32_t sum = 0, len;
+
+		plen = k < 3 ? 0 : (n - off < seg ? n - off : seg);
+		len = (uint32_t)(54 + plen);
+		memset(pkt, 0, len);
+		memcpy(pkt, c2s ? "\x00\x0a\x35\x00\x00\x10\x02\x00\x00\x00\x00\x99" :
+		    "\x02\x00\x00\x00\x00\x99\x00\x0a\x35\x00\x00\x10", 12);
+		be16(pkt + 12, 0x0800);
+		pkt[14] = 0x45;
+		be16(pkt + 16, (unsigned)(40 + plen));
+		pkt[22] = 64;
+		pkt[23] = 6;
+		memcpy(pkt + 26, c2s ? "\x0a\x14\x01\x63\x0a\x14\x01\x0a" :
+		    "\x0a\x14\x01\x0a\x0a\x14\x01\x63", 8);
+		for (i = 14; i < 34; i += 2)
+			sum += (uint32_t)pkt[i] << 8 | pkt[i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		be16(pkt + 24, ~sum & 0xffff);
+		be16(pkt + 34, c2s ? 40100 : 102);
+		be16(pkt + 36, c2s ? 102 : 40100);
+		be32(pkt + 38, c2s ? cseq + (k >= 2) + off : 9000);
+		be32(pkt + 42, k == 0 ? 0 : c2s ? 9001 : cseq + 1);
+		pkt[46] = 0x50;
+		pkt[47] = k == 0 ? 0x02 : k == 1 ? 0x12 : k == 2 ? 0x10 : 0x18;
+		be16(pkt + 48, 64240);
+		memcpy(pkt + 54, stream + off, plen);
+		off += (uint32_t)plen;
+		memset(rec, 0, sizeof(rec));
+		rec[0] = 0x00; rec[1] = 0x60; rec[2] = 0x41; rec[3] = 0x66;
+		rec[4] = (uint8_t)k;		/* usec: in order */
+		for (i = 0; i < 4; i++) {
+			rec[8 + i] = (uint8_t)(len >> (8 * i));
+			rec[12 + i] = (uint8_t)(len >> (8 * i));
+		}
+		ck_assert_uint_eq(fwrite(rec, 1, sizeof(rec), f), sizeof(rec));
+		ck_assert_uint_eq(fwrite(pkt, 1, len, f), len);
+	}
+	fclose(f);
+}
+
+/* Wrap data[0..n) in TPDUs of at most piece user bytes each; the stream. */
+static size_t
+cotp_pieces(const uint8_t *data, size_t n, size_t piece, uint8_t *out)
+{
+	size_t off = 0, len = 0, k;
+
+	while (off < n) {
+		k = n - off < piece ? n - off : piece;
+		be16(out + len, 0x0300);
+		be16(out + len + 2, (unsigned)(7 + k));
+		out[len + 4] = 2;
+		out[len + 5] = 0xf0;
+		out[len + 6] = off + k == n ? 0x80 : 0x00;	/* EOT on the last */
+		memcpy(out + len + 7, data + off, k);
+		len += 7 + k;
+		off += k;
+	}
+	return len;
+}
+
+START_TEST(test_mms_cotp_segments)
+{
+	uint8_t stream[8192], big[4000];
+	char pcap[600], conf[600];
+	cJSON *alerts, *stats = NULL, *a;
+	size_t n;
+	int writes = 0;
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "%s/mms.conf", dir);
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[agent]\nname = mms-split\nsite = test\nalert_window = 0\n"
+	    "[policy]\nmms_writers = 10.20.1.30\n"
+	    "[flows]\nmax_reasm_bytes = 1024\n");
+	fclose(f);
+	snprintf(pcap, sizeof(pcap), "%s/mms-split.pcap", dir);
+	/* three TPDUs of 20, 20 and 17 user bytes; TCP segments of 30 bytes
+	 * cut through the TPKT frames too */
+	n = cotp_pieces(mms_write_tsdu, sizeof(mms_write_tsdu), 20, stream);
+	ck_assert_uint_eq(n, sizeof(mms_write_tsdu) + 3 * 7);
+	write_cotp_pcap(pcap, stream, n, 30);
+	alerts = agent(pcap, conf, NULL, NULL, &stats);
+	ck_assert_ptr_nonnull(stats);
+	ck_assert_int_eq(tu_json_num(stats, "pdus.iec61850-mms", -1), 1);
+	ck_assert_int_eq(tu_json_num(stats, "malformed.iec61850-mms", -1), 0);
+	ck_assert_int_eq(tu_json_num(stats, "malformed.s7comm", -1), 0);
+	cJSON_ArrayForEach(a, alerts)
+		if (strcmp(tu_json_str(a, "detector"), "mms.unauthorized_write") == 0) {
+			ck_assert_str_eq(tu_json_str(a, "details.domain"), "LD0");
+			ck_assert_str_eq(tu_json_str(a, "details.name"),
+			    "XCBR1$CO$Pos$Oper");
+			ck_assert_str_eq(tu_json_str(a, "src.ip"), "10.20.1.99");
+			writes++;
+		}
+	ck_assert_int_eq(writes, 1);
+	cJSON_Delete(alerts);
+	cJSON_Delete(stats);
+
+	/* one byte per TPDU: 57 TPDUs, one segment each */
+	n = cotp_pieces(mms_write_tsdu, sizeof(mms_write_tsdu), 1, stream);
+	write_cotp_pcap(pcap, stream, n, 8);
+	alerts = agent(pcap, conf, NULL, NULL, &stats);
+	ck_assert_int_eq(tu_json_num(stats, "pdus.iec61850-mms", -1), 1);
+	cJSON_Delete(alerts);
+	cJSON_Delete(stats);
+
+	/*
+	 * Bounded: a TSDU larger than max_reasm_bytes (1024) is dropped and
+	 * counted, its later pieces too (no malformed PDU from the tail), and
+	 * the write after it still parses.
+	 */
+	memset(big, 0, sizeof(big));
+	memcpy(big, mms_write_tsdu, sizeof(mms_write_tsdu));
+	n = cotp_pieces(big, 3000, 500, stream);
+	n += cotp_pieces(mms_write_tsdu, sizeof(mms_write_tsdu), 20, stream + n);
+	write_cotp_pcap(pcap, stream, n, 400);
+	alerts = agent(pcap, conf, NULL, NULL, &stats);
+	ck_assert_int_eq(tu_json_num(stats, "reassembly.oversize", -1), 1);
+	ck_assert_int_eq(tu_json_num(stats, "pdus.iec61850-mms", -1), 1);
+	ck_assert_int_eq(tu_json_num(stats, "malformed.iec61850-mms", -1), 0);
+	cJSON_Delete(alerts);
+	cJSON_Delete(stats);
+}
+END_TEST
+
 static Suite *
 l2_suite(void)
 {
@@ -409,6 +583,7 @@ l2_suite(void)
 	tcase_add_test(tc, test_layer2_flows);
 	tcase_add_test(tc, test_inventory);
 	suite_add_tcase(s, tc);
+	tcase_add_test(tc, test_mms_cotp_segments);
 	tcase_set_timeout(ts, 300);
 	tcase_add_checked_fixture(ts, setup, teardown);
 	tcase_add_test(ts, test_scenarios);
