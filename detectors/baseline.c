@@ -60,6 +60,7 @@
 #include "lib/ids.h"
 #include "lib/ipmap.h"
 #include "detectors/baseline_file.h"
+#include "detectors/baseline_l2.h"
 #include "detectors/inventory.h"
 
 
@@ -682,11 +683,18 @@ bl_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	struct proto_req r;
 	int role;
 
-	/* layer-2 flows (af 0) have no IP hosts to learn: the GOOSE, DCP
-	 * and MQTT detectors learn their own streams */
 	if ((s->learn == NULL && s->det == NULL) || pdu->proto == ICS_NONE ||
-	    (unsigned)pdu->proto >= ICS_NPROTO || pdu->flow->af == 0)
+	    (unsigned)pdu->proto >= ICS_NPROTO)
 		return;
+	/* layer-2 flows (af 0) have no IP hosts: GOOSE/SV streams and DCP
+	 * stations are learned apart (baseline_l2.c) */
+	if (pdu->flow->af == 0) {
+		bl_l2_learn(s->learn != NULL ? s->learn->l2 : NULL, pdu,
+		    s->window_us);
+		bl_l2_detect(s->det != NULL ? s->det->l2 : NULL, ctx, pdu,
+		    s->window_us, s->factor);
+		return;
+	}
 	role = inv_pdu_sender_role(pdu);
 	if (role == 1)
 		bl_analyse(pdu, &r);

@@ -381,8 +381,11 @@ START_TEST(one_line_per_asset_and_link)
 	ck_assert(tu_contains(t, "\n    {\"src\":\"10.10.1.30\",\"dst\":"
 	    "\"10.10.1.101\",\"proto\":\"modbus\",\"transport\":\"tcp\","
 	    "\"port\":502,"));
-	/* 26 assets + 59 links + 14 lines of members and brackets */
-	ck_assert_uint_eq(tu_count_lines(t), 26 + 59 + 14);
+	/* 26 assets + 59 links + 14 lines of members and brackets + the
+	 * three (empty) layer-2 lists */
+	ck_assert_uint_eq(tu_count_lines(t), 26 + 59 + 14 + 3);
+	ck_assert(tu_contains(t, "\n  \"l2_goose\": [],\n  \"l2_sv\": [],\n"
+	    "  \"l2_dcp\": [],\n"));
 	free(t);
 }
 END_TEST

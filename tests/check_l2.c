@@ -570,6 +570,134 @@ START_TEST(test_mms_cotp_segments)
 }
 END_TEST
 
+/* ---- the learned baseline covers layer 2 (baseline_l2.c) ------------ */
+
+/* Alerts of the baseline.l2_* rules as "detector|changed|mac" lines. */
+static char *
+l2_alerts(cJSON *alerts, int *n)
+{
+	static char out[2048];
+	cJSON *a;
+	size_t len = 0;
+
+	*n = 0;
+	out[0] = '\0';
+	cJSON_ArrayForEach(a, alerts) {
+		const char *d = tu_json_str(a, "detector");
+
+		if (strncmp(d, "baseline.l2_", 12) != 0)
+			continue;
+		const char *c = tu_json_str(a, "details.changed");
+
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s|%s|%s\n",
+		    d, c != NULL ? c : "-", tu_json_str(a, "details.mac"));
+		(*n)++;
+	}
+	return out;
+}
+
+START_TEST(test_baseline_l2)
+{
+	char conf[600], bl[600], pcap[600], *text, *again;
+	cJSON *alerts, *root, *g;
+	size_t len, len2;
+	int n;
+	FILE *f;
+
+	generate(NULL);
+	snprintf(bl, sizeof(bl), "%s/baseline.json", dir);
+	snprintf(conf, sizeof(conf), "%s/learn.conf", dir);
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[agent]\nname = l2\nsite = test\nalert_window = 0\n"
+	    "[detector.baseline]\nlearn = %s\n", bl);
+	fclose(f);
+	snprintf(pcap, sizeof(pcap), "%s/l2-benign.pcap", dir);
+	cJSON_Delete(agent(pcap, conf, NULL, NULL, NULL));
+	text = tu_read_file(bl, &len);
+	ck_assert_ptr_nonnull(text);
+	root = cJSON_Parse(text);
+	ck_assert_ptr_nonnull(root);
+	g = cJSON_GetObjectItem(root, "l2_goose");
+	ck_assert_int_eq(cJSON_GetArraySize(g), 3);
+	/* sorted by gocbRef: BAY1, IED1 (one trip in a window), IED2 */
+	ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(g, 1), "gocb_ref"),
+	    "IED1LD0/LLN0$GO$gcbTrip");
+	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(
+	    cJSON_GetArrayItem(g, 1), "publishers"), 0)->valuestring,
+	    "00:30:a7:00:00:01");
+	ck_assert_int_eq(tu_json_num(cJSON_GetArrayItem(g, 1), "appid", -1),
+	    0x3001);
+	ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(g, 1), "dat_set"),
+	    "IED1LD0/LLN0$DS1");
+	ck_assert_int_eq(tu_json_num(cJSON_GetArrayItem(g, 1),
+	    "max_state_changes_per_window", -1), 1);
+	ck_assert_int_eq(tu_json_num(cJSON_GetArrayItem(g, 2),
+	    "max_state_changes_per_window", -1), 0);
+	ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(
+	    root, "l2_sv"), 0), "sv_id"), "MU1SV");
+	g = cJSON_GetObjectItem(root, "l2_dcp");
+	ck_assert_int_eq(cJSON_GetArraySize(g), 2);
+	ck_assert_str_eq(tu_json_str(cJSON_GetArrayItem(g, 0),
+	    "name_of_station"), "plc-1");
+	ck_assert_int_eq(tu_json_num(cJSON_GetArrayItem(g, 0), "device_id", -1),
+	    0x010d);
+	cJSON_Delete(root);
+	/* learning the same traffic again into the file changes nothing
+	 * but the times: the l2 member reads back and writes out the same */
+	cJSON_Delete(agent(pcap, conf, NULL, NULL, NULL));
+	again = tu_read_file(bl, &len2);
+	ck_assert_ptr_nonnull(again);
+	ck_assert_str_eq(strstr(again, "\"l2_goose\""), strstr(text,
+	    "\"l2_goose\""));
+	free(again);
+	free(text);
+
+	/* detecting against it */
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[agent]\nname = l2\nsite = test\nalert_window = 0\n"
+	    "[detector.baseline]\nfile = %s\n", bl);
+	fclose(f);
+	alerts = agent(pcap, conf, NULL, NULL, NULL);
+	l2_alerts(alerts, &n);
+	ck_assert_int_eq(n, 0);			/* the learned traffic: quiet */
+	cJSON_Delete(alerts);
+	snprintf(pcap, sizeof(pcap), "%s/l2-attacks.pcap", dir);
+	alerts = agent(pcap, conf, NULL, NULL, NULL);
+	text = l2_alerts(alerts, &n);
+	ck_assert_msg(n == 3, "%s", text);
+	ck_assert(tu_contains(text, "baseline.l2_new_publisher|mac|02:00:00:00:00:66\n"));
+	ck_assert(tu_contains(text, "baseline.l2_changed|conf_rev|02:00:00:00:00:66\n"));
+	cJSON_Delete(alerts);
+	/* a burst of valid-looking state changes, a renamed and a new station */
+	snprintf(pcap, sizeof(pcap), "%s/l2-drift.pcap", dir);
+	alerts = agent(pcap, conf, NULL, NULL, NULL);
+	text = l2_alerts(alerts, &n);
+	ck_assert_msg(n == 3, "%s", text);
+	ck_assert_msg(tu_contains(text, "baseline.l2_state_rate|-|00:30:a7:00:00:02\n"), "%s", text);
+	ck_assert(tu_contains(text, "baseline.l2_changed|name_of_station|00:1b:1b:00:00:0a\n"));
+	ck_assert(tu_contains(text, "baseline.l2_new_station|-|02:00:00:00:00:66\n"));
+	/* the GOOSE rules see nothing wrong in the burst: only the baseline */
+	{
+		cJSON *a;
+
+		cJSON_ArrayForEach(a, alerts)
+			ck_assert_msg(strncmp(tu_json_str(a, "detector"), "goose.",
+			    6) != 0, "%s", tu_json_str(a, "detector"));
+	}
+	cJSON_Delete(alerts);
+
+	/* a publisher the baseline never saw: another substation's GOOSE */
+	tu_pcap_path(pcap, sizeof(pcap), "goose-icsnpp.pcap");
+	alerts = agent(pcap, conf, NULL, NULL, NULL);
+	text = l2_alerts(alerts, &n);
+	ck_assert_msg(n >= 1, "%s", text);
+	ck_assert(tu_contains(text, "baseline.l2_new_stream|"));
+	cJSON_Delete(alerts);
+}
+END_TEST
+
 static Suite *
 l2_suite(void)
 {
@@ -583,9 +711,10 @@ l2_suite(void)
 	tcase_add_test(tc, test_layer2_flows);
 	tcase_add_test(tc, test_inventory);
 	suite_add_tcase(s, tc);
-	tcase_add_test(tc, test_mms_cotp_segments);
 	tcase_set_timeout(ts, 300);
 	tcase_add_checked_fixture(ts, setup, teardown);
+	tcase_add_test(ts, test_mms_cotp_segments);
+	tcase_add_test(ts, test_baseline_l2);
 	tcase_add_test(ts, test_scenarios);
 	tcase_add_test(ts, test_own_broker);
 	suite_add_tcase(s, ts);
