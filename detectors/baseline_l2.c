@@ -349,7 +349,7 @@ raise_l2(struct det_ctx *ctx, const struct det_pdu *pdu, const struct obs *o,
     const char *tech, const char *what, const char *field)
 {
 	struct det_alert a;
-	char title[256], m[18];
+	char title[256], m[18], key[NAME_KEEP + 8];
 	cJSON *lm;
 	uint8_t i;
 
@@ -404,7 +404,10 @@ raise_l2(struct det_ctx *ctx, const struct det_pdu *pdu, const struct obs *o,
 			    e->win_changes);
 		}
 	}
-	a.agg_key = det;
+	/* one summary per stream or station, not per detector */
+	snprintf(key, sizeof(key), "%s:%.*s", kind_name(o->kind),
+	    (int)(o->nlen > NAME_KEEP ? NAME_KEEP : o->nlen), o->name);
+	a.agg_key = key;
 	det_alert(ctx, &a);
 }
 
