@@ -241,7 +241,7 @@ $(BUILD)/fuzz/fuzz_collector: tests/fuzz/fuzz_collector.c \
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-fuzz: need-deps $(FUZZERS)
+fuzz: need-deps $(FUZZERS) $(BUILD)/icsentry-intel
 	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) \
 	    FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
 

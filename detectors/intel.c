@@ -126,48 +126,55 @@ intel_flow_open(void *state, struct det_ctx *ctx, const struct flow *f)
  * in the server_name of TLS ClientHellos from the client (any TCP port:
  * a TLS channel on 8883 or 4840 names its server too).  Only with
  * domain indicators; every other packet costs a byte compare or two.
- * One segment is read, no reassembly (see dns.h, tls.h).
+ * One segment is read, no reassembly (see dns.h, tls.h).  This is the
+ * slow path of intel_packet: a DNS query or a ClientHello to read.
  */
-static void
-intel_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir)
+static __attribute__((noinline)) void
+intel_domain(struct det_ctx *ctx, const struct pkt *p, const struct flow *f,
+    int dir)
 {
-	const struct intel_set *s;
+	const struct intel_set *s = det_intel(ctx);
 	const struct intel_indicator *ind;
 	struct det_endpoint src, dst;
 	char name[DNS_NAME_MAX + TLS_SNI_MAX + 2];
-	const char *proto, *side;
+	const char *proto = "dns", *side = "dns_query";
 	int rc;
 
-	(void)state;
-	if (f == NULL || p->payload_len == 0 ||
-	    (p->ip_proto != 17 && p->ip_proto != 6))
-		return;
-	s = det_intel(ctx);
 	if (!intel_set_has(s, INTEL_DOMAIN))
 		return;
-	if (p->ip_proto == 17) {
-		if (p->dport != 53)
-			return;
+	if (p->ip_proto == 17)
 		rc = dns_query_name(p->payload, p->payload_len, name);
-		proto = "dns";
-		side = "dns_query";
-	} else if (p->dport == 53) {
+	else if (p->dport == 53)
 		rc = dns_tcp_query_name(p->payload, p->payload_len, name);
-		proto = "dns";
-		side = "dns_query";
-	} else if (dir == FLOW_C2S &&
-	    tls_is_client_hello(p->payload, p->payload_len)) {
+	else {
 		rc = tls_client_hello_sni(p->payload, p->payload_len, name);
 		proto = "tls";
 		side = "tls_sni";
-	} else
-		return;
+	}
 	if (rc != 0 || (ind = intel_match_domain(s, name)) == NULL)
 		return;
 	det_endpoint_from_flow(&src, f, dir == FLOW_C2S);
 	det_endpoint_from_flow(&dst, f, dir != FLOW_C2S);
 	raise(ctx, ind, &src, &dst, proto, p->ts, side, false);
+}
+
+static void
+intel_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	(void)state;
+	/*
+	 * The common case first, in about as few compares as the UDP-only
+	 * check took: neither DNS nor the first byte of a TLS handshake.
+	 */
+	if (p->ip_proto == 17) {
+		if (p->dport != 53 || f == NULL)
+			return;
+	} else if (p->ip_proto != 6 || p->payload_len < 6 || f == NULL ||
+	    (p->dport != 53 && (p->payload[0] != 0x16 || dir != FLOW_C2S ||
+	    !tls_is_client_hello(p->payload, p->payload_len))))
+		return;
+	intel_domain(ctx, p, f, dir);
 }
 
 /* Function codes and device ids, per request PDU. */

@@ -222,7 +222,7 @@ emit_malformed(struct dis_ctx *dc, enum ics_proto proto, const char *what)
  * pieces are dropped up to the end mark.  The common case (a frame with
  * the end mark and nothing held) is handed on in place.
  */
-static void
+static __attribute__((noinline)) void
 deliver(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t len)
 {
 	struct dissector *d = dc->arg;
@@ -232,8 +232,7 @@ deliver(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t len)
 	size_t hdr, add;
 	bool last;
 
-	if (ops->segment == NULL || ops->segment(p, len, &hdr, &last) != 1 ||
-	    hdr > len) {
+	if (ops->segment(p, len, &hdr, &last) != 1 || hdr > len) {
 		ops->handle(dc, p, len, false);
 		return;
 	}
@@ -304,7 +303,11 @@ extract(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
 			}
 			break;
 		}
-		deliver(dc, s, p + used, len);
+		/* most protocols have no layer above the frames */
+		if (ops->segment == NULL)
+			ops->handle(dc, p + used, len, false);
+		else
+			deliver(dc, s, p + used, len);
 		used += len;
 	}
 	return used;
