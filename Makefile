@@ -14,6 +14,7 @@
 #   make bench-central  central log write rate and query latency (BENCH_SIZES)
 #   make deps       apt-get install what is missing
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        Debian packages in build/deb (mk/deb.mk); make deb-test
 
 BUILD    ?= build
 SAN      ?=
@@ -28,7 +29,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev 
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
-            libpq-dev postgresql
+            libpq-dev postgresql debhelper dpkg-dev lintian fakeroot
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -261,4 +262,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
-include mk/cross.mk mk/install.mk
+include mk/cross.mk mk/install.mk mk/deb.mk

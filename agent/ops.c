@@ -275,5 +275,6 @@ ops_reopen(FILE *fp, const char *path, const char *what)
 		return -1;
 	}
 	close(fd);
+	log_info("%s: reopened %s", what, path);
 	return 0;
 }
