@@ -29,7 +29,7 @@ deb: deb-need-deps
 	@git ls-files -co --exclude-standard -z | grep -zv '^build/' | \
 	    tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -b -uc -us
-	lintian --fail-on error,warning \
+	lintian --fail-on error,warning --info \
 	    $(DEB_DIR)/icsentry_$(DEB_VERSION)_*.changes
 	@ls -1 $(DEB_DIR)/*.deb
 

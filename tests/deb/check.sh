@@ -70,7 +70,8 @@ check "icsentry-agent Depends: libndpi (shlibs)" sh -c \
     "dpkg-deb -f '$AGENT' Depends | grep -q 'libndpi'"
 check "icsentry-collector Depends: libpq5 (shlibs)" dep "$COLL" libpq5
 check "icsentry-tools Depends: libsqlite3-0 (shlibs)" dep "$TOOLS" libsqlite3-0
-check "icsentry-common Depends: adduser" dep "$COMMON" adduser
+check "icsentry-common Depends: systemd-sysusers (or systemd)" sh -c \
+    "dpkg-deb -f '$COMMON' Depends | grep -q 'systemd-sysusers'"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/icsentry-deb.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -99,7 +100,7 @@ check "agent postinst does not start it" sh -c \
 check "collector postinst does not start it" sh -c \
     "! grep -q 'deb-systemd-invoke.*start' '$tmp/ctl-collector/postinst'"
 check "common postinst creates the icsentry user" \
-    grep -q 'systemd-sysusers\|adduser' "$tmp/ctl-common/postinst"
+    grep -q 'systemd-sysusers.*icsentry-common.conf' "$tmp/ctl-common/postinst"
 check "unit runs /usr/bin/icsentry-agent with /etc/icsentry/agent.conf" sh -c \
     "dpkg-deb --fsys-tarfile '$AGENT' | tar -xOf - ./lib/systemd/system/icsentry-agent.service |
      grep -qx 'ExecStart=/usr/bin/icsentry-agent -c /etc/icsentry/agent.conf'"
@@ -122,6 +123,11 @@ else
 fi
 check "installed: status says icsentry-agent is installed" sh -c \
     "dpkg --root='$root' -s icsentry-agent | grep -qx 'Status: install ok installed'"
+check "installed: the icsentry system user exists in the root" \
+    grep -q '^icsentry:x:[0-9]*:[0-9]*:icsentry OT security monitor:/var/lib/icsentry:/usr/sbin/nologin$' \
+    "$root/etc/passwd"
+check "installed: /var/lib/icsentry and /var/log/icsentry exist" \
+    test -d "$root/var/lib/icsentry" -a -d "$root/var/log/icsentry"
 check "installed: unit enabled (multi-user.target.wants symlink)" \
     test -L "$root/etc/systemd/system/multi-user.target.wants/icsentry-agent.service"
 check "installed: collector unit enabled" \
