@@ -86,7 +86,9 @@ ops_coverage(const struct cfg *c,
 		    "ot_networks entr%s watched (%zu allowed)", n,
 		    n == 1 ? "y" : "ies", nets_count(c, "remote_access_allowed"));
 	else
-		snprintf(text, sizeof(text), "not watched: no ot_networks");
+		snprintf(text, sizeof(text), "SSH/RDP/Telnet/VNC/SMB watched into "
+		    "the hosts seen serving an industrial protocol (no ot_networks; "
+		    "%zu allowed)", nets_count(c, "remote_access_allowed"));
 	emit(arg, "remote_access", text);
 }
 

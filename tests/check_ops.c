@@ -217,7 +217,8 @@ START_TEST(coverage_in_stats)
 	ck_assert_str_eq(tu_json_str(st, "coverage.modbus"),
 	    "writes not judged: no modbus_writers and no baseline");
 	ck_assert_str_eq(tu_json_str(st, "coverage.remote_access"),
-	    "not watched: no ot_networks");
+	    "SSH/RDP/Telnet/VNC/SMB watched into the hosts seen serving an "
+	    "industrial protocol (no ot_networks; 0 allowed)");
 	cJSON_Delete(st);
 	tu_result_free(&r);
 
