@@ -260,8 +260,15 @@ ops_reopen(FILE *fp, const char *path, const char *what)
 {
 	int fd;
 
-	if (fp == NULL || fp == stdout || path == NULL || path[0] == '\0' ||
-	    strcmp(path, "-") == 0)
+	if (path == NULL || path[0] == '\0' || strcmp(path, "-") == 0)
+		return 0;
+	if (fp == NULL) {
+		/* set by a reload: the sinks are made at start */
+		log_warn("%s %s: not written until the agent is restarted", what,
+		    path);
+		return 0;
+	}
+	if (fp == stdout)
 		return 0;
 	fflush(fp);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);

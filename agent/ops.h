@@ -49,8 +49,9 @@ int	agent_print_effective(const struct agent_opts *o);
 /*
  * Log rotation: point the open stream fp at path again (a new file when
  * the old one was moved away; appended to when it is still there).  The
- * FILE stays the same object, so sinks holding it carry on.  stdout and
- * NULL are left alone.  0, or -1 (logged; fp still writes the old file).
+ * FILE stays the same object, so sinks holding it carry on.  stdout is
+ * left alone; NULL with a path (set by a reload) is logged as needing a
+ * restart.  0, or -1 (logged; fp still writes the old file).
  */
 int	ops_reopen(FILE *fp, const char *path, const char *what);
 
