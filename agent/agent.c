@@ -157,6 +157,7 @@ struct agent {
 	uint64_t		 last_expire;
 	uint64_t		 now;		/* capture time */
 	bool			 progress;	/* stderr is a terminal */
+	bool			 coverage_told;	/* the coverage banner was logged */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -557,6 +558,11 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 	    cfg_bool(a->cfg, "agent", "allow_root"), err, sizeof(err)) != 0) {
 		log_err("%s\n", err);
 		return EXIT_USAGE;
+	}
+	/* what is judged and what is not: once; always live, -r on a terminal */
+	if (!a->coverage_told && (cap_is_live(a->cap) || isatty(STDERR_FILENO))) {
+		a->coverage_told = true;
+		ops_coverage_log(a->cfg);
 	}
 	for (;;) {
 		if (g_stop) {
@@ -1450,9 +1456,6 @@ agent_run(const struct agent_opts *o)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a.progress = isatty(STDERR_FILENO) && !o->stats;
-	/* what is judged and what is not: always live, on a terminal for -r */
-	if (o->nfiles == 0 || isatty(STDERR_FILENO))
-		ops_coverage_log(a.cfg);
 
 	capture_opts(&a, &co);
 	start = wall_now();

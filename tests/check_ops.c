@@ -6,7 +6,7 @@
  *               --print-config prints the effective values and where they
  *               came from, and that output is itself a valid config
  *   coverage    the stats' "coverage" per protocol with and without a
- *               policy; the banner on stderr for a live-like run
+ *               policy; the banner on stderr when it is a terminal (a pty)
  *   log         stderr lines: "icsentry-agent: <UTC time> <level>: ..."
  *               and, when JOURNAL_STREAM names stderr, "<3>icsentry-agent:"
  *   rotate      the capture streams through a pipe (-r -); half-way the
@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -233,6 +234,55 @@ START_TEST(coverage_in_stats)
 	    "SSH/RDP/Telnet/VNC/SMB into 1 ot_networks entry watched (0 allowed)");
 	cJSON_Delete(st);
 	tu_result_free(&r);
+}
+END_TEST
+
+/*
+ * The banner: on a terminal a replay logs the coverage before its first
+ * packet (live captures always do; check_live runs those).
+ */
+START_TEST(coverage_banner_on_terminal)
+{
+	char pcap[600], buf[16384];
+	int m, st;
+	size_t n = 0;
+	pid_t pid;
+
+	tu_pcap_path(pcap, sizeof(pcap), "iec104-iti-diverse.pcap");
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+
+		dup2(s, 2);
+		s = open("/dev/null", O_WRONLY);
+		dup2(s, 1);
+		execl(g_agent, g_agent, "-r", pcap, (char *)NULL);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd p = { m, POLLIN, 0 };
+		ssize_t k;
+
+		if (poll(&p, 1, 5000) <= 0)
+			break;
+		k = read(m, buf + n, sizeof(buf) - 1 - n);
+		if (k <= 0)
+			break;	/* EIO once the child closed the terminal */
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	close(m);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_msg(matches(buf, "^icsentry-agent: [0-9TZ:.-]+ info: coverage: "
+	    "iec104: commands not judged: no iec104_masters and no baseline\r?$"),
+	    "%s", buf);
+	ck_assert_msg(strstr(buf, "info: coverage: remote_access: ") != NULL, "%s", buf);
 }
 END_TEST
 
@@ -614,6 +664,7 @@ suite(void)
 	tcase_add_test(t, check_config_bad_key_and_uri);
 	tcase_add_test(t, print_config_is_effective);
 	tcase_add_test(t, coverage_in_stats);
+	tcase_add_test(t, coverage_banner_on_terminal);
 	tcase_add_test(t, log_line_format);
 	tcase_add_test(t, rotate_on_sigusr1);
 	tcase_add_test(t, rotate_on_sighup);
