@@ -53,11 +53,16 @@ const char *
 log_level_name(enum log_level l)
 {
 	switch (l) {
-	case LOGL_ERR: return "error";
-	case LOGL_WARNING: return "warning";
-	case LOGL_NOTICE: return "notice";
-	case LOGL_INFO: return "info";
-	case LOGL_DEBUG: return "debug";
+	case LOGL_ERR:
+		return "error";
+	case LOGL_WARNING:
+		return "warning";
+	case LOGL_NOTICE:
+		return "notice";
+	case LOGL_INFO:
+		return "info";
+	case LOGL_DEBUG:
+		return "debug";
 	}
 	return "info";
 }
@@ -78,15 +83,16 @@ log_vmsg(enum log_level l, const char *fmt, va_list ap)
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		k = snprintf(line, sizeof(line), "%s: %s.%03ldZ %s: ", g_prog, ts,
-		    now.tv_nsec / 1000000L, log_level_name(l));
+		k = snprintf(line, sizeof(line), "%s: %s.%03ldZ %s: ", g_prog,
+		    ts, now.tv_nsec / 1000000L, log_level_name(l));
 	}
 	if (k < 0)
 		return;
 	n = (size_t)k < sizeof(line) ? (size_t)k : sizeof(line) - 1;
 	k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (k > 0)
-		n += (size_t)k < sizeof(line) - n ? (size_t)k : sizeof(line) - n - 1;
+		n += (size_t)k < sizeof(line) - n ? (size_t)k :
+						    sizeof(line) - n - 1;
 	/* one message, one line: a newline inside would split it */
 	while (n > 0 && line[n - 1] == '\n')
 		n--;

@@ -40,8 +40,8 @@
 
 #include "tests/testutil.h"
 
-#define RUN_MS		60000
-#define ROT_PCAP	"modbus-iti-read-input-registers.pcap"
+#define RUN_MS 60000
+#define ROT_PCAP "modbus-iti-read-input-registers.pcap"
 
 static char g_dir[512];
 static char g_agent[512];
@@ -110,14 +110,20 @@ START_TEST(check_config_good)
 	struct tu_result r;
 
 	path(conf, sizeof(conf), "good.conf");
-	write_text(conf, "[agent]\nname = gw1\n[policy]\niec104_masters = 10.0.0.1\n");
+	write_text(
+	    conf, "[agent]\nname = gw1\n[policy]\niec104_masters = 10.0.0.1\n");
 	agent(&r, "-t", "-c", conf, NULL);
 	ck_assert_int_eq(r.exit_code, 0);
-	ck_assert_msg(tu_contains(r.out, "good.conf: configuration OK\n"), "%s", r.out);
-	ck_assert_msg(tu_contains(r.out, "coverage: iec104: commands judged: "
-	    "[policy] iec104_masters lists 1 address\n"), "%s", r.out);
-	ck_assert_msg(tu_contains(r.out, "coverage: dnp3: commands not judged: "
-	    "no dnp3_masters and no baseline\n"), "%s", r.out);
+	ck_assert_msg(
+	    tu_contains(r.out, "good.conf: configuration OK\n"), "%s", r.out);
+	ck_assert_msg(tu_contains(r.out,
+			  "coverage: iec104: commands judged: "
+			  "[policy] iec104_masters lists 1 address\n"),
+	    "%s", r.out);
+	ck_assert_msg(tu_contains(r.out,
+			  "coverage: dnp3: commands not judged: "
+			  "no dnp3_masters and no baseline\n"),
+	    "%s", r.out);
 	ck_assert_uint_eq(r.err_len, 0);
 	tu_result_free(&r);
 }
@@ -138,10 +144,12 @@ START_TEST(check_config_bad_key_and_uri)
 	ck_assert_uint_eq(r.out_len, 0);
 	tu_result_free(&r);
 
-	write_text(conf, "[agent]\nname = gw1\n\n[mqtt]\n\nuri = htp://broker:1883\n");
+	write_text(
+	    conf, "[agent]\nname = gw1\n\n[mqtt]\n\nuri = htp://broker:1883\n");
 	agent(&r, "-t", "-c", conf, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
-	snprintf(want, sizeof(want), "%s:6: [mqtt] uri 'htp://broker:1883' is not tcp://", conf);
+	snprintf(want, sizeof(want),
+	    "%s:6: [mqtt] uri 'htp://broker:1883' is not tcp://", conf);
 	ck_assert_msg(tu_contains(r.err, want), "%s", r.err);
 	tu_result_free(&r);
 
@@ -155,7 +163,8 @@ START_TEST(check_config_bad_key_and_uri)
 	write_text(conf, "[agent]\nname = gw1\n");
 	agent(&r, "-t", "-c", conf, "--mqtt", "foo://x", NULL);
 	ck_assert_int_eq(r.exit_code, 2);
-	ck_assert_msg(tu_contains(r.err, "--mqtt: [mqtt] uri 'foo://x' is not"), "%s", r.err);
+	ck_assert_msg(tu_contains(r.err, "--mqtt: [mqtt] uri 'foo://x' is not"),
+	    "%s", r.err);
 	tu_result_free(&r);
 }
 END_TEST
@@ -166,14 +175,17 @@ START_TEST(print_config_is_effective)
 	struct tu_result r, r2;
 
 	path(conf, sizeof(conf), "eff.conf");
-	write_text(conf, "[agent]\nsite = plant-x\n\n[flows]\ntcp_timeout = 120\n");
-	agent(&r, "-c", conf, "--print-config", "--alerts-out", "/tmp/a.jsonl", NULL);
+	write_text(
+	    conf, "[agent]\nsite = plant-x\n\n[flows]\ntcp_timeout = 120\n");
+	agent(&r, "-c", conf, "--print-config", "--alerts-out", "/tmp/a.jsonl",
+	    NULL);
 	ck_assert_int_eq(r.exit_code, 0);
 	snprintf(want, sizeof(want), "\nsite = plant-x\t; %s:2\n", conf);
 	ck_assert_msg(tu_contains(r.out, want), "%s", r.out);
 	snprintf(want, sizeof(want), "\ntcp_timeout = 120\t; %s:5\n", conf);
 	ck_assert_msg(tu_contains(r.out, want), "%.2000s", r.out);
-	ck_assert(tu_contains(r.out, "\nalerts_out = /tmp/a.jsonl\t; --alerts-out\n"));
+	ck_assert(tu_contains(
+	    r.out, "\nalerts_out = /tmp/a.jsonl\t; --alerts-out\n"));
 	ck_assert(tu_contains(r.out, "\nudp_timeout = 60\t; default\n"));
 	/* without -c: the documented defaults, as before */
 	agent(&r2, "--print-config", NULL);
@@ -223,7 +235,9 @@ START_TEST(coverage_in_stats)
 	cJSON_Delete(st);
 	tu_result_free(&r);
 
-	write_text(conf, "[agent]\nname = gw1\n[policy]\niec104_masters = 10.0.0.1, 10.0.0.2\n"
+	write_text(conf,
+	    "[agent]\nname = gw1\n[policy]\niec104_masters = 10.0.0.1, "
+	    "10.0.0.2\n"
 	    "ot_networks = 10.0.0.0/8\n");
 	agent(&r, "-c", conf, "-r", pcap, "--stats", NULL);
 	st = tu_json_last_line(r.err);
@@ -231,7 +245,8 @@ START_TEST(coverage_in_stats)
 	ck_assert_str_eq(tu_json_str(st, "coverage.iec104"),
 	    "commands judged: [policy] iec104_masters lists 2 addresses");
 	ck_assert_str_eq(tu_json_str(st, "coverage.remote_access"),
-	    "SSH/RDP/Telnet/VNC/SMB into 1 ot_networks entry watched (0 allowed)");
+	    "SSH/RDP/Telnet/VNC/SMB into 1 ot_networks entry watched (0 "
+	    "allowed)");
 	cJSON_Delete(st);
 	tu_result_free(&r);
 }
@@ -272,26 +287,29 @@ START_TEST(coverage_banner_on_terminal)
 			break;
 		k = read(m, buf + n, sizeof(buf) - 1 - n);
 		if (k <= 0)
-			break;	/* EIO once the child closed the terminal */
+			break; /* EIO once the child closed the terminal */
 		n += (size_t)k;
 	}
 	buf[n] = '\0';
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	close(m);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ck_assert_msg(matches(buf, "^icsentry-agent: [0-9TZ:.-]+ info: coverage: "
-	    "iec104: commands not judged: no iec104_masters and no baseline\r?$"),
+	ck_assert_msg(matches(buf,
+			  "^icsentry-agent: [0-9TZ:.-]+ info: coverage: "
+			  "iec104: commands not judged: no iec104_masters and "
+			  "no baseline\r?$"),
 	    "%s", buf);
-	ck_assert_msg(strstr(buf, "info: coverage: remote_access: ") != NULL, "%s", buf);
+	ck_assert_msg(
+	    strstr(buf, "info: coverage: remote_access: ") != NULL, "%s", buf);
 }
 END_TEST
 
 /* ---- spawning with a pipe on stdin ------------------------------------- */
 
 struct child {
-	pid_t	pid;
-	int	in;		/* write end of its stdin */
-	char	err[600];	/* its stderr file */
+	pid_t pid;
+	int in; /* write end of its stdin */
+	char err[600]; /* its stderr file */
 };
 
 static void
@@ -348,8 +366,8 @@ put(int fd, const void *p, size_t n)
 
 /* A little-endian pcap: header, then records; offsets of each record. */
 struct capture {
-	uint8_t	*b;
-	size_t	 len, nrec, off[4096];
+	uint8_t *b;
+	size_t len, nrec, off[4096];
 };
 
 static void
@@ -361,11 +379,13 @@ load_capture(struct capture *cp, const char *name)
 	tu_pcap_path(p, sizeof(p), name);
 	cp->b = (uint8_t *)tu_read_file(p, &cp->len);
 	ck_assert_ptr_nonnull(cp->b);
-	ck_assert_uint_eq(cp->b[0], 0xd4);	/* LE microsecond pcap */
+	ck_assert_uint_eq(cp->b[0], 0xd4); /* LE microsecond pcap */
 	cp->nrec = 0;
 	while (o + 16 <= cp->len && cp->nrec < 4096) {
-		uint32_t incl = (uint32_t)cp->b[o + 8] | (uint32_t)cp->b[o + 9] << 8 |
-		    (uint32_t)cp->b[o + 10] << 16 | (uint32_t)cp->b[o + 11] << 24;
+		uint32_t incl = (uint32_t)cp->b[o + 8] |
+		    (uint32_t)cp->b[o + 9] << 8 |
+		    (uint32_t)cp->b[o + 10] << 16 |
+		    (uint32_t)cp->b[o + 11] << 24;
 
 		cp->off[cp->nrec++] = o;
 		o += 16 + incl;
@@ -389,7 +409,7 @@ put_nudge(int fd, const struct capture *cp, size_t after)
 	uint8_t rec[16 + 60];
 
 	memset(rec, 0, sizeof(rec));
-	memcpy(rec, cp->b + cp->off[after], 8);	/* the same timestamp */
+	memcpy(rec, cp->b + cp->off[after], 8); /* the same timestamp */
 	rec[8] = rec[12] = 60;
 	rec[16 + 12] = 0x88;
 	rec[16 + 13] = 0xb5;
@@ -449,7 +469,8 @@ seqs(const char *p, long *seq, size_t *n, size_t cap)
 	all = tu_json_lines(t, &bad);
 	ck_assert_int_eq(bad, 0);
 	for (i = 0; i < cJSON_GetArraySize(all) && *n < cap; i++)
-		seq[(*n)++] = (long)tu_json_num(cJSON_GetArrayItem(all, i), "seq", -1);
+		seq[(*n)++] = (long)tu_json_num(
+		    cJSON_GetArrayItem(all, i), "seq", -1);
 	cJSON_Delete(all);
 	free(t);
 }
@@ -477,9 +498,11 @@ rotate(int sig)
 	{
 		char text[1500];
 
-		snprintf(text, sizeof(text), "[agent]\nname = gw1\nsite = s\n"
+		snprintf(text, sizeof(text),
+		    "[agent]\nname = gw1\nsite = s\n"
 		    "alert_window = 0\nalerts_out = %s\n[policy]\n"
-		    "modbus_writers = 192.0.2.1\n", want_p);
+		    "modbus_writers = 192.0.2.1\n",
+		    want_p);
 		write_text(conf, text);
 	}
 	agent(&r, "-c", conf, "-r", tu_pcap_path(pcap, sizeof(pcap), ROT_PCAP),
@@ -487,13 +510,15 @@ rotate(int sig)
 	ck_assert_int_eq(r.exit_code, 0);
 	tu_result_free(&r);
 	seqs(want_p, want, &nw, 256);
-	ck_assert_uint_eq(nw, 63);	/* every write of 10.0.0.x is unauthorized */
+	ck_assert_uint_eq(nw, 63); /* every write of 10.0.0.x is unauthorized */
 	{
 		char text[1500];
 
-		snprintf(text, sizeof(text), "[agent]\nname = gw1\nsite = s\n"
+		snprintf(text, sizeof(text),
+		    "[agent]\nname = gw1\nsite = s\n"
 		    "alert_window = 0\nalerts_out = %s\n[policy]\n"
-		    "modbus_writers = 192.0.2.1\n", out);
+		    "modbus_writers = 192.0.2.1\n",
+		    out);
 		write_text(conf, text);
 	}
 	load_capture(&cp, ROT_PCAP);
@@ -502,15 +527,18 @@ rotate(int sig)
 	put(c.in, cp.b, 24);
 	put_records(c.in, &cp, 0, half);
 	nold = wait_settled(out);
-	ck_assert_msg(nold > 0 && nold < nw, "%zu alerts after the first half", nold);
+	ck_assert_msg(
+	    nold > 0 && nold < nw, "%zu alerts after the first half", nold);
 	ck_assert_int_eq(rename(out, moved), 0);
 	if (sig == SIGHUP) {
 		/* a reload also says what changed */
 		char text[1500];
 
-		snprintf(text, sizeof(text), "[agent]\nname = gw1\nsite = s\n"
+		snprintf(text, sizeof(text),
+		    "[agent]\nname = gw1\nsite = s\n"
 		    "alert_window = 0\nalerts_out = %s\n[policy]\n"
-		    "modbus_writers = 192.0.2.1\ndnp3_masters = 192.0.2.9\n", out);
+		    "modbus_writers = 192.0.2.1\ndnp3_masters = 192.0.2.9\n",
+		    out);
 		write_text(conf, text);
 	}
 	ck_assert_int_eq(kill(c.pid, sig), 0);
@@ -535,10 +563,13 @@ rotate(int sig)
 		char want_line[800];
 
 		ck_assert_ptr_nonnull(t);
-		snprintf(want_line, sizeof(want_line), "notice: reload: [policy] "
-		    "dnp3_masters: '' -> '192.0.2.9' (%s:8)", conf);
+		snprintf(want_line, sizeof(want_line),
+		    "notice: reload: [policy] "
+		    "dnp3_masters: '' -> '192.0.2.9' (%s:8)",
+		    conf);
 		ck_assert_msg(strstr(t, want_line) != NULL, "%s", t);
-		ck_assert(strstr(t, "notice: configuration reloaded from") != NULL);
+		ck_assert(
+		    strstr(t, "notice: configuration reloaded from") != NULL);
 		free(t);
 	}
 	free(cp.b);
@@ -570,9 +601,12 @@ START_TEST(log_line_format)
 
 	agent(&r, "--no-such-option", NULL);
 	ck_assert_int_eq(r.exit_code, 2);
-	ck_assert_msg(matches(r.err, "^icsentry-agent: 20[0-9]{2}-[01][0-9]-[0-3][0-9]T"
-	    "[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3}Z error: unknown option "
-	    "'--no-such-option' \\(see --help\\)$"), "%s", r.err);
+	ck_assert_msg(matches(r.err,
+			  "^icsentry-agent: 20[0-9]{2}-[01][0-9]-[0-3][0-9]T"
+			  "[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3}Z error: "
+			  "unknown option "
+			  "'--no-such-option' \\(see --help\\)$"),
+	    "%s", r.err);
 	tu_result_free(&r);
 
 	/* under journald: stderr is the stream JOURNAL_STREAM names */
@@ -586,7 +620,8 @@ START_TEST(log_line_format)
 	ck_assert_int_eq(finish(&c), 2);
 	t = tu_read_file(c.err, NULL);
 	ck_assert_ptr_nonnull(t);
-	ck_assert_str_eq(t, "<3>icsentry-agent: error: unknown option "
+	ck_assert_str_eq(t,
+	    "<3>icsentry-agent: error: unknown option "
 	    "'--no-such-option' (see --help)\n");
 	free(t);
 	/* a JOURNAL_STREAM inherited from elsewhere is not ours: timestamps */
@@ -594,8 +629,32 @@ START_TEST(log_line_format)
 	spawn(&c, argv, envv);
 	ck_assert_int_eq(finish(&c), 2);
 	t = tu_read_file(c.err, NULL);
-	ck_assert_msg(matches(t, "^icsentry-agent: 20[0-9-]{8}T[0-9:.]{12}Z error: "), "%s", t);
+	ck_assert_msg(
+	    matches(t, "^icsentry-agent: 20[0-9-]{8}T[0-9:.]{12}Z error: "),
+	    "%s", t);
 	free(t);
+}
+END_TEST
+
+/* The collector's lines go through the same lib/log.c. */
+START_TEST(collector_log_line_format)
+{
+	char coll[600], *argv[4];
+	struct tu_result r;
+
+	tu_build_path(coll, sizeof(coll), "icsentry-collector");
+	argv[0] = coll;
+	argv[1] = "-c";
+	argv[2] = "/nonexistent/collector.conf";
+	argv[3] = NULL;
+	ck_assert_int_eq(tu_run(argv, NULL, RUN_MS, &r), 0);
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_msg(matches(r.err,
+			  "^icsentry-collector: 20[0-9-]{8}T[0-9:.]{12}Z "
+			  "error: /nonexistent/collector.conf: cannot "
+			  "open: No such file or directory$"),
+	    "%s", r.err);
+	tu_result_free(&r);
 }
 END_TEST
 
@@ -604,7 +663,8 @@ END_TEST
 START_TEST(learn_checkpoint_survives_sigkill)
 {
 	char conf[600], base[600], text[1200];
-	char *argv[] = { g_agent, "-c", conf, "-r", "-", "--learn", base, NULL };
+	char *argv[] = { g_agent, "-c", conf, "-r", "-", "--learn", base,
+		NULL };
 	struct capture cp;
 	struct child c;
 	struct tu_result r;
@@ -614,10 +674,11 @@ START_TEST(learn_checkpoint_survives_sigkill)
 
 	path(conf, sizeof(conf), "learn.conf");
 	path(base, sizeof(base), "base.json");
-	snprintf(text, sizeof(text), "[agent]\nname = gw1\n[detector.baseline]\n"
+	snprintf(text, sizeof(text),
+	    "[agent]\nname = gw1\n[detector.baseline]\n"
 	    "checkpoint_minutes = 0.5\n");
 	write_text(conf, text);
-	load_capture(&cp, ROT_PCAP);	/* 119 s of Modbus polling */
+	load_capture(&cp, ROT_PCAP); /* 119 s of Modbus polling */
 	spawn(&c, argv, NULL);
 	put(c.in, cp.b, cp.len);
 	/* 30, 60 and 90 s of traffic: three checkpoints, the pipe stays open */
@@ -629,24 +690,33 @@ START_TEST(learn_checkpoint_survives_sigkill)
 	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	t = tu_read_file(c.err, NULL);
 	/* the first checkpoint found everything; the next ones nothing new */
-	ck_assert_msg(matches(t, "info: baseline: checkpoint 1 written to .*base\\.json "
-	    "after 0\\.5 min of traffic: [1-9][0-9]* hosts, [1-9][0-9]* links; "), "%s", t);
-	ck_assert_msg(matches(t, "checkpoint 3 written to .* 0 new in the last 0\\.5 min "
-	    "\\(0\\.0 per hour\\): converged$"), "%s", t);
+	ck_assert_msg(
+	    matches(t,
+		"info: baseline: checkpoint 1 written to .*base\\.json "
+		"after 0\\.5 min of traffic: [1-9][0-9]* hosts, [1-9][0-9]* "
+		"links; "),
+	    "%s", t);
+	ck_assert_msg(
+	    matches(t,
+		"checkpoint 3 written to .* 0 new in the last 0\\.5 min "
+		"\\(0\\.0 per hour\\): converged$"),
+	    "%s", t);
 	free(t);
 	/* the file is a whole baseline (written by rename, never half) */
 	t = tu_read_file(base, NULL);
 	ck_assert_ptr_nonnull(t);
 	b = cJSON_Parse(t);
 	ck_assert_ptr_nonnull(b);
-	ck_assert_int_gt(cJSON_GetArraySize(cJSON_GetObjectItem(b, "links")), 0);
+	ck_assert_int_gt(
+	    cJSON_GetArraySize(cJSON_GetObjectItem(b, "links")), 0);
 	cJSON_Delete(b);
 	free(t);
 	path(text, sizeof(text), "base.json.tmp");
 	ck_assert_int_ne(access(text, F_OK), 0);
 	agent(&r, "-t", "-c", conf, "--baseline", base, NULL);
 	ck_assert_msg(r.exit_code == 0, "%s", r.err);
-	ck_assert(tu_contains(r.out, "coverage: modbus: writes judged by the baseline "));
+	ck_assert(tu_contains(
+	    r.out, "coverage: modbus: writes judged by the baseline "));
 	tu_result_free(&r);
 	free(cp.b);
 }
@@ -666,6 +736,7 @@ suite(void)
 	tcase_add_test(t, coverage_in_stats);
 	tcase_add_test(t, coverage_banner_on_terminal);
 	tcase_add_test(t, log_line_format);
+	tcase_add_test(t, collector_log_line_format);
 	tcase_add_test(t, rotate_on_sigusr1);
 	tcase_add_test(t, rotate_on_sighup);
 	tcase_add_test(t, learn_checkpoint_survives_sigkill);
