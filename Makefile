@@ -14,6 +14,7 @@
 #   make bench-central  central log write rate and query latency (BENCH_SIZES)
 #   make deps       apt-get install what is missing
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        Debian packages in build/deb (mk/deb.mk); make deb-test
 
 BUILD    ?= build
 SAN      ?=
@@ -30,7 +31,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev 
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
-            libpq-dev postgresql
+            libpq-dev postgresql debhelper dpkg-dev lintian fakeroot
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -176,7 +177,8 @@ asan-test: need-deps
 FORMAT_FILES := lib/atomic.c lib/json.c lib/rfc3339.c dissectors/proto.c \
                 dissectors/registry.c detectors/services.c dissectors/hartip.c \
                 tests/check_lib.c tests/check_hartip.c \
-                tests/check_detector_config.c tests/fuzz/fuzz_hartip.c
+                tests/check_detector_config.c tests/fuzz/fuzz_hartip.c \
+                lib/log.c agent/ops.c detectors/baseline_ckpt.c tests/check_ops.c
 CLANG_FORMAT ?= clang-format
 
 format-check:
@@ -269,4 +271,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
-include mk/cross.mk mk/install.mk
+include mk/cross.mk mk/install.mk mk/deb.mk

@@ -27,8 +27,10 @@
 #include "lib/ids.h"
 #include "agent/intel_feed.h"
 #include "agent/mqtt_out.h"
+#include "agent/ops.h"
 #include "agent/privdrop.h"
 #include "lib/rfc3339.h"
+#include "lib/log.h"
 
 static const struct cfg_key agent_keys[] = {
 	{ "name", CFG_STR, NULL, 0, 0, "agent name in alerts and topics (default: host name)" },
@@ -155,10 +157,19 @@ struct agent {
 	uint64_t		 last_expire;
 	uint64_t		 now;		/* capture time */
 	bool			 progress;	/* stderr is a terminal */
+	bool			 coverage_told;	/* the coverage banner was logged */
 };
 
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_reload;
+static volatile sig_atomic_t g_reopen;	/* SIGUSR1: reopen outputs only */
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	g_reopen = 1;
+}
 
 static void
 on_hup(int sig)
@@ -496,6 +507,7 @@ pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
 
 static void periodic(struct agent *a, double start);
 static void reload(struct agent *a);
+static void reopen_outputs(struct agent *a);
 static void apply_intel(struct agent *a);
 static int load_config(const struct agent_opts *o, struct cfg **out,
     char *err, size_t errlen);
@@ -537,15 +549,20 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 
 	a->cap = cap_open(co, err, sizeof(err), &bad);
 	if (a->cap == NULL) {
-		fprintf(stderr, "icsentry-agent: %s\n", err);
+		log_err("%s\n", err);
 		return bad ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	a->dlt = cap_datalink(a->cap);
 	if (cap_is_live(a->cap) &&
 	    priv_drop(cfg_str(a->cfg, "agent", "user"),
 	    cfg_bool(a->cfg, "agent", "allow_root"), err, sizeof(err)) != 0) {
-		fprintf(stderr, "icsentry-agent: %s\n", err);
+		log_err("%s\n", err);
 		return EXIT_USAGE;
+	}
+	/* what is judged and what is not: once; always live, -r on a terminal */
+	if (!a->coverage_told && (cap_is_live(a->cap) || isatty(STDERR_FILENO))) {
+		a->coverage_told = true;
+		ops_coverage_log(a->cfg);
 	}
 	for (;;) {
 		if (g_stop) {
@@ -555,6 +572,10 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		if (g_reload) {
 			g_reload = 0;
 			reload(a);
+		}
+		if (g_reopen) {
+			g_reopen = 0;
+			reopen_outputs(a);
 		}
 		if (intel_feed_pending(a->intel))
 			apply_intel(a);
@@ -582,14 +603,14 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		if (rc == -1 || rc == -3)
 			break;
 		/* -2: read error; for a file, a truncated or corrupt record */
-		fprintf(stderr, "icsentry-agent: %s (after %" PRIu64 " packets)\n",
+		log_err("%s (after %" PRIu64 " packets)\n",
 		    cap_error(a->cap), a->packets);
 		return cap_is_live(a->cap) ? EXIT_RUNTIME : EXIT_USAGE;
 	}
 	if (a->progress)
 		show_progress(a, start, true);
 	if (zero > 0) {
-		fprintf(stderr, "icsentry-agent: %s: %" PRIu64
+		log_err("%s: %" PRIu64
 		    " records with no captured bytes (skipped); the capture is damaged\n",
 		    co->file != NULL ? co->file : co->iface, zero);
 		return EXIT_USAGE;
@@ -743,6 +764,7 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	o = cJSON_AddObjectToObject(root, "replay");
 	add_fixed(o, "wall_start", a->wall0, 6);
 	add_fixed(o, "capture_start", (double)a->cap0 / 1e6, 6);
+	ops_coverage_json(a->cfg, root);
 	add_fixed(root, "elapsed_s", elapsed, 6);
 	add_fixed(root, "pps", elapsed > 0 ? (double)a->packets / elapsed : 0.0,
 	    0);
@@ -768,7 +790,7 @@ static void
 intel_log(void *ctx, const char *line)
 {
 	(void)ctx;
-	fprintf(stderr, "icsentry-agent: %s\n", line);
+	log_info("%s\n", line);
 }
 
 static void
@@ -817,7 +839,7 @@ static void
 mqtt_log(void *ctx, const char *line)
 {
 	(void)ctx;
-	fprintf(stderr, "icsentry-agent: mqtt: %s\n", line);
+	log_info("mqtt: %s\n", line);
 }
 
 /*
@@ -995,7 +1017,8 @@ flow_open(void *arg, struct flow *f)
  * against their indicators.  Returns 0, or -1 with err (nothing changed).
  */
 static int
-rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
+rebuild(struct agent *a, bool new_intel, struct cfg **old, char *err,
+    size_t errlen)
 {
 	struct intel_pol_ctx pc;
 	struct dissect_sink ds;
@@ -1016,7 +1039,7 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 		return -1;
 	}
 	if (det_engine_finish(a->det, err, errlen) != 0)
-		fprintf(stderr, "icsentry-agent: reload: %s\n", err);
+		log_err("reload: %s\n", err);
 	err[0] = '\0';
 	ne = engine_new(a, nc, err, errlen);
 	if (ne == NULL) {
@@ -1031,7 +1054,10 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 	engine_sink(&ds, ne);
 	dissect_set_sink(a->dis, &ds);
 	/* nothing else keeps pointers into the old configuration */
-	cfg_free(a->cfg);
+	if (old != NULL)
+		*old = a->cfg;
+	else
+		cfg_free(a->cfg);
 	a->cfg = nc;
 	/* connections that began before the SOC knew the attacker */
 	if (new_intel && a->flows != NULL)
@@ -1051,15 +1077,29 @@ static void
 reload(struct agent *a)
 {
 	char err[1024] = "";
+	struct cfg *was = NULL;
 
-	if (rebuild(a, false, err, sizeof(err)) != 0) {
-		fprintf(stderr, "icsentry-agent: reload refused, keeping the running "
+	if (rebuild(a, false, &was, err, sizeof(err)) != 0) {
+		log_err("reload refused, keeping the running "
 		    "configuration: %s\n", err);
 		return;
 	}
 	a->reloads++;
-	fprintf(stderr, "icsentry-agent: configuration reloaded from %s\n",
+	log_notice("configuration reloaded from %s\n",
 	    cfg_path(a->cfg));
+	ops_config_diff(was, a->cfg);
+	cfg_free(was);
+	reopen_outputs(a);
+}
+
+/* SIGHUP and SIGUSR1: log rotation moved the output files away. */
+static void
+reopen_outputs(struct agent *a)
+{
+	(void)ops_reopen(a->alerts_fp, cfg_str(a->cfg, "agent", "alerts_out"),
+	    "alerts_out");
+	(void)ops_reopen(a->flows_fp, cfg_str(a->cfg, "agent", "flows_out"),
+	    "flows_out");
 }
 
 /*
@@ -1073,7 +1113,7 @@ apply_intel(struct agent *a)
 
 	if (!intel_feed_begin(a->intel))
 		return;
-	if (rebuild(a, true, err, sizeof(err)) != 0) {
+	if (rebuild(a, true, NULL, err, sizeof(err)) != 0) {
 		intel_feed_commit(a->intel, false, err);
 		return;
 	}
@@ -1116,7 +1156,8 @@ load_config(const struct agent_opts *o, struct cfg **out, char *err,
 	    cfg_set(c, "agent", "flows_out", o->flows_out, "--flows-out",
 	    err, errlen) != 0)
 		return EXIT_USAGE;
-	if (o->nfiles == 0 && cfg_str(c, "capture", "interface")[0] == '\0') {
+	if (o->nfiles == 0 && !o->check_only &&
+	    cfg_str(c, "capture", "interface")[0] == '\0') {
 		snprintf(err, errlen, "nothing to capture: give -i IFACE or -r FILE (see --help)");
 		return EXIT_USAGE;
 	}
@@ -1143,6 +1184,13 @@ load_config(const struct agent_opts *o, struct cfg **out, char *err,
 	    "--intel", err, errlen) != 0)
 		return EXIT_USAGE;
 	return 0;
+}
+
+int
+agent_load_config(const struct agent_opts *o, struct cfg **out, char *err,
+    size_t errlen)
+{
+	return load_config(o, out, err, errlen);
 }
 
 static int
@@ -1189,6 +1237,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	if (cfg_str(a->cfg, "mqtt", "uri")[0] != '\0') {
 		struct mqtt_out_opts mo;
 
+		if (ops_check_mqtt(a->cfg, err, errlen) != 0)
+			return EXIT_USAGE;
 		if (mqtt_out_opts_from_cfg(a->cfg, ao.site, ao.agent, &mo) != 0) {
 			snprintf(err, errlen, "%s: bad [mqtt] settings", cfg_path(a->cfg));
 			return EXIT_USAGE;
@@ -1208,7 +1258,7 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 			/* a crash between a batch and its state write */
 			if (mqtt_out_journal_last(a->mqtt, &jseq, jhash) == 1 &&
 			    jseq > alerter_last_seq(a->al)) {
-				fprintf(stderr, "icsentry-agent: state file is at "
+				log_warn("state file is at "
 				    "seq %" PRIu64 ", the MQTT journal at %" PRIu64
 				    ": continuing from the journal\n",
 				    alerter_last_seq(a->al), jseq);
@@ -1386,7 +1436,7 @@ agent_run(const struct agent_opts *o)
 	a.o = o;
 	rc = setup(&a, o, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "icsentry-agent: %s\n", err);
+		log_err("%s\n", err);
 		teardown(&a);
 		return rc;
 	}
@@ -1395,8 +1445,15 @@ agent_run(const struct agent_opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * SIGHUP and SIGUSR1 must not break a blocking read of a capture
+	 * from a pipe (-r -): restart it; the flag is seen at the next packet.
+	 */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a.progress = isatty(STDERR_FILENO) && !o->stats;
 
@@ -1424,7 +1481,7 @@ agent_run(const struct agent_opts *o)
 	flow_flush(a.flows);
 	alerter_flush(a.al);
 	if (det_engine_finish(a.det, err, sizeof(err)) != 0) {
-		fprintf(stderr, "icsentry-agent: %s\n", err);
+		log_err("%s\n", err);
 		if (rc == 0)
 			rc = EXIT_RUNTIME;
 	}
@@ -1444,7 +1501,7 @@ agent_run(const struct agent_opts *o)
 			a.mqtt_final.buffered = 0;
 		}
 		if (crc != 0)
-			fprintf(stderr, "icsentry-agent: mqtt: not every message was "
+			log_warn("mqtt: not every message was "
 			    "acknowledged; the rest stays in the persistent queue\n");
 		if (o->stats)
 			print_stats(&a, stderr, wall_now() - start);

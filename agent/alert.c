@@ -18,6 +18,7 @@
 #include "lib/rfc3339.h"
 #include "detectors/detector.h"
 #include "lib/ids.h"
+#include "lib/log.h"
 
 #define MAX_SINKS	4
 
@@ -248,7 +249,7 @@ emit(struct alerter *al, const struct det_alert *a, cJSON *details)
 		al->ctr.sink_errors++;
 		/* once: seq would restart after a restart, the chain would break */
 		if (!al->state_warned)
-			fprintf(stderr, "icsentry-agent: cannot write state file "
+			log_err("cannot write state file "
 			    "%s: %s (seq will not survive a restart)\n",
 			    al->state_file, strerror(errno));
 		al->state_warned = true;

@@ -27,6 +27,7 @@
 #include "lib/cfg.h"
 #include "lib/intel_bundle.h"
 #include "lib/rfc3339.h"
+#include "lib/log.h"
 
 static const struct cfg_key intel_keys[] = {
 	{ "keys", CFG_LIST, NULL, 0, 0, "the SOC's Ed25519 public keys (PEM files); several during a key rotation. None: bundles are refused" },
@@ -87,7 +88,7 @@ say(struct intel_feed *f, const char *fmt, ...)
 	if (f->log != NULL)
 		f->log(f->log_arg, line);
 	else
-		fprintf(stderr, "icsentry-agent: %s\n", line);
+		log_info("%s\n", line);
 }
 
 static void

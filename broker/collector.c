@@ -56,6 +56,7 @@
 #include "lib/ids.h"
 #include "lib/version.h"
 #include "lib/mqttconf.h"
+#include "lib/log.h"
 
 #define PROG		"icsentry-collector"
 #define VERSION		ICSENTRY_VERSION
@@ -185,11 +186,10 @@ logmsg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, PROG ": ");
+	/* lib/log.c: level, and a timestamp or journald's <N> prefix */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vmsg(LOGL_INFO, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static const char usage_text[] =
@@ -949,7 +949,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (try --help)\n",
+		log_err("unexpected argument '%s' (try --help)\n",
 		    argv[optind]);
 		return 2;
 	}
@@ -968,7 +968,7 @@ load_config(const struct opts *o, struct cfg **out)
 	if (path == NULL && access(DEFAULT_CONF, F_OK) == 0)
 		path = DEFAULT_CONF;
 	if (cfg_load(path, schemas, 2, &c, err, sizeof(err)) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_err("%s\n", err);
 		return 2;
 	}
 	if ((o->mqtt != NULL && cfg_set(c, "mqtt", "uri", o->mqtt, "--mqtt",
@@ -977,13 +977,13 @@ load_config(const struct opts *o, struct cfg **out)
 	    sizeof(err)) != 0) ||
 	    (o->client_id != NULL && cfg_set(c, "mqtt", "client_id",
 	    o->client_id, "--client-id", err, sizeof(err)) != 0)) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_err("%s\n", err);
 		cfg_free(c);
 		return 2;
 	}
 	v = cfg_str(c, "mqtt", "uri");
 	if (!mqttconf_uri_known(v)) {
-		fprintf(stderr, PROG ": %s: [mqtt] uri '%s' is not tcp://, "
+		log_err("%s: [mqtt] uri '%s' is not tcp://, "
 		    "ssl://, mqtt://, mqtts://, ws:// or wss://\n",
 		    cfg_is_set(c, "mqtt", "uri") && o->mqtt != NULL ? "--mqtt" :
 		    cfg_path(c), v);
@@ -992,7 +992,7 @@ load_config(const struct opts *o, struct cfg **out)
 	}
 	v = cfg_str(c, "mqtt", "share_group");
 	if (v[0] == '\0' || strpbrk(v, "/+#") != NULL) {
-		fprintf(stderr, PROG ": %s: [mqtt] share_group '%s' must be one "
+		log_err("%s: [mqtt] share_group '%s' must be one "
 		    "topic level (no '/', '+', '#')\n", cfg_path(c), v);
 		cfg_free(c);
 		return 2;
@@ -1000,13 +1000,13 @@ load_config(const struct opts *o, struct cfg **out)
 	v = cfg_str(c, "collector", "retention");
 	if (v[0] != '\0' && central_log_retention_cutoff(v, 0,
 	    &(int64_t){ 0 }) != 0) {
-		fprintf(stderr, PROG ": %s: [collector] retention '%s' is not "
+		log_err("%s: [collector] retention '%s' is not "
 		    "N days (90d) or N months (12m)\n", cfg_path(c), v);
 		cfg_free(c);
 		return 2;
 	}
 	if (cfg_str(c, "collector", "db")[0] == '\0') {
-		fprintf(stderr, PROG ": %s: [collector] db is empty\n",
+		log_err("%s: [collector] db is empty\n",
 		    cfg_path(c));
 		cfg_free(c);
 		return 2;
@@ -1069,6 +1069,7 @@ main(int argc, char **argv)
 	int64_t n;
 	int slot, slot_fd = -1;
 
+	log_init(PROG);
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
@@ -1114,7 +1115,7 @@ main(int argc, char **argv)
 		 */
 		slot = take_slot(persist, &slot_fd);
 		if (slot < 0) {
-			fprintf(stderr, PROG ": %s.slot*.lock: %s; set [mqtt] "
+			log_err("%s.slot*.lock: %s; set [mqtt] "
 			    "client_id\n", persist, errno != 0 ?
 			    strerror(errno) : "64 collectors run already");
 			goto out_cfg;
@@ -1136,7 +1137,7 @@ main(int argc, char **argv)
 	if (v[0] != '\0') {
 		password = mqttconf_read_secret(v, err, sizeof(err));
 		if (password == NULL) {
-			fprintf(stderr, PROG ": %s: [mqtt] password_file: %s\n",
+			log_err("%s: [mqtt] password_file: %s\n",
 			    cfg_path(cfg), err);
 			goto out_cfg;
 		}
