@@ -1,0 +1,202 @@
+/*
+ * evidence.c - per-flow rings of the last frames (lib/ipmap.c keyed on the
+ * flow id), written out as a classic pcap file.
+ */
+#include "agent/evidence.h"
+
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/atomic.h"
+#include "lib/ids.h"
+#include "lib/ipmap.h"
+
+static const struct cfg_key evidence_keys[] = {
+	{ "packets", CFG_INT, "5", 0, 64, "packets of the flow kept as an alert's evidence pcap (0: no evidence)" },
+	{ "snaplen", CFG_INT, "1600", 64, 65535, "bytes kept of each evidence packet" },
+	{ "dir", CFG_STR, "", 0, 0, "directory where each alert's evidence is written as <seq>.pcap (empty: none; with MQTT it is sent on .../evidence/<seq>)" },
+	{ "flows", CFG_INT, "1024", 16, 1048576, "flows that keep their last packets at once (the least recently active ring is recycled)" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+const struct cfg_schema evidence_schema = { "evidence", evidence_keys };
+
+struct frame_hdr {
+	uint64_t	ts;
+	uint32_t	caplen, wirelen;
+};
+
+/* ring header; packets * (frame_hdr + snaplen) follow */
+struct ring {
+	uint32_t	next, count;
+};
+
+struct evidence {
+	struct ipmap	*map;
+	unsigned	 packets, snaplen;
+	size_t		 slot;
+	int		 dlt;
+	uint8_t		*lone;		/* flow 0: the last frame alone */
+};
+
+struct evidence *
+evidence_new(const struct cfg *c)
+{
+	struct evidence *ev;
+
+	if (cfg_int(c, "evidence", "packets") <= 0)
+		return NULL;
+	ev = calloc(1, sizeof(*ev));
+	if (ev == NULL)
+		return NULL;
+	ev->packets = (unsigned)cfg_int(c, "evidence", "packets");
+	ev->snaplen = (unsigned)cfg_int(c, "evidence", "snaplen");
+	ev->slot = sizeof(struct frame_hdr) + ev->snaplen;
+	ev->dlt = 1;
+	ev->map = ipmap_new((size_t)cfg_int(c, "evidence", "flows"),
+	    sizeof(struct ring) + ev->packets * ev->slot);
+	ev->lone = calloc(1, sizeof(struct ring) + ev->slot);
+	if (ev->map == NULL || ev->lone == NULL) {
+		evidence_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+void
+evidence_free(struct evidence *ev)
+{
+	if (ev == NULL)
+		return;
+	ipmap_free(ev->map);
+	free(ev->lone);
+	free(ev);
+}
+
+void
+evidence_set_dlt(struct evidence *ev, int dlt)
+{
+	if (ev != NULL)
+		ev->dlt = dlt;
+}
+
+static uint8_t *
+slot_at(const struct evidence *ev, struct ring *r, uint32_t i)
+{
+	return (uint8_t *)(r + 1) + (size_t)i * ev->slot;
+}
+
+void
+evidence_add(struct evidence *ev, uint64_t flow_id, uint64_t ts,
+    const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+{
+	struct frame_hdr h;
+	struct ring *r;
+	uint32_t cap;
+	uint8_t *s;
+	int fresh;
+
+	if (ev == NULL)
+		return;
+	cap = caplen < ev->snaplen ? caplen : ev->snaplen;
+	h.ts = ts;
+	h.caplen = cap;
+	h.wirelen = wirelen;
+	if (flow_id == 0) {
+		r = (struct ring *)(void *)ev->lone;
+		r->next = 0;
+		r->count = 1;
+		s = (uint8_t *)(r + 1);
+	} else {
+		r = ipmap_put(ev->map, &flow_id, sizeof(flow_id), ts, &fresh);
+		if (r == NULL)
+			return;
+		if (fresh)
+			r->next = r->count = 0;
+		s = slot_at(ev, r, r->next);
+		r->next = (r->next + 1) % ev->packets;
+		if (r->count < ev->packets)
+			r->count++;
+	}
+	memcpy(s, &h, sizeof(h));
+	memcpy(s + sizeof(h), data, cap);
+}
+
+int
+evidence_pcap(struct evidence *ev, uint64_t flow_id, uint8_t **out,
+    size_t *len, unsigned *npkts)
+{
+	struct pcap_pkthdr ph;
+	struct frame_hdr h;
+	pcap_dumper_t *d;
+	struct ring *r;
+	uint32_t i, first, k;
+	char *buf = NULL;
+	size_t blen = 0;
+	pcap_t *dead;
+	FILE *fp;
+
+	if (ev == NULL)
+		return IDS_EINVAL;
+	if (flow_id == 0)
+		r = (struct ring *)(void *)ev->lone;
+	else
+		r = ipmap_get(ev->map, &flow_id, sizeof(flow_id));
+	if (r == NULL || r->count == 0)
+		return IDS_EINVAL;
+	/* libpcap writes the file: it maps the DLT to the file's LINKTYPE */
+	dead = pcap_open_dead(ev->dlt, 65535);
+	if (dead == NULL)
+		return IDS_ENOMEM;
+	fp = open_memstream(&buf, &blen);
+	d = fp != NULL ? pcap_dump_fopen(dead, fp) : NULL;
+	if (d == NULL) {
+		if (fp != NULL)
+			fclose(fp);
+		free(buf);
+		pcap_close(dead);
+		return IDS_ENOMEM;
+	}
+	first = flow_id == 0 ? 0 : (r->next + ev->packets - r->count) %
+	    ev->packets;
+	for (k = 0; k < r->count; k++) {
+		i = flow_id == 0 ? 0 : (first + k) % ev->packets;
+		memcpy(&h, slot_at(ev, r, i), sizeof(h));
+		ph.ts.tv_sec = (time_t)(h.ts / 1000000u);
+		ph.ts.tv_usec = (suseconds_t)(h.ts % 1000000u);
+		ph.caplen = h.caplen;
+		ph.len = h.wirelen;
+		pcap_dump((u_char *)d, &ph, slot_at(ev, r, i) + sizeof(h));
+	}
+	pcap_dump_close(d);	/* closes fp: buf and blen are final */
+	pcap_close(dead);
+	if (buf == NULL)
+		return IDS_ENOMEM;
+	*out = (uint8_t *)buf;
+	*len = blen;
+	*npkts = r->count;
+	return 0;
+}
+
+void
+evidence_forget(struct evidence *ev, uint64_t flow_id)
+{
+	if (ev != NULL && flow_id != 0)
+		ipmap_del(ev->map, &flow_id, sizeof(flow_id));
+}
+
+int
+evidence_sink_dir(void *arg, uint64_t seq, const void *pcap, size_t len)
+{
+	char path[4096];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/%llu.pcap", (const char *)arg,
+	    (unsigned long long)seq);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return IDS_EINVAL;
+	return atomic_write(path, pcap, len, false) == 0 ? 0 : IDS_EIO;
+}
