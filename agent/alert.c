@@ -812,6 +812,17 @@ fold(struct rec *into, struct rec *other)
 		if (!have)
 			cJSON_AddItemToArray(techs, cJSON_CreateString(t));
 	}
+	/* a storm of the lead alone must not swallow the second finding */
+	if (into->agg != NULL && other->agg != NULL) {
+		size_t n = strlen(into->agg) + strlen(other->agg) + 2;
+		char *k = malloc(n);
+
+		if (k != NULL) {
+			snprintf(k, n, "%s+%s", into->agg, other->agg);
+			free(into->agg);
+			into->agg = k;
+		}
+	}
 	if (other->severity > into->severity) {
 		into->severity = other->severity;
 		cJSON_ReplaceItemInObjectCaseSensitive(into->core, "severity",
