@@ -2250,3 +2250,17 @@ central_log_retention_cutoff(const char *spec, int64_t now_us,
 	*cutoff = (int64_t)timegm(&tm) * 1000000;
 	return 0;
 }
+
+/* ---- handles for the additions in their own files (clog_evidence.c) --- */
+
+void *
+central_log_sqlite_handle(struct central_log *db)
+{
+	return db->pg != NULL ? NULL : db->h;
+}
+
+struct clog_pg *
+central_log_pg_handle(struct central_log *db)
+{
+	return db->pg;
+}

@@ -1911,3 +1911,9 @@ clog_pg_checkpoint(struct clog_pg *pg, const char *site, const char *agent,
 	fmt_i64(s, sizeof(s), seq);
 	return write_one(pg, ST_CHECKPOINT, 4, p);
 }
+
+void *
+clog_pg_conn(struct clog_pg *pg)
+{
+	return pg->c;
+}
