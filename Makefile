@@ -28,7 +28,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev 
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
-            libpq-dev postgresql
+            libpq-dev postgresql tshark
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
