@@ -148,6 +148,7 @@ need-deps:
 	    ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
 	    { ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; } || \
 	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 || \
+	    ! command -v tshark >/dev/null 2>&1 || \
 	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
