@@ -243,13 +243,4 @@ int	central_log_retain(struct central_log *db, int64_t before_us,
 int	central_log_retention_cutoff(const char *spec, int64_t now_us,
 	    int64_t *cutoff);
 
-/*
- * The backend's own handle, for additions kept in their own files
- * (clog_evidence.c): the sqlite3 * (NULL on PostgreSQL), the clog_pg
- * (NULL on SQLite).
- */
-struct clog_pg;
-void		*central_log_sqlite_handle(struct central_log *db);
-struct clog_pg	*central_log_pg_handle(struct central_log *db);
-
 #endif

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/clog_pg.h"
+#include "broker/clog_exec.h"
 #include "lib/ids.h"
 
 static const char sqlite_table[] =
@@ -100,16 +100,19 @@ clog_evidence_put(struct central_log *db, const char *site, const char *agent,
     int64_t seq, const void *pcap, size_t len, int64_t at_us)
 {
 	char at[CENTRAL_LOG_TIME_LEN];
-	struct clog_pg *pg = central_log_pg_handle(db);
+	void *sq, *pg;
+	int kind;
 
 	if (len > CLOG_EVIDENCE_MAX || seq <= 0 ||
 	    !clog_evidence_is_pcap(pcap, len))
 		return IDS_EINVAL;
 	central_log_format_time(at_us, at);
-	if (pg != NULL)
-		return pg_put(clog_pg_conn(pg), site, agent, seq, pcap, len, at);
-	return sqlite_put(central_log_sqlite_handle(db), site, agent, seq, pcap,
-	    len, at);
+	kind = central_log_backend(db, &sq, &pg);
+	if (kind == 1)
+		return pg_put(pg, site, agent, seq, pcap, len, at);
+	if (kind == 0)
+		return sqlite_put(sq, site, agent, seq, pcap, len, at);
+	return IDS_EIO;
 }
 
 static int
@@ -190,12 +193,14 @@ int
 clog_evidence_get(struct central_log *db, const char *site, const char *agent,
     int64_t seq, void **out, size_t *len)
 {
-	struct clog_pg *pg = central_log_pg_handle(db);
+	void *sq, *pg;
+	int kind = central_log_backend(db, &sq, &pg);
 
-	if (pg != NULL)
-		return pg_get(clog_pg_conn(pg), site, agent, seq, out, len);
-	return sqlite_get(central_log_sqlite_handle(db), site, agent, seq, out,
-	    len);
+	if (kind == 1)
+		return pg_get(pg, site, agent, seq, out, len);
+	if (kind == 0)
+		return sqlite_get(sq, site, agent, seq, out, len);
+	return IDS_EIO;
 }
 
 static const char usage[] =

@@ -709,6 +709,12 @@ fail:
 	return rc;
 }
 
+void *
+clog_pg_conn(struct clog_pg *pg)
+{
+	return ensure_conn(pg) == 0 ? pg->c : NULL;
+}
+
 void
 clog_pg_close(struct clog_pg *pg)
 {
@@ -1910,10 +1916,4 @@ clog_pg_checkpoint(struct clog_pg *pg, const char *site, const char *agent,
 
 	fmt_i64(s, sizeof(s), seq);
 	return write_one(pg, ST_CHECKPOINT, 4, p);
-}
-
-void *
-clog_pg_conn(struct clog_pg *pg)
-{
-	return pg->c;
 }
