@@ -790,6 +790,16 @@ sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
 	return mqtt_out_alert(arg, severity, json, len);
 }
 
+/* alerts' assets: what the detectors (the inventory) learned of a host */
+static bool
+describe_asset(void *arg, uint8_t af, const uint8_t *ip,
+    struct det_asset_info *out)
+{
+	struct agent *a = arg;
+
+	return det_engine_describe(a->det, af, ip, out);
+}
+
 static int
 evidence_mqtt(void *arg, uint64_t seq, const void *pcap, size_t len)
 {
@@ -1228,6 +1238,7 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		return EXIT_USAGE;
 	a->ev = evidence_new(a->cfg);
 	alerter_set_enrich(a->al, a->book, a->ev);
+	alerter_set_describe(a->al, describe_asset, a);
 	if (a->ev != NULL && cfg_str(a->cfg, "evidence", "dir")[0] != '\0')
 		alerter_add_evidence_sink(a->al, evidence_sink_dir,
 		    (void *)cfg_str(a->cfg, "evidence", "dir"));

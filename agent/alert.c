@@ -86,6 +86,8 @@ struct alerter {
 	int			 nev_sinks;
 	const struct asset_book	*book;
 	struct evidence		*ev;
+	alert_describe_fn	 describe;
+	void			*describe_arg;
 	bool			 oui;		/* holds the OUI table */
 	bool			 has_ctx;
 	struct alert_pktctx	 ctx;
@@ -228,6 +230,13 @@ alerter_set_enrich(struct alerter *al, const struct asset_book *b,
 	}
 }
 
+void
+alerter_set_describe(struct alerter *al, alert_describe_fn fn, void *arg)
+{
+	al->describe = fn;
+	al->describe_arg = arg;
+}
+
 static void
 mac_text(const struct det_endpoint *e, char *buf, size_t len)
 {
@@ -250,17 +259,29 @@ asset_json(const struct alerter *al, const struct det_endpoint *e,
     const struct asset_entry **entry)
 {
 	const struct asset_entry *a = NULL;
-	const char *vendor = NULL;
+	const char *vendor = NULL, *model = NULL;
+	struct det_asset_info inv;
 	cJSON *o;
 
-	if (e->af == 4 || e->af == 6)
+	memset(&inv, 0, sizeof(inv));
+	if (e->af == 4 || e->af == 6) {
 		a = asset_book_find(al->book, e->af, e->ip);
+		if (al->describe != NULL)
+			(void)al->describe(al->describe_arg, e->af, e->ip, &inv);
+	}
 	*entry = a;
+	/* the plant's file, then what the device said, then the MAC's OUI */
 	if (a != NULL && a->vendor != NULL)
 		vendor = a->vendor;
+	else if (inv.vendor[0] != '\0')
+		vendor = inv.vendor;
 	else if (e->has_mac && al->oui)
 		vendor = inv_oui_vendor(e->mac);
-	if (a == NULL && vendor == NULL)
+	if (a != NULL && a->model != NULL)
+		model = a->model;
+	else if (inv.model[0] != '\0')
+		model = inv.model;
+	if (a == NULL && vendor == NULL && model == NULL)
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
 	if (o == NULL)
@@ -269,7 +290,7 @@ asset_json(const struct alerter *al, const struct det_endpoint *e,
 	add_str_or_null(o, "role", a != NULL ? a->role : NULL);
 	add_str_or_null(o, "grade", a != NULL ? a->grade : NULL);
 	add_str_or_null(o, "vendor", vendor);
-	add_str_or_null(o, "model", a != NULL ? a->model : NULL);
+	add_str_or_null(o, "model", model);
 	return o;
 }
 

@@ -84,6 +84,15 @@ void alerter_set_enrich(struct alerter *al, const struct asset_book *b,
     struct evidence *ev);
 
 /*
+ * What the detectors learned of a host (det_engine_describe: the passive
+ * inventory's vendor and model); fn returns false when nothing.
+ */
+struct det_asset_info;
+typedef bool (*alert_describe_fn)(void *arg, uint8_t af, const uint8_t *ip,
+    struct det_asset_info *out);
+void alerter_set_describe(struct alerter *al, alert_describe_fn fn, void *arg);
+
+/*
  * An evidence sink gets the pcap of the alert seq (after the alert itself
  * went to the alert sinks).  At most 2.
  */

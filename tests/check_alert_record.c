@@ -253,6 +253,45 @@ START_TEST(test_fields_of_a_plc_stop)
 }
 END_TEST
 
+/*
+ * Without an assets file, the passive inventory names the PLC: vendor and
+ * model from its own S7 SZL answer (module type), once it answered.
+ */
+START_TEST(test_inventory_names_the_plc)
+{
+	char conf[600], pcap[600], text[800];
+	const cJSON *a;
+	cJSON *all;
+	char *out;
+
+	snprintf(conf, sizeof(conf), "%s/inv.conf", tmp);
+	snprintf(text, sizeof(text), "[agent]\nname = gw-inv\nsite = plant-g\n"
+	    "[detector.assets]\nout = %s/inventory.json\n", tmp);
+	ck_assert_int_eq(tu_write_file(conf, text, strlen(text)), 0);
+	tu_pcap_path(pcap, sizeof(pcap), "s7comm-snap7-s300-everything.pcap");
+	out = replay(conf, pcap);
+	all = parse_lines(out);
+	free(out);
+	a = find_rule(all, "s7.plc_stop", 0);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "dst.asset.vendor"), "Siemens AG");
+	ck_assert_str_eq(tu_json_str(a, "dst.asset.model"), "CPU 315-2 PN/DP");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(a, "dst"), "asset"), "name")));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(a, "dst"), "asset"), "grade")));
+	/* the first alert came before the PLC's answer: vendor from the OUI */
+	a = find_rule(all, "s7.szl_identification", 0);
+	ck_assert_str_eq(tu_json_str(a, "dst.asset.vendor"), "Siemens AG");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(a, "dst"), "asset"), "model")));
+	/* no grade, no step: the STOP keeps its own severity */
+	ck_assert_str_eq(tu_json_str(find_rule(all, "s7.upload", 0), "severity"),
+	    "medium");
+	cJSON_Delete(all);
+}
+END_TEST
+
 /* Run tshark; its stdout (NULL when it failed). */
 static char *
 tshark(char *const argv[])
@@ -725,6 +764,7 @@ record_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_golden_files, 0, n);
 	tcase_add_test(tc, test_fields_of_a_plc_stop);
+	tcase_add_test(tc, test_inventory_names_the_plc);
 	tcase_add_loop_test(tc, test_community_id_is_wiresharks, 0, n);
 	tcase_add_loop_test(tc, test_evidence_is_the_triggering_packets, 0, n);
 	tcase_add_test(tc, test_summary_keeps_the_first_alert);
