@@ -135,6 +135,7 @@ struct agent {
 	struct alerter		*al;
 	struct asset_book	*book;		/* [assets] file */
 	struct evidence		*ev;		/* last packets per flow */
+	char			*evdir;		/* [evidence] dir, or NULL */
 	FILE			*alerts_fp, *flows_fp;
 	struct mqtt_out		*mqtt;
 	struct intel_feed	*intel;		/* threat-intel bundles */
@@ -1047,10 +1048,16 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 {
 	struct intel_pol_ctx pc;
 	struct dissect_sink ds;
+	struct asset_book *nb;
 	struct det_engine *ne;
 	struct cfg *nc = NULL;
 
 	if (load_config(a->o, &nc, err, errlen) != 0) {
+		cfg_free(nc);
+		return -1;
+	}
+	/* the plant's assets file is read again too */
+	if ((nb = asset_book_load(nc, err, errlen)) == NULL) {
 		cfg_free(nc);
 		return -1;
 	}
@@ -1060,6 +1067,7 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 	pc.rc = 0;
 	intel_feed_each_policy(a->intel, new_intel, intel_pol, &pc);
 	if (pc.rc != 0) {
+		asset_book_free(nb);
 		cfg_free(nc);
 		return -1;
 	}
@@ -1068,9 +1076,13 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 	err[0] = '\0';
 	ne = engine_new(a, nc, err, errlen);
 	if (ne == NULL) {
+		asset_book_free(nb);
 		cfg_free(nc);
 		return -1;
 	}
+	alerter_set_enrich(a->al, nb, a->ev);
+	asset_book_free(a->book);
+	a->book = nb;
 	det_engine_set_intel(ne, intel_feed_set(a->intel, new_intel));
 	if (a->mqtt != NULL)
 		det_engine_set_asset_sink(ne, asset_mqtt, a->mqtt);
@@ -1239,9 +1251,15 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	a->ev = evidence_new(a->cfg);
 	alerter_set_enrich(a->al, a->book, a->ev);
 	alerter_set_describe(a->al, describe_asset, a);
-	if (a->ev != NULL && cfg_str(a->cfg, "evidence", "dir")[0] != '\0')
-		alerter_add_evidence_sink(a->al, evidence_sink_dir,
-		    (void *)cfg_str(a->cfg, "evidence", "dir"));
+	/* a copy: a reload frees the configuration */
+	if (a->ev != NULL && cfg_str(a->cfg, "evidence", "dir")[0] != '\0') {
+		a->evdir = strdup(cfg_str(a->cfg, "evidence", "dir"));
+		if (a->evdir == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return EXIT_RUNTIME;
+		}
+		alerter_add_evidence_sink(a->al, evidence_sink_dir, a->evdir);
+	}
 
 	if (cfg_str(a->cfg, "mqtt", "uri")[0] != '\0') {
 		struct mqtt_out_opts mo;
@@ -1327,6 +1345,7 @@ teardown(struct agent *a)
 	intel_feed_free(a->intel);
 	alerter_free(a->al);
 	evidence_free(a->ev);
+	free(a->evdir);
 	asset_book_free(a->book);
 	if (a->alerts_fp != NULL && a->alerts_fp != stdout)
 		fclose(a->alerts_fp);

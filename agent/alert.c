@@ -52,7 +52,9 @@ struct rec {
 	char			*agg;		/* aggregation key */
 	bool			 baseline;	/* a baseline.* finding */
 	struct det_endpoint	 src, dst;
-	uint8_t			*pcap;
+	bool			 want_pcap;	/* evidence of pcap_flow */
+	uint64_t		 pcap_flow;	/* 0: the lone frame */
+	uint8_t			*pcap;		/* made when it is emitted */
 	size_t			 pcap_len;
 	unsigned		 pcap_pkts;
 };
@@ -225,8 +227,12 @@ alerter_set_enrich(struct alerter *al, const struct asset_book *b,
 	al->book = b;
 	al->ev = ev;
 	if (!al->oui) {
+		static const uint8_t any[6] = { 0x00, 0x00, 0x0c, 0, 0, 1 };
+
 		inv_oui_hold();
 		al->oui = true;
+		/* read the registry now, not at the first alert: a steady RSS */
+		(void)inv_oui_vendor(any);
 	}
 }
 
@@ -386,9 +392,10 @@ flow_fields(struct alerter *al, cJSON *o, const struct det_alert *a,
 		cJSON_AddNullToObject(o, "flow_id");
 		cJSON_AddNullToObject(o, "community_id");
 		if (al->has_ctx && al->ctx.f == NULL && al->ctx.frame &&
-		    a->ts == al->ctx.ts)
-			(void)evidence_pcap(al->ev, 0, &r->pcap, &r->pcap_len,
-			    &r->pcap_pkts);
+		    a->ts == al->ctx.ts) {
+			r->want_pcap = al->ev != NULL;
+			r->pcap_flow = 0;
+		}
 		cJSON_AddNullToObject(o, "vlan");
 		cJSON_AddNullToObject(o, "transport");
 		return;
@@ -407,8 +414,8 @@ flow_fields(struct alerter *al, cJSON *o, const struct det_alert *a,
 		cJSON_AddNullToObject(o, "community_id");
 	cJSON_AddNumberToObject(o, "vlan", f->vlan);
 	cJSON_AddStringToObject(o, "transport", transport_name(f));
-	(void)evidence_pcap(al->ev, f->id, &r->pcap, &r->pcap_len,
-	    &r->pcap_pkts);
+	r->want_pcap = al->ev != NULL;
+	r->pcap_flow = f->id;
 }
 
 /* The record of a detector's alert (consumes details). */
@@ -706,6 +713,18 @@ catch_up(struct alerter *al, uint64_t ts)
 		sweep(al, ts, false);
 }
 
+/*
+ * The evidence pcap, made only for alerts that go out (a storm's
+ * suppressed repeats never copy their packets).
+ */
+static void
+make_pcap(struct alerter *al, struct rec *r)
+{
+	if (r->want_pcap && r->pcap == NULL)
+		(void)evidence_pcap(al->ev, r->pcap_flow, &r->pcap,
+		    &r->pcap_len, &r->pcap_pkts);
+}
+
 /* Aggregate or emit one finished record (consumed). */
 static void
 deliver(struct alerter *al, struct rec *r)
@@ -715,6 +734,7 @@ deliver(struct alerter *al, struct rec *r)
 
 	catch_up(al, r->ts);
 	if (al->window_us == 0 || r->agg == NULL) {
+		make_pcap(al, r);
 		emit_core(al, r->core, r->severity, r->pcap, r->pcap_len,
 		    r->pcap_pkts);
 		if (r->ts > al->last_ts)
@@ -744,6 +764,7 @@ deliver(struct alerter *al, struct rec *r)
 		group_free(g);
 		al->ngroups--;
 	}
+	make_pcap(al, r);
 	emit_core(al, r->core, r->severity, r->pcap, r->pcap_len,
 	    r->pcap_pkts);
 	if (r->ts > al->last_ts)
@@ -849,11 +870,9 @@ fold(struct rec *into, struct rec *other)
 		cJSON_ReplaceItemInObjectCaseSensitive(into->core, "severity",
 		    cJSON_CreateString(det_severity_name(other->severity)));
 	}
-	if (into->pcap == NULL && other->pcap != NULL) {
-		into->pcap = other->pcap;
-		into->pcap_len = other->pcap_len;
-		into->pcap_pkts = other->pcap_pkts;
-		other->pcap = NULL;
+	if (!into->want_pcap && other->want_pcap) {
+		into->want_pcap = true;
+		into->pcap_flow = other->pcap_flow;
 	}
 	rec_free(other);
 }

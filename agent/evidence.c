@@ -1,6 +1,10 @@
 /*
- * evidence.c - per-flow rings of the last frames (lib/ipmap.c keyed on the
- * flow id), written out as a classic pcap file.
+ * evidence.c - per-flow rings of the last frames, written out as a classic
+ * pcap file.  The rings live in one table allocated (and touched) at start,
+ * so the memory evidence takes is fixed from the first packet on: flows x
+ * packets x snaplen.  Flow ids are handed out in order, so the ring of
+ * flow id sits in slot id % flows and is taken over only by a flow created
+ * `flows` flows later.
  */
 #include "agent/evidence.h"
 
@@ -12,13 +16,12 @@
 
 #include "lib/atomic.h"
 #include "lib/ids.h"
-#include "lib/ipmap.h"
 
 static const struct cfg_key evidence_keys[] = {
 	{ "packets", CFG_INT, "5", 0, 64, "packets of the flow kept as an alert's evidence pcap (0: no evidence)" },
-	{ "snaplen", CFG_INT, "1600", 64, 65535, "bytes kept of each evidence packet" },
+	{ "snaplen", CFG_INT, "1518", 64, 65535, "bytes kept of each evidence packet" },
 	{ "dir", CFG_STR, "", 0, 0, "directory where each alert's evidence is written as <seq>.pcap (empty: none; with MQTT it is sent on .../evidence/<seq>)" },
-	{ "flows", CFG_INT, "1024", 16, 1048576, "flows that keep their last packets at once (the least recently active ring is recycled)" },
+	{ "flows", CFG_INT, "512", 16, 1048576, "flows that keep their last packets at once (memory: flows x packets x snaplen, allocated at start; the ring of the oldest flow is taken over)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -31,16 +34,25 @@ struct frame_hdr {
 
 /* ring header; packets * (frame_hdr + snaplen) follow */
 struct ring {
+	uint64_t	flow_id;	/* 0: free */
 	uint32_t	next, count;
 };
 
 struct evidence {
-	struct ipmap	*map;
+	uint8_t		*tab;		/* nflows rings of ring_size bytes */
+	size_t		 nflows, ring_size;
 	unsigned	 packets, snaplen;
 	size_t		 slot;
 	int		 dlt;
 	uint8_t		*lone;		/* flow 0: the last frame alone */
 };
+
+static struct ring *
+ring_at(const struct evidence *ev, uint64_t flow_id)
+{
+	return (struct ring *)(void *)(ev->tab +
+	    (size_t)(flow_id % ev->nflows) * ev->ring_size);
+}
 
 struct evidence *
 evidence_new(const struct cfg *c)
@@ -54,14 +66,29 @@ evidence_new(const struct cfg *c)
 		return NULL;
 	ev->packets = (unsigned)cfg_int(c, "evidence", "packets");
 	ev->snaplen = (unsigned)cfg_int(c, "evidence", "snaplen");
-	ev->slot = sizeof(struct frame_hdr) + ev->snaplen;
+	/* 8-byte aligned slots: frame headers are copied, never cast */
+	ev->slot = (sizeof(struct frame_hdr) + ev->snaplen + 7) & ~(size_t)7;
 	ev->dlt = 1;
-	ev->map = ipmap_new((size_t)cfg_int(c, "evidence", "flows"),
-	    sizeof(struct ring) + ev->packets * ev->slot);
+	ev->nflows = (size_t)cfg_int(c, "evidence", "flows");
+	ev->ring_size = sizeof(struct ring) + ev->packets * ev->slot;
+	ev->tab = malloc(ev->nflows * ev->ring_size);
 	ev->lone = calloc(1, sizeof(struct ring) + ev->slot);
-	if (ev->map == NULL || ev->lone == NULL) {
+	if (ev->tab == NULL || ev->lone == NULL) {
 		evidence_free(ev);
 		return NULL;
+	}
+	/*
+	 * Touched now, page by page, so the resident size does not grow with
+	 * traffic (a volatile write: malloc + memset would become a calloc
+	 * that leaves fresh pages unmapped).
+	 */
+	{
+		volatile uint8_t *p = ev->tab;
+		size_t i, n = ev->nflows * ev->ring_size;
+
+		memset(ev->tab, 0, n);
+		for (i = 0; i < n; i += 4096)
+			p[i] = 0;
 	}
 	return ev;
 }
@@ -71,7 +98,7 @@ evidence_free(struct evidence *ev)
 {
 	if (ev == NULL)
 		return;
-	ipmap_free(ev->map);
+	free(ev->tab);
 	free(ev->lone);
 	free(ev);
 }
@@ -97,7 +124,6 @@ evidence_add(struct evidence *ev, uint64_t flow_id, uint64_t ts,
 	struct ring *r;
 	uint32_t cap;
 	uint8_t *s;
-	int fresh;
 
 	if (ev == NULL)
 		return;
@@ -111,11 +137,11 @@ evidence_add(struct evidence *ev, uint64_t flow_id, uint64_t ts,
 		r->count = 1;
 		s = (uint8_t *)(r + 1);
 	} else {
-		r = ipmap_put(ev->map, &flow_id, sizeof(flow_id), ts, &fresh);
-		if (r == NULL)
-			return;
-		if (fresh)
+		r = ring_at(ev, flow_id);
+		if (r->flow_id != flow_id) {
+			r->flow_id = flow_id;
 			r->next = r->count = 0;
+		}
 		s = slot_at(ev, r, r->next);
 		r->next = (r->next + 1) % ev->packets;
 		if (r->count < ev->packets)
@@ -144,8 +170,8 @@ evidence_pcap(struct evidence *ev, uint64_t flow_id, uint8_t **out,
 	if (flow_id == 0)
 		r = (struct ring *)(void *)ev->lone;
 	else
-		r = ipmap_get(ev->map, &flow_id, sizeof(flow_id));
-	if (r == NULL || r->count == 0)
+		r = ring_at(ev, flow_id);
+	if (r == NULL || r->count == 0 || (flow_id != 0 && r->flow_id != flow_id))
 		return IDS_EINVAL;
 	/* libpcap writes the file: it maps the DLT to the file's LINKTYPE */
 	dead = pcap_open_dead(ev->dlt, 65535);
@@ -184,8 +210,13 @@ evidence_pcap(struct evidence *ev, uint64_t flow_id, uint8_t **out,
 void
 evidence_forget(struct evidence *ev, uint64_t flow_id)
 {
-	if (ev != NULL && flow_id != 0)
-		ipmap_del(ev->map, &flow_id, sizeof(flow_id));
+	struct ring *r;
+
+	if (ev == NULL || flow_id == 0)
+		return;
+	r = ring_at(ev, flow_id);
+	if (r->flow_id == flow_id)
+		r->flow_id = 0;
 }
 
 int
