@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_evidence.h"
 #include "broker/clog_triage.h"
 #include "broker/collector.h"
 #include "broker/intel_log.h"
@@ -207,7 +208,7 @@ static const char usage_text[] =
 
 /* ---- message handling ------------------------------------------------- */
 
-enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET, K_INTEL };
+enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET, K_INTEL, K_EVIDENCE };
 
 struct topic {
 	char		 buf[MAX_TOPIC];
@@ -216,7 +217,8 @@ struct topic {
 };
 
 /*
- * icsentry/<site>/<agent>/alert/<severity> | status | stats | asset/<ip>;
+ * icsentry/<site>/<agent>/alert/<severity> | status | stats | asset/<ip> |
+ * evidence/<seq>;
  * anything else (more or fewer levels, empty levels) is refused.
  */
 static bool
@@ -257,6 +259,11 @@ parse_topic(const char *t, size_t len, struct topic *tp)
 		tp->kind = K_INTEL;
 	} else if (n == 5 && strcmp(lv[3], "asset") == 0 && lv[4][0] != '\0') {
 		tp->kind = K_ASSET;
+		tp->rest = lv[4];
+	} else if (n == 5 && strcmp(lv[3], "evidence") == 0 &&
+	    lv[4][0] >= '1' && lv[4][0] <= '9' && strlen(lv[4]) < 19 &&
+	    strspn(lv[4], "0123456789") == strlen(lv[4])) {
+		tp->kind = K_EVIDENCE;
 		tp->rest = lv[4];
 	} else {
 		return false;
@@ -693,6 +700,14 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 			    "asset is not a JSON object");
 		return central_log_asset(c->db, tp.site, tp.agent, tp.rest,
 		    len > 0 ? p : NULL, len, central_log_now_us());
+	case K_EVIDENCE:
+		/* the pcap of an alert's triggering packets (clog_evidence.c) */
+		rc = clog_evidence_put(c->db, tp.site, tp.agent,
+		    strtoll(tp.rest, NULL, 10), p, len, central_log_now_us());
+		if (rc == IDS_EINVAL)
+			return reject(c, "rejected_invalid", topic, tlen,
+			    "evidence is not a pcap file");
+		return rc;
 	case K_INTEL:
 		/* which threat-intel bundle the agent runs (intel_log.c) */
 		if (len == 0 || c->intel == NULL)
@@ -801,7 +816,7 @@ on_subscribed(void *ctx, MQTTAsync_successData5 *r)
 			bad++;
 		}
 	if (bad == 0)
-		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel}",
+		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel,evidence/+}",
 		    c->alert_filter);
 }
 
@@ -818,10 +833,10 @@ on_subscribe_failed(void *ctx, MQTTAsync_failureData5 *r)
 static void
 on_connected(void *ctx, char *cause)
 {
-	static const int qos[5] = { 1, 1, 1, 1, 1 };
+	static const int qos[6] = { 1, 1, 1, 1, 1, 1 };
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct collector *c = ctx;
-	char *topics[5];
+	char *topics[6];
 	int rc;
 
 	logmsg("connected to %s (%s)", c->uri, cause != NULL ? cause : "");
@@ -834,10 +849,11 @@ on_connected(void *ctx, char *cause)
 	topics[2] = (char *)"icsentry/+/+/stats";
 	topics[3] = (char *)"icsentry/+/+/asset/#";
 	topics[4] = (char *)"icsentry/+/+/intel";
+	topics[5] = (char *)"icsentry/+/+/evidence/+";
 	ro.context = c;
 	ro.onSuccess5 = on_subscribed;
 	ro.onFailure5 = on_subscribe_failed;
-	rc = MQTTAsync_subscribeMany(c->h, 5, topics, qos, &ro);
+	rc = MQTTAsync_subscribeMany(c->h, 6, topics, qos, &ro);
 	if (rc != MQTTASYNC_SUCCESS)
 		logmsg("subscribe: %s", MQTTAsync_strerror(rc));
 }
