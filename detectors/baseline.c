@@ -60,6 +60,7 @@
 #include "lib/ids.h"
 #include "lib/ipmap.h"
 #include "detectors/baseline_file.h"
+#include "detectors/blext.h"
 #include "detectors/inventory.h"
 
 
@@ -871,6 +872,8 @@ bl_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 	if (s->learn == NULL)
 		return 0;
 	root = bl_model_json(s->window_s, s->learn);
+	if (root != NULL)
+		blext_dump(root);	/* cycles, envelopes (blext.h) */
 	txt = root != NULL ? bl_model_text(root) : NULL;
 	cJSON_Delete(root);
 	if (txt == NULL) {

@@ -36,6 +36,8 @@ struct stream {
 	uint32_t	 len;		/* bytes buffered */
 	uint32_t	 cap;		/* bytes allocated for buf */
 	uint8_t		*buf;		/* at most max_reasm, allocated on need */
+	/* the last segment fed: an altered copy of it is parsed too */
+	uint32_t	 last_seq, last_len, last_hash;
 };
 
 struct dis_flow {
@@ -327,6 +329,16 @@ pick(const struct dissector *d, const struct flow *f, const struct pkt *p,
 	return NULL;
 }
 
+static uint32_t
+seg_hash(const uint8_t *p, uint32_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
 static void
 tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
     const struct pkt *p)
@@ -347,8 +359,23 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 	behind = s->next_seq - seq;
 	if (ahead != 0 && ahead >= 0x80000000u) {
 		/* retransmission or overlap: keep only bytes not seen yet */
-		if (behind >= n)
+		if (behind >= n) {
+			/*
+			 * The last segment again, but with other bytes: a copy
+			 * altered in transit (a MITM forwarding what it
+			 * rewrote) or injected.  Its receiver may get only this
+			 * one, so the detectors see it too.
+			 */
+			uint32_t h;
+
+			if (seq == s->last_seq && n == s->last_len &&
+			    s->len == 0 && !s->resync && s->skip == 0 &&
+			    (h = seg_hash(data, n)) != s->last_hash) {
+				s->last_hash = h;
+				feed(dc, s, data, n);
+			}
 			return;
+		}
 		data += behind;
 		n -= behind;
 		seq += behind;
@@ -360,6 +387,9 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 		s->resync = 1;
 	}
 	s->next_seq = seq + n;
+	s->last_seq = seq;
+	s->last_len = n;
+	s->last_hash = seg_hash(data, n);
 	feed(dc, s, data, n);
 }
 
