@@ -17,8 +17,13 @@
  *                         channel's cycle: a command injected into a live
  *                         session or sent by an impersonator in the
  *                         master's name (T0855 for writes and commands,
- *                         T0888 for identification, T0861 for reads of
- *                         never-polled points)
+ *                         T0888 for identification); reads only as a
+ *                         sweep, novel_reads distinct never-polled reads
+ *                         within quiet_s (T0861: one new read is an HMI
+ *                         screen opened)
+ * Periodic: a request repeated min_gaps times while learning whose
+ * longest gap is at most max_jitter x its shortest.
+ *
  *   cycle.sequence_break  two periodic requests in an order the master
  *                         never used inside one session (T0855 / T0848)
  *   cycle.timing          a periodic request repeated inside one session
@@ -52,6 +57,7 @@
 #define MAX_TR		128
 #define WHAT_LEN	40
 #define BURST		8
+#define NOVEL_MAX	64
 #define MEMBER		"cycles"
 /* a DNP3 function other than READ: freeze, restart, operate, enable... */
 #define OP_ACTS		0x80u
@@ -59,7 +65,7 @@
 struct cy_sig {
 	uint32_t	sig;
 	uint8_t		ops;		/* PROTO_OP_* */
-	uint8_t		periodic;	/* >= min_gaps gaps learned */
+	uint8_t		repeated;	/* >= min_gaps gaps learned */
 	uint32_t	ngaps;		/* this run */
 	uint64_t	min_gap, max_gap;	/* us; 0 = none yet */
 	uint64_t	last;		/* this run: last request */
@@ -81,13 +87,17 @@ struct cy_chan {
 	uint8_t		 has_prev;
 	uint64_t	 alerted[3];
 	uint32_t	 novel;		/* out_of_cycle alerts in this window */
+	uint32_t	 nread;		/* distinct novel reads in this window */
+	uint32_t	 reads[NOVEL_MAX];
+	uint64_t	 reads_start;
 };
 
 struct cycle {
 	struct chantab	 learn, det;
 	bool		 learning, detecting;
 	uint32_t	 min_requests, min_gaps;
-	double		 fast_factor;
+	double		 fast_factor, max_jitter;
+	uint32_t	 novel_reads;
 	uint64_t	 quiet_us;
 };
 
@@ -98,6 +108,10 @@ static const struct cfg_key keys[] = {
 	  "requests a channel needs while learning before its cycle is judged" },
 	{ "min_gaps", CFG_INT, "20", 2, 1000000000,
 	  "repeats a request needs while learning to count as periodic (timing, order)" },
+	{ "max_jitter", CFG_DOUBLE, "4", 1.1, 1000,
+	  "a request is periodic when its longest learned gap is at most this times its shortest" },
+	{ "novel_reads", CFG_INT, "3", 1, 64,
+	  "distinct never-polled reads on a channel within quiet_s that make a sweep" },
 	{ "fast_factor", CFG_DOUBLE, "0.5", 0.01, 1,
 	  "a periodic request sooner than this times its shortest learned gap is out of cycle" },
 	{ "quiet_s", CFG_INT, "60", 1, 86400,
@@ -274,13 +288,48 @@ learn_req(struct cycle *s, const struct det_pdu *pdu, uint32_t sig,
 		if (gap > g->max_gap)
 			g->max_gap = gap;
 		if (++g->ngaps >= s->min_gaps)
-			g->periodic = 1;
+			g->repeated = 1;
 	}
 	g->last = pdu->ts;
 	g->last_flow = pdu->flow->id;
 }
 
 /* ---- detection ------------------------------------------------------- */
+
+/*
+ * Periodic: repeated often while learning and always at about the same
+ * pace.  Requests sent on demand (screens opened, browsing, bursts of
+ * services) have gaps from sub-millisecond to minutes and no cycle to
+ * break; only periodic requests are judged on timing and order.
+ */
+static bool
+periodic(const struct cycle *s, const struct cy_sig *g)
+{
+	return g->repeated && g->min_gap > 0 &&
+	    (double)g->max_gap <= s->max_jitter * (double)g->min_gap;
+}
+
+/*
+ * A read never polled on this channel: a screen opened on an HMI, or the
+ * first step of a sweep.  True once novel_reads distinct ones came within
+ * quiet_s.
+ */
+static bool
+read_sweep(struct cycle *s, struct cy_chan *c, uint32_t sig, uint64_t ts)
+{
+	uint32_t i;
+
+	if (c->reads_start == 0 || ts - c->reads_start >= s->quiet_us) {
+		c->reads_start = ts;
+		c->nread = 0;
+	}
+	for (i = 0; i < c->nread; i++)
+		if (c->reads[i] == sig)
+			return c->nread >= s->novel_reads;
+	if (c->nread < NOVEL_MAX)
+		c->reads[c->nread++] = sig;
+	return c->nread >= s->novel_reads;
+}
 
 static const char *
 technique(uint8_t ops, bool novel)
@@ -351,7 +400,12 @@ detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	c->has_prev = 1;
 	snprintf(agg, sizeof(agg), "%08x", sig);
 	if ((g = sig_find(c, sig)) == NULL) {
-		if (c->sig_full || burst(s, c, pdu->ts))
+		if (c->sig_full)
+			return;
+		/* a read: only a sweep of them */
+		if (ops == 0 && !read_sweep(s, c, sig, pdu->ts))
+			return;
+		if (burst(s, c, pdu->ts))
 			return;
 		snprintf(title, sizeof(title),
 		    "%s request (%s) never part of this channel's polling cycle "
@@ -360,11 +414,13 @@ detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 		d = cJSON_CreateObject();
 		cJSON_AddStringToObject(d, "request", what);
 		cJSON_AddNumberToObject(d, "learned_requests", c->nsig);
+		if (ops == 0)
+			cJSON_AddNumberToObject(d, "novel_reads", c->nread);
 		raise(ctx, pdu, "cycle.out_of_cycle", SEV_HIGH,
 		    technique(ops, true), title, agg, d);
 		return;
 	}
-	if (g->periodic && g->last != 0 && g->last_flow == pdu->flow->id &&
+	if (periodic(s, g) && g->last != 0 && g->last_flow == pdu->flow->id &&
 	    pdu->ts > g->last && g->min_gap > 0 &&
 	    (double)(pdu->ts - g->last) < s->fast_factor * (double)g->min_gap &&
 	    !quiet(s, c, 1, pdu->ts)) {
@@ -384,7 +440,7 @@ detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 		    (double)g->max_gap / 1000.0);
 		raise(ctx, pdu, "cycle.timing", SEV_HIGH, technique(ops, false),
 		    title, agg, d);
-	} else if (p != NULL && p->periodic && g->periodic && !c->tr_full &&
+	} else if (p != NULL && periodic(s, p) && periodic(s, g) && !c->tr_full &&
 	    !tr_has(c, p->sig, sig) && !quiet(s, c, 2, pdu->ts)) {
 		snprintf(title, sizeof(title),
 		    "%s request (%s) after (%s): an order the master never used",
@@ -455,7 +511,7 @@ chan_json(struct cy_chan *c)
 		cJSON_AddStringToObject(e, "sig", hex);
 		cJSON_AddStringToObject(e, "what", g->what);
 		cJSON_AddNumberToObject(e, "ops", g->ops);
-		cJSON_AddBoolToObject(e, "periodic", g->periodic);
+		cJSON_AddBoolToObject(e, "repeated", g->repeated);
 		cJSON_AddNumberToObject(e, "min_gap_us", (double)g->min_gap);
 		cJSON_AddNumberToObject(e, "max_gap_us", (double)g->max_gap);
 		cJSON_AddItemToArray(arr, e);
@@ -551,8 +607,8 @@ load(struct chantab *t, const cJSON *arr, const char *path, char *err,
 			if ((g = sig_add(c, sig)) == NULL)
 				continue;
 			g->ops |= (uint8_t)num(r, "ops");
-			g->periodic |= cJSON_IsTrue(
-			    cJSON_GetObjectItemCaseSensitive(r, "periodic"));
+			g->repeated |= cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(r, "repeated"));
 			e = cJSON_GetObjectItemCaseSensitive(r, "what");
 			if (cJSON_IsString(e))
 				snprintf(g->what, sizeof(g->what), "%s",
@@ -622,6 +678,8 @@ cy_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->min_requests = (uint32_t)cfg_int(c, sec, "min_requests");
 	s->min_gaps = (uint32_t)cfg_int(c, sec, "min_gaps");
 	s->fast_factor = cfg_double(c, sec, "fast_factor");
+	s->max_jitter = cfg_double(c, sec, "max_jitter");
+	s->novel_reads = (uint32_t)cfg_int(c, sec, "novel_reads");
 	s->quiet_us = (uint64_t)cfg_int(c, sec, "quiet_s") * 1000000u;
 	s->learning = lp[0] != '\0';
 	s->detecting = fp[0] != '\0';
