@@ -15,6 +15,7 @@ extern const struct detector det_stackfp;
 extern const struct detector det_channel;
 extern const struct detector det_cycle;
 extern const struct detector det_envelope;
+extern const struct detector det_conv;
 extern const struct detector det_s7;
 extern const struct detector det_iec104;
 extern const struct detector det_enip;
@@ -42,6 +43,7 @@ const struct detector *const det_registry[] = {
 	&det_channel,
 	&det_cycle,
 	&det_envelope,
+	&det_conv,
 	&det_s7,
 	&det_iec104,
 	&det_enip,

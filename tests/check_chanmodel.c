@@ -5,7 +5,9 @@
  * $SHARED/tools/ics_traffic_gen.py: the advanced plant's benign twin
  * (learned), the same plant on another seed and day (judged, must stay
  * quiet), and tests/eval/factory-advanced-session.json (attacks inside
- * live sessions by an intruder whose stack copies the RTUs').  No
+ * live sessions by an intruder whose stack copies the RTUs') and
+ * tests/eval/factory-advanced-conv.json (known hosts opening conversations
+ * never learned: detectors/conversations.c).  No
  * [policy]: what is normal comes from the baseline alone.
  *
  * The rules that the generated attacks do not reach (timing, order, a
@@ -27,11 +29,12 @@
 
 static char dir[512], conf[600], base[600];
 static char learnp[600], otherp[600], sessp[600], sess_labels[600];
+static char convp[600];
 
 static struct {
-	int	 gen_rc[3], learn_rc, other_rc, sess_rc;
+	int	 gen_rc[4], learn_rc, other_rc, sess_rc, conv_rc;
 	char	*learn_err;
-	cJSON	*baseline, *other_alerts, *sess_alerts;
+	cJSON	*baseline, *other_alerts, *sess_alerts, *conv_alerts;
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -260,10 +263,14 @@ setup(void)
 	    "2024-08-20T09:00:00Z", "300");
 	fx.gen_rc[2] = generate("tests/eval/factory-advanced-session.json",
 	    sessp, sess_labels, NULL, NULL, "400");
+	snprintf(convp, sizeof(convp), "%s/conv.pcap", dir);
+	fx.gen_rc[3] = generate("tests/eval/factory-advanced-conv.json", convp,
+	    NULL, NULL, NULL, "200");
 	fx.learn_rc = learn(learnp, base, &fx.learn_err);
 	fx.baseline = load_json(base);
 	fx.other_alerts = detect(otherp, base, &fx.other_rc);
 	fx.sess_alerts = detect(sessp, base, &fx.sess_rc);
+	fx.conv_alerts = detect(convp, base, &fx.conv_rc);
 }
 
 static void
@@ -272,6 +279,7 @@ teardown(void)
 	cJSON_Delete(fx.baseline);
 	cJSON_Delete(fx.other_alerts);
 	cJSON_Delete(fx.sess_alerts);
+	cJSON_Delete(fx.conv_alerts);
 	free(fx.learn_err);
 	if (dir[0] != '\0')
 		tu_rmtree(dir);
@@ -344,6 +352,44 @@ END_TEST
 
 /* ---- detection ------------------------------------------------------------ */
 
+START_TEST(learn_writes_conversations)
+{
+	const cJSON *c = cJSON_GetObjectItem(fx.baseline, "conversations"), *o;
+	bool rtu = false, ssh = false, mb = false;
+
+	ck_assert_ptr_nonnull(c);
+	cJSON_ArrayForEach(o, cJSON_GetObjectItem(c, "ot_hosts"))
+		rtu |= strcmp(o->valuestring, "10.10.2.131") == 0;
+	ck_assert(rtu);
+	cJSON_ArrayForEach(o, cJSON_GetObjectItem(c, "seen")) {
+		const char *cl = tu_json_str(o, "client"), *sv = tu_json_str(o, "server");
+		int port = (int)tu_json_num(o, "port", -1);
+
+		ssh |= !strcmp(sv, "10.10.2.131") && port == 22;
+		mb |= !strcmp(cl, "10.10.2.11") && !strcmp(sv, "10.10.2.101") &&
+		    port == 502 && !strcmp(tu_json_str(o, "transport"), "tcp");
+	}
+	ck_assert(!ssh);
+	ck_assert(mb);
+}
+END_TEST
+
+START_TEST(new_conversations_between_known_hosts)
+{
+	ck_assert_int_eq(fx.gen_rc[3], 0);
+	ck_assert_int_eq(fx.conv_rc, 0);
+	/* a shell from the engineering workstation into an RTU */
+	ck_assert_int_eq(count_alerts(fx.conv_alerts, "conv.new_conversation",
+	    "10.10.2.30", "10.10.2.131", "T0869"), 1);
+	/* edge-gw reaching plc-mb-2's open port 4444 (its closed 22 is no
+	 * conversation, its 502 an industrial link) */
+	ck_assert_int_eq(count_alerts(fx.conv_alerts, "conv.new_conversation",
+	    "10.10.2.150", "10.10.2.102", "T0869"), 1);
+	ck_assert_int_eq(count_alerts(fx.conv_alerts, "conv.", NULL, NULL,
+	    NULL), 2);
+}
+END_TEST
+
 START_TEST(another_day_is_quiet)
 {
 	ck_assert_int_eq(fx.gen_rc[1], 0);
@@ -352,6 +398,8 @@ START_TEST(another_day_is_quiet)
 	ck_assert_int_eq(count_alerts(fx.other_alerts, "cycle.", NULL, NULL,
 	    NULL), 0);
 	ck_assert_int_eq(count_alerts(fx.other_alerts, "envelope.", NULL, NULL,
+	    NULL), 0);
+	ck_assert_int_eq(count_alerts(fx.other_alerts, "conv.", NULL, NULL,
 	    NULL), 0);
 }
 END_TEST
@@ -513,6 +561,8 @@ suite(void)
 	tcase_set_timeout(t, 300);
 	tcase_add_test(t, learn_writes_cycles_and_envelopes);
 	tcase_add_test(t, relearning_the_same_traffic_changes_nothing);
+	tcase_add_test(t, learn_writes_conversations);
+	tcase_add_test(t, new_conversations_between_known_hosts);
 	tcase_add_test(t, another_day_is_quiet);
 	tcase_add_test(t, command_injected_into_live_sessions);
 	tcase_add_test(t, sweep_of_never_polled_registers);
