@@ -7,7 +7,9 @@
  * quiet), and tests/eval/factory-advanced-session.json (attacks inside
  * live sessions by an intruder whose stack copies the RTUs') and
  * tests/eval/factory-advanced-conv.json (known hosts opening conversations
- * never learned: detectors/conversations.c).  No
+ * never learned: detectors/conversations.c); tests/gen_claims.py writes
+ * the BACnet I-Am and EtherNet/IP RegisterSession captures
+ * (detectors/bacnet_iam.c, detectors/enip_session.c).  No
  * [policy]: what is normal comes from the baseline alone.
  *
  * The rules that the generated attacks do not reach (timing, order, a
@@ -29,12 +31,13 @@
 
 static char dir[512], conf[600], base[600];
 static char learnp[600], otherp[600], sessp[600], sess_labels[600];
-static char convp[600];
+static char convp[600], iamp[600], enipp[600];
 
 static struct {
-	int	 gen_rc[4], learn_rc, other_rc, sess_rc, conv_rc;
+	int	 gen_rc[5], learn_rc, other_rc, sess_rc, conv_rc, iam_rc, enip_rc;
 	char	*learn_err;
 	cJSON	*baseline, *other_alerts, *sess_alerts, *conv_alerts;
+	cJSON	*iam_alerts, *enip_alerts;
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -66,7 +69,10 @@ detect(const char *pcap, const char *b, int *rc)
 	struct tu_result r;
 	cJSON *arr = NULL;
 
-	agent(&r, "-r", pcap, "--baseline", b, "--alerts-out", "-");
+	if (b != NULL)
+		agent(&r, "-r", pcap, "--baseline", b, "--alerts-out", "-");
+	else
+		agent(&r, "-r", pcap, "--alerts-out", "-", NULL, NULL);
 	*rc = r.exit_code;
 	if (r.exit_code == 0)
 		arr = tu_json_lines(r.out, NULL);
@@ -266,11 +272,25 @@ setup(void)
 	snprintf(convp, sizeof(convp), "%s/conv.pcap", dir);
 	fx.gen_rc[3] = generate("tests/eval/factory-advanced-conv.json", convp,
 	    NULL, NULL, NULL, "200");
+	{
+		char env[] = "/usr/bin/env", py[] = "python3";
+		char *argv[] = { env, py, "tests/gen_claims.py", dir, NULL };
+		struct tu_result r;
+
+		tu_run(argv, NULL, RUN_MS, &r);
+		fx.gen_rc[4] = r.exit_code;
+		tu_result_free(&r);
+	}
+	snprintf(iamp, sizeof(iamp), "%s/bacnet-iam.pcap", dir);
+	snprintf(enipp, sizeof(enipp), "%s/enip-sessions.pcap", dir);
 	fx.learn_rc = learn(learnp, base, &fx.learn_err);
 	fx.baseline = load_json(base);
 	fx.other_alerts = detect(otherp, base, &fx.other_rc);
 	fx.sess_alerts = detect(sessp, base, &fx.sess_rc);
 	fx.conv_alerts = detect(convp, base, &fx.conv_rc);
+	/* no baseline needed: identities and sessions */
+	fx.iam_alerts = detect(iamp, NULL, &fx.iam_rc);
+	fx.enip_alerts = detect(enipp, NULL, &fx.enip_rc);
 }
 
 static void
@@ -280,6 +300,8 @@ teardown(void)
 	cJSON_Delete(fx.other_alerts);
 	cJSON_Delete(fx.sess_alerts);
 	cJSON_Delete(fx.conv_alerts);
+	cJSON_Delete(fx.iam_alerts);
+	cJSON_Delete(fx.enip_alerts);
 	free(fx.learn_err);
 	if (dir[0] != '\0')
 		tu_rmtree(dir);
@@ -439,6 +461,41 @@ START_TEST(mitm_rewrites_the_answers)
 }
 END_TEST
 
+START_TEST(bacnet_instance_announced_twice)
+{
+	const cJSON *a;
+
+	ck_assert_int_eq(fx.gen_rc[4], 0);
+	ck_assert_int_eq(fx.iam_rc, 0);
+	/* 10.20.0.66 claims 1001 30 s after 10.20.0.10 announced it; 2002
+	 * moved after 780 s of silence; 3003/3004 share a router */
+	ck_assert_int_eq(count_alerts(fx.iam_alerts, "bacnet.iam_conflict",
+	    "10.20.0.66", NULL, "T0849"), 1);
+	ck_assert_int_eq(count_alerts(fx.iam_alerts, "bacnet.", NULL, NULL,
+	    NULL), 1);
+	a = cJSON_GetArrayItem(fx.iam_alerts, 0);
+	ck_assert_int_eq((int)tu_json_num(a, "details.device_instance", 0), 1001);
+	ck_assert_str_eq(tu_json_str(a, "details.established_announcer"),
+	    "10.20.0.10:47808");
+	ck_assert_str_eq(tu_json_str(a, "ts"), "2024-12-05T08:01:30.000000Z");
+}
+END_TEST
+
+START_TEST(register_session_flood_and_scan)
+{
+	ck_assert_int_eq(fx.enip_rc, 0);
+	ck_assert_int_eq(count_alerts(fx.enip_alerts, "enip.session_flood",
+	    "10.30.0.66", "10.30.0.10", "T0814"), 1);
+	ck_assert_int_eq(count_alerts(fx.enip_alerts, "enip.session_scan",
+	    "10.30.0.66", NULL, "T0846"), 1);
+	/* the scanner with one session each, the real client with one */
+	ck_assert_int_eq(count_alerts(fx.enip_alerts, "enip.", "10.30.0.5",
+	    NULL, NULL), 0);
+	ck_assert_int_eq(count_alerts(fx.enip_alerts, "enip.", NULL,
+	    NULL, NULL), 2);
+}
+END_TEST
+
 static void
 slow_cycle(cJSON *b)
 {
@@ -564,6 +621,8 @@ suite(void)
 	tcase_add_test(t, learn_writes_conversations);
 	tcase_add_test(t, new_conversations_between_known_hosts);
 	tcase_add_test(t, another_day_is_quiet);
+	tcase_add_test(t, bacnet_instance_announced_twice);
+	tcase_add_test(t, register_session_flood_and_scan);
 	tcase_add_test(t, command_injected_into_live_sessions);
 	tcase_add_test(t, sweep_of_never_polled_registers);
 	tcase_add_test(t, mitm_rewrites_the_answers);
