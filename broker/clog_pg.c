@@ -709,6 +709,12 @@ fail:
 	return rc;
 }
 
+void *
+clog_pg_conn(struct clog_pg *pg)
+{
+	return ensure_conn(pg) == 0 ? pg->c : NULL;
+}
+
 void
 clog_pg_close(struct clog_pg *pg)
 {
