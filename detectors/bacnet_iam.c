@@ -176,6 +176,7 @@ iam_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	a.detector = "bacnet.iam_conflict";
 	a.severity = SEV_HIGH;
 	a.technique = "T0849";
+	a.techniques[0] = "T0856";	/* what it then reports is spoofed */
 	a.title = title;
 	a.details = det;
 	a.agg_key = agg;

@@ -362,14 +362,36 @@ burst(struct cycle *s, struct cy_chan *c, uint64_t ts)
 	return ++c->novel > BURST;
 }
 
+/* What else an injected request does, by its function (secondary). */
+static const char *
+second_technique(const struct det_pdu *pdu, uint8_t ops)
+{
+	if (pdu->proto == ICS_DNP3 && pdu->u.dnp3->has_app)
+		switch (pdu->u.dnp3->app_fc) {
+		case DNP3_FC_COLD_RESTART:
+		case DNP3_FC_WARM_RESTART:
+			return "T0816";
+		case DNP3_FC_STOP_APPL:
+			return "T0881";
+		default:
+			break;
+		}
+	return (ops & PROTO_OP_WRITE) ? "T0836" : NULL;
+}
+
 static void
 raise(struct det_ctx *ctx, const struct det_pdu *pdu, const char *det,
     enum det_severity sev, const char *tech, const char *title,
     const char *agg, cJSON *d)
 {
 	struct det_alert a;
+	uint8_t ops = 0;
+	uint32_t sig;
+	char what[WHAT_LEN];
 
 	det_alert_from_pdu(&a, pdu);
+	if (signature(pdu, &sig, &ops, what) && strcmp(tech, "T0855") == 0)
+		a.techniques[0] = second_technique(pdu, ops);
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;

@@ -170,6 +170,9 @@ raise(struct det_ctx *ctx, const struct det_pdu *pdu, const char *det,
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
+	/* a value shown that is not the process's is a spoofed report; a
+	 * setpoint never used changes how the process is controlled */
+	a.techniques[0] = strcmp(tech, "T0832") == 0 ? "T0856" : "T0831";
 	a.title = title;
 	cJSON_AddNumberToObject(d, "unit", p->key >> 23 & 0xff);
 	cJSON_AddNumberToObject(d, "address", p->key & 0xffff);
