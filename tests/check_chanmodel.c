@@ -31,13 +31,14 @@
 
 static char dir[512], conf[600], base[600];
 static char learnp[600], otherp[600], sessp[600], sess_labels[600];
-static char convp[600], iamp[600], enipp[600];
+static char convp[600], iamp[600], enipp[600], mbwp[600];
 
 static struct {
 	int	 gen_rc[5], learn_rc, other_rc, sess_rc, conv_rc, iam_rc, enip_rc;
+	int	 mbw_rc;
 	char	*learn_err;
 	cJSON	*baseline, *other_alerts, *sess_alerts, *conv_alerts;
-	cJSON	*iam_alerts, *enip_alerts;
+	cJSON	*iam_alerts, *enip_alerts, *mbw_alerts;
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -283,6 +284,7 @@ setup(void)
 	}
 	snprintf(iamp, sizeof(iamp), "%s/bacnet-iam.pcap", dir);
 	snprintf(enipp, sizeof(enipp), "%s/enip-sessions.pcap", dir);
+	snprintf(mbwp, sizeof(mbwp), "%s/modbus-writes.pcap", dir);
 	fx.learn_rc = learn(learnp, base, &fx.learn_err);
 	fx.baseline = load_json(base);
 	fx.other_alerts = detect(otherp, base, &fx.other_rc);
@@ -291,6 +293,7 @@ setup(void)
 	/* no baseline needed: identities and sessions */
 	fx.iam_alerts = detect(iamp, NULL, &fx.iam_rc);
 	fx.enip_alerts = detect(enipp, NULL, &fx.enip_rc);
+	fx.mbw_alerts = detect(mbwp, NULL, &fx.mbw_rc);
 }
 
 static void
@@ -302,6 +305,7 @@ teardown(void)
 	cJSON_Delete(fx.conv_alerts);
 	cJSON_Delete(fx.iam_alerts);
 	cJSON_Delete(fx.enip_alerts);
+	cJSON_Delete(fx.mbw_alerts);
 	free(fx.learn_err);
 	if (dir[0] != '\0')
 		tu_rmtree(dir);
@@ -496,6 +500,18 @@ START_TEST(register_session_flood_and_scan)
 }
 END_TEST
 
+START_TEST(brute_force_counts_changes_not_writes)
+{
+	ck_assert_int_eq(fx.mbw_rc, 0);
+	/* 30 toggles of coil 3 in 6 s */
+	ck_assert_int_eq(count_alerts(fx.mbw_alerts, "modbus.brute_force_io",
+	    "10.40.0.6", "10.40.0.10", "T0806"), 1);
+	/* 30 writes of the same setpoint in 6 s: a refresh */
+	ck_assert_int_eq(count_alerts(fx.mbw_alerts, "modbus.brute_force_io",
+	    "10.40.0.5", NULL, NULL), 0);
+}
+END_TEST
+
 static void
 slow_cycle(cJSON *b)
 {
@@ -623,6 +639,7 @@ suite(void)
 	tcase_add_test(t, another_day_is_quiet);
 	tcase_add_test(t, bacnet_instance_announced_twice);
 	tcase_add_test(t, register_session_flood_and_scan);
+	tcase_add_test(t, brute_force_counts_changes_not_writes);
 	tcase_add_test(t, command_injected_into_live_sessions);
 	tcase_add_test(t, sweep_of_never_polled_registers);
 	tcase_add_test(t, mitm_rewrites_the_answers);

@@ -13,6 +13,10 @@ enip-sessions.pcap (EtherNet/IP, TCP 44818): 10.30.0.5 registers one
   connections to 10.30.0.10 in 5 s, each with a RegisterSession (a
   flood); from t=30 s it registers one session with each of 10.30.0.20 ..
   10.30.0.29 (a scan of 10 devices).
+modbus-writes.pcap (Modbus/TCP, 502): 10.40.0.5 refreshes holding register
+  10 of 10.40.0.10 with the same value 30 times in 6 s (an HMI keeping a
+  setpoint: not brute force); 10.40.0.6 toggles coil 3 of 10.40.0.10 on
+  and off 30 times in 6 s (brute force I/O).
 """
 import os
 import struct
@@ -131,7 +135,40 @@ def enip(path):
                 mac(66), mac(20 + i))
 
 
+def tcp_conv(p, t, cli, srv, cport, sport, cm, sm, exchanges):
+    """A connection with (delay, request, response) exchanges, then FIN."""
+    cs, ss = 2000 + cport, 9000 + cport
+    p.tcp(t, cli, srv, cport, sport, cs, 0, 0x02, b'', cm, sm)
+    p.tcp(t + 0.001, srv, cli, sport, cport, ss, cs + 1, 0x12, b'', sm, cm)
+    p.tcp(t + 0.002, cli, srv, cport, sport, cs + 1, ss + 1, 0x10, b'', cm, sm)
+    cs, ss, t = cs + 1, ss + 1, t + 0.002
+    for dt, req, rsp in exchanges:
+        t += dt
+        p.tcp(t, cli, srv, cport, sport, cs, ss, 0x18, req, cm, sm)
+        cs += len(req)
+        p.tcp(t + 0.004, srv, cli, sport, cport, ss, cs, 0x18, rsp, sm, cm)
+        ss += len(rsp)
+    p.tcp(t + 0.01, cli, srv, cport, sport, cs, ss, 0x11, b'', cm, sm)
+    p.tcp(t + 0.011, srv, cli, sport, cport, ss, cs + 1, 0x11, b'', sm, cm)
+
+
+def mbap(tid, pdu):
+    return struct.pack('>HHHB', tid, 0, len(pdu) + 1, 1) + pdu
+
+
+def modbus(path):
+    p = Pcap(path)
+    ref = [(0.2, mbap(i, struct.pack('>BHH', 6, 10, 1500)),
+            mbap(i, struct.pack('>BHH', 6, 10, 1500))) for i in range(30)]
+    tog = [(0.2, mbap(i, struct.pack('>BHH', 5, 3, 0xff00 if i % 2 == 0 else 0)),
+            mbap(i, struct.pack('>BHH', 5, 3, 0xff00 if i % 2 == 0 else 0)))
+           for i in range(30)]
+    tcp_conv(p, 1.0, '10.40.0.5', '10.40.0.10', 51000, 502, mac(5), mac(10), ref)
+    tcp_conv(p, 20.0, '10.40.0.6', '10.40.0.10', 51001, 502, mac(6), mac(10), tog)
+
+
 if __name__ == '__main__':
     out = sys.argv[1]
     bacnet(os.path.join(out, 'bacnet-iam.pcap'))
     enip(os.path.join(out, 'enip-sessions.pcap'))
+    modbus(os.path.join(out, 'modbus-writes.pcap'))
