@@ -31,14 +31,14 @@
 
 static char dir[512], conf[600], base[600];
 static char learnp[600], otherp[600], sessp[600], sess_labels[600];
-static char convp[600], iamp[600], enipp[600], mbwp[600];
+static char convp[600], iamp[600], enipp[600], mbwp[600], mmsp[600];
 
 static struct {
 	int	 gen_rc[5], learn_rc, other_rc, sess_rc, conv_rc, iam_rc, enip_rc;
-	int	 mbw_rc;
+	int	 mbw_rc, mms_rc;
 	char	*learn_err;
 	cJSON	*baseline, *other_alerts, *sess_alerts, *conv_alerts;
-	cJSON	*iam_alerts, *enip_alerts, *mbw_alerts;
+	cJSON	*iam_alerts, *enip_alerts, *mbw_alerts, *mms_alerts;
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -285,6 +285,7 @@ setup(void)
 	snprintf(iamp, sizeof(iamp), "%s/bacnet-iam.pcap", dir);
 	snprintf(enipp, sizeof(enipp), "%s/enip-sessions.pcap", dir);
 	snprintf(mbwp, sizeof(mbwp), "%s/modbus-writes.pcap", dir);
+	snprintf(mmsp, sizeof(mmsp), "%s/mms-continuation.pcap", dir);
 	fx.learn_rc = learn(learnp, base, &fx.learn_err);
 	fx.baseline = load_json(base);
 	fx.other_alerts = detect(otherp, base, &fx.other_rc);
@@ -294,6 +295,7 @@ setup(void)
 	fx.iam_alerts = detect(iamp, NULL, &fx.iam_rc);
 	fx.enip_alerts = detect(enipp, NULL, &fx.enip_rc);
 	fx.mbw_alerts = detect(mbwp, NULL, &fx.mbw_rc);
+	fx.mms_alerts = detect(mmsp, NULL, &fx.mms_rc);
 }
 
 static void
@@ -306,6 +308,7 @@ teardown(void)
 	cJSON_Delete(fx.iam_alerts);
 	cJSON_Delete(fx.enip_alerts);
 	cJSON_Delete(fx.mbw_alerts);
+	cJSON_Delete(fx.mms_alerts);
 	free(fx.learn_err);
 	if (dir[0] != '\0')
 		tu_rmtree(dir);
@@ -512,6 +515,17 @@ START_TEST(brute_force_counts_changes_not_writes)
 }
 END_TEST
 
+START_TEST(mms_continuation_is_not_s7comm)
+{
+	ck_assert_int_eq(fx.mms_rc, 0);
+	ck_assert_ptr_nonnull(fx.mms_alerts);
+	/* the second DT TPDU of each report starts with 0x32 mid-TSDU */
+	ck_assert_int_eq(count_alerts(fx.mms_alerts, "s7comm.malformed", NULL,
+	    NULL, NULL), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(fx.mms_alerts), 0);
+}
+END_TEST
+
 static void
 slow_cycle(cJSON *b)
 {
@@ -640,6 +654,7 @@ suite(void)
 	tcase_add_test(t, bacnet_instance_announced_twice);
 	tcase_add_test(t, register_session_flood_and_scan);
 	tcase_add_test(t, brute_force_counts_changes_not_writes);
+	tcase_add_test(t, mms_continuation_is_not_s7comm);
 	tcase_add_test(t, command_injected_into_live_sessions);
 	tcase_add_test(t, sweep_of_never_polled_registers);
 	tcase_add_test(t, mitm_rewrites_the_answers);

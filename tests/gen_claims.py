@@ -17,6 +17,10 @@ modbus-writes.pcap (Modbus/TCP, 502): 10.40.0.5 refreshes holding register
   10 of 10.40.0.10 with the same value 30 times in 6 s (an HMI keeping a
   setpoint: not brute force); 10.40.0.6 toggles coil 3 of 10.40.0.10 on
   and off 30 times in 6 s (brute force I/O).
+mms-continuation.pcap (ISO-on-TCP, 102): an IEC 61850 server sends its
+  client reports as one TSDU in two COTP DT TPDUs, the first without EOT;
+  the second starts in the middle of the report with a byte that reads as
+  the S7comm protocol id (0x32).
 """
 import os
 import struct
@@ -167,8 +171,28 @@ def modbus(path):
     tcp_conv(p, 20.0, '10.40.0.6', '10.40.0.10', 51001, 502, mac(6), mac(10), tog)
 
 
+def tpkt(cotp_and_data):
+    return struct.pack('>BBH', 3, 0, 4 + len(cotp_and_data)) + cotp_and_data
+
+
+def mms(path):
+    p = Pcap(path)
+    cr = tpkt(b'\x11\xe0\x00\x00\x00\x01\x00\xc1\x02\x00\x01\xc2\x02\x00\x01\xc0\x01\x0a')
+    cc = tpkt(b'\x11\xd0\x00\x01\x00\x02\x00\xc1\x02\x00\x01\xc2\x02\x00\x01\xc0\x01\x0a')
+    # OSI session Give-Tokens + Data-Transfer, presentation, then the
+    # start of an MMS unconfirmed report
+    first = tpkt(b'\x02\xf0\x00' + b'\x01\x00\x01\x00' + b'\x61\x82\x01\x00\x30\x82\x00\xfc'
+                 + b'\x02\x01\x03\xa0\x82\x00\xf5\xa3\x82\x00\xf1' + bytes(range(40)))
+    rest = tpkt(b'\x02\xf0\x80' + b'\x32\x07\x00\x00\x11\x22' + bytes(range(60, 120)))
+    ex = [(0.1, cr, cc)]
+    for i in range(5):
+        ex.append((1.0, tpkt(b'\x02\xf0\x80'), first + rest))
+    tcp_conv(p, 1.0, '10.50.0.5', '10.50.0.10', 52000, 102, mac(5), mac(10), ex)
+
+
 if __name__ == '__main__':
     out = sys.argv[1]
     bacnet(os.path.join(out, 'bacnet-iam.pcap'))
     enip(os.path.join(out, 'enip-sessions.pcap'))
     modbus(os.path.join(out, 'modbus-writes.pcap'))
+    mms(os.path.join(out, 'mms-continuation.pcap'))
