@@ -36,6 +36,9 @@ struct pair {
 	uint64_t	addr_start;
 	uint32_t	addrs[ADDR_SLOTS];	/* fc << 16 | address */
 	uint8_t		naddrs;
+	/* ranges read in earlier windows: the client's poll set (a 512-bit
+	 * hash set; a false hit only hides one range of a sweep) */
+	uint64_t	known[8];
 };
 
 /* Per (client, server, unit, address) written. */
@@ -222,7 +225,7 @@ static void
 check_address_sweep(struct mb_state *s, struct det_ctx *ctx,
     const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p)
 {
-	uint32_t v = (uint32_t)m->fc << 16 | m->address;
+	uint32_t v = (uint32_t)m->fc << 16 | m->address, h;
 	char title[128];
 	cJSON *d;
 	uint8_t i;
@@ -230,9 +233,17 @@ check_address_sweep(struct mb_state *s, struct det_ctx *ctx,
 	if (!m->has_range || m->fc > 4)
 		return;
 	if (pdu->ts > p->addr_start + s->window_us) {
+		for (i = 0; i < p->naddrs; i++) {
+			h = (p->addrs[i] * 2654435761u) >> 23;
+			p->known[h >> 6] |= 1ull << (h & 63);
+		}
 		p->addr_start = pdu->ts;
 		p->naddrs = 0;
 	}
+	/* what the client polled before is its poll list, not a sweep */
+	h = (v * 2654435761u) >> 23;
+	if (p->known[h >> 6] >> (h & 63) & 1)
+		return;
 	for (i = 0; i < p->naddrs; i++)
 		if (p->addrs[i] == v)
 			return;

@@ -32,13 +32,15 @@
 static char dir[512], conf[600], base[600];
 static char learnp[600], otherp[600], sessp[600], sess_labels[600];
 static char convp[600], iamp[600], enipp[600], mbwp[600], mmsp[600];
+static char pollp[600];
 
 static struct {
 	int	 gen_rc[5], learn_rc, other_rc, sess_rc, conv_rc, iam_rc, enip_rc;
-	int	 mbw_rc, mms_rc;
+	int	 mbw_rc, mms_rc, poll_rc;
 	char	*learn_err;
 	cJSON	*baseline, *other_alerts, *sess_alerts, *conv_alerts;
 	cJSON	*iam_alerts, *enip_alerts, *mbw_alerts, *mms_alerts;
+	cJSON	*poll_alerts;
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -286,6 +288,7 @@ setup(void)
 	snprintf(enipp, sizeof(enipp), "%s/enip-sessions.pcap", dir);
 	snprintf(mbwp, sizeof(mbwp), "%s/modbus-writes.pcap", dir);
 	snprintf(mmsp, sizeof(mmsp), "%s/mms-continuation.pcap", dir);
+	snprintf(pollp, sizeof(pollp), "%s/modbus-polls.pcap", dir);
 	fx.learn_rc = learn(learnp, base, &fx.learn_err);
 	fx.baseline = load_json(base);
 	fx.other_alerts = detect(otherp, base, &fx.other_rc);
@@ -296,6 +299,7 @@ setup(void)
 	fx.enip_alerts = detect(enipp, NULL, &fx.enip_rc);
 	fx.mbw_alerts = detect(mbwp, NULL, &fx.mbw_rc);
 	fx.mms_alerts = detect(mmsp, NULL, &fx.mms_rc);
+	fx.poll_alerts = detect(pollp, NULL, &fx.poll_rc);
 }
 
 static void
@@ -309,6 +313,7 @@ teardown(void)
 	cJSON_Delete(fx.enip_alerts);
 	cJSON_Delete(fx.mbw_alerts);
 	cJSON_Delete(fx.mms_alerts);
+	cJSON_Delete(fx.poll_alerts);
 	free(fx.learn_err);
 	if (dir[0] != '\0')
 		tu_rmtree(dir);
@@ -526,6 +531,24 @@ START_TEST(mms_continuation_is_not_s7comm)
 }
 END_TEST
 
+START_TEST(long_poll_list_is_no_sweep_after_its_first_cycle)
+{
+	const cJSON *a;
+
+	ck_assert_int_eq(fx.poll_rc, 0);
+	/*
+	 * 40 blocks every 20 s for 300 s: the first 60 s window cannot tell
+	 * the first cycle from a sweep (an alert and its aggregate); every
+	 * later window sees only blocks the client polled before
+	 */
+	ck_assert_int_eq(count_alerts(fx.poll_alerts, "modbus.address_scan",
+	    "10.40.0.7", "10.40.0.11", "T0861"), 2);
+	cJSON_ArrayForEach(a, fx.poll_alerts)
+		ck_assert_int_eq(strncmp(tu_json_str(a, "ts"),
+		    "2024-12-05T08:00:", 17), 0);
+}
+END_TEST
+
 static void
 slow_cycle(cJSON *b)
 {
@@ -655,6 +678,7 @@ suite(void)
 	tcase_add_test(t, register_session_flood_and_scan);
 	tcase_add_test(t, brute_force_counts_changes_not_writes);
 	tcase_add_test(t, mms_continuation_is_not_s7comm);
+	tcase_add_test(t, long_poll_list_is_no_sweep_after_its_first_cycle);
 	tcase_add_test(t, command_injected_into_live_sessions);
 	tcase_add_test(t, sweep_of_never_polled_registers);
 	tcase_add_test(t, mitm_rewrites_the_answers);

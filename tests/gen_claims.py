@@ -17,6 +17,9 @@ modbus-writes.pcap (Modbus/TCP, 502): 10.40.0.5 refreshes holding register
   10 of 10.40.0.10 with the same value 30 times in 6 s (an HMI keeping a
   setpoint: not brute force); 10.40.0.6 toggles coil 3 of 10.40.0.10 on
   and off 30 times in 6 s (brute force I/O).
+modbus-polls.pcap (Modbus/TCP, 502): 10.40.0.7 polls 40 register blocks
+  of 10.40.0.11 (fc 3, 0-399 in blocks of 10) every 20 s for 300 s: a
+  long poll list, not an address sweep after its first cycle.
 mms-continuation.pcap (ISO-on-TCP, 102): an IEC 61850 server sends its
   client reports as one TSDU in two COTP DT TPDUs, the first without EOT;
   the second starts in the middle of the report with a byte that reads as
@@ -175,6 +178,18 @@ def tpkt(cotp_and_data):
     return struct.pack('>BBH', 3, 0, 4 + len(cotp_and_data)) + cotp_and_data
 
 
+def polls(path):
+    p = Pcap(path)
+    ex, tid = [], 0
+    for cycle in range(15):
+        for blk in range(40):
+            tid += 1
+            req = mbap(tid, struct.pack('>BHH', 3, blk * 10, 10))
+            rsp = mbap(tid, struct.pack('>BB', 3, 20) + bytes(20))
+            ex.append((20.0 - 39 * 0.05 if blk == 0 and cycle > 0 else 0.05, req, rsp))
+    tcp_conv(p, 1.0, '10.40.0.7', '10.40.0.11', 51002, 502, mac(7), mac(11), ex)
+
+
 def mms(path):
     p = Pcap(path)
     cr = tpkt(b'\x11\xe0\x00\x00\x00\x01\x00\xc1\x02\x00\x01\xc2\x02\x00\x01\xc0\x01\x0a')
@@ -196,3 +211,4 @@ if __name__ == '__main__':
     enip(os.path.join(out, 'enip-sessions.pcap'))
     modbus(os.path.join(out, 'modbus-writes.pcap'))
     mms(os.path.join(out, 'mms-continuation.pcap'))
+    polls(os.path.join(out, 'modbus-polls.pcap'))
