@@ -81,9 +81,9 @@ struct conv {
 };
 
 static const struct cfg_key keys[] = {
-	{ "max_conversations", CFG_INT, "65536", 16, 1 << 24,
+	{ "max_conversations", CFG_INT, "16384", 16, 1 << 24,
 	  "conversations (client, server, transport, port) learned" },
-	{ "max_hosts", CFG_INT, "16384", 16, 1 << 22,
+	{ "max_hosts", CFG_INT, "4096", 16, 1 << 22,
 	  "hosts learned" },
 	{ "max_new", CFG_INT, "4096", 16, 1 << 20,
 	  "new conversations remembered while detecting (for quiet_s)" },

@@ -558,7 +558,7 @@ ev_stats(void *state, char *buf, size_t len)
 
 	return snprintf(buf, len, "\"channels\":%zu,\"capacity\":%zu,"
 	    "\"dropped\":%llu,\"bytes\":%zu", s->learn.n + s->det.n,
-	    s->learn.max + s->det.max,
+	    (s->learning ? s->learn.max : 0) + (s->detecting ? s->det.max : 0),
 	    (unsigned long long)(s->learn.dropped + s->det.dropped),
 	    chantab_bytes(&s->learn) + chantab_bytes(&s->det));
 }
