@@ -62,6 +62,7 @@
 #include "detectors/baseline_ckpt.h"
 #include "detectors/baseline_file.h"
 #include "detectors/baseline_l2.h"
+#include "detectors/blext.h"
 #include "detectors/inventory.h"
 
 
@@ -880,6 +881,8 @@ bl_write(struct bl_state *s, char *err, size_t errlen)
 	int rc;
 
 	root = bl_model_json(s->window_s, s->learn);
+	if (root != NULL)
+		blext_dump(root);	/* cycles, envelopes (blext.h) */
 	txt = root != NULL ? bl_model_text(root) : NULL;
 	cJSON_Delete(root);
 	if (txt == NULL) {

@@ -53,6 +53,12 @@ struct det_alert {
 	const char		*detector;	/* "s7.plc_stop": family.rule */
 	enum det_severity	 severity;
 	const char		*technique;	/* ATT&CK for ICS id or NULL */
+	/*
+	 * Secondary techniques that also apply (NULL-ended): a restart
+	 * injected into a session is T0855 and T0816.  For the alert
+	 * record's "techniques" list.
+	 */
+	const char		*techniques[3];
 	const char		*title;		/* one line for a human */
 	const char		*proto;		/* "s7comm", "arp"... or NULL */
 	struct det_endpoint	 src, dst;

@@ -36,6 +36,8 @@ struct stream {
 	uint32_t	 len;		/* bytes buffered */
 	uint32_t	 cap;		/* bytes allocated for buf */
 	uint8_t		*buf;		/* at most max_reasm, allocated on need */
+	/* the last segment fed: an altered copy of it is parsed too */
+	uint32_t	 last_seq, last_len, last_hash;
 };
 
 struct dis_flow {
@@ -396,6 +398,24 @@ pick(const struct dissector *d, const struct flow *f, const struct pkt *p,
 	return NULL;
 }
 
+/* a cheap hash of a segment, 8 bytes at a time (not against attackers:
+ * it only tells an altered copy from a plain retransmission) */
+static uint32_t
+seg_hash(const uint8_t *p, uint32_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0x100000001b3ull;
+	return (uint32_t)(h ^ h >> 32);
+}
+
 static void
 tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
     const struct pkt *p)
@@ -416,8 +436,23 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 	behind = s->next_seq - seq;
 	if (ahead != 0 && ahead >= 0x80000000u) {
 		/* retransmission or overlap: keep only bytes not seen yet */
-		if (behind >= n)
+		if (behind >= n) {
+			/*
+			 * The last segment again, but with other bytes: a copy
+			 * altered in transit (a MITM forwarding what it
+			 * rewrote) or injected.  Its receiver may get only this
+			 * one, so the detectors see it too.
+			 */
+			uint32_t h;
+
+			if (seq == s->last_seq && n == s->last_len &&
+			    s->len == 0 && !s->resync && s->skip == 0 &&
+			    (h = seg_hash(data, n)) != s->last_hash) {
+				s->last_hash = h;
+				feed(dc, s, data, n);
+			}
 			return;
+		}
 		data += behind;
 		n -= behind;
 		seq += behind;
@@ -433,6 +468,9 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 		s->resync = 1;
 	}
 	s->next_seq = seq + n;
+	s->last_seq = seq;
+	s->last_len = n;
+	s->last_hash = seg_hash(data, n);
 	feed(dc, s, data, n);
 }
 
