@@ -489,6 +489,13 @@ central_log_open(const char *path, enum central_log_mode mode,
 	sqlite3_busy_timeout(db->h, 10000);
 	/* The file may have been edited by someone else: no trusted SQL. */
 	sqlite3_exec(db->h, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL);
+	/*
+	 * Readers (query, stats, verify, tail) map the file instead of
+	 * copying every page through pread: a full verify reads it all.
+	 */
+	if (mode != CENTRAL_LOG_RDWR)
+		sqlite3_exec(db->h, "PRAGMA mmap_size = 2147418112", NULL,
+		    NULL, NULL);
 	if (mode == CENTRAL_LOG_RDWR) {
 		if (sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL,
 		    NULL) != SQLITE_OK ||
@@ -920,6 +927,15 @@ central_log_rollback(struct central_log *db)
 	if (db->pg != NULL)
 		return clog_pg_rollback(db->pg);
 	return run(db, ST_ROLLBACK);
+}
+
+int
+central_log_defer_inserts(struct central_log *db, int max,
+    central_log_stored_fn fn, void *ctx)
+{
+	if (db->pg != NULL)
+		return clog_pg_defer_inserts(db->pg, max, fn, ctx);
+	return 0;
 }
 
 /*
