@@ -504,7 +504,17 @@ central_log_open(const char *path, enum central_log_mode mode,
 		    NULL, NULL, NULL) != SQLITE_OK ||
 		    /* the kept WAL (below) shrinks back to this after use */
 		    sqlite3_exec(db->h, "PRAGMA journal_size_limit = 16777216",
-		    NULL, NULL, NULL) != SQLITE_OK) {
+		    NULL, NULL, NULL) != SQLITE_OK ||
+		    /*
+		     * Each write's SAVEPOINT journals the pages it changes:
+		     * in memory, not a temp file (perf: ~48 KB of pwrite per
+		     * alert); and a batch's pages stay cached until commit.
+		     * Durability is the WAL's, which neither touches.
+		     */
+		    sqlite3_exec(db->h, "PRAGMA temp_store = MEMORY", NULL,
+		    NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db->h, "PRAGMA cache_size = -65536", NULL,
+		    NULL, NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "%s: %s", path,
 			    sqlite3_errmsg(db->h));
 			rc = IDS_EIO;
