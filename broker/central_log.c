@@ -22,8 +22,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "broker/clog_exec.h"
 #include "broker/clog_pg.h"
 #include "broker/clog_query.h"
+#include "broker/clog_triage.h"
 #include "lib/chain.h"
 #include "lib/ids.h"
 
@@ -474,8 +476,7 @@ central_log_open(const char *path, enum central_log_mode mode,
 			free(db);
 			return rc;
 		}
-		*out = db;
-		return 0;
+		goto done;
 	}
 	flags = SQLITE_OPEN_FULLMUTEX | (mode == CENTRAL_LOG_RDWR ?
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
@@ -550,11 +551,32 @@ central_log_open(const char *path, enum central_log_mode mode,
 			goto fail;
 		}
 	}
+done:
+	/* triage tables and SQL functions (clog_triage.h) */
+	rc = clog_exec_attach(db, mode == CENTRAL_LOG_RDWR);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: triage tables: %s", path,
+		    clog_triage_errmsg());
+		goto fail;
+	}
 	*out = db;
 	return 0;
 fail:
 	central_log_close(db);
 	return rc;
+}
+
+int
+central_log_backend(struct central_log *db, void **sqlite, void **pgconn)
+{
+	*sqlite = NULL;
+	*pgconn = NULL;
+	if (db->pg == NULL) {
+		*sqlite = db->h;
+		return 0;
+	}
+	*pgconn = clog_pg_conn(db->pg);
+	return *pgconn != NULL ? 1 : IDS_EIO;
 }
 
 void

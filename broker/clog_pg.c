@@ -733,6 +733,15 @@ fail:
 
 static void	drop_queue(struct clog_pg *pg);
 
+void *
+clog_pg_conn(struct clog_pg *pg)
+{
+	/* deferred inserts go first: the caller's statements follow them */
+	if (pg->nqrow > 0 && flush_queue(pg) != 0)
+		return NULL;
+	return ensure_conn(pg) == 0 ? pg->c : NULL;
+}
+
 void
 clog_pg_close(struct clog_pg *pg)
 {

@@ -33,6 +33,8 @@ int	clog_pg_open(const char *uri, enum central_log_mode mode,
 	    enum central_log_sync sync, struct clog_pg **out, char *err,
 	    size_t errlen);
 void	clog_pg_close(struct clog_pg *pg);
+/* The PGconn (reconnected when lost outside a transaction), or NULL. */
+void	*clog_pg_conn(struct clog_pg *pg);
 const char *clog_pg_errmsg(const struct clog_pg *pg);
 
 int	clog_pg_begin(struct clog_pg *pg);

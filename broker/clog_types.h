@@ -7,6 +7,7 @@
 #ifndef ICSENTRY_BROKER_CLOG_TYPES_H
 #define ICSENTRY_BROKER_CLOG_TYPES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,15 @@ struct central_log_filter {
 	const char	*agent, *site, *detector, *technique, *ip, *proto;
 	int64_t		 after_id;		/* only rows with id > after_id */
 	int64_t		 limit;			/* > 0: only the last limit rows */
+	/*
+	 * ip may also be a CIDR ("10.10.1.0/24": src or dst inside it);
+	 * grep: a case-insensitive substring of the alert's text (title,
+	 * details, any member); received: since/until are on the time the
+	 * collector stored the alert, not its capture time (ts); state: a
+	 * triage state, only for clog_triage_query() (clog_triage.h).
+	 */
+	const char	*grep, *state;
+	bool		 received;
 };
 
 /* One stored alert; every pointer is valid only during the callback. */

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_triage.h"
 #include "broker/collector.h"
 #include "broker/intel_log.h"
 #include "lib/cfg.h"
@@ -86,6 +87,9 @@ static const struct cfg_key collector_keys[] = {
 	{ "gap_timeout", CFG_INT, "600", 1, 604800,
 	    "seconds a gap in an agent's seq may stay open before the "
 	    "end-to-end ack steps over it (logged, counted)" },
+	{ "incident_window", CFG_INT, "1800", 0, 604800,
+	    "seconds: alerts from one src ip this close in capture time are "
+	    "one incident (icsentry-log incidents); 0: no incidents" },
 	{ NULL, 0, NULL, 0, 0, NULL }
 };
 
@@ -159,6 +163,7 @@ struct collector {
 	struct peer		*peers[PEER_BUCKETS];
 	struct peer		*dirty;
 	int64_t			 gap_timeout_ms;
+	int64_t			 incident_window_s;	/* 0: none */
 	bool			 connected;
 	int			 spool;		/* fd, -1: none */
 	bool			 spool_used;
@@ -609,6 +614,9 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 		    "site, agent or severity differs from the topic");
 	}
 	rc = central_log_insert(c->db, &a, p, len, central_log_now_us(), &res);
+	/* group it with the same attacker's alerts (clog_triage.h) */
+	if (rc == 0 && res == CENTRAL_LOG_NEW && c->incident_window_s > 0)
+		rc = clog_incident_add(c->db, &a, c->incident_window_s, NULL);
 	if (rc == 0 && res == CENTRAL_LOG_CONFLICT)
 		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", a.site, a.agent,
@@ -1093,6 +1101,7 @@ main(int argc, char **argv)
 	c.batch_ms = cfg_int(cfg, "collector", "batch_ms");
 	c.batch_max = (int)cfg_int(cfg, "collector", "batch_max");
 	c.gap_timeout_ms = cfg_int(cfg, "collector", "gap_timeout") * 1000;
+	c.incident_window_s = cfg_int(cfg, "collector", "incident_window");
 	c.log_rejects = cfg_int(cfg, "collector", "log_rejects");
 	c.uri = cfg_str(cfg, "mqtt", "uri");
 	if (cfg_bool(cfg, "mqtt", "shared_subscription"))
