@@ -371,6 +371,48 @@ START_TEST(test_deferred_inserts)
 }
 END_TEST
 
+/*
+ * The end-to-end ack and the agent's reported last seq, kept per (site,
+ * agent) as the maximum on both backends; verify reports a lost tail (the
+ * stored chain ends before the reported seq) and stops once it arrives.
+ */
+START_TEST(test_acked_reported_seq)
+{
+	struct central_log *db;
+	struct tb_chain c;
+	struct vres v;
+	int64_t x = -1;
+
+	use_backend(_i, "ackrep");
+	db = open_log(CENTRAL_LOG_RDWR);
+	ck_assert_int_eq(central_log_acked(db, "plant-a", "gw-01", &x), 0);
+	ck_assert_int_eq(x, 0);
+	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 7), 0);
+	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 5), 0);
+	ck_assert_int_eq(central_log_acked(db, "plant-a", "gw-01", &x), 0);
+	ck_assert_int_eq(x, 7);
+	/* the same name at another site is another agent */
+	ck_assert_int_eq(central_log_acked(db, "plant-b", "gw-01", &x), 0);
+	ck_assert_int_eq(x, 0);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	store_n(db, &c, 4, NULL);
+	ck_assert_int_eq(central_log_set_reported(db, "plant-a", "gw-01", 6),
+	    0);
+	ck_assert_int_eq(central_log_set_reported(db, "plant-a", "gw-01", 3),
+	    0);
+	ck_assert_int_eq(central_log_reported(db, "plant-a", "gw-01", &x), 0);
+	ck_assert_int_eq(x, 6);
+	ck_assert_int_eq(verify(db, false, &v), 1);
+	ck_assert_int_eq(v.kinds[CENTRAL_LOG_P_MISSING], 1);
+	ck_assert_str_eq(v.first, "plant-a/gw-01 5 missing");
+	store_n(db, &c, 2, NULL);
+	ck_assert_int_eq(verify(db, false, &v), 0);
+	ck_assert_int_eq(v.alerts, 6);
+	central_log_close(db);
+	done();
+}
+END_TEST
+
 /* ---- verify --------------------------------------------------------------- */
 
 START_TEST(test_verify_clean_and_tampered)
@@ -1156,6 +1198,10 @@ suite(void)
 	tc = tcase_create("pg_unreachable_at_start");
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_pg_unreachable_at_start);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("acked_reported_seq");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_acked_reported_seq, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("deferred_inserts");
 	tcase_set_timeout(tc, 240);
