@@ -316,6 +316,9 @@ def main():
             data = open(os.path.join(dl, f[0]), 'rb').read()
             assert data[:4] in (b'\xd4\xc3\xb2\xa1', b'\xa1\xb2\xc3\xd4',
                                 b'\x0a\x0d\x0d\x0a'), data[:4]
+            # the bytes the alert's chained evidence.sha256 names
+            fields = drv.find_element(By.ID, 'a-fields').text
+            assert 'evidence.sha256 ' + hashlib.sha256(data).hexdigest() in fields, fields
 
         def t_ack():
             drv.find_element(By.ID, 'btn-ack').click()
@@ -375,7 +378,10 @@ def main():
             rows()[0].click()
             wait_for(lambda: drv.find_element(By.ID, 'alert-view').is_displayed(),
                      10, 'the alert page')
+            wait_for(lambda: 'seq' in drv.find_element(By.ID, 'a-fields').text,
+                     10, 'the alert\'s fields')
             assert not drv.find_element(By.ID, 'btn-ack').is_enabled()
+            assert not drv.find_element(By.ID, 'btn-note').is_enabled()
 
         for name, fn in (('login', t_login), ('live alerts', t_live),
                          ('xss inert', t_xss), ('filter', t_filter),

@@ -225,7 +225,19 @@ function flatten(prefix, v, out) {
   }
 }
 
+/* An endpoint's asset as words: its name, else vendor and model. */
+function assetName(e) {
+  const x = e && e.asset;
+  if (!x || typeof x !== 'object') return typeof x === 'string' ? x : null;
+  const t = x.name || [x.vendor, x.model, x.role].filter(Boolean).join(' ');
+  return t || null;
+}
+
 async function showAlert(id, ts) {
+  /* nothing of the alert shown before, no button live until the role is known */
+  for (const b of ['btn-ack', 'btn-close', 'btn-reopen', 'btn-note']) $(b).disabled = true;
+  clear($('a-fields').tBodies[0]);
+  $('a-title').textContent = '';
   const r = await api('GET', '/api/alert?id=' + encodeURIComponent(id) + '&ts_us=' + encodeURIComponent(ts));
   $('triage-msg').textContent = '';
   if (r.status !== 200) { $('a-title').textContent = 'Alert not found'; return; }
@@ -245,8 +257,7 @@ async function showAlert(id, ts) {
   const rec = $('a-record'); clear(rec);
   const recf = [['Technique', a.technique ? a.technique + (a.technique_name ? ' ' + a.technique_name : '') : null],
     ['Tactic', a.tactic], ['Description', a.description], ['Recommended action', a.action],
-    ['Source asset', a.src && a.src.asset ? (a.src.asset.name || JSON.stringify(a.src.asset)) : null],
-    ['Destination asset', a.dst && a.dst.asset ? (a.dst.asset.name || JSON.stringify(a.dst.asset)) : null]];
+    ['Source asset', assetName(a.src)], ['Destination asset', assetName(a.dst)]];
   for (const [k, v] of recf) {
     if (v === undefined || v === null) continue;
     rec.appendChild(el('h4', k));
