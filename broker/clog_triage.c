@@ -961,3 +961,63 @@ clog_incidents(struct central_log *db, const struct clog_incident_filter *f,
 	    " ORDER BY first_us DESC, id DESC LIMIT $7) AS t"
 	    " ORDER BY first_us, id", 7, p, incidents_cb, &c);
 }
+
+int
+clog_incident_alerts(struct central_log *db, int64_t incident,
+    clog_triage_row_fn fn, void *ctx)
+{
+	char id[24];
+	const char *p[1] = { id };
+	struct query_ctx qc = { fn, ctx };
+
+	i64(id, sizeof(id), incident);
+	return clog_exec(db, "SELECT * FROM " TRIAGE_FROM " WHERE incident = $1"
+	    " ORDER BY ts_us, id", 1, p, query_cb, &qc);
+}
+
+struct asset_ctx {
+	clog_asset_fn	 fn;
+	void		*ctx;
+};
+
+static int
+asset_cb(void *ctx, int nc, const char *const *v)
+{
+	struct asset_ctx *c = ctx;
+	struct clog_asset a;
+
+	if (nc < 5)
+		return IDS_EIO;
+	a.site = v[0] != NULL ? v[0] : "";
+	a.agent = v[1] != NULL ? v[1] : "";
+	a.ip = v[2] != NULL ? v[2] : "";
+	a.json = v[3] != NULL ? v[3] : "{}";
+	a.received_at = v[4] != NULL ? v[4] : "";
+	return c->fn(c->ctx, &a);
+}
+
+int
+clog_assets(struct central_log *db, const char *site, const char *agent,
+    clog_asset_fn fn, void *ctx)
+{
+	const char *p[2] = { site, agent };
+	struct asset_ctx c = { fn, ctx };
+
+	return clog_exec(db, "SELECT site, agent, ip, json, last_seen"
+	    " FROM assets WHERE (CAST($1 AS TEXT) IS NULL OR site = $1)"
+	    " AND (CAST($2 AS TEXT) IS NULL OR agent = $2)"
+	    " ORDER BY site, agent, ip", 2, p, asset_cb, &c);
+}
+
+bool
+clog_triage_present(struct central_log *db)
+{
+	struct first f;
+
+	if (query_first(db, clog_exec_is_pg(db) ?
+	    "SELECT 1 WHERE to_regclass('triage_audit') IS NOT NULL" :
+	    "SELECT 1 FROM sqlite_master WHERE name = 'triage_audit'", 0,
+	    NULL, &f) != 0)
+		return false;
+	return f.found;
+}

@@ -170,6 +170,25 @@ int	clog_incidents(struct central_log *db,
 /* The last error of a clog_triage/clog_incident call (static text). */
 const char *clog_triage_errmsg(void);
 
+/* The alerts of one incident, in capture-time order. */
+int	clog_incident_alerts(struct central_log *db, int64_t incident,
+	    clog_triage_row_fn fn, void *ctx);
+
+/* ---- assets (the inventory the agents publish) ------------------------- */
+
+struct clog_asset {
+	const char	*site, *agent, *ip;
+	const char	*json;		/* the agent's inventory entry */
+	const char	*received_at;	/* when the collector last stored it */
+};
+typedef int (*clog_asset_fn)(void *ctx, const struct clog_asset *a);
+/* Every entry (site, agent exact when not NULL), by site, agent, ip. */
+int	clog_assets(struct central_log *db, const char *site,
+	    const char *agent, clog_asset_fn fn, void *ctx);
+
+/* Does the log hold the triage tables (an older read-only log may not)? */
+bool	clog_triage_present(struct central_log *db);
+
 /* ---- helpers both backends and icsentry-log use ------------------------ */
 
 /* Is ip inside cidr ("10.1.0.0/16", "fd00::/8", or a plain address)? */

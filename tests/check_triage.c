@@ -10,6 +10,8 @@
 #include <sqlite3.h>
 
 #include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,6 +607,287 @@ START_TEST(test_filters)
 }
 END_TEST
 
+/* ---- icsentry-log ------------------------------------------------------------- */
+
+static char outf[400];
+
+/* Run icsentry-log CMD --db path ARGS...; exit code; *text its output. */
+static int
+run_log(char **text, const char *cmd, ...)
+{
+	char bin[300];
+	char *argv[24];
+	const char *a;
+	va_list ap;
+	int n = 0, rc;
+
+	tb_build_path(bin, sizeof(bin), "icsentry-log");
+	argv[n++] = bin;
+	argv[n++] = (char *)cmd;
+	argv[n++] = (char *)"--db";
+	argv[n++] = path;
+	va_start(ap, cmd);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 23)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	snprintf(outf, sizeof(outf), "%s/out.txt", dir);
+	unlink(outf);
+	rc = tb_run(argv, outf, 30000);
+	*text = tb_read_file(outf, NULL);
+	if (*text == NULL)
+		*text = strdup("");
+	return rc;
+}
+
+static int
+lines(const char *t)
+{
+	int n = 0;
+
+	for (; *t != '\0'; t++)
+		n += *t == '\n';
+	return n;
+}
+
+START_TEST(test_cli_triage)
+{
+	const char *tag[] = { "sqlite", "cli" };
+	struct tb_alert_spec s1 = { "high", "s7.plc_stop", "T0858", "s7comm",
+	    "10.10.1.5", "10.0.0.10" };
+	struct central_log *db;
+	struct tb_chain c;
+	char *t;
+	int k;
+
+	use_backend(_i, tag[_i]);
+	db = open_log(CENTRAL_LOG_RDWR);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	for (k = 0; k < 3; k++)
+		store_inc(db, &c, &s1, 1800);
+	central_log_close(db);
+
+	ck_assert_int_eq(run_log(&t, "ack", "plant-a/gw-01", "2", "--user",
+	    "alice", NULL), 0);
+	ck_assert_str_eq(t, "plant-a/gw-01 #2: ack by alice\n");
+	free(t);
+	ck_assert_int_eq(run_log(&t, "note", "plant-a/gw-01/2", "--user", "bob",
+	    "-m", "called operations", NULL), 0);
+	free(t);
+	/* a note needs text; no such alert; a bad target */
+	ck_assert_int_eq(run_log(&t, "note", "plant-a/gw-01", "2", "--user",
+	    "bob", NULL), 2);
+	ck_assert_ptr_nonnull(strstr(t, "note needs -m TEXT"));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "ack", "plant-a/gw-01", "9", "--user",
+	    "bob", NULL), 2);
+	ck_assert_ptr_nonnull(strstr(t, "no alert plant-a/gw-01/9 is stored"));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "ack", "gw-01", "9", NULL), 2);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "close", "--incident", "1", "--user",
+	    "alice", "-m", "planned maintenance", NULL), 0);
+	ck_assert_str_eq(t, "incident 1: close by alice\n");
+	free(t);
+
+	/* query shows the state; --state filters */
+	ck_assert_int_eq(run_log(&t, "query", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);
+	ck_assert_int_eq(tb_file_count(outf, "[acked by alice]"), 1);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--state", "acked", NULL), 0);
+	ck_assert_int_eq(lines(t), 1);
+	ck_assert_ptr_nonnull(strstr(t, " #2 "));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--state", "new", NULL), 0);
+	ck_assert_int_eq(lines(t), 2);
+	free(t);
+	/* CIDR, grep, time */
+	ck_assert_int_eq(run_log(&t, "query", "--ip", "10.10.1.0/24", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--ip", "10.10.2.0/24", NULL), 0);
+	ck_assert_int_eq(lines(t), 0);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--ip", "10.10.1.0/33", NULL), 2);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--grep", "TEST ALERT 2", NULL),
+	    0);
+	ck_assert_int_eq(lines(t), 1);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--since", "1h", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);	/* received just now */
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--since", "1h", "--time",
+	    "capture", NULL), 0);
+	ck_assert_int_eq(lines(t), 0);	/* captured in Nov 2026 */
+	free(t);
+
+	/* the audit trail */
+	ck_assert_int_eq(run_log(&t, "audit", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);
+	ck_assert_ptr_nonnull(strstr(t, " alice ack alert plant-a/gw-01/2\n"));
+	ck_assert_ptr_nonnull(strstr(t, " bob note alert plant-a/gw-01/2 "
+	    "\"called operations\"\n"));
+	ck_assert_ptr_nonnull(strstr(t, " alice close incident 1 \"planned "
+	    "maintenance\"\n"));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "audit", "--json", "--limit", "1", NULL),
+	    0);
+	ck_assert_int_eq(lines(t), 1);
+	ck_assert_ptr_nonnull(strstr(t, "\"action\":\"close\""));
+	free(t);
+
+	/* incidents */
+	ck_assert_int_eq(run_log(&t, "incidents", NULL), 0);
+	ck_assert_int_eq(lines(t), 1);
+	ck_assert_ptr_nonnull(strstr(t, "1    closed high     10.10.1.5 "));
+	ck_assert_ptr_nonnull(strstr(t, " 3 alerts hosts 10.0.0.10 techniques "
+	    "T0858 (alice)"));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "incidents", "--id", "1", NULL), 0);
+	ck_assert_int_eq(lines(t), 1 + 1 + 3 + 1 + 1);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "incidents", "--csv", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(t, "id,state,severity,src_ip,"));
+	ck_assert_ptr_nonnull(strstr(t, "\n1,closed,high,10.10.1.5,"));
+	free(t);
+
+	/* verify: clean, then an edited entry */
+	ck_assert_int_eq(run_log(&t, "verify", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(t, "audit trail: 3 entries: ok\n"));
+	free(t);
+	tamper("UPDATE triage_audit SET operator = 'mallory' WHERE id = 1");
+	ck_assert_int_eq(run_log(&t, "verify", NULL), 1);
+	ck_assert_msg(strstr(t, "audit: audit entry 1 (ack alert "
+	    "plant-a/gw-01/2 by mallory): hash does not match its content "
+	    "(the entry was edited)\n") != NULL, "%s", t);
+	ck_assert_ptr_nonnull(strstr(t, "audit trail: 3 entries: TAMPERED\n"));
+	ck_assert_ptr_nonnull(strstr(t, "1 problem\n"));
+	free(t);
+	/* and one deleted */
+	tamper("DELETE FROM triage_audit WHERE id = 2");
+	ck_assert_int_eq(run_log(&t, "verify", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(t, "audit: audit entries 2..2 are missing "
+	    "(deleted from the trail)\n"));
+	free(t);
+	done();
+}
+END_TEST
+
+START_TEST(test_cli_assets)
+{
+	const char *tag[] = { "sqlite", "assets" };
+	static const char plc[] = "{\"ip\":\"10.0.0.10\",\"mac\":"
+	    "\"00:1b:1b:00:00:10\",\"vendor\":\"Siemens\",\"grade\":"
+	    "\"critical\",\"first_seen\":\"2026-11-23T08:00:00.000000Z\","
+	    "\"last_seen\":\"2026-11-23T09:00:00.000000Z\",\"protocols\":"
+	    "{\"s7comm\":[\"server\"]},\"identity\":{\"s7comm\":"
+	    "{\"order_number\":\"6ES7 315-2EH14-0AB0\",\"firmware\":"
+	    "\"V3.2.6\"}}}";
+	static const char hmi[] = "{\"ip\":\"10.0.0.50\",\"vendor\":null,"
+	    "\"grade\":\"low\",\"first_seen\":\"2026-11-23T07:00:00.000000Z\","
+	    "\"last_seen\":\"2026-11-23T09:30:00.000000Z\",\"protocols\":"
+	    "{\"s7comm\":[\"client\"],\"modbus\":[\"client\"]}}";
+	static const char rtu[] = "{\"ip\":\"10.0.0.9\",\"vendor\":\"ABB\","
+	    "\"first_seen\":\"2026-11-23T06:00:00.000000Z\",\"last_seen\":"
+	    "\"2026-11-23T06:30:00.000000Z\",\"protocols\":{\"dnp3\":"
+	    "[\"server\"]}}";
+	struct central_log *db;
+	int64_t now = central_log_now_us();
+	char *t, *p1, *p2, *p3;
+
+	use_backend(_i, tag[_i]);
+	db = open_log(CENTRAL_LOG_RDWR);
+	ck_assert_int_eq(central_log_asset(db, "plant-a", "gw-01", "10.0.0.50",
+	    hmi, strlen(hmi), now), 0);
+	ck_assert_int_eq(central_log_asset(db, "plant-a", "gw-01", "10.0.0.10",
+	    plc, strlen(plc), now), 0);
+	ck_assert_int_eq(central_log_asset(db, "plant-b", "gw-02", "10.0.0.9",
+	    rtu, strlen(rtu), now), 0);
+	central_log_close(db);
+
+	/* by ip (default): 10.0.0.9 < 10.0.0.10 < 10.0.0.50 numerically */
+	ck_assert_int_eq(run_log(&t, "assets", NULL), 0);
+	ck_assert_int_eq(lines(t), 4);
+	p1 = strstr(t, "\n10.0.0.9 ");
+	p2 = strstr(t, "\n10.0.0.10 ");
+	p3 = strstr(t, "\n10.0.0.50 ");
+	ck_assert(p1 != NULL && p2 != NULL && p3 != NULL);
+	ck_assert(p1 < p2 && p2 < p3);
+	ck_assert_ptr_nonnull(strstr(p2, "plant-a/gw-01        critical  "
+	    "Siemens                6ES7 315-2EH14-0AB0    V3.2.6       "
+	    "s7comm:s                 2026-11-23T08:00:00.000000Z / "
+	    "2026-11-23T09:00:00.000000Z\n"));
+	free(t);
+	/* by grade: critical, low, then the ungraded */
+	ck_assert_int_eq(run_log(&t, "assets", "--sort", "grade", NULL), 0);
+	p1 = strstr(t, "\n10.0.0.10 ");
+	p2 = strstr(t, "\n10.0.0.50 ");
+	p3 = strstr(t, "\n10.0.0.9 ");
+	ck_assert(p1 != NULL && p2 != NULL && p3 != NULL);
+	ck_assert(p1 < p2 && p2 < p3);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "assets", "--csv", "--agent",
+	    "plant-a/gw-01", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);
+	ck_assert_ptr_nonnull(strstr(t, "ip,site,agent,grade,name,vendor,model,"
+	    "firmware,roles,first_seen,last_seen\n"));
+	ck_assert_msg(strstr(t, "10.0.0.50,plant-a,gw-01,low,,,,,"
+	    "\"s7comm:c,modbus:c\",2026-11-23T07:00:00.000000Z,"
+	    "2026-11-23T09:30:00.000000Z\n") != NULL, "%s", t);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "assets", "--json", "--site", "plant-b",
+	    NULL), 0);
+	ck_assert_str_eq(t, "{\"ip\":\"10.0.0.9\",\"site\":\"plant-b\","
+	    "\"agent\":\"gw-02\",\"grade\":\"-\",\"name\":\"-\",\"vendor\":"
+	    "\"ABB\",\"model\":\"-\",\"firmware\":\"-\",\"roles\":\"dnp3:s\","
+	    "\"first_seen\":\"2026-11-23T06:00:00.000000Z\",\"last_seen\":"
+	    "\"2026-11-23T06:30:00.000000Z\"}\n");
+	free(t);
+	done();
+}
+END_TEST
+
+START_TEST(test_tail_agent_status)
+{
+	const char *tag[] = { "sqlite", "tailst" };
+	struct central_log *db;
+	struct tb_chain c;
+	char bin[300];
+	char *argv[] = { bin, (char *)"tail", (char *)"--db", path,
+	    (char *)"--interval", (char *)"0.1", NULL };
+	pid_t pid;
+
+	use_backend(_i, tag[_i]);
+	db = open_log(CENTRAL_LOG_RDWR);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	store(db, &c, NULL, 0);
+	ck_assert_int_eq(central_log_agent_status(db, "plant-a", "gw-01",
+	    "online", central_log_now_us()), 0);
+	tb_build_path(bin, sizeof(bin), "icsentry-log");
+	snprintf(outf, sizeof(outf), "%s/tail.txt", dir);
+	pid = tb_spawn(argv, outf);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(tb_wait_file_contains(outf, "test alert 1", 10000), 0);
+	tb_sleep_ms(300);
+	/* the broker's LWT, as the collector stores it */
+	ck_assert_int_eq(central_log_agent_status(db, "plant-a", "gw-01",
+	    "offline", central_log_now_us()), 0);
+	ck_assert_int_eq(tb_wait_file_contains(outf,
+	    " agent plant-a/gw-01 went offline\n", 10000), 0);
+	ck_assert_int_eq(central_log_agent_status(db, "plant-a", "gw-01",
+	    "online", central_log_now_us()), 0);
+	ck_assert_int_eq(tb_wait_file_contains(outf,
+	    " agent plant-a/gw-01 is online\n", 10000), 0);
+	/* the status it had when tail started is not news */
+	ck_assert_int_eq(tb_file_count(outf, "is online"), 1);
+	ck_assert_int_eq(tb_stop_pid(pid, SIGTERM, 5000, NULL), 0);
+	central_log_close(db);
+	done();
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -630,6 +913,18 @@ suite(void)
 	tc = tcase_create("incidents_grouping");
 	tcase_set_timeout(tc, 240);
 	tcase_add_loop_test(tc, test_incidents_grouping, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli_triage");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_cli_triage, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli_assets");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_cli_assets, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("tail_agent_status");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_tail_agent_status, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("filters");
 	tcase_set_timeout(tc, 240);
