@@ -20,6 +20,8 @@ SAN      ?=
 PREFIX   ?= /usr/local
 SHARED   ?= ../shared
 PYTHON   ?= python3
+# test suites run at once by make test (check_live and check_bounded run alone)
+TEST_JOBS ?= 2
 CC       ?= cc
 CLANG    ?= clang
 
@@ -164,7 +166,7 @@ deps:
 test check: need-deps
 	@$(MAKE) --no-print-directory tests
 	@$(PYTHON) tests/depgraph.py --obj $(BUILD)/obj
-	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) sh tests/run-tests.sh $(TESTS)
+	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) TEST_JOBS=$(TEST_JOBS) sh tests/run-tests.sh $(TESTS)
 
 asan-test: need-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
