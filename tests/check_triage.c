@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "broker/central_log.h"
@@ -888,6 +889,113 @@ START_TEST(test_tail_agent_status)
 }
 END_TEST
 
+/* ---- the real collector files incidents ------------------------------------- */
+
+static void
+publish(struct tb_client *cl, struct tb_chain *c,
+    const struct tb_alert_spec *spec)
+{
+	char topic[192];
+	char *j = tb_chain_next(c, spec);
+
+	snprintf(topic, sizeof(topic), "icsentry/%s/%s/alert/%s", c->site,
+	    c->agent, spec->severity);
+	ck_assert_int_eq(tb_client_publish(cl, topic, j, (int)strlen(j), 1, 0,
+	    5000), 0);
+	free(j);
+}
+
+static int
+agent_cb(void *ctx, const struct central_log_agent_row *r)
+{
+	snprintf(ctx, 32, "%s", r->status != NULL ? r->status : "");
+	return 0;
+}
+
+START_TEST(test_collector_incidents)
+{
+	const char *tag[] = { "sqlite", "coll" };
+	struct tb_alert_spec a = { "high", "s7.plc_stop", "T0858", "s7comm",
+	    "10.0.0.66", "10.0.0.10" };
+	struct tb_alert_spec b = { "critical", "dnp3.cold_restart", "T0816",
+	    "dnp3", "192.168.5.7", "10.0.0.20" };
+	struct tb_broker br;
+	struct tb_client_opts o = { .client_id = "sim-gw", .clean = 1 };
+	struct tb_client *pub;
+	struct clog_incident_filter f;
+	struct central_log *db;
+	struct inc_list l;
+	struct tb_chain c;
+	char uri[64], conf[320], out[320], bin[300], status[32] = "";
+	char *argv[] = { bin, (char *)"-c", conf, NULL };
+	int64_t n = 0, end;
+	pid_t pid;
+	FILE *fp;
+	int st = -1, k;
+
+	use_backend(_i, tag[_i]);
+	ck_assert_int_eq(tb_broker_start(&br), 0);
+	tb_broker_uri(&br, uri, sizeof(uri));
+	snprintf(conf, sizeof(conf), "%s/collector.conf", dir);
+	snprintf(out, sizeof(out), "%s/collector.out", dir);
+	fp = fopen(conf, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "[collector]\ndb = %s\nfsync = false\nincident_window = 10\n"
+	    "persist_dir = %s/coll.mqtt\n[mqtt]\nuri = %s\nclient_id = coll\n",
+	    path, dir, uri);
+	ck_assert_int_eq(fclose(fp), 0);
+	tb_build_path(bin, sizeof(bin), "icsentry-collector");
+	pid = tb_spawn(argv, out);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_msg(tb_wait_file_contains(out, "subscribed", 15000) == 0,
+	    "collector did not subscribe; see %s", out);
+	o.uri = uri;
+	pub = tb_client_new(&o);
+	ck_assert_ptr_nonnull(pub);
+	ck_assert_int_eq(tb_client_connect(pub, 5000), 0);
+	ck_assert_int_eq(tb_client_publish(pub, "icsentry/plant-a/gw-01/status",
+	    "online", 6, 1, 1, 5000), 0);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	/* A x3, B x2 (one second apart), then A x2 a minute later */
+	for (k = 0; k < 3; k++)
+		publish(pub, &c, &a);
+	for (k = 0; k < 2; k++)
+		publish(pub, &c, &b);
+	c.base_us += INT64_C(60) * 1000000;
+	for (k = 0; k < 2; k++)
+		publish(pub, &c, &a);
+	/* the agent's last will, as the broker would send it */
+	ck_assert_int_eq(tb_client_publish(pub, "icsentry/plant-a/gw-01/status",
+	    "offline", 7, 1, 1, 5000), 0);
+	end = tb_now_ms() + 20000;
+	db = open_log(CENTRAL_LOG_RDONLY);
+	while ((central_log_alert_count(db, &n) != 0 || n < 7 ||
+	    strcmp(status, "offline") != 0) && tb_now_ms() < end) {
+		tb_sleep_ms(100);
+		central_log_agents(db, agent_cb, status);
+	}
+	ck_assert_int_eq(n, 7);
+	ck_assert_str_eq(status, "offline");
+	clog_incident_filter_init(&f);
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(clog_incidents(db, &f, inc_cb, &l), 0);
+	ck_assert_int_eq(l.n, 3);
+	ck_assert_str_eq(l.src[0], "10.0.0.66");
+	ck_assert_int_eq(l.count[0], 3);
+	ck_assert_str_eq(l.src[1], "192.168.5.7");
+	ck_assert_int_eq(l.count[1], 2);
+	ck_assert_str_eq(l.sev[1], "critical");
+	ck_assert_str_eq(l.src[2], "10.0.0.66");
+	ck_assert_int_eq(l.count[2], 2);
+	central_log_close(db);
+	ck_assert_int_eq(tb_stop_pid(pid, SIGTERM, 8000, &st), 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	tb_client_free(pub);
+	tb_broker_cleanup(&br);
+	done();
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -925,6 +1033,10 @@ suite(void)
 	tc = tcase_create("tail_agent_status");
 	tcase_set_timeout(tc, 240);
 	tcase_add_loop_test(tc, test_tail_agent_status, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("collector_incidents");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_collector_incidents, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("filters");
 	tcase_set_timeout(tc, 240);
