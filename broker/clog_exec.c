@@ -47,12 +47,14 @@ static const char schema_sqlite[] =
 	" PRIMARY KEY (site, agent, seq)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS triage_state_state ON triage_state (state);"
 	"CREATE TABLE IF NOT EXISTS incidents ("
-	" id INTEGER PRIMARY KEY, src_ip TEXT NOT NULL,"
+	" id INTEGER PRIMARY KEY, site TEXT NOT NULL DEFAULT '',"
+	" src_ip TEXT NOT NULL,"
 	" first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,"
 	" count INTEGER NOT NULL, max_sev INTEGER NOT NULL,"
 	" hosts TEXT NOT NULL, techniques TEXT NOT NULL,"
 	" state TEXT NOT NULL DEFAULT 'new', operator TEXT, updated_at TEXT);"
-	"CREATE INDEX IF NOT EXISTS incidents_src ON incidents (src_ip, last_us);"
+	"CREATE INDEX IF NOT EXISTS incidents_site_src"
+	" ON incidents (site, src_ip, last_us);"
 	"CREATE INDEX IF NOT EXISTS incidents_first ON incidents (first_us);"
 	"CREATE TABLE IF NOT EXISTS incident_alerts ("
 	" site TEXT NOT NULL, agent TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -209,6 +211,15 @@ clog_exec_attach(struct central_log *db, bool rdwr)
 	}
 	if (!rdwr)
 		return 0;
+	/* incidents of the first triage build had no site: add it (an
+	 * error means the column is there already) */
+	if (sqlite3_exec(h, "SELECT 1 FROM incidents LIMIT 0", NULL, NULL,
+	    NULL) == SQLITE_OK &&
+	    sqlite3_exec(h, "ALTER TABLE incidents ADD COLUMN site TEXT NOT"
+	    " NULL DEFAULT ''", NULL, NULL, NULL) == SQLITE_OK)
+		sqlite3_exec(h, "UPDATE incidents SET site = COALESCE((SELECT"
+		    " site FROM incident_alerts WHERE incident = incidents.id"
+		    " LIMIT 1), '')", NULL, NULL, NULL);
 	if (sqlite3_exec(h, schema_sqlite, NULL, NULL, &msg) != SQLITE_OK) {
 		clog_exec_set_err("%s", msg != NULL ? msg : sqlite3_errmsg(h));
 		sqlite3_free(msg);

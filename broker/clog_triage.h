@@ -10,7 +10,7 @@
  * IF NOT EXISTS, so a log of an older build gains them in place):
  *
  *   triage_state (site, agent, seq, state, user, updated_at)
- *   incidents    (id, src_ip, first_us, last_us, first_ts, last_ts,
+ *   incidents    (id, site, src_ip, first_us, last_us, first_ts, last_ts,
  *                 count, max_sev, hosts, techniques, state, user,
  *                 updated_at)
  *   incident_alerts (incident, site, agent, seq)
@@ -129,8 +129,9 @@ int	clog_triage_verify(struct central_log *db, clog_audit_problem_fn fn,
 /*
  * File a newly stored alert (the collector calls it after
  * central_log_insert() said CENTRAL_LOG_NEW, inside the same transaction):
- * an alert with a src ip joins the incident of that src whose alerts are
- * within window_s of its capture time, or starts a new one.  Alerts
+ * an alert with a src ip joins the incident of that src at its site
+ * (10.0.0.66 at two plants is two hosts) whose alerts are within
+ * window_s of its capture time, or starts a new one.  Alerts
  * without a src ip are in no incident.  *incident (may be NULL) receives
  * the id, 0 for none.
  */
@@ -138,9 +139,26 @@ int	clog_incident_add(struct central_log *db,
 	    const struct central_log_alert *a, int64_t window_s,
 	    int64_t *incident);
 
+/*
+ * A collector's batch: alerts to file just before its commit, sorted by
+ * (site, src ip, time), so every collector takes the per-attacker locks
+ * (PostgreSQL advisory locks, incident rows) in one global order and two
+ * collectors' batches never deadlock on them.  defer copies what it
+ * needs; flush files them all (clog_incident_add) and empties the batch;
+ * clear drops them (the batch was rolled back).
+ */
+struct clog_incident_batch;
+struct clog_incident_batch *clog_incident_batch_new(void);
+void	clog_incident_batch_free(struct clog_incident_batch *b);
+int	clog_incident_defer(struct clog_incident_batch *b,
+	    const struct central_log_alert *a);
+int	clog_incident_flush(struct central_log *db,
+	    struct clog_incident_batch *b, int64_t window_s);
+void	clog_incident_batch_clear(struct clog_incident_batch *b);
+
 struct clog_incident {
 	int64_t		 id;
-	const char	*src_ip;
+	const char	*site, *src_ip;
 	const char	*first_ts, *last_ts;	/* capture time */
 	int64_t		 first_us, last_us;
 	int64_t		 count;
@@ -155,6 +173,7 @@ typedef int (*clog_incident_fn)(void *ctx, const struct clog_incident *i);
 struct clog_incident_filter {
 	int64_t		 since_us, until_us;	/* last_us >= since, first_us < until */
 	const char	*src_ip;		/* exact, or a CIDR; NULL any */
+	const char	*site;			/* exact; NULL any */
 	const char	*state;			/* NULL any */
 	int		 min_sev;
 	int64_t		 id;			/* > 0: only this one */

@@ -164,6 +164,7 @@ struct collector {
 	struct peer		*dirty;
 	int64_t			 gap_timeout_ms;
 	int64_t			 incident_window_s;	/* 0: none */
+	struct clog_incident_batch *inc;	/* filed at batch commit */
 	bool			 connected;
 	int			 spool;		/* fd, -1: none */
 	bool			 spool_used;
@@ -544,7 +545,8 @@ batch_commit(struct collector *c)
 		return 0;
 	c->in_tx = false;
 	c->batch_n = 0;
-	if (central_log_commit(c->db) == 0) {
+	if (clog_incident_flush(c->db, c->inc, c->incident_window_s) == 0 &&
+	    central_log_commit(c->db) == 0) {
 		spool_clear(c);
 		return 0;
 	}
@@ -614,9 +616,11 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 		    "site, agent or severity differs from the topic");
 	}
 	rc = central_log_insert(c->db, &a, p, len, central_log_now_us(), &res);
-	/* group it with the same attacker's alerts (clog_triage.h) */
+	/* group it with the same attacker's alerts (clog_triage.h); in a
+	 * batch, at its commit, in lock order */
 	if (rc == 0 && res == CENTRAL_LOG_NEW && c->incident_window_s > 0)
-		rc = clog_incident_add(c->db, &a, c->incident_window_s, NULL);
+		rc = c->in_tx ? clog_incident_defer(c->inc, &a) :
+		    clog_incident_add(c->db, &a, c->incident_window_s, NULL);
 	if (rc == 0 && res == CENTRAL_LOG_CONFLICT)
 		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", a.site, a.agent,
@@ -766,6 +770,7 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 	if (rc != 0 && c->in_tx) {
 		/* the batch goes; its agents send it again (no ack for it) */
 		central_log_rollback(c->db);
+		clog_incident_batch_clear(c->inc);
 		c->in_tx = false;
 		c->batch_n = 0;
 	}
@@ -1082,6 +1087,12 @@ main(int argc, char **argv)
 	c.batch_max = (int)cfg_int(cfg, "collector", "batch_max");
 	c.gap_timeout_ms = cfg_int(cfg, "collector", "gap_timeout") * 1000;
 	c.incident_window_s = cfg_int(cfg, "collector", "incident_window");
+	c.inc = clog_incident_batch_new();
+	if (c.inc == NULL) {
+		fprintf(stderr, "icsentry-collector: out of memory\n");
+		cfg_free(cfg);
+		return 1;
+	}
 	c.log_rejects = cfg_int(cfg, "collector", "log_rejects");
 	c.uri = cfg_str(cfg, "mqtt", "uri");
 	if (cfg_bool(cfg, "mqtt", "shared_subscription"))
@@ -1282,6 +1293,7 @@ out_db:
 	intel_log_close(c.intel);
 	central_log_close(c.db);
 	peers_free(&c);
+	clog_incident_batch_free(c.inc);
 	if (c.spool >= 0)
 		close(c.spool);
 out_cfg:

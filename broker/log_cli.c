@@ -884,7 +884,7 @@ cmd_verify(struct central_log *db, const struct args *a)
 		return 1;
 	}
 	/* the triage audit trail (clog_triage.h) */
-	if (triage_cli_verify(db, &audit) != 0)
+	if (triage_cli_verify(db, a->quiet, &audit) != 0)
 		return 1;
 	problems += audit;
 	printf("verify: %" PRId64 " agent%s, %" PRId64 " alerts, %" PRId64

@@ -44,9 +44,9 @@ static const char usage_action[] =
 
 static const char usage_incidents[] =
 "usage: " PROG " incidents [--db FILE] [--since T] [--until T] [--ip ADDR|CIDR]\n"
-"                   [--state S] [--min-severity S] [--limit N] [--id N]\n"
-"                   [--json | --csv]\n"
-"Incidents (alerts of one src ip whose capture times are within the\n"
+"                   [--site NAME] [--state S] [--min-severity S] [--limit N]\n"
+"                   [--id N] [--json | --csv]\n"
+"Incidents (alerts of one src ip at one site whose capture times are within the\n"
 "collector's incident_window of each other), oldest first.  Times are\n"
 "capture times: --since T keeps incidents still active at or after T.\n";
 
@@ -430,6 +430,8 @@ inc_line(void *ctx, const struct clog_incident *i)
 	FILE *out = ctx;
 
 	fprintf(out, "%-4" PRId64 " %-6s %-8s ", i->id, i->state, i->severity);
+	put_clean(out, i->site);
+	fputc(' ', out);
 	put_clean(out, i->src_ip);
 	fprintf(out, " %s .. %s %" PRId64 " alert%s hosts ", i->first_ts,
 	    i->last_ts, i->count, i->count == 1 ? "" : "s");
@@ -468,6 +470,7 @@ inc_json(void *ctx, const struct clog_incident *i)
 	char *txt;
 
 	cJSON_AddNumberToObject(o, "id", (double)i->id);
+	cJSON_AddStringToObject(o, "site", i->site);
 	cJSON_AddStringToObject(o, "src_ip", i->src_ip);
 	cJSON_AddStringToObject(o, "first_ts", i->first_ts);
 	cJSON_AddStringToObject(o, "last_ts", i->last_ts);
@@ -499,6 +502,7 @@ inc_csv(void *ctx, const struct clog_incident *i)
 	put_csv(out, n, false);
 	put_csv(out, i->state, false);
 	put_csv(out, i->severity, false);
+	put_csv(out, i->site, false);
 	put_csv(out, i->src_ip, false);
 	put_csv(out, i->first_ts, false);
 	put_csv(out, i->last_ts, false);
@@ -567,6 +571,7 @@ cmd_incidents(int argc, char **argv, const char *default_db)
 	f.since_us = t.since;
 	f.until_us = t.until;
 	f.src_ip = t.ip;
+	f.site = t.site;
 	f.state = t.state;
 	f.min_sev = t.min_sev;
 	f.id = t.id;
@@ -576,7 +581,7 @@ cmd_incidents(int argc, char **argv, const char *default_db)
 		return 0;	/* a log no collector of this version opened */
 	}
 	if (t.csv)
-		fputs("id,state,severity,src_ip,first_ts,last_ts,count,hosts,"
+		fputs("id,state,severity,site,src_ip,first_ts,last_ts,count,hosts,"
 		    "techniques,user\n", stdout);
 	rc = clog_incidents(db, &f, t.json ? inc_json : t.csv ? inc_csv :
 	    inc_line, stdout);
@@ -1013,7 +1018,8 @@ triage_cli_main(int argc, char **argv, const char *default_db)
 static int
 print_problem(void *ctx, const char *line)
 {
-	(void)ctx;
+	if (*(bool *)ctx)
+		return 0;	/* --quiet */
 	fputs("audit: ", stdout);
 	put_clean(stdout, line);
 	fputc('\n', stdout);
@@ -1021,14 +1027,14 @@ print_problem(void *ctx, const char *line)
 }
 
 int
-triage_cli_verify(struct central_log *db, int64_t *problems)
+triage_cli_verify(struct central_log *db, bool quiet, int64_t *problems)
 {
 	int64_t entries = 0;
 
 	*problems = 0;
 	if (!clog_triage_present(db))
 		return 0;
-	if (clog_triage_verify(db, print_problem, NULL, &entries,
+	if (clog_triage_verify(db, print_problem, &quiet, &entries,
 	    problems) != 0) {
 		fprintf(stderr, PROG ": verify: audit trail: %s\n",
 		    clog_triage_errmsg());

@@ -21,11 +21,13 @@ int	triage_cli_main(int argc, char **argv, const char *default_db);
 extern const char triage_cli_usage[];	/* the commands, for usage_main */
 
 /*
- * verify's second half: walk the audit trail, print each problem (and a
- * summary line unless there is no trail); *problems gets the count.
+ * verify's second half: walk the audit trail, print each problem (not
+ * when quiet) and a summary line (unless the log has no triage tables);
+ * *problems gets the count.
  * Returns 0, or 1 when the walk itself failed.
  */
-int	triage_cli_verify(struct central_log *db, int64_t *problems);
+int	triage_cli_verify(struct central_log *db, bool quiet,
+	    int64_t *problems);
 
 /*
  * tail: print a line for every agent whose status changed since the last

@@ -436,7 +436,7 @@ START_TEST(test_incidents_grouping)
 	struct clog_incident_filter f;
 	struct clog_triage_info t;
 	struct inc_list l;
-	struct tb_chain c;
+	struct tb_chain c, c2;
 	struct problems p;
 	char err[256];
 	int64_t inc[8];
@@ -451,7 +451,11 @@ START_TEST(test_incidents_grouping)
 	inc[3] = store_inc(db, &c, &a1, 10);
 	c.base_us += INT64_C(60) * 1000000;
 	inc[4] = store_inc(db, &c, &a2, 10);
+	/* the same address at another plant is another host */
+	tb_chain_init(&c2, "plant-b", "gw-01", 1);
+	inc[5] = store_inc(db, &c2, &a1, 10);
 	ck_assert_int_gt(inc[0], 0);
+	ck_assert_int_ne(inc[5], inc[0]);
 	ck_assert_int_eq(inc[1], inc[0]);
 	ck_assert_int_ne(inc[2], inc[0]);
 	ck_assert_int_eq(inc[3], inc[0]);
@@ -459,6 +463,7 @@ START_TEST(test_incidents_grouping)
 	ck_assert_int_ne(inc[4], inc[2]);
 
 	clog_incident_filter_init(&f);
+	f.site = "plant-a";
 	memset(&l, 0, sizeof(l));
 	ck_assert_int_eq(clog_incidents(db, &f, inc_cb, &l), 0);
 	ck_assert_int_eq(l.n, 3);
@@ -482,6 +487,14 @@ START_TEST(test_incidents_grouping)
 	ck_assert_int_eq(clog_triage_get(db, "plant-a", "gw-01", 4, &t), 0);
 	ck_assert_int_eq(t.incident, inc[0]);
 
+	/* plant-b's 10.0.0.66: its own incident */
+	f.site = "plant-b";
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(clog_incidents(db, &f, inc_cb, &l), 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_int_eq(l.id[0], inc[5]);
+	ck_assert_int_eq(l.count[0], 1);
+	f.site = "plant-a";
 	/* filters: CIDR, exact src, min severity */
 	f.src_ip = "192.168.0.0/16";
 	memset(&l, 0, sizeof(l));
@@ -514,7 +527,7 @@ START_TEST(test_incidents_grouping)
 	ck_assert_int_eq(p.n, 0);
 	tamper("UPDATE incidents SET state = 'closed'");
 	verify(db, &p, 1);
-	ck_assert_msg(p.n == 3, "%d problems", p.n);
+	ck_assert_msg(p.n == 4, "%d problems", p.n);
 	ck_assert(has_problem(&p, "is stored closed but the audit trail "
 	    "leaves it acked", NULL));
 	ck_assert(has_problem(&p, "is stored closed but the audit trail has "
@@ -742,7 +755,7 @@ START_TEST(test_cli_triage)
 	/* incidents */
 	ck_assert_int_eq(run_log(&t, "incidents", NULL), 0);
 	ck_assert_int_eq(lines(t), 1);
-	ck_assert_ptr_nonnull(strstr(t, "1    closed high     10.10.1.5 "));
+	ck_assert_ptr_nonnull(strstr(t, "1    closed high     plant-a 10.10.1.5 "));
 	ck_assert_ptr_nonnull(strstr(t, " 3 alerts hosts 10.0.0.10 techniques "
 	    "T0858 (alice)"));
 	free(t);
@@ -750,8 +763,8 @@ START_TEST(test_cli_triage)
 	ck_assert_int_eq(lines(t), 1 + 1 + 3 + 1 + 1);
 	free(t);
 	ck_assert_int_eq(run_log(&t, "incidents", "--csv", NULL), 0);
-	ck_assert_ptr_nonnull(strstr(t, "id,state,severity,src_ip,"));
-	ck_assert_ptr_nonnull(strstr(t, "\n1,closed,high,10.10.1.5,"));
+	ck_assert_ptr_nonnull(strstr(t, "id,state,severity,site,src_ip,"));
+	ck_assert_ptr_nonnull(strstr(t, "\n1,closed,high,plant-a,10.10.1.5,"));
 	free(t);
 
 	/* verify: clean, then an edited entry */
