@@ -568,6 +568,8 @@ central_log_close(struct central_log *db)
 
 	if (db == NULL)
 		return;
+	if (db->pg == NULL)
+		clog_exec_detach(db);	/* triage statements (clog_exec.c) */
 	clog_pg_close(db->pg);
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(db->st[i]);

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,25 +103,121 @@ int_text(const char *s, long long *v)
 	return errno == 0 && *end == '\0' && strcmp(s, "-0") != 0;
 }
 
+/*
+ * Prepared statements, kept per connection and keyed by the SQL text
+ * (found by its address, confirmed by its content: built queries live in
+ * reused buffers), so the collector's per-alert incident filing does not
+ * parse SQL each time.  clog_exec_detach() finalizes a connection's
+ * before it is closed.
+ */
+#define SCACHE	48
+
+static struct {
+	sqlite3		*h;
+	const char	*sql;
+	char		*text;		/* a copy of sql */
+	sqlite3_stmt	*s;
+} scache[SCACHE];
+static pthread_mutex_t scache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static sqlite3_stmt *
+cached(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	char *text;
+	int i, free_slot = -1;
+
+	pthread_mutex_lock(&scache_mu);
+	for (i = 0; i < SCACHE; i++) {
+		if (scache[i].h == h && scache[i].sql == sql) {
+			if (strcmp(scache[i].text, sql) == 0) {
+				s = scache[i].s;
+				pthread_mutex_unlock(&scache_mu);
+				return s;
+			}
+			/* the same buffer, another query: drop the old one */
+			sqlite3_finalize(scache[i].s);
+			free(scache[i].text);
+			scache[i].h = NULL;
+			scache[i].sql = NULL;
+			scache[i].text = NULL;
+			scache[i].s = NULL;
+		}
+		if (scache[i].h == NULL && free_slot < 0)
+			free_slot = i;
+	}
+	pthread_mutex_unlock(&scache_mu);
+	text = strdup(sql);
+	if (text == NULL)
+		return NULL;
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] == '$')
+			text[i] = '?';
+	if (sqlite3_prepare_v3(h, text, -1, free_slot >= 0 ?
+	    SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK)
+		s = NULL;
+	free(text);
+	if (s == NULL || free_slot < 0)
+		return s;	/* full: the caller finalizes it */
+	text = strdup(sql);
+	pthread_mutex_lock(&scache_mu);
+	if (text != NULL && scache[free_slot].h == NULL) {
+		scache[free_slot].h = h;
+		scache[free_slot].sql = sql;
+		scache[free_slot].text = text;
+		scache[free_slot].s = s;
+		text = NULL;
+	}
+	pthread_mutex_unlock(&scache_mu);
+	free(text);	/* not kept: s is not cached either */
+	return s;
+}
+
+static bool
+is_cached(const sqlite3_stmt *s)
+{
+	bool yes = false;
+	int i;
+
+	pthread_mutex_lock(&scache_mu);
+	for (i = 0; i < SCACHE && !yes; i++)
+		yes = scache[i].s == s;
+	pthread_mutex_unlock(&scache_mu);
+	return yes;
+}
+
+void
+clog_exec_detach(struct central_log *db)
+{
+	void *h, *c;
+	int i;
+
+	if (central_log_backend(db, &h, &c) != 0 || h == NULL)
+		return;
+	pthread_mutex_lock(&scache_mu);
+	for (i = 0; i < SCACHE; i++)
+		if (scache[i].h == h) {
+			sqlite3_finalize(scache[i].s);
+			free(scache[i].text);
+			scache[i].h = NULL;
+			scache[i].sql = NULL;
+			scache[i].text = NULL;
+			scache[i].s = NULL;
+		}
+	pthread_mutex_unlock(&scache_mu);
+}
+
 static int
 exec_sqlite(sqlite3 *h, const char *sql, int n, const char *const *params,
     clog_exec_fn fn, void *ctx)
 {
 	const char *v[32];
-	sqlite3_stmt *s = NULL;
-	char *text;
+	sqlite3_stmt *s;
 	long long iv;
 	int i, nc, rc, stop = 0;
 
-	text = strdup(sql);
-	if (text == NULL)
-		return IDS_ENOMEM;
-	for (i = 0; text[i] != '\0'; i++)
-		if (text[i] == '$')
-			text[i] = '?';
-	rc = sqlite3_prepare_v2(h, text, -1, &s, NULL);
-	free(text);
-	if (rc != SQLITE_OK) {
+	s = cached(h, sql);
+	if (s == NULL) {
 		clog_exec_set_err("%s", sqlite3_errmsg(h));
 		return IDS_EIO;
 	}
@@ -149,7 +246,12 @@ exec_sqlite(sqlite3 *h, const char *sql, int n, const char *const *params,
 		clog_exec_set_err("%s", sqlite3_errmsg(h));
 		stop = IDS_EIO;
 	}
-	sqlite3_finalize(s);
+	if (is_cached(s)) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	} else {
+		sqlite3_finalize(s);
+	}
 	return stop;
 }
 

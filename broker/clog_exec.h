@@ -42,6 +42,9 @@ bool	clog_exec_in_tx(struct central_log *db);
  */
 int	clog_exec_attach(struct central_log *db, bool rdwr);
 
+/* central_log_close(): drop db's cached statements (SQLite). */
+void	clog_exec_detach(struct central_log *db);
+
 /* Keep one line of error for clog_triage_errmsg(). */
 void	clog_exec_set_err(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
