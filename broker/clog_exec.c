@@ -6,7 +6,6 @@
 
 #include <sqlite3.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -14,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/clog_triage.h"
+#include "broker/central_log.h"
 #include "lib/ids.h"
 
 static _Thread_local char errbuf[512];
@@ -30,7 +29,7 @@ clog_exec_set_err(const char *fmt, ...)
 }
 
 const char *
-clog_triage_errmsg(void)
+clog_exec_errmsg(void)
 {
 	return errbuf[0] != '\0' ? errbuf : "no error";
 }
@@ -71,19 +70,6 @@ static const char schema_sqlite[] =
 	" ON triage_audit (kind, target);"
 	"CREATE INDEX IF NOT EXISTS alerts_received ON alerts (received_at);";
 
-/* icsentry_in_cidr(ip, cidr): 1 when ip is inside cidr, 0 otherwise. */
-static void
-sql_in_cidr(sqlite3_context *c, int argc, sqlite3_value **argv)
-{
-	const unsigned char *ip, *net;
-
-	(void)argc;
-	ip = sqlite3_value_text(argv[0]);
-	net = sqlite3_value_text(argv[1]);
-	sqlite3_result_int(c, ip != NULL && net != NULL &&
-	    clog_ip_in_cidr((const char *)ip, (const char *)net));
-}
-
 /* Does s look like an integer that round-trips as text? */
 static bool
 int_text(const char *s, long long *v)
@@ -104,11 +90,10 @@ int_text(const char *s, long long *v)
 }
 
 /*
- * Prepared statements, kept per connection and keyed by the SQL text
- * (found by its address, confirmed by its content: built queries live in
- * reused buffers), so the collector's per-alert incident filing does not
- * parse SQL each time.  clog_exec_detach() finalizes a connection's
- * before it is closed.
+ * Prepared statements kept between clog_exec_cache_begin() and _end() on
+ * one connection (a batch of incidents), keyed by the SQL text (found by
+ * its address, confirmed by its content), so filing a batch parses each
+ * statement once.  Outside a session nothing is kept.
  */
 #define SCACHE	48
 
@@ -119,6 +104,7 @@ static struct {
 	sqlite3_stmt	*s;
 } scache[SCACHE];
 static pthread_mutex_t scache_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local sqlite3 *session;	/* caching for this connection */
 
 static sqlite3_stmt *
 cached(sqlite3 *h, const char *sql)
@@ -127,6 +113,18 @@ cached(sqlite3 *h, const char *sql)
 	char *text;
 	int i, free_slot = -1;
 
+	if (session != h) {
+		text = strdup(sql);
+		if (text == NULL)
+			return NULL;
+		for (i = 0; text[i] != '\0'; i++)
+			if (text[i] == '$')
+				text[i] = '?';
+		if (sqlite3_prepare_v2(h, text, -1, &s, NULL) != SQLITE_OK)
+			s = NULL;
+		free(text);
+		return s;
+	}
 	pthread_mutex_lock(&scache_mu);
 	for (i = 0; i < SCACHE; i++) {
 		if (scache[i].h == h && scache[i].sql == sql) {
@@ -187,12 +185,23 @@ is_cached(const sqlite3_stmt *s)
 }
 
 void
-clog_exec_detach(struct central_log *db)
+clog_exec_cache_begin(struct central_log *db)
 {
 	void *h, *c;
+
+	if (central_log_backend(db, &h, &c) == 0)
+		session = h;
+}
+
+void
+clog_exec_cache_end(struct central_log *db)
+{
+	sqlite3 *h = session;
 	int i;
 
-	if (central_log_backend(db, &h, &c) != 0 || h == NULL)
+	(void)db;
+	session = NULL;
+	if (h == NULL)
 		return;
 	pthread_mutex_lock(&scache_mu);
 	for (i = 0; i < SCACHE; i++)
@@ -266,8 +275,13 @@ clog_exec(struct central_log *db, const char *sql, int n,
 		clog_exec_set_err("PostgreSQL connection lost");
 		return b;
 	}
-	if (b == 1)
-		return clog_exec_pg(c, sql, n, params, fn, ctx);
+	if (b == 1) {
+		int rc = clog_exec_pg(c, sql, n, params, fn, ctx);
+
+		if (rc < 0)
+			clog_exec_set_err("%s", clog_exec_pg_errmsg());
+		return rc;
+	}
 	return exec_sqlite(h, sql, n, params, fn, ctx);
 }
 
@@ -293,7 +307,7 @@ clog_exec_in_tx(struct central_log *db)
 }
 
 int
-clog_exec_attach(struct central_log *db, bool rdwr)
+clog_exec_schema(struct central_log *db)
 {
 	void *h, *c;
 	char *msg = NULL;
@@ -303,16 +317,13 @@ clog_exec_attach(struct central_log *db, bool rdwr)
 		clog_exec_set_err("PostgreSQL connection lost");
 		return b;
 	}
-	if (b == 1)
-		return rdwr ? clog_exec_pg_schema(c) : 0;
-	if (sqlite3_create_function(h, "icsentry_in_cidr", 2,
-	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-	    sql_in_cidr, NULL, NULL) != SQLITE_OK) {
-		clog_exec_set_err("%s", sqlite3_errmsg(h));
-		return IDS_EIO;
-	}
-	if (!rdwr)
+	if (b == 1) {
+		if (clog_exec_pg_schema(c) != 0) {
+			clog_exec_set_err("%s", clog_exec_pg_errmsg());
+			return IDS_EIO;
+		}
 		return 0;
+	}
 	/* incidents of the first triage build had no site: add it (an
 	 * error means the column is there already) */
 	if (sqlite3_exec(h, "SELECT 1 FROM incidents LIMIT 0", NULL, NULL,
@@ -328,70 +339,4 @@ clog_exec_attach(struct central_log *db, bool rdwr)
 		return IDS_EIO;
 	}
 	return 0;
-}
-
-/* ---- addresses ----------------------------------------------------------- */
-
-static bool
-parse_net(const char *text, int *af, unsigned char addr[16], int *bits)
-{
-	char buf[64];
-	const char *slash = strchr(text, '/');
-	size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
-	char *end;
-	long b;
-
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, addr) == 1)
-		*af = AF_INET;
-	else if (inet_pton(AF_INET6, buf, addr) == 1)
-		*af = AF_INET6;
-	else
-		return false;
-	*bits = *af == AF_INET ? 32 : 128;
-	if (slash != NULL) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return false;
-		errno = 0;
-		b = strtol(slash + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || b < 0 || b > *bits)
-			return false;
-		*bits = (int)b;
-	}
-	return true;
-}
-
-bool
-clog_cidr_valid(const char *text)
-{
-	unsigned char a[16];
-	int af, bits;
-
-	return text != NULL && parse_net(text, &af, a, &bits);
-}
-
-bool
-clog_ip_in_cidr(const char *ip, const char *cidr)
-{
-	unsigned char a[16], n[16];
-	int af, naf, bits, abits, i;
-
-	if (ip == NULL || cidr == NULL || strchr(ip, '/') != NULL ||
-	    !parse_net(ip, &af, a, &abits) || !parse_net(cidr, &naf, n, &bits))
-		return false;
-	if (af != naf)
-		return false;
-	for (i = 0; i < bits / 8; i++)
-		if (a[i] != n[i])
-			return false;
-	if (bits % 8 != 0) {
-		unsigned char m = (unsigned char)(0xff << (8 - bits % 8));
-
-		if ((a[i] & m) != (n[i] & m))
-			return false;
-	}
-	return true;
 }

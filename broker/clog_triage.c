@@ -16,6 +16,7 @@
 #include "broker/clog_query.h"
 #include "lib/chain.h"
 #include "lib/ids.h"
+#include "lib/ipnet.h"
 
 /*
  * Every alert with its triage state and incident, as a subquery (not a
@@ -78,6 +79,30 @@ query_first(struct central_log *db, const char *sql, int n,
 	memset(f, 0, sizeof(*f));
 	rc = clog_exec(db, sql, n, p, first_cb, f);
 	return rc == 1 ? 0 : rc;
+}
+
+const char *
+clog_triage_errmsg(void)
+{
+	return clog_exec_errmsg();
+}
+
+bool
+clog_ip_in_cidr(const char *ip, const char *cidr)
+{
+	return ipnet_contains(cidr, ip);
+}
+
+bool
+clog_cidr_valid(const char *text)
+{
+	return text != NULL && ipnet_valid(text);
+}
+
+int
+clog_triage_schema(struct central_log *db)
+{
+	return clog_exec_schema(db);
 }
 
 /* ---- actions ------------------------------------------------------------- */
@@ -235,6 +260,10 @@ clog_triage(struct central_log *db, const char *site, const char *agent,
 	i64(seqs, sizeof(seqs), seq);
 	snprintf(target, sizeof(target), "%s/%s/%s", site, agent, seqs);
 	central_log_format_time(central_log_now_us(), at);
+	if (!clog_exec_in_tx(db) && (rc = clog_exec_schema(db)) != 0) {
+		snprintf(err, errlen, "%s", clog_exec_errmsg());
+		return rc;
+	}
 	mine = !clog_exec_in_tx(db);
 	if (mine && (rc = central_log_begin(db)) != 0) {
 		snprintf(err, errlen, "%s", central_log_errmsg(db));
@@ -286,6 +315,10 @@ clog_triage_incident(struct central_log *db, int64_t incident,
 	state = action_state(action);
 	i64(ids, sizeof(ids), incident);
 	central_log_format_time(central_log_now_us(), at);
+	if (!clog_exec_in_tx(db) && (rc = clog_exec_schema(db)) != 0) {
+		snprintf(err, errlen, "%s", clog_exec_errmsg());
+		return rc;
+	}
 	mine = !clog_exec_in_tx(db);
 	if (mine && (rc = central_log_begin(db)) != 0) {
 		snprintf(err, errlen, "%s", central_log_errmsg(db));
@@ -1140,6 +1173,7 @@ clog_incident_flush(struct central_log *db, struct clog_incident_batch *b,
 
 	if (b->n > 1)
 		qsort(b->v, b->n, sizeof(*b->v), cmp_item);
+	clog_exec_cache_begin(db);
 	for (i = 0; i < b->n && rc == 0; i++) {
 		memset(&a, 0, sizeof(a));
 		a.site = b->v[i].site;
@@ -1152,6 +1186,7 @@ clog_incident_flush(struct central_log *db, struct clog_incident_batch *b,
 		a.sev = b->v[i].sev;
 		rc = clog_incident_add(db, &a, window_s, NULL);
 	}
+	clog_exec_cache_end(db);
 	clog_incident_batch_clear(b);
 	return rc;
 }

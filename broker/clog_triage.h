@@ -4,10 +4,10 @@
  * and incidents (alerts of one attacker grouped in time).
  *
  * Same two backends as central_log.h (SQLite file or PostgreSQL URI), the
- * same handle and the same meaning on both; the code lives beside
- * central_log.c (clog_triage.c for SQLite, clog_triage_pg.c for
- * PostgreSQL).  Tables (created by every read-write central_log_open(),
- * IF NOT EXISTS, so a log of an older build gains them in place):
+ * same handle and the same meaning on both; one implementation over
+ * clog_exec.h (SQLite in clog_exec.c, PostgreSQL in clog_triage_pg.c).
+ * Tables (created by clog_triage_schema(), IF NOT EXISTS, so a log of an
+ * older build gains them in place):
  *
  *   triage_state (site, agent, seq, state, user, updated_at)
  *   incidents    (id, site, src_ip, first_us, last_us, first_ts, last_ts,
@@ -52,7 +52,12 @@ struct central_log;
 #define CLOG_TRIAGE_USER_MAX	64	/* operator name, bytes */
 #define CLOG_INCIDENT_WINDOW_S	1800	/* default grouping window */
 
-/* Create the triage tables (read-write opens call it). */
+/*
+ * Create the triage tables when missing (and on PostgreSQL the SQL
+ * function icsentry_in_cidr() that --ip CIDR queries use): call it once
+ * after a read-write central_log_open() (the collector does); the
+ * triage actions call it themselves.
+ */
 int	clog_triage_schema(struct central_log *db);
 
 /*

@@ -64,6 +64,14 @@ static const char schema_pg[] =
 	" EXCEPTION WHEN others THEN RETURN false;"
 	" END $f$;";
 
+static _Thread_local char pg_err[512];
+
+const char *
+clog_exec_pg_errmsg(void)
+{
+	return pg_err;
+}
+
 static void
 res_err(PGconn *c, PGresult *r)
 {
@@ -72,7 +80,7 @@ res_err(PGconn *c, PGresult *r)
 
 	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		n--;
-	clog_exec_set_err("%.*s", (int)n, m);
+	snprintf(pg_err, sizeof(pg_err), "%.*s", (int)n, m);
 }
 
 int

@@ -1167,6 +1167,12 @@ main(int argc, char **argv)
 		logmsg("%s", err);
 		goto out_cfg;
 	}
+	/* triage and incident tables (clog_triage.h), created in place */
+	if (clog_triage_schema(c.db) != 0) {
+		logmsg("%s: triage tables: %s", cfg_str(cfg, "collector", "db"),
+		    clog_triage_errmsg());
+		goto out_db;
+	}
 	if (intel_log_open(cfg_str(cfg, "collector", "db"), true, &c.intel, err,
 	    sizeof(err)) != 0)
 		logmsg("intel versions not recorded: %s", err);

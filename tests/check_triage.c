@@ -65,6 +65,9 @@ open_log(enum central_log_mode m)
 	rc = central_log_open(path, m, CENTRAL_LOG_SYNC_NORMAL, &db, err,
 	    sizeof(err));
 	ck_assert_msg(rc == 0, "open %s: %s", path, err);
+	if (m == CENTRAL_LOG_RDWR)
+		ck_assert_msg(clog_triage_schema(db) == 0, "schema: %s",
+		    clog_triage_errmsg());
 	return db;
 }
 
