@@ -285,6 +285,15 @@ clog_exec(struct central_log *db, const char *sql, int n,
 	return exec_sqlite(h, sql, n, params, fn, ctx);
 }
 
+void
+clog_exec_settle(struct central_log *db)
+{
+	void *h, *c;
+
+	/* the PostgreSQL handle is handed out after the queue is sent */
+	(void)central_log_backend(db, &h, &c);
+}
+
 bool
 clog_exec_is_pg(struct central_log *db)
 {

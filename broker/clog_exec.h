@@ -24,6 +24,8 @@ typedef int (*clog_exec_fn)(void *ctx, int ncols, const char *const *v);
 /* Run one statement; fn (may be NULL) gets each result row. */
 int	clog_exec(struct central_log *db, const char *sql, int n,
 	    const char *const *params, clog_exec_fn fn, void *ctx);
+/* Send db's deferred inserts (PostgreSQL pipeline) and learn outcomes. */
+void	clog_exec_settle(struct central_log *db);
 /* Is db PostgreSQL? */
 bool	clog_exec_is_pg(struct central_log *db);
 /* Is a transaction open on db? */

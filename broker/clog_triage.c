@@ -1069,6 +1069,7 @@ struct inc_item {
 	char			*site, *agent, *src, *dst, *tech;
 	int64_t			 seq, ts_us;
 	int			 sev;
+	bool			 dead;	/* not stored after all */
 };
 
 struct clog_incident_batch {
@@ -1150,6 +1151,20 @@ clog_incident_defer(struct clog_incident_batch *b,
 	return 0;
 }
 
+void
+clog_incident_forget(struct clog_incident_batch *b, const char *site,
+    const char *agent, int64_t seq)
+{
+	size_t i;
+
+	for (i = b->n; i > 0; i--)
+		if (b->v[i - 1].seq == seq && strcmp(b->v[i - 1].site, site) ==
+		    0 && strcmp(b->v[i - 1].agent, agent) == 0) {
+			b->v[i - 1].dead = true;
+			return;
+		}
+}
+
 static int
 cmp_item(const void *pa, const void *pb)
 {
@@ -1171,10 +1186,14 @@ clog_incident_flush(struct central_log *db, struct clog_incident_batch *b,
 	size_t i;
 	int rc = 0;
 
+	/* deferred inserts are sent now: their outcomes may forget some */
+	clog_exec_settle(db);
 	if (b->n > 1)
 		qsort(b->v, b->n, sizeof(*b->v), cmp_item);
 	clog_exec_cache_begin(db);
 	for (i = 0; i < b->n && rc == 0; i++) {
+		if (b->v[i].dead)
+			continue;
 		memset(&a, 0, sizeof(a));
 		a.site = b->v[i].site;
 		a.agent = b->v[i].agent;

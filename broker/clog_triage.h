@@ -160,6 +160,13 @@ int	clog_incident_defer(struct clog_incident_batch *b,
 int	clog_incident_flush(struct central_log *db,
 	    struct clog_incident_batch *b, int64_t window_s);
 void	clog_incident_batch_clear(struct clog_incident_batch *b);
+/*
+ * A deferred insert (central_log_defer_inserts) turned out not NEW (a
+ * duplicate or conflict): drop its alert from the batch.  flush settles
+ * the insert queue first, so every outcome is known before it files.
+ */
+void	clog_incident_forget(struct clog_incident_batch *b, const char *site,
+	    const char *agent, int64_t seq);
 
 struct clog_incident {
 	int64_t		 id;
