@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_evidence.h"
 #include "broker/clog_triage.h"
 #include "lib/ids.h"
 #include "web/assets.h"
@@ -791,9 +792,18 @@ api_alert(struct MHD_Connection *c)
 	cJSON_AddItemToObject(out, "row", fd.row);
 	{
 		char path[1024];
+		void *pc = NULL;
+		size_t plen = 0;
+		bool have;
 
-		cJSON_AddBoolToObject(out, "evidence_available", evidence_path(
-		    fd.site, fd.agent, (long long)fd.seq, path, sizeof(path)));
+		pthread_mutex_lock(&db_lock);
+		have = clog_evidence_get(db, fd.site, fd.agent, fd.seq, &pc,
+		    &plen) == 0;
+		pthread_mutex_unlock(&db_lock);
+		free(pc);
+		cJSON_AddBoolToObject(out, "evidence_available", have ||
+		    evidence_path(fd.site, fd.agent, (long long)fd.seq, path,
+		    sizeof(path)));
 	}
 	ch = cJSON_AddObjectToObject(out, "chain");
 	if (rc != 0) {
@@ -1630,8 +1640,22 @@ api_evidence(struct MHD_Connection *c, const char *rest)
 	if (sscanf(rest, "%127[^/]/%127[^/]/%lld/evidence%n", site, agent, &seq,
 	    &n) != 3 || rest[n] != '\0')
 		return send_error(c, 404, "no such endpoint");
-	if (!evidence_path(site, agent, seq, path, sizeof(path)) ||
-	    (data = slurp(path, &len)) == NULL)
+	if (!web_name_ok(site) || !web_name_ok(agent) || seq < 0)
+		return send_error(c, 404, "no such alert");
+	/* the central log's copy (clog_evidence.h), else --evidence-dir */
+	{
+		void *p = NULL;
+		int rc;
+
+		pthread_mutex_lock(&db_lock);
+		rc = clog_evidence_get(db, site, agent, seq, &p, &len);
+		pthread_mutex_unlock(&db_lock);
+		data = rc == 0 ? p : NULL;
+		if (rc != 0)
+			free(p);
+	}
+	if (data == NULL && (!evidence_path(site, agent, seq, path,
+	    sizeof(path)) || (data = slurp(path, &len)) == NULL))
 		return send_error(c, 404, "no evidence pcap stored for this "
 		    "alert");
 	r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -1867,6 +1891,15 @@ web_run(const struct web_config *c, char *err, size_t errlen)
 		free(cert);
 		free(key);
 		freeaddrinfo(ai);
+		return IDS_EIO;
+	}
+	/* the triage tables (a log the collector has not opened since) */
+	if (clog_triage_schema(db) != 0) {
+		snprintf(err, errlen, "%s: triage tables: %s", c->db,
+		    clog_triage_errmsg());
+		central_log_close(db);
+		free(cert);
+		free(key);
 		return IDS_EIO;
 	}
 	chartjs = slurp(c->chartjs, &chartjs_len);
