@@ -31,7 +31,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev 
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
-            libpq-dev postgresql debhelper dpkg-dev lintian fakeroot
+            libpq-dev postgresql debhelper dpkg-dev lintian fakeroot tshark
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -151,6 +151,7 @@ need-deps:
 	    ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
 	    { ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; } || \
 	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 || \
+	    ! command -v tshark >/dev/null 2>&1 || \
 	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
@@ -214,6 +215,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null) -lm
 
+# The bundle parser needs libcrypto (Ed25519) and its own lib/ files.
+$(BUILD)/fuzz/fuzz_intel_bundle: tests/fuzz/fuzz_intel_bundle.c lib/intel_bundle.c \
+    lib/rfc3339.c lib/ids.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson libcrypto 2>/dev/null) -lm
+
 # The pipeline target links the whole agent library, built again with
 # clang's coverage instrumentation and ASan + UBSan.
 FUZZ_OBJ    = $(BUILD)/fuzzobj
@@ -238,7 +245,7 @@ $(BUILD)/fuzz/fuzz_collector: tests/fuzz/fuzz_collector.c \
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-fuzz: need-deps $(FUZZERS)
+fuzz: need-deps $(FUZZERS) $(BUILD)/icsentry-intel
 	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) \
 	    FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
 

@@ -29,6 +29,8 @@
 #include "agent/mqtt_out.h"
 #include "agent/ops.h"
 #include "agent/privdrop.h"
+#include "agent/enrich.h"
+#include "agent/evidence.h"
 #include "lib/rfc3339.h"
 #include "lib/log.h"
 
@@ -88,6 +90,8 @@ agent_schemas(size_t *n)
 	all[k++] = &mqtt_out_schema;
 	all[k++] = &det_policy_schema;
 	all[k++] = &intel_feed_schema;
+	all[k++] = &enrich_assets_schema;
+	all[k++] = &evidence_schema;
 	det = det_engine_schemas(&nd);
 	for (i = 0; i < nd && k < MAX_SCHEMAS; i++)
 		all[k++] = det[i];
@@ -131,6 +135,9 @@ struct agent {
 	struct dissector	*dis;
 	struct det_engine	*det;
 	struct alerter		*al;
+	struct asset_book	*book;		/* [assets] file */
+	struct evidence		*ev;		/* last packets per flow */
+	char			*evdir;		/* [evidence] dir, or NULL */
 	FILE			*alerts_fp, *flows_fp;
 	struct mqtt_out		*mqtt;
 	struct intel_feed	*intel;		/* threat-intel bundles */
@@ -324,11 +331,16 @@ on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 	struct agent *a = arg;
 	char proto[64];
 
+	struct alert_pktctx ac = { .ts = f->last_ts, .f = f };
+
 	cls_finish(a->cls, f);
+	alerter_context(a->al, &ac);
 	/* layer-2 flows (af 0) only ever reach the detectors as PDUs */
 	if (f->af != 0)
 		det_engine_flow_end(a->det, f);
 	dissect_flow_end(a->dis, f);
+	alerter_context(a->al, NULL);
+	evidence_forget(a->ev, f->id);
 	count_proto(a, cls_proto_name(a->cls, f, proto, sizeof(proto)));
 	if (a->flows_fp != NULL && f->af == 0)
 		write_l2_flow(a, f, why);
@@ -356,8 +368,9 @@ advance_time(struct agent *a, uint64_t ts)
  * by IP) never see it.
  */
 static void
-l2_frame(struct agent *a, struct pkt *p)
+l2_frame(struct agent *a, struct pkt *p, const struct cap_frame *fr)
 {
+	struct alert_pktctx ac = { .ts = p->ts, .frame = true };
 	struct flow *f;
 	uint16_t appid;
 	bool created;
@@ -373,7 +386,11 @@ l2_frame(struct agent *a, struct pkt *p)
 		a->no_flow_mem++;
 		return;
 	}
+	evidence_add(a->ev, f->id, fr->ts, fr->data, fr->caplen, fr->wirelen);
+	ac.f = f;
+	alerter_context(a->al, &ac);
 	dissect_packet(a->dis, f, p, dir);
+	alerter_context(a->al, NULL);
 }
 
 static void
@@ -397,13 +414,19 @@ process(struct agent *a, const struct cap_frame *fr)
 	if (rc != 0)
 		return;
 	if (p.layer == PKT_ARP) {
+		struct alert_pktctx ac = { .ts = fr->ts, .frame = true };
+
 		a->arp++;
+		evidence_add(a->ev, 0, fr->ts, fr->data, fr->caplen,
+		    fr->wirelen);
+		alerter_context(a->al, &ac);
 		det_engine_arp(a->det, &p);
+		alerter_context(a->al, NULL);
 		return;
 	}
 	if (p.layer != PKT_IP) {
 		a->non_ip++;
-		l2_frame(a, &p);
+		l2_frame(a, &p, fr);
 		return;
 	}
 	a->ip++;
@@ -430,6 +453,14 @@ process(struct agent *a, const struct cap_frame *fr)
 		a->no_flow_mem++;
 		return;
 	}
+	evidence_add(a->ev, f->id, fr->ts, fr->data, fr->caplen, fr->wirelen);
+	{
+		struct alert_pktctx ac = { .ts = fr->ts, .f = f, .frame = true,
+		    .has_icmp = p.ip_proto == 1 || p.ip_proto == 58,
+		    .icmp_type = p.icmp_type, .icmp_code = p.icmp_code };
+
+		alerter_context(a->al, &ac);
+	}
 	if (created)
 		det_engine_flow_start(a->det, f);
 	cls_packet(a->cls, f, &p, dir);
@@ -441,6 +472,7 @@ process(struct agent *a, const struct cap_frame *fr)
 	if (!f->cls_done && f->ics_valid && f->ndpi_pkts >= ICS_NDPI_PACKETS)
 		cls_finish(a->cls, f);
 	det_engine_packet(a->det, &p, f, dir);
+	alerter_context(a->al, NULL);
 	/* a TCP flow ends on RST or once both sides sent FIN */
 	if (f->transport == 6 && (f->rst || (f->fin[0] && f->fin[1])))
 		flow_remove(a->flows, f, FLOW_END_FIN);
@@ -553,6 +585,7 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		return bad ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	a->dlt = cap_datalink(a->cap);
+	evidence_set_dlt(a->ev, a->dlt);
 	if (cap_is_live(a->cap) &&
 	    priv_drop(cfg_str(a->cfg, "agent", "user"),
 	    cfg_bool(a->cfg, "agent", "allow_root"), err, sizeof(err)) != 0) {
@@ -778,6 +811,22 @@ static int
 sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
 {
 	return mqtt_out_alert(arg, severity, json, len);
+}
+
+/* alerts' assets: what the detectors (the inventory) learned of a host */
+static bool
+describe_asset(void *arg, uint8_t af, const uint8_t *ip,
+    struct det_asset_info *out)
+{
+	struct agent *a = arg;
+
+	return det_engine_describe(a->det, af, ip, out);
+}
+
+static int
+evidence_mqtt(void *arg, uint64_t seq, const void *pcap, size_t len)
+{
+	return mqtt_out_evidence(arg, seq, pcap, len);
 }
 
 static void
@@ -1022,10 +1071,16 @@ rebuild(struct agent *a, bool new_intel, struct cfg **old, char *err,
 {
 	struct intel_pol_ctx pc;
 	struct dissect_sink ds;
+	struct asset_book *nb;
 	struct det_engine *ne;
 	struct cfg *nc = NULL;
 
 	if (load_config(a->o, &nc, err, errlen) != 0) {
+		cfg_free(nc);
+		return -1;
+	}
+	/* the plant's assets file is read again too */
+	if ((nb = asset_book_load(nc, err, errlen)) == NULL) {
 		cfg_free(nc);
 		return -1;
 	}
@@ -1035,6 +1090,7 @@ rebuild(struct agent *a, bool new_intel, struct cfg **old, char *err,
 	pc.rc = 0;
 	intel_feed_each_policy(a->intel, new_intel, intel_pol, &pc);
 	if (pc.rc != 0) {
+		asset_book_free(nb);
 		cfg_free(nc);
 		return -1;
 	}
@@ -1043,9 +1099,13 @@ rebuild(struct agent *a, bool new_intel, struct cfg **old, char *err,
 	err[0] = '\0';
 	ne = engine_new(a, nc, err, errlen);
 	if (ne == NULL) {
+		asset_book_free(nb);
 		cfg_free(nc);
 		return -1;
 	}
+	alerter_set_enrich(a->al, nb, a->ev);
+	asset_book_free(a->book);
+	a->book = nb;
 	det_engine_set_intel(ne, intel_feed_set(a->intel, new_intel));
 	if (a->mqtt != NULL)
 		det_engine_set_asset_sink(ne, asset_mqtt, a->mqtt);
@@ -1238,6 +1298,21 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		return EXIT_USAGE;
 	if (a->alerts_fp != NULL)
 		alerter_add_sink(a->al, alert_sink_file, a->alerts_fp);
+	a->book = asset_book_load(a->cfg, err, errlen);
+	if (a->book == NULL)
+		return EXIT_USAGE;
+	a->ev = evidence_new(a->cfg);
+	alerter_set_enrich(a->al, a->book, a->ev);
+	alerter_set_describe(a->al, describe_asset, a);
+	/* a copy: a reload frees the configuration */
+	if (a->ev != NULL && cfg_str(a->cfg, "evidence", "dir")[0] != '\0') {
+		a->evdir = strdup(cfg_str(a->cfg, "evidence", "dir"));
+		if (a->evdir == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return EXIT_RUNTIME;
+		}
+		alerter_add_evidence_sink(a->al, evidence_sink_dir, a->evdir);
+	}
 
 	if (cfg_str(a->cfg, "mqtt", "uri")[0] != '\0') {
 		struct mqtt_out_opts mo;
@@ -1272,6 +1347,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		}
 		a->stats_every = (double)mo.stats_interval;
 		alerter_add_sink(a->al, sink_mqtt, a->mqtt);
+		if (a->ev != NULL)
+			alerter_add_evidence_sink(a->al, evidence_mqtt, a->mqtt);
 	}
 	a->intel = intel_feed_new(a->cfg, ao.site, intel_log, NULL, err, errlen);
 	if (a->intel == NULL)
@@ -1322,6 +1399,9 @@ teardown(struct agent *a)
 	det_engine_free(a->det);
 	intel_feed_free(a->intel);
 	alerter_free(a->al);
+	evidence_free(a->ev);
+	free(a->evdir);
+	asset_book_free(a->book);
 	if (a->alerts_fp != NULL && a->alerts_fp != stdout)
 		fclose(a->alerts_fp);
 	if (a->flows_fp != NULL && a->flows_fp != stdout)

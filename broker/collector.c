@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_evidence.h"
 #include "broker/clog_triage.h"
 #include "broker/collector.h"
 #include "broker/intel_log.h"
@@ -147,7 +148,7 @@ struct peer {
 struct collector {
 	MQTTAsync		 h;
 	struct central_log	*db;
-	struct intel_log	*intel;		/* NULL: not kept (PostgreSQL) */
+	struct intel_log	*intel;		/* NULL: not kept (open failed) */
 	pthread_mutex_t		 mu;		/* db, closing, batch, peers */
 	bool			 closing;
 	size_t			 max_payload;
@@ -207,7 +208,7 @@ static const char usage_text[] =
 
 /* ---- message handling ------------------------------------------------- */
 
-enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET, K_INTEL };
+enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET, K_INTEL, K_EVIDENCE };
 
 struct topic {
 	char		 buf[MAX_TOPIC];
@@ -216,7 +217,8 @@ struct topic {
 };
 
 /*
- * icsentry/<site>/<agent>/alert/<severity> | status | stats | asset/<ip>;
+ * icsentry/<site>/<agent>/alert/<severity> | status | stats | asset/<ip> |
+ * evidence/<seq>;
  * anything else (more or fewer levels, empty levels) is refused.
  */
 static bool
@@ -257,6 +259,11 @@ parse_topic(const char *t, size_t len, struct topic *tp)
 		tp->kind = K_INTEL;
 	} else if (n == 5 && strcmp(lv[3], "asset") == 0 && lv[4][0] != '\0') {
 		tp->kind = K_ASSET;
+		tp->rest = lv[4];
+	} else if (n == 5 && strcmp(lv[3], "evidence") == 0 &&
+	    lv[4][0] >= '1' && lv[4][0] <= '9' && strlen(lv[4]) < 19 &&
+	    strspn(lv[4], "0123456789") == strlen(lv[4])) {
+		tp->kind = K_EVIDENCE;
 		tp->rest = lv[4];
 	} else {
 		return false;
@@ -621,11 +628,31 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", a.site, a.agent,
 		    a.seq);
-	/* a re-sent alert means the agent lacks our ack: send it again */
+	/* a re-sent alert means the agent lacks our ack: send it again
+	 * (a queued one is settled in on_stored) */
 	if (rc == 0)
-		rc = peer_touch(c, a.site, a.agent, res != CENTRAL_LOG_NEW);
+		rc = peer_touch(c, a.site, a.agent, res != CENTRAL_LOG_NEW &&
+		    res != CENTRAL_LOG_QUEUED);
 	central_log_alert_free(&a);
 	return rc;
+}
+
+/*
+ * The outcome of a deferred insert (PostgreSQL pipeline; c->mu held, from
+ * within an insert or commit).  Its peer was touched when it was queued,
+ * so marking it for a resend allocates nothing and cannot fail.
+ */
+static void
+on_stored(void *ctx, const char *site, const char *agent, int64_t seq,
+    enum central_log_stored res)
+{
+	struct collector *c = ctx;
+
+	if (res == CENTRAL_LOG_CONFLICT)
+		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
+		    "different content; kept the first", site, agent, seq);
+	if (res != CENTRAL_LOG_NEW)
+		(void)peer_touch(c, site, agent, true);
 }
 
 /* The agent's own last seq: stats {"alerts":{"last_seq":N}}. */
@@ -693,6 +720,14 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 			    "asset is not a JSON object");
 		return central_log_asset(c->db, tp.site, tp.agent, tp.rest,
 		    len > 0 ? p : NULL, len, central_log_now_us());
+	case K_EVIDENCE:
+		/* the pcap of an alert's triggering packets (clog_evidence.c) */
+		rc = clog_evidence_put(c->db, tp.site, tp.agent,
+		    strtoll(tp.rest, NULL, 10), p, len, central_log_now_us());
+		if (rc == IDS_EINVAL)
+			return reject(c, "rejected_invalid", topic, tlen,
+			    "evidence is not a pcap file");
+		return rc;
 	case K_INTEL:
 		/* which threat-intel bundle the agent runs (intel_log.c) */
 		if (len == 0 || c->intel == NULL)
@@ -801,7 +836,7 @@ on_subscribed(void *ctx, MQTTAsync_successData5 *r)
 			bad++;
 		}
 	if (bad == 0)
-		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel}",
+		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel,evidence/+}",
 		    c->alert_filter);
 }
 
@@ -818,10 +853,10 @@ on_subscribe_failed(void *ctx, MQTTAsync_failureData5 *r)
 static void
 on_connected(void *ctx, char *cause)
 {
-	static const int qos[5] = { 1, 1, 1, 1, 1 };
+	static const int qos[6] = { 1, 1, 1, 1, 1, 1 };
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct collector *c = ctx;
-	char *topics[5];
+	char *topics[6];
 	int rc;
 
 	logmsg("connected to %s (%s)", c->uri, cause != NULL ? cause : "");
@@ -834,10 +869,11 @@ on_connected(void *ctx, char *cause)
 	topics[2] = (char *)"icsentry/+/+/stats";
 	topics[3] = (char *)"icsentry/+/+/asset/#";
 	topics[4] = (char *)"icsentry/+/+/intel";
+	topics[5] = (char *)"icsentry/+/+/evidence/+";
 	ro.context = c;
 	ro.onSuccess5 = on_subscribed;
 	ro.onFailure5 = on_subscribe_failed;
-	rc = MQTTAsync_subscribeMany(c->h, 5, topics, qos, &ro);
+	rc = MQTTAsync_subscribeMany(c->h, 6, topics, qos, &ro);
 	if (rc != MQTTASYNC_SUCCESS)
 		logmsg("subscribe: %s", MQTTAsync_strerror(rc));
 }
@@ -1157,6 +1193,13 @@ main(int argc, char **argv)
 		logmsg("%s", err);
 		goto out_cfg;
 	}
+	/*
+	 * PostgreSQL: a batch's alerts go to the server pipelined, one round
+	 * trip per batch instead of per alert (bench-central).
+	 */
+	if (c.batch_ms > 0)
+		(void)central_log_defer_inserts(c.db, c.batch_max < 1000 ?
+		    c.batch_max : 1000, on_stored, &c);
 	if (intel_log_open(cfg_str(cfg, "collector", "db"), true, &c.intel, err,
 	    sizeof(err)) != 0)
 		logmsg("intel versions not recorded: %s", err);

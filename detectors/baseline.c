@@ -61,6 +61,8 @@
 #include "lib/ipmap.h"
 #include "detectors/baseline_ckpt.h"
 #include "detectors/baseline_file.h"
+#include "detectors/baseline_l2.h"
+#include "detectors/blext.h"
 #include "detectors/inventory.h"
 
 
@@ -687,11 +689,18 @@ bl_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	struct proto_req r;
 	int role;
 
-	/* layer-2 flows (af 0) have no IP hosts to learn: the GOOSE, DCP
-	 * and MQTT detectors learn their own streams */
 	if ((s->learn == NULL && s->det == NULL) || pdu->proto == ICS_NONE ||
-	    (unsigned)pdu->proto >= ICS_NPROTO || pdu->flow->af == 0)
+	    (unsigned)pdu->proto >= ICS_NPROTO)
 		return;
+	/* layer-2 flows (af 0) have no IP hosts: GOOSE/SV streams and DCP
+	 * stations are learned apart (baseline_l2.c) */
+	if (pdu->flow->af == 0) {
+		bl_l2_learn(s->learn != NULL ? s->learn->l2 : NULL, pdu,
+		    s->window_us);
+		bl_l2_detect(s->det != NULL ? s->det->l2 : NULL, ctx, pdu,
+		    s->window_us, s->factor);
+		return;
+	}
 	role = inv_pdu_sender_role(pdu);
 	if (role == 1)
 		bl_analyse(pdu, &r);
@@ -872,6 +881,8 @@ bl_write(struct bl_state *s, char *err, size_t errlen)
 	int rc;
 
 	root = bl_model_json(s->window_s, s->learn);
+	if (root != NULL)
+		blext_dump(root);	/* cycles, envelopes (blext.h) */
 	txt = root != NULL ? bl_model_text(root) : NULL;
 	cJSON_Delete(root);
 	if (txt == NULL) {
