@@ -3,6 +3,7 @@
  * dissect -> detect -> alert sinks (DESIGN.md "Components and layout").
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,14 @@ main(int argc, char **argv)
 	bool check = false, print = false;
 
 	log_init("icsentry-agent");
+	/*
+	 * A fixed mmap threshold: tables of 128 KiB and more (flows, models,
+	 * evidence) get pages of their own that go back to the system when a
+	 * reload frees them.  glibc's default raises the threshold after the
+	 * first such free, so every later rebuild landed on the heap and RSS
+	 * crept up with each SIGHUP.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
 	memset(&o, 0, sizeof(o));
 	o.files = calloc((size_t)argc, sizeof(*o.files));
