@@ -23,16 +23,16 @@ PYTHON   ?= python3
 CC       ?= cc
 CLANG    ?= clang
 
-PKGS     := libpcap libndpi inih libcjson sqlite3 libpq libcrypto check
+PKGS     := libpcap libndpi inih libcjson sqlite3 libpq libcrypto libmicrohttpd libssl check
 DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev \
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
-            libpq-dev postgresql
+            libpq-dev postgresql libmicrohttpd-dev rsyslog prometheus
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libpq libcrypto 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libpq libcrypto libmicrohttpd libssl 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 MQTT_LIBS  := -lpaho-mqtt3as
 
