@@ -28,7 +28,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev 
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
-            libpq-dev postgresql libmicrohttpd-dev rsyslog prometheus
+            libpq-dev postgresql libmicrohttpd-dev rsyslog rsyslog-openssl prometheus
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -148,7 +148,9 @@ need-deps:
 	    ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
 	    { ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; } || \
 	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 || \
-	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	    [ ! -x /usr/sbin/rsyslogd ] || [ ! -x /usr/bin/prometheus ] || \
+	    ! ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
 deps:

@@ -139,6 +139,7 @@ struct agent {
 	struct intel_feed	*intel;		/* threat-intel bundles */
 	struct agent_metrics	*metrics;	/* --metrics; NULL: off */
 	uint64_t		 metrics_ts;	/* capture time of the last snapshot */
+	bool			 replay_done;	/* shown on /metrics */
 	double			 stats_every;	/* seconds, 0 = never */
 	double			 next_stats;	/* wall clock */
 	uint64_t		 mqtt_dropped;	/* last seen overflow count */
@@ -690,6 +691,7 @@ metrics_snapshot(struct agent *a)
 		s.mqtt_unacked = mc.unacked;
 		s.mqtt_oldest_unacked_s = mc.oldest_unacked_s;
 	}
+	s.replay_done = a->replay_done;
 	a->metrics_ts = a->now;
 	agent_metrics_publish(a->metrics, &s);
 }
@@ -1528,6 +1530,18 @@ agent_run(const struct agent_opts *o)
 		if (rc == 0)
 			rc = EXIT_RUNTIME;
 	}
+	if (a.metrics != NULL) {
+		/* a replay's end stays scrapable (and MQTT keeps draining) */
+		double until = wall_now() + cfg_double(a.cfg, "agent",
+		    "metrics_linger");
+
+		a.replay_done = o->nfiles > 0;
+		metrics_snapshot(&a);	/* flushed flows and alerts */
+		while (o->nfiles > 0 && !g_stop && wall_now() < until) {
+			nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
+			periodic(&a, start);	/* takes a snapshot */
+		}
+	}
 	if (a.mqtt != NULL) {
 		periodic(&a, start);
 		mqtt_out_counters(a.mqtt, &a.mqtt_final);
@@ -1550,14 +1564,6 @@ agent_run(const struct agent_opts *o)
 			print_stats(&a, stderr, wall_now() - start);
 	} else if (o->stats)
 		print_stats(&a, stderr, wall_now() - start);
-	if (a.metrics != NULL) {
-		double until = wall_now() + cfg_double(a.cfg, "agent",
-		    "metrics_linger");
-
-		metrics_snapshot(&a);	/* flushed flows and alerts */
-		while (o->nfiles > 0 && !g_stop && wall_now() < until)
-			nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
-	}
 	teardown(&a);
 	return rc;
 }

@@ -95,6 +95,10 @@ agent_metrics_render(struct prom *p, const char *site, const char *agent,
 	gauge(p, "icsentry_agent_last_packet_timestamp_seconds",
 	    "Capture time of the last packet (Unix seconds).", l,
 	    s->capture_time);
+	gauge(p, "icsentry_agent_replay_done",
+	    "1 once a replay (-r) has read every file and flushed its alerts "
+	    "(the agent then lingers for metrics_linger seconds).", l,
+	    s->replay_done ? 1.0 : 0.0);
 	if (!s->mqtt)
 		return;
 	gauge(p, "icsentry_agent_mqtt_connected",

@@ -33,6 +33,7 @@ struct agent_metrics_snap {
 	uint64_t	mqtt_unacked;	/* alerts the central log lacks */
 	double		mqtt_oldest_unacked_s;
 	double		capture_time;	/* seconds since 1970, last packet */
+	bool		replay_done;	/* -r: every file read, alerts flushed */
 };
 
 struct agent_metrics;
