@@ -4,7 +4,9 @@
  */
 #include "broker/syslog_fwd.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
@@ -20,6 +22,7 @@
 #include <cJSON.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "lib/cfg.h"
 #include "lib/rfc3339.h"
@@ -63,6 +66,7 @@ struct syslog_fwd {
 	pthread_cond_t		 cv;
 	char			**q;		/* ring of formatted messages */
 	size_t			 qcap, qhead, qlen;
+	int			 inflight;	/* 1: the sender holds one */
 	bool			 stop;
 	struct syslog_fwd_counters n;
 	/* sender thread only */
@@ -404,6 +408,33 @@ disconnect_(struct syslog_fwd *f)
 	f->fd = -1;
 }
 
+static bool
+is_ip(const char *h)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
+}
+
+/* connect() that gives up after ms (an unreachable host blocks minutes). */
+static int
+connect_timeout(int fd, const struct sockaddr *sa, socklen_t sl, int ms)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+	int fl = fcntl(fd, F_GETFL), err = 0;
+	socklen_t el = sizeof(err);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	if (connect(fd, sa, sl) != 0) {
+		if (errno != EINPROGRESS || poll(&p, 1, ms) != 1 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 ||
+		    err != 0)
+			return -1;
+	}
+	return fcntl(fd, F_SETFL, fl);
+}
+
 static int
 connect_(struct syslog_fwd *f)
 {
@@ -422,7 +453,7 @@ connect_(struct syslog_fwd *f)
 			continue;
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (connect_timeout(fd, ai->ai_addr, ai->ai_addrlen, 5000) == 0)
 			break;
 		close(fd);
 		fd = -1;
@@ -437,9 +468,16 @@ connect_(struct syslog_fwd *f)
 	if (f->ssl == NULL)
 		goto tls_bad;
 	SSL_set_fd(f->ssl, fd);
-	SSL_set_tlsext_host_name(f->ssl, f->host);
-	if (f->o.verify)
-		SSL_set1_host(f->ssl, f->host);
+	if (is_ip(f->host)) {
+		/* an address is checked against the certificate's IP SANs */
+		if (f->o.verify && X509_VERIFY_PARAM_set1_ip_asc(
+		    SSL_get0_param(f->ssl), f->host) != 1)
+			goto tls_bad;
+	} else {
+		SSL_set_tlsext_host_name(f->ssl, f->host);
+		if (f->o.verify)
+			SSL_set1_host(f->ssl, f->host);
+	}
 	if (SSL_connect(f->ssl) != 1)
 		goto tls_bad;
 	return 0;
@@ -533,15 +571,18 @@ sender(void *arg)
 	for (;;) {
 		while (f->qlen == 0 && !f->stop)
 			pthread_cond_wait(&f->cv, &f->mu);
-		if (f->qlen == 0 && f->stop)
+		if (f->stop)	/* syslog_fwd_free gave the queue its time */
 			break;
+		/* out of the queue while we send it: offer() may fill it */
 		msg = f->q[f->qhead];
-		f->q[f->qhead] = NULL;	/* ours while we send it */
+		f->q[f->qhead] = NULL;
+		f->qhead = (f->qhead + 1) % f->qcap;
+		f->qlen--;
+		f->inflight = 1;
 		pthread_mutex_unlock(&f->mu);
 		if (send_one(f, msg) == 0) {
 			pthread_mutex_lock(&f->mu);
-			f->qhead = (f->qhead + 1) % f->qcap;
-			f->qlen--;
+			f->inflight = 0;
 			f->n.sent++;
 			free(msg);
 			backoff_ms = 250;
@@ -549,13 +590,19 @@ sender(void *arg)
 		}
 		disconnect_(f);
 		pthread_mutex_lock(&f->mu);
+		f->inflight = 0;
 		f->n.errors++;
 		f->n.connected = 0;
-		/* back at the head, unless the queue overflowed meanwhile */
-		if (f->q[f->qhead] == NULL)
+		/* back at the head; when the queue filled meanwhile, it is
+		 * the oldest and the one to drop */
+		if (f->qlen < f->qcap) {
+			f->qhead = (f->qhead + f->qcap - 1) % f->qcap;
 			f->q[f->qhead] = msg;
-		else
+			f->qlen++;
+		} else {
 			free(msg);
+			f->n.dropped++;
+		}
 		if (f->stop)
 			break;
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -665,7 +712,7 @@ syslog_fwd_offer(struct syslog_fwd *f, const char *json, size_t len)
 		return;
 	}
 	if (f->qlen == f->qcap) {
-		/* full: the oldest goes (the sender may hold it: then NULL) */
+		/* full: the oldest goes */
 		free(f->q[f->qhead]);
 		f->q[f->qhead] = NULL;
 		f->qhead = (f->qhead + 1) % f->qcap;
@@ -687,7 +734,7 @@ syslog_fwd_counters(struct syslog_fwd *f, struct syslog_fwd_counters *c)
 		return;
 	pthread_mutex_lock(&f->mu);
 	*c = f->n;
-	c->queued = f->qlen;
+	c->queued = f->qlen + (size_t)f->inflight;
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -701,7 +748,7 @@ syslog_fwd_free(struct syslog_fwd *f, int timeout_ms)
 		return;
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
-		i = f->qlen;
+		i = f->qlen + (size_t)f->inflight;
 		pthread_mutex_unlock(&f->mu);
 		if (i == 0 || waited >= timeout_ms)
 			break;
