@@ -58,7 +58,7 @@ enum transport { T_UDP, T_TCP, T_TLS };
 
 struct syslog_fwd {
 	struct syslog_fwd_opts	 o;
-	char			*target, *app, *ca, *cert, *key;
+	char			*target, *app;
 	char			 host[256], port[16], me[256];
 	enum transport		 t;
 	pthread_t		 th;
@@ -67,6 +67,7 @@ struct syslog_fwd {
 	char			**q;		/* ring of formatted messages */
 	size_t			 qcap, qhead, qlen;
 	int			 inflight;	/* 1: the sender holds one */
+	int			 said;		/* last state logged: 1 up, -1 down */
 	bool			 stop;
 	struct syslog_fwd_counters n;
 	/* sender thread only */
@@ -543,8 +544,18 @@ send_one(struct syslog_fwd *f, const char *msg)
 	if (f->fd >= 0 && peer_closed(f))
 		disconnect_(f);
 	if (f->fd < 0) {
-		if (connect_(f) != 0)
+		if (connect_(f) != 0) {
+			if (f->said != -1)
+				fprintf(stderr, "icsentry-collector: syslog: "
+				    "cannot reach %s; retrying (up to %zu alerts "
+				    "wait)\n", f->o.target, f->qcap);
+			f->said = -1;
 			return -1;
+		}
+		if (f->said != 1)
+			fprintf(stderr, "icsentry-collector: syslog: connected "
+			    "to %s\n", f->o.target);
+		f->said = 1;
 		pthread_mutex_lock(&f->mu);
 		f->n.connected = 1;
 		f->n.reconnects++;
@@ -610,8 +621,7 @@ sender(void *arg)
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
 		(void)pthread_cond_timedwait(&f->cv, &f->mu, &until);
-		if (backoff_ms < 5000)
-			backoff_ms *= 2;
+		backoff_ms = backoff_ms >= 2500 ? 5000 : backoff_ms * 2;
 	}
 	pthread_mutex_unlock(&f->mu);
 	disconnect_(f);
@@ -638,6 +648,8 @@ syslog_fwd_new(const struct syslog_fwd_opts *o, char *err, size_t errlen)
 	f->app = strdup(o->app_name != NULL && o->app_name[0] != '\0' ?
 	    o->app_name : "icsentry");
 	f->o.app_name = f->app;
+	f->target = strdup(o->target);
+	f->o.target = f->target;
 	if (o->hostname != NULL && o->hostname[0] != '\0')
 		snprintf(f->me, sizeof(f->me), "%s", o->hostname);
 	else if (gethostname(f->me, sizeof(f->me)) != 0)
@@ -645,7 +657,7 @@ syslog_fwd_new(const struct syslog_fwd_opts *o, char *err, size_t errlen)
 	f->me[sizeof(f->me) - 1] = '\0';
 	f->qcap = o->queue_max > 0 ? o->queue_max : 10000;
 	f->q = calloc(f->qcap, sizeof(*f->q));
-	if (f->app == NULL || f->q == NULL)
+	if (f->app == NULL || f->target == NULL || f->q == NULL)
 		goto oom;
 	if (f->t == T_TLS) {
 		f->ctx = SSL_CTX_new(TLS_client_method());
@@ -682,6 +694,7 @@ tls:
 	SSL_CTX_free(f->ctx);
 	free(f->q);
 	free(f->app);
+	free(f->target);
 	free(f);
 	return NULL;
 oom:
@@ -689,6 +702,7 @@ oom:
 	if (f != NULL) {
 		free(f->q);
 		free(f->app);
+		free(f->target);
 		SSL_CTX_free(f->ctx);
 	}
 	free(f);
@@ -760,10 +774,16 @@ syslog_fwd_free(struct syslog_fwd *f, int timeout_ms)
 	pthread_cond_signal(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 	pthread_join(f->th, NULL);
+	if (f->qlen > 0 || f->n.dropped > 0)
+		fprintf(stderr, "icsentry-collector: syslog: %zu stored alert(s) "
+		    "not forwarded at exit, %llu dropped while %s was away "
+		    "(all are in the central log)\n", f->qlen,
+		    (unsigned long long)f->n.dropped, f->o.target);
 	for (i = 0; i < f->qcap; i++)
 		free(f->q[i]);
 	free(f->q);
 	free(f->app);
+	free(f->target);
 	SSL_CTX_free(f->ctx);
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
