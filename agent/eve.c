@@ -191,7 +191,7 @@ eve_from_alert(const char *json, size_t len)
 	endpoint(eve, al, "dst", "dest_ip", "dest_port");
 	add_proto(eve, str(al, "transport"));
 	v = cJSON_GetObjectItemCaseSensitive(al, "vlan");
-	if (cJSON_IsNumber(v)) {
+	if (cJSON_IsNumber(v) && v->valuedouble > 0) {	/* 0: untagged */
 		cJSON *vl = cJSON_AddArrayToObject(eve, "vlan");
 
 		cJSON_AddItemToArray(vl, cJSON_CreateNumber(v->valuedouble));
@@ -227,8 +227,14 @@ eve_from_alert(const char *json, size_t len)
 	a = cJSON_AddObjectToObject(eve, "alert");
 	cJSON_AddStringToObject(a, "action", "allowed");
 	cJSON_AddNumberToObject(a, "gid", 1);
-	cJSON_AddNumberToObject(a, "signature_id",
-	    (double)eve_signature_id(rule != NULL ? rule : det));
+	/* the rule's own numeric id (the record's "sid") when it has one */
+	v = cJSON_GetObjectItemCaseSensitive(al, "sid");
+	if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+	    v->valuedouble <= 4294967295.0)
+		cJSON_AddNumberToObject(a, "signature_id", v->valuedouble);
+	else
+		cJSON_AddNumberToObject(a, "signature_id",
+		    (double)eve_signature_id(rule != NULL ? rule : det));
 	cJSON_AddNumberToObject(a, "rev", rev);
 	cJSON_AddStringToObject(a, "signature", title != NULL ? title :
 	    det != NULL ? det : "icsentry alert");

@@ -20,8 +20,8 @@ char *eve_from_alert(const char *json, size_t len);
 int eve_severity(const char *severity);
 
 /*
- * The signature_id of a rule: rule ids that are numbers are used as
- * they are; named ones (and detectors) map to 9,000,000 + a stable
+ * The signature_id of an alert without a numeric "sid": rule ids that
+ * are numbers are used as they are; named ones (and detectors) map to 9,000,000 + a stable
  * 24-bit FNV-1a hash of the name, so a name keeps its id across builds.
  */
 uint32_t eve_signature_id(const char *name);

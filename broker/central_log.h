@@ -91,6 +91,19 @@ int	central_log_insert(struct central_log *db,
 	    int64_t received_us, enum central_log_stored *res);
 
 /*
+ * Deferred inserts (PostgreSQL; on SQLite a no-op, every insert is
+ * settled at once): inside an explicit transaction central_log_insert
+ * queues the alert (*res = CENTRAL_LOG_QUEUED) and the queue goes to the
+ * server as one pipeline (one round trip) when it holds max alerts,
+ * before any other statement, and at commit; fn then learns each queued
+ * alert's outcome, in order, before that call returns.  A failure fails
+ * the transaction as a failed insert does (roll back, offer it again);
+ * a rollback drops the queue unsettled.  max 0 turns it off.
+ */
+int	central_log_defer_inserts(struct central_log *db, int max,
+	    central_log_stored_fn fn, void *ctx);
+
+/*
  * A pending notice of the writes above, copied into buf and cleared; NULL
  * when there is none.  Today: an agent name seen at a second site (once,
  * when that (site, agent) first appears).

@@ -33,6 +33,8 @@ int	clog_pg_open(const char *uri, enum central_log_mode mode,
 	    enum central_log_sync sync, struct clog_pg **out, char *err,
 	    size_t errlen);
 void	clog_pg_close(struct clog_pg *pg);
+/* The PGconn (reconnected when lost outside a transaction), or NULL. */
+void	*clog_pg_conn(struct clog_pg *pg);
 const char *clog_pg_errmsg(const struct clog_pg *pg);
 
 int	clog_pg_begin(struct clog_pg *pg);
@@ -41,6 +43,9 @@ int	clog_pg_rollback(struct clog_pg *pg);
 int	clog_pg_insert(struct clog_pg *pg, const struct central_log_alert *a,
 	    const char *json, size_t len, int64_t received_us,
 	    enum central_log_stored *res);
+/* central_log_defer_inserts */
+int	clog_pg_defer_inserts(struct clog_pg *pg, int max,
+	    central_log_stored_fn fn, void *ctx);
 const char *clog_pg_notice(struct clog_pg *pg, char *buf, size_t len);
 int	clog_pg_agent_status(struct clog_pg *pg, const char *site,
 	    const char *agent, const char *status, int64_t at_us);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/central_log.h"
 #include "lib/ids.h"
 
 bool
@@ -201,13 +202,25 @@ clog_query_build(struct clog_sql *q, enum clog_dialect d,
 	}
 	put(&b, table);
 	shape = shape << 1 | (f->since_us != INT64_MIN);
-	if (f->since_us != INT64_MIN) {
+	shape = shape << 1 | f->received;
+	if (f->since_us != INT64_MIN && f->received) {
+		/* fixed-width RFC 3339 UTC text: text order is time order */
+		central_log_format_time(f->since_us, q->tbuf[0]);
+		cond(&b);
+		put(&b, "received_at >= ");
+		param(&b, true, 0, q->tbuf[0]);
+	} else if (f->since_us != INT64_MIN) {
 		cond(&b);
 		put(&b, "ts_us >= ");
 		param(&b, false, f->since_us, NULL);
 	}
 	shape = shape << 1 | (f->until_us != INT64_MAX);
-	if (f->until_us != INT64_MAX) {
+	if (f->until_us != INT64_MAX && f->received) {
+		central_log_format_time(f->until_us, q->tbuf[1]);
+		cond(&b);
+		put(&b, "received_at < ");
+		param(&b, true, 0, q->tbuf[1]);
+	} else if (f->until_us != INT64_MAX) {
 		cond(&b);
 		put(&b, "ts_us < ");
 		param(&b, false, f->until_us, NULL);
@@ -242,8 +255,17 @@ clog_query_build(struct clog_sql *q, enum clog_dialect d,
 	    (rc = pattern(&b, 3, "technique", f->technique, &shape)) != 0 ||
 	    (rc = pattern(&b, 4, "proto", f->proto, &shape)) != 0)
 		return rc;
-	shape = shape << 1 | (f->ip != NULL);
-	if (f->ip != NULL) {
+	shape = shape << 2 | (f->ip == NULL ? 0 : strchr(f->ip, '/') != NULL ?
+	    2 : 1);
+	if (f->ip != NULL && strchr(f->ip, '/') != NULL) {
+		/* a network: icsentry_in_cidr() (clog_exec.c, clog_triage_pg.c) */
+		cond(&b);
+		put(&b, "(icsentry_in_cidr(src_ip, ");
+		param(&b, true, 0, f->ip);
+		put(&b, ") OR icsentry_in_cidr(dst_ip, ");
+		param(&b, true, 0, f->ip);
+		put(&b, "))");
+	} else if (f->ip != NULL) {
 		/* two index lookups (OR of src_ip and dst_ip indexes) */
 		cond(&b);
 		put(&b, "(src_ip = ");
@@ -251,6 +273,20 @@ clog_query_build(struct clog_sql *q, enum clog_dialect d,
 		put(&b, " OR dst_ip = ");
 		param(&b, true, 0, f->ip);
 		put(&b, ")");
+	}
+	shape = shape << 1 | (f->grep != NULL);
+	if (f->grep != NULL) {
+		cond(&b);
+		put(&b, d == CLOG_PG ? "strpos(lower(raw), lower(" :
+		    "instr(lower(raw), lower(");
+		param(&b, true, 0, f->grep);
+		put(&b, ")) > 0");
+	}
+	shape = shape << 1 | (f->state != NULL);
+	if (f->state != NULL) {
+		cond(&b);
+		put(&b, "triage_state = ");
+		param(&b, true, 0, f->state);
 	}
 	shape = shape << 1 | (f->after_id >= 0);
 	if (f->after_id >= 0) {

@@ -29,7 +29,7 @@ enum clog_select {
 	CLOG_Q_FOLLOW	/* arrival (id) order; with limit the last limit */
 };
 
-#define CLOG_Q_MAXPARAM	16
+#define CLOG_Q_MAXPARAM	20
 #define CLOG_Q_PATLEN	512
 
 struct clog_param {
@@ -45,6 +45,8 @@ struct clog_sql {
 	struct clog_param	p[CLOG_Q_MAXPARAM];
 	/* converted patterns (LIKE / regex) live here */
 	char			pat[5][CLOG_Q_PATLEN];
+	/* received-time bounds as text (received_at is RFC 3339 text) */
+	char			tbuf[2][CENTRAL_LOG_TIME_LEN];
 };
 
 /*

@@ -7,6 +7,7 @@
 #ifndef ICSENTRY_BROKER_CLOG_TYPES_H
 #define ICSENTRY_BROKER_CLOG_TYPES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,10 +44,16 @@ struct central_log_alert {
 enum central_log_stored {
 	CENTRAL_LOG_NEW,	/* first time this (site, agent, seq) was seen */
 	CENTRAL_LOG_DUPLICATE,	/* re-delivery of the same bytes: ignored */
-	CENTRAL_LOG_CONFLICT	/* same (site, agent, seq), different bytes:
+	CENTRAL_LOG_CONFLICT,	/* same (site, agent, seq), different bytes:
 				   the first is kept, this one goes to
 				   conflicts */
+	CENTRAL_LOG_QUEUED	/* deferred (central_log_defer_inserts): the
+				   outcome comes later, to its callback */
 };
+
+/* The outcome of a deferred insert, in insert order. */
+typedef void (*central_log_stored_fn)(void *ctx, const char *site,
+    const char *agent, int64_t seq, enum central_log_stored res);
 
 struct central_log_filter {
 	int64_t		 since_us, until_us;	/* [since, until) on ts */
@@ -56,6 +63,15 @@ struct central_log_filter {
 	const char	*agent, *site, *detector, *technique, *ip, *proto;
 	int64_t		 after_id;		/* only rows with id > after_id */
 	int64_t		 limit;			/* > 0: only the last limit rows */
+	/*
+	 * ip may also be a CIDR ("10.10.1.0/24": src or dst inside it);
+	 * grep: a case-insensitive substring of the alert's text (title,
+	 * details, any member); received: since/until are on the time the
+	 * collector stored the alert, not its capture time (ts); state: a
+	 * triage state, only for clog_triage_query() (clog_triage.h).
+	 */
+	const char	*grep, *state;
+	bool		 received;
 };
 
 /* One stored alert; every pointer is valid only during the callback. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_evidence.h"
 #include "broker/intel_log.h"
 #include "lib/ids.h"
 #include "lib/version.h"
@@ -62,6 +63,7 @@ static const char usage_main[] =
 "  stats    alert counts by severity, detector and agent; agent status\n"
 "  verify   check every agent's hash chain; exit 1 on any problem\n"
 "  intel    which threat-intel bundle version each agent applied\n"
+"  evidence the pcap of one alert's triggering packets: SITE/AGENT SEQ\n"
 "\n"
 "  --db FILE   the log (default $ICSENTRY_DB or " DEFAULT_DB ")\n"
 "  " PROG " COMMAND --help   options of one command\n"
@@ -816,6 +818,13 @@ main(int argc, char **argv)
 		const char *db_env = getenv("ICSENTRY_DB");
 
 		return intel_log_cli(argc - 1, argv + 1, db_env != NULL &&
+		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
+	}
+	/* evidence: one alert's triggering packets (clog_evidence.c) */
+	if (argc >= 2 && strcmp(argv[1], "evidence") == 0) {
+		const char *db_env = getenv("ICSENTRY_DB");
+
+		return clog_evidence_cli(argc - 1, argv + 1, db_env != NULL &&
 		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
 	}
 	rc = parse_args(argc, argv, &a);

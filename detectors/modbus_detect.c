@@ -8,7 +8,7 @@
  *   modbus.diagnostics         fc 8 restart comms / listen-only ... T0814
  *   modbus.unit_id_scan        one client trying many unit ids    T0846
  *   modbus.address_scan        one client reading many ranges     T0861
- *   modbus.brute_force_io      rapid repeated writes to one point T0806
+ *   modbus.brute_force_io      rapid changes written to one point T0806
  *   modbus.device_id           fc 43/14, fc 17 from a host not
  *                              allowed to discover                T0888
  *   modbus.umas_*              UMAS stop/start, download, upload
@@ -36,12 +36,17 @@ struct pair {
 	uint64_t	addr_start;
 	uint32_t	addrs[ADDR_SLOTS];	/* fc << 16 | address */
 	uint8_t		naddrs;
+	/* ranges read in earlier windows: the client's poll set (a 512-bit
+	 * hash set; a false hit only hides one range of a sweep) */
+	uint64_t	known[8];
 };
 
 /* Per (client, server, unit, address) written. */
 struct point {
 	uint64_t	start;
-	uint32_t	writes;
+	uint32_t	writes;		/* value changes in the window */
+	uint32_t	last;		/* fingerprint of the last value written */
+	uint8_t		has_last;
 };
 
 struct mb_state {
@@ -65,7 +70,7 @@ static const struct cfg_key keys[] = {
 	{ "address_threshold", CFG_INT, "32", 2, 64,
 	  "distinct read start addresses one client may use on one server within the window" },
 	{ "brute_force_writes", CFG_INT, "20", 2, 1000000,
-	  "writes to one point within brute_force_window that make it brute force I/O" },
+	  "value changes written to one point within brute_force_window that make it brute force I/O (the same value written again does not count)" },
 	{ "brute_force_window", CFG_DOUBLE, "10", 0.1, 3600, "seconds" },
 	{ "max_pairs", CFG_INT, "16384", 16, 10000000, "client/server pairs tracked" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
@@ -220,7 +225,7 @@ static void
 check_address_sweep(struct mb_state *s, struct det_ctx *ctx,
     const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p)
 {
-	uint32_t v = (uint32_t)m->fc << 16 | m->address;
+	uint32_t v = (uint32_t)m->fc << 16 | m->address, h;
 	char title[128];
 	cJSON *d;
 	uint8_t i;
@@ -228,9 +233,17 @@ check_address_sweep(struct mb_state *s, struct det_ctx *ctx,
 	if (!m->has_range || m->fc > 4)
 		return;
 	if (pdu->ts > p->addr_start + s->window_us) {
+		for (i = 0; i < p->naddrs; i++) {
+			h = (p->addrs[i] * 2654435761u) >> 23;
+			p->known[h >> 6] |= 1ull << (h & 63);
+		}
 		p->addr_start = pdu->ts;
 		p->naddrs = 0;
 	}
+	/* what the client polled before is its poll list, not a sweep */
+	h = (v * 2654435761u) >> 23;
+	if (p->known[h >> 6] >> (h & 63) & 1)
+		return;
 	for (i = 0; i < p->naddrs; i++)
 		if (p->addrs[i] == v)
 			return;
@@ -254,6 +267,8 @@ check_brute_force(struct mb_state *s, struct det_ctx *ctx,
 	size_t k = pair_key(pdu, key);
 	struct point *pt;
 	char title[128];
+	uint32_t fp;
+	size_t i;
 	int fresh;
 
 	key[k++] = m->unit;
@@ -262,6 +277,23 @@ check_brute_force(struct mb_state *s, struct det_ctx *ctx,
 	pt = ipmap_put(s->points, key, k, pdu->ts, &fresh);
 	if (pt == NULL)
 		return;
+	/*
+	 * Brute force I/O toggles or changes a point; an HMI that refreshes
+	 * a setpoint by writing the same value over and over does not.
+	 * Count value changes, not writes.
+	 */
+	fp = 2166136261u;
+	if (m->has_value)
+		fp = (fp ^ m->value) * 16777619u;
+	if (m->has_masks)
+		fp = ((fp ^ m->and_mask) * 16777619u ^ m->or_mask) * 16777619u;
+	if (m->has_values)
+		for (i = 0; i < m->values_len; i++)
+			fp = (fp ^ m->values[i]) * 16777619u;
+	if (pt->has_last && pt->last == fp)
+		return;
+	pt->last = fp;
+	pt->has_last = 1;
 	if (pdu->ts > pt->start + s->brute_window_us) {
 		pt->start = pdu->ts;
 		pt->writes = 0;

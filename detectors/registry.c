@@ -13,6 +13,11 @@ extern const struct detector det_dnp3;
 extern const struct detector det_roles;
 extern const struct detector det_stackfp;
 extern const struct detector det_channel;
+extern const struct detector det_cycle;
+extern const struct detector det_envelope;
+extern const struct detector det_conv;
+extern const struct detector det_bacnet_iam;
+extern const struct detector det_enip_session;
 extern const struct detector det_s7;
 extern const struct detector det_iec104;
 extern const struct detector det_enip;
@@ -38,10 +43,15 @@ const struct detector *const det_registry[] = {
 	&det_roles,
 	&det_stackfp,
 	&det_channel,
+	&det_cycle,
+	&det_envelope,
+	&det_conv,
 	&det_s7,
 	&det_iec104,
 	&det_enip,
+	&det_enip_session,
 	&det_bacnet,
+	&det_bacnet_iam,
 	&det_opcua,
 	&det_fins,
 	&det_goose,

@@ -36,6 +36,8 @@ struct stream {
 	uint32_t	 len;		/* bytes buffered */
 	uint32_t	 cap;		/* bytes allocated for buf */
 	uint8_t		*buf;		/* at most max_reasm, allocated on need */
+	/* the last segment fed: an altered copy of it is parsed too */
+	uint32_t	 last_seq, last_len, last_hash;
 };
 
 struct dis_flow {
@@ -43,6 +45,12 @@ struct dis_flow {
 	uint16_t		 srv_port;	/* well-known port, 0 if by probe */
 	uint32_t		 pstate;	/* protocol adapter's own state */
 	struct stream		 s[2];
+	/*
+	 * Units segmented over several frames (ops->segment): the pieces so
+	 * far, per direction; resync here means "dropping the rest of a
+	 * unit too large to hold".  Only len, cap, buf and resync are used.
+	 */
+	struct stream		 t[2];
 };
 
 /* Descriptors that may pick a flow, per transport: [0] TCP, [1] UDP, [2] layer 2. */
@@ -164,6 +172,8 @@ dissect_flow_end(struct dissector *d, struct flow *f)
 		return;
 	buf_release(d, &df->s[0]);
 	buf_release(d, &df->s[1]);
+	buf_release(d, &df->t[0]);
+	buf_release(d, &df->t[1]);
 	free(df);
 	f->dis = NULL;
 }
@@ -205,6 +215,63 @@ emit_malformed(struct dis_ctx *dc, enum ics_proto proto, const char *what)
 	d->sink.malformed(d->sink.arg, &m);
 }
 
+/*
+ * One whole frame of stream s.  Frames that carry a piece of a segmented
+ * unit (ops->segment) are joined in the stream's t buffer, bounded like
+ * the TCP reassembly (max_reasm per direction, the shared budget), and
+ * the whole unit is handed on when its last piece arrives.  A unit that
+ * does not fit is counted in oversize (or no_buffer) and its remaining
+ * pieces are dropped up to the end mark.  The common case (a frame with
+ * the end mark and nothing held) is handed on in place.
+ */
+static __attribute__((noinline)) void
+deliver(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t len)
+{
+	struct dissector *d = dc->arg;
+	struct dis_flow *df = dc->flow->dis;
+	const struct proto_desc *ops = df->ops;
+	struct stream *t;
+	size_t hdr, add;
+	bool last;
+
+	if (ops->segment(p, len, &hdr, &last) != 1 || hdr > len) {
+		ops->handle(dc, p, len, false);
+		return;
+	}
+	t = &df->t[s == &df->s[0] ? 0 : 1];
+	if (t->resync) {
+		if (last)
+			t->resync = 0;
+		return;
+	}
+	if (last && t->len == 0) {
+		ops->handle(dc, p, len, false);
+		return;
+	}
+	/* the first piece with its header, the others without */
+	add = t->len == 0 ? len : len - hdr;
+	if (t->len + add > d->max_reasm) {
+		d->st.oversize++;
+		buf_release(d, t);
+		t->resync = !last;
+		return;
+	}
+	if (!buf_reserve(d, t, t->len + add)) {
+		buf_release(d, t);
+		t->resync = !last;
+		return;
+	}
+	memcpy(t->buf + t->len, t->len == 0 ? p : p + hdr, add);
+	t->len += (uint32_t)add;
+	if (!last)
+		return;
+	if (ops->seal(t->buf, t->len) == 0)
+		ops->handle(dc, t->buf, t->len, false);
+	else
+		d->st.oversize++;
+	buf_release(d, t);
+}
+
 /* Cut whole PDUs from p[0..n); returns bytes consumed. */
 static size_t
 extract(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
@@ -238,7 +305,11 @@ extract(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
 			}
 			break;
 		}
-		ops->handle(dc, p + used, len, false);
+		/* most protocols have no layer above the frames */
+		if (ops->segment == NULL)
+			ops->handle(dc, p + used, len, false);
+		else
+			deliver(dc, s, p + used, len);
 		used += len;
 	}
 	return used;
@@ -327,6 +398,24 @@ pick(const struct dissector *d, const struct flow *f, const struct pkt *p,
 	return NULL;
 }
 
+/* a cheap hash of a segment, 8 bytes at a time (not against attackers:
+ * it only tells an altered copy from a plain retransmission) */
+static uint32_t
+seg_hash(const uint8_t *p, uint32_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0x100000001b3ull;
+	return (uint32_t)(h ^ h >> 32);
+}
+
 static void
 tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
     const struct pkt *p)
@@ -347,19 +436,41 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 	behind = s->next_seq - seq;
 	if (ahead != 0 && ahead >= 0x80000000u) {
 		/* retransmission or overlap: keep only bytes not seen yet */
-		if (behind >= n)
+		if (behind >= n) {
+			/*
+			 * The last segment again, but with other bytes: a copy
+			 * altered in transit (a MITM forwarding what it
+			 * rewrote) or injected.  Its receiver may get only this
+			 * one, so the detectors see it too.
+			 */
+			uint32_t h;
+
+			if (seq == s->last_seq && n == s->last_len &&
+			    s->len == 0 && !s->resync && s->skip == 0 &&
+			    (h = seg_hash(data, n)) != s->last_hash) {
+				s->last_hash = h;
+				feed(dc, s, data, n);
+			}
 			return;
+		}
 		data += behind;
 		n -= behind;
 		seq += behind;
 	} else if (ahead != 0) {
 		/* lost segment(s): the partial PDU can't be completed */
+		struct dis_flow *df = dc->flow->dis;
+
 		d->st.gaps++;
 		buf_release(d, s);
+		/* nor a unit segmented over frames (deliver) */
+		buf_release(d, &df->t[s == &df->s[0] ? 0 : 1]);
 		s->skip = 0;
 		s->resync = 1;
 	}
 	s->next_seq = seq + n;
+	s->last_seq = seq;
+	s->last_len = n;
+	s->last_hash = seg_hash(data, n);
 	feed(dc, s, data, n);
 }
 

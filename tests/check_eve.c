@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "agent/eve.h"
@@ -38,7 +39,7 @@ static const char full_alert[] =
     "\"detector\":\"s7.plc_stop\",\"technique\":\"T0858\","
     "\"technique_name\":\"Change Operating Mode\",\"tactic\":\"Execution\","
     "\"techniques\":[\"T0816\"],\"rule\":\"icsentry.s7.plc_stop\","
-    "\"rule_rev\":3,\"flow_id\":1234567890123,"
+    "\"rule_rev\":3,\"sid\":2101,\"flow_id\":1234567890123,"
     "\"community_id\":\"1:LQU9qZlK+B5F3KDmev6m5PMibrg=\","
     "\"vlan\":12,\"transport\":\"tcp\","
     "\"title\":\"S7 PLC STOP command\",\"proto\":\"s7comm\","
@@ -107,8 +108,7 @@ START_TEST(test_eve_full_record)
 	ck_assert_str_eq(tu_json_str(e, "alert.action"), "allowed");
 	ck_assert_str_eq(tu_json_str(e, "alert.signature"),
 	    "S7 PLC STOP command");
-	ck_assert(tu_json_num(e, "alert.signature_id", -1) ==
-	    eve_signature_id("icsentry.s7.plc_stop"));
+	ck_assert(tu_json_num(e, "alert.signature_id", -1) == 2101);
 	ck_assert(tu_json_num(e, "alert.rev", -1) == 3);
 	ck_assert(tu_json_num(e, "alert.severity", -1) == 1);
 	ck_assert_str_eq(tu_json_str(e, "alert.category"), "Execution");
@@ -280,9 +280,17 @@ START_TEST(test_agent_writes_eve)
 		    tu_json_str(ai, "title"));
 		ck_assert(tu_json_num(ei, "alert.severity", 0) ==
 		    eve_severity(tu_json_str(ai, "severity")));
-		ck_assert(tu_json_num(ei, "alert.signature_id", 0) ==
-		    eve_signature_id(tu_json_str(ai, "rule") != NULL ?
-		    tu_json_str(ai, "rule") : tu_json_str(ai, "detector")));
+		if (cJSON_IsNumber(cJSON_GetObjectItem(ai, "sid")))
+			ck_assert(tu_json_num(ei, "alert.signature_id", 0) ==
+			    tu_json_num(ai, "sid", -1));
+		else
+			ck_assert(tu_json_num(ei, "alert.signature_id", 0) ==
+			    eve_signature_id(tu_json_str(ai, "rule") != NULL ?
+			    tu_json_str(ai, "rule") :
+			    tu_json_str(ai, "detector")));
+		if (tu_json_str(ai, "transport") != NULL)
+			ck_assert(strcasecmp(tu_json_str(ei, "proto"),
+			    tu_json_str(ai, "transport")) == 0);
 		if (tu_json_str(ai, "src.ip") != NULL)
 			ck_assert_str_eq(tu_json_str(ei, "src_ip"),
 			    tu_json_str(ai, "src.ip"));

@@ -17,6 +17,11 @@ Also checks that learning is stable: learning the same benign capture
 again into the baseline just written must leave the file byte for byte the
 same.
 
+The channel-model cell: attacks inside live sessions by an intruder whose
+stack copies the victims' (tests/eval/factory-advanced-session.json) must
+each be caught by the learned channel models alone (MODEL_DETECTORS: the
+polling cycle, the value envelopes), whatever the identity detectors say.
+
 Exit status 1 if an attack is missed, a false positive appears or the
 re-learned baseline differs.
 """
@@ -38,6 +43,12 @@ LEARN = [
     ('short', 4242, '2024-06-10T06:00:00Z', 600),
     ('long', 5151, '2024-06-11T22:00:00Z', 1800),
 ]
+
+
+# (plant, capture name, scenario) judged by the channel models alone
+MODEL_CELL = ('factory-advanced', 'factory-advanced-session',
+              'tests/eval/factory-advanced-session.json')
+MODEL_DETECTORS = ('cycle.', 'envelope.')
 
 
 def agent(args):
@@ -84,7 +95,15 @@ def main():
                 pcap, lab = ev.generate(aname, scenario, True)
                 t.add(aname, json.load(open(lab)), alerts(pcap, baseline))
             t.add_benign(plant, alerts(ev.fp_capture(plant), baseline))
+            if plant == MODEL_CELL[0]:
+                pcap, lab = ev.generate(MODEL_CELL[1], MODEL_CELL[2], True)
+                m = ev.Tally('channel models, learned: ' + tag)
+                m.add(MODEL_CELL[1], json.load(open(lab)),
+                      [a for a in alerts(pcap, baseline)
+                       if a['detector'].startswith(MODEL_DETECTORS)])
         missed, fps = t.report()
+        m_missed, _ = m.report()
+        missed += m_missed
         print('%-28s %8s' % ('re-learning is stable', 'NO: ' + ', '.join(unstable)
                              if unstable else 'yes'))
         print('%d missed, %d false positives (learned: %s)' % (missed, fps, tag))

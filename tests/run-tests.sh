@@ -3,31 +3,88 @@
 #
 #   sh tests/run-tests.sh build/tests/check_a build/tests/check_b ...
 #
-# Runs each binary in turn (CK_DEFAULT_TIMEOUT per test, a wall-clock cap
-# per binary), prints its output, reads Check's summary line
+# Runs each binary (CK_DEFAULT_TIMEOUT per test, a wall-clock cap per
+# binary), prints its output, reads Check's summary line
 #   "100%: Checks: 12, Failures: 0, Errors: 0"
 # and ends with one line "N passed, N failed" (checks across all suites;
 # a suite that crashed, exited non-zero on its own or printed no summary
 # counts as one more failure).  Exits non-zero if anything failed.
 #
+# TEST_JOBS suites run at once (default 1).  Every suite picks its own free
+# ports and temporary directories, so they can share the machine; the
+# suites named in SERIAL_SUITES measure rates and memory (check_live drives
+# 200k packets/s through a veth pair, check_bounded bounds RSS) and run
+# alone afterwards, so a neighbour cannot skew what they measure.  Each
+# suite's output is printed whole, in the order given, once all have run;
+# a line per suite on stderr shows progress meanwhile.
+#
 # Environment: ICSENTRY_BUILD and SHARED (exported by the Makefile),
-# CK_DEFAULT_TIMEOUT (default 120 s), SUITE_TIMEOUT (default 1200 s).
+# CK_DEFAULT_TIMEOUT (default 120 s), SUITE_TIMEOUT (default 1200 s),
+# TEST_JOBS (default 1), SERIAL_SUITES (default "check_live check_bounded").
 
 : "${CK_DEFAULT_TIMEOUT:=120}"
 : "${SUITE_TIMEOUT:=1200}"
-export CK_DEFAULT_TIMEOUT
+: "${TEST_JOBS:=1}"
+: "${SERIAL_SUITES:=check_live check_bounded}"
+export CK_DEFAULT_TIMEOUT SUITE_TIMEOUT
 # ASan builds: leaks inside Paho's error paths are known (tests/lsan.supp)
-LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
+
+# run-tests.sh --one DIR BINARY: run one suite into DIR/NAME.{out,rc,secs}
+if [ "${1:-}" = "--one" ]; then
+	dir=$2
+	t=$3
+	name=$(basename "$t")
+	start=$(date +%s)
+	if [ ! -x "$t" ]; then
+		echo "run-tests.sh: $t: not an executable" >"$dir/$name.out"
+		echo 127 >"$dir/$name.rc"
+	else
+		if command -v timeout >/dev/null 2>&1; then
+			timeout -k 10 "$SUITE_TIMEOUT" "$t" >"$dir/$name.out" 2>&1
+		else
+			"$t" >"$dir/$name.out" 2>&1
+		fi
+		echo $? >"$dir/$name.rc"
+	fi
+	secs=$(($(date +%s) - start))
+	echo "$secs" >"$dir/$name.secs"
+	echo "run-tests.sh: $name done ($secs s)" >&2
+	exit 0
+fi
 
 if [ $# -eq 0 ]; then
 	echo "run-tests.sh: no test binaries given" >&2
 	echo "0 passed, 1 failed"
 	exit 1
 fi
+case $TEST_JOBS in
+'' | *[!0-9]* | 0)
+	echo "run-tests.sh: TEST_JOBS must be a positive number, not '$TEST_JOBS'" >&2
+	exit 1
+	;;
+esac
 
-out=$(mktemp "${TMPDIR:-/tmp}/icsentry-tests.XXXXXX") || exit 1
-trap 'rm -f "$out"' EXIT INT TERM
+self=$0
+dir=$(mktemp -d "${TMPDIR:-/tmp}/icsentry-tests.XXXXXX") || exit 1
+trap 'rm -rf "$dir"' EXIT
+trap 'exit 130' INT TERM
+
+is_serial() {
+	for s in $SERIAL_SUITES; do
+		[ "$s" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# the shared batch, TEST_JOBS at a time; then the serial ones, one by one
+for t in "$@"; do
+	is_serial "$(basename "$t")" || printf '%s\n' "$t"
+done | xargs -r -n 1 -P "$TEST_JOBS" sh "$self" --one "$dir"
+for t in "$@"; do
+	is_serial "$(basename "$t")" && sh "$self" --one "$dir" "$t"
+done
 
 passed=0
 failed=0
@@ -36,22 +93,16 @@ bad_suites=""
 for t in "$@"; do
 	name=$(basename "$t")
 	echo "==== $name"
-	if [ ! -x "$t" ]; then
-		echo "run-tests.sh: $t: not an executable" >&2
+	if [ ! -f "$dir/$name.rc" ]; then
+		echo "run-tests.sh: $name: did not run" >&2
 		failed=$((failed + 1))
 		bad_suites="$bad_suites $name"
 		continue
 	fi
-	start=$(date +%s)
-	if command -v timeout >/dev/null 2>&1; then
-		timeout -k 10 "$SUITE_TIMEOUT" "$t" >"$out" 2>&1
-	else
-		"$t" >"$out" 2>&1
-	fi
-	rc=$?
-	cat "$out"
+	cat "$dir/$name.out"
+	rc=$(cat "$dir/$name.rc")
 	# sum every summary line the binary printed (one per SRunner)
-	sums=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*$/\1 \2 \3/p' "$out")
+	sums=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*$/\1 \2 \3/p' "$dir/$name.out")
 	if [ -z "$sums" ]; then
 		echo "run-tests.sh: $name: no Check summary (exit status $rc)" >&2
 		failed=$((failed + 1))
@@ -71,7 +122,7 @@ for t in "$@"; do
 		failed=$((failed + 1))
 		bad_suites="$bad_suites $name"
 	fi
-	echo "---- $name: $((n - f)) passed, $f failed ($(($(date +%s) - start)) s)"
+	echo "---- $name: $((n - f)) passed, $f failed ($(cat "$dir/$name.secs") s)"
 done
 
 if [ -n "$bad_suites" ]; then

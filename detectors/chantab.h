@@ -1,0 +1,48 @@
+/*
+ * chantab.h - a bounded table of control channels (client IP, server IP,
+ * protocol) for the learned channel models (cycle.c, envelope.c).  Each
+ * entry is allocated when its channel is first seen and begins with
+ * struct chan_key; what does not fit under the cap is counted.
+ */
+#ifndef ICSENTRY_DETECTORS_CHANTAB_H
+#define ICSENTRY_DETECTORS_CHANTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+struct det_pdu;
+
+struct chan_key {
+	uint8_t		af, proto;
+	uint8_t		cli[16], srv[16];
+};
+
+struct chantab {
+	void		**slot;
+	size_t		 cap, n, max, esz;
+	uint64_t	 dropped;
+};
+
+int chantab_init(struct chantab *t, size_t max, size_t esz);
+void chantab_free(struct chantab *t);
+/* The entry for k; created (zeroed but for its key) when create is set. */
+void *chantab_get(struct chantab *t, const struct chan_key *k, bool create);
+/* Entries in no particular order: i < t->cap, NULL for empty slots. */
+static inline void *
+chantab_at(const struct chantab *t, size_t i)
+{
+	return t->slot[i];
+}
+/* The channel of a PDU: the client is who sends requests (by port). */
+void chantab_key(struct chan_key *k, const struct det_pdu *pdu);
+/* Sort order for files: af, proto, client, server. */
+int chantab_cmp(const void *a, const void *b);
+/* Key <-> JSON members "client", "server", "proto". */
+void chantab_key_json(const struct chan_key *k, struct cJSON *o);
+int chantab_key_parse(const struct cJSON *o, struct chan_key *k);
+/* Bytes an entry uses (for --stats). */
+size_t chantab_bytes(const struct chantab *t);
+
+#endif

@@ -1,0 +1,774 @@
+/*
+ * cycle.c - the polling cycle of each control channel, learned with
+ * --learn and carried in the baseline file ("cycles", docs/baseline.md).
+ *
+ * A control channel is (client IP, server IP, protocol).  A master repeats
+ * a small set of requests: each is a signature (function codes, Modbus
+ * unit and read range, DNP3 object headers of a read; writes by function
+ * and unit only, since their addresses are baseline.write_outside_range's
+ * business).  While learning, per channel: the signatures, the shortest
+ * and longest gap between two requests of one signature (its period and
+ * jitter), and which signature follows which inside one TCP session (a
+ * first-order DFA of the cycle, as Goldenberg & Wool learn for Modbus).
+ * With --baseline, on a channel learned with at least min_requests
+ * requests:
+ *
+ *   cycle.out_of_cycle    a request whose signature was never part of the
+ *                         channel's cycle: a command injected into a live
+ *                         session or sent by an impersonator in the
+ *                         master's name (T0855 for writes and commands,
+ *                         T0888 for identification); reads only as a
+ *                         sweep, novel_reads distinct never-polled reads
+ *                         within quiet_s (T0861: one new read is an HMI
+ *                         screen opened)
+ * Periodic: a request repeated min_gaps times while learning whose
+ * longest gap is at most max_jitter x its shortest.
+ *
+ *   cycle.sequence_break  two periodic requests in an order the master
+ *                         never used inside one session (T0855 / T0848)
+ *   cycle.timing          a periodic request repeated inside one session
+ *                         sooner than fast_factor x the shortest gap ever
+ *                         learned for it (T0855 / T0848)
+ *
+ * Identity fields (addresses, TTL, even the whole stack) can be copied by
+ * an attacker; the order and timing of a master's cycle are much harder
+ * to copy while injecting into the session.  Nothing is learned or judged
+ * in the detection run itself: channels the baseline does not know are
+ * baseline.new_link's.  Memory: max_channels channels, MAX_SIG signatures
+ * and MAX_TR transitions per channel; what does not fit is counted and a
+ * full list is never judged.
+ */
+#include <cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors/baseline_model.h"
+#include "detectors/blext.h"
+#include "detectors/chantab.h"
+#include "detectors/detector.h"
+#include "dissectors/dnp3.h"
+#include "dissectors/flow.h"
+#include "dissectors/iec104.h"
+#include "dissectors/modbus.h"
+
+#define MAX_SIG		32
+#define MAX_TR		128
+#define WHAT_LEN	40
+#define BURST		8
+#define NOVEL_MAX	64
+#define MEMBER		"cycles"
+/* a DNP3 function other than READ: freeze, restart, operate, enable... */
+#define OP_ACTS		0x80u
+
+struct cy_sig {
+	uint32_t	sig;
+	uint8_t		ops;		/* PROTO_OP_* */
+	uint8_t		repeated;	/* >= min_gaps gaps learned */
+	uint32_t	ngaps;		/* this run */
+	uint64_t	min_gap, max_gap;	/* us; 0 = none yet */
+	uint64_t	last;		/* this run: last request */
+	uint64_t	last_flow;
+	char		what[WHAT_LEN];
+};
+
+struct cy_chan {
+	struct chan_key	 k;		/* first: chantab */
+	uint8_t		 judged;	/* >= min_requests learned */
+	uint8_t		 sig_full, tr_full;
+	uint16_t	 nsig, ntr;
+	uint64_t	 nreq;		/* this run */
+	struct cy_sig	 sig[MAX_SIG];
+	uint64_t	 tr[MAX_TR];	/* prev << 32 | next */
+	/* this run */
+	uint64_t	 flow;
+	uint32_t	 prev;
+	uint8_t		 has_prev;
+	uint64_t	 alerted[3];
+	uint32_t	 novel;		/* out_of_cycle alerts in this window */
+	uint32_t	 nread;		/* distinct novel reads in this window */
+	uint32_t	 reads[NOVEL_MAX];
+	uint64_t	 reads_start;
+};
+
+struct cycle {
+	struct chantab	 learn, det;
+	bool		 learning, detecting;
+	uint32_t	 min_requests, min_gaps;
+	double		 fast_factor, max_jitter;
+	uint32_t	 novel_reads;
+	uint64_t	 quiet_us;
+};
+
+static const struct cfg_key keys[] = {
+	{ "max_channels", CFG_INT, "4096", 16, 1 << 20,
+	  "control channels whose polling cycle is learned" },
+	{ "min_requests", CFG_INT, "50", 1, 1000000000,
+	  "requests a channel needs while learning before its cycle is judged" },
+	{ "min_gaps", CFG_INT, "20", 2, 1000000000,
+	  "repeats a request needs while learning to count as periodic (timing, order)" },
+	{ "max_jitter", CFG_DOUBLE, "4", 1.1, 1000,
+	  "a request is periodic when its longest learned gap is at most this times its shortest" },
+	{ "novel_reads", CFG_INT, "3", 1, 64,
+	  "distinct never-polled reads on a channel within quiet_s that make a sweep" },
+	{ "fast_factor", CFG_DOUBLE, "0.5", 0.01, 1,
+	  "a periodic request sooner than this times its shortest learned gap is out of cycle" },
+	{ "quiet_s", CFG_INT, "60", 1, 86400,
+	  "per channel and rule, an alert is raised again after this many seconds" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+/* ---- signatures ------------------------------------------------------ */
+
+static uint32_t
+mix(uint32_t h, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++, v >>= 8)
+		h = (h ^ (v & 0xff)) * 16777619u;
+	return h;
+}
+
+/* append prefix and v (and, when sep is set, sep and v2) to w */
+static void
+what_add(char *w, const char *prefix, unsigned v, const char *sep, unsigned v2)
+{
+	size_t n = strlen(w);
+
+	if (n < WHAT_LEN - 1) {
+		if (sep != NULL)
+			snprintf(w + n, WHAT_LEN - n, "%s%u%s%u", prefix, v, sep, v2);
+		else
+			snprintf(w + n, WHAT_LEN - n, "%s%u", prefix, v);
+	}
+}
+
+/*
+ * The signature of a request, or false when pdu is not a request that
+ * belongs to a cycle (responses, confirms, IEC 104 S/U frames).
+ */
+static bool
+signature(const struct det_pdu *pdu, uint32_t *sig, uint8_t *ops, char *what)
+{
+	struct proto_req r;
+	uint32_t h = 2166136261u ^ pdu->proto;
+	uint8_t i;
+
+	if (!pdu->from_client)
+		return false;
+	if (pdu->proto == ICS_MODBUS && pdu->u.modbus->dir != MODBUS_REQUEST)
+		return false;
+	if (pdu->proto == ICS_DNP3 && (!pdu->u.dnp3->has_app ||
+	    pdu->u.dnp3->app_fc == 0 || pdu->u.dnp3->app_fc >= 0x80))
+		return false;
+	bl_analyse(pdu, &r);
+	if (r.nops == 0)
+		return false;
+	*ops = 0;
+	what[0] = '\0';
+	for (i = 0; i < r.nops; i++) {
+		*ops |= (uint8_t)bl_code_flags(pdu->proto, r.code[i]);
+		if (pdu->proto == ICS_DNP3 && r.code[i] != DNP3_FC_READ)
+			*ops |= OP_ACTS;
+		h = mix(h, r.code[i]);
+		what_add(what, i ? "," : "fc ", r.code[i], NULL, 0);
+	}
+	if (pdu->proto == ICS_MODBUS) {
+		const struct modbus_pdu *m = pdu->u.modbus;
+
+		h = mix(h, m->unit);
+		what_add(what, " unit ", m->unit, NULL, 0);
+		/* a read's range is part of the cycle; a write's is not */
+		if (!(*ops & PROTO_OP_WRITE) && m->has_range) {
+			h = mix(h, (uint32_t)m->address << 16 | m->quantity);
+			what_add(what, " ", m->address, "+", m->quantity);
+		}
+	} else if (pdu->proto == ICS_DNP3 && !(*ops & PROTO_OP_WRITE)) {
+		const struct dnp3_pdu *d = pdu->u.dnp3;
+
+		for (i = 0; i < d->nobj; i++) {
+			h = mix(h, (uint32_t)d->obj[i].group << 16 |
+			    (uint32_t)d->obj[i].variation << 8);
+			what_add(what, " g", d->obj[i].group, "v",
+			    d->obj[i].variation);
+		}
+	}
+	*sig = h;
+	return true;
+}
+
+static struct cy_sig *
+sig_find(struct cy_chan *c, uint32_t sig)
+{
+	uint16_t i;
+
+	for (i = 0; i < c->nsig; i++)
+		if (c->sig[i].sig == sig)
+			return &c->sig[i];
+	return NULL;
+}
+
+static struct cy_sig *
+sig_add(struct cy_chan *c, uint32_t sig)
+{
+	struct cy_sig *s = sig_find(c, sig);
+
+	if (s != NULL)
+		return s;
+	if (c->nsig == MAX_SIG) {
+		c->sig_full = 1;
+		return NULL;
+	}
+	s = &c->sig[c->nsig++];
+	memset(s, 0, sizeof(*s));
+	s->sig = sig;
+	return s;
+}
+
+static bool
+tr_has(const struct cy_chan *c, uint32_t a, uint32_t b)
+{
+	uint64_t t = (uint64_t)a << 32 | b;
+	uint16_t i;
+
+	for (i = 0; i < c->ntr; i++)
+		if (c->tr[i] == t)
+			return true;
+	return false;
+}
+
+static void
+tr_add(struct cy_chan *c, uint32_t a, uint32_t b)
+{
+	if (tr_has(c, a, b))
+		return;
+	if (c->ntr == MAX_TR) {
+		c->tr_full = 1;
+		return;
+	}
+	c->tr[c->ntr++] = (uint64_t)a << 32 | b;
+}
+
+/* ---- learning -------------------------------------------------------- */
+
+static void
+learn_req(struct cycle *s, const struct det_pdu *pdu, uint32_t sig,
+    uint8_t ops, const char *what)
+{
+	struct chan_key k;
+	struct cy_chan *c;
+	struct cy_sig *g;
+	uint64_t gap;
+
+	chantab_key(&k, pdu);
+	if ((c = chantab_get(&s->learn, &k, true)) == NULL)
+		return;
+	if (++c->nreq >= s->min_requests)
+		c->judged = 1;
+	if (c->flow != pdu->flow->id) {
+		c->flow = pdu->flow->id;
+		c->has_prev = 0;
+	}
+	if (c->has_prev)
+		tr_add(c, c->prev, sig);
+	c->prev = sig;
+	c->has_prev = 1;
+	if ((g = sig_add(c, sig)) == NULL)
+		return;
+	g->ops |= ops;
+	if (g->what[0] == '\0')
+		snprintf(g->what, sizeof(g->what), "%s", what);
+	/* a gap is measured inside one session: a reconnect is no period */
+	if (g->last != 0 && g->last_flow == pdu->flow->id && pdu->ts > g->last) {
+		gap = pdu->ts - g->last;
+		if (g->min_gap == 0 || gap < g->min_gap)
+			g->min_gap = gap;
+		if (gap > g->max_gap)
+			g->max_gap = gap;
+		if (++g->ngaps >= s->min_gaps)
+			g->repeated = 1;
+	}
+	g->last = pdu->ts;
+	g->last_flow = pdu->flow->id;
+}
+
+/* ---- detection ------------------------------------------------------- */
+
+/*
+ * Periodic: repeated often while learning and always at about the same
+ * pace.  Requests sent on demand (screens opened, browsing, bursts of
+ * services) have gaps from sub-millisecond to minutes and no cycle to
+ * break; only periodic requests are judged on timing and order.
+ */
+static bool
+periodic(const struct cycle *s, const struct cy_sig *g)
+{
+	return g->repeated && g->min_gap > 0 &&
+	    (double)g->max_gap <= s->max_jitter * (double)g->min_gap;
+}
+
+/*
+ * A read never polled on this channel: a screen opened on an HMI, or the
+ * first step of a sweep.  True once novel_reads distinct ones came within
+ * quiet_s.
+ */
+static bool
+read_sweep(struct cycle *s, struct cy_chan *c, uint32_t sig, uint64_t ts)
+{
+	uint32_t i;
+
+	if (c->reads_start == 0 || ts - c->reads_start >= s->quiet_us) {
+		c->reads_start = ts;
+		c->nread = 0;
+	}
+	for (i = 0; i < c->nread; i++)
+		if (c->reads[i] == sig)
+			return c->nread >= s->novel_reads;
+	if (c->nread < NOVEL_MAX)
+		c->reads[c->nread++] = sig;
+	return c->nread >= s->novel_reads;
+}
+
+static const char *
+technique(uint8_t ops, bool novel)
+{
+	if (ops & (PROTO_OP_WRITE | PROTO_OP_COMMAND | PROTO_OP_DANGEROUS |
+	    OP_ACTS))
+		return "T0855";
+	if (ops & PROTO_OP_DISCOVERY)
+		return "T0888";
+	return novel ? "T0861" : "T0848";
+}
+
+static bool
+quiet(struct cycle *s, struct cy_chan *c, int rule, uint64_t ts)
+{
+	if (c->alerted[rule] != 0 && ts - c->alerted[rule] < s->quiet_us)
+		return true;
+	c->alerted[rule] = ts;
+	return false;
+}
+
+/* out_of_cycle: at most BURST distinct alerts per channel per quiet_s */
+static bool
+burst(struct cycle *s, struct cy_chan *c, uint64_t ts)
+{
+	if (c->alerted[0] == 0 || ts - c->alerted[0] >= s->quiet_us) {
+		c->alerted[0] = ts;
+		c->novel = 0;
+	}
+	return ++c->novel > BURST;
+}
+
+/* What else an injected request does, by its function (secondary). */
+static const char *
+second_technique(const struct det_pdu *pdu, uint8_t ops)
+{
+	if (pdu->proto == ICS_DNP3 && pdu->u.dnp3->has_app)
+		switch (pdu->u.dnp3->app_fc) {
+		case DNP3_FC_COLD_RESTART:
+		case DNP3_FC_WARM_RESTART:
+			return "T0816";
+		case DNP3_FC_STOP_APPL:
+			return "T0881";
+		default:
+			break;
+		}
+	return (ops & PROTO_OP_WRITE) ? "T0836" : NULL;
+}
+
+static void
+raise(struct det_ctx *ctx, const struct det_pdu *pdu, const char *det,
+    enum det_severity sev, const char *tech, const char *title,
+    const char *agg, cJSON *d)
+{
+	struct det_alert a;
+	uint8_t ops = 0;
+	uint32_t sig;
+	char what[WHAT_LEN];
+
+	det_alert_from_pdu(&a, pdu);
+	if (signature(pdu, &sig, &ops, what) && strcmp(tech, "T0855") == 0)
+		a.techniques[0] = second_technique(pdu, ops);
+	a.detector = det;
+	a.severity = sev;
+	a.technique = tech;
+	a.title = title;
+	a.details = d;
+	a.agg_key = agg;
+	det_alert(ctx, &a);
+}
+
+static void
+detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
+    uint32_t sig, uint8_t ops, const char *what)
+{
+	struct chan_key k;
+	struct cy_chan *c;
+	struct cy_sig *g, *p;
+	bool same_flow;
+	char title[256], agg[16];
+	cJSON *d;
+
+	chantab_key(&k, pdu);
+	if ((c = chantab_get(&s->det, &k, false)) == NULL || !c->judged)
+		return;
+	same_flow = c->flow == pdu->flow->id;
+	p = same_flow && c->has_prev ? sig_find(c, c->prev) : NULL;
+	c->flow = pdu->flow->id;
+	c->prev = sig;
+	c->has_prev = 1;
+	snprintf(agg, sizeof(agg), "%08x", sig);
+	if ((g = sig_find(c, sig)) == NULL) {
+		if (c->sig_full)
+			return;
+		/* a read: only a sweep of them */
+		if (ops == 0 && !read_sweep(s, c, sig, pdu->ts))
+			return;
+		if (burst(s, c, pdu->ts))
+			return;
+		snprintf(title, sizeof(title),
+		    "%s request (%s) never part of this channel's polling cycle "
+		    "(%u kinds of request learned)", ics_proto_name(pdu->proto),
+		    what, c->nsig);
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "request", what);
+		cJSON_AddNumberToObject(d, "learned_requests", c->nsig);
+		if (ops == 0)
+			cJSON_AddNumberToObject(d, "novel_reads", c->nread);
+		raise(ctx, pdu, "cycle.out_of_cycle", SEV_HIGH,
+		    technique(ops, true), title, agg, d);
+		return;
+	}
+	if (periodic(s, g) && g->last != 0 && g->last_flow == pdu->flow->id &&
+	    pdu->ts > g->last && g->min_gap > 0 &&
+	    (double)(pdu->ts - g->last) < s->fast_factor * (double)g->min_gap &&
+	    !quiet(s, c, 1, pdu->ts)) {
+		snprintf(title, sizeof(title),
+		    "%s request (%s) %.1f ms after the last one where the "
+		    "master's cycle never repeated it in less than %.1f ms",
+		    ics_proto_name(pdu->proto), what,
+		    (double)(pdu->ts - g->last) / 1000.0,
+		    (double)g->min_gap / 1000.0);
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "request", what);
+		cJSON_AddNumberToObject(d, "gap_ms",
+		    (double)(pdu->ts - g->last) / 1000.0);
+		cJSON_AddNumberToObject(d, "learned_min_gap_ms",
+		    (double)g->min_gap / 1000.0);
+		cJSON_AddNumberToObject(d, "learned_max_gap_ms",
+		    (double)g->max_gap / 1000.0);
+		raise(ctx, pdu, "cycle.timing", SEV_HIGH, technique(ops, false),
+		    title, agg, d);
+	} else if (p != NULL && periodic(s, p) && periodic(s, g) && !c->tr_full &&
+	    !tr_has(c, p->sig, sig) && !quiet(s, c, 2, pdu->ts)) {
+		snprintf(title, sizeof(title),
+		    "%s request (%s) after (%s): an order the master never used",
+		    ics_proto_name(pdu->proto), what, p->what);
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "request", what);
+		cJSON_AddStringToObject(d, "after", p->what);
+		cJSON_AddNumberToObject(d, "learned_transitions", c->ntr);
+		raise(ctx, pdu, "cycle.sequence_break", SEV_HIGH,
+		    technique(ops, false), title, agg, d);
+	}
+	g->last = pdu->ts;
+	g->last_flow = pdu->flow->id;
+}
+
+static void
+cy_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	struct cycle *s = state;
+	uint32_t sig;
+	uint8_t ops;
+	char what[WHAT_LEN];
+
+	if (pdu->flow == NULL || pdu->flow->af == 0 ||
+	    !signature(pdu, &sig, &ops, what))
+		return;
+	if (s->learning)
+		learn_req(s, pdu, sig, ops, what);
+	if (s->detecting)
+		detect_req(s, ctx, pdu, sig, ops, what);
+}
+
+/* ---- the file -------------------------------------------------------- */
+
+static int
+cmp_sig(const void *a, const void *b)
+{
+	const struct cy_sig *x = a, *y = b;
+
+	return x->sig < y->sig ? -1 : x->sig > y->sig;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static cJSON *
+chan_json(struct cy_chan *c)
+{
+	cJSON *o = cJSON_CreateObject(), *arr, *e;
+	char hex[20];
+	uint16_t i;
+
+	chantab_key_json(&c->k, o);
+	cJSON_AddBoolToObject(o, "judged", c->judged);
+	qsort(c->sig, c->nsig, sizeof(c->sig[0]), cmp_sig);
+	qsort(c->tr, c->ntr, sizeof(c->tr[0]), cmp_u64);
+	arr = cJSON_AddArrayToObject(o, "requests");
+	for (i = 0; i < c->nsig; i++) {
+		const struct cy_sig *g = &c->sig[i];
+
+		e = cJSON_CreateObject();
+		snprintf(hex, sizeof(hex), "%08x", g->sig);
+		cJSON_AddStringToObject(e, "sig", hex);
+		cJSON_AddStringToObject(e, "what", g->what);
+		cJSON_AddNumberToObject(e, "ops", g->ops);
+		cJSON_AddBoolToObject(e, "repeated", g->repeated);
+		cJSON_AddNumberToObject(e, "min_gap_us", (double)g->min_gap);
+		cJSON_AddNumberToObject(e, "max_gap_us", (double)g->max_gap);
+		cJSON_AddItemToArray(arr, e);
+	}
+	if (c->sig_full)
+		cJSON_AddBoolToObject(o, "requests_truncated", 1);
+	arr = cJSON_AddArrayToObject(o, "transitions");
+	for (i = 0; i < c->ntr; i++) {
+		snprintf(hex, sizeof(hex), "%08x>%08x",
+		    (uint32_t)(c->tr[i] >> 32), (uint32_t)c->tr[i]);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(hex));
+	}
+	if (c->tr_full)
+		cJSON_AddBoolToObject(o, "transitions_truncated", 1);
+	return o;
+}
+
+static cJSON *
+cy_dump(void *state)
+{
+	struct cycle *s = state;
+	struct cy_chan **v;
+	cJSON *arr;
+	size_t i, n = 0;
+
+	if ((v = calloc(s->learn.n + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < s->learn.cap; i++)
+		if (chantab_at(&s->learn, i) != NULL)
+			v[n++] = chantab_at(&s->learn, i);
+	qsort(v, n, sizeof(*v), chantab_cmp);
+	arr = cJSON_CreateArray();
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, chan_json(v[i]));
+	free(v);
+	return arr;
+}
+
+static bool
+hex32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	v = strtoul(s, &end, 16);
+	if (end == s || *end != '\0' || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static double
+num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : 0;
+}
+
+static int
+load(struct chantab *t, const cJSON *arr, const char *path, char *err,
+    size_t errlen)
+{
+	const cJSON *o, *r, *e;
+	struct chan_key k;
+	struct cy_chan *c;
+	struct cy_sig *g;
+	int idx = 0;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		goto bad;
+	cJSON_ArrayForEach(o, arr) {
+		if (chantab_key_parse(o, &k) != 0)
+			goto bad;
+		if ((c = chantab_get(t, &k, true)) == NULL)
+			return 0;	/* counted as dropped */
+		c->judged |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "judged"));
+		c->sig_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "requests_truncated"));
+		c->tr_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "transitions_truncated"));
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
+		    "requests")) {
+			uint32_t sig;
+			uint64_t mn, mx;
+
+			e = cJSON_GetObjectItemCaseSensitive(r, "sig");
+			if (!cJSON_IsString(e) || !hex32(e->valuestring, &sig))
+				goto bad;
+			if ((g = sig_add(c, sig)) == NULL)
+				continue;
+			g->ops |= (uint8_t)num(r, "ops");
+			g->repeated |= cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(r, "repeated"));
+			e = cJSON_GetObjectItemCaseSensitive(r, "what");
+			if (cJSON_IsString(e))
+				snprintf(g->what, sizeof(g->what), "%s",
+				    e->valuestring);
+			mn = (uint64_t)num(r, "min_gap_us");
+			mx = (uint64_t)num(r, "max_gap_us");
+			if (mn != 0 && (g->min_gap == 0 || mn < g->min_gap))
+				g->min_gap = mn;
+			if (mx > g->max_gap)
+				g->max_gap = mx;
+		}
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
+		    "transitions")) {
+			uint32_t a, b;
+			char buf[24], *gt;
+
+			if (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof(buf))
+				goto bad;
+			snprintf(buf, sizeof(buf), "%s", r->valuestring);
+			if ((gt = strchr(buf, '>')) == NULL)
+				goto bad;
+			*gt = '\0';
+			if (!hex32(buf, &a) || !hex32(gt + 1, &b))
+				goto bad;
+			tr_add(c, a, b);
+		}
+		idx++;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: corrupt baseline: \"%s\"[%d] is not a "
+	    "polling cycle", path, MEMBER, idx);
+	return -1;
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+static void
+cy_destroy(void *state)
+{
+	struct cycle *s = state;
+
+	if (s == NULL)
+		return;
+	blext_unregister(s);
+	chantab_free(&s->learn);
+	chantab_free(&s->det);
+	free(s);
+}
+
+static int
+cy_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
+{
+	struct cycle *s = calloc(1, sizeof(*s));
+	const char *lp = blext_learn_path(c), *fp = blext_file_path(c);
+	size_t max = (size_t)cfg_int(c, sec, "max_channels");
+	cJSON *m;
+	int rc;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "cycle: out of memory");
+		return -1;
+	}
+	err[0] = '\0';
+	*state = s;
+	s->min_requests = (uint32_t)cfg_int(c, sec, "min_requests");
+	s->min_gaps = (uint32_t)cfg_int(c, sec, "min_gaps");
+	s->fast_factor = cfg_double(c, sec, "fast_factor");
+	s->max_jitter = cfg_double(c, sec, "max_jitter");
+	s->novel_reads = (uint32_t)cfg_int(c, sec, "novel_reads");
+	s->quiet_us = (uint64_t)cfg_int(c, sec, "quiet_s") * 1000000u;
+	s->learning = lp[0] != '\0';
+	s->detecting = fp[0] != '\0';
+	if (!s->learning && !s->detecting)
+		return DET_INACTIVE;
+	if (chantab_init(&s->learn, s->learning ? max : 1,
+	    sizeof(struct cy_chan)) != 0 ||
+	    chantab_init(&s->det, s->detecting ? max : 1,
+	    sizeof(struct cy_chan)) != 0) {
+		snprintf(err, errlen, "cycle: out of memory");
+		goto fail;
+	}
+	if (s->learning) {
+		if (blext_read(lp, MEMBER, 1, &m, err, errlen) != 0)
+			goto fail;
+		rc = load(&s->learn, m, lp, err, errlen);
+		cJSON_Delete(m);
+		if (rc != 0 || blext_register(MEMBER, cy_dump, s) != 0)
+			goto fail;
+	}
+	if (s->detecting) {
+		if (blext_read(fp, MEMBER, 0, &m, err, errlen) != 0)
+			goto fail;
+		rc = load(&s->det, m, fp, err, errlen);
+		cJSON_Delete(m);
+		if (rc != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "cycle: out of memory");
+	cy_destroy(s);
+	*state = NULL;
+	return -1;
+}
+
+static int
+cy_stats(void *state, char *buf, size_t len)
+{
+	const struct cycle *s = state;
+
+	return snprintf(buf, len, "\"channels\":%zu,\"capacity\":%zu,"
+	    "\"dropped\":%llu,\"bytes\":%zu", s->learn.n + s->det.n,
+	    (s->learning ? s->learn.max : 0) + (s->detecting ? s->det.max : 0),
+	    (unsigned long long)(s->learn.dropped + s->det.dropped),
+	    chantab_bytes(&s->learn) + chantab_bytes(&s->det));
+}
+
+static void
+cy_counters(void *state, det_counter_fn add, void *arg)
+{
+	const struct cycle *s = state;
+
+	add(arg, "channels_dropped", s->learn.dropped + s->det.dropped);
+}
+
+const struct detector det_cycle = {
+	.name = "cycle",
+	.severity = SEV_HIGH,
+	.keys = keys,
+	.pdu_protos = DET_PROTO(ICS_MODBUS) | DET_PROTO(ICS_DNP3) |
+	    DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_ENIP) | DET_PROTO(ICS_FINS) |
+	    DET_PROTO(ICS_IEC104),
+	.init = cy_init,
+	.on_pdu = cy_pdu,
+	.stats = cy_stats,
+	.counters = cy_counters,
+	.destroy = cy_destroy,
+};

@@ -1,0 +1,703 @@
+/*
+ * check_chanmodel.c - the learned channel models: polling cycles
+ * (detectors/cycle.c) and value envelopes (detectors/envelope.c), with the
+ * real agent on captures generated here with
+ * $SHARED/tools/ics_traffic_gen.py: the advanced plant's benign twin
+ * (learned), the same plant on another seed and day (judged, must stay
+ * quiet), and tests/eval/factory-advanced-session.json (attacks inside
+ * live sessions by an intruder whose stack copies the RTUs') and
+ * tests/eval/factory-advanced-conv.json (known hosts opening conversations
+ * never learned: detectors/conversations.c); tests/gen_claims.py writes
+ * the BACnet I-Am and EtherNet/IP RegisterSession captures
+ * (detectors/bacnet_iam.c, detectors/enip_session.c).  No
+ * [policy]: what is normal comes from the baseline alone.
+ *
+ * The rules that the generated attacks do not reach (timing, order, a
+ * written value out of range) are driven by editing the learned file so
+ * that the benign traffic breaks it, which is what an attacker's would.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+
+#define RUN_MS		(180 * 1000)
+#define CONF		"[agent]\nname = t\nsite = s\n" \
+			"[detector.cycle]\nmin_requests = 30\n"
+#define SCN_BENIGN	"tools/scenarios/factory-advanced-benign.json"
+
+static char dir[512], conf[600], base[600];
+static char learnp[600], otherp[600], sessp[600], sess_labels[600];
+static char convp[600], iamp[600], enipp[600], mbwp[600], mmsp[600];
+static char pollp[600];
+
+static struct {
+	int	 gen_rc[5], learn_rc, other_rc, sess_rc, conv_rc, iam_rc, enip_rc;
+	int	 mbw_rc, mms_rc, poll_rc;
+	char	*learn_err;
+	cJSON	*baseline, *other_alerts, *sess_alerts, *conv_alerts;
+	cJSON	*iam_alerts, *enip_alerts, *mbw_alerts, *mms_alerts;
+	cJSON	*poll_alerts;
+} fx;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int
+agent(struct tu_result *r, const char *a1, const char *a2, const char *a3,
+    const char *a4, const char *a5, const char *a6)
+{
+	char path[600];
+	char *argv[12];
+	int n = 0;
+
+	argv[n++] = (char *)tu_agent_path(path, sizeof(path));
+	argv[n++] = "-c";
+	argv[n++] = conf;
+	if (a1) argv[n++] = (char *)a1;
+	if (a2) argv[n++] = (char *)a2;
+	if (a3) argv[n++] = (char *)a3;
+	if (a4) argv[n++] = (char *)a4;
+	if (a5) argv[n++] = (char *)a5;
+	if (a6) argv[n++] = (char *)a6;
+	argv[n] = NULL;
+	return tu_run(argv, NULL, RUN_MS, r);
+}
+
+static cJSON *
+detect(const char *pcap, const char *b, int *rc)
+{
+	struct tu_result r;
+	cJSON *arr = NULL;
+
+	if (b != NULL)
+		agent(&r, "-r", pcap, "--baseline", b, "--alerts-out", "-");
+	else
+		agent(&r, "-r", pcap, "--alerts-out", "-", NULL, NULL);
+	*rc = r.exit_code;
+	if (r.exit_code == 0)
+		arr = tu_json_lines(r.out, NULL);
+	tu_result_free(&r);
+	return arr;
+}
+
+static int
+learn(const char *pcap, const char *file, char **err)
+{
+	struct tu_result r;
+	int rc;
+
+	agent(&r, "-r", pcap, "--learn", file, NULL, NULL);
+	rc = r.exit_code;
+	if (err != NULL)
+		*err = strdup(r.err != NULL ? r.err : "");
+	tu_result_free(&r);
+	return rc;
+}
+
+static int
+generate(const char *scenario, const char *out, const char *labels,
+    const char *seed, const char *start, const char *duration)
+{
+	char gen[600], env[] = "/usr/bin/env", py[] = "python3";
+	char *argv[16];
+	struct tu_result r;
+	int n = 0, rc;
+
+	snprintf(gen, sizeof(gen), "%s/tools/ics_traffic_gen.py", tu_shared_dir());
+	argv[n++] = env;
+	argv[n++] = py;
+	argv[n++] = gen;
+	argv[n++] = "--scenario";
+	argv[n++] = (char *)scenario;
+	argv[n++] = "--out";
+	argv[n++] = (char *)out;
+	if (labels != NULL) {
+		argv[n++] = "--labels";
+		argv[n++] = (char *)labels;
+	}
+	if (seed != NULL) {
+		argv[n++] = "--seed";
+		argv[n++] = (char *)seed;
+		argv[n++] = "--start-time";
+		argv[n++] = (char *)start;
+	}
+	argv[n++] = "--duration";
+	argv[n++] = (char *)duration;
+	argv[n] = NULL;
+	tu_run(argv, NULL, RUN_MS, &r);
+	rc = r.exit_code;
+	tu_result_free(&r);
+	return rc;
+}
+
+static cJSON *
+load_json(const char *path)
+{
+	char *t = tu_read_file(path, NULL);
+	cJSON *j = t != NULL ? cJSON_Parse(t) : NULL;
+
+	free(t);
+	return j;
+}
+
+static int
+save_json(const char *path, const cJSON *j)
+{
+	char *t = cJSON_Print(j);
+	int rc = t != NULL ? tu_write_file(path, t, strlen(t)) : -1;
+
+	free(t);
+	return rc;
+}
+
+/* Alerts of det (a prefix when it ends in '.') from src to dst, counted. */
+static int
+count_alerts(const cJSON *alerts, const char *det, const char *src,
+    const char *dst, const char *tech)
+{
+	const cJSON *a;
+	const char *v;
+	size_t dl = strlen(det);
+	int n = 0;
+
+	cJSON_ArrayForEach(a, alerts) {
+		if ((v = tu_json_str(a, "detector")) == NULL ||
+		    (det[dl - 1] == '.' ? strncmp(v, det, dl) : strcmp(v, det)) != 0)
+			continue;
+		if (src != NULL && ((v = tu_json_str(a, "src.ip")) == NULL ||
+		    strcmp(v, src) != 0))
+			continue;
+		if (dst != NULL && ((v = tu_json_str(a, "dst.ip")) == NULL ||
+		    strcmp(v, dst) != 0))
+			continue;
+		if (tech != NULL && ((v = tu_json_str(a, "technique")) == NULL ||
+		    strcmp(v, tech) != 0))
+			continue;
+		n++;
+	}
+	return n;
+}
+
+static cJSON *
+find_chan(const cJSON *b, const char *member, const char *cli,
+    const char *srv, const char *proto)
+{
+	cJSON *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(b, member)) {
+		const char *x = tu_json_str(c, "client"), *y = tu_json_str(c, "server");
+		const char *p = tu_json_str(c, "proto");
+
+		if (x && y && p && !strcmp(x, cli) && !strcmp(y, srv) &&
+		    !strcmp(p, proto))
+			return c;
+	}
+	return NULL;
+}
+
+static cJSON *
+find_request(const cJSON *chan, const char *what)
+{
+	cJSON *r;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(chan, "requests")) {
+		const char *w = tu_json_str(r, "what");
+
+		if (w != NULL && strcmp(w, what) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static cJSON *
+find_point(const cJSON *chan, const char *kind, const char *table, int addr)
+{
+	cJSON *p;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(chan, "points")) {
+		const char *k = tu_json_str(p, "kind"), *t = tu_json_str(p, "table");
+
+		if (k && t && !strcmp(k, kind) && !strcmp(t, table) &&
+		    (int)tu_json_num(p, "address", -1) == addr)
+			return p;
+	}
+	return NULL;
+}
+
+static void
+set_num(cJSON *o, const char *k, double v)
+{
+	cJSON_ReplaceItemInObject(o, k, cJSON_CreateNumber(v));
+}
+
+/* Write the learned file, edited by fn, to path; alerts on the other day. */
+static cJSON *
+edited_run(void (*fn)(cJSON *), const char *name, int *rc)
+{
+	char path[700];
+	cJSON *b = load_json(base), *al;
+
+	ck_assert_ptr_nonnull(b);
+	fn(b);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ck_assert_int_eq(save_json(path, b), 0);
+	cJSON_Delete(b);
+	al = detect(otherp, path, rc);
+	return al;
+}
+
+/* ---- fixture -------------------------------------------------------------- */
+
+static void
+setup(void)
+{
+	char sc[600];
+
+	if (tu_mkdtemp(dir, sizeof(dir), "chanmodel") != 0)
+		return;
+	snprintf(conf, sizeof(conf), "%s/nopolicy.conf", dir);
+	/* 400 s of learning: edge-gw's 10 s poll gives 40 requests */
+	tu_write_file(conf, CONF, strlen(CONF));
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	snprintf(learnp, sizeof(learnp), "%s/learn.pcap", dir);
+	snprintf(otherp, sizeof(otherp), "%s/other.pcap", dir);
+	snprintf(sessp, sizeof(sessp), "%s/session.pcap", dir);
+	snprintf(sess_labels, sizeof(sess_labels), "%s/session.labels.json", dir);
+	snprintf(sc, sizeof(sc), "%s/%s", tu_shared_dir(), SCN_BENIGN);
+	fx.gen_rc[0] = generate(sc, learnp, NULL, NULL, NULL, "400");
+	fx.gen_rc[1] = generate(sc, otherp, NULL, "777",
+	    "2024-08-20T09:00:00Z", "300");
+	fx.gen_rc[2] = generate("tests/eval/factory-advanced-session.json",
+	    sessp, sess_labels, NULL, NULL, "400");
+	snprintf(convp, sizeof(convp), "%s/conv.pcap", dir);
+	fx.gen_rc[3] = generate("tests/eval/factory-advanced-conv.json", convp,
+	    NULL, NULL, NULL, "200");
+	{
+		char env[] = "/usr/bin/env", py[] = "python3";
+		char *argv[] = { env, py, "tests/gen_claims.py", dir, NULL };
+		struct tu_result r;
+
+		tu_run(argv, NULL, RUN_MS, &r);
+		fx.gen_rc[4] = r.exit_code;
+		tu_result_free(&r);
+	}
+	snprintf(iamp, sizeof(iamp), "%s/bacnet-iam.pcap", dir);
+	snprintf(enipp, sizeof(enipp), "%s/enip-sessions.pcap", dir);
+	snprintf(mbwp, sizeof(mbwp), "%s/modbus-writes.pcap", dir);
+	snprintf(mmsp, sizeof(mmsp), "%s/mms-continuation.pcap", dir);
+	snprintf(pollp, sizeof(pollp), "%s/modbus-polls.pcap", dir);
+	fx.learn_rc = learn(learnp, base, &fx.learn_err);
+	fx.baseline = load_json(base);
+	fx.other_alerts = detect(otherp, base, &fx.other_rc);
+	fx.sess_alerts = detect(sessp, base, &fx.sess_rc);
+	fx.conv_alerts = detect(convp, base, &fx.conv_rc);
+	/* no baseline needed: identities and sessions */
+	fx.iam_alerts = detect(iamp, NULL, &fx.iam_rc);
+	fx.enip_alerts = detect(enipp, NULL, &fx.enip_rc);
+	fx.mbw_alerts = detect(mbwp, NULL, &fx.mbw_rc);
+	fx.mms_alerts = detect(mmsp, NULL, &fx.mms_rc);
+	fx.poll_alerts = detect(pollp, NULL, &fx.poll_rc);
+}
+
+static void
+teardown(void)
+{
+	cJSON_Delete(fx.baseline);
+	cJSON_Delete(fx.other_alerts);
+	cJSON_Delete(fx.sess_alerts);
+	cJSON_Delete(fx.conv_alerts);
+	cJSON_Delete(fx.iam_alerts);
+	cJSON_Delete(fx.enip_alerts);
+	cJSON_Delete(fx.mbw_alerts);
+	cJSON_Delete(fx.mms_alerts);
+	cJSON_Delete(fx.poll_alerts);
+	free(fx.learn_err);
+	if (dir[0] != '\0')
+		tu_rmtree(dir);
+}
+
+/* ---- learning ------------------------------------------------------------- */
+
+START_TEST(learn_writes_cycles_and_envelopes)
+{
+	const cJSON *c, *r, *p;
+	double g;
+
+	ck_assert_int_eq(fx.gen_rc[0], 0);
+	ck_assert_int_eq(fx.learn_rc, 0);
+	ck_assert_str_eq(fx.learn_err, "");
+	ck_assert_ptr_nonnull(fx.baseline);
+	/* hmi-1 polls plc-mb-1 with fc 3 then fc 4, every 0.1 s */
+	c = find_chan(fx.baseline, "cycles", "10.10.2.11", "10.10.2.101",
+	    "modbus");
+	ck_assert_ptr_nonnull(c);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(c, "judged")));
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(c, "requests")), 2);
+	r = find_request(c, "fc 3 unit 1 0+16");
+	ck_assert_ptr_nonnull(r);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r, "repeated")));
+	g = tu_json_num(r, "min_gap_us", 0);
+	ck_assert(g > 90000 && g < 100000);
+	g = tu_json_num(r, "max_gap_us", 0);
+	ck_assert(g > 100000 && g < 130000);
+	ck_assert_ptr_nonnull(find_request(c, "fc 4 unit 1 100+8"));
+	/* a strict alternation: two transitions */
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(c,
+	    "transitions")), 2);
+	/* the DNP3 master's class and integrity polls */
+	c = find_chan(fx.baseline, "cycles", "10.10.2.20", "10.10.2.131", "dnp3");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(find_request(c, "fc 1 g60v2 g60v3 g60v4"));
+	/* what ews-1 reads of plc-mb-1 (40-49) and what it writes (40-43) */
+	c = find_chan(fx.baseline, "envelopes", "10.10.2.30", "10.10.2.101",
+	    "modbus");
+	ck_assert_ptr_nonnull(c);
+	p = find_point(c, "read", "holding", 40);
+	ck_assert_ptr_nonnull(p);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(p, "stable")));
+	ck_assert(tu_json_num(p, "max_step", -1) > 0);
+	ck_assert(tu_json_num(p, "max_step", -1) <= 20);
+	ck_assert(tu_json_num(p, "min", -1) <= tu_json_num(p, "max", -1));
+	ck_assert_ptr_nonnull(find_point(c, "read", "holding", 49));
+	ck_assert_ptr_null(find_point(c, "read", "holding", 50));
+	ck_assert_ptr_nonnull(find_point(c, "written", "holding", 40));
+}
+END_TEST
+
+START_TEST(relearning_the_same_traffic_changes_nothing)
+{
+	char copy[700], *a, *b;
+
+	snprintf(copy, sizeof(copy), "%s/again.json", dir);
+	a = tu_read_file(base, NULL);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(tu_write_file(copy, a, strlen(a)), 0);
+	ck_assert_int_eq(learn(learnp, copy, NULL), 0);
+	b = tu_read_file(copy, NULL);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* ---- detection ------------------------------------------------------------ */
+
+START_TEST(learn_writes_conversations)
+{
+	const cJSON *c = cJSON_GetObjectItem(fx.baseline, "conversations"), *o;
+	bool rtu = false, ssh = false, mb = false;
+
+	ck_assert_ptr_nonnull(c);
+	cJSON_ArrayForEach(o, cJSON_GetObjectItem(c, "ot_hosts"))
+		rtu |= strcmp(o->valuestring, "10.10.2.131") == 0;
+	ck_assert(rtu);
+	cJSON_ArrayForEach(o, cJSON_GetObjectItem(c, "seen")) {
+		const char *cl = tu_json_str(o, "client"), *sv = tu_json_str(o, "server");
+		int port = (int)tu_json_num(o, "port", -1);
+
+		ssh |= !strcmp(sv, "10.10.2.131") && port == 22;
+		mb |= !strcmp(cl, "10.10.2.11") && !strcmp(sv, "10.10.2.101") &&
+		    port == 502 && !strcmp(tu_json_str(o, "transport"), "tcp");
+	}
+	ck_assert(!ssh);
+	ck_assert(mb);
+}
+END_TEST
+
+START_TEST(new_conversations_between_known_hosts)
+{
+	ck_assert_int_eq(fx.gen_rc[3], 0);
+	ck_assert_int_eq(fx.conv_rc, 0);
+	/* a shell from the engineering workstation into an RTU */
+	ck_assert_int_eq(count_alerts(fx.conv_alerts, "conv.new_conversation",
+	    "10.10.2.30", "10.10.2.131", "T0869"), 1);
+	/* edge-gw reaching plc-mb-2's open port 4444 (its closed 22 is no
+	 * conversation, its 502 an industrial link) */
+	ck_assert_int_eq(count_alerts(fx.conv_alerts, "conv.new_conversation",
+	    "10.10.2.150", "10.10.2.102", "T0869"), 1);
+	ck_assert_int_eq(count_alerts(fx.conv_alerts, "conv.", NULL, NULL,
+	    NULL), 2);
+}
+END_TEST
+
+START_TEST(another_day_is_quiet)
+{
+	ck_assert_int_eq(fx.gen_rc[1], 0);
+	ck_assert_int_eq(fx.other_rc, 0);
+	ck_assert_ptr_nonnull(fx.other_alerts);
+	ck_assert_int_eq(count_alerts(fx.other_alerts, "cycle.", NULL, NULL,
+	    NULL), 0);
+	ck_assert_int_eq(count_alerts(fx.other_alerts, "envelope.", NULL, NULL,
+	    NULL), 0);
+	ck_assert_int_eq(count_alerts(fx.other_alerts, "conv.", NULL, NULL,
+	    NULL), 0);
+}
+END_TEST
+
+START_TEST(command_injected_into_live_sessions)
+{
+	ck_assert_int_eq(fx.gen_rc[2], 0);
+	ck_assert_int_eq(fx.sess_rc, 0);
+	/* fc 6 inside hmi-1's own polling session to plc-mb-2 */
+	ck_assert_int_eq(count_alerts(fx.sess_alerts, "cycle.out_of_cycle",
+	    "10.10.2.11", "10.10.2.102", "T0855"), 1);
+	/* a DNP3 freeze in the master's name into its session to rtu-dnp-2 */
+	ck_assert_int_eq(count_alerts(fx.sess_alerts, "cycle.out_of_cycle",
+	    "10.10.2.20", "10.10.2.132", "T0855"), 1);
+}
+END_TEST
+
+START_TEST(sweep_of_never_polled_registers)
+{
+	/* edge-gw reads 200..219 one by one: 8 alerts at most per window */
+	int n = count_alerts(fx.sess_alerts, "cycle.out_of_cycle",
+	    "10.10.2.150", "10.10.2.103", "T0861");
+
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_le(n, 8);
+}
+END_TEST
+
+START_TEST(mitm_rewrites_the_answers)
+{
+	/* the historian's input register 100 read +900 through the MITM */
+	ck_assert_int_ge(count_alerts(fx.sess_alerts, "envelope.jump",
+	    "10.10.2.102", "10.10.2.40", "T0832"), 1);
+	ck_assert_int_eq(count_alerts(fx.sess_alerts, "envelope.jump", NULL,
+	    NULL, NULL), count_alerts(fx.sess_alerts, "envelope.jump",
+	    "10.10.2.102", "10.10.2.40", NULL));
+}
+END_TEST
+
+START_TEST(bacnet_instance_announced_twice)
+{
+	const cJSON *a;
+
+	ck_assert_int_eq(fx.gen_rc[4], 0);
+	ck_assert_int_eq(fx.iam_rc, 0);
+	/* 10.20.0.66 claims 1001 30 s after 10.20.0.10 announced it; 2002
+	 * moved after 780 s of silence; 3003/3004 share a router */
+	ck_assert_int_eq(count_alerts(fx.iam_alerts, "bacnet.iam_conflict",
+	    "10.20.0.66", NULL, "T0849"), 1);
+	ck_assert_int_eq(count_alerts(fx.iam_alerts, "bacnet.", NULL, NULL,
+	    NULL), 1);
+	a = cJSON_GetArrayItem(fx.iam_alerts, 0);
+	ck_assert_int_eq((int)tu_json_num(a, "details.device_instance", 0), 1001);
+	ck_assert_str_eq(tu_json_str(a, "details.established_announcer"),
+	    "10.20.0.10:47808");
+	ck_assert_str_eq(tu_json_str(a, "ts"), "2024-12-05T08:01:30.000000Z");
+}
+END_TEST
+
+START_TEST(register_session_flood_and_scan)
+{
+	ck_assert_int_eq(fx.enip_rc, 0);
+	ck_assert_int_eq(count_alerts(fx.enip_alerts, "enip.session_flood",
+	    "10.30.0.66", "10.30.0.10", "T0814"), 1);
+	ck_assert_int_eq(count_alerts(fx.enip_alerts, "enip.session_scan",
+	    "10.30.0.66", NULL, "T0846"), 1);
+	/* the scanner with one session each, the real client with one */
+	ck_assert_int_eq(count_alerts(fx.enip_alerts, "enip.", "10.30.0.5",
+	    NULL, NULL), 0);
+	ck_assert_int_eq(count_alerts(fx.enip_alerts, "enip.", NULL,
+	    NULL, NULL), 2);
+}
+END_TEST
+
+START_TEST(brute_force_counts_changes_not_writes)
+{
+	ck_assert_int_eq(fx.mbw_rc, 0);
+	/* 30 toggles of coil 3 in 6 s */
+	ck_assert_int_eq(count_alerts(fx.mbw_alerts, "modbus.brute_force_io",
+	    "10.40.0.6", "10.40.0.10", "T0806"), 1);
+	/* 30 writes of the same setpoint in 6 s: a refresh */
+	ck_assert_int_eq(count_alerts(fx.mbw_alerts, "modbus.brute_force_io",
+	    "10.40.0.5", NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(mms_continuation_is_not_s7comm)
+{
+	ck_assert_int_eq(fx.mms_rc, 0);
+	ck_assert_ptr_nonnull(fx.mms_alerts);
+	/* the second DT TPDU of each report starts with 0x32 mid-TSDU */
+	ck_assert_int_eq(count_alerts(fx.mms_alerts, "s7comm.malformed", NULL,
+	    NULL, NULL), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(fx.mms_alerts), 0);
+}
+END_TEST
+
+START_TEST(long_poll_list_is_no_sweep_after_its_first_cycle)
+{
+	const cJSON *a;
+
+	ck_assert_int_eq(fx.poll_rc, 0);
+	/*
+	 * 40 blocks every 20 s for 300 s: the first 60 s window cannot tell
+	 * the first cycle from a sweep (an alert and its aggregate); every
+	 * later window sees only blocks the client polled before
+	 */
+	ck_assert_int_eq(count_alerts(fx.poll_alerts, "modbus.address_scan",
+	    "10.40.0.7", "10.40.0.11", "T0861"), 2);
+	cJSON_ArrayForEach(a, fx.poll_alerts)
+		ck_assert_int_eq(strncmp(tu_json_str(a, "ts"),
+		    "2024-12-05T08:00:", 17), 0);
+}
+END_TEST
+
+static void
+slow_cycle(cJSON *b)
+{
+	cJSON *c = find_chan(b, "cycles", "10.10.2.11", "10.10.2.101", "modbus");
+	cJSON *r = find_request(c, "fc 3 unit 1 0+16");
+
+	/* as if hmi-1 had polled every second: 0.1 s is now out of cycle */
+	set_num(r, "min_gap_us", 1000000);
+	set_num(r, "max_gap_us", 1100000);
+}
+
+START_TEST(request_sooner_than_the_cycle)
+{
+	int rc;
+	cJSON *al = edited_run(slow_cycle, "slow.json", &rc);
+
+	ck_assert_int_eq(rc, 0);
+	/* once per quiet_s (60 s) over the 300 s */
+	ck_assert_int_eq(count_alerts(al, "cycle.timing", "10.10.2.11",
+	    "10.10.2.101", "T0848"), 5);
+	ck_assert_int_eq(count_alerts(al, "cycle.", NULL, NULL, NULL), 5);
+	cJSON_Delete(al);
+}
+END_TEST
+
+static void
+drop_transition(cJSON *b)
+{
+	cJSON *c = find_chan(b, "cycles", "10.10.2.11", "10.10.2.101", "modbus");
+	cJSON *tr = cJSON_GetObjectItem(c, "transitions");
+	const char *a = tu_json_str(find_request(c, "fc 3 unit 1 0+16"), "sig");
+	const char *z = tu_json_str(find_request(c, "fc 4 unit 1 100+8"), "sig");
+	char t[32];
+	int i;
+
+	snprintf(t, sizeof(t), "%s>%s", a, z);
+	for (i = 0; i < cJSON_GetArraySize(tr); i++)
+		if (strcmp(cJSON_GetArrayItem(tr, i)->valuestring, t) == 0)
+			cJSON_DeleteItemFromArray(tr, i--);
+}
+
+START_TEST(requests_in_an_order_never_used)
+{
+	int rc;
+	cJSON *al = edited_run(drop_transition, "order.json", &rc);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(count_alerts(al, "cycle.sequence_break", "10.10.2.11",
+	    "10.10.2.101", "T0848"), 5);
+	ck_assert_int_eq(count_alerts(al, "cycle.", NULL, NULL, NULL), 5);
+	cJSON_Delete(al);
+}
+END_TEST
+
+static void
+narrow_writes(cJSON *b)
+{
+	cJSON *c, *p;
+	const char *k;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(b, "envelopes"))
+		cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "points"))
+			if ((k = tu_json_str(p, "kind")) != NULL &&
+			    strcmp(k, "written") == 0) {
+				set_num(p, "min", 0);
+				set_num(p, "max", 10);
+				cJSON_ReplaceItemInObject(p, "stable",
+				    cJSON_CreateTrue());
+			}
+}
+
+START_TEST(setpoint_outside_the_written_range)
+{
+	int rc;
+	cJSON *al = edited_run(narrow_writes, "writes.json", &rc);
+
+	ck_assert_int_eq(rc, 0);
+	/* ews-1's writes (0..999) to both PLCs, beyond 10 + 64 */
+	ck_assert_int_ge(count_alerts(al, "envelope.write_range", "10.10.2.30",
+	    "10.10.2.101", "T0836"), 1);
+	ck_assert_int_ge(count_alerts(al, "envelope.write_range", "10.10.2.30",
+	    "10.10.2.102", "T0836"), 1);
+	ck_assert_int_eq(count_alerts(al, "envelope.write_range", NULL, NULL,
+	    NULL), count_alerts(al, "envelope.write_range", "10.10.2.30", NULL,
+	    NULL));
+	cJSON_Delete(al);
+}
+END_TEST
+
+static void
+corrupt_cycles(cJSON *b)
+{
+	cJSON_ReplaceItemInObject(b, "cycles", cJSON_CreateString("x"));
+}
+
+START_TEST(corrupt_cycles_are_refused)
+{
+	char path[700];
+	struct tu_result r;
+	cJSON *b = load_json(base);
+
+	corrupt_cycles(b);
+	snprintf(path, sizeof(path), "%s/bad.json", dir);
+	ck_assert_int_eq(save_json(path, b), 0);
+	cJSON_Delete(b);
+	agent(&r, "-r", otherp, "--baseline", path, "--alerts-out", "-");
+	ck_assert_int_eq(r.exit_code, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "\"cycles\"[0] is not a polling cycle"));
+	tu_result_free(&r);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("chanmodel");
+	TCase *t = tcase_create("learn-detect");
+
+	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 300);
+	tcase_add_test(t, learn_writes_cycles_and_envelopes);
+	tcase_add_test(t, relearning_the_same_traffic_changes_nothing);
+	tcase_add_test(t, learn_writes_conversations);
+	tcase_add_test(t, new_conversations_between_known_hosts);
+	tcase_add_test(t, another_day_is_quiet);
+	tcase_add_test(t, bacnet_instance_announced_twice);
+	tcase_add_test(t, register_session_flood_and_scan);
+	tcase_add_test(t, brute_force_counts_changes_not_writes);
+	tcase_add_test(t, mms_continuation_is_not_s7comm);
+	tcase_add_test(t, long_poll_list_is_no_sweep_after_its_first_cycle);
+	tcase_add_test(t, command_injected_into_live_sessions);
+	tcase_add_test(t, sweep_of_never_polled_registers);
+	tcase_add_test(t, mitm_rewrites_the_answers);
+	tcase_add_test(t, request_sooner_than_the_cycle);
+	tcase_add_test(t, requests_in_an_order_never_used);
+	tcase_add_test(t, setpoint_outside_the_written_range);
+	tcase_add_test(t, corrupt_cycles_are_refused);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
