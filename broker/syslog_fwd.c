@@ -620,7 +620,10 @@ sender(void *arg)
 		until.tv_nsec += (long)backoff_ms * 1000000L;
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
-		(void)pthread_cond_timedwait(&f->cv, &f->mu, &until);
+		/* new alerts do not cut the pause short, a stop does */
+		while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu,
+		    &until) != ETIMEDOUT)
+			;
 		backoff_ms = backoff_ms >= 2500 ? 5000 : backoff_ms * 2;
 	}
 	pthread_mutex_unlock(&f->mu);
