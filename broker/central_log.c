@@ -22,12 +22,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "broker/clog_exec.h"
 #include "broker/clog_pg.h"
 #include "broker/clog_query.h"
-#include "broker/clog_triage.h"
 #include "lib/chain.h"
 #include "lib/ids.h"
+#include "lib/ipnet.h"
 
 /*
  * Version 2.  Times are RFC 3339 text (sortable, readable in the sqlite3
@@ -410,6 +409,18 @@ user_version(struct central_log *db, int *v)
 
 static int	migrate_v1(struct central_log *db);
 
+/* icsentry_in_cidr(ip, net): 1 when ip is inside net (lib/ipnet.h). */
+static void
+sql_in_cidr(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+	const unsigned char *ip = sqlite3_value_text(argv[0]);
+	const unsigned char *net = sqlite3_value_text(argv[1]);
+
+	(void)argc;
+	sqlite3_result_int(c, ip != NULL && net != NULL &&
+	    ipnet_contains((const char *)net, (const char *)ip));
+}
+
 static int
 migrate_v2(struct central_log *db)
 {
@@ -551,14 +562,15 @@ central_log_open(const char *path, enum central_log_mode mode,
 			goto fail;
 		}
 	}
-done:
-	/* triage tables and SQL functions (clog_triage.h) */
-	rc = clog_exec_attach(db, mode == CENTRAL_LOG_RDWR);
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: triage tables: %s", path,
-		    clog_triage_errmsg());
+	/* --ip 10.10.1.0/24 (clog_query.c); PostgreSQL: clog_triage_pg.c */
+	if (sqlite3_create_function(db->h, "icsentry_in_cidr", 2,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	    sql_in_cidr, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));
+		rc = IDS_EIO;
 		goto fail;
 	}
+done:
 	*out = db;
 	return 0;
 fail:

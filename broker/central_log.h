@@ -40,6 +40,13 @@ int	central_log_open(const char *path, enum central_log_mode mode,
 void	central_log_close(struct central_log *db);	/* accepts NULL */
 /* Is path a PostgreSQL URI rather than a file? */
 bool	central_log_is_url(const char *path);
+/*
+ * The backend's handle, for the modules beside this one (clog_exec.c):
+ * 0 with *sqlite set (sqlite3 *), 1 with *pgconn set (PGconn *),
+ * IDS_EIO when a PostgreSQL connection is lost and cannot be re-made.
+ */
+int	central_log_backend(struct central_log *db, void **sqlite,
+	    void **pgconn);
 /* Text of the last SQLite error on db (static until the next call). */
 const char *central_log_errmsg(const struct central_log *db);
 

@@ -172,6 +172,7 @@ struct collector {
 	struct peer		*dirty;
 	int64_t			 gap_timeout_ms;
 	int64_t			 incident_window_s;	/* 0: none */
+	struct clog_incident_batch *inc;	/* filed at batch commit */
 	bool			 connected;
 	int			 spool;		/* fd, -1: none */
 	struct collector_out	*out;		/* syslog, /metrics */
@@ -566,7 +567,8 @@ batch_commit(struct collector *c)
 		return 0;
 	c->in_tx = false;
 	c->batch_n = 0;
-	if (central_log_commit(c->db) == 0) {
+	if (clog_incident_flush(c->db, c->inc, c->incident_window_s) == 0 &&
+	    central_log_commit(c->db) == 0) {
 		spool_clear(c);
 		cout_commit(c->out);
 		return 0;
@@ -638,12 +640,17 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 		    "site, agent or severity differs from the topic");
 	}
 	rc = central_log_insert(c->db, &a, p, len, central_log_now_us(), &res);
-	/* group it with the same attacker's alerts (clog_triage.h) */
-	if (rc == 0 && res == CENTRAL_LOG_NEW && c->incident_window_s > 0)
-		rc = clog_incident_add(c->db, &a, c->incident_window_s, NULL);
-	/* forwarded (syslog) once committed: see cout_commit */
-	if (rc == 0 && res == CENTRAL_LOG_NEW)
-		cout_pending(c->out, a.site, a.agent, p, len);
+	/* group it with the same attacker's alerts (clog_triage.h); in a
+	 * batch, at its commit, in lock order */
+	if (rc == 0 && (res == CENTRAL_LOG_NEW || res == CENTRAL_LOG_QUEUED) &&
+	    c->incident_window_s > 0)
+		rc = c->in_tx || res == CENTRAL_LOG_QUEUED ?
+		    clog_incident_defer(c->inc, &a) :
+		    clog_incident_add(c->db, &a, c->incident_window_s, NULL);
+	/* forwarded (syslog) once committed: see cout_commit; a queued one
+	 * may still turn out a duplicate (on_stored) */
+	if (rc == 0 && (res == CENTRAL_LOG_NEW || res == CENTRAL_LOG_QUEUED))
+		cout_pending(c->out, a.site, a.agent, a.seq, p, len);
 	else if (rc == 0 && res == CENTRAL_LOG_CONFLICT)
 		cout_conflict(c->out);
 	else if (rc == 0)
@@ -675,8 +682,14 @@ on_stored(void *ctx, const char *site, const char *agent, int64_t seq,
 	if (res == CENTRAL_LOG_CONFLICT)
 		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", site, agent, seq);
-	if (res != CENTRAL_LOG_NEW)
+	if (res != CENTRAL_LOG_NEW) {
+		/* not forwarded to syslog either */
+		cout_settled(c->out, site, agent, seq,
+		    res == CENTRAL_LOG_CONFLICT);
 		(void)peer_touch(c, site, agent, true);
+		/* not stored after all: no incident for it */
+		clog_incident_forget(c->inc, site, agent, seq);
+	}
 }
 
 /* The agent's own last seq: stats {"alerts":{"last_seq":N}}. */
@@ -827,6 +840,7 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 		/* the batch goes; its agents send it again (no ack for it) */
 		central_log_rollback(c->db);
 		cout_rollback(c->out);
+		clog_incident_batch_clear(c->inc);
 		c->in_tx = false;
 		c->batch_n = 0;
 	}
@@ -1174,6 +1188,12 @@ main(int argc, char **argv)
 	c.batch_max = (int)cfg_int(cfg, "collector", "batch_max");
 	c.gap_timeout_ms = cfg_int(cfg, "collector", "gap_timeout") * 1000;
 	c.incident_window_s = cfg_int(cfg, "collector", "incident_window");
+	c.inc = clog_incident_batch_new();
+	if (c.inc == NULL) {
+		fprintf(stderr, "icsentry-collector: out of memory\n");
+		cfg_free(cfg);
+		return 1;
+	}
 	c.log_rejects = cfg_int(cfg, "collector", "log_rejects");
 	c.uri = cfg_str(cfg, "mqtt", "uri");
 	if (cfg_bool(cfg, "mqtt", "shared_subscription"))
@@ -1247,6 +1267,12 @@ main(int argc, char **argv)
 	    CENTRAL_LOG_SYNC_NORMAL, &c.db, err, sizeof(err)) != 0) {
 		logmsg("%s", err);
 		goto out_cfg;
+	}
+	/* triage and incident tables (clog_triage.h), created in place */
+	if (clog_triage_schema(c.db) != 0) {
+		logmsg("%s: triage tables: %s", cfg_str(cfg, "collector", "db"),
+		    clog_triage_errmsg());
+		goto out_db;
 	}
 	/*
 	 * PostgreSQL: a batch's alerts go to the server pipelined, one round
@@ -1389,6 +1415,7 @@ out_db:
 	intel_log_close(c.intel);
 	central_log_close(c.db);
 	peers_free(&c);
+	clog_incident_batch_free(c.inc);
 	if (c.spool >= 0)
 		close(c.spool);
 out_cfg:

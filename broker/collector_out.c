@@ -26,6 +26,7 @@ struct seen {
 struct pend {
 	struct pend	*next;
 	struct seen	*who;
+	int64_t		 seq;
 	size_t		 len;
 	char		 json[];
 };
@@ -101,7 +102,7 @@ who(struct collector_out *o, const char *site, const char *agent)
 
 void
 cout_pending(struct collector_out *o, const char *site, const char *agent,
-    const char *json, size_t len)
+    int64_t seq, const char *json, size_t len)
 {
 	struct pend *p;
 
@@ -112,12 +113,39 @@ cout_pending(struct collector_out *o, const char *site, const char *agent,
 	if (p != NULL) {
 		p->next = NULL;
 		p->who = who(o, site, agent);
+		p->seq = seq;
 		p->len = len;
 		memcpy(p->json, json, len);
 		p->json[len] = '\0';
 		*o->pend_tail = p;
 		o->pend_tail = &p->next;
 	}
+	pthread_mutex_unlock(&o->mu);
+}
+
+void
+cout_settled(struct collector_out *o, const char *site, const char *agent,
+    int64_t seq, int conflict)
+{
+	struct pend **pp, *p;
+
+	if (o == NULL)
+		return;
+	pthread_mutex_lock(&o->mu);
+	for (pp = &o->pend; (p = *pp) != NULL; pp = &p->next)
+		if (p->seq == seq && p->who != NULL &&
+		    strcmp(p->who->site, site) == 0 &&
+		    strcmp(p->who->agent, agent) == 0) {
+			*pp = p->next;
+			if (o->pend_tail == &p->next)
+				o->pend_tail = pp;
+			free(p);
+			break;
+		}
+	if (conflict)
+		o->conflicts++;
+	else
+		o->duplicates++;
 	pthread_mutex_unlock(&o->mu);
 }
 

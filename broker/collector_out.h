@@ -27,7 +27,10 @@ struct collector_out *cout_new(const struct cfg *c, const char *metrics_addr,
     char *err, size_t errlen);
 
 void cout_pending(struct collector_out *o, const char *site,
-    const char *agent, const char *json, size_t len);
+    const char *agent, int64_t seq, const char *json, size_t len);
+/* A deferred insert of (site, agent, seq) was not new after all. */
+void cout_settled(struct collector_out *o, const char *site,
+    const char *agent, int64_t seq, int conflict);
 void cout_commit(struct collector_out *o);
 void cout_rollback(struct collector_out *o);
 

@@ -575,11 +575,12 @@ START_TEST(write_by_a_host_that_never_wrote)
 	ck_assert_ptr_nonnull(a);
 	ck_assert_str_eq(tu_json_str(a, "detector"), "modbus.unauthorized_write");
 	ck_assert_str_eq(tu_json_str(a, "rule"), "modbus.unauthorized_write");
-	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(a, "reasons")), 2);
+	/* (the channel models may add a third reason: cycle.out_of_cycle) */
+	ck_assert_int_ge(cJSON_GetArraySize(cJSON_GetObjectItem(a, "reasons")), 2);
 	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "reasons"),
 	    0)->valuestring, "modbus.unauthorized_write");
-	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "reasons"),
-	    1)->valuestring, "baseline.new_function");
+	ck_assert_ptr_nonnull(finding(a, "baseline.new_function"));
+	ck_assert_ptr_nonnull(finding(a, "modbus.unauthorized_write"));
 	/*
 	 * the first fc 6 and the first fc 16 write, each with the new
 	 * function as second reason; then the later writes alone (a storm of

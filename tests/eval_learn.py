@@ -51,6 +51,23 @@ MODEL_CELL = ('factory-advanced', 'factory-advanced-session',
 MODEL_DETECTORS = ('cycle.', 'envelope.')
 
 
+def model_findings(alerts):
+    """The channel models' findings: alerts they lead, and their findings
+    folded into another alert of the same packet (`correlated`), with that
+    alert's hosts and time."""
+    out = []
+    for a in alerts:
+        if a['detector'].startswith(MODEL_DETECTORS):
+            out.append(a)
+        for c in a.get('correlated') or []:
+            if c['rule'].startswith(MODEL_DETECTORS):
+                f = dict(a)
+                f.update(detector=c['rule'], technique=c.get('technique'),
+                         techniques=[])
+                out.append(f)
+    return out
+
+
 def agent(args):
     cmd = [ev.AGENT, '-c', CONF] + args
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -99,8 +116,7 @@ def main():
                 pcap, lab = ev.generate(MODEL_CELL[1], MODEL_CELL[2], True)
                 m = ev.Tally('channel models, learned: ' + tag)
                 m.add(MODEL_CELL[1], json.load(open(lab)),
-                      [a for a in alerts(pcap, baseline)
-                       if a['detector'].startswith(MODEL_DETECTORS)])
+                      model_findings(alerts(pcap, baseline)))
         missed, fps = t.report()
         m_missed, _ = m.report()
         missed += m_missed
