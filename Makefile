@@ -27,18 +27,18 @@ TEST_JOBS ?= 2
 CC       ?= cc
 CLANG    ?= clang
 
-PKGS     := libpcap libndpi inih libcjson sqlite3 libpq libcrypto check
+PKGS     := libpcap libndpi inih libcjson sqlite3 libpq libcrypto libmicrohttpd libssl check
 DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev \
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
             libpq-dev postgresql debhelper dpkg-dev lintian fakeroot tshark \
             libmicrohttpd-dev libjs-chart.js curl chromium chromium-driver \
-            python3-selenium
+            python3-selenium rsyslog rsyslog-openssl prometheus
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libpq libcrypto 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libpcap libndpi inih libcjson sqlite3 libpq libcrypto libmicrohttpd libssl 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 MQTT_LIBS  := -lpaho-mqtt3as
 
@@ -174,7 +174,9 @@ need-deps:
 	    ! pkg-config --exists libmicrohttpd || ! command -v chromedriver >/dev/null 2>&1 || \
 	    ! command -v curl >/dev/null 2>&1 || \
 	    [ ! -f /usr/share/javascript/chart.js/chart.min.js ] || \
-	    [ ! -d /usr/lib/python3/dist-packages/selenium ]; then \
+	    [ ! -d /usr/lib/python3/dist-packages/selenium ] || \
+	    [ ! -x /usr/sbin/rsyslogd ] || [ ! -x /usr/bin/prometheus ] || \
+	    ! ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
 deps:

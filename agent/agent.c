@@ -17,7 +17,9 @@
 
 #include <cJSON.h>
 
+#include "agent/agent_metrics.h"
 #include "agent/alert.h"
+#include "agent/eve.h"
 #include "agent/capture.h"
 #include "agent/classify.h"
 #include "dissectors/decode.h"
@@ -40,7 +42,10 @@ static const struct cfg_key agent_keys[] = {
 	{ "state_file", CFG_STR, NULL, 0, 0, "where seq and the chain's last hash persist (empty: not persisted)" },
 	{ "alert_window", CFG_DOUBLE, "60", 0, 86400, "seconds in which repeats of one detector on one src->dst collapse into a summary (0: off)" },
 	{ "alerts_out", CFG_STR, NULL, 0, 0, "JSON-lines file for alerts ('-' = stdout)" },
+	{ "alerts_format", CFG_STR, "json", 0, 0, "alerts_out lines: json (icsentry's alert) or eve (Suricata EVE alert records)" },
 	{ "flows_out", CFG_STR, NULL, 0, 0, "JSON-lines file for finished flows ('-' = stdout)" },
+	{ "metrics", CFG_STR, NULL, 0, 0, "Prometheus /metrics on ADDR:PORT, e.g. 127.0.0.1:9187 (empty: off)" },
+	{ "metrics_linger", CFG_DOUBLE, "0", 0, 86400, "after a replay (-r) ends, keep serving /metrics this many seconds (until a signal)" },
 	{ "user", CFG_STR, "icsentry", 0, 0, "live capture: the unprivileged user to switch to once the capture is open" },
 	{ "allow_root", CFG_BOOL, "false", 0, 0, "live capture: keep running as root when no user is set (not recommended)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
@@ -141,6 +146,9 @@ struct agent {
 	FILE			*alerts_fp, *flows_fp;
 	struct mqtt_out		*mqtt;
 	struct intel_feed	*intel;		/* threat-intel bundles */
+	struct agent_metrics	*metrics;	/* --metrics; NULL: off */
+	uint64_t		 metrics_ts;	/* capture time of the last snapshot */
+	bool			 replay_done;	/* shown on /metrics */
 	double			 stats_every;	/* seconds, 0 = never */
 	double			 next_stats;	/* wall clock */
 	uint64_t		 mqtt_dropped;	/* last seen overflow count */
@@ -538,6 +546,7 @@ pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
 }
 
 static void periodic(struct agent *a, double start);
+static void metrics_snapshot(struct agent *a);
 static void reload(struct agent *a);
 static void reopen_outputs(struct agent *a);
 static void apply_intel(struct agent *a);
@@ -622,6 +631,9 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 			process(a, &fr);
 			if ((a->packets & 0x3ff) == 0)
 				periodic(a, start);
+			else if (a->metrics != NULL &&
+			    a->now >= a->metrics_ts + 1000000)
+				metrics_snapshot(a);
 			if (a->progress && (a->packets & 0x3fff) == 0 &&
 			    wall_now() >= next_show) {
 				show_progress(a, start, false);
@@ -631,6 +643,7 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		}
 		if (rc == 0) {		/* live timeout: let time move on */
 			periodic(a, start);
+			metrics_snapshot(a);
 			continue;
 		}
 		if (rc == -1 || rc == -3)
@@ -642,6 +655,7 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 	}
 	if (a->progress)
 		show_progress(a, start, true);
+	metrics_snapshot(a);
 	if (zero > 0) {
 		log_err("%s: %" PRIu64
 		    " records with no captured bytes (skipped); the capture is damaged\n",
@@ -671,6 +685,69 @@ counter_add(void *arg, const char *name, uint64_t v)
 
 	if (co->cur != NULL)
 		add_u64(co->cur, name, v);
+}
+
+/*
+ * Copy the counters into the /metrics snapshot (capture thread; one short
+ * lock in agent_metrics_publish, never per packet).
+ */
+static void
+metrics_snapshot(struct agent *a)
+{
+	struct agent_metrics_snap s;
+	const struct flow_stats *fs;
+	const struct dissect_stats *ds;
+	const struct alert_counters *ac;
+	struct cap_stats cs = { 0, 0, 0 };
+	size_t i;
+
+	if (a->metrics == NULL)
+		return;
+	memset(&s, 0, sizeof(s));
+	fs = flow_table_stats(a->flows);
+	ds = dissect_stats(a->dis);
+	ac = alerter_counters(a->al);
+	if (a->cap != NULL)
+		cap_stats(a->cap, &cs);
+	s.packets = a->packets;
+	s.bytes = a->bytes;
+	for (i = 1; i < DEC_NWHY; i++)
+		if (i != DEC_IPV4_FRAGMENT)
+			s.decode_errors += a->decode_err[i];
+	s.cap_received = cs.received;
+	s.cap_dropped = cs.dropped;
+	s.cap_if_dropped = cs.if_dropped;
+	s.flows_created = fs->created;
+	s.flows_ended = fs->ended;
+	s.flows_expired = fs->expired;
+	s.flows_evicted = fs->evicted;
+	s.flows_active = fs->active;
+	memcpy(s.pdus, ds->pdus, sizeof(s.pdus));
+	memcpy(s.malformed, ds->malformed, sizeof(s.malformed));
+	memcpy(s.alerts, ac->by_severity, sizeof(s.alerts));
+	s.alerts_aggregated = ac->aggregated;
+	s.alert_sink_errors = ac->sink_errors;
+	s.last_seq = alerter_last_seq(a->al);
+	s.capture_time = (double)a->now / 1e6;
+	if (a->mqtt != NULL || a->mqtt_final_set) {
+		struct mqtt_out_counters mc;
+
+		if (a->mqtt != NULL)
+			mqtt_out_counters(a->mqtt, &mc);
+		else
+			mc = a->mqtt_final;
+		s.mqtt = true;
+		s.mqtt_connected = mc.connected;
+		s.mqtt_published = mc.published;
+		s.mqtt_delivered = mc.delivered;
+		s.mqtt_dropped = mc.dropped;
+		s.mqtt_buffered = mc.buffered;
+		s.mqtt_unacked = mc.unacked;
+		s.mqtt_oldest_unacked_s = mc.oldest_unacked_s;
+	}
+	s.replay_done = a->replay_done;
+	a->metrics_ts = a->now;
+	agent_metrics_publish(a->metrics, &s);
 }
 
 static void
@@ -905,6 +982,8 @@ periodic(struct agent *a, double start)
 	size_t len = 0;
 	FILE *fp;
 
+	if (a->metrics != NULL)
+		metrics_snapshot(a);
 	if (a->mqtt == NULL || now < a->next_stats)
 		return;
 	mqtt_out_counters(a->mqtt, &mc);
@@ -1228,6 +1307,18 @@ load_config(const struct agent_opts *o, struct cfg **out, char *err,
 	    cfg_set(c, "agent", "flows_out", o->flows_out, "--flows-out",
 	    err, errlen) != 0)
 		return EXIT_USAGE;
+	if ((o->alerts_format != NULL && cfg_set(c, "agent", "alerts_format",
+	    o->alerts_format, "--alerts-format", err, errlen) != 0) ||
+	    (o->metrics != NULL && cfg_set(c, "agent", "metrics", o->metrics,
+	    "--metrics", err, errlen) != 0))
+		return EXIT_USAGE;
+	if (strcmp(cfg_str(c, "agent", "alerts_format"), "json") != 0 &&
+	    strcmp(cfg_str(c, "agent", "alerts_format"), "eve") != 0) {
+		snprintf(err, errlen, "%s: alerts_format '%s' is neither json "
+		    "nor eve", o->alerts_format != NULL ? "--alerts-format" :
+		    cfg_path(c), cfg_str(c, "agent", "alerts_format"));
+		return EXIT_USAGE;
+	}
 	if (o->nfiles == 0 && !o->check_only &&
 	    cfg_str(c, "capture", "interface")[0] == '\0') {
 		snprintf(err, errlen, "nothing to capture: give -i IFACE or -r FILE (see --help)");
@@ -1304,7 +1395,15 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 	if (a->al == NULL)
 		return EXIT_USAGE;
 	if (a->alerts_fp != NULL)
-		alerter_add_sink(a->al, alert_sink_file, a->alerts_fp);
+		alerter_add_sink(a->al, strcmp(cfg_str(a->cfg, "agent",
+		    "alerts_format"), "eve") == 0 ? alert_sink_eve :
+		    alert_sink_file, a->alerts_fp);
+	if (cfg_str(a->cfg, "agent", "metrics")[0] != '\0') {
+		a->metrics = agent_metrics_start(cfg_str(a->cfg, "agent",
+		    "metrics"), ao.site, ao.agent, err, errlen);
+		if (a->metrics == NULL)
+			return EXIT_USAGE;
+	}
 	a->book = asset_book_load(a->cfg, err, errlen);
 	if (a->book == NULL)
 		return EXIT_USAGE;
@@ -1397,6 +1496,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 static void
 teardown(struct agent *a)
 {
+	agent_metrics_stop(a->metrics);
+	a->metrics = NULL;
 	if (a->mqtt != NULL)
 		mqtt_out_close(a->mqtt, 2000);
 	if (a->flows != NULL)
@@ -1429,6 +1530,7 @@ next_capture(struct agent *a)
 	alerter_flush(a->al);
 	a->now = 0;
 	a->last_expire = 0;
+	a->metrics_ts = 0;
 	det_engine_time_reset(a->det);
 }
 
@@ -1576,6 +1678,18 @@ agent_run(const struct agent_opts *o)
 		log_err("%s\n", err);
 		if (rc == 0)
 			rc = EXIT_RUNTIME;
+	}
+	if (a.metrics != NULL) {
+		/* a replay's end stays scrapable (and MQTT keeps draining) */
+		double until = wall_now() + cfg_double(a.cfg, "agent",
+		    "metrics_linger");
+
+		a.replay_done = o->nfiles > 0;
+		metrics_snapshot(&a);	/* flushed flows and alerts */
+		while (o->nfiles > 0 && !g_stop && wall_now() < until) {
+			nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
+			periodic(&a, start);	/* takes a snapshot */
+		}
 	}
 	if (a.mqtt != NULL) {
 		periodic(&a, start);

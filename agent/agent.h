@@ -23,6 +23,8 @@ struct agent_opts {
 	int		  nfiles;
 	const char	 *filter;
 	const char	 *alerts_out;
+	const char	 *alerts_format;	/* json, eve */
+	const char	 *metrics;	/* ADDR:PORT for /metrics */
 	const char	 *flows_out;
 	const char	 *mqtt_uri;
 	bool		  no_mqtt;

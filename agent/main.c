@@ -30,7 +30,9 @@ usage(FILE *fp)
 "                         given several times\n"
 "  -f, --filter BPF       capture filter\n"
 "      --alerts-out FILE  write every alert as one JSON line ('-' = stdout)\n"
+"      --alerts-format F  json (default) or eve (Suricata EVE alert records)\n"
 "      --flows-out FILE   write every finished flow as one JSON line\n"
+"      --metrics ADDR:PORT  serve Prometheus /metrics (e.g. 127.0.0.1:9187)\n"
 "      --mqtt URI         broker (tcp://host:1883, ssl://host:8883)\n"
 "      --no-mqtt          do not publish, whatever the config says\n"
 "      --learn FILE       learn a baseline from the traffic into FILE\n"
@@ -55,7 +57,8 @@ main(int argc, char **argv)
 	enum {
 		OPT_ALERTS = 256, OPT_FLOWS, OPT_MQTT, OPT_NO_MQTT, OPT_LEARN,
 		OPT_BASELINE, OPT_ASSETS, OPT_REALTIME, OPT_STATS, OPT_VERSION,
-		OPT_PRINT_CONFIG, OPT_INTEL, OPT_CHECK_CONFIG
+		OPT_PRINT_CONFIG, OPT_INTEL, OPT_CHECK_CONFIG, OPT_ALERTS_FORMAT,
+		OPT_METRICS
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -64,6 +67,8 @@ main(int argc, char **argv)
 		{ "filter", required_argument, NULL, 'f' },
 		{ "alerts-out", required_argument, NULL, OPT_ALERTS },
 		{ "flows-out", required_argument, NULL, OPT_FLOWS },
+		{ "alerts-format", required_argument, NULL, OPT_ALERTS_FORMAT },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "mqtt", required_argument, NULL, OPT_MQTT },
 		{ "no-mqtt", no_argument, NULL, OPT_NO_MQTT },
 		{ "learn", required_argument, NULL, OPT_LEARN },
@@ -105,6 +110,8 @@ main(int argc, char **argv)
 		case 'f': o.filter = optarg; break;
 		case OPT_ALERTS: o.alerts_out = optarg; break;
 		case OPT_FLOWS: o.flows_out = optarg; break;
+		case OPT_ALERTS_FORMAT: o.alerts_format = optarg; break;
+		case OPT_METRICS: o.metrics = optarg; break;
 		case OPT_MQTT: o.mqtt_uri = optarg; break;
 		case OPT_NO_MQTT: o.no_mqtt = true; break;
 		case OPT_LEARN: o.learn = optarg; break;

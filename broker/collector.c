@@ -43,6 +43,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -52,9 +53,12 @@
 #include "broker/clog_evidence.h"
 #include "broker/clog_triage.h"
 #include "broker/collector.h"
+#include "broker/collector_out.h"
+#include "broker/syslog_fwd.h"
 #include "broker/intel_log.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
+#include "lib/metrics_http.h"
 #include "lib/version.h"
 #include "lib/mqttconf.h"
 #include "lib/log.h"
@@ -86,6 +90,8 @@ static const struct cfg_key collector_keys[] = {
 	    "first message of a batch; 0: every message on its own" },
 	{ "batch_max", CFG_INT, "1000", 1, 1000000,
 	    "group commit: commit at once when a batch holds this many" },
+	{ "metrics", CFG_STR, NULL, 0, 0,
+	    "Prometheus /metrics on ADDR:PORT, e.g. 127.0.0.1:9188 (empty: off)" },
 	{ "gap_timeout", CFG_INT, "600", 1, 604800,
 	    "seconds a gap in an agent's seq may stay open before the "
 	    "end-to-end ack steps over it (logged, counted)" },
@@ -130,7 +136,7 @@ static const struct cfg_schema collector_schema = { "collector",
     collector_keys };
 static const struct cfg_schema collector_mqtt_schema = { "mqtt", mqtt_keys };
 static const struct cfg_schema *const schemas[] = { &collector_schema,
-    &collector_mqtt_schema };
+    &collector_mqtt_schema, &syslog_fwd_schema };
 
 /* One (site, agent) the collector has stored alerts of. */
 struct peer {
@@ -169,6 +175,7 @@ struct collector {
 	struct clog_incident_batch *inc;	/* filed at batch commit */
 	bool			 connected;
 	int			 spool;		/* fd, -1: none */
+	struct collector_out	*out;		/* syslog, /metrics */
 	bool			 spool_used;
 };
 
@@ -196,6 +203,7 @@ logmsg(const char *fmt, ...)
 
 static const char usage_text[] =
 "usage: " PROG " [-c FILE] [--mqtt URI] [--db FILE] [--client-id ID]\n"
+"       [--metrics ADDR:PORT]\n"
 "Subscribe to the icsentry MQTT topics and store alerts, agent status,\n"
 "stats and asset inventory in the central log (SQLite).\n"
 "\n"
@@ -203,6 +211,10 @@ static const char usage_text[] =
 "      --mqtt URI      broker, overrides [mqtt] uri (tcp://, ssl://)\n"
 "      --db FILE       central log, overrides [collector] db\n"
 "      --client-id ID  MQTT client id, overrides [mqtt] client_id\n"
+"      --metrics ADDR:PORT  serve Prometheus /metrics, overrides\n"
+"                      [collector] metrics\n"
+"  Stored alerts go to syslog (RFC 5424 over udp/tcp/tls, JSON or CEF)\n"
+"  when [syslog] target is set.\n"
 "      --help, --version\n"
 "SIGTERM or SIGINT stops it cleanly.\n"
 "exit: 0 stopped by a signal, 1 runtime failure, 2 bad usage or config\n";
@@ -279,6 +291,7 @@ reject(struct collector *c, const char *counter, const char *topic,
 {
 	int rc = central_log_count(c->db, counter, 1);
 
+	cout_reject(c->out, counter);
 	if (rc != 0)
 		return rc;
 	c->rejects++;
@@ -534,10 +547,12 @@ spool_replay(struct collector *c, const char *path)
 		n++;
 	}
 	if (rc == 0 && central_log_commit(c->db) == 0) {
+		cout_commit(c->out);
 		logmsg("stored %zu message(s) of a batch a killed collector had "
 		    "taken", n);
 	} else {
 		central_log_rollback(c->db);
+		cout_rollback(c->out);
 		rc = IDS_EIO;
 	}
 	free(buf);
@@ -555,11 +570,13 @@ batch_commit(struct collector *c)
 	if (clog_incident_flush(c->db, c->inc, c->incident_window_s) == 0 &&
 	    central_log_commit(c->db) == 0) {
 		spool_clear(c);
+		cout_commit(c->out);
 		return 0;
 	}
 	logmsg("commit failed: %s; the agents send the batch again",
 	    central_log_errmsg(c->db));
 	central_log_rollback(c->db);
+	cout_rollback(c->out);
 	return IDS_EIO;
 }
 
@@ -630,6 +647,14 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 		rc = c->in_tx || res == CENTRAL_LOG_QUEUED ?
 		    clog_incident_defer(c->inc, &a) :
 		    clog_incident_add(c->db, &a, c->incident_window_s, NULL);
+	/* forwarded (syslog) once committed: see cout_commit; a queued one
+	 * may still turn out a duplicate (on_stored) */
+	if (rc == 0 && (res == CENTRAL_LOG_NEW || res == CENTRAL_LOG_QUEUED))
+		cout_pending(c->out, a.site, a.agent, a.seq, p, len);
+	else if (rc == 0 && res == CENTRAL_LOG_CONFLICT)
+		cout_conflict(c->out);
+	else if (rc == 0)
+		cout_duplicate(c->out);
 	if (rc == 0 && res == CENTRAL_LOG_CONFLICT)
 		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", a.site, a.agent,
@@ -658,6 +683,9 @@ on_stored(void *ctx, const char *site, const char *agent, int64_t seq,
 		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", site, agent, seq);
 	if (res != CENTRAL_LOG_NEW) {
+		/* not forwarded to syslog either */
+		cout_settled(c->out, site, agent, seq,
+		    res == CENTRAL_LOG_CONFLICT);
 		(void)peer_touch(c, site, agent, true);
 		/* not stored after all: no incident for it */
 		clog_incident_forget(c->inc, site, agent, seq);
@@ -696,6 +724,7 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 	if (!parse_topic(topic, tlen, &tp))
 		return reject(c, "rejected_topic", topic, tlen,
 		    "not an icsentry topic");
+	cout_seen(c->out, tp.site, tp.agent, central_log_now_us());
 	switch (tp.kind) {
 	case K_ALERT:
 		return handle_alert(c, &tp, topic, tlen, p, len);
@@ -810,10 +839,15 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 	if (rc != 0 && c->in_tx) {
 		/* the batch goes; its agents send it again (no ack for it) */
 		central_log_rollback(c->db);
+		cout_rollback(c->out);
 		clog_incident_batch_clear(c->inc);
 		c->in_tx = false;
 		c->batch_n = 0;
 	}
+	if (rc != 0 && !c->in_tx)
+		cout_rollback(c->out);
+	else if (rc == 0 && !c->in_tx)
+		cout_commit(c->out);	/* stored on its own (batch_ms 0) */
 	if (rc != 0) {
 		if (!c->db_failing)
 			logmsg("cannot store message (will retry): %s",
@@ -928,7 +962,7 @@ on_disconnect_failed(void *ctx, MQTTAsync_failureData5 *r)
 /* ---- startup ---------------------------------------------------------- */
 
 struct opts {
-	const char	*config, *mqtt, *db, *client_id;
+	const char	*config, *mqtt, *db, *client_id, *metrics;
 };
 
 /* Remove what is older than the retention; a failure is retried later. */
@@ -955,12 +989,13 @@ apply_retention(struct collector *c, const char *spec)
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_MQTT = 256, O_DB, O_CLIENT_ID, O_HELP, O_VERSION };
+	enum { O_MQTT = 256, O_DB, O_CLIENT_ID, O_HELP, O_VERSION, O_METRICS };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "mqtt", required_argument, NULL, O_MQTT },
 		{ "db", required_argument, NULL, O_DB },
 		{ "client-id", required_argument, NULL, O_CLIENT_ID },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -981,6 +1016,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_CLIENT_ID:
 			o->client_id = optarg;
+			break;
+		case O_METRICS:
+			o->metrics = optarg;
 			break;
 		case 'h':
 		case O_HELP:
@@ -1013,7 +1051,8 @@ load_config(const struct opts *o, struct cfg **out)
 
 	if (path == NULL && access(DEFAULT_CONF, F_OK) == 0)
 		path = DEFAULT_CONF;
-	if (cfg_load(path, schemas, 2, &c, err, sizeof(err)) != 0) {
+	if (cfg_load(path, schemas, sizeof(schemas) / sizeof(schemas[0]), &c, err,
+	    sizeof(err)) != 0) {
 		log_err("%s\n", err);
 		return 2;
 	}
@@ -1050,6 +1089,26 @@ load_config(const struct opts *o, struct cfg **out)
 		    "N days (90d) or N months (12m)\n", cfg_path(c), v);
 		cfg_free(c);
 		return 2;
+	}
+	{
+		struct syslog_fwd_opts so;
+		struct sockaddr_storage ss;
+		size_t sl;
+
+		if (syslog_fwd_opts_from_cfg(c, &so, err, sizeof(err)) != 0) {
+			log_err("%s\n", err);
+			cfg_free(c);
+			return 2;
+		}
+		v = o->metrics != NULL ? o->metrics :
+		    cfg_str(c, "collector", "metrics");
+		if (v[0] != '\0' && metrics_parse_addr(v, &ss, &sl) != 0) {
+			log_err("%s: metrics '%s' is not "
+			    "HOST:PORT\n", o->metrics != NULL ? "--metrics" :
+			    cfg_path(c), v);
+			cfg_free(c);
+			return 2;
+		}
 	}
 	if (cfg_str(c, "collector", "db")[0] == '\0') {
 		log_err("%s: [collector] db is empty\n",
@@ -1229,6 +1288,12 @@ main(int argc, char **argv)
 		logmsg("persist_dir %s: %s", persist, strerror(errno));
 		goto out_db;
 	}
+	c.out = cout_new(cfg, o.metrics != NULL ? o.metrics :
+	    cfg_str(cfg, "collector", "metrics"), err, sizeof(err));
+	if (c.out == NULL) {
+		logmsg("%s", err);
+		goto out_db;
+	}
 	snprintf(spool, sizeof(spool), "%s/batch.spool", persist);
 	if (spool_replay(&c, spool) != 0) {
 		logmsg("%s: cannot store what it holds (kept): %s", spool,
@@ -1345,6 +1410,8 @@ out_mqtt:
 out_db:
 	if (c.db != NULL && central_log_counter(c.db, "stored", &n) == 0)
 		logmsg("alerts stored (all runs): %" PRId64, n);
+	/* what is committed reaches syslog if the receiver is up (bounded) */
+	cout_free(c.out, 2000);
 	intel_log_close(c.intel);
 	central_log_close(c.db);
 	peers_free(&c);
