@@ -14,6 +14,7 @@
 #   make bench-central  central log write rate and query latency (BENCH_SIZES)
 #   make deps       apt-get install what is missing
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        Debian packages in build/deb (mk/deb.mk); make deb-test
 
 BUILD    ?= build
 SAN      ?=
@@ -30,7 +31,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev 
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
-            libpq-dev postgresql
+            libpq-dev postgresql debhelper dpkg-dev lintian fakeroot tshark
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -150,6 +151,7 @@ need-deps:
 	    ! pkg-config --exists $(PKGS) || [ ! -f /usr/include/MQTTAsync.h ] || \
 	    { ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; } || \
 	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 || \
+	    ! command -v tshark >/dev/null 2>&1 || \
 	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory deps; fi
 
@@ -176,7 +178,8 @@ asan-test: need-deps
 FORMAT_FILES := lib/atomic.c lib/json.c lib/rfc3339.c dissectors/proto.c \
                 dissectors/registry.c detectors/services.c dissectors/hartip.c \
                 tests/check_lib.c tests/check_hartip.c \
-                tests/check_detector_config.c tests/fuzz/fuzz_hartip.c
+                tests/check_detector_config.c tests/fuzz/fuzz_hartip.c \
+                lib/log.c agent/ops.c detectors/baseline_ckpt.c tests/check_ops.c
 CLANG_FORMAT ?= clang-format
 
 format-check:
@@ -211,6 +214,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null) -lm
 
+# The bundle parser needs libcrypto (Ed25519) and its own lib/ files.
+$(BUILD)/fuzz/fuzz_intel_bundle: tests/fuzz/fuzz_intel_bundle.c lib/intel_bundle.c \
+    lib/rfc3339.c lib/ids.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson libcrypto 2>/dev/null) -lm
+
 # The pipeline target links the whole agent library, built again with
 # clang's coverage instrumentation and ASan + UBSan.
 FUZZ_OBJ    = $(BUILD)/fuzzobj
@@ -235,7 +244,7 @@ $(BUILD)/fuzz/fuzz_collector: tests/fuzz/fuzz_collector.c \
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-fuzz: need-deps $(FUZZERS)
+fuzz: need-deps $(FUZZERS) $(BUILD)/icsentry-intel
 	@SHARED=$(SHARED) BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) \
 	    FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
 
@@ -263,4 +272,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
-include mk/cross.mk mk/install.mk
+include mk/cross.mk mk/install.mk mk/deb.mk

@@ -27,8 +27,12 @@
 #include "lib/ids.h"
 #include "agent/intel_feed.h"
 #include "agent/mqtt_out.h"
+#include "agent/ops.h"
 #include "agent/privdrop.h"
+#include "agent/enrich.h"
+#include "agent/evidence.h"
 #include "lib/rfc3339.h"
+#include "lib/log.h"
 
 static const struct cfg_key agent_keys[] = {
 	{ "name", CFG_STR, NULL, 0, 0, "agent name in alerts and topics (default: host name)" },
@@ -86,6 +90,8 @@ agent_schemas(size_t *n)
 	all[k++] = &mqtt_out_schema;
 	all[k++] = &det_policy_schema;
 	all[k++] = &intel_feed_schema;
+	all[k++] = &enrich_assets_schema;
+	all[k++] = &evidence_schema;
 	det = det_engine_schemas(&nd);
 	for (i = 0; i < nd && k < MAX_SCHEMAS; i++)
 		all[k++] = det[i];
@@ -129,6 +135,9 @@ struct agent {
 	struct dissector	*dis;
 	struct det_engine	*det;
 	struct alerter		*al;
+	struct asset_book	*book;		/* [assets] file */
+	struct evidence		*ev;		/* last packets per flow */
+	char			*evdir;		/* [evidence] dir, or NULL */
 	FILE			*alerts_fp, *flows_fp;
 	struct mqtt_out		*mqtt;
 	struct intel_feed	*intel;		/* threat-intel bundles */
@@ -155,10 +164,19 @@ struct agent {
 	uint64_t		 last_expire;
 	uint64_t		 now;		/* capture time */
 	bool			 progress;	/* stderr is a terminal */
+	bool			 coverage_told;	/* the coverage banner was logged */
 };
 
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_reload;
+static volatile sig_atomic_t g_reopen;	/* SIGUSR1: reopen outputs only */
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	g_reopen = 1;
+}
 
 static void
 on_hup(int sig)
@@ -313,11 +331,16 @@ on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 	struct agent *a = arg;
 	char proto[64];
 
+	struct alert_pktctx ac = { .ts = f->last_ts, .f = f };
+
 	cls_finish(a->cls, f);
+	alerter_context(a->al, &ac);
 	/* layer-2 flows (af 0) only ever reach the detectors as PDUs */
 	if (f->af != 0)
 		det_engine_flow_end(a->det, f);
 	dissect_flow_end(a->dis, f);
+	alerter_context(a->al, NULL);
+	evidence_forget(a->ev, f->id);
 	count_proto(a, cls_proto_name(a->cls, f, proto, sizeof(proto)));
 	if (a->flows_fp != NULL && f->af == 0)
 		write_l2_flow(a, f, why);
@@ -345,8 +368,9 @@ advance_time(struct agent *a, uint64_t ts)
  * by IP) never see it.
  */
 static void
-l2_frame(struct agent *a, struct pkt *p)
+l2_frame(struct agent *a, struct pkt *p, const struct cap_frame *fr)
 {
+	struct alert_pktctx ac = { .ts = p->ts, .frame = true };
 	struct flow *f;
 	uint16_t appid;
 	bool created;
@@ -362,7 +386,11 @@ l2_frame(struct agent *a, struct pkt *p)
 		a->no_flow_mem++;
 		return;
 	}
+	evidence_add(a->ev, f->id, fr->ts, fr->data, fr->caplen, fr->wirelen);
+	ac.f = f;
+	alerter_context(a->al, &ac);
 	dissect_packet(a->dis, f, p, dir);
+	alerter_context(a->al, NULL);
 }
 
 static void
@@ -386,13 +414,19 @@ process(struct agent *a, const struct cap_frame *fr)
 	if (rc != 0)
 		return;
 	if (p.layer == PKT_ARP) {
+		struct alert_pktctx ac = { .ts = fr->ts, .frame = true };
+
 		a->arp++;
+		evidence_add(a->ev, 0, fr->ts, fr->data, fr->caplen,
+		    fr->wirelen);
+		alerter_context(a->al, &ac);
 		det_engine_arp(a->det, &p);
+		alerter_context(a->al, NULL);
 		return;
 	}
 	if (p.layer != PKT_IP) {
 		a->non_ip++;
-		l2_frame(a, &p);
+		l2_frame(a, &p, fr);
 		return;
 	}
 	a->ip++;
@@ -419,6 +453,14 @@ process(struct agent *a, const struct cap_frame *fr)
 		a->no_flow_mem++;
 		return;
 	}
+	evidence_add(a->ev, f->id, fr->ts, fr->data, fr->caplen, fr->wirelen);
+	{
+		struct alert_pktctx ac = { .ts = fr->ts, .f = f, .frame = true,
+		    .has_icmp = p.ip_proto == 1 || p.ip_proto == 58,
+		    .icmp_type = p.icmp_type, .icmp_code = p.icmp_code };
+
+		alerter_context(a->al, &ac);
+	}
 	if (created)
 		det_engine_flow_start(a->det, f);
 	cls_packet(a->cls, f, &p, dir);
@@ -430,6 +472,7 @@ process(struct agent *a, const struct cap_frame *fr)
 	if (!f->cls_done && f->ics_valid && f->ndpi_pkts >= ICS_NDPI_PACKETS)
 		cls_finish(a->cls, f);
 	det_engine_packet(a->det, &p, f, dir);
+	alerter_context(a->al, NULL);
 	/* a TCP flow ends on RST or once both sides sent FIN */
 	if (f->transport == 6 && (f->rst || (f->fin[0] && f->fin[1])))
 		flow_remove(a->flows, f, FLOW_END_FIN);
@@ -496,6 +539,7 @@ pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
 
 static void periodic(struct agent *a, double start);
 static void reload(struct agent *a);
+static void reopen_outputs(struct agent *a);
 static void apply_intel(struct agent *a);
 static int load_config(const struct agent_opts *o, struct cfg **out,
     char *err, size_t errlen);
@@ -537,15 +581,21 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 
 	a->cap = cap_open(co, err, sizeof(err), &bad);
 	if (a->cap == NULL) {
-		fprintf(stderr, "icsentry-agent: %s\n", err);
+		log_err("%s\n", err);
 		return bad ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	a->dlt = cap_datalink(a->cap);
+	evidence_set_dlt(a->ev, a->dlt);
 	if (cap_is_live(a->cap) &&
 	    priv_drop(cfg_str(a->cfg, "agent", "user"),
 	    cfg_bool(a->cfg, "agent", "allow_root"), err, sizeof(err)) != 0) {
-		fprintf(stderr, "icsentry-agent: %s\n", err);
+		log_err("%s\n", err);
 		return EXIT_USAGE;
+	}
+	/* what is judged and what is not: once; always live, -r on a terminal */
+	if (!a->coverage_told && (cap_is_live(a->cap) || isatty(STDERR_FILENO))) {
+		a->coverage_told = true;
+		ops_coverage_log(a->cfg);
 	}
 	for (;;) {
 		if (g_stop) {
@@ -555,6 +605,10 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		if (g_reload) {
 			g_reload = 0;
 			reload(a);
+		}
+		if (g_reopen) {
+			g_reopen = 0;
+			reopen_outputs(a);
 		}
 		if (intel_feed_pending(a->intel))
 			apply_intel(a);
@@ -582,14 +636,14 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		if (rc == -1 || rc == -3)
 			break;
 		/* -2: read error; for a file, a truncated or corrupt record */
-		fprintf(stderr, "icsentry-agent: %s (after %" PRIu64 " packets)\n",
+		log_err("%s (after %" PRIu64 " packets)\n",
 		    cap_error(a->cap), a->packets);
 		return cap_is_live(a->cap) ? EXIT_RUNTIME : EXIT_USAGE;
 	}
 	if (a->progress)
 		show_progress(a, start, true);
 	if (zero > 0) {
-		fprintf(stderr, "icsentry-agent: %s: %" PRIu64
+		log_err("%s: %" PRIu64
 		    " records with no captured bytes (skipped); the capture is damaged\n",
 		    co->file != NULL ? co->file : co->iface, zero);
 		return EXIT_USAGE;
@@ -743,6 +797,7 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	o = cJSON_AddObjectToObject(root, "replay");
 	add_fixed(o, "wall_start", a->wall0, 6);
 	add_fixed(o, "capture_start", (double)a->cap0 / 1e6, 6);
+	ops_coverage_json(a->cfg, root);
 	add_fixed(root, "elapsed_s", elapsed, 6);
 	add_fixed(root, "pps", elapsed > 0 ? (double)a->packets / elapsed : 0.0,
 	    0);
@@ -758,6 +813,22 @@ sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
 	return mqtt_out_alert(arg, severity, json, len);
 }
 
+/* alerts' assets: what the detectors (the inventory) learned of a host */
+static bool
+describe_asset(void *arg, uint8_t af, const uint8_t *ip,
+    struct det_asset_info *out)
+{
+	struct agent *a = arg;
+
+	return det_engine_describe(a->det, af, ip, out);
+}
+
+static int
+evidence_mqtt(void *arg, uint64_t seq, const void *pcap, size_t len)
+{
+	return mqtt_out_evidence(arg, seq, pcap, len);
+}
+
 static void
 asset_mqtt(void *arg, const char *ip, const char *json, size_t len)
 {
@@ -768,7 +839,7 @@ static void
 intel_log(void *ctx, const char *line)
 {
 	(void)ctx;
-	fprintf(stderr, "icsentry-agent: %s\n", line);
+	log_info("%s\n", line);
 }
 
 static void
@@ -817,7 +888,7 @@ static void
 mqtt_log(void *ctx, const char *line)
 {
 	(void)ctx;
-	fprintf(stderr, "icsentry-agent: mqtt: %s\n", line);
+	log_info("mqtt: %s\n", line);
 }
 
 /*
@@ -995,14 +1066,21 @@ flow_open(void *arg, struct flow *f)
  * against their indicators.  Returns 0, or -1 with err (nothing changed).
  */
 static int
-rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
+rebuild(struct agent *a, bool new_intel, struct cfg **old, char *err,
+    size_t errlen)
 {
 	struct intel_pol_ctx pc;
 	struct dissect_sink ds;
+	struct asset_book *nb;
 	struct det_engine *ne;
 	struct cfg *nc = NULL;
 
 	if (load_config(a->o, &nc, err, errlen) != 0) {
+		cfg_free(nc);
+		return -1;
+	}
+	/* the plant's assets file is read again too */
+	if ((nb = asset_book_load(nc, err, errlen)) == NULL) {
 		cfg_free(nc);
 		return -1;
 	}
@@ -1012,17 +1090,22 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 	pc.rc = 0;
 	intel_feed_each_policy(a->intel, new_intel, intel_pol, &pc);
 	if (pc.rc != 0) {
+		asset_book_free(nb);
 		cfg_free(nc);
 		return -1;
 	}
 	if (det_engine_finish(a->det, err, errlen) != 0)
-		fprintf(stderr, "icsentry-agent: reload: %s\n", err);
+		log_err("reload: %s\n", err);
 	err[0] = '\0';
 	ne = engine_new(a, nc, err, errlen);
 	if (ne == NULL) {
+		asset_book_free(nb);
 		cfg_free(nc);
 		return -1;
 	}
+	alerter_set_enrich(a->al, nb, a->ev);
+	asset_book_free(a->book);
+	a->book = nb;
 	det_engine_set_intel(ne, intel_feed_set(a->intel, new_intel));
 	if (a->mqtt != NULL)
 		det_engine_set_asset_sink(ne, asset_mqtt, a->mqtt);
@@ -1031,7 +1114,10 @@ rebuild(struct agent *a, bool new_intel, char *err, size_t errlen)
 	engine_sink(&ds, ne);
 	dissect_set_sink(a->dis, &ds);
 	/* nothing else keeps pointers into the old configuration */
-	cfg_free(a->cfg);
+	if (old != NULL)
+		*old = a->cfg;
+	else
+		cfg_free(a->cfg);
 	a->cfg = nc;
 	/* connections that began before the SOC knew the attacker */
 	if (new_intel && a->flows != NULL)
@@ -1051,15 +1137,29 @@ static void
 reload(struct agent *a)
 {
 	char err[1024] = "";
+	struct cfg *was = NULL;
 
-	if (rebuild(a, false, err, sizeof(err)) != 0) {
-		fprintf(stderr, "icsentry-agent: reload refused, keeping the running "
+	if (rebuild(a, false, &was, err, sizeof(err)) != 0) {
+		log_err("reload refused, keeping the running "
 		    "configuration: %s\n", err);
 		return;
 	}
 	a->reloads++;
-	fprintf(stderr, "icsentry-agent: configuration reloaded from %s\n",
+	log_notice("configuration reloaded from %s\n",
 	    cfg_path(a->cfg));
+	ops_config_diff(was, a->cfg);
+	cfg_free(was);
+	reopen_outputs(a);
+}
+
+/* SIGHUP and SIGUSR1: log rotation moved the output files away. */
+static void
+reopen_outputs(struct agent *a)
+{
+	(void)ops_reopen(a->alerts_fp, cfg_str(a->cfg, "agent", "alerts_out"),
+	    "alerts_out");
+	(void)ops_reopen(a->flows_fp, cfg_str(a->cfg, "agent", "flows_out"),
+	    "flows_out");
 }
 
 /*
@@ -1073,7 +1173,7 @@ apply_intel(struct agent *a)
 
 	if (!intel_feed_begin(a->intel))
 		return;
-	if (rebuild(a, true, err, sizeof(err)) != 0) {
+	if (rebuild(a, true, NULL, err, sizeof(err)) != 0) {
 		intel_feed_commit(a->intel, false, err);
 		return;
 	}
@@ -1116,7 +1216,8 @@ load_config(const struct agent_opts *o, struct cfg **out, char *err,
 	    cfg_set(c, "agent", "flows_out", o->flows_out, "--flows-out",
 	    err, errlen) != 0)
 		return EXIT_USAGE;
-	if (o->nfiles == 0 && cfg_str(c, "capture", "interface")[0] == '\0') {
+	if (o->nfiles == 0 && !o->check_only &&
+	    cfg_str(c, "capture", "interface")[0] == '\0') {
 		snprintf(err, errlen, "nothing to capture: give -i IFACE or -r FILE (see --help)");
 		return EXIT_USAGE;
 	}
@@ -1143,6 +1244,13 @@ load_config(const struct agent_opts *o, struct cfg **out, char *err,
 	    "--intel", err, errlen) != 0)
 		return EXIT_USAGE;
 	return 0;
+}
+
+int
+agent_load_config(const struct agent_opts *o, struct cfg **out, char *err,
+    size_t errlen)
+{
+	return load_config(o, out, err, errlen);
 }
 
 static int
@@ -1185,10 +1293,27 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		return EXIT_USAGE;
 	if (a->alerts_fp != NULL)
 		alerter_add_sink(a->al, alert_sink_file, a->alerts_fp);
+	a->book = asset_book_load(a->cfg, err, errlen);
+	if (a->book == NULL)
+		return EXIT_USAGE;
+	a->ev = evidence_new(a->cfg);
+	alerter_set_enrich(a->al, a->book, a->ev);
+	alerter_set_describe(a->al, describe_asset, a);
+	/* a copy: a reload frees the configuration */
+	if (a->ev != NULL && cfg_str(a->cfg, "evidence", "dir")[0] != '\0') {
+		a->evdir = strdup(cfg_str(a->cfg, "evidence", "dir"));
+		if (a->evdir == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return EXIT_RUNTIME;
+		}
+		alerter_add_evidence_sink(a->al, evidence_sink_dir, a->evdir);
+	}
 
 	if (cfg_str(a->cfg, "mqtt", "uri")[0] != '\0') {
 		struct mqtt_out_opts mo;
 
+		if (ops_check_mqtt(a->cfg, err, errlen) != 0)
+			return EXIT_USAGE;
 		if (mqtt_out_opts_from_cfg(a->cfg, ao.site, ao.agent, &mo) != 0) {
 			snprintf(err, errlen, "%s: bad [mqtt] settings", cfg_path(a->cfg));
 			return EXIT_USAGE;
@@ -1208,7 +1333,7 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 			/* a crash between a batch and its state write */
 			if (mqtt_out_journal_last(a->mqtt, &jseq, jhash) == 1 &&
 			    jseq > alerter_last_seq(a->al)) {
-				fprintf(stderr, "icsentry-agent: state file is at "
+				log_warn("state file is at "
 				    "seq %" PRIu64 ", the MQTT journal at %" PRIu64
 				    ": continuing from the journal\n",
 				    alerter_last_seq(a->al), jseq);
@@ -1217,6 +1342,8 @@ setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
 		}
 		a->stats_every = (double)mo.stats_interval;
 		alerter_add_sink(a->al, sink_mqtt, a->mqtt);
+		if (a->ev != NULL)
+			alerter_add_evidence_sink(a->al, evidence_mqtt, a->mqtt);
 	}
 	a->intel = intel_feed_new(a->cfg, ao.site, intel_log, NULL, err, errlen);
 	if (a->intel == NULL)
@@ -1267,6 +1394,9 @@ teardown(struct agent *a)
 	det_engine_free(a->det);
 	intel_feed_free(a->intel);
 	alerter_free(a->al);
+	evidence_free(a->ev);
+	free(a->evdir);
+	asset_book_free(a->book);
 	if (a->alerts_fp != NULL && a->alerts_fp != stdout)
 		fclose(a->alerts_fp);
 	if (a->flows_fp != NULL && a->flows_fp != stdout)
@@ -1386,7 +1516,7 @@ agent_run(const struct agent_opts *o)
 	a.o = o;
 	rc = setup(&a, o, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "icsentry-agent: %s\n", err);
+		log_err("%s\n", err);
 		teardown(&a);
 		return rc;
 	}
@@ -1395,8 +1525,15 @@ agent_run(const struct agent_opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * SIGHUP and SIGUSR1 must not break a blocking read of a capture
+	 * from a pipe (-r -): restart it; the flag is seen at the next packet.
+	 */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a.progress = isatty(STDERR_FILENO) && !o->stats;
 
@@ -1424,7 +1561,7 @@ agent_run(const struct agent_opts *o)
 	flow_flush(a.flows);
 	alerter_flush(a.al);
 	if (det_engine_finish(a.det, err, sizeof(err)) != 0) {
-		fprintf(stderr, "icsentry-agent: %s\n", err);
+		log_err("%s\n", err);
 		if (rc == 0)
 			rc = EXIT_RUNTIME;
 	}
@@ -1444,7 +1581,7 @@ agent_run(const struct agent_opts *o)
 			a.mqtt_final.buffered = 0;
 		}
 		if (crc != 0)
-			fprintf(stderr, "icsentry-agent: mqtt: not every message was "
+			log_warn("mqtt: not every message was "
 			    "acknowledged; the rest stays in the persistent queue\n");
 		if (o->stats)
 			print_stats(&a, stderr, wall_now() - start);

@@ -32,7 +32,16 @@ struct agent_opts {
 	bool		  realtime;
 	bool		  stats;
 	const char	 *intel;	/* --intel FILE: a signed bundle */
+	bool		  check_only;	/* -t, --print-config: no capture needed */
 };
+
+/*
+ * The configuration as a run would use it: the file (or the system one),
+ * the command line on top.  0 or an exit code with err; *out may be set
+ * either way (free it).
+ */
+int agent_load_config(const struct agent_opts *o, struct cfg **out,
+    char *err, size_t errlen);
 
 /* Every section the agent accepts; *n receives the count. */
 const struct cfg_schema *const *agent_schemas(size_t *n);

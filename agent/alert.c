@@ -13,17 +13,51 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "agent/enrich.h"
+#include "agent/evidence.h"
+#include "detectors/detector.h"
+#include "detectors/inventory.h"
+#include "dissectors/flow.h"
 #include "lib/atomic.h"
 #include "lib/chain.h"
-#include "lib/rfc3339.h"
-#include "detectors/detector.h"
+#include "lib/community_id.h"
 #include "lib/ids.h"
+#include "lib/log.h"
+#include "lib/rfc3339.h"
 
 #define MAX_SINKS	4
+#define MAX_EV_SINKS	2
+#define MAX_PENDING	32	/* alerts one packet may raise */
 
 struct sink {
 	alert_sink_fn	 fn;
 	void		*arg;
+};
+
+struct ev_sink {
+	alert_evidence_fn	 fn;
+	void			*arg;
+};
+
+/*
+ * One alert on its way: the record from ts on (everything but agent,
+ * site, seq and the chain), its evidence pcap, and what aggregation and
+ * correlation need.
+ */
+struct rec {
+	cJSON			*core;
+	enum det_severity	 severity;
+	uint64_t		 ts;
+	char			*agg;		/* aggregation key */
+	bool			 baseline;	/* a baseline.* finding */
+	struct det_endpoint	 src, dst;
+	bool			 want_pcap;	/* evidence of pcap_flow */
+	uint64_t		 pcap_flow;	/* 0: the lone frame */
+	uint8_t			*pcap;		/* made when it is emitted */
+	size_t			 pcap_len;
+	unsigned		 pcap_pkts;
 };
 
 /* One aggregation group: detector + src ip + dst ip + agg_key. */
@@ -32,10 +66,9 @@ struct group {
 	uint64_t		 window_end;
 	uint64_t		 first_ts, last_ts;	/* of the suppressed ones */
 	uint64_t		 count;			/* suppressed so far */
-	/* what the summary alert repeats */
-	char			*detector, *title, *proto, *technique;
+	uint64_t		 first_seq;		/* the alert repeated */
+	cJSON			*first;			/* its record (core) */
 	enum det_severity	 severity;
-	struct det_endpoint	 src, dst;
 	struct group		*next;
 };
 
@@ -52,6 +85,19 @@ struct alerter {
 	struct alert_counters	 ctr;
 	bool			 state_warned;
 	bool			 state_by_journal;
+	struct ev_sink		 ev_sinks[MAX_EV_SINKS];
+	int			 nev_sinks;
+	const struct asset_book	*book;
+	struct evidence		*ev;
+	alert_describe_fn	 describe;
+	void			*describe_arg;
+	bool			 oui;		/* holds the OUI table */
+	bool			 has_ctx;
+	struct alert_pktctx	 ctx;
+	struct rec		 pend[MAX_PENDING];
+	size_t			 npend;
+	uint64_t		 next_end;	/* earliest window end */
+	uint64_t		 last_ts;	/* of the last alert emitted */
 };
 
 int
@@ -136,6 +182,7 @@ alerter_new(const struct alert_opts *o, char *err, size_t errlen)
 	al->window_us = o->window_us;
 	al->state_by_journal = o->state_by_journal;
 	al->max_groups = o->max_groups ? o->max_groups : 65536;
+	al->next_end = UINT64_MAX;
 	memcpy(al->prev, CHAIN_GENESIS, CHAIN_HEX_LEN + 1);
 	al->tab = calloc(n, sizeof(*al->tab));
 	if (al->tab == NULL)
@@ -163,8 +210,100 @@ alerter_add_sink(struct alerter *al, alert_sink_fn fn, void *arg)
 	return 0;
 }
 
+int
+alerter_add_evidence_sink(struct alerter *al, alert_evidence_fn fn, void *arg)
+{
+	if (al->nev_sinks >= MAX_EV_SINKS)
+		return IDS_EINVAL;
+	al->ev_sinks[al->nev_sinks].fn = fn;
+	al->ev_sinks[al->nev_sinks].arg = arg;
+	al->nev_sinks++;
+	return 0;
+}
+
+void
+alerter_set_enrich(struct alerter *al, const struct asset_book *b,
+    struct evidence *ev)
+{
+	al->book = b;
+	al->ev = ev;
+	if (!al->oui) {
+		static const uint8_t any[6] = { 0x00, 0x00, 0x0c, 0, 0, 1 };
+
+		inv_oui_hold();
+		al->oui = true;
+		/* read the registry now, not at the first alert: a steady RSS */
+		(void)inv_oui_vendor(any);
+	}
+}
+
+void
+alerter_set_describe(struct alerter *al, alert_describe_fn fn, void *arg)
+{
+	al->describe = fn;
+	al->describe_arg = arg;
+}
+
+static void
+mac_text(const struct det_endpoint *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0],
+	    e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+}
+
+static void
+add_str_or_null(cJSON *o, const char *k, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+/* The asset of an endpoint: the assets file, then the MAC's vendor. */
 static cJSON *
-endpoint_json(const struct det_endpoint *e)
+asset_json(const struct alerter *al, const struct det_endpoint *e,
+    const struct asset_entry **entry)
+{
+	const struct asset_entry *a = NULL;
+	const char *vendor = NULL, *model = NULL;
+	struct det_asset_info inv;
+	cJSON *o;
+
+	memset(&inv, 0, sizeof(inv));
+	if (e->af == 4 || e->af == 6) {
+		a = asset_book_find(al->book, e->af, e->ip);
+		if (al->describe != NULL)
+			(void)al->describe(al->describe_arg, e->af, e->ip, &inv);
+	}
+	*entry = a;
+	/* the plant's file, then what the device said, then the MAC's OUI */
+	if (a != NULL && a->vendor != NULL)
+		vendor = a->vendor;
+	else if (inv.vendor[0] != '\0')
+		vendor = inv.vendor;
+	else if (e->has_mac && al->oui)
+		vendor = inv_oui_vendor(e->mac);
+	if (a != NULL && a->model != NULL)
+		model = a->model;
+	else if (inv.model[0] != '\0')
+		model = inv.model;
+	if (a == NULL && vendor == NULL && model == NULL)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	if (o == NULL)
+		return NULL;
+	add_str_or_null(o, "name", a != NULL ? a->name : NULL);
+	add_str_or_null(o, "role", a != NULL ? a->role : NULL);
+	add_str_or_null(o, "grade", a != NULL ? a->grade : NULL);
+	add_str_or_null(o, "vendor", vendor);
+	add_str_or_null(o, "model", model);
+	return o;
+}
+
+static cJSON *
+endpoint_json(const struct alerter *al, const struct det_endpoint *e,
+    const struct asset_entry **entry)
 {
 	char buf[64];
 	cJSON *o = cJSON_CreateObject();
@@ -180,53 +319,247 @@ endpoint_json(const struct det_endpoint *e)
 	else
 		cJSON_AddNullToObject(o, "port");
 	if (e->has_mac) {
-		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x",
-		    e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4],
-		    e->mac[5]);
+		mac_text(e, buf, sizeof(buf));
 		cJSON_AddStringToObject(o, "mac", buf);
 	} else
 		cJSON_AddNullToObject(o, "mac");
+	cJSON_AddItemToObject(o, "asset", asset_json(al, e, entry));
 	return o;
 }
 
-static void
-add_str_or_null(cJSON *o, const char *k, const char *v)
+/* "10.0.0.66" or "10.0.0.66 (eng-ws-1)": a host as the sentences name it. */
+static const char *
+host_text(const struct det_endpoint *e, const struct asset_entry *a,
+    char *buf, size_t len)
 {
-	if (v != NULL && v[0] != '\0')
-		cJSON_AddStringToObject(o, k, v);
+	char ip[64];
+
+	if (e->af == 4 || e->af == 6)
+		det_ip_str(e, ip, sizeof(ip));
+	else if (e->has_mac)
+		mac_text(e, ip, sizeof(ip));
 	else
-		cJSON_AddNullToObject(o, k);
+		snprintf(ip, sizeof(ip), "an unknown host");
+	if (a != NULL && a->name != NULL)
+		snprintf(buf, len, "%s (%s)", ip, a->name);
+	else
+		snprintf(buf, len, "%s", ip);
+	return buf;
 }
 
-/* Build, chain, persist and deliver one alert.  Consumes details. */
-static void
-emit(struct alerter *al, const struct det_alert *a, cJSON *details)
+static bool
+same_ip(const struct det_endpoint *e, uint8_t af, const uint8_t *ip)
 {
-	char ts[40], hash[CHAIN_HEX_LEN + 1], *body = NULL, *full = NULL;
-	const char *sev = det_severity_name(a->severity);
+	return e->af == af && memcmp(e->ip, ip, af == 4 ? 4 : 16) == 0;
+}
+
+/* Is the alert about the flow being processed? */
+static bool
+about_flow(const struct det_alert *a, const struct flow *f)
+{
+	if (f->af == 0)
+		return a->src.af == 0;
+	if (same_ip(&a->src, f->af, f->cli.ip))
+		return a->dst.af == 0 || same_ip(&a->dst, f->af, f->srv.ip);
+	if (same_ip(&a->src, f->af, f->srv.ip))
+		return a->dst.af == 0 || same_ip(&a->dst, f->af, f->cli.ip);
+	return false;
+}
+
+static const char *
+transport_name(const struct flow *f)
+{
+	if (f->af == 0)
+		return "l2";
+	switch (f->transport) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 1: return "icmp";
+	case 58: return "icmpv6";
+	case 132: return "sctp";
+	}
+	return "other";
+}
+
+static void
+flow_fields(struct alerter *al, cJSON *o, const struct det_alert *a,
+    struct rec *r)
+{
+	const struct flow *f = al->has_ctx ? al->ctx.f : NULL;
+	char cid[COMMUNITY_ID_LEN];
+	uint16_t sp, dp;
+
+	if (f == NULL || !about_flow(a, f)) {
+		cJSON_AddNullToObject(o, "flow_id");
+		cJSON_AddNullToObject(o, "community_id");
+		if (al->has_ctx && al->ctx.f == NULL && al->ctx.frame &&
+		    a->ts == al->ctx.ts) {
+			r->want_pcap = al->ev != NULL;
+			r->pcap_flow = 0;
+		}
+		cJSON_AddNullToObject(o, "vlan");
+		cJSON_AddNullToObject(o, "transport");
+		return;
+	}
+	cJSON_AddNumberToObject(o, "flow_id", (double)f->id);
+	sp = f->cli.port;
+	dp = f->srv.port;
+	if ((f->transport == 1 || f->transport == 58) && al->ctx.has_icmp) {
+		sp = al->ctx.icmp_type;
+		dp = al->ctx.icmp_code;
+	}
+	if (f->af != 0 && community_id_v1(0, f->af, f->cli.ip, f->srv.ip,
+	    f->transport, sp, dp, cid) == 0)
+		cJSON_AddStringToObject(o, "community_id", cid);
+	else
+		cJSON_AddNullToObject(o, "community_id");
+	cJSON_AddNumberToObject(o, "vlan", f->vlan);
+	cJSON_AddStringToObject(o, "transport", transport_name(f));
+	r->want_pcap = al->ev != NULL;
+	r->pcap_flow = f->id;
+}
+
+/* The record of a detector's alert (consumes details). */
+static int
+rec_build(struct alerter *al, const struct det_alert *a, cJSON *details,
+    struct rec *r)
+{
+	const struct asset_entry *sa = NULL, *da = NULL;
+	const struct rule_info *ri = rule_lookup(a->detector);
+	const struct attack_info *ti = attack_lookup(a->technique);
+	char ts[40], s[128], d[128], text[768], tac[64], key[512];
+	enum det_severity sev = a->severity;
+	cJSON *o, *src, *dst;
+
+	memset(r, 0, sizeof(*r));
+	o = cJSON_CreateObject();
+	if (o == NULL) {
+		cJSON_Delete(details);
+		return IDS_ENOMEM;
+	}
+	src = endpoint_json(al, &a->src, &sa);
+	dst = endpoint_json(al, &a->dst, &da);
+	if (al->book != NULL && al->book->critical_step > 0 &&
+	    ((sa != NULL && sa->grade != NULL &&
+	    strcmp(sa->grade, "critical") == 0) ||
+	    (da != NULL && da->grade != NULL &&
+	    strcmp(da->grade, "critical") == 0))) {
+		sev = (enum det_severity)(sev + al->book->critical_step);
+		if (sev > SEV_CRITICAL)
+			sev = SEV_CRITICAL;
+	}
+	cJSON_AddStringToObject(o, "ts", rfc3339_format(a->ts, ts, sizeof(ts)));
+	cJSON_AddStringToObject(o, "severity", det_severity_name(sev));
+	cJSON_AddStringToObject(o, "detector", a->detector);
+	add_str_or_null(o, "technique", a->technique);
+	cJSON_AddStringToObject(o, "title", a->title != NULL ? a->title : "");
+	add_str_or_null(o, "proto", a->proto);
+	cJSON_AddItemToObject(o, "src", src);
+	cJSON_AddItemToObject(o, "dst", dst);
+	cJSON_AddItemToObject(o, "details",
+	    details != NULL ? details : cJSON_CreateObject());
+	flow_fields(al, o, a, r);
+	cJSON_AddStringToObject(o, "rule", a->detector);
+	cJSON_AddNumberToObject(o, "rule_rev", ri != NULL ? ri->rev : 1);
+	cJSON_AddNumberToObject(o, "sid", ri != NULL ? ri->sid : 0);
+	add_str_or_null(o, "technique_name", ti != NULL ? ti->name : NULL);
+	add_str_or_null(o, "tactic", ti != NULL ?
+	    attack_tactic(ti, tac, sizeof(tac)) : NULL);
+	cJSON_AddItemToObject(o, "techniques", cJSON_CreateArray());
+	host_text(&a->src, sa, s, sizeof(s));
+	host_text(&a->dst, da, d, sizeof(d));
+	if (ri != NULL) {
+		cJSON_AddStringToObject(o, "description", rule_fill(
+		    ri->description, s, d, a->proto != NULL ? a->proto : "IP",
+		    text, sizeof(text)));
+		cJSON_AddStringToObject(o, "action", rule_fill(ri->action, s, d,
+		    a->proto != NULL ? a->proto : "IP", text, sizeof(text)));
+	} else {
+		snprintf(text, sizeof(text), "%s: %s to %s.",
+		    a->title != NULL ? a->title : a->detector, s, d);
+		cJSON_AddStringToObject(o, "description", text);
+		snprintf(text, sizeof(text), "Confirm with operations that the "
+		    "traffic from %s to %s is expected; if not, isolate %s.", s,
+		    d, s);
+		cJSON_AddStringToObject(o, "action", text);
+	}
+	if (sev != a->severity)
+		cJSON_AddStringToObject(o, "severity_raised_from",
+		    det_severity_name(a->severity));
+	snprintf(key, sizeof(key), "%s|%s|%s|%s", a->detector,
+	    det_ip_str(&a->src, s, sizeof(s)),
+	    a->agg_src_only ? "*" : det_ip_str(&a->dst, d, sizeof(d)),
+	    a->agg_key != NULL ? a->agg_key : "");
+	r->agg = strdup(key);
+	r->core = o;
+	r->severity = sev;
+	r->ts = a->ts;
+	r->baseline = strncmp(a->detector, "baseline.", 9) == 0;
+	r->src = a->src;
+	r->dst = a->dst;
+	return 0;
+}
+
+static void
+rec_free(struct rec *r)
+{
+	cJSON_Delete(r->core);
+	free(r->agg);
+	free(r->pcap);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+sha256_hex(const void *p, size_t n, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	out[0] = '\0';
+	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return;
+	for (i = 0; i < mdlen && i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[2 * i] = '\0';
+}
+
+/*
+ * Chain, persist and deliver one record (core is copied; pcap, when
+ * given, becomes the alert's evidence).
+ */
+static void
+emit_core(struct alerter *al, const cJSON *core, enum det_severity sev,
+    const uint8_t *pcap, size_t pcap_len, unsigned pcap_pkts)
+{
+	char hash[CHAIN_HEX_LEN + 1], *body = NULL, *full = NULL, sum[65];
+	const char *sevname = det_severity_name(sev);
+	const cJSON *it;
 	size_t blen;
-	cJSON *o;
+	cJSON *o, *e;
 	int i;
 
 	o = cJSON_CreateObject();
 	if (o == NULL) {
-		cJSON_Delete(details);
 		al->ctr.sink_errors++;
 		return;
 	}
 	cJSON_AddStringToObject(o, "agent", al->agent);
 	cJSON_AddStringToObject(o, "site", al->site);
 	cJSON_AddNumberToObject(o, "seq", (double)(al->seq + 1));
-	cJSON_AddStringToObject(o, "ts", rfc3339_format(a->ts, ts, sizeof(ts)));
-	cJSON_AddStringToObject(o, "severity", sev);
-	cJSON_AddStringToObject(o, "detector", a->detector);
-	add_str_or_null(o, "technique", a->technique);
-	cJSON_AddStringToObject(o, "title", a->title != NULL ? a->title : "");
-	add_str_or_null(o, "proto", a->proto);
-	cJSON_AddItemToObject(o, "src", endpoint_json(&a->src));
-	cJSON_AddItemToObject(o, "dst", endpoint_json(&a->dst));
-	cJSON_AddItemToObject(o, "details",
-	    details != NULL ? details : cJSON_CreateObject());
+	for (it = core->child; it != NULL; it = it->next)
+		cJSON_AddItemToObject(o, it->string,
+		    cJSON_Duplicate(it, true));
+	if (pcap != NULL) {
+		e = cJSON_AddObjectToObject(o, "evidence");
+		cJSON_AddNumberToObject(e, "packets", pcap_pkts);
+		cJSON_AddNumberToObject(e, "bytes", (double)pcap_len);
+		sha256_hex(pcap, pcap_len, sum);
+		cJSON_AddStringToObject(e, "sha256", sum);
+	} else
+		cJSON_AddNullToObject(o, "evidence");
 	cJSON_AddStringToObject(o, "prev_hash", al->prev);
 	body = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -248,17 +581,22 @@ emit(struct alerter *al, const struct det_alert *a, cJSON *details)
 		al->ctr.sink_errors++;
 		/* once: seq would restart after a restart, the chain would break */
 		if (!al->state_warned)
-			fprintf(stderr, "icsentry-agent: cannot write state file "
+			log_err("cannot write state file "
 			    "%s: %s (seq will not survive a restart)\n",
 			    al->state_file, strerror(errno));
 		al->state_warned = true;
 	}
 	al->ctr.emitted++;
-	if ((unsigned)a->severity < 5)
-		al->ctr.by_severity[a->severity]++;
+	if ((unsigned)sev < 5)
+		al->ctr.by_severity[sev]++;
 	for (i = 0; i < al->nsinks; i++)
-		if (al->sinks[i].fn(al->sinks[i].arg, sev, full, blen) != 0)
+		if (al->sinks[i].fn(al->sinks[i].arg, sevname, full, blen) != 0)
 			al->ctr.sink_errors++;
+	if (pcap != NULL)
+		for (i = 0; i < al->nev_sinks; i++)
+			if (al->ev_sinks[i].fn(al->ev_sinks[i].arg, al->seq,
+			    pcap, pcap_len) != 0)
+				al->ctr.sink_errors++;
 	cJSON_free(body);
 	free(full);
 	return;
@@ -282,148 +620,347 @@ static void
 group_free(struct group *g)
 {
 	free(g->key);
-	free(g->detector);
-	free(g->title);
-	free(g->proto);
-	free(g->technique);
+	cJSON_Delete(g->first);
 	free(g);
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
+/*
+ * The summary of a group: the first alert's record (its details too) at
+ * time ts, its title saying how often it repeated, and count, first_ts,
+ * last_ts of the repeats in details.
+ */
 static void
-emit_summary(struct alerter *al, struct group *g)
+emit_summary(struct alerter *al, struct group *g, uint64_t ts)
 {
-	struct det_alert a;
-	char title[512], first[40], last[40];
-	cJSON *d;
+	char title[600], t[40];
+	cJSON *core, *d, *it;
 
-	memset(&a, 0, sizeof(a));
-	a.detector = g->detector;
-	a.severity = g->severity;
-	a.technique = g->technique;
-	a.proto = g->proto;
-	a.src = g->src;
-	a.dst = g->dst;
-	a.ts = g->last_ts;
+	core = cJSON_Duplicate(g->first, true);
+	if (core == NULL) {
+		al->ctr.sink_errors++;
+		return;
+	}
+	if (ts < g->last_ts)
+		ts = g->last_ts;
+	it = cJSON_GetObjectItemCaseSensitive(core, "title");
 	snprintf(title, sizeof(title), "%s (repeated %llu more times)",
-	    g->title != NULL ? g->title : g->detector,
+	    cJSON_IsString(it) ? it->valuestring : "alert",
 	    (unsigned long long)g->count);
-	a.title = title;
-	d = cJSON_CreateObject();
+	cJSON_ReplaceItemInObjectCaseSensitive(core, "title",
+	    cJSON_CreateString(title));
+	cJSON_ReplaceItemInObjectCaseSensitive(core, "ts",
+	    cJSON_CreateString(rfc3339_format(ts, t, sizeof(t))));
+	d = cJSON_GetObjectItemCaseSensitive(core, "details");
+	if (!cJSON_IsObject(d)) {
+		d = cJSON_CreateObject();
+		cJSON_ReplaceItemInObjectCaseSensitive(core, "details", d);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(d, "summary");
 	cJSON_AddBoolToObject(d, "summary", 1);
 	cJSON_AddNumberToObject(d, "count", (double)g->count);
 	cJSON_AddStringToObject(d, "first_ts",
-	    rfc3339_format(g->first_ts, first, sizeof(first)));
+	    rfc3339_format(g->first_ts, t, sizeof(t)));
 	cJSON_AddStringToObject(d, "last_ts",
-	    rfc3339_format(g->last_ts, last, sizeof(last)));
+	    rfc3339_format(g->last_ts, t, sizeof(t)));
 	cJSON_AddNumberToObject(d, "window_s", (double)al->window_us / 1e6);
+	cJSON_AddNumberToObject(d, "summary_of", (double)g->first_seq);
 	al->ctr.summaries++;
-	emit(al, &a, d);
+	emit_core(al, core, g->severity, NULL, 0, 0);
+	cJSON_Delete(core);
+}
+
+/* Summaries for windows closed by now (all: every one); ts order. */
+static void
+sweep(struct alerter *al, uint64_t now, bool all)
+{
+	struct group *g, **pp, *best;
+	uint64_t next;
+	size_t i;
+
+	for (;;) {
+		best = NULL;
+		next = UINT64_MAX;
+		for (i = 0; i <= al->tabmask; i++)
+			for (g = al->tab[i]; g != NULL; g = g->next) {
+				if (!all && g->window_end > now) {
+					if (g->window_end < next)
+						next = g->window_end;
+					continue;
+				}
+				if (best == NULL ||
+				    g->window_end < best->window_end)
+					best = g;
+			}
+		if (best == NULL) {
+			al->next_end = next;
+			return;
+		}
+		for (pp = &al->tab[str_hash(best->key) & al->tabmask];
+		    *pp != best; pp = &(*pp)->next)
+			;
+		*pp = best->next;
+		if (best->count > 0)
+			emit_summary(al, best, all ? al->last_ts :
+			    best->window_end);
+		group_free(best);
+		al->ngroups--;
+	}
+}
+
+static void
+catch_up(struct alerter *al, uint64_t ts)
+{
+	if (al->ngroups > 0 && ts >= al->next_end)
+		sweep(al, ts, false);
+}
+
+/*
+ * The evidence pcap, made only for alerts that go out (a storm's
+ * suppressed repeats never copy their packets).
+ */
+static void
+make_pcap(struct alerter *al, struct rec *r)
+{
+	if (r->want_pcap && r->pcap == NULL)
+		(void)evidence_pcap(al->ev, r->pcap_flow, &r->pcap,
+		    &r->pcap_len, &r->pcap_pkts);
+}
+
+/* Aggregate or emit one finished record (consumed). */
+static void
+deliver(struct alerter *al, struct rec *r)
+{
+	struct group *g, **pp;
+	uint32_t h;
+
+	catch_up(al, r->ts);
+	if (al->window_us == 0 || r->agg == NULL) {
+		make_pcap(al, r);
+		emit_core(al, r->core, r->severity, r->pcap, r->pcap_len,
+		    r->pcap_pkts);
+		if (r->ts > al->last_ts)
+			al->last_ts = r->ts;
+		rec_free(r);
+		return;
+	}
+	h = str_hash(r->agg);
+	for (pp = &al->tab[h & al->tabmask]; (g = *pp) != NULL; pp = &g->next)
+		if (strcmp(g->key, r->agg) == 0)
+			break;
+	if (g != NULL && r->ts < g->window_end) {
+		if (g->count == 0)
+			g->first_ts = r->ts;
+		g->count++;
+		if (r->ts > g->last_ts)
+			g->last_ts = r->ts;
+		al->ctr.aggregated++;
+		rec_free(r);
+		return;
+	}
+	if (g != NULL) {
+		/* window over (the sweep did not run yet): summary first */
+		*pp = g->next;
+		if (g->count > 0)
+			emit_summary(al, g, g->window_end);
+		group_free(g);
+		al->ngroups--;
+	}
+	make_pcap(al, r);
+	emit_core(al, r->core, r->severity, r->pcap, r->pcap_len,
+	    r->pcap_pkts);
+	if (r->ts > al->last_ts)
+		al->last_ts = r->ts;
+	if (al->ngroups >= al->max_groups) {
+		rec_free(r);
+		return;		/* no room to aggregate: alerts still go out */
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL) {
+		rec_free(r);
+		return;
+	}
+	g->key = r->agg;
+	r->agg = NULL;
+	g->first = r->core;
+	r->core = NULL;
+	g->first_seq = al->seq;
+	g->severity = r->severity;
+	g->window_end = r->ts + al->window_us;
+	if (g->window_end < al->next_end || al->ngroups == 0)
+		al->next_end = g->window_end;
+	g->next = al->tab[h & al->tabmask];
+	al->tab[h & al->tabmask] = g;
+	al->ngroups++;
+	rec_free(r);
+}
+
+static bool
+same_pair(const struct rec *a, const struct rec *b)
+{
+	return a->src.af == b->src.af && a->dst.af == b->dst.af &&
+	    memcmp(a->src.ip, b->src.ip, 16) == 0 &&
+	    memcmp(a->dst.ip, b->dst.ip, 16) == 0;
+}
+
+static const char *
+core_str(const cJSON *core, const char *k)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(core, k);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/*
+ * Fold other into into: one packet, one src/dst, one alert.  The
+ * severity is the higher one; the other finding goes to `reasons`,
+ * `correlated` and its technique to `techniques`.
+ */
+static void
+fold(struct rec *into, struct rec *other)
+{
+	cJSON *reasons, *corr, *techs, *c, *it;
+	const char *t, *pt;
+
+	reasons = cJSON_GetObjectItemCaseSensitive(into->core, "reasons");
+	if (reasons == NULL) {
+		reasons = cJSON_AddArrayToObject(into->core, "reasons");
+		cJSON_AddItemToArray(reasons, cJSON_CreateString(
+		    core_str(into->core, "rule")));
+		cJSON_AddArrayToObject(into->core, "correlated");
+	}
+	corr = cJSON_GetObjectItemCaseSensitive(into->core, "correlated");
+	cJSON_AddItemToArray(reasons, cJSON_CreateString(
+	    core_str(other->core, "rule")));
+	c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "rule", core_str(other->core, "rule"));
+	cJSON_AddStringToObject(c, "severity",
+	    det_severity_name(other->severity));
+	add_str_or_null(c, "technique", core_str(other->core, "technique"));
+	add_str_or_null(c, "title", core_str(other->core, "title"));
+	add_str_or_null(c, "description",
+	    core_str(other->core, "description"));
+	it = cJSON_DetachItemFromObjectCaseSensitive(other->core, "details");
+	cJSON_AddItemToObject(c, "details", it != NULL ? it :
+	    cJSON_CreateObject());
+	cJSON_AddItemToArray(corr, c);
+	t = core_str(other->core, "technique");
+	pt = core_str(into->core, "technique");
+	techs = cJSON_GetObjectItemCaseSensitive(into->core, "techniques");
+	if (t != NULL && (pt == NULL || strcmp(t, pt) != 0)) {
+		bool have = false;
+
+		cJSON_ArrayForEach(it, techs)
+			if (cJSON_IsString(it) && strcmp(it->valuestring, t) == 0)
+				have = true;
+		if (!have)
+			cJSON_AddItemToArray(techs, cJSON_CreateString(t));
+	}
+	/* a storm of the lead alone must not swallow the second finding */
+	if (into->agg != NULL && other->agg != NULL) {
+		size_t n = strlen(into->agg) + strlen(other->agg) + 2;
+		char *k = malloc(n);
+
+		if (k != NULL) {
+			snprintf(k, n, "%s+%s", into->agg, other->agg);
+			free(into->agg);
+			into->agg = k;
+		}
+	}
+	if (other->severity > into->severity) {
+		into->severity = other->severity;
+		cJSON_ReplaceItemInObjectCaseSensitive(into->core, "severity",
+		    cJSON_CreateString(det_severity_name(other->severity)));
+	}
+	if (!into->want_pcap && other->want_pcap) {
+		into->want_pcap = true;
+		into->pcap_flow = other->pcap_flow;
+	}
+	rec_free(other);
+}
+
+/* The rule finding leads; a baseline finding of the same packet follows. */
+static int
+rank(const struct rec *r)
+{
+	return (int)r->severity * 2 + (r->baseline ? 0 : 1);
+}
+
+/* Correlate and deliver what the last packet raised. */
+static void
+flush_pending(struct alerter *al)
+{
+	size_t i, j;
+
+	for (i = 0; i < al->npend; i++) {
+		struct rec *lead = &al->pend[i];
+
+		if (lead->core == NULL)
+			continue;
+		/* the best-ranked of the pair leads */
+		for (j = i + 1; j < al->npend; j++)
+			if (al->pend[j].core != NULL &&
+			    same_pair(lead, &al->pend[j]) &&
+			    rank(&al->pend[j]) > rank(lead)) {
+				struct rec t = *lead;
+
+				*lead = al->pend[j];
+				al->pend[j] = t;
+			}
+		for (j = i + 1; j < al->npend; j++)
+			if (al->pend[j].core != NULL &&
+			    same_pair(lead, &al->pend[j]))
+				fold(lead, &al->pend[j]);
+		deliver(al, lead);
+	}
+	al->npend = 0;
+}
+
+void
+alerter_context(struct alerter *al, const struct alert_pktctx *c)
+{
+	if (al->npend > 0)
+		flush_pending(al);
+	al->has_ctx = c != NULL;
+	if (c == NULL)
+		return;
+	al->ctx = *c;
+	catch_up(al, c->ts);
 }
 
 void
 alerter_raise(struct alerter *al, struct det_alert *a)
 {
-	char key[512], s[64], d[64];
-	struct group *g, **pp;
-	uint32_t h;
+	struct rec r;
 
 	al->ctr.raised++;
-	if (al->window_us == 0) {
-		emit(al, a, a->details);
+	if (rec_build(al, a, a->details, &r) != 0) {
 		a->details = NULL;
+		al->ctr.sink_errors++;
 		return;
 	}
-	snprintf(key, sizeof(key), "%s|%s|%s|%s", a->detector,
-	    det_ip_str(&a->src, s, sizeof(s)),
-	    a->agg_src_only ? "*" : det_ip_str(&a->dst, d, sizeof(d)),
-	    a->agg_key != NULL ? a->agg_key : "");
-	h = str_hash(key);
-	for (pp = &al->tab[h & al->tabmask]; (g = *pp) != NULL; pp = &g->next)
-		if (strcmp(g->key, key) == 0)
-			break;
-	if (g != NULL && a->ts < g->window_end) {
-		if (g->count == 0)
-			g->first_ts = a->ts;
-		g->count++;
-		if (a->ts > g->last_ts)
-			g->last_ts = a->ts;
-		al->ctr.aggregated++;
-		cJSON_Delete(a->details);
-		a->details = NULL;
-		return;
-	}
-	emit(al, a, a->details);
 	a->details = NULL;
-	if (g != NULL) {
-		/* window over: pending count was flushed by tick; restart it */
-		if (g->count > 0)
-			emit_summary(al, g);
-		g->count = 0;
-		g->window_end = a->ts + al->window_us;
+	if (al->has_ctx && al->ctx.frame && a->ts == al->ctx.ts) {
+		if (al->npend == MAX_PENDING)
+			flush_pending(al);
+		al->pend[al->npend++] = r;
 		return;
 	}
-	if (al->ngroups >= al->max_groups)
-		return;		/* no room to aggregate: alerts still go out */
-	g = calloc(1, sizeof(*g));
-	if (g == NULL)
-		return;
-	g->key = strdup(key);
-	g->detector = dup_or_null(a->detector);
-	g->title = dup_or_null(a->title);
-	g->proto = dup_or_null(a->proto);
-	g->technique = dup_or_null(a->technique);
-	if (g->key == NULL || g->detector == NULL) {
-		group_free(g);
-		return;
-	}
-	g->severity = a->severity;
-	g->src = a->src;
-	g->dst = a->dst;
-	g->window_end = a->ts + al->window_us;
-	g->next = al->tab[h & al->tabmask];
-	al->tab[h & al->tabmask] = g;
-	al->ngroups++;
-}
-
-/* Summaries for closed windows; groups with nothing pending are dropped. */
-static void
-sweep(struct alerter *al, uint64_t now, bool all)
-{
-	struct group *g, **pp;
-	size_t i;
-
-	for (i = 0; i <= al->tabmask; i++) {
-		pp = &al->tab[i];
-		while ((g = *pp) != NULL) {
-			if (!all && g->window_end > now) {
-				pp = &g->next;
-				continue;
-			}
-			if (g->count > 0)
-				emit_summary(al, g);
-			*pp = g->next;
-			group_free(g);
-			al->ngroups--;
-		}
-	}
+	deliver(al, &r);
 }
 
 void
 alerter_tick(struct alerter *al, uint64_t now)
 {
-	if (al->ngroups > 0)
-		sweep(al, now, false);
+	if (al->npend > 0)
+		flush_pending(al);
+	catch_up(al, now);
 }
 
 void
 alerter_flush(struct alerter *al)
 {
+	if (al->npend > 0)
+		flush_pending(al);
 	sweep(al, 0, true);
 }
 
@@ -456,6 +993,10 @@ alerter_free(struct alerter *al)
 
 	if (al == NULL)
 		return;
+	for (i = 0; i < al->npend; i++)
+		rec_free(&al->pend[i]);
+	if (al->oui)
+		inv_oui_drop();
 	if (al->tab != NULL) {
 		for (i = 0; i <= al->tabmask; i++)
 			for (g = al->tab[i]; g != NULL; g = next) {

@@ -16,6 +16,9 @@
 #include <stdint.h>
 
 struct det_alert;
+struct flow;
+struct asset_book;
+struct evidence;
 
 struct alert_opts {
 	const char	*agent;		/* agent name, e.g. "gw-01" */
@@ -54,6 +57,49 @@ struct alerter *alerter_new(const struct alert_opts *o, char *err,
 
 /* Add a sink (at most 4).  Returns 0 or IDS_EINVAL. */
 int alerter_add_sink(struct alerter *al, alert_sink_fn fn, void *arg);
+
+/*
+ * What is being processed now: the packet of time ts and its flow (NULL
+ * when it has none: ARP), or a flow that ends (frame false).  Alerts
+ * raised until the next alerter_context() whose endpoints are the flow's
+ * carry its flow_id, community_id, vlan, transport and evidence; the
+ * alerts one packet raised about one src/dst pair become one alert (the
+ * others are listed in `reasons` and `correlated`).  NULL: nothing (the
+ * pending alerts are emitted).
+ */
+struct alert_pktctx {
+	uint64_t		 ts;
+	const struct flow	*f;
+	bool			 frame;		/* a packet, kept in evidence */
+	bool			 has_icmp;
+	uint8_t			 icmp_type, icmp_code;
+};
+void alerter_context(struct alerter *al, const struct alert_pktctx *c);
+
+/*
+ * The plant's assets (names, roles, grades; borrowed) and the evidence
+ * rings (borrowed); either may be NULL.
+ */
+void alerter_set_enrich(struct alerter *al, const struct asset_book *b,
+    struct evidence *ev);
+
+/*
+ * What the detectors learned of a host (det_engine_describe: the passive
+ * inventory's vendor and model); fn returns false when nothing.
+ */
+struct det_asset_info;
+typedef bool (*alert_describe_fn)(void *arg, uint8_t af, const uint8_t *ip,
+    struct det_asset_info *out);
+void alerter_set_describe(struct alerter *al, alert_describe_fn fn, void *arg);
+
+/*
+ * An evidence sink gets the pcap of the alert seq (after the alert itself
+ * went to the alert sinks).  At most 2.
+ */
+typedef int (*alert_evidence_fn)(void *arg, uint64_t seq, const void *pcap,
+    size_t len);
+int alerter_add_evidence_sink(struct alerter *al, alert_evidence_fn fn,
+    void *arg);
 
 /* Raise (see det_alert in detector.h); takes ownership of a->details. */
 void alerter_raise(struct alerter *al, struct det_alert *a);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "dissectors/decode.h"
+#include "lib/log.h"
 
 struct cap {
 	pcap_t		*pc;
@@ -124,7 +125,7 @@ open_live(const struct cap_opts *o, struct cap *c, char *err, size_t errlen,
 		return NULL;
 	}
 	if (rc > 0)
-		fprintf(stderr, "icsentry-agent: %s: warning: %s\n", o->iface,
+		log_warn("%s: %s\n", o->iface,
 		    pcap_statustostr(rc));
 	c->live = true;
 	/*

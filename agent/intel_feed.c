@@ -23,15 +23,18 @@
 
 #include <cJSON.h>
 
+#include "lib/atomic.h"
 #include "lib/cfg.h"
 #include "lib/intel_bundle.h"
 #include "lib/rfc3339.h"
+#include "lib/log.h"
 
 static const struct cfg_key intel_keys[] = {
 	{ "keys", CFG_LIST, NULL, 0, 0, "the SOC's Ed25519 public keys (PEM files); several during a key rotation. None: bundles are refused" },
 	{ "bundle", CFG_STR, NULL, 0, 0, "a signed bundle file to apply at start (offline sites); --intel FILE" },
 	{ "subscribe", CFG_BOOL, "true", 0, 0, "with MQTT and keys: take bundles from icsentry/intel/fleet and icsentry/intel/site/<site>" },
 	{ "startup_wait", CFG_DOUBLE, "0", 0, 60, "seconds to wait at start for the retained bundles before capturing" },
+	{ "version_file", CFG_STR, NULL, 0, 0, "where the highest applied bundle versions persist, so an older bundle is refused after a restart (default: [agent] state_file + .intel; empty with no state_file: not persisted)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -60,6 +63,13 @@ struct intel_feed {
 	void			*status_arg;
 	char			 refused[512];	/* last refusal, JSON or "" */
 	uint64_t		 nrefused;
+	/*
+	 * The highest versions ever applied ([0] fleet, [1] this site), read
+	 * from and written to vpath (atomically) so that a restart does not
+	 * reopen the door to a rollback.  Under mu.
+	 */
+	char			 vpath[4096];	/* "" = not persisted */
+	uint64_t		 floor[2];
 };
 
 static void
@@ -78,7 +88,7 @@ say(struct intel_feed *f, const char *fmt, ...)
 	if (f->log != NULL)
 		f->log(f->log_arg, line);
 	else
-		fprintf(stderr, "icsentry-agent: %s\n", line);
+		log_info("%s\n", line);
 }
 
 static void
@@ -102,6 +112,76 @@ state_free(struct istate *s)
 	free(s);
 }
 
+/*
+ * The version file: "fleet N\nsite NAME N\n".  A site line for another
+ * site (the agent was moved) does not hold this site back.
+ */
+static int
+versions_init(struct intel_feed *f, const struct cfg *c, char *err,
+    size_t errlen)
+{
+	const char *vf = cfg_str(c, "intel", "version_file");
+	const char *sf = cfg_str(c, "agent", "state_file");
+	char line[512], name[256];
+	unsigned long long v;
+	FILE *fp;
+
+	if (vf[0] != '\0')
+		snprintf(f->vpath, sizeof(f->vpath), "%s", vf);
+	else if (sf[0] != '\0')
+		snprintf(f->vpath, sizeof(f->vpath), "%s.intel", sf);
+	if (f->vpath[0] == '\0')
+		return 0;
+	fp = fopen(f->vpath, "r");
+	if (fp == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: [intel] version_file %s: %s",
+		    cfg_path(c), f->vpath, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "fleet %llu", &v) == 1)
+			f->floor[0] = (uint64_t)v;
+		else if (sscanf(line, "site %255s %llu", name, &v) == 2) {
+			if (strcmp(name, f->site) == 0)
+				f->floor[1] = (uint64_t)v;
+		} else if (line[0] != '\n' && line[0] != '#') {
+			fclose(fp);
+			snprintf(err, errlen, "%s: [intel] version_file %s: "
+			    "unreadable line (refusing to forget the applied "
+			    "versions; fix or remove the file)", cfg_path(c),
+			    f->vpath);
+			return -1;
+		}
+	}
+	fclose(fp);
+	return 0;
+}
+
+/* Raise the floor to what s holds and write it out if it moved.  Under mu. */
+static void
+versions_save(struct intel_feed *f, const struct istate *s)
+{
+	char text[512];
+	bool moved = false;
+	int k, n;
+
+	for (k = 0; k < 2; k++)
+		if (s->b[k] != NULL && s->b[k]->b->version > f->floor[k]) {
+			f->floor[k] = s->b[k]->b->version;
+			moved = true;
+		}
+	if (!moved || f->vpath[0] == '\0')
+		return;
+	n = snprintf(text, sizeof(text), "fleet %" PRIu64 "\nsite %s %" PRIu64
+	    "\n", f->floor[0], f->site, f->floor[1]);
+	if (atomic_write(f->vpath, text, (size_t)n, false) != 0)
+		say(f, "intel: cannot persist the applied versions to %s: %s "
+		    "(an older bundle would be accepted after a restart)",
+		    f->vpath, strerror(errno));
+}
+
 struct intel_feed *
 intel_feed_new(const struct cfg *c, const char *site, intel_log_fn log,
     void *log_arg, char *err, size_t errlen)
@@ -121,6 +201,10 @@ intel_feed_new(const struct cfg *c, const char *site, intel_log_fn log,
 	snprintf(f->site, sizeof(f->site), "%s", site);
 	f->log = log;
 	f->log_arg = log_arg;
+	if (versions_init(f, c, err, errlen) != 0) {
+		intel_feed_free(f);
+		return NULL;
+	}
 	for (i = 0; keys != NULL && i < keys->n; i++)
 		if (intel_keyring_add_file(f->kr, keys->v[i], err, errlen) != 0) {
 			char why[512];
@@ -270,6 +354,17 @@ intel_feed_offer(struct intel_feed *f, const char *origin, const void *data,
 	applied_v = base != NULL && base->b[slot] != NULL ?
 	    base->b[slot]->b->version : 0;
 	st = intel_check_scope(b, f->site, applied_v, err, sizeof(err));
+	/*
+	 * After a restart nothing is applied yet, but the versions applied
+	 * before it still bind: the same version again is fine (the file
+	 * or the retained message applied at every start), older is not.
+	 */
+	if (st == INTEL_OK && b->version < f->floor[slot]) {
+		st = INTEL_OLDER;
+		snprintf(err, sizeof(err), "version %" PRIu64 " is older than "
+		    "version %" PRIu64 " applied before (persisted in %.200s)",
+		    b->version, f->floor[slot], f->vpath);
+	}
 	if (st == INTEL_OK) {
 		r->b = b;
 		r->refs = 1;
@@ -460,6 +555,7 @@ intel_feed_commit(struct intel_feed *f, bool ok, const char *why)
 	}
 	state_free(f->applied);
 	f->applied = s;
+	versions_save(f, s);
 	for (k = 0; k < 2; k++)
 		if ((r = s->b[k]) != NULL)
 			say(f, "intel: applied %s bundle version %" PRIu64 " (%zu "

@@ -9,6 +9,8 @@
 
 #include "agent/agent.h"
 #include "lib/version.h"
+#include "lib/log.h"
+#include "agent/ops.h"
 
 
 static void
@@ -36,7 +38,10 @@ usage(FILE *fp)
 "      --realtime         replay at the capture's own pace\n"
 "      --stats            print a final statistics JSON object on stderr\n"
 "      --intel FILE       apply a signed threat-intel bundle (needs [intel] keys)\n"
-"      --print-config     print every config key with its default\n"
+"  -t, --check-config     check the configuration (and the files it names)\n"
+"                         and exit: 0 good, 2 bad with file:line\n"
+"      --print-config     print every config key with its default; with -c,\n"
+"                         the effective value of each and where it came from\n"
 "      --version          print the version\n"
 "  -h, --help             this text\n"
 "\n"
@@ -49,7 +54,7 @@ main(int argc, char **argv)
 	enum {
 		OPT_ALERTS = 256, OPT_FLOWS, OPT_MQTT, OPT_NO_MQTT, OPT_LEARN,
 		OPT_BASELINE, OPT_ASSETS, OPT_REALTIME, OPT_STATS, OPT_VERSION,
-		OPT_PRINT_CONFIG, OPT_INTEL
+		OPT_PRINT_CONFIG, OPT_INTEL, OPT_CHECK_CONFIG
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -68,18 +73,22 @@ main(int argc, char **argv)
 		{ "intel", required_argument, NULL, OPT_INTEL },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+		{ "check-config", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct agent_opts o;
 	int ch, nread = 0;
+	bool check = false, print = false;
+
+	log_init("icsentry-agent");
 
 	memset(&o, 0, sizeof(o));
 	o.files = calloc((size_t)argc, sizeof(*o.files));
 	if (o.files == NULL)
 		return EXIT_RUNTIME;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:i:r:f:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:i:r:f:th", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.config = optarg; break;
 		case 'i': o.iface = optarg; break;
@@ -99,21 +108,19 @@ main(int argc, char **argv)
 			printf("icsentry-agent %s\n", ICSENTRY_VERSION);
 			free(o.files);
 			return 0;
-		case OPT_PRINT_CONFIG:
-			agent_print_config(stdout);
-			free(o.files);
-			return 0;
+		case OPT_PRINT_CONFIG: print = true; break;
+		case 't': check = true; break;
 		case 'h':
 			usage(stdout);
 			free(o.files);
 			return 0;
 		case ':':
-			fprintf(stderr, "icsentry-agent: option '%s' needs a value (see --help)\n",
+			log_err("option '%s' needs a value (see --help)\n",
 			    argv[optind - 1]);
 			free(o.files);
 			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "icsentry-agent: unknown option '%s' (see --help)\n",
+			log_err("unknown option '%s' (see --help)\n",
 			    argv[optind - 1]);
 			free(o.files);
 			return EXIT_USAGE;
@@ -121,12 +128,23 @@ main(int argc, char **argv)
 	}
 	o.nfiles = nread;
 	if (optind < argc) {
-		fprintf(stderr, "icsentry-agent: unexpected argument '%s' (see --help)\n",
+		log_err("unexpected argument '%s' (see --help)\n",
 		    argv[optind]);
 		free(o.files);
 		return EXIT_USAGE;
 	}
-	ch = agent_run(&o);
+	if (print && o.config == NULL) {
+		agent_print_config(stdout);
+		free(o.files);
+		return 0;
+	}
+	o.check_only = check || print;
+	if (print)
+		ch = agent_print_effective(&o);
+	else if (check)
+		ch = agent_check_config(&o);
+	else
+		ch = agent_run(&o);
 	free(o.files);
 	return ch;
 }

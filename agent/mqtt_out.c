@@ -2180,6 +2180,17 @@ mqtt_out_asset(struct mqtt_out *m, const char *ip, const char *json,
 }
 
 int
+mqtt_out_evidence(struct mqtt_out *m, uint64_t seq, const void *pcap,
+    size_t len)
+{
+	char topic[MQTT_OUT_TOPIC + 40];
+
+	snprintf(topic, sizeof(topic), "%sevidence/%llu", m->prefix,
+	    (unsigned long long)seq);
+	return publish(m, topic, (const char *)pcap, len, 0, false);
+}
+
+int
 mqtt_out_stats(struct mqtt_out *m, const char *json, size_t len)
 {
 	char topic[MQTT_OUT_TOPIC + 8];

@@ -7,6 +7,7 @@
  *                     "offline" (QoS 1) on a clean close and as the will
  *   stats             QoS 1, only while connected
  *   asset/<ip>        retained inventory entry, QoS 1
+ *   evidence/<seq>    QoS 1, the pcap of alert seq's triggering packets
  *   intel             retained threat-intel status (applied versions), QoS 1
  *   ack               (read) retained, written by collectors: the highest
  *                     seq s such that the central log holds every alert
@@ -141,6 +142,14 @@ struct mqtt_out	*mqtt_out_new(const struct mqtt_out_opts *o, char *err,
  */
 int	mqtt_out_alert(struct mqtt_out *m, const char *severity,
 	    const char *json, size_t len);
+
+/*
+ * The evidence pcap of alert seq on icsentry/<site>/<agent>/evidence/<seq>
+ * (QoS 1, journaled like an alert; delivered at PUBACK).  Returns as
+ * mqtt_out_alert.
+ */
+int	mqtt_out_evidence(struct mqtt_out *m, uint64_t seq, const void *pcap,
+    size_t len);
 
 /*
  * Retained inventory entry on icsentry/<site>/<agent>/asset/<ip>; len 0

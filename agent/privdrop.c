@@ -3,6 +3,7 @@
  * The capture socket keeps working after the switch: it is already open.
  */
 #include "agent/privdrop.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -51,7 +52,7 @@ priv_drop(const char *user, bool allow_root, char *err, size_t errlen)
 			    "allow_root = true)");
 			return -1;
 		}
-		fprintf(stderr, "icsentry-agent: warning: running as root "
+		log_warn("running as root "
 		    "(allow_root = true)\n");
 		return 0;
 	}

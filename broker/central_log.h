@@ -40,6 +40,13 @@ int	central_log_open(const char *path, enum central_log_mode mode,
 void	central_log_close(struct central_log *db);	/* accepts NULL */
 /* Is path a PostgreSQL URI rather than a file? */
 bool	central_log_is_url(const char *path);
+/*
+ * The backend's handle, for the modules beside this one (clog_exec.c):
+ * 0 with *sqlite set (sqlite3 *), 1 with *pgconn set (PGconn *),
+ * IDS_EIO when a PostgreSQL connection is lost and cannot be re-made.
+ */
+int	central_log_backend(struct central_log *db, void **sqlite,
+	    void **pgconn);
 /* Text of the last SQLite error on db (static until the next call). */
 const char *central_log_errmsg(const struct central_log *db);
 
@@ -89,6 +96,19 @@ int	central_log_rollback(struct central_log *db);
 int	central_log_insert(struct central_log *db,
 	    const struct central_log_alert *a, const char *json, size_t len,
 	    int64_t received_us, enum central_log_stored *res);
+
+/*
+ * Deferred inserts (PostgreSQL; on SQLite a no-op, every insert is
+ * settled at once): inside an explicit transaction central_log_insert
+ * queues the alert (*res = CENTRAL_LOG_QUEUED) and the queue goes to the
+ * server as one pipeline (one round trip) when it holds max alerts,
+ * before any other statement, and at commit; fn then learns each queued
+ * alert's outcome, in order, before that call returns.  A failure fails
+ * the transaction as a failed insert does (roll back, offer it again);
+ * a rollback drops the queue unsettled.  max 0 turns it off.
+ */
+int	central_log_defer_inserts(struct central_log *db, int max,
+	    central_log_stored_fn fn, void *ctx);
 
 /*
  * A pending notice of the writes above, copied into buf and cleared; NULL

@@ -6,14 +6,14 @@
 
 #include <sqlite3.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/clog_triage.h"
+#include "broker/central_log.h"
 #include "lib/ids.h"
 
 static _Thread_local char errbuf[512];
@@ -29,7 +29,7 @@ clog_exec_set_err(const char *fmt, ...)
 }
 
 const char *
-clog_triage_errmsg(void)
+clog_exec_errmsg(void)
 {
 	return errbuf[0] != '\0' ? errbuf : "no error";
 }
@@ -47,12 +47,14 @@ static const char schema_sqlite[] =
 	" PRIMARY KEY (site, agent, seq)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS triage_state_state ON triage_state (state);"
 	"CREATE TABLE IF NOT EXISTS incidents ("
-	" id INTEGER PRIMARY KEY, src_ip TEXT NOT NULL,"
+	" id INTEGER PRIMARY KEY, site TEXT NOT NULL DEFAULT '',"
+	" src_ip TEXT NOT NULL,"
 	" first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,"
 	" count INTEGER NOT NULL, max_sev INTEGER NOT NULL,"
 	" hosts TEXT NOT NULL, techniques TEXT NOT NULL,"
 	" state TEXT NOT NULL DEFAULT 'new', operator TEXT, updated_at TEXT);"
-	"CREATE INDEX IF NOT EXISTS incidents_src ON incidents (src_ip, last_us);"
+	"CREATE INDEX IF NOT EXISTS incidents_site_src"
+	" ON incidents (site, src_ip, last_us);"
 	"CREATE INDEX IF NOT EXISTS incidents_first ON incidents (first_us);"
 	"CREATE TABLE IF NOT EXISTS incident_alerts ("
 	" site TEXT NOT NULL, agent TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -67,19 +69,6 @@ static const char schema_sqlite[] =
 	"CREATE INDEX IF NOT EXISTS triage_audit_target"
 	" ON triage_audit (kind, target);"
 	"CREATE INDEX IF NOT EXISTS alerts_received ON alerts (received_at);";
-
-/* icsentry_in_cidr(ip, cidr): 1 when ip is inside cidr, 0 otherwise. */
-static void
-sql_in_cidr(sqlite3_context *c, int argc, sqlite3_value **argv)
-{
-	const unsigned char *ip, *net;
-
-	(void)argc;
-	ip = sqlite3_value_text(argv[0]);
-	net = sqlite3_value_text(argv[1]);
-	sqlite3_result_int(c, ip != NULL && net != NULL &&
-	    clog_ip_in_cidr((const char *)ip, (const char *)net));
-}
 
 /* Does s look like an integer that round-trips as text? */
 static bool
@@ -100,25 +89,144 @@ int_text(const char *s, long long *v)
 	return errno == 0 && *end == '\0' && strcmp(s, "-0") != 0;
 }
 
+/*
+ * Prepared statements kept between clog_exec_cache_begin() and _end() on
+ * one connection (a batch of incidents), keyed by the SQL text (found by
+ * its address, confirmed by its content), so filing a batch parses each
+ * statement once.  Outside a session nothing is kept.
+ */
+#define SCACHE	48
+
+static struct {
+	sqlite3		*h;
+	const char	*sql;
+	char		*text;		/* a copy of sql */
+	sqlite3_stmt	*s;
+} scache[SCACHE];
+static pthread_mutex_t scache_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local sqlite3 *session;	/* caching for this connection */
+
+static sqlite3_stmt *
+cached(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	char *text;
+	int i, free_slot = -1;
+
+	if (session != h) {
+		text = strdup(sql);
+		if (text == NULL)
+			return NULL;
+		for (i = 0; text[i] != '\0'; i++)
+			if (text[i] == '$')
+				text[i] = '?';
+		if (sqlite3_prepare_v2(h, text, -1, &s, NULL) != SQLITE_OK)
+			s = NULL;
+		free(text);
+		return s;
+	}
+	pthread_mutex_lock(&scache_mu);
+	for (i = 0; i < SCACHE; i++) {
+		if (scache[i].h == h && scache[i].sql == sql) {
+			if (strcmp(scache[i].text, sql) == 0) {
+				s = scache[i].s;
+				pthread_mutex_unlock(&scache_mu);
+				return s;
+			}
+			/* the same buffer, another query: drop the old one */
+			sqlite3_finalize(scache[i].s);
+			free(scache[i].text);
+			scache[i].h = NULL;
+			scache[i].sql = NULL;
+			scache[i].text = NULL;
+			scache[i].s = NULL;
+		}
+		if (scache[i].h == NULL && free_slot < 0)
+			free_slot = i;
+	}
+	pthread_mutex_unlock(&scache_mu);
+	text = strdup(sql);
+	if (text == NULL)
+		return NULL;
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] == '$')
+			text[i] = '?';
+	if (sqlite3_prepare_v3(h, text, -1, free_slot >= 0 ?
+	    SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK)
+		s = NULL;
+	free(text);
+	if (s == NULL || free_slot < 0)
+		return s;	/* full: the caller finalizes it */
+	text = strdup(sql);
+	pthread_mutex_lock(&scache_mu);
+	if (text != NULL && scache[free_slot].h == NULL) {
+		scache[free_slot].h = h;
+		scache[free_slot].sql = sql;
+		scache[free_slot].text = text;
+		scache[free_slot].s = s;
+		text = NULL;
+	}
+	pthread_mutex_unlock(&scache_mu);
+	free(text);	/* not kept: s is not cached either */
+	return s;
+}
+
+static bool
+is_cached(const sqlite3_stmt *s)
+{
+	bool yes = false;
+	int i;
+
+	pthread_mutex_lock(&scache_mu);
+	for (i = 0; i < SCACHE && !yes; i++)
+		yes = scache[i].s == s;
+	pthread_mutex_unlock(&scache_mu);
+	return yes;
+}
+
+void
+clog_exec_cache_begin(struct central_log *db)
+{
+	void *h, *c;
+
+	if (central_log_backend(db, &h, &c) == 0)
+		session = h;
+}
+
+void
+clog_exec_cache_end(struct central_log *db)
+{
+	sqlite3 *h = session;
+	int i;
+
+	(void)db;
+	session = NULL;
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&scache_mu);
+	for (i = 0; i < SCACHE; i++)
+		if (scache[i].h == h) {
+			sqlite3_finalize(scache[i].s);
+			free(scache[i].text);
+			scache[i].h = NULL;
+			scache[i].sql = NULL;
+			scache[i].text = NULL;
+			scache[i].s = NULL;
+		}
+	pthread_mutex_unlock(&scache_mu);
+}
+
 static int
 exec_sqlite(sqlite3 *h, const char *sql, int n, const char *const *params,
     clog_exec_fn fn, void *ctx)
 {
 	const char *v[32];
-	sqlite3_stmt *s = NULL;
-	char *text;
+	sqlite3_stmt *s;
 	long long iv;
 	int i, nc, rc, stop = 0;
 
-	text = strdup(sql);
-	if (text == NULL)
-		return IDS_ENOMEM;
-	for (i = 0; text[i] != '\0'; i++)
-		if (text[i] == '$')
-			text[i] = '?';
-	rc = sqlite3_prepare_v2(h, text, -1, &s, NULL);
-	free(text);
-	if (rc != SQLITE_OK) {
+	s = cached(h, sql);
+	if (s == NULL) {
 		clog_exec_set_err("%s", sqlite3_errmsg(h));
 		return IDS_EIO;
 	}
@@ -147,7 +255,12 @@ exec_sqlite(sqlite3 *h, const char *sql, int n, const char *const *params,
 		clog_exec_set_err("%s", sqlite3_errmsg(h));
 		stop = IDS_EIO;
 	}
-	sqlite3_finalize(s);
+	if (is_cached(s)) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	} else {
+		sqlite3_finalize(s);
+	}
 	return stop;
 }
 
@@ -162,9 +275,23 @@ clog_exec(struct central_log *db, const char *sql, int n,
 		clog_exec_set_err("PostgreSQL connection lost");
 		return b;
 	}
-	if (b == 1)
-		return clog_exec_pg(c, sql, n, params, fn, ctx);
+	if (b == 1) {
+		int rc = clog_exec_pg(c, sql, n, params, fn, ctx);
+
+		if (rc < 0)
+			clog_exec_set_err("%s", clog_exec_pg_errmsg());
+		return rc;
+	}
 	return exec_sqlite(h, sql, n, params, fn, ctx);
+}
+
+void
+clog_exec_settle(struct central_log *db)
+{
+	void *h, *c;
+
+	/* the PostgreSQL handle is handed out after the queue is sent */
+	(void)central_log_backend(db, &h, &c);
 }
 
 bool
@@ -189,7 +316,7 @@ clog_exec_in_tx(struct central_log *db)
 }
 
 int
-clog_exec_attach(struct central_log *db, bool rdwr)
+clog_exec_schema(struct central_log *db)
 {
 	void *h, *c;
 	char *msg = NULL;
@@ -199,86 +326,26 @@ clog_exec_attach(struct central_log *db, bool rdwr)
 		clog_exec_set_err("PostgreSQL connection lost");
 		return b;
 	}
-	if (b == 1)
-		return rdwr ? clog_exec_pg_schema(c) : 0;
-	if (sqlite3_create_function(h, "icsentry_in_cidr", 2,
-	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-	    sql_in_cidr, NULL, NULL) != SQLITE_OK) {
-		clog_exec_set_err("%s", sqlite3_errmsg(h));
-		return IDS_EIO;
-	}
-	if (!rdwr)
+	if (b == 1) {
+		if (clog_exec_pg_schema(c) != 0) {
+			clog_exec_set_err("%s", clog_exec_pg_errmsg());
+			return IDS_EIO;
+		}
 		return 0;
+	}
+	/* incidents of the first triage build had no site: add it (an
+	 * error means the column is there already) */
+	if (sqlite3_exec(h, "SELECT 1 FROM incidents LIMIT 0", NULL, NULL,
+	    NULL) == SQLITE_OK &&
+	    sqlite3_exec(h, "ALTER TABLE incidents ADD COLUMN site TEXT NOT"
+	    " NULL DEFAULT ''", NULL, NULL, NULL) == SQLITE_OK)
+		sqlite3_exec(h, "UPDATE incidents SET site = COALESCE((SELECT"
+		    " site FROM incident_alerts WHERE incident = incidents.id"
+		    " LIMIT 1), '')", NULL, NULL, NULL);
 	if (sqlite3_exec(h, schema_sqlite, NULL, NULL, &msg) != SQLITE_OK) {
 		clog_exec_set_err("%s", msg != NULL ? msg : sqlite3_errmsg(h));
 		sqlite3_free(msg);
 		return IDS_EIO;
 	}
 	return 0;
-}
-
-/* ---- addresses ----------------------------------------------------------- */
-
-static bool
-parse_net(const char *text, int *af, unsigned char addr[16], int *bits)
-{
-	char buf[64];
-	const char *slash = strchr(text, '/');
-	size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
-	char *end;
-	long b;
-
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, addr) == 1)
-		*af = AF_INET;
-	else if (inet_pton(AF_INET6, buf, addr) == 1)
-		*af = AF_INET6;
-	else
-		return false;
-	*bits = *af == AF_INET ? 32 : 128;
-	if (slash != NULL) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return false;
-		errno = 0;
-		b = strtol(slash + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || b < 0 || b > *bits)
-			return false;
-		*bits = (int)b;
-	}
-	return true;
-}
-
-bool
-clog_cidr_valid(const char *text)
-{
-	unsigned char a[16];
-	int af, bits;
-
-	return text != NULL && parse_net(text, &af, a, &bits);
-}
-
-bool
-clog_ip_in_cidr(const char *ip, const char *cidr)
-{
-	unsigned char a[16], n[16];
-	int af, naf, bits, abits, i;
-
-	if (ip == NULL || cidr == NULL || strchr(ip, '/') != NULL ||
-	    !parse_net(ip, &af, a, &abits) || !parse_net(cidr, &naf, n, &bits))
-		return false;
-	if (af != naf)
-		return false;
-	for (i = 0; i < bits / 8; i++)
-		if (a[i] != n[i])
-			return false;
-	if (bits % 8 != 0) {
-		unsigned char m = (unsigned char)(0xff << (8 - bits % 8));
-
-		if ((a[i] & m) != (n[i] & m))
-			return false;
-	}
-	return true;
 }

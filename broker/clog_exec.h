@@ -18,33 +18,28 @@
 
 struct central_log;
 
-/*
- * central_log.c: the backend's handle.  Returns 0 with *sqlite set
- * (sqlite3 *), 1 with *pgconn set (PGconn *), IDS_EIO when a PostgreSQL
- * connection is lost and cannot be re-made.
- */
-int	central_log_backend(struct central_log *db, void **sqlite,
-	    void **pgconn);
-
 /* Return non-zero to stop (that value is returned). */
 typedef int (*clog_exec_fn)(void *ctx, int ncols, const char *const *v);
 
 /* Run one statement; fn (may be NULL) gets each result row. */
 int	clog_exec(struct central_log *db, const char *sql, int n,
 	    const char *const *params, clog_exec_fn fn, void *ctx);
+/* Send db's deferred inserts (PostgreSQL pipeline) and learn outcomes. */
+void	clog_exec_settle(struct central_log *db);
 /* Is db PostgreSQL? */
 bool	clog_exec_is_pg(struct central_log *db);
 /* Is a transaction open on db? */
 bool	clog_exec_in_tx(struct central_log *db);
-/*
- * After central_log_open(): register SQL functions (SQLite) and, when
- * rdwr, create the triage tables (clog_triage.h) if missing.
- */
-int	clog_exec_attach(struct central_log *db, bool rdwr);
+/* Create the triage tables if missing (clog_triage_schema()). */
+int	clog_exec_schema(struct central_log *db);
+/* Cache SQLite statements of this thread on db until _end (a batch). */
+void	clog_exec_cache_begin(struct central_log *db);
+void	clog_exec_cache_end(struct central_log *db);
 
-/* Keep one line of error for clog_triage_errmsg(). */
+/* One line of error, read by clog_triage_errmsg(). */
 void	clog_exec_set_err(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+const char *clog_exec_errmsg(void);
 
 /* ---- the PostgreSQL side (clog_triage_pg.c) ----------------------------- */
 
@@ -52,5 +47,6 @@ int	clog_exec_pg(void *conn, const char *sql, int n,
 	    const char *const *params, clog_exec_fn fn, void *ctx);
 bool	clog_exec_pg_in_tx(void *conn);
 int	clog_exec_pg_schema(void *conn);
+const char *clog_exec_pg_errmsg(void);	/* after a failure of the two */
 
 #endif

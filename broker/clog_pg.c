@@ -288,6 +288,17 @@ struct delta {
 	int64_t	 v;
 };
 
+/*
+ * One alert queued for the pipeline: its 19 ST_INSERT parameters, copied
+ * into buf (p[i] NULL for SQL NULL; p[17] is the raw JSON, len bytes).
+ */
+struct qrow {
+	const char	*p[19];
+	size_t		 len;
+	int64_t		 seq;
+	char		*buf;
+};
+
 /* tail: how far back to look again for rows committed out of id order */
 #define SETTLE_US	10000000
 
@@ -317,6 +328,12 @@ struct clog_pg {
 	size_t		 nknown, capknown;
 	char		 notice[512];
 	char		 errbuf[512];
+	/* deferred inserts (clog_pg_defer_inserts): sent pipelined */
+	struct qrow	*q;
+	size_t		 nqrow, capq;
+	int		 qmax;
+	central_log_stored_fn qfn;
+	void		*qctx;
 };
 
 /* ---- time (the same text as central_log_format_time) -------------------- */
@@ -476,12 +493,17 @@ prepare(struct clog_pg *pg, enum st id)
 }
 
 /* Execute prepared id with text parameters (NULL = SQL NULL). */
+static int	flush_queue(struct clog_pg *pg);
+
 static PGresult *
 execp(struct clog_pg *pg, enum st id, int n, const char *const *v,
     const int *lens)
 {
 	char name[16];
 
+	/* what was queued runs first: statements keep their order */
+	if (pg->nqrow > 0 && flush_queue(pg) != 0)
+		return NULL;
 	if (ensure_conn(pg) != 0 || prepare(pg, id) != 0)
 		return NULL;
 	snprintf(name, sizeof(name), "s%d", (int)id);
@@ -709,9 +731,14 @@ fail:
 	return rc;
 }
 
+static void	drop_queue(struct clog_pg *pg);
+
 void *
 clog_pg_conn(struct clog_pg *pg)
 {
+	/* deferred inserts go first: the caller's statements follow them */
+	if (pg->nqrow > 0 && flush_queue(pg) != 0)
+		return NULL;
 	return ensure_conn(pg) == 0 ? pg->c : NULL;
 }
 
@@ -732,6 +759,8 @@ clog_pg_close(struct clog_pg *pg)
 	for (i = 0; i < pg->nknown; i++)
 		free(pg->known[i]);
 	free(pg->known);
+	drop_queue(pg);
+	free(pg->q);
 	free(pg->uri);
 	free(pg);
 }
@@ -980,7 +1009,11 @@ clog_pg_commit(struct clog_pg *pg)
 
 	if (!pg->in_tx)
 		return 0;
-	rc = flush_pending(pg);
+	rc = flush_queue(pg);
+	if (rc == 0)
+		rc = flush_pending(pg);
+	else
+		drop_pending(pg);
 	if (rc == 0)
 		rc = exec_simple(pg, "COMMIT");
 	else
@@ -992,6 +1025,7 @@ clog_pg_commit(struct clog_pg *pg)
 int
 clog_pg_rollback(struct clog_pg *pg)
 {
+	drop_queue(pg);
 	drop_pending(pg);
 	/* a partition created in the transaction is gone with it */
 	pg->nmonths = 0;
@@ -1022,16 +1056,220 @@ auto_end(struct clog_pg *pg, bool mine, int rc)
 	return rc;
 }
 
+/*
+ * What ST_INSERT changing n rows means for the alert of parameters p
+ * (raw JSON json[0..len)): new, or a duplicate or a conflict of the row
+ * already there.
+ */
+static int
+settle_row(struct clog_pg *pg, const char *const *pin, const char *json,
+    size_t len, long n, enum central_log_stored *res)
+{
+	const char *p[19];
+	PGresult *r;
+	bool same;
+	int rc;
+
+	memcpy(p, pin, sizeof(p));
+	if (n == 1) {
+		*res = CENTRAL_LOG_NEW;
+		rc = add_delta(pg, "stored", 1);
+		if (rc == 0 && chain_check(p[15], json, len) != 0)
+			rc = add_delta(pg, "bad_hash", 1);
+		if (rc == 0)
+			rc = check_new_agent(pg, p[0], p[1]);
+		if (rc == 0)
+			rc = add_seen(pg, p[0], p[1], p[18]);
+		return rc;
+	}
+	/* Already there: the same bytes again, or a different alert. */
+	r = execp(pg, ST_SELECT_RAW, 3, p, NULL);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		set_res_err(pg, r);
+		PQclear(r);
+		return IDS_EIO;
+	}
+	/* no row: the key's alert went with retention; count it seen */
+	same = PQntuples(r) == 0 ||
+	    ((size_t)PQgetlength(r, 0, 0) == len &&
+	    memcmp(PQgetvalue(r, 0, 0), json, len) == 0);
+	PQclear(r);
+	if (same) {
+		*res = CENTRAL_LOG_DUPLICATE;
+		return add_delta(pg, "duplicates", 1);
+	}
+	*res = CENTRAL_LOG_CONFLICT;
+	p[3] = p[17];
+	p[4] = p[18];
+	rc = run(pg, ST_INSERT_CONFLICT, 5, p, NULL, NULL);
+	if (rc == 0)
+		rc = add_delta(pg, "conflicts", 1);
+	return rc;
+}
+
+static void
+drop_queue(struct clog_pg *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->nqrow; i++)
+		free(pg->q[i].buf);
+	pg->nqrow = 0;
+}
+
+/* Copy the parameters of one alert to the end of the queue. */
+static int
+queue_row(struct clog_pg *pg, const char *const *p, size_t len, int64_t seq)
+{
+	size_t need = 0, l[19], i;
+	struct qrow *q;
+	char *b;
+
+	if (pg->nqrow == pg->capq) {
+		size_t n = pg->capq ? pg->capq * 2 : 256;
+
+		q = realloc(pg->q, n * sizeof(*q));
+		if (q == NULL)
+			return IDS_ENOMEM;
+		pg->q = q;
+		pg->capq = n;
+	}
+	for (i = 0; i < 19; i++) {
+		l[i] = p[i] == NULL ? 0 : i == 17 ? len : strlen(p[i]);
+		need += l[i] + 1;
+	}
+	q = &pg->q[pg->nqrow];
+	q->buf = b = malloc(need);
+	if (b == NULL)
+		return IDS_ENOMEM;
+	for (i = 0; i < 19; i++) {
+		if (p[i] == NULL) {
+			q->p[i] = NULL;
+			continue;
+		}
+		memcpy(b, p[i], l[i]);
+		b[l[i]] = '\0';
+		q->p[i] = b;
+		b += l[i] + 1;
+	}
+	q->len = len;
+	q->seq = seq;
+	pg->nqrow++;
+	return 0;
+}
+
+/*
+ * Send every queued insert in one pipeline (one round trip, one server
+ * sync), then settle each in order and tell qfn.  Any failure fails the
+ * transaction, as a failed single insert does.
+ */
+static int
+flush_queue(struct clog_pg *pg)
+{
+	struct qrow *q = pg->q;
+	size_t n = pg->nqrow, sent = 0, i;
+	enum central_log_stored res;
+	long *changed = NULL;
+	PGresult *r;
+	ExecStatusType st;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	/* detached: the statements settling runs below must not flush it */
+	pg->q = NULL;
+	pg->nqrow = pg->capq = 0;
+	changed = calloc(n, sizeof(*changed));
+	if (changed == NULL) {
+		rc = IDS_ENOMEM;
+		goto out;
+	}
+	if (ensure_conn(pg) != 0 || prepare(pg, ST_INSERT) != 0) {
+		rc = IDS_EIO;
+		goto out;
+	}
+	if (PQenterPipelineMode(pg->c) != 1) {
+		set_err(pg, "pipeline mode");
+		rc = IDS_EIO;
+		goto out;
+	}
+	for (sent = 0; sent < n; sent++)
+		if (PQsendQueryPrepared(pg->c, "s0", 19, q[sent].p, NULL,
+		    NULL, 0) != 1)
+			break;
+	if (sent < n) {
+		set_err(pg, "pipeline send");
+		rc = IDS_EIO;
+	}
+	if (PQpipelineSync(pg->c) != 1) {
+		set_err(pg, "pipeline sync");
+		rc = IDS_EIO;
+		sent = 0;	/* nothing to read: the connection is gone */
+	}
+	for (i = 0; i < sent; i++) {
+		r = PQgetResult(pg->c);
+		if (r == NULL) {
+			set_err(pg, "pipeline result");
+			rc = IDS_EIO;
+			break;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_COMMAND_OK) {
+			changed[i] = strtol(PQcmdTuples(r), NULL, 10);
+		} else if (rc == 0) {
+			set_res_err(pg, r);
+			rc = IDS_EIO;
+		}
+		PQclear(r);
+		/* the NULL that ends this query's results */
+		while ((r = PQgetResult(pg->c)) != NULL)
+			PQclear(r);
+	}
+	if (i == sent) {
+		/* the sync point */
+		while ((r = PQgetResult(pg->c)) != NULL) {
+			st = PQresultStatus(r);
+			PQclear(r);
+			if (st == PGRES_PIPELINE_SYNC)
+				break;
+		}
+	}
+	if (PQexitPipelineMode(pg->c) != 1 && rc == 0) {
+		set_err(pg, "pipeline exit");
+		rc = IDS_EIO;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = settle_row(pg, q[i].p, q[i].p[17], q[i].len, changed[i],
+		    &res);
+		if (rc == 0 && pg->qfn != NULL)
+			pg->qfn(pg->qctx, q[i].p[0], q[i].p[1], q[i].seq, res);
+	}
+out:
+	free(changed);
+	for (i = 0; i < n; i++)
+		free(q[i].buf);
+	free(q);
+	return rc;
+}
+
+int
+clog_pg_defer_inserts(struct clog_pg *pg, int max, central_log_stored_fn fn,
+    void *ctx)
+{
+	pg->qmax = max;
+	pg->qfn = fn;
+	pg->qctx = ctx;
+	return 0;
+}
+
 static int
 insert_row(struct clog_pg *pg, const struct central_log_alert *a,
-    const char *json, size_t len, const char *received,
+    const char *json, size_t len, const char *received, bool defer,
     enum central_log_stored *res)
 {
 	char seq[24], tsus[24], sev[8], sport[8], dport[8], *raw;
 	const char *p[19];
-	PGresult *r;
 	long n = 0;
-	bool same;
 	int rc;
 
 	/* the raw text is bound with its length: no copy needed unless it
@@ -1066,45 +1304,19 @@ insert_row(struct clog_pg *pg, const struct central_log_alert *a,
 	p[17] = raw;
 	p[18] = received;
 	rc = ensure_partition(pg, a->ts_us);
+	if (rc == 0 && defer) {
+		/* deferred: settled when the queue is sent */
+		rc = queue_row(pg, p, len, a->seq);
+		if (rc == 0)
+			*res = CENTRAL_LOG_QUEUED;
+		if (rc == 0 && pg->nqrow >= (size_t)pg->qmax)
+			rc = flush_queue(pg);
+		goto out;
+	}
 	if (rc == 0)
 		rc = run(pg, ST_INSERT, 19, p, NULL, &n);
-	if (rc != 0)
-		goto out;
-	if (n == 1) {
-		*res = CENTRAL_LOG_NEW;
-		rc = add_delta(pg, "stored", 1);
-		if (rc == 0 && chain_check(a->prev_hash, json, len) != 0)
-			rc = add_delta(pg, "bad_hash", 1);
-		if (rc == 0)
-			rc = check_new_agent(pg, a->site, a->agent);
-		if (rc == 0)
-			rc = add_seen(pg, a->site, a->agent, received);
-		goto out;
-	}
-	/* Already there: the same bytes again, or a different alert. */
-	r = execp(pg, ST_SELECT_RAW, 3, p, NULL);
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		set_res_err(pg, r);
-		PQclear(r);
-		rc = IDS_EIO;
-		goto out;
-	}
-	/* no row: the key's alert went with retention; count it seen */
-	same = PQntuples(r) == 0 ||
-	    ((size_t)PQgetlength(r, 0, 0) == len &&
-	    memcmp(PQgetvalue(r, 0, 0), json, len) == 0);
-	PQclear(r);
-	if (same) {
-		*res = CENTRAL_LOG_DUPLICATE;
-		rc = add_delta(pg, "duplicates", 1);
-		goto out;
-	}
-	*res = CENTRAL_LOG_CONFLICT;
-	p[3] = raw;
-	p[4] = received;
-	rc = run(pg, ST_INSERT_CONFLICT, 5, p, NULL, NULL);
 	if (rc == 0)
-		rc = add_delta(pg, "conflicts", 1);
+		rc = settle_row(pg, p, raw, len, n, res);
 out:
 	free(raw);
 	return rc;
@@ -1123,7 +1335,9 @@ clog_pg_insert(struct clog_pg *pg, const struct central_log_alert *a,
 	rc = auto_begin(pg, &mine);
 	if (rc != 0)
 		return rc;
-	return auto_end(pg, mine, insert_row(pg, a, json, len, received, res));
+	/* only the caller's own transaction defers (its commit settles) */
+	return auto_end(pg, mine, insert_row(pg, a, json, len, received,
+	    !mine && pg->qmax > 0, res));
 }
 
 /* One statement as its own transaction (or within the caller's). */

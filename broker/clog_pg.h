@@ -43,6 +43,9 @@ int	clog_pg_rollback(struct clog_pg *pg);
 int	clog_pg_insert(struct clog_pg *pg, const struct central_log_alert *a,
 	    const char *json, size_t len, int64_t received_us,
 	    enum central_log_stored *res);
+/* central_log_defer_inserts */
+int	clog_pg_defer_inserts(struct clog_pg *pg, int max,
+	    central_log_stored_fn fn, void *ctx);
 const char *clog_pg_notice(struct clog_pg *pg, char *buf, size_t len);
 int	clog_pg_agent_status(struct clog_pg *pg, const char *site,
 	    const char *agent, const char *status, int64_t at_us);

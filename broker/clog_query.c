@@ -4,8 +4,35 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/central_log.h"
+#include <stdint.h>
+#include <time.h>
+
 #include "lib/ids.h"
+
+/* us -> "YYYY-MM-DDThh:mm:ss.uuuuuuZ" (central_log_format_time's text). */
+static void
+fmt_time(int64_t us, char out[CENTRAL_LOG_TIME_LEN])
+{
+	int64_t secs = us / 1000000, frac = us % 1000000;
+	struct tm tm;
+	time_t t;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, CENTRAL_LOG_TIME_LEN, "(bad time)");
+		return;
+	}
+	snprintf(out, CENTRAL_LOG_TIME_LEN,
+	    "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000000u);
+}
 
 bool
 clog_is_glob(const char *s)
@@ -205,7 +232,7 @@ clog_query_build(struct clog_sql *q, enum clog_dialect d,
 	shape = shape << 1 | f->received;
 	if (f->since_us != INT64_MIN && f->received) {
 		/* fixed-width RFC 3339 UTC text: text order is time order */
-		central_log_format_time(f->since_us, q->tbuf[0]);
+		fmt_time(f->since_us, q->tbuf[0]);
 		cond(&b);
 		put(&b, "received_at >= ");
 		param(&b, true, 0, q->tbuf[0]);
@@ -216,7 +243,7 @@ clog_query_build(struct clog_sql *q, enum clog_dialect d,
 	}
 	shape = shape << 1 | (f->until_us != INT64_MAX);
 	if (f->until_us != INT64_MAX && f->received) {
-		central_log_format_time(f->until_us, q->tbuf[1]);
+		fmt_time(f->until_us, q->tbuf[1]);
 		cond(&b);
 		put(&b, "received_at < ");
 		param(&b, true, 0, q->tbuf[1]);

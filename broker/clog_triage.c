@@ -16,6 +16,7 @@
 #include "broker/clog_query.h"
 #include "lib/chain.h"
 #include "lib/ids.h"
+#include "lib/ipnet.h"
 
 /*
  * Every alert with its triage state and incident, as a subquery (not a
@@ -78,6 +79,30 @@ query_first(struct central_log *db, const char *sql, int n,
 	memset(f, 0, sizeof(*f));
 	rc = clog_exec(db, sql, n, p, first_cb, f);
 	return rc == 1 ? 0 : rc;
+}
+
+const char *
+clog_triage_errmsg(void)
+{
+	return clog_exec_errmsg();
+}
+
+bool
+clog_ip_in_cidr(const char *ip, const char *cidr)
+{
+	return ipnet_contains(cidr, ip);
+}
+
+bool
+clog_cidr_valid(const char *text)
+{
+	return text != NULL && ipnet_valid(text);
+}
+
+int
+clog_triage_schema(struct central_log *db)
+{
+	return clog_exec_schema(db);
 }
 
 /* ---- actions ------------------------------------------------------------- */
@@ -235,6 +260,10 @@ clog_triage(struct central_log *db, const char *site, const char *agent,
 	i64(seqs, sizeof(seqs), seq);
 	snprintf(target, sizeof(target), "%s/%s/%s", site, agent, seqs);
 	central_log_format_time(central_log_now_us(), at);
+	if (!clog_exec_in_tx(db) && (rc = clog_exec_schema(db)) != 0) {
+		snprintf(err, errlen, "%s", clog_exec_errmsg());
+		return rc;
+	}
 	mine = !clog_exec_in_tx(db);
 	if (mine && (rc = central_log_begin(db)) != 0) {
 		snprintf(err, errlen, "%s", central_log_errmsg(db));
@@ -286,6 +315,10 @@ clog_triage_incident(struct central_log *db, int64_t incident,
 	state = action_state(action);
 	i64(ids, sizeof(ids), incident);
 	central_log_format_time(central_log_now_us(), at);
+	if (!clog_exec_in_tx(db) && (rc = clog_exec_schema(db)) != 0) {
+		snprintf(err, errlen, "%s", clog_exec_errmsg());
+		return rc;
+	}
 	mine = !clog_exec_in_tx(db);
 	if (mine && (rc = central_log_begin(db)) != 0) {
 		snprintf(err, errlen, "%s", central_log_errmsg(db));
@@ -816,20 +849,23 @@ clog_incident_add(struct central_log *db, const struct central_log_alert *a,
 		return 0;
 	/* several collectors: one at a time per attacker */
 	p[0] = a->src_ip;
+	p[1] = a->site;
 	if (clog_exec_is_pg(db) && (rc = clog_exec(db,
-	    "SELECT pg_advisory_xact_lock(hashtext($1))", 1, p, NULL,
-	    NULL)) != 0)
+	    "SELECT pg_advisory_xact_lock(hashtext(CAST($2 AS TEXT) || '/' ||"
+	    " CAST($1 AS TEXT)))", 2, p,
+	    NULL, NULL)) != 0)
 		return rc;
 	i64(ts, sizeof(ts), a->ts_us);
 	i64(lo, sizeof(lo), a->ts_us - w);
 	i64(hi, sizeof(hi), a->ts_us + w);
 	p[1] = lo;
 	p[2] = hi;
+	p[3] = a->site;
 	memset(&cur, 0, sizeof(cur));
 	rc = clog_exec(db, "SELECT id, first_us, last_us, count, max_sev,"
-	    " hosts, techniques FROM incidents WHERE src_ip = $1 AND"
-	    " last_us >= $2 AND first_us <= $3 ORDER BY last_us DESC LIMIT 1",
-	    3, p, inc_row_cb, &cur);
+	    " hosts, techniques FROM incidents WHERE site = $4 AND"
+	    " src_ip = $1 AND last_us >= $2 AND first_us <= $3"
+	    " ORDER BY last_us DESC LIMIT 1", 4, p, inc_row_cb, &cur);
 	if (rc < 0)
 		return rc;
 	if (!cur.found) {
@@ -863,9 +899,10 @@ clog_incident_add(struct central_log *db, const struct central_log_alert *a,
 	} else {
 		struct first f;
 
+		p[7] = a->site;
 		rc = query_first(db, "INSERT INTO incidents (src_ip, first_us,"
-		    " last_us, count, max_sev, hosts, techniques) VALUES ($1,"
-		    " $2, $3, $4, $5, $6, $7) RETURNING id", 7, p, &f);
+		    " last_us, count, max_sev, hosts, techniques, site) VALUES"
+		    " ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id", 8, p, &f);
 		if (rc == 0 && !f.found)
 			rc = IDS_EIO;
 		id = rc == 0 ? to_i64(f.v[0]) : 0;
@@ -898,9 +935,10 @@ incidents_cb(void *ctx, int nc, const char *const *v)
 	struct clog_incident i;
 	char first[CENTRAL_LOG_TIME_LEN], last[CENTRAL_LOG_TIME_LEN];
 
-	if (nc < 11)
+	if (nc < 12)
 		return IDS_EIO;
 	memset(&i, 0, sizeof(i));
+	i.site = v[11] != NULL ? v[11] : "";
 	i.id = to_i64(v[0]);
 	i.src_ip = v[1] != NULL ? v[1] : "";
 	i.first_us = to_i64(v[2]);
@@ -927,7 +965,7 @@ clog_incidents(struct central_log *db, const struct clog_incident_filter *f,
     clog_incident_fn fn, void *ctx)
 {
 	char id[24], since[24], until[24], sev[8], lim[24];
-	const char *p[7];
+	const char *p[8];
 	struct inc_ctx c = { fn, ctx };
 	bool cidr = f->src_ip != NULL && strchr(f->src_ip, '/') != NULL;
 
@@ -943,21 +981,231 @@ clog_incidents(struct central_log *db, const struct clog_incident_filter *f,
 	p[4] = f->state;
 	p[5] = f->src_ip;
 	p[6] = lim;
+	p[7] = f->site;
 	return clog_exec(db, cidr ?
 	    "SELECT * FROM (SELECT id, src_ip, first_us, last_us, count,"
-	    " max_sev, hosts, techniques, state, operator, updated_at"
+	    " max_sev, hosts, techniques, state, operator, updated_at, site"
 	    " FROM incidents WHERE (CAST($1 AS BIGINT) IS NULL OR id = CAST($1 AS BIGINT))"
 	    " AND last_us >= $2 AND first_us < $3 AND max_sev >= $4"
 	    " AND (CAST($5 AS TEXT) IS NULL OR state = CAST($5 AS TEXT))"
 	    " AND icsentry_in_cidr(src_ip, $6)"
+	    " AND (CAST($8 AS TEXT) IS NULL OR site = CAST($8 AS TEXT))"
 	    " ORDER BY first_us DESC, id DESC LIMIT $7) AS t"
 	    " ORDER BY first_us, id" :
 	    "SELECT * FROM (SELECT id, src_ip, first_us, last_us, count,"
-	    " max_sev, hosts, techniques, state, operator, updated_at"
+	    " max_sev, hosts, techniques, state, operator, updated_at, site"
 	    " FROM incidents WHERE (CAST($1 AS BIGINT) IS NULL OR id = CAST($1 AS BIGINT))"
 	    " AND last_us >= $2 AND first_us < $3 AND max_sev >= $4"
 	    " AND (CAST($5 AS TEXT) IS NULL OR state = CAST($5 AS TEXT))"
 	    " AND (CAST($6 AS TEXT) IS NULL OR src_ip = CAST($6 AS TEXT))"
+	    " AND (CAST($8 AS TEXT) IS NULL OR site = CAST($8 AS TEXT))"
 	    " ORDER BY first_us DESC, id DESC LIMIT $7) AS t"
-	    " ORDER BY first_us, id", 7, p, incidents_cb, &c);
+	    " ORDER BY first_us, id", 8, p, incidents_cb, &c);
+}
+
+int
+clog_incident_alerts(struct central_log *db, int64_t incident,
+    clog_triage_row_fn fn, void *ctx)
+{
+	char id[24];
+	const char *p[1] = { id };
+	struct query_ctx qc = { fn, ctx };
+
+	i64(id, sizeof(id), incident);
+	return clog_exec(db, "SELECT * FROM " TRIAGE_FROM " WHERE incident = $1"
+	    " ORDER BY ts_us, id", 1, p, query_cb, &qc);
+}
+
+struct asset_ctx {
+	clog_asset_fn	 fn;
+	void		*ctx;
+};
+
+static int
+asset_cb(void *ctx, int nc, const char *const *v)
+{
+	struct asset_ctx *c = ctx;
+	struct clog_asset a;
+
+	if (nc < 5)
+		return IDS_EIO;
+	a.site = v[0] != NULL ? v[0] : "";
+	a.agent = v[1] != NULL ? v[1] : "";
+	a.ip = v[2] != NULL ? v[2] : "";
+	a.json = v[3] != NULL ? v[3] : "{}";
+	a.received_at = v[4] != NULL ? v[4] : "";
+	return c->fn(c->ctx, &a);
+}
+
+int
+clog_assets(struct central_log *db, const char *site, const char *agent,
+    clog_asset_fn fn, void *ctx)
+{
+	const char *p[2] = { site, agent };
+	struct asset_ctx c = { fn, ctx };
+
+	return clog_exec(db, "SELECT site, agent, ip, json, last_seen"
+	    " FROM assets WHERE (CAST($1 AS TEXT) IS NULL OR site = $1)"
+	    " AND (CAST($2 AS TEXT) IS NULL OR agent = $2)"
+	    " ORDER BY site, agent, ip", 2, p, asset_cb, &c);
+}
+
+bool
+clog_triage_present(struct central_log *db)
+{
+	struct first f;
+
+	if (query_first(db, clog_exec_is_pg(db) ?
+	    "SELECT 1 WHERE to_regclass('triage_audit') IS NOT NULL" :
+	    "SELECT 1 FROM sqlite_master WHERE name = 'triage_audit'", 0,
+	    NULL, &f) != 0)
+		return false;
+	return f.found;
+}
+
+/* ---- the collector's batches ---------------------------------------------- */
+
+struct inc_item {
+	char			*site, *agent, *src, *dst, *tech;
+	int64_t			 seq, ts_us;
+	int			 sev;
+	bool			 dead;	/* not stored after all */
+};
+
+struct clog_incident_batch {
+	struct inc_item		*v;
+	size_t			 n, cap;
+};
+
+struct clog_incident_batch *
+clog_incident_batch_new(void)
+{
+	return calloc(1, sizeof(struct clog_incident_batch));
+}
+
+void
+clog_incident_batch_clear(struct clog_incident_batch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++) {
+		free(b->v[i].site);
+		free(b->v[i].agent);
+		free(b->v[i].src);
+		free(b->v[i].dst);
+		free(b->v[i].tech);
+	}
+	b->n = 0;
+}
+
+void
+clog_incident_batch_free(struct clog_incident_batch *b)
+{
+	if (b == NULL)
+		return;
+	clog_incident_batch_clear(b);
+	free(b->v);
+	free(b);
+}
+
+static char *
+dup_opt(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+int
+clog_incident_defer(struct clog_incident_batch *b,
+    const struct central_log_alert *a)
+{
+	struct inc_item *it;
+
+	if (a->src_ip == NULL || a->src_ip[0] == '\0')
+		return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap != 0 ? b->cap * 2 : 64;
+		struct inc_item *v = realloc(b->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return IDS_ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	it = &b->v[b->n];
+	memset(it, 0, sizeof(*it));
+	it->site = strdup(a->site);
+	it->agent = strdup(a->agent);
+	it->src = strdup(a->src_ip);
+	it->dst = dup_opt(a->dst_ip);
+	it->tech = dup_opt(a->technique);
+	it->seq = a->seq;
+	it->ts_us = a->ts_us;
+	it->sev = a->sev;
+	b->n++;
+	if (it->site == NULL || it->agent == NULL || it->src == NULL ||
+	    (a->dst_ip != NULL && it->dst == NULL) ||
+	    (a->technique != NULL && it->tech == NULL))
+		return IDS_ENOMEM;
+	return 0;
+}
+
+void
+clog_incident_forget(struct clog_incident_batch *b, const char *site,
+    const char *agent, int64_t seq)
+{
+	size_t i;
+
+	for (i = b->n; i > 0; i--)
+		if (b->v[i - 1].seq == seq && strcmp(b->v[i - 1].site, site) ==
+		    0 && strcmp(b->v[i - 1].agent, agent) == 0) {
+			b->v[i - 1].dead = true;
+			return;
+		}
+}
+
+static int
+cmp_item(const void *pa, const void *pb)
+{
+	const struct inc_item *a = pa, *b = pb;
+	int c = strcmp(a->site, b->site);
+
+	if (c == 0)
+		c = strcmp(a->src, b->src);
+	if (c != 0)
+		return c;
+	return a->ts_us < b->ts_us ? -1 : a->ts_us > b->ts_us;
+}
+
+int
+clog_incident_flush(struct central_log *db, struct clog_incident_batch *b,
+    int64_t window_s)
+{
+	struct central_log_alert a;
+	size_t i;
+	int rc = 0;
+
+	/* deferred inserts are sent now: their outcomes may forget some */
+	clog_exec_settle(db);
+	if (b->n > 1)
+		qsort(b->v, b->n, sizeof(*b->v), cmp_item);
+	clog_exec_cache_begin(db);
+	for (i = 0; i < b->n && rc == 0; i++) {
+		if (b->v[i].dead)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.site = b->v[i].site;
+		a.agent = b->v[i].agent;
+		a.src_ip = b->v[i].src;
+		a.dst_ip = b->v[i].dst;
+		a.technique = b->v[i].tech;
+		a.seq = b->v[i].seq;
+		a.ts_us = b->v[i].ts_us;
+		a.sev = b->v[i].sev;
+		rc = clog_incident_add(db, &a, window_s, NULL);
+	}
+	clog_exec_cache_end(db);
+	clog_incident_batch_clear(b);
+	return rc;
 }

@@ -4,13 +4,13 @@
  * and incidents (alerts of one attacker grouped in time).
  *
  * Same two backends as central_log.h (SQLite file or PostgreSQL URI), the
- * same handle and the same meaning on both; the code lives beside
- * central_log.c (clog_triage.c for SQLite, clog_triage_pg.c for
- * PostgreSQL).  Tables (created by every read-write central_log_open(),
- * IF NOT EXISTS, so a log of an older build gains them in place):
+ * same handle and the same meaning on both; one implementation over
+ * clog_exec.h (SQLite in clog_exec.c, PostgreSQL in clog_triage_pg.c).
+ * Tables (created by clog_triage_schema(), IF NOT EXISTS, so a log of an
+ * older build gains them in place):
  *
  *   triage_state (site, agent, seq, state, user, updated_at)
- *   incidents    (id, src_ip, first_us, last_us, first_ts, last_ts,
+ *   incidents    (id, site, src_ip, first_us, last_us, first_ts, last_ts,
  *                 count, max_sev, hosts, techniques, state, user,
  *                 updated_at)
  *   incident_alerts (incident, site, agent, seq)
@@ -52,7 +52,12 @@ struct central_log;
 #define CLOG_TRIAGE_USER_MAX	64	/* operator name, bytes */
 #define CLOG_INCIDENT_WINDOW_S	1800	/* default grouping window */
 
-/* Create the triage tables (read-write opens call it). */
+/*
+ * Create the triage tables when missing (and on PostgreSQL the SQL
+ * function icsentry_in_cidr() that --ip CIDR queries use): call it once
+ * after a read-write central_log_open() (the collector does); the
+ * triage actions call it themselves.
+ */
 int	clog_triage_schema(struct central_log *db);
 
 /*
@@ -129,8 +134,9 @@ int	clog_triage_verify(struct central_log *db, clog_audit_problem_fn fn,
 /*
  * File a newly stored alert (the collector calls it after
  * central_log_insert() said CENTRAL_LOG_NEW, inside the same transaction):
- * an alert with a src ip joins the incident of that src whose alerts are
- * within window_s of its capture time, or starts a new one.  Alerts
+ * an alert with a src ip joins the incident of that src at its site
+ * (10.0.0.66 at two plants is two hosts) whose alerts are within
+ * window_s of its capture time, or starts a new one.  Alerts
  * without a src ip are in no incident.  *incident (may be NULL) receives
  * the id, 0 for none.
  */
@@ -138,9 +144,33 @@ int	clog_incident_add(struct central_log *db,
 	    const struct central_log_alert *a, int64_t window_s,
 	    int64_t *incident);
 
+/*
+ * A collector's batch: alerts to file just before its commit, sorted by
+ * (site, src ip, time), so every collector takes the per-attacker locks
+ * (PostgreSQL advisory locks, incident rows) in one global order and two
+ * collectors' batches never deadlock on them.  defer copies what it
+ * needs; flush files them all (clog_incident_add) and empties the batch;
+ * clear drops them (the batch was rolled back).
+ */
+struct clog_incident_batch;
+struct clog_incident_batch *clog_incident_batch_new(void);
+void	clog_incident_batch_free(struct clog_incident_batch *b);
+int	clog_incident_defer(struct clog_incident_batch *b,
+	    const struct central_log_alert *a);
+int	clog_incident_flush(struct central_log *db,
+	    struct clog_incident_batch *b, int64_t window_s);
+void	clog_incident_batch_clear(struct clog_incident_batch *b);
+/*
+ * A deferred insert (central_log_defer_inserts) turned out not NEW (a
+ * duplicate or conflict): drop its alert from the batch.  flush settles
+ * the insert queue first, so every outcome is known before it files.
+ */
+void	clog_incident_forget(struct clog_incident_batch *b, const char *site,
+	    const char *agent, int64_t seq);
+
 struct clog_incident {
 	int64_t		 id;
-	const char	*src_ip;
+	const char	*site, *src_ip;
 	const char	*first_ts, *last_ts;	/* capture time */
 	int64_t		 first_us, last_us;
 	int64_t		 count;
@@ -155,6 +185,7 @@ typedef int (*clog_incident_fn)(void *ctx, const struct clog_incident *i);
 struct clog_incident_filter {
 	int64_t		 since_us, until_us;	/* last_us >= since, first_us < until */
 	const char	*src_ip;		/* exact, or a CIDR; NULL any */
+	const char	*site;			/* exact; NULL any */
 	const char	*state;			/* NULL any */
 	int		 min_sev;
 	int64_t		 id;			/* > 0: only this one */
@@ -169,6 +200,25 @@ int	clog_incidents(struct central_log *db,
 
 /* The last error of a clog_triage/clog_incident call (static text). */
 const char *clog_triage_errmsg(void);
+
+/* The alerts of one incident, in capture-time order. */
+int	clog_incident_alerts(struct central_log *db, int64_t incident,
+	    clog_triage_row_fn fn, void *ctx);
+
+/* ---- assets (the inventory the agents publish) ------------------------- */
+
+struct clog_asset {
+	const char	*site, *agent, *ip;
+	const char	*json;		/* the agent's inventory entry */
+	const char	*received_at;	/* when the collector last stored it */
+};
+typedef int (*clog_asset_fn)(void *ctx, const struct clog_asset *a);
+/* Every entry (site, agent exact when not NULL), by site, agent, ip. */
+int	clog_assets(struct central_log *db, const char *site,
+	    const char *agent, clog_asset_fn fn, void *ctx);
+
+/* Does the log hold the triage tables (an older read-only log may not)? */
+bool	clog_triage_present(struct central_log *db);
 
 /* ---- helpers both backends and icsentry-log use ------------------------ */
 

@@ -27,19 +27,27 @@ static const char schema_pg[] =
 	" updated_at " T " NOT NULL, PRIMARY KEY (site, agent, seq));"
 	"CREATE INDEX IF NOT EXISTS triage_state_state ON triage_state (state);"
 	"CREATE TABLE IF NOT EXISTS incidents ("
-	" id bigserial PRIMARY KEY, src_ip " T " NOT NULL,"
+	" id bigserial PRIMARY KEY, site " T " NOT NULL DEFAULT '',"
+	" src_ip " T " NOT NULL,"
 	" first_us bigint NOT NULL, last_us bigint NOT NULL,"
 	" count bigint NOT NULL, max_sev smallint NOT NULL,"
 	" hosts " T " NOT NULL, techniques " T " NOT NULL,"
 	" state " T " NOT NULL DEFAULT 'new', operator " T ","
 	" updated_at " T ");"
-	"CREATE INDEX IF NOT EXISTS incidents_src ON incidents (src_ip, last_us);"
 	"CREATE INDEX IF NOT EXISTS incidents_first ON incidents (first_us);"
 	"CREATE TABLE IF NOT EXISTS incident_alerts ("
 	" site " T " NOT NULL, agent " T " NOT NULL, seq bigint NOT NULL,"
 	" incident bigint NOT NULL, PRIMARY KEY (site, agent, seq));"
 	"CREATE INDEX IF NOT EXISTS incident_alerts_incident"
 	" ON incident_alerts (incident);"
+	/* incidents of the first triage build had no site */
+	"ALTER TABLE incidents ADD COLUMN IF NOT EXISTS"
+	" site " T " NOT NULL DEFAULT '';"
+	"UPDATE incidents SET site = COALESCE((SELECT site FROM"
+	" incident_alerts WHERE incident = incidents.id LIMIT 1), '')"
+	" WHERE site = '';"
+	"CREATE INDEX IF NOT EXISTS incidents_site_src"
+	" ON incidents (site, src_ip, last_us);"
 	"CREATE TABLE IF NOT EXISTS triage_audit ("
 	" id bigint PRIMARY KEY, at " T " NOT NULL, operator " T " NOT NULL,"
 	" kind " T " NOT NULL, target " T " NOT NULL, action " T " NOT NULL,"
@@ -56,6 +64,14 @@ static const char schema_pg[] =
 	" EXCEPTION WHEN others THEN RETURN false;"
 	" END $f$;";
 
+static _Thread_local char pg_err[512];
+
+const char *
+clog_exec_pg_errmsg(void)
+{
+	return pg_err;
+}
+
 static void
 res_err(PGconn *c, PGresult *r)
 {
@@ -64,7 +80,7 @@ res_err(PGconn *c, PGresult *r)
 
 	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		n--;
-	clog_exec_set_err("%.*s", (int)n, m);
+	snprintf(pg_err, sizeof(pg_err), "%.*s", (int)n, m);
 }
 
 int

@@ -44,10 +44,16 @@ struct central_log_alert {
 enum central_log_stored {
 	CENTRAL_LOG_NEW,	/* first time this (site, agent, seq) was seen */
 	CENTRAL_LOG_DUPLICATE,	/* re-delivery of the same bytes: ignored */
-	CENTRAL_LOG_CONFLICT	/* same (site, agent, seq), different bytes:
+	CENTRAL_LOG_CONFLICT,	/* same (site, agent, seq), different bytes:
 				   the first is kept, this one goes to
 				   conflicts */
+	CENTRAL_LOG_QUEUED	/* deferred (central_log_defer_inserts): the
+				   outcome comes later, to its callback */
 };
+
+/* The outcome of a deferred insert, in insert order. */
+typedef void (*central_log_stored_fn)(void *ctx, const char *site,
+    const char *agent, int64_t seq, enum central_log_stored res);
 
 struct central_log_filter {
 	int64_t		 since_us, until_us;	/* [since, until) on ts */

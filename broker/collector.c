@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_evidence.h"
 #include "broker/clog_triage.h"
 #include "broker/collector.h"
 #include "broker/intel_log.h"
@@ -56,6 +57,7 @@
 #include "lib/ids.h"
 #include "lib/version.h"
 #include "lib/mqttconf.h"
+#include "lib/log.h"
 
 #define PROG		"icsentry-collector"
 #define VERSION		ICSENTRY_VERSION
@@ -146,7 +148,7 @@ struct peer {
 struct collector {
 	MQTTAsync		 h;
 	struct central_log	*db;
-	struct intel_log	*intel;		/* NULL: not kept (PostgreSQL) */
+	struct intel_log	*intel;		/* NULL: not kept (open failed) */
 	pthread_mutex_t		 mu;		/* db, closing, batch, peers */
 	bool			 closing;
 	size_t			 max_payload;
@@ -164,6 +166,7 @@ struct collector {
 	struct peer		*dirty;
 	int64_t			 gap_timeout_ms;
 	int64_t			 incident_window_s;	/* 0: none */
+	struct clog_incident_batch *inc;	/* filed at batch commit */
 	bool			 connected;
 	int			 spool;		/* fd, -1: none */
 	bool			 spool_used;
@@ -185,11 +188,10 @@ logmsg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, PROG ": ");
+	/* lib/log.c: level, and a timestamp or journald's <N> prefix */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vmsg(LOGL_INFO, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static const char usage_text[] =
@@ -207,7 +209,7 @@ static const char usage_text[] =
 
 /* ---- message handling ------------------------------------------------- */
 
-enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET, K_INTEL };
+enum kind { K_ALERT, K_STATUS, K_STATS, K_ASSET, K_INTEL, K_EVIDENCE };
 
 struct topic {
 	char		 buf[MAX_TOPIC];
@@ -216,7 +218,8 @@ struct topic {
 };
 
 /*
- * icsentry/<site>/<agent>/alert/<severity> | status | stats | asset/<ip>;
+ * icsentry/<site>/<agent>/alert/<severity> | status | stats | asset/<ip> |
+ * evidence/<seq>;
  * anything else (more or fewer levels, empty levels) is refused.
  */
 static bool
@@ -257,6 +260,11 @@ parse_topic(const char *t, size_t len, struct topic *tp)
 		tp->kind = K_INTEL;
 	} else if (n == 5 && strcmp(lv[3], "asset") == 0 && lv[4][0] != '\0') {
 		tp->kind = K_ASSET;
+		tp->rest = lv[4];
+	} else if (n == 5 && strcmp(lv[3], "evidence") == 0 &&
+	    lv[4][0] >= '1' && lv[4][0] <= '9' && strlen(lv[4]) < 19 &&
+	    strspn(lv[4], "0123456789") == strlen(lv[4])) {
+		tp->kind = K_EVIDENCE;
 		tp->rest = lv[4];
 	} else {
 		return false;
@@ -544,7 +552,8 @@ batch_commit(struct collector *c)
 		return 0;
 	c->in_tx = false;
 	c->batch_n = 0;
-	if (central_log_commit(c->db) == 0) {
+	if (clog_incident_flush(c->db, c->inc, c->incident_window_s) == 0 &&
+	    central_log_commit(c->db) == 0) {
 		spool_clear(c);
 		return 0;
 	}
@@ -614,18 +623,45 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 		    "site, agent or severity differs from the topic");
 	}
 	rc = central_log_insert(c->db, &a, p, len, central_log_now_us(), &res);
-	/* group it with the same attacker's alerts (clog_triage.h) */
-	if (rc == 0 && res == CENTRAL_LOG_NEW && c->incident_window_s > 0)
-		rc = clog_incident_add(c->db, &a, c->incident_window_s, NULL);
+	/* group it with the same attacker's alerts (clog_triage.h); in a
+	 * batch, at its commit, in lock order */
+	if (rc == 0 && (res == CENTRAL_LOG_NEW || res == CENTRAL_LOG_QUEUED) &&
+	    c->incident_window_s > 0)
+		rc = c->in_tx || res == CENTRAL_LOG_QUEUED ?
+		    clog_incident_defer(c->inc, &a) :
+		    clog_incident_add(c->db, &a, c->incident_window_s, NULL);
 	if (rc == 0 && res == CENTRAL_LOG_CONFLICT)
 		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", a.site, a.agent,
 		    a.seq);
-	/* a re-sent alert means the agent lacks our ack: send it again */
+	/* a re-sent alert means the agent lacks our ack: send it again
+	 * (a queued one is settled in on_stored) */
 	if (rc == 0)
-		rc = peer_touch(c, a.site, a.agent, res != CENTRAL_LOG_NEW);
+		rc = peer_touch(c, a.site, a.agent, res != CENTRAL_LOG_NEW &&
+		    res != CENTRAL_LOG_QUEUED);
 	central_log_alert_free(&a);
 	return rc;
+}
+
+/*
+ * The outcome of a deferred insert (PostgreSQL pipeline; c->mu held, from
+ * within an insert or commit).  Its peer was touched when it was queued,
+ * so marking it for a resend allocates nothing and cannot fail.
+ */
+static void
+on_stored(void *ctx, const char *site, const char *agent, int64_t seq,
+    enum central_log_stored res)
+{
+	struct collector *c = ctx;
+
+	if (res == CENTRAL_LOG_CONFLICT)
+		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
+		    "different content; kept the first", site, agent, seq);
+	if (res != CENTRAL_LOG_NEW) {
+		(void)peer_touch(c, site, agent, true);
+		/* not stored after all: no incident for it */
+		clog_incident_forget(c->inc, site, agent, seq);
+	}
 }
 
 /* The agent's own last seq: stats {"alerts":{"last_seq":N}}. */
@@ -693,6 +729,14 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 			    "asset is not a JSON object");
 		return central_log_asset(c->db, tp.site, tp.agent, tp.rest,
 		    len > 0 ? p : NULL, len, central_log_now_us());
+	case K_EVIDENCE:
+		/* the pcap of an alert's triggering packets (clog_evidence.c) */
+		rc = clog_evidence_put(c->db, tp.site, tp.agent,
+		    strtoll(tp.rest, NULL, 10), p, len, central_log_now_us());
+		if (rc == IDS_EINVAL)
+			return reject(c, "rejected_invalid", topic, tlen,
+			    "evidence is not a pcap file");
+		return rc;
 	case K_INTEL:
 		/* which threat-intel bundle the agent runs (intel_log.c) */
 		if (len == 0 || c->intel == NULL)
@@ -766,6 +810,7 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 	if (rc != 0 && c->in_tx) {
 		/* the batch goes; its agents send it again (no ack for it) */
 		central_log_rollback(c->db);
+		clog_incident_batch_clear(c->inc);
 		c->in_tx = false;
 		c->batch_n = 0;
 	}
@@ -801,7 +846,7 @@ on_subscribed(void *ctx, MQTTAsync_successData5 *r)
 			bad++;
 		}
 	if (bad == 0)
-		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel}",
+		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel,evidence/+}",
 		    c->alert_filter);
 }
 
@@ -818,10 +863,10 @@ on_subscribe_failed(void *ctx, MQTTAsync_failureData5 *r)
 static void
 on_connected(void *ctx, char *cause)
 {
-	static const int qos[5] = { 1, 1, 1, 1, 1 };
+	static const int qos[6] = { 1, 1, 1, 1, 1, 1 };
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct collector *c = ctx;
-	char *topics[5];
+	char *topics[6];
 	int rc;
 
 	logmsg("connected to %s (%s)", c->uri, cause != NULL ? cause : "");
@@ -834,10 +879,11 @@ on_connected(void *ctx, char *cause)
 	topics[2] = (char *)"icsentry/+/+/stats";
 	topics[3] = (char *)"icsentry/+/+/asset/#";
 	topics[4] = (char *)"icsentry/+/+/intel";
+	topics[5] = (char *)"icsentry/+/+/evidence/+";
 	ro.context = c;
 	ro.onSuccess5 = on_subscribed;
 	ro.onFailure5 = on_subscribe_failed;
-	rc = MQTTAsync_subscribeMany(c->h, 5, topics, qos, &ro);
+	rc = MQTTAsync_subscribeMany(c->h, 6, topics, qos, &ro);
 	if (rc != MQTTASYNC_SUCCESS)
 		logmsg("subscribe: %s", MQTTAsync_strerror(rc));
 }
@@ -949,7 +995,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (try --help)\n",
+		log_err("unexpected argument '%s' (try --help)\n",
 		    argv[optind]);
 		return 2;
 	}
@@ -968,7 +1014,7 @@ load_config(const struct opts *o, struct cfg **out)
 	if (path == NULL && access(DEFAULT_CONF, F_OK) == 0)
 		path = DEFAULT_CONF;
 	if (cfg_load(path, schemas, 2, &c, err, sizeof(err)) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_err("%s\n", err);
 		return 2;
 	}
 	if ((o->mqtt != NULL && cfg_set(c, "mqtt", "uri", o->mqtt, "--mqtt",
@@ -977,13 +1023,13 @@ load_config(const struct opts *o, struct cfg **out)
 	    sizeof(err)) != 0) ||
 	    (o->client_id != NULL && cfg_set(c, "mqtt", "client_id",
 	    o->client_id, "--client-id", err, sizeof(err)) != 0)) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_err("%s\n", err);
 		cfg_free(c);
 		return 2;
 	}
 	v = cfg_str(c, "mqtt", "uri");
 	if (!mqttconf_uri_known(v)) {
-		fprintf(stderr, PROG ": %s: [mqtt] uri '%s' is not tcp://, "
+		log_err("%s: [mqtt] uri '%s' is not tcp://, "
 		    "ssl://, mqtt://, mqtts://, ws:// or wss://\n",
 		    cfg_is_set(c, "mqtt", "uri") && o->mqtt != NULL ? "--mqtt" :
 		    cfg_path(c), v);
@@ -992,7 +1038,7 @@ load_config(const struct opts *o, struct cfg **out)
 	}
 	v = cfg_str(c, "mqtt", "share_group");
 	if (v[0] == '\0' || strpbrk(v, "/+#") != NULL) {
-		fprintf(stderr, PROG ": %s: [mqtt] share_group '%s' must be one "
+		log_err("%s: [mqtt] share_group '%s' must be one "
 		    "topic level (no '/', '+', '#')\n", cfg_path(c), v);
 		cfg_free(c);
 		return 2;
@@ -1000,13 +1046,13 @@ load_config(const struct opts *o, struct cfg **out)
 	v = cfg_str(c, "collector", "retention");
 	if (v[0] != '\0' && central_log_retention_cutoff(v, 0,
 	    &(int64_t){ 0 }) != 0) {
-		fprintf(stderr, PROG ": %s: [collector] retention '%s' is not "
+		log_err("%s: [collector] retention '%s' is not "
 		    "N days (90d) or N months (12m)\n", cfg_path(c), v);
 		cfg_free(c);
 		return 2;
 	}
 	if (cfg_str(c, "collector", "db")[0] == '\0') {
-		fprintf(stderr, PROG ": %s: [collector] db is empty\n",
+		log_err("%s: [collector] db is empty\n",
 		    cfg_path(c));
 		cfg_free(c);
 		return 2;
@@ -1069,6 +1115,7 @@ main(int argc, char **argv)
 	int64_t n;
 	int slot, slot_fd = -1;
 
+	log_init(PROG);
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
@@ -1082,6 +1129,12 @@ main(int argc, char **argv)
 	c.batch_max = (int)cfg_int(cfg, "collector", "batch_max");
 	c.gap_timeout_ms = cfg_int(cfg, "collector", "gap_timeout") * 1000;
 	c.incident_window_s = cfg_int(cfg, "collector", "incident_window");
+	c.inc = clog_incident_batch_new();
+	if (c.inc == NULL) {
+		fprintf(stderr, "icsentry-collector: out of memory\n");
+		cfg_free(cfg);
+		return 1;
+	}
 	c.log_rejects = cfg_int(cfg, "collector", "log_rejects");
 	c.uri = cfg_str(cfg, "mqtt", "uri");
 	if (cfg_bool(cfg, "mqtt", "shared_subscription"))
@@ -1114,7 +1167,7 @@ main(int argc, char **argv)
 		 */
 		slot = take_slot(persist, &slot_fd);
 		if (slot < 0) {
-			fprintf(stderr, PROG ": %s.slot*.lock: %s; set [mqtt] "
+			log_err("%s.slot*.lock: %s; set [mqtt] "
 			    "client_id\n", persist, errno != 0 ?
 			    strerror(errno) : "64 collectors run already");
 			goto out_cfg;
@@ -1136,7 +1189,7 @@ main(int argc, char **argv)
 	if (v[0] != '\0') {
 		password = mqttconf_read_secret(v, err, sizeof(err));
 		if (password == NULL) {
-			fprintf(stderr, PROG ": %s: [mqtt] password_file: %s\n",
+			log_err("%s: [mqtt] password_file: %s\n",
 			    cfg_path(cfg), err);
 			goto out_cfg;
 		}
@@ -1156,6 +1209,19 @@ main(int argc, char **argv)
 		logmsg("%s", err);
 		goto out_cfg;
 	}
+	/* triage and incident tables (clog_triage.h), created in place */
+	if (clog_triage_schema(c.db) != 0) {
+		logmsg("%s: triage tables: %s", cfg_str(cfg, "collector", "db"),
+		    clog_triage_errmsg());
+		goto out_db;
+	}
+	/*
+	 * PostgreSQL: a batch's alerts go to the server pipelined, one round
+	 * trip per batch instead of per alert (bench-central).
+	 */
+	if (c.batch_ms > 0)
+		(void)central_log_defer_inserts(c.db, c.batch_max < 1000 ?
+		    c.batch_max : 1000, on_stored, &c);
 	if (intel_log_open(cfg_str(cfg, "collector", "db"), true, &c.intel, err,
 	    sizeof(err)) != 0)
 		logmsg("intel versions not recorded: %s", err);
@@ -1282,6 +1348,7 @@ out_db:
 	intel_log_close(c.intel);
 	central_log_close(c.db);
 	peers_free(&c);
+	clog_incident_batch_free(c.inc);
 	if (c.spool >= 0)
 		close(c.spool);
 out_cfg:

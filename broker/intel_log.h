@@ -8,8 +8,9 @@
  *
  * Kept apart from central_log.c (its own connection to the same SQLite
  * file, its own table) so the alert store's schema and versioning are not
- * touched.  SQLite only for now: a postgresql:// log is refused with
- * IDS_ENOTSUP.
+ * touched.  On a postgresql:// log the same table lives in the same
+ * database, on its own libpq connection (created under the advisory
+ * lock of the log's schema; one reconnect when the server went away).
  */
 #ifndef ICSENTRY_BROKER_INTEL_LOG_H
 #define ICSENTRY_BROKER_INTEL_LOG_H
@@ -21,8 +22,8 @@
 struct intel_log;
 
 /*
- * Open the table in the log at path (rw: create it when missing).  0, or
- * IDS_EIO / IDS_ENOTSUP with one line in err.
+ * Open the table in the log at path, a SQLite file or a postgresql://
+ * URI (rw: create it when missing).  0, or IDS_EIO with one line in err.
  */
 int	intel_log_open(const char *path, bool rw, struct intel_log **out,
 	    char *err, size_t errlen);

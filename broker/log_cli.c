@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_evidence.h"
 #include "broker/intel_log.h"
+#include "broker/log_triage_cli.h"
 #include "lib/ids.h"
 #include "lib/version.h"
 
@@ -41,6 +43,7 @@ struct args {
 	bool				 quiet;		/* verify */
 	bool				 incremental;	/* verify */
 	double				 interval;	/* tail poll, seconds */
+	const char			*state;		/* query: triage state */
 };
 
 static volatile sig_atomic_t stop;
@@ -62,6 +65,8 @@ static const char usage_main[] =
 "  stats    alert counts by severity, detector and agent; agent status\n"
 "  verify   check every agent's hash chain; exit 1 on any problem\n"
 "  intel    which threat-intel bundle version each agent applied\n"
+"  evidence the pcap of one alert's triggering packets: SITE/AGENT SEQ\n"
+"%s"
 "\n"
 "  --db FILE   the log (default $ICSENTRY_DB or " DEFAULT_DB ")\n"
 "  " PROG " COMMAND --help   options of one command\n"
@@ -69,15 +74,22 @@ static const char usage_main[] =
 
 static const char usage_filters[] =
 "filters:\n"
-"  --since T          alerts with ts >= T      --until T   ts < T\n"
+"  --since T          alerts from T on         --until T   before T\n"
 "                     T: RFC 3339 (2026-11-23T08:00:00Z, 2026-11-23) or an\n"
 "                     age before now: 90s, 30m, 1h, 7d, 2w\n"
+"  --time received|capture\n"
+"                     which time --since/--until mean: when the collector\n"
+"                     stored the alert (default: --since 1h is the last\n"
+"                     hour's arrivals) or the packet's capture time (ts)\n"
 "  --min-severity S   info, low, medium, high or critical\n"
 "  --agent GLOB  --site GLOB  --detector GLOB  --technique GLOB  --proto GLOB\n"
 "                     exact names or patterns such as 's7.*'; an agent is\n"
 "                     known by its site too: --agent plant-a/gw-01 is\n"
 "                     --site plant-a --agent gw-01\n"
-"  --ip ADDR          source or destination address\n";
+"  --ip ADDR|CIDR     source or destination address, or inside a network\n"
+"                     (--ip 10.10.1.0/24)\n"
+"  --grep TEXT        TEXT anywhere in the alert (title, details; any case)\n"
+"  --state S          query: triage state new, acked, open or closed\n";
 
 static const char usage_tail[] =
 "usage: " PROG " tail [--db FILE] [-n N] [--json] [filters]\n"
@@ -118,7 +130,7 @@ static void
 usage(FILE *out, enum cmd c, bool all)
 {
 	if (all) {
-		fputs(usage_main, out);
+		fprintf(out, usage_main, triage_cli_usage);
 		return;
 	}
 	switch (c) {
@@ -203,7 +215,7 @@ enum {
 	O_DB = 256, O_SINCE, O_UNTIL, O_MINSEV, O_AGENT, O_SITE, O_DETECTOR,
 	O_TECHNIQUE, O_IP, O_PROTO, O_LIMIT, O_JSON, O_CSV, O_QUIET,
 	O_INCREMENTAL,
-	O_INTERVAL, O_HELP, O_VERSION
+	O_INTERVAL, O_HELP, O_VERSION, O_GREP, O_TIME, O_STATE
 };
 
 static const struct option longopts[] = {
@@ -226,6 +238,9 @@ static const struct option longopts[] = {
 	{ "interval", required_argument, NULL, O_INTERVAL },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
+	{ "grep", required_argument, NULL, O_GREP },
+	{ "time", required_argument, NULL, O_TIME },
+	{ "state", required_argument, NULL, O_STATE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -241,8 +256,10 @@ allowed(enum cmd c, int opt)
 	case O_SITE:
 		return c != CMD_STATS;
 	case O_MINSEV: case O_DETECTOR: case O_TECHNIQUE:
-	case O_IP: case O_PROTO:
+	case O_IP: case O_PROTO: case O_GREP: case O_TIME:
 		return c == CMD_TAIL || c == CMD_QUERY;
+	case O_STATE:
+		return c == CMD_QUERY;
 	case O_AGENT:
 		return c != CMD_STATS;
 	case O_LIMIT: case O_CSV:
@@ -270,6 +287,7 @@ parse_args(int argc, char **argv, struct args *a)
 
 	memset(a, 0, sizeof(*a));
 	central_log_filter_init(&a->f);
+	a->f.received = true;	/* --since 1h: what arrived in the last hour */
 	a->db = db_env != NULL && db_env[0] != '\0' ? db_env : DEFAULT_DB;
 	a->lines = 10;
 	a->interval = 0.5;
@@ -349,7 +367,30 @@ parse_args(int argc, char **argv, struct args *a)
 			a->f.technique = optarg;
 			break;
 		case O_IP:
+			if (strchr(optarg, '/') != NULL &&
+			    !clog_cidr_valid(optarg))
+				return bad_usage("bad --ip '%s' (an address or "
+				    "a CIDR such as 10.10.1.0/24)", optarg);
 			a->f.ip = optarg;
+			break;
+		case O_GREP:
+			a->f.grep = optarg;
+			break;
+		case O_TIME:
+			if (strcmp(optarg, "received") != 0 &&
+			    strcmp(optarg, "capture") != 0)
+				return bad_usage("bad --time '%s' (received or "
+				    "capture)", optarg);
+			a->f.received = strcmp(optarg, "received") == 0;
+			break;
+		case O_STATE:
+			if (strcmp(optarg, "new") != 0 &&
+			    strcmp(optarg, "acked") != 0 &&
+			    strcmp(optarg, "open") != 0 &&
+			    strcmp(optarg, "closed") != 0)
+				return bad_usage("unknown state '%s' (new, "
+				    "acked, open, closed)", optarg);
+			a->state = optarg;
 			break;
 		case O_PROTO:
 			a->f.proto = optarg;
@@ -399,6 +440,8 @@ parse_args(int argc, char **argv, struct args *a)
 	}
 	if (a->f.since_us >= a->f.until_us)
 		return bad_usage("--since is not before --until");
+	if (a->cmd == CMD_STATS)
+		a->f.received = false;	/* stats count by capture time */
 	return -1;
 }
 
@@ -420,11 +463,15 @@ put_endpoint(FILE *out, const char *ip, int port)
 		fprintf(out, ":%d", port);
 }
 
+/* The triage state of the row being printed (query), or NULL. */
+static const struct clog_triage_info *row_state;
+
 /* One readable line (tail, and query's table rows). */
 static int
 print_line(void *ctx, const struct central_log_row *r)
 {
 	FILE *out = ctx;
+	char sfx[128];
 
 	fprintf(out, "%s %-8s ", r->ts, r->severity);
 	put_clean(out, r->site);
@@ -445,6 +492,8 @@ print_line(void *ctx, const struct central_log_row *r)
 		put_clean(out, r->title);
 		fputc('"', out);
 	}
+	triage_state_suffix(row_state, sfx, sizeof(sfx));
+	put_clean(out, sfx);
 	fputc('\n', out);
 	return ferror(out) ? IDS_EIO : 0;
 }
@@ -515,10 +564,28 @@ print_csv(void *ctx, const struct central_log_row *r)
 
 /* ---- commands --------------------------------------------------------- */
 
+struct state_row {
+	central_log_row_fn	 fn;
+};
+
+static int
+with_state(void *ctx, const struct central_log_row *r,
+    const struct clog_triage_info *t)
+{
+	struct state_row *s = ctx;
+	int rc;
+
+	row_state = t;
+	rc = s->fn(stdout, r);
+	row_state = NULL;
+	return rc;
+}
+
 static int
 cmd_query(struct central_log *db, const struct args *a)
 {
 	central_log_row_fn fn = print_line;
+	struct state_row sr;
 	int rc;
 
 	if (a->fmt == FMT_JSON)
@@ -528,6 +595,20 @@ cmd_query(struct central_log *db, const struct args *a)
 		fputs("ts,site,agent,seq,severity,detector,technique,proto,"
 		    "src_ip,src_port,dst_ip,dst_port,title,hash\n", stdout);
 	}
+	/* with each alert's triage state, when the log has triage tables */
+	sr.fn = fn;
+	if (clog_triage_present(db)) {
+		rc = clog_triage_query(db, &a->f, a->state, with_state, &sr);
+		if (rc != 0) {
+			fprintf(stderr, PROG ": query: %s\n", rc == IDS_EIO &&
+			    ferror(stdout) ? strerror(errno) :
+			    clog_triage_errmsg());
+			return 1;
+		}
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (a->state != NULL && strcmp(a->state, "new") != 0)
+		return fflush(stdout) == 0 ? 0 : 1;	/* nothing triaged */
 	rc = central_log_query(db, &a->f, fn, stdout);
 	if (rc != 0) {
 		fprintf(stderr, PROG ": query: %s\n", rc == IDS_EIO &&
@@ -550,6 +631,7 @@ cmd_tail(struct central_log *db, const struct args *a)
 {
 	central_log_row_fn fn = a->fmt == FMT_JSON ? print_json : print_line;
 	struct central_log_filter f = a->f;
+	struct triage_tail *agents = NULL;
 	struct timespec ts;
 	int64_t last = -1;
 	int rc;
@@ -578,12 +660,21 @@ cmd_tail(struct central_log *db, const struct args *a)
 			    central_log_errmsg(db));
 			return 1;
 		}
+		/* agents going offline / online (their LWT status) */
+		if (triage_tail_agents(db, a->fmt == FMT_JSON, stdout,
+		    &agents) != 0) {
+			triage_tail_free(agents);
+			fprintf(stderr, PROG ": tail: %s\n",
+			    central_log_errmsg(db));
+			return 1;
+		}
 		if (fflush(stdout) != 0)
-			return 0;
+			break;
 		f.limit = 0;
 		f.after_id = last;
 		nanosleep(&ts, NULL);
 	}
+	triage_tail_free(agents);
 	return 0;
 }
 
@@ -783,7 +874,7 @@ cmd_verify(struct central_log *db, const struct args *a)
 {
 	struct vctx v = { a->quiet, 0, 0 };
 	struct central_log_verify_ops ops = { &v, print_issue, print_chain };
-	int64_t problems = 0;
+	int64_t problems = 0, audit = 0;
 	int rc;
 
 	rc = a->incremental ? central_log_verify_incremental(db, a->f.site,
@@ -794,6 +885,10 @@ cmd_verify(struct central_log *db, const struct args *a)
 		    "out of memory" : central_log_errmsg(db));
 		return 1;
 	}
+	/* the triage audit trail (clog_triage.h) */
+	if (triage_cli_verify(db, a->quiet, &audit) != 0)
+		return 1;
+	problems += audit;
 	printf("verify: %" PRId64 " agent%s, %" PRId64 " alerts, %" PRId64
 	    " problem%s\n", v.agents, v.agents == 1 ? "" : "s", v.alerts,
 	    problems, problems == 1 ? "" : "s");
@@ -816,6 +911,21 @@ main(int argc, char **argv)
 		const char *db_env = getenv("ICSENTRY_DB");
 
 		return intel_log_cli(argc - 1, argv + 1, db_env != NULL &&
+		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
+	}
+	/* evidence: one alert's triggering packets (clog_evidence.c) */
+	if (argc >= 2 && strcmp(argv[1], "evidence") == 0) {
+		const char *db_env = getenv("ICSENTRY_DB");
+
+		return clog_evidence_cli(argc - 1, argv + 1, db_env != NULL &&
+		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
+	}
+	/* ack, close, note, reopen, incidents, audit, assets */
+	if (argc >= 2 && triage_cli_command(argv[1])) {
+		const char *db_env = getenv("ICSENTRY_DB");
+
+		signal(SIGPIPE, SIG_IGN);
+		return triage_cli_main(argc - 1, argv + 1, db_env != NULL &&
 		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
 	}
 	rc = parse_args(argc, argv, &a);

@@ -1031,6 +1031,58 @@ inv_counters(void *state, det_counter_fn add, void *arg)
 	add(arg, "identities_dropped", s->ident_dropped);
 }
 
+static void
+first_of(char *dst, size_t cap, const char *const *cands, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cands[i] != NULL && cands[i][0] != '\0') {
+			snprintf(dst, cap, "%s", cands[i]);
+			return;
+		}
+}
+
+/* Vendor and model as the device reported them (for alerts' assets). */
+static bool
+inv_describe(void *state, uint8_t af, const uint8_t *ip,
+    struct det_asset_info *out)
+{
+	struct inv_state *s = state;
+	uint8_t key[ASSET_KLEN];
+	const struct ident *id;
+	const struct asset *a;
+
+	if (af != 4 && af != 6)
+		return false;
+	memset(key, 0, sizeof(key));
+	key[0] = af;
+	memcpy(key + 1, ip, af == 6 ? 16 : 4);
+	a = tab_get(&s->t, key);
+	if (a == NULL || (id = a->id) == NULL)
+		return false;
+	{
+		const char *vendors[] = {
+			id->has_mb ? id->mb[0] : NULL,		/* vendor_name */
+			id->has_s7 ? id->s7_comp[9] : NULL,	/* manufacturer */
+		};
+		const char *models[] = {
+			id->has_mb ? id->mb[5] : NULL,		/* model_name */
+			id->has_mb ? id->mb[4] : NULL,		/* product_name */
+			id->has_enip ? id->enip_name : NULL,
+			id->has_s7 ? id->s7_comp[7] : NULL,	/* module_type */
+			id->has_s7 ? id->s7_order : NULL,
+			id->has_pn ? id->pn_type : NULL,
+		};
+
+		first_of(out->vendor, sizeof(out->vendor), vendors,
+		    sizeof(vendors) / sizeof(vendors[0]));
+		first_of(out->model, sizeof(out->model), models,
+		    sizeof(models) / sizeof(models[0]));
+	}
+	return out->vendor[0] != '\0' || out->model[0] != '\0';
+}
+
 const struct detector det_assets = {
 	.name = "assets",
 	.severity = SEV_INFO,
@@ -1044,4 +1096,5 @@ const struct detector det_assets = {
 	.finish = inv_finish,
 	.destroy = inv_destroy,
 	.counters = inv_counters,
+	.describe = inv_describe,
 };

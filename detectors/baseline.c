@@ -59,7 +59,9 @@
 #include "dissectors/flow.h"
 #include "lib/ids.h"
 #include "lib/ipmap.h"
+#include "detectors/baseline_ckpt.h"
 #include "detectors/baseline_file.h"
+#include "detectors/baseline_l2.h"
 #include "detectors/blext.h"
 #include "detectors/inventory.h"
 
@@ -76,6 +78,7 @@ struct bl_state {
 	uint32_t	 bucket_used;
 	uint64_t	 suppressed;
 	bool		 full_reported;
+	struct bl_ckpt	 ckpt;		/* --learn checkpoints */
 };
 
 static const struct cfg_key keys[] = {
@@ -83,6 +86,8 @@ static const struct cfg_key keys[] = {
 	  "learn from this run and write the baseline to FILE at the end (an existing FILE is extended)" },
 	{ "file", CFG_STR, NULL, 0, 0,
 	  "detect deviations from the baseline in FILE" },
+	{ "checkpoint_minutes", CFG_DOUBLE, "10", 0, 10080,
+	  "while learning, write the learn FILE (atomically) every this many minutes of traffic (0: only at the end)" },
 	{ "rate_window", CFG_DOUBLE, "10", 1, 3600,
 	  "seconds per window over which request rates are measured" },
 	{ "rate_factor", CFG_DOUBLE, "4", 1, 1000000,
@@ -137,6 +142,7 @@ bl_init_inner(const struct cfg *c, const char *sec, void **state)
 	s->min_requests = (uint32_t)cfg_int(c, sec, "rate_min_requests");
 	s->min_obs_s = cfg_double(c, sec, "min_observation");
 	s->asset_alerts = (uint32_t)cfg_int(c, sec, "new_asset_alerts");
+	bl_ckpt_init(&s->ckpt, cfg_double(c, sec, "checkpoint_minutes"));
 	if (s->learn_path[0] != '\0') {
 		if ((s->learn = bl_model_new(ma, ml)) == NULL) {
 			bl_destroy(s);
@@ -683,11 +689,18 @@ bl_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	struct proto_req r;
 	int role;
 
-	/* layer-2 flows (af 0) have no IP hosts to learn: the GOOSE, DCP
-	 * and MQTT detectors learn their own streams */
 	if ((s->learn == NULL && s->det == NULL) || pdu->proto == ICS_NONE ||
-	    (unsigned)pdu->proto >= ICS_NPROTO || pdu->flow->af == 0)
+	    (unsigned)pdu->proto >= ICS_NPROTO)
 		return;
+	/* layer-2 flows (af 0) have no IP hosts: GOOSE/SV streams and DCP
+	 * stations are learned apart (baseline_l2.c) */
+	if (pdu->flow->af == 0) {
+		bl_l2_learn(s->learn != NULL ? s->learn->l2 : NULL, pdu,
+		    s->window_us);
+		bl_l2_detect(s->det != NULL ? s->det->l2 : NULL, ctx, pdu,
+		    s->window_us, s->factor);
+		return;
+	}
 	role = inv_pdu_sender_role(pdu);
 	if (role == 1)
 		bl_analyse(pdu, &r);
@@ -861,16 +874,12 @@ bl_verdict(void *state, enum ics_proto proto, enum det_role role,
 /* ---- end of the run ------------------------------------------------------------- */
 
 static int
-bl_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
+bl_write(struct bl_state *s, char *err, size_t errlen)
 {
-	struct bl_state *s = state;
 	cJSON *root;
 	char *txt;
 	int rc;
 
-	(void)ctx;
-	if (s->learn == NULL)
-		return 0;
 	root = bl_model_json(s->window_s, s->learn);
 	if (root != NULL)
 		blext_dump(root);	/* cycles, envelopes (blext.h) */
@@ -884,6 +893,33 @@ bl_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 	rc = bl_write_file(s->learn_path, txt, err, errlen);
 	free(txt);
 	return rc;
+}
+
+static int
+bl_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
+{
+	struct bl_state *s = state;
+
+	(void)ctx;
+	return s->learn != NULL ? bl_write(s, err, errlen) : 0;
+}
+
+/* --learn: a checkpoint of the learn file every checkpoint_minutes */
+static void
+bl_tick(void *state, struct det_ctx *ctx, uint64_t now)
+{
+	struct bl_state *s = state;
+	char err[512];
+	uint32_t h, l;
+
+	(void)ctx;
+	if (s->learn == NULL || strcmp(s->learn_path, "-") == 0)
+		return;
+	h = s->learn->assets.n;
+	l = s->learn->links.n;
+	if (bl_ckpt_due(&s->ckpt, now, h, l))
+		bl_ckpt_done(&s->ckpt, now, s->learn_path, h, l,
+		    bl_write(s, err, sizeof(err)) == 0 ? NULL : err);
 }
 
 static int
@@ -942,6 +978,7 @@ const struct detector det_baseline = {
 	.on_packet = bl_packet,
 	.on_flow_end = bl_flow_end,
 	.on_pdu = bl_pdu,
+	.on_tick = bl_tick,
 	.verdict = bl_verdict,
 	.finish = bl_finish,
 	.destroy = bl_destroy,

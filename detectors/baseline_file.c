@@ -6,6 +6,7 @@
  * bytes.
  */
 #include "detectors/baseline_file.h"
+#include "detectors/baseline_l2.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -506,6 +507,14 @@ bl_model_load(struct model *m, const char *path)
 	    (rc = load_links(&ld, m, cJSON_GetObjectItemCaseSensitive(root,
 	    "links"))) != 0)
 		goto out;
+	if (bl_l2_load(m->l2, root, ld.where, sizeof(ld.where)) != 0) {
+		char why[sizeof(ld.where)];
+
+		snprintf(why, sizeof(why), "%s", ld.where);
+		ld.where[0] = '\0';
+		fail(&ld, "%s", why);
+		goto out;
+	}
 	rc = 0;
 out:
 	cJSON_Delete(root);
@@ -694,6 +703,10 @@ bl_model_json(double window_s, struct model *m)
 		cJSON_AddItemToArray(arr, link_json(v[i], link_rate(v[i],
 		    window_s)));
 	free(v);
+	if (bl_l2_json(m->l2, root) != 0) {
+		cJSON_Delete(root);
+		return NULL;
+	}
 	o = cJSON_AddObjectToObject(root, "dropped");
 	cJSON_AddNumberToObject(o, "assets", (double)m->assets.dropped);
 	cJSON_AddNumberToObject(o, "links", (double)m->links.dropped);

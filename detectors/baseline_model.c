@@ -4,6 +4,7 @@
  * the protocol descriptors say about requests.
  */
 #include "detectors/baseline_model.h"
+#include "detectors/baseline_l2.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -119,6 +120,10 @@ bl_model_new(uint32_t max_assets, uint32_t max_links)
 	m->links.esz = sizeof(struct bl_link);
 	m->links.klen = sizeof(struct bl_key);
 	m->links.max = max_links;
+	if ((m->l2 = bl_l2_new()) == NULL) {
+		free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -135,6 +140,7 @@ bl_model_free(struct model *m)
 		free(m->writers[i].v);
 	free(m->discovery.v);
 	free(m->remote.v);
+	bl_l2_free(m->l2);
 	cJSON_Delete(m->allowed_writers);
 	cJSON_Delete(m->allowed_discovery);
 	cJSON_Delete(m->allowed_remote);

@@ -102,6 +102,7 @@ struct model {
 	cJSON		*allowed_writers, *allowed_discovery, *allowed_remote;
 	uint64_t	 first, last;
 	struct cache_ent cache[CACHE];
+	struct bl_l2	*l2;		/* GOOSE, SV, DCP (baseline_l2.h) */
 };
 
 

@@ -135,6 +135,12 @@ const struct intel_set *det_intel(const struct det_ctx *ctx);
 /* The loaded configuration (for detectors that read other sections). */
 const struct cfg *det_cfg(const struct det_ctx *ctx);
 
+/* What a detector learned of a host (the inventory), for alerts. */
+struct det_asset_info {
+	char	vendor[64];
+	char	model[64];
+};
+
 /* What a detector's counters hook calls for each counter. */
 typedef void (*det_counter_fn)(void *arg, const char *name, uint64_t value);
 
@@ -205,6 +211,14 @@ struct detector {
 	 * away or recycled is counted here, so it is never silent.
 	 */
 	void	(*counters)(void *state, det_counter_fn add, void *arg);
+	/*
+	 * Optional: what the detector learned of host ip (af 4 or 6): vendor
+	 * and model as the device itself reported them.  Returns true and
+	 * fills out (empty strings for what it does not know) when it knows
+	 * the host.
+	 */
+	bool	(*describe)(void *state, uint8_t af, const uint8_t *ip,
+		    struct det_asset_info *out);
 };
 
 /* The registry (registry.c): every detector, NULL-terminated. */

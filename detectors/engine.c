@@ -393,3 +393,20 @@ det_engine_counters(const struct det_engine *e,
 		e->d[i]->counters(e->state[i], add, arg);
 	}
 }
+
+bool
+det_engine_describe(const struct det_engine *e, uint8_t af, const uint8_t *ip,
+    struct det_asset_info *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (e == NULL)
+		return false;
+	for (i = 0; i < e->n; i++)
+		if (!e->inactive[i] && !e->disabled[i] &&
+		    e->d[i]->describe != NULL &&
+		    e->d[i]->describe(e->state[i], af, ip, out))
+			return true;
+	return false;
+}

@@ -6,6 +6,7 @@
 #ifndef ICSENTRY_DETECTORS_ENGINE_H
 #define ICSENTRY_DETECTORS_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -67,5 +68,9 @@ void det_engine_counters(const struct det_engine *e,
 void det_engine_stats(const struct det_engine *e, FILE *fp);
 
 size_t det_engine_count(const struct det_engine *e);
+
+/* The active detectors' knowledge of host ip (describe hooks); false: none. */
+bool det_engine_describe(const struct det_engine *e, uint8_t af,
+    const uint8_t *ip, struct det_asset_info *out);
 
 #endif

@@ -6,7 +6,8 @@
  * (intel_set_build), so matching is hash probes: per flow at its start
  * (addresses, MACs, server port; once per flow, not per packet) and per
  * ICS PDU for function codes and device ids that must not be used, and
- * per DNS query (UDP to port 53) for domains.
+ * per DNS query (UDP or TCP to port 53) and per TLS ClientHello
+ * (server_name, any TCP port) for domains.
  * Flows already open when a bundle arrives are checked once at apply
  * time (on_flow_open), so a connection that started before the SOC knew
  * the attacker is still reported.  The alert names the indicator id and
@@ -30,6 +31,7 @@
 #include "lib/intel_bundle.h"
 #include "dissectors/modbus.h"
 #include "dissectors/s7comm.h"
+#include "dissectors/tls.h"
 
 static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
@@ -120,29 +122,59 @@ intel_flow_open(void *state, struct det_ctx *ctx, const struct flow *f)
 }
 
 /*
- * Domains, in the question of DNS queries.  Only with domain indicators
- * and only for UDP to port 53: every other packet returns at once.
+ * Domains: in the question of DNS queries (UDP or TCP to port 53) and
+ * in the server_name of TLS ClientHellos from the client (any TCP port:
+ * a TLS channel on 8883 or 4840 names its server too).  Only with
+ * domain indicators; every other packet costs a byte compare or two.
+ * One segment is read, no reassembly (see dns.h, tls.h).  This is the
+ * slow path of intel_packet: a DNS query or a ClientHello to read.
  */
+static __attribute__((noinline)) void
+intel_domain(struct det_ctx *ctx, const struct pkt *p, const struct flow *f,
+    int dir)
+{
+	const struct intel_set *s = det_intel(ctx);
+	const struct intel_indicator *ind;
+	struct det_endpoint src, dst;
+	char name[DNS_NAME_MAX + TLS_SNI_MAX + 2];
+	const char *proto = "dns", *side = "dns_query";
+	int rc;
+
+	if (!intel_set_has(s, INTEL_DOMAIN))
+		return;
+	if (p->ip_proto == 17)
+		rc = dns_query_name(p->payload, p->payload_len, name);
+	else if (p->dport == 53)
+		rc = dns_tcp_query_name(p->payload, p->payload_len, name);
+	else {
+		rc = tls_client_hello_sni(p->payload, p->payload_len, name);
+		proto = "tls";
+		side = "tls_sni";
+	}
+	if (rc != 0 || (ind = intel_match_domain(s, name)) == NULL)
+		return;
+	det_endpoint_from_flow(&src, f, dir == FLOW_C2S);
+	det_endpoint_from_flow(&dst, f, dir != FLOW_C2S);
+	raise(ctx, ind, &src, &dst, proto, p->ts, side, false);
+}
+
 static void
 intel_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir)
 {
-	const struct intel_set *s;
-	const struct intel_indicator *ind;
-	struct det_endpoint src, dst;
-	char name[DNS_NAME_MAX + 1];
-
 	(void)state;
-	if (p->ip_proto != 17 || p->dport != 53 || f == NULL)
+	/*
+	 * The common case first, in about as few compares as the UDP-only
+	 * check took: neither DNS nor the first byte of a TLS handshake.
+	 */
+	if (p->ip_proto == 17) {
+		if (p->dport != 53 || f == NULL)
+			return;
+	} else if (p->ip_proto != 6 || p->payload_len < 6 || f == NULL ||
+	    (p->dport != 53 && (p->payload[0] != 0x16 || dir != FLOW_C2S ||
+	    !tls_is_client_hello(p->payload, p->payload_len))))
 		return;
-	s = det_intel(ctx);
-	if (!intel_set_has(s, INTEL_DOMAIN) ||
-	    dns_query_name(p->payload, p->payload_len, name) != 0 ||
-	    (ind = intel_match_domain(s, name)) == NULL)
-		return;
-	det_endpoint_from_flow(&src, f, dir == FLOW_C2S);
-	det_endpoint_from_flow(&dst, f, dir != FLOW_C2S);
-	raise(ctx, ind, &src, &dst, "dns", p->ts, "dns_query", false);
+	intel_domain(ctx, p, f, dir);
 }
 
 /* Function codes and device ids, per request PDU. */

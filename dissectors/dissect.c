@@ -45,6 +45,12 @@ struct dis_flow {
 	uint16_t		 srv_port;	/* well-known port, 0 if by probe */
 	uint32_t		 pstate;	/* protocol adapter's own state */
 	struct stream		 s[2];
+	/*
+	 * Units segmented over several frames (ops->segment): the pieces so
+	 * far, per direction; resync here means "dropping the rest of a
+	 * unit too large to hold".  Only len, cap, buf and resync are used.
+	 */
+	struct stream		 t[2];
 };
 
 /* Descriptors that may pick a flow, per transport: [0] TCP, [1] UDP, [2] layer 2. */
@@ -166,6 +172,8 @@ dissect_flow_end(struct dissector *d, struct flow *f)
 		return;
 	buf_release(d, &df->s[0]);
 	buf_release(d, &df->s[1]);
+	buf_release(d, &df->t[0]);
+	buf_release(d, &df->t[1]);
 	free(df);
 	f->dis = NULL;
 }
@@ -207,6 +215,63 @@ emit_malformed(struct dis_ctx *dc, enum ics_proto proto, const char *what)
 	d->sink.malformed(d->sink.arg, &m);
 }
 
+/*
+ * One whole frame of stream s.  Frames that carry a piece of a segmented
+ * unit (ops->segment) are joined in the stream's t buffer, bounded like
+ * the TCP reassembly (max_reasm per direction, the shared budget), and
+ * the whole unit is handed on when its last piece arrives.  A unit that
+ * does not fit is counted in oversize (or no_buffer) and its remaining
+ * pieces are dropped up to the end mark.  The common case (a frame with
+ * the end mark and nothing held) is handed on in place.
+ */
+static __attribute__((noinline)) void
+deliver(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t len)
+{
+	struct dissector *d = dc->arg;
+	struct dis_flow *df = dc->flow->dis;
+	const struct proto_desc *ops = df->ops;
+	struct stream *t;
+	size_t hdr, add;
+	bool last;
+
+	if (ops->segment(p, len, &hdr, &last) != 1 || hdr > len) {
+		ops->handle(dc, p, len, false);
+		return;
+	}
+	t = &df->t[s == &df->s[0] ? 0 : 1];
+	if (t->resync) {
+		if (last)
+			t->resync = 0;
+		return;
+	}
+	if (last && t->len == 0) {
+		ops->handle(dc, p, len, false);
+		return;
+	}
+	/* the first piece with its header, the others without */
+	add = t->len == 0 ? len : len - hdr;
+	if (t->len + add > d->max_reasm) {
+		d->st.oversize++;
+		buf_release(d, t);
+		t->resync = !last;
+		return;
+	}
+	if (!buf_reserve(d, t, t->len + add)) {
+		buf_release(d, t);
+		t->resync = !last;
+		return;
+	}
+	memcpy(t->buf + t->len, t->len == 0 ? p : p + hdr, add);
+	t->len += (uint32_t)add;
+	if (!last)
+		return;
+	if (ops->seal(t->buf, t->len) == 0)
+		ops->handle(dc, t->buf, t->len, false);
+	else
+		d->st.oversize++;
+	buf_release(d, t);
+}
+
 /* Cut whole PDUs from p[0..n); returns bytes consumed. */
 static size_t
 extract(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
@@ -240,7 +305,11 @@ extract(struct dis_ctx *dc, struct stream *s, const uint8_t *p, size_t n)
 			}
 			break;
 		}
-		ops->handle(dc, p + used, len, false);
+		/* most protocols have no layer above the frames */
+		if (ops->segment == NULL)
+			ops->handle(dc, p + used, len, false);
+		else
+			deliver(dc, s, p + used, len);
 		used += len;
 	}
 	return used;
@@ -389,8 +458,12 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 		seq += behind;
 	} else if (ahead != 0) {
 		/* lost segment(s): the partial PDU can't be completed */
+		struct dis_flow *df = dc->flow->dis;
+
 		d->st.gaps++;
 		buf_release(d, s);
+		/* nor a unit segmented over frames (deliver) */
+		buf_release(d, &df->t[s == &df->s[0] ? 0 : 1]);
 		s->skip = 0;
 		s->resync = 1;
 	}

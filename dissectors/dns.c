@@ -53,3 +53,19 @@ dns_query_name(const uint8_t *p, size_t len, char *name)
 	(void)rd_be16(&r);			/* QCLASS */
 	return r.err ? IDS_ETRUNC : 0;
 }
+
+int
+dns_tcp_query_name(const uint8_t *p, size_t len, char *name)
+{
+	size_t mlen;
+
+	if (len < 2)
+		return IDS_ETRUNC;
+	mlen = (size_t)p[0] << 8 | p[1];
+	if (mlen < DNS_HEADER_LEN)
+		return IDS_EMALFORMED;
+	/* the question comes first: what this segment holds may do */
+	if (len - 2 > mlen)
+		len = mlen + 2;
+	return dns_query_name(p + 2, len - 2, name);
+}

@@ -34,4 +34,13 @@
  */
 int dns_query_name(const uint8_t *p, size_t len, char *name);
 
+/*
+ * The same over TCP (RFC 1035 4.2.2, RFC 7766): p starts with the
+ * two-byte message length.  Only what p holds is read (one segment);
+ * the question is at the front, so a query longer than the segment
+ * still gives its name when the name is inside.  As dns_query_name,
+ * and IDS_EMALFORMED for a length shorter than a DNS header.
+ */
+int dns_tcp_query_name(const uint8_t *p, size_t len, char *name);
+
 #endif

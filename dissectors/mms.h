@@ -18,8 +18,10 @@
  *   60 / AARE 61 { [30] be { 28 EXTERNAL { a0 { MMS initiate a8/a9 }}}}}}}}}
  *
  * Only COTP DT TPDUs with the end-of-TSDU mark are parsed beyond COTP: a
- * session PDU segmented over several TPDUs is reported as such (rare for
- * MMS, whose PDUs fit the negotiated TPDU size).
+ * TPDU without it is reported as segmented.  On a flow the stream layer
+ * joins such TPDUs first (dissect.c deliver, s7comm.c cotp_segment:
+ * bounded by [flows] max_reasm_bytes and the reassembly budget), so
+ * mms_parse sees one frame holding the whole TSDU.
  *
  * Pure functions: no I/O, no allocation; thread safe.  Pointers in the
  * output point into the caller's buffer.

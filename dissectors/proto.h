@@ -246,6 +246,19 @@ struct proto_desc {
 	/* parse p[0..n) and emit; partial: only the head of a larger PDU */
 	void		 (*handle)(struct dis_ctx *dc, const uint8_t *p, size_t n,
 			    bool partial);
+	/*
+	 * Segmentation above the frames (ISO 8073 COTP DT TPDUs without the
+	 * end-of-TSDU mark).  segment: does frame p[0..n) carry a piece of
+	 * a longer unit?  1 with *hdr = its header bytes before the user
+	 * data and *last = the end mark; 0 when not (handled as is).  The
+	 * stream layer joins the pieces (the first frame's header, then
+	 * every piece's user data, within max_reasm and the budget) and
+	 * seal() rewrites that header for the whole (length, end mark;
+	 * -1: too long for the header).  NULL: no such layer.
+	 */
+	int		 (*segment)(const uint8_t *p, size_t n, size_t *hdr,
+			    bool *last);
+	int		 (*seal)(uint8_t *p, size_t n);
 
 	/*
 	 * Requests: the codes and write ranges of a request PDU, what each

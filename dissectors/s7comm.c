@@ -797,6 +797,32 @@ s7_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 	dis_emit_pdu(dc, &pdu);
 }
 
+/*
+ * COTP DT TPDUs without the end-of-TSDU mark (ISO 8073 13.7): the
+ * stream layer joins them (dissect.c deliver) into one TPKT frame.
+ * TPKT(4) + COTP DT li=2, 0xF0, EOT|nr: 7 bytes of header each.
+ */
+static int
+cotp_segment(const uint8_t *p, size_t n, size_t *hdr, bool *last)
+{
+	if (n < 7 || p[4] != 2 || (p[5] & 0xF0) != 0xF0)
+		return 0;
+	*hdr = 7;
+	*last = (p[6] & 0x80) != 0;
+	return 1;
+}
+
+static int
+cotp_seal(uint8_t *p, size_t n)
+{
+	if (n > 0xffff)
+		return -1;	/* TPKT length is 16 bits */
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	p[6] |= 0x80;
+	return 0;
+}
+
 /* nDPI 4.2 names MMS on 102 s7comm too: the payload tells them apart. */
 static bool
 s7_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
@@ -820,6 +846,8 @@ const struct proto_desc s7comm_desc = {
 	.frame_len = s7_frame_len,
 	.bad_header = "bad TPKT header (version or length)",
 	.handle = s7_handle,
+	.segment = cotp_segment,
+	.seal = cotp_seal,
 	.analyse = s7_analyse,
 	.code_ops = s7_code_ops,
 	.code_name = s7_code_name,

@@ -26,6 +26,8 @@ struct slot {
 	const struct cfg_key	*key;
 	char			*text;		/* current value text (owned) */
 	bool			 set;		/* given by file or cfg_set */
+	int			 line;		/* file line, 0: default or cfg_set */
+	char			*origin;	/* cfg_set's origin (owned) */
 	long long		 i;
 	double			 d;
 	bool			 b;
@@ -409,6 +411,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 0;
 	}
 	s->set = true;
+	s->line = ld->line;
 	return 1;
 }
 
@@ -422,6 +425,7 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < c->nsecs; i++) {
 		for (j = 0; j < c->secs[i].n; j++) {
 			free(c->secs[i].slots[j].text);
+			free(c->secs[i].slots[j].origin);
 			nets_clear(&c->secs[i].slots[j].nets);
 			list_clear(&c->secs[i].slots[j].list);
 		}
@@ -546,6 +550,9 @@ cfg_set(struct cfg *c, const char *section, const char *key, const char *value,
 		return IDS_EINVAL;
 	}
 	s->set = true;
+	s->line = 0;
+	free(s->origin);
+	s->origin = strdup(origin);
 	return 0;
 }
 
@@ -627,4 +634,27 @@ const char *
 cfg_path(const struct cfg *c)
 {
 	return c->path;
+}
+
+const char *
+cfg_text(const struct cfg *c, const char *section, const char *key)
+{
+	const struct slot *s = find_slot(c, section, key);
+
+	return s != NULL ? (s->text != NULL ? s->text : "") : NULL;
+}
+
+const char *
+cfg_where(const struct cfg *c, const char *section, const char *key,
+    char *buf, size_t len)
+{
+	const struct slot *s = find_slot(c, section, key);
+
+	if (s != NULL && s->line > 0)
+		snprintf(buf, len, "%s:%d", c->path, s->line);
+	else if (s != NULL && s->set && s->origin != NULL)
+		snprintf(buf, len, "%s", s->origin);
+	else
+		snprintf(buf, len, "%s", c->path);
+	return buf;
 }

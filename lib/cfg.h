@@ -85,6 +85,16 @@ const struct cfg_list	*cfg_list(const struct cfg *c, const char *section, const 
 /* True when the key was given in the file or by cfg_set (not a default). */
 bool cfg_is_set(const struct cfg *c, const char *section, const char *key);
 
+/* The value as text (what the file or default said); NULL: undeclared. */
+const char *cfg_text(const struct cfg *c, const char *section, const char *key);
+
+/*
+ * Where the value came from, for messages: "path:line" for a key read from
+ * the file, cfg_set's origin ("--mqtt") for an override, else the path.
+ */
+const char *cfg_where(const struct cfg *c, const char *section,
+    const char *key, char *buf, size_t len);
+
 /* The path given to cfg_load, or "(defaults)". */
 const char *cfg_path(const struct cfg *c);
 

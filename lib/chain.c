@@ -2,6 +2,7 @@
 #include "lib/chain.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,27 @@
 
 static const char hexdig[] = "0123456789abcdef";
 static const char hash_key[] = ",\"hash\":\"";
+
+/*
+ * SHA-256 fetched from the provider once: EVP_sha256() in
+ * EVP_DigestInit_ex looks the algorithm up by name on every call, which
+ * cost more than hashing a 700-byte alert (perf, verify).
+ */
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha_md;
+
+static void
+sha_fetch(void)
+{
+	sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+sha256(void)
+{
+	pthread_once(&sha_once, sha_fetch);
+	return sha_md != NULL ? sha_md : EVP_sha256();
+}
 
 int
 chain_hash(const char *prev_hex, const char *obj, size_t len,
@@ -22,7 +44,7 @@ chain_hash(const char *prev_hex, const char *obj, size_t len,
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
 		return IDS_ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	ok = EVP_DigestInit_ex(ctx, sha256(), NULL) == 1 &&
 	    EVP_DigestUpdate(ctx, prev_hex, CHAIN_HEX_LEN) == 1 &&
 	    EVP_DigestUpdate(ctx, obj, len) == 1 &&
 	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;

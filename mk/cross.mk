@@ -52,7 +52,7 @@ CROSS_PKG_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(CROSS_PKGCONF) --cflags $
 CROSS_PKG_LIBS   = $(shell $(CROSS_PKGCONF) --libs $(CROSS_PKGS)) $(CROSS_NDPI_LIB) -lm
 CROSS_MQTT_LIBS  = -L$(CROSS_LIBDIR) -lpaho-mqtt3as
 
-.PHONY: cross cross-deps cross-need-deps cross-check-arch cross-check-ndpi cross-test
+.PHONY: cross cross-build cross-deps cross-need-deps cross-check-arch cross-check-ndpi cross-test
 
 cross-check-arch:
 	@if [ -z "$(CROSS_TRIPLET)" ]; then \
@@ -79,7 +79,8 @@ cross-need-deps: cross-check-arch
 	@if ! command -v $(CROSS_CC) >/dev/null 2>&1 || \
 	    ! $(CROSS_PKGCONF) --exists $(CROSS_PKGS) || \
 	    [ ! -f $(CROSS_LIBDIR)/libpaho-mqtt3as.so ] || \
-	    [ -z "$(CROSS_NDPI_LIB)" ] || [ ! -f /usr/include/ndpi/ndpi_api.h ]; then \
+	    ! ls $(CROSS_LIBDIR)/libndpi.so.[0-9]* >/dev/null 2>&1 || \
+	    [ ! -f /usr/include/ndpi/ndpi_api.h ]; then \
 		$(MAKE) --no-print-directory cross-deps ARCH=$(ARCH); fi
 
 # The native headers are only right for the target's library when both are
@@ -91,7 +92,19 @@ cross-check-ndpi: cross-need-deps
 		echo "cross: libndpi-dev ($$n) and $(NDPI_RUNTIME):$(ARCH) ($$t) differ:" \
 		     "the native nDPI headers do not fit the $(ARCH) library" >&2; exit 1; fi
 
+# The target's library flags are computed by a second make started after
+# cross-check-ndpi has installed what was missing: this make has already
+# listed $(CROSS_LIBDIR) (and GNU make caches directory listings for
+# $(wildcard)), so on a fresh machine it would still see no libndpi.so.N and
+# link without it ("undefined reference to ndpi_protocol2name").  The checks
+# above therefore test files with the shell, never with $(wildcard).
 cross: cross-check-ndpi
+	@$(MAKE) --no-print-directory cross-build ARCH=$(ARCH)
+
+cross-build: cross-check-arch
+	@if [ -z "$(CROSS_NDPI_LIB)" ]; then \
+		echo "cross: no $(CROSS_LIBDIR)/libndpi.so.N: run make cross-deps ARCH=$(ARCH)" >&2; \
+		exit 1; fi
 	@$(MAKE) --no-print-directory BUILD=$(CROSS_BUILD) CC=$(CROSS_CC) \
 	    PKG_CFLAGS="$(CROSS_PKG_CFLAGS)" PKG_LIBS="$(CROSS_PKG_LIBS)" \
 	    MQTT_LIBS="$(CROSS_MQTT_LIBS)" CHECK_LIBS= $(CROSS_BUILD)/icsentry-agent

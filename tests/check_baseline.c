@@ -138,46 +138,76 @@ label_found(const cJSON *label, const cJSON *alerts)
 	return false;
 }
 
-/* Alerts of det from src to dst (NULL: any), counted. */
+/*
+ * The finding of det in alert a: a itself, or the entry of `correlated`
+ * when another finding of the same packet leads the alert (one packet,
+ * one alert).  NULL when a has none.
+ */
+static const cJSON *
+finding(const cJSON *a, const char *det)
+{
+	const cJSON *c;
+	const char *v;
+
+	if ((v = tu_json_str(a, "detector")) != NULL && strcmp(v, det) == 0)
+		return a;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(a, "correlated"))
+		if ((v = tu_json_str(c, "rule")) != NULL && strcmp(v, det) == 0)
+			return c;
+	return NULL;
+}
+
+static bool
+pair_is(const cJSON *a, const char *src, const char *dst)
+{
+	const char *v;
+
+	if (src != NULL && ((v = tu_json_str(a, "src.ip")) == NULL ||
+	    strcmp(v, src) != 0))
+		return false;
+	if (dst != NULL && ((v = tu_json_str(a, "dst.ip")) == NULL ||
+	    strcmp(v, dst) != 0))
+		return false;
+	return true;
+}
+
+/* Findings of det from src to dst (NULL: any), counted. */
 static int
 count_alerts(const cJSON *alerts, const char *det, const char *src,
     const char *dst)
 {
 	const cJSON *a;
-	const char *v;
 	int n = 0;
 
-	cJSON_ArrayForEach(a, alerts) {
-		if ((v = tu_json_str(a, "detector")) == NULL || strcmp(v, det) != 0)
-			continue;
-		if (src != NULL && ((v = tu_json_str(a, "src.ip")) == NULL ||
-		    strcmp(v, src) != 0))
-			continue;
-		if (dst != NULL && ((v = tu_json_str(a, "dst.ip")) == NULL ||
-		    strcmp(v, dst) != 0))
-			continue;
-		n++;
-	}
+	cJSON_ArrayForEach(a, alerts)
+		if (finding(a, det) != NULL && pair_is(a, src, dst))
+			n++;
 	return n;
 }
 
+/* The finding of det from src to dst: an alert or its correlated entry. */
 static const cJSON *
 find_alert(const cJSON *alerts, const char *det, const char *src,
     const char *dst)
 {
-	const cJSON *a;
-	const char *v;
+	const cJSON *a, *f;
 
-	cJSON_ArrayForEach(a, alerts) {
-		if ((v = tu_json_str(a, "detector")) == NULL || strcmp(v, det) != 0)
-			continue;
-		if ((v = tu_json_str(a, "src.ip")) == NULL || strcmp(v, src) != 0)
-			continue;
-		if (dst != NULL && ((v = tu_json_str(a, "dst.ip")) == NULL ||
-		    strcmp(v, dst) != 0))
-			continue;
-		return a;
-	}
+	cJSON_ArrayForEach(a, alerts)
+		if ((f = finding(a, det)) != NULL && pair_is(a, src, dst))
+			return f;
+	return NULL;
+}
+
+/* The alert (not a correlated entry) holding det's finding. */
+static const cJSON *
+alert_with(const cJSON *alerts, const char *det, const char *src,
+    const char *dst)
+{
+	const cJSON *a;
+
+	cJSON_ArrayForEach(a, alerts)
+		if (finding(a, det) != NULL && pair_is(a, src, dst))
+			return a;
 	return NULL;
 }
 
@@ -382,16 +412,20 @@ START_TEST(one_line_per_asset_and_link)
 	    "\"10.10.1.101\",\"proto\":\"modbus\",\"transport\":\"tcp\","
 	    "\"port\":502,"));
 	/*
-	 * 26 assets + 59 links + 14 lines of members and brackets, then the
-	 * channel models (docs/baseline.md): 41 polling cycles and 26
-	 * envelope channels, one line each plus their two bracket lines, and
-	 * the conversations member on one line
+	 * 26 assets + 59 links + 14 lines of members and brackets + the
+	 * three (empty) layer-2 lists, then the channel models
+	 * (docs/baseline.md): 41 polling cycles and 26 envelope channels,
+	 * one line each plus their two bracket lines, and the conversations
+	 * member on one line
 	 */
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fx.baseline,
 	    "cycles")), 41);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fx.baseline,
 	    "envelopes")), 26);
-	ck_assert_uint_eq(tu_count_lines(t), 26 + 59 + 14 + (41 + 2) + (26 + 2) + 1);
+	ck_assert_uint_eq(tu_count_lines(t),
+	    26 + 59 + 14 + 3 + (41 + 2) + (26 + 2) + 1);
+	ck_assert(tu_contains(t, "\n  \"l2_goose\": [],\n  \"l2_sv\": [],\n"
+	    "  \"l2_dcp\": [],\n"));
 	ck_assert(tu_contains(t, "\n    {\"client\":\"10.10.1.11\",\"server\":"
 	    "\"10.10.1.101\",\"proto\":\"modbus\",\"judged\":true,"));
 	ck_assert(tu_contains(t, "\n  \"conversations\": {\"ot_hosts\":["));
@@ -534,6 +568,25 @@ START_TEST(write_by_a_host_that_never_wrote)
 	    "10.10.1.12", "10.10.1.103");
 	ck_assert_ptr_nonnull(a);
 	ck_assert_str_eq(tu_json_str(a, "technique"), "T0855");
+	/* one packet, one alert: the write leads, the baseline's new function
+	 * is its second reason */
+	a = alert_with(fx.attacks_alerts, "baseline.new_function", "10.10.1.12",
+	    "10.10.1.103");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "detector"), "modbus.unauthorized_write");
+	ck_assert_str_eq(tu_json_str(a, "rule"), "modbus.unauthorized_write");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(a, "reasons")), 2);
+	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "reasons"),
+	    0)->valuestring, "modbus.unauthorized_write");
+	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "reasons"),
+	    1)->valuestring, "baseline.new_function");
+	/*
+	 * the first fc 6 and the first fc 16 write, each with the new
+	 * function as second reason; then the later writes alone (a storm of
+	 * its own: one alert, one summary)
+	 */
+	ck_assert_int_eq(count_alerts(fx.attacks_alerts,
+	    "modbus.unauthorized_write", "10.10.1.12", "10.10.1.103"), 4);
 	/* ews-1 wrote while learning: never flagged */
 	ck_assert_int_eq(count_alerts(fx.attacks_alerts,
 	    "modbus.unauthorized_write", "10.10.1.30", NULL), 0);

@@ -281,6 +281,138 @@ START_TEST(test_batch_transaction)
 }
 END_TEST
 
+/*
+ * Deferred inserts (the collector's pipeline on PostgreSQL): queued in a
+ * transaction, sent when the queue is full and at commit, each outcome
+ * (new, duplicate, conflict) told in order; a rollback stores none.
+ */
+struct outcomes {
+	int			n;
+	int64_t			seq[64];
+	enum central_log_stored	res[64];
+	char			key[64][40];
+};
+
+static void
+on_outcome(void *ctx, const char *site, const char *agent, int64_t seq,
+    enum central_log_stored res)
+{
+	struct outcomes *o = ctx;
+
+	if (o->n < 64) {
+		o->seq[o->n] = seq;
+		o->res[o->n] = res;
+		snprintf(o->key[o->n], sizeof(o->key[0]), "%s/%s", site, agent);
+	}
+	o->n++;
+}
+
+START_TEST(test_deferred_inserts)
+{
+	struct central_log *db;
+	struct outcomes o;
+	struct tb_chain c, d;
+	char *j[12], *forged;
+	int i;
+
+	use_backend(1, "defer");
+	db = open_log(CENTRAL_LOG_RDWR);
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(central_log_defer_inserts(db, 4, on_outcome, &o), 0);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	tb_chain_init(&d, "plant-b", "gw-01", 2);
+	for (i = 0; i < 12; i++)
+		j[i] = tb_chain_next(i % 2 ? &d : &c, NULL);
+	/* a rolled-back batch: queued, some sent (4 per pipeline), none kept */
+	ck_assert_int_eq(central_log_begin(db), 0);
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(store(db, j[i]), CENTRAL_LOG_QUEUED);
+	ck_assert_int_eq(o.n, 4);
+	ck_assert_int_eq(central_log_rollback(db), 0);
+	ck_assert_int_eq(alerts(db), 0);
+	ck_assert_int_eq(counter(db, "stored"), 0);
+	/* the batch again, with a duplicate and a forged copy inside */
+	memset(&o, 0, sizeof(o));
+	forged = strdup(j[2]);
+	memcpy(strstr(forged, "test alert"), "TEST", 4);
+	ck_assert_int_eq(central_log_begin(db), 0);
+	for (i = 0; i < 12; i++)
+		ck_assert_int_eq(store(db, j[i]), CENTRAL_LOG_QUEUED);
+	ck_assert_int_eq(store(db, j[5]), CENTRAL_LOG_QUEUED);
+	ck_assert_int_eq(store(db, forged), CENTRAL_LOG_QUEUED);
+	ck_assert_int_eq(o.n, 12);		/* 3 full pipelines sent */
+	ck_assert_int_eq(central_log_commit(db), 0);
+	ck_assert_int_eq(o.n, 14);
+	for (i = 0; i < 12; i++) {
+		ck_assert_int_eq(o.res[i], CENTRAL_LOG_NEW);
+		ck_assert_str_eq(o.key[i], i % 2 ? "plant-b/gw-01" :
+		    "plant-a/gw-01");
+		ck_assert_int_eq(o.seq[i], i % 2 ? 2 + i / 2 : 1 + i / 2);
+	}
+	ck_assert_int_eq(o.res[12], CENTRAL_LOG_DUPLICATE);
+	ck_assert_int_eq(o.seq[12], 4);
+	ck_assert_int_eq(o.res[13], CENTRAL_LOG_CONFLICT);
+	ck_assert_str_eq(o.key[13], "plant-a/gw-01");
+	ck_assert_int_eq(o.seq[13], 2);
+	ck_assert_int_eq(alerts(db), 12);
+	ck_assert_int_eq(counter(db, "stored"), 12);
+	ck_assert_int_eq(counter(db, "duplicates"), 1);
+	ck_assert_int_eq(counter(db, "conflicts"), 1);
+	/* outside a transaction of the caller's, an insert settles at once */
+	j[0] = (free(j[0]), tb_chain_next(&c, NULL));
+	ck_assert_int_eq(store(db, j[0]), CENTRAL_LOG_NEW);
+	ck_assert_int_eq(o.n, 14);
+	ck_assert_int_eq(alerts(db), 13);
+	for (i = 0; i < 12; i++)
+		free(j[i]);
+	free(forged);
+	central_log_close(db);
+	done();
+}
+END_TEST
+
+/*
+ * The end-to-end ack and the agent's reported last seq, kept per (site,
+ * agent) as the maximum on both backends; verify reports a lost tail (the
+ * stored chain ends before the reported seq) and stops once it arrives.
+ */
+START_TEST(test_acked_reported_seq)
+{
+	struct central_log *db;
+	struct tb_chain c;
+	struct vres v;
+	int64_t x = -1;
+
+	use_backend(_i, "ackrep");
+	db = open_log(CENTRAL_LOG_RDWR);
+	ck_assert_int_eq(central_log_acked(db, "plant-a", "gw-01", &x), 0);
+	ck_assert_int_eq(x, 0);
+	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 7), 0);
+	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 5), 0);
+	ck_assert_int_eq(central_log_acked(db, "plant-a", "gw-01", &x), 0);
+	ck_assert_int_eq(x, 7);
+	/* the same name at another site is another agent */
+	ck_assert_int_eq(central_log_acked(db, "plant-b", "gw-01", &x), 0);
+	ck_assert_int_eq(x, 0);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	store_n(db, &c, 4, NULL);
+	ck_assert_int_eq(central_log_set_reported(db, "plant-a", "gw-01", 6),
+	    0);
+	ck_assert_int_eq(central_log_set_reported(db, "plant-a", "gw-01", 3),
+	    0);
+	ck_assert_int_eq(central_log_reported(db, "plant-a", "gw-01", &x), 0);
+	ck_assert_int_eq(x, 6);
+	ck_assert_int_eq(verify(db, false, &v), 1);
+	ck_assert_int_eq(v.kinds[CENTRAL_LOG_P_MISSING], 1);
+	ck_assert_str_eq(v.first, "plant-a/gw-01 5 missing");
+	store_n(db, &c, 2, NULL);
+	ck_assert_int_eq(verify(db, false, &v), 0);
+	ck_assert_int_eq(v.alerts, 6);
+	central_log_close(db);
+	done();
+}
+END_TEST
+
 /* ---- verify --------------------------------------------------------------- */
 
 START_TEST(test_verify_clean_and_tampered)
@@ -1066,6 +1198,14 @@ suite(void)
 	tc = tcase_create("pg_unreachable_at_start");
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_pg_unreachable_at_start);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("acked_reported_seq");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_acked_reported_seq, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("deferred_inserts");
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_deferred_inserts);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pg_restart_while_collecting");
 	tcase_set_timeout(tc, 240);

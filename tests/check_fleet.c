@@ -717,6 +717,96 @@ START_TEST(test_bridged_sites)
 }
 END_TEST
 
+/* ---- the WAN link cut for a minute ------------------------------------ */
+
+/*
+ * Agent -> site broker -> TLS bridge -> central broker -> collector, the
+ * link cut for a whole minute (the central broker stopped, its
+ * persistence kept: the bridge's reconnects are refused) while the agent
+ * keeps raising alerts: nothing reaches the central log during the cut,
+ * the site broker takes everything, and afterwards every alert is stored
+ * exactly once, in seq order, acknowledged end to end; verify clean.
+ * (A relay that closed the bridge's TLS connection abruptly instead
+ * wedged mosquitto 2.0.11's site broker: README, "Fleet deployment".)
+ */
+START_TEST(test_wan_cut_one_minute)
+{
+	struct tb_broker central;
+	struct site sa = { "plant-a", 0 };
+	struct mqtt_out_counters k;
+	struct mqtt_out *ma;
+	struct tb_chain a;
+	char uri_a[64], curi[64], pa[300], *text;
+	int64_t t0, n;
+	FILE *f;
+
+	memset(&central, 0, sizeof(central));
+	gen_certs();
+	ck_assert_int_eq(tb_broker_start_with(&central, conf_central, NULL), 0);
+	snprintf(curi, sizeof(curi), "ssl://127.0.0.1:%d", central.port);
+	sa.central_port = central.port;
+	tb_broker_cleanup(&E.b);
+	memset(&E.b, 0, sizeof(E.b));
+	ck_assert_int_eq(tb_broker_start_with(&E.b, conf_site, &sa), 0);
+	tb_broker_uri(&E.b, uri_a, sizeof(uri_a));
+	write_collector_conf(0, curi, 0);
+	f = fopen(E.conf[0], "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "ca_file = %s/ca.crt\ncert_file = %s/collector.crt\n"
+	    "key_file = %s/collector.key\n", certs, certs, certs);
+	fclose(f);
+	start_collector(0, 1);
+
+	snprintf(pa, sizeof(pa), "%s/agent-a", E.dir);
+	ma = new_agent(uri_a, "plant-a", "gw-01", pa);
+	tb_chain_init(&a, "plant-a", "gw-01", 1);
+	queue_alerts(ma, &a, 20, 0);
+	k = wait_acked(ma, 20, 30000);
+	ck_assert_int_eq(k.ack_seq, 20);
+
+	/* the cut: a minute, 60 alerts raised during it, one a second */
+	ck_assert_int_eq(tb_broker_stop(&central), 0);
+	t0 = tb_now_ms();
+	queue_alerts(ma, &a, 60, 1000000);
+	while (tb_now_ms() - t0 < 60000)
+		tb_sleep_ms(100);
+	ck_assert_int_eq(stored(), 20);		/* nothing crossed */
+	k = counters(ma);
+	ck_assert_int_eq(k.delivered, 80);	/* the site broker took all */
+	ck_assert_int_eq(k.unacked, 60);
+	ck_assert_int_eq(k.ack_seq, 20);
+
+	/* restored: the site broker's queue crosses; more alerts follow */
+	ck_assert_int_eq(tb_broker_restart(&central), 0);
+	queue_alerts(ma, &a, 20, 10000);
+	k = wait_acked(ma, 100, 90000);
+	ck_assert_int_eq(k.unacked, 0);
+	ck_assert_int_eq(k.ack_seq, 100);
+	n = wait_stored(100, 10000);
+	ck_assert_int_eq(n, 100);
+	ck_assert_int_eq(run_verify(&text), 0);
+	ck_assert_msg(strstr(text, "agent plant-a/gw-01: 100 alerts, seq "
+	    "1-100: ok") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "verify: 1 agent, 100 alerts, 0 problems")
+	    != NULL, "%s", text);
+	free(text);
+	{
+		int64_t v = -1;
+
+		ck_assert_int_eq(central_log_counter(ro(), "stored", &v), 0);
+		ck_assert_int_eq(v, 100);
+		ck_assert_int_eq(central_log_counter(ro(), "conflicts", &v), 0);
+		ck_assert_int_eq(v, 0);
+	}
+	ck_assert_int_eq(mqtt_out_close(ma, 2000), 0);
+	tb_stop_pid(E.coll[0], SIGTERM, 5000, NULL);
+	E.coll[0] = 0;
+	tb_broker_cleanup(&central);
+	if (getenv("ICSENTRY_KEEP_TMP") == NULL)
+		tb_rmtree(certs);
+}
+END_TEST
+
 /* ---- the journal spills to disk; only its bound drops ------------------ */
 
 static struct mqtt_out *
@@ -1021,11 +1111,12 @@ START_TEST(test_journal_ordering)
 		checked++;
 	}
 	/*
-	 * fast-attacks raises 17 alerts under config/demo.conf (16 before
+	 * fast-attacks raises 17 findings under config/demo.conf (16 before
 	 * roles.rogue_master judged the DNP3 request from a host that is not
-	 * a listed master); all of them went out
+	 * a listed master); the DNP3 restart and the rogue master are one
+	 * packet, so one alert (issue 14): 16 alerts, all of them went out
 	 */
-	ck_assert_int_eq(checked, 17);
+	ck_assert_int_eq(checked, 16);
 	/* the capture thread never waited for a disk */
 	for (i = 0; i < n; i++)
 		if (ev[i].kind == 'D' || ev[i].kind == 'F')
@@ -1050,6 +1141,11 @@ fleet_suite(void)
 	tcase_add_test(tc, test_journal_ordering);
 	tcase_add_test(tc, test_journal_spills_to_disk);
 	tcase_add_test(tc, test_journal_disk_bound);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("wan_cut");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_wan_cut_one_minute);
 	suite_add_tcase(s, tc);
 	return s;
 }

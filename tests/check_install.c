@@ -414,7 +414,7 @@ options_in_page(const char *text, const char *page, char *missing,
 START_TEST(test_man_options)
 {
 	static const char *const log_cmds[] = { NULL, "tail", "query", "stats",
-	    "verify", "intel" };
+	    "verify", "intel", "ack", "incidents", "audit", "assets" };
 	char bin[4096], src[512], missing[2048] = "";
 	char *argv[4], *page;
 	struct tu_result r;

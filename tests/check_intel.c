@@ -12,9 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dissectors/dns.h"
+#include "dissectors/tls.h"
 #include "lib/ids.h"
 #include "lib/intel_bundle.h"
 #include "lib/rfc3339.h"
@@ -518,6 +527,165 @@ START_TEST(dns_name_truncated)
 }
 END_TEST
 
+/* ---- TLS server_name and DNS over TCP (domain indicators) ------------- */
+
+/*
+ * A real ClientHello: openssl s_client -servername SNI connects to a
+ * socket of ours; the first TLS record it sends is kept (the handshake
+ * goes no further).  Returns its length.
+ */
+static size_t
+real_client_hello(const char *sni, uint8_t *buf, size_t cap)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	struct pollfd pfd;
+	char port[16];
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
+	int ls, c, st;
+
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(ls, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(ls, 1), 0);
+	ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(port, sizeof(port), "127.0.0.1:%u", ntohs(sa.sin_port));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execlp("openssl", "openssl", "s_client", "-connect", port,
+		    "-servername", sni, (char *)NULL);
+		_exit(127);
+	}
+	pfd.fd = ls;
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, 20000) == 1, "openssl s_client did not connect");
+	c = accept(ls, NULL, NULL);
+	ck_assert_int_ge(c, 0);
+	/* the record header, then the rest of the record */
+	while (n < 5 || n < 5 + ((size_t)buf[3] << 8 | buf[4])) {
+		pfd.fd = c;
+		ck_assert_msg(poll(&pfd, 1, 20000) == 1, "no ClientHello");
+		got = read(c, buf + n, cap - n);
+		ck_assert_int_gt(got, 0);
+		n += (size_t)got;
+		ck_assert_uint_lt(n, cap);
+	}
+	close(c);
+	close(ls);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return 5 + ((size_t)buf[3] << 8 | buf[4]);
+}
+
+START_TEST(tls_sni_real_hello)
+{
+	uint8_t hello[8192], *p;
+	char name[TLS_SNI_MAX + 1];
+	size_t n = real_client_hello("C2.Evil.Example", hello, sizeof(hello));
+	size_t i;
+	int rc, got = 0;
+
+	ck_assert(tls_is_client_hello(hello, n));
+	p = tu_dup_exact(hello, n);
+	ck_assert_int_eq(tls_client_hello_sni(p, n, name), 0);
+	ck_assert_str_eq(name, "c2.evil.example");
+	free(p);
+	/*
+	 * Every prefix, from an exact-size copy: cut short, never
+	 * malformed, and a name only once the whole name is in.
+	 */
+	for (i = 0; i < n; i++) {
+		p = tu_dup_exact(hello, i);
+		name[0] = '\0';
+		rc = tls_client_hello_sni(p, i, name);
+		ck_assert_msg(rc == IDS_ETRUNC || rc == 0, "prefix %zu: %d", i, rc);
+		if (rc == 0) {
+			ck_assert_str_eq(name, "c2.evil.example");
+			got++;
+		}
+		free(p);
+	}
+	ck_assert_int_gt(got, 0);
+	/* not a hello: another handshake type, an application record */
+	hello[5] = 2;
+	ck_assert_int_eq(tls_client_hello_sni(hello, n, name), IDS_EMALFORMED);
+	hello[5] = 1;
+	hello[0] = 0x17;
+	ck_assert_int_eq(tls_client_hello_sni(hello, n, name), IDS_EMALFORMED);
+}
+END_TEST
+
+/* A hand-made TLS 1.2 hello: no extensions, then a bad server_name. */
+START_TEST(tls_sni_crafted)
+{
+	uint8_t h[200];
+	char name[TLS_SNI_MAX + 1];
+	size_t n = 0, body, ext;
+
+	memset(h, 0, sizeof(h));
+	h[n++] = 0x16; h[n++] = 3; h[n++] = 1; n += 2;		/* record */
+	h[n++] = 1; n += 3;					/* hello */
+	h[n++] = 3; h[n++] = 3; n += 32;			/* version, random */
+	h[n++] = 0;						/* session id */
+	h[n++] = 0; h[n++] = 2; h[n++] = 0xc0; h[n++] = 0x2f;	/* 1 suite */
+	h[n++] = 1; h[n++] = 0;					/* null compr. */
+	body = n;
+	h[3] = 0; h[4] = (uint8_t)(n - 5);
+	h[8] = (uint8_t)(n - 9);
+	ck_assert_int_eq(tls_client_hello_sni(h, n, name), IDS_ENOTSUP);
+	/* extensions: server_name "a b" (a space: not a host name) */
+	ext = n;
+	n += 2;
+	h[n++] = 0; h[n++] = 0; h[n++] = 0; h[n++] = 8;		/* type 0, len 8 */
+	h[n++] = 0; h[n++] = 6; h[n++] = 0; h[n++] = 0; h[n++] = 3;
+	h[n++] = 'a'; h[n++] = ' '; h[n++] = 'b';
+	h[ext + 1] = (uint8_t)(n - ext - 2);
+	h[4] = (uint8_t)(n - 5);
+	h[8] = (uint8_t)(n - 9);
+	ck_assert_int_eq(tls_client_hello_sni(h, n, name), IDS_EMALFORMED);
+	h[n - 2] = '.';
+	ck_assert_int_eq(tls_client_hello_sni(h, n, name), 0);
+	ck_assert_str_eq(name, "a.b");
+	/* a host length past its list */
+	h[ext + 9] = 9;
+	ck_assert_int_eq(tls_client_hello_sni(h, n, name), IDS_EMALFORMED);
+	(void)body;
+}
+END_TEST
+
+START_TEST(dns_tcp_name)
+{
+	uint8_t m[2 + sizeof(dns_query)], *p;
+	char name[DNS_NAME_MAX + 1];
+	size_t i;
+
+	m[0] = 0;
+	m[1] = sizeof(dns_query);
+	memcpy(m + 2, dns_query, sizeof(dns_query));
+	ck_assert_int_eq(dns_tcp_query_name(m, sizeof(m), name), 0);
+	ck_assert_str_eq(name, "c2.evil.example");
+	for (i = 0; i < sizeof(m); i++) {
+		p = tu_dup_exact(m, i);
+		ck_assert_int_eq(dns_tcp_query_name(p, i, name), IDS_ETRUNC);
+		free(p);
+	}
+	/* a length shorter than a header */
+	m[1] = 11;
+	ck_assert_int_eq(dns_tcp_query_name(m, sizeof(m), name), IDS_EMALFORMED);
+}
+END_TEST
+
 /* ---- the tool and the agent, with files ---------------------------------- */
 
 static int
@@ -786,6 +954,165 @@ write_dns_pcap(const char *path)
 	fclose(f);
 }
 
+/*
+ * A TCP conversation 10.10.1.50:40001 -> SERVER:port as a pcap: the
+ * three-way handshake, then one client segment carrying data.
+ */
+static void
+write_tcp_pcap(const char *path, const char *server, unsigned port,
+    const uint8_t *data, size_t dlen)
+{
+	static const uint8_t ghdr[24] = {
+		0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff, 0, 0, 1, 0, 0, 0	/* LINKTYPE_ETHERNET */
+	};
+	static const uint8_t flags[4] = { 0x02, 0x12, 0x10, 0x18 };
+	uint8_t pkt[14 + 20 + 20 + 8192], rec[16], cli[4], srv[4];
+	uint32_t sum, n, cseq = 1000, sseq = 5000;
+	size_t i, k, plen;
+	FILE *f;
+
+	ck_assert_uint_le(dlen, 8192);
+	ck_assert_int_eq(inet_pton(AF_INET, "10.10.1.50", cli), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, server, srv), 1);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(ghdr, 1, sizeof(ghdr), f), sizeof(ghdr));
+	for (k = 0; k < 4; k++) {
+		bool c2s = k != 1;
+
+		plen = k == 3 ? dlen : 0;
+		n = (uint32_t)(14 + 20 + 20 + plen);
+		memset(pkt, 0, n);
+		memcpy(pkt, c2s ? "\x00\x1e\xbd\x4a\x10\x01\x02\x00\x00\x00\x00\x50" :
+		    "\x02\x00\x00\x00\x00\x50\x00\x1e\xbd\x4a\x10\x01", 12);
+		put16(pkt + 12, 0x0800);
+		pkt[14] = 0x45;
+		put16(pkt + 16, (unsigned)(20 + 20 + plen));
+		pkt[22] = 64;
+		pkt[23] = 6;
+		memcpy(pkt + 26, c2s ? cli : srv, 4);
+		memcpy(pkt + 30, c2s ? srv : cli, 4);
+		for (sum = 0, i = 14; i < 34; i += 2)
+			sum += (uint32_t)pkt[i] << 8 | pkt[i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		put16(pkt + 24, ~sum & 0xffff);
+		put16(pkt + 34, c2s ? 40001 : port);
+		put16(pkt + 36, c2s ? port : 40001);
+		{
+			uint32_t seq = c2s ? cseq + (k >= 2) : sseq;
+			uint32_t ack = k == 0 ? 0 : c2s ? sseq + 1 : cseq + 1;
+
+			put16(pkt + 38, seq >> 16);
+			put16(pkt + 40, seq & 0xffff);
+			put16(pkt + 42, ack >> 16);
+			put16(pkt + 44, ack & 0xffff);
+		}
+		pkt[46] = 0x50;
+		pkt[47] = flags[k];
+		put16(pkt + 48, 64240);
+		if (plen > 0)
+			memcpy(pkt + 54, data, plen);
+		memset(rec, 0, sizeof(rec));
+		rec[0] = 0x00; rec[1] = 0x60; rec[2] = 0x41; rec[3] = 0x66;
+		rec[4] = (uint8_t)(k * 16);		/* usec: in order */
+		for (i = 0; i < 4; i++) {
+			rec[8 + i] = (uint8_t)(n >> (8 * i));
+			rec[12 + i] = (uint8_t)(n >> (8 * i));
+		}
+		ck_assert_uint_eq(fwrite(rec, 1, sizeof(rec), f), sizeof(rec));
+		ck_assert_uint_eq(fwrite(pkt, 1, n, f), n);
+	}
+	fclose(f);
+}
+
+/* Replay PCAP with bundle B: the intel.match alerts, checked, counted. */
+static int
+domain_matches(const char *pcapf, const char *b, const char *id,
+    const char *matched, const char *proto, const char *dst)
+{
+	struct tu_result r;
+	cJSON *all, *a;
+	int bad = 0, n = 0;
+	char *argv[] = { agent_bin, (char *)"-c", conf, (char *)"-r",
+	    (char *)pcapf, (char *)"--intel", (char *)b, (char *)"--alerts-out",
+	    (char *)"-", NULL };
+
+	ck_assert_int_eq(run(argv, &r), 0);
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	all = tu_json_lines(r.out, &bad);
+	ck_assert_int_eq(bad, 0);
+	cJSON_ArrayForEach(a, all) {
+		ck_assert_str_eq(tu_json_str(a, "detector"), "intel.match");
+		ck_assert_str_eq(tu_json_str(a, "details.indicator"), id);
+		ck_assert_str_eq(tu_json_str(a, "details.type"), "domain");
+		ck_assert_str_eq(tu_json_str(a, "details.matched"), matched);
+		ck_assert_str_eq(tu_json_str(a, "proto"), proto);
+		ck_assert_str_eq(tu_json_str(a, "src.ip"), "10.10.1.50");
+		ck_assert_str_eq(tu_json_str(a, "dst.ip"), dst);
+		ck_assert_str_eq(tu_json_str(a, "technique"), "T0869");
+		n++;
+	}
+	cJSON_Delete(all);
+	tu_result_free(&r);
+	return n;
+}
+
+/* The server_name of a real ClientHello, to 443 and to 8883 (MQTT/TLS). */
+START_TEST(agent_matches_tls_sni)
+{
+	uint8_t hello[8192];
+	char b[300], pc[300], other[300];
+	size_t n;
+	char *extra[] = { (char *)"--version", (char *)"7", (char *)"--indicator",
+	    (char *)"domain:evil.example:high:T0869", NULL };
+
+	tools();
+	tpath(b, sizeof(b), "sni.signed");
+	make_bundle(b, k1, extra);
+	n = real_client_hello("c2.evil.example", hello, sizeof(hello));
+	tpath(pc, sizeof(pc), "sni.pcap");
+	write_tcp_pcap(pc, "203.0.113.9", 443, hello, n);
+	ck_assert_int_eq(domain_matches(pc, b, "soc-7-1", "tls_sni", "tls",
+	    "203.0.113.9"), 1);
+	write_tcp_pcap(pc, "203.0.113.9", 8883, hello, n);
+	ck_assert_int_eq(domain_matches(pc, b, "soc-7-1", "tls_sni", "tls",
+	    "203.0.113.9"), 1);
+	/* another name: nothing */
+	n = real_client_hello("good.example", hello, sizeof(hello));
+	tpath(other, sizeof(other), "sni-other.pcap");
+	write_tcp_pcap(other, "203.0.113.9", 443, hello, n);
+	ck_assert_int_eq(domain_matches(other, b, "soc-7-1", "tls_sni", "tls",
+	    "203.0.113.9"), 0);
+}
+END_TEST
+
+/* A DNS query over TCP (length-prefixed) to port 53. */
+START_TEST(agent_matches_dns_tcp)
+{
+	uint8_t m[2 + sizeof(dns_query)];
+	char b[300], pc[300];
+	char *extra[] = { (char *)"--version", (char *)"8", (char *)"--indicator",
+	    (char *)"domain:evil.example:high:T0869", NULL };
+
+	tools();
+	tpath(b, sizeof(b), "dnstcp.signed");
+	make_bundle(b, k1, extra);
+	m[0] = 0;
+	m[1] = sizeof(dns_query);
+	memcpy(m + 2, dns_query, sizeof(dns_query));
+	tpath(pc, sizeof(pc), "dnstcp.pcap");
+	write_tcp_pcap(pc, "10.10.1.1", 53, m, sizeof(m));
+	ck_assert_int_eq(domain_matches(pc, b, "soc-8-1", "dns_query", "dns",
+	    "10.10.1.1"), 1);
+	/* the same bytes to another port are no DNS: nothing */
+	write_tcp_pcap(pc, "10.10.1.1", 5353, m, sizeof(m));
+	ck_assert_int_eq(domain_matches(pc, b, "soc-8-1", "dns_query", "dns",
+	    "10.10.1.1"), 0);
+}
+END_TEST
+
 /* A domain indicator and a DNS query for a name under it. */
 START_TEST(agent_matches_dns_query)
 {
@@ -817,6 +1144,85 @@ START_TEST(agent_matches_dns_query)
 	}
 	ck_assert_int_eq(n, 1);
 	cJSON_Delete(all);
+	tu_result_free(&r);
+}
+END_TEST
+
+/*
+ * The applied version survives a restart: with [agent] state_file the
+ * agent keeps the highest version in STATE.intel, so an older --intel
+ * file is refused at the next start (a rollback), the same version is
+ * taken again, and without the file the older one would pass.
+ */
+START_TEST(agent_refuses_rollback_after_restart)
+{
+	char b6[300], b4[300], dns[300], conf2[300], state[300], vfile[320];
+	char *text;
+	struct tu_result r;
+	size_t len;
+	FILE *f;
+	char *e6[] = { (char *)"--version", (char *)"6", (char *)"--indicator",
+	    (char *)"domain:evil.example:high:T0869", NULL };
+	char *e4[] = { (char *)"--version", (char *)"4", (char *)"--indicator",
+	    (char *)"domain:evil.example:high:T0869", NULL };
+	char *argv[] = { agent_bin, (char *)"-c", conf2, (char *)"-r", dns,
+	    (char *)"--intel", NULL, (char *)"--alerts-out", (char *)"-", NULL };
+
+	tools();
+	tpath(dns, sizeof(dns), "dns.pcap");
+	write_dns_pcap(dns);
+	tpath(b6, sizeof(b6), "v6.signed");
+	make_bundle(b6, k1, e6);
+	tpath(b4, sizeof(b4), "v4.signed");
+	make_bundle(b4, k1, e4);
+	tpath(state, sizeof(state), "agent.state");
+	snprintf(vfile, sizeof(vfile), "%s.intel", state);
+	tpath(conf2, sizeof(conf2), "agent-state.conf");
+	f = fopen(conf2, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[agent]\nname = gw-b\nsite = plant-b\nalert_window = 0\n"
+	    "state_file = %s\n[intel]\nkeys = %s\n", state, k1pub);
+	fclose(f);
+	/* first start: version 6 applied and persisted */
+	argv[6] = b6;
+	ck_assert_int_eq(run(argv, &r), 0);
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	ck_assert(tu_contains(r.err, "intel: applied fleet bundle version 6"));
+	ck_assert(tu_contains(r.out, "\"indicator\":\"soc-6-1\""));
+	tu_result_free(&r);
+	text = tu_read_file(vfile, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "fleet 6\nsite plant-b 0\n");
+	free(text);
+	/* restart with version 4: refused, nothing matches */
+	argv[6] = b4;
+	ck_assert_int_eq(run(argv, &r), 0);
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	ck_assert_msg(tu_contains(r.err, "older-version: version 4 is older "
+	    "than version 6 applied before (persisted in"), "%s", r.err);
+	ck_assert(tu_contains(r.err, "the running policy stays"));
+	ck_assert(!tu_contains(r.err, "intel: applied"));
+	ck_assert(!tu_contains(r.out, "intel.match"));
+	tu_result_free(&r);
+	/* the same version at the next start is no rollback */
+	argv[6] = b6;
+	ck_assert_int_eq(run(argv, &r), 0);
+	ck_assert(tu_contains(r.err, "intel: applied fleet bundle version 6"));
+	ck_assert(tu_contains(r.out, "\"indicator\":\"soc-6-1\""));
+	tu_result_free(&r);
+	/* no state file: nothing persisted, version 4 applies */
+	argv[2] = conf;
+	argv[6] = b4;
+	ck_assert_int_eq(run(argv, &r), 0);
+	ck_assert(tu_contains(r.err, "intel: applied fleet bundle version 4"));
+	ck_assert(tu_contains(r.out, "\"indicator\":\"soc-4-1\""));
+	tu_result_free(&r);
+	/* an unreadable version file stops the start rather than forget */
+	ck_assert_int_eq(tu_write_file(vfile, "garbage\n", 8), 0);
+	argv[2] = conf2;
+	ck_assert_int_eq(run(argv, &r), 0);
+	ck_assert_int_ne(r.exit_code, 0);
+	ck_assert_msg(tu_contains(r.err, "unreadable line"), "%s", r.err);
 	tu_result_free(&r);
 }
 END_TEST
@@ -924,6 +1330,9 @@ intel_suite(void)
 	tcase_add_test(t, large_bundle);
 	tcase_add_test(t, dns_name);
 	tcase_add_loop_test(t, dns_name_truncated, 0, (int)sizeof(dns_query));
+	tcase_add_test(t, dns_tcp_name);
+	tcase_add_test(t, tls_sni_real_hello);
+	tcase_add_test(t, tls_sni_crafted);
 	suite_add_tcase(s, t);
 	t = tcase_create("agent");
 	tcase_add_checked_fixture(t, setup, teardown);
@@ -933,6 +1342,9 @@ intel_suite(void)
 	tcase_add_test(t, agent_refuses_bad_bundles);
 	tcase_add_test(t, agent_applies_policy_fragment);
 	tcase_add_test(t, agent_matches_dns_query);
+	tcase_add_test(t, agent_refuses_rollback_after_restart);
+	tcase_add_test(t, agent_matches_tls_sni);
+	tcase_add_test(t, agent_matches_dns_tcp);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -817,8 +817,10 @@ read_alerts(const char *path)
 }
 
 /* An alert without what differs between a live and an offline run: the
- * capture time (ts, the chain's hashes, the summaries' first/last ts) and
- * seq (the order two summaries flush in is no property of the traffic). */
+ * capture time (ts, the chain's hashes, the summaries' first/last ts, the
+ * hash of the evidence pcap, whose records hold capture times) and seq
+ * (the order two summaries flush in is no property of the traffic; a
+ * summary names its first alert by seq). */
 static char *
 alert_key(const cJSON *al)
 {
@@ -834,7 +836,11 @@ alert_key(const cJSON *al)
 	if (cJSON_IsObject(d)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(d, "first_ts");
 		cJSON_DeleteItemFromObjectCaseSensitive(d, "last_ts");
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "summary_of");
 	}
+	d = cJSON_GetObjectItemCaseSensitive(c, "evidence");
+	if (cJSON_IsObject(d))
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "sha256");
 	s = cJSON_PrintUnformatted(c);
 	cJSON_Delete(c);
 	ck_assert_ptr_nonnull(s);

@@ -10,9 +10,12 @@
 #include <sqlite3.h>
 
 #include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "broker/central_log.h"
@@ -62,6 +65,9 @@ open_log(enum central_log_mode m)
 	rc = central_log_open(path, m, CENTRAL_LOG_SYNC_NORMAL, &db, err,
 	    sizeof(err));
 	ck_assert_msg(rc == 0, "open %s: %s", path, err);
+	if (m == CENTRAL_LOG_RDWR)
+		ck_assert_msg(clog_triage_schema(db) == 0, "schema: %s",
+		    clog_triage_errmsg());
 	return db;
 }
 
@@ -433,7 +439,7 @@ START_TEST(test_incidents_grouping)
 	struct clog_incident_filter f;
 	struct clog_triage_info t;
 	struct inc_list l;
-	struct tb_chain c;
+	struct tb_chain c, c2;
 	struct problems p;
 	char err[256];
 	int64_t inc[8];
@@ -448,7 +454,11 @@ START_TEST(test_incidents_grouping)
 	inc[3] = store_inc(db, &c, &a1, 10);
 	c.base_us += INT64_C(60) * 1000000;
 	inc[4] = store_inc(db, &c, &a2, 10);
+	/* the same address at another plant is another host */
+	tb_chain_init(&c2, "plant-b", "gw-01", 1);
+	inc[5] = store_inc(db, &c2, &a1, 10);
 	ck_assert_int_gt(inc[0], 0);
+	ck_assert_int_ne(inc[5], inc[0]);
 	ck_assert_int_eq(inc[1], inc[0]);
 	ck_assert_int_ne(inc[2], inc[0]);
 	ck_assert_int_eq(inc[3], inc[0]);
@@ -456,6 +466,7 @@ START_TEST(test_incidents_grouping)
 	ck_assert_int_ne(inc[4], inc[2]);
 
 	clog_incident_filter_init(&f);
+	f.site = "plant-a";
 	memset(&l, 0, sizeof(l));
 	ck_assert_int_eq(clog_incidents(db, &f, inc_cb, &l), 0);
 	ck_assert_int_eq(l.n, 3);
@@ -479,6 +490,14 @@ START_TEST(test_incidents_grouping)
 	ck_assert_int_eq(clog_triage_get(db, "plant-a", "gw-01", 4, &t), 0);
 	ck_assert_int_eq(t.incident, inc[0]);
 
+	/* plant-b's 10.0.0.66: its own incident */
+	f.site = "plant-b";
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(clog_incidents(db, &f, inc_cb, &l), 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_int_eq(l.id[0], inc[5]);
+	ck_assert_int_eq(l.count[0], 1);
+	f.site = "plant-a";
 	/* filters: CIDR, exact src, min severity */
 	f.src_ip = "192.168.0.0/16";
 	memset(&l, 0, sizeof(l));
@@ -511,7 +530,7 @@ START_TEST(test_incidents_grouping)
 	ck_assert_int_eq(p.n, 0);
 	tamper("UPDATE incidents SET state = 'closed'");
 	verify(db, &p, 1);
-	ck_assert_msg(p.n == 3, "%d problems", p.n);
+	ck_assert_msg(p.n == 4, "%d problems", p.n);
 	ck_assert(has_problem(&p, "is stored closed but the audit trail "
 	    "leaves it acked", NULL));
 	ck_assert(has_problem(&p, "is stored closed but the audit trail has "
@@ -605,6 +624,394 @@ START_TEST(test_filters)
 }
 END_TEST
 
+/* ---- icsentry-log ------------------------------------------------------------- */
+
+static char outf[400];
+
+/* Run icsentry-log CMD --db path ARGS...; exit code; *text its output. */
+static int
+run_log(char **text, const char *cmd, ...)
+{
+	char bin[300];
+	char *argv[24];
+	const char *a;
+	va_list ap;
+	int n = 0, rc;
+
+	tb_build_path(bin, sizeof(bin), "icsentry-log");
+	argv[n++] = bin;
+	argv[n++] = (char *)cmd;
+	argv[n++] = (char *)"--db";
+	argv[n++] = path;
+	va_start(ap, cmd);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 23)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	snprintf(outf, sizeof(outf), "%s/out.txt", dir);
+	unlink(outf);
+	rc = tb_run(argv, outf, 30000);
+	*text = tb_read_file(outf, NULL);
+	if (*text == NULL)
+		*text = strdup("");
+	return rc;
+}
+
+static int
+lines(const char *t)
+{
+	int n = 0;
+
+	for (; *t != '\0'; t++)
+		n += *t == '\n';
+	return n;
+}
+
+START_TEST(test_cli_triage)
+{
+	const char *tag[] = { "sqlite", "cli" };
+	struct tb_alert_spec s1 = { "high", "s7.plc_stop", "T0858", "s7comm",
+	    "10.10.1.5", "10.0.0.10" };
+	struct central_log *db;
+	struct tb_chain c;
+	char *t;
+	int k;
+
+	use_backend(_i, tag[_i]);
+	db = open_log(CENTRAL_LOG_RDWR);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	for (k = 0; k < 3; k++)
+		store_inc(db, &c, &s1, 1800);
+	central_log_close(db);
+
+	ck_assert_int_eq(run_log(&t, "ack", "plant-a/gw-01", "2", "--user",
+	    "alice", NULL), 0);
+	ck_assert_str_eq(t, "plant-a/gw-01 #2: ack by alice\n");
+	free(t);
+	ck_assert_int_eq(run_log(&t, "note", "plant-a/gw-01/2", "--user", "bob",
+	    "-m", "called operations", NULL), 0);
+	free(t);
+	/* a note needs text; no such alert; a bad target */
+	ck_assert_int_eq(run_log(&t, "note", "plant-a/gw-01", "2", "--user",
+	    "bob", NULL), 2);
+	ck_assert_ptr_nonnull(strstr(t, "note needs -m TEXT"));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "ack", "plant-a/gw-01", "9", "--user",
+	    "bob", NULL), 2);
+	ck_assert_ptr_nonnull(strstr(t, "no alert plant-a/gw-01/9 is stored"));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "ack", "gw-01", "9", NULL), 2);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "close", "--incident", "1", "--user",
+	    "alice", "-m", "planned maintenance", NULL), 0);
+	ck_assert_str_eq(t, "incident 1: close by alice\n");
+	free(t);
+
+	/* query shows the state; --state filters */
+	ck_assert_int_eq(run_log(&t, "query", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);
+	ck_assert_int_eq(tb_file_count(outf, "[acked by alice]"), 1);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--state", "acked", NULL), 0);
+	ck_assert_int_eq(lines(t), 1);
+	ck_assert_ptr_nonnull(strstr(t, " #2 "));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--state", "new", NULL), 0);
+	ck_assert_int_eq(lines(t), 2);
+	free(t);
+	/* CIDR, grep, time */
+	ck_assert_int_eq(run_log(&t, "query", "--ip", "10.10.1.0/24", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--ip", "10.10.2.0/24", NULL), 0);
+	ck_assert_int_eq(lines(t), 0);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--ip", "10.10.1.0/33", NULL), 2);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--grep", "TEST ALERT 2", NULL),
+	    0);
+	ck_assert_int_eq(lines(t), 1);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--since", "1h", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);	/* received just now */
+	free(t);
+	ck_assert_int_eq(run_log(&t, "query", "--since", "1h", "--time",
+	    "capture", NULL), 0);
+	ck_assert_int_eq(lines(t), 0);	/* captured in Nov 2026 */
+	free(t);
+
+	/* the audit trail */
+	ck_assert_int_eq(run_log(&t, "audit", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);
+	ck_assert_ptr_nonnull(strstr(t, " alice ack alert plant-a/gw-01/2\n"));
+	ck_assert_ptr_nonnull(strstr(t, " bob note alert plant-a/gw-01/2 "
+	    "\"called operations\"\n"));
+	ck_assert_ptr_nonnull(strstr(t, " alice close incident 1 \"planned "
+	    "maintenance\"\n"));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "audit", "--json", "--limit", "1", NULL),
+	    0);
+	ck_assert_int_eq(lines(t), 1);
+	ck_assert_ptr_nonnull(strstr(t, "\"action\":\"close\""));
+	free(t);
+
+	/* incidents */
+	ck_assert_int_eq(run_log(&t, "incidents", NULL), 0);
+	ck_assert_int_eq(lines(t), 1);
+	ck_assert_ptr_nonnull(strstr(t, "1    closed high     plant-a 10.10.1.5 "));
+	ck_assert_ptr_nonnull(strstr(t, " 3 alerts hosts 10.0.0.10 techniques "
+	    "T0858 (alice)"));
+	free(t);
+	ck_assert_int_eq(run_log(&t, "incidents", "--id", "1", NULL), 0);
+	ck_assert_int_eq(lines(t), 1 + 1 + 3 + 1 + 1);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "incidents", "--csv", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(t, "id,state,severity,site,src_ip,"));
+	ck_assert_ptr_nonnull(strstr(t, "\n1,closed,high,plant-a,10.10.1.5,"));
+	free(t);
+
+	/* verify: clean, then an edited entry */
+	ck_assert_int_eq(run_log(&t, "verify", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(t, "audit trail: 3 entries: ok\n"));
+	free(t);
+	tamper("UPDATE triage_audit SET operator = 'mallory' WHERE id = 1");
+	ck_assert_int_eq(run_log(&t, "verify", NULL), 1);
+	ck_assert_msg(strstr(t, "audit: audit entry 1 (ack alert "
+	    "plant-a/gw-01/2 by mallory): hash does not match its content "
+	    "(the entry was edited)\n") != NULL, "%s", t);
+	ck_assert_ptr_nonnull(strstr(t, "audit trail: 3 entries: TAMPERED\n"));
+	ck_assert_ptr_nonnull(strstr(t, "1 problem\n"));
+	free(t);
+	/* and one deleted */
+	tamper("DELETE FROM triage_audit WHERE id = 2");
+	ck_assert_int_eq(run_log(&t, "verify", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(t, "audit: audit entries 2..2 are missing "
+	    "(deleted from the trail)\n"));
+	free(t);
+	done();
+}
+END_TEST
+
+START_TEST(test_cli_assets)
+{
+	const char *tag[] = { "sqlite", "assets" };
+	static const char plc[] = "{\"ip\":\"10.0.0.10\",\"mac\":"
+	    "\"00:1b:1b:00:00:10\",\"vendor\":\"Siemens\",\"grade\":"
+	    "\"critical\",\"first_seen\":\"2026-11-23T08:00:00.000000Z\","
+	    "\"last_seen\":\"2026-11-23T09:00:00.000000Z\",\"protocols\":"
+	    "{\"s7comm\":[\"server\"]},\"identity\":{\"s7comm\":"
+	    "{\"order_number\":\"6ES7 315-2EH14-0AB0\",\"firmware\":"
+	    "\"V3.2.6\"}}}";
+	static const char hmi[] = "{\"ip\":\"10.0.0.50\",\"vendor\":null,"
+	    "\"grade\":\"low\",\"first_seen\":\"2026-11-23T07:00:00.000000Z\","
+	    "\"last_seen\":\"2026-11-23T09:30:00.000000Z\",\"protocols\":"
+	    "{\"s7comm\":[\"client\"],\"modbus\":[\"client\"]}}";
+	static const char rtu[] = "{\"ip\":\"10.0.0.9\",\"vendor\":\"ABB\","
+	    "\"first_seen\":\"2026-11-23T06:00:00.000000Z\",\"last_seen\":"
+	    "\"2026-11-23T06:30:00.000000Z\",\"protocols\":{\"dnp3\":"
+	    "[\"server\"]}}";
+	struct central_log *db;
+	int64_t now = central_log_now_us();
+	char *t, *p1, *p2, *p3;
+
+	use_backend(_i, tag[_i]);
+	db = open_log(CENTRAL_LOG_RDWR);
+	ck_assert_int_eq(central_log_asset(db, "plant-a", "gw-01", "10.0.0.50",
+	    hmi, strlen(hmi), now), 0);
+	ck_assert_int_eq(central_log_asset(db, "plant-a", "gw-01", "10.0.0.10",
+	    plc, strlen(plc), now), 0);
+	ck_assert_int_eq(central_log_asset(db, "plant-b", "gw-02", "10.0.0.9",
+	    rtu, strlen(rtu), now), 0);
+	central_log_close(db);
+
+	/* by ip (default): 10.0.0.9 < 10.0.0.10 < 10.0.0.50 numerically */
+	ck_assert_int_eq(run_log(&t, "assets", NULL), 0);
+	ck_assert_int_eq(lines(t), 4);
+	p1 = strstr(t, "\n10.0.0.9 ");
+	p2 = strstr(t, "\n10.0.0.10 ");
+	p3 = strstr(t, "\n10.0.0.50 ");
+	ck_assert(p1 != NULL && p2 != NULL && p3 != NULL);
+	ck_assert(p1 < p2 && p2 < p3);
+	ck_assert_ptr_nonnull(strstr(p2, "plant-a/gw-01        critical  "
+	    "Siemens                6ES7 315-2EH14-0AB0    V3.2.6       "
+	    "s7comm:s                 2026-11-23T08:00:00.000000Z / "
+	    "2026-11-23T09:00:00.000000Z\n"));
+	free(t);
+	/* by grade: critical, low, then the ungraded */
+	ck_assert_int_eq(run_log(&t, "assets", "--sort", "grade", NULL), 0);
+	p1 = strstr(t, "\n10.0.0.10 ");
+	p2 = strstr(t, "\n10.0.0.50 ");
+	p3 = strstr(t, "\n10.0.0.9 ");
+	ck_assert(p1 != NULL && p2 != NULL && p3 != NULL);
+	ck_assert(p1 < p2 && p2 < p3);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "assets", "--csv", "--agent",
+	    "plant-a/gw-01", NULL), 0);
+	ck_assert_int_eq(lines(t), 3);
+	ck_assert_ptr_nonnull(strstr(t, "ip,site,agent,grade,name,vendor,model,"
+	    "firmware,roles,first_seen,last_seen\n"));
+	ck_assert_msg(strstr(t, "10.0.0.50,plant-a,gw-01,low,,,,,"
+	    "\"s7comm:c,modbus:c\",2026-11-23T07:00:00.000000Z,"
+	    "2026-11-23T09:30:00.000000Z\n") != NULL, "%s", t);
+	free(t);
+	ck_assert_int_eq(run_log(&t, "assets", "--json", "--site", "plant-b",
+	    NULL), 0);
+	ck_assert_str_eq(t, "{\"ip\":\"10.0.0.9\",\"site\":\"plant-b\","
+	    "\"agent\":\"gw-02\",\"grade\":\"-\",\"name\":\"-\",\"vendor\":"
+	    "\"ABB\",\"model\":\"-\",\"firmware\":\"-\",\"roles\":\"dnp3:s\","
+	    "\"first_seen\":\"2026-11-23T06:00:00.000000Z\",\"last_seen\":"
+	    "\"2026-11-23T06:30:00.000000Z\"}\n");
+	free(t);
+	done();
+}
+END_TEST
+
+START_TEST(test_tail_agent_status)
+{
+	const char *tag[] = { "sqlite", "tailst" };
+	struct central_log *db;
+	struct tb_chain c;
+	char bin[300];
+	char *argv[] = { bin, (char *)"tail", (char *)"--db", path,
+	    (char *)"--interval", (char *)"0.1", NULL };
+	pid_t pid;
+
+	use_backend(_i, tag[_i]);
+	db = open_log(CENTRAL_LOG_RDWR);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	store(db, &c, NULL, 0);
+	ck_assert_int_eq(central_log_agent_status(db, "plant-a", "gw-01",
+	    "online", central_log_now_us()), 0);
+	tb_build_path(bin, sizeof(bin), "icsentry-log");
+	snprintf(outf, sizeof(outf), "%s/tail.txt", dir);
+	pid = tb_spawn(argv, outf);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(tb_wait_file_contains(outf, "test alert 1", 10000), 0);
+	tb_sleep_ms(300);
+	/* the broker's LWT, as the collector stores it */
+	ck_assert_int_eq(central_log_agent_status(db, "plant-a", "gw-01",
+	    "offline", central_log_now_us()), 0);
+	ck_assert_int_eq(tb_wait_file_contains(outf,
+	    " agent plant-a/gw-01 went offline\n", 10000), 0);
+	ck_assert_int_eq(central_log_agent_status(db, "plant-a", "gw-01",
+	    "online", central_log_now_us()), 0);
+	ck_assert_int_eq(tb_wait_file_contains(outf,
+	    " agent plant-a/gw-01 is online\n", 10000), 0);
+	/* the status it had when tail started is not news */
+	ck_assert_int_eq(tb_file_count(outf, "is online"), 1);
+	ck_assert_int_eq(tb_stop_pid(pid, SIGTERM, 5000, NULL), 0);
+	central_log_close(db);
+	done();
+}
+END_TEST
+
+/* ---- the real collector files incidents ------------------------------------- */
+
+static void
+publish(struct tb_client *cl, struct tb_chain *c,
+    const struct tb_alert_spec *spec)
+{
+	char topic[192];
+	char *j = tb_chain_next(c, spec);
+
+	snprintf(topic, sizeof(topic), "icsentry/%s/%s/alert/%s", c->site,
+	    c->agent, spec->severity);
+	ck_assert_int_eq(tb_client_publish(cl, topic, j, (int)strlen(j), 1, 0,
+	    5000), 0);
+	free(j);
+}
+
+static int
+agent_cb(void *ctx, const struct central_log_agent_row *r)
+{
+	snprintf(ctx, 32, "%s", r->status != NULL ? r->status : "");
+	return 0;
+}
+
+START_TEST(test_collector_incidents)
+{
+	const char *tag[] = { "sqlite", "coll" };
+	struct tb_alert_spec a = { "high", "s7.plc_stop", "T0858", "s7comm",
+	    "10.0.0.66", "10.0.0.10" };
+	struct tb_alert_spec b = { "critical", "dnp3.cold_restart", "T0816",
+	    "dnp3", "192.168.5.7", "10.0.0.20" };
+	struct tb_broker br;
+	struct tb_client_opts o = { .client_id = "sim-gw", .clean = 1 };
+	struct tb_client *pub;
+	struct clog_incident_filter f;
+	struct central_log *db;
+	struct inc_list l;
+	struct tb_chain c;
+	char uri[64], conf[320], out[320], bin[300], status[32] = "";
+	char *argv[] = { bin, (char *)"-c", conf, NULL };
+	int64_t n = 0, end;
+	pid_t pid;
+	FILE *fp;
+	int st = -1, k;
+
+	use_backend(_i, tag[_i]);
+	ck_assert_int_eq(tb_broker_start(&br), 0);
+	tb_broker_uri(&br, uri, sizeof(uri));
+	snprintf(conf, sizeof(conf), "%s/collector.conf", dir);
+	snprintf(out, sizeof(out), "%s/collector.out", dir);
+	fp = fopen(conf, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "[collector]\ndb = %s\nfsync = false\nincident_window = 10\n"
+	    "persist_dir = %s/coll.mqtt\n[mqtt]\nuri = %s\nclient_id = coll\n",
+	    path, dir, uri);
+	ck_assert_int_eq(fclose(fp), 0);
+	tb_build_path(bin, sizeof(bin), "icsentry-collector");
+	pid = tb_spawn(argv, out);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_msg(tb_wait_file_contains(out, "subscribed", 15000) == 0,
+	    "collector did not subscribe; see %s", out);
+	o.uri = uri;
+	pub = tb_client_new(&o);
+	ck_assert_ptr_nonnull(pub);
+	ck_assert_int_eq(tb_client_connect(pub, 5000), 0);
+	ck_assert_int_eq(tb_client_publish(pub, "icsentry/plant-a/gw-01/status",
+	    "online", 6, 1, 1, 5000), 0);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	/* A x3, B x2 (one second apart), then A x2 a minute later */
+	for (k = 0; k < 3; k++)
+		publish(pub, &c, &a);
+	for (k = 0; k < 2; k++)
+		publish(pub, &c, &b);
+	c.base_us += INT64_C(60) * 1000000;
+	for (k = 0; k < 2; k++)
+		publish(pub, &c, &a);
+	/* the agent's last will, as the broker would send it */
+	ck_assert_int_eq(tb_client_publish(pub, "icsentry/plant-a/gw-01/status",
+	    "offline", 7, 1, 1, 5000), 0);
+	end = tb_now_ms() + 20000;
+	db = open_log(CENTRAL_LOG_RDONLY);
+	while ((central_log_alert_count(db, &n) != 0 || n < 7 ||
+	    strcmp(status, "offline") != 0) && tb_now_ms() < end) {
+		tb_sleep_ms(100);
+		central_log_agents(db, agent_cb, status);
+	}
+	ck_assert_int_eq(n, 7);
+	ck_assert_str_eq(status, "offline");
+	clog_incident_filter_init(&f);
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(clog_incidents(db, &f, inc_cb, &l), 0);
+	ck_assert_int_eq(l.n, 3);
+	ck_assert_str_eq(l.src[0], "10.0.0.66");
+	ck_assert_int_eq(l.count[0], 3);
+	ck_assert_str_eq(l.src[1], "192.168.5.7");
+	ck_assert_int_eq(l.count[1], 2);
+	ck_assert_str_eq(l.sev[1], "critical");
+	ck_assert_str_eq(l.src[2], "10.0.0.66");
+	ck_assert_int_eq(l.count[2], 2);
+	central_log_close(db);
+	ck_assert_int_eq(tb_stop_pid(pid, SIGTERM, 8000, &st), 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	tb_client_free(pub);
+	tb_broker_cleanup(&br);
+	done();
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -630,6 +1037,22 @@ suite(void)
 	tc = tcase_create("incidents_grouping");
 	tcase_set_timeout(tc, 240);
 	tcase_add_loop_test(tc, test_incidents_grouping, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli_triage");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_cli_triage, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli_assets");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_cli_assets, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("tail_agent_status");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_tail_agent_status, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("collector_incidents");
+	tcase_set_timeout(tc, 240);
+	tcase_add_loop_test(tc, test_collector_incidents, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("filters");
 	tcase_set_timeout(tc, 240);

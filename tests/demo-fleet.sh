@@ -41,9 +41,21 @@ wait_port() {
 	done
 }
 
+# DEMO_DB=postgresql (the default when PostgreSQL is installed) or sqlite
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+DEMO_DB=${DEMO_DB:-$( [ -n "$PGBIN" ] && echo postgresql || echo sqlite )}
+PGDATA_DIR=""
+
+as_pg() {	# postgres refuses to run as root: then as nobody
+	if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
+}
+
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || :; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || :; done
+	if [ -n "$PGDATA_DIR" ]; then
+		as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 || :
+	fi
 	return 0
 }
 trap cleanup EXIT INT TERM
@@ -92,12 +104,29 @@ wait_port "$APORT"
 wait_port "$BPORT"
 echo "== site brokers: plant-a on :$APORT, plant-b on :$BPORT, bridged over TLS"
 
+# ---- the central log: a throwaway PostgreSQL cluster, or a SQLite file -------
+if [ "$DEMO_DB" = postgresql ]; then
+	[ -n "$PGBIN" ] || { echo "demo-fleet: no PostgreSQL (apt-get install postgresql, or DEMO_DB=sqlite)" >&2; exit 1; }
+	PGPORT=$(free_port)
+	mkdir -p "$DIR/pg"
+	[ "$(id -u)" -ne 0 ] || chown nobody "$DIR/pg"
+	as_pg "$PGBIN/initdb" -D "$DIR/pg/data" -U postgres --auth=trust -E UTF8 --locale=C >"$DIR/pg/initdb.log" 2>&1
+	PGDATA_DIR=$DIR/pg/data
+	as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$DIR/pg/server.log" -w -t 120 \
+	    -o "-p $PGPORT -k $DIR/pg -c listen_addresses=127.0.0.1" start >/dev/null
+	as_pg "$PGBIN/psql" -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "CREATE DATABASE icsentry" >/dev/null
+	DB=postgresql://postgres@127.0.0.1:$PGPORT/icsentry
+	echo "== PostgreSQL $(basename "$(dirname "$PGBIN")"): a throwaway cluster in $DIR/pg on 127.0.0.1:$PGPORT"
+else
+	DB=$DIR/central.db
+fi
+
 # ---- two collectors sharing the load ----------------------------------------
-DB=$DIR/central.db
 for k in 1 2; do
 	cat > "$DIR/collector$k.conf" <<EOF
 [collector]
 db = $DB
+persist_dir = $DIR/collectors.mqtt
 [mqtt]
 uri = ssl://127.0.0.1:$CPORT
 ca_file = $DIR/certs/ca.crt

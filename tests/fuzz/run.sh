@@ -12,6 +12,9 @@
 #                   inputs up to 64 KiB
 #   fuzz_collector  hostile MQTT messages from tests/fuzz/collector_seeds.py;
 #                   inputs up to 64 KiB
+#   fuzz_intel_bundle  bundles of every indicator kind and policy, unsigned
+#                   and signed, made by $BUILD/icsentry-intel
+#                   (tests/fuzz/intel_seeds.sh); inputs up to 16 KiB
 # tests/fuzz/<target>.dict, when present, is the target's dictionary.
 # FUZZ_SECONDS, when set, runs each target that long instead of FUZZ_RUNS
 # inputs.  Crash inputs land in $BUILD/fuzz/artifacts/.  Exits 1 if any
@@ -56,6 +59,11 @@ for bin in "$@"; do
 		    --max-bytes 8192 "$SHARED/pcaps" "$gen"; then
 			echo "fuzz: $name: seeding failed, running unseeded" >&2
 		fi
+		;;
+	fuzz_intel_bundle)
+		max_len=16384
+		sh "$HERE/intel_seeds.sh" "$BUILD/icsentry-intel" "$corpus" ||
+		    echo "fuzz: $name: seeding failed, running unseeded" >&2
 		;;
 	fuzz_collector)
 		max_len=65536

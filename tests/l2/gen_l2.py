@@ -11,7 +11,9 @@ an HMI and a monitoring client.
 
     gen_l2.py --out DIR [--broker IP:PORT]
 
-writes DIR/l2-benign.pcap (normal operation, including the "benign twins"
+writes DIR/l2-drift.pcap (the benign cell with a burst of legitimate-
+looking GOOSE state changes and two unexpected DCP stations, for the
+learned baseline), DIR/l2-benign.pcap (normal operation, including the "benign twins"
 of every attack: the allowed engineering station writing over MMS and
 setting a PROFINET name, a known client publishing a command and
 subscribing to $SYS, a legitimate GOOSE state change, one failed MQTT
@@ -345,12 +347,12 @@ def benign(w):
     return g
 
 
-def cell(attacks, lab):
+def cell(attacks, lab, ied2_changes=()):
     w = Writer()
     g = {n: Goose(w, n, until=(85.0 if attacks and n == 'ied3' else DURATION))
          for n in ('ied1', 'ied2', 'ied3')}
     g['ied1'].run(changes=[40.0])
-    g['ied2'].run()
+    g['ied2'].run(changes=ied2_changes)
     g['ied3'].run()
     # SV: 20 frames/s from the merging unit
     for k in range(int(DURATION * 20)):
@@ -428,6 +430,20 @@ def cell(attacks, lab):
     f.close(20.2)
     if attacks:
         attack(w, g, lab)
+    return w
+
+
+def drift():
+    """After --learn on l2-benign.pcap: what the layer-2 baseline flags.
+    IED2 changes state 8 times in 8 s (each stNum + 1, from its own MAC:
+    nothing the GOOSE rules see); plc-1 answers Identify with another name;
+    a station never seen answers too."""
+    w = cell(False, None, ied2_changes=[30.0 + k for k in range(8)])
+    for t, src, name in ((60.0, 'plc', 'plc-x'), (60.01, 'evil', 'plc-1')):
+        w.add(t, eth(MAC['ews'], MAC[src], 0x8892, dcp(0xfeff, 5, 1, 9, [
+            (2, 2, b'\0\0' + name.encode()), (2, 1, b'\0\0S7-1500'),
+            (2, 3, b'\0\0' + struct.pack('!HH', 0x002a, 0x010d)),
+            (2, 4, b'\0\0' + bytes([2, 0]))])))
     return w
 
 
@@ -529,6 +545,7 @@ def main():
     cell(False, None).write(os.path.join(args.out, 'l2-benign.pcap'))
     lab = Labels()
     cell(True, lab).write(os.path.join(args.out, 'l2-attacks.pcap'))
+    drift().write(os.path.join(args.out, 'l2-drift.pcap'))
     with open(os.path.join(args.out, 'l2-attacks.labels.json'), 'w') as f:
         json.dump(lab.items, f, indent=2)
     return 0
