@@ -51,6 +51,19 @@ MODEL_CELL = ('factory-advanced', 'factory-advanced-session',
 MODEL_DETECTORS = ('cycle.', 'envelope.')
 
 
+def model_view(a):
+    """The alert as the channel models raised it: the lead, or a finding
+    folded into another alert of the same packet (alert.c `correlated`)."""
+    if a['detector'].startswith(MODEL_DETECTORS):
+        return a
+    for c in a.get('correlated') or []:
+        if c.get('rule', '').startswith(MODEL_DETECTORS):
+            v = dict(a)
+            v.update(detector=c['rule'], technique=c.get('technique'), techniques=[])
+            return v
+    return None
+
+
 def agent(args):
     cmd = [ev.AGENT, '-c', CONF] + args
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -99,8 +112,8 @@ def main():
                 pcap, lab = ev.generate(MODEL_CELL[1], MODEL_CELL[2], True)
                 m = ev.Tally('channel models, learned: ' + tag)
                 m.add(MODEL_CELL[1], json.load(open(lab)),
-                      [a for a in alerts(pcap, baseline)
-                       if a['detector'].startswith(MODEL_DETECTORS)])
+                      [model_view(a) for a in alerts(pcap, baseline)
+                       if model_view(a) is not None])
         missed, fps = t.report()
         m_missed, _ = m.report()
         missed += m_missed
