@@ -5,7 +5,8 @@
 #   make test       install missing Debian packages, build, check the
 #                   dependency graph (tests/depgraph.py), run every test
 #   make asan-test  the same tests, built with AddressSanitizer + UBSan
-#   make demo       broker + collector + agent replaying an attack capture
+#   make demo       broker + collector + agent replaying an attack capture,
+#                   and the SOC console (icsentry-web) showing the alerts
 #   make demo-fleet two site brokers bridged to a central one, 3 agents,
 #                   2 collectors, one central log
 #   make eval       detection quality on the labeled generated scenarios
@@ -31,7 +32,9 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libndpi-dev libpaho-mqtt-dev 
             libsqlite3-dev check mosquitto mosquitto-clients libinih-dev \
             libcjson-dev libssl-dev clang libclang-rt-14-dev ieee-data \
             libndpi-bin python3 openssl tcpreplay iproute2 clang-format \
-            libpq-dev postgresql debhelper dpkg-dev lintian fakeroot tshark
+            libpq-dev postgresql debhelper dpkg-dev lintian fakeroot tshark \
+            libmicrohttpd-dev libjs-chart.js curl chromium chromium-driver \
+            python3-selenium
 
 # Third-party headers as -isystem so their warnings are not ours.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -77,7 +80,11 @@ TESTU_OBJS  = $(TESTUTIL:%.c=$(OBJ)/%.o)
 TESTS       = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZERS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BINS        = $(BUILD)/icsentry-agent $(BUILD)/icsentry-collector $(BUILD)/icsentry-log \
-              $(BUILD)/icsentry-intel
+              $(BUILD)/icsentry-intel $(BUILD)/icsentry-web
+# the SOC console (web/): its C, and its page embedded from web/static
+WEB_SRCS    := $(wildcard web/*.c)
+WEB_STATIC  := $(wildcard web/static/*)
+WEB_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 .PHONY: format-check depgraph all test check asan-test demo demo-fleet eval fuzz bench \
         bench-central deps need-deps \
@@ -109,6 +116,17 @@ $(BUILD)/icsentry-log: $(OBJ)/broker/log_cli.o $(BUILD)/libicsbroker.a $(BUILD)/
 
 $(BUILD)/icsentry-intel: $(OBJ)/broker/intel.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/gen/web_assets.c: web/embed.py $(WEB_STATIC)
+	@mkdir -p $(dir $@)
+	$(PYTHON) web/embed.py $@ $(WEB_STATIC)
+
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c web/assets.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/icsentry-web: $(WEB_SRCS:%.c=$(OBJ)/%.o) $(BUILD)/gen/web_assets.o \
+    $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) $(WEB_LIBS)
 
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TESTU_OBJS) $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
 	@mkdir -p $(dir $@)
@@ -152,7 +170,11 @@ need-deps:
 	    { ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; } || \
 	    ! command -v tcpreplay >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 || \
 	    ! command -v tshark >/dev/null 2>&1 || \
-	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	    ! pkg-config --exists libmicrohttpd || ! command -v chromedriver >/dev/null 2>&1 || \
+	    ! command -v curl >/dev/null 2>&1 || \
+	    [ ! -f /usr/share/javascript/chart.js/chart.min.js ] || \
+	    [ ! -d /usr/lib/python3/dist-packages/selenium ]; then \
 		$(MAKE) --no-print-directory deps; fi
 
 deps:
@@ -165,10 +187,13 @@ deps:
 	$$SUDO apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
 
+# the SOC console in headless chromium (UI_TESTS= leaves it out)
+UI_TESTS ?= tests/web/test_console.py
+
 test check: need-deps
 	@$(MAKE) --no-print-directory tests
 	@$(PYTHON) tests/depgraph.py --obj $(BUILD)/obj
-	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) TEST_JOBS=$(TEST_JOBS) sh tests/run-tests.sh $(TESTS)
+	@ICSENTRY_BUILD=$(BUILD) ICSENTRY_SAN=$(SAN) SHARED=$(SHARED) TEST_JOBS=$(TEST_JOBS) sh tests/run-tests.sh $(TESTS) $(UI_TESTS)
 
 asan-test: need-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 test
@@ -179,7 +204,8 @@ FORMAT_FILES := lib/atomic.c lib/json.c lib/rfc3339.c dissectors/proto.c \
                 dissectors/registry.c detectors/services.c dissectors/hartip.c \
                 tests/check_lib.c tests/check_hartip.c \
                 tests/check_detector_config.c tests/fuzz/fuzz_hartip.c \
-                lib/log.c agent/ops.c detectors/baseline_ckpt.c tests/check_ops.c
+                lib/log.c agent/ops.c agent/opscli.c detectors/baseline_ckpt.c \
+                tests/check_ops.c
 CLANG_FORMAT ?= clang-format
 
 format-check:

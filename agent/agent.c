@@ -1147,7 +1147,12 @@ reload(struct agent *a)
 	a->reloads++;
 	log_notice("configuration reloaded from %s\n",
 	    cfg_path(a->cfg));
-	ops_config_diff(was, a->cfg);
+	{
+		size_t n;
+		const struct cfg_schema *const *all = agent_schemas(&n);
+
+		ops_config_diff(was, a->cfg, all, n);
+	}
 	cfg_free(was);
 	reopen_outputs(a);
 }

@@ -10,7 +10,7 @@
 #include "agent/agent.h"
 #include "lib/version.h"
 #include "lib/log.h"
-#include "agent/ops.h"
+#include "agent/opscli.h"
 
 
 static void

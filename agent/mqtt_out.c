@@ -61,6 +61,7 @@
 
 #include "lib/cfg.h"
 #include "lib/ids.h"
+#include "lib/log.h"
 #include "lib/mqttconf.h"
 
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
@@ -293,7 +294,7 @@ static void
 log_stderr(void *ctx, const char *line)
 {
 	(void)ctx;
-	fprintf(stderr, "mqtt: %s\n", line);
+	log_info("mqtt: %s", line);
 }
 
 static void say(struct mqtt_out *m, const char *fmt, ...)

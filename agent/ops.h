@@ -11,7 +11,6 @@
 
 #include <cJSON.h>
 
-#include "agent/agent.h"
 #include "lib/cfg.h"
 
 /*
@@ -27,24 +26,27 @@ void	ops_coverage_log(const struct cfg *c);
 /* The same as "coverage": {"iec104": "...", ...} in a stats object. */
 void	ops_coverage_json(const struct cfg *c, cJSON *root);
 
-/* Log each key whose value differs between old and new ("reload: ..."). */
-void	ops_config_diff(const struct cfg *old, const struct cfg *new);
+/*
+ * Log each key of the n schemas whose value differs between old and new
+ * ("reload: ...").
+ */
+void	ops_config_diff(const struct cfg *old, const struct cfg *new,
+	    const struct cfg_schema *const *all, size_t n);
 
 /*
  * Every section and key with its effective value, each followed by where
  * it came from (file:line, an option, or "default").
  */
-void	ops_print_effective(const struct cfg *c, FILE *fp);
+void	ops_print_effective(const struct cfg *c,
+	    const struct cfg_schema *const *all, size_t n, FILE *fp);
+/* "coverage: what: text" lines on fp (-t). */
+void	ops_coverage_print(const struct cfg *c, FILE *fp);
 
 /*
  * [mqtt] uri must be empty or one of Paho's schemes; the error names the
  * file and line (or the option) it came from.  0 or -1 with err.
  */
 int	ops_check_mqtt(const struct cfg *c, char *err, size_t errlen);
-
-/* -t / --check-config and -c FILE --print-config: exit codes. */
-int	agent_check_config(const struct agent_opts *o);
-int	agent_print_effective(const struct agent_opts *o);
 
 /*
  * Log rotation: point the open stream fp at path again (a new file when

@@ -169,7 +169,7 @@ enum st {
 	ST_STATUS, ST_STATS_JSON, ST_ASSET_PUT, ST_ASSET_DEL,
 	ST_COUNT, ST_COUNTER,
 	ST_BY_SEV, ST_BY_DETECTOR, ST_BY_AGENT,
-	ST_COUNTERS, ST_AGENTS, ST_ALERT_COUNT, ST_ASSET_COUNT,
+	ST_COUNTERS, ST_AGENTS, ST_ALERT_COUNT, ST_ASSET_COUNT, ST_ASSETS,
 	ST_CHAIN_FIRST, ST_CHAIN_NEXT, ST_CHAIN_ROWS, ST_CKPT_GET,
 	ST_ANCHOR_GET, ST_CHECKPOINT, ST_RETAIN_ANCHORS, ST_RETAIN_DELETE,
 	ST_CONFLICTS, ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
@@ -239,6 +239,9 @@ static const char *const sql[ST_N] = {
 	    " ORDER BY site, agent",
 	[ST_ALERT_COUNT] = "SELECT count(*) FROM alerts",
 	[ST_ASSET_COUNT] = "SELECT count(*) FROM assets",
+	[ST_ASSETS] =
+	    "SELECT site, agent, ip, json, last_seen FROM assets"
+	    " ORDER BY site, agent, ip",
 	/* chains one index seek each, rows of one chain in seq order */
 	[ST_CHAIN_FIRST] =
 	    "SELECT site, agent FROM alerts ORDER BY site, agent LIMIT 1",
@@ -1738,6 +1741,34 @@ central_log_agents(struct central_log *db, central_log_agent_fn fn, void *ctx)
 		r.status = col_str(s, 2);
 		r.last_seen = col_str(s, 3);
 		r.stats = col_str(s, 4);
+		stop = fn(ctx, &r);
+		if (stop != 0)
+			break;
+	}
+	sqlite3_reset(s);
+	if (stop != 0)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : IDS_EIO;
+}
+
+int
+central_log_assets(struct central_log *db, central_log_asset_fn fn, void *ctx)
+{
+	struct central_log_asset_row r;
+	sqlite3_stmt *s;
+	int rc, stop = 0;
+
+	if (db->pg != NULL)
+		return clog_pg_assets(db->pg, fn, ctx);
+	s = stmt(db, ST_ASSETS);
+	if (s == NULL)
+		return IDS_EIO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.site = col_str(s, 0);
+		r.agent = col_str(s, 1);
+		r.ip = col_str(s, 2);
+		r.json = col_str(s, 3);
+		r.last_seen = col_str(s, 4);
 		stop = fn(ctx, &r);
 		if (stop != 0)
 			break;

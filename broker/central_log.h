@@ -187,6 +187,9 @@ int	central_log_counters(struct central_log *db, central_log_count_fn fn,
 
 int	central_log_agents(struct central_log *db, central_log_agent_fn fn,
 	    void *ctx);
+/* Every inventory entry, by site, agent and address. */
+int	central_log_assets(struct central_log *db, central_log_asset_fn fn,
+	    void *ctx);
 /* Number of stored alerts, of inventory entries. */
 int	central_log_alert_count(struct central_log *db, int64_t *n);
 int	central_log_asset_count(struct central_log *db, int64_t *n);

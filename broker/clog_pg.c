@@ -150,7 +150,7 @@ enum st {
 	ST_STATUS, ST_STATS_JSON, ST_ASSET_PUT, ST_ASSET_DEL,
 	ST_COUNT, ST_COUNTER, ST_PARTITION, ST_RETAIN,
 	ST_BY_SEV, ST_BY_DETECTOR, ST_BY_AGENT,
-	ST_COUNTERS, ST_AGENTS, ST_ALERT_COUNT, ST_ASSET_COUNT,
+	ST_COUNTERS, ST_AGENTS, ST_ALERT_COUNT, ST_ASSET_COUNT, ST_ASSETS,
 	ST_CHAIN_FIRST, ST_CHAIN_NEXT, ST_CKPT_GET, ST_ANCHOR_GET,
 	ST_CHAIN_ROWS, ST_CONFLICTS, ST_CHECKPOINT,
 	ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
@@ -230,6 +230,9 @@ static const char *const sql[ST_N] = {
 	    " ORDER BY site, agent",
 	[ST_ALERT_COUNT] = "SELECT count(*) FROM alert_keys",
 	[ST_ASSET_COUNT] = "SELECT count(*) FROM assets",
+	[ST_ASSETS] =
+	    "SELECT site, agent, ip, json, last_seen FROM assets"
+	    " ORDER BY site, agent, ip",
 	/* chains, from the alerts themselves: one index seek each */
 	[ST_CHAIN_FIRST] =
 	    "SELECT agent, site FROM alerts ORDER BY agent, site LIMIT 1",
@@ -1853,7 +1856,8 @@ clog_pg_follow(struct clog_pg *pg, const struct central_log_filter *f,
 	rc = walk_built(pg, &q, row_cb, &c);
 	if (f->after_id < 0)
 		pg->floor = *last_id;
-	qsort(pg->sent, pg->nsent, sizeof(pg->sent[0]), cmp_i64);
+	if (pg->nsent > 1)	/* sent is NULL before the first row */
+		qsort(pg->sent, pg->nsent, sizeof(pg->sent[0]), cmp_i64);
 	/* history of (time, highest id shown), oldest dropped */
 	if (pg->nhist == 64) {
 		memmove(pg->hist_us, pg->hist_us + 1, 63 * sizeof(int64_t));
@@ -1938,6 +1942,33 @@ clog_pg_agents(struct clog_pg *pg, central_log_agent_fn fn, void *ctx)
 	struct agent_ctx c = { fn, ctx };
 
 	return walk_st(pg, ST_AGENTS, 0, NULL, agent_cb, &c);
+}
+
+struct asset_ctx {
+	central_log_asset_fn	 fn;
+	void			*ctx;
+};
+
+static int
+asset_cb(void *ctx, PGresult *r)
+{
+	struct asset_ctx *c = ctx;
+	struct central_log_asset_row a;
+
+	a.site = col(r, 0);
+	a.agent = col(r, 1);
+	a.ip = col(r, 2);
+	a.json = col(r, 3);
+	a.last_seen = col(r, 4);
+	return c->fn(c->ctx, &a);
+}
+
+int
+clog_pg_assets(struct clog_pg *pg, central_log_asset_fn fn, void *ctx)
+{
+	struct asset_ctx c = { fn, ctx };
+
+	return walk_st(pg, ST_ASSETS, 0, NULL, asset_cb, &c);
 }
 
 int

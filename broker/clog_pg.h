@@ -76,6 +76,7 @@ int	clog_pg_stats(struct clog_pg *pg, enum central_log_group g,
 int	clog_pg_counters(struct clog_pg *pg, central_log_count_fn fn,
 	    void *ctx);
 int	clog_pg_agents(struct clog_pg *pg, central_log_agent_fn fn, void *ctx);
+int	clog_pg_assets(struct clog_pg *pg, central_log_asset_fn fn, void *ctx);
 int	clog_pg_alert_count(struct clog_pg *pg, int64_t *n);
 int	clog_pg_asset_count(struct clog_pg *pg, int64_t *n);
 

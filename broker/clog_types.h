@@ -103,4 +103,12 @@ struct central_log_agent_row {
 typedef int (*central_log_agent_fn)(void *ctx,
 	    const struct central_log_agent_row *r);
 
+/* One inventory entry (json as the agent published it). */
+struct central_log_asset_row {
+	const char	*site, *agent, *ip, *json, *last_seen;
+};
+
+typedef int (*central_log_asset_fn)(void *ctx,
+	    const struct central_log_asset_row *r);
+
 #endif

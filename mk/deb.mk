@@ -9,7 +9,7 @@
 #                   on a capture
 #
 # debian/ holds the packaging: icsentry-common (user, directories),
-# icsentry-agent, icsentry-collector, icsentry-tools.
+# icsentry-agent, icsentry-collector, icsentry-tools, icsentry-web.
 
 DEB_DIR      = $(BUILD)/deb
 DEB_VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)

@@ -4,7 +4,7 @@
 #   make uninstall [PREFIX=/usr/local] [DESTDIR=]
 #
 #   $(DESTDIR)$(BINDIR)          icsentry-agent, icsentry-collector, icsentry-log,
-#                                icsentry-intel
+#                                icsentry-intel, icsentry-web
 #   $(DESTDIR)$(MAN1DIR)         their man pages
 #   $(DESTDIR)$(SYSCONFDIR)      agent.conf, collector.conf (examples)
 #   $(DESTDIR)$(BROKERDIR)       mosquitto.conf, acl, gen-certs.sh,
@@ -28,7 +28,8 @@ SYSCONFDIR      ?= /etc/icsentry
 SYSTEMD_UNITDIR ?= /lib/systemd/system
 INSTALL         ?= install
 
-INST_PROGS   := icsentry-agent icsentry-collector icsentry-log icsentry-intel
+INST_PROGS   := icsentry-agent icsentry-collector icsentry-log icsentry-intel \
+                icsentry-web
 INST_MAN1    := $(INST_PROGS:%=docs/man/%.1)
 INST_CONFIGS := config/agent.conf config/collector.conf
 INST_BROKER  := broker/mosquitto.conf broker/acl broker/mosquitto-demo.conf

@@ -29,7 +29,8 @@
 #define RUN_TIMEOUT_MS	30000
 
 static const char *const progs[] = {
-	"icsentry-agent", "icsentry-collector", "icsentry-log", "icsentry-intel"
+	"icsentry-agent", "icsentry-collector", "icsentry-log", "icsentry-intel",
+	"icsentry-web"
 };
 #define NPROGS	(sizeof(progs) / sizeof(progs[0]))
 

@@ -589,15 +589,22 @@ l2_alerts(cJSON *alerts, int *n)
 	*n = 0;
 	out[0] = '\0';
 	cJSON_ArrayForEach(a, alerts) {
-		const char *d = tu_json_str(a, "detector");
+		cJSON *f = a, *corr = cJSON_GetObjectItem(a, "correlated");
+		int k = -1;
 
-		if (strncmp(d, "baseline.l2_", 12) != 0)
-			continue;
-		const char *c = tu_json_str(a, "details.changed");
+		/* the alert, then the findings folded into it (same packet) */
+		for (; f != NULL; f = cJSON_GetArrayItem(corr, ++k)) {
+			const char *d = tu_json_str(f, k < 0 ? "detector" : "rule");
 
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s|%s|%s\n",
-		    d, c != NULL ? c : "-", tu_json_str(a, "details.mac"));
-		(*n)++;
+			if (d == NULL || strncmp(d, "baseline.l2_", 12) != 0)
+				continue;
+			const char *c = tu_json_str(f, "details.changed");
+
+			len += (size_t)snprintf(out + len, sizeof(out) - len,
+			    "%s|%s|%s\n", d, c != NULL ? c : "-",
+			    tu_json_str(f, "details.mac"));
+			(*n)++;
+		}
 	}
 	return out;
 }

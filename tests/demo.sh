@@ -18,6 +18,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
 cleanup() {
+	[ -n "${WEB:-}" ] && kill "$WEB" 2>/dev/null && wait "$WEB" 2>/dev/null
 	[ -n "${COLL:-}" ] && kill "$COLL" 2>/dev/null && wait "$COLL" 2>/dev/null
 	[ -n "${BROKER:-}" ] && kill "$BROKER" 2>/dev/null && wait "$BROKER" 2>/dev/null
 	return 0
@@ -71,3 +72,39 @@ echo "== icsentry-log stats"
 echo
 echo "== icsentry-log verify"
 "$BUILD/icsentry-log" verify --db "$DIR/central.db"
+
+# ---- the SOC console over the same log ----------------------------------
+# HTTPS with gen-certs.sh certificates, loopback only; DEMO_WAIT=N keeps it
+# up N seconds when not on a terminal (on one: until Ctrl-C).
+WEB_PORT=${WEB_PORT:-8443}
+python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',$WEB_PORT))" 2>/dev/null ||
+    WEB_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sh broker/gen-certs.sh -H localhost,127.0.0.1 "$DIR/certs" > "$DIR/certs.log" 2>&1
+echo "icsentry-demo" | "$BUILD/icsentry-web" --users "$DIR/users" --add-user demo \
+    --role analyst 2> /dev/null
+"$BUILD/icsentry-web" --db "$DIR/central.db" --listen "127.0.0.1:$WEB_PORT" \
+    --cert "$DIR/certs/broker.crt" --key "$DIR/certs/broker.key" \
+    --users "$DIR/users" 2> "$DIR/web.log" &
+WEB=$!
+i=0
+until python3 -c "import socket; socket.create_connection(('127.0.0.1',$WEB_PORT),1)" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 50 ] || { echo "demo: icsentry-web did not start:" >&2; cat "$DIR/web.log" >&2; exit 1; }
+	sleep 0.1
+done
+# the console answers with the stored alerts (curl checks the certificate)
+SHOWN=$(curl -sS --cacert "$DIR/certs/ca.crt" -c "$DIR/cookies" -H 'Content-Type: application/json' \
+    --data '{"user":"demo","password":"icsentry-demo"}' "https://127.0.0.1:$WEB_PORT/api/login" >/dev/null &&
+    curl -sS --cacert "$DIR/certs/ca.crt" -b "$DIR/cookies" \
+    "https://127.0.0.1:$WEB_PORT/api/alerts?limit=1000" |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["alerts"]))')
+rm -f "$DIR/cookies"
+echo
+echo "== SOC console: https://127.0.0.1:$WEB_PORT/   login: demo / icsentry-demo (analyst)"
+echo "   $SHOWN alerts shown; the certificate is signed by $DIR/certs/ca.crt"
+if [ -t 0 ]; then
+	echo "   (Ctrl-C stops the demo)"
+	wait "$WEB" || :
+elif [ "${DEMO_WAIT:-0}" -gt 0 ]; then
+	echo "   (up for $DEMO_WAIT s)"
+	sleep "$DEMO_WAIT"
+fi

@@ -23,7 +23,7 @@ import re
 import subprocess
 import sys
 
-FOLDERS = ['lib', 'dissectors', 'detectors', 'agent', 'broker']
+FOLDERS = ['lib', 'dissectors', 'detectors', 'agent', 'broker', 'web']
 # folder -> folders it may depend on (besides itself)
 ALLOWED = {
     'lib': set(),
@@ -31,6 +31,7 @@ ALLOWED = {
     'detectors': {'lib', 'dissectors'},
     'agent': {'lib', 'dissectors', 'detectors'},
     'broker': {'lib'},
+    'web': {'lib', 'broker'},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -51,17 +51,21 @@ MODEL_CELL = ('factory-advanced', 'factory-advanced-session',
 MODEL_DETECTORS = ('cycle.', 'envelope.')
 
 
-def model_view(a):
-    """The alert as the channel models raised it: the lead, or a finding
-    folded into another alert of the same packet (alert.c `correlated`)."""
-    if a['detector'].startswith(MODEL_DETECTORS):
-        return a
-    for c in a.get('correlated') or []:
-        if c.get('rule', '').startswith(MODEL_DETECTORS):
-            v = dict(a)
-            v.update(detector=c['rule'], technique=c.get('technique'), techniques=[])
-            return v
-    return None
+def model_findings(alerts):
+    """The channel models' findings: alerts they lead, and their findings
+    folded into another alert of the same packet (`correlated`), with that
+    alert's hosts and time."""
+    out = []
+    for a in alerts:
+        if a['detector'].startswith(MODEL_DETECTORS):
+            out.append(a)
+        for c in a.get('correlated') or []:
+            if c['rule'].startswith(MODEL_DETECTORS):
+                f = dict(a)
+                f.update(detector=c['rule'], technique=c.get('technique'),
+                         techniques=[])
+                out.append(f)
+    return out
 
 
 def agent(args):
@@ -112,8 +116,7 @@ def main():
                 pcap, lab = ev.generate(MODEL_CELL[1], MODEL_CELL[2], True)
                 m = ev.Tally('channel models, learned: ' + tag)
                 m.add(MODEL_CELL[1], json.load(open(lab)),
-                      [model_view(a) for a in alerts(pcap, baseline)
-                       if model_view(a) is not None])
+                      model_findings(alerts(pcap, baseline)))
         missed, fps = t.report()
         m_missed, _ = m.report()
         missed += m_missed

@@ -36,7 +36,8 @@ AGENT=$(deb icsentry-agent "$arch")
 COLL=$(deb icsentry-collector "$arch")
 TOOLS=$(deb icsentry-tools "$arch")
 COMMON=$(deb icsentry-common all)
-for p in "$AGENT" "$COLL" "$TOOLS" "$COMMON"; do
+WEB=$(deb icsentry-web "$arch")
+for p in "$AGENT" "$COLL" "$TOOLS" "$COMMON" "$WEB"; do
 	check "built $(basename "$p")" test -s "$p"
 done
 
@@ -57,6 +58,9 @@ for f in /usr/bin/icsentry-log /usr/bin/icsentry-intel \
     /usr/share/man/man1/icsentry-log.1.gz /usr/share/man/man1/icsentry-intel.1.gz; do
 	check "icsentry-tools ships $f" has "$TOOLS" "$f"
 done
+for f in /usr/bin/icsentry-web /usr/share/man/man1/icsentry-web.1.gz; do
+	check "icsentry-web ships $f" has "$WEB" "$f"
+done
 for f in /usr/lib/sysusers.d/icsentry-common.conf \
     /usr/lib/tmpfiles.d/icsentry-common.conf; do
 	check "icsentry-common ships $f" has "$COMMON" "$f"
@@ -70,6 +74,8 @@ check "icsentry-agent Depends: libndpi (shlibs)" sh -c \
     "dpkg-deb -f '$AGENT' Depends | grep -q 'libndpi'"
 check "icsentry-collector Depends: libpq5 (shlibs)" dep "$COLL" libpq5
 check "icsentry-tools Depends: libsqlite3-0 (shlibs)" dep "$TOOLS" libsqlite3-0
+check "icsentry-web Depends: libmicrohttpd12 (shlibs)" dep "$WEB" libmicrohttpd12
+check "icsentry-web Depends: libjs-chart.js (the page's charts)" dep "$WEB" libjs-chart.js
 check "icsentry-common Depends: systemd-sysusers (or systemd)" sh -c \
     "dpkg-deb -f '$COMMON' Depends | grep -q 'systemd-sysusers'"
 
