@@ -429,7 +429,8 @@ rec_build(struct alerter *al, const struct det_alert *a, cJSON *details,
 	const struct attack_info *ti = attack_lookup(a->technique);
 	char ts[40], s[128], d[128], text[768], tac[64], key[512];
 	enum det_severity sev = a->severity;
-	cJSON *o, *src, *dst;
+	cJSON *o, *src, *dst, *techs;
+	int k;
 
 	memset(r, 0, sizeof(*r));
 	o = cJSON_CreateObject();
@@ -465,7 +466,13 @@ rec_build(struct alerter *al, const struct det_alert *a, cJSON *details,
 	add_str_or_null(o, "technique_name", ti != NULL ? ti->name : NULL);
 	add_str_or_null(o, "tactic", ti != NULL ?
 	    attack_tactic(ti, tac, sizeof(tac)) : NULL);
-	cJSON_AddItemToObject(o, "techniques", cJSON_CreateArray());
+	techs = cJSON_AddArrayToObject(o, "techniques");
+	/* the detector's secondary techniques (det_alert.techniques) */
+	for (k = 0; techs != NULL && k < 3 && a->techniques[k] != NULL; k++)
+		if (a->technique == NULL || strcmp(a->techniques[k],
+		    a->technique) != 0)
+			cJSON_AddItemToArray(techs,
+			    cJSON_CreateString(a->techniques[k]));
 	host_text(&a->src, sa, s, sizeof(s));
 	host_text(&a->dst, da, d, sizeof(d));
 	if (ri != NULL) {

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "detectors/detector.h"
 #include "dissectors/bacnet.h"
@@ -197,11 +198,19 @@ iam_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->max = (size_t)cfg_int(c, sec, "max_devices");
 	while (cap < s->max * 2)
 		cap <<= 1;
-	if ((s->tab = calloc(cap, sizeof(*s->tab))) == NULL) {
+	/*
+	 * Its own mapping, touched now (as channel.c's): resident from the
+	 * start, and back to the system after a reload.
+	 */
+	s->tab = mmap(NULL, cap * sizeof(*s->tab), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->tab == MAP_FAILED) {
 		free(s);
 		snprintf(err, errlen, "bacnet_iam: out of memory");
 		return -1;
 	}
+	/* resident from the start: RSS must not creep as devices appear */
+	memset(s->tab, 0, cap * sizeof(*s->tab));
 	s->cap = cap;
 	s->window_us = (uint64_t)cfg_int(c, sec, "window_s") * 1000000u;
 	*state = s;
@@ -214,7 +223,7 @@ iam_destroy(void *state)
 	struct iam *s = state;
 
 	if (s != NULL)
-		free(s->tab);
+		munmap(s->tab, s->cap * sizeof(*s->tab));
 	free(s);
 }
 

@@ -19,12 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "detectors/detector.h"
 #include "dissectors/enip.h"
 #include "dissectors/flow.h"
 
-#define SCAN_MAX	64
+#define SCAN_MAX	32
 
 struct cli {
 	uint8_t		used, af;
@@ -44,7 +45,7 @@ struct esess {
 };
 
 static const struct cfg_key keys[] = {
-	{ "max_clients", CFG_INT, "256", 16, 1 << 20,
+	{ "max_clients", CFG_INT, "128", 16, 1 << 20,
 	  "clients whose RegisterSession requests are counted" },
 	{ "window_s", CFG_INT, "10", 1, 3600, "seconds per window" },
 	{ "flood", CFG_INT, "20", 2, 1000000,
@@ -169,11 +170,19 @@ es_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->max = (size_t)cfg_int(c, sec, "max_clients");
 	while (cap < s->max * 2)
 		cap <<= 1;
-	if ((s->tab = calloc(cap, sizeof(*s->tab))) == NULL) {
+	/*
+	 * Its own mapping, touched now (as channel.c's): resident from the
+	 * start, and back to the system after a reload.
+	 */
+	s->tab = mmap(NULL, cap * sizeof(*s->tab), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->tab == MAP_FAILED) {
 		free(s);
 		snprintf(err, errlen, "enip_session: out of memory");
 		return -1;
 	}
+	/* resident from the start: RSS must not creep as clients appear */
+	memset(s->tab, 0, cap * sizeof(*s->tab));
 	s->cap = cap;
 	s->window_us = (uint64_t)cfg_int(c, sec, "window_s") * 1000000u;
 	s->flood = (uint32_t)cfg_int(c, sec, "flood");
@@ -188,7 +197,7 @@ es_destroy(void *state)
 	struct esess *s = state;
 
 	if (s != NULL)
-		free(s->tab);
+		munmap(s->tab, s->cap * sizeof(*s->tab));
 	free(s);
 }
 

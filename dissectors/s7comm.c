@@ -743,35 +743,12 @@ s7plus_analyse(const struct det_pdu *pdu, struct proto_req *r)
 
 /* ---- descriptor ------------------------------------------------------- */
 
-/* pstate bits: a TSDU continues in the next DT TPDU, per direction */
-#define S7_CONT_C2S	0x1u
-#define S7_CONT_S2C	0x2u
-
 /* TPKT/COTP on 102 carries S7comm, S7comm-plus and MMS: one dissector. */
 static void
 s7_handle(struct dis_ctx *dc, const uint8_t *p, size_t n, bool partial)
 {
 	struct s7_pdu m;
 	struct det_pdu pdu;
-	uint32_t cont = dc->from_client ? S7_CONT_C2S : S7_CONT_S2C;
-
-	/*
-	 * COTP DT TPDUs without EOT carry one TSDU in pieces (IEC 61850 MMS
-	 * sends large reports so): the pieces after the first start in the
-	 * middle of it and are no S7 (nor MMS) header.  Their TSDU was
-	 * judged from its first piece.
-	 */
-	if (n >= 7 && p[4] >= 2 && (p[5] & 0xF0) == 0xF0) {
-		bool eot = (p[6] & 0x80) != 0;
-
-		if (*dc->pstate & cont) {
-			if (eot)
-				*dc->pstate &= ~cont;
-			return;
-		}
-		if (!eot)
-			*dc->pstate |= cont;
-	}
 	if (s7_parse(p, n, &m) != 0) {
 		if (!partial)
 			dis_emit_malformed(dc, ICS_S7COMM,

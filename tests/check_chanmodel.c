@@ -452,7 +452,8 @@ START_TEST(command_injected_into_live_sessions)
 	/* fc 6 inside hmi-1's own polling session to plc-mb-2 */
 	ck_assert_int_eq(count_alerts(fx.sess_alerts, "cycle.out_of_cycle",
 	    "10.10.2.11", "10.10.2.102", "T0855"), 1);
-	/* a DNP3 freeze in the master's name into its session to rtu-dnp-2 */
+	/* a DNP3 freeze in the master's name into its session to rtu-dnp-2
+	 * (no second technique: a freeze is neither restart nor write) */
 	ck_assert_int_eq(count_alerts(fx.sess_alerts, "cycle.out_of_cycle",
 	    "10.10.2.20", "10.10.2.132", "T0855"), 1);
 }
@@ -477,6 +478,24 @@ START_TEST(mitm_rewrites_the_answers)
 	ck_assert_int_eq(count_alerts(fx.sess_alerts, "envelope.jump", NULL,
 	    NULL, NULL), count_alerts(fx.sess_alerts, "envelope.jump",
 	    "10.10.2.102", "10.10.2.40", NULL));
+	/* a value shown that the process did not report: also T0856 */
+	{
+		const cJSON *a, *t;
+		bool seen = false;
+
+		cJSON_ArrayForEach(a, fx.sess_alerts) {
+			const char *d = tu_json_str(a, "detector");
+
+			if (d == NULL || strcmp(d, "envelope.jump") != 0)
+				continue;
+			t = cJSON_GetObjectItem(a, "techniques");
+			ck_assert_int_eq(cJSON_GetArraySize(t), 1);
+			ck_assert_str_eq(cJSON_GetArrayItem(t, 0)->valuestring,
+			    "T0856");
+			seen = true;
+		}
+		ck_assert(seen);
+	}
 }
 END_TEST
 
@@ -531,10 +550,15 @@ START_TEST(mms_continuation_is_not_s7comm)
 {
 	ck_assert_int_eq(fx.mms_rc, 0);
 	ck_assert_ptr_nonnull(fx.mms_alerts);
-	/* the second DT TPDU of each report starts with 0x32 mid-TSDU */
-	ck_assert_int_eq(count_alerts(fx.mms_alerts, "s7comm.malformed", NULL,
-	    NULL, NULL), 0);
-	ck_assert_int_eq(cJSON_GetArraySize(fx.mms_alerts), 0);
+	/*
+	 * The second DT TPDU of each report starts with 0x32 mid-TSDU: the
+	 * pieces are joined to EOT (dissect.c) and judged as one MMS TSDU
+	 * (this one is junk MMS), never as S7comm
+	 */
+	ck_assert_int_eq(count_alerts(fx.mms_alerts, "s7comm.", NULL, NULL,
+	    NULL), 0);
+	ck_assert_int_ge(count_alerts(fx.mms_alerts, "iec61850-mms.malformed",
+	    "10.50.0.10", NULL, NULL), 1);
 }
 END_TEST
 
