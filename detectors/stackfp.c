@@ -48,6 +48,7 @@
 #include "dissectors/iec104.h"
 #include "dissectors/modbus.h"
 #include "dissectors/s7comm.h"
+#include "lib/tail.h"
 
 #define EST_PKTS	20		/* packets before a fingerprint counts */
 #define EST_US		10000000u	/* ... over at least 10 s */
@@ -110,6 +111,8 @@ struct cur {
 
 enum { K_NONE, K_READ, K_COMMAND, K_REPORT };
 
+#define SESS_MEMO	64	/* power of two */
+
 struct stackfp {
 	struct host	*hosts;
 	size_t		 hcap, hused;
@@ -119,6 +122,12 @@ struct stackfp {
 	uint64_t	 relearn_us;
 	uint64_t	 pending;	/* sessions ever marked foreign */
 	struct cur	 cur;
+	/*
+	 * Last session found per flow id (direct-mapped): a hit is checked
+	 * against the slot's id, so a session moved or freed by sess_del
+	 * just misses and is looked up again.
+	 */
+	struct sess	*memo[SESS_MEMO];
 };
 
 static const struct cfg_key keys[] = {
@@ -240,9 +249,7 @@ payload_hash(const uint8_t *p, size_t n, uint32_t *head)
 		if (i + 8 == 16)
 			*head = (uint32_t)(h >> 32);
 	}
-	w = 0;
-	if (i < n)
-		memcpy(&w, p + i, n - i);
+	w = tail_word(p + i, n - i);
 	h = (h ^ w) * 0xff51afd7ed558ccdull;
 	h ^= h >> 29;
 	if (n < 16)
@@ -287,7 +294,7 @@ host_get(struct stackfp *s, const struct pkt *p)
 
 /* Session of flow id, created when create; NULL when full or absent. */
 static struct sess *
-sess_get(struct stackfp *s, uint64_t id, bool create)
+sess_lookup(struct stackfp *s, uint64_t id, bool create)
 {
 	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ull >> 20) & (s->scap - 1), n;
 
@@ -310,6 +317,20 @@ sess_get(struct stackfp *s, uint64_t id, bool create)
 		}
 	}
 	return NULL;
+}
+
+/* sess_lookup, through the memo of the last session per flow id */
+static struct sess *
+sess_get(struct stackfp *s, uint64_t id, bool create)
+{
+	struct sess **m = &s->memo[id & (SESS_MEMO - 1)], *x = *m;
+
+	if (x != NULL && x->id == id)
+		return x;
+	x = sess_lookup(s, id, create);
+	if (x != NULL)
+		*m = x;
+	return x;
 }
 
 /* Linear probing removal by shifting the cluster back (no tombstones). */
