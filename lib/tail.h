@@ -29,7 +29,8 @@ tail_word(const uint8_t *p, size_t n)
 		    ((uint64_t)tail_le32(p + n - 4) >> (8 * (8 - n))) << 32;
 	if (n >= 2)
 		return (uint64_t)(p[0] | p[1] << 8) |
-		    ((uint64_t)(p[n - 2] | p[n - 1] << 8) >> (8 * (4 - n))) << 16;
+		    ((uint64_t)(p[n - 2] | p[n - 1] << 8) >> (8 * (4 - n)))
+		    << 16;
 	return n == 1 ? p[0] : 0;
 }
 
