@@ -37,12 +37,13 @@ CROSS_BUILD   := $(BUILD)/$(ARCH)
 CROSS_CC      := $(CROSS_TRIPLET)-gcc
 CROSS_LIBDIR  := /usr/lib/$(CROSS_TRIPLET)
 CROSS_PKGCONF := PKG_CONFIG_LIBDIR=$(CROSS_LIBDIR)/pkgconfig:/usr/share/pkgconfig pkg-config
-CROSS_PKGS    := libpcap inih libcjson sqlite3 libcrypto
+CROSS_PKGS    := libpcap inih libcjson sqlite3 libcrypto libmicrohttpd
 NDPI_RUNTIME  := libndpi4.2
 CROSS_DEB_PKGS = gcc-$(CROSS_TRIPLET) libc6-dev-$(ARCH)-cross qemu-user \
                  libpcap-dev:$(ARCH) libpaho-mqtt-dev:$(ARCH) \
                  libsqlite3-dev:$(ARCH) libinih-dev:$(ARCH) \
                  libcjson-dev:$(ARCH) libssl-dev:$(ARCH) \
+                 libmicrohttpd-dev:$(ARCH) \
                  $(NDPI_RUNTIME):$(ARCH)
 
 # Recursive (=): pkg-config for the target runs only when a cross target does.
