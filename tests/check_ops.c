@@ -479,8 +479,12 @@ seqs(const char *p, long *seq, size_t *n, size_t cap)
  * Rotation with signal sig: the plain run's alerts, split over the moved
  * file and the new one, in order, none twice.
  */
-static void
-rotate(int sig)
+/*
+ * Returns the alerts the agent wrote (old file then new, each seq once);
+ * *in_old: how many of them the moved file kept.
+ */
+static size_t
+rotate(int sig, size_t *in_old)
 {
 	char conf[600], out[600], moved[600], want_p[600], pcap[600];
 	char *argv[] = { g_agent, "-c", conf, "-r", "-", NULL };
@@ -576,17 +580,28 @@ rotate(int sig)
 		free(t);
 	}
 	free(cp.b);
+	*in_old = nold;
+	return ng;
 }
 
 START_TEST(rotate_on_sigusr1)
 {
-	rotate(SIGUSR1);
+	size_t old = 0, all = rotate(SIGUSR1, &old);
+
+	/* both files hold alerts, none lost, none twice (checked in rotate) */
+	ck_assert_uint_ge(all, 50);
+	ck_assert_uint_gt(old, 0);
+	ck_assert_uint_lt(old, all);
 }
 END_TEST
 
 START_TEST(rotate_on_sighup)
 {
-	rotate(SIGHUP);
+	size_t old = 0, all = rotate(SIGHUP, &old);
+
+	ck_assert_uint_ge(all, 50);
+	ck_assert_uint_gt(old, 0);
+	ck_assert_uint_lt(old, all);
 }
 END_TEST
 
