@@ -244,6 +244,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 
 # The bundle parser needs libcrypto (Ed25519) and its own lib/ files.
 $(BUILD)/fuzz/fuzz_intel_bundle: tests/fuzz/fuzz_intel_bundle.c lib/intel_bundle.c \
+    lib/intel_sign.c lib/intel_set.c \
     lib/rfc3339.c lib/ids.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson libcrypto 2>/dev/null) -lm
