@@ -636,6 +636,9 @@ group_free(struct group *g)
  * time ts, its title saying how often it repeated, and count, first_ts,
  * last_ts of the repeats in details.
  */
+static const char *const summary_keys[] = { "summary", "count", "first_ts",
+	"last_ts", "window_s", "summary_of" };
+
 static void
 emit_summary(struct alerter *al, struct group *g, uint64_t ts)
 {
@@ -662,7 +665,14 @@ emit_summary(struct alerter *al, struct group *g, uint64_t ts)
 		d = cJSON_CreateObject();
 		cJSON_ReplaceItemInObjectCaseSensitive(core, "details", d);
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(d, "summary");
+	/*
+	 * The summary's own keys replace the first alert's (a scan's
+	 * details carry its detector's window_s): one key, one value; the
+	 * first alert itself, with all its details, is summary_of.
+	 */
+	for (size_t k = 0; k < sizeof(summary_keys) / sizeof(summary_keys[0]);
+	    k++)
+		cJSON_DeleteItemFromObjectCaseSensitive(d, summary_keys[k]);
 	cJSON_AddBoolToObject(d, "summary", 1);
 	cJSON_AddNumberToObject(d, "count", (double)g->count);
 	cJSON_AddStringToObject(d, "first_ts",

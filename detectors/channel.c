@@ -52,7 +52,19 @@ struct chan {
 	uint64_t	rate_alert;
 };
 
+#define CHAN_MEMO	64	/* power of two */
+
 struct channels {
+	/*
+	 * The channel last used per flow id and side (direct-mapped):
+	 * channels are never freed nor moved, and a flow's addresses and
+	 * protocol fix its channel, so a hit needs no hashing.
+	 */
+	struct {
+		uint64_t	fid;
+		uint8_t		key;	/* proto << 1 | srv_is_cli */
+		struct chan	*c;
+	} memo[CHAN_MEMO];
 	struct chan	*tab;
 	size_t		 cap, used;
 	uint64_t	 dropped;
@@ -324,13 +336,24 @@ ch_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	    pdu->sender_is_cli;
 	struct chan *c;
 
+	uint8_t key = (uint8_t)((unsigned)pdu->proto << 1 | srv_is_cli);
+	size_t m = (size_t)(f->id * 2 + srv_is_cli) & (CHAN_MEMO - 1);
+
 	if (f->cli.port == f->srv.port)
 		return;
-	c = chan_get(s, f->af, (uint8_t)pdu->proto,
-	    srv_is_cli ? f->srv.ip : f->cli.ip, srv_is_cli ? f->cli.ip : f->srv.ip,
-	    pdu->ts);
-	if (c == NULL)
-		return;
+	if (s->memo[m].c != NULL && s->memo[m].fid == f->id &&
+	    s->memo[m].key == key)
+		c = s->memo[m].c;
+	else {
+		c = chan_get(s, f->af, (uint8_t)pdu->proto,
+		    srv_is_cli ? f->srv.ip : f->cli.ip,
+		    srv_is_cli ? f->cli.ip : f->srv.ip, pdu->ts);
+		if (c == NULL)
+			return;
+		s->memo[m].fid = f->id;
+		s->memo[m].key = key;
+		s->memo[m].c = c;
+	}
 	if (pdu->from_client) {
 		if (is_request(pdu))
 			on_request(s, ctx, pdu, c);

@@ -48,6 +48,7 @@
 #include "dissectors/iec104.h"
 #include "dissectors/modbus.h"
 #include "dissectors/s7comm.h"
+#include "lib/tail.h"
 
 #define EST_PKTS	20		/* packets before a fingerprint counts */
 #define EST_US		10000000u	/* ... over at least 10 s */
@@ -110,6 +111,8 @@ struct cur {
 
 enum { K_NONE, K_READ, K_COMMAND, K_REPORT };
 
+#define SESS_MEMO	64	/* power of two */
+
 struct stackfp {
 	struct host	*hosts;
 	size_t		 hcap, hused;
@@ -119,6 +122,13 @@ struct stackfp {
 	uint64_t	 relearn_us;
 	uint64_t	 pending;	/* sessions ever marked foreign */
 	struct cur	 cur;
+	char		 why[40];	/* sfp_packet's mismatch text */
+	/*
+	 * Last session found per flow id (direct-mapped): a hit is checked
+	 * against the slot's id, so a session moved or freed by sess_del
+	 * just misses and is looked up again.
+	 */
+	struct sess	*memo[SESS_MEMO];
 };
 
 static const struct cfg_key keys[] = {
@@ -240,9 +250,7 @@ payload_hash(const uint8_t *p, size_t n, uint32_t *head)
 		if (i + 8 == 16)
 			*head = (uint32_t)(h >> 32);
 	}
-	w = 0;
-	if (i < n)
-		memcpy(&w, p + i, n - i);
+	w = tail_word(p + i, n - i);
 	h = (h ^ w) * 0xff51afd7ed558ccdull;
 	h ^= h >> 29;
 	if (n < 16)
@@ -287,7 +295,7 @@ host_get(struct stackfp *s, const struct pkt *p)
 
 /* Session of flow id, created when create; NULL when full or absent. */
 static struct sess *
-sess_get(struct stackfp *s, uint64_t id, bool create)
+sess_lookup(struct stackfp *s, uint64_t id, bool create)
 {
 	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ull >> 20) & (s->scap - 1), n;
 
@@ -310,6 +318,20 @@ sess_get(struct stackfp *s, uint64_t id, bool create)
 		}
 	}
 	return NULL;
+}
+
+/* sess_lookup, through the memo of the last session per flow id */
+static struct sess *
+sess_get(struct stackfp *s, uint64_t id, bool create)
+{
+	struct sess **m = &s->memo[id & (SESS_MEMO - 1)], *x = *m;
+
+	if (x != NULL && x->id == id)
+		return x;
+	x = sess_lookup(s, id, create);
+	if (x != NULL)
+		*m = x;
+	return x;
 }
 
 /* Linear probing removal by shifting the cluster back (no tombstones). */
@@ -418,7 +440,7 @@ kind_technique(int kind, const char **what)
 	return "T0830";
 }
 
-static void
+static __attribute__((noinline, cold)) void
 raise_foreign(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir, struct sess *x, int kind, const char *fn)
 {
@@ -582,7 +604,7 @@ judge_ipid(struct host *h, const struct pkt *p, const struct flow *f,
 	return false;
 }
 
-static void
+static __attribute__((noinline, cold)) void
 raise_interleave(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
     struct host *h)
 {
@@ -622,6 +644,9 @@ raise_interleave(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	det_alert(ctx, &a);
 }
 
+static void raise_conflict(struct stackfp *s, struct det_ctx *ctx,
+    const struct pkt *p, const struct flow *f, int dir, bool toward_server);
+
 static void
 check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir, struct sess *x, bool toward_server)
@@ -629,8 +654,6 @@ check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	struct seg *g = &x->last[dir];
 	uint32_t head, hash = payload_hash(p->payload, p->payload_len, &head);
 	bool differ = false;
-	char title[200];
-	cJSON *d;
 
 	if (g->len != 0 && g->seq == p->tcp_seq) {
 		if (g->len == p->payload_len)
@@ -645,6 +668,16 @@ check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	if (!differ || x->conflict_alerted[dir])
 		return;
 	x->conflict_alerted[dir] = 1;
+	raise_conflict(s, ctx, p, f, dir, toward_server);
+}
+
+static __attribute__((noinline, cold)) void
+raise_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, bool toward_server)
+{
+	char title[200];
+	cJSON *d;
+
 	snprintf(title, sizeof(title),
 	    "Two different payloads for TCP sequence %u %s (injected or altered in transit)",
 	    p->tcp_seq, toward_server ? "toward the server" : "from the server");
@@ -656,6 +689,31 @@ check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	    toward_server ? "T0831" : "T0832", title, d);
 }
 
+static __attribute__((noinline, cold)) void
+raise_syn_payload(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	char title[160];
+
+	snprintf(title, sizeof(title),
+	    "SYN carrying %u bytes of data from service port %u",
+	    p->payload_len, p->sport);
+	raise_pkt(s, ctx, p, f, dir, "stackfp.syn_payload", SEV_HIGH,
+	    "T0856", title, cJSON_CreateObject());
+}
+
+/* a datagram: judged on its own */
+static __attribute__((noinline, cold)) void
+raise_datagram(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, const char *why)
+{
+	struct sess tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	snprintf(tmp.why[dir], sizeof(tmp.why[dir]), "%s", why);
+	raise_foreign(s, ctx, p, f, dir, &tmp, s->cur.kind, s->cur.what);
+}
+
 static void
 sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir)
@@ -663,7 +721,7 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	struct stackfp *s = state;
 	struct host *h = NULL;
 	struct sess *x = NULL;
-	char why[40];
+	char *why = s->why;
 	bool tcp = p->ip_proto == 6 && p->has_ports;
 	bool here;
 
@@ -671,15 +729,8 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 		return;
 	if (tcp && (p->tcp_flags & PKT_TCP_SYN) && !(p->tcp_flags & PKT_TCP_ACK) &&
 	    p->payload_len > 0 && is_service_port(p->sport) &&
-	    !is_service_port(p->dport)) {
-		char title[160];
-
-		snprintf(title, sizeof(title),
-		    "SYN carrying %u bytes of data from service port %u",
-		    p->payload_len, p->sport);
-		raise_pkt(s, ctx, p, f, dir, "stackfp.syn_payload", SEV_HIGH,
-		    "T0856", title, cJSON_CreateObject());
-	}
+	    !is_service_port(p->dport))
+		raise_syn_payload(s, ctx, p, f, dir);
 	/*
 	 * Only industrial flows are judged (by dissector, or by port: a SYN
 	 * comes before any payload names the protocol); that is where a
@@ -697,7 +748,7 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 		x->h[dir] = h;
 	if (h == NULL)
 		return;
-	judge_host(s, h, p, why, sizeof(why));
+	judge_host(s, h, p, why, sizeof(s->why));
 	here = s->cur.f == f && s->cur.ts == p->ts;
 	/* a frame that already differs in TTL/SYN is not the host's counter */
 	if (why[0] == '\0' && judge_ipid(h, p, f, dir, here ? s->cur.kind :
@@ -705,14 +756,8 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 		raise_interleave(s, ctx, p, h);
 	if (x == NULL) {
 		/* a datagram: judged on its own */
-		if (why[0] != '\0' && here) {
-			struct sess tmp;
-
-			memset(&tmp, 0, sizeof(tmp));
-			snprintf(tmp.why[dir], sizeof(tmp.why[dir]), "%s", why);
-			raise_foreign(s, ctx, p, f, dir, &tmp, s->cur.kind,
-			    s->cur.what);
-		}
+		if (why[0] != '\0' && here)
+			raise_datagram(s, ctx, p, f, dir, why);
 		return;
 	}
 	if (why[0] != '\0' && !x->foreign[dir]) {

@@ -24,6 +24,7 @@
 #include "dissectors/flow.h"
 #include "dissectors/proto.h"
 #include "lib/ids.h"
+#include "lib/tail.h"
 
 /* Payload packets a flow gets to show it speaks an industrial protocol. */
 #define DISSECT_PICK_TRIES	4
@@ -410,8 +411,7 @@ seg_hash(const uint8_t *p, uint32_t n)
 		h = (h ^ w) * 0x100000001b3ull;
 		h ^= h >> 29;
 	}
-	w = 0;
-	memcpy(&w, p, n);
+	w = tail_word(p, n);
 	h = (h ^ w) * 0x100000001b3ull;
 	return (uint32_t)(h ^ h >> 32);
 }

@@ -495,6 +495,64 @@ START_TEST(test_evidence_is_the_triggering_packets)
 }
 END_TEST
 
+/* Does any object below j name one key twice? The offending key, or NULL. */
+static const char *
+dup_key(const cJSON *j)
+{
+	const cJSON *a, *b;
+	const char *d;
+
+	cJSON_ArrayForEach(a, j) {
+		if (cJSON_IsObject(j))
+			for (b = a->next; b != NULL; b = b->next)
+				if (strcmp(a->string, b->string) == 0)
+					return a->string;
+		if ((cJSON_IsObject(a) || cJSON_IsArray(a)) &&
+		    (d = dup_key(a)) != NULL)
+			return d;
+	}
+	return NULL;
+}
+
+/*
+ * Summaries of the factory attacks (a scan's details carry its own
+ * window_s): every key once, the summary's window_s being the alert
+ * window, as before the first alert's details were kept.
+ */
+START_TEST(test_summary_keys_once)
+{
+	char conf[600], pcap[600], evdir[600];
+	const cJSON *a;
+	cJSON *all;
+	char *out;
+	int sums = 0, scans = 0;
+
+	snprintf(conf, sizeof(conf), "%s/f.conf", tmp);
+	snprintf(evdir, sizeof(evdir), "%s/ev-f", tmp);
+	write_conf(conf, evdir, "[policy]\nmodbus_writers = 10.10.1.30\n");
+	tu_build_path(pcap, sizeof(pcap), "scenarios/factory-attacks.pcap");
+	out = replay(conf, pcap);
+	all = parse_lines(out);
+	free(out);
+	cJSON_ArrayForEach(a, all) {
+		const char *d = dup_key(a);
+
+		ck_assert_msg(d == NULL, "key %s twice in seq %d", d,
+		    (int)tu_json_num(a, "seq", -1));
+		if (!cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(a,
+		    "details"), "summary")))
+			continue;
+		sums++;
+		ck_assert_int_eq((int)tu_json_num(a, "details.window_s", -1),
+		    60);
+		scans += strcmp(tu_json_str(a, "detector"), "net.port_scan") == 0;
+	}
+	ck_assert_int_ge(sums, 2);
+	ck_assert_int_ge(scans, 1);
+	cJSON_Delete(all);
+}
+END_TEST
+
 /* A summary repeats the first alert: its details, flow, assets, rule. */
 START_TEST(test_summary_keeps_the_first_alert)
 {
@@ -768,6 +826,7 @@ record_suite(void)
 	tcase_add_loop_test(tc, test_community_id_is_wiresharks, 0, n);
 	tcase_add_loop_test(tc, test_evidence_is_the_triggering_packets, 0, n);
 	tcase_add_test(tc, test_summary_keeps_the_first_alert);
+	tcase_add_test(tc, test_summary_keys_once);
 	tcase_add_test(tc, test_one_packet_one_alert_in_time_order);
 	tcase_add_test(tc, test_evidence_over_mqtt_into_both_backends);
 	suite_add_tcase(s, tc);

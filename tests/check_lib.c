@@ -15,6 +15,7 @@
 #include "lib/atomic.h"
 #include "lib/json.h"
 #include "lib/rfc3339.h"
+#include "lib/tail.h"
 #include "lib/tok.h"
 #include "tests/testutil.h"
 
@@ -96,6 +97,32 @@ START_TEST(test_tok)
 }
 END_TEST
 
+/* tail_word: the bytes of a memcpy into a zeroed word (x86 is little-endian) */
+START_TEST(test_tail_word)
+{
+	static const uint8_t b[8] = { 0x01, 0x82, 0x03, 0xf4, 0x05, 0x96, 0x07, 0xff };
+	static const uint64_t want[8] = { 0, 0x01, 0x8201, 0x038201, 0xf4038201,
+	    0x05f4038201ull, 0x9605f4038201ull, 0x079605f4038201ull };
+	size_t n;
+
+	for (n = 0; n < 8; n++) {
+		uint64_t w = 0;
+
+		ck_assert_uint_eq(tail_word(b, n), want[n]);
+		memcpy(&w, b, n);
+		ck_assert_uint_eq(tail_word(b, n), w);
+		/* only p[0..n-1] count: the byte after them changes nothing */
+		{
+			uint8_t c[8];
+
+			memcpy(c, b, 8);
+			c[n] ^= 0xff;
+			ck_assert_uint_eq(tail_word(c, n), want[n]);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_json_get_uint)
 {
 	cJSON *o = cJSON_Parse("{\"unit\":7,\"big\":300,\"half\":1.5}");
@@ -131,6 +158,7 @@ lib_suite(void)
 	tcase_add_test(tc, test_atomic_write);
 	tcase_add_test(tc, test_tok);
 	tcase_add_test(tc, test_json_get_uint);
+	tcase_add_test(tc, test_tail_word);
 	suite_add_tcase(s, tc);
 	return s;
 }
