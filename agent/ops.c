@@ -31,7 +31,7 @@ ops_coverage(const struct cfg *c,
 	const char *learn = cfg_str(c, "detector.baseline", "learn");
 	bool bl_on = cfg_bool(c, "detector.baseline", "enabled");
 	const struct proto_desc *const *pd;
-	char text[768], others[512] = "";	/* text: others + a sentence */
+	char text[768], others[512] = ""; /* text: others + a sentence */
 	size_t n;
 
 	if (!bl_on)

@@ -5,9 +5,11 @@
 
 #include <arpa/inet.h>
 #include <cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "detectors/blext.h"
 #include "detectors/detector.h"
 #include "dissectors/flow.h"
 
@@ -159,4 +161,51 @@ size_t
 chantab_bytes(const struct chantab *t)
 {
 	return t->cap * sizeof(*t->slot) + t->n * t->esz;
+}
+
+int
+chantab_open_pair(struct chantab *learn, struct chantab *det, const char *lp,
+    const char *fp, size_t max, size_t esz, const char *member,
+    chantab_load_fn load, struct cJSON *(*dump)(void *state), void *state,
+    const char *name, char *err, size_t errlen)
+{
+	bool learning = lp[0] != '\0', detecting = fp[0] != '\0';
+	cJSON *m = NULL;
+	int rc;
+
+	if (chantab_init(learn, learning ? max : 1, esz) != 0 ||
+	    chantab_init(det, detecting ? max : 1, esz) != 0)
+		goto fail;
+	if (learning) {
+		if (blext_read(lp, member, 1, &m, err, errlen) != 0)
+			goto fail;
+		rc = load(learn, m, lp, err, errlen);
+		cJSON_Delete(m);
+		if (rc != 0 || blext_register(member, dump, state) != 0)
+			goto fail;
+	}
+	if (detecting) {
+		if (blext_read(fp, member, 0, &m, err, errlen) != 0)
+			goto fail;
+		rc = load(det, m, fp, err, errlen);
+		cJSON_Delete(m);
+		if (rc != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "%s: out of memory", name);
+	return -1;
+}
+
+int
+chantab_pair_stats(const struct chantab *learn, const struct chantab *det,
+    bool learning, bool detecting, char *buf, size_t len)
+{
+	return snprintf(buf, len, "\"channels\":%zu,\"capacity\":%zu,"
+	    "\"dropped\":%llu,\"bytes\":%zu", learn->n + det->n,
+	    (learning ? learn->max : 0) + (detecting ? det->max : 0),
+	    (unsigned long long)(learn->dropped + det->dropped),
+	    chantab_bytes(learn) + chantab_bytes(det));
 }

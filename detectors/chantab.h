@@ -45,4 +45,22 @@ int chantab_key_parse(const struct cJSON *o, struct chan_key *k);
 /* Bytes an entry uses (for --stats). */
 size_t chantab_bytes(const struct chantab *t);
 
+/*
+ * A model with a learning table and a detecting one (cycle.c, envelope.c):
+ * both sized (max entries when in use, 1 when not), the learning one
+ * loaded from lp's member and registered for dumping, the detecting one
+ * loaded from fp.  0, or -1 with err set ("NAME: out of memory" when
+ * nothing more precise was said); the caller frees both on failure.
+ */
+typedef int (*chantab_load_fn)(struct chantab *t, const struct cJSON *arr,
+    const char *path, char *err, size_t errlen);
+int chantab_open_pair(struct chantab *learn, struct chantab *det,
+    const char *lp, const char *fp, size_t max, size_t esz,
+    const char *member, chantab_load_fn load,
+    struct cJSON *(*dump)(void *state), void *state, const char *name,
+    char *err, size_t errlen);
+/* The --stats text of such a pair. */
+int chantab_pair_stats(const struct chantab *learn, const struct chantab *det,
+    bool learning, bool detecting, char *buf, size_t len);
+
 #endif

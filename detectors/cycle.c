@@ -688,8 +688,6 @@ cy_init(const struct cfg *c, const char *sec, void **state, char *err,
 	struct cycle *s = calloc(1, sizeof(*s));
 	const char *lp = blext_learn_path(c), *fp = blext_file_path(c);
 	size_t max = (size_t)cfg_int(c, sec, "max_channels");
-	cJSON *m;
-	int rc;
 
 	if (s == NULL) {
 		snprintf(err, errlen, "cycle: out of memory");
@@ -707,29 +705,10 @@ cy_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->detecting = fp[0] != '\0';
 	if (!s->learning && !s->detecting)
 		return DET_INACTIVE;
-	if (chantab_init(&s->learn, s->learning ? max : 1,
-	    sizeof(struct cy_chan)) != 0 ||
-	    chantab_init(&s->det, s->detecting ? max : 1,
-	    sizeof(struct cy_chan)) != 0) {
-		snprintf(err, errlen, "cycle: out of memory");
+	if (chantab_open_pair(&s->learn, &s->det, lp, fp, max,
+	    sizeof(struct cy_chan), MEMBER, load, cy_dump, s, "cycle", err,
+	    errlen) != 0)
 		goto fail;
-	}
-	if (s->learning) {
-		if (blext_read(lp, MEMBER, 1, &m, err, errlen) != 0)
-			goto fail;
-		rc = load(&s->learn, m, lp, err, errlen);
-		cJSON_Delete(m);
-		if (rc != 0 || blext_register(MEMBER, cy_dump, s) != 0)
-			goto fail;
-	}
-	if (s->detecting) {
-		if (blext_read(fp, MEMBER, 0, &m, err, errlen) != 0)
-			goto fail;
-		rc = load(&s->det, m, fp, err, errlen);
-		cJSON_Delete(m);
-		if (rc != 0)
-			goto fail;
-	}
 	return 0;
 fail:
 	if (err[0] == '\0')
@@ -744,11 +723,8 @@ cy_stats(void *state, char *buf, size_t len)
 {
 	const struct cycle *s = state;
 
-	return snprintf(buf, len, "\"channels\":%zu,\"capacity\":%zu,"
-	    "\"dropped\":%llu,\"bytes\":%zu", s->learn.n + s->det.n,
-	    (s->learning ? s->learn.max : 0) + (s->detecting ? s->det.max : 0),
-	    (unsigned long long)(s->learn.dropped + s->det.dropped),
-	    chantab_bytes(&s->learn) + chantab_bytes(&s->det));
+	return chantab_pair_stats(&s->learn, &s->det, s->learning,
+	    s->detecting, buf, len);
 }
 
 static void

@@ -100,9 +100,10 @@ END_TEST
 /* tail_word: the bytes of a memcpy into a zeroed word (x86 is little-endian) */
 START_TEST(test_tail_word)
 {
-	static const uint8_t b[8] = { 0x01, 0x82, 0x03, 0xf4, 0x05, 0x96, 0x07, 0xff };
+	static const uint8_t b[8] = { 0x01, 0x82, 0x03, 0xf4, 0x05, 0x96, 0x07,
+		0xff };
 	static const uint64_t want[8] = { 0, 0x01, 0x8201, 0x038201, 0xf4038201,
-	    0x05f4038201ull, 0x9605f4038201ull, 0x079605f4038201ull };
+		0x05f4038201ull, 0x9605f4038201ull, 0x079605f4038201ull };
 	size_t n;
 
 	for (n = 0; n < 8; n++) {
