@@ -65,7 +65,7 @@ endif
 # (tests/depgraph.py checks it).
 CORE_SRCS   := $(wildcard lib/*.c) $(wildcard dissectors/*.c) \
                $(wildcard detectors/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c))
-BROKER_SRCS := $(filter-out broker/collector.c broker/log_cli.c broker/intel.c,$(wildcard broker/*.c))
+BROKER_SRCS := $(filter-out broker/collector_main.c broker/log_cli.c broker/intel.c,$(wildcard broker/*.c))
 TEST_SRCS   := $(wildcard tests/check_*.c)
 TESTUTIL    := $(wildcard tests/testutil*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -108,7 +108,7 @@ $(BUILD)/libicsbroker.a: $(BROKER_OBJS)
 $(BUILD)/icsentry-agent: $(OBJ)/agent/main.o $(BUILD)/libicsentry.a
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/icsentry-collector: $(OBJ)/broker/collector.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+$(BUILD)/icsentry-collector: $(OBJ)/broker/collector_main.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/icsentry-log: $(OBJ)/broker/log_cli.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
@@ -244,6 +244,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 
 # The bundle parser needs libcrypto (Ed25519) and its own lib/ files.
 $(BUILD)/fuzz/fuzz_intel_bundle: tests/fuzz/fuzz_intel_bundle.c lib/intel_bundle.c \
+    lib/intel_sign.c lib/intel_set.c \
     lib/rfc3339.c lib/ids.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson libcrypto 2>/dev/null) -lm
@@ -262,13 +263,10 @@ $(BUILD)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(FUZZ_CORE)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-# The collector's intake: collector.c without its main() (libFuzzer has one).
-$(FUZZ_OBJ)/broker/collector-lib.o: broker/collector.c
-	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -Dmain=icsentry_collector_main -c -o $@ $<
-
+# The collector's intake: collector.c (main() is in collector_main.c, which
+# the fuzzer leaves out: libFuzzer has one).
 $(BUILD)/fuzz/fuzz_collector: tests/fuzz/fuzz_collector.c \
-    $(FUZZ_OBJ)/broker/collector-lib.o $(BROKER_SRCS:%.c=$(FUZZ_OBJ)/%.o) $(FUZZ_CORE)
+    $(BROKER_SRCS:%.c=$(FUZZ_OBJ)/%.o) $(FUZZ_CORE)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 

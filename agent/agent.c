@@ -1,7 +1,9 @@
 /*
  * agent.c - icsentry-agent's pipeline and capture loop.
  */
+
 #include "agent/agent.h"
+#include "agent/agent_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,12 +78,6 @@ static const struct cfg_schema agent_schema = { "agent", agent_keys };
 static const struct cfg_schema capture_schema = { "capture", capture_keys };
 static const struct cfg_schema flows_schema = { "flows", flows_keys };
 
-#define MAX_SCHEMAS	80
-#define MAX_PROTO_NAMES	256
-#define DEFAULT_CONFIG	"/etc/icsentry/agent.conf"
-/* nDPI packets to wait for its own name once a dissector validated a flow */
-#define ICS_NDPI_PACKETS	8
-
 const struct cfg_schema *const *
 agent_schemas(size_t *n)
 {
@@ -126,71 +122,22 @@ agent_print_config(FILE *fp)
 	}
 }
 
-struct proto_count {
-	char		name[48];
-	uint64_t	flows;
-};
+volatile sig_atomic_t agent_g_stop;
+volatile sig_atomic_t agent_g_reload;
+volatile sig_atomic_t agent_g_reopen;	/* SIGUSR1: reopen outputs only */
 
-struct agent {
-	const struct agent_opts	*o;
-	struct cfg		*cfg;
-	struct cap		*cap;
-	struct flow_table	*flows;
-	struct classifier	*cls;
-	struct dissector	*dis;
-	struct det_engine	*det;
-	struct alerter		*al;
-	struct asset_book	*book;		/* [assets] file */
-	struct evidence		*ev;		/* last packets per flow */
-	char			*evdir;		/* [evidence] dir, or NULL */
-	FILE			*alerts_fp, *flows_fp;
-	struct mqtt_out		*mqtt;
-	struct intel_feed	*intel;		/* threat-intel bundles */
-	struct agent_metrics	*metrics;	/* --metrics; NULL: off */
-	uint64_t		 metrics_ts;	/* capture time of the last snapshot */
-	bool			 replay_done;	/* shown on /metrics */
-	double			 stats_every;	/* seconds, 0 = never */
-	double			 next_stats;	/* wall clock */
-	uint64_t		 mqtt_dropped;	/* last seen overflow count */
-	bool			 ack_stuck;	/* alerted, until unstuck */
-	struct mqtt_out_counters mqtt_final;	/* just before closing */
-	bool			 mqtt_final_set;
-	double			 wall0;		/* realtime wall clock of cap0 */
-	uint64_t		 cap0;		/* first packet's capture time */
-	int			 dlt;
-
-	/* statistics */
-	uint64_t		 packets, bytes, non_ip, arp, ip, fragments;
-	uint64_t		 l2;		/* frames of a layer-2 ICS protocol */
-	uint64_t		 decode_err[DEC_NWHY];
-	uint64_t		 no_flow_mem;
-	uint64_t		 bad_ts;	/* record stamps out of range */
-	uint64_t		 tcp_no_flow;	/* flowless ACK/FIN/RST */
-	uint64_t		 reloads;	/* SIGHUP reloads done */
-	struct proto_count	 protos[MAX_PROTO_NAMES];
-	size_t			 nprotos;
-	uint64_t		 last_expire;
-	uint64_t		 now;		/* capture time */
-	bool			 progress;	/* stderr is a terminal */
-	bool			 coverage_told;	/* the coverage banner was logged */
-};
-
-static volatile sig_atomic_t g_stop;
-static volatile sig_atomic_t g_reload;
-static volatile sig_atomic_t g_reopen;	/* SIGUSR1: reopen outputs only */
-
-static void
-on_usr1(int sig)
+void
+agent_on_usr1(int sig)
 {
 	(void)sig;
-	g_reopen = 1;
+	agent_g_reopen = 1;
 }
 
-static void
-on_hup(int sig)
+void
+agent_on_hup(int sig)
 {
 	(void)sig;
-	g_reload = 1;
+	agent_g_reload = 1;
 }
 
 /*
@@ -198,11 +145,11 @@ on_hup(int sig)
  * a timeout, which a signal also interrupts), so a flag is enough; no
  * pcap_breakloop, which would also stop the drain of the ring.
  */
-static void
-on_signal(int sig)
+void
+agent_on_signal(int sig)
 {
 	(void)sig;
-	g_stop = 1;
+	agent_g_stop = 1;
 }
 
 static void
@@ -333,8 +280,8 @@ write_flow(struct agent *a, const struct flow *f, enum flow_end_reason why)
 }
 
 /* flow table callback: a flow leaves the table. */
-static void
-on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
+void
+agent_on_flow_end(void *arg, struct flow *f, enum flow_end_reason why)
 {
 	struct agent *a = arg;
 	char proto[64];
@@ -401,8 +348,8 @@ l2_frame(struct agent *a, struct pkt *p, const struct cap_frame *fr)
 	alerter_context(a->al, NULL);
 }
 
-static void
-process(struct agent *a, const struct cap_frame *fr)
+void
+agent_process(struct agent *a, const struct cap_frame *fr)
 {
 	enum dec_why why;
 	struct pkt p;
@@ -486,8 +433,8 @@ process(struct agent *a, const struct cap_frame *fr)
 		flow_remove(a->flows, f, FLOW_END_FIN);
 }
 
-static double
-wall_now(void)
+double
+agent_wall_now(void)
 {
 	struct timespec ts;
 
@@ -495,11 +442,11 @@ wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-show_progress(struct agent *a, double start, bool final)
+void
+agent_show_progress(struct agent *a, double start, bool final)
 {
 	uint64_t pos, size;
-	double el = wall_now() - start;
+	double el = agent_wall_now() - start;
 
 	cap_progress(a->cap, &pos, &size);
 	fprintf(stderr, "\r%" PRIu64 " packets", a->packets);
@@ -521,20 +468,20 @@ real_now(void)
 }
 
 /* --realtime: sleep until the capture's own pace catches up. */
-static void
-pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
+void
+agent_pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
 {
 	double due, now;
 
 	if (*cap0 == 0) {
 		*cap0 = ts;
-		*wall0 = wall_now();
+		*wall0 = agent_wall_now();
 		a->cap0 = ts;
 		a->wall0 = real_now();
 		return;
 	}
 	due = *wall0 + (double)(ts - *cap0) / 1e6;
-	now = wall_now();
+	now = agent_wall_now();
 	if (due > now + 0.0005) {
 		struct timespec d;
 		double s = due - now;
@@ -544,127 +491,6 @@ pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0)
 		nanosleep(&d, NULL);
 	}
 }
-
-static void periodic(struct agent *a, double start);
-static void metrics_snapshot(struct agent *a);
-static void reload(struct agent *a);
-static void reopen_outputs(struct agent *a);
-static void apply_intel(struct agent *a);
-static int load_config(const struct agent_opts *o, struct cfg **out,
-    char *err, size_t errlen);
-
-/*
- * Stopping a live capture: what the kernel already captured is in the
- * ring - process it (bounded) rather than leave it uncounted.
- */
-static void
-drain(struct agent *a, double start)
-{
-	struct cap_frame fr;
-	double until = wall_now() + 2.0;
-	uint64_t n = 0;
-
-	(void)start;
-	if (a->cap == NULL || !cap_is_live(a->cap))
-		return;
-	while (cap_next_nowait(a->cap, &fr) == 1) {
-		process(a, &fr);
-		if ((++n & 0x3ff) == 0 && wall_now() > until)
-			break;
-	}
-}
-
-/*
- * Read one capture to its end.  Returns 0, or the exit code for a capture
- * that could not be opened or ended in error.
- */
-static int
-run_capture(struct agent *a, const struct cap_opts *co, double start)
-{
-	struct cap_frame fr;
-	char err[512];
-	bool bad;
-	uint64_t cap0 = 0, zero = 0;
-	double wall0 = 0, next_show = 0;
-	int rc;
-
-	a->cap = cap_open(co, err, sizeof(err), &bad);
-	if (a->cap == NULL) {
-		log_err("%s\n", err);
-		return bad ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	a->dlt = cap_datalink(a->cap);
-	evidence_set_dlt(a->ev, a->dlt);
-	if (cap_is_live(a->cap) &&
-	    priv_drop(cfg_str(a->cfg, "agent", "user"),
-	    cfg_bool(a->cfg, "agent", "allow_root"), err, sizeof(err)) != 0) {
-		log_err("%s\n", err);
-		return EXIT_USAGE;
-	}
-	/* what is judged and what is not: once; always live, -r on a terminal */
-	if (!a->coverage_told && (cap_is_live(a->cap) || isatty(STDERR_FILENO))) {
-		a->coverage_told = true;
-		ops_coverage_log(a->cfg);
-	}
-	for (;;) {
-		if (g_stop) {
-			drain(a, start);
-			break;
-		}
-		if (g_reload) {
-			g_reload = 0;
-			reload(a);
-		}
-		if (g_reopen) {
-			g_reopen = 0;
-			reopen_outputs(a);
-		}
-		if (intel_feed_pending(a->intel))
-			apply_intel(a);
-		rc = cap_next(a->cap, &fr);
-		if (rc == 1) {
-			/* a record with no bytes is counted (trunc_link) and reported */
-			if (fr.caplen == 0)
-				zero++;
-			if (a->o->realtime && !cap_is_live(a->cap))
-				pace(a, fr.ts, &cap0, &wall0);
-			process(a, &fr);
-			if ((a->packets & 0x3ff) == 0)
-				periodic(a, start);
-			else if (a->metrics != NULL &&
-			    a->now >= a->metrics_ts + 1000000)
-				metrics_snapshot(a);
-			if (a->progress && (a->packets & 0x3fff) == 0 &&
-			    wall_now() >= next_show) {
-				show_progress(a, start, false);
-				next_show = wall_now() + 0.5;
-			}
-			continue;
-		}
-		if (rc == 0) {		/* live timeout: let time move on */
-			periodic(a, start);
-			metrics_snapshot(a);
-			continue;
-		}
-		if (rc == -1 || rc == -3)
-			break;
-		/* -2: read error; for a file, a truncated or corrupt record */
-		log_err("%s (after %" PRIu64 " packets)\n",
-		    cap_error(a->cap), a->packets);
-		return cap_is_live(a->cap) ? EXIT_RUNTIME : EXIT_USAGE;
-	}
-	if (a->progress)
-		show_progress(a, start, true);
-	metrics_snapshot(a);
-	if (zero > 0) {
-		log_err("%s: %" PRIu64
-		    " records with no captured bytes (skipped); the capture is damaged\n",
-		    co->file != NULL ? co->file : co->iface, zero);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
 /* det_engine_counters callbacks: "NAME":{"counter":n,...},... */
 struct counter_out {
 	cJSON	*all, *cur;
@@ -691,8 +517,8 @@ counter_add(void *arg, const char *name, uint64_t v)
  * Copy the counters into the /metrics snapshot (capture thread; one short
  * lock in agent_metrics_publish, never per packet).
  */
-static void
-metrics_snapshot(struct agent *a)
+void
+agent_snapshot_metrics(struct agent *a)
 {
 	struct agent_metrics_snap s;
 	const struct flow_stats *fs;
@@ -750,8 +576,8 @@ metrics_snapshot(struct agent *a)
 	agent_metrics_publish(a->metrics, &s);
 }
 
-static void
-print_stats(struct agent *a, FILE *fp, double elapsed)
+void
+agent_print_stats(struct agent *a, FILE *fp, double elapsed)
 {
 	const struct flow_stats *fs = flow_table_stats(a->flows);
 	const struct dissect_stats *ds = dissect_stats(a->dis);
@@ -881,18 +707,15 @@ print_stats(struct agent *a, FILE *fp, double elapsed)
 	print_line(fp, root);
 }
 
-/* Alerts unacknowledged by the central log this long: raise an alert. */
-#define ACK_STUCK_S	600.0
-
-static int
-sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
+int
+agent_sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
 {
 	return mqtt_out_alert(arg, severity, json, len);
 }
 
 /* alerts' assets: what the detectors (the inventory) learned of a host */
-static bool
-describe_asset(void *arg, uint8_t af, const uint8_t *ip,
+bool
+agent_describe_asset(void *arg, uint8_t af, const uint8_t *ip,
     struct det_asset_info *out)
 {
 	struct agent *a = arg;
@@ -900,27 +723,27 @@ describe_asset(void *arg, uint8_t af, const uint8_t *ip,
 	return det_engine_describe(a->det, af, ip, out);
 }
 
-static int
-evidence_mqtt(void *arg, uint64_t seq, const void *pcap, size_t len)
+int
+agent_evidence_mqtt(void *arg, uint64_t seq, const void *pcap, size_t len)
 {
 	return mqtt_out_evidence(arg, seq, pcap, len);
 }
 
-static void
-asset_mqtt(void *arg, const char *ip, const char *json, size_t len)
+void
+agent_asset_mqtt(void *arg, const char *ip, const char *json, size_t len)
 {
 	(void)mqtt_out_asset(arg, ip, json, len);
 }
 
-static void
-intel_log(void *ctx, const char *line)
+void
+agent_intel_log(void *ctx, const char *line)
 {
 	(void)ctx;
 	log_info("%s\n", line);
 }
 
-static void
-intel_status_mqtt(void *arg, const char *json, size_t len)
+void
+agent_intel_status_mqtt(void *arg, const char *json, size_t len)
 {
 	(void)mqtt_out_intel(arg, json, len);
 }
@@ -939,8 +762,8 @@ intel_mqtt_msg(void *arg, const char *topic, const void *payload, size_t len)
  * (and be verified) before the first packet, so a fresh gateway starts
  * with what the SOC knows.
  */
-static int
-intel_subscribe(struct agent *a, const char *site, char *err, size_t errlen)
+int
+agent_intel_subscribe(struct agent *a, const char *site, char *err, size_t errlen)
 {
 	char topic[256];
 	double wait = cfg_double(a->cfg, "intel", "startup_wait"), until;
@@ -955,764 +778,15 @@ intel_subscribe(struct agent *a, const char *site, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot subscribe to the intel topics");
 		return EXIT_RUNTIME;
 	}
-	until = wall_now() + wait;
-	while (wait > 0 && !intel_feed_pending(a->intel) && wall_now() < until)
+	until = agent_wall_now() + wait;
+	while (wait > 0 && !intel_feed_pending(a->intel) && agent_wall_now() < until)
 		nanosleep(&(struct timespec){ 0, 20000000L }, NULL);
 	return 0;
 }
 
-static void
-mqtt_log(void *ctx, const char *line)
+void
+agent_mqtt_log(void *ctx, const char *line)
 {
 	(void)ctx;
 	log_info("mqtt: %s\n", line);
-}
-
-/*
- * Once a second of wall time: publish the stats when due, and turn an
- * overflow of the MQTT buffer into an alert (it also reaches the JSON
- * lines file, and MQTT once there is room again): never silent.
- */
-static void
-periodic(struct agent *a, double start)
-{
-	struct mqtt_out_counters mc;
-	double now = wall_now();
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp;
-
-	if (a->metrics != NULL)
-		metrics_snapshot(a);
-	if (a->mqtt == NULL || now < a->next_stats)
-		return;
-	mqtt_out_counters(a->mqtt, &mc);
-	if (mc.dropped > a->mqtt_dropped) {
-		struct det_alert al;
-		char title[160];
-
-		memset(&al, 0, sizeof(al));
-		al.detector = "agent.mqtt_overflow";
-		al.severity = SEV_HIGH;
-		snprintf(title, sizeof(title),
-		    "MQTT buffer full: %" PRIu64 " messages could not be queued",
-		    mc.dropped - a->mqtt_dropped);
-		al.title = title;
-		al.ts = a->now;
-		al.details = cJSON_CreateObject();
-		cJSON_AddNumberToObject(al.details, "dropped_total", (double)mc.dropped);
-		cJSON_AddNumberToObject(al.details, "queued", (double)mc.buffered);
-		a->mqtt_dropped = mc.dropped;
-		alerter_raise(a->al, &al);
-	}
-	/*
-	 * The central log has acknowledged nothing for ACK_STUCK_S while
-	 * alerts wait: no collector, or every copy lost on the way.  Say it
-	 * once per episode as an alert (it reaches the JSON lines file at
-	 * once, and the central log when the path heals).
-	 */
-	if (mc.unacked > 0 && mc.oldest_unacked_s >= ACK_STUCK_S) {
-		if (!a->ack_stuck) {
-			struct det_alert al;
-			char title[200];
-
-			memset(&al, 0, sizeof(al));
-			al.detector = "agent.central_ack_stuck";
-			al.severity = SEV_HIGH;
-			snprintf(title, sizeof(title), "central log has not "
-			    "acknowledged %" PRIu64 " alert(s) for %.0f s",
-			    mc.unacked, mc.oldest_unacked_s);
-			al.title = title;
-			al.ts = a->now;
-			al.details = cJSON_CreateObject();
-			cJSON_AddNumberToObject(al.details, "unacked",
-			    (double)mc.unacked);
-			cJSON_AddNumberToObject(al.details, "oldest_unacked_s",
-			    mc.oldest_unacked_s);
-			cJSON_AddNumberToObject(al.details, "ack_seq",
-			    (double)mc.ack_seq);
-			a->ack_stuck = true;
-			alerter_raise(a->al, &al);
-		}
-	} else {
-		a->ack_stuck = false;
-	}
-	if (a->stats_every > 0 && now >= a->next_stats) {
-		fp = open_memstream(&buf, &len);
-		if (fp != NULL) {
-			print_stats(a, fp, now - start);
-			fclose(fp);
-			if (len > 0 && buf[len - 1] == '\n')
-				len--;
-			(void)mqtt_out_stats(a->mqtt, buf, len);
-			free(buf);
-		}
-	}
-	a->next_stats = now + (a->stats_every > 0 ? a->stats_every : 1.0);
-}
-
-static int
-open_out_file(const char *path, FILE **fp, char *err, size_t errlen)
-{
-	*fp = NULL;
-	if (path == NULL || path[0] == '\0')
-		return 0;
-	if (strcmp(path, "-") == 0) {
-		*fp = stdout;
-		return 0;
-	}
-	*fp = fopen(path, "w");
-	if (*fp == NULL) {
-		snprintf(err, errlen, "%s: cannot open for writing: %s", path,
-		    strerror(errno));
-		return IDS_EIO;
-	}
-	return 0;
-}
-
-/* The stages meet here: dissector -> detector engine -> alerter. */
-static void
-pdu_to_engine(void *arg, const struct det_pdu *pdu)
-{
-	det_engine_pdu(arg, pdu);
-}
-
-static void
-malformed_to_engine(void *arg, const struct det_malformed *m)
-{
-	det_engine_malformed(arg, m);
-}
-
-static void
-raise_to_alerter(void *arg, struct det_alert *al)
-{
-	alerter_raise(arg, al);
-}
-
-static void
-tick_to_alerter(void *arg, uint64_t now)
-{
-	alerter_tick(arg, now);
-}
-
-static struct det_engine *
-engine_new(struct agent *a, const struct cfg *c, char *err, size_t errlen)
-{
-	struct det_alert_sink out = { raise_to_alerter, tick_to_alerter, a->al };
-
-	return det_engine_new(c, &out, err, errlen);
-}
-
-static void
-engine_sink(struct dissect_sink *s, struct det_engine *e)
-{
-	s->pdu = pdu_to_engine;
-	s->malformed = malformed_to_engine;
-	s->arg = e;
-}
-
-/* cfg_set for each policy fragment of the intel bundles (reload). */
-struct intel_pol_ctx {
-	struct cfg	*c;
-	char		*err;
-	size_t		 errlen;
-	int		 rc;
-};
-
-static void
-intel_pol(void *arg, const char *key, const char *value, uint64_t version)
-{
-	struct intel_pol_ctx *p = arg;
-	char origin[64];
-
-	if (p->rc != 0)
-		return;
-	snprintf(origin, sizeof(origin), "intel bundle v%" PRIu64, version);
-	p->rc = cfg_set(p->c, "policy", key, value, origin, p->err, p->errlen);
-}
-
-static void
-flow_open(void *arg, struct flow *f)
-{
-	det_engine_flow_open(arg, f);
-}
-
-/*
- * Read the configuration again, put the threat-intel bundles' policy
- * fragments on top ([policy] keys: the SOC's word replaces the local
- * value), and rebuild the detectors.  new_intel: take the bundles that
- * wait (intel_feed_begin was called) and check the flows already open
- * against their indicators.  Returns 0, or -1 with err (nothing changed).
- */
-static int
-rebuild(struct agent *a, bool new_intel, struct cfg **old, char *err,
-    size_t errlen)
-{
-	struct intel_pol_ctx pc;
-	struct dissect_sink ds;
-	struct asset_book *nb;
-	struct det_engine *ne;
-	struct cfg *nc = NULL;
-
-	if (load_config(a->o, &nc, err, errlen) != 0) {
-		cfg_free(nc);
-		return -1;
-	}
-	/* the plant's assets file is read again too */
-	if ((nb = asset_book_load(nc, err, errlen)) == NULL) {
-		cfg_free(nc);
-		return -1;
-	}
-	pc.c = nc;
-	pc.err = err;
-	pc.errlen = errlen;
-	pc.rc = 0;
-	intel_feed_each_policy(a->intel, new_intel, intel_pol, &pc);
-	if (pc.rc != 0) {
-		asset_book_free(nb);
-		cfg_free(nc);
-		return -1;
-	}
-	if (det_engine_finish(a->det, err, errlen) != 0)
-		log_err("reload: %s\n", err);
-	err[0] = '\0';
-	ne = engine_new(a, nc, err, errlen);
-	if (ne == NULL) {
-		asset_book_free(nb);
-		cfg_free(nc);
-		return -1;
-	}
-	alerter_set_enrich(a->al, nb, a->ev);
-	asset_book_free(a->book);
-	a->book = nb;
-	det_engine_set_intel(ne, intel_feed_set(a->intel, new_intel));
-	if (a->mqtt != NULL)
-		det_engine_set_asset_sink(ne, asset_mqtt, a->mqtt);
-	det_engine_free(a->det);
-	a->det = ne;
-	engine_sink(&ds, ne);
-	dissect_set_sink(a->dis, &ds);
-	/* nothing else keeps pointers into the old configuration */
-	if (old != NULL)
-		*old = a->cfg;
-	else
-		cfg_free(a->cfg);
-	a->cfg = nc;
-	/* connections that began before the SOC knew the attacker */
-	if (new_intel && a->flows != NULL)
-		flow_each(a->flows, flow_open, ne);
-	return 0;
-}
-
-/*
- * SIGHUP: read the configuration again and rebuild the detectors from it
- * (policy, thresholds, baseline) with the threat-intel bundles applied
- * now.  Flows, the capture, the alert chain and the MQTT session carry on
- * untouched.  Learned state is written out first (finish hooks), so a
- * learning baseline continues where it was.  A bad file is reported and
- * the running configuration kept.
- */
-static void
-reload(struct agent *a)
-{
-	char err[1024] = "";
-	struct cfg *was = NULL;
-
-	if (rebuild(a, false, &was, err, sizeof(err)) != 0) {
-		log_err("reload refused, keeping the running "
-		    "configuration: %s\n", err);
-		return;
-	}
-	a->reloads++;
-	log_notice("configuration reloaded from %s\n",
-	    cfg_path(a->cfg));
-	{
-		size_t n;
-		const struct cfg_schema *const *all = agent_schemas(&n);
-
-		ops_config_diff(was, a->cfg, all, n);
-	}
-	cfg_free(was);
-	/*
-	 * the old engine's tables are freed now: hand their pages back, or
-	 * glibc's raised mmap threshold keeps the next rebuild's tables on
-	 * the heap and each reload leaves RSS a little higher (measured:
-	 * +3.7 MB over the first 40 reloads of an idle agent, then flat)
-	 */
-	malloc_trim(0);
-	reopen_outputs(a);
-}
-
-/* SIGHUP and SIGUSR1: log rotation moved the output files away. */
-static void
-reopen_outputs(struct agent *a)
-{
-	(void)ops_reopen(a->alerts_fp, cfg_str(a->cfg, "agent", "alerts_out"),
-	    "alerts_out");
-	(void)ops_reopen(a->flows_fp, cfg_str(a->cfg, "agent", "flows_out"),
-	    "flows_out");
-}
-
-/*
- * A verified bundle waits (intel_feed.c did the signature, version and
- * table work on the thread that received it): apply it like a reload.
- */
-static void
-apply_intel(struct agent *a)
-{
-	char err[1024] = "";
-
-	if (!intel_feed_begin(a->intel))
-		return;
-	if (rebuild(a, true, NULL, err, sizeof(err)) != 0) {
-		intel_feed_commit(a->intel, false, err);
-		return;
-	}
-	intel_feed_commit(a->intel, true, NULL);
-}
-
-/*
- * Load the configuration and apply the command line on top of it: used
- * at start and again on SIGHUP, so a reload keeps the same overrides.
- * On success *out owns the config; on failure it may be set too (free it).
- */
-static int
-load_config(const struct agent_opts *o, struct cfg **out, char *err,
-    size_t errlen)
-{
-	const struct cfg_schema *const *schemas;
-	const char *path = o->config;
-	struct cfg *c;
-	size_t n;
-
-	*out = NULL;
-	schemas = agent_schemas(&n);
-	/* a live agent reads the system config when none is named */
-	if (path == NULL && o->nfiles == 0 && access(DEFAULT_CONFIG, R_OK) == 0)
-		path = DEFAULT_CONFIG;
-	if (cfg_load(path, schemas, n, &c, err, errlen) != 0)
-		return EXIT_USAGE;
-	*out = c;
-	if (o->iface != NULL &&
-	    cfg_set(c, "capture", "interface", o->iface, "-i", err, errlen) != 0)
-		return EXIT_USAGE;
-	if (o->filter != NULL &&
-	    cfg_set(c, "capture", "filter", o->filter, "-f", err, errlen) != 0)
-		return EXIT_USAGE;
-	if (o->alerts_out != NULL &&
-	    cfg_set(c, "agent", "alerts_out", o->alerts_out, "--alerts-out",
-	    err, errlen) != 0)
-		return EXIT_USAGE;
-	if (o->flows_out != NULL &&
-	    cfg_set(c, "agent", "flows_out", o->flows_out, "--flows-out",
-	    err, errlen) != 0)
-		return EXIT_USAGE;
-	if ((o->alerts_format != NULL && cfg_set(c, "agent", "alerts_format",
-	    o->alerts_format, "--alerts-format", err, errlen) != 0) ||
-	    (o->metrics != NULL && cfg_set(c, "agent", "metrics", o->metrics,
-	    "--metrics", err, errlen) != 0))
-		return EXIT_USAGE;
-	if (strcmp(cfg_str(c, "agent", "alerts_format"), "json") != 0 &&
-	    strcmp(cfg_str(c, "agent", "alerts_format"), "eve") != 0) {
-		snprintf(err, errlen, "%s: alerts_format '%s' is neither json "
-		    "nor eve", o->alerts_format != NULL ? "--alerts-format" :
-		    cfg_path(c), cfg_str(c, "agent", "alerts_format"));
-		return EXIT_USAGE;
-	}
-	if (o->nfiles == 0 && !o->check_only &&
-	    cfg_str(c, "capture", "interface")[0] == '\0') {
-		snprintf(err, errlen, "nothing to capture: give -i IFACE or -r FILE (see --help)");
-		return EXIT_USAGE;
-	}
-	if (o->nfiles > 0 && o->iface != NULL) {
-		snprintf(err, errlen, "-i and -r exclude each other");
-		return EXIT_USAGE;
-	}
-	/* learning, baselines and the inventory are detectors' keys */
-	if (o->learn != NULL && cfg_set(c, "detector.baseline", "learn",
-	    o->learn, "--learn", err, errlen) != 0)
-		return EXIT_USAGE;
-	if (o->baseline != NULL && cfg_set(c, "detector.baseline", "file",
-	    o->baseline, "--baseline", err, errlen) != 0)
-		return EXIT_USAGE;
-	if (o->assets_out != NULL && cfg_set(c, "detector.assets", "out",
-	    o->assets_out, "--assets-out", err, errlen) != 0)
-		return EXIT_USAGE;
-	if (o->mqtt_uri != NULL && cfg_set(c, "mqtt", "uri", o->mqtt_uri,
-	    "--mqtt", err, errlen) != 0)
-		return EXIT_USAGE;
-	if (o->no_mqtt)
-		cfg_set(c, "mqtt", "uri", "", "--no-mqtt", err, errlen);
-	if (o->intel != NULL && cfg_set(c, "intel", "bundle", o->intel,
-	    "--intel", err, errlen) != 0)
-		return EXIT_USAGE;
-	return 0;
-}
-
-int
-agent_load_config(const struct agent_opts *o, struct cfg **out, char *err,
-    size_t errlen)
-{
-	return load_config(o, out, err, errlen);
-}
-
-static int
-setup(struct agent *a, const struct agent_opts *o, char *err, size_t errlen)
-{
-	struct flow_table_opts fo;
-	struct dissect_sink ds;
-	struct alert_opts ao;
-	char host[256];
-	const char *name;
-	int rc;
-
-	if ((rc = load_config(o, &a->cfg, err, errlen)) != 0)
-		return rc;
-	if (open_out_file(cfg_str(a->cfg, "agent", "alerts_out"), &a->alerts_fp,
-	    err, errlen) != 0 ||
-	    open_out_file(cfg_str(a->cfg, "agent", "flows_out"), &a->flows_fp,
-	    err, errlen) != 0)
-		return EXIT_RUNTIME;
-
-	name = cfg_str(a->cfg, "agent", "name");
-	if (name[0] == '\0') {
-		if (gethostname(host, sizeof(host)) != 0)
-			snprintf(host, sizeof(host), "agent");
-		host[sizeof(host) - 1] = '\0';
-		host[strcspn(host, ".")] = '\0';
-		name = host;
-	}
-	memset(&ao, 0, sizeof(ao));
-	ao.agent = name;
-	ao.site = cfg_str(a->cfg, "agent", "site");
-	ao.state_file = cfg_str(a->cfg, "agent", "state_file");
-	ao.window_us = (uint64_t)(cfg_double(a->cfg, "agent", "alert_window") * 1e6);
-	/* with an MQTT journal the state goes to disk with its batches */
-	ao.state_by_journal = cfg_str(a->cfg, "mqtt", "uri")[0] != '\0' &&
-	    cfg_str(a->cfg, "mqtt", "persist_dir")[0] != '\0' &&
-	    ao.state_file[0] != '\0';
-	a->al = alerter_new(&ao, err, errlen);
-	if (a->al == NULL)
-		return EXIT_USAGE;
-	if (a->alerts_fp != NULL)
-		alerter_add_sink(a->al, strcmp(cfg_str(a->cfg, "agent",
-		    "alerts_format"), "eve") == 0 ? alert_sink_eve :
-		    alert_sink_file, a->alerts_fp);
-	if (cfg_str(a->cfg, "agent", "metrics")[0] != '\0') {
-		a->metrics = agent_metrics_start(cfg_str(a->cfg, "agent",
-		    "metrics"), ao.site, ao.agent, err, errlen);
-		if (a->metrics == NULL)
-			return EXIT_USAGE;
-	}
-	a->book = asset_book_load(a->cfg, err, errlen);
-	if (a->book == NULL)
-		return EXIT_USAGE;
-	a->ev = evidence_new(a->cfg);
-	alerter_set_enrich(a->al, a->book, a->ev);
-	alerter_set_describe(a->al, describe_asset, a);
-	/* a copy: a reload frees the configuration */
-	if (a->ev != NULL && cfg_str(a->cfg, "evidence", "dir")[0] != '\0') {
-		a->evdir = strdup(cfg_str(a->cfg, "evidence", "dir"));
-		if (a->evdir == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return EXIT_RUNTIME;
-		}
-		alerter_add_evidence_sink(a->al, evidence_sink_dir, a->evdir);
-	}
-
-	if (cfg_str(a->cfg, "mqtt", "uri")[0] != '\0') {
-		struct mqtt_out_opts mo;
-
-		if (ops_check_mqtt(a->cfg, err, errlen) != 0)
-			return EXIT_USAGE;
-		if (mqtt_out_opts_from_cfg(a->cfg, ao.site, ao.agent, &mo) != 0) {
-			snprintf(err, errlen, "%s: bad [mqtt] settings", cfg_path(a->cfg));
-			return EXIT_USAGE;
-		}
-		mo.log = mqtt_log;
-		a->mqtt = mqtt_out_new(&mo, err, errlen);
-		if (a->mqtt == NULL)
-			return EXIT_USAGE;
-		if (ao.state_by_journal) {
-			uint64_t jseq;
-			char jhash[65];
-
-			if (mqtt_out_state_file(a->mqtt, ao.state_file) != 0) {
-				snprintf(err, errlen, "out of memory");
-				return EXIT_RUNTIME;
-			}
-			/* a crash between a batch and its state write */
-			if (mqtt_out_journal_last(a->mqtt, &jseq, jhash) == 1 &&
-			    jseq > alerter_last_seq(a->al)) {
-				log_warn("state file is at "
-				    "seq %" PRIu64 ", the MQTT journal at %" PRIu64
-				    ": continuing from the journal\n",
-				    alerter_last_seq(a->al), jseq);
-				alerter_resume(a->al, jseq, jhash);
-			}
-		}
-		a->stats_every = (double)mo.stats_interval;
-		alerter_add_sink(a->al, sink_mqtt, a->mqtt);
-		if (a->ev != NULL)
-			alerter_add_evidence_sink(a->al, evidence_mqtt, a->mqtt);
-	}
-	a->intel = intel_feed_new(a->cfg, ao.site, intel_log, NULL, err, errlen);
-	if (a->intel == NULL)
-		return EXIT_USAGE;
-	if (a->mqtt != NULL)
-		intel_feed_set_status(a->intel, intel_status_mqtt, a->mqtt);
-	/* refused or not, the agent runs; applied before the first packet */
-	if (cfg_str(a->cfg, "intel", "bundle")[0] != '\0')
-		(void)intel_feed_offer_file(a->intel,
-		    cfg_str(a->cfg, "intel", "bundle"));
-	if ((rc = intel_subscribe(a, ao.site, err, errlen)) != 0)
-		return rc;
-	a->det = engine_new(a, a->cfg, err, errlen);
-	if (a->det == NULL)
-		return EXIT_USAGE;	/* a detector refused its config or file */
-	memset(&fo, 0, sizeof(fo));
-	fo.max_flows = (size_t)cfg_int(a->cfg, "flows", "max_flows");
-	fo.timeout_us[FLOW_CLS_TCP] = (uint64_t)(cfg_double(a->cfg, "flows", "tcp_timeout") * 1e6);
-	fo.timeout_us[FLOW_CLS_UDP] = (uint64_t)(cfg_double(a->cfg, "flows", "udp_timeout") * 1e6);
-	fo.timeout_us[FLOW_CLS_OTHER] = (uint64_t)(cfg_double(a->cfg, "flows", "other_timeout") * 1e6);
-	if (a->mqtt != NULL)
-		det_engine_set_asset_sink(a->det, asset_mqtt, a->mqtt);
-	a->flows = flow_table_new(&fo, on_flow_end, a);
-	a->cls = cls_new((unsigned)cfg_int(a->cfg, "flows", "ndpi_max_packets"),
-	    err, errlen);
-	engine_sink(&ds, a->det);
-	a->dis = dissect_new((size_t)cfg_int(a->cfg, "flows", "max_reasm_bytes"),
-	    &ds);
-	if (a->flows == NULL || a->cls == NULL || a->dis == NULL) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "out of memory");
-		return EXIT_RUNTIME;
-	}
-	dissect_set_budget(a->dis,
-	    (size_t)cfg_int(a->cfg, "flows", "max_reasm_total_kb") * 1024);
-	return 0;
-}
-
-static void
-teardown(struct agent *a)
-{
-	agent_metrics_stop(a->metrics);
-	a->metrics = NULL;
-	if (a->mqtt != NULL)
-		mqtt_out_close(a->mqtt, 2000);
-	if (a->flows != NULL)
-		flow_table_free(a->flows);
-	dissect_free(a->dis);
-	cls_free(a->cls);
-	det_engine_free(a->det);
-	intel_feed_free(a->intel);
-	alerter_free(a->al);
-	evidence_free(a->ev);
-	free(a->evdir);
-	asset_book_free(a->book);
-	if (a->alerts_fp != NULL && a->alerts_fp != stdout)
-		fclose(a->alerts_fp);
-	if (a->flows_fp != NULL && a->flows_fp != stdout)
-		fclose(a->flows_fp);
-	if (a->cap != NULL)
-		cap_close(a->cap);
-	cfg_free(a->cfg);
-}
-
-/*
- * Each file is a capture of its own: what the last one left open ends
- * with it, and the capture clock starts again (the next file may be older).
- */
-static void
-next_capture(struct agent *a)
-{
-	flow_flush(a->flows);
-	alerter_flush(a->al);
-	a->now = 0;
-	a->last_expire = 0;
-	a->metrics_ts = 0;
-	det_engine_time_reset(a->det);
-}
-
-static void
-capture_opts(struct agent *a, struct cap_opts *co)
-{
-	memset(co, 0, sizeof(*co));
-	co->filter = cfg_str(a->cfg, "capture", "filter");
-	co->snaplen = (int)cfg_int(a->cfg, "capture", "snaplen");
-	co->promisc = cfg_bool(a->cfg, "capture", "promisc");
-	co->buffer_mb = (int)cfg_int(a->cfg, "capture", "buffer_mb");
-	co->timeout_ms = (int)cfg_int(a->cfg, "capture", "timeout_ms");
-}
-
-int
-agent_open(const struct agent_opts *o, struct agent **out, char *err,
-    size_t errlen)
-{
-	struct agent *a;
-	int rc;
-
-	*out = NULL;
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return EXIT_RUNTIME;
-	}
-	a->o = o;
-	err[0] = '\0';
-	if ((rc = setup(a, o, err, errlen)) != 0) {
-		teardown(a);
-		free(a);
-		return rc;
-	}
-	*out = a;
-	return 0;
-}
-
-int
-agent_replay(struct agent *a, const char *file)
-{
-	struct cap_opts co;
-
-	if (a->cap != NULL) {
-		cap_close(a->cap);
-		a->cap = NULL;
-		next_capture(a);
-	}
-	capture_opts(a, &co);
-	co.file = file;
-	return run_capture(a, &co, wall_now());
-}
-
-int
-agent_restart_detectors(struct agent *a, char *err, size_t errlen)
-{
-	struct dissect_sink ds;
-	struct det_engine *ne;
-	int rc = 0;
-
-	next_capture(a);
-	if (det_engine_finish(a->det, err, errlen) != 0)
-		rc = EXIT_RUNTIME;
-	if ((ne = engine_new(a, a->cfg, err, errlen)) == NULL)
-		return EXIT_USAGE;
-	det_engine_free(a->det);
-	a->det = ne;
-	engine_sink(&ds, ne);
-	dissect_set_sink(a->dis, &ds);
-	return rc;
-}
-
-void
-agent_close(struct agent *a)
-{
-	char err[1024];
-
-	if (a == NULL)
-		return;
-	flow_flush(a->flows);
-	alerter_flush(a->al);
-	(void)det_engine_finish(a->det, err, sizeof(err));
-	teardown(a);
-	free(a);
-}
-
-int
-agent_run(const struct agent_opts *o)
-{
-	struct agent a;
-	struct cap_opts co;
-	struct sigaction sa;
-	char err[1024] = "";
-	double start;
-	int rc, i;
-
-	memset(&a, 0, sizeof(a));
-	a.o = o;
-	rc = setup(&a, o, err, sizeof(err));
-	if (rc != 0) {
-		log_err("%s\n", err);
-		teardown(&a);
-		return rc;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/*
-	 * SIGHUP and SIGUSR1 must not break a blocking read of a capture
-	 * from a pipe (-r -): restart it; the flag is seen at the next packet.
-	 */
-	sa.sa_flags = SA_RESTART;
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	a.progress = isatty(STDERR_FILENO) && !o->stats;
-
-	capture_opts(&a, &co);
-	start = wall_now();
-	if (o->nfiles == 0) {
-		co.iface = cfg_str(a.cfg, "capture", "interface");
-		rc = run_capture(&a, &co, start);
-	} else {
-		for (i = 0; i < o->nfiles && rc == 0 && !g_stop; i++) {
-			co.file = o->files[i];
-			if (a.cap != NULL) {
-				cap_close(a.cap);
-				a.cap = NULL;
-			}
-			if (i > 0) {
-				next_capture(&a);
-				/* hand the freed flows' memory back */
-				malloc_trim(0);
-			}
-			rc = run_capture(&a, &co, start);
-		}
-	}
-	/* whatever happened, what was seen is reported: flush flows, alerts */
-	flow_flush(a.flows);
-	alerter_flush(a.al);
-	if (det_engine_finish(a.det, err, sizeof(err)) != 0) {
-		log_err("%s\n", err);
-		if (rc == 0)
-			rc = EXIT_RUNTIME;
-	}
-	if (a.metrics != NULL) {
-		/* a replay's end stays scrapable (and MQTT keeps draining) */
-		double until = wall_now() + cfg_double(a.cfg, "agent",
-		    "metrics_linger");
-
-		a.replay_done = o->nfiles > 0;
-		metrics_snapshot(&a);	/* flushed flows and alerts */
-		while (o->nfiles > 0 && !g_stop && wall_now() < until) {
-			nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
-			periodic(&a, start);	/* takes a snapshot */
-		}
-	}
-	if (a.mqtt != NULL) {
-		periodic(&a, start);
-		mqtt_out_counters(a.mqtt, &a.mqtt_final);
-		a.mqtt_final_set = true;
-		/* deliver what is queued (bounded), publish offline, disconnect */
-		int crc = mqtt_out_close(a.mqtt, 10000);
-
-		/* the publisher is gone: keep its last counters for the stats */
-		a.mqtt = NULL;
-		if (crc == 0) {
-			/* close returns 0 only once everything was acknowledged */
-			a.mqtt_final.delivered = a.mqtt_final.published -
-			    a.mqtt_final.refused;
-			a.mqtt_final.buffered = 0;
-		}
-		if (crc != 0)
-			log_warn("mqtt: not every message was "
-			    "acknowledged; the rest stays in the persistent queue\n");
-		if (o->stats)
-			print_stats(&a, stderr, wall_now() - start);
-	} else if (o->stats)
-		print_stats(&a, stderr, wall_now() - start);
-	teardown(&a);
-	return rc;
 }

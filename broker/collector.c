@@ -26,7 +26,14 @@
  * those alerts: lost before this scheme, or its journal overflowed) is
  * stepped over, logged and counted, so the ack does not stall for good;
  * verify still reports the missing seq numbers.
+ *
+ * This file holds the message handling, the end-to-end ack and the spool;
+ * collector_main.c the configuration, the MQTT callbacks and main().
  */
+
+#include "broker/collector.h"
+#include "broker/collector_int.h"
+
 #include <MQTTAsync.h>
 #include <cJSON.h>
 
@@ -52,7 +59,6 @@
 #include "broker/central_log.h"
 #include "broker/clog_evidence.h"
 #include "broker/clog_triage.h"
-#include "broker/collector.h"
 #include "broker/collector_out.h"
 #include "broker/syslog_fwd.h"
 #include "broker/intel_log.h"
@@ -63,124 +69,8 @@
 #include "lib/mqttconf.h"
 #include "lib/log.h"
 
-#define PROG		"icsentry-collector"
-#define VERSION		ICSENTRY_VERSION
-#define DEFAULT_CONF	"/etc/icsentry/collector.conf"
-#define MAX_TOPIC	512
-
-static const struct cfg_key collector_keys[] = {
-	{ "db", CFG_STR, "/var/lib/icsentry/central.db", 0, 0,
-	    "central log: a file (SQLite, WAL) or postgresql://user@host/db "
-	    "(several collectors may share one PostgreSQL log)" },
-	{ "retention", CFG_STR, NULL, 0, 0,
-	    "remove alerts older than this: 90d (days) or 12m (calendar "
-	    "months, this one included); empty: keep everything" },
-	{ "max_payload", CFG_INT, "65536", 256, 16777216,
-	    "largest message accepted, bytes; larger ones are rejected" },
-	{ "fsync", CFG_BOOL, "true", 0, 0,
-	    "fsync every commit (survives power loss); false: only crashes" },
-	{ "persist_dir", CFG_STR, NULL, 0, 0,
-	    "Paho persistence for received, not yet stored messages "
-	    "(empty: <db>.mqtt; for a postgresql:// log "
-	    "/var/lib/icsentry/<client_id>.mqtt)" },
-	{ "log_rejects", CFG_INT, "20", 0, 1000000,
-	    "log the first N rejected messages, then every 100th" },
-	{ "batch_ms", CFG_INT, "50", 0, 10000,
-	    "group commit: commit (and fsync) at most this many ms after the "
-	    "first message of a batch; 0: every message on its own" },
-	{ "batch_max", CFG_INT, "1000", 1, 1000000,
-	    "group commit: commit at once when a batch holds this many" },
-	{ "metrics", CFG_STR, NULL, 0, 0,
-	    "Prometheus /metrics on ADDR:PORT, e.g. 127.0.0.1:9188 (empty: off)" },
-	{ "gap_timeout", CFG_INT, "600", 1, 604800,
-	    "seconds a gap in an agent's seq may stay open before the "
-	    "end-to-end ack steps over it (logged, counted)" },
-	{ "incident_window", CFG_INT, "1800", 0, 604800,
-	    "seconds: alerts from one src ip this close in capture time are "
-	    "one incident (icsentry-log incidents); 0: no incidents" },
-	{ NULL, 0, NULL, 0, 0, NULL }
-};
-
-static const struct cfg_key mqtt_keys[] = {
-	{ "uri", CFG_STR, "tcp://127.0.0.1:1883", 0, 0,
-	    "broker: tcp://host:1883 or ssl://host:8883" },
-	{ "client_id", CFG_STR, NULL, 0, 0,
-	    "MQTT client id, stable across restarts (empty: "
-	    "icsentry-collector-<hostname>, -2, -3 ... for further collectors "
-	    "on the same host and log)" },
-	{ "shared_subscription", CFG_BOOL, "false", 0, 0,
-	    "true: take alerts through $share/<share_group>/... so several "
-	    "collectors share the load (mosquitto 2.0 does not restore shared "
-	    "subscriptions after a broker restart: alerts sent before the "
-	    "collectors reconnect are lost); false: a plain persistent "
-	    "subscription, lossless for one collector" },
-	{ "share_group", CFG_STR, "icsentry", 0, 0,
-	    "shared subscription group for alerts" },
-	{ "ca_file", CFG_STR, NULL, 0, 0, "CA certificate (PEM) for ssl://" },
-	{ "cert_file", CFG_STR, NULL, 0, 0, "client certificate (PEM)" },
-	{ "key_file", CFG_STR, NULL, 0, 0, "client private key (PEM)" },
-	{ "username", CFG_STR, NULL, 0, 0, "user name (when not using certs)" },
-	{ "password_file", CFG_STR, NULL, 0, 0,
-	    "file whose first line is the password" },
-	{ "keepalive", CFG_INT, "30", 5, 3600, "keepalive, seconds" },
-	{ "session_expiry", CFG_INT, "604800", 60, 4294967295.0,
-	    "seconds the broker keeps our session (and queues alerts) while "
-	    "we are away" },
-	{ "connect_timeout", CFG_INT, "10", 1, 300, "connect timeout, seconds" },
-	{ "reconnect_max", CFG_INT, "30", 1, 3600,
-	    "longest wait between reconnect attempts, seconds" },
-	{ NULL, 0, NULL, 0, 0, NULL }
-};
-
-static const struct cfg_schema collector_schema = { "collector",
-    collector_keys };
-static const struct cfg_schema collector_mqtt_schema = { "mqtt", mqtt_keys };
-static const struct cfg_schema *const schemas[] = { &collector_schema,
-    &collector_mqtt_schema, &syslog_fwd_schema };
-
-/* One (site, agent) the collector has stored alerts of. */
-struct peer {
-	struct peer	*next;		/* hash chain */
-	struct peer	*dnext;		/* dirty list */
-	char		*site, *agent;
-	int64_t		 acked;		/* every seq 1..acked is stored */
-	int64_t		 published;	/* last ack sent; -1: none yet */
-	int64_t		 gap_since_ms;	/* a gap after acked seen; 0: none */
-	bool		 dirty, resend;
-};
-
-#define PEER_BUCKETS	1024
-
-struct collector {
-	MQTTAsync		 h;
-	struct central_log	*db;
-	struct intel_log	*intel;		/* NULL: not kept (open failed) */
-	pthread_mutex_t		 mu;		/* db, closing, batch, peers */
-	bool			 closing;
-	size_t			 max_payload;
-	long long		 log_rejects;
-	long long		 rejects;	/* this run, for log pacing */
-	bool			 db_failing;
-	char			 alert_filter[256];
-	const char		*uri;
-	/* group commit */
-	bool			 in_tx;
-	int			 batch_n, batch_max;
-	int64_t			 batch_start_ms, batch_ms;
-	/* end-to-end ack */
-	struct peer		*peers[PEER_BUCKETS];
-	struct peer		*dirty;
-	int64_t			 gap_timeout_ms;
-	int64_t			 incident_window_s;	/* 0: none */
-	struct clog_incident_batch *inc;	/* filed at batch commit */
-	bool			 connected;
-	int			 spool;		/* fd, -1: none */
-	struct collector_out	*out;		/* syslog, /metrics */
-	bool			 spool_used;
-};
-
-static int64_t
-mono_ms(void)
+int64_t
+collector_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -188,10 +78,8 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-logmsg(const char *fmt, ...)
+void
+collector_logmsg(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -200,24 +88,6 @@ logmsg(const char *fmt, ...)
 	log_vmsg(LOGL_INFO, fmt, ap);
 	va_end(ap);
 }
-
-static const char usage_text[] =
-"usage: " PROG " [-c FILE] [--mqtt URI] [--db FILE] [--client-id ID]\n"
-"       [--metrics ADDR:PORT]\n"
-"Subscribe to the icsentry MQTT topics and store alerts, agent status,\n"
-"stats and asset inventory in the central log (SQLite).\n"
-"\n"
-"  -c, --config FILE   INI config (default " DEFAULT_CONF " if present)\n"
-"      --mqtt URI      broker, overrides [mqtt] uri (tcp://, ssl://)\n"
-"      --db FILE       central log, overrides [collector] db\n"
-"      --client-id ID  MQTT client id, overrides [mqtt] client_id\n"
-"      --metrics ADDR:PORT  serve Prometheus /metrics, overrides\n"
-"                      [collector] metrics\n"
-"  Stored alerts go to syslog (RFC 5424 over udp/tcp/tls, JSON or CEF)\n"
-"  when [syslog] target is set.\n"
-"      --help, --version\n"
-"SIGTERM or SIGINT stops it cleanly.\n"
-"exit: 0 stopped by a signal, 1 runtime failure, 2 bad usage or config\n";
 
 /* ---- message handling ------------------------------------------------- */
 
@@ -296,7 +166,7 @@ reject(struct collector *c, const char *counter, const char *topic,
 		return rc;
 	c->rejects++;
 	if (c->rejects <= c->log_rejects || c->rejects % 100 == 0)
-		logmsg("rejected message on '%.*s': %s (%lld rejected so far)",
+		collector_logmsg("rejected message on '%.*s': %s (%lld rejected so far)",
 		    (int)(tlen > 200 ? 200 : tlen), topic, why, c->rejects);
 	return 0;
 }
@@ -367,24 +237,19 @@ peer_touch(struct collector *c, const char *site, const char *agent,
 	return 0;
 }
 
-struct ack_out {
-	char	topic[MAX_TOPIC];
-	char	payload[24];
-};
-
 /*
  * After a commit (c->mu held): advance each dirty agent's contiguous seq
  * from what is now in the log, step over a gap that stayed open too long,
  * keep the result, and list the acks to publish (done without c->mu: Paho
  * may hold its own lock while it waits for ours in on_message).
  */
-static size_t
-peers_settle(struct collector *c, struct ack_out **outp)
+size_t
+collector_peers_settle(struct collector *c, struct ack_out **outp)
 {
 	struct peer *e, *next, *keep = NULL;
 	struct ack_out *out = NULL, *t;
 	size_t n = 0, cap = 0;
-	int64_t cont, nx, now = mono_ms();
+	int64_t cont, nx, now = collector_mono_ms();
 	bool tx;
 
 	*outp = NULL;
@@ -403,7 +268,7 @@ peers_settle(struct collector *c, struct ack_out **outp)
 		} else if (e->gap_since_ms == 0) {
 			e->gap_since_ms = now;
 		} else if (now - e->gap_since_ms >= c->gap_timeout_ms) {
-			logmsg("%s/%s: seq %" PRId64 "-%" PRId64 " still missing "
+			collector_logmsg("%s/%s: seq %" PRId64 "-%" PRId64 " still missing "
 			    "after %" PRId64 " s; the ack steps over them (verify "
 			    "reports them)", e->site, e->agent, cont + 1, nx - 1,
 			    c->gap_timeout_ms / 1000);
@@ -450,8 +315,8 @@ again:
 	return n;
 }
 
-static void
-publish_acks(struct collector *c, struct ack_out *a, size_t n)
+void
+collector_publish_acks(struct collector *c, struct ack_out *a, size_t n)
 {
 	MQTTAsync_responseOptions ro;
 	size_t i;
@@ -472,8 +337,8 @@ publish_acks(struct collector *c, struct ack_out *a, size_t n)
 /* ---- the spool of the open batch ------------------------------------- */
 
 /* Append one message: u32 topic length, topic, u32 length, payload. */
-static void
-spool_put(struct collector *c, const char *t, size_t tl, const void *p,
+void
+collector_spool_put(struct collector *c, const char *t, size_t tl, const void *p,
     size_t len)
 {
 	uint32_t a = (uint32_t)tl, b = (uint32_t)len;
@@ -484,7 +349,7 @@ spool_put(struct collector *c, const char *t, size_t tl, const void *p,
 		return;
 	/* a short write leaves a torn last record, which replay ignores */
 	if (writev(c->spool, v, 4) < 0 && !c->db_failing)
-		logmsg("spool: %s", strerror(errno));
+		collector_logmsg("spool: %s", strerror(errno));
 	c->spool_used = true;
 }
 
@@ -493,20 +358,17 @@ spool_clear(struct collector *c)
 {
 	if (c->spool >= 0 && c->spool_used) {
 		if (ftruncate(c->spool, 0) != 0)
-			logmsg("spool: %s", strerror(errno));
+			collector_logmsg("spool: %s", strerror(errno));
 		c->spool_used = false;
 	}
 }
-
-static int	handle(struct collector *c, const char *topic, size_t tlen,
-		    const char *p, size_t len);
 
 /*
  * What a killed collector had taken but not committed: store it now
  * (duplicates of what did commit are recognised and counted).
  */
-static int
-spool_replay(struct collector *c, const char *path)
+int
+collector_spool_replay(struct collector *c, const char *path)
 {
 	size_t len = 0, off = 0, n = 0;
 	uint32_t tl, pl;
@@ -523,7 +385,7 @@ spool_replay(struct collector *c, const char *path)
 		if (buf == NULL || read(fd, buf, len) != (ssize_t)len) {
 			close(fd);
 			free(buf);
-			logmsg("spool %s: cannot read it", path);
+			collector_logmsg("spool %s: cannot read it", path);
 			return IDS_EIO;
 		}
 	}
@@ -542,13 +404,13 @@ spool_replay(struct collector *c, const char *path)
 		if (off + 8 + tl + pl > len)
 			break;
 		t = buf + off + 4;
-		rc = handle(c, t, tl, buf + off + 8 + tl, pl);
+		rc = collector_handle(c, t, tl, buf + off + 8 + tl, pl);
 		off += 8 + tl + pl;
 		n++;
 	}
 	if (rc == 0 && central_log_commit(c->db) == 0) {
 		cout_commit(c->out);
-		logmsg("stored %zu message(s) of a batch a killed collector had "
+		collector_logmsg("stored %zu message(s) of a batch a killed collector had "
 		    "taken", n);
 	} else {
 		central_log_rollback(c->db);
@@ -560,8 +422,8 @@ spool_replay(struct collector *c, const char *path)
 }
 
 /* Commit the open batch (c->mu held).  0 or IDS_EIO (rolled back). */
-static int
-batch_commit(struct collector *c)
+int
+collector_batch_commit(struct collector *c)
 {
 	if (!c->in_tx)
 		return 0;
@@ -573,7 +435,7 @@ batch_commit(struct collector *c)
 		cout_commit(c->out);
 		return 0;
 	}
-	logmsg("commit failed: %s; the agents send the batch again",
+	collector_logmsg("commit failed: %s; the agents send the batch again",
 	    central_log_errmsg(c->db));
 	central_log_rollback(c->db);
 	cout_rollback(c->out);
@@ -581,8 +443,8 @@ batch_commit(struct collector *c)
 }
 
 /* Free the peers (at exit). */
-static void
-peers_free(struct collector *c)
+void
+collector_peers_free(struct collector *c)
 {
 	struct peer *e, *next;
 	size_t b;
@@ -597,8 +459,8 @@ peers_free(struct collector *c)
 }
 
 /* On (re)connect every known agent gets its ack again (c->mu held). */
-static void
-peers_all_dirty(struct collector *c)
+void
+collector_peers_all_dirty(struct collector *c)
 {
 	struct peer *e;
 	size_t b;
@@ -656,7 +518,7 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
 	else if (rc == 0)
 		cout_duplicate(c->out);
 	if (rc == 0 && res == CENTRAL_LOG_CONFLICT)
-		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
+		collector_logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", a.site, a.agent,
 		    a.seq);
 	/* a re-sent alert means the agent lacks our ack: send it again
@@ -673,14 +535,14 @@ handle_alert(struct collector *c, const struct topic *tp, const char *topic,
  * within an insert or commit).  Its peer was touched when it was queued,
  * so marking it for a resend allocates nothing and cannot fail.
  */
-static void
-on_stored(void *ctx, const char *site, const char *agent, int64_t seq,
+void
+collector_on_stored(void *ctx, const char *site, const char *agent, int64_t seq,
     enum central_log_stored res)
 {
 	struct collector *c = ctx;
 
 	if (res == CENTRAL_LOG_CONFLICT)
-		logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
+		collector_logmsg("conflict: %s/%s seq %" PRId64 " arrived again with "
 		    "different content; kept the first", site, agent, seq);
 	if (res != CENTRAL_LOG_NEW) {
 		/* not forwarded to syslog either */
@@ -710,8 +572,8 @@ stats_last_seq(const char *p, size_t len, int64_t *seq)
 	return ok;
 }
 
-static int
-handle(struct collector *c, const char *topic, size_t tlen, const char *p,
+int
+collector_handle(struct collector *c, const char *topic, size_t tlen, const char *p,
     size_t len)
 {
 	struct topic tp;
@@ -771,7 +633,7 @@ handle(struct collector *c, const char *topic, size_t tlen, const char *p,
 		if (len == 0 || c->intel == NULL)
 			return 0;
 		/* its own connection: an open batch would hold the write lock */
-		if (batch_commit(c) != 0)
+		if (collector_batch_commit(c) != 0)
 			return IDS_EIO;
 		switch (intel_log_status(c->intel, tp.site, tp.agent, p, len,
 		    central_log_now_us())) {
@@ -798,632 +660,7 @@ collector_handle_message(struct central_log *db, size_t max_payload,
 	c.db = db;
 	c.max_payload = max_payload;
 	c.spool = -1;
-	rc = handle(&c, topic, tlen, payload, len);
-	peers_free(&c);
+	rc = collector_handle(&c, topic, tlen, payload, len);
+	collector_peers_free(&c);
 	return rc;
-}
-
-/*
- * Paho's receive thread.  Returning 0 leaves the message queued (and
- * persisted) for another call, which is what a failed commit needs.
- */
-static int
-on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
-{
-	struct collector *c = ctx;
-	size_t tl = tlen > 0 ? (size_t)tlen : strlen(topic);
-	char note[512];
-	int rc;
-
-	pthread_mutex_lock(&c->mu);
-	if (c->closing) {
-		pthread_mutex_unlock(&c->mu);
-		return 0;
-	}
-	/* group commit: the batch's transaction opens with its first message */
-	if (c->batch_ms > 0 && !c->in_tx) {
-		if (central_log_begin(c->db) == 0) {
-			c->in_tx = true;
-			c->batch_start_ms = mono_ms();
-		}
-	}
-	if (c->in_tx)
-		spool_put(c, topic, tl, m->payload, m->payloadlen > 0 ?
-		    (size_t)m->payloadlen : 0);
-	rc = handle(c, topic, tl, m->payload, m->payloadlen > 0 ?
-	    (size_t)m->payloadlen : 0);
-	if (central_log_notice(c->db, note, sizeof(note)) != NULL)
-		logmsg("note: %s", note);
-	if (rc == 0 && c->in_tx && ++c->batch_n >= c->batch_max)
-		rc = batch_commit(c);
-	if (rc != 0 && c->in_tx) {
-		/* the batch goes; its agents send it again (no ack for it) */
-		central_log_rollback(c->db);
-		cout_rollback(c->out);
-		clog_incident_batch_clear(c->inc);
-		c->in_tx = false;
-		c->batch_n = 0;
-	}
-	if (rc != 0 && !c->in_tx)
-		cout_rollback(c->out);
-	else if (rc == 0 && !c->in_tx)
-		cout_commit(c->out);	/* stored on its own (batch_ms 0) */
-	if (rc != 0) {
-		if (!c->db_failing)
-			logmsg("cannot store message (will retry): %s",
-			    central_log_errmsg(c->db));
-		c->db_failing = true;
-		pthread_mutex_unlock(&c->mu);
-		/* keep Paho from spinning on a database that is down */
-		nanosleep(&(struct timespec){ 0, 200000000L }, NULL);
-		return 0;
-	}
-	if (c->db_failing)
-		logmsg("storing again");
-	c->db_failing = false;
-	pthread_mutex_unlock(&c->mu);
-	MQTTAsync_freeMessage(&m);
-	MQTTAsync_free(topic);
-	return 1;
-}
-
-static void
-on_subscribed(void *ctx, MQTTAsync_successData5 *r)
-{
-	struct collector *c = ctx;
-	int i, bad = 0;
-
-	for (i = 0; r != NULL && i < r->alt.sub.reasonCodeCount; i++)
-		if (r->alt.sub.reasonCodes[i] >= 0x80) {
-			logmsg("subscription %d refused: %s", i,
-			    MQTTReasonCode_toString(r->alt.sub.reasonCodes[i]));
-			bad++;
-		}
-	if (bad == 0)
-		logmsg("subscribed to %s and icsentry/+/+/{status,stats,asset/#,intel,evidence/+}",
-		    c->alert_filter);
-}
-
-static void
-on_subscribe_failed(void *ctx, MQTTAsync_failureData5 *r)
-{
-	(void)ctx;
-	logmsg("subscribe failed: %s", r != NULL && r->reasonCode != 0 ?
-	    MQTTReasonCode_toString(r->reasonCode) : r != NULL && r->message ?
-	    r->message : "unknown error");
-}
-
-/* Every (re)connection: subscribe again (a no-op for a kept session). */
-static void
-on_connected(void *ctx, char *cause)
-{
-	static const int qos[6] = { 1, 1, 1, 1, 1, 1 };
-	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-	struct collector *c = ctx;
-	char *topics[6];
-	int rc;
-
-	logmsg("connected to %s (%s)", c->uri, cause != NULL ? cause : "");
-	pthread_mutex_lock(&c->mu);
-	c->connected = true;
-	peers_all_dirty(c);
-	pthread_mutex_unlock(&c->mu);
-	topics[0] = c->alert_filter;
-	topics[1] = (char *)"icsentry/+/+/status";
-	topics[2] = (char *)"icsentry/+/+/stats";
-	topics[3] = (char *)"icsentry/+/+/asset/#";
-	topics[4] = (char *)"icsentry/+/+/intel";
-	topics[5] = (char *)"icsentry/+/+/evidence/+";
-	ro.context = c;
-	ro.onSuccess5 = on_subscribed;
-	ro.onFailure5 = on_subscribe_failed;
-	rc = MQTTAsync_subscribeMany(c->h, 6, topics, qos, &ro);
-	if (rc != MQTTASYNC_SUCCESS)
-		logmsg("subscribe: %s", MQTTAsync_strerror(rc));
-}
-
-static void
-on_lost(void *ctx, char *cause)
-{
-	struct collector *c = ctx;
-
-	pthread_mutex_lock(&c->mu);
-	c->connected = false;
-	pthread_mutex_unlock(&c->mu);
-	logmsg("connection lost (%s); reconnecting", cause != NULL ? cause :
-	    "broker closed it");
-}
-
-static void
-on_connect_failed(void *ctx, MQTTAsync_failureData5 *r)
-{
-	struct collector *c = ctx;
-
-	logmsg("cannot connect to %s: %s; retrying", c->uri,
-	    r == NULL ? "unknown error" : r->reasonCode != 0 ?
-	    MQTTReasonCode_toString(r->reasonCode) : r->message != NULL ?
-	    r->message : MQTTAsync_strerror(r->code));
-}
-
-static void
-on_disconnected(void *ctx, MQTTAsync_successData5 *r)
-{
-	(void)r;
-	*(volatile int *)ctx = 1;
-}
-
-static void
-on_disconnect_failed(void *ctx, MQTTAsync_failureData5 *r)
-{
-	(void)r;
-	*(volatile int *)ctx = -1;
-}
-
-/* ---- startup ---------------------------------------------------------- */
-
-struct opts {
-	const char	*config, *mqtt, *db, *client_id, *metrics;
-};
-
-/* Remove what is older than the retention; a failure is retried later. */
-static void
-apply_retention(struct collector *c, const char *spec)
-{
-	int64_t cutoff, removed = 0;
-	int rc;
-
-	if (central_log_retention_cutoff(spec, central_log_now_us(),
-	    &cutoff) != 0)
-		return;
-	pthread_mutex_lock(&c->mu);
-	rc = central_log_retain(c->db, cutoff, &removed);
-	if (rc != 0)
-		logmsg("retention: %s", central_log_errmsg(c->db));
-	pthread_mutex_unlock(&c->mu);
-	if (rc == 0 && removed > 0)
-		logmsg("retention %s: removed %" PRId64 " alerts", spec,
-		    removed);
-}
-
-/* -1 to go on, else an exit code. */
-static int
-parse_args(int argc, char **argv, struct opts *o)
-{
-	enum { O_MQTT = 256, O_DB, O_CLIENT_ID, O_HELP, O_VERSION, O_METRICS };
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "mqtt", required_argument, NULL, O_MQTT },
-		{ "db", required_argument, NULL, O_DB },
-		{ "client-id", required_argument, NULL, O_CLIENT_ID },
-		{ "metrics", required_argument, NULL, O_METRICS },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case O_MQTT:
-			o->mqtt = optarg;
-			break;
-		case O_DB:
-			o->db = optarg;
-			break;
-		case O_CLIENT_ID:
-			o->client_id = optarg;
-			break;
-		case O_METRICS:
-			o->metrics = optarg;
-			break;
-		case 'h':
-		case O_HELP:
-			fputs(usage_text, stdout);
-			return 0;
-		case O_VERSION:
-			printf(PROG " " VERSION "\n");
-			return 0;
-		default:
-			fprintf(stderr, "(try --help)\n");
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s' (try --help)\n",
-		    argv[optind]);
-		return 2;
-	}
-	return -1;
-}
-
-/* Load the config and apply the command line; 0 or exit code 2. */
-static int
-load_config(const struct opts *o, struct cfg **out)
-{
-	const char *path = o->config;
-	char err[512];
-	struct cfg *c;
-	const char *v;
-
-	if (path == NULL && access(DEFAULT_CONF, F_OK) == 0)
-		path = DEFAULT_CONF;
-	if (cfg_load(path, schemas, sizeof(schemas) / sizeof(schemas[0]), &c, err,
-	    sizeof(err)) != 0) {
-		log_err("%s\n", err);
-		return 2;
-	}
-	if ((o->mqtt != NULL && cfg_set(c, "mqtt", "uri", o->mqtt, "--mqtt",
-	    err, sizeof(err)) != 0) ||
-	    (o->db != NULL && cfg_set(c, "collector", "db", o->db, "--db", err,
-	    sizeof(err)) != 0) ||
-	    (o->client_id != NULL && cfg_set(c, "mqtt", "client_id",
-	    o->client_id, "--client-id", err, sizeof(err)) != 0)) {
-		log_err("%s\n", err);
-		cfg_free(c);
-		return 2;
-	}
-	v = cfg_str(c, "mqtt", "uri");
-	if (!mqttconf_uri_known(v)) {
-		log_err("%s: [mqtt] uri '%s' is not tcp://, "
-		    "ssl://, mqtt://, mqtts://, ws:// or wss://\n",
-		    cfg_is_set(c, "mqtt", "uri") && o->mqtt != NULL ? "--mqtt" :
-		    cfg_path(c), v);
-		cfg_free(c);
-		return 2;
-	}
-	v = cfg_str(c, "mqtt", "share_group");
-	if (v[0] == '\0' || strpbrk(v, "/+#") != NULL) {
-		log_err("%s: [mqtt] share_group '%s' must be one "
-		    "topic level (no '/', '+', '#')\n", cfg_path(c), v);
-		cfg_free(c);
-		return 2;
-	}
-	v = cfg_str(c, "collector", "retention");
-	if (v[0] != '\0' && central_log_retention_cutoff(v, 0,
-	    &(int64_t){ 0 }) != 0) {
-		log_err("%s: [collector] retention '%s' is not "
-		    "N days (90d) or N months (12m)\n", cfg_path(c), v);
-		cfg_free(c);
-		return 2;
-	}
-	{
-		struct syslog_fwd_opts so;
-		struct sockaddr_storage ss;
-		size_t sl;
-
-		if (syslog_fwd_opts_from_cfg(c, &so, err, sizeof(err)) != 0) {
-			log_err("%s\n", err);
-			cfg_free(c);
-			return 2;
-		}
-		v = o->metrics != NULL ? o->metrics :
-		    cfg_str(c, "collector", "metrics");
-		if (v[0] != '\0' && metrics_parse_addr(v, &ss, &sl) != 0) {
-			log_err("%s: metrics '%s' is not "
-			    "HOST:PORT\n", o->metrics != NULL ? "--metrics" :
-			    cfg_path(c), v);
-			cfg_free(c);
-			return 2;
-		}
-	}
-	if (cfg_str(c, "collector", "db")[0] == '\0') {
-		log_err("%s: [collector] db is empty\n",
-		    cfg_path(c));
-		cfg_free(c);
-		return 2;
-	}
-	*out = c;
-	return 0;
-}
-
-/*
- * The lowest k in 1..64 whose lock "<persist>.slot<k>.lock" we can hold;
- * the descriptor stays open (and the lock held) until exit.  -1: none.
- */
-static int
-take_slot(const char *persist, int *fd_out)
-{
-	char path[PATH_MAX + 32];
-	int k, fd;
-
-	errno = 0;
-	for (k = 1; k <= 64; k++) {
-		snprintf(path, sizeof(path), "%s.slot%d.lock", persist, k);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return -1;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			*fd_out = fd;
-			return k;
-		}
-		close(fd);
-	}
-	errno = 0;
-	return -1;
-}
-
-static sigset_t stop_signals;
-
-int
-main(int argc, char **argv)
-{
-	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
-	MQTTAsync_connectOptions conn = MQTTAsync_connectOptions_initializer5;
-	MQTTAsync_disconnectOptions dis =
-	    MQTTAsync_disconnectOptions_initializer5;
-	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-	MQTTProperties props = MQTTProperties_initializer;
-	MQTTProperty prop;
-	struct collector c;
-	struct opts o;
-	struct cfg *cfg = NULL;
-	char err[512], host[128], client_id[256], persist[PATH_MAX];
-	char spool[PATH_MAX + 16];
-	char *password = NULL;
-	const char *v;
-	volatile int disc_done = 0;
-	int rc, sig, status = 1, i;
-	struct timespec tick = { 1, 0 };
-	int64_t next_retain = 0;
-	struct ack_out *acks = NULL;
-	size_t nacks;
-	int64_t n;
-	int slot, slot_fd = -1;
-
-	log_init(PROG);
-	rc = parse_args(argc, argv, &o);
-	if (rc >= 0)
-		return rc;
-	if (load_config(&o, &cfg) != 0)
-		return 2;
-	memset(&c, 0, sizeof(c));
-	c.spool = -1;
-	pthread_mutex_init(&c.mu, NULL);
-	c.max_payload = (size_t)cfg_int(cfg, "collector", "max_payload");
-	c.batch_ms = cfg_int(cfg, "collector", "batch_ms");
-	c.batch_max = (int)cfg_int(cfg, "collector", "batch_max");
-	c.gap_timeout_ms = cfg_int(cfg, "collector", "gap_timeout") * 1000;
-	c.incident_window_s = cfg_int(cfg, "collector", "incident_window");
-	c.inc = clog_incident_batch_new();
-	if (c.inc == NULL) {
-		fprintf(stderr, "icsentry-collector: out of memory\n");
-		cfg_free(cfg);
-		return 1;
-	}
-	c.log_rejects = cfg_int(cfg, "collector", "log_rejects");
-	c.uri = cfg_str(cfg, "mqtt", "uri");
-	if (cfg_bool(cfg, "mqtt", "shared_subscription"))
-		snprintf(c.alert_filter, sizeof(c.alert_filter),
-		    "$share/%s/icsentry/+/+/alert/#", cfg_str(cfg, "mqtt",
-		    "share_group"));
-	else
-		snprintf(c.alert_filter, sizeof(c.alert_filter),
-		    "icsentry/+/+/alert/#");
-
-	v = cfg_str(cfg, "collector", "persist_dir");
-	if (v[0] == '\0' && central_log_is_url(cfg_str(cfg, "collector", "db")))
-		snprintf(persist, sizeof(persist), "/var/lib/icsentry/%s.mqtt",
-		    client_id);
-	else if (v[0] == '\0')
-		snprintf(persist, sizeof(persist), "%s.mqtt",
-		    cfg_str(cfg, "collector", "db"));
-	else
-		snprintf(persist, sizeof(persist), "%s", v);
-	v = cfg_str(cfg, "mqtt", "client_id");
-	if (v[0] == '\0') {
-		if (gethostname(host, sizeof(host)) != 0)
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		/*
-		 * Two collectors with one default id would take each other's
-		 * session over, again and again.  The first free slot (a lock
-		 * held while we run) gives each its own id and Paho store,
-		 * the same ones on every restart: slot 1 is the old default.
-		 */
-		slot = take_slot(persist, &slot_fd);
-		if (slot < 0) {
-			log_err("%s.slot*.lock: %s; set [mqtt] "
-			    "client_id\n", persist, errno != 0 ?
-			    strerror(errno) : "64 collectors run already");
-			goto out_cfg;
-		}
-		if (slot == 1) {
-			snprintf(client_id, sizeof(client_id),
-			    "icsentry-collector-%s", host);
-		} else {
-			snprintf(client_id, sizeof(client_id),
-			    "icsentry-collector-%s-%d", host, slot);
-			n = (int64_t)strlen(persist);
-			snprintf(persist + n, sizeof(persist) - (size_t)n,
-			    "-%d", slot);
-		}
-	} else {
-		snprintf(client_id, sizeof(client_id), "%s", v);
-	}
-	v = cfg_str(cfg, "mqtt", "password_file");
-	if (v[0] != '\0') {
-		password = mqttconf_read_secret(v, err, sizeof(err));
-		if (password == NULL) {
-			log_err("%s: [mqtt] password_file: %s\n",
-			    cfg_path(cfg), err);
-			goto out_cfg;
-		}
-	}
-
-	/* Paho's threads inherit this mask; only main takes the signals. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (central_log_open(cfg_str(cfg, "collector", "db"), CENTRAL_LOG_RDWR,
-	    cfg_bool(cfg, "collector", "fsync") ? CENTRAL_LOG_SYNC_FULL :
-	    CENTRAL_LOG_SYNC_NORMAL, &c.db, err, sizeof(err)) != 0) {
-		logmsg("%s", err);
-		goto out_cfg;
-	}
-	/* triage and incident tables (clog_triage.h), created in place */
-	if (clog_triage_schema(c.db) != 0) {
-		logmsg("%s: triage tables: %s", cfg_str(cfg, "collector", "db"),
-		    clog_triage_errmsg());
-		goto out_db;
-	}
-	/*
-	 * PostgreSQL: a batch's alerts go to the server pipelined, one round
-	 * trip per batch instead of per alert (bench-central).
-	 */
-	if (c.batch_ms > 0)
-		(void)central_log_defer_inserts(c.db, c.batch_max < 1000 ?
-		    c.batch_max : 1000, on_stored, &c);
-	if (intel_log_open(cfg_str(cfg, "collector", "db"), true, &c.intel, err,
-	    sizeof(err)) != 0)
-		logmsg("intel versions not recorded: %s", err);
-	if (mkdir(persist, 0700) != 0 && errno != EEXIST) {
-		logmsg("persist_dir %s: %s", persist, strerror(errno));
-		goto out_db;
-	}
-	c.out = cout_new(cfg, o.metrics != NULL ? o.metrics :
-	    cfg_str(cfg, "collector", "metrics"), err, sizeof(err));
-	if (c.out == NULL) {
-		logmsg("%s", err);
-		goto out_db;
-	}
-	snprintf(spool, sizeof(spool), "%s/batch.spool", persist);
-	if (spool_replay(&c, spool) != 0) {
-		logmsg("%s: cannot store what it holds (kept): %s", spool,
-		    central_log_errmsg(c.db));
-		goto out_db;
-	}
-	c.spool = open(spool, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
-	    O_CLOEXEC, 0600);
-	if (c.spool < 0)
-		logmsg("%s: %s (a killed collector may then lose its open "
-		    "batch to publishers without end-to-end ack)", spool,
-		    strerror(errno));
-
-	co.sendWhileDisconnected = 0;
-	rc = MQTTAsync_createWithOptions(&c.h, c.uri, client_id,
-	    MQTTCLIENT_PERSISTENCE_DEFAULT, persist, &co);
-	if (rc != MQTTASYNC_SUCCESS) {
-		logmsg("%s: %s", c.uri, MQTTAsync_strerror(rc));
-		goto out_db;
-	}
-	MQTTAsync_setCallbacks(c.h, &c, on_lost, on_message, NULL);
-	MQTTAsync_setConnected(c.h, &c, on_connected);
-
-	conn.keepAliveInterval = (int)cfg_int(cfg, "mqtt", "keepalive");
-	conn.cleanstart = 0;		/* keep the session: queued alerts */
-	conn.connectTimeout = (int)cfg_int(cfg, "mqtt", "connect_timeout");
-	conn.automaticReconnect = 1;
-	conn.minRetryInterval = 1;
-	conn.maxRetryInterval = (int)cfg_int(cfg, "mqtt", "reconnect_max");
-	conn.onFailure5 = on_connect_failed;
-	conn.context = &c;
-	prop.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
-	prop.value.integer4 = (unsigned int)cfg_int(cfg, "mqtt",
-	    "session_expiry");
-	MQTTProperties_add(&props, &prop);
-	conn.connectProperties = &props;
-	v = cfg_str(cfg, "mqtt", "username");
-	conn.username = v[0] != '\0' ? v : NULL;
-	conn.password = password;
-	if (mqttconf_uri_is_tls(c.uri)) {
-		v = cfg_str(cfg, "mqtt", "ca_file");
-		ssl.trustStore = v[0] != '\0' ? v : NULL;
-		v = cfg_str(cfg, "mqtt", "cert_file");
-		ssl.keyStore = v[0] != '\0' ? v : NULL;
-		v = cfg_str(cfg, "mqtt", "key_file");
-		ssl.privateKey = v[0] != '\0' ? v : NULL;
-		ssl.enableServerCertAuth = 1;
-		ssl.verify = 1;
-		conn.ssl = &ssl;
-	}
-	logmsg("starting: %s as %s, log %s", c.uri, client_id,
-	    cfg_str(cfg, "collector", "db"));
-	rc = MQTTAsync_connect(c.h, &conn);
-	if (rc != MQTTASYNC_SUCCESS) {
-		logmsg("connect %s: %s", c.uri, MQTTAsync_strerror(rc));
-		goto out_mqtt;
-	}
-
-	/*
-	 * Paho's thread stores; main closes batches that are due and
-	 * publishes the acks of what is committed, until a stop signal.
-	 */
-	tick.tv_sec = 0;
-	tick.tv_nsec = (c.batch_ms > 0 && c.batch_ms < 100 ?
-	    (c.batch_ms + 1) / 2 : 50) * 1000000L;
-	for (;;) {
-		/* retention at start and then hourly, between messages */
-		if (cfg_str(cfg, "collector", "retention")[0] != '\0' &&
-		    central_log_now_us() >= next_retain) {
-			apply_retention(&c, cfg_str(cfg, "collector",
-			    "retention"));
-			next_retain = central_log_now_us() + 3600LL * 1000000;
-		}
-		sig = sigtimedwait(&stop_signals, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		pthread_mutex_lock(&c.mu);
-		if (c.in_tx && mono_ms() - c.batch_start_ms >= c.batch_ms)
-			(void)batch_commit(&c);
-		nacks = 0;
-		if (!c.in_tx && c.connected && c.dirty != NULL)
-			nacks = peers_settle(&c, &acks);
-		pthread_mutex_unlock(&c.mu);
-		if (nacks > 0)
-			publish_acks(&c, acks, nacks);
-		free(acks);
-		acks = NULL;
-	}
-	logmsg("stopping on signal %d", sig);
-	status = 0;
-
-	pthread_mutex_lock(&c.mu);
-	c.closing = true;
-	if (batch_commit(&c) == 0 && c.connected && c.dirty != NULL)
-		nacks = peers_settle(&c, &acks);
-	else
-		nacks = 0;
-	pthread_mutex_unlock(&c.mu);
-	if (nacks > 0)
-		publish_acks(&c, acks, nacks);
-	free(acks);
-	if (MQTTAsync_isConnected(c.h)) {
-		dis.timeout = 1000;
-		dis.context = (void *)&disc_done;
-		dis.onSuccess5 = on_disconnected;
-		dis.onFailure5 = on_disconnect_failed;
-		if (MQTTAsync_disconnect(c.h, &dis) == MQTTASYNC_SUCCESS)
-			for (i = 0; i < 200 && disc_done == 0; i++)
-				nanosleep(&(struct timespec){ 0, 10000000L },
-				    NULL);
-	}
-out_mqtt:
-	MQTTAsync_destroy(&c.h);
-out_db:
-	if (c.db != NULL && central_log_counter(c.db, "stored", &n) == 0)
-		logmsg("alerts stored (all runs): %" PRId64, n);
-	/* what is committed reaches syslog if the receiver is up (bounded) */
-	cout_free(c.out, 2000);
-	intel_log_close(c.intel);
-	central_log_close(c.db);
-	peers_free(&c);
-	clog_incident_batch_free(c.inc);
-	if (c.spool >= 0)
-		close(c.spool);
-out_cfg:
-	MQTTProperties_free(&props);
-	mqttconf_free_secret(password);
-	cfg_free(cfg);
-	if (slot_fd >= 0)
-		close(slot_fd);
-	pthread_mutex_destroy(&c.mu);
-	return status;
 }

@@ -1,0 +1,193 @@
+/*
+ * mqtt_out_int.h - what the pieces of the MQTT publisher share (private to
+ * agent/mqtt_out*.c): the queue, journal and connection state of struct
+ * mqtt_out and the functions one piece calls in another.  Layered one way:
+ * mqtt_out.c (public API) -> mqtt_out_conn.c (Paho callbacks, client,
+ * supervisor) -> mqtt_out_journal.c (queue, journal, logging, helpers).
+ * It does not include agent/mqtt_out.h, so the pieces form no cycle.
+ */
+
+#ifndef ICSENTRY_AGENT_MQTT_OUT_INT_H
+#define ICSENTRY_AGENT_MQTT_OUT_INT_H
+
+#include <MQTTAsync.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mqtt_out;
+
+/* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
+#define MQTT_OUT_WINDOW		200
+#define MQTT_OUT_TOPIC		320
+/* a connection lost sooner than this, with nothing acknowledged, is
+ * "fruitless" (see went_down) */
+#define MQTT_OUT_FRUITLESS_MS	10000
+/* journal file: magic, then lengths, data and a checksum */
+#define JOURNAL_MAGIC		0x51534349u	/* "ICSQ" */
+#define MQTT_OUT_MAX_SUBS	16
+/* after the ack subscription is granted, its retained value's head start */
+#define MQTT_OUT_ACK_GRACE_MS	300
+#define MQTT_OUT_RESEND_MAX_MS	3600000
+/* One queued message. */
+struct qmsg {
+	struct qmsg	*next, *prev;
+	uint64_t	 qseq;		/* journal order */
+	char		*topic;
+	char		*payload;
+	int		 len;
+	int		 retained;
+	bool		 inflight;	/* handed to the current Paho client */
+	bool		 brokered;	/* PUBACKed, waiting for the central ack */
+	bool		 counted;	/* counted as delivered */
+	int64_t		 aseq;		/* alert seq under central_ack; else -1 */
+	int64_t		 t_ms;		/* queued at (monotonic) */
+	int64_t		 brokered_ms;
+	/* the journal (persist_dir only) */
+	struct seg	*seg;		/* its segment; NULL: legacy .msg file */
+	uint64_t	 off;		/* payload's offset in the segment */
+	bool		 durable;	/* fdatasync'd (so it may be sent) */
+	bool		 acked;		/* central ack came while in flight */
+	bool		 legacy;	/* one .msg file of an older version */
+};
+
+/*
+ * A journal segment: the messages one group commit made durable, appended
+ * by publish() (one write(2), survives a killed process at once) and
+ * fdatasync'd by the writer thread (survives a power loss a few ms later).
+ * It goes when its last message is settled.
+ */
+struct seg {
+	struct seg	*next;
+	uint64_t	 id;		/* file s<id>.seg, id = first qseq */
+	int		 fd;		/* open for appending; -1 once synced */
+	uint64_t	 bytes;
+	size_t		 live;		/* messages not settled yet */
+};
+
+struct sub {
+	char		*filter;
+	void		(*cb)(void *, const char *, const void *, size_t);
+	void		*arg;
+};
+
+/* What a publish callback needs to find its message again. */
+struct sendctx {
+	struct mqtt_out	*m;
+	uint64_t	 qseq;
+};
+
+struct mqtt_out {
+	/* the queue (qmu) */
+	pthread_mutex_t			 qmu;
+	struct qmsg			*head, *tail;
+	size_t				 nq, ninflight;
+	uint64_t			 next_qseq;
+	char				*jdir;	/* journal; NULL: memory only */
+	int				 dirfd;	/* jdir, for fsync */
+	struct seg			*segs, *segs_tail, *cur;
+	uint64_t			 jbytes, max_jbytes;
+	size_t				 nmem;	/* payloads held in memory */
+	struct qmsg			*wfirst;	/* first not durable */
+	pthread_cond_t			 wcv;	/* the writer's (with qmu) */
+	pthread_t			 wr;
+	bool				 wr_started, wstop;
+	/* the chain state, kept with the journal (mqtt_out_state_file) */
+	char				*state_path;
+	uint64_t			 st_seq, jl_seq;
+	char				 st_hash[65], jl_hash[65];
+	bool				 state_dirty;
+	atomic_uint_fast64_t		 syncs, spilled;
+
+	pthread_mutex_t			 hmu;
+	MQTTAsync			 h;	/* hmu */
+
+	char				*uri, *client_id, *persist_dir;
+	char				*ca, *cert, *key, *username, *password;
+	char				 prefix[MQTT_OUT_TOPIC];	/* .../<agent>/ */
+	char				 status_topic[MQTT_OUT_TOPIC + 8];
+	int				 max_buffered;
+	int				 reconnect_max_ms;
+	int				 create_version;
+	MQTTAsync_connectOptions	 conn;	/* the supervisor's, once started */
+	MQTTAsync_willOptions		 will;
+	MQTTAsync_SSLOptions		 ssl;
+	MQTTProperties			 props;
+
+	/* connection state, set by callbacks */
+	atomic_bool			 v5;	/* callbacks/options of v5 */
+	atomic_bool			 allow_fallback, fallback_wanted;
+	atomic_int			 connected, connecting;
+	atomic_bool			 need_new_client, want_online;
+	atomic_int_fast64_t		 next_attempt_ms;
+	atomic_int			 backoff_ms;
+	atomic_int_fast64_t		 up_since_ms;
+	atomic_uint_fast64_t		 answered_at_up;
+	atomic_int			 fruitless;
+
+	/* counters */
+	atomic_uint_fast64_t		 published, delivered, dropped;
+	atomic_uint_fast64_t		 refused, skipped, connects;
+	atomic_uint_fast64_t		 acked, resent;
+
+	/* end-to-end ack (qmu) */
+	bool				 central_ack;
+	int64_t				 ack_seq;	/* -1: none yet */
+	size_t				 nunacked;
+	int64_t				 ack_timeout_ms, resend_ms;
+	int64_t				 next_stuck_check_ms;
+	atomic_int_fast64_t		 pump_after_ms;
+	atomic_bool			 want_subscribe;
+	atomic_int			 nsub_sent;
+	char				 ack_topic[MQTT_OUT_TOPIC + 8];
+
+	/* subscriptions (smu) */
+	pthread_mutex_t			 smu;
+	struct sub			 subs[MQTT_OUT_MAX_SUBS];
+	int				 nsubs;
+
+	/* the supervisor */
+	pthread_t			 sup;
+	bool				 sup_started;
+	pthread_mutex_t			 cvmu;
+	pthread_cond_t			 cv;
+	atomic_bool			 stop;
+
+	void				(*log)(void *, const char *);
+	void				*log_ctx;
+	pthread_mutex_t			 log_mu;
+	char				 last_fail[200];
+};
+
+
+/* agent/mqtt_out_journal.c */
+void	mqtt_out_kick(struct mqtt_out *m);
+uint64_t	mqtt_out_answered(struct mqtt_out *m);
+size_t	mqtt_out_queue_len(struct mqtt_out *m);
+void	mqtt_out_log_stderr(void *ctx, const char *line);
+void	mqtt_out_say(struct mqtt_out *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void	mqtt_out_say_failure(struct mqtt_out *m, const char *what);
+int64_t	mqtt_out_alert_seq(const char *p, size_t len);
+bool	mqtt_out_alert_state(const char *p, size_t len, uint64_t *seq, char hash[65]);
+int	mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q);
+int	mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q);
+void *mqtt_out_writer(void *arg);
+void	mqtt_out_queue_append(struct mqtt_out *m, struct qmsg *q);
+void	mqtt_out_qmsg_free(struct qmsg *q);
+void	mqtt_out_drop_msg(struct mqtt_out *m, struct qmsg *q);
+int	mqtt_out_journal_load(struct mqtt_out *m, char *err, size_t errlen);
+int	mqtt_out_make_dirs(const char *path);
+int64_t	mqtt_out_now_ms(void);
+void	mqtt_out_sleep_ms(int ms);
+/* agent/mqtt_out_conn.c */
+void	mqtt_out_on_ack(void *arg, const char *topic, const void *payload, size_t len);
+void	mqtt_out_on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r);
+void	mqtt_out_use_v311(struct mqtt_out *m);
+int	mqtt_out_create_client(struct mqtt_out *m, MQTTAsync *h, char *err, size_t errlen);
+void *mqtt_out_supervise(void *arg);
+
+#endif /* ICSENTRY_AGENT_MQTT_OUT_INT_H */

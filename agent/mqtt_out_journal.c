@@ -1,0 +1,782 @@
+/*
+ * mqtt_out_journal.c - the MQTT publisher's queue and its journal on disk
+ * (segments, spill, the writer thread, loading after a restart), plus
+ * logging and small helpers.  See mqtt_out.c for the design; the journal
+ * and the queue are guarded by qmu.
+ */
+
+#include "agent/mqtt_out_int.h"
+#include <MQTTAsync.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cfg.h"
+#include "lib/ids.h"
+#include "lib/log.h"
+#include "lib/mqttconf.h"
+
+/* Wake the supervisor. */
+void
+mqtt_out_kick(struct mqtt_out *m)
+{
+	pthread_mutex_lock(&m->cvmu);
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->cvmu);
+}
+
+/* Messages the broker answered so far (delivered or refused). */
+uint64_t
+mqtt_out_answered(struct mqtt_out *m)
+{
+	return atomic_load(&m->delivered) + atomic_load(&m->refused);
+}
+
+size_t
+mqtt_out_queue_len(struct mqtt_out *m)
+{
+	size_t n;
+
+	pthread_mutex_lock(&m->qmu);
+	n = m->nq;
+	pthread_mutex_unlock(&m->qmu);
+	return n;
+}
+
+/* ---- logging ---------------------------------------------------------- */
+
+void
+mqtt_out_log_stderr(void *ctx, const char *line)
+{
+	(void)ctx;
+	log_info("mqtt: %s", line);
+}
+
+void
+mqtt_out_say(struct mqtt_out *m, const char *fmt, ...)
+{
+	char line[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	m->log(m->log_ctx, line);
+}
+
+/* A failing reconnect repeats itself: say it once until it changes. */
+void
+mqtt_out_say_failure(struct mqtt_out *m, const char *what)
+{
+	bool same;
+
+	pthread_mutex_lock(&m->log_mu);
+	same = strcmp(m->last_fail, what) == 0;
+	if (!same)
+		snprintf(m->last_fail, sizeof(m->last_fail), "%s", what);
+	pthread_mutex_unlock(&m->log_mu);
+	if (!same)
+		mqtt_out_say(m, "cannot connect to %s: %s; buffering and retrying",
+		    m->uri, what);
+}
+
+/* ---- the journal ------------------------------------------------------ */
+
+static uint32_t
+fnv1a(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n-- > 0)
+		h = (h ^ *c++) * 16777619u;
+	return h;
+}
+
+/*
+ * The seq of an alert's JSON: the first ,"seq": is the top-level member
+ * (a quote inside a string value is always escaped, and seq comes before
+ * the nested members).  -1 when absent.
+ */
+int64_t
+mqtt_out_alert_seq(const char *p, size_t len)
+{
+	static const char key[] = ",\"seq\":";
+	const char *k = memmem(p, len, key, sizeof(key) - 1);
+	int64_t v = 0;
+	size_t i;
+
+	if (k == NULL)
+		return -1;
+	i = (size_t)(k - p) + sizeof(key) - 1;
+	if (i >= len || p[i] < '0' || p[i] > '9')
+		return -1;
+	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+static bool
+is_alert_topic(const char *topic)
+{
+	return strstr(topic, "/alert/") != NULL;
+}
+
+static void
+journal_path(const struct mqtt_out *m, uint64_t qseq, const char *ext,
+    char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/q%016" PRIx64 ".%s", m->jdir, qseq, ext);
+}
+
+static void
+seg_path(const struct mqtt_out *m, uint64_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/s%016" PRIx64 ".seg", m->jdir, id);
+}
+
+/* The seq and hash of an alert's JSON (the hash is its last member). */
+bool
+mqtt_out_alert_state(const char *p, size_t len, uint64_t *seq, char hash[65])
+{
+	static const char key[] = "\"hash\":\"";
+	int64_t v = mqtt_out_alert_seq(p, len);
+
+	if (v < 0 || len < sizeof(key) - 1 + 64 + 2 ||
+	    memcmp(p + len - 66 - (sizeof(key) - 1), key, sizeof(key) - 1) != 0)
+		return false;
+	memcpy(hash, p + len - 66, 64);
+	hash[64] = '\0';
+	*seq = (uint64_t)v;
+	return true;
+}
+
+/*
+ * Append one record to the current segment (qmu held), opening a new one
+ * after each group commit: magic, topic length, topic, retained, payload
+ * length, payload, checksum (host order: the journal does not travel).
+ * One write(2): a killed agent leaves it complete or torn, and a torn
+ * record (the last one) fails its checksum when loaded.
+ */
+int
+mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
+{
+	char path[PATH_MAX];
+	uint32_t magic = JOURNAL_MAGIC, tl, pl, sum;
+	uint8_t ret = (uint8_t)q->retained;
+	struct iovec v[7];
+	struct seg *sg;
+	ssize_t w;
+	size_t total;
+
+	tl = (uint32_t)strlen(q->topic);
+	pl = (uint32_t)q->len;
+	total = 4 + 4 + tl + 1 + 4 + pl + 4;
+	if (m->jbytes + total > m->max_jbytes)
+		return IDS_EAGAIN;
+	if (m->cur == NULL) {
+		sg = calloc(1, sizeof(*sg));
+		if (sg == NULL)
+			return IDS_EIO;
+		sg->id = q->qseq;
+		seg_path(m, sg->id, path, sizeof(path));
+		sg->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+		    O_CLOEXEC, 0600);
+		if (sg->fd < 0) {
+			free(sg);
+			return IDS_EIO;
+		}
+		if (m->segs_tail != NULL)
+			m->segs_tail->next = sg;
+		else
+			m->segs = sg;
+		m->segs_tail = sg;
+		m->cur = sg;
+	}
+	sg = m->cur;
+	sum = fnv1a(2166136261u, q->topic, tl);
+	sum = fnv1a(sum, q->payload, pl);
+	v[0] = (struct iovec){ &magic, 4 };
+	v[1] = (struct iovec){ &tl, 4 };
+	v[2] = (struct iovec){ q->topic, tl };
+	v[3] = (struct iovec){ &ret, 1 };
+	v[4] = (struct iovec){ &pl, 4 };
+	v[5] = (struct iovec){ q->payload, pl };
+	v[6] = (struct iovec){ &sum, 4 };
+	w = writev(sg->fd, v, 7);
+	if (w != (ssize_t)total) {
+		/* take a short write back, so the segment stays readable */
+		if (w > 0 && ftruncate(sg->fd, (off_t)sg->bytes) != 0)
+			m->cur = NULL;
+		return IDS_EIO;
+	}
+	q->seg = sg;
+	q->off = sg->bytes + 4 + 4 + tl + 1 + 4;
+	sg->bytes += total;
+	sg->live++;
+	m->jbytes += total;
+	return 0;
+}
+
+/* A segment whose last message is settled goes (qmu held). */
+static void
+seg_release(struct mqtt_out *m, struct seg *sg)
+{
+	char path[PATH_MAX];
+	struct seg **pp, *prev = NULL;
+
+	if (sg->live > 0 || sg->fd >= 0 || sg == m->cur)
+		return;
+	seg_path(m, sg->id, path, sizeof(path));
+	unlink(path);
+	for (pp = &m->segs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == sg) {
+			*pp = sg->next;
+			if (m->segs_tail == sg)
+				m->segs_tail = prev;
+			break;
+		}
+		prev = *pp;
+	}
+	m->jbytes -= sg->bytes;
+	free(sg);
+}
+
+/* Settled: out of the journal (qmu held). */
+static void
+journal_del(struct mqtt_out *m, struct qmsg *q)
+{
+	char path[PATH_MAX];
+
+	if (m->jdir == NULL)
+		return;
+	if (q->legacy) {
+		journal_path(m, q->qseq, "msg", path, sizeof(path));
+		unlink(path);
+	} else if (q->seg != NULL) {
+		q->seg->live--;
+		seg_release(m, q->seg);
+		q->seg = NULL;
+	}
+}
+
+/* A spilled payload back from its segment (qmu held). */
+int
+mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (q->payload != NULL)
+		return 0;
+	if (q->seg == NULL)
+		return IDS_EIO;
+	q->payload = malloc(q->len > 0 ? (size_t)q->len : 1);
+	if (q->payload == NULL)
+		return IDS_ENOMEM;
+	seg_path(m, q->seg->id, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread(fd, q->payload, (size_t)q->len, (off_t)q->off) !=
+	    q->len) {
+		if (fd >= 0)
+			close(fd);
+		free(q->payload);
+		q->payload = NULL;
+		return IDS_EIO;
+	}
+	close(fd);
+	m->nmem++;
+	return 0;
+}
+
+/*
+ * Memory holds at most max_buffered payloads: the newest durable ones
+ * that are not in flight wait on disk only (qmu held).
+ */
+static void
+spill(struct mqtt_out *m)
+{
+	struct qmsg *q;
+	size_t n = 0;
+
+	for (q = m->tail; q != NULL && m->nmem > (size_t)m->max_buffered;
+	    q = q->prev) {
+		if (!q->durable || q->inflight || q->payload == NULL ||
+		    q->seg == NULL)
+			continue;
+		free(q->payload);
+		q->payload = NULL;
+		m->nmem--;
+		n++;
+	}
+	if (n > 0)
+		atomic_fetch_add(&m->spilled, n);
+}
+
+/* fsync a file by name, then its directory (the rename or creation). */
+static int
+write_state(const char *path, uint64_t seq, const char *hash)
+{
+	char tmp[PATH_MAX + 8], dir[PATH_MAX], text[128], *slash;
+	int fd, ok, n;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	n = snprintf(text, sizeof(text), "icsentry-state 1\nseq %llu\n"
+	    "hash %s\n", (unsigned long long)seq, hash);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	/* one write(2): also what tests/syncshim.c sees */
+	ok = write(fd, text, (size_t)n) == n;
+	ok = fsync(fd) == 0 && ok;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = fsync(fd) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The writer thread: group commit.  Each round takes the segment being
+ * appended to (publish() starts a new one), makes it durable with one
+ * fdatasync plus one fsync of the directory (a new file's name), then
+ * writes the chain state (file fsync, rename, directory fsync), and only
+ * then lets its messages be sent.  So nothing reaches the broker that a
+ * power loss could take back, and the state on disk is never behind a
+ * sent alert; it may be behind the journal after a crash between the
+ * two, which the agent repairs from the journal at start
+ * (mqtt_out_journal_last).  The capture thread never waits for a disk.
+ */
+void *
+mqtt_out_writer(void *arg)
+{
+	struct mqtt_out *m = arg;
+	struct qmsg *q, *mark;
+	struct seg *sg;
+	uint64_t seq = 0;
+	char hash[65];
+	bool st;
+	int fd;
+
+	pthread_mutex_lock(&m->qmu);
+	for (;;) {
+		while (!m->wstop && m->wfirst == NULL && !m->state_dirty)
+			pthread_cond_wait(&m->wcv, &m->qmu);
+		if (m->wfirst == NULL && !m->state_dirty)
+			break;		/* stopping, all done */
+		sg = m->cur;
+		m->cur = NULL;
+		mark = m->tail;
+		st = m->state_dirty && m->state_path != NULL;
+		if (st) {
+			seq = m->st_seq;
+			memcpy(hash, m->st_hash, sizeof(hash));
+		}
+		m->state_dirty = false;
+		fd = sg != NULL ? sg->fd : -1;
+		pthread_mutex_unlock(&m->qmu);
+
+		if (fd >= 0) {
+			if (fdatasync(fd) != 0)
+				mqtt_out_say(m, "journal fdatasync: %s", strerror(errno));
+			close(fd);
+			if (fsync(m->dirfd) != 0)
+				mqtt_out_say(m, "journal directory fsync: %s",
+				    strerror(errno));
+			atomic_fetch_add(&m->syncs, 1);
+		}
+		if (st && write_state(m->state_path, seq, hash) != 0)
+			mqtt_out_say(m, "cannot write state file %s: %s", m->state_path,
+			    strerror(errno));
+
+		pthread_mutex_lock(&m->qmu);
+		if (sg != NULL) {
+			sg->fd = -1;
+			seg_release(m, sg);	/* all settled meanwhile? */
+		}
+		for (q = m->wfirst; q != NULL; q = q->next) {
+			q->durable = true;
+			if (q == mark) {
+				q = q->next;
+				break;
+			}
+		}
+		m->wfirst = q;
+		spill(m);
+		pthread_mutex_unlock(&m->qmu);
+		mqtt_out_kick(m);
+		pthread_mutex_lock(&m->qmu);
+	}
+	pthread_mutex_unlock(&m->qmu);
+	return NULL;
+}
+
+/* Read one journal file; NULL (and errno-less) when it is not sound. */
+static struct qmsg *
+journal_read(const char *path, uint64_t qseq)
+{
+	uint32_t magic, tl, pl, sum;
+	uint8_t ret;
+	struct qmsg *q;
+	FILE *f;
+	bool ok;
+
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	q = calloc(1, sizeof(*q));
+	ok = q != NULL && fread(&magic, 4, 1, f) == 1 &&
+	    magic == JOURNAL_MAGIC && fread(&tl, 4, 1, f) == 1 &&
+	    tl > 0 && tl < 65536 && (q->topic = calloc(1, tl + 1)) != NULL &&
+	    fread(q->topic, 1, tl, f) == tl && fread(&ret, 1, 1, f) == 1 &&
+	    fread(&pl, 4, 1, f) == 1 && pl < (1u << 28) &&
+	    (q->payload = malloc(pl > 0 ? pl : 1)) != NULL &&
+	    (pl == 0 || fread(q->payload, 1, pl, f) == pl) &&
+	    fread(&sum, 4, 1, f) == 1 &&
+	    sum == fnv1a(fnv1a(2166136261u, q->topic, tl), q->payload, pl) &&
+	    fgetc(f) == EOF;
+	fclose(f);
+	if (!ok) {
+		if (q != NULL) {
+			free(q->topic);
+			free(q->payload);
+			free(q);
+		}
+		return NULL;
+	}
+	q->qseq = qseq;
+	q->len = (int)pl;
+	q->retained = ret;
+	return q;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+mqtt_out_queue_append(struct mqtt_out *m, struct qmsg *q)
+{
+	q->next = NULL;
+	q->prev = m->tail;
+	if (m->tail != NULL)
+		m->tail->next = q;
+	else
+		m->head = q;
+	m->tail = q;
+	m->nq++;
+	if (q->aseq >= 0)
+		m->nunacked++;
+}
+
+static void
+queue_unlink(struct mqtt_out *m, struct qmsg *q)
+{
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		m->head = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	else
+		m->tail = q->prev;
+	m->nq--;
+	if (q->inflight)
+		m->ninflight--;
+	if (q->aseq >= 0)
+		m->nunacked--;
+}
+
+void
+mqtt_out_qmsg_free(struct qmsg *q)
+{
+	free(q->topic);
+	free(q->payload);
+	free(q);
+}
+
+static void	journal_del(struct mqtt_out *m, struct qmsg *q);
+
+/* Settled: out of the queue, the journal and memory (qmu held). */
+void
+mqtt_out_drop_msg(struct mqtt_out *m, struct qmsg *q)
+{
+	queue_unlink(m, q);
+	journal_del(m, q);
+	if (q->payload != NULL)
+		m->nmem--;
+	mqtt_out_qmsg_free(q);
+}
+
+/* A message read back from the journal joins the queue, durable. */
+static void
+loaded(struct mqtt_out *m, struct qmsg *q)
+{
+	uint64_t seq;
+	char hash[65];
+
+	q->t_ms = mqtt_out_now_ms();
+	q->durable = true;
+	q->aseq = m->central_ack && is_alert_topic(q->topic) ?
+	    mqtt_out_alert_seq(q->payload, (size_t)q->len) : -1;
+	if (is_alert_topic(q->topic) && mqtt_out_alert_state(q->payload,
+	    (size_t)q->len, &seq, hash) && seq > m->jl_seq) {
+		m->jl_seq = seq;
+		memcpy(m->jl_hash, hash, sizeof(hash));
+	}
+	if (q->payload != NULL)
+		m->nmem++;
+	mqtt_out_queue_append(m, q);
+	/* past the memory bound, payloads stay on disk */
+	if (m->nmem > (size_t)m->max_buffered && q->seg != NULL) {
+		free(q->payload);
+		q->payload = NULL;
+		m->nmem--;
+	}
+}
+
+/*
+ * One segment: its records in order up to the first that does not read
+ * back sound (a torn last write of a killed agent); the rest of the file
+ * is reported and counted as dropped.  Returns the records lost.
+ */
+static size_t
+seg_load(struct mqtt_out *m, uint64_t id)
+{
+	char path[PATH_MAX];
+	uint32_t magic, tl, pl, sum;
+	size_t len = 0, off = 0, lost = 0;
+	struct stat st;
+	struct qmsg *q;
+	struct seg *sg;
+	char *buf = NULL;
+	int fd;
+
+	seg_path(m, id, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		len = (size_t)st.st_size;
+		buf = malloc(len);
+		if (buf == NULL || read(fd, buf, len) != (ssize_t)len) {
+			free(buf);
+			buf = NULL;
+			len = 0;
+		}
+	}
+	close(fd);
+	sg = calloc(1, sizeof(*sg));
+	if (sg == NULL) {
+		free(buf);
+		return 0;
+	}
+	sg->id = id;
+	sg->fd = -1;
+	while (off + 13 <= len) {
+		memcpy(&magic, buf + off, 4);
+		memcpy(&tl, buf + off + 4, 4);
+		if (magic != JOURNAL_MAGIC || tl == 0 || tl >= 65536 ||
+		    off + 13 + tl > len)
+			break;
+		memcpy(&pl, buf + off + 9 + tl, 4);
+		if (pl >= (1u << 28) || off + 17 + tl + pl > len)
+			break;
+		memcpy(&sum, buf + off + 13 + tl + pl, 4);
+		if (sum != fnv1a(fnv1a(2166136261u, buf + off + 8, tl),
+		    buf + off + 13 + tl, pl))
+			break;
+		q = calloc(1, sizeof(*q));
+		if (q == NULL || (q->topic = strndup(buf + off + 8, tl)) ==
+		    NULL || (q->payload = malloc(pl > 0 ? pl : 1)) == NULL) {
+			if (q != NULL)
+				mqtt_out_qmsg_free(q);
+			break;
+		}
+		memcpy(q->payload, buf + off + 13 + tl, pl);
+		q->len = (int)pl;
+		q->retained = buf[off + 8 + tl];
+		q->qseq = m->next_qseq++;
+		q->seg = sg;
+		q->off = off + 13 + tl;
+		sg->live++;
+		loaded(m, q);
+		off += 17 + tl + pl;
+	}
+	if (off < len) {
+		mqtt_out_say(m, "%s: %zu byte(s) after the last sound record "
+		    "(a write cut short) ignored", path, len - off);
+		lost = 1;
+	}
+	free(buf);
+	sg->bytes = len;
+	m->jbytes += len;
+	if (m->segs_tail != NULL)
+		m->segs_tail->next = sg;
+	else
+		m->segs = sg;
+	m->segs_tail = sg;
+	if (m->next_qseq <= id)
+		m->next_qseq = id + 1;
+	seg_release(m, sg);	/* nothing sound in it: gone */
+	return lost;
+}
+
+/*
+ * Load what an earlier run left, oldest first.  A file that does not read
+ * back sound is renamed *.bad (kept for inspection), counted as dropped
+ * and reported: never silently gone.
+ */
+int
+mqtt_out_journal_load(struct mqtt_out *m, char *err, size_t errlen)
+{
+	char path[PATH_MAX], bad[PATH_MAX + 8];
+	uint64_t *seqs = NULL, *t, qs, *segids = NULL;
+	size_t n = 0, cap = 0, i, nbad = 0, nsegs = 0, capsegs = 0;
+	struct dirent *e;
+	struct qmsg *q;
+	DIR *d;
+
+	d = opendir(m->jdir);
+	if (d == NULL) {
+		snprintf(err, errlen, "persist_dir %s: %s", m->jdir,
+		    strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char tail[8] = "";
+
+		if (sscanf(e->d_name, "s%16" SCNx64 ".%3s", &qs, tail) == 2 &&
+		    strcmp(tail, "seg") == 0) {
+			if (nsegs == capsegs) {
+				capsegs = capsegs ? capsegs * 2 : 64;
+				t = realloc(segids, capsegs * sizeof(*segids));
+				if (t == NULL)
+					break;
+				segids = t;
+			}
+			segids[nsegs++] = qs;
+			continue;
+		}
+		if (sscanf(e->d_name, "q%16" SCNx64 ".%3s", &qs, tail) != 2)
+			continue;
+		if (strcmp(tail, "tmp") == 0) {	/* a write cut short */
+			snprintf(path, sizeof(path), "%s/%s", m->jdir,
+			    e->d_name);
+			unlink(path);
+			continue;
+		}
+		if (strcmp(tail, "msg") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			t = realloc(seqs, cap * sizeof(*seqs));
+			if (t == NULL)
+				break;
+			seqs = t;
+		}
+		seqs[n++] = qs;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(seqs, n, sizeof(*seqs), cmp_u64);
+	/* the one-file-per-message journal of an older version first */
+	for (i = 0; i < n; i++) {
+		journal_path(m, seqs[i], "msg", path, sizeof(path));
+		q = journal_read(path, seqs[i]);
+		if (q == NULL) {
+			snprintf(bad, sizeof(bad), "%s.bad", path);
+			rename(path, bad);
+			nbad++;
+			continue;
+		}
+		q->legacy = true;
+		loaded(m, q);
+	}
+	if (n > 0)
+		m->next_qseq = seqs[n - 1] + 1;
+	free(seqs);
+	if (nsegs > 0)
+		qsort(segids, nsegs, sizeof(*segids), cmp_u64);
+	for (i = 0; i < nsegs; i++)
+		nbad += seg_load(m, segids[i]);
+	free(segids);
+	if (nbad > 0) {
+		atomic_fetch_add(&m->dropped, nbad);
+		mqtt_out_say(m, "%zu unreadable message(s) in %s kept as *.bad", nbad,
+		    m->jdir);
+	}
+	if (m->nq > 0)
+		mqtt_out_say(m, "%zu message(s) from an earlier run to send", m->nq);
+	return 0;
+}
+
+/* mkdir -p, private to the agent. */
+int
+mqtt_out_make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -1;
+		buf[i] = i == n ? '\0' : '/';
+	}
+	return 0;
+}
+
+int64_t
+mqtt_out_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+mqtt_out_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
