@@ -560,22 +560,31 @@ detect_new_function(struct bl_state *s, struct det_ctx *ctx,
 	char title[240], cb[64], sb[64], nb[64], agg[16];
 	cJSON *d, *known;
 	uint8_t i;
+	bool rogue = false;
 
-	if ((fl & OP_WRITE) && !is_writer(s->det, (uint8_t)pdu->proto, f->af, cip)) {
+	/* writes and commands (operate, freeze, restart...) alike */
+	if ((fl & (OP_WRITE | PROTO_OP_COMMAND)) &&
+	    !is_writer(s->det, (uint8_t)pdu->proto, f->af, cip)) {
 		sev = SEV_HIGH;
 		tech = "T0855";
+		rogue = true;
 	} else if ((fl & OP_DISC) &&
 	    !is_discoverer(s->det, (uint8_t)pdu->proto, f->af, cip))
 		tech = "T0888";
+	/* stops, reprograms, erases: never routine on a link that never did */
+	if (fl & PROTO_OP_DANGEROUS)
+		sev = SEV_HIGH;
 	name = bl_code_name((uint8_t)pdu->proto, code, nb, sizeof(nb));
 	snprintf(title, sizeof(title), "New %s function %u (%s) on %s -> %s%s", pn,
 	    code, name, inv_ip_text(f->af, cip, cb, sizeof(cb)),
 	    inv_ip_text(f->af, orient == 0 ? f->srv.ip : f->cli.ip, sb, sizeof(sb)),
-	    sev == SEV_HIGH ? " from a host that never wrote" : "");
+	    rogue ? " from a host that never wrote" : "");
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "function", code);
 	cJSON_AddStringToObject(d, "function_name", name);
 	cJSON_AddBoolToObject(d, "write", (fl & OP_WRITE) != 0);
+	cJSON_AddBoolToObject(d, "command", (fl & PROTO_OP_COMMAND) != 0);
+	cJSON_AddBoolToObject(d, "dangerous", (fl & PROTO_OP_DANGEROUS) != 0);
 	known = cJSON_AddArrayToObject(d, "learned_functions");
 	for (i = 0; i < l->nfn_learned; i++)
 		cJSON_AddItemToArray(known, cJSON_CreateNumber(l->fn[i]));

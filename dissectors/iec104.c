@@ -263,8 +263,24 @@ iec104_parse(const uint8_t *p, size_t n, struct iec104_apdu *out)
 static unsigned
 iec104_code_ops(uint16_t c)
 {
-	return c < 0x100 && iec104_type_is_command((uint8_t)c) ?
-	    PROTO_OP_WRITE : 0;
+	if (c >= 0x100)
+		return 0;
+	/* control direction: single/double/step commands, set points */
+	if (iec104_type_is_command((uint8_t)c))
+		return PROTO_OP_WRITE | PROTO_OP_COMMAND;
+	switch (c) {
+	case 103:	/* C_CS_NA_1 clock synchronisation */
+		return PROTO_OP_COMMAND;
+	case 105:	/* C_RP_NA_1 reset process */
+		return PROTO_OP_COMMAND | PROTO_OP_DANGEROUS;
+	case 110:	/* P_ME_NA_1, P_ME_NB_1, P_ME_NC_1: parameters */
+	case 111:
+	case 112:
+		return PROTO_OP_WRITE;
+	case 113:	/* P_AC_NA_1 parameter activation */
+		return PROTO_OP_WRITE | PROTO_OP_COMMAND;
+	}
+	return 0;
 }
 
 static const char *

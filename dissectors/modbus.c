@@ -439,8 +439,22 @@ modbus_code_ops(uint16_t c)
 	if (c < 0x100)
 		return modbus_fc_is_write((uint8_t)c) ? PROTO_OP_WRITE :
 		    c == MODBUS_FC_ENCAPSULATED_INTERFACE ||
-		    c == MODBUS_FC_REPORT_SERVER_ID ? PROTO_OP_DISCOVERY : 0;
-	return c == (0x100 | MODBUS_UMAS_WRITE_VARIABLES) ? PROTO_OP_WRITE : 0;
+		    c == MODBUS_FC_REPORT_SERVER_ID ? PROTO_OP_DISCOVERY :
+		    /* sub-functions restart communications, force listen-only */
+		    c == 0x08 ? PROTO_OP_COMMAND : 0;
+	switch (c & 0xff) {
+	case MODBUS_UMAS_WRITE_VARIABLES:
+		return PROTO_OP_WRITE;
+	case MODBUS_UMAS_INIT_DOWNLOAD:
+	case MODBUS_UMAS_DOWNLOAD_BLOCK:
+	case MODBUS_UMAS_END_DOWNLOAD:
+		return PROTO_OP_WRITE | PROTO_OP_DANGEROUS;
+	case MODBUS_UMAS_START_PLC:
+		return PROTO_OP_COMMAND;
+	case MODBUS_UMAS_STOP_PLC:
+		return PROTO_OP_COMMAND | PROTO_OP_DANGEROUS;
+	}
+	return 0;
 }
 
 static const char *

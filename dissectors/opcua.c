@@ -409,11 +409,13 @@ opcua_code_ops(uint16_t c)
 {
 	switch (c) {
 	case OPCUA_SVC_WRITE_REQ:
-	case OPCUA_SVC_CALL_REQ:
 	case OPCUA_SVC_ADD_NODES_REQ:
-	case OPCUA_SVC_DELETE_NODES_REQ:
 	case OPCUA_SVC_HISTORY_UPDATE_REQ:
 		return PROTO_OP_WRITE;
+	case OPCUA_SVC_CALL_REQ:	/* runs a method on the server */
+		return PROTO_OP_WRITE | PROTO_OP_COMMAND;
+	case OPCUA_SVC_DELETE_NODES_REQ:
+		return PROTO_OP_WRITE | PROTO_OP_DANGEROUS;
 	case OPCUA_SVC_BROWSE_REQ:
 	case OPCUA_SVC_BROWSE_NEXT_REQ:
 		return PROTO_OP_DISCOVERY;

@@ -597,8 +597,21 @@ s7_szl_next(struct s7_szl_iter *it, struct s7_szl_rec *out)
 static unsigned
 s7_code_ops(uint16_t c)
 {
-	return c == S7_FUNC_WRITE_VAR ? PROTO_OP_WRITE :
-	    c == 0x2011 || c == 0x201C ? PROTO_OP_DISCOVERY : 0;
+	switch (c) {
+	case S7_FUNC_WRITE_VAR:
+		return PROTO_OP_WRITE;
+	case S7_FUNC_REQUEST_DOWNLOAD:
+	case S7_FUNC_DOWNLOAD_BLOCK:
+	case S7_FUNC_DOWNLOAD_ENDED:
+		return PROTO_OP_WRITE | PROTO_OP_DANGEROUS;
+	case S7_FUNC_PLC_CONTROL:	/* PI services: start, delete block */
+	case S7_FUNC_PLC_STOP:
+		return PROTO_OP_COMMAND | PROTO_OP_DANGEROUS;
+	case 0x2011:
+	case 0x201C:
+		return PROTO_OP_DISCOVERY;
+	}
+	return 0;
 }
 
 static const char *

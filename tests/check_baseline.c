@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "detectors/baseline_model.h"
 #include "detectors/detector.h"
+#include "dissectors/proto.h"
 #include "tests/testutil.h"
 
 #define RUN_MS		(120 * 1000)
@@ -929,6 +931,68 @@ START_TEST(unwritable_learn_file_fails)
 }
 END_TEST
 
+/*
+ * The descriptors say what each request code does (write, command,
+ * dangerous, discovery): the baseline's new-function rule and the cycle
+ * model read it through bl_code_flags.
+ */
+START_TEST(descriptors_classify_commands)
+{
+	enum { W = PROTO_OP_WRITE, C = PROTO_OP_COMMAND,
+	    D = PROTO_OP_DANGEROUS, Q = PROTO_OP_DISCOVERY };
+	static const struct { uint8_t proto; uint16_t code; unsigned ops; } t[] = {
+		{ ICS_MODBUS, 0x03, 0 },	/* read holding registers */
+		{ ICS_MODBUS, 0x10, W },	/* write multiple registers */
+		{ ICS_MODBUS, 0x08, C },	/* diagnostics */
+		{ ICS_MODBUS, 0x2B, Q },	/* device identification */
+		{ ICS_MODBUS, 0x141, C | D },	/* UMAS stop PLC */
+		{ ICS_MODBUS, 0x134, W | D },	/* UMAS download block */
+		{ ICS_DNP3, 0x01, 0 },		/* read */
+		{ ICS_DNP3, 0x02, W },		/* write */
+		{ ICS_DNP3, 0x05, W | C },	/* direct operate */
+		{ ICS_DNP3, 0x07, C },		/* immediate freeze */
+		{ ICS_DNP3, 0x0D, C | D },	/* cold restart */
+		{ ICS_DNP3, 0x12, C | D },	/* stop application */
+		{ ICS_DNP3, 0x14, C },		/* enable unsolicited */
+		{ ICS_IEC104, 45, W | C },	/* C_SC_NA_1 */
+		{ ICS_IEC104, 100, 0 },		/* C_IC_NA_1 interrogation */
+		{ ICS_IEC104, 103, C },		/* C_CS_NA_1 clock sync */
+		{ ICS_IEC104, 105, C | D },	/* C_RP_NA_1 reset process */
+		{ ICS_IEC104, 112, W },		/* P_ME_NC_1 */
+		{ ICS_IEC104, 113, W | C },	/* P_AC_NA_1 */
+		{ ICS_S7COMM, 0x04, 0 },	/* read var */
+		{ ICS_S7COMM, 0x05, W },	/* write var */
+		{ ICS_S7COMM, 0x1B, W | D },	/* download block */
+		{ ICS_S7COMM, 0x29, C | D },	/* PLC stop */
+		{ ICS_S7COMM, 0x1E, 0 },	/* upload */
+		{ ICS_ENIP, 0x4D, W },		/* write tag */
+		{ ICS_ENIP, 0x05, C | D },	/* reset */
+		{ ICS_ENIP, 0x07, C | D },	/* stop */
+		{ ICS_ENIP, 0x4C, 0 },		/* read tag */
+		{ ICS_BACNET, 15, W },		/* WriteProperty */
+		{ ICS_BACNET, 20, C | D },	/* ReinitializeDevice */
+		{ ICS_BACNET, 17, C | D },	/* DeviceCommunicationControl */
+		{ ICS_BACNET, 7, W | D },	/* AtomicWriteFile */
+		{ ICS_BACNET, 12, 0 },		/* ReadProperty */
+		{ ICS_OPCUA, 673, W },		/* Write */
+		{ ICS_OPCUA, 712, W | C },	/* Call */
+		{ ICS_OPCUA, 631, 0 },		/* Read */
+		{ ICS_FINS, 0x0101, 0 },	/* memory area read */
+		{ ICS_FINS, 0x0102, W },	/* memory area write */
+		{ ICS_FINS, 0x0401, C },	/* RUN */
+		{ ICS_FINS, 0x0402, C | D },	/* STOP */
+		{ ICS_FINS, 0x0307, W | D },	/* program area write */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_msg(bl_code_flags(t[i].proto, t[i].code) == t[i].ops,
+		    "%s code 0x%x: ops 0x%x, want 0x%x",
+		    ics_proto_name(t[i].proto), t[i].code,
+		    bl_code_flags(t[i].proto, t[i].code), t[i].ops);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -937,6 +1001,7 @@ suite(void)
 
 	tcase_add_unchecked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 300);
+	tcase_add_test(t, descriptors_classify_commands);
 	tcase_add_test(t, learn_writes_the_baseline);
 	tcase_add_test(t, one_line_per_asset_and_link);
 	tcase_add_test(t, relearning_the_same_traffic_changes_nothing);
