@@ -65,7 +65,9 @@ endif
 # (tests/depgraph.py checks it).
 CORE_SRCS   := $(wildcard lib/*.c) $(wildcard dissectors/*.c) \
                $(wildcard detectors/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c))
-BROKER_SRCS := $(filter-out broker/collector_main.c broker/log_cli.c broker/intel.c,$(wildcard broker/*.c))
+# icsentry-intel: intel.c, intel_new.c, intel_main.c (intel_log.c is the library's)
+INTEL_SRCS  := broker/intel.c broker/intel_new.c broker/intel_main.c
+BROKER_SRCS := $(filter-out broker/collector_main.c broker/log_cli.c $(INTEL_SRCS),$(wildcard broker/*.c))
 TEST_SRCS   := $(wildcard tests/check_*.c)
 TESTUTIL    := $(wildcard tests/testutil*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -114,7 +116,7 @@ $(BUILD)/icsentry-collector: $(OBJ)/broker/collector_main.o $(BUILD)/libicsbroke
 $(BUILD)/icsentry-log: $(OBJ)/broker/log_cli.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/icsentry-intel: $(OBJ)/broker/intel.o $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
+$(BUILD)/icsentry-intel: $(INTEL_SRCS:%.c=$(OBJ)/%.o) $(BUILD)/libicsbroker.a $(BUILD)/libicsentry.a
 	$(CC) $(LDFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/gen/web_assets.c: web/embed.py $(WEB_STATIC)
@@ -207,7 +209,8 @@ FORMAT_FILES := lib/atomic.c lib/json.c lib/rfc3339.c dissectors/proto.c \
                 tests/check_lib.c tests/check_hartip.c \
                 tests/check_detector_config.c tests/fuzz/fuzz_hartip.c \
                 lib/log.c agent/ops.c agent/opscli.c detectors/baseline_ckpt.c \
-                tests/check_ops.c
+                tests/check_ops.c broker/log_opts.c detectors/wintab.c \
+                tests/testutil_agent.c tests/testutil_log.c
 CLANG_FORMAT ?= clang-format
 
 format-check:

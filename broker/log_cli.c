@@ -23,6 +23,7 @@
 #include "broker/central_log.h"
 #include "broker/clog_evidence.h"
 #include "broker/intel_log.h"
+#include "broker/log_opts.h"
 #include "broker/log_triage_cli.h"
 #include "lib/ids.h"
 #include "lib/version.h"
@@ -151,66 +152,6 @@ usage(FILE *out, enum cmd c, bool all)
 	}
 }
 
-static int bad_usage(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int
-bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	return 2;
-}
-
-/* "30m" -> now - 30 minutes; else RFC 3339. */
-static int
-parse_when(const char *text, int64_t *us)
-{
-	static const struct { char unit; int64_t secs; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
-		{ 'w', 604800 }
-	};
-	char *end;
-	long long n;
-	size_t i;
-
-	if (strcmp(text, "now") == 0) {
-		*us = central_log_now_us();
-		return 0;
-	}
-	errno = 0;
-	n = strtoll(text, &end, 10);
-	if (end != text && errno == 0 && n >= 0 && n < 100LL * 365 * 86400 &&
-	    end[0] != '\0' && end[1] == '\0') {
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (end[0] == units[i].unit) {
-				*us = central_log_now_us() -
-				    (int64_t)n * units[i].secs * 1000000;
-				return 0;
-			}
-	}
-	return central_log_parse_time(text, us);
-}
-
-static int
-parse_count(const char *text, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (end == text || *end != '\0' || errno != 0 || v < 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 enum {
 	O_DB = 256, O_SINCE, O_UNTIL, O_MINSEV, O_AGENT, O_SITE, O_DETECTOR,
 	O_TECHNIQUE, O_IP, O_PROTO, O_LIMIT, O_JSON, O_CSV, O_QUIET,
@@ -280,15 +221,14 @@ parse_args(int argc, char **argv, struct args *a)
 {
 	static const char *const names[] = { "tail", "query", "stats",
 	    "verify" };
-	const char *db_env = getenv("ICSENTRY_DB");
 	size_t i;
-	int opt, sev;
+	int opt;
 	char *end;
 
 	memset(a, 0, sizeof(*a));
 	central_log_filter_init(&a->f);
 	a->f.received = true;	/* --since 1h: what arrived in the last hour */
-	a->db = db_env != NULL && db_env[0] != '\0' ? db_env : DEFAULT_DB;
+	a->db = log_default_db(DEFAULT_DB);
 	a->lines = 10;
 	a->interval = 0.5;
 	if (argc < 2) {
@@ -307,7 +247,7 @@ parse_args(int argc, char **argv, struct args *a)
 		if (strcmp(argv[1], names[i]) == 0)
 			break;
 	if (i == sizeof(names) / sizeof(names[0]))
-		return bad_usage("unknown command '%s'", argv[1]);
+		return log_bad_usage("unknown command '%s'", argv[1]);
 	a->cmd = (enum cmd)i;
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
@@ -324,10 +264,10 @@ parse_args(int argc, char **argv, struct args *a)
 				if (longopts[k].val == opt)
 					break;
 			if (longopts[k].name != NULL)
-				return bad_usage("option '--%s' does not apply to "
-				    "this command", longopts[k].name);
-			return bad_usage("option '%s' does not apply to this "
-			    "command", name);
+				return log_bad_usage("option '--%s' does not "
+				    "apply to this command", longopts[k].name);
+			return log_bad_usage("option '%s' does not apply to "
+			    "this command", name);
 		}
 		switch (opt) {
 		case O_HELP:
@@ -340,19 +280,16 @@ parse_args(int argc, char **argv, struct args *a)
 			a->db = optarg;
 			break;
 		case O_SINCE:
-			if (parse_when(optarg, &a->f.since_us) != 0)
-				return bad_usage("bad time '%s'", optarg);
+			if (log_opt_time(optarg, &a->f.since_us) != 0)
+				return 2;
 			break;
 		case O_UNTIL:
-			if (parse_when(optarg, &a->f.until_us) != 0)
-				return bad_usage("bad time '%s'", optarg);
+			if (log_opt_time(optarg, &a->f.until_us) != 0)
+				return 2;
 			break;
 		case O_MINSEV:
-			sev = central_log_severity_rank(optarg);
-			if (sev < 0)
-				return bad_usage("unknown severity '%s' (info, "
-				    "low, medium, high, critical)", optarg);
-			a->f.min_sev = sev;
+			if (log_opt_severity(optarg, &a->f.min_sev) != 0)
+				return 2;
 			break;
 		case O_AGENT:
 			a->f.agent = optarg;
@@ -369,8 +306,8 @@ parse_args(int argc, char **argv, struct args *a)
 		case O_IP:
 			if (strchr(optarg, '/') != NULL &&
 			    !clog_cidr_valid(optarg))
-				return bad_usage("bad --ip '%s' (an address or "
-				    "a CIDR such as 10.10.1.0/24)", optarg);
+				return log_bad_usage("bad --ip '%s' (an address "
+				    "or a CIDR such as 10.10.1.0/24)", optarg);
 			a->f.ip = optarg;
 			break;
 		case O_GREP:
@@ -379,36 +316,31 @@ parse_args(int argc, char **argv, struct args *a)
 		case O_TIME:
 			if (strcmp(optarg, "received") != 0 &&
 			    strcmp(optarg, "capture") != 0)
-				return bad_usage("bad --time '%s' (received or "
-				    "capture)", optarg);
+				return log_bad_usage("bad --time '%s' (received "
+				    "or capture)", optarg);
 			a->f.received = strcmp(optarg, "received") == 0;
 			break;
 		case O_STATE:
-			if (strcmp(optarg, "new") != 0 &&
-			    strcmp(optarg, "acked") != 0 &&
-			    strcmp(optarg, "open") != 0 &&
-			    strcmp(optarg, "closed") != 0)
-				return bad_usage("unknown state '%s' (new, "
-				    "acked, open, closed)", optarg);
-			a->state = optarg;
+			if (log_opt_state(optarg, &a->state) != 0)
+				return 2;
 			break;
 		case O_PROTO:
 			a->f.proto = optarg;
 			break;
 		case O_LIMIT:
-			if (parse_count(optarg, &a->f.limit) != 0 ||
-			    a->f.limit == 0)
-				return bad_usage("bad --limit '%s'", optarg);
+			if (log_opt_limit(optarg, &a->f.limit) != 0)
+				return 2;
 			break;
 		case 'n':
-			if (parse_count(optarg, &a->lines) != 0)
-				return bad_usage("bad -n '%s'", optarg);
+			if (log_parse_count(optarg, &a->lines) != 0)
+				return log_bad_usage("bad -n '%s'", optarg);
 			break;
 		case O_INTERVAL:
 			a->interval = strtod(optarg, &end);
 			if (end == optarg || *end != '\0' ||
 			    !(a->interval >= 0.01 && a->interval <= 60))
-				return bad_usage("bad --interval '%s'", optarg);
+				return log_bad_usage("bad --interval '%s'",
+				    optarg);
 			break;
 		case O_JSON:
 			a->fmt = FMT_JSON;
@@ -425,21 +357,22 @@ parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 	if (optind < argc)
-		return bad_usage("unexpected argument '%s'", argv[optind]);
+		return log_bad_usage("unexpected argument '%s'", argv[optind]);
 	/* "plant-a/gw-01": names cannot hold '/', so the split is exact */
 	if (a->f.agent != NULL && (end = strchr(a->f.agent, '/')) != NULL) {
 		if (a->f.site != NULL)
-			return bad_usage("--agent SITE/NAME and --site together");
+			return log_bad_usage(
+			    "--agent SITE/NAME and --site together");
 		if (end == a->f.agent || end[1] == '\0' ||
 		    strchr(end + 1, '/') != NULL)
-			return bad_usage("bad --agent '%s' (NAME or SITE/NAME)",
-			    a->f.agent);
+			return log_bad_usage(
+			    "bad --agent '%s' (NAME or SITE/NAME)", a->f.agent);
 		*end = '\0';
 		a->f.site = a->f.agent;
 		a->f.agent = end + 1;
 	}
 	if (a->f.since_us >= a->f.until_us)
-		return bad_usage("--since is not before --until");
+		return log_bad_usage("--since is not before --until");
 	if (a->cmd == CMD_STATS)
 		a->f.received = false;	/* stats count by capture time */
 	return -1;
@@ -447,18 +380,10 @@ parse_args(int argc, char **argv, struct args *a)
 
 /* ---- output ----------------------------------------------------------- */
 
-/* Text from the log may carry anything: keep control bytes off the tty. */
-static void
-put_clean(FILE *out, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
-}
-
 static void
 put_endpoint(FILE *out, const char *ip, int port)
 {
-	put_clean(out, ip != NULL ? ip : "-");
+	log_put_clean(out, ip != NULL ? ip : "-");
 	if (port >= 0)
 		fprintf(out, ":%d", port);
 }
@@ -474,26 +399,26 @@ print_line(void *ctx, const struct central_log_row *r)
 	char sfx[128];
 
 	fprintf(out, "%s %-8s ", r->ts, r->severity);
-	put_clean(out, r->site);
+	log_put_clean(out, r->site);
 	fputc('/', out);
-	put_clean(out, r->agent);
+	log_put_clean(out, r->agent);
 	fprintf(out, " #%" PRId64 " ", r->seq);
-	put_clean(out, r->detector);
+	log_put_clean(out, r->detector);
 	fputc(' ', out);
-	put_clean(out, r->technique != NULL ? r->technique : "-");
+	log_put_clean(out, r->technique != NULL ? r->technique : "-");
 	fputc(' ', out);
 	put_endpoint(out, r->src_ip, r->src_port);
 	fputs(" -> ", out);
 	put_endpoint(out, r->dst_ip, r->dst_port);
 	fputc(' ', out);
-	put_clean(out, r->proto != NULL ? r->proto : "-");
+	log_put_clean(out, r->proto != NULL ? r->proto : "-");
 	if (r->title != NULL) {
 		fputs(" \"", out);
-		put_clean(out, r->title);
+		log_put_clean(out, r->title);
 		fputc('"', out);
 	}
 	triage_state_suffix(row_state, sfx, sizeof(sfx));
-	put_clean(out, sfx);
+	log_put_clean(out, sfx);
 	fputc('\n', out);
 	return ferror(out) ? IDS_EIO : 0;
 }
@@ -506,30 +431,6 @@ print_json(void *ctx, const struct central_log_row *r)
 	fwrite(r->raw, 1, r->raw_len, out);
 	fputc('\n', out);
 	return ferror(out) ? IDS_EIO : 0;
-}
-
-/* RFC 4180 field; a leading formula character is defused with a quote. */
-static void
-put_csv(FILE *out, const char *s, bool last)
-{
-	const char *p;
-
-	if (s == NULL)
-		s = "";
-	if (strpbrk(s, ",\"\r\n") != NULL || strchr("=+-@", s[0]) != NULL) {
-		fputc('"', out);
-		if (s[0] != '\0' && strchr("=+-@", s[0]) != NULL)
-			fputc('\'', out);
-		for (p = s; *p != '\0'; p++) {
-			if (*p == '"')
-				fputc('"', out);
-			fputc(*p, out);
-		}
-		fputc('"', out);
-	} else {
-		fputs(s, out);
-	}
-	fputc(last ? '\n' : ',', out);
 }
 
 static void
@@ -545,20 +446,20 @@ print_csv(void *ctx, const struct central_log_row *r)
 {
 	FILE *out = ctx;
 
-	put_csv(out, r->ts, false);
-	put_csv(out, r->site, false);
-	put_csv(out, r->agent, false);
+	log_put_csv(out, r->ts, false);
+	log_put_csv(out, r->site, false);
+	log_put_csv(out, r->agent, false);
 	put_csv_int(out, r->seq, true);
-	put_csv(out, r->severity, false);
-	put_csv(out, r->detector, false);
-	put_csv(out, r->technique, false);
-	put_csv(out, r->proto, false);
-	put_csv(out, r->src_ip, false);
+	log_put_csv(out, r->severity, false);
+	log_put_csv(out, r->detector, false);
+	log_put_csv(out, r->technique, false);
+	log_put_csv(out, r->proto, false);
+	log_put_csv(out, r->src_ip, false);
 	put_csv_int(out, r->src_port, r->src_port >= 0);
-	put_csv(out, r->dst_ip, false);
+	log_put_csv(out, r->dst_ip, false);
 	put_csv_int(out, r->dst_port, r->dst_port >= 0);
-	put_csv(out, r->title, false);
-	put_csv(out, r->hash, true);
+	log_put_csv(out, r->title, false);
+	log_put_csv(out, r->hash, true);
 	return ferror(out) ? IDS_EIO : 0;
 }
 
@@ -683,7 +584,7 @@ print_count(void *ctx, const char *key, int64_t n)
 {
 	(void)ctx;
 	fputs("  ", stdout);
-	put_clean(stdout, key);
+	log_put_clean(stdout, key);
 	printf(" %" PRId64 "\n", n);
 	return 0;
 }
@@ -702,9 +603,9 @@ print_agent(void *ctx, const struct central_log_agent_row *r)
 
 	(void)ctx;
 	fputs("  ", stdout);
-	put_clean(stdout, r->site);
+	log_put_clean(stdout, r->site);
 	fputc('/', stdout);
-	put_clean(stdout, r->agent);
+	log_put_clean(stdout, r->agent);
 	printf(" %s last seen %s", r->status != NULL ? r->status : "-",
 	    r->last_seen);
 	/* the agent's own word (its last stats): end-to-end backlog */
@@ -835,15 +736,15 @@ print_issue(void *ctx, const struct central_log_issue *i)
 
 	if (v->quiet)
 		return 0;
-	put_clean(stdout, i->site);
+	log_put_clean(stdout, i->site);
 	fputc('/', stdout);
-	put_clean(stdout, i->agent);
+	log_put_clean(stdout, i->agent);
 	if (i->seq_to != i->seq)
 		printf(" seq %" PRId64 "-%" PRId64, i->seq, i->seq_to);
 	else
 		printf(" seq %" PRId64, i->seq);
 	printf(": %s: ", central_log_problem_name(i->kind));
-	put_clean(stdout, i->detail);
+	log_put_clean(stdout, i->detail);
 	fputc('\n', stdout);
 	return 0;
 }
@@ -856,9 +757,9 @@ print_chain(void *ctx, const struct central_log_chain *c)
 	v->agents++;
 	v->alerts += c->alerts;
 	printf("agent ");
-	put_clean(stdout, c->site);
+	log_put_clean(stdout, c->site);
 	fputc('/', stdout);
-	put_clean(stdout, c->agent);
+	log_put_clean(stdout, c->agent);
 	printf(": %" PRId64 " alerts, seq %" PRId64 "-%" PRId64 ": ",
 	    c->alerts, c->first_seq, c->last_seq);
 	if (c->problems == 0)
@@ -908,25 +809,19 @@ main(int argc, char **argv)
 
 	/* intel: which agent runs which threat-intel bundle (intel_log.c) */
 	if (argc >= 2 && strcmp(argv[1], "intel") == 0) {
-		const char *db_env = getenv("ICSENTRY_DB");
-
-		return intel_log_cli(argc - 1, argv + 1, db_env != NULL &&
-		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
+		return intel_log_cli(argc - 1, argv + 1,
+		    log_default_db(DEFAULT_DB));
 	}
 	/* evidence: one alert's triggering packets (clog_evidence.c) */
 	if (argc >= 2 && strcmp(argv[1], "evidence") == 0) {
-		const char *db_env = getenv("ICSENTRY_DB");
-
-		return clog_evidence_cli(argc - 1, argv + 1, db_env != NULL &&
-		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
+		return clog_evidence_cli(argc - 1, argv + 1,
+		    log_default_db(DEFAULT_DB));
 	}
 	/* ack, close, note, reopen, incidents, audit, assets */
 	if (argc >= 2 && triage_cli_command(argv[1])) {
-		const char *db_env = getenv("ICSENTRY_DB");
-
 		signal(SIGPIPE, SIG_IGN);
-		return triage_cli_main(argc - 1, argv + 1, db_env != NULL &&
-		    db_env[0] != '\0' ? db_env : DEFAULT_DB);
+		return triage_cli_main(argc - 1, argv + 1,
+		    log_default_db(DEFAULT_DB));
 	}
 	rc = parse_args(argc, argv, &a);
 	if (rc >= 0)

@@ -24,9 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "detectors/detector.h"
+#include "detectors/wintab.h"
 #include "dissectors/bacnet.h"
 #include "dissectors/flow.h"
 
@@ -47,9 +47,7 @@ struct dev {
 };
 
 struct iam {
-	struct dev	*tab;
-	size_t		 cap, n, max;
-	uint64_t	 dropped, window_us;
+	struct wintab	 t;	/* of struct dev */
 };
 
 static const struct cfg_key keys[] = {
@@ -106,20 +104,18 @@ who_str(const struct who *w, char *buf, size_t len)
 static struct dev *
 dev_get(struct iam *s, uint32_t inst)
 {
+	struct dev *tab = s->t.slots;
 	size_t i, k;
 
-	for (i = (inst * 2654435761u) & (s->cap - 1), k = 0; k < s->cap;
-	    k++, i = (i + 1) & (s->cap - 1)) {
-		struct dev *d = &s->tab[i];
+	for (i = (inst * 2654435761u) & (s->t.cap - 1), k = 0; k < s->t.cap;
+	    k++, i = (i + 1) & (s->t.cap - 1)) {
+		struct dev *d = &tab[i];
 
 		if (!d->used) {
-			if (s->n >= s->max) {
-				s->dropped++;
+			if (!wintab_take(&s->t))
 				return NULL;
-			}
 			d->used = 1;
 			d->instance = inst;
-			s->n++;
 			return d;
 		}
 		if (d->instance == inst)
@@ -149,16 +145,15 @@ iam_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		d->last = pdu->ts;
 		return;
 	}
-	if (pdu->ts >= d->last + s->window_us) {
+	if (pdu->ts >= d->last + s->t.window_us) {
 		/* the old announcer went quiet: the device moved */
 		d->a = w;
 		d->last = pdu->ts;
 		return;
 	}
 	/* the first announcer keeps the instance; the newcomer is judged */
-	if (d->alerted != 0 && pdu->ts < d->alerted + s->window_us)
+	if (!wintab_once(&d->alerted, pdu->ts, s->t.window_us))
 		return;
-	d->alerted = pdu->ts;
 	who_str(&d->a, was, sizeof(was));
 	who_str(&w, now, sizeof(now));
 	det_alert_from_pdu(&a, pdu);
@@ -171,8 +166,9 @@ iam_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	cJSON_AddStringToObject(det, "announcer", now);
 	cJSON_AddStringToObject(det, "established_announcer", was);
 	cJSON_AddNumberToObject(det, "vendor_id", m->iam_vendor_id);
-	if (s->dropped)
-		cJSON_AddNumberToObject(det, "devices_dropped", (double)s->dropped);
+	if (s->t.dropped)
+		cJSON_AddNumberToObject(det, "devices_dropped",
+		    (double)s->t.dropped);
 	snprintf(agg, sizeof(agg), "%u", m->iam_device_instance);
 	a.detector = "bacnet.iam_conflict";
 	a.severity = SEV_HIGH;
@@ -189,30 +185,14 @@ iam_init(const struct cfg *c, const char *sec, void **state, char *err,
     size_t errlen)
 {
 	struct iam *s = calloc(1, sizeof(*s));
-	size_t cap = 16;
 
-	if (s == NULL) {
-		snprintf(err, errlen, "bacnet_iam: out of memory");
-		return -1;
-	}
-	s->max = (size_t)cfg_int(c, sec, "max_devices");
-	while (cap < s->max * 2)
-		cap <<= 1;
-	/*
-	 * Its own mapping, touched now (as channel.c's): resident from the
-	 * start, and back to the system after a reload.
-	 */
-	s->tab = mmap(NULL, cap * sizeof(*s->tab), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->tab == MAP_FAILED) {
+	if (s == NULL || wintab_init(&s->t, sizeof(struct dev),
+	    (size_t)cfg_int(c, sec, "max_devices"),
+	    cfg_int(c, sec, "window_s")) != 0) {
 		free(s);
 		snprintf(err, errlen, "bacnet_iam: out of memory");
 		return -1;
 	}
-	/* resident from the start: RSS must not creep as devices appear */
-	memset(s->tab, 0, cap * sizeof(*s->tab));
-	s->cap = cap;
-	s->window_us = (uint64_t)cfg_int(c, sec, "window_s") * 1000000u;
 	*state = s;
 	return 0;
 }
@@ -223,24 +203,21 @@ iam_destroy(void *state)
 	struct iam *s = state;
 
 	if (s != NULL)
-		munmap(s->tab, s->cap * sizeof(*s->tab));
+		wintab_free(&s->t);
 	free(s);
 }
 
 static int
 iam_stats(void *state, char *buf, size_t len)
 {
-	const struct iam *s = state;
-
-	return snprintf(buf, len, "\"devices\":%zu,\"capacity\":%zu,"
-	    "\"dropped\":%llu,\"bytes\":%zu", s->n, s->max,
-	    (unsigned long long)s->dropped, s->cap * sizeof(*s->tab));
+	return wintab_stats(&((const struct iam *)state)->t, "devices", buf,
+	    len);
 }
 
 static void
 iam_counters(void *state, det_counter_fn add, void *arg)
 {
-	add(arg, "devices_dropped", ((const struct iam *)state)->dropped);
+	add(arg, "devices_dropped", ((const struct iam *)state)->t.dropped);
 }
 
 const struct detector det_bacnet_iam = {

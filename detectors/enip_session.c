@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "detectors/detector.h"
+#include "detectors/wintab.h"
 #include "dissectors/enip.h"
 #include "dissectors/flow.h"
 
@@ -38,9 +38,7 @@ struct cli {
 };
 
 struct esess {
-	struct cli	*tab;
-	size_t		 cap, n, max;
-	uint64_t	 dropped, window_us;
+	struct wintab	 t;	/* of struct cli */
 	uint32_t	 flood, scan;
 };
 
@@ -58,25 +56,24 @@ static const struct cfg_key keys[] = {
 static struct cli *
 cli_get(struct esess *s, uint8_t af, const uint8_t *ip)
 {
+	struct cli *tab = s->t.slots;
 	uint32_t h = 2166136261u;
 	size_t i, k;
 	int j;
 
 	for (j = 0; j < 16; j++)
 		h = (h ^ ip[j]) * 16777619u;
-	for (i = h & (s->cap - 1), k = 0; k < s->cap; k++, i = (i + 1) & (s->cap - 1)) {
-		struct cli *c = &s->tab[i];
+	for (i = h & (s->t.cap - 1), k = 0; k < s->t.cap;
+	    k++, i = (i + 1) & (s->t.cap - 1)) {
+		struct cli *c = &tab[i];
 
 		if (!c->used) {
-			if (s->n >= s->max) {
-				s->dropped++;
+			if (!wintab_take(&s->t))
 				return NULL;
-			}
 			memset(c, 0, sizeof(*c));
 			c->used = 1;
 			c->af = af;
 			memcpy(c->ip, ip, 16);
-			s->n++;
 			return c;
 		}
 		if (c->af == af && !memcmp(c->ip, ip, 16))
@@ -120,7 +117,7 @@ es_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	sip = pdu->sender_is_cli ? f->srv.ip : f->cli.ip;
 	if ((c = cli_get(s, f->af, cip)) == NULL)
 		return;
-	if (c->start == 0 || pdu->ts >= c->start + s->window_us) {
+	if (c->start == 0 || pdu->ts >= c->start + s->t.window_us) {
 		c->start = pdu->ts;
 		c->nsrv = 0;
 	}
@@ -135,23 +132,21 @@ es_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	}
 	if (c->count[i] < UINT16_MAX)
 		c->count[i]++;
-	if (c->count[i] == s->flood && (c->flood_alerted == 0 ||
-	    pdu->ts >= c->flood_alerted + s->window_us)) {
-		c->flood_alerted = pdu->ts;
+	if (c->count[i] == s->flood &&
+	    wintab_once(&c->flood_alerted, pdu->ts, s->t.window_us)) {
 		snprintf(title, sizeof(title),
 		    "%u EtherNet/IP RegisterSession requests to one device in %u s "
 		    "(session exhaustion)", c->count[i],
-		    (unsigned)(s->window_us / 1000000u));
+		    (unsigned)(s->t.window_us / 1000000u));
 		raise(ctx, pdu, "enip.session_flood", "T0814", title, c->count[i],
 		    false);
 	}
-	if (i + 1 == c->nsrv && c->nsrv == s->scan && (c->scan_alerted == 0 ||
-	    pdu->ts >= c->scan_alerted + s->window_us)) {
-		c->scan_alerted = pdu->ts;
+	if (i + 1 == c->nsrv && c->nsrv == s->scan &&
+	    wintab_once(&c->scan_alerted, pdu->ts, s->t.window_us)) {
 		snprintf(title, sizeof(title),
 		    "EtherNet/IP sessions registered with %u devices in %u s "
 		    "(a sweep for CIP devices)", c->nsrv,
-		    (unsigned)(s->window_us / 1000000u));
+		    (unsigned)(s->t.window_us / 1000000u));
 		raise(ctx, pdu, "enip.session_scan", "T0846", title, c->nsrv, true);
 	}
 }
@@ -161,30 +156,14 @@ es_init(const struct cfg *c, const char *sec, void **state, char *err,
     size_t errlen)
 {
 	struct esess *s = calloc(1, sizeof(*s));
-	size_t cap = 16;
 
-	if (s == NULL) {
-		snprintf(err, errlen, "enip_session: out of memory");
-		return -1;
-	}
-	s->max = (size_t)cfg_int(c, sec, "max_clients");
-	while (cap < s->max * 2)
-		cap <<= 1;
-	/*
-	 * Its own mapping, touched now (as channel.c's): resident from the
-	 * start, and back to the system after a reload.
-	 */
-	s->tab = mmap(NULL, cap * sizeof(*s->tab), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->tab == MAP_FAILED) {
+	if (s == NULL || wintab_init(&s->t, sizeof(struct cli),
+	    (size_t)cfg_int(c, sec, "max_clients"),
+	    cfg_int(c, sec, "window_s")) != 0) {
 		free(s);
 		snprintf(err, errlen, "enip_session: out of memory");
 		return -1;
 	}
-	/* resident from the start: RSS must not creep as clients appear */
-	memset(s->tab, 0, cap * sizeof(*s->tab));
-	s->cap = cap;
-	s->window_us = (uint64_t)cfg_int(c, sec, "window_s") * 1000000u;
 	s->flood = (uint32_t)cfg_int(c, sec, "flood");
 	s->scan = (uint32_t)cfg_int(c, sec, "scan");
 	*state = s;
@@ -197,24 +176,21 @@ es_destroy(void *state)
 	struct esess *s = state;
 
 	if (s != NULL)
-		munmap(s->tab, s->cap * sizeof(*s->tab));
+		wintab_free(&s->t);
 	free(s);
 }
 
 static int
 es_stats(void *state, char *buf, size_t len)
 {
-	const struct esess *s = state;
-
-	return snprintf(buf, len, "\"clients\":%zu,\"capacity\":%zu,"
-	    "\"dropped\":%llu,\"bytes\":%zu", s->n, s->max,
-	    (unsigned long long)s->dropped, s->cap * sizeof(*s->tab));
+	return wintab_stats(&((const struct esess *)state)->t, "clients", buf,
+	    len);
 }
 
 static void
 es_counters(void *state, det_counter_fn add, void *arg)
 {
-	add(arg, "clients_dropped", ((const struct esess *)state)->dropped);
+	add(arg, "clients_dropped", ((const struct esess *)state)->t.dropped);
 }
 
 const struct detector det_enip_session = {

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "tests/testutil.h"
+#include "tests/testutil_agent.h"
 
 #define RUN_MS		(180 * 1000)
 #define MAX_CAPS	128
@@ -62,42 +63,17 @@ replay(const char *pcap, int *rc)
 	return arr;
 }
 
+/* A scenario of the shared generator (by its name), as tu_generate. */
 static int
 generate(const char *scenario, const char *out, const char *labels,
     const char *seed, const char *start, const char *duration)
 {
-	char gen[600], sc[600], env[] = "/usr/bin/env", py[] = "python3";
-	char *argv[16];
-	struct tu_result r;
-	int n = 0, rc;
+	char sc[600];
 
-	snprintf(gen, sizeof(gen), "%s/tools/ics_traffic_gen.py", tu_shared_dir());
 	snprintf(sc, sizeof(sc), "%s/tools/scenarios/%s", tu_shared_dir(),
 	    scenario);
-	argv[n++] = env;
-	argv[n++] = py;
-	argv[n++] = gen;
-	argv[n++] = "--scenario";
-	argv[n++] = sc;
-	argv[n++] = "--out";
-	argv[n++] = (char *)out;
-	if (labels != NULL) {
-		argv[n++] = "--labels";
-		argv[n++] = (char *)labels;
-	}
-	if (seed != NULL) {
-		argv[n++] = "--seed";
-		argv[n++] = (char *)seed;
-		argv[n++] = "--start-time";
-		argv[n++] = (char *)start;
-		argv[n++] = "--duration";
-		argv[n++] = (char *)duration;
-	}
-	argv[n] = NULL;
-	tu_run(argv, NULL, RUN_MS, &r);
-	rc = r.exit_code;
-	tu_result_free(&r);
-	return rc;
+	return tu_generate(RUN_MS, sc, out, labels, seed, start,
+	    seed != NULL ? duration : NULL);
 }
 
 static bool

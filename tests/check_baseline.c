@@ -20,10 +20,12 @@
 #include "detectors/detector.h"
 #include "dissectors/proto.h"
 #include "tests/testutil.h"
+#include "tests/testutil_agent.h"
 
 #define RUN_MS		(120 * 1000)
 
 static char dir[512], conf[600], base[600];
+static const struct tu_agent ag = { conf, RUN_MS };
 static char benign[600], attacks[600], attacks_labels[600];
 static char more[600], more_labels[600];
 
@@ -35,59 +37,6 @@ static struct {
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static int
-agent(struct tu_result *r, const char *a1, const char *a2, const char *a3,
-    const char *a4, const char *a5, const char *a6)
-{
-	char path[600];
-	char *argv[12];
-	int n = 0;
-
-	argv[n++] = (char *)tu_agent_path(path, sizeof(path));
-	argv[n++] = "-c";
-	argv[n++] = conf;
-	if (a1) argv[n++] = (char *)a1;
-	if (a2) argv[n++] = (char *)a2;
-	if (a3) argv[n++] = (char *)a3;
-	if (a4) argv[n++] = (char *)a4;
-	if (a5) argv[n++] = (char *)a5;
-	if (a6) argv[n++] = (char *)a6;
-	argv[n] = NULL;
-	return tu_run(argv, NULL, RUN_MS, r);
-}
-
-/* Replay pcap against baseline b; alerts as a JSON array (NULL on error). */
-static cJSON *
-detect(const char *pcap, const char *b, int *rc)
-{
-	struct tu_result r;
-	cJSON *arr = NULL;
-
-	if (b != NULL)
-		agent(&r, "-r", pcap, "--baseline", b, "--alerts-out", "-");
-	else
-		agent(&r, "-r", pcap, "--alerts-out", "-", NULL, NULL);
-	*rc = r.exit_code;
-	if (r.exit_code == 0)
-		arr = tu_json_lines(r.out, NULL);
-	tu_result_free(&r);
-	return arr;
-}
-
-static int
-learn(const char *pcap, const char *file, char **err)
-{
-	struct tu_result r;
-	int rc;
-
-	agent(&r, "-r", pcap, "--learn", file, NULL, NULL);
-	rc = r.exit_code;
-	if (err != NULL)
-		*err = strdup(r.err != NULL ? r.err : "");
-	tu_result_free(&r);
-	return rc;
-}
 
 static double
 epoch(const char *ts)
@@ -243,26 +192,6 @@ find_link(const cJSON *b, const char *src, const char *dst, const char *proto)
 	return NULL;
 }
 
-static cJSON *
-load_json(const char *path)
-{
-	char *t = tu_read_file(path, NULL);
-	cJSON *j = t != NULL ? cJSON_Parse(t) : NULL;
-
-	free(t);
-	return j;
-}
-
-static int
-save_json(const char *path, const cJSON *j)
-{
-	char *t = cJSON_Print(j);
-	int rc = t != NULL ? tu_write_file(path, t, strlen(t)) : -1;
-
-	free(t);
-	return rc;
-}
-
 static bool
 has_role(const cJSON *asset, const char *proto, const char *role)
 {
@@ -280,8 +209,7 @@ has_role(const cJSON *asset, const char *proto, const char *role)
 static void
 setup(void)
 {
-	char gen[600], sc[600], py[] = "python3";
-	struct tu_result r;
+	char sc[600];
 
 	if (tu_mkdtemp(dir, sizeof(dir), "baseline") != 0)
 		return;
@@ -295,23 +223,14 @@ setup(void)
 	    "scenarios/factory-attacks.labels.json");
 	snprintf(more, sizeof(more), "%s/more.pcap", dir);
 	snprintf(more_labels, sizeof(more_labels), "%s/more.labels.json", dir);
-	snprintf(gen, sizeof(gen), "%s/tools/ics_traffic_gen.py", tu_shared_dir());
 	snprintf(sc, sizeof(sc), "tests/eval/factory-more-attacks.json");
-	{
-		/* tu_run wants a path: python3 through env */
-		char env[] = "/usr/bin/env";
-		char *argv[] = { env, py, gen, "--scenario", sc, "--out", more,
-		    "--labels", more_labels, NULL };
-
-		tu_run(argv, NULL, RUN_MS, &r);
-		fx.gen_rc = r.exit_code;
-		tu_result_free(&r);
-	}
-	fx.learn_rc = learn(benign, base, &fx.learn_err);
-	fx.baseline = load_json(base);
-	fx.benign_alerts = detect(benign, base, &fx.benign_rc);
-	fx.attacks_alerts = detect(attacks, base, &fx.attacks_rc);
-	fx.more_alerts = detect(more, base, &fx.more_rc);
+	fx.gen_rc = tu_generate(RUN_MS, sc, more, more_labels, NULL, NULL,
+	    NULL);
+	fx.learn_rc = tu_learn(&ag, benign, base, &fx.learn_err);
+	fx.baseline = tu_load_json(base);
+	fx.benign_alerts = tu_detect(&ag, benign, base, &fx.benign_rc);
+	fx.attacks_alerts = tu_detect(&ag, attacks, base, &fx.attacks_rc);
+	fx.more_alerts = tu_detect(&ag, more, base, &fx.more_rc);
 }
 
 static void
@@ -445,7 +364,7 @@ START_TEST(relearning_the_same_traffic_changes_nothing)
 	a = tu_read_file(base, &na);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_int_eq(tu_write_file(copy, a, na), 0);
-	ck_assert_int_eq(learn(benign, copy, NULL), 0);
+	ck_assert_int_eq(tu_learn(&ag, benign, copy, NULL), 0);
 	b = tu_read_file(copy, &nb);
 	ck_assert_ptr_nonnull(b);
 	ck_assert_uint_eq(na, nb);
@@ -466,8 +385,8 @@ START_TEST(learning_more_traffic_extends)
 	x = tu_read_file(base, NULL);
 	tu_write_file(copy, x, strlen(x));
 	free(x);
-	ck_assert_int_eq(learn(attacks, copy, NULL), 0);
-	ext = load_json(copy);
+	ck_assert_int_eq(tu_learn(&ag, attacks, copy, NULL), 0);
+	ext = tu_load_json(copy);
 	ck_assert_ptr_nonnull(ext);
 	/* everything learned before is still there, and the attack's hosts */
 	cJSON_ArrayForEach(l, cJSON_GetObjectItem(orig, "links")) {
@@ -491,7 +410,7 @@ START_TEST(learning_more_traffic_extends)
 	snprintf(again, sizeof(again), "%s/extend2.json", dir);
 	x = tu_read_file(copy, NULL);
 	tu_write_file(again, x, strlen(x));
-	ck_assert_int_eq(learn(attacks, again, NULL), 0);
+	ck_assert_int_eq(tu_learn(&ag, attacks, again, NULL), 0);
 	y = tu_read_file(again, NULL);
 	ck_assert_str_eq(x, y);
 	free(x);
@@ -521,7 +440,7 @@ END_TEST
 static void
 check_labels(const char *labels, const cJSON *alerts, int expect)
 {
-	cJSON *l, *lab = load_json(labels);
+	cJSON *l, *lab = tu_load_json(labels);
 	int n = 0;
 
 	ck_assert_ptr_nonnull(lab);
@@ -667,7 +586,7 @@ START_TEST(no_baseline_no_unauthorized_alerts)
 	cJSON *al;
 	int rc, n = 0;
 
-	al = detect(attacks, NULL, &rc);
+	al = tu_detect(&ag, attacks, NULL, &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_ptr_nonnull(al);
 	cJSON_ArrayForEach(a, al) {
@@ -689,15 +608,15 @@ static cJSON *
 edited(const char *name, const char *pcap, void (*edit)(cJSON *))
 {
 	char path[700];
-	cJSON *b = load_json(base), *al;
+	cJSON *b = tu_load_json(base), *al;
 	int rc;
 
 	ck_assert_ptr_nonnull(b);
 	edit(b);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ck_assert_int_eq(save_json(path, b), 0);
+	ck_assert_int_eq(tu_save_json(path, b), 0);
 	cJSON_Delete(b);
-	al = detect(pcap, path, &rc);
+	al = tu_detect(&ag, pcap, path, &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_ptr_nonnull(al);
 	return al;
@@ -828,7 +747,8 @@ refused_exit(const char *name, const char *text, const char *problem)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
-	agent(&r, "-r", benign, "--baseline", path, "--alerts-out", "-");
+	tu_agent(&ag, &r, "-r", benign, "--baseline", path, "--alerts-out",
+	    "-");
 	code = r.exit_code;
 	ck_assert_str_eq(r.out, "");
 	ck_assert_uint_eq(tu_count_lines(r.err), 1);
@@ -889,7 +809,7 @@ START_TEST(missing_baseline_is_refused)
 	struct tu_result r;
 
 	snprintf(path, sizeof(path), "%s/does-not-exist.json", dir);
-	agent(&r, "-r", benign, "--baseline", path, NULL, NULL);
+	tu_agent(&ag, &r, "-r", benign, "--baseline", path, NULL, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_uint_eq(tu_count_lines(r.err), 1);
 	ck_assert(tu_contains(r.err, path));
@@ -906,7 +826,7 @@ START_TEST(learning_never_clobbers_a_corrupt_baseline)
 
 	snprintf(path, sizeof(path), "%s/keep.json", dir);
 	tu_write_file(path, bad, strlen(bad));
-	agent(&r, "-r", benign, "--learn", path, NULL, NULL);
+	tu_agent(&ag, &r, "-r", benign, "--learn", path, NULL, NULL);
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_uint_eq(tu_count_lines(r.err), 1);
 	tu_result_free(&r);
@@ -922,7 +842,7 @@ START_TEST(unwritable_learn_file_fails)
 	struct tu_result r;
 
 	snprintf(path, sizeof(path), "%s/no-such-dir/base.json", dir);
-	agent(&r, "-r", benign, "--learn", path, NULL, NULL);
+	tu_agent(&ag, &r, "-r", benign, "--learn", path, NULL, NULL);
 	ck_assert_int_eq(r.exit_code, 1);
 	ck_assert_uint_eq(tu_count_lines(r.err), 1);
 	ck_assert(tu_contains(r.err, "no-such-dir/base.json"));

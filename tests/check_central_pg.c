@@ -27,67 +27,10 @@
 #include "broker/clog_query.h"
 #include "lib/ids.h"
 #include "tests/testutil_broker.h"
+#include "tests/testutil_log.h"
 #include "tests/testutil_pg.h"
 
-static struct tp_pg PG;		/* one server for the whole suite */
-static int pg_ok;
-
-static char dir[256];
-static char path[400];		/* file or postgresql:// URI */
-static char dbname[64];
-static int backend;		/* 0 SQLite, 1 PostgreSQL */
-
-static void
-use_backend(int i, const char *tag)
-{
-	backend = i;
-	ck_assert_int_eq(tb_tmpdir(dir, sizeof(dir), "cpg"), 0);
-	if (i == 0) {
-		snprintf(path, sizeof(path), "%s/central.db", dir);
-		return;
-	}
-	ck_assert_msg(pg_ok, "PostgreSQL did not start (see the log above)");
-	snprintf(dbname, sizeof(dbname), "t_%s", tag);
-	ck_assert_int_eq(tp_pg_createdb(&PG, dbname), 0);
-	tp_pg_uri(&PG, dbname, path, sizeof(path));
-}
-
-static void
-done(void)
-{
-	if (getenv("ICSENTRY_KEEP_TMP") == NULL)
-		tb_rmtree(dir);
-}
-
-static struct central_log *
-open_log(enum central_log_mode m)
-{
-	struct central_log *db = NULL;
-	char err[512];
-	int rc;
-
-	rc = central_log_open(path, m, CENTRAL_LOG_SYNC_NORMAL, &db, err,
-	    sizeof(err));
-	ck_assert_msg(rc == 0, "open %s: %s", path, err);
-	return db;
-}
-
-/* Change the stored data behind the program's back (an intruder). */
-static void
-tamper(const char *sql)
-{
-	sqlite3 *h;
-	char *msg = NULL;
-
-	if (backend == 1) {
-		ck_assert_int_eq(tp_pg_exec(&PG, dbname, sql), 0);
-		return;
-	}
-	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK,
-	    "%s: %s", sql, msg != NULL ? msg : "?");
-	sqlite3_close(h);
-}
+static struct tl_log lg;
 
 static enum central_log_stored
 store(struct central_log *db, const char *json)
@@ -226,8 +169,8 @@ START_TEST(test_store_duplicate_conflict)
 	char *j[6], *forged;
 	int i;
 
-	use_backend(_i, "store");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "store");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
 	for (i = 0; i < 6; i++) {
 		j[i] = tb_chain_next(&c, NULL);
@@ -252,7 +195,7 @@ START_TEST(test_store_duplicate_conflict)
 		free(j[i]);
 	free(forged);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -262,8 +205,8 @@ START_TEST(test_batch_transaction)
 	struct central_log *db;
 	struct tb_chain c;
 
-	use_backend(_i, "batch");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "batch");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
 	ck_assert_int_eq(central_log_begin(db), 0);
 	store_n(db, &c, 50, NULL);
@@ -277,7 +220,7 @@ START_TEST(test_batch_transaction)
 	ck_assert_int_eq(alerts(db), 50);
 	ck_assert_int_eq(counter(db, "stored"), 50);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -315,8 +258,8 @@ START_TEST(test_deferred_inserts)
 	char *j[12], *forged;
 	int i;
 
-	use_backend(1, "defer");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", 1, "defer");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	memset(&o, 0, sizeof(o));
 	ck_assert_int_eq(central_log_defer_inserts(db, 4, on_outcome, &o), 0);
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
@@ -367,7 +310,7 @@ START_TEST(test_deferred_inserts)
 		free(j[i]);
 	free(forged);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -383,8 +326,8 @@ START_TEST(test_acked_reported_seq)
 	struct vres v;
 	int64_t x = -1;
 
-	use_backend(_i, "ackrep");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "ackrep");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	ck_assert_int_eq(central_log_acked(db, "plant-a", "gw-01", &x), 0);
 	ck_assert_int_eq(x, 0);
 	ck_assert_int_eq(central_log_set_acked(db, "plant-a", "gw-01", 7), 0);
@@ -409,7 +352,7 @@ START_TEST(test_acked_reported_seq)
 	ck_assert_int_eq(verify(db, false, &v), 0);
 	ck_assert_int_eq(v.alerts, 6);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -421,19 +364,19 @@ START_TEST(test_verify_clean_and_tampered)
 	struct tb_chain a, b;
 	struct vres v;
 
-	use_backend(_i, "verify");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "verify");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	tb_chain_init(&a, "plant-a", "gw-01", 1);
 	tb_chain_init(&b, "plant-b", "gw-01", 1);
 	store_n(db, &a, 20, NULL);
 	store_n(db, &b, 20, NULL);
-	ro = open_log(CENTRAL_LOG_RDONLY);
+	ro = tl_open(&lg, CENTRAL_LOG_RDONLY);
 	ck_assert_int_eq(verify(ro, false, &v), 0);
 	ck_assert_int_eq(v.chains, 2);
 	ck_assert_int_eq(v.alerts, 40);
 
 	/* content changed behind our back: found, by site and seq */
-	tamper("UPDATE alerts SET raw = replace(raw, 'test alert 7',"
+	tl_tamper(&lg, "UPDATE alerts SET raw = replace(raw, 'test alert 7',"
 	    " 'test alert X') WHERE site = 'plant-b' AND seq = 7");
 	/* the hash no longer matches, nor does the title column */
 	ck_assert_int_eq(verify(ro, false, &v), 2);
@@ -441,12 +384,13 @@ START_TEST(test_verify_clean_and_tampered)
 	ck_assert_int_eq(v.kinds[CENTRAL_LOG_P_CHANGED], 1);
 	ck_assert_int_eq(v.kinds[CENTRAL_LOG_P_COLUMNS], 1);
 	/* a row removed: a gap */
-	tamper("DELETE FROM alerts WHERE site = 'plant-a' AND seq = 11");
+	tl_tamper(&lg,
+	    "DELETE FROM alerts WHERE site = 'plant-a' AND seq = 11");
 	ck_assert_int_eq(verify(ro, false, &v), 3);
 	ck_assert_int_eq(v.kinds[CENTRAL_LOG_P_MISSING], 1);
 	central_log_close(ro);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -456,8 +400,8 @@ START_TEST(test_verify_incremental)
 	struct tb_chain a, b;
 	struct vres v;
 
-	use_backend(_i, "vinc");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "vinc");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	tb_chain_init(&a, "plant-a", "gw-01", 1);
 	tb_chain_init(&b, "plant-a", "gw-02", 1);
 	store_n(db, &a, 30, NULL);
@@ -474,17 +418,17 @@ START_TEST(test_verify_incremental)
 	ck_assert_int_eq(v.chains, 1);
 	/* the link from the checkpoint is still checked */
 	store_n(db, &a, 1, NULL);
-	tamper("UPDATE alerts SET prev_hash = hash, raw = raw"
+	tl_tamper(&lg, "UPDATE alerts SET prev_hash = hash, raw = raw"
 	    " WHERE site = 'plant-a' AND agent = 'gw-01' AND seq = 36");
 	ck_assert_int_eq(verify(db, true, &v), 1);
 	ck_assert_str_eq(v.first, "plant-a/gw-01 36 changed");
 	/* an old alert changed: only the full walk reads it again */
-	tamper("UPDATE alerts SET raw = replace(raw, 'test alert 3',"
+	tl_tamper(&lg, "UPDATE alerts SET raw = replace(raw, 'test alert 3',"
 	    " 'test alert Y') WHERE agent = 'gw-02' AND seq = 3");
 	ck_assert_int_eq(verify(db, true, &v), 1);	/* still 36 only */
 	ck_assert_int_eq(verify(db, false, &v), 3);	/* + hash, title */
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -503,15 +447,15 @@ START_TEST(test_query_filters)
 	struct tb_chain a, b;
 	struct rows x;
 
-	use_backend(_i, "query");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "query");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	tb_chain_init(&a, "plant-a", "gw-01", 1);
 	tb_chain_init(&b, "plant-b", "gw-01", 1);
 	store_n(db, &a, 3, &s7);	/* a seq 1-3 */
 	store_n(db, &a, 5, &mb);	/* a seq 4-8 */
 	store_n(db, &b, 4, &lo);	/* b seq 1-4 */
 	store_n(db, &b, 2, &s7);	/* b seq 5-6 */
-	ro = open_log(CENTRAL_LOG_RDONLY);
+	ro = tl_open(&lg, CENTRAL_LOG_RDONLY);
 
 	central_log_filter_init(&f);
 	ck_assert_int_eq(query_n(ro, &f), 14);
@@ -565,7 +509,7 @@ START_TEST(test_query_filters)
 	ck_assert_int_eq(x.seq[2], 8);
 	central_log_close(ro);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -578,11 +522,11 @@ START_TEST(test_follow_by_id)
 	struct rows x;
 	int64_t last = -1;
 
-	use_backend(_i, "follow");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "follow");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	tb_chain_init(&a, "plant-a", "gw-01", 1);
 	store_n(db, &a, 10, NULL);
-	ro = open_log(CENTRAL_LOG_RDONLY);
+	ro = tl_open(&lg, CENTRAL_LOG_RDONLY);
 	central_log_filter_init(&f);
 	f.limit = 4;
 	memset(&x, 0, sizeof(x));
@@ -606,7 +550,7 @@ START_TEST(test_follow_by_id)
 	ck_assert_int_eq(x.n, 0);
 	central_log_close(ro);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -618,31 +562,33 @@ START_TEST(test_other_schema_version)
 	char err[512];
 	int rc;
 
-	use_backend(_i, "schema");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "schema");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	central_log_close(db);
-	tamper(backend == 1 ? "UPDATE icsentry_schema SET version = 99" :
+	tl_tamper(&lg, lg.backend == 1 ?
+	    "UPDATE icsentry_schema SET version = 99" :
 	    "PRAGMA user_version = 99");
 	db = NULL;
-	rc = central_log_open(path, CENTRAL_LOG_RDWR, CENTRAL_LOG_SYNC_NORMAL,
-	    &db, err, sizeof(err));
+	rc = central_log_open(lg.path, CENTRAL_LOG_RDWR,
+	    CENTRAL_LOG_SYNC_NORMAL, &db, err, sizeof(err));
 	ck_assert_int_eq(rc, IDS_EINVAL);
 	ck_assert_ptr_null(db);
 	ck_assert_msg(strstr(err, "schema version 99") != NULL, "%s", err);
-	rc = central_log_open(path, CENTRAL_LOG_RDONLY, CENTRAL_LOG_SYNC_NORMAL,
-	    &db, err, sizeof(err));
+	rc = central_log_open(lg.path, CENTRAL_LOG_RDONLY,
+	    CENTRAL_LOG_SYNC_NORMAL, &db, err, sizeof(err));
 	ck_assert_int_eq(rc, IDS_EINVAL);
 	ck_assert_msg(strstr(err, "99") != NULL, "%s", err);
 	/* the commands say so and exit 1 (a runtime failure, DESIGN.md) */
 	{
 		char bin[300], out[320], *text;
-		char *argv[] = { bin, (char *)"stats", (char *)"--db", path,
+		char *argv[] = { bin, (char *)"stats", (char *)"--db", lg.path,
 		    NULL };
-		char *cargv[] = { bin, (char *)"--db", path, (char *)"--mqtt",
-		    (char *)"tcp://127.0.0.1:1", (char *)"--client-id",
+		char *cargv[] = { bin, (char *)"--db", lg.path,
+		    (char *)"--mqtt", (char *)"tcp://127.0.0.1:1",
+		    (char *)"--client-id",
 		    (char *)"schema-test", NULL };
 
-		snprintf(out, sizeof(out), "%s/cli.out", dir);
+		snprintf(out, sizeof(out), "%s/cli.out", lg.dir);
 		tb_build_path(bin, sizeof(bin), "icsentry-log");
 		ck_assert_int_eq(tb_run(argv, out, 20000), 1);
 		tb_build_path(bin, sizeof(bin), "icsentry-collector");
@@ -652,7 +598,7 @@ START_TEST(test_other_schema_version)
 		ck_assert_int_eq(tb_file_count(out, "schema version 99"), 2);
 		free(text);
 	}
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -671,13 +617,13 @@ START_TEST(test_retention)
 	int64_t removed = -1, cut, m1, m2, m3;
 	struct tm tm = { .tm_year = 126, .tm_mon = 8, .tm_mday = 1 };
 
-	use_backend(_i, "retain");
+	tl_use_backend(&lg, "cpg", _i, "retain");
 	m1 = (int64_t)timegm(&tm) * 1000000;		/* 2026-09-01 */
 	tm.tm_mon = 9;
 	m2 = (int64_t)timegm(&tm) * 1000000;		/* 2026-10-01 */
 	tm.tm_mon = 10;
 	m3 = (int64_t)timegm(&tm) * 1000000;		/* 2026-11-01 */
-	db = open_log(CENTRAL_LOG_RDWR);
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	tb_chain_init(&a, "plant-a", "gw-01", 1);
 	tb_chain_init(&b, "plant-b", "gw-01", 1);
 	/* 10 alerts a day for the first 3 days of three months, 2 agents */
@@ -694,9 +640,10 @@ START_TEST(test_retention)
 				store_n(db, &b, 1, NULL);
 			}
 	ck_assert_int_eq(alerts(db), 90);
-	if (backend == 1)
-		ck_assert_int_ge(tp_pg_value(&PG, dbname, "SELECT count(*) FROM"
-		    " pg_inherits WHERE inhparent = 'alerts'::regclass"), 3);
+	if (lg.backend == 1)
+		ck_assert_int_ge(tp_pg_value(&lg.pg, lg.dbname,
+		    "SELECT count(*) FROM pg_inherits"
+		    " WHERE inhparent = 'alerts'::regclass"), 3);
 	/* "2m" at 2026-11-20: keeps October and November */
 	ck_assert_int_eq(central_log_retention_cutoff("2m",
 	    m3 + 19 * 86400000000LL, &cut), 0);
@@ -704,9 +651,10 @@ START_TEST(test_retention)
 	ck_assert_int_eq(central_log_retain(db, cut, &removed), 0);
 	ck_assert_int_eq(removed, 30);
 	ck_assert_int_eq(alerts(db), 60);
-	if (backend == 1)
-		ck_assert_int_eq(tp_pg_value(&PG, dbname, "SELECT count(*) FROM"
-		    " pg_class WHERE relname = 'alerts_2026_09'"), 0);
+	if (lg.backend == 1)
+		ck_assert_int_eq(tp_pg_value(&lg.pg, lg.dbname,
+		    "SELECT count(*) FROM pg_class"
+		    " WHERE relname = 'alerts_2026_09'"), 0);
 	/* by days: everything before the 2nd day of November */
 	ck_assert_int_eq(central_log_retention_cutoff("19d",
 	    m3 + 20 * 86400000000LL, &cut), 0);
@@ -720,14 +668,15 @@ START_TEST(test_retention)
 	ck_assert_int_eq(v.chains, 2);
 	ck_assert_int_eq(v.alerts, 20);
 	/* and a gap after the anchor is still a gap */
-	tamper("DELETE FROM alerts WHERE site = 'plant-a' AND seq = 36");
+	tl_tamper(&lg,
+	    "DELETE FROM alerts WHERE site = 'plant-a' AND seq = 36");
 	ck_assert_int_eq(verify(db, false, &v), 1);
 	ck_assert_int_eq(v.kinds[CENTRAL_LOG_P_MISSING], 1);
 	ck_assert_int_ne(central_log_retention_cutoff("12", 0, &cut), 0);
 	ck_assert_int_ne(central_log_retention_cutoff("0d", 0, &cut), 0);
 	ck_assert_int_ne(central_log_retention_cutoff("3w", 0, &cut), 0);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -744,14 +693,14 @@ coll_conf(struct coll *c, int n, const char *uri, const char *db)
 	FILE *f;
 
 	snprintf(c->id, sizeof(c->id), "coll-%d", n);
-	snprintf(c->conf, sizeof(c->conf), "%s/%s.conf", dir, c->id);
-	snprintf(c->out, sizeof(c->out), "%s/%s.out", dir, c->id);
+	snprintf(c->conf, sizeof(c->conf), "%s/%s.conf", lg.dir, c->id);
+	snprintf(c->out, sizeof(c->out), "%s/%s.out", lg.dir, c->id);
 	f = fopen(c->conf, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "[collector]\ndb = %s\nfsync = false\n"
 	    "persist_dir = %s/%s.mqtt\n"
 	    "[mqtt]\nuri = %s\nclient_id = %s\nreconnect_max = 1\n"
-	    "shared_subscription = true\n", db, dir, c->id, uri, c->id);
+	    "shared_subscription = true\n", db, lg.dir, c->id, uri, c->id);
 	ck_assert_int_eq(fclose(f), 0);
 }
 
@@ -819,7 +768,7 @@ wait_alerts(int64_t n, int timeout_ms)
 
 	for (;;) {
 		if (db == NULL)
-			central_log_open(path, CENTRAL_LOG_RDONLY,
+			central_log_open(lg.path, CENTRAL_LOG_RDONLY,
 			    CENTRAL_LOG_SYNC_NORMAL, &db, err, sizeof(err));
 		if (db != NULL && central_log_alert_count(db, &have) != 0) {
 			central_log_close(db);
@@ -844,11 +793,11 @@ START_TEST(test_two_collectors)
 	char uri[64], name[16];
 	int i;
 
-	use_backend(_i, "twocoll");
+	tl_use_backend(&lg, "cpg", _i, "twocoll");
 	ck_assert_int_eq(tb_broker_start(&b), 0);
 	tb_broker_uri(&b, uri, sizeof(uri));
-	coll_conf(&c1, 1, uri, path);
-	coll_conf(&c2, 2, uri, path);
+	coll_conf(&c1, 1, uri, lg.path);
+	coll_conf(&c2, 2, uri, lg.path);
 	coll_start(&c1, 1);
 	coll_start(&c2, 1);
 	pub = publisher(uri, "sim-gws");
@@ -863,7 +812,7 @@ START_TEST(test_two_collectors)
 	coll_stop(&c1);
 	coll_stop(&c2);
 	/* shared between the two (shared subscription): none twice, no gap */
-	db = open_log(CENTRAL_LOG_RDONLY);
+	db = tl_open(&lg, CENTRAL_LOG_RDONLY);
 	ck_assert_int_eq(alerts(db), 2000);
 	ck_assert_int_eq(counter(db, "stored"), 2000);
 	ck_assert_int_eq(verify(db, false, &v), 0);
@@ -871,7 +820,7 @@ START_TEST(test_two_collectors)
 	central_log_close(db);
 	tb_client_free(pub);
 	tb_broker_cleanup(&b);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -887,11 +836,11 @@ START_TEST(test_pg_unreachable_at_start)
 	int64_t t0;
 	int st;
 
-	use_backend(1, "unreach");
+	tl_use_backend(&lg, "cpg", 1, "unreach");
 	ck_assert_int_eq(tb_broker_start(&b), 0);
 	tb_broker_uri(&b, uri, sizeof(uri));
 	/* a session exists (the collector ran once), then alerts queue */
-	coll_conf(&c, 1, uri, path);
+	coll_conf(&c, 1, uri, lg.path);
 	coll_start(&c, 1);
 	coll_stop(&c);
 	pub = publisher(uri, "sim-gw");
@@ -909,13 +858,13 @@ START_TEST(test_pg_unreachable_at_start)
 	ck_assert_int_eq(tb_file_count(c.out, "cannot connect"), 1);
 	ck_assert_int_eq(tb_file_count(c.out, "subscribed"), 1);	/* run 1 */
 	/* nothing was taken from the broker: the right log gets it all */
-	coll_conf(&c, 1, uri, path);
+	coll_conf(&c, 1, uri, lg.path);
 	coll_start(&c, 2);
 	ck_assert_int_eq(wait_alerts(20, 20000), 20);
 	coll_stop(&c);
 	tb_client_free(pub);
 	tb_broker_cleanup(&b);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -929,25 +878,25 @@ START_TEST(test_pg_restart_while_collecting)
 	struct vres v;
 	char uri[64];
 
-	use_backend(1, "restart");
+	tl_use_backend(&lg, "cpg", 1, "restart");
 	ck_assert_int_eq(tb_broker_start(&b), 0);
 	tb_broker_uri(&b, uri, sizeof(uri));
-	coll_conf(&c, 1, uri, path);
+	coll_conf(&c, 1, uri, lg.path);
 	coll_start(&c, 1);
 	pub = publisher(uri, "sim-gw");
 	tb_chain_init(&ch, "plant-a", "gw-01", 1);
 	publish_n(pub, &ch, 50);
 	ck_assert_int_eq(wait_alerts(50, 20000), 50);
 	/* the server goes away; alerts keep coming and must wait */
-	ck_assert_int_eq(tp_pg_stop(&PG), 0);
+	ck_assert_int_eq(tp_pg_stop(&lg.pg), 0);
 	publish_n(pub, &ch, 50);
 	ck_assert_int_eq(tb_wait_file_contains(c.out, "cannot store", 15000),
 	    0);
-	ck_assert_int_eq(tp_pg_restart(&PG), 0);
+	ck_assert_int_eq(tp_pg_restart(&lg.pg), 0);
 	/* what waited arrives, once, in order, with nothing more sent */
 	ck_assert_int_eq(wait_alerts(100, 30000), 100);
 	coll_stop(&c);
-	db = open_log(CENTRAL_LOG_RDONLY);
+	db = tl_open(&lg, CENTRAL_LOG_RDONLY);
 	ck_assert_msg(verify(db, false, &v) == 0, "%d problems, first %s",
 	    v.problems, v.first);
 	ck_assert_int_eq(alerts(db), 100);
@@ -956,7 +905,7 @@ START_TEST(test_pg_restart_while_collecting)
 	central_log_close(db);
 	tb_client_free(pub);
 	tb_broker_cleanup(&b);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -977,8 +926,8 @@ START_TEST(test_log_cli_same_output)
 	size_t k;
 
 	for (int i = 0; i < 2; i++) {
-		use_backend(i, "cli");
-		db = open_log(CENTRAL_LOG_RDWR);
+		tl_use_backend(&lg, "cpg", i, "cli");
+		db = tl_open(&lg, CENTRAL_LOG_RDWR);
 		tb_chain_init(&a, "plant-a", "gw-01", 1);
 		tb_chain_init(&b, "plant-b", "gw-01", 1);
 		store_n(db, &a, 4, NULL);
@@ -986,16 +935,16 @@ START_TEST(test_log_cli_same_output)
 		central_log_close(db);
 		for (k = 0; k < 4; k++) {
 			char *argv[] = { bin, (char *)cmds[k][0],
-			    (char *)"--db", path, (char *)cmds[k][1],
+			    (char *)"--db", lg.path, (char *)cmds[k][1],
 			    (char *)cmds[k][2], (char *)cmds[k][3], NULL };
 
 			tb_build_path(bin, sizeof(bin), "icsentry-log");
-			snprintf(o, sizeof(o), "%s/out%zu", dir, k);
+			snprintf(o, sizeof(o), "%s/out%zu", lg.dir, k);
 			ck_assert_int_eq(tb_run(argv, o, 20000), 0);
 			out[i][k] = tb_read_file(o, NULL);
 			ck_assert_ptr_nonnull(out[i][k]);
 		}
-		done();
+		tl_done(&lg);
 	}
 	for (k = 0; k < 4; k++) {
 		if (k == 2) {
@@ -1032,13 +981,13 @@ plan_of(const struct clog_sql *q, char *out, size_t len)
 	int i;
 
 	out[0] = '\0';
-	snprintf(text, sizeof(text), "EXPLAIN %s%s", backend == 0 ?
+	snprintf(text, sizeof(text), "EXPLAIN %s%s", lg.backend == 0 ?
 	    "QUERY PLAN " : "", q->text);
-	if (backend == 0) {
+	if (lg.backend == 0) {
 		sqlite3 *h;
 		sqlite3_stmt *st;
 
-		ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_open(lg.path, &h), SQLITE_OK);
 		ck_assert_int_eq(sqlite3_prepare_v2(h, text, -1, &st, NULL),
 		    SQLITE_OK);
 		for (i = 0; i < q->nparams; i++)
@@ -1055,7 +1004,7 @@ plan_of(const struct clog_sql *q, char *out, size_t len)
 		return;
 	} else {
 		char uri[300];
-		PGconn *c = PQconnectdb(tp_pg_uri(&PG, dbname, uri,
+		PGconn *c = PQconnectdb(tp_pg_uri(&lg.pg, lg.dbname, uri,
 		    sizeof(uri)));
 		PGresult *r;
 
@@ -1106,8 +1055,8 @@ START_TEST(test_plans_use_indexes)
 	char plan[4096];
 	size_t k;
 
-	use_backend(_i, "plans");
-	db = open_log(CENTRAL_LOG_RDWR);
+	tl_use_backend(&lg, "cpg", _i, "plans");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
 	tb_chain_init(&a, "plant-a", "gw-01", 1);
 	store_n(db, &a, 20, NULL);
 	central_log_close(db);
@@ -1125,23 +1074,24 @@ START_TEST(test_plans_use_indexes)
 		case 8: f.proto = "s7comm"; break;
 		case 9: f.after_id = 10; break;
 		}
-		ck_assert_int_eq(clog_query_build(&q, backend == 0 ? CLOG_SQLITE :
-		    CLOG_PG, k == 9 ? CLOG_Q_FOLLOW : CLOG_Q_QUERY,
+		ck_assert_int_eq(clog_query_build(&q,
+		    lg.backend == 0 ? CLOG_SQLITE : CLOG_PG,
+		    k == 9 ? CLOG_Q_FOLLOW : CLOG_Q_QUERY,
 		    "id, agent, seq, site, ts_us", "alerts", &f), 0);
 		/* never the old "(? IS NULL OR col GLOB ?)" */
 		ck_assert_ptr_null(strstr(q.text, "IS NULL"));
 		plan_of(&q, plan, sizeof(plan));
-		ck_assert_msg(strstr(plan, backend == 0 ? want[k].sqlite :
+		ck_assert_msg(strstr(plan, lg.backend == 0 ? want[k].sqlite :
 		    want[k].pg) != NULL, "%s: %s\nplan:\n%s", want[k].what,
 		    q.text, plan);
-		if (backend == 1)
+		if (lg.backend == 1)
 			ck_assert_msg(strstr(plan, "Seq Scan") == NULL,
 			    "%s: %s", want[k].what, plan);
 		else
 			ck_assert_msg(strstr(plan, "SCAN alerts\n") == NULL,
 			    "%s: %s", want[k].what, plan);
 	}
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -1217,13 +1167,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *r = srunner_create(suite());
-	int failed;
-
-	pg_ok = tp_pg_start(&PG) == 0;
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tp_pg_cleanup(&PG);
-	return failed == 0 ? 0 : 1;
+	return tl_main(&lg, suite());
 }

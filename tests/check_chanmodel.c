@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "tests/testutil.h"
+#include "tests/testutil_agent.h"
 
 #define RUN_MS		(180 * 1000)
 #define CONF		"[agent]\nname = t\nsite = s\n" \
@@ -30,6 +31,7 @@
 #define SCN_BENIGN	"tools/scenarios/factory-advanced-benign.json"
 
 static char dir[512], conf[600], base[600];
+static const struct tu_agent ag = { conf, RUN_MS };
 static char learnp[600], otherp[600], sessp[600], sess_labels[600];
 static char convp[600], iamp[600], enipp[600], mbwp[600], mmsp[600];
 static char pollp[600];
@@ -44,114 +46,6 @@ static struct {
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static int
-agent(struct tu_result *r, const char *a1, const char *a2, const char *a3,
-    const char *a4, const char *a5, const char *a6)
-{
-	char path[600];
-	char *argv[12];
-	int n = 0;
-
-	argv[n++] = (char *)tu_agent_path(path, sizeof(path));
-	argv[n++] = "-c";
-	argv[n++] = conf;
-	if (a1) argv[n++] = (char *)a1;
-	if (a2) argv[n++] = (char *)a2;
-	if (a3) argv[n++] = (char *)a3;
-	if (a4) argv[n++] = (char *)a4;
-	if (a5) argv[n++] = (char *)a5;
-	if (a6) argv[n++] = (char *)a6;
-	argv[n] = NULL;
-	return tu_run(argv, NULL, RUN_MS, r);
-}
-
-static cJSON *
-detect(const char *pcap, const char *b, int *rc)
-{
-	struct tu_result r;
-	cJSON *arr = NULL;
-
-	if (b != NULL)
-		agent(&r, "-r", pcap, "--baseline", b, "--alerts-out", "-");
-	else
-		agent(&r, "-r", pcap, "--alerts-out", "-", NULL, NULL);
-	*rc = r.exit_code;
-	if (r.exit_code == 0)
-		arr = tu_json_lines(r.out, NULL);
-	tu_result_free(&r);
-	return arr;
-}
-
-static int
-learn(const char *pcap, const char *file, char **err)
-{
-	struct tu_result r;
-	int rc;
-
-	agent(&r, "-r", pcap, "--learn", file, NULL, NULL);
-	rc = r.exit_code;
-	if (err != NULL)
-		*err = strdup(r.err != NULL ? r.err : "");
-	tu_result_free(&r);
-	return rc;
-}
-
-static int
-generate(const char *scenario, const char *out, const char *labels,
-    const char *seed, const char *start, const char *duration)
-{
-	char gen[600], env[] = "/usr/bin/env", py[] = "python3";
-	char *argv[16];
-	struct tu_result r;
-	int n = 0, rc;
-
-	snprintf(gen, sizeof(gen), "%s/tools/ics_traffic_gen.py", tu_shared_dir());
-	argv[n++] = env;
-	argv[n++] = py;
-	argv[n++] = gen;
-	argv[n++] = "--scenario";
-	argv[n++] = (char *)scenario;
-	argv[n++] = "--out";
-	argv[n++] = (char *)out;
-	if (labels != NULL) {
-		argv[n++] = "--labels";
-		argv[n++] = (char *)labels;
-	}
-	if (seed != NULL) {
-		argv[n++] = "--seed";
-		argv[n++] = (char *)seed;
-		argv[n++] = "--start-time";
-		argv[n++] = (char *)start;
-	}
-	argv[n++] = "--duration";
-	argv[n++] = (char *)duration;
-	argv[n] = NULL;
-	tu_run(argv, NULL, RUN_MS, &r);
-	rc = r.exit_code;
-	tu_result_free(&r);
-	return rc;
-}
-
-static cJSON *
-load_json(const char *path)
-{
-	char *t = tu_read_file(path, NULL);
-	cJSON *j = t != NULL ? cJSON_Parse(t) : NULL;
-
-	free(t);
-	return j;
-}
-
-static int
-save_json(const char *path, const cJSON *j)
-{
-	char *t = cJSON_Print(j);
-	int rc = t != NULL ? tu_write_file(path, t, strlen(t)) : -1;
-
-	free(t);
-	return rc;
-}
 
 /* Alerts of det (a prefix when it ends in '.') from src to dst, counted. */
 static int
@@ -245,14 +139,14 @@ static cJSON *
 edited_run(void (*fn)(cJSON *), const char *name, int *rc)
 {
 	char path[700];
-	cJSON *b = load_json(base), *al;
+	cJSON *b = tu_load_json(base), *al;
 
 	ck_assert_ptr_nonnull(b);
 	fn(b);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ck_assert_int_eq(save_json(path, b), 0);
+	ck_assert_int_eq(tu_save_json(path, b), 0);
 	cJSON_Delete(b);
-	al = detect(otherp, path, rc);
+	al = tu_detect(&ag, otherp, path, rc);
 	return al;
 }
 
@@ -274,14 +168,16 @@ setup(void)
 	snprintf(sessp, sizeof(sessp), "%s/session.pcap", dir);
 	snprintf(sess_labels, sizeof(sess_labels), "%s/session.labels.json", dir);
 	snprintf(sc, sizeof(sc), "%s/%s", tu_shared_dir(), SCN_BENIGN);
-	fx.gen_rc[0] = generate(sc, learnp, NULL, NULL, NULL, "400");
-	fx.gen_rc[1] = generate(sc, otherp, NULL, "777",
+	fx.gen_rc[0] = tu_generate(RUN_MS, sc, learnp, NULL, NULL, NULL, "400");
+	fx.gen_rc[1] = tu_generate(RUN_MS, sc, otherp, NULL, "777",
 	    "2024-08-20T09:00:00Z", "300");
-	fx.gen_rc[2] = generate("tests/eval/factory-advanced-session.json",
-	    sessp, sess_labels, NULL, NULL, "400");
+	fx.gen_rc[2] = tu_generate(RUN_MS,
+	    "tests/eval/factory-advanced-session.json", sessp, sess_labels, NULL,
+	    NULL, "400");
 	snprintf(convp, sizeof(convp), "%s/conv.pcap", dir);
-	fx.gen_rc[3] = generate("tests/eval/factory-advanced-conv.json", convp,
-	    NULL, NULL, NULL, "200");
+	fx.gen_rc[3] = tu_generate(RUN_MS,
+	    "tests/eval/factory-advanced-conv.json", convp, NULL, NULL, NULL,
+	    "200");
 	{
 		char env[] = "/usr/bin/env", py[] = "python3";
 		char *argv[] = { env, py, "tests/gen_claims.py", dir, NULL };
@@ -296,17 +192,17 @@ setup(void)
 	snprintf(mbwp, sizeof(mbwp), "%s/modbus-writes.pcap", dir);
 	snprintf(mmsp, sizeof(mmsp), "%s/mms-continuation.pcap", dir);
 	snprintf(pollp, sizeof(pollp), "%s/modbus-polls.pcap", dir);
-	fx.learn_rc = learn(learnp, base, &fx.learn_err);
-	fx.baseline = load_json(base);
-	fx.other_alerts = detect(otherp, base, &fx.other_rc);
-	fx.sess_alerts = detect(sessp, base, &fx.sess_rc);
-	fx.conv_alerts = detect(convp, base, &fx.conv_rc);
+	fx.learn_rc = tu_learn(&ag, learnp, base, &fx.learn_err);
+	fx.baseline = tu_load_json(base);
+	fx.other_alerts = tu_detect(&ag, otherp, base, &fx.other_rc);
+	fx.sess_alerts = tu_detect(&ag, sessp, base, &fx.sess_rc);
+	fx.conv_alerts = tu_detect(&ag, convp, base, &fx.conv_rc);
 	/* no baseline needed: identities and sessions */
-	fx.iam_alerts = detect(iamp, NULL, &fx.iam_rc);
-	fx.enip_alerts = detect(enipp, NULL, &fx.enip_rc);
-	fx.mbw_alerts = detect(mbwp, NULL, &fx.mbw_rc);
-	fx.mms_alerts = detect(mmsp, NULL, &fx.mms_rc);
-	fx.poll_alerts = detect(pollp, NULL, &fx.poll_rc);
+	fx.iam_alerts = tu_detect(&ag, iamp, NULL, &fx.iam_rc);
+	fx.enip_alerts = tu_detect(&ag, enipp, NULL, &fx.enip_rc);
+	fx.mbw_alerts = tu_detect(&ag, mbwp, NULL, &fx.mbw_rc);
+	fx.mms_alerts = tu_detect(&ag, mmsp, NULL, &fx.mms_rc);
+	fx.poll_alerts = tu_detect(&ag, pollp, NULL, &fx.poll_rc);
 }
 
 static void
@@ -382,7 +278,7 @@ START_TEST(relearning_the_same_traffic_changes_nothing)
 	a = tu_read_file(base, NULL);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_int_eq(tu_write_file(copy, a, strlen(a)), 0);
-	ck_assert_int_eq(learn(learnp, copy, NULL), 0);
+	ck_assert_int_eq(tu_learn(&ag, learnp, copy, NULL), 0);
 	b = tu_read_file(copy, NULL);
 	ck_assert_ptr_nonnull(b);
 	ck_assert_str_eq(a, b);
@@ -682,13 +578,14 @@ START_TEST(corrupt_cycles_are_refused)
 {
 	char path[700];
 	struct tu_result r;
-	cJSON *b = load_json(base);
+	cJSON *b = tu_load_json(base);
 
 	corrupt_cycles(b);
 	snprintf(path, sizeof(path), "%s/bad.json", dir);
-	ck_assert_int_eq(save_json(path, b), 0);
+	ck_assert_int_eq(tu_save_json(path, b), 0);
 	cJSON_Delete(b);
-	agent(&r, "-r", otherp, "--baseline", path, "--alerts-out", "-");
+	tu_agent(&ag, &r, "-r", otherp, "--baseline", path, "--alerts-out",
+	    "-");
 	ck_assert_int_eq(r.exit_code, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "\"cycles\"[0] is not a polling cycle"));
 	tu_result_free(&r);

@@ -23,68 +23,20 @@
 #include "lib/chain.h"
 #include "lib/ids.h"
 #include "tests/testutil_broker.h"
+#include "tests/testutil_log.h"
 #include "tests/testutil_pg.h"
 
-static struct tp_pg PG;
-static int pg_ok;
-
-static char dir[256];
-static char path[400];
-static char dbname[64];
-static int backend;
-
-static void
-use_backend(int i, const char *tag)
-{
-	backend = i;
-	ck_assert_int_eq(tb_tmpdir(dir, sizeof(dir), "tri"), 0);
-	if (i == 0) {
-		snprintf(path, sizeof(path), "%s/central.db", dir);
-		return;
-	}
-	ck_assert_msg(pg_ok, "PostgreSQL did not start (see the log above)");
-	snprintf(dbname, sizeof(dbname), "t_%s", tag);
-	ck_assert_int_eq(tp_pg_createdb(&PG, dbname), 0);
-	tp_pg_uri(&PG, dbname, path, sizeof(path));
-}
-
-static void
-done(void)
-{
-	if (getenv("ICSENTRY_KEEP_TMP") == NULL)
-		tb_rmtree(dir);
-}
+static struct tl_log lg;
 
 static struct central_log *
 open_log(enum central_log_mode m)
 {
-	struct central_log *db = NULL;
-	char err[512];
-	int rc;
+	struct central_log *db = tl_open(&lg, m);
 
-	rc = central_log_open(path, m, CENTRAL_LOG_SYNC_NORMAL, &db, err,
-	    sizeof(err));
-	ck_assert_msg(rc == 0, "open %s: %s", path, err);
 	if (m == CENTRAL_LOG_RDWR)
 		ck_assert_msg(clog_triage_schema(db) == 0, "schema: %s",
 		    clog_triage_errmsg());
 	return db;
-}
-
-static void
-tamper(const char *sql)
-{
-	sqlite3 *h;
-	char *msg = NULL;
-
-	if (backend == 1) {
-		ck_assert_int_eq(tp_pg_exec(&PG, dbname, sql), 0);
-		return;
-	}
-	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK,
-	    "%s: %s", sql, msg != NULL ? msg : "?");
-	sqlite3_close(h);
 }
 
 /* Store the next alert of c; received at received_us (0: now). */
@@ -215,7 +167,7 @@ setup_three(int i, const char *tag)
 	char err[256];
 	int k;
 
-	use_backend(i, tag);
+	tl_use_backend(&lg, "tri", i, tag);
 	db = open_log(CENTRAL_LOG_RDWR);
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
 	for (k = 0; k < 3; k++)
@@ -334,7 +286,7 @@ START_TEST(test_actions_and_chain)
 	verify(db, &p, 4);
 	ck_assert_int_eq(p.n, 0);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -344,14 +296,15 @@ START_TEST(test_tamper_edit)
 	struct central_log *db = setup_three(_i, tag[_i]);
 	struct problems p;
 
-	tamper("UPDATE triage_audit SET text = 'nothing to see' WHERE id = 2");
+	tl_tamper(&lg,
+	    "UPDATE triage_audit SET text = 'nothing to see' WHERE id = 2");
 	verify(db, &p, 3);
 	ck_assert_msg(p.n == 1, "%d problems: %s", p.n, p.line[0]);
 	ck_assert_str_eq(p.line[0], "audit entry 2 (note alert "
 	    "plant-a/gw-01/2 by bob): hash does not match its content (the "
 	    "entry was edited)");
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -361,7 +314,7 @@ START_TEST(test_tamper_delete_middle)
 	struct central_log *db = setup_three(_i, tag[_i]);
 	struct problems p;
 
-	tamper("DELETE FROM triage_audit WHERE id = 2");
+	tl_tamper(&lg, "DELETE FROM triage_audit WHERE id = 2");
 	verify(db, &p, 2);
 	ck_assert_msg(p.n == 3, "%d problems", p.n);
 	ck_assert(has_problem(&p, "audit entries 2..2 are missing", NULL));
@@ -370,7 +323,7 @@ START_TEST(test_tamper_delete_middle)
 	ck_assert(has_problem(&p, "the audit trail has 2 entries, the log "
 	    "counted 3 appended (entries were deleted)", NULL));
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -381,9 +334,10 @@ START_TEST(test_tamper_delete_last_and_state)
 	struct problems p;
 
 	/* the last entry gone: no link breaks, the count and state do */
-	tamper("DELETE FROM triage_audit WHERE id = 3");
+	tl_tamper(&lg, "DELETE FROM triage_audit WHERE id = 3");
 	/* and an alert's state set behind the trail's back */
-	tamper("UPDATE triage_state SET state = 'closed' WHERE seq = 2");
+	tl_tamper(&lg,
+	    "UPDATE triage_state SET state = 'closed' WHERE seq = 2");
 	verify(db, &p, 2);
 	ck_assert_msg(p.n == 3, "%d problems: %s | %s | %s", p.n, p.line[0],
 	    p.line[1], p.line[2]);
@@ -394,7 +348,7 @@ START_TEST(test_tamper_delete_last_and_state)
 	ck_assert(has_problem(&p, "alert plant-a/gw-01/3 is stored closed but "
 	    "the audit trail has no action on it", NULL));
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -444,7 +398,7 @@ START_TEST(test_incidents_grouping)
 	char err[256];
 	int64_t inc[8];
 
-	use_backend(_i, tag[_i]);
+	tl_use_backend(&lg, "tri", _i, tag[_i]);
 	db = open_log(CENTRAL_LOG_RDWR);
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
 	/* one second apart, 10 s window: A A B A, then A 60 s later */
@@ -528,7 +482,7 @@ START_TEST(test_incidents_grouping)
 	ck_assert_int_eq(l.id[0], inc[2]);
 	verify(db, &p, 1);
 	ck_assert_int_eq(p.n, 0);
-	tamper("UPDATE incidents SET state = 'closed'");
+	tl_tamper(&lg, "UPDATE incidents SET state = 'closed'");
 	verify(db, &p, 1);
 	ck_assert_msg(p.n == 4, "%d problems", p.n);
 	ck_assert(has_problem(&p, "is stored closed but the audit trail "
@@ -536,7 +490,7 @@ START_TEST(test_incidents_grouping)
 	ck_assert(has_problem(&p, "is stored closed but the audit trail has "
 	    "no action on it", NULL));
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -574,7 +528,7 @@ START_TEST(test_filters)
 	struct tb_chain c;
 	int64_t now = central_log_now_us(), h = INT64_C(3600) * 1000000;
 
-	use_backend(_i, tag[_i]);
+	tl_use_backend(&lg, "tri", _i, tag[_i]);
 	db = open_log(CENTRAL_LOG_RDWR);
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
 	/* received: two 3 h ago, two now (capture time is Nov 2026) */
@@ -620,7 +574,7 @@ START_TEST(test_filters)
 	f.until_us = c.base_us + INT64_C(3) * 1000000;
 	ck_assert_int_eq(query_n(db, &f), 2);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -642,13 +596,13 @@ run_log(char **text, const char *cmd, ...)
 	argv[n++] = bin;
 	argv[n++] = (char *)cmd;
 	argv[n++] = (char *)"--db";
-	argv[n++] = path;
+	argv[n++] = lg.path;
 	va_start(ap, cmd);
 	while ((a = va_arg(ap, const char *)) != NULL && n < 23)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	snprintf(outf, sizeof(outf), "%s/out.txt", dir);
+	snprintf(outf, sizeof(outf), "%s/out.txt", lg.dir);
 	unlink(outf);
 	rc = tb_run(argv, outf, 30000);
 	*text = tb_read_file(outf, NULL);
@@ -677,7 +631,7 @@ START_TEST(test_cli_triage)
 	char *t;
 	int k;
 
-	use_backend(_i, tag[_i]);
+	tl_use_backend(&lg, "tri", _i, tag[_i]);
 	db = open_log(CENTRAL_LOG_RDWR);
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
 	for (k = 0; k < 3; k++)
@@ -774,7 +728,8 @@ START_TEST(test_cli_triage)
 	ck_assert_int_eq(run_log(&t, "verify", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(t, "audit trail: 3 entries: ok\n"));
 	free(t);
-	tamper("UPDATE triage_audit SET operator = 'mallory' WHERE id = 1");
+	tl_tamper(&lg,
+	    "UPDATE triage_audit SET operator = 'mallory' WHERE id = 1");
 	ck_assert_int_eq(run_log(&t, "verify", NULL), 1);
 	ck_assert_msg(strstr(t, "audit: audit entry 1 (ack alert "
 	    "plant-a/gw-01/2 by mallory): hash does not match its content "
@@ -783,12 +738,12 @@ START_TEST(test_cli_triage)
 	ck_assert_ptr_nonnull(strstr(t, "1 problem\n"));
 	free(t);
 	/* and one deleted */
-	tamper("DELETE FROM triage_audit WHERE id = 2");
+	tl_tamper(&lg, "DELETE FROM triage_audit WHERE id = 2");
 	ck_assert_int_eq(run_log(&t, "verify", NULL), 1);
 	ck_assert_ptr_nonnull(strstr(t, "audit: audit entries 2..2 are missing "
 	    "(deleted from the trail)\n"));
 	free(t);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -814,7 +769,7 @@ START_TEST(test_cli_assets)
 	int64_t now = central_log_now_us();
 	char *t, *p1, *p2, *p3;
 
-	use_backend(_i, tag[_i]);
+	tl_use_backend(&lg, "tri", _i, tag[_i]);
 	db = open_log(CENTRAL_LOG_RDWR);
 	ck_assert_int_eq(central_log_asset(db, "plant-a", "gw-01", "10.0.0.50",
 	    hmi, strlen(hmi), now), 0);
@@ -862,7 +817,7 @@ START_TEST(test_cli_assets)
 	    "\"first_seen\":\"2026-11-23T06:00:00.000000Z\",\"last_seen\":"
 	    "\"2026-11-23T06:30:00.000000Z\"}\n");
 	free(t);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -872,18 +827,18 @@ START_TEST(test_tail_agent_status)
 	struct central_log *db;
 	struct tb_chain c;
 	char bin[300];
-	char *argv[] = { bin, (char *)"tail", (char *)"--db", path,
+	char *argv[] = { bin, (char *)"tail", (char *)"--db", lg.path,
 	    (char *)"--interval", (char *)"0.1", NULL };
 	pid_t pid;
 
-	use_backend(_i, tag[_i]);
+	tl_use_backend(&lg, "tri", _i, tag[_i]);
 	db = open_log(CENTRAL_LOG_RDWR);
 	tb_chain_init(&c, "plant-a", "gw-01", 1);
 	store(db, &c, NULL, 0);
 	ck_assert_int_eq(central_log_agent_status(db, "plant-a", "gw-01",
 	    "online", central_log_now_us()), 0);
 	tb_build_path(bin, sizeof(bin), "icsentry-log");
-	snprintf(outf, sizeof(outf), "%s/tail.txt", dir);
+	snprintf(outf, sizeof(outf), "%s/tail.txt", lg.dir);
 	pid = tb_spawn(argv, outf);
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(tb_wait_file_contains(outf, "test alert 1", 10000), 0);
@@ -901,7 +856,7 @@ START_TEST(test_tail_agent_status)
 	ck_assert_int_eq(tb_file_count(outf, "is online"), 1);
 	ck_assert_int_eq(tb_stop_pid(pid, SIGTERM, 5000, NULL), 0);
 	central_log_close(db);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -949,16 +904,16 @@ START_TEST(test_collector_incidents)
 	FILE *fp;
 	int st = -1, k;
 
-	use_backend(_i, tag[_i]);
+	tl_use_backend(&lg, "tri", _i, tag[_i]);
 	ck_assert_int_eq(tb_broker_start(&br), 0);
 	tb_broker_uri(&br, uri, sizeof(uri));
-	snprintf(conf, sizeof(conf), "%s/collector.conf", dir);
-	snprintf(out, sizeof(out), "%s/collector.out", dir);
+	snprintf(conf, sizeof(conf), "%s/collector.conf", lg.dir);
+	snprintf(out, sizeof(out), "%s/collector.out", lg.dir);
 	fp = fopen(conf, "w");
 	ck_assert_ptr_nonnull(fp);
 	fprintf(fp, "[collector]\ndb = %s\nfsync = false\nincident_window = 10\n"
 	    "persist_dir = %s/coll.mqtt\n[mqtt]\nuri = %s\nclient_id = coll\n",
-	    path, dir, uri);
+	    lg.path, lg.dir, uri);
 	ck_assert_int_eq(fclose(fp), 0);
 	tb_build_path(bin, sizeof(bin), "icsentry-collector");
 	pid = tb_spawn(argv, out);
@@ -1008,7 +963,7 @@ START_TEST(test_collector_incidents)
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	tb_client_free(pub);
 	tb_broker_cleanup(&br);
-	done();
+	tl_done(&lg);
 }
 END_TEST
 
@@ -1064,13 +1019,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *r = srunner_create(suite());
-	int failed;
-
-	pg_ok = tp_pg_start(&PG) == 0;
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	tp_pg_cleanup(&PG);
-	return failed == 0 ? 0 : 1;
+	return tl_main(&lg, suite());
 }
