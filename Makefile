@@ -207,7 +207,7 @@ FORMAT_FILES := lib/atomic.c lib/json.c lib/rfc3339.c dissectors/proto.c \
                 tests/check_lib.c tests/check_hartip.c \
                 tests/check_detector_config.c tests/fuzz/fuzz_hartip.c \
                 lib/log.c agent/ops.c agent/opscli.c detectors/baseline_ckpt.c \
-                tests/check_ops.c
+                tests/check_ops.c lib/htab.c lib/htab.h tests/check_htab.c
 CLANG_FORMAT ?= clang-format
 
 format-check:
