@@ -39,6 +39,7 @@
 #include "dissectors/sv.h"
 #include "lib/ids.h"
 #include "detectors/inventory.h"
+#include "lib/htab.h"
 #include "lib/ipmap.h"
 #include "lib/rfc3339.h"
 #include "dissectors/modbus.h"
@@ -100,19 +101,6 @@ struct asset {
 
 #define ASSET_KLEN	17
 
-/* A growable open-addressing table; entries never move index, never evicted. */
-struct slot {
-	uint32_t	e;		/* entry index + 1; 0 = empty */
-	uint32_t	h;		/* its key's hash */
-};
-
-struct tab {
-	struct asset	*v;
-	uint32_t	 n, cap, max;
-	struct slot	*idx;
-	uint32_t	 mask;
-};
-
 /* Reassembly of an S7 SZL response split over several userdata PDUs. */
 struct s7frag {
 	uint8_t		ref;
@@ -128,7 +116,7 @@ struct fcache {
 };
 
 struct inv_state {
-	struct tab	 t;
+	struct htab	 t;		/* key: af + ip, at offset 0 */
 	char		 out[1024];
 	uint32_t	 max_ident, nident;
 	uint64_t	 dropped, ident_dropped;
@@ -153,80 +141,11 @@ static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
-/* Keys are a few dozen bytes of addresses: the bounded maps' hash. */
-static uint32_t
-hash_key(const uint8_t *k, size_t n)
+/* The table (lib/htab.h): entries never move index, never evicted. */
+static inline struct asset *
+asset_at(const struct htab *t, uint32_t i)
 {
-	return ipmap_hash(k, n);
-}
-
-static struct asset *
-tab_get(const struct tab *t, const uint8_t *key)
-{
-	uint32_t h, i, e;
-
-	if (t->idx == NULL)
-		return NULL;
-	h = hash_key(key, ASSET_KLEN);
-	for (i = h & t->mask; (e = t->idx[i].e) != 0; i = (i + 1) & t->mask)
-		if (t->idx[i].h == h && memcmp(&t->v[e - 1].af, key, ASSET_KLEN) == 0)
-			return &t->v[e - 1];
-	return NULL;
-}
-
-static void
-tab_link(struct tab *t, uint32_t e, uint32_t h)
-{
-	uint32_t i;
-
-	for (i = h & t->mask; t->idx[i].e; i = (i + 1) & t->mask)
-		;
-	t->idx[i].e = e + 1;
-	t->idx[i].h = h;
-}
-
-static int
-tab_grow(struct tab *t)
-{
-	uint32_t cap = t->cap ? t->cap * 2 : 64, j, size;
-	struct asset *nv;
-	struct slot *ni;
-
-	if (cap > t->max)
-		cap = t->max;
-	if ((nv = realloc(t->v, (size_t)cap * sizeof(*nv))) == NULL)
-		return -1;
-	t->v = nv;
-	for (size = 16; size < cap * 2; size <<= 1)
-		;
-	if ((ni = calloc(size, sizeof(*ni))) == NULL)
-		return -1;
-	free(t->idx);
-	t->idx = ni;
-	t->mask = size - 1;
-	t->cap = cap;
-	for (j = 0; j < t->n; j++)
-		tab_link(t, j, hash_key(&t->v[j].af, ASSET_KLEN));
-	return 0;
-}
-
-/* The entry of key, inserted zeroed when new; NULL when full. */
-static struct asset *
-tab_put(struct tab *t, const uint8_t *key, bool *fresh)
-{
-	struct asset *a;
-
-	*fresh = false;
-	if ((a = tab_get(t, key)) != NULL)
-		return a;
-	if (t->n == t->max || (t->n == t->cap && tab_grow(t) != 0))
-		return NULL;
-	a = &t->v[t->n];
-	memset(a, 0, sizeof(*a));
-	memcpy(&a->af, key, ASSET_KLEN);
-	tab_link(t, t->n++, hash_key(key, ASSET_KLEN));
-	*fresh = true;
-	return a;
+	return htab_at(t, i);
 }
 
 static char inv_err[700];
@@ -247,7 +166,8 @@ inv_init_inner(const struct cfg *c, const char *sec, void **state)
 	}
 	inv_oui_hold();
 	snprintf(s->out, sizeof(s->out), "%s", cfg_str(c, sec, "out"));
-	s->t.max = (uint32_t)cfg_int(c, sec, "max_assets");
+	htab_init(&s->t, sizeof(struct asset), ASSET_KLEN,
+	    (uint32_t)cfg_int(c, sec, "max_assets"));
 	s->max_ident = (uint32_t)cfg_int(c, sec, "max_identities");
 	s->republish_us = (uint64_t)(cfg_double(c, sec, "republish") * 1e6);
 	*state = s;
@@ -265,9 +185,8 @@ inv_destroy(void *state)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->t.n; i++)
-		free(s->t.v[i].id);
-	free(s->t.v);
-	free(s->t.idx);
+		free(asset_at(&s->t, i)->id);
+	htab_free(&s->t);
 	free(s->dirty);
 	ipmap_free(s->frags);
 	free(s);
@@ -289,7 +208,7 @@ mark_dirty(struct inv_state *s, struct asset *a)
 		s->dirty_cap = c;
 	}
 	a->dirty = true;
-	s->dirty[s->ndirty++] = (uint32_t)(a - s->t.v);
+	s->dirty[s->ndirty++] = htab_index(&s->t, a);
 }
 
 static bool
@@ -325,7 +244,7 @@ side_asset(struct inv_state *s, const struct flow *f, bool client,
 	int side = client ? 0 : 1;
 
 	if (c->flow_id == f->id && c->a[side] != 0) {
-		a = &s->t.v[c->a[side] - 1];
+		a = asset_at(&s->t, c->a[side] - 1);
 		goto seen;
 	}
 	if (unspecified(f->af, e->ip))
@@ -333,7 +252,7 @@ side_asset(struct inv_state *s, const struct flow *f, bool client,
 	memset(key, 0, sizeof(key));
 	key[0] = f->af;
 	memcpy(key + 1, e->ip, f->af == 6 ? 16 : f->af == 0 ? 6 : 4);
-	a = tab_put(&s->t, key, &fresh);
+	a = htab_put(&s->t, key, &fresh);
 	if (a == NULL) {
 		s->dropped++;
 		return NULL;
@@ -342,7 +261,7 @@ side_asset(struct inv_state *s, const struct flow *f, bool client,
 		c->flow_id = f->id;
 		c->a[0] = c->a[1] = 0;
 	}
-	c->a[side] = (uint32_t)(a - s->t.v) + 1;
+	c->a[side] = htab_index(&s->t, a) + 1;
 	if (fresh) {
 		a->first = a->last = ts;
 		mark_dirty(s, a);
@@ -923,7 +842,7 @@ flush_dirty(struct inv_state *s, struct det_ctx *ctx)
 	uint32_t i;
 
 	for (i = 0; i < s->ndirty; i++) {
-		struct asset *a = &s->t.v[s->dirty[i]];
+		struct asset *a = asset_at(&s->t, s->dirty[i]);
 
 		a->dirty = false;
 		if (pub)
@@ -936,6 +855,7 @@ static void
 inv_tick(void *state, struct det_ctx *ctx, uint64_t now)
 {
 	struct inv_state *s = state;
+	struct asset *a;
 	uint32_t i;
 
 	if (s->ndirty == 0 && (s->republish_us == 0 || now < s->next_sweep))
@@ -943,10 +863,12 @@ inv_tick(void *state, struct det_ctx *ctx, uint64_t now)
 	/* once a minute: entries quiet on the broker but still active */
 	if (s->republish_us > 0 && now >= s->next_sweep && publishing(ctx)) {
 		s->next_sweep = now + 60000000u;
-		for (i = 0; i < s->t.n; i++)
-			if (s->t.v[i].last > s->t.v[i].published &&
-			    s->t.v[i].last - s->t.v[i].published >= s->republish_us)
-				mark_dirty(s, &s->t.v[i]);
+		for (i = 0; i < s->t.n; i++) {
+			a = asset_at(&s->t, i);
+			if (a->last > a->published &&
+			    a->last - a->published >= s->republish_us)
+				mark_dirty(s, a);
+		}
 	}
 	flush_dirty(s, ctx);
 }
@@ -981,7 +903,7 @@ inv_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < s->t.n; i++)
-		v[i] = &s->t.v[i];
+		v[i] = asset_at(&s->t, i);
 	qsort(v, s->t.n, sizeof(*v), cmp_asset);
 	root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "version", 1);
@@ -1058,7 +980,7 @@ inv_describe(void *state, uint8_t af, const uint8_t *ip,
 	memset(key, 0, sizeof(key));
 	key[0] = af;
 	memcpy(key + 1, ip, af == 6 ? 16 : 4);
-	a = tab_get(&s->t, key);
+	a = htab_get(&s->t, key);
 	if (a == NULL || (id = a->id) == NULL)
 		return false;
 	{
