@@ -23,6 +23,7 @@
 #include "lib/atomic.h"
 #include "lib/chain.h"
 #include "lib/community_id.h"
+#include "lib/htab.h"
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/rfc3339.h"
@@ -69,7 +70,6 @@ struct group {
 	uint64_t		 first_seq;		/* the alert repeated */
 	cJSON			*first;			/* its record (core) */
 	enum det_severity	 severity;
-	struct group		*next;
 };
 
 struct alerter {
@@ -80,8 +80,7 @@ struct alerter {
 	char			 prev[CHAIN_HEX_LEN + 1];
 	struct sink		 sinks[MAX_SINKS];
 	int			 nsinks;
-	struct group		**tab;
-	size_t			 tabmask, ngroups;
+	struct htab		 groups;	/* struct group, by key */
 	struct alert_counters	 ctr;
 	bool			 state_warned;
 	bool			 state_by_journal;
@@ -161,11 +160,16 @@ state_save(const struct alerter *al)
 	return 0;
 }
 
+static int
+group_eq(const void *e, const void *key)
+{
+	return strcmp(((const struct group *)e)->key, key) == 0;
+}
+
 struct alerter *
 alerter_new(const struct alert_opts *o, char *err, size_t errlen)
 {
 	struct alerter *al;
-	size_t n = 256;
 
 	al = calloc(1, sizeof(*al));
 	if (al == NULL)
@@ -184,10 +188,8 @@ alerter_new(const struct alert_opts *o, char *err, size_t errlen)
 	al->max_groups = o->max_groups ? o->max_groups : 65536;
 	al->next_end = UINT64_MAX;
 	memcpy(al->prev, CHAIN_GENESIS, CHAIN_HEX_LEN + 1);
-	al->tab = calloc(n, sizeof(*al->tab));
-	if (al->tab == NULL)
-		goto nomem;
-	al->tabmask = n - 1;
+	htab_init_eq(&al->groups, sizeof(struct group), group_eq,
+	    al->max_groups > UINT32_MAX ? UINT32_MAX : (uint32_t)al->max_groups);
 	if (al->state_file != NULL && state_load(al, err, errlen) != 0) {
 		alerter_free(al);
 		return NULL;
@@ -628,7 +630,14 @@ group_free(struct group *g)
 {
 	free(g->key);
 	cJSON_Delete(g->first);
-	free(g);
+}
+
+/* Take group i out of the table into *g (the caller frees it). */
+static void
+group_take(struct alerter *al, uint32_t i, struct group *g)
+{
+	*g = *(struct group *)htab_at(&al->groups, i);
+	htab_del(&al->groups, i);
 }
 
 /*
@@ -690,44 +699,38 @@ emit_summary(struct alerter *al, struct group *g, uint64_t ts)
 static void
 sweep(struct alerter *al, uint64_t now, bool all)
 {
-	struct group *g, **pp, *best;
+	struct group *g, *best, out;
 	uint64_t next;
-	size_t i;
+	uint32_t i;
 
 	for (;;) {
 		best = NULL;
 		next = UINT64_MAX;
-		for (i = 0; i <= al->tabmask; i++)
-			for (g = al->tab[i]; g != NULL; g = g->next) {
-				if (!all && g->window_end > now) {
-					if (g->window_end < next)
-						next = g->window_end;
-					continue;
-				}
-				if (best == NULL ||
-				    g->window_end < best->window_end)
-					best = g;
+		for (i = 0; i < htab_count(&al->groups); i++) {
+			g = htab_at(&al->groups, i);
+			if (!all && g->window_end > now) {
+				if (g->window_end < next)
+					next = g->window_end;
+				continue;
 			}
+			if (best == NULL || g->window_end < best->window_end)
+				best = g;
+		}
 		if (best == NULL) {
 			al->next_end = next;
 			return;
 		}
-		for (pp = &al->tab[str_hash(best->key) & al->tabmask];
-		    *pp != best; pp = &(*pp)->next)
-			;
-		*pp = best->next;
-		if (best->count > 0)
-			emit_summary(al, best, all ? al->last_ts :
-			    best->window_end);
-		group_free(best);
-		al->ngroups--;
+		group_take(al, htab_index(&al->groups, best), &out);
+		if (out.count > 0)
+			emit_summary(al, &out, all ? al->last_ts : out.window_end);
+		group_free(&out);
 	}
 }
 
 static void
 catch_up(struct alerter *al, uint64_t ts)
 {
-	if (al->ngroups > 0 && ts >= al->next_end)
+	if (htab_count(&al->groups) > 0 && ts >= al->next_end)
 		sweep(al, ts, false);
 }
 
@@ -747,8 +750,9 @@ make_pcap(struct alerter *al, struct rec *r)
 static void
 deliver(struct alerter *al, struct rec *r)
 {
-	struct group *g, **pp;
+	struct group *g, out;
 	uint32_t h;
+	bool fresh;
 
 	catch_up(al, r->ts);
 	if (al->window_us == 0 || r->agg == NULL) {
@@ -761,9 +765,7 @@ deliver(struct alerter *al, struct rec *r)
 		return;
 	}
 	h = str_hash(r->agg);
-	for (pp = &al->tab[h & al->tabmask]; (g = *pp) != NULL; pp = &g->next)
-		if (strcmp(g->key, r->agg) == 0)
-			break;
+	g = htab_get_h(&al->groups, r->agg, h);
 	if (g != NULL && r->ts < g->window_end) {
 		if (g->count == 0)
 			g->first_ts = r->ts;
@@ -776,25 +778,20 @@ deliver(struct alerter *al, struct rec *r)
 	}
 	if (g != NULL) {
 		/* window over (the sweep did not run yet): summary first */
-		*pp = g->next;
-		if (g->count > 0)
-			emit_summary(al, g, g->window_end);
-		group_free(g);
-		al->ngroups--;
+		group_take(al, htab_index(&al->groups, g), &out);
+		if (out.count > 0)
+			emit_summary(al, &out, out.window_end);
+		group_free(&out);
 	}
 	make_pcap(al, r);
 	emit_core(al, r->core, r->severity, r->pcap, r->pcap_len,
 	    r->pcap_pkts);
 	if (r->ts > al->last_ts)
 		al->last_ts = r->ts;
-	if (al->ngroups >= al->max_groups) {
-		rec_free(r);
-		return;		/* no room to aggregate: alerts still go out */
-	}
-	g = calloc(1, sizeof(*g));
+	g = htab_put_h(&al->groups, r->agg, h, &fresh);
 	if (g == NULL) {
 		rec_free(r);
-		return;
+		return;		/* no room to aggregate: alerts still go out */
 	}
 	g->key = r->agg;
 	r->agg = NULL;
@@ -803,11 +800,8 @@ deliver(struct alerter *al, struct rec *r)
 	g->first_seq = al->seq;
 	g->severity = r->severity;
 	g->window_end = r->ts + al->window_us;
-	if (g->window_end < al->next_end || al->ngroups == 0)
+	if (g->window_end < al->next_end || htab_count(&al->groups) == 1)
 		al->next_end = g->window_end;
-	g->next = al->tab[h & al->tabmask];
-	al->tab[h & al->tabmask] = g;
-	al->ngroups++;
 	rec_free(r);
 }
 
@@ -1005,7 +999,6 @@ alerter_counters(const struct alerter *al)
 void
 alerter_free(struct alerter *al)
 {
-	struct group *g, *next;
 	size_t i;
 
 	if (al == NULL)
@@ -1014,14 +1007,9 @@ alerter_free(struct alerter *al)
 		rec_free(&al->pend[i]);
 	if (al->oui)
 		inv_oui_drop();
-	if (al->tab != NULL) {
-		for (i = 0; i <= al->tabmask; i++)
-			for (g = al->tab[i]; g != NULL; g = next) {
-				next = g->next;
-				group_free(g);
-			}
-		free(al->tab);
-	}
+	for (i = 0; i < htab_count(&al->groups); i++)
+		group_free(htab_at(&al->groups, i));
+	htab_free(&al->groups);
 	free(al->agent);
 	free(al->site);
 	free(al->state_file);
