@@ -7,6 +7,9 @@
 /* Entries allocated first; the array doubles from here up to max. */
 #define HTAB_MIN 16
 
+/* The index of an empty table: one empty slot, never written. */
+static struct htab_slot htab_empty[1];
+
 uint32_t
 htab_hash(const void *key, size_t len)
 {
@@ -37,6 +40,7 @@ htab_init(struct htab *t, size_t esz, size_t klen, uint32_t max)
 	t->esz = esz;
 	t->klen = klen;
 	t->max = max;
+	t->idx = htab_empty;
 	return 0;
 }
 
@@ -53,17 +57,18 @@ htab_free(struct htab *t)
 {
 	free(t->v);
 	free(t->hv);
-	free(t->idx);
+	if (t->idx != htab_empty)
+		free(t->idx);
 	t->v = NULL;
 	t->hv = NULL;
-	t->idx = NULL;
+	t->idx = htab_empty;
 	t->n = t->cap = t->mask = 0;
 }
 
 void
 htab_clear(struct htab *t)
 {
-	if (t->idx != NULL)
+	if (t->idx != htab_empty)
 		memset(t->idx, 0, ((size_t)t->mask + 1) * sizeof(*t->idx));
 	t->n = 0;
 }
@@ -101,7 +106,8 @@ grow(struct htab *t)
 		;
 	if ((ni = calloc(size, sizeof(*ni))) == NULL)
 		return -1;
-	free(t->idx);
+	if (t->idx != htab_empty)
+		free(t->idx);
 	t->idx = ni;
 	t->mask = (uint32_t)(size - 1);
 	t->cap = cap;
@@ -117,6 +123,23 @@ htab_get(const struct htab *t, const void *key)
 }
 
 void *
+htab_add_h(struct htab *t, uint32_t h)
+{
+	void *e;
+
+	if (t->n >= t->max || (t->n == t->cap && grow(t) != 0)) {
+		t->refused++;
+		return NULL;
+	}
+	e = htab_at(t, t->n);
+	memset(e, 0, t->esz);
+	t->hv[t->n] = h;
+	link_slot(t, t->n, h);
+	t->n++;
+	return e;
+}
+
+void *
 htab_put_h(struct htab *t, const void *key, uint32_t h, bool *fresh)
 {
 	void *e;
@@ -124,17 +147,10 @@ htab_put_h(struct htab *t, const void *key, uint32_t h, bool *fresh)
 	*fresh = false;
 	if ((e = htab_get_h(t, key, h)) != NULL)
 		return e;
-	if (t->n >= t->max || (t->n == t->cap && grow(t) != 0)) {
-		t->refused++;
+	if ((e = htab_add_h(t, h)) == NULL)
 		return NULL;
-	}
-	e = htab_at(t, t->n);
-	memset(e, 0, t->esz);
 	if (t->eq == NULL)
 		memcpy(e, key, t->klen);
-	t->hv[t->n] = h;
-	link_slot(t, t->n, h);
-	t->n++;
 	*fresh = true;
 	return e;
 }
@@ -187,5 +203,6 @@ size_t
 htab_bytes(const struct htab *t)
 {
 	return (size_t)t->cap * (t->esz + sizeof(*t->hv)) +
-	    (t->idx != NULL ? ((size_t)t->mask + 1) * sizeof(*t->idx) : 0);
+	    (t->idx != htab_empty ? ((size_t)t->mask + 1) * sizeof(*t->idx) :
+				    0);
 }

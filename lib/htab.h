@@ -47,7 +47,9 @@ uint32_t htab_hash(const void *key, size_t len);
 
 /*
  * An empty table of entries of esz bytes whose key is their first klen
- * bytes, holding at most max entries.  Allocates nothing yet: 0.
+ * bytes, holding at most max entries.  Allocates nothing yet (the index
+ * is a shared empty slot until the first put): 0.  Every table is
+ * initialised with htab_init or htab_init_eq before use.
  */
 int htab_init(struct htab *t, size_t esz, size_t klen, uint32_t max);
 /* The same, for keys the caller hashes and eq compares. */
@@ -81,14 +83,14 @@ htab_index(const struct htab *t, const void *e)
 static inline void *
 htab_next(const struct htab *t, uint32_t h, uint32_t *it)
 {
-	const struct htab_slot *s;
+	/* locals: a store to *it must not reload the table's fields */
+	const struct htab_slot *idx = t->idx;
+	uint32_t i = *it, mask = t->mask, e;
 
-	if (t->idx == NULL)
-		return NULL;
-	for (; (s = &t->idx[*it & t->mask])->e != 0; (*it)++)
-		if (s->h == h) {
-			(*it)++;
-			return htab_at(t, s->e - 1);
+	for (; (e = idx[i & mask].e) != 0; i++)
+		if (idx[i & mask].h == h) {
+			*it = i + 1;
+			return t->v + (size_t)(e - 1) * t->esz;
 		}
 	return NULL;
 }
@@ -118,6 +120,11 @@ void *htab_get(const struct htab *t, const void *key);
  */
 void *htab_put_h(struct htab *t, const void *key, uint32_t h, bool *fresh);
 void *htab_put(struct htab *t, const void *key, bool *fresh);
+/*
+ * A new zeroed entry of hash h, for a key the caller knows is absent (no
+ * lookup; the caller fills the key in).  NULL, counted, as htab_put_h.
+ */
+void *htab_add_h(struct htab *t, uint32_t h);
 
 /*
  * Remove entry i; the last entry, if another, moves to index i.  When

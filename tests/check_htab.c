@@ -116,6 +116,14 @@ START_TEST(test_collisions)
 	for (seen = 0, it = 7; htab_next(&t, 7, &it) != NULL; seen++)
 		;
 	ck_assert_uint_eq(seen, 0);
+	/* add without a lookup (key 1007, hash 42) */
+	e = htab_add_h(&t, 42);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->val, 0);
+	e->key = 1007;
+	ck_assert_uint_eq(htab_count(&t), 101);
+	htab_del(&t, htab_index(&t, e));
+	ck_assert_uint_eq(htab_count(&t), 100);
 	/* delete from the middle of the run: the rest stay reachable */
 	for (i = 1; i <= 100; i += 2) {
 		e = htab_get_h(&t, &i, 42);
