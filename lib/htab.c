@@ -68,7 +68,7 @@ htab_free(struct htab *t)
 void
 htab_clear(struct htab *t)
 {
-	if (t->idx != htab_empty)
+	if (t->cap != 0)
 		memset(t->idx, 0, ((size_t)t->mask + 1) * sizeof(*t->idx));
 	t->n = 0;
 }
@@ -119,6 +119,8 @@ grow(struct htab *t)
 void *
 htab_get(const struct htab *t, const void *key)
 {
+	if (t->idx == NULL) /* zeroed, never initialised: empty */
+		return NULL;
 	return htab_get_h(t, key, htab_hash(key, t->klen));
 }
 
@@ -145,7 +147,7 @@ htab_put_h(struct htab *t, const void *key, uint32_t h, bool *fresh)
 	void *e;
 
 	*fresh = false;
-	if ((e = htab_get_h(t, key, h)) != NULL)
+	if (t->idx != NULL && (e = htab_get_h(t, key, h)) != NULL)
 		return e;
 	if ((e = htab_add_h(t, h)) == NULL)
 		return NULL;
@@ -203,6 +205,5 @@ size_t
 htab_bytes(const struct htab *t)
 {
 	return (size_t)t->cap * (t->esz + sizeof(*t->hv)) +
-	    (t->idx != htab_empty ? ((size_t)t->mask + 1) * sizeof(*t->idx) :
-				    0);
+	    (t->cap != 0 ? ((size_t)t->mask + 1) * sizeof(*t->idx) : 0);
 }

@@ -48,8 +48,9 @@ uint32_t htab_hash(const void *key, size_t len);
 /*
  * An empty table of entries of esz bytes whose key is their first klen
  * bytes, holding at most max entries.  Allocates nothing yet (the index
- * is a shared empty slot until the first put): 0.  Every table is
- * initialised with htab_init or htab_init_eq before use.
+ * is a shared empty slot until the first put): 0.  A zeroed table that
+ * was never initialised is empty for the functions of htab.c, but the
+ * inline htab_next and htab_get_h need htab_init or htab_init_eq.
  */
 int htab_init(struct htab *t, size_t esz, size_t klen, uint32_t max);
 /* The same, for keys the caller hashes and eq compares. */

@@ -223,6 +223,16 @@ START_TEST(test_cap)
 	ck_assert(fresh);
 	ck_assert_uint_eq(t.refused, 2);
 	htab_free(&t);
+	/* a zeroed table, never initialised, is empty */
+	memset(&t, 0, sizeof(t));
+	t.esz = sizeof(struct ent);
+	t.klen = 4;
+	ck_assert_ptr_null(get(&t, 1));
+	ck_assert_ptr_null(put(&t, 1, &fresh));
+	ck_assert_uint_eq(t.refused, 1);
+	htab_clear(&t);
+	ck_assert_uint_eq(htab_bytes(&t), 0);
+	htab_free(&t);
 	/* a cap of 0 refuses everything */
 	htab_init(&t, sizeof(struct ent), 4, 0);
 	ck_assert_ptr_null(put(&t, 1, &fresh));
