@@ -209,8 +209,9 @@ FORMAT_FILES := lib/atomic.c lib/json.c lib/rfc3339.c dissectors/proto.c \
                 tests/check_lib.c tests/check_hartip.c \
                 tests/check_detector_config.c tests/fuzz/fuzz_hartip.c \
                 lib/log.c agent/ops.c agent/opscli.c detectors/baseline_ckpt.c \
-                tests/check_ops.c broker/log_opts.c detectors/wintab.c \
-                tests/testutil_agent.c tests/testutil_log.c
+                 tests/check_ops.c broker/log_opts.c detectors/wintab.c \
+                 tests/testutil_agent.c tests/testutil_log.c \
+                 lib/htab.c lib/htab.h tests/check_htab.c
 CLANG_FORMAT ?= clang-format
 
 format-check:

@@ -2,6 +2,7 @@
  * alert.c - alert JSON, hash chain, persisted sequence, storm aggregation.
  */
 #include "agent/alert.h"
+#include "agent/alert_int.h"
 
 #include <arpa/inet.h>
 #include <cJSON.h>
@@ -23,82 +24,11 @@
 #include "lib/atomic.h"
 #include "lib/chain.h"
 #include "lib/community_id.h"
+#include "lib/htab.h"
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/rfc3339.h"
 
-#define MAX_SINKS	4
-#define MAX_EV_SINKS	2
-#define MAX_PENDING	32	/* alerts one packet may raise */
-
-struct sink {
-	alert_sink_fn	 fn;
-	void		*arg;
-};
-
-struct ev_sink {
-	alert_evidence_fn	 fn;
-	void			*arg;
-};
-
-/*
- * One alert on its way: the record from ts on (everything but agent,
- * site, seq and the chain), its evidence pcap, and what aggregation and
- * correlation need.
- */
-struct rec {
-	cJSON			*core;
-	enum det_severity	 severity;
-	uint64_t		 ts;
-	char			*agg;		/* aggregation key */
-	bool			 baseline;	/* a baseline.* finding */
-	struct det_endpoint	 src, dst;
-	bool			 want_pcap;	/* evidence of pcap_flow */
-	uint64_t		 pcap_flow;	/* 0: the lone frame */
-	uint8_t			*pcap;		/* made when it is emitted */
-	size_t			 pcap_len;
-	unsigned		 pcap_pkts;
-};
-
-/* One aggregation group: detector + src ip + dst ip + agg_key. */
-struct group {
-	char			*key;
-	uint64_t		 window_end;
-	uint64_t		 first_ts, last_ts;	/* of the suppressed ones */
-	uint64_t		 count;			/* suppressed so far */
-	uint64_t		 first_seq;		/* the alert repeated */
-	cJSON			*first;			/* its record (core) */
-	enum det_severity	 severity;
-	struct group		*next;
-};
-
-struct alerter {
-	char			*agent, *site, *state_file;
-	uint64_t		 window_us;
-	size_t			 max_groups;
-	uint64_t		 seq;		/* last seq used */
-	char			 prev[CHAIN_HEX_LEN + 1];
-	struct sink		 sinks[MAX_SINKS];
-	int			 nsinks;
-	struct group		**tab;
-	size_t			 tabmask, ngroups;
-	struct alert_counters	 ctr;
-	bool			 state_warned;
-	bool			 state_by_journal;
-	struct ev_sink		 ev_sinks[MAX_EV_SINKS];
-	int			 nev_sinks;
-	const struct asset_book	*book;
-	struct evidence		*ev;
-	alert_describe_fn	 describe;
-	void			*describe_arg;
-	bool			 oui;		/* holds the OUI table */
-	bool			 has_ctx;
-	struct alert_pktctx	 ctx;
-	struct rec		 pend[MAX_PENDING];
-	size_t			 npend;
-	uint64_t		 next_end;	/* earliest window end */
-	uint64_t		 last_ts;	/* of the last alert emitted */
-};
 
 int
 alert_sink_file(void *arg, const char *severity, const char *json, size_t len)
@@ -161,11 +91,16 @@ state_save(const struct alerter *al)
 	return 0;
 }
 
+static int
+group_eq(const void *e, const void *key)
+{
+	return strcmp(((const struct group *)e)->key, key) == 0;
+}
+
 struct alerter *
 alerter_new(const struct alert_opts *o, char *err, size_t errlen)
 {
 	struct alerter *al;
-	size_t n = 256;
 
 	al = calloc(1, sizeof(*al));
 	if (al == NULL)
@@ -184,10 +119,8 @@ alerter_new(const struct alert_opts *o, char *err, size_t errlen)
 	al->max_groups = o->max_groups ? o->max_groups : 65536;
 	al->next_end = UINT64_MAX;
 	memcpy(al->prev, CHAIN_GENESIS, CHAIN_HEX_LEN + 1);
-	al->tab = calloc(n, sizeof(*al->tab));
-	if (al->tab == NULL)
-		goto nomem;
-	al->tabmask = n - 1;
+	htab_init_eq(&al->groups, sizeof(struct group), group_eq,
+	    al->max_groups > UINT32_MAX ? UINT32_MAX : (uint32_t)al->max_groups);
 	if (al->state_file != NULL && state_load(al, err, errlen) != 0) {
 		alerter_free(al);
 		return NULL;
@@ -242,269 +175,6 @@ alerter_set_describe(struct alerter *al, alert_describe_fn fn, void *arg)
 {
 	al->describe = fn;
 	al->describe_arg = arg;
-}
-
-static void
-mac_text(const struct det_endpoint *e, char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0],
-	    e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
-}
-
-static void
-add_str_or_null(cJSON *o, const char *k, const char *v)
-{
-	if (v != NULL && v[0] != '\0')
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-/* The asset of an endpoint: the assets file, then the MAC's vendor. */
-static cJSON *
-asset_json(const struct alerter *al, const struct det_endpoint *e,
-    const struct asset_entry **entry)
-{
-	const struct asset_entry *a = NULL;
-	const char *vendor = NULL, *model = NULL;
-	struct det_asset_info inv;
-	cJSON *o;
-
-	memset(&inv, 0, sizeof(inv));
-	if (e->af == 4 || e->af == 6) {
-		a = asset_book_find(al->book, e->af, e->ip);
-		if (al->describe != NULL)
-			(void)al->describe(al->describe_arg, e->af, e->ip, &inv);
-	}
-	*entry = a;
-	/* the plant's file, then what the device said, then the MAC's OUI */
-	if (a != NULL && a->vendor != NULL)
-		vendor = a->vendor;
-	else if (inv.vendor[0] != '\0')
-		vendor = inv.vendor;
-	else if (e->has_mac && al->oui)
-		vendor = inv_oui_vendor(e->mac);
-	if (a != NULL && a->model != NULL)
-		model = a->model;
-	else if (inv.model[0] != '\0')
-		model = inv.model;
-	if (a == NULL && vendor == NULL && model == NULL)
-		return cJSON_CreateNull();
-	o = cJSON_CreateObject();
-	if (o == NULL)
-		return NULL;
-	add_str_or_null(o, "name", a != NULL ? a->name : NULL);
-	add_str_or_null(o, "role", a != NULL ? a->role : NULL);
-	add_str_or_null(o, "grade", a != NULL ? a->grade : NULL);
-	add_str_or_null(o, "vendor", vendor);
-	add_str_or_null(o, "model", model);
-	return o;
-}
-
-static cJSON *
-endpoint_json(const struct alerter *al, const struct det_endpoint *e,
-    const struct asset_entry **entry)
-{
-	char buf[64];
-	cJSON *o = cJSON_CreateObject();
-
-	if (o == NULL)
-		return NULL;
-	if (e->af != 0)
-		cJSON_AddStringToObject(o, "ip", det_ip_str(e, buf, sizeof(buf)));
-	else
-		cJSON_AddNullToObject(o, "ip");
-	if (e->port != 0)
-		cJSON_AddNumberToObject(o, "port", e->port);
-	else
-		cJSON_AddNullToObject(o, "port");
-	if (e->has_mac) {
-		mac_text(e, buf, sizeof(buf));
-		cJSON_AddStringToObject(o, "mac", buf);
-	} else
-		cJSON_AddNullToObject(o, "mac");
-	cJSON_AddItemToObject(o, "asset", asset_json(al, e, entry));
-	return o;
-}
-
-/* "10.0.0.66" or "10.0.0.66 (eng-ws-1)": a host as the sentences name it. */
-static const char *
-host_text(const struct det_endpoint *e, const struct asset_entry *a,
-    char *buf, size_t len)
-{
-	char ip[64];
-
-	if (e->af == 4 || e->af == 6)
-		det_ip_str(e, ip, sizeof(ip));
-	else if (e->has_mac)
-		mac_text(e, ip, sizeof(ip));
-	else
-		snprintf(ip, sizeof(ip), "an unknown host");
-	if (a != NULL && a->name != NULL)
-		snprintf(buf, len, "%s (%s)", ip, a->name);
-	else
-		snprintf(buf, len, "%s", ip);
-	return buf;
-}
-
-static bool
-same_ip(const struct det_endpoint *e, uint8_t af, const uint8_t *ip)
-{
-	return e->af == af && memcmp(e->ip, ip, af == 4 ? 4 : 16) == 0;
-}
-
-/* Is the alert about the flow being processed? */
-static bool
-about_flow(const struct det_alert *a, const struct flow *f)
-{
-	if (f->af == 0)
-		return a->src.af == 0;
-	if (same_ip(&a->src, f->af, f->cli.ip))
-		return a->dst.af == 0 || same_ip(&a->dst, f->af, f->srv.ip);
-	if (same_ip(&a->src, f->af, f->srv.ip))
-		return a->dst.af == 0 || same_ip(&a->dst, f->af, f->cli.ip);
-	return false;
-}
-
-static const char *
-transport_name(const struct flow *f)
-{
-	if (f->af == 0)
-		return "l2";
-	switch (f->transport) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	}
-	return "other";
-}
-
-static void
-flow_fields(struct alerter *al, cJSON *o, const struct det_alert *a,
-    struct rec *r)
-{
-	const struct flow *f = al->has_ctx ? al->ctx.f : NULL;
-	char cid[COMMUNITY_ID_LEN];
-	uint16_t sp, dp;
-
-	if (f == NULL || !about_flow(a, f)) {
-		cJSON_AddNullToObject(o, "flow_id");
-		cJSON_AddNullToObject(o, "community_id");
-		if (al->has_ctx && al->ctx.f == NULL && al->ctx.frame &&
-		    a->ts == al->ctx.ts) {
-			r->want_pcap = al->ev != NULL;
-			r->pcap_flow = 0;
-		}
-		cJSON_AddNullToObject(o, "vlan");
-		cJSON_AddNullToObject(o, "transport");
-		return;
-	}
-	cJSON_AddNumberToObject(o, "flow_id", (double)f->id);
-	sp = f->cli.port;
-	dp = f->srv.port;
-	if ((f->transport == 1 || f->transport == 58) && al->ctx.has_icmp) {
-		sp = al->ctx.icmp_type;
-		dp = al->ctx.icmp_code;
-	}
-	if (f->af != 0 && community_id_v1(0, f->af, f->cli.ip, f->srv.ip,
-	    f->transport, sp, dp, cid) == 0)
-		cJSON_AddStringToObject(o, "community_id", cid);
-	else
-		cJSON_AddNullToObject(o, "community_id");
-	cJSON_AddNumberToObject(o, "vlan", f->vlan);
-	cJSON_AddStringToObject(o, "transport", transport_name(f));
-	r->want_pcap = al->ev != NULL;
-	r->pcap_flow = f->id;
-}
-
-/* The record of a detector's alert (consumes details). */
-static int
-rec_build(struct alerter *al, const struct det_alert *a, cJSON *details,
-    struct rec *r)
-{
-	const struct asset_entry *sa = NULL, *da = NULL;
-	const struct rule_info *ri = rule_lookup(a->detector);
-	const struct attack_info *ti = attack_lookup(a->technique);
-	char ts[40], s[128], d[128], text[768], tac[64], key[512];
-	enum det_severity sev = a->severity;
-	cJSON *o, *src, *dst, *techs;
-	int k;
-
-	memset(r, 0, sizeof(*r));
-	o = cJSON_CreateObject();
-	if (o == NULL) {
-		cJSON_Delete(details);
-		return IDS_ENOMEM;
-	}
-	src = endpoint_json(al, &a->src, &sa);
-	dst = endpoint_json(al, &a->dst, &da);
-	if (al->book != NULL && al->book->critical_step > 0 &&
-	    ((sa != NULL && sa->grade != NULL &&
-	    strcmp(sa->grade, "critical") == 0) ||
-	    (da != NULL && da->grade != NULL &&
-	    strcmp(da->grade, "critical") == 0))) {
-		sev = (enum det_severity)(sev + al->book->critical_step);
-		if (sev > SEV_CRITICAL)
-			sev = SEV_CRITICAL;
-	}
-	cJSON_AddStringToObject(o, "ts", rfc3339_format(a->ts, ts, sizeof(ts)));
-	cJSON_AddStringToObject(o, "severity", det_severity_name(sev));
-	cJSON_AddStringToObject(o, "detector", a->detector);
-	add_str_or_null(o, "technique", a->technique);
-	cJSON_AddStringToObject(o, "title", a->title != NULL ? a->title : "");
-	add_str_or_null(o, "proto", a->proto);
-	cJSON_AddItemToObject(o, "src", src);
-	cJSON_AddItemToObject(o, "dst", dst);
-	cJSON_AddItemToObject(o, "details",
-	    details != NULL ? details : cJSON_CreateObject());
-	flow_fields(al, o, a, r);
-	cJSON_AddStringToObject(o, "rule", a->detector);
-	cJSON_AddNumberToObject(o, "rule_rev", ri != NULL ? ri->rev : 1);
-	cJSON_AddNumberToObject(o, "sid", ri != NULL ? ri->sid : 0);
-	add_str_or_null(o, "technique_name", ti != NULL ? ti->name : NULL);
-	add_str_or_null(o, "tactic", ti != NULL ?
-	    attack_tactic(ti, tac, sizeof(tac)) : NULL);
-	techs = cJSON_AddArrayToObject(o, "techniques");
-	/* the detector's secondary techniques (det_alert.techniques) */
-	for (k = 0; techs != NULL && k < 3 && a->techniques[k] != NULL; k++)
-		if (a->technique == NULL || strcmp(a->techniques[k],
-		    a->technique) != 0)
-			cJSON_AddItemToArray(techs,
-			    cJSON_CreateString(a->techniques[k]));
-	host_text(&a->src, sa, s, sizeof(s));
-	host_text(&a->dst, da, d, sizeof(d));
-	if (ri != NULL) {
-		cJSON_AddStringToObject(o, "description", rule_fill(
-		    ri->description, s, d, a->proto != NULL ? a->proto : "IP",
-		    text, sizeof(text)));
-		cJSON_AddStringToObject(o, "action", rule_fill(ri->action, s, d,
-		    a->proto != NULL ? a->proto : "IP", text, sizeof(text)));
-	} else {
-		snprintf(text, sizeof(text), "%s: %s to %s.",
-		    a->title != NULL ? a->title : a->detector, s, d);
-		cJSON_AddStringToObject(o, "description", text);
-		snprintf(text, sizeof(text), "Confirm with operations that the "
-		    "traffic from %s to %s is expected; if not, isolate %s.", s,
-		    d, s);
-		cJSON_AddStringToObject(o, "action", text);
-	}
-	if (sev != a->severity)
-		cJSON_AddStringToObject(o, "severity_raised_from",
-		    det_severity_name(a->severity));
-	snprintf(key, sizeof(key), "%s|%s|%s|%s", a->detector,
-	    det_ip_str(&a->src, s, sizeof(s)),
-	    a->agg_src_only ? "*" : det_ip_str(&a->dst, d, sizeof(d)),
-	    a->agg_key != NULL ? a->agg_key : "");
-	r->agg = strdup(key);
-	r->core = o;
-	r->severity = sev;
-	r->ts = a->ts;
-	r->baseline = strncmp(a->detector, "baseline.", 9) == 0;
-	r->src = a->src;
-	r->dst = a->dst;
-	return 0;
 }
 
 static void
@@ -628,7 +298,14 @@ group_free(struct group *g)
 {
 	free(g->key);
 	cJSON_Delete(g->first);
-	free(g);
+}
+
+/* Take group i out of the table into *g (the caller frees it). */
+static void
+group_take(struct alerter *al, uint32_t i, struct group *g)
+{
+	*g = *(struct group *)htab_at(&al->groups, i);
+	htab_del(&al->groups, i);
 }
 
 /*
@@ -690,44 +367,38 @@ emit_summary(struct alerter *al, struct group *g, uint64_t ts)
 static void
 sweep(struct alerter *al, uint64_t now, bool all)
 {
-	struct group *g, **pp, *best;
+	struct group *g, *best, out;
 	uint64_t next;
-	size_t i;
+	uint32_t i;
 
 	for (;;) {
 		best = NULL;
 		next = UINT64_MAX;
-		for (i = 0; i <= al->tabmask; i++)
-			for (g = al->tab[i]; g != NULL; g = g->next) {
-				if (!all && g->window_end > now) {
-					if (g->window_end < next)
-						next = g->window_end;
-					continue;
-				}
-				if (best == NULL ||
-				    g->window_end < best->window_end)
-					best = g;
+		for (i = 0; i < htab_count(&al->groups); i++) {
+			g = htab_at(&al->groups, i);
+			if (!all && g->window_end > now) {
+				if (g->window_end < next)
+					next = g->window_end;
+				continue;
 			}
+			if (best == NULL || g->window_end < best->window_end)
+				best = g;
+		}
 		if (best == NULL) {
 			al->next_end = next;
 			return;
 		}
-		for (pp = &al->tab[str_hash(best->key) & al->tabmask];
-		    *pp != best; pp = &(*pp)->next)
-			;
-		*pp = best->next;
-		if (best->count > 0)
-			emit_summary(al, best, all ? al->last_ts :
-			    best->window_end);
-		group_free(best);
-		al->ngroups--;
+		group_take(al, htab_index(&al->groups, best), &out);
+		if (out.count > 0)
+			emit_summary(al, &out, all ? al->last_ts : out.window_end);
+		group_free(&out);
 	}
 }
 
 static void
 catch_up(struct alerter *al, uint64_t ts)
 {
-	if (al->ngroups > 0 && ts >= al->next_end)
+	if (htab_count(&al->groups) > 0 && ts >= al->next_end)
 		sweep(al, ts, false);
 }
 
@@ -747,8 +418,9 @@ make_pcap(struct alerter *al, struct rec *r)
 static void
 deliver(struct alerter *al, struct rec *r)
 {
-	struct group *g, **pp;
+	struct group *g, out;
 	uint32_t h;
+	bool fresh;
 
 	catch_up(al, r->ts);
 	if (al->window_us == 0 || r->agg == NULL) {
@@ -761,9 +433,7 @@ deliver(struct alerter *al, struct rec *r)
 		return;
 	}
 	h = str_hash(r->agg);
-	for (pp = &al->tab[h & al->tabmask]; (g = *pp) != NULL; pp = &g->next)
-		if (strcmp(g->key, r->agg) == 0)
-			break;
+	g = htab_get_h(&al->groups, r->agg, h);
 	if (g != NULL && r->ts < g->window_end) {
 		if (g->count == 0)
 			g->first_ts = r->ts;
@@ -776,25 +446,20 @@ deliver(struct alerter *al, struct rec *r)
 	}
 	if (g != NULL) {
 		/* window over (the sweep did not run yet): summary first */
-		*pp = g->next;
-		if (g->count > 0)
-			emit_summary(al, g, g->window_end);
-		group_free(g);
-		al->ngroups--;
+		group_take(al, htab_index(&al->groups, g), &out);
+		if (out.count > 0)
+			emit_summary(al, &out, out.window_end);
+		group_free(&out);
 	}
 	make_pcap(al, r);
 	emit_core(al, r->core, r->severity, r->pcap, r->pcap_len,
 	    r->pcap_pkts);
 	if (r->ts > al->last_ts)
 		al->last_ts = r->ts;
-	if (al->ngroups >= al->max_groups) {
-		rec_free(r);
-		return;		/* no room to aggregate: alerts still go out */
-	}
-	g = calloc(1, sizeof(*g));
+	g = htab_put_h(&al->groups, r->agg, h, &fresh);
 	if (g == NULL) {
 		rec_free(r);
-		return;
+		return;		/* no room to aggregate: alerts still go out */
 	}
 	g->key = r->agg;
 	r->agg = NULL;
@@ -803,11 +468,8 @@ deliver(struct alerter *al, struct rec *r)
 	g->first_seq = al->seq;
 	g->severity = r->severity;
 	g->window_end = r->ts + al->window_us;
-	if (g->window_end < al->next_end || al->ngroups == 0)
+	if (g->window_end < al->next_end || htab_count(&al->groups) == 1)
 		al->next_end = g->window_end;
-	g->next = al->tab[h & al->tabmask];
-	al->tab[h & al->tabmask] = g;
-	al->ngroups++;
 	rec_free(r);
 }
 
@@ -1005,7 +667,6 @@ alerter_counters(const struct alerter *al)
 void
 alerter_free(struct alerter *al)
 {
-	struct group *g, *next;
 	size_t i;
 
 	if (al == NULL)
@@ -1014,14 +675,9 @@ alerter_free(struct alerter *al)
 		rec_free(&al->pend[i]);
 	if (al->oui)
 		inv_oui_drop();
-	if (al->tab != NULL) {
-		for (i = 0; i <= al->tabmask; i++)
-			for (g = al->tab[i]; g != NULL; g = next) {
-				next = g->next;
-				group_free(g);
-			}
-		free(al->tab);
-	}
+	for (i = 0; i < htab_count(&al->groups); i++)
+		group_free(htab_at(&al->groups, i));
+	htab_free(&al->groups);
 	free(al->agent);
 	free(al->site);
 	free(al->state_file);

@@ -29,6 +29,7 @@
 
 #include "dissectors/bacnet.h"
 #include "dissectors/decode.h"
+#include "detectors/assets_int.h"
 #include "detectors/detector.h"
 #include "dissectors/enip.h"
 #include "dissectors/flow.h"
@@ -39,6 +40,7 @@
 #include "dissectors/sv.h"
 #include "lib/ids.h"
 #include "detectors/inventory.h"
+#include "lib/htab.h"
 #include "lib/ipmap.h"
 #include "lib/rfc3339.h"
 #include "dissectors/modbus.h"
@@ -46,72 +48,7 @@
 
 /* ---- the inventory ------------------------------------------------------- */
 
-#define INV_STR		64
 #define S7_FRAG_MAX	2048
-#define MB_NOBJ		7
-
-/* What devices say about themselves. */
-struct ident {
-	bool		has_mb;
-	char		mb[MB_NOBJ][INV_STR];	/* Modbus objects 0..6 */
-	bool		has_enip;
-	uint16_t	enip_vendor, enip_type, enip_product, enip_status;
-	uint8_t		enip_rev_major, enip_rev_minor;
-	uint32_t	enip_serial;
-	bool		enip_has_state;
-	uint8_t		enip_state;
-	char		enip_name[INV_STR];
-	bool		has_s7;
-	char		s7_order[INV_STR];
-	char		s7_firmware[24];
-	char		s7_comp[12][INV_STR];	/* SZL 0x1C by index 1..11 */
-	bool		has_bacnet;
-	uint32_t	bac_instance, bac_max_apdu;
-	uint16_t	bac_vendor;
-	uint8_t		bac_segmentation;
-	/* PROFINET DCP Identify/Hello answer */
-	bool		has_pn;
-	char		pn_name[INV_STR], pn_type[INV_STR];
-	bool		pn_has_id, pn_has_role, pn_has_ip;
-	uint16_t	pn_vendor_id, pn_device_id;
-	uint8_t		pn_role;
-	uint8_t		pn_ip[4];
-	/* LLDP: who the device says it is, on which port */
-	bool		has_lldp;
-	char		lldp_chassis[INV_STR], lldp_port[INV_STR];
-	char		lldp_port_desc[INV_STR], lldp_sys_name[INV_STR];
-	char		lldp_sys_desc[INV_STR], lldp_mgmt[48];
-	/* IEC 61850: the first GOOSE control block / SV stream published */
-	char		goose_ref[INV_STR], sv_id[INV_STR];
-};
-
-struct asset {
-	uint8_t		 af;
-	uint8_t		 ip[16];		/* key: af + ip (17 bytes) */
-	bool		 has_mac;
-	uint8_t		 mac[6];
-	uint8_t		 macs;			/* distinct MACs seen (capped) */
-	bool		 dirty;
-	uint64_t	 first, last, published;
-	uint32_t	 cli, srv;		/* ICS protocols (enum ics_proto bits) */
-	uint32_t	 it_cli, it_srv;	/* IT services (services[] bits) */
-	struct ident	*id;
-};
-
-#define ASSET_KLEN	17
-
-/* A growable open-addressing table; entries never move index, never evicted. */
-struct slot {
-	uint32_t	e;		/* entry index + 1; 0 = empty */
-	uint32_t	h;		/* its key's hash */
-};
-
-struct tab {
-	struct asset	*v;
-	uint32_t	 n, cap, max;
-	struct slot	*idx;
-	uint32_t	 mask;
-};
 
 /* Reassembly of an S7 SZL response split over several userdata PDUs. */
 struct s7frag {
@@ -128,7 +65,7 @@ struct fcache {
 };
 
 struct inv_state {
-	struct tab	 t;
+	struct htab	 t;		/* key: af + ip, at offset 0 */
 	char		 out[1024];
 	uint32_t	 max_ident, nident;
 	uint64_t	 dropped, ident_dropped;
@@ -153,80 +90,11 @@ static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
-/* Keys are a few dozen bytes of addresses: the bounded maps' hash. */
-static uint32_t
-hash_key(const uint8_t *k, size_t n)
+/* The table (lib/htab.h): entries never move index, never evicted. */
+static inline struct asset *
+asset_at(const struct htab *t, uint32_t i)
 {
-	return ipmap_hash(k, n);
-}
-
-static struct asset *
-tab_get(const struct tab *t, const uint8_t *key)
-{
-	uint32_t h, i, e;
-
-	if (t->idx == NULL)
-		return NULL;
-	h = hash_key(key, ASSET_KLEN);
-	for (i = h & t->mask; (e = t->idx[i].e) != 0; i = (i + 1) & t->mask)
-		if (t->idx[i].h == h && memcmp(&t->v[e - 1].af, key, ASSET_KLEN) == 0)
-			return &t->v[e - 1];
-	return NULL;
-}
-
-static void
-tab_link(struct tab *t, uint32_t e, uint32_t h)
-{
-	uint32_t i;
-
-	for (i = h & t->mask; t->idx[i].e; i = (i + 1) & t->mask)
-		;
-	t->idx[i].e = e + 1;
-	t->idx[i].h = h;
-}
-
-static int
-tab_grow(struct tab *t)
-{
-	uint32_t cap = t->cap ? t->cap * 2 : 64, j, size;
-	struct asset *nv;
-	struct slot *ni;
-
-	if (cap > t->max)
-		cap = t->max;
-	if ((nv = realloc(t->v, (size_t)cap * sizeof(*nv))) == NULL)
-		return -1;
-	t->v = nv;
-	for (size = 16; size < cap * 2; size <<= 1)
-		;
-	if ((ni = calloc(size, sizeof(*ni))) == NULL)
-		return -1;
-	free(t->idx);
-	t->idx = ni;
-	t->mask = size - 1;
-	t->cap = cap;
-	for (j = 0; j < t->n; j++)
-		tab_link(t, j, hash_key(&t->v[j].af, ASSET_KLEN));
-	return 0;
-}
-
-/* The entry of key, inserted zeroed when new; NULL when full. */
-static struct asset *
-tab_put(struct tab *t, const uint8_t *key, bool *fresh)
-{
-	struct asset *a;
-
-	*fresh = false;
-	if ((a = tab_get(t, key)) != NULL)
-		return a;
-	if (t->n == t->max || (t->n == t->cap && tab_grow(t) != 0))
-		return NULL;
-	a = &t->v[t->n];
-	memset(a, 0, sizeof(*a));
-	memcpy(&a->af, key, ASSET_KLEN);
-	tab_link(t, t->n++, hash_key(key, ASSET_KLEN));
-	*fresh = true;
-	return a;
+	return htab_at(t, i);
 }
 
 static char inv_err[700];
@@ -247,7 +115,8 @@ inv_init_inner(const struct cfg *c, const char *sec, void **state)
 	}
 	inv_oui_hold();
 	snprintf(s->out, sizeof(s->out), "%s", cfg_str(c, sec, "out"));
-	s->t.max = (uint32_t)cfg_int(c, sec, "max_assets");
+	htab_init(&s->t, sizeof(struct asset), ASSET_KLEN,
+	    (uint32_t)cfg_int(c, sec, "max_assets"));
 	s->max_ident = (uint32_t)cfg_int(c, sec, "max_identities");
 	s->republish_us = (uint64_t)(cfg_double(c, sec, "republish") * 1e6);
 	*state = s;
@@ -265,9 +134,8 @@ inv_destroy(void *state)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->t.n; i++)
-		free(s->t.v[i].id);
-	free(s->t.v);
-	free(s->t.idx);
+		free(asset_at(&s->t, i)->id);
+	htab_free(&s->t);
 	free(s->dirty);
 	ipmap_free(s->frags);
 	free(s);
@@ -289,7 +157,7 @@ mark_dirty(struct inv_state *s, struct asset *a)
 		s->dirty_cap = c;
 	}
 	a->dirty = true;
-	s->dirty[s->ndirty++] = (uint32_t)(a - s->t.v);
+	s->dirty[s->ndirty++] = htab_index(&s->t, a);
 }
 
 static bool
@@ -325,7 +193,7 @@ side_asset(struct inv_state *s, const struct flow *f, bool client,
 	int side = client ? 0 : 1;
 
 	if (c->flow_id == f->id && c->a[side] != 0) {
-		a = &s->t.v[c->a[side] - 1];
+		a = asset_at(&s->t, c->a[side] - 1);
 		goto seen;
 	}
 	if (unspecified(f->af, e->ip))
@@ -333,7 +201,7 @@ side_asset(struct inv_state *s, const struct flow *f, bool client,
 	memset(key, 0, sizeof(key));
 	key[0] = f->af;
 	memcpy(key + 1, e->ip, f->af == 6 ? 16 : f->af == 0 ? 6 : 4);
-	a = tab_put(&s->t, key, &fresh);
+	a = htab_put(&s->t, key, &fresh);
 	if (a == NULL) {
 		s->dropped++;
 		return NULL;
@@ -342,7 +210,7 @@ side_asset(struct inv_state *s, const struct flow *f, bool client,
 		c->flow_id = f->id;
 		c->a[0] = c->a[1] = 0;
 	}
-	c->a[side] = (uint32_t)(a - s->t.v) + 1;
+	c->a[side] = htab_index(&s->t, a) + 1;
 	if (fresh) {
 		a->first = a->last = ts;
 		mark_dirty(s, a);
@@ -767,138 +635,10 @@ inv_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 
 static void
-add_str(cJSON *o, const char *k, const char *v)
-{
-	if (v[0] != '\0')
-		cJSON_AddStringToObject(o, k, v);
-}
-
-static cJSON *
-ident_json(const struct ident *id)
-{
-	static const char *const mb_names[MB_NOBJ] = { "vendor_name",
-	    "product_code", "revision", "vendor_url", "product_name",
-	    "model_name", "user_application_name" };
-	static const char *const s7_names[12] = { NULL, "plc_name",
-	    "module_name", "plant_id", "copyright", "serial_number", NULL,
-	    "module_type", "memory_card_serial", "manufacturer", "oem_id",
-	    "location" };
-	cJSON *o = cJSON_CreateObject(), *p;
-	char b[40];
-	int i;
-
-	if (id->has_mb) {
-		p = cJSON_AddObjectToObject(o, "modbus");
-		for (i = 0; i < MB_NOBJ; i++)
-			add_str(p, mb_names[i], id->mb[i]);
-	}
-	if (id->has_enip) {
-		p = cJSON_AddObjectToObject(o, "enip");
-		cJSON_AddNumberToObject(p, "vendor_id", id->enip_vendor);
-		cJSON_AddNumberToObject(p, "device_type", id->enip_type);
-		cJSON_AddNumberToObject(p, "product_code", id->enip_product);
-		snprintf(b, sizeof(b), "%u.%u", id->enip_rev_major, id->enip_rev_minor);
-		cJSON_AddStringToObject(p, "revision", b);
-		snprintf(b, sizeof(b), "0x%08x", id->enip_serial);
-		cJSON_AddStringToObject(p, "serial_number", b);
-		add_str(p, "product_name", id->enip_name);
-		cJSON_AddNumberToObject(p, "status", id->enip_status);
-		if (id->enip_has_state)
-			cJSON_AddNumberToObject(p, "state", id->enip_state);
-	}
-	if (id->has_s7) {
-		p = cJSON_AddObjectToObject(o, "s7comm");
-		add_str(p, "order_number", id->s7_order);
-		add_str(p, "firmware", id->s7_firmware);
-		for (i = 1; i < 12; i++)
-			if (s7_names[i] != NULL)
-				add_str(p, s7_names[i], id->s7_comp[i]);
-	}
-	if (id->has_bacnet) {
-		p = cJSON_AddObjectToObject(o, "bacnet");
-		cJSON_AddNumberToObject(p, "device_instance", id->bac_instance);
-		cJSON_AddNumberToObject(p, "vendor_id", id->bac_vendor);
-		cJSON_AddNumberToObject(p, "max_apdu", id->bac_max_apdu);
-		cJSON_AddNumberToObject(p, "segmentation", id->bac_segmentation);
-	}
-	if (id->has_pn) {
-		p = cJSON_AddObjectToObject(o, "profinet");
-		add_str(p, "name_of_station", id->pn_name);
-		add_str(p, "type_of_station", id->pn_type);
-		if (id->pn_has_id) {
-			cJSON_AddNumberToObject(p, "vendor_id", id->pn_vendor_id);
-			cJSON_AddNumberToObject(p, "device_id", id->pn_device_id);
-		}
-		if (id->pn_has_role)
-			cJSON_AddStringToObject(p, "role",
-			    pndcp_role_name(id->pn_role));
-		if (id->pn_has_ip) {
-			snprintf(b, sizeof(b), "%u.%u.%u.%u", id->pn_ip[0],
-			    id->pn_ip[1], id->pn_ip[2], id->pn_ip[3]);
-			cJSON_AddStringToObject(p, "ip", b);
-		}
-	}
-	if (id->has_lldp) {
-		p = cJSON_AddObjectToObject(o, "lldp");
-		add_str(p, "chassis_id", id->lldp_chassis);
-		add_str(p, "port_id", id->lldp_port);
-		add_str(p, "port_description", id->lldp_port_desc);
-		add_str(p, "system_name", id->lldp_sys_name);
-		add_str(p, "system_description", id->lldp_sys_desc);
-		add_str(p, "management_address", id->lldp_mgmt);
-	}
-	if (id->goose_ref[0] != '\0' || id->sv_id[0] != '\0') {
-		p = cJSON_AddObjectToObject(o, "iec61850");
-		add_str(p, "gocb_ref", id->goose_ref);
-		add_str(p, "sv_id", id->sv_id);
-	}
-	return o;
-}
-
-static cJSON *
-asset_json(const struct asset *a)
-{
-	cJSON *o = cJSON_CreateObject(), *p;
-	char b[64];
-	const char *v;
-	int i;
-
-	if (a->af != 0)
-		cJSON_AddStringToObject(o, "ip",
-		    inv_ip_text(a->af, a->ip, b, sizeof(b)));
-	else
-		cJSON_AddNullToObject(o, "ip");	/* seen on layer 2 only */
-	if (a->has_mac) {
-		snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
-		    a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
-		cJSON_AddStringToObject(o, "mac", b);
-		v = inv_oui_vendor(a->mac);
-		if (v != NULL)
-			cJSON_AddStringToObject(o, "vendor", v);
-		else
-			cJSON_AddNullToObject(o, "vendor");
-		if (a->macs > 1)
-			cJSON_AddNumberToObject(o, "macs_seen", a->macs);
-	}
-	inv_json_ts(o, "first_seen", a->first);
-	inv_json_ts(o, "last_seen", a->last);
-	p = cJSON_AddObjectToObject(o, "protocols");
-	for (i = 1; i < ICS_NPROTO && i < 32; i++)
-		inv_json_roles(p, ics_proto_name((enum ics_proto)i),
-		    (a->cli >> i) & 1, (a->srv >> i) & 1);
-	for (i = 0; i < inv_service_count(); i++)
-		inv_json_roles(p, inv_service_name(i), (a->it_cli >> i) & 1,
-		    (a->it_srv >> i) & 1);
-	if (a->id != NULL)
-		cJSON_AddItemToObject(o, "identity", ident_json(a->id));
-	return o;
-}
-
-static void
 publish(struct inv_state *s, struct det_ctx *ctx, struct asset *a)
 {
 	char ipb[64], *txt;
-	cJSON *o = asset_json(a);
+	cJSON *o = inv_asset_json(a);
 
 	txt = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -923,7 +663,7 @@ flush_dirty(struct inv_state *s, struct det_ctx *ctx)
 	uint32_t i;
 
 	for (i = 0; i < s->ndirty; i++) {
-		struct asset *a = &s->t.v[s->dirty[i]];
+		struct asset *a = asset_at(&s->t, s->dirty[i]);
 
 		a->dirty = false;
 		if (pub)
@@ -936,6 +676,7 @@ static void
 inv_tick(void *state, struct det_ctx *ctx, uint64_t now)
 {
 	struct inv_state *s = state;
+	struct asset *a;
 	uint32_t i;
 
 	if (s->ndirty == 0 && (s->republish_us == 0 || now < s->next_sweep))
@@ -943,10 +684,12 @@ inv_tick(void *state, struct det_ctx *ctx, uint64_t now)
 	/* once a minute: entries quiet on the broker but still active */
 	if (s->republish_us > 0 && now >= s->next_sweep && publishing(ctx)) {
 		s->next_sweep = now + 60000000u;
-		for (i = 0; i < s->t.n; i++)
-			if (s->t.v[i].last > s->t.v[i].published &&
-			    s->t.v[i].last - s->t.v[i].published >= s->republish_us)
-				mark_dirty(s, &s->t.v[i]);
+		for (i = 0; i < s->t.n; i++) {
+			a = asset_at(&s->t, i);
+			if (a->last > a->published &&
+			    a->last - a->published >= s->republish_us)
+				mark_dirty(s, a);
+		}
 	}
 	flush_dirty(s, ctx);
 }
@@ -981,7 +724,7 @@ inv_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < s->t.n; i++)
-		v[i] = &s->t.v[i];
+		v[i] = asset_at(&s->t, i);
 	qsort(v, s->t.n, sizeof(*v), cmp_asset);
 	root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "version", 1);
@@ -989,7 +732,7 @@ inv_finish(void *state, struct det_ctx *ctx, char *err, size_t errlen)
 	cJSON_AddNumberToObject(root, "dropped", (double)s->dropped);
 	arr = cJSON_AddArrayToObject(root, "assets");
 	for (i = 0; i < s->t.n; i++)
-		cJSON_AddItemToArray(arr, asset_json(v[i]));
+		cJSON_AddItemToArray(arr, inv_asset_json(v[i]));
 	free(v);
 	txt = cJSON_Print(root);
 	cJSON_Delete(root);
@@ -1058,7 +801,7 @@ inv_describe(void *state, uint8_t af, const uint8_t *ip,
 	memset(key, 0, sizeof(key));
 	key[0] = af;
 	memcpy(key + 1, ip, af == 6 ? 16 : 4);
-	a = tab_get(&s->t, key);
+	a = htab_get(&s->t, key);
 	if (a == NULL || (id = a->id) == NULL)
 		return false;
 	{

@@ -821,7 +821,7 @@ bl_flow_end(void *state, struct det_ctx *ctx, const struct flow *f)
 		raise_new_asset(s, ctx, f, side == 0, f->last_ts, f->transport == 6 ?
 		    "tcp" : f->transport == 17 ? "udp" : "ip", false);
 	}
-	if (!s->full_reported && (s->det->assets.dropped || s->det->links.dropped)) {
+	if (!s->full_reported && (s->det->assets.refused || s->det->links.refused)) {
 		struct det_alert al;
 
 		s->full_reported = true;
@@ -834,9 +834,9 @@ bl_flow_end(void *state, struct det_ctx *ctx, const struct flow *f)
 		al.ts = f->last_ts;
 		al.details = cJSON_CreateObject();
 		cJSON_AddNumberToObject(al.details, "assets_dropped",
-		    (double)s->det->assets.dropped);
+		    (double)s->det->assets.refused);
 		cJSON_AddNumberToObject(al.details, "links_dropped",
-		    (double)s->det->links.dropped);
+		    (double)s->det->links.refused);
 		det_alert(ctx, &al);
 	}
 }
@@ -959,8 +959,8 @@ model_counters(const struct model *m, uint64_t c[4])
 
 	if (m == NULL)
 		return;
-	c[0] += m->assets.dropped;
-	c[1] += m->links.dropped;
+	c[0] += m->assets.refused;
+	c[1] += m->links.refused;
 	for (i = 0; i < m->links.n; i++) {
 		const struct bl_link *l = (const struct bl_link *)(void *)
 		    (m->links.v + (size_t)i * m->links.esz);

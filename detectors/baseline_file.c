@@ -708,8 +708,8 @@ bl_model_json(double window_s, struct model *m)
 		return NULL;
 	}
 	o = cJSON_AddObjectToObject(root, "dropped");
-	cJSON_AddNumberToObject(o, "assets", (double)m->assets.dropped);
-	cJSON_AddNumberToObject(o, "links", (double)m->links.dropped);
+	cJSON_AddNumberToObject(o, "assets", (double)m->assets.refused);
+	cJSON_AddNumberToObject(o, "links", (double)m->links.refused);
 	return root;
 }
 

@@ -19,6 +19,7 @@
 #include "dissectors/goose.h"
 #include "dissectors/pndcp.h"
 #include "dissectors/sv.h"
+#include "lib/htab.h"
 
 #define NAME_KEEP	129	/* VisibleString 129 (IEC 61850-8-1) */
 #define MAX_MACS	4	/* publishers per stream (PRP/HSR, spares) */
@@ -31,7 +32,7 @@ enum kind { K_GOOSE = 1, K_SV = 2, K_DCP = 3 };
 #define AL_CHANGED	0x04
 
 struct l2e {
-	uint64_t	h;		/* 0 = empty slot */
+	uint64_t	h;		/* key (lib/htab): key_hash of kind, name */
 	uint8_t		kind, learned, alerted, nmac;
 	uint8_t		mac[MAX_MACS][6];
 	uint16_t	appid;
@@ -50,15 +51,20 @@ struct l2e {
 };
 
 struct bl_l2 {
-	struct l2e	*e;
-	uint32_t	 cap, n;
+	struct htab	 t;		/* struct l2e by h */
+	uint32_t	 n;
 	uint64_t	 dropped;
 };
 
 struct bl_l2 *
 bl_l2_new(void)
 {
-	return calloc(1, sizeof(struct bl_l2));
+	struct bl_l2 *l = calloc(1, sizeof(struct bl_l2));
+
+	if (l != NULL)
+		htab_init(&l->t, sizeof(struct l2e), sizeof(uint64_t),
+		    BL_L2_MAX);
+	return l;
 }
 
 void
@@ -66,7 +72,7 @@ bl_l2_free(struct bl_l2 *l)
 {
 	if (l == NULL)
 		return;
-	free(l->e);
+	htab_free(&l->t);
 	free(l);
 }
 
@@ -96,37 +102,7 @@ key_hash(int kind, const uint8_t *name, size_t len)
 static struct l2e *
 find(const struct bl_l2 *l, uint64_t h)
 {
-	uint32_t i;
-
-	if (l->cap == 0)
-		return NULL;
-	for (i = (uint32_t)h & (l->cap - 1); l->e[i].h != 0;
-	    i = (i + 1) & (l->cap - 1))
-		if (l->e[i].h == h)
-			return &l->e[i];
-	return NULL;
-}
-
-static bool
-grow(struct bl_l2 *l)
-{
-	uint32_t cap = l->cap != 0 ? l->cap * 2 : 64, i, j;
-	struct l2e *ne = calloc(cap, sizeof(*ne));
-
-	if (ne == NULL)
-		return false;
-	for (i = 0; i < l->cap; i++) {
-		if (l->e[i].h == 0)
-			continue;
-		for (j = (uint32_t)l->e[i].h & (cap - 1); ne[j].h != 0;
-		    j = (j + 1) & (cap - 1))
-			;
-		ne[j] = l->e[i];
-	}
-	free(l->e);
-	l->e = ne;
-	l->cap = cap;
-	return true;
+	return htab_get(&l->t, &h);
 }
 
 /* The entry of h, made (kind, name) when missing; NULL when full. */
@@ -134,31 +110,18 @@ static struct l2e *
 put(struct bl_l2 *l, uint64_t h, int kind, const char *name, size_t nlen,
     bool *fresh)
 {
-	struct l2e *e = find(l, h);
-	uint32_t i;
+	struct l2e *e = htab_put(&l->t, &h, fresh);
 
-	*fresh = false;
-	if (e != NULL)
+	if (e == NULL) {
+		l->dropped++;
+		return NULL;
+	}
+	if (!*fresh)
 		return e;
-	if (l->n >= BL_L2_MAX) {
-		l->dropped++;
-		return NULL;
-	}
-	if ((l->n + 1) * 4 > l->cap * 3 && !grow(l)) {
-		l->dropped++;
-		return NULL;
-	}
-	for (i = (uint32_t)h & (l->cap - 1); l->e[i].h != 0;
-	    i = (i + 1) & (l->cap - 1))
-		;
-	e = &l->e[i];
-	memset(e, 0, sizeof(*e));
-	e->h = h;
 	e->kind = (uint8_t)kind;
 	snprintf(e->name, sizeof(e->name), "%.*s",
 	    (int)(nlen > NAME_KEEP ? NAME_KEEP : nlen), name);
 	l->n++;
-	*fresh = true;
 	return e;
 }
 
@@ -554,9 +517,8 @@ bl_l2_json(const struct bl_l2 *l, cJSON *root)
 	v = malloc(l->n * sizeof(*v));
 	if (v == NULL)
 		return -1;
-	for (i = 0; i < l->cap; i++)
-		if (l->e[i].h != 0)
-			v[n++] = &l->e[i];
+	for (i = 0; i < l->n; i++)
+		v[n++] = htab_at(&l->t, i);
 	qsort(v, n, sizeof(*v), cmp_entry);
 	for (i = 0; i < n; i++)
 		cJSON_AddItemToArray(arr[v[i]->kind], entry_json(v[i]));

@@ -12,99 +12,35 @@
 #include <string.h>
 
 #include "detectors/inventory.h"
-#include "lib/ipmap.h"
+#include "lib/htab.h"
 #include "dissectors/flow.h"
 
 /* ---- table ------------------------------------------------------------------ */
 
-/* Keys are a few dozen bytes of addresses: the bounded maps' hash. */
-uint32_t
-bl_hash_key(const uint8_t *k, size_t n)
+/* The tables are lib/htab.h's; entries never move index (no deletes). */
+void *
+bl_tab_at(const struct htab *t, uint32_t i)
 {
-	return ipmap_hash(k, n);
+	return htab_at(t, i);
 }
 
 void *
-bl_tab_at(const struct tab *t, uint32_t i)
+bl_tab_get(const struct htab *t, const void *key)
 {
-	return t->v + (size_t)i * t->esz;
-}
-
-void *
-bl_tab_get(const struct tab *t, const void *key)
-{
-	uint32_t h, i, e;
-
-	if (t->idx == NULL)
-		return NULL;
-	h = bl_hash_key(key, t->klen);
-	for (i = h & t->mask; (e = t->idx[i].e) != 0; i = (i + 1) & t->mask)
-		if (t->idx[i].h == h && memcmp(bl_tab_at(t, e - 1), key, t->klen) == 0)
-			return bl_tab_at(t, e - 1);
-	return NULL;
-}
-
-static void
-tab_link(struct tab *t, uint32_t e, uint32_t h)
-{
-	uint32_t i;
-
-	for (i = h & t->mask; t->idx[i].e; i = (i + 1) & t->mask)
-		;
-	t->idx[i].e = e + 1;
-	t->idx[i].h = h;
-}
-
-static int
-tab_grow(struct tab *t)
-{
-	uint32_t cap = t->cap ? t->cap * 2 : 64, size, j;
-	struct slot *ni;
-	uint8_t *nv;
-
-	if (cap > t->max)
-		cap = t->max;
-	if ((nv = realloc(t->v, (size_t)cap * t->esz)) == NULL)
-		return -1;
-	t->v = nv;
-	for (size = 16; size < cap * 2; size <<= 1)
-		;
-	if ((ni = calloc(size, sizeof(*ni))) == NULL)
-		return -1;
-	free(t->idx);
-	t->idx = ni;
-	t->mask = size - 1;
-	t->cap = cap;
-	for (j = 0; j < t->n; j++)
-		tab_link(t, j, bl_hash_key(bl_tab_at(t, j), t->klen));
-	return 0;
+	return htab_get(t, key);
 }
 
 /* The entry of key, added zeroed (key copied) when new; NULL when full. */
 void *
-bl_tab_put(struct tab *t, const void *key, bool *fresh)
+bl_tab_put(struct htab *t, const void *key, bool *fresh)
 {
-	void *e;
-
-	*fresh = false;
-	if ((e = bl_tab_get(t, key)) != NULL)
-		return e;
-	if (t->n == t->max || (t->n == t->cap && tab_grow(t) != 0)) {
-		t->dropped++;
-		return NULL;
-	}
-	e = bl_tab_at(t, t->n);
-	memset(e, 0, t->esz);
-	memcpy(e, key, t->klen);
-	tab_link(t, t->n++, bl_hash_key(key, t->klen));
-	*fresh = true;
-	return e;
+	return htab_put(t, key, fresh);
 }
 
 uint32_t
-bl_tab_index(const struct tab *t, const void *e)
+bl_tab_index(const struct htab *t, const void *e)
 {
-	return (uint32_t)(((const uint8_t *)e - t->v) / t->esz);
+	return htab_index(t, e);
 }
 
 struct model *
@@ -114,12 +50,9 @@ bl_model_new(uint32_t max_assets, uint32_t max_links)
 
 	if (m == NULL)
 		return NULL;
-	m->assets.esz = sizeof(struct bl_asset);
-	m->assets.klen = ASSET_KLEN;
-	m->assets.max = max_assets;
-	m->links.esz = sizeof(struct bl_link);
-	m->links.klen = sizeof(struct bl_key);
-	m->links.max = max_links;
+	htab_init(&m->assets, sizeof(struct bl_asset), ASSET_KLEN, max_assets);
+	htab_init(&m->links, sizeof(struct bl_link), sizeof(struct bl_key),
+	    max_links);
 	if ((m->l2 = bl_l2_new()) == NULL) {
 		free(m);
 		return NULL;
@@ -144,10 +77,8 @@ bl_model_free(struct model *m)
 	cJSON_Delete(m->allowed_writers);
 	cJSON_Delete(m->allowed_discovery);
 	cJSON_Delete(m->allowed_remote);
-	free(m->assets.v);
-	free(m->assets.idx);
-	free(m->links.v);
-	free(m->links.idx);
+	htab_free(&m->assets);
+	htab_free(&m->links);
 	free(m);
 }
 

@@ -12,6 +12,7 @@
 
 #include "dissectors/proto.h"
 #include "lib/cfg.h"
+#include "lib/htab.h"
 
 #define OP_WRITE	PROTO_OP_WRITE
 #define OP_DISC		PROTO_OP_DISCOVERY
@@ -73,20 +74,6 @@ struct bl_link {
 	uint8_t		 win_alerted;
 };
 
-/* Growable open-addressing table, key at offset 0; entries never move index. */
-struct slot {
-	uint32_t	e;		/* entry index + 1, 0 = empty */
-	uint32_t	h;		/* its key's hash */
-};
-
-struct tab {
-	uint8_t		*v;
-	size_t		 esz, klen;
-	uint32_t	 n, cap, max, mask;
-	struct slot	*idx;
-	uint64_t	 dropped;
-};
-
 struct cache_ent {
 	uint64_t	flow_id;
 	uint8_t		proto;
@@ -95,7 +82,7 @@ struct cache_ent {
 };
 
 struct model {
-	struct tab	 assets, links;
+	struct htab	 assets, links;	/* key at offset 0 (lib/htab.h) */
 	uint32_t	 covered;	/* protocols the baseline knows */
 	struct cfg_nets	 writers[ICS_NPROTO];
 	struct cfg_nets	 discovery, remote;
@@ -107,10 +94,10 @@ struct model {
 
 
 /* baseline_model.c */
-void *bl_tab_at(const struct tab *t, uint32_t i);
-void *bl_tab_get(const struct tab *t, const void *key);
-void *bl_tab_put(struct tab *t, const void *key, bool *fresh);
-uint32_t bl_tab_index(const struct tab *t, const void *e);
+void *bl_tab_at(const struct htab *t, uint32_t i);
+void *bl_tab_get(const struct htab *t, const void *key);
+void *bl_tab_put(struct htab *t, const void *key, bool *fresh);
+uint32_t bl_tab_index(const struct htab *t, const void *e);
 struct model *bl_model_new(uint32_t max_assets, uint32_t max_links);
 void bl_model_free(struct model *m);
 struct bl_asset *bl_asset_put(struct model *m, uint8_t af, const uint8_t *ip,
@@ -134,7 +121,6 @@ int bl_ics_by_name(const char *name);
 cJSON *bl_range_json(uint8_t proto, const struct proto_range *r);
 const char *bl_range_text(uint8_t proto, const struct proto_range *r,
     char *buf, size_t len);
-uint32_t bl_hash_key(const uint8_t *k, size_t n);
 void bl_derive(struct model *m);
 
 #endif

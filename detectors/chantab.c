@@ -16,72 +16,31 @@
 int
 chantab_init(struct chantab *t, size_t max, size_t esz)
 {
-	size_t cap = 16;
-
 	memset(t, 0, sizeof(*t));
-	while (cap < max * 2)
-		cap <<= 1;
-	if ((t->slot = calloc(cap, sizeof(*t->slot))) == NULL)
-		return -1;
-	t->cap = cap;
 	t->max = max;
-	t->esz = esz;
-	return 0;
+	return htab_init(&t->h, esz, sizeof(struct chan_key),
+	    max > UINT32_MAX ? UINT32_MAX : (uint32_t)max);
 }
 
 void
 chantab_free(struct chantab *t)
 {
-	size_t i;
-
-	if (t->slot != NULL)
-		for (i = 0; i < t->cap; i++)
-			free(t->slot[i]);
-	free(t->slot);
+	htab_free(&t->h);
 	memset(t, 0, sizeof(*t));
-}
-
-static uint32_t
-key_hash(const struct chan_key *k)
-{
-	const uint8_t *p = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
 }
 
 void *
 chantab_get(struct chantab *t, const struct chan_key *k, bool create)
 {
-	size_t i, n;
+	bool fresh;
+	void *e;
 
-	for (i = key_hash(k) & (t->cap - 1), n = 0; n < t->cap;
-	    n++, i = (i + 1) & (t->cap - 1)) {
-		void *e = t->slot[i];
-
-		if (e == NULL) {
-			if (!create)
-				return NULL;
-			if (t->n >= t->max) {
-				t->dropped++;
-				return NULL;
-			}
-			if ((e = calloc(1, t->esz)) == NULL) {
-				t->dropped++;
-				return NULL;
-			}
-			memcpy(e, k, sizeof(*k));
-			t->slot[i] = e;
-			t->n++;
-			return e;
-		}
-		if (!memcmp(e, k, sizeof(*k)))
-			return e;
-	}
-	return NULL;
+	if (!create)
+		return htab_get(&t->h, k);
+	if ((e = htab_put(&t->h, k, &fresh)) == NULL)
+		t->dropped++;
+	t->n = htab_count(&t->h);
+	return e;
 }
 
 void
@@ -160,7 +119,7 @@ chantab_key_parse(const cJSON *o, struct chan_key *k)
 size_t
 chantab_bytes(const struct chantab *t)
 {
-	return t->cap * sizeof(*t->slot) + t->n * t->esz;
+	return htab_bytes(&t->h);
 }
 
 int

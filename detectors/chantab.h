@@ -1,8 +1,9 @@
 /*
  * chantab.h - a bounded table of control channels (client IP, server IP,
- * protocol) for the learned channel models (cycle.c, envelope.c).  Each
- * entry is allocated when its channel is first seen and begins with
- * struct chan_key; what does not fit under the cap is counted.
+ * protocol) for the learned channel models (cycle.c, envelope.c): a
+ * lib/htab of entries that begin with struct chan_key; what does not fit
+ * under the cap is counted.  Entries move when the table grows: hold no
+ * pointer across a chantab_get that may create.
  */
 #ifndef ICSENTRY_DETECTORS_CHANTAB_H
 #define ICSENTRY_DETECTORS_CHANTAB_H
@@ -10,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/htab.h"
 
 struct cJSON;
 struct det_pdu;
@@ -20,8 +23,8 @@ struct chan_key {
 };
 
 struct chantab {
-	void		**slot;
-	size_t		 cap, n, max, esz;
+	struct htab	 h;
+	size_t		 n, max;
 	uint64_t	 dropped;
 };
 
@@ -29,11 +32,11 @@ int chantab_init(struct chantab *t, size_t max, size_t esz);
 void chantab_free(struct chantab *t);
 /* The entry for k; created (zeroed but for its key) when create is set. */
 void *chantab_get(struct chantab *t, const struct chan_key *k, bool create);
-/* Entries in no particular order: i < t->cap, NULL for empty slots. */
+/* Entries in no particular order: i < t->n. */
 static inline void *
 chantab_at(const struct chantab *t, size_t i)
 {
-	return t->slot[i];
+	return htab_at(&t->h, (uint32_t)i);
 }
 /* The channel of a PDU: the client is who sends requests (by port). */
 void chantab_key(struct chan_key *k, const struct det_pdu *pdu);

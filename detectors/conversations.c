@@ -38,6 +38,7 @@
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
 #include "dissectors/registry.h"
+#include "lib/htab.h"
 
 #define MEMBER		"conversations"
 #define HOST_OT		0x01
@@ -66,9 +67,10 @@ struct host_ent {
 	uint8_t		used, flags;
 };
 
+/* lib/htab keyed by the entry's first ksz bytes, a used byte after it */
 struct tab {
-	void		*v;
-	size_t		 esz, ksz, cap, n, max;
+	struct htab	 h;
+	size_t		 ksz, n, max;
 	uint64_t	 dropped;
 };
 
@@ -92,68 +94,49 @@ static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
-/* ---- tables: open addressing, key first, a used byte after it -------- */
+/* ---- tables: lib/htab, key first, a used byte after it --------------- */
 
 static int
 tab_init(struct tab *t, size_t max, size_t esz, size_t ksz)
 {
-	size_t cap = 16;
-
 	memset(t, 0, sizeof(*t));
-	while (cap < max * 2)
-		cap <<= 1;
-	if ((t->v = calloc(cap, esz)) == NULL)
-		return -1;
-	t->cap = cap;
 	t->max = max;
-	t->esz = esz;
 	t->ksz = ksz;
-	return 0;
+	return htab_init(&t->h, esz, ksz,
+	    max > UINT32_MAX ? UINT32_MAX : (uint32_t)max);
 }
 
 static void
 tab_free(struct tab *t)
 {
-	free(t->v);
+	htab_free(&t->h);
 	memset(t, 0, sizeof(*t));
 }
 
+/* Entry i < t->n. */
 static void *
 tab_at(const struct tab *t, size_t i)
 {
-	return (uint8_t *)t->v + i * t->esz;
+	return htab_at(&t->h, (uint32_t)i);
 }
 
 static void *
 tab_get(struct tab *t, const void *k, bool create)
 {
-	const uint8_t *p = k;
-	uint32_t h = 2166136261u;
-	size_t i, n;
+	uint8_t *e;
+	bool fresh;
 
-	if (t->v == NULL)
+	if (t->h.idx == NULL)
+		return NULL;	/* a table never initialised: not in use */
+	if (!create)
+		return htab_get(&t->h, k);
+	if ((e = htab_put(&t->h, k, &fresh)) == NULL) {
+		t->dropped++;
 		return NULL;
-	for (i = 0; i < t->ksz; i++)
-		h = (h ^ p[i]) * 16777619u;
-	for (i = h & (t->cap - 1), n = 0; n < t->cap; n++, i = (i + 1) & (t->cap - 1)) {
-		uint8_t *e = tab_at(t, i);
-
-		if (!e[t->ksz]) {
-			if (!create)
-				return NULL;
-			if (t->n >= t->max) {
-				t->dropped++;
-				return NULL;
-			}
-			memcpy(e, k, t->ksz);
-			e[t->ksz] = 1;
-			t->n++;
-			return e;
-		}
-		if (!memcmp(e, k, t->ksz))
-			return e;
 	}
-	return NULL;
+	e[t->ksz] = 1;
+	t->n = htab_count(&t->h);
+	return e;
 }
 
 /* ---- orientation ------------------------------------------------------- */
@@ -387,15 +370,15 @@ cv_dump(void *state)
 	struct conv *s = state;
 	cJSON *root = cJSON_CreateObject(), *arr, *o;
 	void **v;
-	size_t i, n = 0, m = s->learn.cap > s->learn_hosts.cap ? s->learn.cap :
-	    s->learn_hosts.cap;
+	size_t i, n = 0, m = s->learn.n > s->learn_hosts.n ? s->learn.n :
+	    s->learn_hosts.n;
 	char buf[64];
 
 	if ((v = calloc(m + 1, sizeof(*v))) == NULL) {
 		cJSON_Delete(root);
 		return NULL;
 	}
-	for (i = 0; i < s->learn_hosts.cap; i++) {
+	for (i = 0; i < s->learn_hosts.n; i++) {
 		struct host_ent *h = tab_at(&s->learn_hosts, i);
 
 		if (h->used)
@@ -412,7 +395,7 @@ cv_dump(void *state)
 		    sizeof(buf));
 		cJSON_AddItemToArray(arr, cJSON_CreateString(buf));
 	}
-	for (n = 0, i = 0; i < s->learn.cap; i++) {
+	for (n = 0, i = 0; i < s->learn.n; i++) {
 		struct cv_ent *e = tab_at(&s->learn, i);
 
 		if (e->used)
@@ -594,9 +577,9 @@ cv_stats(void *state, char *buf, size_t len)
 	    "\"new\":%zu,\"dropped\":%llu,\"bytes\":%zu",
 	    s->learn.n + s->known.n, s->learn_hosts.n + s->hosts.n, s->fresh.n,
 	    (unsigned long long)(s->learn.dropped + s->known.dropped +
-	    s->fresh.dropped), (s->learn.cap + s->known.cap + s->fresh.cap) *
-	    sizeof(struct cv_ent) + (s->learn_hosts.cap + s->hosts.cap) *
-	    sizeof(struct host_ent));
+	    s->fresh.dropped), htab_bytes(&s->learn.h) +
+	    htab_bytes(&s->known.h) + htab_bytes(&s->fresh.h) +
+	    htab_bytes(&s->learn_hosts.h) + htab_bytes(&s->hosts.h));
 }
 
 static void

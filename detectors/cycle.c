@@ -561,7 +561,7 @@ cy_dump(void *state)
 
 	if ((v = calloc(s->learn.n + 1, sizeof(*v))) == NULL)
 		return NULL;
-	for (i = 0; i < s->learn.cap; i++)
+	for (i = 0; i < s->learn.n; i++)
 		if (chantab_at(&s->learn, i) != NULL)
 			v[n++] = chantab_at(&s->learn, i);
 	qsort(v, n, sizeof(*v), chantab_cmp);

@@ -392,7 +392,7 @@ ev_dump(void *state)
 
 	if ((v = calloc(s->learn.n + 1, sizeof(*v))) == NULL)
 		return NULL;
-	for (i = 0; i < s->learn.cap; i++) {
+	for (i = 0; i < s->learn.n; i++) {
 		struct ev_chan *c = chantab_at(&s->learn, i);
 
 		if (c != NULL && c->npts > 0)
@@ -548,7 +548,7 @@ ev_counters(void *state, det_counter_fn add, void *arg)
 	uint64_t full = 0;
 	size_t i;
 
-	for (i = 0; i < s->learn.cap; i++) {
+	for (i = 0; i < s->learn.n; i++) {
 		const struct ev_chan *c = chantab_at(&s->learn, i);
 
 		if (c != NULL)

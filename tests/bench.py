@@ -315,8 +315,8 @@ def intel_overhead():
                             '--packets', '200000', '--out', pcap], check=True,
                            stdout=subprocess.DEVNULL)
         base = [AGENT, '-c', conf, '-r', pcap, '--no-mqtt', '--alerts-out', '/dev/null']
-        without = callgrind(base, d, name + '-without', 'process')
-        with_ = callgrind(base + ['--intel', signed], d, name + '-with', 'process')
+        without = callgrind(base, d, name + '-without', 'agent_process')
+        with_ = callgrind(base + ['--intel', signed], d, name + '-with', 'agent_process')
         whole_without = callgrind(base, d, name + '-whole-without', None)
         whole_with = callgrind(base + ['--intel', signed], d, name + '-whole-with', None)
         pkts = count_packets(pcap)
