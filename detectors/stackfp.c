@@ -313,7 +313,7 @@ sess_lookup(struct stackfp *s, uint64_t id, bool create)
 }
 
 /* sess_lookup, through the memo of the last session per flow id */
-static struct sess *
+static inline struct sess *
 sess_get(struct stackfp *s, uint64_t id, bool create)
 {
 	struct sess **m = &s->memo[id & (SESS_MEMO - 1)], *x = *m;
@@ -459,7 +459,7 @@ raise_foreign(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
  * Compare p with the established fingerprint of its sender.  Returns the
  * mismatch as text in why (empty: none).  Learns while not established.
  */
-static void
+static inline void
 judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
     char *why, size_t len)
 {
@@ -467,6 +467,15 @@ judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
 	    synack = syn && (p->tcp_flags & PKT_TCP_ACK);
 
 	why[0] = '\0';
+	/*
+	 * The usual frame: no SYN, its learned TTL, no link reset since the
+	 * last one.  Nothing below can differ or learn from it.
+	 */
+	if (!syn && p->ttl == h->ttl && p->ts - h->last <= s->relearn_us) {
+		h->n++;
+		h->last = p->ts;
+		return;
+	}
 	if (p->ts - h->last > s->relearn_us) {
 		/* a link reset: the device may have been replaced or rebooted */
 		h->n = 0;
