@@ -11,7 +11,7 @@ replayed with --realtime and the alert latency (collector stored it -
 agent processed the packet) is reported as p50/p99.
 
 Threat intel (issue 17): the agent's per-packet work (callgrind, counted
-inside process() only, so loading the bundle is apart) with and without
+inside agent_process() only, so loading the bundle is apart) with and without
 a signed bundle of 100,000 indicators, on 200,000-packet slices of both
 captures; more than 10% more instructions per packet fails the bench.
 Loading the bundle (verify, tables) is reported on its own.
@@ -315,8 +315,8 @@ def intel_overhead():
                             '--packets', '200000', '--out', pcap], check=True,
                            stdout=subprocess.DEVNULL)
         base = [AGENT, '-c', conf, '-r', pcap, '--no-mqtt', '--alerts-out', '/dev/null']
-        without = callgrind(base, d, name + '-without', 'process')
-        with_ = callgrind(base + ['--intel', signed], d, name + '-with', 'process')
+        without = callgrind(base, d, name + '-without', 'agent_process')
+        with_ = callgrind(base + ['--intel', signed], d, name + '-with', 'agent_process')
         whole_without = callgrind(base, d, name + '-whole-without', None)
         whole_with = callgrind(base + ['--intel', signed], d, name + '-whole-with', None)
         pkts = count_packets(pcap)
