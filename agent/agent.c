@@ -28,6 +28,7 @@
 #include "detectors/engine.h"
 #include "dissectors/dissect.h"
 #include "dissectors/flow.h"
+#include "dissectors/seghash.h"
 #include "lib/ids.h"
 #include "agent/intel_feed.h"
 #include "agent/mqtt_out.h"
@@ -352,6 +353,7 @@ void
 agent_process(struct agent *a, const struct cap_frame *fr)
 {
 	enum dec_why why;
+	struct pkt_memo memo;
 	struct pkt p;
 	struct flow *f;
 	bool created;
@@ -385,6 +387,9 @@ agent_process(struct agent *a, const struct cap_frame *fr)
 		return;
 	}
 	a->ip++;
+	/* the dissector and stackfp share the payload's hash */
+	memo.has_hash = false;
+	p.memo = &memo;
 	if (p.fragment) {
 		a->fragments++;
 		return;

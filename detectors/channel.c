@@ -242,13 +242,32 @@ raise(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	det_alert(ctx, &a);
 }
 
-static void
+static __attribute__((noinline, cold)) void
+raise_fast(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
+    struct chan *c, uint64_t lat)
+{
+	char title[200];
+	cJSON *d;
+
+	snprintf(title, sizeof(title),
+	    "%s answers in %.2f ms, %u times in a row, where it never answered "
+	    "in less than %.2f ms (another device answers in its name)",
+	    ics_proto_name(pdu->proto), (double)lat / 1000.0, c->fast_run,
+	    (double)c->lat_min / 1000.0);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "response_ms", (double)lat / 1000.0);
+	cJSON_AddNumberToObject(d, "learned_min_ms", (double)c->lat_min / 1000.0);
+	cJSON_AddNumberToObject(d, "learned_max_ms", (double)c->lat_max / 1000.0);
+	cJSON_AddNumberToObject(d, "learned_samples", c->samples);
+	raise(s, ctx, pdu, "channel.fast_responder", "T0856", title, d);
+}
+
+/* the alert text out of line: the per-PDU part keeps a small frame */
+static inline void
 on_answer(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
     struct chan *c)
 {
 	uint64_t lat;
-	char title[200];
-	cJSON *d;
 
 	if (c->req_ts == 0 || pdu->ts < c->req_ts)
 		return;
@@ -274,27 +293,31 @@ on_answer(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 		return;
 	}
 	c->fast_alert = pdu->ts;
-	snprintf(title, sizeof(title),
-	    "%s answers in %.2f ms, %u times in a row, where it never answered "
-	    "in less than %.2f ms (another device answers in its name)",
-	    ics_proto_name(pdu->proto), (double)lat / 1000.0, c->fast_run,
-	    (double)c->lat_min / 1000.0);
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "response_ms", (double)lat / 1000.0);
-	cJSON_AddNumberToObject(d, "learned_min_ms", (double)c->lat_min / 1000.0);
-	cJSON_AddNumberToObject(d, "learned_max_ms", (double)c->lat_max / 1000.0);
-	cJSON_AddNumberToObject(d, "learned_samples", c->samples);
-	raise(s, ctx, pdu, "channel.fast_responder", "T0856", title, d);
+	raise_fast(s, ctx, pdu, c, lat);
 }
 
-static void
+static __attribute__((noinline, cold)) void
+raise_rate(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct chan *c)
+{
+	char title[200];
+	cJSON *d;
+
+	snprintf(title, sizeof(title),
+	    "%s requests at %u/s on a channel whose peak was %u/s",
+	    ics_proto_name(pdu->proto), c->in_sec, c->peak);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "requests_in_second", c->in_sec);
+	cJSON_AddNumberToObject(d, "learned_peak", c->peak);
+	raise(s, ctx, pdu, "channel.rate", "T0814", title, d);
+}
+
+static inline void
 on_request(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
     struct chan *c)
 {
 	uint64_t sec = pdu->ts / 1000000u;
 	double thr;
-	char title[200];
-	cJSON *d;
 
 	c->req_ts = pdu->ts;
 	if (sec != c->sec) {
@@ -317,13 +340,7 @@ on_request(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 		return;
 	}
 	c->rate_alert = pdu->ts;
-	snprintf(title, sizeof(title),
-	    "%s requests at %u/s on a channel whose peak was %u/s",
-	    ics_proto_name(pdu->proto), c->in_sec, c->peak);
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "requests_in_second", c->in_sec);
-	cJSON_AddNumberToObject(d, "learned_peak", c->peak);
-	raise(s, ctx, pdu, "channel.rate", "T0814", title, d);
+	raise_rate(s, ctx, pdu, c);
 }
 
 static void

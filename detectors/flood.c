@@ -82,18 +82,14 @@ slow_session(const struct flood_state *s, const struct flow *f, uint64_t now)
 	return (double)flow_recent_rate(f, FLOW_C2S, now) < s->rate / 8;
 }
 
+static void count_pair(struct flood_state *s, struct det_ctx *ctx,
+    const struct pkt *p, const struct flow *f, int dir);
+
 static void
 flood_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir)
 {
 	struct flood_state *s = state;
-	struct det_alert a;
-	struct pair *pr;
-	uint8_t key[33];
-	size_t alen = p->af == 6 ? 16 : 4;
-	double rate;
-	int fresh;
-	char title[160], sb[64], db[64];
 
 	/* the side that opened the flow floods; the answers are its echo */
 	if (dir != FLOW_C2S)
@@ -110,6 +106,22 @@ flood_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 			return;
 	} else if (p->ip_proto != 17)
 		return;
+	count_pair(s, ctx, p, f, dir);
+}
+
+/* out of line: the packets flood_packet returns on pay for no frame */
+static __attribute__((noinline)) void
+count_pair(struct flood_state *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir)
+{
+	struct det_alert a;
+	struct pair *pr;
+	uint8_t key[33];
+	size_t alen = p->af == 6 ? 16 : 4;
+	double rate;
+	int fresh;
+	char title[160], sb[64], db[64];
+
 	memcpy(key, p->src, alen);
 	memcpy(key + alen, p->dst, alen);
 	key[2 * alen] = p->af;

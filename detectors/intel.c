@@ -177,21 +177,33 @@ intel_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	intel_domain(ctx, p, f, dir);
 }
 
+/* out of line: the per-PDU function keeps a small frame */
+static __attribute__((noinline, cold)) void
+raise_pdu(struct det_ctx *ctx, const struct intel_indicator *ind,
+    const struct det_pdu *pdu, const char *proto)
+{
+	struct det_alert a;
+
+	det_alert_from_pdu(&a, pdu);
+	raise(ctx, ind, &a.src, &a.dst, proto, pdu->ts,
+	    ind->kind == INTEL_FUNCTION ? "function" : "device", false);
+}
+
 /* Function codes and device ids, per request PDU. */
 static void
 intel_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
 	const struct intel_set *s = det_intel(ctx);
 	const struct intel_indicator *ind = NULL;
-	const char *proto = ics_proto_name(pdu->proto);
+	const char *proto;
 	bool fn = false, dev = false;
 	uint32_t code = 0, id = 0;
-	struct det_alert a;
 
 	(void)state;
 	if (s == NULL || !pdu->from_client || (!intel_set_has(s, INTEL_FUNCTION) &&
 	    !intel_set_has(s, INTEL_DEVICE)))
 		return;
+	proto = ics_proto_name(pdu->proto);
 	switch (pdu->proto) {
 	case ICS_MODBUS:
 		fn = dev = true;
@@ -221,11 +233,8 @@ intel_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		ind = intel_match_function(s, proto, code);
 	if (ind == NULL && dev)
 		ind = intel_match_device(s, proto, id);
-	if (ind == NULL)
-		return;
-	det_alert_from_pdu(&a, pdu);
-	raise(ctx, ind, &a.src, &a.dst, proto, pdu->ts,
-	    ind->kind == INTEL_FUNCTION ? "function" : "device", false);
+	if (ind != NULL)
+		raise_pdu(ctx, ind, pdu, proto);
 }
 
 const struct detector det_intel_match = {

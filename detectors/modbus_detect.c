@@ -158,15 +158,20 @@ static size_t
 pair_key(const struct det_pdu *pdu, uint8_t *key)
 {
 	const struct flow *f = pdu->flow;
-	size_t alen = f->af == 6 ? 16 : 4;
 	/* the Modbus client is the sender of requests, the receiver of replies */
 	bool cli_is_flow_cli = pdu->sender_is_cli == pdu->from_client;
 	const uint8_t *c = cli_is_flow_cli ? f->cli.ip : f->srv.ip;
 	const uint8_t *s = cli_is_flow_cli ? f->srv.ip : f->cli.ip;
 
-	memcpy(key, c, alen);
-	memcpy(key + alen, s, alen);
-	return 2 * alen;
+	/* fixed sizes: a few moves instead of a byte loop per PDU */
+	if (f->af == 6) {
+		memcpy(key, c, 16);
+		memcpy(key + 16, s, 16);
+		return 32;
+	}
+	memcpy(key, c, 4);
+	memcpy(key + 4, s, 4);
+	return 8;
 }
 
 /* Add v to a small set; true when it was new. */

@@ -118,21 +118,31 @@ service_of(const struct remote_state *s, const struct flow *f)
 	return NULL;
 }
 
+static void judge_session(struct remote_state *s, struct det_ctx *ctx,
+    const struct pkt *p, const struct flow *f);
+
 static void
 remote_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir)
 {
-	struct remote_state *s = state;
+	/* decide once the server has answered with data (a real session) */
+	if (f->transport != 6 || dir != FLOW_S2C || p->payload_len == 0 ||
+	    f->ics_valid)
+		return;
+	judge_session(state, ctx, p, f);
+}
+
+/* out of line: the packets remote_packet returns on pay for no frame */
+static __attribute__((noinline)) void
+judge_session(struct remote_state *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f)
+{
 	const struct svc *svc;
 	struct det_alert a;
 	size_t alen = f->af == 6 ? 16 : 4;
 	char title[160], sb[64], db[64];
 	int fresh;
 
-	/* decide once the server has answered with data (a real session) */
-	if (f->transport != 6 || dir != FLOW_S2C || p->payload_len == 0 ||
-	    f->ics_valid)
-		return;
 	svc = service_of(s, f);
 	if (svc == NULL)
 		return;

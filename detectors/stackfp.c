@@ -48,7 +48,7 @@
 #include "dissectors/iec104.h"
 #include "dissectors/modbus.h"
 #include "dissectors/s7comm.h"
-#include "lib/tail.h"
+#include "dissectors/seghash.h"
 
 #define EST_PKTS	20		/* packets before a fingerprint counts */
 #define EST_US		10000000u	/* ... over at least 10 s */
@@ -233,29 +233,21 @@ fnv(uint32_t h, const uint8_t *p, size_t n)
 }
 
 /*
- * Content hash of a payload, 8 bytes a step (this runs on every industrial
- * TCP segment); *head receives the hash of the first 16 bytes alone.
+ * A hash of the first 16 bytes of a payload of at least 16 (the whole
+ * payload's is seg_hash, shared with the dissector: pkt_payload_hash).
  */
 static uint32_t
-payload_hash(const uint8_t *p, size_t n, uint32_t *head)
+head_hash(const uint8_t *p)
 {
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
-	size_t i = 0;
+	uint64_t a, b;
 
-	*head = 0;
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
-		if (i + 8 == 16)
-			*head = (uint32_t)(h >> 32);
-	}
-	w = tail_word(p + i, n - i);
-	h = (h ^ w) * 0xff51afd7ed558ccdull;
-	h ^= h >> 29;
-	if (n < 16)
-		*head = (uint32_t)(h >> 32);
-	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+	memcpy(&a, p, 8);
+	memcpy(&b, p + 8, 8);
+	a = (a ^ 0x9E3779B97F4A7C15ull) * 0xff51afd7ed558ccdull;
+	a ^= a >> 29;
+	a = (a ^ b) * 0xff51afd7ed558ccdull;
+	a ^= a >> 29;
+	return (uint32_t)(a >> 32) ^ (uint32_t)a;
 }
 
 static struct host *
@@ -321,7 +313,7 @@ sess_lookup(struct stackfp *s, uint64_t id, bool create)
 }
 
 /* sess_lookup, through the memo of the last session per flow id */
-static struct sess *
+static inline struct sess *
 sess_get(struct stackfp *s, uint64_t id, bool create)
 {
 	struct sess **m = &s->memo[id & (SESS_MEMO - 1)], *x = *m;
@@ -467,7 +459,7 @@ raise_foreign(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
  * Compare p with the established fingerprint of its sender.  Returns the
  * mismatch as text in why (empty: none).  Learns while not established.
  */
-static void
+static inline void
 judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
     char *why, size_t len)
 {
@@ -475,6 +467,15 @@ judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
 	    synack = syn && (p->tcp_flags & PKT_TCP_ACK);
 
 	why[0] = '\0';
+	/*
+	 * The usual frame: no SYN, its learned TTL, no link reset since the
+	 * last one.  Nothing below can differ or learn from it.
+	 */
+	if (!syn && p->ttl == h->ttl && p->ts - h->last <= s->relearn_us) {
+		h->n++;
+		h->last = p->ts;
+		return;
+	}
 	if (p->ts - h->last > s->relearn_us) {
 		/* a link reset: the device may have been replaced or rebooted */
 		h->n = 0;
@@ -652,7 +653,9 @@ check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir, struct sess *x, bool toward_server)
 {
 	struct seg *g = &x->last[dir];
-	uint32_t head, hash = payload_hash(p->payload, p->payload_len, &head);
+	uint32_t hash = pkt_payload_hash(p);
+	/* only compared between two payloads of 16 bytes or more */
+	uint32_t head = p->payload_len >= 16 ? head_hash(p->payload) : 0;
 	bool differ = false;
 
 	if (g->len != 0 && g->seq == p->tcp_seq) {
@@ -802,6 +805,36 @@ pdu_kind(const struct det_pdu *pdu, const char **what)
 	}
 }
 
+/* a foreign stack seen earlier in this session (its SYN): report now */
+static __attribute__((noinline, cold)) void
+raise_pending(struct stackfp *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, struct sess *x, int dir, int kind,
+    const char *what)
+{
+	struct det_alert a;
+	const char *w, *tech = kind_technique(kind, &w);
+	char title[200], ib[64];
+	cJSON *d;
+
+	x->alerted[dir] = 1;
+	det_alert_from_pdu(&a, pdu);
+	snprintf(title, sizeof(title),
+	    "%s %s in a session opened by a different sending stack (%s)",
+	    det_ip_str(&a.src, ib, sizeof(ib)), w, x->why[dir]);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "mismatch", x->why[dir]);
+	if (what != NULL)
+		cJSON_AddStringToObject(d, "function", what);
+	add_caps(s, d);
+	a.detector = "stackfp.foreign_stack";
+	a.severity = SEV_HIGH;
+	a.technique = tech;
+	a.title = title;
+	a.agg_key = tech;
+	a.details = d;
+	det_alert(ctx, &a);
+}
+
 static void
 sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
@@ -818,32 +851,11 @@ sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		s->cur.kind = kind;
 		s->cur.what = what;
 	}
-	/* a foreign stack seen earlier in this session (its SYN): report now */
-	x = s->pending > 0 ? sess_get(s, pdu->flow->id, false) : NULL;
-	if (x != NULL && x->foreign[dir] && !x->alerted[dir]) {
-		struct det_alert a;
-		const char *w, *tech = kind_technique(kind, &w);
-		char title[200], ib[64];
-		cJSON *d;
-
-		x->alerted[dir] = 1;
-		det_alert_from_pdu(&a, pdu);
-		snprintf(title, sizeof(title),
-		    "%s %s in a session opened by a different sending stack (%s)",
-		    det_ip_str(&a.src, ib, sizeof(ib)), w, x->why[dir]);
-		d = cJSON_CreateObject();
-		cJSON_AddStringToObject(d, "mismatch", x->why[dir]);
-		if (what != NULL)
-			cJSON_AddStringToObject(d, "function", what);
-		add_caps(s, d);
-		a.detector = "stackfp.foreign_stack";
-		a.severity = SEV_HIGH;
-		a.technique = tech;
-		a.title = title;
-		a.agg_key = tech;
-		a.details = d;
-		det_alert(ctx, &a);
-	}
+	if (s->pending == 0)
+		return;
+	x = sess_get(s, pdu->flow->id, false);
+	if (x != NULL && x->foreign[dir] && !x->alerted[dir])
+		raise_pending(s, ctx, pdu, x, dir, kind, what);
 }
 
 static void

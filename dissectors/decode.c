@@ -82,6 +82,24 @@ fail(enum dec_why *why, enum dec_why w, int rc)
 }
 
 /*
+ * Fixed-offset reads for headers already known to be captured whole (the
+ * common case): the same values the rd.h reads give, without a bounds
+ * check per field.  Anything shorter takes the rd.h path.
+ */
+static inline uint16_t
+get_be16(const uint8_t *b)
+{
+	return (uint16_t)((unsigned)b[0] << 8 | b[1]);
+}
+
+static inline uint32_t
+get_be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+}
+
+/*
  * A SYN's options as one number: the kinds in their order, with the MSS
  * and window scale values.  Stacks differ here (and in TTL and window)
  * while the bytes an impersonator cares about are the same, so it is
@@ -140,16 +158,28 @@ decode_transport(struct rd *r, size_t iplen, struct pkt *p, enum dec_why *why)
 		 * +------+------+----------+----------+----+------+-----+--
 		 * |sport |dport | seq      | ack      |doff|flags |win..|
 		 */
-		hdr = *r;
-		p->sport = rd_be16(&hdr);
-		p->dport = rd_be16(&hdr);
-		p->tcp_seq = rd_be32(&hdr);
-		p->tcp_ack = rd_be32(&hdr);
-		b = rd_u8(&hdr);
-		p->tcp_flags = rd_u8(&hdr) & 0x3f;
-		p->tcp_win = rd_be16(&hdr);
-		if (hdr.err)
-			return fail(why, DEC_TRUNC_TCP, IDS_ETRUNC);
+		if (cap >= 16) {
+			const uint8_t *t = rd_ptr(r);
+
+			p->sport = get_be16(t);
+			p->dport = get_be16(t + 2);
+			p->tcp_seq = get_be32(t + 4);
+			p->tcp_ack = get_be32(t + 8);
+			b = t[12];
+			p->tcp_flags = t[13] & 0x3f;
+			p->tcp_win = get_be16(t + 14);
+		} else {
+			hdr = *r;
+			p->sport = rd_be16(&hdr);
+			p->dport = rd_be16(&hdr);
+			p->tcp_seq = rd_be32(&hdr);
+			p->tcp_ack = rd_be32(&hdr);
+			b = rd_u8(&hdr);
+			p->tcp_flags = rd_u8(&hdr) & 0x3f;
+			p->tcp_win = rd_be16(&hdr);
+			if (hdr.err)
+				return fail(why, DEC_TRUNC_TCP, IDS_ETRUNC);
+		}
 		doff = (size_t)(b >> 4) * 4;
 		if (doff < 20 || doff > iplen)
 			return fail(why, DEC_BAD_TCP, IDS_EMALFORMED);
@@ -164,12 +194,21 @@ decode_transport(struct rd *r, size_t iplen, struct pkt *p, enum dec_why *why)
 		p->payload_len = (uint32_t)(ulen < cap - doff ? ulen : cap - doff);
 		return 0;
 	case 17:
-		hdr = *r;
-		p->sport = rd_be16(&hdr);
-		p->dport = rd_be16(&hdr);
-		ulen = rd_be16(&hdr);
-		if (hdr.err || !rd_skip(r, 8))
-			return fail(why, DEC_TRUNC_UDP, IDS_ETRUNC);
+		if (cap >= 8) {
+			const uint8_t *u = rd_ptr(r);
+
+			p->sport = get_be16(u);
+			p->dport = get_be16(u + 2);
+			ulen = get_be16(u + 4);
+			rd_skip(r, 8);
+		} else {
+			hdr = *r;
+			p->sport = rd_be16(&hdr);
+			p->dport = rd_be16(&hdr);
+			ulen = rd_be16(&hdr);
+			if (hdr.err || !rd_skip(r, 8))
+				return fail(why, DEC_TRUNC_UDP, IDS_ETRUNC);
+		}
 		if (ulen < 8 || ulen > iplen)
 			return fail(why, DEC_BAD_UDP, IDS_EMALFORMED);
 		p->has_ports = true;
@@ -206,18 +245,31 @@ decode_ipv4(struct rd *r, struct pkt *p, enum dec_why *why)
 	 * |ver/ihl| tos   |total length   |id   |flags/frag |ttl|proto|cksum|src|dst
 	 */
 	p->l3 = rd_ptr(r);
-	vihl = rd_u8(&hdr);
-	rd_skip(&hdr, 1);
-	total = rd_be16(&hdr);
-	p->ip_id = rd_be16(&hdr);
-	frag = rd_be16(&hdr);
-	p->ttl = rd_u8(&hdr);
-	p->ip_proto = rd_u8(&hdr);
-	rd_skip(&hdr, 2);
-	rd_copy(&hdr, p->src, 4);
-	rd_copy(&hdr, p->dst, 4);
-	if (hdr.err)
-		return fail(why, DEC_TRUNC_IPV4, IDS_ETRUNC);
+	if (cap >= 20) {
+		const uint8_t *h = rd_ptr(r);
+
+		vihl = h[0];
+		total = get_be16(h + 2);
+		p->ip_id = get_be16(h + 4);
+		frag = get_be16(h + 6);
+		p->ttl = h[8];
+		p->ip_proto = h[9];
+		memcpy(p->src, h + 12, 4);
+		memcpy(p->dst, h + 16, 4);
+	} else {
+		vihl = rd_u8(&hdr);
+		rd_skip(&hdr, 1);
+		total = rd_be16(&hdr);
+		p->ip_id = rd_be16(&hdr);
+		frag = rd_be16(&hdr);
+		p->ttl = rd_u8(&hdr);
+		p->ip_proto = rd_u8(&hdr);
+		rd_skip(&hdr, 2);
+		rd_copy(&hdr, p->src, 4);
+		rd_copy(&hdr, p->dst, 4);
+		if (hdr.err)
+			return fail(why, DEC_TRUNC_IPV4, IDS_ETRUNC);
+	}
 	ihl = (size_t)(vihl & 0x0f) * 4;
 	if ((vihl >> 4) != 4 || ihl < 20 || total < ihl)
 		return fail(why, DEC_BAD_IPV4, IDS_EMALFORMED);
@@ -368,11 +420,18 @@ decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 
 	switch (dlt) {
 	case DLT_EN10MB:
-		rd_copy(&r, p->dst_mac, 6);
-		rd_copy(&r, p->src_mac, 6);
-		type = rd_be16(&r);
-		if (r.err)
-			return fail(why, DEC_TRUNC_LINK, IDS_ETRUNC);
+		if (rd_left(&r) >= 14) {
+			memcpy(p->dst_mac, data, 6);
+			memcpy(p->src_mac, data + 6, 6);
+			type = get_be16(data + 12);
+			rd_skip(&r, 14);
+		} else {
+			rd_copy(&r, p->dst_mac, 6);
+			rd_copy(&r, p->src_mac, 6);
+			type = rd_be16(&r);
+			if (r.err)
+				return fail(why, DEC_TRUNC_LINK, IDS_ETRUNC);
+		}
 		p->has_eth = true;
 		if (type <= 1500) {	/* 802.3 length field: LLC, not IP */
 			p->ethertype = 0;

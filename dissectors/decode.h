@@ -52,6 +52,8 @@ struct pkt_arp {
 	uint8_t		tpa[4];		/* target IPv4 */
 };
 
+struct pkt_memo;
+
 struct pkt {
 	uint64_t	 ts;		/* capture time, microseconds since epoch */
 	uint32_t	 caplen, wirelen;
@@ -85,6 +87,9 @@ struct pkt {
 
 	const uint8_t	*payload;	/* transport payload (captured part) */
 	uint32_t	 payload_len;
+
+	/* what is computed once per packet (seghash.h); NULL: nothing kept */
+	struct pkt_memo	*memo;
 };
 
 #define PKT_TCP_FIN	0x01

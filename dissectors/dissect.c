@@ -23,8 +23,8 @@
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
 #include "dissectors/proto.h"
+#include "dissectors/seghash.h"
 #include "lib/ids.h"
-#include "lib/tail.h"
 
 /* Payload packets a flow gets to show it speaks an industrial protocol. */
 #define DISSECT_PICK_TRIES	4
@@ -399,23 +399,6 @@ pick(const struct dissector *d, const struct flow *f, const struct pkt *p,
 	return NULL;
 }
 
-/* a cheap hash of a segment, 8 bytes at a time (not against attackers:
- * it only tells an altered copy from a plain retransmission) */
-static uint32_t
-seg_hash(const uint8_t *p, uint32_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-
-	for (; n >= 8; n -= 8, p += 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x100000001b3ull;
-		h ^= h >> 29;
-	}
-	w = tail_word(p, n);
-	h = (h ^ w) * 0x100000001b3ull;
-	return (uint32_t)(h ^ h >> 32);
-}
-
 static void
 tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
     const struct pkt *p)
@@ -447,7 +430,7 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 
 			if (seq == s->last_seq && n == s->last_len &&
 			    s->len == 0 && !s->resync && s->skip == 0 &&
-			    (h = seg_hash(data, n)) != s->last_hash) {
+			    (h = pkt_payload_hash(p)) != s->last_hash) {
 				s->last_hash = h;
 				feed(dc, s, data, n);
 			}
@@ -470,7 +453,9 @@ tcp_segment(struct dissector *d, struct dis_ctx *dc, struct stream *s,
 	s->next_seq = seq + n;
 	s->last_seq = seq;
 	s->last_len = n;
-	s->last_hash = seg_hash(data, n);
+	/* the whole payload unless an overlap was cut off its front */
+	s->last_hash = data == p->payload ? pkt_payload_hash(p) :
+	    seg_hash(data, n);
 	feed(dc, s, data, n);
 }
 

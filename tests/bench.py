@@ -11,7 +11,7 @@ replayed with --realtime and the alert latency (collector stored it -
 agent processed the packet) is reported as p50/p99.
 
 Threat intel (issue 17): the agent's per-packet work (callgrind, counted
-inside process() only, so loading the bundle is apart) with and without
+inside agent_process() only, so loading the bundle is apart) with and without
 a signed bundle of 100,000 indicators, on 200,000-packet slices of both
 captures; more than 10% more instructions per packet fails the bench.
 Loading the bundle (verify, tables) is reported on its own.
