@@ -88,7 +88,7 @@ WEB_SRCS    := $(wildcard web/*.c)
 WEB_STATIC  := $(wildcard web/static/*)
 WEB_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
-.PHONY: format-check depgraph all test check asan-test demo demo-fleet eval fuzz bench \
+.PHONY: format-check depgraph all test check asan-test demo demo-fleet eval fuzz bench bench-storm \
         bench-central deps need-deps \
         install uninstall clean tests
 .DEFAULT_GOAL := all
@@ -211,7 +211,8 @@ FORMAT_FILES := lib/atomic.c lib/json.c lib/rfc3339.c dissectors/proto.c \
                 lib/log.c agent/ops.c agent/opscli.c detectors/baseline_ckpt.c \
                  tests/check_ops.c broker/log_opts.c detectors/wintab.c \
                  tests/testutil_agent.c tests/testutil_log.c \
-                 lib/htab.c lib/htab.h tests/check_htab.c
+                 lib/htab.c lib/htab.h tests/check_htab.c \
+                 agent/mqtt_out_index.c agent/mqtt_out_latency.c
 CLANG_FORMAT ?= clang-format
 
 format-check:
@@ -281,6 +282,12 @@ fuzz: need-deps $(FUZZERS) $(BUILD)/icsentry-intel
 bench: need-deps all
 	@$(MAKE) --no-print-directory $(BUILD)/bench/pcapcount
 	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/bench.py
+	@$(MAKE) --no-print-directory bench-storm
+
+# make bench-storm: an alert storm (~50,000 alerts) with the MQTT journal
+# and the state file on against alerts off: ratio, alerts/s, latency p99.
+bench-storm: need-deps all
+	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/bench/storm.py
 
 $(BUILD)/bench/pcapcount: tests/bench/pcapcount.c
 	@mkdir -p $(dir $@)

@@ -249,6 +249,7 @@ destroy(struct mqtt_out *m)
 			close(sg->fd);
 		free(sg);
 	}
+	mqtt_out_index_free(m);
 	if (m->dirfd >= 0)
 		close(m->dirfd);
 	free(m->state_path);
@@ -448,7 +449,9 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 			memcpy(q->payload, p, len);
 		q->len = (int)len;
 		q->retained = retained;
-		q->t_ms = mqtt_out_now_ms();
+		q->t_us = mqtt_out_now_us();
+		q->t_ms = q->t_us / 1000;
+		q->alert = alert;
 		q->aseq = alert && m->central_ack ? mqtt_out_alert_seq(p, len) : -1;
 	}
 	pthread_mutex_lock(&m->qmu);
@@ -488,7 +491,10 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 	pthread_mutex_unlock(&m->qmu);
 	if (rc == 0) {
 		atomic_fetch_add(&m->published, 1);
-		mqtt_out_kick(m);
+		/* with a journal nothing can go before the writer's sync, and
+		 * the writer wakes the supervisor then: no wakeup per message */
+		if (m->jdir == NULL)
+			mqtt_out_kick(m);
 		return 0;
 	}
 	if (q != NULL)
@@ -684,12 +690,10 @@ mqtt_out_journal_last(const struct mqtt_out *m, uint64_t *seq,
 static size_t
 not_brokered(struct mqtt_out *m)
 {
-	struct qmsg *q;
-	size_t n = 0;
+	size_t n;
 
 	pthread_mutex_lock(&m->qmu);
-	for (q = m->head; q != NULL; q = q->next)
-		n += !q->brokered;
+	n = m->nq - m->nbrokered;
 	pthread_mutex_unlock(&m->qmu);
 	return n;
 }
@@ -760,6 +764,18 @@ mqtt_out_close(struct mqtt_out *m, int timeout_ms)
 	}
 	left = not_brokered(m);
 	unack = unacked(m, &seq);
+	pthread_mutex_lock(&m->qmu);
+	if (m->lat_durable.n > 0 || m->lat_brokered.n > 0) {
+		char d[120], b[120];
+
+		mqtt_out_lat_text(&m->lat_durable, d, sizeof(d));
+		mqtt_out_lat_text(&m->lat_brokered, b, sizeof(b));
+		pthread_mutex_unlock(&m->qmu);
+		mqtt_out_say(m, "alert latency: queued -> durable %s; queued -> "
+		    "broker ack %s", m->jdir != NULL ? d : "(no journal)", b);
+	} else {
+		pthread_mutex_unlock(&m->qmu);
+	}
 	if (left > 0)
 		mqtt_out_say(m, "closing with %zu message(s) not acknowledged%s", left,
 		    m->jdir != NULL ?

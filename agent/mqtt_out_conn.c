@@ -31,18 +31,6 @@
 
 /* ---- Paho callbacks (Paho's threads: qmu at most, never hmu) ---------- */
 
-/* Find a queued message by qseq (qmu held); acks come mostly for the head. */
-static struct qmsg *
-queue_find(struct mqtt_out *m, uint64_t qseq)
-{
-	struct qmsg *q;
-
-	for (q = m->head; q != NULL; q = q->next)
-		if (q->qseq == qseq)
-			return q;
-	return NULL;
-}
-
 /* Acknowledged (refused: the broker answered, and will never take it). */
 static void
 settle(struct sendctx *c, bool refused)
@@ -53,7 +41,9 @@ settle(struct sendctx *c, bool refused)
 	bool count = false;
 
 	pthread_mutex_lock(&m->qmu);
-	q = queue_find(m, c->qseq);
+	q = mqtt_out_index_find(m, c->qseq);
+	if (q != NULL && !refused && q->alert && !q->counted && q->t_us > 0)
+		mqtt_out_lat_add(&m->lat_brokered, mqtt_out_now_us() - q->t_us);
 	if (q != NULL && q->acked) {
 		/* the central ack came first; now Paho is done with it */
 		count = !q->counted;
@@ -64,7 +54,7 @@ settle(struct sendctx *c, bool refused)
 			q->inflight = false;
 			m->ninflight--;
 		}
-		q->brokered = true;
+		mqtt_out_set_brokered(m, q, true);
 		q->brokered_ms = mqtt_out_now_ms();
 		count = !q->counted;
 		q->counted = true;
@@ -109,6 +99,9 @@ mqtt_out_on_ack(void *arg, const char *topic, const void *payload, size_t len)
 	}
 	for (q = m->head; q != NULL; q = next) {
 		next = q->next;
+		/* alerts queued in seq order: none past this one is covered */
+		if (q->aseq > v && !m->aseq_unsorted)
+			break;
 		if (q->aseq < 0 || q->aseq > v || !q->durable || q->acked)
 			continue;
 		n++;
@@ -191,12 +184,13 @@ unsettle(struct sendctx *c)
 	struct qmsg *q;
 
 	pthread_mutex_lock(&m->qmu);
-	q = queue_find(m, c->qseq);
+	q = mqtt_out_index_find(m, c->qseq);
 	if (q != NULL && q->acked) {
 		mqtt_out_drop_msg(m, q);
 	} else if (q != NULL && q->inflight) {
 		q->inflight = false;
 		m->ninflight--;
+		mqtt_out_rewind(m, q);
 	}
 	pthread_mutex_unlock(&m->qmu);
 	/* a write that failed mid-way: this client must not be reused */
@@ -451,11 +445,12 @@ renew_client(struct mqtt_out *m)
 		/* the broker may have lost it (restart without persistence,
 		 * a bridge's queue): unless acked meanwhile, it goes again */
 		if (q->brokered) {
-			q->brokered = false;
+			mqtt_out_set_brokered(m, q, false);
 			atomic_fetch_add(&m->resent, 1);
 		}
 	}
 	m->ninflight = 0;
+	m->scan = m->head;
 	pthread_mutex_unlock(&m->qmu);
 	if (mqtt_out_create_client(m, &old, err, sizeof(err)) != 0) {
 		mqtt_out_say(m, "cannot create a client: %s; retrying", err);
@@ -512,9 +507,10 @@ pump(struct mqtt_out *m)
 		return;
 	while (atomic_load(&m->connected) && !atomic_load(&m->stop)) {
 		pthread_mutex_lock(&m->qmu);
-		for (q = m->head; q != NULL && (q->inflight || q->brokered ||
+		for (q = m->scan; q != NULL && (q->inflight || q->brokered ||
 		    q->acked); q = q->next)
 			;
+		m->scan = q;
 		/* in order: never past one the disk does not hold yet */
 		if (q == NULL || !q->durable ||
 		    m->ninflight >= MQTT_OUT_WINDOW) {
@@ -547,6 +543,7 @@ pump(struct mqtt_out *m)
 			if (q->inflight) {
 				q->inflight = false;
 				m->ninflight--;
+				mqtt_out_rewind(m, q);
 			}
 			pthread_mutex_unlock(&m->qmu);
 			return;		/* disconnected meanwhile */
@@ -717,7 +714,7 @@ check_stuck(struct mqtt_out *m)
 	if (oldest != NULL && now - oldest->brokered_ms >= m->resend_ms) {
 		for (q = m->head; q != NULL; q = q->next)
 			if (q->brokered && now - q->brokered_ms >= m->resend_ms) {
-				q->brokered = false;
+				mqtt_out_set_brokered(m, q, false);
 				n++;
 			}
 		age = now - oldest->brokered_ms;

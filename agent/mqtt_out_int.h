@@ -32,9 +32,17 @@ struct mqtt_out;
 /* after the ack subscription is granted, its retained value's head start */
 #define MQTT_OUT_ACK_GRACE_MS	300
 #define MQTT_OUT_RESEND_MAX_MS	3600000
+/* A latency histogram (mqtt_out_latency.c). */
+#define MQTT_OUT_LAT_BUCKETS	560
+struct mqtt_out_lat {
+	uint64_t	n, max_us;
+	uint64_t	b[MQTT_OUT_LAT_BUCKETS];
+};
+
 /* One queued message. */
 struct qmsg {
 	struct qmsg	*next, *prev;
+	struct qmsg	*hnext;		/* the qseq index's chain */
 	uint64_t	 qseq;		/* journal order */
 	char		*topic;
 	char		*payload;
@@ -45,6 +53,8 @@ struct qmsg {
 	bool		 counted;	/* counted as delivered */
 	int64_t		 aseq;		/* alert seq under central_ack; else -1 */
 	int64_t		 t_ms;		/* queued at (monotonic) */
+	int64_t		 t_us;		/* the same in us; 0: loaded */
+	bool		 alert;		/* on an alert topic */
 	int64_t		 brokered_ms;
 	/* the journal (persist_dir only) */
 	struct seg	*seg;		/* its segment; NULL: legacy .msg file */
@@ -85,6 +95,16 @@ struct mqtt_out {
 	pthread_mutex_t			 qmu;
 	struct qmsg			*head, *tail;
 	size_t				 nq, ninflight;
+	/* mqtt_out_index.c: qseq -> message, the send cursor (every
+	 * message before it is in flight, brokered or acked), counts */
+	struct qmsg			**buckets;
+	size_t				 nbuckets;
+	struct qmsg			*scan;
+	size_t				 nbrokered;
+	int64_t				 aseq_last;	/* last alert queued */
+	bool				 aseq_unsorted;	/* queued out of order */
+	/* alerts: queued -> durable, queued -> PUBACK (qmu) */
+	struct mqtt_out_lat		 lat_durable, lat_brokered;
 	uint64_t			 next_qseq;
 	char				*jdir;	/* journal; NULL: memory only */
 	int				 dirfd;	/* jdir, for fsync */
@@ -183,6 +203,18 @@ int	mqtt_out_journal_load(struct mqtt_out *m, char *err, size_t errlen);
 int	mqtt_out_make_dirs(const char *path);
 int64_t	mqtt_out_now_ms(void);
 void	mqtt_out_sleep_ms(int ms);
+/* agent/mqtt_out_index.c */
+void	mqtt_out_index_add(struct mqtt_out *m, struct qmsg *q);
+void	mqtt_out_index_del(struct mqtt_out *m, struct qmsg *q);
+struct qmsg	*mqtt_out_index_find(struct mqtt_out *m, uint64_t qseq);
+void	mqtt_out_index_free(struct mqtt_out *m);
+void	mqtt_out_rewind(struct mqtt_out *m, struct qmsg *q);
+void	mqtt_out_set_brokered(struct mqtt_out *m, struct qmsg *q, bool brokered);
+/* agent/mqtt_out_latency.c */
+int64_t	mqtt_out_now_us(void);
+void	mqtt_out_lat_add(struct mqtt_out_lat *l, int64_t us);
+uint64_t	mqtt_out_lat_pct(const struct mqtt_out_lat *l, double p);
+void	mqtt_out_lat_text(const struct mqtt_out_lat *l, char *buf, size_t len);
 /* agent/mqtt_out_conn.c */
 void	mqtt_out_on_ack(void *arg, const char *topic, const void *payload, size_t len);
 void	mqtt_out_on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r);

@@ -382,6 +382,7 @@ mqtt_out_writer(void *arg)
 	struct qmsg *q, *mark;
 	struct seg *sg;
 	uint64_t seq = 0;
+	int64_t now;
 	char hash[65];
 	bool st;
 	int fd;
@@ -422,8 +423,11 @@ mqtt_out_writer(void *arg)
 			sg->fd = -1;
 			seg_release(m, sg);	/* all settled meanwhile? */
 		}
+		now = mqtt_out_now_us();
 		for (q = m->wfirst; q != NULL; q = q->next) {
 			q->durable = true;
+			if (q->alert && q->t_us > 0)
+				mqtt_out_lat_add(&m->lat_durable, now - q->t_us);
 			if (q == mark) {
 				q = q->next;
 				break;
@@ -496,9 +500,17 @@ mqtt_out_queue_append(struct mqtt_out *m, struct qmsg *q)
 	else
 		m->head = q;
 	m->tail = q;
+	mqtt_out_index_add(m, q);
 	m->nq++;
-	if (q->aseq >= 0)
+	if (m->scan == NULL)
+		m->scan = q;
+	if (q->aseq >= 0) {
+		/* a central ack's walk may stop at the first alert past it */
+		if (m->nunacked > 0 && q->aseq <= m->aseq_last)
+			m->aseq_unsorted = true;
+		m->aseq_last = q->aseq;
 		m->nunacked++;
+	}
 }
 
 static void
@@ -513,10 +525,15 @@ queue_unlink(struct mqtt_out *m, struct qmsg *q)
 	else
 		m->tail = q->prev;
 	m->nq--;
+	if (m->scan == q)
+		m->scan = q->next;
+	mqtt_out_index_del(m, q);
 	if (q->inflight)
 		m->ninflight--;
-	if (q->aseq >= 0)
-		m->nunacked--;
+	if (q->brokered)
+		m->nbrokered--;
+	if (q->aseq >= 0 && --m->nunacked == 0)
+		m->aseq_unsorted = false;
 }
 
 void

@@ -11,10 +11,14 @@ the agent reads it:
   OLD        the same with another agent binary (AGENT_OLD=path), e.g. the
              one before group commit
 
-and prints wall time, the agent's CPU time, alerts/s and the ratio to
-"off", plus for "journal" the alert latency from the agent writing the
-alert (its JSON-lines sink, just before the MQTT sink) to the collector
-committing it (p50/p99/max), and to the agent's end-to-end ack.
+and prints the machine (host, cores, CPU, load average), wall time (the
+agent's whole run, including its drain of the MQTT queue at exit, at most
+10 s plus 3 s for the central ack), capture time (start to the last alert
+written to its JSON-lines sink), the agent's CPU time, alerts/s over the
+capture and the ratios to "off", plus for "journal" the alert latency the
+agent itself measures (mqtt_out_close logs it: from mqtt_out_alert() to
+durable, i.e. the writer's group commit, and to the broker's PUBACK) and
+from the agent writing the alert to the collector committing it.
 
   BUILD=build SHARED=../shared python3 tests/bench/storm.py
 """
@@ -61,8 +65,23 @@ def pcap():
     return path
 
 
+def machine():
+    """One line naming the machine and its load (the figures move with it)."""
+    model = '?'
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('model name'):
+                model = line.split(':', 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return '%s, %d cores (%s), %s, load average %s' % (
+        socket.gethostname(), os.cpu_count() or 0, model, os.uname().release,
+        ' '.join('%.1f' % x for x in os.getloadavg()))
+
+
 def run_agent(binary, conf, args, tail_to=None):
-    """Wall seconds and the child's CPU seconds (user + sys)."""
+    """Wall seconds, the child's CPU seconds (user + sys), start time, stderr."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.time()
     r = subprocess.run([binary, '-c', conf] + args, stdout=subprocess.DEVNULL,
@@ -72,10 +91,30 @@ def run_agent(binary, conf, args, tail_to=None):
     if r.returncode != 0:
         sys.exit('agent failed: %s' % r.stderr.decode()[-2000:])
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    return wall, cpu, t0, r.stderr.decode(errors='replace')
+
+
+def agent_latency(err):
+    """The agent's own figures: 'queued -> durable N alerts, p50 X ms,
+    p99 Y ms, max Z ms; queued -> broker ack ...' (mqtt_out_close)."""
+    out = {}
+    for line in err.splitlines():
+        if 'alert latency:' not in line:
+            continue
+        for part in line.split('alert latency:', 1)[1].split(';'):
+            words = part.replace(',', ' ').split()
+            key = 'durable' if 'durable' in part else 'broker_ack'
+            try:
+                out[key + '_p50_ms'] = float(words[words.index('p50') + 1])
+                out[key + '_p99_ms'] = float(words[words.index('p99') + 1])
+                out[key + '_max_ms'] = float(words[words.index('max') + 1])
+            except (ValueError, IndexError):
+                pass
+    return out
 
 
 def main():
+    mach0 = machine()
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(os.path.join(OUT, 'broker'))
     cap = pcap()
@@ -101,10 +140,12 @@ def main():
         open(off_conf, 'w').write('[agent]\nname = gw-s\nsite = storm\nalert_window = 0\n' + POLICY)
         walls, cpus = [], []
         for _ in range(RUNS):
-            w, c = run_agent(AGENT, off_conf, ['-r', cap, '--no-mqtt'])
+            w, c, _, _ = run_agent(AGENT, off_conf, ['-r', cap, '--no-mqtt'])
             walls.append(w)
             cpus.append(c)
-        results['off'] = {'wall_s': min(walls), 'cpu_s': min(cpus)}
+        # no sink, no drain: the whole run is the capture
+        results['off'] = {'wall_s': min(walls), 'capture_s': min(walls),
+                          'cpu_s': min(cpus)}
 
         def journal_run(name, binary, k):
             d = os.path.join(OUT, '%s-%d' % (name, k))
@@ -148,12 +189,20 @@ def main():
             th = threading.Thread(target=tail)
             th.start()
             try:
-                w, cpu = run_agent(binary, jconf, ['-r', cap, '--alerts-out', alerts])
+                w, cpu, t0, err = run_agent(binary, jconf, ['-r', cap, '--alerts-out', alerts])
             finally:
                 time.sleep(0.3)
                 stop.set()
                 th.join()
             sent = len(emitted)
+            # the capture ends with the last alert written (the tail sees
+            # it within its poll, or the file's mtime says when)
+            last = max(emitted.values()) if emitted else t0 + w
+            try:
+                last = min(last, os.stat(alerts).st_mtime)
+            except OSError:
+                pass
+            capture = max(0.0, last - t0)
             rows = []
             for _ in range(600):
                 con = sqlite3.connect(db)
@@ -177,9 +226,12 @@ def main():
 
             def pct(p):
                 return round(lat[min(len(lat) - 1, int(len(lat) * p))], 1) if lat else None
-            return {'wall_s': w, 'cpu_s': cpu, 'alerts': sent, 'stored': len(rows),
+            r = {'wall_s': w, 'capture_s': capture, 'cpu_s': cpu, 'alerts': sent,
+                 'stored': len(rows),
                     'emit_to_stored_p50_ms': pct(0.50), 'emit_to_stored_p99_ms': pct(0.99),
                     'emit_to_stored_max_ms': round(lat[-1], 1) if lat else None}
+            r.update(agent_latency(err))
+            return r
 
         for name, binary in [('journal', AGENT)] + ([('old', AGENT_OLD)] if AGENT_OLD else []):
             best = None
@@ -193,17 +245,26 @@ def main():
         broker.wait()
     off = results['off']
     print('alert storm: %s, best of %d (old: 1 run)' % (cap, RUNS))
-    print('%-8s %8s %8s %9s %10s %7s' % ('mode', 'wall_s', 'cpu_s', 'alerts', 'alerts/s', 'x off'))
+    print('machine: %s (start), %s (end)' % (mach0, machine().split('load average ')[1]))
+    print('%-8s %8s %9s %8s %9s %10s %7s %7s' % ('mode', 'wall_s', 'capture_s', 'cpu_s',
+                                             'alerts', 'alerts/s', 'x off', 'cap x'))
     for name, r in results.items():
         n = r.get('alerts', results.get('journal', {}).get('alerts', 0))
-        print('%-8s %8.2f %8.2f %9d %10.0f %7.2f' % (name, r['wall_s'], r['cpu_s'], n,
-                                                    n / r['wall_s'], r['wall_s'] / off['wall_s']))
+        print('%-8s %8.2f %9.2f %8.2f %9d %10.0f %7.2f %7.2f'
+              % (name, r['wall_s'], r['capture_s'], r['cpu_s'], n,
+                 n / max(r['capture_s'], 1e-9), r['wall_s'] / off['wall_s'],
+                 r['capture_s'] / off['capture_s']))
     for name in ('journal', 'old'):
         if name in results:
             r = results[name]
             print('%s: %d stored of %d; emit -> stored p50 %s ms, p99 %s ms, max %s ms'
                   % (name, r['stored'], r['alerts'], r['emit_to_stored_p50_ms'],
                      r['emit_to_stored_p99_ms'], r['emit_to_stored_max_ms']))
+            if 'durable_p99_ms' in r:
+                print('%s: agent alert latency: queued -> durable p50 %s ms, p99 %s ms, max %s ms;'
+                      ' queued -> broker ack p50 %s ms, p99 %s ms'
+                      % (name, r['durable_p50_ms'], r['durable_p99_ms'], r['durable_max_ms'],
+                         r.get('broker_ack_p50_ms'), r.get('broker_ack_p99_ms')))
     print(json.dumps(results))
 
 
