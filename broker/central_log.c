@@ -26,6 +26,7 @@
 
 #include "broker/clog_pg.h"
 #include "broker/clog_query.h"
+#include "broker/clog_scan.h"
 #include "lib/chain.h"
 #include "lib/ids.h"
 #include "lib/ipnet.h"
@@ -450,9 +451,10 @@ int
 central_log_alert_parse(const char *json, size_t len,
     struct central_log_alert *a, char *why, size_t whylen)
 {
-	const cJSON *root, *m, *n, *last = NULL;
+	const cJSON *root = NULL, *m, *n, *last = NULL;
 	char hash[CHAIN_HEX_LEN + 1];
 	const char *end = NULL;
+	bool hash_last = false;
 	size_t body;
 	int rc = IDS_EMALFORMED;
 
@@ -463,6 +465,15 @@ central_log_alert_parse(const char *json, size_t len,
 		    "payload contains a NUL byte");
 		return IDS_EMALFORMED;
 	}
+	/* the plain case without a tree (clog_scan.c); else cJSON */
+	rc = clog_alert_scan(json, len, a, &hash_last);
+	if (rc == 0)
+		goto check;
+	if (rc != CLOG_SCAN_OTHER)
+		return rc;
+	memset(a, 0, sizeof(*a));
+	a->src_port = a->dst_port = -1;
+	rc = IDS_EMALFORMED;
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (root == NULL) {
 		snprintf(why, whylen, "not JSON");
@@ -506,6 +517,9 @@ central_log_alert_parse(const char *json, size_t len,
 	    (rc = get_endpoint(root, "dst", &a->dst_ip, &a->dst_port, why,
 	    whylen)))
 		goto fail;
+	hash_last = last != NULL && last->string != NULL &&
+	    strcmp(last->string, "hash") == 0;
+check:
 	rc = IDS_EMALFORMED;
 	if (!is_topic_level(a->agent) || !is_topic_level(a->site)) {
 		snprintf(why, whylen, "agent or site is empty, too long or "
@@ -516,7 +530,9 @@ central_log_alert_parse(const char *json, size_t len,
 		snprintf(why, whylen, "detector is empty");
 		goto fail;
 	}
-	if (!get_int(cJSON_GetObjectItemCaseSensitive(root, "seq"), 0,
+	/* (the scanner read seq already) */
+	if (root != NULL && !get_int(cJSON_GetObjectItemCaseSensitive(root,
+	    "seq"), 0,
 	    9007199254740992.0, &a->seq)) {
 		snprintf(why, whylen, "seq is not a non-negative integer");
 		goto fail;
@@ -534,9 +550,7 @@ central_log_alert_parse(const char *json, size_t len,
 		snprintf(why, whylen, "prev_hash or hash is not 64 hex digits");
 		goto fail;
 	}
-	if (last == NULL || last->string == NULL ||
-	    strcmp(last->string, "hash") != 0 ||
-	    chain_split(json, len, &body, hash) != 0 ||
+	if (!hash_last || chain_split(json, len, &body, hash) != 0 ||
 	    strcmp(hash, a->hash) != 0) {
 		snprintf(why, whylen, "hash is not the last member");
 		goto fail;
@@ -553,6 +567,7 @@ central_log_alert_free(struct central_log_alert *a)
 	if (a == NULL)
 		return;
 	cJSON_Delete(a->tree_);
+	free(a->buf_);
 	memset(a, 0, sizeof(*a));
 	a->src_port = a->dst_port = -1;
 }

@@ -39,6 +39,7 @@ struct central_log_alert {
 	int		 sev;		/* central_log_severity_rank(severity) */
 	int		 src_port, dst_port;	/* -1 when absent */
 	void		*tree_;		/* private */
+	void		*buf_;		/* private */
 };
 
 enum central_log_stored {

@@ -551,6 +551,84 @@ START_TEST(test_parse_accepts_minimal)
 }
 END_TEST
 
+/*
+ * The same alert written plainly (read by clog_scan.c without a tree) and
+ * in forms only cJSON takes (an escape, 7.0 for 7, other whitespace): the
+ * same fields either way.
+ */
+static const struct {
+	const char	*text;
+	bool		 plain;		/* taken by the scanner */
+} same_alert[] = {
+	{ "{\"agent\":\"gw\",\"site\":\"s1\",\"seq\":7,"
+	  "\"ts\":\"2026-11-23T08:15:02Z\",\"severity\":\"high\","
+	  "\"detector\":\"s7.plc_stop\",\"technique\":\"T0881\","
+	  "\"title\":\"PLC \\\"stop\\\"\",\"proto\":null,"
+	  "\"src\":{\"ip\":\"10.0.0.1\",\"port\":50211},\"dst\":null,"
+	  "\"extra\":[1,-2.5e3,true,false,null,{\"a\":[]}],"
+	  "\"prev_hash\":\"" CHAIN_GENESIS "\",\"hash\":\"" CHAIN_GENESIS "\"}",
+	  false },
+	{ "{\"agent\":\"gw\",\"site\":\"s1\",\"seq\":7,"
+	  "\"ts\":\"2026-11-23T08:15:02Z\",\"severity\":\"high\","
+	  "\"detector\":\"s7.plc_stop\",\"technique\":\"T0881\","
+	  "\"title\":\"PLC 'stop'\",\"proto\":null,"
+	  "\"src\":{\"ip\":\"10.0.0.1\",\"port\":50211},\"dst\":null,"
+	  "\"extra\":[1,-2.5e3,true,false,null,{\"a\":[]}],"
+	  "\"prev_hash\":\"" CHAIN_GENESIS "\",\"hash\":\"" CHAIN_GENESIS "\"}",
+	  true },
+	{ "{ \"agent\" : \"gw\" ,\n\t\"site\":\"s1\",\"seq\":7.0,"
+	  "\"ts\":\"2026-11-23T08:15:02Z\",\"severity\":\"high\","
+	  "\"detector\":\"s7.plc_stop\",\"technique\":\"T0881\","
+	  "\"title\":\"PLC 'stop'\",\"proto\":null,"
+	  "\"src\":{\"port\":50211.0,\"ip\":\"10.0.0.1\"},"
+	  "\"prev_hash\":\"" CHAIN_GENESIS "\",\"hash\":\"" CHAIN_GENESIS "\"}",
+	  false },
+	{ "{\"hash\":\"" CHAIN_GENESIS "\",\"agent\":\"gw\",\"site\":\"s1\","
+	  "\"seq\":7,\"ts\":\"2026-11-23T08:15:02Z\",\"severity\":\"high\","
+	  "\"detector\":\"s7.plc_stop\",\"technique\":\"T0881\","
+	  "\"title\":\"PLC 'stop'\","
+	  "\"src\":{\"ip\":\"10.0.0.1\",\"port\":50211},\"dst\":{},"
+	  "\"prev_hash\":\"" CHAIN_GENESIS "\"}", true },
+};
+
+START_TEST(test_parse_plain_and_cjson_agree)
+{
+	struct central_log_alert a;
+	const char *j = same_alert[_i].text;
+	char why[128] = "";
+	int rc;
+
+	rc = central_log_alert_parse(j, strlen(j), &a, why, sizeof(why));
+	if (_i == 3) {
+		/* hash not last: refused on both paths, same words */
+		ck_assert_int_eq(rc, IDS_EMALFORMED);
+		ck_assert_str_eq(why, "hash is not the last member");
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s", why);
+	ck_assert(same_alert[_i].plain ? a.buf_ != NULL && a.tree_ == NULL :
+	    a.tree_ != NULL && a.buf_ == NULL);
+	ck_assert_str_eq(a.agent, "gw");
+	ck_assert_str_eq(a.site, "s1");
+	ck_assert_int_eq(a.seq, 7);
+	ck_assert_int_eq(a.ts_us, INT64_C(1795421702) * 1000000);
+	ck_assert_str_eq(a.severity, "high");
+	ck_assert_int_eq(a.sev, 3);
+	ck_assert_str_eq(a.detector, "s7.plc_stop");
+	ck_assert_str_eq(a.technique, "T0881");
+	ck_assert_str_eq(a.title, _i == 0 ? "PLC \"stop\"" : "PLC 'stop'");
+	ck_assert_ptr_null(a.proto);
+	ck_assert_str_eq(a.src_ip, "10.0.0.1");
+	ck_assert_int_eq(a.src_port, 50211);
+	ck_assert_ptr_null(a.dst_ip);
+	ck_assert_int_eq(a.dst_port, -1);
+	ck_assert_str_eq(a.prev_hash, CHAIN_GENESIS);
+	ck_assert_str_eq(a.hash, CHAIN_GENESIS);
+	central_log_alert_free(&a);
+	ck_assert_ptr_null(a.buf_);
+}
+END_TEST
+
 START_TEST(test_time_round_trip)
 {
 	char buf[CENTRAL_LOG_TIME_LEN];
@@ -1419,6 +1497,8 @@ central_log_suite(void)
 	tcase_add_loop_test(tc, test_parse_rejects, 0,
 	    (int)(sizeof(bad_alerts) / sizeof(bad_alerts[0])));
 	tcase_add_test(tc, test_parse_accepts_minimal);
+	tcase_add_loop_test(tc, test_parse_plain_and_cjson_agree, 0,
+	    (int)(sizeof(same_alert) / sizeof(same_alert[0])));
 	tcase_add_test(tc, test_time_round_trip);
 	tcase_add_test(tc, test_query_filters);
 	tcase_add_test(tc, test_query_limit_latest_in_order);
