@@ -11,10 +11,10 @@
  * TCP connection, a DNP3 link RESET_LINK_STATES or an outstation that
  * reports IIN1.7 device restart starts over):
  *
- *   replay.dnp3_sequence  a request whose sequence number is 1-7 behind
- *                         the last one (not a retry: those repeat it)
- *                         and whose bytes, number included, are those of
- *                         one of the last 32 requests: a recorded request
+ *   replay.dnp3_sequence  a request whose sequence number is neither the
+ *                         last one (a retry repeats it) nor the next, and
+ *                         whose bytes, number included, are those of one
+ *                         of the last 32 requests: a recorded request
  *                         sent again                          T0855
  *                         a solicited response 1-7 behind the request
  *                         it should answer, or an unsolicited response
@@ -160,9 +160,10 @@ seq_alert(struct replay *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	if (quiet(s, c, 0, pdu->ts))
 		return;
 	snprintf(title, sizeof(title), "DNP3 %s (%s) with sequence number %u, "
-	    "%u behind the %u the session is at: a recorded message sent "
+	    "%u behind the %u the session is at%s: a recorded message sent "
 	    "again", kind, dnp3_fc_name(d->app_fc), d->app_seq, back,
-	    expected);
+	    expected, identical > 0 ? ", the bytes of an earlier request" :
+	    "");
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "message", kind);
 	cJSON_AddStringToObject(o, "function", dnp3_fc_name(d->app_fc));
@@ -282,8 +283,9 @@ rp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	if (request) {
 		uint32_t h = frag_hash(d);	/* seq included */
 
-		if (st->has_req && !st->sloppy &&
-		    (b = behind(st->req_seq, d->app_seq)) != 0) {
+		if (st->has_req && !st->sloppy && d->app_seq != st->req_seq &&
+		    d->app_seq != ((st->req_seq + 1) & 15)) {
+			b = (unsigned)(st->req_seq - d->app_seq) & 15u;
 			for (i = 0; i < st->nring; i++)
 				if (st->ring[i] == h)
 					break;
