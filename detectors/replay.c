@@ -12,14 +12,14 @@
  * reports IIN1.7 device restart starts over):
  *
  *   replay.dnp3_sequence  a request whose sequence number is neither the
- *                         last one (a retry repeats it) nor the next, and
- *                         whose bytes, number included, are those of one
- *                         of the last 32 requests: a recorded request
- *                         sent again                          T0855
- *                         a solicited response 1-7 behind the request
- *                         it should answer, or an unsolicited response
- *                         1-7 behind the last unsolicited one: a
- *                         recorded report sent again          T0856
+ *                         last one (a retry repeats it) nor the next, with
+ *                         the bytes (number included) of one of the last
+ *                         128 distinct requests: a recorded request sent
+ *                         again                                T0855;
+ *                         a solicited response whose number is not the
+ *                         request's, or an unsolicited one out of its
+ *                         series, with the bytes of an earlier report:
+ *                         a recorded report sent again         T0856
  *   replay.dnp3_time      a time written to the outstation (g50v1/v3 in
  *                         a WRITE) or reported by it (g50, g51 common
  *                         time of occurrence in responses) more than
@@ -29,7 +29,7 @@
  * A master seen sending new content under an old number (a test tool
  * alternating SELECT 7 / OPERATE 8 on ever new points, in
  * ../shared/pcaps/dnp3-icsnpp-example.pcap) does not number its requests:
- * its requests and the answers to them are not judged in that session.  Memory: max_channels channels of 4
+ * its requests and the answers to them are not judged in that session.  Memory: max_channels channels of 2
  * link-address pairs; what does not fit is counted.
  */
 #include <cJSON.h>
@@ -43,15 +43,42 @@
 #include "dissectors/dnp3.h"
 #include "dissectors/flow.h"
 
-#define MAX_STN		4
-#define RING		32
+#define MAX_STN		2
+#define RING		128
+
+/* the hashes (number included) of the last RING distinct fragments */
+struct ring {
+	uint8_t		 n, i;
+	uint32_t	 h[RING];
+};
+
+static bool
+ring_has(const struct ring *r, uint32_t h)
+{
+	uint8_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->h[i] == h)
+			return true;
+	return false;
+}
+
+static void
+ring_add(struct ring *r, uint32_t h)
+{
+	if (ring_has(r, h))
+		return;
+	r->h[r->i] = h;
+	r->i = (uint8_t)((r->i + 1) % RING);
+	if (r->n < RING)
+		r->n++;
+}
 
 struct rp_stn {
 	uint16_t	 master, outstation;
 	uint8_t		 used, has_req, req_seq, has_uns, uns_seq;
 	uint8_t		 sloppy;	/* numbers requests its own way */
-	uint8_t		 nring, ring_i;
-	uint32_t	 ring[RING];	/* the last requests' fragments */
+	struct ring	 req, rsp;	/* recent distinct fragments */
 };
 
 struct rp_chan {
@@ -139,19 +166,9 @@ raise(struct det_ctx *ctx, const struct det_pdu *pdu, const char *det,
 	det_alert(ctx, &a);
 }
 
-/* 1-7: seq is that far behind last (mod 16); 0 otherwise */
-static unsigned
-behind(uint8_t last, uint8_t seq)
-{
-	unsigned b = (unsigned)(last - seq) & 15u;
-
-	return b >= 1 && b <= 7 ? b : 0;
-}
-
 static void
 seq_alert(struct replay *s, struct det_ctx *ctx, const struct det_pdu *pdu,
-    struct rp_chan *c, const char *kind, uint8_t expected, unsigned back,
-    int identical)
+    struct rp_chan *c, const char *kind, uint8_t expected, unsigned back)
 {
 	const struct dnp3_pdu *d = pdu->u.dnp3;
 	char title[256];
@@ -160,10 +177,9 @@ seq_alert(struct replay *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	if (quiet(s, c, 0, pdu->ts))
 		return;
 	snprintf(title, sizeof(title), "DNP3 %s (%s) with sequence number %u, "
-	    "%u behind the %u the session is at%s: a recorded message sent "
-	    "again", kind, dnp3_fc_name(d->app_fc), d->app_seq, back,
-	    expected, identical > 0 ? ", the bytes of an earlier request" :
-	    "");
+	    "%u behind the %u the session is at, with the bytes of an earlier "
+	    "one: a recorded message sent again", kind,
+	    dnp3_fc_name(d->app_fc), d->app_seq, back, expected);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "message", kind);
 	cJSON_AddStringToObject(o, "function", dnp3_fc_name(d->app_fc));
@@ -171,8 +187,7 @@ seq_alert(struct replay *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	cJSON_AddNumberToObject(o, "expected_seq", expected);
 	cJSON_AddNumberToObject(o, "link_src", d->src);
 	cJSON_AddNumberToObject(o, "link_dst", d->dst);
-	if (identical > 0)
-		cJSON_AddBoolToObject(o, "identical", 1);
+	cJSON_AddBoolToObject(o, "identical", 1);
 	raise(ctx, pdu, "replay.dnp3_sequence", d->app_fc < 0x80 ? "T0855" :
 	    "T0856", title, o);
 }
@@ -241,7 +256,7 @@ rp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	struct rp_chan *c;
 	struct rp_stn *st;
 	bool request;
-	unsigned b;
+	uint32_t h;
 	int i;
 
 	if (pdu->flow == NULL || pdu->flow->af == 0 || pdu->proto != ICS_DNP3)
@@ -280,18 +295,13 @@ rp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	    station(s, c, d->dst, d->src);
 	if (st == NULL)
 		return;
+	h = frag_hash(d);
 	if (request) {
-		uint32_t h = frag_hash(d);	/* seq included */
-
 		if (st->has_req && !st->sloppy && d->app_seq != st->req_seq &&
 		    d->app_seq != ((st->req_seq + 1) & 15)) {
-			b = (unsigned)(st->req_seq - d->app_seq) & 15u;
-			for (i = 0; i < st->nring; i++)
-				if (st->ring[i] == h)
-					break;
-			if (i < st->nring) {
+			if (ring_has(&st->req, h)) {
 				seq_alert(s, ctx, pdu, c, "request", st->req_seq,
-				    b, 1);
+				    (unsigned)(st->req_seq - d->app_seq) & 15u);
 				return;
 			}
 			/* new content under an old number: this master does
@@ -300,10 +310,7 @@ rp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		}
 		st->has_req = 1;
 		st->req_seq = d->app_seq;
-		st->ring[st->ring_i] = h;
-		st->ring_i = (uint8_t)((st->ring_i + 1) % RING);
-		if (st->nring < RING)
-			st->nring++;
+		ring_add(&st->req, h);
 		return;
 	}
 	if (d->has_iin && (d->iin & DNP3_IIN_DEVICE_RESTART)) {
@@ -311,19 +318,26 @@ rp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		return;
 	}
 	if (d->app_fc == DNP3_FC_UNSOLICITED_RESPONSE) {
-		if (st->has_uns && (b = behind(st->uns_seq, d->app_seq)) != 0) {
+		if (st->has_uns && d->app_seq != st->uns_seq &&
+		    d->app_seq != ((st->uns_seq + 1) & 15) &&
+		    ring_has(&st->rsp, h)) {
 			seq_alert(s, ctx, pdu, c, "unsolicited response",
-			    st->uns_seq, b, -1);
+			    st->uns_seq, (unsigned)(st->uns_seq - d->app_seq) & 15u);
 			return;
 		}
 		st->has_uns = 1;
 		st->uns_seq = d->app_seq;
+		ring_add(&st->rsp, h);
 		return;
 	}
 	/* a solicited response: the first fragment echoes the request */
 	if (d->app_fir && st->has_req && !st->sloppy &&
-	    (b = behind(st->req_seq, d->app_seq)) != 0)
-		seq_alert(s, ctx, pdu, c, "response", st->req_seq, b, -1);
+	    d->app_seq != st->req_seq && ring_has(&st->rsp, h)) {
+		seq_alert(s, ctx, pdu, c, "response", st->req_seq,
+		    (unsigned)(st->req_seq - d->app_seq) & 15u);
+		return;
+	}
+	ring_add(&st->rsp, h);
 }
 
 static void
