@@ -34,7 +34,8 @@
  *                         request, in one session, all longer than
  *                         slow_factor x its longest learned gap (T0804,
  *                         T0803 for writes; T0815) or all shorter than
- *                         faster_factor x its shortest (T0848)
+ *                         faster_factor x its shortest but not so short
+ *                         that cycle.timing judges them (T0848)
  *   cycle.missing_poll    a periodic request not seen for miss_periods x
  *                         its longest learned gap while the channel's
  *                         other requests go on (T0804 / T0815 for reads,
@@ -432,8 +433,9 @@ raise(struct det_ctx *ctx, const struct det_pdu *pdu, const char *det,
  * cycle.period_change: period_gaps gaps in a row, inside one session, all
  * longer than slow_factor x the longest learned gap (the master, or what
  * reaches the wire of it, polls less often: polls dropped on the way,
- * T0804) or all shorter than faster_factor x the shortest (another
- * poller's cycle in the master's name, T0848).
+ * T0804) or all shorter than faster_factor x the shortest and at least
+ * fast_factor x it (another poller's cycle in the master's name, T0848;
+ * sooner still is cycle.timing's).
  */
 static void
 period(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
@@ -450,7 +452,9 @@ period(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	gap = (double)(pdu->ts - g->last);
 	g->nslow = gap > s->slow_factor * (double)g->max_gap ?
 	    (uint16_t)(g->nslow + 1) : 0;
-	g->nfast = gap < s->faster_factor * (double)g->min_gap ?
+	/* sooner than fast_factor x: cycle.timing's, one request at a time */
+	g->nfast = gap < s->faster_factor * (double)g->min_gap &&
+	    gap >= s->fast_factor * (double)g->min_gap ?
 	    (uint16_t)(g->nfast + 1) : 0;
 	if (g->nslow < s->period_gaps && g->nfast < s->period_gaps)
 		return;
