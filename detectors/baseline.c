@@ -347,6 +347,11 @@ learn_flow(struct model *m, const struct flow *f)
 		bl_seen(&v->first, &v->last, f->first_ts);
 		bl_seen(&v->first, &v->last, f->last_ts);
 	}
+	/*
+	 * Adding the server may have grown (moved) the asset table: take the
+	 * client again, by the index flow_asset cached, not the old pointer.
+	 */
+	c = flow_asset(m, f, true);
 	if (f->ics != ICS_NONE || (svc = inv_service(f, &rev)) < 0)
 		return;
 	if (rev) {

@@ -53,7 +53,18 @@ static const char conf_text[] =
     "discovery_allowed = 192.0.2.1\nremote_access_allowed = 192.0.2.1\n"
     "ot_networks = 0.0.0.0/0, ::/0\n"
     "[detector.remote_access]\ninclude_http = true\n"
-    "[detector.baseline]\nmin_observation = 0\n";
+    "[detector.baseline]\nmin_observation = 0\n"
+    /*
+     * Small model tables: an input has a few dozen packets, and each
+     * input re-creates the detectors, so tables sized for a plant would
+     * spend the run zeroing memory; small ones also reach their caps.
+     */
+    "[detector.stackfp]\nmax_hosts = 64\nmax_sessions = 64\n"
+    "[detector.roles]\nmax_servers = 64\n"
+    "[detector.channel]\nmax_channels = 64\n"
+    "[detector.conv]\nmax_conversations = 64\nmax_hosts = 64\nmax_new = 64\n"
+    "[detector.envelope]\nmax_channels = 64\n"
+    "[detector.cycle]\nmax_channels = 64\n";
 
 static void
 die(const char *what, const char *err)
