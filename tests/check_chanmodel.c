@@ -26,7 +26,7 @@
 
 #define RUN_MS		(180 * 1000)
 #define CONF		"[agent]\nname = t\nsite = s\n" \
-			"[detector.cycle]\nmin_requests = 30\n"
+			"[detector.cycle]\nmin_requests = 30\nmiss_periods = 5\n"
 #define SCN_BENIGN	"tools/scenarios/factory-advanced-benign.json"
 
 static char dir[512], conf[600], base[600];
