@@ -20,12 +20,14 @@
 #
 # Environment: ICSENTRY_BUILD and SHARED (exported by the Makefile),
 # CK_DEFAULT_TIMEOUT (default 120 s), SUITE_TIMEOUT (default 1200 s),
-# TEST_JOBS (default 1), SERIAL_SUITES (default "check_live check_bounded").
+# TEST_JOBS (default 1), SERIAL_SUITES (default "check_live check_bounded"),
+# LONG_SUITES (started first, longest first; the order only, not the set).
 
 : "${CK_DEFAULT_TIMEOUT:=120}"
 : "${SUITE_TIMEOUT:=1200}"
 : "${TEST_JOBS:=1}"
 : "${SERIAL_SUITES:=check_live check_bounded}"
+: "${LONG_SUITES:=check_robust check_web check_fleet check_e2e check_replay test_console.py check_triage check_intel}"
 export CK_DEFAULT_TIMEOUT SUITE_TIMEOUT
 # ASan builds: leaks inside Paho's error paths are known (tests/lsan.supp)
 LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
@@ -78,10 +80,27 @@ is_serial() {
 	return 1
 }
 
-# the shared batch, TEST_JOBS at a time; then the serial ones, one by one
-for t in "$@"; do
-	is_serial "$(basename "$t")" || printf '%s\n' "$t"
-done | xargs -r -n 1 -P "$TEST_JOBS" sh "$self" --one "$dir"
+is_long() {
+	for s in $LONG_SUITES; do
+		[ "$s" = "$1" ] && return 0
+	done
+	return 1
+}
+# the shared batch, TEST_JOBS at a time, the long suites first (so that the
+# last slot does not run one alone while the others sit idle); then the
+# serial ones, one by one
+{
+	for s in $LONG_SUITES; do
+		for t in "$@"; do
+			[ "$(basename "$t")" = "$s" ] && ! is_serial "$s" &&
+			    printf '%s\n' "$t"
+		done
+	done
+	for t in "$@"; do
+		n=$(basename "$t")
+		is_serial "$n" || is_long "$n" || printf '%s\n' "$t"
+	done
+} | xargs -r -n 1 -P "$TEST_JOBS" sh "$self" --one "$dir"
 for t in "$@"; do
 	is_serial "$(basename "$t")" && sh "$self" --one "$dir" "$t"
 done
