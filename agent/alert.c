@@ -489,6 +489,20 @@ core_str(const cJSON *core, const char *k)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
+/* Add t to the alert's techniques unless it is the lead pt or listed. */
+static void
+add_technique(cJSON *techs, const char *pt, const char *t)
+{
+	cJSON *it;
+
+	if (techs == NULL || t == NULL || (pt != NULL && strcmp(t, pt) == 0))
+		return;
+	cJSON_ArrayForEach(it, techs)
+		if (cJSON_IsString(it) && strcmp(it->valuestring, t) == 0)
+			return;
+	cJSON_AddItemToArray(techs, cJSON_CreateString(t));
+}
+
 /*
  * Fold other into into: one packet, one src/dst, one alert.  The
  * severity is the higher one; the other finding goes to `reasons`,
@@ -498,7 +512,7 @@ static void
 fold(struct rec *into, struct rec *other)
 {
 	cJSON *reasons, *corr, *techs, *c, *it;
-	const char *t, *pt;
+	const char *pt;
 
 	reasons = cJSON_GetObjectItemCaseSensitive(into->core, "reasons");
 	if (reasons == NULL) {
@@ -522,18 +536,14 @@ fold(struct rec *into, struct rec *other)
 	cJSON_AddItemToObject(c, "details", it != NULL ? it :
 	    cJSON_CreateObject());
 	cJSON_AddItemToArray(corr, c);
-	t = core_str(other->core, "technique");
 	pt = core_str(into->core, "technique");
 	techs = cJSON_GetObjectItemCaseSensitive(into->core, "techniques");
-	if (t != NULL && (pt == NULL || strcmp(t, pt) != 0)) {
-		bool have = false;
-
-		cJSON_ArrayForEach(it, techs)
-			if (cJSON_IsString(it) && strcmp(it->valuestring, t) == 0)
-				have = true;
-		if (!have)
-			cJSON_AddItemToArray(techs, cJSON_CreateString(t));
-	}
+	add_technique(techs, pt, core_str(other->core, "technique"));
+	/* and the folded finding's own secondary techniques */
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(other->core,
+	    "techniques"))
+		if (cJSON_IsString(it))
+			add_technique(techs, pt, it->valuestring);
 	/* a storm of the lead alone must not swallow the second finding */
 	if (into->agg != NULL && other->agg != NULL) {
 		size_t n = strlen(into->agg) + strlen(other->agg) + 2;

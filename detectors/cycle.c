@@ -30,6 +30,17 @@
  *                         sooner than fast_factor x the shortest gap ever
  *                         learned for it (T0855 / T0848)
  *
+ *   cycle.period_change   period_gaps (8) gaps in a row of a periodic
+ *                         request, in one session, all longer than
+ *                         slow_factor x its longest learned gap (T0804,
+ *                         T0803 for writes; T0815) or all shorter than
+ *                         faster_factor x its shortest but not so short
+ *                         that cycle.timing judges them (T0848)
+ *   cycle.missing_poll    a periodic request not seen for miss_periods x
+ *                         its longest learned gap while the channel's
+ *                         other requests go on (T0804 / T0815 for reads,
+ *                         T0803 for writes and commands)
+ *
  * Identity fields (addresses, TTL, even the whole stack) can be copied by
  * an attacker; the order and timing of a master's cycle are much harder
  * to copy while injecting into the session.  Nothing is learned or judged
@@ -70,6 +81,9 @@ struct cy_sig {
 	uint64_t	min_gap, max_gap;	/* us; 0 = none yet */
 	uint64_t	last;		/* this run: last request */
 	uint64_t	last_flow;
+	/* this run, detecting: consecutive slow / fast gaps, missing */
+	uint16_t	nslow, nfast;
+	uint8_t		missing;
 	char		what[WHAT_LEN];
 };
 
@@ -85,7 +99,10 @@ struct cy_chan {
 	uint64_t	 flow;
 	uint32_t	 prev;
 	uint8_t		 has_prev;
-	uint64_t	 alerted[3];
+	uint64_t	 alerted[5];
+	uint64_t	 first_req, last_req;	/* this run, detecting */
+	uint64_t	 resumed;	/* first request after a silence */
+	uint64_t	 cycle_gap;	/* longest periodic max_gap, cached */
 	uint32_t	 novel;		/* out_of_cycle alerts in this window */
 	uint32_t	 nread;		/* distinct novel reads in this window */
 	uint32_t	 reads[NOVEL_MAX];
@@ -99,6 +116,9 @@ struct cycle {
 	double		 fast_factor, max_jitter;
 	uint32_t	 novel_reads;
 	uint64_t	 quiet_us;
+	uint32_t	 miss_periods, period_gaps;
+	double		 slow_factor, faster_factor;
+	uint64_t	 next_sweep;
 };
 
 static const struct cfg_key keys[] = {
@@ -116,6 +136,14 @@ static const struct cfg_key keys[] = {
 	  "a periodic request sooner than this times its shortest learned gap is out of cycle" },
 	{ "quiet_s", CFG_INT, "60", 1, 86400,
 	  "per channel and rule, an alert is raised again after this many seconds" },
+	{ "miss_periods", CFG_INT, "0", 0, 1000000,
+	  "a periodic request not seen for this many times its longest learned gap while the channel's other requests go on is missing (0, the default: off; it raised on two real captures in ../shared/pcaps)" },
+	{ "period_gaps", CFG_INT, "8", 0, 1000000,
+	  "consecutive gaps of a periodic request beyond slow_factor / faster_factor that make a changed period (0: off)" },
+	{ "slow_factor", CFG_DOUBLE, "1.5", 1.01, 1000,
+	  "a gap longer than this times the longest learned gap is slow" },
+	{ "faster_factor", CFG_DOUBLE, "0.8", 0.01, 0.99,
+	  "a gap shorter than this times the shortest learned gap is fast" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -401,6 +429,161 @@ raise(struct det_ctx *ctx, const struct det_pdu *pdu, const char *det,
 	det_alert(ctx, &a);
 }
 
+/*
+ * cycle.period_change: period_gaps gaps in a row, inside one session, all
+ * longer than slow_factor x the longest learned gap (the master, or what
+ * reaches the wire of it, polls less often: polls dropped on the way,
+ * T0804) or all shorter than faster_factor x the shortest and at least
+ * fast_factor x it (another poller's cycle in the master's name, T0848;
+ * sooner still is cycle.timing's).
+ */
+static void
+period(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
+    struct cy_chan *c, struct cy_sig *g, uint8_t ops)
+{
+	double gap;
+	bool slow;
+	char title[256], agg[16];
+	cJSON *d;
+
+	if (s->period_gaps == 0 || !periodic(s, g) || g->last == 0 ||
+	    g->last_flow != pdu->flow->id || pdu->ts <= g->last)
+		return;
+	gap = (double)(pdu->ts - g->last);
+	g->nslow = gap > s->slow_factor * (double)g->max_gap ?
+	    (uint16_t)(g->nslow + 1) : 0;
+	/* sooner than fast_factor x: cycle.timing's, one request at a time */
+	g->nfast = gap < s->faster_factor * (double)g->min_gap &&
+	    gap >= s->fast_factor * (double)g->min_gap ?
+	    (uint16_t)(g->nfast + 1) : 0;
+	if (g->nslow < s->period_gaps && g->nfast < s->period_gaps)
+		return;
+	slow = g->nslow >= s->period_gaps;
+	g->nslow = g->nfast = 0;
+	if (quiet(s, c, 4, pdu->ts))
+		return;
+	snprintf(title, sizeof(title), "%s request (%s) now every %.1f ms "
+	    "where the master's cycle repeated it every %.1f to %.1f ms "
+	    "(%u gaps in a row %s)", ics_proto_name(pdu->proto), g->what,
+	    gap / 1000.0, (double)g->min_gap / 1000.0,
+	    (double)g->max_gap / 1000.0, s->period_gaps,
+	    slow ? "longer" : "shorter");
+	snprintf(agg, sizeof(agg), "%08x", g->sig);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "request", g->what);
+	cJSON_AddStringToObject(d, "change", slow ? "slower" : "faster");
+	cJSON_AddNumberToObject(d, "gap_ms", gap / 1000.0);
+	cJSON_AddNumberToObject(d, "gaps", s->period_gaps);
+	cJSON_AddNumberToObject(d, "learned_min_gap_ms",
+	    (double)g->min_gap / 1000.0);
+	cJSON_AddNumberToObject(d, "learned_max_gap_ms",
+	    (double)g->max_gap / 1000.0);
+	{
+		struct det_alert a;
+
+		det_alert_from_pdu(&a, pdu);
+		a.detector = "cycle.period_change";
+		a.severity = SEV_HIGH;
+		if (slow) {
+			a.technique = (ops & (PROTO_OP_WRITE | PROTO_OP_COMMAND |
+			    OP_ACTS)) ? "T0803" : "T0804";
+			a.techniques[0] = "T0815";
+		} else
+			a.technique = "T0848";
+		a.title = title;
+		a.details = d;
+		a.agg_key = agg;
+		det_alert(ctx, &a);
+	}
+}
+
+/*
+ * cycle.missing_poll, about once a second of capture time: a periodic
+ * request of a channel active in this run not seen for miss_periods x its
+ * longest learned gap (since its last time, or since the channel's first
+ * request when it never came), while the channel's other requests went on
+ * after it was due and still go on.  Reads: T0804 (T0815), writes and
+ * commands T0803.  Once per request until it comes again, at most one
+ * alert per channel per quiet_s.
+ */
+static void
+missing_alert(struct det_ctx *ctx, struct cy_chan *c, struct cy_sig *g,
+    uint64_t now, uint64_t since)
+{
+	struct det_alert a;
+	char title[256], agg[16];
+	cJSON *d;
+
+	memset(&a, 0, sizeof(a));
+	a.src.af = a.dst.af = c->k.af;
+	memcpy(a.src.ip, c->k.cli, 16);
+	memcpy(a.dst.ip, c->k.srv, 16);
+	a.ts = now;
+	a.proto = ics_proto_name((enum ics_proto)c->k.proto);
+	snprintf(title, sizeof(title), "%s request (%s) of the polling cycle "
+	    "not seen for %.1f s (learned every %.1f to %.1f ms) while the "
+	    "channel's other requests go on", a.proto, g->what,
+	    (double)(now - since) / 1e6, (double)g->min_gap / 1000.0,
+	    (double)g->max_gap / 1000.0);
+	snprintf(agg, sizeof(agg), "%08x", g->sig);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "request", g->what);
+	cJSON_AddNumberToObject(d, "missing_s", (double)(now - since) / 1e6);
+	cJSON_AddBoolToObject(d, "seen_in_this_run", g->last != 0);
+	cJSON_AddNumberToObject(d, "learned_max_gap_ms",
+	    (double)g->max_gap / 1000.0);
+	a.detector = "cycle.missing_poll";
+	a.severity = SEV_HIGH;
+	if (g->ops & (PROTO_OP_WRITE | PROTO_OP_COMMAND | OP_ACTS))
+		a.technique = "T0803";
+	else {
+		a.technique = "T0804";
+		a.techniques[0] = "T0815";
+	}
+	a.title = title;
+	a.details = d;
+	a.agg_key = agg;
+	det_alert(ctx, &a);
+}
+
+static void
+cy_tick(void *state, struct det_ctx *ctx, uint64_t now)
+{
+	struct cycle *s = state;
+	size_t i;
+	uint16_t j;
+
+	if (!s->detecting || s->miss_periods == 0 || now < s->next_sweep)
+		return;
+	s->next_sweep = now + 1000000u;
+	for (i = 0; i < s->det.cap; i++) {
+		struct cy_chan *c = chantab_at(&s->det, i);
+
+		if (c == NULL || !c->judged || c->first_req == 0 ||
+		    c->sig_full)
+			continue;
+		for (j = 0; j < c->nsig; j++) {
+			struct cy_sig *g = &c->sig[j];
+			uint64_t since = g->last != 0 ? g->last : c->first_req;
+
+			if (c->resumed > since)
+				since = c->resumed;
+			double due = (double)s->miss_periods * (double)g->max_gap;
+
+			if (g->missing || !periodic(s, g) ||
+			    (double)(now - since) <= due ||
+			    c->last_req <= since + g->max_gap ||
+			    (double)(now - c->last_req) > due)
+				continue;
+			g->missing = 1;
+			if (!quiet(s, c, 3, now))
+				missing_alert(ctx, c, g, now, since);
+			else
+				g->missing = 0;	/* said after the quiet */
+		}
+	}
+}
+
 static void
 detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
     uint32_t sig, uint8_t ops, const char *what)
@@ -415,6 +598,23 @@ detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	chantab_key(&k, pdu);
 	if ((c = chantab_get(&s->det, &k, false)) == NULL || !c->judged)
 		return;
+	if (c->first_req == 0)
+		c->first_req = pdu->ts;
+	if (c->cycle_gap == 0) {
+		uint16_t j;
+
+		c->cycle_gap = 1;
+		for (j = 0; j < c->nsig; j++)
+			if (periodic(s, &c->sig[j]) &&
+			    c->sig[j].max_gap > c->cycle_gap)
+				c->cycle_gap = c->sig[j].max_gap;
+	}
+	/* the whole channel was silent for longer than its cycle: it went
+	 * down (a reconnect, a restart), no request was missing from it */
+	if (c->last_req != 0 && pdu->ts > c->last_req &&
+	    pdu->ts - c->last_req > c->cycle_gap)
+		c->resumed = pdu->ts;
+	c->last_req = pdu->ts;
 	same_flow = c->flow == pdu->flow->id;
 	p = same_flow && c->has_prev ? sig_find(c, c->prev) : NULL;
 	c->flow = pdu->flow->id;
@@ -474,6 +674,8 @@ detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 		raise(ctx, pdu, "cycle.sequence_break", SEV_HIGH,
 		    technique(ops, false), title, agg, d);
 	}
+	period(s, ctx, pdu, c, g, ops);
+	g->missing = 0;
 	g->last = pdu->ts;
 	g->last_flow = pdu->flow->id;
 }
@@ -701,6 +903,10 @@ cy_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->max_jitter = cfg_double(c, sec, "max_jitter");
 	s->novel_reads = (uint32_t)cfg_int(c, sec, "novel_reads");
 	s->quiet_us = (uint64_t)cfg_int(c, sec, "quiet_s") * 1000000u;
+	s->miss_periods = (uint32_t)cfg_int(c, sec, "miss_periods");
+	s->period_gaps = (uint32_t)cfg_int(c, sec, "period_gaps");
+	s->slow_factor = cfg_double(c, sec, "slow_factor");
+	s->faster_factor = cfg_double(c, sec, "faster_factor");
 	s->learning = lp[0] != '\0';
 	s->detecting = fp[0] != '\0';
 	if (!s->learning && !s->detecting)
@@ -744,6 +950,7 @@ const struct detector det_cycle = {
 	    DET_PROTO(ICS_IEC104),
 	.init = cy_init,
 	.on_pdu = cy_pdu,
+	.on_tick = cy_tick,
 	.stats = cy_stats,
 	.counters = cy_counters,
 	.destroy = cy_destroy,

@@ -39,6 +39,7 @@
 #include "detectors/blext.h"
 #include "detectors/chantab.h"
 #include "detectors/detector.h"
+#include "detectors/envelope_int.h"
 #include "dissectors/flow.h"
 #include "dissectors/modbus.h"
 
@@ -72,14 +73,6 @@ struct ev_chan {
 	struct ev_pt	 pts[MAX_PTS];	/* sorted by key */
 };
 
-struct envelope {
-	struct chantab	 learn, det;
-	bool		 learning, detecting;
-	uint32_t	 min_samples, min_writes, step_min;
-	double		 step_factor, margin;
-	uint64_t	 quiet_us;
-};
-
 static const struct cfg_key keys[] = {
 	{ "max_channels", CFG_INT, "2048", 16, 1 << 20,
 	  "control channels whose point values are learned" },
@@ -93,6 +86,10 @@ static const struct cfg_key keys[] = {
 	  "never judge a change (or a widened range) smaller than this" },
 	{ "margin", CFG_DOUBLE, "1", 0, 100,
 	  "the written range is widened on each side by this share of its span or of its greatest value, whichever is more" },
+	{ "float_step_min", CFG_DOUBLE, "1", 0, 1e9,
+	  "DNP3 / IEC 104 floating-point points: never judge a change (or a widened range) smaller than this" },
+	{ "read_margin", CFG_DOUBLE, "0", 0, 100,
+	  "DNP3 / IEC 104 analogs: a reading outside the learned range widened by this share of max(span, |min|, |max|) is envelope.range; 0 = off" },
 	{ "quiet_s", CFG_INT, "60", 1, 86400,
 	  "per channel and rule, an alert is raised again after this many seconds" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
@@ -342,8 +339,12 @@ ev_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	struct chan_key k;
 	struct ev_chan *c;
 
-	if (pdu->flow == NULL || pdu->flow->af == 0 || pdu->proto != ICS_MODBUS)
+	if (pdu->flow == NULL || pdu->flow->af == 0)
 		return;
+	if (pdu->proto != ICS_MODBUS) {
+		evp_pdu(s, ctx, pdu);
+		return;
+	}
 	chantab_key(&k, pdu);
 	if (s->learning && (c = chantab_get(&s->learn, &k, true)) != NULL)
 		modbus(s, ctx, pdu, c, true);
@@ -492,6 +493,8 @@ ev_destroy(void *state)
 	blext_unregister(s);
 	chantab_free(&s->learn);
 	chantab_free(&s->det);
+	chantab_free(&s->plearn);
+	chantab_free(&s->pdet);
 	free(s);
 }
 
@@ -514,6 +517,8 @@ ev_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->min_writes = (uint32_t)cfg_int(c, sec, "min_writes");
 	s->step_factor = cfg_double(c, sec, "step_factor");
 	s->margin = cfg_double(c, sec, "margin");
+	s->float_step_min = cfg_double(c, sec, "float_step_min");
+	s->read_margin = cfg_double(c, sec, "read_margin");
 	s->quiet_us = (uint64_t)cfg_int(c, sec, "quiet_s") * 1000000u;
 	s->learning = lp[0] != '\0';
 	s->detecting = fp[0] != '\0';
@@ -521,7 +526,7 @@ ev_init(const struct cfg *c, const char *sec, void **state, char *err,
 		return DET_INACTIVE;
 	if (chantab_open_pair(&s->learn, &s->det, lp, fp, max,
 	    sizeof(struct ev_chan), MEMBER, load, ev_dump, s, "envelope", err,
-	    errlen) != 0)
+	    errlen) != 0 || evp_open(s, lp, fp, max, err, errlen) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -537,8 +542,14 @@ ev_stats(void *state, char *buf, size_t len)
 {
 	const struct envelope *s = state;
 
-	return chantab_pair_stats(&s->learn, &s->det, s->learning,
+	int n = chantab_pair_stats(&s->learn, &s->det, s->learning,
 	    s->detecting, buf, len);
+
+	if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ",\"point_channels\":%zu,"
+		    "\"point_bytes\":%zu", s->plearn.n + s->pdet.n,
+		    chantab_bytes(&s->plearn) + chantab_bytes(&s->pdet));
+	return n;
 }
 
 static void
@@ -554,15 +565,17 @@ ev_counters(void *state, det_counter_fn add, void *arg)
 		if (c != NULL)
 			full += c->full;
 	}
-	add(arg, "channels_dropped", s->learn.dropped + s->det.dropped);
-	add(arg, "channels_points_full", full);
+	add(arg, "channels_dropped", s->learn.dropped + s->det.dropped +
+	    s->plearn.dropped + s->pdet.dropped);
+	add(arg, "channels_points_full", full + evp_points_full(s));
 }
 
 const struct detector det_envelope = {
 	.name = "envelope",
 	.severity = SEV_HIGH,
 	.keys = keys,
-	.pdu_protos = DET_PROTO(ICS_MODBUS),
+	.pdu_protos = DET_PROTO(ICS_MODBUS) | DET_PROTO(ICS_DNP3) |
+	    DET_PROTO(ICS_IEC104),
 	.init = ev_init,
 	.on_pdu = ev_pdu,
 	.stats = ev_stats,

@@ -15,6 +15,7 @@ extern const struct detector det_stackfp;
 extern const struct detector det_channel;
 extern const struct detector det_cycle;
 extern const struct detector det_envelope;
+extern const struct detector det_replay;
 extern const struct detector det_conv;
 extern const struct detector det_bacnet_iam;
 extern const struct detector det_enip_session;
@@ -45,6 +46,7 @@ const struct detector *const det_registry[] = {
 	&det_channel,
 	&det_cycle,
 	&det_envelope,
+	&det_replay,
 	&det_conv,
 	&det_s7,
 	&det_iec104,

@@ -548,6 +548,189 @@ dnp3_parse(const uint8_t *p, size_t n, struct dnp3_pdu *out)
 	return parse_user_data(out);
 }
 
+
+/* ---- values ------------------------------------------------------------ */
+
+/*
+ * Layout of one value object: flags byte first, value width (bytes), float
+ * (4 or 8 bytes), time after the value (6 bytes), kind.  0 width: not a
+ * value this walker reads (the walk then sizes it with osize or stops).
+ */
+struct vlayout {
+	uint8_t	 flags, width, is_float, time, kind, bits;
+};
+
+static bool
+value_layout(uint8_t g, uint8_t v, struct vlayout *l)
+{
+	memset(l, 0, sizeof(*l));
+	switch (g) {
+	case 1:
+		if (v != 2)
+			return false;
+		l->flags = 1;
+		l->kind = DNP3_VAL_BINARY;
+		return true;
+	case 2:
+		if (v < 1 || v > 3)
+			return false;
+		l->flags = 1;
+		l->time = v == 2 ? 6 : v == 3 ? 2 : 0;
+		l->kind = DNP3_VAL_BINARY;
+		return true;
+	case 20: case 21: case 22: case 23:
+		if (v < 1 || v > (g == 21 ? 12 : 8))
+			return false;
+		l->kind = g == 20 || g == 22 ? DNP3_VAL_COUNTER : DNP3_VAL_FROZEN;
+		if (g == 21 && v >= 9) {
+			l->width = v % 2 ? 4 : 2;
+			l->bits = (uint8_t)(l->width * 8);
+			return true;
+		}
+		l->width = v % 2 ? 4 : 2;
+		l->bits = (uint8_t)(l->width * 8);
+		l->flags = g == 20 && v >= 5 ? 0 : 1;
+		l->time = (g != 20 && v >= 5) ? 6 : 0;
+		return true;
+	case 30:
+		if (v < 1 || v > 6)
+			return false;
+		l->kind = DNP3_VAL_ANALOG;
+		l->flags = v == 3 || v == 4 ? 0 : 1;
+		l->width = v == 5 ? 4 : v == 6 ? 8 : v % 2 ? 4 : 2;
+		l->is_float = v >= 5;
+		return true;
+	case 32:
+		if (v < 1 || v > 8)
+			return false;
+		l->kind = DNP3_VAL_ANALOG;
+		l->flags = 1;
+		l->width = v == 5 || v == 7 ? 4 : v == 6 || v == 8 ? 8 :
+		    v % 2 ? 4 : 2;
+		l->is_float = v >= 5;
+		l->time = v == 3 || v == 4 || v >= 7 ? 6 : 0;
+		return true;
+	case 50:
+		if (v != 1 && v != 3)
+			return false;
+		l->width = 6;
+		l->kind = DNP3_VAL_TIME;
+		return true;
+	case 51:
+		if (v != 1 && v != 2)
+			return false;
+		l->width = 6;
+		l->kind = DNP3_VAL_TIME;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static double
+read_value(struct rd *r, const struct vlayout *l, uint8_t v, uint8_t g)
+{
+	uint32_t u;
+	uint64_t t;
+
+	if (l->kind == DNP3_VAL_TIME) {
+		t = rd_le32(r);
+		t |= (uint64_t)rd_le16(r) << 32;
+		return (double)t;
+	}
+	if (l->is_float) {
+		if (l->width == 4) {
+			float f;
+
+			u = rd_le32(r);
+			memcpy(&f, &u, sizeof(f));
+			return f;
+		} else {
+			double dv;
+
+			t = rd_le32(r);
+			t |= (uint64_t)rd_le32(r) << 32;
+			memcpy(&dv, &t, sizeof(dv));
+			return dv;
+		}
+	}
+	if (l->width == 4) {
+		u = rd_le32(r);
+		/* analogs are signed, counters are not */
+		return g == 30 || g == 32 ? (double)(int32_t)u : (double)u;
+	}
+	u = rd_le16(r);
+	(void)v;
+	return g == 30 || g == 32 ? (double)(int16_t)u : (double)u;
+}
+
+size_t
+dnp3_values(const struct dnp3_pdu *d, dnp3_value_fn fn, void *arg)
+{
+	bool has_data;
+	struct rd r;
+	struct dnp3_obj_header h;
+	struct dnp3_value out;
+	struct vlayout l;
+	size_t n = 0, psz;
+	uint32_t i;
+
+	if (d == NULL || !d->has_app || d->objects_off > d->user_len)
+		return 0;
+	has_data = !fc_has_no_object_data(d->app_fc);
+	if (!has_data)
+		return 0;
+	rd_init(&r, d->user + d->objects_off, d->user_len - d->objects_off);
+	while (rd_left(&r) > 0) {
+		memset(&h, 0, sizeof(h));
+		h.group = rd_u8(&r);
+		h.variation = rd_u8(&r);
+		h.qualifier = rd_u8(&r);
+		h.prefix_code = (h.qualifier >> 4) & 7;
+		h.range_code = h.qualifier & 0x0F;
+		if (r.err || !read_range(&r, &h))
+			return n;
+		psz = prefix_size(h.prefix_code);
+		/* a value object with an index prefix or none */
+		if (h.prefix_code <= 3 && h.range_code != 6 &&
+		    value_layout(h.group, h.variation, &l) &&
+		    (h.prefix_code != 0 || h.has_range || h.count <= 1)) {
+			size_t per = psz + l.flags + l.width + l.time;
+
+			if ((uint64_t)h.count * per > rd_left(&r))
+				return n;
+			for (i = 0; i < h.count; i++) {
+				memset(&out, 0, sizeof(out));
+				out.group = h.group;
+				out.variation = h.variation;
+				out.kind = l.kind;
+				out.bits = l.bits;
+				out.is_float = l.is_float;
+				out.index = psz != 0 ? rd_uint(&r, psz) :
+				    h.has_range ? h.start + i : i;
+				if (l.kind == DNP3_VAL_BINARY) {
+					out.value = (rd_u8(&r) & 0x80) ? 1 : 0;
+				} else {
+					if (l.flags)
+						(void)rd_u8(&r);
+					out.value = read_value(&r, &l,
+					    h.variation, h.group);
+				}
+				if (l.time && !rd_skip(&r, l.time))
+					return n;
+				if (r.err)
+					return n;
+				fn(arg, &out);
+				n++;
+			}
+			continue;
+		}
+		if (!skip_objects(&r, &h, has_data))
+			return n;
+	}
+	return n;
+}
+
 /* ---- requests: codes are application function codes ------------------ */
 
 static unsigned

@@ -239,6 +239,34 @@ bool dnp3_probe(const uint8_t *p, size_t n);
  */
 int dnp3_parse(const uint8_t *p, size_t n, struct dnp3_pdu *out);
 
+/* One value carried in an object of a fragment (dnp3_values). */
+enum dnp3_value_kind {
+	DNP3_VAL_BINARY,	/* g1, g2: state (bit 7 of the flags) */
+	DNP3_VAL_COUNTER,	/* g20, g22: running counters */
+	DNP3_VAL_FROZEN,	/* g21, g23: frozen counters */
+	DNP3_VAL_ANALOG,	/* g30, g32 */
+	DNP3_VAL_TIME		/* g50v1/v3, g51v1/v2: ms since 1970 */
+};
+
+struct dnp3_value {
+	uint8_t		 group, variation;
+	uint8_t		 kind;		/* enum dnp3_value_kind */
+	uint8_t		 bits;		/* counters: 16 or 32 (wrap width) */
+	bool		 is_float;
+	uint32_t	 index;		/* point index (0 for time objects) */
+	double		 value;
+};
+
+typedef void (*dnp3_value_fn)(void *arg, const struct dnp3_value *v);
+
+/*
+ * Walk the object data of a parsed fragment (out of dnp3_parse, has_app)
+ * and call fn for each binary, counter, analog and absolute-time value it
+ * carries, with its point index.  Objects whose layout is not known end
+ * the walk.  Returns the number of values; bounds-checked like the parse.
+ */
+size_t dnp3_values(const struct dnp3_pdu *d, dnp3_value_fn fn, void *arg);
+
 /* Static name of an application function code; never NULL. */
 const char *dnp3_fc_name(uint8_t fc);
 

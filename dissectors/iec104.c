@@ -258,6 +258,155 @@ iec104_parse(const uint8_t *p, size_t n, struct iec104_apdu *out)
 	return 0;
 }
 
+
+/* ---- monitored values ------------------------------------------------- */
+
+/* Element size (without IOA), value kind and time tag of type t; 0 = none. */
+static size_t
+value_elem(uint8_t t, uint8_t *kind, size_t *tag)
+{
+	*tag = 0;
+	switch (t) {
+	case 1: case 3:
+		*kind = IEC104_VAL_BINARY;
+		return 1;
+	case 2: case 4:
+		*kind = IEC104_VAL_BINARY;
+		*tag = 3;
+		return 4;
+	case 30: case 31:
+		*kind = IEC104_VAL_BINARY;
+		*tag = 7;
+		return 8;
+	case 5:
+		*kind = IEC104_VAL_ANALOG;
+		return 2;
+	case 6:
+		*kind = IEC104_VAL_ANALOG;
+		*tag = 3;
+		return 5;
+	case 32:
+		*kind = IEC104_VAL_ANALOG;
+		*tag = 7;
+		return 9;
+	case 9: case 11:
+		*kind = IEC104_VAL_ANALOG;
+		return 3;
+	case 10: case 12:
+		*kind = IEC104_VAL_ANALOG;
+		*tag = 3;
+		return 6;
+	case 34: case 35:
+		*kind = IEC104_VAL_ANALOG;
+		*tag = 7;
+		return 10;
+	case 13:
+		*kind = IEC104_VAL_ANALOG;
+		return 5;
+	case 14:
+		*kind = IEC104_VAL_ANALOG;
+		*tag = 3;
+		return 8;
+	case 36:
+		*kind = IEC104_VAL_ANALOG;
+		*tag = 7;
+		return 12;
+	case 21:
+		*kind = IEC104_VAL_ANALOG;
+		return 2;
+	case 15:
+		*kind = IEC104_VAL_COUNTER;
+		return 5;
+	case 16:
+		*kind = IEC104_VAL_COUNTER;
+		*tag = 3;
+		return 8;
+	case 37:
+		*kind = IEC104_VAL_COUNTER;
+		*tag = 7;
+		return 12;
+	default:
+		return 0;
+	}
+}
+
+static void
+read_elem(struct rd *r, uint8_t t, struct iec104_value *v)
+{
+	uint32_t u;
+	uint8_t q;
+	float f;
+
+	switch (t) {
+	case 1: case 2: case 30:
+		q = rd_u8(r);
+		v->value = q & 0x01;
+		v->invalid = (q & 0xC0) != 0;
+		break;
+	case 3: case 4: case 31:
+		q = rd_u8(r);
+		v->value = q & 0x03;
+		v->invalid = (q & 0xC0) != 0;
+		break;
+	case 5: case 6: case 32:
+		q = rd_u8(r);		/* VTI: 7-bit signed */
+		v->value = (q & 0x40) ? (int)(q & 0x7F) - 128 : (q & 0x7F);
+		v->invalid = (rd_u8(r) & 0xC0) != 0;
+		break;
+	case 9: case 10: case 11: case 12: case 34: case 35: case 21:
+		v->value = (int16_t)rd_le16(r);
+		if (t != 21)
+			v->invalid = (rd_u8(r) & 0xC0) != 0;
+		break;
+	case 13: case 14: case 36:
+		u = rd_le32(r);
+		memcpy(&f, &u, sizeof(f));
+		v->value = f;
+		v->is_float = true;
+		v->invalid = (rd_u8(r) & 0xC0) != 0;
+		break;
+	default:			/* 15, 16, 37: BCR */
+		v->value = (int32_t)rd_le32(r);
+		v->invalid = (rd_u8(r) & 0x80) != 0;
+		break;
+	}
+}
+
+size_t
+iec104_values(const struct iec104_apdu *m, iec104_value_fn fn, void *arg)
+{
+	struct iec104_value v;
+	struct rd r;
+	uint8_t kind = 0;
+	size_t esz, tag, n = 0;
+	uint32_t ioa = 0, i;
+
+	if (m == NULL || !m->has_asdu || m->objects == NULL ||
+	    (esz = value_elem(m->type_id, &kind, &tag)) == 0)
+		return 0;
+	rd_init(&r, m->objects, m->objects_len);
+	for (i = 0; i < m->num_objects; i++) {
+		if (!m->sq || i == 0)
+			ioa = rd_le24(&r);
+		else
+			ioa = (ioa + 1) & 0xFFFFFF;
+		if (r.err || rd_left(&r) < esz)
+			return n;
+		memset(&v, 0, sizeof(v));
+		v.type_id = m->type_id;
+		v.kind = kind;
+		v.ioa = ioa;
+		read_elem(&r, m->type_id, &v);
+		if (tag != 0 && !rd_skip(&r, tag))
+			return n;
+		if (r.err)
+			return n;
+		fn(arg, &v);
+		n++;
+	}
+	return n;
+}
+
 /* ---- requests: codes are ASDU type ids; ranges IOAs per common address */
 
 static unsigned

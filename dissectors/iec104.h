@@ -167,6 +167,32 @@ bool iec104_type_is_command(uint8_t type);
  */
 bool iec104_type_is_system_command(uint8_t type);
 
+/* One monitored value of an ASDU (iec104_values). */
+enum iec104_value_kind {
+	IEC104_VAL_BINARY,	/* single/double points */
+	IEC104_VAL_ANALOG,	/* normalised, scaled, float, step position */
+	IEC104_VAL_COUNTER	/* integrated totals (BCR) */
+};
+
+struct iec104_value {
+	uint8_t		 type_id;
+	uint8_t		 kind;		/* enum iec104_value_kind */
+	bool		 is_float;
+	bool		 invalid;	/* QDS/BCR IV or NT bit */
+	uint32_t	 ioa;
+	double		 value;
+};
+
+typedef void (*iec104_value_fn)(void *arg, const struct iec104_value *v);
+
+/*
+ * Walk the information objects of a monitor-direction ASDU (types 1-16,
+ * 21, 30-37 but the bitstrings) and call fn for each value with its IOA
+ * (SQ: consecutive IOAs).  Returns the number of values; stops where the
+ * objects run out.
+ */
+size_t iec104_values(const struct iec104_apdu *m, iec104_value_fn fn, void *arg);
+
 /* Static name (e.g. "C_SC_NA_1") of a type identification; never NULL. */
 const char *iec104_type_name(uint8_t type);
 

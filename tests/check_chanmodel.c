@@ -27,7 +27,7 @@
 
 #define RUN_MS		(180 * 1000)
 #define CONF		"[agent]\nname = t\nsite = s\n" \
-			"[detector.cycle]\nmin_requests = 30\n"
+			"[detector.cycle]\nmin_requests = 30\nmiss_periods = 5\n"
 #define SCN_BENIGN	"tools/scenarios/factory-advanced-benign.json"
 
 static char dir[512], conf[600], base[600];
@@ -35,6 +35,8 @@ static const struct tu_agent ag = { conf, RUN_MS };
 static char learnp[600], otherp[600], sessp[600], sess_labels[600];
 static char convp[600], iamp[600], enipp[600], mbwp[600], mmsp[600];
 static char pollp[600];
+static char dnp3b[600], dnp3a[600], iecb[600], ieca[600], dnp3base[600];
+static char iecbase[600];
 
 static struct {
 	int	 gen_rc[5], learn_rc, other_rc, sess_rc, conv_rc, iam_rc, enip_rc;
@@ -43,6 +45,10 @@ static struct {
 	cJSON	*baseline, *other_alerts, *sess_alerts, *conv_alerts;
 	cJSON	*iam_alerts, *enip_alerts, *mbw_alerts, *mms_alerts;
 	cJSON	*poll_alerts;
+	int	 gv_rc, dnp3_learn_rc, iec_learn_rc, dnp3_rc, iec_rc, dnp3n_rc;
+	int	 dnp3bn_rc;
+	cJSON	*dnp3_base, *dnp3_alerts, *iec_alerts, *dnp3n_alerts;
+	cJSON	*dnp3bn_alerts;
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -203,6 +209,29 @@ setup(void)
 	fx.mbw_alerts = tu_detect(&ag, mbwp, NULL, &fx.mbw_rc);
 	fx.mms_alerts = tu_detect(&ag, mmsp, NULL, &fx.mms_rc);
 	fx.poll_alerts = tu_detect(&ag, pollp, NULL, &fx.poll_rc);
+	/* DNP3 and IEC 104 values and replays (tests/gen_values.py) */
+	{
+		char env[] = "/usr/bin/env", py[] = "python3";
+		char *argv[] = { env, py, "tests/gen_values.py", dir, NULL };
+		struct tu_result r;
+
+		tu_run(argv, NULL, RUN_MS, &r);
+		fx.gv_rc = r.exit_code;
+		tu_result_free(&r);
+	}
+	snprintf(dnp3b, sizeof(dnp3b), "%s/dnp3-benign.pcap", dir);
+	snprintf(dnp3a, sizeof(dnp3a), "%s/dnp3-attack.pcap", dir);
+	snprintf(iecb, sizeof(iecb), "%s/iec104-benign.pcap", dir);
+	snprintf(ieca, sizeof(ieca), "%s/iec104-attack.pcap", dir);
+	snprintf(dnp3base, sizeof(dnp3base), "%s/dnp3-base.json", dir);
+	snprintf(iecbase, sizeof(iecbase), "%s/iec104-base.json", dir);
+	fx.dnp3_learn_rc = tu_learn(&ag, dnp3b, dnp3base, NULL);
+	fx.iec_learn_rc = tu_learn(&ag, iecb, iecbase, NULL);
+	fx.dnp3_base = tu_load_json(dnp3base);
+	fx.dnp3_alerts = tu_detect(&ag, dnp3a, dnp3base, &fx.dnp3_rc);
+	fx.iec_alerts = tu_detect(&ag, ieca, iecbase, &fx.iec_rc);
+	fx.dnp3n_alerts = tu_detect(&ag, dnp3a, NULL, &fx.dnp3n_rc);
+	fx.dnp3bn_alerts = tu_detect(&ag, dnp3b, NULL, &fx.dnp3bn_rc);
 }
 
 static void
@@ -217,6 +246,11 @@ teardown(void)
 	cJSON_Delete(fx.mbw_alerts);
 	cJSON_Delete(fx.mms_alerts);
 	cJSON_Delete(fx.poll_alerts);
+	cJSON_Delete(fx.dnp3_base);
+	cJSON_Delete(fx.dnp3_alerts);
+	cJSON_Delete(fx.iec_alerts);
+	cJSON_Delete(fx.dnp3n_alerts);
+	cJSON_Delete(fx.dnp3bn_alerts);
 	free(fx.learn_err);
 	if (dir[0] != '\0')
 		tu_rmtree(dir);
@@ -568,6 +602,270 @@ START_TEST(setpoint_outside_the_written_range)
 }
 END_TEST
 
+
+/* ---- DNP3 and IEC 104 point envelopes, replays (gen_values.py) ----------- */
+
+/* The first alert led by det (or NULL). */
+static const cJSON *
+first_alert(const cJSON *alerts, const char *det)
+{
+	const cJSON *a;
+	const char *v;
+
+	cJSON_ArrayForEach(a, alerts)
+		if ((v = tu_json_str(a, "detector")) != NULL && !strcmp(v, det))
+			return a;
+	return NULL;
+}
+
+static bool
+has_technique(const cJSON *a, const char *t)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "techniques"))
+		if (cJSON_IsString(x) && strcmp(x->valuestring, t) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(learn_writes_point_envelopes)
+{
+	const cJSON *c, *p;
+	int analog = 0, counter = 0;
+
+	ck_assert_int_eq(fx.gv_rc, 0);
+	ck_assert_int_eq(fx.dnp3_learn_rc, 0);
+	ck_assert_int_eq(fx.iec_learn_rc, 0);
+	c = find_chan(fx.dnp3_base, "point_envelopes", "10.60.0.1", "10.60.0.10",
+	    "dnp3");
+	ck_assert_ptr_nonnull(c);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "points")) {
+		const char *k = tu_json_str(p, "kind");
+
+		ck_assert_int_eq((int)tu_json_num(p, "station", -1), 10);
+		ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(p, "stable")));
+		if (strcmp(k, "analog") == 0) {
+			analog++;
+			/* a random walk of at most 10 a poll */
+			ck_assert(tu_json_num(p, "max_step", -1) > 0);
+			ck_assert(tu_json_num(p, "max_step", -1) <= 10);
+		} else {
+			ck_assert_str_eq(k, "counter");
+			counter++;
+			ck_assert_int_eq((int)tu_json_num(p, "bits", 0), 32);
+			ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(p,
+			    "went_back")));
+		}
+	}
+	ck_assert_int_eq(analog, 4);
+	ck_assert_int_eq(counter, 2);
+	/* the Modbus envelopes keep their own member */
+	ck_assert_ptr_null(find_chan(fx.dnp3_base, "envelopes", "10.60.0.1",
+	    "10.60.0.10", "dnp3"));
+}
+END_TEST
+
+START_TEST(dnp3_values_tampered_and_replayed)
+{
+	const cJSON *a;
+
+	ck_assert_int_eq(fx.dnp3_rc, 0);
+	/* t=40: analog 2 raised by 5000 for one answer */
+	a = first_alert(fx.dnp3_alerts, "envelope.jump");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "ts"), "2024-12-05T08:00:40.016798Z");
+	ck_assert_str_eq(tu_json_str(a, "technique"), "T0832");
+	ck_assert(has_technique(a, "T0856"));
+	ck_assert_int_eq((int)tu_json_num(a, "details.index", -1), 2);
+	ck_assert_int_eq((int)tu_json_num(a, "details.outstation", -1), 10);
+	ck_assert_int_eq((int)(tu_json_num(a, "details.value", 0) -
+	    tu_json_num(a, "details.previous", 0)), 5007);
+	/* and at t=141.5 the answer of 70 polls before (values back) */
+	ck_assert_int_eq(count_alerts(fx.dnp3_alerts, "envelope.jump",
+	    "10.60.0.10", "10.60.0.1", "T0832"), 2);
+	ck_assert_int_eq(count_alerts(fx.dnp3_alerts, "envelope.counter_back",
+	    "10.60.0.10", "10.60.0.1", "T0856"), 1);
+	/* the replayed time write (t=71.5) and the replayed answer */
+	ck_assert_int_eq(count_alerts(fx.dnp3_alerts, "replay.dnp3_time",
+	    "10.60.0.1", "10.60.0.10", "T0855"), 1);
+	ck_assert_int_eq(count_alerts(fx.dnp3_alerts, "replay.dnp3_time",
+	    "10.60.0.10", "10.60.0.1", "T0856"), 1);
+	ck_assert_int_eq(count_alerts(fx.dnp3_alerts, "replay.dnp3_sequence",
+	    "10.60.0.1", "10.60.0.10", "T0855"), 1);
+	ck_assert_int_eq(count_alerts(fx.dnp3_alerts, "replay.dnp3_sequence",
+	    "10.60.0.10", "10.60.0.1", "T0856"), 1);
+	ck_assert_int_eq(count_alerts(fx.dnp3_alerts, "envelope.", NULL, NULL,
+	    NULL), 3);
+	ck_assert_int_eq(count_alerts(fx.dnp3_alerts, "replay.", NULL, NULL,
+	    NULL), 4);
+	/* the write's two findings: one packet, one alert */
+	a = first_alert(fx.dnp3_alerts, "replay.dnp3_time");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "ts"), "2024-12-05T08:01:11.706998Z");
+	ck_assert(tu_json_num(a, "details.behind_s", 0) > 69.5);
+	ck_assert(tu_json_num(a, "details.behind_s", 0) < 70.5);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(a, "reasons")), 2);
+}
+END_TEST
+
+START_TEST(dnp3_replay_needs_no_config)
+{
+	ck_assert_int_eq(fx.dnp3n_rc, 0);
+	ck_assert_int_eq(fx.dnp3bn_rc, 0);
+	ck_assert_int_eq(count_alerts(fx.dnp3n_alerts, "replay.dnp3_sequence",
+	    "10.60.0.1", "10.60.0.10", "T0855"), 1);
+	ck_assert_int_eq(count_alerts(fx.dnp3n_alerts, "replay.dnp3_sequence",
+	    "10.60.0.10", "10.60.0.1", "T0856"), 1);
+	ck_assert_int_eq(count_alerts(fx.dnp3n_alerts, "replay.dnp3_time",
+	    NULL, NULL, NULL), 2);
+	/* no baseline: no envelope */
+	ck_assert_int_eq(count_alerts(fx.dnp3n_alerts, "envelope.", NULL, NULL,
+	    NULL), 0);
+	/* the benign twin: nothing replayed */
+	ck_assert_ptr_nonnull(fx.dnp3bn_alerts);
+	ck_assert_int_eq(count_alerts(fx.dnp3bn_alerts, "replay.", NULL, NULL,
+	    NULL), 0);
+}
+END_TEST
+
+START_TEST(iec104_values_forged)
+{
+	const cJSON *a;
+
+	ck_assert_int_eq(fx.iec_rc, 0);
+	a = first_alert(fx.iec_alerts, "envelope.jump");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "src.ip"), "10.61.0.10");
+	ck_assert_int_eq((int)tu_json_num(a, "details.ioa", -1), 101);
+	ck_assert_int_eq((int)tu_json_num(a, "details.common_address", -1), 7);
+	ck_assert_str_eq(tu_json_str(a, "ts"), "2024-12-05T08:00:50.011610Z");
+	a = first_alert(fx.iec_alerts, "envelope.counter_back");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "technique"), "T0856");
+	ck_assert(has_technique(a, "T0832"));
+	ck_assert_int_eq((int)tu_json_num(a, "details.ioa", -1), 200);
+	ck_assert_int_eq((int)(tu_json_num(a, "details.previous", 0) -
+	    tu_json_num(a, "details.value", 0)), 1000);
+	ck_assert_int_eq(count_alerts(fx.iec_alerts, "envelope.", NULL, NULL,
+	    NULL), 2);
+}
+END_TEST
+
+/* A folded finding's secondary technique stays in the alert's list. */
+START_TEST(folded_finding_keeps_its_second_technique)
+{
+	const cJSON *a;
+	bool seen = false;
+
+	cJSON_ArrayForEach(a, fx.sess_alerts) {
+		const cJSON *r;
+		bool cyc = false;
+
+		cJSON_ArrayForEach(r, cJSON_GetObjectItem(a, "reasons"))
+			cyc |= strcmp(r->valuestring, "cycle.out_of_cycle") == 0;
+		if (!cyc || strcmp(tu_json_str(a, "dst.ip"), "10.10.2.102") != 0)
+			continue;
+		/* fc 6 into hmi-1's session: led by another rule's T0855, the
+		 * cycle's finding adds the setpoint write (T0836) */
+		ck_assert_str_eq(tu_json_str(a, "technique"), "T0855");
+		ck_assert_str_ne(tu_json_str(a, "detector"), "cycle.out_of_cycle");
+		ck_assert(has_technique(a, "T0836"));
+		seen = true;
+	}
+	ck_assert(seen);
+}
+END_TEST
+
+static void
+add_phantom_request(cJSON *b)
+{
+	cJSON *c = find_chan(b, "cycles", "10.10.2.11", "10.10.2.101", "modbus");
+	cJSON *r = cJSON_CreateObject();
+
+	/* a request polled every 0.1 s that this day never sends */
+	cJSON_AddStringToObject(r, "sig", "0badf00d");
+	cJSON_AddStringToObject(r, "what", "fc 4 unit 1 900+4");
+	cJSON_AddNumberToObject(r, "ops", 0);
+	cJSON_AddBoolToObject(r, "repeated", 1);
+	cJSON_AddNumberToObject(r, "min_gap_us", 99000);
+	cJSON_AddNumberToObject(r, "max_gap_us", 115000);
+	cJSON_AddItemToArray(cJSON_GetObjectItem(c, "requests"), r);
+}
+
+START_TEST(poll_missing_from_the_cycle)
+{
+	int rc;
+	cJSON *al = edited_run(add_phantom_request, "missing.json", &rc);
+	const cJSON *a;
+
+	ck_assert_int_eq(rc, 0);
+	/* once: the request never comes back */
+	ck_assert_int_eq(count_alerts(al, "cycle.missing_poll", "10.10.2.11",
+	    "10.10.2.101", "T0804"), 1);
+	ck_assert_int_eq(count_alerts(al, "cycle.", NULL, NULL, NULL), 1);
+	a = first_alert(al, "cycle.missing_poll");
+	ck_assert_ptr_nonnull(a);
+	ck_assert(has_technique(a, "T0815"));
+	ck_assert_str_eq(tu_json_str(a, "details.request"), "fc 4 unit 1 900+4");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(a,
+	    "details"), "seen_in_this_run")));
+	/* 5 x 115 ms after the channel's first request, at the next tick */
+	ck_assert(tu_json_num(a, "details.missing_s", 0) > 0.575);
+	ck_assert(tu_json_num(a, "details.missing_s", 0) < 1.6);
+	cJSON_Delete(al);
+}
+END_TEST
+
+static void
+fast_cycle(cJSON *b)
+{
+	cJSON *c = find_chan(b, "cycles", "10.10.2.11", "10.10.2.101", "modbus");
+	cJSON *r = find_request(c, "fc 3 unit 1 0+16");
+
+	/* as if hmi-1 had polled every 30-40 ms: 0.1 s is slower */
+	set_num(r, "min_gap_us", 30000);
+	set_num(r, "max_gap_us", 40000);
+}
+
+static void
+slow_period(cJSON *b)
+{
+	cJSON *c = find_chan(b, "cycles", "10.10.2.11", "10.10.2.101", "modbus");
+	cJSON *r = find_request(c, "fc 3 unit 1 0+16");
+
+	/* as if hmi-1 had polled every 150-170 ms: 0.1 s is faster, but not
+	 * fast enough for cycle.timing (0.5 x 150 ms) */
+	set_num(r, "min_gap_us", 150000);
+	set_num(r, "max_gap_us", 170000);
+}
+
+START_TEST(polling_period_changed)
+{
+	int rc;
+	cJSON *al = edited_run(fast_cycle, "period-slow.json", &rc);
+	const cJSON *a;
+
+	ck_assert_int_eq(rc, 0);
+	/* once per quiet_s (60 s) over the 300 s */
+	ck_assert_int_eq(count_alerts(al, "cycle.period_change", "10.10.2.11",
+	    "10.10.2.101", "T0804"), 5);
+	ck_assert_int_eq(count_alerts(al, "cycle.", NULL, NULL, NULL), 5);
+	a = first_alert(al, "cycle.period_change");
+	ck_assert_str_eq(tu_json_str(a, "details.change"), "slower");
+	ck_assert(has_technique(a, "T0815"));
+	cJSON_Delete(al);
+	al = edited_run(slow_period, "period-fast.json", &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(count_alerts(al, "cycle.period_change", "10.10.2.11",
+	    "10.10.2.101", "T0848"), 5);
+	ck_assert_int_eq(count_alerts(al, "cycle.", NULL, NULL, NULL), 5);
+	ck_assert_str_eq(tu_json_str(first_alert(al, "cycle.period_change"),
+	    "details.change"), "faster");
+	cJSON_Delete(al);
+}
+END_TEST
+
 static void
 corrupt_cycles(cJSON *b)
 {
@@ -617,6 +915,13 @@ suite(void)
 	tcase_add_test(t, requests_in_an_order_never_used);
 	tcase_add_test(t, setpoint_outside_the_written_range);
 	tcase_add_test(t, corrupt_cycles_are_refused);
+	tcase_add_test(t, learn_writes_point_envelopes);
+	tcase_add_test(t, dnp3_values_tampered_and_replayed);
+	tcase_add_test(t, dnp3_replay_needs_no_config);
+	tcase_add_test(t, iec104_values_forged);
+	tcase_add_test(t, folded_finding_keeps_its_second_technique);
+	tcase_add_test(t, poll_missing_from_the_cycle);
+	tcase_add_test(t, polling_period_changed);
 	suite_add_tcase(s, t);
 	return s;
 }

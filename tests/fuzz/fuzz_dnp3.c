@@ -14,6 +14,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
+count_value(void *arg, const struct dnp3_value *v)
+{
+	(void)arg;
+	if (v->kind > DNP3_VAL_TIME)
+		__builtin_trap();
+}
+
+static void
 check(const uint8_t *data, size_t size)
 {
 	struct dnp3_pdu d;
@@ -39,6 +47,9 @@ check(const uint8_t *data, size_t size)
 			__builtin_trap();
 	(void)dnp3_fc_name(d.app_fc);
 	(void)dnp3_link_fc_name(d.prm, d.link_fc);
+	/* the point values the envelopes read: never more than fit */
+	if (dnp3_values(&d, count_value, NULL) > d.user_len)
+		__builtin_trap();
 }
 
 int

@@ -13,6 +13,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
+count_value(void *arg, const struct iec104_value *v)
+{
+	(void)arg;
+	if (v->kind > IEC104_VAL_COUNTER)
+		__builtin_trap();
+}
+
+static void
 check(const uint8_t *data, size_t size)
 {
 	struct iec104_apdu a;
@@ -36,6 +44,8 @@ check(const uint8_t *data, size_t size)
 	(void)iec104_cot_name(a.cot);
 	(void)iec104_type_is_command(a.type_id);
 	(void)iec104_type_is_system_command(a.type_id);
+	if (iec104_values(&a, count_value, NULL) > a.num_objects)
+		__builtin_trap();
 }
 
 int

@@ -64,7 +64,8 @@ static const char conf_text[] =
     "[detector.channel]\nmax_channels = 64\n"
     "[detector.conv]\nmax_conversations = 64\nmax_hosts = 64\nmax_new = 64\n"
     "[detector.envelope]\nmax_channels = 64\n"
-    "[detector.cycle]\nmax_channels = 64\n";
+    "[detector.cycle]\nmax_channels = 64\n"
+    "[detector.replay]\nmax_channels = 64\n";
 
 static void
 die(const char *what, const char *err)
