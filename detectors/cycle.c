@@ -556,7 +556,7 @@ cy_tick(void *state, struct det_ctx *ctx, uint64_t now)
 	if (!s->detecting || s->miss_periods == 0 || now < s->next_sweep)
 		return;
 	s->next_sweep = now + 1000000u;
-	for (i = 0; i < s->det.cap; i++) {
+	for (i = 0; i < s->det.n; i++) {
 		struct cy_chan *c = chantab_at(&s->det, i);
 
 		if (c == NULL || !c->judged || c->first_req == 0 ||
