@@ -399,7 +399,7 @@ evp_dump(void *state)
 
 	if ((v = calloc(s->plearn.n + 1, sizeof(*v))) == NULL)
 		return NULL;
-	for (i = 0; i < s->plearn.cap; i++) {
+	for (i = 0; i < s->plearn.n; i++) {
 		struct evp_chan *c = chantab_at(&s->plearn, i);
 
 		if (c != NULL && c->npts > 0)
@@ -514,7 +514,7 @@ evp_points_full(const struct envelope *s)
 	uint64_t full = 0;
 	size_t i;
 
-	for (i = 0; i < s->plearn.cap; i++) {
+	for (i = 0; i < s->plearn.n; i++) {
 		const struct evp_chan *c = chantab_at(&s->plearn, i);
 
 		if (c != NULL)
