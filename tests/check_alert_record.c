@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/enrich.h"
 #include "tests/testutil.h"
 #include "tests/testutil_broker.h"
 #include "tests/testutil_pg.h"
@@ -811,6 +812,70 @@ START_TEST(test_evidence_over_mqtt_into_both_backends)
 }
 END_TEST
 
+/*
+ * Every alert kind a detector raises has its rules.def line (sid,
+ * description, action): the detectors' sources are scanned for the
+ * quoted "family.rule" names they raise.
+ */
+static bool
+is_rule_name(const char *p, size_t n)
+{
+	static const char *const fam[] = { "s7", "modbus", "dnp3", "iec104",
+	    "cip", "enip", "bacnet", "opcua", "fins", "mms", "goose", "sv",
+	    "profinet", "mqtt", "net", "roles", "stackfp", "channel",
+	    "baseline", "intel", "cycle", "envelope", "conv", "replay" };
+	const char *dot = memchr(p, '.', n);
+	size_t i, k;
+
+	if (dot == NULL || dot == p || dot + 1 == p + n)
+		return false;
+	for (k = 0; k < n; k++)
+		if (!((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= '0' && p[k] <= '9') ||
+		    p[k] == '_' || p + k == dot))
+			return false;
+	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++)
+		if (strlen(fam[i]) == (size_t)(dot - p) &&
+		    memcmp(fam[i], p, (size_t)(dot - p)) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(test_every_detector_name_has_a_rule)
+{
+	char cmd[] = "ls detectors/*.c", path[512], name[128], *text;
+	FILE *ls = popen(cmd, "r");
+	int files = 0, names = 0;
+
+	ck_assert_ptr_nonnull(ls);
+	while (fgets(path, sizeof(path), ls) != NULL) {
+		size_t len;
+		char *p, *q;
+
+		path[strcspn(path, "\n")] = '\0';
+		text = tu_read_file(path, &len);
+		ck_assert_msg(text != NULL, "%s unreadable", path);
+		files++;
+		for (p = text; (p = strchr(p, '"')) != NULL; p = q + 1) {
+			if ((q = strchr(p + 1, '"')) == NULL)
+				break;
+			if ((size_t)(q - p - 1) >= sizeof(name) ||
+			    !is_rule_name(p + 1, (size_t)(q - p - 1)))
+				continue;
+			memcpy(name, p + 1, (size_t)(q - p - 1));
+			name[q - p - 1] = '\0';
+			names++;
+			ck_assert_msg(rule_lookup(name) != NULL,
+			    "%s raises %s, which has no line in agent/rules.def",
+			    path, name);
+		}
+		free(text);
+	}
+	pclose(ls);
+	ck_assert_int_gt(files, 30);
+	ck_assert_int_gt(names, 100);
+}
+END_TEST
+
 static Suite *
 record_suite(void)
 {
@@ -821,6 +886,7 @@ record_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_golden_files, 0, n);
+	tcase_add_test(tc, test_every_detector_name_has_a_rule);
 	tcase_add_test(tc, test_fields_of_a_plc_stop);
 	tcase_add_test(tc, test_inventory_names_the_plc);
 	tcase_add_loop_test(tc, test_community_id_is_wiresharks, 0, n);
