@@ -168,3 +168,27 @@ chantab_pair_stats(const struct chantab *learn, const struct chantab *det,
 	    (unsigned long long)(learn->dropped + det->dropped),
 	    chantab_bytes(learn) + chantab_bytes(det));
 }
+
+cJSON *
+chantab_json(const struct chantab *t, bool (*keep)(const void *),
+    cJSON *(*json)(void *))
+{
+	void **v;
+	cJSON *arr;
+	size_t i, n = 0;
+
+	if ((v = calloc(t->n + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < t->n; i++) {
+		void *e = chantab_at(t, i);
+
+		if (keep == NULL || keep(e))
+			v[n++] = e;
+	}
+	qsort(v, n, sizeof(*v), chantab_cmp);
+	if ((arr = cJSON_CreateArray()) != NULL)
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToArray(arr, json(v[i]));
+	free(v);
+	return arr;
+}

@@ -42,6 +42,13 @@ chantab_at(const struct chantab *t, size_t i)
 void chantab_key(struct chan_key *k, const struct det_pdu *pdu);
 /* Sort order for files: af, proto, client, server. */
 int chantab_cmp(const void *a, const void *b);
+/*
+ * The entries as a JSON array in chantab_cmp order, each made by json();
+ * keep (NULL: all) leaves out the ones it returns false for.  NULL when
+ * out of memory.
+ */
+struct cJSON *chantab_json(const struct chantab *t, bool (*keep)(const void *),
+    struct cJSON *(*json)(void *));
 /* Key <-> JSON members "client", "server", "proto". */
 void chantab_key_json(const struct chan_key *k, struct cJSON *o);
 int chantab_key_parse(const struct cJSON *o, struct chan_key *k);

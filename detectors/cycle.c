@@ -754,24 +754,17 @@ chan_json(struct cy_chan *c)
 }
 
 static cJSON *
+any_chan_json(void *c)
+{
+	return chan_json(c);
+}
+
+static cJSON *
 cy_dump(void *state)
 {
 	struct cycle *s = state;
-	struct cy_chan **v;
-	cJSON *arr;
-	size_t i, n = 0;
 
-	if ((v = calloc(s->learn.n + 1, sizeof(*v))) == NULL)
-		return NULL;
-	for (i = 0; i < s->learn.n; i++)
-		if (chantab_at(&s->learn, i) != NULL)
-			v[n++] = chantab_at(&s->learn, i);
-	qsort(v, n, sizeof(*v), chantab_cmp);
-	arr = cJSON_CreateArray();
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, chan_json(v[i]));
-	free(v);
-	return arr;
+	return chantab_json(&s->learn, NULL, any_chan_json);
 }
 
 static bool

@@ -383,28 +383,24 @@ chan_json(const struct ev_chan *c)
 	return o;
 }
 
+static bool
+has_points(const void *c)
+{
+	return ((const struct ev_chan *)c)->npts > 0;
+}
+
+static cJSON *
+any_chan_json(void *c)
+{
+	return chan_json(c);
+}
+
 static cJSON *
 ev_dump(void *state)
 {
 	struct envelope *s = state;
-	struct ev_chan **v;
-	cJSON *arr;
-	size_t i, n = 0;
 
-	if ((v = calloc(s->learn.n + 1, sizeof(*v))) == NULL)
-		return NULL;
-	for (i = 0; i < s->learn.n; i++) {
-		struct ev_chan *c = chantab_at(&s->learn, i);
-
-		if (c != NULL && c->npts > 0)
-			v[n++] = c;
-	}
-	qsort(v, n, sizeof(*v), chantab_cmp);
-	arr = cJSON_CreateArray();
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, chan_json(v[i]));
-	free(v);
-	return arr;
+	return chantab_json(&s->learn, has_points, any_chan_json);
 }
 
 static bool

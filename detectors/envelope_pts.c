@@ -389,28 +389,24 @@ chan_json(const struct evp_chan *c)
 	return o;
 }
 
+static bool
+has_points(const void *c)
+{
+	return ((const struct evp_chan *)c)->npts > 0;
+}
+
+static cJSON *
+any_chan_json(void *c)
+{
+	return chan_json(c);
+}
+
 static cJSON *
 evp_dump(void *state)
 {
 	struct envelope *s = state;
-	struct evp_chan **v;
-	cJSON *arr;
-	size_t i, n = 0;
 
-	if ((v = calloc(s->plearn.n + 1, sizeof(*v))) == NULL)
-		return NULL;
-	for (i = 0; i < s->plearn.n; i++) {
-		struct evp_chan *c = chantab_at(&s->plearn, i);
-
-		if (c != NULL && c->npts > 0)
-			v[n++] = c;
-	}
-	qsort(v, n, sizeof(*v), chantab_cmp);
-	arr = cJSON_CreateArray();
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, chan_json(v[i]));
-	free(v);
-	return arr;
+	return chantab_json(&s->plearn, has_points, any_chan_json);
 }
 
 static bool
