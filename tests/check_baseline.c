@@ -335,16 +335,18 @@ START_TEST(one_line_per_asset_and_link)
 	/*
 	 * 26 assets + 59 links + 14 lines of members and brackets + the
 	 * three (empty) layer-2 lists, then the channel models
-	 * (docs/baseline.md): 41 polling cycles and 26 envelope channels,
-	 * one line each plus their two bracket lines, and the conversations
-	 * member on one line
+	 * (docs/baseline.md): 41 polling cycles, 26 Modbus envelope channels
+	 * and 4 DNP3/IEC 104 point-envelope channels, one line each plus
+	 * their two bracket lines, and the conversations member on one line
 	 */
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fx.baseline,
 	    "cycles")), 41);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fx.baseline,
 	    "envelopes")), 26);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(fx.baseline,
+	    "point_envelopes")), 4);
 	ck_assert_uint_eq(tu_count_lines(t),
-	    26 + 59 + 14 + 3 + (41 + 2) + (26 + 2) + 1);
+	    26 + 59 + 14 + 3 + (41 + 2) + (26 + 2) + (4 + 2) + 1);
 	ck_assert(tu_contains(t, "\n  \"l2_goose\": [],\n  \"l2_sv\": [],\n"
 	    "  \"l2_dcp\": [],\n"));
 	ck_assert(tu_contains(t, "\n    {\"client\":\"10.10.1.11\",\"server\":"
