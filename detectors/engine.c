@@ -52,11 +52,15 @@ static const struct cfg_key policy_keys[] = {
 const struct cfg_schema det_policy_schema = { "policy", policy_keys };
 
 /* Per event, only the detectors that handle it: no NULL checks per packet. */
+struct hook {
+	const struct detector	*d;
+	void			*state;
+	struct det_ctx		*ctx;
+};
+
 struct hook_list {
 	size_t			 n;
-	const struct detector	*d[MAX_DETECTORS];
-	void			*state[MAX_DETECTORS];
-	struct det_ctx		*ctx[MAX_DETECTORS];
+	struct hook		 h[MAX_DETECTORS];	/* a call's operands together */
 };
 
 struct det_engine {
@@ -77,9 +81,9 @@ static void
 hook_add(struct hook_list *l, const struct detector *d, void *state,
     struct det_ctx *ctx)
 {
-	l->d[l->n] = d;
-	l->state[l->n] = state;
-	l->ctx[l->n] = ctx;
+	l->h[l->n].d = d;
+	l->h[l->n].state = state;
+	l->h[l->n].ctx = ctx;
 	l->n++;
 }
 
@@ -310,13 +314,16 @@ det_engine_count(const struct det_engine *e)
 	return e->n;
 }
 
+/*
+ * The bounds in locals: the handlers may write through any pointer, and
+ * the list's count (or the PDU's protocol) would be read again per call.
+ */
 #define EACH(list, handler, ...)					\
 	do {								\
-		size_t i_;						\
-		for (i_ = 0; i_ < (list)->n; i_++)			\
-			(list)->d[i_]->handler((list)->state[i_],	\
-			    (list)->ctx[i_],				\
-			    __VA_ARGS__);				\
+		const struct hook *h_ = (list)->h;			\
+		const struct hook *end_ = h_ + (list)->n;		\
+		for (; h_ < end_; h_++)					\
+			h_->d->handler(h_->state, h_->ctx, __VA_ARGS__);	\
 	} while (0)
 
 void

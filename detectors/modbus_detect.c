@@ -25,6 +25,7 @@
 
 #define UNIT_SLOTS	32
 #define ADDR_SLOTS	64
+#define PAIR_MEMO	64	/* power of two */
 
 /* Per client->server pair: unit ids and read ranges tried recently. */
 struct pair {
@@ -58,6 +59,8 @@ struct mb_state {
 	uint32_t	 addr_threshold;
 	uint32_t	 brute_writes;
 	uint64_t	 brute_window_us;
+	/* the pair last used per flow and side (direct-mapped) */
+	struct ipmap_memo pair_memo[PAIR_MEMO];
 };
 
 static const struct cfg_key keys[] = {
@@ -358,13 +361,17 @@ mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	struct pair *p;
 	uint8_t key[40];
 	char title[160];
+	uint64_t mid;
 	bool write;
 	int fresh;
 
 	if (pdu->proto != ICS_MODBUS)
 		return;
 	m = pdu->u.modbus;
-	p = ipmap_put(s->pairs, key, pair_key(pdu, key), pdu->ts, &fresh);
+	/* a flow and the side its client is on fix the pair's key */
+	mid = pdu->flow->id * 2 + (pdu->sender_is_cli == pdu->from_client);
+	p = ipmap_put_memo(s->pairs, &s->pair_memo[mid & (PAIR_MEMO - 1)], mid,
+	    key, pair_key(pdu, key), pdu->ts, &fresh);
 	if (p != NULL)
 		check_unit_sweep(s, ctx, pdu, m, p);
 	if (!pdu->from_client)

@@ -1,6 +1,7 @@
 /* ipmap.c - bounded hash map for detector state (linear probing). */
 #include "lib/ipmap.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ struct slot {
 struct ipmap {
 	size_t		 cap, nslots, count, tombs, vsize, stride;
 	uint64_t	 recycled;	/* entries reused because the map was full */
+	uint64_t	 gen;		/* bumped when an entry moves or goes */
 	size_t		 hand;		/* where the next eviction looks */
 	uint8_t		*mem;
 };
@@ -88,6 +90,27 @@ ipmap_hash(const void *key, size_t klen)
 	return (uint32_t)h;
 }
 
+/*
+ * The usual key sizes (an IPv4 or IPv6 address, a flow id, an address
+ * pair) compared in fixed sizes the compiler inlines, not a memcmp call.
+ */
+static inline bool
+key_eq(const uint8_t *a, const void *b, size_t klen)
+{
+	switch (klen) {
+	case 4:
+		return memcmp(a, b, 4) == 0;
+	case 8:
+		return memcmp(a, b, 8) == 0;
+	case 16:
+		return memcmp(a, b, 16) == 0;
+	case 32:
+		return memcmp(a, b, 32) == 0;
+	default:
+		return memcmp(a, b, klen) == 0;
+	}
+}
+
 static struct slot *
 find(const struct ipmap *m, const void *key, size_t klen)
 {
@@ -98,7 +121,7 @@ find(const struct ipmap *m, const void *key, size_t klen)
 		s = slot_at(m, i);
 		if (s->klen == 0 && !s->tomb)
 			return NULL;
-		if (s->klen == klen && memcmp(s->key, key, klen) == 0)
+		if (s->klen == klen && key_eq(s->key, key, klen))
 			return s;
 		i = (i + 1) & (m->nslots - 1);
 	}
@@ -129,6 +152,7 @@ rehash(struct ipmap *m, size_t nslots)
 	m->mem = mem;
 	m->nslots = nslots;
 	m->tombs = 0;
+	m->gen++;
 	for (i = 0; i < oldn; i++) {
 		struct slot *s = (struct slot *)(void *)(old + i * m->stride), *d;
 
@@ -179,6 +203,7 @@ evict_oldest(struct ipmap *m)
 		old->tomb = 1;
 		m->count--;
 		m->tombs++;
+		m->gen++;
 	}
 }
 
@@ -230,6 +255,27 @@ ipmap_put(struct ipmap *m, const void *key, size_t klen, uint64_t now,
 	return val_of(s);
 }
 
+void *
+ipmap_put_memo(struct ipmap *m, struct ipmap_memo *c, uint64_t id,
+    const void *key, size_t klen, uint64_t now, int *fresh)
+{
+	void *v;
+
+	if (c->val != NULL && c->id == id && c->gen == m->gen) {
+		/* what ipmap_put does for a key it finds */
+		((struct slot *)(void *)((uint8_t *)c->val -
+		    sizeof(struct slot)))->touched = now;
+		*fresh = 0;
+		return c->val;
+	}
+	v = ipmap_put(m, key, klen, now, fresh);
+	/* after the put: an insert may have rehashed (a new gen) */
+	c->id = id;
+	c->gen = m->gen;
+	c->val = v;
+	return v;
+}
+
 void
 ipmap_del(struct ipmap *m, const void *key, size_t klen)
 {
@@ -243,6 +289,7 @@ ipmap_del(struct ipmap *m, const void *key, size_t klen)
 		s->tomb = 1;
 		m->count--;
 		m->tombs++;
+		m->gen++;
 	}
 }
 
@@ -260,6 +307,7 @@ ipmap_each(struct ipmap *m, int (*fn)(void *, const void *, size_t, void *),
 			s->tomb = 1;
 			m->count--;
 			m->tombs++;
+			m->gen++;
 		}
 	}
 }

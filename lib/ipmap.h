@@ -36,6 +36,23 @@ void *ipmap_get(struct ipmap *m, const void *key, size_t klen);
 void *ipmap_put(struct ipmap *m, const void *key, size_t klen, uint64_t now,
     int *fresh);
 
+/*
+ * ipmap_put through a one-entry memo owned by the caller: id must name
+ * the key alone and forever (a flow id and side: flow ids are never
+ * reused).  A hit (same id, and no entry of the map moved or went since,
+ * which the map's generation says) returns the remembered value and
+ * touches it, with no hash or probe; a miss does ipmap_put and remembers
+ * its answer.  The same value and side effects as ipmap_put.
+ */
+struct ipmap_memo {
+	uint64_t	 id;
+	uint64_t	 gen;
+	void		*val;
+};
+
+void *ipmap_put_memo(struct ipmap *m, struct ipmap_memo *c, uint64_t id,
+    const void *key, size_t klen, uint64_t now, int *fresh);
+
 void ipmap_del(struct ipmap *m, const void *key, size_t klen);
 
 /* Visit every entry; fn returns 1 to delete the entry. */
