@@ -197,13 +197,14 @@ set_add(uint8_t *set, uint8_t *n, uint8_t v)
  * the gateway refuses (exception 0x0A path unavailable / 0x0B target
  * failed to respond); a very wide spread of unit ids counts too.
  */
+static void raise_unit_sweep(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct modbus_pdu *m, const struct pair *p);
+
 static void
 check_unit_sweep(struct mb_state *s, struct det_ctx *ctx,
     const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p)
 {
-	char title[128];
 	bool gw_fail;
-	cJSON *d;
 
 	if (pdu->ts > p->unit_start + s->window_us) {
 		p->unit_start = pdu->ts;
@@ -219,6 +220,16 @@ check_unit_sweep(struct mb_state *s, struct det_ctx *ctx,
 	} else if (!gw_fail || !set_add(p->failed, &p->nfailed, m->unit) ||
 	    p->nfailed < s->failed_unit_threshold)
 		return;
+	raise_unit_sweep(ctx, pdu, m, p);
+}
+
+static __attribute__((noinline, cold)) void
+raise_unit_sweep(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct modbus_pdu *m, const struct pair *p)
+{
+	char title[128];
+	cJSON *d;
+
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "distinct_units", p->nunits);
 	cJSON_AddNumberToObject(d, "refused_units", p->nfailed);
@@ -229,13 +240,15 @@ check_unit_sweep(struct mb_state *s, struct det_ctx *ctx,
 	    d, NULL);
 }
 
+static void raise_address_sweep(struct det_ctx *ctx,
+    const struct det_pdu *pdu, const struct modbus_pdu *m,
+    const struct pair *p);
+
 static void
 check_address_sweep(struct mb_state *s, struct det_ctx *ctx,
     const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p)
 {
 	uint32_t v = (uint32_t)m->fc << 16 | m->address, h;
-	char title[128];
-	cJSON *d;
 	uint8_t i;
 
 	if (!m->has_range || m->fc > 4)
@@ -259,6 +272,16 @@ check_address_sweep(struct mb_state *s, struct det_ctx *ctx,
 		p->addrs[p->naddrs++] = v;
 	if (p->naddrs < s->addr_threshold)
 		return;
+	raise_address_sweep(ctx, pdu, m, p);
+}
+
+static __attribute__((noinline, cold)) void
+raise_address_sweep(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct modbus_pdu *m, const struct pair *p)
+{
+	char title[128];
+	cJSON *d;
+
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "distinct_ranges", p->naddrs);
 	snprintf(title, sizeof(title),
@@ -352,37 +375,65 @@ on_umas(struct det_ctx *ctx, const struct det_pdu *pdu,
 	raise_pdu(ctx, pdu, m, det, sev, tech, title, d, NULL);
 }
 
+/* The pair's key built and looked up: a memo miss (its own frame). */
+static __attribute__((noinline)) struct pair *
+pair_miss(struct mb_state *s, struct ipmap_memo *c, uint64_t mid,
+    const struct det_pdu *pdu)
+{
+	uint8_t key[40];
+	int fresh;
+
+	return ipmap_put_memo(s->pairs, c, mid, key, pair_key(pdu, key),
+	    pdu->ts, &fresh);
+}
+
+static void on_client_rare(struct mb_state *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, const struct modbus_pdu *m, bool write);
+
 static void
 mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
 	struct mb_state *s = state;
 	const struct modbus_pdu *m;
-	struct det_endpoint src;
+	struct ipmap_memo *c;
 	struct pair *p;
-	uint8_t key[40];
-	char title[160];
 	uint64_t mid;
 	bool write;
-	int fresh;
 
 	if (pdu->proto != ICS_MODBUS)
 		return;
 	m = pdu->u.modbus;
 	/* a flow and the side its client is on fix the pair's key */
 	mid = pdu->flow->id * 2 + (pdu->sender_is_cli == pdu->from_client);
-	p = ipmap_put_memo(s->pairs, &s->pair_memo[mid & (PAIR_MEMO - 1)], mid,
-	    key, pair_key(pdu, key), pdu->ts, &fresh);
+	c = &s->pair_memo[mid & (PAIR_MEMO - 1)];
+	p = ipmap_memo_get(s->pairs, c, mid, pdu->ts);
+	if (p == NULL)
+		p = pair_miss(s, c, mid, pdu);
 	if (p != NULL)
 		check_unit_sweep(s, ctx, pdu, m, p);
 	if (!pdu->from_client)
 		return;
 	if (p != NULL)
 		check_address_sweep(s, ctx, pdu, m, p);
-	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
-
 	write = modbus_fc_is_write(m->fc) ||
 	    (m->fc == MODBUS_FC_UMAS && m->has_umas &&
 	    m->umas_func == MODBUS_UMAS_WRITE_VARIABLES);
+	/* what follows concerns writes, diagnostics, UMAS and device id only */
+	if (write || m->fc == MODBUS_FC_DIAGNOSTICS || m->fc == MODBUS_FC_UMAS ||
+	    m->fc == MODBUS_FC_ENCAPSULATED_INTERFACE ||
+	    m->fc == MODBUS_FC_REPORT_SERVER_ID)
+		on_client_rare(s, ctx, pdu, m, write);
+}
+
+/* A request that writes or asks something unusual: its own frame. */
+static __attribute__((noinline)) void
+on_client_rare(struct mb_state *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, const struct modbus_pdu *m, bool write)
+{
+	struct det_endpoint src;
+	char title[160];
+
+	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
 	if (write) {
 		check_brute_force(s, ctx, pdu, m);
 		if (det_policy(ctx, ICS_MODBUS, DET_ROLE_WRITER, &src) == DET_DENIED) {

@@ -256,17 +256,26 @@ ipmap_put(struct ipmap *m, const void *key, size_t klen, uint64_t now,
 }
 
 void *
+ipmap_memo_get(struct ipmap *m, const struct ipmap_memo *c, uint64_t id,
+    uint64_t now)
+{
+	if (c->val == NULL || c->id != id || c->gen != m->gen)
+		return NULL;
+	/* what ipmap_put does for a key it finds */
+	((struct slot *)(void *)((uint8_t *)c->val -
+	    sizeof(struct slot)))->touched = now;
+	return c->val;
+}
+
+void *
 ipmap_put_memo(struct ipmap *m, struct ipmap_memo *c, uint64_t id,
     const void *key, size_t klen, uint64_t now, int *fresh)
 {
-	void *v;
+	void *v = ipmap_memo_get(m, c, id, now);
 
-	if (c->val != NULL && c->id == id && c->gen == m->gen) {
-		/* what ipmap_put does for a key it finds */
-		((struct slot *)(void *)((uint8_t *)c->val -
-		    sizeof(struct slot)))->touched = now;
+	if (v != NULL) {
 		*fresh = 0;
-		return c->val;
+		return v;
 	}
 	v = ipmap_put(m, key, klen, now, fresh);
 	/* after the put: an insert may have rehashed (a new gen) */

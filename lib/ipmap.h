@@ -53,6 +53,13 @@ struct ipmap_memo {
 void *ipmap_put_memo(struct ipmap *m, struct ipmap_memo *c, uint64_t id,
     const void *key, size_t klen, uint64_t now, int *fresh);
 
+/*
+ * The hit half alone, for a caller that builds the key only on a miss:
+ * the remembered value (touched, not fresh), or NULL.
+ */
+void *ipmap_memo_get(struct ipmap *m, const struct ipmap_memo *c, uint64_t id,
+    uint64_t now);
+
 void ipmap_del(struct ipmap *m, const void *key, size_t klen);
 
 /* Visit every entry; fn returns 1 to delete the entry. */
