@@ -1,7 +1,8 @@
 /*
  * check_lib.c - unit suite for the shared building blocks in lib/ that
  * have no suite of their own: RFC 3339 time text, the atomic file writer,
- * value -> name tables and the cJSON integer reader.
+ * value -> name tables, the cJSON integer reader, and ipmap's hash and
+ * memo.
  */
 #include <check.h>
 #include <cJSON.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/atomic.h"
+#include "lib/ipmap.h"
 #include "lib/json.h"
 #include "lib/rfc3339.h"
 #include "lib/tail.h"
@@ -148,6 +150,103 @@ START_TEST(test_json_get_uint)
 }
 END_TEST
 
+/* ipmap_hash as it was written with a memcpy of the tail */
+static uint32_t
+ref_ipmap_hash(const void *key, size_t klen)
+{
+	const uint8_t *p = key;
+	uint64_t h = 0x9e3779b97f4a7c15u ^ klen, w;
+	size_t i = 0;
+
+	for (; i + 8 <= klen; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	if (i < klen) {
+		w = 0;
+		memcpy(&w, p + i, klen - i);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+/*
+ * The hash places entries, and ipmap_each visits them in slot order (the
+ * scan detector's tick alerts in that order): its values must not move.
+ */
+START_TEST(test_ipmap_hash_values)
+{
+	uint8_t buf[48];
+	size_t klen, off, k, differ = 0, n = 0;
+	uint32_t x = 12345;
+
+	for (k = 0; k < 2000; k++) {
+		for (off = 0; off < sizeof(buf); off++) {
+			x = x * 1103515245u + 12345u;
+			buf[off] = (uint8_t)(x >> 16);
+		}
+		for (klen = 1; klen <= IPMAP_KEY_MAX; klen++)
+			for (off = 0; off < 8; off++, n++)
+				differ += ipmap_hash(buf + off, klen) !=
+				    ref_ipmap_hash(buf + off, klen);
+	}
+	ck_assert_uint_eq(n, 2000 * IPMAP_KEY_MAX * 8);
+	ck_assert_uint_eq(differ, 0);
+	/* a known value: an IPv4 address key */
+	ck_assert_uint_eq(ipmap_hash("\x0a\x00\x00\x01", 4),
+	    ref_ipmap_hash("\x0a\x00\x00\x01", 4));
+}
+END_TEST
+
+/*
+ * ipmap_put_memo answers what ipmap_put would, and forgets its value once
+ * an entry moved (rehash) or went (delete, eviction).
+ */
+START_TEST(test_ipmap_memo)
+{
+	struct ipmap *m = ipmap_new(4, sizeof(uint64_t));
+	struct ipmap_memo c;
+	uint8_t key[8] = { 10, 0, 0, 1, 10, 0, 0, 2 }, other[4];
+	uint64_t *v, *w;
+	int fresh, i;
+
+	ck_assert_ptr_nonnull(m);
+	memset(&c, 0, sizeof(c));
+	ck_assert_ptr_null(ipmap_memo_get(m, &c, 7, 1));
+	v = ipmap_put_memo(m, &c, 7, key, sizeof(key), 1, &fresh);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(fresh, 1);
+	*v = 42;
+	/* a hit: the same value, not fresh, no lookup */
+	w = ipmap_put_memo(m, &c, 7, key, sizeof(key), 2, &fresh);
+	ck_assert_ptr_eq(w, v);
+	ck_assert_int_eq(fresh, 0);
+	ck_assert_ptr_eq(ipmap_memo_get(m, &c, 7, 3), v);
+	/* another id misses */
+	ck_assert_ptr_null(ipmap_memo_get(m, &c, 8, 3));
+	/* the map deletes the entry: the memo must not hand it out */
+	ipmap_del(m, key, sizeof(key));
+	ck_assert_ptr_null(ipmap_memo_get(m, &c, 7, 4));
+	v = ipmap_put_memo(m, &c, 7, key, sizeof(key), 4, &fresh);
+	ck_assert_int_eq(fresh, 1);
+	ck_assert_uint_eq(*v, 0);
+	*v = 43;
+	/* fill past the cap (4): evictions and rehashes invalidate */
+	for (i = 0; i < 8; i++) {
+		memcpy(other, &i, 4);
+		ck_assert_ptr_nonnull(ipmap_put(m, other, sizeof(other),
+		    (uint64_t)(10 + i), &fresh));
+	}
+	ck_assert_ptr_null(ipmap_memo_get(m, &c, 7, 20));
+	ck_assert_uint_gt(ipmap_recycled(m), 0);
+	ipmap_free(m);
+}
+END_TEST
+
 static Suite *
 lib_suite(void)
 {
@@ -160,6 +259,8 @@ lib_suite(void)
 	tcase_add_test(tc, test_tok);
 	tcase_add_test(tc, test_json_get_uint);
 	tcase_add_test(tc, test_tail_word);
+	tcase_add_test(tc, test_ipmap_hash_values);
+	tcase_add_test(tc, test_ipmap_memo);
 	suite_add_tcase(s, tc);
 	return s;
 }
