@@ -459,23 +459,14 @@ raise_foreign(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
  * Compare p with the established fingerprint of its sender.  Returns the
  * mismatch as text in why (empty: none).  Learns while not established.
  */
-static inline void
-judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
+static void
+judge_host_slow(struct stackfp *s, struct host *h, const struct pkt *p,
     char *why, size_t len)
 {
 	bool est, syn = p->ip_proto == 6 && (p->tcp_flags & PKT_TCP_SYN),
 	    synack = syn && (p->tcp_flags & PKT_TCP_ACK);
 
 	why[0] = '\0';
-	/*
-	 * The usual frame: no SYN, its learned TTL, no link reset since the
-	 * last one.  Nothing below can differ or learn from it.
-	 */
-	if (!syn && p->ttl == h->ttl && p->ts - h->last <= s->relearn_us) {
-		h->n++;
-		h->last = p->ts;
-		return;
-	}
 	if (p->ts - h->last > s->relearn_us) {
 		/* a link reset: the device may have been replaced or rebooted */
 		h->n = 0;
@@ -517,6 +508,25 @@ judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
 	h->last = p->ts;
 }
 
+/* judge_host_slow; true when the frame differs (text in why) */
+static inline bool
+judge_host(struct stackfp *s, struct host *h, const struct pkt *p,
+    char *why, size_t len)
+{
+	/*
+	 * The usual frame: no SYN, its learned TTL, no link reset since the
+	 * last one.  Nothing can differ or learn from it.
+	 */
+	if (!(p->ip_proto == 6 && (p->tcp_flags & PKT_TCP_SYN)) &&
+	    p->ttl == h->ttl && p->ts - h->last <= s->relearn_us) {
+		h->n++;
+		h->last = p->ts;
+		return false;
+	}
+	judge_host_slow(s, h, p, why, len);
+	return why[0] != '\0';
+}
+
 #define ID_LEARN	32	/* in-order steps before the counter is trusted */
 #define ID_B_LIVE_US	60000000u	/* series B counts this long after its last packet */
 
@@ -535,9 +545,11 @@ id_window(const struct host *h)
  * don't number DF packets) and repeats (same ID: a copy) say nothing.
  */
 static bool
-judge_ipid(struct host *h, const struct pkt *p, const struct flow *f,
-    int dir, int kind)
+judge_ipid(const struct stackfp *s, struct host *h, const struct pkt *p,
+    const struct flow *f, int dir)
 {
+	int kind;
+
 	uint16_t d;
 
 	if (p->af != 4 || p->ip_id == 0)
@@ -589,6 +601,8 @@ judge_ipid(struct host *h, const struct pkt *p, const struct flow *f,
 	}
 	h->b_pkts++;
 	h->b_last = p->ts;
+	/* what this packet's PDUs were (on_pdu ran first) */
+	kind = s->cur.f == f && s->cur.ts == p->ts ? s->cur.kind : K_NONE;
 	if (kind > h->b_kind)
 		h->b_kind = (uint8_t)kind;
 	memcpy(h->b_peer, dir == FLOW_C2S ? f->srv.ip : f->cli.ip, 16);
@@ -646,11 +660,11 @@ raise_interleave(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 }
 
 static void raise_conflict(struct stackfp *s, struct det_ctx *ctx,
-    const struct pkt *p, const struct flow *f, int dir, bool toward_server);
+    const struct pkt *p, const struct flow *f, int dir);
 
 static void
 check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir, struct sess *x, bool toward_server)
+    const struct flow *f, int dir, struct sess *x)
 {
 	struct seg *g = &x->last[dir];
 	uint32_t hash = pkt_payload_hash(p);
@@ -671,13 +685,16 @@ check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	if (!differ || x->conflict_alerted[dir])
 		return;
 	x->conflict_alerted[dir] = 1;
-	raise_conflict(s, ctx, p, f, dir, toward_server);
+	raise_conflict(s, ctx, p, f, dir);
 }
 
 static __attribute__((noinline, cold)) void
 raise_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir, bool toward_server)
+    const struct flow *f, int dir)
 {
+	/* the packet's PDUs say who it went to; else the flow's direction */
+	bool here = s->cur.f == f && s->cur.ts == p->ts;
+	bool toward_server = here ? s->cur.kind != K_REPORT : dir == FLOW_C2S;
 	char title[200];
 	cJSON *d;
 
@@ -717,6 +734,23 @@ raise_datagram(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	raise_foreign(s, ctx, p, f, dir, &tmp, s->cur.kind, s->cur.what);
 }
 
+/* A frame of session x that differs from its sender's fingerprint. */
+static __attribute__((noinline, cold)) void
+foreign_frame(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, struct sess *x, bool here)
+{
+	if (!x->foreign[dir]) {
+		x->foreign[dir] = 1;
+		s->pending++;
+		snprintf(x->why[dir], sizeof(x->why[dir]), "%s", s->why);
+	}
+	if (!x->alerted[dir] && (here || (p->tcp_flags & PKT_TCP_RST))) {
+		x->alerted[dir] = 1;
+		raise_foreign(s, ctx, p, f, dir, x, here ? s->cur.kind : K_NONE,
+		    here ? s->cur.what : NULL);
+	}
+}
+
 static void
 sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
     const struct flow *f, int dir)
@@ -751,32 +785,22 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 		x->h[dir] = h;
 	if (h == NULL)
 		return;
-	judge_host(s, h, p, why, sizeof(s->why));
-	here = s->cur.f == f && s->cur.ts == p->ts;
-	/* a frame that already differs in TTL/SYN is not the host's counter */
-	if (why[0] == '\0' && judge_ipid(h, p, f, dir, here ? s->cur.kind :
-	    K_NONE) && !h->b_alerted)
-		raise_interleave(s, ctx, p, h);
-	if (x == NULL) {
-		/* a datagram: judged on its own */
-		if (why[0] != '\0' && here)
-			raise_datagram(s, ctx, p, f, dir, why);
-		return;
+	if (!judge_host(s, h, p, why, sizeof(s->why))) {
+		/* (a frame that differs in TTL/SYN is not the host's counter) */
+		if (judge_ipid(s, h, p, f, dir) && !h->b_alerted)
+			raise_interleave(s, ctx, p, h);
+	} else {
+		here = s->cur.f == f && s->cur.ts == p->ts;
+		if (x == NULL) {
+			/* a datagram: judged on its own */
+			if (here)
+				raise_datagram(s, ctx, p, f, dir, why);
+			return;
+		}
+		foreign_frame(s, ctx, p, f, dir, x, here);
 	}
-	if (why[0] != '\0' && !x->foreign[dir]) {
-		x->foreign[dir] = 1;
-		s->pending++;
-		snprintf(x->why[dir], sizeof(x->why[dir]), "%s", why);
-	}
-	if (x->foreign[dir] && !x->alerted[dir] && why[0] != '\0' &&
-	    (here || (p->tcp_flags & PKT_TCP_RST))) {
-		x->alerted[dir] = 1;
-		raise_foreign(s, ctx, p, f, dir, x, here ? s->cur.kind : K_NONE,
-		    here ? s->cur.what : NULL);
-	}
-	if (p->payload_len > 0)
-		check_conflict(s, ctx, p, f, dir, x, here ? s->cur.kind != K_REPORT :
-		    dir == FLOW_C2S);
+	if (x != NULL && p->payload_len > 0)
+		check_conflict(s, ctx, p, f, dir, x);
 }
 
 /* Class of a PDU: a report (from the server), a read, or a command. */
