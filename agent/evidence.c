@@ -143,7 +143,9 @@ evidence_add(struct evidence *ev, uint64_t flow_id, uint64_t ts,
 			r->next = r->count = 0;
 		}
 		s = slot_at(ev, r, r->next);
-		r->next = (r->next + 1) % ev->packets;
+		/* next < packets always: a compare, not a division */
+		if (++r->next == ev->packets)
+			r->next = 0;
 		if (r->count < ev->packets)
 			r->count++;
 	}

@@ -859,14 +859,27 @@ raise_pending(struct stackfp *s, struct det_ctx *ctx,
 	det_alert(ctx, &a);
 }
 
+/*
+ * A session marked foreign before any PDU: report it with this one.  Out
+ * of line: sfp_pdu itself stays a leaf on the usual path.
+ */
+static __attribute__((noinline)) void
+check_pending(struct stackfp *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, int kind, const char *what)
+{
+	int dir = pdu->sender_is_cli ? FLOW_C2S : FLOW_S2C;
+	struct sess *x = sess_get(s, pdu->flow->id, false);
+
+	if (x != NULL && x->foreign[dir] && !x->alerted[dir])
+		raise_pending(s, ctx, pdu, x, dir, kind, what);
+}
+
 static void
 sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
 	struct stackfp *s = state;
 	const char *what;
 	int kind = pdu_kind(pdu, &what);
-	struct sess *x;
-	int dir = pdu->sender_is_cli ? FLOW_C2S : FLOW_S2C;
 
 	/* the strongest class wins when one packet carries several PDUs */
 	if (s->cur.f != pdu->flow || s->cur.ts != pdu->ts || kind > s->cur.kind) {
@@ -875,11 +888,8 @@ sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		s->cur.kind = kind;
 		s->cur.what = what;
 	}
-	if (s->pending == 0)
-		return;
-	x = sess_get(s, pdu->flow->id, false);
-	if (x != NULL && x->foreign[dir] && !x->alerted[dir])
-		raise_pending(s, ctx, pdu, x, dir, kind, what);
+	if (s->pending != 0)
+		check_pending(s, ctx, pdu, kind, what);
 }
 
 static void
