@@ -238,8 +238,8 @@ START_TEST(test_ipmap_memo)
 	/* fill past the cap (4): evictions and rehashes invalidate */
 	for (i = 0; i < 8; i++) {
 		memcpy(other, &i, 4);
-		ck_assert_ptr_nonnull(ipmap_put(m, other, sizeof(other),
-		    (uint64_t)(10 + i), &fresh));
+		ck_assert_ptr_nonnull(ipmap_put(
+		    m, other, sizeof(other), (uint64_t)(10 + i), &fresh));
 	}
 	ck_assert_ptr_null(ipmap_memo_get(m, &c, 7, 20));
 	ck_assert_uint_gt(ipmap_recycled(m), 0);
