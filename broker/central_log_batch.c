@@ -105,6 +105,29 @@ clog_batch_forget(struct central_log *db)
 	db->pend_stored = 0;
 }
 
+/*
+ * Its own two statements (the text of central_log.c's ST_COUNT and
+ * ST_AGENT_SEEN): this file sits below central_log.c, which calls it.
+ */
+static sqlite3_stmt *
+stmt(struct central_log *db, int i)
+{
+	static const char *const text[2] = {
+		"INSERT INTO counters (name, value) VALUES ('stored', ?1)"
+		" ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+		"INSERT INTO agents (site, agent, last_seen) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (site, agent) DO UPDATE"
+		" SET last_seen = max(last_seen, excluded.last_seen)",
+	};
+
+	if (db->bst[i] == NULL && sqlite3_prepare_v3(db->h, text[i], -1,
+	    SQLITE_PREPARE_PERSISTENT, &db->bst[i], NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_reset(db->bst[i]);
+	sqlite3_clear_bindings(db->bst[i]);
+	return db->bst[i];
+}
+
 int
 clog_batch_flush(struct central_log *db)
 {
@@ -112,7 +135,12 @@ clog_batch_flush(struct central_log *db)
 	int i, rc = 0;
 
 	if (db->pend_stored != 0) {
-		rc = clog_count(db, "stored", db->pend_stored);
+		s = stmt(db, 0);
+		if (s == NULL)
+			return IDS_EIO;
+		sqlite3_bind_int64(s, 1, db->pend_stored);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
+		sqlite3_reset(s);
 		if (rc != 0)
 			return rc;
 		db->pend_stored = 0;
@@ -120,12 +148,13 @@ clog_batch_flush(struct central_log *db)
 	for (i = 0; i < db->nseen; i++) {
 		if (!db->seen[i].dirty)
 			continue;
-		s = clog_stmt(db, ST_AGENT_SEEN);
+		s = stmt(db, 1);
 		if (s == NULL)
 			return IDS_EIO;
-		clog_bind_str(s, 1, db->seen[i].site);
-		clog_bind_str(s, 2, db->seen[i].agent);
-		clog_bind_str(s, 3, db->seen[i].received);
+		sqlite3_bind_text(s, 1, db->seen[i].site, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, db->seen[i].agent, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, db->seen[i].received, -1,
+		    SQLITE_STATIC);
 		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
 		sqlite3_reset(s);
 		if (rc != 0)
@@ -133,4 +162,13 @@ clog_batch_flush(struct central_log *db)
 		db->seen[i].dirty = false;
 	}
 	return 0;
+}
+
+void
+clog_batch_close(struct central_log *db)
+{
+	clog_batch_forget(db);
+	sqlite3_finalize(db->bst[0]);
+	sqlite3_finalize(db->bst[1]);
+	db->bst[0] = db->bst[1] = NULL;
 }

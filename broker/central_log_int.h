@@ -7,7 +7,10 @@
  * parsing, the insert path) is the base; central_log_schema.c (open,
  * schema, migrations), central_log_agents.c (agents, assets, counters,
  * end-to-end ack), central_log_read.c (queries), central_log_verify.c and
- * central_log_retain.c sit on it.  This header does not include
+ * central_log_retain.c sit on it.  Below it: central_log_batch.c (per-
+ * batch bookkeeping, called by the insert path) and central_log_ckpt.c
+ * (background checkpoints); central_log_plan.c (index choice for the
+ * queries of central_log_read.c) sits on clog_query.c.  This header does not include
  * broker/central_log.h, so the pieces form no cycle.
  */
 
@@ -78,6 +81,7 @@ struct central_log {
 	int64_t		 pend_stored;
 	struct clog_seen seen[CLOG_SEEN_MAX];
 	int		 nseen;
+	sqlite3_stmt	*bst[2];	/* central_log_batch.c's own */
 };
 
 
@@ -101,6 +105,7 @@ void	clog_batch_note(struct central_log *db, const char *site,
     const char *agent, const char *received);
 void	clog_batch_forget(struct central_log *db);
 int	clog_batch_flush(struct central_log *db);
+void	clog_batch_close(struct central_log *db);
 /* broker/central_log_ckpt.c */
 void	clog_ckpt_stop(struct central_log *db);
 /* broker/central_log_plan.c: pattern filters to write "+col GLOB ?" */
