@@ -126,6 +126,24 @@ class Postgres:
         self.sql('postgres', 'CREATE DATABASE %s' % db)
         return self.uri(db)
 
+    def cpu(self):
+        """user+sys seconds of the server's processes (all backends)."""
+        try:
+            pm = int(open(os.path.join(self.data, 'postmaster.pid')).readline())
+        except (OSError, ValueError):
+            return 0.0
+        total = 0.0
+        for d in os.listdir('/proc'):
+            if not d.isdigit():
+                continue
+            try:
+                st = open('/proc/%s/stat' % d).read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(d) == pm or int(st[1]) == pm:
+                total += (int(st[11]) + int(st[12])) / TICK
+        return total
+
     def stop(self):
         self.run('pg_ctl', '-D', self.data, '-m', 'fast', '-w', 'stop')
 
@@ -157,6 +175,7 @@ def write_rate(label, db, ncoll, pg, alerts_dir):
     with open(os.path.join(work, 'mosquitto.conf'), 'w') as f:
         f.write(conf)
     procs = []
+    pg0 = pg.cpu() if db.startswith('postgresql://') else 0.0
     broker = subprocess.Popen([MOSQ, '-c', os.path.join(work, 'mosquitto.conf')],
                               stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -206,6 +225,7 @@ def write_rate(label, db, ncoll, pg, alerts_dir):
             time.sleep(0.5)
         ccpu = sum(cpu_s(p.pid) for p in procs)
         bcpu = cpu_s(broker.pid)
+        dcpu = pg.cpu() - pg0 if db.startswith('postgresql://') else 0.0
         for p in pubs:
             p.wait(timeout=60)
     finally:
@@ -224,7 +244,8 @@ def write_rate(label, db, ncoll, pg, alerts_dir):
     hi = next(((t, n) for t, n in marks if n >= total * 0.9), marks[-1])
     rate = total / max(lastt - first, 0.001)
     mid = (hi[1] - lo[1]) / max(hi[0] - lo[0], 0.001)
-    return total, rate, mid, ccpu * 1e6 / max(total, 1), bcpu * 1e6 / max(total, 1)
+    return (total, rate, mid, ccpu * 1e6 / max(total, 1),
+            bcpu * 1e6 / max(total, 1), dcpu * 1e6 / max(total, 1))
 
 
 def timed(args):
@@ -305,8 +326,8 @@ def main():
             say('')
         say('| log | collectors | stored | alerts/s (first to last) | '
             'alerts/s (middle 80%) | collector CPU us/alert | '
-            'broker CPU us/alert | load |')
-        say('|---|---|---|---|---|---|---|---|')
+            'broker CPU us/alert | PostgreSQL CPU us/alert | load |')
+        say('|---|---|---|---|---|---|---|---|---|')
         for label, n in RUNS:
             if label == 'sqlite':
                 db = os.path.join(OUT, 'write.db')
@@ -314,9 +335,11 @@ def main():
                     os.unlink(f)
             else:
                 db = pg.fresh('write%d' % n)
-            total, rate, mid, ccpu, bcpu = write_rate(label, db, n, pg, alerts)
-            say('| %s | %d | %d | %.0f | %.0f | %.0f | %.0f | %s |' % (
+            total, rate, mid, ccpu, bcpu, dcpu = write_rate(label, db, n, pg,
+                                                            alerts)
+            say('| %s | %d | %d | %.0f | %.0f | %.0f | %.0f | %s | %s |' % (
                 label, n, total, rate, mid, ccpu, bcpu,
+                '%.0f' % dcpu if label == 'postgresql' else '-',
                 open('/proc/loadavg').read().split()[0]))
         for size in SIZES:
             say('')

@@ -413,6 +413,75 @@ START_TEST(test_batch_bookkeeping)
 }
 END_TEST
 
+/* Indexes of a table, one name a line, from sqlite_master. */
+static void
+indexes_of(const char *table, char *out, size_t len)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	size_t n = 0;
+
+	ck_assert_int_eq(sqlite3_open_v2(dbpath, &h, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master"
+	    " WHERE type = 'index' AND tbl_name = ?1 ORDER BY name", -1, &s,
+	    NULL), SQLITE_OK);
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	out[0] = '\0';
+	while (sqlite3_step(s) == SQLITE_ROW && n + 1 < len)
+		n += (size_t)snprintf(out + n, len - n, "%s\n",
+		    (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+}
+
+/*
+ * The index audit: triage_state (state) served no query and is dropped
+ * from a log that has it (the triage rows stay); the alerts indexes are
+ * each used by a filter (check_central_pg test_plans_use_indexes).
+ */
+START_TEST(test_unused_index_dropped)
+{
+	struct central_log *db = open_rw(CENTRAL_LOG_SYNC_NORMAL);
+	char idx[1024];
+	sqlite3 *h;
+
+	ck_assert_int_eq(clog_triage_schema(db), 0);
+	central_log_close(db);
+	/* a log of the previous build: the index and a triage row */
+	ck_assert_int_eq(sqlite3_open(dbpath, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "CREATE INDEX triage_state_state ON"
+	    " triage_state (state); INSERT INTO triage_state VALUES ('plant-a',"
+	    " 'gw-01', 1, 'acked', 'ana', '2026-12-05T00:00:00Z');", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	indexes_of("triage_state", idx, sizeof(idx));
+	ck_assert_ptr_nonnull(strstr(idx, "triage_state_state\n"));
+	db = open_rw(CENTRAL_LOG_SYNC_NORMAL);
+	ck_assert_int_eq(clog_triage_schema(db), 0);
+	central_log_close(db);
+	indexes_of("triage_state", idx, sizeof(idx));
+	ck_assert_ptr_null(strstr(idx, "triage_state_state"));
+	ck_assert_int_eq(sqlite3_open(dbpath, &h), SQLITE_OK);
+	{
+		sqlite3_stmt *s;
+
+		ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM"
+		    " triage_state WHERE state = 'acked'", -1, &s, NULL),
+		    SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+		ck_assert_int_eq(sqlite3_column_int(s, 0), 1);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(h);
+	/* the alerts table keeps the nine the filters use */
+	indexes_of("alerts", idx, sizeof(idx));
+	ck_assert_str_eq(idx, "alerts_agent\nalerts_detector\nalerts_dst\n"
+	    "alerts_proto\nalerts_received\nalerts_sev\nalerts_src\n"
+	    "alerts_technique\nalerts_ts\nsqlite_autoindex_alerts_1\n");
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -424,6 +493,7 @@ suite(void)
 	tcase_add_test(tc, test_two_globs_use_narrow_index);
 	tcase_add_test(tc, test_background_checkpoint);
 	tcase_add_test(tc, test_batch_bookkeeping);
+	tcase_add_test(tc, test_unused_index_dropped);
 	suite_add_tcase(s, tc);
 	return s;
 }
