@@ -116,7 +116,8 @@ clog_exec_pg_session(void *conn)
 	psession = conn;
 }
 
-/* The prepared name of sql on c (prepared now if new) into out, or NULL. */
+/* The prepared name of sql on c (prepared now if new), or NULL; pcache_mu
+ * held. */
 static const char *
 prepared_locked(PGconn *c, const char *sql, int n)
 {
@@ -128,10 +129,17 @@ prepared_locked(PGconn *c, const char *sql, int n)
 		if (pcache[i].c == c && pcache[i].pid == pid &&
 		    pcache[i].sql == sql && strcmp(pcache[i].text, sql) == 0)
 			return pcache[i].name;
-		if (slot < 0 && (pcache[i].c == NULL || pcache[i].c != c ||
-		    pcache[i].pid != pid))
-			slot = i;	/* free, or of a connection gone */
+		/* free, or of this connection before it was re-made (another
+		 * live connection's statements are left alone) */
+		if (slot < 0 && (pcache[i].c == NULL || (pcache[i].c == c &&
+		    pcache[i].pid != pid)))
+			slot = i;
 	}
+	/* else one of another connection (most likely closed: a PGconn of
+	 * a lost server is replaced by a new one) */
+	for (i = 0; slot < 0 && i < PCACHE; i++)
+		if (pcache[i].c != c)
+			slot = i;
 	if (slot < 0)
 		return NULL;	/* full: unprepared, as outside a session */
 	free(pcache[slot].text);
