@@ -789,76 +789,66 @@ num(const cJSON *o, const char *k)
 }
 
 static int
+fill(void *ent, const cJSON *o)
+{
+	struct cy_chan *c = ent;
+	const cJSON *r, *e;
+	struct cy_sig *g;
+
+	c->judged |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "judged"));
+	c->sig_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "requests_truncated"));
+	c->tr_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "transitions_truncated"));
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
+	    "requests")) {
+		uint32_t sig;
+		uint64_t mn, mx;
+
+		e = cJSON_GetObjectItemCaseSensitive(r, "sig");
+		if (!cJSON_IsString(e) || !hex32(e->valuestring, &sig))
+			return -1;
+		if ((g = sig_add(c, sig)) == NULL)
+			continue;
+		g->ops |= (uint8_t)num(r, "ops");
+		g->repeated |= cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(r, "repeated"));
+		e = cJSON_GetObjectItemCaseSensitive(r, "what");
+		if (cJSON_IsString(e))
+			snprintf(g->what, sizeof(g->what), "%s",
+			    e->valuestring);
+		mn = (uint64_t)num(r, "min_gap_us");
+		mx = (uint64_t)num(r, "max_gap_us");
+		if (mn != 0 && (g->min_gap == 0 || mn < g->min_gap))
+			g->min_gap = mn;
+		if (mx > g->max_gap)
+			g->max_gap = mx;
+	}
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
+	    "transitions")) {
+		uint32_t a, b;
+		char buf[24], *gt;
+
+		if (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof(buf))
+			return -1;
+		snprintf(buf, sizeof(buf), "%s", r->valuestring);
+		if ((gt = strchr(buf, '>')) == NULL)
+			return -1;
+		*gt = '\0';
+		if (!hex32(buf, &a) || !hex32(gt + 1, &b))
+			return -1;
+		tr_add(c, a, b);
+	}
+	return 0;
+}
+
+static int
 load(struct chantab *t, const cJSON *arr, const char *path, char *err,
     size_t errlen)
 {
-	const cJSON *o, *r, *e;
-	struct chan_key k;
-	struct cy_chan *c;
-	struct cy_sig *g;
-	int idx = 0;
-
-	if (arr == NULL)
-		return 0;
-	if (!cJSON_IsArray(arr))
-		goto bad;
-	cJSON_ArrayForEach(o, arr) {
-		if (chantab_key_parse(o, &k) != 0)
-			goto bad;
-		if ((c = chantab_get(t, &k, true)) == NULL)
-			return 0;	/* counted as dropped */
-		c->judged |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-		    "judged"));
-		c->sig_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-		    "requests_truncated"));
-		c->tr_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-		    "transitions_truncated"));
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
-		    "requests")) {
-			uint32_t sig;
-			uint64_t mn, mx;
-
-			e = cJSON_GetObjectItemCaseSensitive(r, "sig");
-			if (!cJSON_IsString(e) || !hex32(e->valuestring, &sig))
-				goto bad;
-			if ((g = sig_add(c, sig)) == NULL)
-				continue;
-			g->ops |= (uint8_t)num(r, "ops");
-			g->repeated |= cJSON_IsTrue(
-			    cJSON_GetObjectItemCaseSensitive(r, "repeated"));
-			e = cJSON_GetObjectItemCaseSensitive(r, "what");
-			if (cJSON_IsString(e))
-				snprintf(g->what, sizeof(g->what), "%s",
-				    e->valuestring);
-			mn = (uint64_t)num(r, "min_gap_us");
-			mx = (uint64_t)num(r, "max_gap_us");
-			if (mn != 0 && (g->min_gap == 0 || mn < g->min_gap))
-				g->min_gap = mn;
-			if (mx > g->max_gap)
-				g->max_gap = mx;
-		}
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
-		    "transitions")) {
-			uint32_t a, b;
-			char buf[24], *gt;
-
-			if (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof(buf))
-				goto bad;
-			snprintf(buf, sizeof(buf), "%s", r->valuestring);
-			if ((gt = strchr(buf, '>')) == NULL)
-				goto bad;
-			*gt = '\0';
-			if (!hex32(buf, &a) || !hex32(gt + 1, &b))
-				goto bad;
-			tr_add(c, a, b);
-		}
-		idx++;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "%s: corrupt baseline: \"%s\"[%d] is not a "
-	    "polling cycle", path, MEMBER, idx);
-	return -1;
+	return chantab_load(t, arr, fill, path, MEMBER, "polling cycle", err,
+	    errlen);
 }
 
 /* ---- life cycle ------------------------------------------------------ */
