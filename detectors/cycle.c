@@ -36,10 +36,14 @@
  *                         T0803 for writes; T0815) or all shorter than
  *                         faster_factor x its shortest but not so short
  *                         that cycle.timing judges them (T0848)
- *   cycle.missing_poll    a periodic request not seen for miss_periods x
- *                         its longest learned gap while the channel's
- *                         other requests go on (T0804 / T0815 for reads,
- *                         T0803 for writes and commands)
+ *   cycle.missing_poll    on a live channel only (see missing_alert): a
+ *                         periodic request not seen for miss_periods x
+ *                         its longest learned gap while a request of its
+ *                         learned loop goes on (T0804 / T0815 for reads,
+ *                         T0803 for writes and commands); the channel
+ *                         silent with its session open while the client
+ *                         polls others (T0804); the server silent while
+ *                         its client polls (T0814 / T0815)
  *
  * Identity fields (addresses, TTL, even the whole stack) can be copied by
  * an attacker; the order and timing of a master's cycle are much harder
