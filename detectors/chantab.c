@@ -116,6 +116,87 @@ chantab_key_parse(const cJSON *o, struct chan_key *k)
 	return -1;
 }
 
+int
+chantab_load(struct chantab *t, const cJSON *arr, chantab_fill_fn fill,
+    const char *path, const char *member, const char *what, char *err,
+    size_t errlen)
+{
+	const cJSON *o;
+	struct chan_key k;
+	void *e;
+	int idx = 0;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		goto bad;
+	cJSON_ArrayForEach(o, arr) {
+		if (chantab_key_parse(o, &k) != 0)
+			goto bad;
+		if ((e = chantab_get(t, &k, true)) == NULL)
+			return 0;	/* counted as dropped */
+		if (fill(e, o) != 0)
+			goto bad;
+		idx++;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: corrupt baseline: \"%s\"[%d] is not a %s",
+	    path, member, idx, what);
+	return -1;
+}
+
+static uint64_t
+point_key(const uint8_t *e, size_t ksz)
+{
+	uint32_t k32;
+	uint64_t k64;
+
+	if (ksz == sizeof(k32)) {
+		memcpy(&k32, e, sizeof(k32));
+		return k32;
+	}
+	memcpy(&k64, e, sizeof(k64));
+	return k64;
+}
+
+void *
+chantab_point(void *arr, uint16_t *n, uint16_t max, size_t esz, size_t ksz,
+    uint64_t key, bool create, uint8_t *full)
+{
+	uint8_t *a = arr;
+	int lo = 0, hi = (int)*n - 1, mid;
+	uint64_t km;
+
+	while (lo <= hi) {
+		mid = (lo + hi) / 2;
+		km = point_key(a + (size_t)mid * esz, ksz);
+		if (km == key)
+			return a + (size_t)mid * esz;
+		if (km < key)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	if (!create)
+		return NULL;
+	if (*n == max) {
+		*full = 1;
+		return NULL;
+	}
+	memmove(a + (size_t)(lo + 1) * esz, a + (size_t)lo * esz,
+	    (size_t)(*n - lo) * esz);
+	memset(a + (size_t)lo * esz, 0, esz);
+	if (ksz == sizeof(uint32_t)) {
+		uint32_t k32 = (uint32_t)key;
+
+		memcpy(a + (size_t)lo * esz, &k32, sizeof(k32));
+	} else
+		memcpy(a + (size_t)lo * esz, &key, sizeof(key));
+	(*n)++;
+	return a + (size_t)lo * esz;
+}
+
 size_t
 chantab_bytes(const struct chantab *t)
 {

@@ -49,6 +49,27 @@ int chantab_cmp(const void *a, const void *b);
  */
 struct cJSON *chantab_json(const struct chantab *t, bool (*keep)(const void *),
     struct cJSON *(*json)(void *));
+/*
+ * Read a channel array from a baseline file (what chantab_json wrote)
+ * into t: each element's key, its entry (created; when the table is full
+ * the rest is counted as dropped and skipped), then fill(entry, element)
+ * for the model's members, 0 or -1 when they are corrupt.  arr NULL (the
+ * member is absent): nothing.  0, or -1 with err set to "PATH: corrupt
+ * baseline: "MEMBER"[i] is not a WHAT".
+ */
+typedef int (*chantab_fill_fn)(void *entry, const struct cJSON *o);
+int chantab_load(struct chantab *t, const struct cJSON *arr,
+    chantab_fill_fn fill, const char *path, const char *member,
+    const char *what, char *err, size_t errlen);
+/*
+ * A per-channel array of points sorted by key (cycle/envelope models):
+ * *n elements of esz bytes, each beginning with its key, a uint32_t when
+ * ksz is 4, a uint64_t when 8.  The element with key, or NULL; with
+ * create, a missing one is inserted zeroed but for its key, unless *n is
+ * max, which sets *full and gives NULL.
+ */
+void *chantab_point(void *arr, uint16_t *n, uint16_t max, size_t esz,
+    size_t ksz, uint64_t key, bool create, uint8_t *full);
 /* Key <-> JSON members "client", "server", "proto". */
 void chantab_key_json(const struct chan_key *k, struct cJSON *o);
 int chantab_key_parse(const struct cJSON *o, struct chan_key *k);

@@ -36,10 +36,14 @@
  *                         T0803 for writes; T0815) or all shorter than
  *                         faster_factor x its shortest but not so short
  *                         that cycle.timing judges them (T0848)
- *   cycle.missing_poll    a periodic request not seen for miss_periods x
- *                         its longest learned gap while the channel's
- *                         other requests go on (T0804 / T0815 for reads,
- *                         T0803 for writes and commands)
+ *   cycle.missing_poll    on a live channel only (see missing_alert): a
+ *                         periodic request not seen for miss_periods x
+ *                         its longest learned gap while a request of its
+ *                         learned loop goes on (T0804 / T0815 for reads,
+ *                         T0803 for writes and commands); the channel
+ *                         silent with its session open while the client
+ *                         polls others (T0804); the server silent while
+ *                         its client polls (T0814 / T0815)
  *
  * Identity fields (addresses, TTL, even the whole stack) can be copied by
  * an attacker; the order and timing of a master's cycle are much harder
@@ -70,6 +74,9 @@
 #define BURST		8
 #define NOVEL_MAX	64
 #define MEMBER		"cycles"
+#define CY_PROTOS	(DET_PROTO(ICS_MODBUS) | DET_PROTO(ICS_DNP3) | \
+			DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_ENIP) | \
+			DET_PROTO(ICS_FINS) | DET_PROTO(ICS_IEC104))
 /* a DNP3 function other than READ: freeze, restart, operate, enable... */
 #define OP_ACTS		0x80u
 
@@ -84,6 +91,7 @@ struct cy_sig {
 	/* this run, detecting: consecutive slow / fast gaps, missing */
 	uint16_t	nslow, nfast;
 	uint8_t		missing;
+	uint8_t		ended;		/* the session of its last time ended */
 	char		what[WHAT_LEN];
 };
 
@@ -107,6 +115,11 @@ struct cy_chan {
 	uint32_t	 nread;		/* distinct novel reads in this window */
 	uint32_t	 reads[NOVEL_MAX];
 	uint64_t	 reads_start;
+	/* this run, detecting: is the channel alive (cycle.missing_poll) */
+	uint8_t		 loops_done, flow_ended, chan_said, noans_said;
+	uint32_t	 unans;		/* requests since the last answer */
+	uint64_t	 last_resp;	/* the server's last PDU */
+	uint32_t	 loop[MAX_SIG];	/* sigs polled in one loop with sig i */
 };
 
 struct cycle {
@@ -136,8 +149,8 @@ static const struct cfg_key keys[] = {
 	  "a periodic request sooner than this times its shortest learned gap is out of cycle" },
 	{ "quiet_s", CFG_INT, "60", 1, 86400,
 	  "per channel and rule, an alert is raised again after this many seconds" },
-	{ "miss_periods", CFG_INT, "0", 0, 1000000,
-	  "a periodic request not seen for this many times its longest learned gap while the channel's other requests go on is missing (0, the default: off; it raised on two real captures in ../shared/pcaps)" },
+	{ "miss_periods", CFG_INT, "5", 0, 1000000,
+	  "a periodic request not seen for this many times its longest learned gap while requests of its learned loop go on, a channel silent that long while its session is open and its client polls others, or a server silent that long while its client sent this many requests, is missing (0: off)" },
 	{ "period_gaps", CFG_INT, "8", 0, 1000000,
 	  "consecutive gaps of a periodic request beyond slow_factor / faster_factor that make a changed period (0: off)" },
 	{ "slow_factor", CFG_DOUBLE, "1.5", 1.01, 1000,
@@ -498,20 +511,47 @@ period(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 }
 
 /*
- * cycle.missing_poll, about once a second of capture time: a periodic
- * request of a channel active in this run not seen for miss_periods x its
- * longest learned gap (since its last time, or since the channel's first
- * request when it never came), while the channel's other requests went on
- * after it was due and still go on.  Reads: T0804 (T0815), writes and
- * commands T0803.  Once per request until it comes again, at most one
- * alert per channel per quiet_s.
+ * cycle.missing_poll judges only a channel that is alive, and only on
+ * evidence seen after the poll was due; a channel that ended is never
+ * judged:
+ *
+ *   a request missing     a periodic request not seen for miss_periods x
+ *                         its longest learned gap (since its last time,
+ *                         or the channel's first request in this run)
+ *                         while another periodic request of the same
+ *                         learned loop (the two are mutually reachable in
+ *                         the learned DFA: the master polled them in one
+ *                         loop) was sent after it was due.  A master that
+ *                         swaps one poll list for another (an HMI screen
+ *                         changed) polls the two in separate loops.
+ *   the channel silent    every request of the channel stopped for
+ *                         miss_periods x its cycle while its session is
+ *                         still open, and the same client goes on polling
+ *                         another server it was polling before the
+ *                         channel went quiet.
+ *   answers missing       the server's last PDU is older than
+ *                         miss_periods x the channel's cycle while the
+ *                         client sent at least miss_periods requests
+ *                         after it, the last one after that time (the
+ *                         server stopped answering, or its answers are
+ *                         blocked; T0814 + T0815).
+ *
+ * Ended: the session that carried the request (or the channel's last
+ * one) closed (FIN, RST, idle timeout, eviction, end of capture); a
+ * client that went away sends no evidence; at the end of a capture
+ * nothing comes after the due time.  Reads: T0804 (T0815), writes and
+ * commands T0803.  Once per request (channel) until it comes again, at
+ * most one alert per channel per quiet_s.
  */
+enum miss_kind { MISS_REQUEST, MISS_CHANNEL, MISS_ANSWERS };
+
 static void
 missing_alert(struct det_ctx *ctx, struct cy_chan *c, struct cy_sig *g,
-    uint64_t now, uint64_t since)
+    enum miss_kind kind, uint64_t now, uint64_t since, uint64_t evidence)
 {
+	static const char *const kinds[] = { "request", "channel", "answers" };
 	struct det_alert a;
-	char title[256], agg[16];
+	char title[320], agg[16];
 	cJSON *d;
 
 	memset(&a, 0, sizeof(a));
@@ -520,21 +560,46 @@ missing_alert(struct det_ctx *ctx, struct cy_chan *c, struct cy_sig *g,
 	memcpy(a.dst.ip, c->k.srv, 16);
 	a.ts = now;
 	a.proto = ics_proto_name((enum ics_proto)c->k.proto);
-	snprintf(title, sizeof(title), "%s request (%s) of the polling cycle "
-	    "not seen for %.1f s (learned every %.1f to %.1f ms) while the "
-	    "channel's other requests go on", a.proto, g->what,
-	    (double)(now - since) / 1e6, (double)g->min_gap / 1000.0,
-	    (double)g->max_gap / 1000.0);
-	snprintf(agg, sizeof(agg), "%08x", g->sig);
+	if (kind == MISS_REQUEST)
+		snprintf(title, sizeof(title), "%s request (%s) of the polling "
+		    "cycle not seen for %.1f s (learned every %.1f to %.1f ms) "
+		    "while the channel's other requests go on", a.proto,
+		    g->what, (double)(now - since) / 1e6,
+		    (double)g->min_gap / 1000.0, (double)g->max_gap / 1000.0);
+	else if (kind == MISS_CHANNEL)
+		snprintf(title, sizeof(title), "%s polling cycle stopped for "
+		    "%.1f s (learned every %.1f ms at most) while its session "
+		    "is open and the client goes on polling another server",
+		    a.proto, (double)(now - since) / 1e6,
+		    (double)c->cycle_gap / 1000.0);
+	else
+		snprintf(title, sizeof(title), "%s server silent for %.1f s "
+		    "while its client sent %u requests (learned cycle %.1f ms)",
+		    a.proto, (double)(now - since) / 1e6, c->unans,
+		    (double)c->cycle_gap / 1000.0);
+	snprintf(agg, sizeof(agg), "%08x", g != NULL ? g->sig : 0u);
 	d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "request", g->what);
+	cJSON_AddStringToObject(d, "missing", kinds[kind]);
+	cJSON_AddStringToObject(d, "request", g != NULL ? g->what : "*");
 	cJSON_AddNumberToObject(d, "missing_s", (double)(now - since) / 1e6);
-	cJSON_AddBoolToObject(d, "seen_in_this_run", g->last != 0);
-	cJSON_AddNumberToObject(d, "learned_max_gap_ms",
-	    (double)g->max_gap / 1000.0);
+	cJSON_AddNumberToObject(d, "evidence_after_s",
+	    (double)(evidence - since) / 1e6);
+	if (kind == MISS_ANSWERS)
+		cJSON_AddNumberToObject(d, "unanswered", c->unans);
+	if (g != NULL) {
+		cJSON_AddBoolToObject(d, "seen_in_this_run", g->last != 0);
+		cJSON_AddNumberToObject(d, "learned_max_gap_ms",
+		    (double)g->max_gap / 1000.0);
+	} else
+		cJSON_AddNumberToObject(d, "learned_max_gap_ms",
+		    (double)c->cycle_gap / 1000.0);
 	a.detector = "cycle.missing_poll";
 	a.severity = SEV_HIGH;
-	if (g->ops & (PROTO_OP_WRITE | PROTO_OP_COMMAND | OP_ACTS))
+	if (kind == MISS_ANSWERS) {
+		a.technique = "T0814";
+		a.techniques[0] = "T0815";
+	} else if (g != NULL &&
+	    (g->ops & (PROTO_OP_WRITE | PROTO_OP_COMMAND | OP_ACTS)))
 		a.technique = "T0803";
 	else {
 		a.technique = "T0804";
@@ -544,6 +609,84 @@ missing_alert(struct det_ctx *ctx, struct cy_chan *c, struct cy_sig *g,
 	a.details = d;
 	a.agg_key = agg;
 	det_alert(ctx, &a);
+}
+
+/*
+ * loop[i]: the periodic signatures polled in one loop with signature i,
+ * each reachable from the other through learned transitions (the strongly
+ * connected part of the DFA that holds i).
+ */
+static void
+loops(struct cycle *s, struct cy_chan *c)
+{
+	uint32_t reach[MAX_SIG] = { 0 };
+	uint16_t i, j;
+
+	c->loops_done = 1;
+	for (i = 0; i < c->ntr; i++) {
+		struct cy_sig *a = sig_find(c, (uint32_t)(c->tr[i] >> 32));
+		struct cy_sig *b = sig_find(c, (uint32_t)c->tr[i]);
+
+		if (a != NULL && b != NULL)
+			reach[a - c->sig] |= 1u << (b - c->sig);
+	}
+	for (j = 0; j < c->nsig; j++)		/* transitive closure */
+		for (i = 0; i < c->nsig; i++)
+			if (reach[i] >> j & 1)
+				reach[i] |= reach[j];
+	for (i = 0; i < c->nsig; i++) {
+		c->loop[i] = 0;
+		for (j = 0; j < c->nsig; j++)
+			if (j != i && (reach[i] >> j & 1) && (reach[j] >> i & 1) &&
+			    periodic(s, &c->sig[j]))
+				c->loop[i] |= 1u << j;
+	}
+}
+
+/* The start of the channel's current run of requests. */
+static uint64_t
+run_start(const struct cy_chan *c)
+{
+	return c->resumed > c->first_req ? c->resumed : c->first_req;
+}
+
+/* A request of c polled in one loop with g, sent after t: its time, or 0. */
+static uint64_t
+loop_evidence(const struct cy_chan *c, const struct cy_sig *g, uint64_t t)
+{
+	uint32_t m = c->loop[g - c->sig];
+	uint64_t best = 0;
+	uint16_t k;
+
+	for (k = 0; k < c->nsig; k++)
+		if ((m >> k & 1) && c->sig[k].last > t && c->sig[k].last > best)
+			best = c->sig[k].last;
+	return best;
+}
+
+/*
+ * Another channel of c's client that was polling for a cycle before t0
+ * and still polls after t: its last request, or 0.
+ */
+static uint64_t
+client_evidence(struct cycle *s, const struct cy_chan *c, uint64_t t0,
+    uint64_t t)
+{
+	uint64_t best = 0;
+	size_t i;
+
+	for (i = 0; i < s->det.n; i++) {
+		const struct cy_chan *o = chantab_at(&s->det, i);
+
+		if (o == NULL || o == c || o->k.af != c->k.af ||
+		    memcmp(o->k.cli, c->k.cli, 16) != 0 || o->first_req == 0 ||
+		    o->cycle_gap <= 1 || o->last_req <= t ||
+		    run_start(o) + o->cycle_gap > t0)
+			continue;
+		if (o->last_req > best)
+			best = o->last_req;
+	}
+	return best;
 }
 
 static void
@@ -558,29 +701,94 @@ cy_tick(void *state, struct det_ctx *ctx, uint64_t now)
 	s->next_sweep = now + 1000000u;
 	for (i = 0; i < s->det.n; i++) {
 		struct cy_chan *c = chantab_at(&s->det, i);
+		uint64_t due_c, since, ev;
 
 		if (c == NULL || !c->judged || c->first_req == 0 ||
-		    c->sig_full)
+		    c->sig_full || c->cycle_gap <= 1)
 			continue;
+		due_c = s->miss_periods * c->cycle_gap;
+		/* answers missing */
+		if (!c->noans_said && c->last_resp != 0 &&
+		    c->unans >= s->miss_periods &&
+		    c->last_req > c->last_resp + due_c) {
+			c->noans_said = 1;
+			if (!quiet(s, c, 3, now))
+				missing_alert(ctx, c, NULL, MISS_ANSWERS, now,
+				    c->last_resp, c->last_req);
+		}
+		/* the whole channel silent, its session open */
+		if (!c->chan_said && !c->flow_ended && now - c->last_req > due_c &&
+		    (ev = client_evidence(s, c, c->last_req,
+		    c->last_req + due_c)) != 0) {
+			c->chan_said = 1;
+			if (!quiet(s, c, 3, now))
+				missing_alert(ctx, c, NULL, MISS_CHANNEL, now,
+				    c->last_req, ev);
+		}
+		/* one request of a loop that goes on */
 		for (j = 0; j < c->nsig; j++) {
 			struct cy_sig *g = &c->sig[j];
-			uint64_t since = g->last != 0 ? g->last : c->first_req;
+			uint64_t due = s->miss_periods * g->max_gap;
 
+			if (g->missing || g->ended || !periodic(s, g))
+				continue;
+			since = g->last != 0 ? g->last : c->first_req;
 			if (c->resumed > since)
 				since = c->resumed;
-			double due = (double)s->miss_periods * (double)g->max_gap;
-
-			if (g->missing || !periodic(s, g) ||
-			    (double)(now - since) <= due ||
-			    c->last_req <= since + g->max_gap ||
-			    (double)(now - c->last_req) > due)
+			if (now - since <= due ||
+			    (ev = loop_evidence(c, g, since + due)) == 0)
 				continue;
 			g->missing = 1;
 			if (!quiet(s, c, 3, now))
-				missing_alert(ctx, c, g, now, since);
+				missing_alert(ctx, c, g, MISS_REQUEST, now, since,
+				    ev);
 			else
 				g->missing = 0;	/* said after the quiet */
 		}
+	}
+}
+
+/* The server's PDU (an answer, a report): the channel's server is alive. */
+static void
+detect_resp(struct cycle *s, const struct det_pdu *pdu)
+{
+	struct chan_key k;
+	struct cy_chan *c;
+
+	chantab_key(&k, pdu);
+	if ((c = chantab_get(&s->det, &k, false)) == NULL)
+		return;
+	c->last_resp = pdu->ts;
+	c->unans = 0;
+	c->noans_said = 0;
+}
+
+/* A session of a channel ended: its requests are not missing from it. */
+static void
+cy_flow_end(void *state, struct det_ctx *ctx, const struct flow *f)
+{
+	struct cycle *s = state;
+	struct chan_key k;
+	struct cy_chan *c;
+	uint16_t j;
+	int side;
+
+	if (!s->detecting || s->miss_periods == 0 || f->ics == 0 ||
+	    f->ics >= 32 || !(DET_PROTO(f->ics) & CY_PROTOS))
+		return;
+	for (side = 0; side < 2; side++) {
+		memset(&k, 0, sizeof(k));
+		k.af = f->af;
+		k.proto = f->ics;
+		memcpy(k.cli, side ? f->srv.ip : f->cli.ip, 16);
+		memcpy(k.srv, side ? f->cli.ip : f->srv.ip, 16);
+		if ((c = chantab_get(&s->det, &k, false)) == NULL)
+			continue;
+		if (c->flow == f->id)
+			c->flow_ended = 1;
+		for (j = 0; j < c->nsig; j++)
+			if (c->sig[j].last_flow == f->id)
+				c->sig[j].ended = 1;
 	}
 }
 
@@ -600,6 +808,11 @@ detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 		return;
 	if (c->first_req == 0)
 		c->first_req = pdu->ts;
+	if (!c->loops_done)
+		loops(s, c);
+	c->unans++;
+	c->flow_ended = 0;
+	c->chan_said = 0;
 	if (c->cycle_gap == 0) {
 		uint16_t j;
 
@@ -676,6 +889,7 @@ detect_req(struct cycle *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	}
 	period(s, ctx, pdu, c, g, ops);
 	g->missing = 0;
+	g->ended = 0;
 	g->last = pdu->ts;
 	g->last_flow = pdu->flow->id;
 }
@@ -688,8 +902,14 @@ cy_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	uint8_t ops;
 	char what[WHAT_LEN];
 
-	if (pdu->flow == NULL || pdu->flow->af == 0 ||
-	    !signature(pdu, &sig, &ops, what))
+	if (pdu->flow == NULL || pdu->flow->af == 0)
+		return;
+	if (!pdu->from_client) {
+		if (s->detecting && s->miss_periods != 0)
+			detect_resp(s, pdu);
+		return;
+	}
+	if (!signature(pdu, &sig, &ops, what))
 		return;
 	if (s->learning)
 		learn_req(s, pdu, sig, ops, what);
@@ -789,76 +1009,66 @@ num(const cJSON *o, const char *k)
 }
 
 static int
+fill(void *ent, const cJSON *o)
+{
+	struct cy_chan *c = ent;
+	const cJSON *r, *e;
+	struct cy_sig *g;
+
+	c->judged |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "judged"));
+	c->sig_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "requests_truncated"));
+	c->tr_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "transitions_truncated"));
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
+	    "requests")) {
+		uint32_t sig;
+		uint64_t mn, mx;
+
+		e = cJSON_GetObjectItemCaseSensitive(r, "sig");
+		if (!cJSON_IsString(e) || !hex32(e->valuestring, &sig))
+			return -1;
+		if ((g = sig_add(c, sig)) == NULL)
+			continue;
+		g->ops |= (uint8_t)num(r, "ops");
+		g->repeated |= cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(r, "repeated"));
+		e = cJSON_GetObjectItemCaseSensitive(r, "what");
+		if (cJSON_IsString(e))
+			snprintf(g->what, sizeof(g->what), "%s",
+			    e->valuestring);
+		mn = (uint64_t)num(r, "min_gap_us");
+		mx = (uint64_t)num(r, "max_gap_us");
+		if (mn != 0 && (g->min_gap == 0 || mn < g->min_gap))
+			g->min_gap = mn;
+		if (mx > g->max_gap)
+			g->max_gap = mx;
+	}
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
+	    "transitions")) {
+		uint32_t a, b;
+		char buf[24], *gt;
+
+		if (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof(buf))
+			return -1;
+		snprintf(buf, sizeof(buf), "%s", r->valuestring);
+		if ((gt = strchr(buf, '>')) == NULL)
+			return -1;
+		*gt = '\0';
+		if (!hex32(buf, &a) || !hex32(gt + 1, &b))
+			return -1;
+		tr_add(c, a, b);
+	}
+	return 0;
+}
+
+static int
 load(struct chantab *t, const cJSON *arr, const char *path, char *err,
     size_t errlen)
 {
-	const cJSON *o, *r, *e;
-	struct chan_key k;
-	struct cy_chan *c;
-	struct cy_sig *g;
-	int idx = 0;
-
-	if (arr == NULL)
-		return 0;
-	if (!cJSON_IsArray(arr))
-		goto bad;
-	cJSON_ArrayForEach(o, arr) {
-		if (chantab_key_parse(o, &k) != 0)
-			goto bad;
-		if ((c = chantab_get(t, &k, true)) == NULL)
-			return 0;	/* counted as dropped */
-		c->judged |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-		    "judged"));
-		c->sig_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-		    "requests_truncated"));
-		c->tr_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-		    "transitions_truncated"));
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
-		    "requests")) {
-			uint32_t sig;
-			uint64_t mn, mx;
-
-			e = cJSON_GetObjectItemCaseSensitive(r, "sig");
-			if (!cJSON_IsString(e) || !hex32(e->valuestring, &sig))
-				goto bad;
-			if ((g = sig_add(c, sig)) == NULL)
-				continue;
-			g->ops |= (uint8_t)num(r, "ops");
-			g->repeated |= cJSON_IsTrue(
-			    cJSON_GetObjectItemCaseSensitive(r, "repeated"));
-			e = cJSON_GetObjectItemCaseSensitive(r, "what");
-			if (cJSON_IsString(e))
-				snprintf(g->what, sizeof(g->what), "%s",
-				    e->valuestring);
-			mn = (uint64_t)num(r, "min_gap_us");
-			mx = (uint64_t)num(r, "max_gap_us");
-			if (mn != 0 && (g->min_gap == 0 || mn < g->min_gap))
-				g->min_gap = mn;
-			if (mx > g->max_gap)
-				g->max_gap = mx;
-		}
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
-		    "transitions")) {
-			uint32_t a, b;
-			char buf[24], *gt;
-
-			if (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof(buf))
-				goto bad;
-			snprintf(buf, sizeof(buf), "%s", r->valuestring);
-			if ((gt = strchr(buf, '>')) == NULL)
-				goto bad;
-			*gt = '\0';
-			if (!hex32(buf, &a) || !hex32(gt + 1, &b))
-				goto bad;
-			tr_add(c, a, b);
-		}
-		idx++;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "%s: corrupt baseline: \"%s\"[%d] is not a "
-	    "polling cycle", path, MEMBER, idx);
-	return -1;
+	return chantab_load(t, arr, fill, path, MEMBER, "polling cycle", err,
+	    errlen);
 }
 
 /* ---- life cycle ------------------------------------------------------ */
@@ -938,11 +1148,10 @@ const struct detector det_cycle = {
 	.name = "cycle",
 	.severity = SEV_HIGH,
 	.keys = keys,
-	.pdu_protos = DET_PROTO(ICS_MODBUS) | DET_PROTO(ICS_DNP3) |
-	    DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_ENIP) | DET_PROTO(ICS_FINS) |
-	    DET_PROTO(ICS_IEC104),
+	.pdu_protos = CY_PROTOS,
 	.init = cy_init,
 	.on_pdu = cy_pdu,
+	.on_flow_end = cy_flow_end,
 	.on_tick = cy_tick,
 	.stats = cy_stats,
 	.counters = cy_counters,

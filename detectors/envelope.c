@@ -106,29 +106,8 @@ pt_key(bool write, uint8_t unit, uint8_t table, uint16_t addr)
 static struct ev_pt *
 pt_find(struct ev_chan *c, uint32_t key, bool create)
 {
-	int lo = 0, hi = (int)c->npts - 1, mid;
-
-	while (lo <= hi) {
-		mid = (lo + hi) / 2;
-		if (c->pts[mid].key == key)
-			return &c->pts[mid];
-		if (c->pts[mid].key < key)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	if (!create)
-		return NULL;
-	if (c->npts == MAX_PTS) {
-		c->full = 1;
-		return NULL;
-	}
-	memmove(&c->pts[lo + 1], &c->pts[lo],
-	    (size_t)(c->npts - lo) * sizeof(c->pts[0]));
-	memset(&c->pts[lo], 0, sizeof(c->pts[0]));
-	c->pts[lo].key = key;
-	c->npts++;
-	return &c->pts[lo];
+	return chantab_point(c->pts, &c->npts, MAX_PTS, sizeof(c->pts[0]),
+	    sizeof(c->pts[0].key), key, create, &c->full);
 }
 
 static uint16_t
@@ -415,66 +394,55 @@ u16(const cJSON *o, const char *k, uint16_t *out)
 }
 
 static int
+fill(void *e, const cJSON *o)
+{
+	struct ev_chan *c = e;
+	const cJSON *r, *v;
+	struct ev_pt *p;
+
+	c->full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "points_truncated"));
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "points")) {
+		uint16_t unit, addr, mn, mx, st;
+		bool written;
+
+		v = cJSON_GetObjectItemCaseSensitive(r, "kind");
+		if (!cJSON_IsString(v) || !u16(r, "unit", &unit) ||
+		    unit > 255 || !u16(r, "address", &addr) ||
+		    !u16(r, "min", &mn) || !u16(r, "max", &mx) ||
+		    !u16(r, "max_step", &st) || mn > mx)
+			return -1;
+		written = strcmp(v->valuestring, "written") == 0;
+		v = cJSON_GetObjectItemCaseSensitive(r, "table");
+		if ((p = pt_find(c, pt_key(written, (uint8_t)unit,
+		    cJSON_IsString(v) && !strcmp(v->valuestring, "input") ?
+		    MODBUS_FC_READ_INPUT_REGISTERS :
+		    MODBUS_FC_READ_HOLDING_REGISTERS, addr), true)) == NULL)
+			continue;
+		if (p->seen) {
+			if (mn < p->min)
+				p->min = mn;
+			if (mx > p->max)
+				p->max = mx;
+		} else {
+			p->min = mn;
+			p->max = mx;
+			p->seen = 1;
+		}
+		if (st > p->max_step)
+			p->max_step = st;
+		p->stable |= cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(r, "stable"));
+	}
+	return 0;
+}
+
+static int
 load(struct chantab *t, const cJSON *arr, const char *path, char *err,
     size_t errlen)
 {
-	const cJSON *o, *r, *e;
-	struct chan_key k;
-	struct ev_chan *c;
-	struct ev_pt *p;
-	int idx = 0;
-
-	if (arr == NULL)
-		return 0;
-	if (!cJSON_IsArray(arr))
-		goto bad;
-	cJSON_ArrayForEach(o, arr) {
-		if (chantab_key_parse(o, &k) != 0)
-			goto bad;
-		if ((c = chantab_get(t, &k, true)) == NULL)
-			return 0;	/* counted as dropped */
-		c->full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-		    "points_truncated"));
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
-		    "points")) {
-			uint16_t unit, addr, mn, mx, st;
-			bool written;
-
-			e = cJSON_GetObjectItemCaseSensitive(r, "kind");
-			if (!cJSON_IsString(e) || !u16(r, "unit", &unit) ||
-			    unit > 255 || !u16(r, "address", &addr) ||
-			    !u16(r, "min", &mn) || !u16(r, "max", &mx) ||
-			    !u16(r, "max_step", &st) || mn > mx)
-				goto bad;
-			written = strcmp(e->valuestring, "written") == 0;
-			e = cJSON_GetObjectItemCaseSensitive(r, "table");
-			if ((p = pt_find(c, pt_key(written, (uint8_t)unit,
-			    cJSON_IsString(e) && !strcmp(e->valuestring, "input") ?
-			    MODBUS_FC_READ_INPUT_REGISTERS :
-			    MODBUS_FC_READ_HOLDING_REGISTERS, addr), true)) == NULL)
-				continue;
-			if (p->seen) {
-				if (mn < p->min)
-					p->min = mn;
-				if (mx > p->max)
-					p->max = mx;
-			} else {
-				p->min = mn;
-				p->max = mx;
-				p->seen = 1;
-			}
-			if (st > p->max_step)
-				p->max_step = st;
-			p->stable |= cJSON_IsTrue(
-			    cJSON_GetObjectItemCaseSensitive(r, "stable"));
-		}
-		idx++;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "%s: corrupt baseline: \"%s\"[%d] is not a "
-	    "value envelope", path, MEMBER, idx);
-	return -1;
+	return chantab_load(t, arr, fill, path, MEMBER, "value envelope", err,
+	    errlen);
 }
 
 /* ---- life cycle ------------------------------------------------------ */

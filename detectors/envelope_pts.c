@@ -79,29 +79,8 @@ pt_key(unsigned kind, uint16_t station, uint32_t index)
 static struct evp_pt *
 pt_find(struct evp_chan *c, uint64_t key, bool create)
 {
-	int lo = 0, hi = (int)c->npts - 1, mid;
-
-	while (lo <= hi) {
-		mid = (lo + hi) / 2;
-		if (c->pts[mid].key == key)
-			return &c->pts[mid];
-		if (c->pts[mid].key < key)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	if (!create)
-		return NULL;
-	if (c->npts == MAX_PTS) {
-		c->full = 1;
-		return NULL;
-	}
-	memmove(&c->pts[lo + 1], &c->pts[lo],
-	    (size_t)(c->npts - lo) * sizeof(c->pts[0]));
-	memset(&c->pts[lo], 0, sizeof(c->pts[0]));
-	c->pts[lo].key = key;
-	c->npts++;
-	return &c->pts[lo];
+	return chantab_point(c->pts, &c->npts, MAX_PTS, sizeof(c->pts[0]),
+	    sizeof(c->pts[0].key), key, create, &c->full);
 }
 
 /* a counter of `bits` bits rolled over from a to b */
@@ -422,77 +401,66 @@ num(const cJSON *o, const char *k, double lo, double hi, double *out)
 }
 
 static int
+fill(void *ent, const cJSON *o)
+{
+	struct evp_chan *c = ent;
+	const cJSON *r, *e;
+	struct evp_pt *p;
+
+	c->full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+	    "points_truncated"));
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "points")) {
+		double st, ix, mn, mx, step, bits = 0;
+		unsigned kind;
+
+		e = cJSON_GetObjectItemCaseSensitive(r, "kind");
+		if (!cJSON_IsString(e))
+			return -1;
+		for (kind = 0; kind < 3; kind++)
+			if (strcmp(e->valuestring, kind_names[kind]) == 0)
+				break;
+		if (kind == 3 || !num(r, "station", 0, 65535, &st) ||
+		    !num(r, "index", 0, 4294967295.0, &ix) ||
+		    !num(r, "min", -1e308, 1e308, &mn) ||
+		    !num(r, "max", -1e308, 1e308, &mx) ||
+		    !num(r, "max_step", 0, 1e308, &step) || mn > mx)
+			return -1;
+		if (cJSON_GetObjectItemCaseSensitive(r, "bits") != NULL &&
+		    !num(r, "bits", 16, 32, &bits))
+			return -1;
+		if ((p = pt_find(c, pt_key(kind, (uint16_t)st, (uint32_t)ix),
+		    true)) == NULL)
+			continue;
+		if (p->seen) {
+			if (mn < p->min)
+				p->min = mn;
+			if (mx > p->max)
+				p->max = mx;
+		} else {
+			p->min = mn;
+			p->max = mx;
+			p->seen = 1;
+		}
+		if (step > p->max_step)
+			p->max_step = step;
+		if (bits > p->bits)
+			p->bits = (uint8_t)bits;
+		p->is_float |= cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(r, "float"));
+		p->back |= cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(r, "went_back"));
+		p->stable |= cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(r, "stable"));
+	}
+	return 0;
+}
+
+static int
 load(struct chantab *t, const cJSON *arr, const char *path, char *err,
     size_t errlen)
 {
-	const cJSON *o, *r, *e;
-	struct chan_key k;
-	struct evp_chan *c;
-	struct evp_pt *p;
-	int idx = 0;
-
-	if (arr == NULL)
-		return 0;
-	if (!cJSON_IsArray(arr))
-		goto bad;
-	cJSON_ArrayForEach(o, arr) {
-		if (chantab_key_parse(o, &k) != 0)
-			goto bad;
-		if ((c = chantab_get(t, &k, true)) == NULL)
-			return 0;	/* counted as dropped */
-		c->full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-		    "points_truncated"));
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
-		    "points")) {
-			double st, ix, mn, mx, step, bits = 0;
-			unsigned kind;
-
-			e = cJSON_GetObjectItemCaseSensitive(r, "kind");
-			if (!cJSON_IsString(e))
-				goto bad;
-			for (kind = 0; kind < 3; kind++)
-				if (strcmp(e->valuestring, kind_names[kind]) == 0)
-					break;
-			if (kind == 3 || !num(r, "station", 0, 65535, &st) ||
-			    !num(r, "index", 0, 4294967295.0, &ix) ||
-			    !num(r, "min", -1e308, 1e308, &mn) ||
-			    !num(r, "max", -1e308, 1e308, &mx) ||
-			    !num(r, "max_step", 0, 1e308, &step) || mn > mx)
-				goto bad;
-			if (cJSON_GetObjectItemCaseSensitive(r, "bits") != NULL &&
-			    !num(r, "bits", 16, 32, &bits))
-				goto bad;
-			if ((p = pt_find(c, pt_key(kind, (uint16_t)st,
-			    (uint32_t)ix), true)) == NULL)
-				continue;
-			if (p->seen) {
-				if (mn < p->min)
-					p->min = mn;
-				if (mx > p->max)
-					p->max = mx;
-			} else {
-				p->min = mn;
-				p->max = mx;
-				p->seen = 1;
-			}
-			if (step > p->max_step)
-				p->max_step = step;
-			if (bits > p->bits)
-				p->bits = (uint8_t)bits;
-			p->is_float |= cJSON_IsTrue(
-			    cJSON_GetObjectItemCaseSensitive(r, "float"));
-			p->back |= cJSON_IsTrue(
-			    cJSON_GetObjectItemCaseSensitive(r, "went_back"));
-			p->stable |= cJSON_IsTrue(
-			    cJSON_GetObjectItemCaseSensitive(r, "stable"));
-		}
-		idx++;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "%s: corrupt baseline: \"%s\"[%d] is not a "
-	    "point envelope", path, MEMBER, idx);
-	return -1;
+	return chantab_load(t, arr, fill, path, MEMBER, "point envelope", err,
+	    errlen);
 }
 
 int

@@ -406,9 +406,16 @@ roles_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	for (i = 0; i < s->nc; i++)
 		if (&s->c[i] != c && established(r, &s->c[i], pdu->ts))
 			other = true;
-	/* a new episode after quiet is reported again */
-	if (c->alerted && pdu->ts - c->last > r->quiet_us)
+	/*
+	 * A new episode after quiet is reported again, and the client has to
+	 * establish itself again: a slow sweep (one address every 0.4 s for
+	 * 12 s) is no established master when it comes back later to poll.
+	 */
+	if (pdu->ts - c->last > r->quiet_us) {
 		c->alerted = 0;
+		c->reqs = 0;
+		c->first = pdu->ts;
+	}
 	if (!c->alerted) {
 		det_endpoint_from_flow(&src, f, pdu->sender_is_cli);
 		/* [policy] names the masters of these two protocols */

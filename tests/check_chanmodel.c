@@ -17,6 +17,7 @@
  * that the benign traffic breaks it, which is what an attacker's would.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -781,8 +782,18 @@ static void
 add_phantom_request(cJSON *b)
 {
 	cJSON *c = find_chan(b, "cycles", "10.10.2.11", "10.10.2.101", "modbus");
-	cJSON *r = cJSON_CreateObject();
+	cJSON *r = cJSON_CreateObject(), *tr = cJSON_GetObjectItem(c, "transitions");
+	char t[32];
 
+	/* in the loop of the two polls, as learning writes it: fc 3 -> it ->
+	 * fc 4 (a request polled in no loop with the others is never judged
+	 * missing: a master that swapped poll lists polls them apart) */
+	snprintf(t, sizeof(t), "%s>0badf00d", tu_json_str(find_request(c,
+	    "fc 3 unit 1 0+16"), "sig"));
+	cJSON_AddItemToArray(tr, cJSON_CreateString(t));
+	snprintf(t, sizeof(t), "0badf00d>%s", tu_json_str(find_request(c,
+	    "fc 4 unit 1 100+8"), "sig"));
+	cJSON_AddItemToArray(tr, cJSON_CreateString(t));
 	/* a request polled every 0.1 s that this day never sends */
 	cJSON_AddStringToObject(r, "sig", "0badf00d");
 	cJSON_AddStringToObject(r, "what", "fc 4 unit 1 900+4");
@@ -814,6 +825,171 @@ START_TEST(poll_missing_from_the_cycle)
 	ck_assert(tu_json_num(a, "details.missing_s", 0) > 0.575);
 	ck_assert(tu_json_num(a, "details.missing_s", 0) < 1.6);
 	cJSON_Delete(al);
+}
+END_TEST
+
+/*
+ * cycle.missing_poll judges a live channel only (tests/gen_missing.py
+ * edits the other day from t = 150 s): hmi-1 (10.10.2.11) polls plc-mb-1
+ * (10.10.2.101) with fc 3 and fc 4 every 0.1 s in one session, and
+ * plc-mb-2..4 the same way.
+ */
+START_TEST(missing_poll_only_on_a_live_channel)
+{
+	static const struct {
+		const char	*name, *missing, *tech, *second;
+	} v[] = {
+		{ "request", "request", "T0804", "T0815" },	/* fc 4 gone */
+		{ "answers", "answers", "T0814", "T0815" },	/* server silent */
+		{ "channel", "channel", "T0804", "T0815" },	/* session open */
+		{ "reset", NULL, NULL, NULL },	/* the client reset it */
+		{ "gone", NULL, NULL, NULL },	/* the client went away */
+		{ "end", NULL, NULL, NULL },	/* the capture ended */
+	};
+	char out[700], path[760];
+	char env[] = "/usr/bin/env", py[] = "python3";
+	char sc[] = "tests/gen_missing.py", cli[] = "10.10.2.11";
+	char srv[] = "10.10.2.101", cut[] = "150";
+	char *argv[] = { env, py, sc, otherp, out, cli, srv, cut, NULL };
+	struct tu_result r;
+	size_t i;
+
+	snprintf(out, sizeof(out), "%s/missing", dir);
+	tu_run(argv, NULL, RUN_MS, &r);
+	ck_assert_int_eq(r.exit_code, 0);
+	tu_result_free(&r);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int rc;
+		cJSON *al;
+		const cJSON *a;
+
+		snprintf(path, sizeof(path), "%s/%s.pcap", out, v[i].name);
+		al = tu_detect(&ag, path, base, &rc);
+		ck_assert_int_eq(rc, 0);
+		if (v[i].missing == NULL) {
+			ck_assert_msg(count_alerts(al, "cycle.missing_poll", NULL,
+			    NULL, NULL) == 0, "%s raised cycle.missing_poll",
+			    v[i].name);
+			cJSON_Delete(al);
+			continue;
+		}
+		/* once, for that channel only, with its technique */
+		ck_assert_int_eq(count_alerts(al, "cycle.missing_poll", NULL,
+		    NULL, NULL), 1);
+		ck_assert_int_eq(count_alerts(al, "cycle.missing_poll",
+		    "10.10.2.11", "10.10.2.101", v[i].tech), 1);
+		a = first_alert(al, "cycle.missing_poll");
+		ck_assert_str_eq(tu_json_str(a, "details.missing"), v[i].missing);
+		ck_assert(has_technique(a, v[i].second));
+		ck_assert_str_eq(tu_json_str(a, "details.request"),
+		    strcmp(v[i].name, "request") == 0 ? "fc 4 unit 1 100+8" : "*");
+		/* at the first tick after 5 x the learned ~115 ms */
+		ck_assert(tu_json_num(a, "details.missing_s", 0) > 0.57);
+		ck_assert(tu_json_num(a, "details.missing_s", 0) < 1.6);
+		ck_assert(tu_json_num(a, "details.evidence_after_s", 0) > 0.57);
+		cJSON_Delete(al);
+	}
+}
+END_TEST
+
+/* The number of packets in path (capinfos), 0 when unknown. */
+static long
+packets_of(const char *path)
+{
+	char a0[] = "capinfos", a1[] = "-c", a2[] = "-M";
+	char *argv[] = { a0, a1, a2, (char *)path, NULL };
+	struct tu_result r;
+	const char *p;
+	long n = 0;
+
+	tu_run(argv, NULL, RUN_MS, &r);
+	if (r.exit_code == 0 && (p = strstr(r.out, "Number of packets:")) != NULL)
+		n = strtol(p + strlen("Number of packets:"), NULL, 10);
+	tu_result_free(&r);
+	return n;
+}
+
+/* editcap -r in out first-last */
+static int
+cut(const char *in, const char *out, long first, long last)
+{
+	char a0[] = "editcap", a1[] = "-r", range[64];
+	char *argv[] = { a0, a1, (char *)in, (char *)out, range, NULL };
+	struct tu_result r;
+	int rc;
+
+	snprintf(range, sizeof(range), "%ld-%ld", first, last);
+	tu_run(argv, NULL, RUN_MS, &r);
+	rc = r.exit_code;
+	tu_result_free(&r);
+	return rc;
+}
+
+/*
+ * Default config (missing polls on): every real capture of a protocol
+ * with a polling cycle in $SHARED/pcaps, learned on itself and judged
+ * again, and learned on its first half and judged on the second, raises
+ * no cycle.missing_poll.  With the channel-wide notion of alive it did on
+ * dnp3-icsnpp-example (the class 0 poll session stops, select/operate
+ * sessions follow) and modbus-iti-read-input-registers (a client polls
+ * unit 2 for a minute, then unit 1).
+ */
+START_TEST(real_captures_raise_no_missing_poll)
+{
+	static const char *const protos[] = { "modbus", "dnp3", "iec104",
+		"s7comm", "enip", "fins", NULL };
+	char pdir[600], dconf[700], in[900], a[700], b[700], bl[700];
+	struct tu_agent dag = { dconf, RUN_MS };
+	struct dirent *de;
+	DIR *d;
+	int ncaps = 0, bad = 0;
+
+	snprintf(dconf, sizeof(dconf), "%s/default.conf", dir);
+	tu_write_file(dconf, "[agent]\nname = t\nsite = s\n",
+	    strlen("[agent]\nname = t\nsite = s\n"));
+	snprintf(a, sizeof(a), "%s/half-a.pcap", dir);
+	snprintf(b, sizeof(b), "%s/half-b.pcap", dir);
+	snprintf(bl, sizeof(bl), "%s/real.json", dir);
+	d = opendir(tu_pcap_path(pdir, sizeof(pdir), NULL));
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t k;
+		long n;
+		int rc, m = 0;
+		cJSON *al;
+
+		for (k = 0; protos[k] != NULL; k++)
+			if (strncmp(de->d_name, protos[k], strlen(protos[k])) == 0)
+				break;
+		if (protos[k] == NULL || strstr(de->d_name, ".pcap") == NULL)
+			continue;
+		snprintf(in, sizeof(in), "%s/%s", pdir, de->d_name);
+		unlink(bl);
+		ck_assert_int_eq(tu_learn(&dag, in, bl, NULL), 0);
+		al = tu_detect(&dag, in, bl, &rc);
+		ck_assert_int_eq(rc, 0);
+		m += count_alerts(al, "cycle.missing_poll", NULL, NULL, NULL);
+		cJSON_Delete(al);
+		n = packets_of(in);
+		if (n >= 4 && cut(in, a, 1, n / 2) == 0 &&
+		    cut(in, b, n / 2 + 1, n) == 0) {
+			unlink(bl);
+			ck_assert_int_eq(tu_learn(&dag, a, bl, NULL), 0);
+			al = tu_detect(&dag, b, bl, &rc);
+			ck_assert_int_eq(rc, 0);
+			m += count_alerts(al, "cycle.missing_poll", NULL, NULL,
+			    NULL);
+			cJSON_Delete(al);
+		}
+		if (m > 0)
+			fprintf(stderr, "%s: %d x cycle.missing_poll\n",
+			    de->d_name, m);
+		bad += m;
+		ncaps++;
+	}
+	closedir(d);
+	ck_assert_int_ge(ncaps, 20);
+	ck_assert_int_eq(bad, 0);
 }
 END_TEST
 
@@ -921,6 +1097,8 @@ suite(void)
 	tcase_add_test(t, iec104_values_forged);
 	tcase_add_test(t, folded_finding_keeps_its_second_technique);
 	tcase_add_test(t, poll_missing_from_the_cycle);
+	tcase_add_test(t, missing_poll_only_on_a_live_channel);
+	tcase_add_test(t, real_captures_raise_no_missing_poll);
 	tcase_add_test(t, polling_period_changed);
 	suite_add_tcase(s, t);
 	return s;
