@@ -387,34 +387,565 @@ cmp_item(const void *pa, const void *pb)
 	return a->ts_us < b->ts_us ? -1 : a->ts_us > b->ts_us;
 }
 
+/*
+ * A batch filed set-based: the items sorted by (site, source, time) form
+ * one group per incident key; the key's incidents that any of its items
+ * could join are read at once, the items are walked in memory exactly as
+ * clog_incident_add() would one by one (same choice: the overlapping
+ * incident of the latest last_us; same lists, counts, first/last), and
+ * the result is written with a few statements: on PostgreSQL one lock
+ * statement (every key's advisory lock, in the order of the lock values,
+ * so two collectors never wait on each other in a cycle), one read, one
+ * UPDATE and one INSERT of incidents, one INSERT of the links, all over
+ * arrays (unnest); on SQLite (one writer) the same read per key and one
+ * prepared statement per touched incident and per link.
+ */
+struct inc_cand {
+	int64_t	 id;		/* 0: new in this batch */
+	int64_t	 first_us, last_us, count;
+	int	 max_sev;
+	bool	 dirty;
+	char	 hosts[1024], techs[1024];
+};
+
+struct inc_group {
+	size_t		 lo, hi;	/* items [lo, hi) */
+	int64_t		 min_ts, max_ts;
+	struct inc_cand	**c;
+	size_t		 nc, capc;
+	bool		 live;
+};
+
+struct inc_walk {
+	struct inc_group	*g;
+	size_t			 ng;
+	struct clog_incident_batch *b;
+	size_t			*cand_of;	/* per item: index in its group */
+};
+
+static int
+group_add_cand(struct inc_group *g, struct inc_cand *c)
+{
+	if (g->nc == g->capc) {
+		size_t cap = g->capc != 0 ? g->capc * 2 : 4;
+		struct inc_cand **v = realloc(g->c, cap * sizeof(*v));
+
+		if (v == NULL)
+			return IDS_ENOMEM;
+		g->c = v;
+		g->capc = cap;
+	}
+	g->c[g->nc++] = c;
+	return 0;
+}
+
+static struct inc_group *
+group_find(struct inc_walk *w, const char *site, const char *src)
+{
+	size_t lo = 0, hi = w->ng;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct inc_item *it = &w->b->v[w->g[mid].lo];
+		int c = strcmp(it->site, site);
+
+		if (c == 0)
+			c = strcmp(it->src, src);
+		if (c == 0)
+			return &w->g[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* rows: id, site, src_ip, first_us, last_us, count, max_sev, hosts,
+ * techniques */
+static int
+cand_row(struct inc_walk *w, struct inc_group *g, const char *const *v)
+{
+	struct inc_cand *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return IDS_ENOMEM;
+	c->id = clog_tr_to_i64(v[0]);
+	c->first_us = clog_tr_to_i64(v[3]);
+	c->last_us = clog_tr_to_i64(v[4]);
+	c->count = clog_tr_to_i64(v[5]);
+	c->max_sev = (int)clog_tr_to_i64(v[6]);
+	snprintf(c->hosts, sizeof(c->hosts), "%s", v[7] != NULL ? v[7] : "");
+	snprintf(c->techs, sizeof(c->techs), "%s", v[8] != NULL ? v[8] : "");
+	if (group_add_cand(g, c) != 0) {
+		free(c);
+		return IDS_ENOMEM;
+	}
+	(void)w;
+	return 0;
+}
+
+static int
+cand_cb(void *ctx, int nc, const char *const *v)
+{
+	struct inc_walk *w = ctx;
+	struct inc_group *g;
+
+	if (nc < 9)
+		return IDS_EIO;
+	g = group_find(w, v[1] != NULL ? v[1] : "", v[2] != NULL ? v[2] : "");
+	if (g == NULL)
+		return 0;
+	return cand_row(w, g, v);
+}
+
+/* A growing text buffer (PostgreSQL array literals). */
+struct sbuf {
+	char	*s;
+	size_t	 n, cap;
+	bool	 oom;
+};
+
+static void
+sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap != 0 ? b->cap : 256;
+		char *p;
+
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		p = realloc(b->s, cap);
+		if (p == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+/* Append one element (quoted, escaped) to the array literal in b. */
+static void
+sb_elem(struct sbuf *b, const char *v)
+{
+	const char *p;
+
+	sb_put(b, b->n == 0 ? "{\"" : ",\"", 2);
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_put(b, "\\", 1);
+		sb_put(b, p, 1);
+	}
+	sb_put(b, "\"", 1);
+}
+
+static void
+sb_i64(struct sbuf *b, int64_t v)
+{
+	char t[24];
+
+	clog_tr_i64(t, sizeof(t), v);
+	sb_elem(b, t);
+}
+
+static const char *
+sb_done(struct sbuf *b)
+{
+	sb_put(b, b->n == 0 ? "{}" : "}", b->n == 0 ? 2 : 1);
+	return b->oom ? NULL : b->s;
+}
+
+#define NARR	9
+
+static void
+arrs_free(struct sbuf *a, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(a[i].s);
+	memset(a, 0, (size_t)n * sizeof(*a));
+}
+
+static int
+arrs_params(struct sbuf *a, int n, const char **p)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if ((p[i] = sb_done(&a[i])) == NULL)
+			return IDS_ENOMEM;
+	return 0;
+}
+
+/* The key's locks and its incidents that the items may join. */
+static int
+load_pg(struct central_log *db, struct inc_walk *w, int64_t win)
+{
+	struct sbuf a[NARR];
+	const char *p[NARR];
+	size_t i;
+	int rc;
+
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < w->ng; i++) {
+		const struct inc_item *it = &w->b->v[w->g[i].lo];
+
+		if (!w->g[i].live)
+			continue;
+		sb_elem(&a[0], it->site);
+		sb_elem(&a[1], it->src);
+		sb_i64(&a[2], w->g[i].min_ts - win);
+		sb_i64(&a[3], w->g[i].max_ts + win);
+	}
+	rc = arrs_params(a, 4, p);
+	/* several collectors: one at a time per attacker (the lock of
+	 * clog_incident_add()), taken in one order */
+	if (rc == 0)
+		rc = clog_exec(db, "SELECT count(pg_advisory_xact_lock(h)) FROM"
+		    " (SELECT DISTINCT hashtext(k.site || '/' || k.src) AS h"
+		    " FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]))"
+		    " AS k(site, src) ORDER BY h) AS l", 2, p, NULL, NULL);
+	if (rc == 0)
+		rc = clog_exec(db, "SELECT i.id, i.site, i.src_ip, i.first_us,"
+		    " i.last_us, i.count, i.max_sev, i.hosts, i.techniques"
+		    " FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]),"
+		    " CAST($3 AS BIGINT[]), CAST($4 AS BIGINT[]))"
+		    " AS k(site, src, lo, hi) JOIN incidents i"
+		    " ON i.site = k.site AND i.src_ip = k.src"
+		    " AND i.last_us >= k.lo AND i.first_us <= k.hi"
+		    " ORDER BY i.id", 4, p, cand_cb, w);
+	arrs_free(a, NARR);
+	return rc < 0 ? rc : rc > 0 ? IDS_EIO : 0;
+}
+
+static int
+load_sqlite(struct central_log *db, struct inc_walk *w, int64_t win)
+{
+	char lo[24], hi[24];
+	const char *p[4];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < w->ng && rc == 0; i++) {
+		const struct inc_item *it = &w->b->v[w->g[i].lo];
+
+		if (!w->g[i].live)
+			continue;
+		clog_tr_i64(lo, sizeof(lo), w->g[i].min_ts - win);
+		clog_tr_i64(hi, sizeof(hi), w->g[i].max_ts + win);
+		p[0] = it->site;
+		p[1] = it->src;
+		p[2] = lo;
+		p[3] = hi;
+		rc = clog_exec(db, "SELECT id, site, src_ip, first_us, last_us,"
+		    " count, max_sev, hosts, techniques FROM incidents"
+		    " WHERE site = $1 AND src_ip = $2 AND last_us >= $3 AND"
+		    " first_us <= $4 ORDER BY id", 4, p, cand_cb, w);
+	}
+	return rc < 0 ? rc : rc > 0 ? IDS_EIO : 0;
+}
+
+/* Walk the items in memory as clog_incident_add() does, one by one. */
+static int
+walk(struct inc_walk *w, int64_t win)
+{
+	size_t gi, i, k;
+
+	for (gi = 0; gi < w->ng; gi++) {
+		struct inc_group *g = &w->g[gi];
+
+		for (i = g->lo; i < g->hi; i++) {
+			const struct inc_item *it = &w->b->v[i];
+			struct inc_cand *c = NULL;
+			size_t ci = 0;
+
+			if (it->dead)
+				continue;
+			/* ORDER BY last_us DESC LIMIT 1 of the overlapping */
+			for (k = 0; k < g->nc; k++) {
+				struct inc_cand *x = g->c[k];
+
+				if (x->last_us >= it->ts_us - win &&
+				    x->first_us <= it->ts_us + win &&
+				    (c == NULL || x->last_us > c->last_us)) {
+					c = x;
+					ci = k;
+				}
+			}
+			if (c == NULL) {
+				c = calloc(1, sizeof(*c));
+				if (c == NULL || group_add_cand(g, c) != 0) {
+					free(c);
+					return IDS_ENOMEM;
+				}
+				ci = g->nc - 1;
+				c->first_us = c->last_us = it->ts_us;
+				c->max_sev = it->sev;
+			}
+			list_add(c->hosts, sizeof(c->hosts), it->dst);
+			list_add(c->techs, sizeof(c->techs), it->tech);
+			if (it->ts_us < c->first_us)
+				c->first_us = it->ts_us;
+			if (it->ts_us > c->last_us)
+				c->last_us = it->ts_us;
+			c->count++;
+			if (it->sev > c->max_sev)
+				c->max_sev = it->sev;
+			c->dirty = true;
+			w->cand_of[i] = ci;
+		}
+	}
+	return 0;
+}
+
+
+/* INSERT ... RETURNING id, site, src_ip, first_us: the new incidents of
+ * one key have distinct first_us (each began outside the others' window) */
+static int
+new_id_cb(void *ctx, int nc, const char *const *v)
+{
+	struct inc_walk *w = ctx;
+	struct inc_group *g;
+	int64_t first;
+	size_t k;
+
+	if (nc < 4)
+		return IDS_EIO;
+	g = group_find(w, v[1] != NULL ? v[1] : "", v[2] != NULL ? v[2] : "");
+	if (g == NULL)
+		return IDS_EIO;
+	first = clog_tr_to_i64(v[3]);
+	for (k = 0; k < g->nc; k++)
+		if (g->c[k]->id == 0 && g->c[k]->first_us == first) {
+			g->c[k]->id = clog_tr_to_i64(v[0]);
+			return 0;
+		}
+	return IDS_EIO;
+}
+
+static int
+store_pg(struct central_log *db, struct inc_walk *w)
+{
+	struct sbuf a[NARR];
+	const char *p[NARR];
+	size_t gi, k, i;
+	int rc = 0, nu = 0, nn = 0;
+
+	/* the touched incidents that were there */
+	memset(a, 0, sizeof(a));
+	for (gi = 0; gi < w->ng; gi++)
+		for (k = 0; k < w->g[gi].nc; k++) {
+			struct inc_cand *c = w->g[gi].c[k];
+
+			if (!c->dirty || c->id == 0)
+				continue;
+			sb_i64(&a[0], c->id);
+			sb_i64(&a[1], c->first_us);
+			sb_i64(&a[2], c->last_us);
+			sb_i64(&a[3], c->count);
+			sb_i64(&a[4], c->max_sev);
+			sb_elem(&a[5], c->hosts);
+			sb_elem(&a[6], c->techs);
+			nu++;
+		}
+	if (nu > 0 && (rc = arrs_params(a, 7, p)) == 0)
+		rc = clog_exec(db, "UPDATE incidents AS i SET first_us = u.f,"
+		    " last_us = u.l, count = u.c, max_sev = u.s, hosts = u.h,"
+		    " techniques = u.t FROM unnest(CAST($1 AS BIGINT[]),"
+		    " CAST($2 AS BIGINT[]), CAST($3 AS BIGINT[]),"
+		    " CAST($4 AS BIGINT[]), CAST($5 AS SMALLINT[]),"
+		    " CAST($6 AS TEXT[]), CAST($7 AS TEXT[]))"
+		    " AS u(id, f, l, c, s, h, t) WHERE i.id = u.id", 7, p, NULL,
+		    NULL);
+	arrs_free(a, NARR);
+	if (rc != 0)
+		return rc < 0 ? rc : IDS_EIO;
+	/* the new ones, in the order clog_incident_add() would make them */
+	for (gi = 0; gi < w->ng; gi++)
+		for (k = 0; k < w->g[gi].nc; k++) {
+			struct inc_cand *c = w->g[gi].c[k];
+			const struct inc_item *it = &w->b->v[w->g[gi].lo];
+
+			if (c->id != 0)
+				continue;
+			sb_elem(&a[0], it->src);
+			sb_i64(&a[1], c->first_us);
+			sb_i64(&a[2], c->last_us);
+			sb_i64(&a[3], c->count);
+			sb_i64(&a[4], c->max_sev);
+			sb_elem(&a[5], c->hosts);
+			sb_elem(&a[6], c->techs);
+			sb_elem(&a[7], it->site);
+			nn++;
+		}
+	if (nn > 0 && (rc = arrs_params(a, 8, p)) == 0)
+		rc = clog_exec(db, "INSERT INTO incidents (src_ip, first_us,"
+		    " last_us, count, max_sev, hosts, techniques, site)"
+		    " SELECT u.src, u.f, u.l, u.c, u.s, u.h, u.t, u.site FROM"
+		    " unnest(CAST($1 AS TEXT[]), CAST($2 AS BIGINT[]),"
+		    " CAST($3 AS BIGINT[]), CAST($4 AS BIGINT[]),"
+		    " CAST($5 AS SMALLINT[]), CAST($6 AS TEXT[]),"
+		    " CAST($7 AS TEXT[]), CAST($8 AS TEXT[])) WITH ORDINALITY"
+		    " AS u(src, f, l, c, s, h, t, site, o) ORDER BY u.o"
+		    " RETURNING id, site, src_ip, first_us", 8, p, new_id_cb, w);
+	arrs_free(a, NARR);
+	if (rc != 0)
+		return rc < 0 ? rc : IDS_EIO;
+	/* the links */
+	for (gi = 0; gi < w->ng; gi++)
+		for (i = w->g[gi].lo; i < w->g[gi].hi; i++) {
+			const struct inc_item *it = &w->b->v[i];
+
+			if (it->dead)
+				continue;
+			sb_elem(&a[0], it->site);
+			sb_elem(&a[1], it->agent);
+			sb_i64(&a[2], it->seq);
+			sb_i64(&a[3], w->g[gi].c[w->cand_of[i]]->id);
+		}
+	if ((rc = arrs_params(a, 4, p)) == 0)
+		rc = clog_exec(db, "INSERT INTO incident_alerts (site, agent,"
+		    " seq, incident) SELECT * FROM unnest(CAST($1 AS TEXT[]),"
+		    " CAST($2 AS TEXT[]), CAST($3 AS BIGINT[]),"
+		    " CAST($4 AS BIGINT[])) ON CONFLICT DO NOTHING", 4, p, NULL,
+		    NULL);
+	arrs_free(a, NARR);
+	return rc < 0 ? rc : rc > 0 ? IDS_EIO : 0;
+}
+
+static int
+store_sqlite(struct central_log *db, struct inc_walk *w)
+{
+	char v[5][24];
+	const char *p[8];
+	size_t gi, k, i;
+	int rc = 0;
+
+	for (gi = 0; gi < w->ng && rc == 0; gi++)
+		for (k = 0; k < w->g[gi].nc && rc == 0; k++) {
+			struct inc_cand *c = w->g[gi].c[k];
+			const struct inc_item *it = &w->b->v[w->g[gi].lo];
+
+			if (!c->dirty)
+				continue;
+			clog_tr_i64(v[0], sizeof(v[0]), c->id);
+			clog_tr_i64(v[1], sizeof(v[1]), c->first_us);
+			clog_tr_i64(v[2], sizeof(v[2]), c->last_us);
+			clog_tr_i64(v[3], sizeof(v[3]), c->count);
+			snprintf(v[4], sizeof(v[4]), "%d", c->max_sev);
+			p[1] = v[1];
+			p[2] = v[2];
+			p[3] = v[3];
+			p[4] = v[4];
+			p[5] = c->hosts;
+			p[6] = c->techs;
+			if (c->id != 0) {
+				p[0] = v[0];
+				rc = clog_exec(db, "UPDATE incidents SET"
+				    " first_us = $2, last_us = $3, count = $4,"
+				    " max_sev = $5, hosts = $6, techniques = $7"
+				    " WHERE id = $1", 7, p, NULL, NULL);
+			} else {
+				struct first f;
+
+				p[0] = it->src;
+				p[7] = it->site;
+				rc = clog_tr_query_first(db, "INSERT INTO"
+				    " incidents (src_ip, first_us, last_us,"
+				    " count, max_sev, hosts, techniques, site)"
+				    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+				    " RETURNING id", 8, p, &f);
+				if (rc == 0 && !f.found)
+					rc = IDS_EIO;
+				if (rc == 0)
+					c->id = clog_tr_to_i64(f.v[0]);
+			}
+		}
+	for (gi = 0; gi < w->ng && rc == 0; gi++)
+		for (i = w->g[gi].lo; i < w->g[gi].hi && rc == 0; i++) {
+			const struct inc_item *it = &w->b->v[i];
+
+			if (it->dead)
+				continue;
+			clog_tr_i64(v[0], sizeof(v[0]), it->seq);
+			clog_tr_i64(v[1], sizeof(v[1]),
+			    w->g[gi].c[w->cand_of[i]]->id);
+			p[0] = it->site;
+			p[1] = it->agent;
+			p[2] = v[0];
+			p[3] = v[1];
+			rc = clog_exec(db, "INSERT INTO incident_alerts (site,"
+			    " agent, seq, incident) VALUES ($1, $2, $3, $4)"
+			    " ON CONFLICT DO NOTHING", 4, p, NULL, NULL);
+		}
+	return rc < 0 ? rc : rc > 0 ? IDS_EIO : 0;
+}
+
 int
 clog_incident_flush(struct central_log *db, struct clog_incident_batch *b,
     int64_t window_s)
 {
-	struct central_log_alert a;
-	size_t i;
+	struct inc_walk w;
+	int64_t win = (window_s > 0 ? window_s : CLOG_INCIDENT_WINDOW_S) *
+	    1000000;
+	size_t i, k;
 	int rc = 0;
 
 	/* deferred inserts are sent now: their outcomes may forget some */
 	clog_exec_settle(db);
+	if (b->n == 0)
+		return 0;
 	if (b->n > 1)
 		qsort(b->v, b->n, sizeof(*b->v), cmp_item);
-	clog_exec_cache_begin(db);
-	for (i = 0; i < b->n && rc == 0; i++) {
+	memset(&w, 0, sizeof(w));
+	w.b = b;
+	w.g = calloc(b->n, sizeof(*w.g));
+	w.cand_of = calloc(b->n, sizeof(*w.cand_of));
+	if (w.g == NULL || w.cand_of == NULL) {
+		rc = IDS_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < b->n; i++) {
+		struct inc_group *g = w.ng > 0 ? &w.g[w.ng - 1] : NULL;
+
+		if (g == NULL || strcmp(b->v[g->lo].site, b->v[i].site) != 0 ||
+		    strcmp(b->v[g->lo].src, b->v[i].src) != 0) {
+			g = &w.g[w.ng++];
+			g->lo = i;
+		}
+		g->hi = i + 1;
 		if (b->v[i].dead)
 			continue;
-		memset(&a, 0, sizeof(a));
-		a.site = b->v[i].site;
-		a.agent = b->v[i].agent;
-		a.src_ip = b->v[i].src;
-		a.dst_ip = b->v[i].dst;
-		a.technique = b->v[i].tech;
-		a.seq = b->v[i].seq;
-		a.ts_us = b->v[i].ts_us;
-		a.sev = b->v[i].sev;
-		rc = clog_incident_add(db, &a, window_s, NULL);
+		if (!g->live || b->v[i].ts_us < g->min_ts)
+			g->min_ts = b->v[i].ts_us;
+		if (!g->live || b->v[i].ts_us > g->max_ts)
+			g->max_ts = b->v[i].ts_us;
+		g->live = true;
 	}
+	clog_exec_cache_begin(db);
+	rc = clog_exec_is_pg(db) ? load_pg(db, &w, win) :
+	    load_sqlite(db, &w, win);
+	if (rc == 0)
+		rc = walk(&w, win);
+	if (rc == 0)
+		rc = clog_exec_is_pg(db) ? store_pg(db, &w) :
+		    store_sqlite(db, &w);
 	clog_exec_cache_end(db);
+out:
+	for (i = 0; w.g != NULL && i < w.ng; i++) {
+		for (k = 0; k < w.g[i].nc; k++)
+			free(w.g[i].c[k]);
+		free(w.g[i].c);
+	}
+	free(w.g);
+	free(w.cand_of);
 	clog_incident_batch_clear(b);
 	return rc;
 }
