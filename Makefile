@@ -22,7 +22,7 @@ SAN      ?=
 PREFIX   ?= /usr/local
 SHARED   ?= ../shared
 PYTHON   ?= python3
-# test suites run at once by make test (check_live and check_bounded run alone)
+# test suites run at once by make test (check_live runs alone)
 TEST_JOBS ?= 2
 CC       ?= cc
 CLANG    ?= clang
