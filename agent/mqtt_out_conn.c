@@ -582,26 +582,45 @@ start_connect(struct mqtt_out *m)
 }
 
 static void
-on_sub_ok5(void *ctx, MQTTAsync_successData5 *r)
+sub_answered(struct mqtt_out *m)
 {
-	struct mqtt_out *m = ctx;
-	int i;
-
-	/* Paho gives one subscription's answer in reasonCode alone (alt is
-	 * not filled in then) */
-	if (r != NULL && atomic_load(&m->nsub_sent) == 1 &&
-	    r->reasonCode >= 0x80)
-		mqtt_out_say(m, "subscription refused: %s",
-		    MQTTReasonCode_toString(r->reasonCode));
-	for (i = 0; r != NULL && atomic_load(&m->nsub_sent) > 1 &&
-	    i < r->alt.sub.reasonCodeCount; i++)
-		if (r->alt.sub.reasonCodes[i] >= 0x80)
-			mqtt_out_say(m, "subscription %d refused: %s", i,
-			    MQTTReasonCode_toString(r->alt.sub.reasonCodes[i]));
 	if (m->central_ack)
 		atomic_store(&m->pump_after_ms, mqtt_out_now_ms() +
 		    MQTT_OUT_ACK_GRACE_MS);
 	mqtt_out_kick(m);
+}
+
+/*
+ * The answer to a SUBSCRIBE of one filter: Paho gives it in reasonCode
+ * alone and leaves alt unset.  Which callback runs is chosen per request
+ * from its own filter count, never from a count shared with later
+ * requests (a second subscription added meanwhile made the answer to the
+ * first be read as a list, and alt.sub.reasonCodes is garbage then).
+ */
+static void
+on_sub_ok5_one(void *ctx, MQTTAsync_successData5 *r)
+{
+	struct mqtt_out *m = ctx;
+
+	if (r != NULL && r->reasonCode >= 0x80)
+		mqtt_out_say(m, "subscription refused: %s",
+		    MQTTReasonCode_toString(r->reasonCode));
+	sub_answered(m);
+}
+
+/* The answer to a SUBSCRIBE of several filters: one code per filter. */
+static void
+on_sub_ok5_many(void *ctx, MQTTAsync_successData5 *r)
+{
+	struct mqtt_out *m = ctx;
+	int i;
+
+	for (i = 0; r != NULL && r->alt.sub.reasonCodes != NULL &&
+	    i < r->alt.sub.reasonCodeCount; i++)
+		if (r->alt.sub.reasonCodes[i] >= 0x80)
+			mqtt_out_say(m, "subscription %d refused: %s", i,
+			    MQTTReasonCode_toString(r->alt.sub.reasonCodes[i]));
+	sub_answered(m);
 }
 
 static void
@@ -610,10 +629,7 @@ on_sub_ok3(void *ctx, MQTTAsync_successData *r)
 	struct mqtt_out *m = ctx;
 
 	(void)r;
-	if (m->central_ack)
-		atomic_store(&m->pump_after_ms, mqtt_out_now_ms() +
-		    MQTT_OUT_ACK_GRACE_MS);
-	mqtt_out_kick(m);
+	sub_answered(m);
 }
 
 static void
@@ -659,14 +675,14 @@ subscribe_all(struct mqtt_out *m)
 		atomic_store(&m->pump_after_ms, 0);
 		return;
 	}
-	atomic_store(&m->nsub_sent, n);
 	pthread_mutex_lock(&m->hmu);
 	for (tries = 0; m->h != NULL && tries < 2; tries++) {
 		ro = (MQTTAsync_responseOptions)
 		    MQTTAsync_responseOptions_initializer;
 		ro.context = m;
 		if (atomic_load(&m->v5) == (tries == 0)) {
-			ro.onSuccess5 = on_sub_ok5;
+			ro.onSuccess5 = n == 1 ? on_sub_ok5_one :
+			    on_sub_ok5_many;
 			ro.onFailure5 = on_sub_fail5;
 		} else {
 			ro.onSuccess = on_sub_ok3;

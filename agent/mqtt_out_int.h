@@ -161,7 +161,6 @@ struct mqtt_out {
 	int64_t				 next_stuck_check_ms;
 	atomic_int_fast64_t		 pump_after_ms;
 	atomic_bool			 want_subscribe;
-	atomic_int			 nsub_sent;
 	char				 ack_topic[MQTT_OUT_TOPIC + 8];
 
 	/* subscriptions (smu) */

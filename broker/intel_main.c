@@ -19,6 +19,7 @@
 #include "broker/intel_int.h"
 #include "lib/ids.h"
 #include "lib/intel_bundle.h"
+#include "lib/mqttconf.h"
 
 static void
 usage(FILE *fp)
@@ -223,7 +224,7 @@ cmd_publish(int argc, char **argv)
 	conn.context = &w;
 	conn.username = user;
 	conn.password = pass;
-	if (strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0) {
+	if (mqttconf_uri_is_tls(uri)) {
 		ssl.trustStore = ca;
 		ssl.keyStore = cert;
 		ssl.privateKey = key;

@@ -25,6 +25,7 @@
 
 #include "broker/central_log.h"
 #include "lib/chain.h"
+#include "lib/mqttconf.h"
 
 /* ---- small things ----------------------------------------------------- */
 
@@ -694,7 +695,7 @@ tb_client_connect(struct tb_client *c, int timeout_ms)
 		opts->onSuccess = on_ok3;
 		opts->onFailure = on_fail3;
 	}
-	if (c->o.ca_file != NULL) {
+	if (c->o.ca_file != NULL || mqttconf_uri_is_tls(c->o.uri)) {
 		ssl.trustStore = c->o.ca_file;
 		ssl.keyStore = c->o.cert_file;
 		ssl.privateKey = c->o.key_file;
