@@ -243,7 +243,10 @@ FUZZ_RUNS ?= 20000
 FUZZ_SECONDS ?=
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+# The parsers are compiled once, into $(BUILD)/fuzzobj with the same
+# coverage and sanitizers (-fsanitize=fuzzer-no-link,address,undefined),
+# and linked into every target, not compiled again for each.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB:%.c=$(BUILD)/fuzzobj/%.o)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $^ $(shell pkg-config --libs libcjson 2>/dev/null) -lm
 
