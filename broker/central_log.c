@@ -585,9 +585,16 @@ central_log_begin(struct central_log *db)
 int
 central_log_commit(struct central_log *db)
 {
+	int rc;
+
 	if (db->pg != NULL)
 		return clog_pg_commit(db->pg);
-	return clog_run(db, ST_COMMIT);
+	/* what the batch's inserts left for its end, in its transaction */
+	rc = clog_batch_flush(db);
+	if (rc == 0)
+		rc = clog_run(db, ST_COMMIT);
+	clog_batch_forget(db);
+	return rc;
 }
 
 int
@@ -595,6 +602,7 @@ central_log_rollback(struct central_log *db)
 {
 	if (db->pg != NULL)
 		return clog_pg_rollback(db->pg);
+	clog_batch_forget(db);
 	return clog_run(db, ST_ROLLBACK);
 }
 
@@ -723,9 +731,18 @@ clog_insert_row(struct central_log *db, const struct central_log_alert *a,
 	sqlite3_reset(s);
 	if (sqlite3_changes(db->h) == 1) {
 		*res = CENTRAL_LOG_NEW;
-		rc = clog_count(db, "stored", 1);
+		/* in a batch: counted and noted at commit (central_log_batch.c) */
+		if (db->defer) {
+			db->pend_stored++;
+			rc = 0;
+		} else {
+			rc = clog_count(db, "stored", 1);
+		}
 		if (rc == 0 && chain_check(a->prev_hash, json, len) != 0)
 			rc = clog_count(db, "bad_hash", 1);
+		if (rc == 0 && db->defer && clog_batch_seen(db, a->site, a->agent,
+		    received))
+			return 0;
 		if (rc == 0)
 			rc = clog_check_new_agent(db, a->site, a->agent);
 		if (rc == 0) {
@@ -737,6 +754,8 @@ clog_insert_row(struct central_log *db, const struct central_log_alert *a,
 			clog_bind_str(s, 3, received);
 			rc = sqlite3_step(s) == SQLITE_DONE ? 0 : IDS_EIO;
 		}
+		if (rc == 0 && db->defer)
+			clog_batch_note(db, a->site, a->agent, received);
 		return rc;
 	}
 	/* Already there: the same bytes again, or a different alert. */
@@ -776,6 +795,8 @@ central_log_insert(struct central_log *db, const struct central_log_alert *a,
     enum central_log_stored *res)
 {
 	char received[CENTRAL_LOG_TIME_LEN];
+	int64_t pend;
+	bool outer;
 	int rc;
 
 	if (db->pg != NULL)
@@ -783,8 +804,19 @@ central_log_insert(struct central_log *db, const struct central_log_alert *a,
 	if (len > INT32_MAX)
 		return IDS_EINVAL;
 	central_log_format_time(received_us, received);
+	/* inside the caller's transaction (the savepoint nests in it)? */
+	outer = !sqlite3_get_autocommit(db->h);
 	rc = clog_sp_begin(db);
 	if (rc != 0)
 		return rc;
-	return clog_sp_end(db, clog_insert_row(db, a, json, len, received, res));
+	db->defer = outer;
+	pend = db->pend_stored;
+	rc = clog_sp_end(db, clog_insert_row(db, a, json, len, received, res));
+	if (rc != 0 && db->defer) {
+		/* rolled back to the savepoint: nothing of it was counted */
+		clog_batch_forget(db);
+		db->pend_stored = pend;
+	}
+	db->defer = false;
+	return rc;
 }

@@ -89,6 +89,21 @@ int	central_log_commit(struct central_log *db);
 int	central_log_rollback(struct central_log *db);
 
 /*
+ * SQLite: checkpoint the WAL on a thread with its own connection
+ * (PASSIVE) when a commit leaves soft_pages or more in it, instead of
+ * inside the commit that crosses 1000 pages (SQLite's automatic
+ * checkpoint); past hard_pages the committing writer checkpoints itself,
+ * so the WAL stays bounded.  Every commit is still fsync'd.  Stopped by
+ * central_log_close().  A no-op (0) on PostgreSQL; IDS_EINVAL for bad
+ * bounds, IDS_EIO when the second connection cannot be opened.
+ */
+int	central_log_background_checkpoint(struct central_log *db,
+	    int soft_pages, int hard_pages);
+/* Checkpoints run by the thread, by the writer itself, the largest WAL. */
+void	central_log_checkpoint_stats(struct central_log *db, int64_t *runs,
+	    int64_t *inline_runs, int64_t *max_frames);
+
+/*
  * Store one alert; a was parsed from exactly json[0..len).  Counts
  * "stored", "duplicates", "conflicts" and "bad_hash" (hash not matching
  * the content) in the counters table within the same transaction.

@@ -135,6 +135,9 @@ central_log_counter(struct central_log *db, const char *name, int64_t *value)
 
 	if (db->pg != NULL)
 		return clog_pg_counter(db->pg, name, value);
+	/* an open batch's pending counts first (central_log_batch.c) */
+	if (clog_batch_flush(db) != 0)
+		return IDS_EIO;
 	s = clog_stmt(db, ST_COUNTER);
 	*value = 0;
 	if (s == NULL)

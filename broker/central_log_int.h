@@ -7,7 +7,10 @@
  * parsing, the insert path) is the base; central_log_schema.c (open,
  * schema, migrations), central_log_agents.c (agents, assets, counters,
  * end-to-end ack), central_log_read.c (queries), central_log_verify.c and
- * central_log_retain.c sit on it.  This header does not include
+ * central_log_retain.c sit on it.  Below it: central_log_batch.c (per-
+ * batch bookkeeping, called by the insert path) and central_log_ckpt.c
+ * (background checkpoints); central_log_plan.c (index choice for the
+ * queries of central_log_read.c) sits on clog_query.c.  This header does not include
  * broker/central_log.h, so the pieces form no cycle.
  */
 
@@ -23,6 +26,7 @@
 #include "broker/clog_types.h"
 
 struct clog_pg;
+struct clog_ckpt;
 
 #define ALERT_COLS \
 	"id, agent, seq, site, ts, ts_us, severity, sev, detector, technique," \
@@ -47,6 +51,16 @@ enum st {
 	ST_N
 };
 
+/* An agent written in the open transaction (central_log_batch.c). */
+struct clog_seen {
+	uint32_t	 h;
+	char		*site, *agent;
+	char		 received[CENTRAL_LOG_TIME_LEN];	/* latest */
+	bool		 dirty;		/* received not yet in agents */
+};
+
+#define CLOG_SEEN_MAX	256
+
 /* Statements built from filters (clog_query.h), one per shape. */
 #define QCACHE	32
 
@@ -61,6 +75,13 @@ struct central_log {
 	int		 nq;
 	char		 errbuf[256];
 	char		 notice[512];	/* pending, for central_log_notice() */
+	struct clog_ckpt *ckpt;		/* background checkpoints, or NULL */
+	/* inside an explicit transaction: bookkeeping kept until commit */
+	bool		 defer;		/* set by central_log_insert */
+	int64_t		 pend_stored;
+	struct clog_seen seen[CLOG_SEEN_MAX];
+	int		 nseen;
+	sqlite3_stmt	*bst[2];	/* central_log_batch.c's own */
 };
 
 
@@ -77,6 +98,19 @@ int	clog_check_new_agent(struct central_log *db, const char *site, const char *a
 int	clog_insert_row(struct central_log *db, const struct central_log_alert *a,
     const char *json, size_t len, const char *received,
     enum central_log_stored *res);
+/* broker/central_log_batch.c */
+bool	clog_batch_seen(struct central_log *db, const char *site,
+    const char *agent, const char *received);
+void	clog_batch_note(struct central_log *db, const char *site,
+    const char *agent, const char *received);
+void	clog_batch_forget(struct central_log *db);
+int	clog_batch_flush(struct central_log *db);
+void	clog_batch_close(struct central_log *db);
+/* broker/central_log_ckpt.c */
+void	clog_ckpt_stop(struct central_log *db);
+/* broker/central_log_plan.c: pattern filters to write "+col GLOB ?" */
+unsigned clog_plan_noindex(struct central_log *db,
+    const struct central_log_filter *f);
 /* broker/central_log_read.c */
 void	clog_fill_row(sqlite3_stmt *s, struct central_log_row *r);
 

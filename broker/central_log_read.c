@@ -134,8 +134,8 @@ walk_built(struct central_log *db, enum clog_select kind,
 	struct clog_sql q;
 	sqlite3_stmt *s;
 
-	if (clog_query_build(&q, CLOG_SQLITE, kind, ALERT_COLS, "alerts",
-	    f) != 0)
+	if (clog_query_build_hint(&q, CLOG_SQLITE, kind, ALERT_COLS, "alerts",
+	    f, clog_plan_noindex(db, f)) != 0)
 		return IDS_EINVAL;
 	s = built_stmt(db, &q);
 	if (s == NULL)
@@ -206,6 +206,8 @@ central_log_counters(struct central_log *db, central_log_count_fn fn,
 
 	if (db->pg != NULL)
 		return clog_pg_counters(db->pg, fn, ctx);
+	if (clog_batch_flush(db) != 0)	/* an open batch's counts first */
+		return IDS_EIO;
 	s = clog_stmt(db, ST_COUNTERS);
 	if (s == NULL)
 		return IDS_EIO;
@@ -221,6 +223,8 @@ central_log_agents(struct central_log *db, central_log_agent_fn fn, void *ctx)
 
 	if (db->pg != NULL)
 		return clog_pg_agents(db->pg, fn, ctx);
+	if (clog_batch_flush(db) != 0)	/* an open batch's last_seen first */
+		return IDS_EIO;
 	s = clog_stmt(db, ST_AGENTS);
 	if (s == NULL)
 		return IDS_EIO;

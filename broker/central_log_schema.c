@@ -375,6 +375,8 @@ central_log_close(struct central_log *db)
 
 	if (db == NULL)
 		return;
+	clog_ckpt_stop(db);
+	clog_batch_close(db);
 	clog_pg_close(db->pg);
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(db->st[i]);

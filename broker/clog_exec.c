@@ -45,7 +45,9 @@ static const char schema_sqlite[] =
 	" state TEXT NOT NULL, operator TEXT NOT NULL,"
 	" updated_at TEXT NOT NULL,"
 	" PRIMARY KEY (site, agent, seq)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS triage_state_state ON triage_state (state);"
+	/* no query used it (a state filter goes through the LEFT JOIN of
+	 * TRIAGE_FROM, EXPLAIN QUERY PLAN: SCAN alerts_ts): removed */
+	"DROP INDEX IF EXISTS triage_state_state;"
 	"CREATE TABLE IF NOT EXISTS incidents ("
 	" id INTEGER PRIMARY KEY, site TEXT NOT NULL DEFAULT '',"
 	" src_ip TEXT NOT NULL,"
@@ -189,8 +191,12 @@ clog_exec_cache_begin(struct central_log *db)
 {
 	void *h, *c;
 
-	if (central_log_backend(db, &h, &c) == 0)
+	int b = central_log_backend(db, &h, &c);
+
+	if (b == 0)
 		session = h;
+	else if (b == 1)
+		clog_exec_pg_session(c);
 }
 
 void
@@ -201,6 +207,7 @@ clog_exec_cache_end(struct central_log *db)
 
 	(void)db;
 	session = NULL;
+	clog_exec_pg_session(NULL);
 	if (h == NULL)
 		return;
 	pthread_mutex_lock(&scache_mu);

@@ -32,7 +32,11 @@ bool	clog_exec_is_pg(struct central_log *db);
 bool	clog_exec_in_tx(struct central_log *db);
 /* Create the triage tables if missing (clog_triage_schema()). */
 int	clog_exec_schema(struct central_log *db);
-/* Cache SQLite statements of this thread on db until _end (a batch). */
+/*
+ * Cache statements of this thread on db until _end (a batch): SQLite
+ * statements are prepared once per batch; on PostgreSQL each text is
+ * prepared once per connection (PQprepare) and kept for later batches.
+ */
 void	clog_exec_cache_begin(struct central_log *db);
 void	clog_exec_cache_end(struct central_log *db);
 
@@ -48,5 +52,7 @@ int	clog_exec_pg(void *conn, const char *sql, int n,
 bool	clog_exec_pg_in_tx(void *conn);
 int	clog_exec_pg_schema(void *conn);
 const char *clog_exec_pg_errmsg(void);	/* after a failure of the two */
+/* The connection whose statements this thread caches; NULL: none. */
+void	clog_exec_pg_session(void *conn);
 
 #endif

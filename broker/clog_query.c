@@ -45,6 +45,7 @@ struct builder {
 	enum clog_dialect	 d;
 	size_t			 n;
 	bool			 where, overflow;
+	unsigned		 noindex;	/* CLOG_Q_NOINDEX(slot) bits */
 };
 
 static void
@@ -184,6 +185,9 @@ pattern(struct builder *b, int slot, const char *col, const char *v,
 	} else if (b->d == CLOG_SQLITE) {
 		kind = 2;
 		cond(b);
+		/* unary + keeps the value and hides the column's index */
+		if (b->noindex & CLOG_Q_NOINDEX(slot))
+			put(b, "+");
 		put(b, col);
 		put(b, " GLOB ");
 		param(b, true, 0, v);
@@ -213,12 +217,23 @@ clog_query_build(struct clog_sql *q, enum clog_dialect d,
     enum clog_select kind, const char *cols, const char *table,
     const struct central_log_filter *f)
 {
-	struct builder b = { q, d, 0, false, false };
+	return clog_query_build_hint(q, d, kind, cols, table, f, 0);
+}
+
+int
+clog_query_build_hint(struct clog_sql *q, enum clog_dialect d,
+    enum clog_select kind, const char *cols, const char *table,
+    const struct central_log_filter *f, unsigned noindex)
+{
+	struct builder b = { q, d, 0, false, false, 0 };
 	uint32_t shape = kind == CLOG_Q_FOLLOW ? 1 : 0;
 	bool limited = f->limit > 0;
 	int rc;
 
 	memset(q, 0, sizeof(*q));
+	/* only SQLite GLOBs take the hint; it is part of the shape */
+	b.noindex = d == CLOG_SQLITE ? noindex & 0x1fu : 0;
+	shape = shape << 5 | b.noindex;
 	put(&b, "SELECT ");
 	put(&b, cols);
 	put(&b, " FROM ");

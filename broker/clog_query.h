@@ -57,6 +57,18 @@ int	clog_query_build(struct clog_sql *q, enum clog_dialect d,
 	    enum clog_select kind, const char *cols, const char *table,
 	    const struct central_log_filter *f);
 
+/*
+ * The same, where noindex (SQLite only) names pattern filters written
+ * "+col GLOB ?" so that SQLite's planner cannot take their index: without
+ * statistics it weighs two GLOB ranges alike and may walk the one that
+ * matches nearly everything (central_log_plan.c picks).  Slots: agent 0,
+ * site 1, detector 2, technique 3, proto 4.
+ */
+#define CLOG_Q_NOINDEX(slot)	(1u << (slot))
+int	clog_query_build_hint(struct clog_sql *q, enum clog_dialect d,
+	    enum clog_select kind, const char *cols, const char *table,
+	    const struct central_log_filter *f, unsigned noindex);
+
 /* Does s contain a GLOB metacharacter (* ? [)? */
 bool	clog_is_glob(const char *s);
 

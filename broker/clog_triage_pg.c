@@ -7,7 +7,10 @@
 
 #include <libpq-fe.h>
 
+#include <stdbool.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/ids.h"
@@ -25,7 +28,8 @@ static const char schema_pg[] =
 	" site " T " NOT NULL, agent " T " NOT NULL, seq bigint NOT NULL,"
 	" state " T " NOT NULL, operator " T " NOT NULL,"
 	" updated_at " T " NOT NULL, PRIMARY KEY (site, agent, seq));"
-	"CREATE INDEX IF NOT EXISTS triage_state_state ON triage_state (state);"
+	/* unused (the state filter is COALESCE over the LEFT JOIN): removed */
+	"DROP INDEX IF EXISTS triage_state_state;"
 	"CREATE TABLE IF NOT EXISTS incidents ("
 	" id bigserial PRIMARY KEY, site " T " NOT NULL DEFAULT '',"
 	" src_ip " T " NOT NULL,"
@@ -83,16 +87,113 @@ res_err(PGconn *c, PGresult *r)
 	snprintf(pg_err, sizeof(pg_err), "%.*s", (int)n, m);
 }
 
+/*
+ * Statements prepared on a connection during a cache session (the
+ * collector filing a batch's incidents: four statements an alert, which
+ * PQexecParams parsed and planned each time: ~370 us of server CPU per
+ * alert in bench-central).  Keyed by the connection and its backend pid
+ * (a re-made connection has a new one and none of these), the text's
+ * address and its content; kept for the next batches.
+ */
+#define PCACHE	32
+
+/* one table for the process: a connection may be used by several threads
+ * in turn (the collector's receive and main threads, under its lock) */
+static struct {
+	PGconn	*c;
+	int	 pid;
+	const char *sql;
+	char	*text;
+	char	 name[24];
+} pcache[PCACHE];
+static pthread_mutex_t pcache_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned pnext;
+static _Thread_local PGconn *psession;
+
+void
+clog_exec_pg_session(void *conn)
+{
+	psession = conn;
+}
+
+/* The prepared name of sql on c (prepared now if new), or NULL; pcache_mu
+ * held. */
+static const char *
+prepared_locked(PGconn *c, const char *sql, int n)
+{
+	int pid = PQbackendPID(c), i, slot = -1;
+	PGresult *r;
+	bool ok;
+
+	for (i = 0; i < PCACHE; i++) {
+		if (pcache[i].c == c && pcache[i].pid == pid &&
+		    pcache[i].sql == sql && strcmp(pcache[i].text, sql) == 0)
+			return pcache[i].name;
+		/* free, or of this connection before it was re-made (another
+		 * live connection's statements are left alone) */
+		if (slot < 0 && (pcache[i].c == NULL || (pcache[i].c == c &&
+		    pcache[i].pid != pid)))
+			slot = i;
+	}
+	/* else one of another connection (most likely closed: a PGconn of
+	 * a lost server is replaced by a new one) */
+	for (i = 0; slot < 0 && i < PCACHE; i++)
+		if (pcache[i].c != c)
+			slot = i;
+	if (slot < 0)
+		return NULL;	/* full: unprepared, as outside a session */
+	free(pcache[slot].text);
+	memset(&pcache[slot], 0, sizeof(pcache[slot]));
+	pcache[slot].text = strdup(sql);
+	if (pcache[slot].text == NULL)
+		return NULL;
+	snprintf(pcache[slot].name, sizeof(pcache[slot].name), "icsx_%u",
+	    pnext++);
+	r = PQprepare(c, pcache[slot].name, sql, n, NULL);
+	ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
+		free(pcache[slot].text);
+		memset(&pcache[slot], 0, sizeof(pcache[slot]));
+		return NULL;
+	}
+	pcache[slot].c = c;
+	pcache[slot].pid = pid;
+	pcache[slot].sql = sql;
+	return pcache[slot].name;
+}
+
+static const char *
+prepared(PGconn *c, const char *sql, int n, char *out, size_t len)
+{
+	const char *name;
+
+	pthread_mutex_lock(&pcache_mu);
+	name = prepared_locked(c, sql, n);
+	if (name != NULL)
+		snprintf(out, len, "%s", name);
+	pthread_mutex_unlock(&pcache_mu);
+	return name != NULL ? out : NULL;
+}
+
 int
 clog_exec_pg(void *conn, const char *sql, int n, const char *const *params,
     clog_exec_fn fn, void *ctx)
 {
 	PGconn *c = conn;
 	PGresult *r;
-	const char *v[32];
+	const char *v[32], *name = NULL;
+	char nbuf[24];
 	int i, j, nr, nc, stop = 0;
 
-	r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	/* a failed PQprepare inside a transaction aborts it: only outside
+	 * an error state, and the caller's batch fails as with any error */
+	if (psession == c && PQtransactionStatus(c) != PQTRANS_INERROR)
+		name = prepared(c, sql, n, nbuf, sizeof(nbuf));
+	if (name != NULL)
+		r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+	else
+		r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	if (r == NULL || (PQresultStatus(r) != PGRES_COMMAND_OK &&
 	    PQresultStatus(r) != PGRES_TUPLES_OK)) {
 		res_err(c, r);

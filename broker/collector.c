@@ -425,12 +425,16 @@ collector_spool_replay(struct collector *c, const char *path)
 int
 collector_batch_commit(struct collector *c)
 {
+	int n = c->batch_n;
+
 	if (!c->in_tx)
 		return 0;
 	c->in_tx = false;
 	c->batch_n = 0;
 	if (clog_incident_flush(c->db, c->inc, c->incident_window_s) == 0 &&
 	    central_log_commit(c->db) == 0) {
+		c->batches++;
+		c->batched += n;
 		spool_clear(c);
 		cout_commit(c->out);
 		return 0;

@@ -60,6 +60,10 @@ struct collector {
 	bool			 in_tx;
 	int			 batch_n, batch_max;
 	int64_t			 batch_start_ms, batch_ms;
+	/* adaptive: commit once no message came for batch_idle_ms */
+	int64_t			 batch_idle_ms, last_msg_ms;
+	pthread_t		 main_th;	/* woken (SIGUSR1) by a batch */
+	int64_t			 batches, batched;	/* committed, this run */
 	/* end-to-end ack */
 	struct peer		*peers[PEER_BUCKETS];
 	struct peer		*dirty;

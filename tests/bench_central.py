@@ -19,7 +19,14 @@
 PostgreSQL is a throwaway cluster under build/bench-central, started as
 "nobody" when run as root.  Results: stdout and build/bench-central/
 result.md.  Environment: BENCH_SIZES, BENCH_WRITE (alerts per write run,
-default 50000), BENCH_KEEP=1 keeps filled logs for the next run.
+default 50000), BENCH_KEEP=1 keeps filled logs for the next run,
+BENCH_RUNS (default "sqlite:1 postgresql:1 postgresql:2 postgresql:4")
+which write runs to make, BENCH_COLLECTOR_CONF lines added to each
+collector's [collector] section (e.g. "batch_ms = 250").
+
+CPU per alert: the collectors' user+sys time (/proc/PID/stat, all threads)
+and the broker's, over the run, divided by the alerts stored.  On a shared
+machine this is the steadier figure: alerts/s moves with the load.
 """
 import glob
 import os
@@ -35,6 +42,19 @@ import time
 BUILD = os.environ.get('BUILD', 'build')
 SIZES = [int(x) for x in os.environ.get('BENCH_SIZES', '1000000').split()]
 WRITE_N = int(os.environ.get('BENCH_WRITE', '50000'))
+RUNS = [(r.split(':')[0], int(r.split(':')[1])) for r in os.environ.get(
+    'BENCH_RUNS', 'sqlite:1 postgresql:1 postgresql:2 postgresql:4').split()]
+EXTRA_CONF = os.environ.get('BENCH_COLLECTOR_CONF', '').replace('\\n', '\n')
+TICK = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_s(pid):
+    """user+sys seconds of a process (all its threads) so far."""
+    try:
+        f = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
+        return (int(f[11]) + int(f[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
 OUT = os.path.abspath(os.path.join(BUILD, 'bench-central'))
 FILL = os.path.join(BUILD, 'bench', 'clog_fill')
 LOG = os.path.join(BUILD, 'icsentry-log')
@@ -106,6 +126,24 @@ class Postgres:
         self.sql('postgres', 'CREATE DATABASE %s' % db)
         return self.uri(db)
 
+    def cpu(self):
+        """user+sys seconds of the server's processes (all backends)."""
+        try:
+            pm = int(open(os.path.join(self.data, 'postmaster.pid')).readline())
+        except (OSError, ValueError):
+            return 0.0
+        total = 0.0
+        for d in os.listdir('/proc'):
+            if not d.isdigit():
+                continue
+            try:
+                st = open('/proc/%s/stat' % d).read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(d) == pm or int(st[1]) == pm:
+                total += (int(st[11]) + int(st[12])) / TICK
+        return total
+
     def stop(self):
         self.run('pg_ctl', '-D', self.data, '-m', 'fast', '-w', 'stop')
 
@@ -137,6 +175,7 @@ def write_rate(label, db, ncoll, pg, alerts_dir):
     with open(os.path.join(work, 'mosquitto.conf'), 'w') as f:
         f.write(conf)
     procs = []
+    pg0 = pg.cpu() if db.startswith('postgresql://') else 0.0
     broker = subprocess.Popen([MOSQ, '-c', os.path.join(work, 'mosquitto.conf')],
                               stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -151,6 +190,8 @@ def write_rate(label, db, ncoll, pg, alerts_dir):
                         '[mqtt]\nuri = tcp://127.0.0.1:%d\nclient_id = bench-c%d\n'
                         'shared_subscription = true\n'
                         % (db, work, i, port, i))
+                if EXTRA_CONF:
+                    f.write('[collector]\n%s\n' % EXTRA_CONF)
             out = open(os.path.join(work, 'c%d.out' % i), 'w')
             procs.append(subprocess.Popen([COLL, '-c', c], stdout=out,
                                           stderr=subprocess.STDOUT))
@@ -182,6 +223,9 @@ def write_rate(label, db, ncoll, pg, alerts_dir):
                 break		# no progress for a minute
             last = n
             time.sleep(0.5)
+        ccpu = sum(cpu_s(p.pid) for p in procs)
+        bcpu = cpu_s(broker.pid)
+        dcpu = pg.cpu() - pg0 if db.startswith('postgresql://') else 0.0
         for p in pubs:
             p.wait(timeout=60)
     finally:
@@ -200,7 +244,8 @@ def write_rate(label, db, ncoll, pg, alerts_dir):
     hi = next(((t, n) for t, n in marks if n >= total * 0.9), marks[-1])
     rate = total / max(lastt - first, 0.001)
     mid = (hi[1] - lo[1]) / max(hi[0] - lo[0], 0.001)
-    return total, rate, mid
+    return (total, rate, mid, ccpu * 1e6 / max(total, 1),
+            bcpu * 1e6 / max(total, 1), dcpu * 1e6 / max(total, 1))
 
 
 def timed(args):
@@ -255,7 +300,8 @@ def main():
         if not os.access(b, os.X_OK):
             sys.exit('bench-central: %s missing (make all %s)' % (b, FILL))
     keep = os.environ.get('BENCH_KEEP') == '1'
-    pg = Postgres(os.path.join(OUT, 'pg'))
+    need_pg = SIZES or any(label == 'postgresql' for label, _ in RUNS)
+    pg = Postgres(os.path.join(OUT, 'pg')) if need_pg else None
     lines = []
 
     def say(s=''):
@@ -275,19 +321,26 @@ def main():
         say('## Write rate: %d alerts from 8 agents, QoS 1 through mosquitto, '
             'fsync on' % WRITE_N)
         say('')
+        if EXTRA_CONF:
+            say('collector config added: %s' % EXTRA_CONF.replace('\n', '; '))
+            say('')
         say('| log | collectors | stored | alerts/s (first to last) | '
-            'alerts/s (middle 80%) |')
-        say('|---|---|---|---|---|')
-        runs = [('sqlite', 1)] + [('postgresql', n) for n in (1, 2, 4)]
-        for label, n in runs:
+            'alerts/s (middle 80%) | collector CPU us/alert | '
+            'broker CPU us/alert | PostgreSQL CPU us/alert | load |')
+        say('|---|---|---|---|---|---|---|---|---|')
+        for label, n in RUNS:
             if label == 'sqlite':
                 db = os.path.join(OUT, 'write.db')
                 for f in glob.glob(db + '*'):
                     os.unlink(f)
             else:
                 db = pg.fresh('write%d' % n)
-            total, rate, mid = write_rate(label, db, n, pg, alerts)
-            say('| %s | %d | %d | %.0f | %.0f |' % (label, n, total, rate, mid))
+            total, rate, mid, ccpu, bcpu, dcpu = write_rate(label, db, n, pg,
+                                                            alerts)
+            say('| %s | %d | %d | %.0f | %.0f | %.0f | %.0f | %s | %s |' % (
+                label, n, total, rate, mid, ccpu, bcpu,
+                '%.0f' % dcpu if label == 'postgresql' else '-',
+                open('/proc/loadavg').read().split()[0]))
         for size in SIZES:
             say('')
             say('## icsentry-log on %d alerts (median of 3, warm)' % size)
@@ -331,7 +384,8 @@ def main():
         say('')
         say('Load at end: %s' % open('/proc/loadavg').read().strip())
     finally:
-        pg.stop()
+        if pg is not None:
+            pg.stop()
         with open(os.path.join(OUT, 'result.md'), 'w') as f:
             f.write('\n'.join(lines) + '\n')
 

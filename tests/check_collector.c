@@ -478,6 +478,70 @@ START_TEST(test_collector_killed_loses_nothing)
 }
 END_TEST
 
+/* Wait for an ack message whose payload is want; its arrival time or -1. */
+static int64_t
+wait_ack(struct tb_client *w, const char *want, int timeout_ms)
+{
+	int64_t end = tb_now_ms() + timeout_ms;
+	size_t seen = 0, i, n;
+
+	while (tb_now_ms() < end) {
+		n = tb_client_count(w);
+		for (i = seen; i < n; i++)
+			if (strcmp(tb_client_msg(w, i)->payload, want) == 0)
+				return tb_now_ms();
+		seen = n;
+		tb_sleep_ms(5);
+	}
+	return -1;
+}
+
+/*
+ * Adaptive group commit: with batch_ms 5000 a lone burst is committed and
+ * acknowledged once messages stop coming (batch_idle_ms, 2 ms), long
+ * before the timer, and the ack never comes before the commit.  With
+ * batch_idle_ms = 0 the same burst waits for the 5 s timer.
+ */
+START_TEST(test_adaptive_commit_acks_early)
+{
+	struct tb_client_opts o = { .uri = E.uri, .client_id = "ack-watch",
+	    .clean = 1 };
+	struct tb_client *w;
+	struct tb_chain c;
+	int64_t t0, t;
+
+	stop_collector();
+	write_conf("batch_ms = 5000");
+	start_collector(2);
+	w = tb_client_new(&o);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(tb_client_connect(w, 5000), 0);
+	ck_assert_int_eq(tb_client_subscribe(w, "icsentry/plant-a/gw-01/ack",
+	    1, 5000), 1);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	t0 = tb_now_ms();
+	publish_chain(E.pub, &c, 3, NULL);
+	t = wait_ack(w, "3", 4000);
+	ck_assert_msg(t > 0 && t - t0 < 4000, "no ack before the 5 s timer");
+	/* acknowledged means committed */
+	ck_assert_int_eq(counter("stored"), 3);
+
+	stop_collector();
+	write_conf("batch_ms = 5000\nbatch_idle_ms = 0");
+	start_collector(3);
+	t0 = tb_now_ms();
+	publish_chain(E.pub, &c, 2, NULL);
+	/* timer only: nothing for a while, then all of it */
+	ck_assert_int_eq(wait_ack(w, "5", 2000), -1);
+	ck_assert_int_eq(counter("stored"), 3);
+	t = wait_ack(w, "5", 10000);
+	ck_assert_int_gt(t, 0);
+	ck_assert_int_ge(t - t0, 4000);
+	ck_assert_int_eq(counter("stored"), 5);
+	tb_client_free(w);
+}
+END_TEST
+
 START_TEST(test_tail_follows)
 {
 	char bin[300], out[340];
@@ -766,6 +830,7 @@ collector_suite(void)
 	tcase_add_test(tc, test_broker_restart_reconnects);
 	tcase_add_test(tc, test_restart_plain_subscription_queues);
 	tcase_add_test(tc, test_collector_killed_loses_nothing);
+	tcase_add_test(tc, test_adaptive_commit_acks_early);
 	tcase_add_test(tc, test_tail_follows);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_example_config_runs);
