@@ -34,6 +34,7 @@ struct central_log;
  * fact another site's alert of the same agent name becomes a stored alert.
  * RDONLY refuses any version but CENTRAL_LOG_SCHEMA.
  */
+uint32_t central_log_agent_hash(const char *site, const char *agent);
 int	central_log_open(const char *path, enum central_log_mode mode,
 	    enum central_log_sync sync, struct central_log **out,
 	    char *err, size_t errlen);

@@ -25,8 +25,9 @@
 
 #include "lib/ids.h"
 
-static uint32_t
-key_hash(const char *site, const char *agent)
+/* FNV-1a of "site/agent": the key of per-agent tables (here, collector.c) */
+uint32_t
+central_log_agent_hash(const char *site, const char *agent)
 {
 	uint32_t h = 2166136261u;
 
@@ -54,7 +55,7 @@ bool
 clog_batch_seen(struct central_log *db, const char *site, const char *agent,
     const char *received)
 {
-	struct clog_seen *e = find(db, key_hash(site, agent), site, agent);
+	struct clog_seen *e = find(db, central_log_agent_hash(site, agent), site, agent);
 
 	if (e == NULL)
 		return false;
@@ -84,7 +85,7 @@ clog_batch_note(struct central_log *db, const char *site, const char *agent,
 		return;
 	}
 	e = &db->seen[db->nseen++];
-	e->h = key_hash(site, agent);
+	e->h = central_log_agent_hash(site, agent);
 	e->site = s;
 	e->agent = a;
 	memcpy(e->received, received, sizeof(e->received));

@@ -183,25 +183,12 @@ is_json_object(const char *p, size_t len)
 
 /* ---- end-to-end acknowledgement ---------------------------------------- */
 
-static uint32_t
-peer_hash(const char *site, const char *agent)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *site != '\0'; site++)
-		h = (h ^ (uint8_t)*site) * 16777619u;
-	h = (h ^ '/') * 16777619u;
-	for (; *agent != '\0'; agent++)
-		h = (h ^ (uint8_t)*agent) * 16777619u;
-	return h;
-}
-
 /* Find or add (site, agent) and put it on the dirty list (c->mu held). */
 static int
 peer_touch(struct collector *c, const char *site, const char *agent,
     bool resend)
 {
-	uint32_t b = peer_hash(site, agent) % PEER_BUCKETS;
+	uint32_t b = central_log_agent_hash(site, agent) % PEER_BUCKETS;
 	struct peer *e;
 
 	for (e = c->peers[b]; e != NULL; e = e->next)
