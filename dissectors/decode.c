@@ -11,6 +11,7 @@
 
 #include "lib/ids.h"
 #include "lib/rd.h"
+#include "lib/zero.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2	276
@@ -410,7 +411,7 @@ decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	uint32_t fam;
 	uint8_t v;
 
-	memset(p, 0, sizeof(*p));
+	zero_fixed(p, sizeof(*p));
 	p->ts = ts;
 	p->caplen = caplen;
 	p->wirelen = wirelen;
