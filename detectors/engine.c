@@ -376,14 +376,15 @@ det_engine_time_reset(struct det_engine *e)
 	e->next_tick = 0;
 }
 
-void
+uint64_t
 det_engine_time(struct det_engine *e, uint64_t now)
 {
 	if (now < e->next_tick)
-		return;
+		return e->next_tick;
 	e->next_tick = now + TICK_US;
 	EACH(&e->tick, on_tick, now);
 	e->common.out.tick(e->common.out.arg, now);
+	return e->next_tick;
 }
 
 void
