@@ -468,27 +468,19 @@ fast_ether_ipv4(const uint8_t *data, uint32_t caplen, struct pkt *p)
 	return true;
 }
 
-int
-decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-    uint64_t ts, struct pkt *p, enum dec_why *why)
+/* Every other frame, p zeroed with its times and lengths set. */
+static __attribute__((noinline)) int
+decode_general(int dlt, const uint8_t *data, uint32_t caplen, struct pkt *p,
+    enum dec_why *why)
 {
 	struct rd r;
 	uint16_t type;
 	uint32_t fam;
 	uint8_t v;
 
-	zero_fixed(p, sizeof(*p));
-	p->ts = ts;
-	p->caplen = caplen;
-	p->wirelen = wirelen;
-	p->layer = PKT_L2;
-	*why = DEC_OK;
 	rd_init(&r, data, caplen);
-
 	switch (dlt) {
 	case DLT_EN10MB:
-		if (fast_ether_ipv4(data, caplen, p))
-			return 0;
 		if (rd_left(&r) >= 14) {
 			memcpy(p->dst_mac, data, 6);
 			memcpy(p->src_mac, data + 6, 6);
@@ -555,4 +547,20 @@ decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 		return fail(why, DEC_BAD_IPV4, IDS_EMALFORMED);
 	}
 	return fail(why, DEC_TRUNC_LINK, IDS_ENOTSUP);
+}
+
+int
+decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+    uint64_t ts, struct pkt *p, enum dec_why *why)
+{
+	zero_fixed(p, sizeof(*p));
+	p->ts = ts;
+	p->caplen = caplen;
+	p->wirelen = wirelen;
+	p->layer = PKT_L2;
+	*why = DEC_OK;
+	/* the usual frame keeps to this function's small frame */
+	if (dlt == DLT_EN10MB && fast_ether_ipv4(data, caplen, p))
+		return 0;
+	return decode_general(dlt, data, caplen, p, why);
 }
