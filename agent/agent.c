@@ -310,7 +310,9 @@ advance_time(struct agent *a, uint64_t ts)
 	if (ts <= a->now)
 		return;
 	a->now = ts;
-	det_engine_time(a->det, ts);
+	/* the engine's next tick, remembered: no call on most packets */
+	if (ts >= a->det_due)
+		a->det_due = det_engine_time(a->det, ts);
 	if (ts - a->last_expire >= 1000000u) {
 		a->last_expire = ts;
 		flow_expire(a->flows, ts);

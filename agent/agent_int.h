@@ -93,6 +93,7 @@ struct agent {
 	size_t			 nprotos;
 	uint64_t		 last_expire;
 	uint64_t		 now;		/* capture time */
+	uint64_t		 det_due;	/* det_engine_time's next tick; 0 = ask */
 	bool			 progress;	/* stderr is a terminal */
 	bool			 coverage_told;	/* the coverage banner was logged */
 };

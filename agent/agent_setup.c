@@ -180,6 +180,7 @@ rebuild(struct agent *a, bool new_intel, struct cfg **old, char *err,
 		det_engine_set_asset_sink(ne, agent_asset_mqtt, a->mqtt);
 	det_engine_free(a->det);
 	a->det = ne;
+	a->det_due = 0;
 	engine_sink(&ds, ne);
 	dissect_set_sink(a->dis, &ds);
 	/* nothing else keeps pointers into the old configuration */
@@ -522,6 +523,7 @@ agent_next_capture(struct agent *a)
 	a->last_expire = 0;
 	a->metrics_ts = 0;
 	det_engine_time_reset(a->det);
+	a->det_due = 0;
 }
 
 void
@@ -572,6 +574,7 @@ agent_restart_detectors(struct agent *a, char *err, size_t errlen)
 		return EXIT_USAGE;
 	det_engine_free(a->det);
 	a->det = ne;
+	a->det_due = 0;
 	engine_sink(&ds, ne);
 	dissect_set_sink(a->dis, &ds);
 	return rc;

@@ -604,11 +604,26 @@ flush_pending(struct alerter *al)
 	al->npend = 0;
 }
 
+/* alerter_context after a packet that raised alerts (out of line) */
+static __attribute__((noinline)) void
+context_flush(struct alerter *al, const struct alert_pktctx *c)
+{
+	flush_pending(al);
+	al->has_ctx = c != NULL;
+	if (c == NULL)
+		return;
+	al->ctx = *c;
+	catch_up(al, c->ts);
+}
+
+/* twice per packet: the usual path keeps no frame (no pending alerts) */
 void
 alerter_context(struct alerter *al, const struct alert_pktctx *c)
 {
-	if (al->npend > 0)
-		flush_pending(al);
+	if (al->npend > 0) {
+		context_flush(al, c);
+		return;
+	}
 	al->has_ctx = c != NULL;
 	if (c == NULL)
 		return;

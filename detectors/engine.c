@@ -52,8 +52,22 @@ static const struct cfg_key policy_keys[] = {
 const struct cfg_schema det_policy_schema = { "policy", policy_keys };
 
 /* Per event, only the detectors that handle it: no NULL checks per packet. */
+/* the list's handler of one detector (the list says which member) */
+#define HOOK_FN(m)	__typeof__(((struct detector *)0)->m) m
+union hook_fn {
+	HOOK_FN(on_packet);
+	HOOK_FN(on_arp);
+	HOOK_FN(on_flow_start);
+	HOOK_FN(on_flow_end);
+	HOOK_FN(on_flow_open);
+	HOOK_FN(on_pdu);
+	HOOK_FN(on_malformed);
+	HOOK_FN(on_tick);
+};
+
+/* the handler itself, not its detector: one load less per call */
 struct hook {
-	const struct detector	*d;
+	union hook_fn		 fn;
 	void			*state;
 	struct det_ctx		*ctx;
 };
@@ -78,10 +92,10 @@ struct det_engine {
 };
 
 static void
-hook_add(struct hook_list *l, const struct detector *d, void *state,
+hook_add(struct hook_list *l, union hook_fn fn, void *state,
     struct det_ctx *ctx)
 {
-	l->h[l->n].d = d;
+	l->h[l->n].fn = fn;
 	l->h[l->n].state = state;
 	l->h[l->n].ctx = ctx;
 	l->n++;
@@ -101,24 +115,32 @@ build_hooks(struct det_engine *e)
 		if (e->inactive[i])
 			continue;
 		if (d->on_packet != NULL)
-			hook_add(&e->packet, d, st, cx);
+			hook_add(&e->packet, (union hook_fn){ .on_packet = d->on_packet }, st,
+			    cx);
 		if (d->on_arp != NULL)
-			hook_add(&e->arp, d, st, cx);
+			hook_add(&e->arp, (union hook_fn){ .on_arp = d->on_arp }, st,
+			    cx);
 		if (d->on_flow_start != NULL)
-			hook_add(&e->flow_start, d, st, cx);
+			hook_add(&e->flow_start, (union hook_fn){ .on_flow_start = d->on_flow_start }, st,
+			    cx);
 		if (d->on_flow_end != NULL)
-			hook_add(&e->flow_end, d, st, cx);
+			hook_add(&e->flow_end, (union hook_fn){ .on_flow_end = d->on_flow_end }, st,
+			    cx);
 		if (d->on_flow_open != NULL)
-			hook_add(&e->flow_open, d, st, cx);
+			hook_add(&e->flow_open, (union hook_fn){ .on_flow_open = d->on_flow_open }, st,
+			    cx);
 		if (d->on_malformed != NULL)
-			hook_add(&e->malformed, d, st, cx);
+			hook_add(&e->malformed, (union hook_fn){ .on_malformed = d->on_malformed }, st,
+			    cx);
 		if (d->on_tick != NULL)
-			hook_add(&e->tick, d, st, cx);
+			hook_add(&e->tick, (union hook_fn){ .on_tick = d->on_tick }, st,
+			    cx);
 		if (d->on_pdu == NULL)
 			continue;
 		for (p = 0; p < ICS_NPROTO; p++)
 			if (d->pdu_protos == 0 || (d->pdu_protos & (1u << p)))
-				hook_add(&e->pdu[p], d, st, cx);
+				hook_add(&e->pdu[p],
+				    (union hook_fn){ .on_pdu = d->on_pdu }, st, cx);
 	}
 }
 
@@ -323,7 +345,7 @@ det_engine_count(const struct det_engine *e)
 		const struct hook *h_ = (list)->h;			\
 		const struct hook *end_ = h_ + (list)->n;		\
 		for (; h_ < end_; h_++)					\
-			h_->d->handler(h_->state, h_->ctx, __VA_ARGS__);	\
+			h_->fn.handler(h_->state, h_->ctx, __VA_ARGS__);	\
 	} while (0)
 
 void
@@ -376,14 +398,15 @@ det_engine_time_reset(struct det_engine *e)
 	e->next_tick = 0;
 }
 
-void
+uint64_t
 det_engine_time(struct det_engine *e, uint64_t now)
 {
 	if (now < e->next_tick)
-		return;
+		return e->next_tick;
 	e->next_tick = now + TICK_US;
 	EACH(&e->tick, on_tick, now);
 	e->common.out.tick(e->common.out.arg, now);
+	return e->next_tick;
 }
 
 void

@@ -49,8 +49,12 @@ struct intel_set;
 void det_engine_set_intel(struct det_engine *e, const struct intel_set *s);
 void det_engine_pdu(struct det_engine *e, const struct det_pdu *pdu);
 void det_engine_malformed(struct det_engine *e, const struct det_malformed *m);
-/* Call with capture time; runs on_tick about once a second. */
-void det_engine_time(struct det_engine *e, uint64_t now);
+/*
+ * Call with capture time; runs on_tick about once a second.  Returns the
+ * time of the next tick: calls before it do nothing, so the caller may
+ * skip them (until det_engine_time_reset or a new engine).
+ */
+uint64_t det_engine_time(struct det_engine *e, uint64_t now);
 
 /* The capture clock restarts (next replay file): tick on its own time. */
 void det_engine_time_reset(struct det_engine *e);

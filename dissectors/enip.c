@@ -15,6 +15,7 @@
 
 #include "lib/ids.h"
 #include "lib/rd.h"
+#include "lib/zero.h"
 #include "lib/tok.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
@@ -527,7 +528,7 @@ enip_parse(const uint8_t *p, size_t n, struct enip_pdu *out)
 
 	if (out == NULL)
 		return IDS_EINVAL;
-	memset(out, 0, sizeof *out);
+	zero_fixed(out, sizeof *out);
 	rc = enip_frame_len(p, n, &out->frame_len);
 	if (rc == IDS_EAGAIN)
 		return IDS_ETRUNC;

@@ -135,7 +135,7 @@ flow_table_free(struct flow_table *t)
  * in one bucket, so the addresses and ports are combined with xor and
  * sum before mixing.  Addresses are 16 bytes, zero past an IPv4 one.
  */
-static uint32_t
+static inline __attribute__((always_inline)) uint32_t
 key_hash(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb,
     uint8_t proto, uint16_t vlan, size_t alen)
 {

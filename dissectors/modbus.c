@@ -16,6 +16,7 @@
 #include "lib/ids.h"
 #include "lib/json.h"
 #include "lib/rd.h"
+#include "lib/zero.h"
 #include "lib/tok.h"
 #include "dissectors/decode.h"
 #include "dissectors/flow.h"
@@ -393,7 +394,7 @@ modbus_parse(const uint8_t *p, size_t n, enum modbus_dir dir,
 
 	if (out == NULL)
 		return IDS_EINVAL;
-	memset(out, 0, sizeof *out);
+	zero_fixed(out, sizeof *out);
 	out->dir = dir;
 
 	rd_init(&r, p, n);

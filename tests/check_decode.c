@@ -894,6 +894,86 @@ START_TEST(test_non_ip_ethertype)
 }
 END_TEST
 
+/*
+ * decode.c takes the usual frame (untagged Ethernet, IPv4 without
+ * options, TCP without SYN or UDP) in one pass of its own.  The same
+ * frame with an 802.1Q tag goes the general way: both must decode to the
+ * same struct pkt (but for the tag, the offsets and caplen), at every
+ * capture length and with every value of each IPv4, TCP and UDP header
+ * byte (total length, flags, fragment, protocol, data offset, UDP
+ * length...).
+ */
+static unsigned
+same_as_tagged(const uint8_t *frame, size_t len, size_t caplen)
+{
+	uint8_t u[128], t[132];
+	struct pkt pu, pt;
+	enum dec_why wu, wt;
+	int ru, rt;
+
+	ck_assert_uint_le(len, sizeof(u));
+	memcpy(u, frame, len);
+	memcpy(t, frame, 12);
+	t[12] = 0x81;
+	t[13] = 0x00;
+	t[14] = 0x00;
+	t[15] = 0x00;			/* VID 0: p.vlan stays 0 */
+	memcpy(t + 16, frame + 12, len - 12);
+	ru = decode_packet(DLT_EN10MB, u, (uint32_t)caplen, 1000, 77, &pu, &wu);
+	rt = decode_packet(DLT_EN10MB, t, (uint32_t)caplen + 4, 1000, 77, &pt,
+	    &wt);
+	ck_assert_int_eq(ru, rt);
+	ck_assert_int_eq(wu, wt);
+	ck_assert_uint_eq(pu.caplen + 4, pt.caplen);
+	ck_assert((pu.l3 == NULL && pt.l3 == NULL) ||
+	    (pu.l3 - u) + 4 == pt.l3 - t);
+	ck_assert((pu.payload == NULL && pt.payload == NULL) ||
+	    (pu.payload - u) + 4 == pt.payload - t);
+	pt.caplen = pu.caplen;
+	pt.l3 = pu.l3;
+	pt.payload = pu.payload;
+	ck_assert_msg(memcmp(&pu, &pt, sizeof(pu)) == 0,
+	    "caplen %zu: untagged and tagged decodes differ", caplen);
+	return pu.layer == PKT_IP && pu.has_ports;
+}
+
+START_TEST(test_fast_path_same_as_general)
+{
+	static const struct {
+		const uint8_t	*f;
+		size_t		 len;
+	} frames[] = {
+		{ f_eth_tcp, sizeof(f_eth_tcp) },
+		{ NULL, 0 },	/* f_vlan_udp without its tag, below */
+	};
+	uint8_t udp[64], m[64];
+	size_t i, pos, len, n;
+	unsigned v, ports = 0;
+
+	memcpy(udp, f_vlan_udp, 12);
+	memcpy(udp + 12, f_vlan_udp + 16, sizeof(f_vlan_udp) - 16);
+	for (i = 0; i < 2; i++) {
+		const uint8_t *f = i == 0 ? frames[0].f : udp;
+
+		n = i == 0 ? frames[0].len : sizeof(f_vlan_udp) - 4;
+		/* from a whole Ethernet header on (shorter: the tag's own errors) */
+		for (len = 14; len <= n; len++)
+			ports += same_as_tagged(f, n, len);
+		/* every value of every IPv4 and transport header byte */
+		for (pos = 14; pos < (i == 0 ? 14 + 20 + 20 : 14 + 20 + 8);
+		    pos++)
+			for (v = 0; v < 256; v++) {
+				memcpy(m, f, n);
+				m[pos] = (uint8_t)v;
+				ports += same_as_tagged(m, n, n);
+				ports += same_as_tagged(m, n, n - 1);
+			}
+	}
+	/* the unchanged frames and most mutations did decode to ports */
+	ck_assert_uint_gt(ports, 10000);
+}
+END_TEST
+
 START_TEST(test_linktypes)
 {
 	ck_assert(decode_linktype_supported(DLT_EN10MB));
@@ -1162,6 +1242,7 @@ decode_suite(void)
 	tcase_add_test(tc, test_ethernet_padding_not_payload);
 	tcase_add_test(tc, test_non_ip_ethertype);
 	tcase_add_test(tc, test_linktypes);
+	tcase_add_test(tc, test_fast_path_same_as_general);
 	tcase_add_test(tc, test_unsupported_linktype);
 	tcase_add_test(tc, test_why_names);
 	suite_add_tcase(s, tc);
