@@ -8,6 +8,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,14 +205,36 @@ sha256_hex(const void *p, size_t n, char out[65])
 }
 
 /*
- * Chain, persist and deliver one record (core is copied; pcap, when
- * given, becomes the alert's evidence).
+ * A member of the core as it goes into the alert: objects, arrays and
+ * strings by reference (no deep copy per alert; printed the same, and
+ * cJSON_Delete of the alert leaves the core alone), numbers, booleans
+ * and null copied (one item each).
+ */
+static cJSON *
+core_ref(const cJSON *it)
+{
+	switch (it->type & 0xFF) {
+	case cJSON_Object:
+		return cJSON_CreateObjectReference(it->child);
+	case cJSON_Array:
+		return cJSON_CreateArrayReference(it->child);
+	case cJSON_String:
+		return cJSON_CreateStringReference(it->valuestring);
+	default:
+		return cJSON_Duplicate(it, false);
+	}
+}
+
+/*
+ * Chain, persist and deliver one record (core is referenced, not copied:
+ * the alert object lives only in here; pcap, when given, becomes the
+ * alert's evidence).
  */
 static void
 emit_core(struct alerter *al, const cJSON *core, enum det_severity sev,
     const uint8_t *pcap, size_t pcap_len, unsigned pcap_pkts)
 {
-	char hash[CHAIN_HEX_LEN + 1], *body = NULL, *full = NULL, sum[65];
+	char hash[CHAIN_HEX_LEN + 1], *full, sum[65];
 	const char *sevname = det_severity_name(sev);
 	const cJSON *it;
 	size_t blen;
@@ -226,9 +249,9 @@ emit_core(struct alerter *al, const cJSON *core, enum det_severity sev,
 	cJSON_AddStringToObject(o, "agent", al->agent);
 	cJSON_AddStringToObject(o, "site", al->site);
 	cJSON_AddNumberToObject(o, "seq", (double)(al->seq + 1));
+	/* the keys too: the core outlives o */
 	for (it = core->child; it != NULL; it = it->next)
-		cJSON_AddItemToObject(o, it->string,
-		    cJSON_Duplicate(it, true));
+		cJSON_AddItemToObjectCS(o, it->string, core_ref(it));
 	if (pcap != NULL) {
 		e = cJSON_AddObjectToObject(o, "evidence");
 		cJSON_AddNumberToObject(e, "packets", pcap_pkts);
@@ -238,18 +261,29 @@ emit_core(struct alerter *al, const cJSON *core, enum det_severity sev,
 	} else
 		cJSON_AddNullToObject(o, "evidence");
 	cJSON_AddStringToObject(o, "prev_hash", al->prev);
-	body = cJSON_PrintUnformatted(o);
+	/*
+	 * Printed into the alerter's buffer (kept across alerts, doubled
+	 * when too small) with room for the hash member after it.
+	 */
+	for (;;) {
+		if (al->jbuf != NULL && cJSON_PrintPreallocated(o, al->jbuf,
+		    (int)(al->jcap - CHAIN_HEX_LEN - 16), false))
+			break;
+		free(al->jbuf);
+		al->jcap = al->jcap > 0 ? al->jcap * 2 : 4096;
+		al->jbuf = al->jcap <= INT_MAX ? malloc(al->jcap) : NULL;
+		if (al->jbuf == NULL) {
+			al->jcap = 0;
+			cJSON_Delete(o);
+			goto fail;
+		}
+	}
 	cJSON_Delete(o);
-	if (body == NULL)
-		goto fail;
-	blen = strlen(body);
-	if (chain_hash(al->prev, body, blen, hash) != 0)
+	full = al->jbuf;
+	blen = strlen(full);
+	if (blen < 2 || chain_hash(al->prev, full, blen, hash) != 0)
 		goto fail;
 	/* replace the closing '}' by ,"hash":"..."} */
-	full = malloc(blen + CHAIN_HEX_LEN + 16);
-	if (full == NULL)
-		goto fail;
-	memcpy(full, body, blen - 1);
 	blen = blen - 1 + (size_t)sprintf(full + blen - 1, ",\"hash\":\"%s\"}",
 	    hash);
 	al->seq++;
@@ -274,13 +308,9 @@ emit_core(struct alerter *al, const cJSON *core, enum det_severity sev,
 			if (al->ev_sinks[i].fn(al->ev_sinks[i].arg, al->seq,
 			    pcap, pcap_len) != 0)
 				al->ctr.sink_errors++;
-	cJSON_free(body);
-	free(full);
 	return;
 fail:
 	al->ctr.sink_errors++;
-	cJSON_free(body);
-	free(full);
 }
 
 static uint32_t
@@ -706,5 +736,6 @@ alerter_free(struct alerter *al)
 	free(al->agent);
 	free(al->site);
 	free(al->state_file);
+	free(al->jbuf);
 	free(al);
 }

@@ -83,6 +83,8 @@ struct alerter {
 	size_t			 npend;
 	uint64_t		 next_end;	/* earliest window end */
 	uint64_t		 last_ts;	/* of the last alert emitted */
+	char			*jbuf;		/* emit_core's print buffer */
+	size_t			 jcap;
 };
 
 /* o[k] = v, or null when v is NULL or empty (alert_rec.c). */

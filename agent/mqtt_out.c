@@ -241,6 +241,8 @@ destroy(struct mqtt_out *m)
 		next = q->next;
 		mqtt_out_qmsg_free(q);
 	}
+	if (m->rseg != NULL)
+		close(m->rfd);
 	while (m->segs != NULL) {
 		struct seg *sg = m->segs;
 

@@ -111,6 +111,10 @@ struct mqtt_out {
 	struct seg			*segs, *segs_tail, *cur;
 	uint64_t			 jbytes, max_jbytes;
 	size_t				 nmem;	/* payloads held in memory */
+	/* unspill's read fd, kept for the segment it read last (valid
+	 * while rseg != NULL; closed when that segment goes) */
+	struct seg			*rseg;
+	int				 rfd;
 	struct qmsg			*wfirst;	/* first not durable */
 	pthread_cond_t			 wcv;	/* the writer's (with qmu) */
 	pthread_t			 wr;

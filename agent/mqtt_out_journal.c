@@ -243,6 +243,10 @@ seg_release(struct mqtt_out *m, struct seg *sg)
 
 	if (sg->live > 0 || sg->fd >= 0 || sg == m->cur)
 		return;
+	if (m->rseg == sg) {
+		close(m->rfd);
+		m->rseg = NULL;
+	}
 	seg_path(m, sg->id, path, sizeof(path));
 	unlink(path);
 	for (pp = &m->segs; *pp != NULL; pp = &(*pp)->next) {
@@ -276,7 +280,11 @@ journal_del(struct mqtt_out *m, struct qmsg *q)
 	}
 }
 
-/* A spilled payload back from its segment (qmu held). */
+/*
+ * A spilled payload back from its segment (qmu held).  Spilled messages
+ * go again in queue order, so one read fd, kept for the segment read
+ * last, serves a run of them (not open, pread, close per message).
+ */
 int
 mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q)
 {
@@ -290,17 +298,23 @@ mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q)
 	q->payload = malloc(q->len > 0 ? (size_t)q->len : 1);
 	if (q->payload == NULL)
 		return IDS_ENOMEM;
-	seg_path(m, q->seg->id, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pread(fd, q->payload, (size_t)q->len, (off_t)q->off) !=
-	    q->len) {
-		if (fd >= 0)
-			close(fd);
+	if (m->rseg != q->seg) {
+		if (m->rseg != NULL)
+			close(m->rfd);
+		m->rseg = NULL;
+		seg_path(m, q->seg->id, path, sizeof(path));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			m->rseg = q->seg;
+			m->rfd = fd;
+		}
+	}
+	if (m->rseg == NULL || pread(m->rfd, q->payload, (size_t)q->len,
+	    (off_t)q->off) != q->len) {
 		free(q->payload);
 		q->payload = NULL;
 		return IDS_EIO;
 	}
-	close(fd);
 	m->nmem++;
 	return 0;
 }
