@@ -130,6 +130,24 @@ static const char *const sql[ST_N] = {
 	    " VALUES ($1, $2, $3::bigint, $4) ON CONFLICT (site, agent)"
 	    " DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
 	    " verified_at = now()",
+	/* a batch of ST_INSERT's rows, binary arrays (clog_pg_batch.c):
+	 * first the keys, in queue order, then the rows of the new ones */
+	[ST_KEYS_BATCH] =
+	    "INSERT INTO alert_keys (site, agent, seq, id, ts_us)"
+	    " SELECT site, agent, seq, nextval('alert_ids'), ts_us"
+	    " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])"
+	    " WITH ORDINALITY AS k(site, agent, seq, ts_us, o) ORDER BY o"
+	    " ON CONFLICT DO NOTHING RETURNING site, agent, seq, id",
+	[ST_ALERTS_BATCH] =
+	    "INSERT INTO alerts (id, site, agent, seq, ts, ts_us, severity,"
+	    " sev, detector, technique, title, proto, src_ip, src_port, dst_ip,"
+	    " dst_port, prev_hash, hash, raw, received_at)"
+	    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[],"
+	    " $4::bigint[], $5::text[], $6::bigint[], $7::text[],"
+	    " $8::smallint[], $9::text[], $10::text[], $11::text[],"
+	    " $12::text[], $13::text[], $14::integer[], $15::text[],"
+	    " $16::integer[], $17::text[], $18::text[], $19::text[],"
+	    " $20::text[])",
 };
 /* ---- time (the same text as central_log_format_time) -------------------- */
 
@@ -756,19 +774,17 @@ queue_row(struct clog_pg *pg, const char *const *p, size_t len, int64_t seq)
 }
 
 /*
- * Send every queued insert in one pipeline (one round trip, one server
- * sync), then settle each in order and tell qfn.  Any failure fails the
+ * Send every queued insert as one statement (clog_pg_batch.c: one round
+ * trip, one executor run), then settle each in order and tell qfn.  Any failure fails the
  * transaction, as a failed single insert does.
  */
 int
 clog_pg_flush_queue(struct clog_pg *pg)
 {
 	struct qrow *q = pg->q;
-	size_t n = pg->nqrow, sent = 0, i;
+	size_t n = pg->nqrow, i;
 	enum central_log_stored res;
 	long *changed = NULL;
-	PGresult *r;
-	ExecStatusType st;
 	int rc = 0;
 
 	if (n == 0)
@@ -781,60 +797,8 @@ clog_pg_flush_queue(struct clog_pg *pg)
 		rc = IDS_ENOMEM;
 		goto out;
 	}
-	if (clog_pg_ensure_conn(pg) != 0 || clog_pg_prepare(pg, ST_INSERT) != 0) {
-		rc = IDS_EIO;
-		goto out;
-	}
-	if (PQenterPipelineMode(pg->c) != 1) {
-		clog_pg_set_err(pg, "pipeline mode");
-		rc = IDS_EIO;
-		goto out;
-	}
-	for (sent = 0; sent < n; sent++)
-		if (PQsendQueryPrepared(pg->c, "s0", 19, q[sent].p, NULL,
-		    NULL, 0) != 1)
-			break;
-	if (sent < n) {
-		clog_pg_set_err(pg, "pipeline send");
-		rc = IDS_EIO;
-	}
-	if (PQpipelineSync(pg->c) != 1) {
-		clog_pg_set_err(pg, "pipeline sync");
-		rc = IDS_EIO;
-		sent = 0;	/* nothing to read: the connection is gone */
-	}
-	for (i = 0; i < sent; i++) {
-		r = PQgetResult(pg->c);
-		if (r == NULL) {
-			clog_pg_set_err(pg, "pipeline result");
-			rc = IDS_EIO;
-			break;
-		}
-		st = PQresultStatus(r);
-		if (st == PGRES_COMMAND_OK) {
-			changed[i] = strtol(PQcmdTuples(r), NULL, 10);
-		} else if (rc == 0) {
-			clog_pg_set_res_err(pg, r);
-			rc = IDS_EIO;
-		}
-		PQclear(r);
-		/* the NULL that ends this query's results */
-		while ((r = PQgetResult(pg->c)) != NULL)
-			PQclear(r);
-	}
-	if (i == sent) {
-		/* the sync point */
-		while ((r = PQgetResult(pg->c)) != NULL) {
-			st = PQresultStatus(r);
-			PQclear(r);
-			if (st == PGRES_PIPELINE_SYNC)
-				break;
-		}
-	}
-	if (PQexitPipelineMode(pg->c) != 1 && rc == 0) {
-		clog_pg_set_err(pg, "pipeline exit");
-		rc = IDS_EIO;
-	}
+	/* one statement for the batch (clog_pg_batch.c) */
+	rc = clog_pg_batch_insert(pg, q, n, changed);
 	for (i = 0; i < n && rc == 0; i++) {
 		rc = settle_row(pg, q[i].p, q[i].p[17], q[i].len, changed[i],
 		    &res);

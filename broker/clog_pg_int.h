@@ -37,6 +37,7 @@ enum st {
 	ST_CHAIN_ROWS, ST_CONFLICTS, ST_CHECKPOINT,
 	ST_AGENT_KNOWN, ST_AGENT_OTHER_SITE,
 	ST_SEQS_AFTER, ST_GET_ACKED, ST_GET_REPORTED,
+	ST_KEYS_BATCH, ST_ALERTS_BATCH,
 	ST_N
 };
 
@@ -63,7 +64,7 @@ struct delta {
 };
 
 /*
- * One alert queued for the pipeline: its 19 ST_INSERT parameters, copied
+ * One alert queued for the batch statement: its 19 ST_INSERT parameters, copied
  * into buf (p[i] NULL for SQL NULL; p[17] is the raw JSON, len bytes).
  */
 struct qrow {
@@ -102,7 +103,7 @@ struct clog_pg {
 	size_t		 nknown, capknown;
 	char		 notice[512];
 	char		 errbuf[512];
-	/* deferred inserts (clog_pg_defer_inserts): sent pipelined */
+	/* deferred inserts (clog_pg_defer_inserts): one statement a batch */
 	struct qrow	*q;
 	size_t		 nqrow, capq;
 	int		 qmax;
@@ -145,6 +146,9 @@ void	clog_pg_drop_queue(struct clog_pg *pg);
 int	clog_pg_flush_queue(struct clog_pg *pg);
 int	clog_pg_write_one(struct clog_pg *pg, enum st id, int n, const char *const *v);
 char *clog_pg_cstr(const char *json, size_t len);
+/* broker/clog_pg_batch.c */
+int	clog_pg_batch_insert(struct clog_pg *pg, const struct qrow *q, size_t n,
+    long *changed);
 /* broker/clog_pg_agents.c */
 int	clog_pg_one_int(struct clog_pg *pg, enum st id, int n, const char *const *v,
     int64_t *out);

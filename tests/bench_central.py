@@ -45,6 +45,7 @@ WRITE_N = int(os.environ.get('BENCH_WRITE', '50000'))
 RUNS = [(r.split(':')[0], int(r.split(':')[1])) for r in os.environ.get(
     'BENCH_RUNS', 'sqlite:1 postgresql:1 postgresql:2 postgresql:4').split()]
 EXTRA_CONF = os.environ.get('BENCH_COLLECTOR_CONF', '').replace('\\n', '\n')
+PG_STATS = os.environ.get('BENCH_PG_STATS') == '1'
 TICK = os.sysconf('SC_CLK_TCK')
 
 
@@ -102,7 +103,11 @@ class Postgres:
                  os.path.join(where, 'server.log'), '-w', '-t', '120', '-o',
                  '-p %d -k %s -c listen_addresses=127.0.0.1 '
                  '-c shared_buffers=256MB -c max_wal_size=4GB '
-                 '-c max_connections=40' % (self.port, where), 'start')
+                 '-c max_connections=40%s' % (
+                     self.port, where,
+                     ' -c shared_preload_libraries=pg_stat_statements '
+                     '-c pg_stat_statements.track=all' if PG_STATS else ''),
+                 'start')
 
     def run(self, prog, *args):
         cmd = [os.path.join(self.bin, prog)] + list(args)
@@ -124,7 +129,19 @@ class Postgres:
     def fresh(self, db):
         self.sql('postgres', 'DROP DATABASE IF EXISTS %s' % db)
         self.sql('postgres', 'CREATE DATABASE %s' % db)
+        if PG_STATS:
+            self.sql(db, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
+            self.sql(db, 'SELECT pg_stat_statements_reset()')
         return self.uri(db)
+
+    def top_statements(self, db, n=15):
+        """BENCH_PG_STATS=1: the statements that took the server's time."""
+        return self.sql(db, "SELECT round(total_exec_time)::bigint || ' ms | ' "
+                        "|| calls || ' calls | ' || rows || ' rows | ' || "
+                        "left(regexp_replace(query, '\\s+', ' ', 'g'), 110) "
+                        "FROM pg_stat_statements s JOIN pg_database d "
+                        "ON d.oid = s.dbid WHERE d.datname = '%s' "
+                        "ORDER BY total_exec_time DESC LIMIT %d" % (db, n))
 
     def cpu(self):
         """user+sys seconds of the server's processes (all backends)."""
@@ -341,6 +358,11 @@ def main():
                 label, n, total, rate, mid, ccpu, bcpu,
                 '%.0f' % dcpu if label == 'postgresql' else '-',
                 open('/proc/loadavg').read().split()[0]))
+            if PG_STATS and label == 'postgresql':
+                top = pg.top_statements('write%d' % n)
+                with open(os.path.join(OUT, 'pg-stats-%d.txt' % n), 'w') as f:
+                    f.write(top + '\n')
+                print(top, flush=True)
         for size in SIZES:
             say('')
             say('## icsentry-log on %d alerts (median of 3, warm)' % size)

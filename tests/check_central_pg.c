@@ -314,6 +314,148 @@ START_TEST(test_deferred_inserts)
 }
 END_TEST
 
+/* Every column of the rows, as text, for test_deferred_batch_keys. */
+struct cols {
+	int	n;
+	char	key[16][40], raw[16][1200], tech[16][16], proto[16][16];
+	char	src[16][20];
+	int64_t	seq[16], id[16];
+	int	sev[16], sport[16], dport[16];
+};
+
+static int
+collect_cols(void *ctx, const struct central_log_row *r)
+{
+	struct cols *x = ctx;
+	int i = x->n++;
+
+	if (i >= 16)
+		return 0;
+	snprintf(x->key[i], sizeof(x->key[i]), "%s/%s", r->site, r->agent);
+	snprintf(x->raw[i], sizeof(x->raw[i]), "%.*s", (int)r->raw_len,
+	    r->raw);
+	snprintf(x->tech[i], sizeof(x->tech[i]), "%s",
+	    r->technique != NULL ? r->technique : "(null)");
+	snprintf(x->proto[i], sizeof(x->proto[i]), "%s", r->proto);
+	snprintf(x->src[i], sizeof(x->src[i]), "%s", r->src_ip);
+	x->seq[i] = r->seq;
+	x->id[i] = r->id;
+	x->sev[i] = r->sev;
+	x->sport[i] = r->src_port;
+	x->dport[i] = r->dst_port;
+	return 0;
+}
+
+/*
+ * A batch sent as one set of statements (clog_pg_batch.c): a key twice in
+ * the batch, a key of an earlier batch again (same bytes, other bytes),
+ * the same agent name at two sites with one seq, a NULL technique: the
+ * outcomes in arrival order, and each new row's columns as a single
+ * insert stores them.
+ */
+START_TEST(test_deferred_batch_keys)
+{
+	static const struct tb_alert_spec s = { .severity = "critical",
+	    .technique = "", .proto = "modbus", .src_ip = "10.9.9.9" };
+	static const enum central_log_stored want[7] = { CENTRAL_LOG_NEW,
+	    CENTRAL_LOG_DUPLICATE, CENTRAL_LOG_CONFLICT, CENTRAL_LOG_NEW,
+	    CENTRAL_LOG_DUPLICATE, CENTRAL_LOG_CONFLICT, CENTRAL_LOG_NEW };
+	static const int64_t wseq[7] = { 5, 2, 3, 6, 5, 6, 1 };
+	struct central_log_filter f;
+	struct central_log *db;
+	struct outcomes o;
+	struct tb_chain c, d;
+	struct cols x;
+	char *j[4], *k5, *k6, *e1, *f3, *f6, *in[7];
+	int i;
+
+	tl_use_backend(&lg, "cpg", 1, "batchkeys");
+	db = tl_open(&lg, CENTRAL_LOG_RDWR);
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(central_log_defer_inserts(db, 64, on_outcome, &o), 0);
+	tb_chain_init(&c, "plant-a", "gw-01", 1);
+	tb_chain_init(&d, "plant-b", "gw-01", 1);
+	for (i = 0; i < 4; i++)
+		j[i] = tb_chain_next(&c, NULL);
+	ck_assert_int_eq(central_log_begin(db), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(store(db, j[i]), CENTRAL_LOG_QUEUED);
+	ck_assert_int_eq(o.n, 0);
+	ck_assert_int_eq(central_log_commit(db), 0);
+	ck_assert_int_eq(o.n, 4);
+	k5 = tb_chain_next(&c, &s);
+	k6 = tb_chain_next(&c, NULL);
+	e1 = tb_chain_next(&d, &s);
+	f3 = strdup(j[2]);
+	memcpy(strstr(f3, "test alert"), "TEST", 4);
+	f6 = strdup(k6);
+	memcpy(strstr(f6, "test alert"), "TEST", 4);
+	in[0] = k5;
+	in[1] = j[1];
+	in[2] = f3;
+	in[3] = k6;
+	in[4] = k5;
+	in[5] = f6;
+	in[6] = e1;
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(central_log_begin(db), 0);
+	for (i = 0; i < 7; i++)
+		ck_assert_int_eq(store(db, in[i]), CENTRAL_LOG_QUEUED);
+	ck_assert_int_eq(o.n, 0);		/* one batch, at the commit */
+	ck_assert_int_eq(central_log_commit(db), 0);
+	ck_assert_int_eq(o.n, 7);
+	for (i = 0; i < 7; i++) {
+		ck_assert_msg(o.res[i] == want[i], "outcome %d: %d", i,
+		    (int)o.res[i]);
+		ck_assert_int_eq(o.seq[i], wseq[i]);
+		ck_assert_str_eq(o.key[i], i == 6 ? "plant-b/gw-01" :
+		    "plant-a/gw-01");
+	}
+	ck_assert_int_eq(alerts(db), 7);
+	ck_assert_int_eq(counter(db, "stored"), 7);
+	ck_assert_int_eq(counter(db, "duplicates"), 2);
+	ck_assert_int_eq(counter(db, "conflicts"), 2);
+	/* every row: the bytes that arrived first, ids in arrival order */
+	central_log_filter_init(&f);
+	memset(&x, 0, sizeof(x));
+	ck_assert_int_eq(central_log_query(db, &f, collect_cols, &x), 0);
+	ck_assert_int_eq(x.n, 7);
+	for (i = 0; i < 7; i++) {
+		const char *w = x.seq[i] <= 4 && strcmp(x.key[i],
+		    "plant-a/gw-01") == 0 ? j[x.seq[i] - 1] :
+		    strcmp(x.key[i], "plant-b/gw-01") == 0 ? e1 :
+		    x.seq[i] == 5 ? k5 : k6;
+
+		ck_assert_str_eq(x.raw[i], w);
+	}
+	f.ip = "10.9.9.9";
+	memset(&x, 0, sizeof(x));
+	ck_assert_int_eq(central_log_query(db, &f, collect_cols, &x), 0);
+	ck_assert_int_eq(x.n, 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_str_eq(x.tech[i], "(null)");
+		ck_assert_str_eq(x.proto[i], "modbus");
+		ck_assert_str_eq(x.src[i], "10.9.9.9");
+		ck_assert_int_eq(x.sev[i], central_log_severity_rank("critical"));
+		ck_assert_int_eq(x.sport[i], 49152);
+		ck_assert_int_eq(x.dport[i], 102);
+	}
+	/* k5 arrived before e1: a lower id */
+	ck_assert_str_eq(x.key[0], x.id[0] < x.id[1] ? "plant-a/gw-01" :
+	    "plant-b/gw-01");
+	ck_assert_int_eq(x.id[0] < x.id[1] ? x.seq[0] : x.seq[1], 5);
+	for (i = 0; i < 4; i++)
+		free(j[i]);
+	free(k5);
+	free(k6);
+	free(e1);
+	free(f3);
+	free(f6);
+	central_log_close(db);
+	tl_done(&lg);
+}
+END_TEST
+
 /*
  * The end-to-end ack and the agent's reported last seq, kept per (site,
  * agent) as the maximum on both backends; verify reports a lost tail (the
@@ -1156,6 +1298,7 @@ suite(void)
 	tc = tcase_create("deferred_inserts");
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_deferred_inserts);
+	tcase_add_test(tc, test_deferred_batch_keys);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pg_restart_while_collecting");
 	tcase_set_timeout(tc, 240);
