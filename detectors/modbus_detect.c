@@ -427,9 +427,14 @@ static void on_client_rare(struct mb_state *s, struct det_ctx *ctx,
 static inline void
 note_session(struct pair *p, uint64_t fid, uint64_t ts, uint16_t tid)
 {
-	int i = p->ses[0].flow == fid ? 0 : p->ses[1].flow == fid ? 1 :
-	    p->ses[0].ts <= p->ses[1].ts ? 0 : 1;
+	int i;
 
+	if (p->ses[0].flow == fid) {
+		p->ses[0].ts = ts;
+		p->ses[0].tid = tid;
+		return;
+	}
+	i = p->ses[1].flow == fid ? 1 : p->ses[0].ts <= p->ses[1].ts ? 0 : 1;
 	p->ses[i].flow = fid;
 	p->ses[i].ts = ts;
 	p->ses[i].tid = tid;

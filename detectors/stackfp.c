@@ -32,9 +32,8 @@
  *                          ACK; a keep-alive is one byte behind, a copy
  *                          of a frame captured twice comes at once and
  *                          the sender's next frame is in step again).
- *                          The bytes were injected: judged by what they
- *                          carried (reports T0856, commands T0855, polls
- *                          T0848)
+ *                          The bytes were injected: in the server's name
+ *                          reports T0856, in the client's commands T0855
  *   stackfp.session_takeover  a client's connection attempts to a server's
  *                          industrial port refused (RST, no SYN-ACK) while
  *                          a session from the same address to that port
@@ -112,11 +111,9 @@ struct sess {
 	struct seg	last[2];	/* by flow direction */
 	/* per direction: the end of the data sent (next unsent byte) */
 	uint32_t	nxt[2];
-	uint64_t	data_ts[2];	/* last data segment */
+	uint64_t	data_ts[2];	/* last data segment, 0: none yet */
 	uint64_t	behind_ts[2];	/* first bare ACK behind nxt */
-	uint8_t		has_nxt[2];
 	uint8_t		behind[2];	/* bare ACKs behind nxt, in a row */
-	uint8_t		data_kind[2];	/* K_* of the data beyond them */
 	uint8_t		desync_alerted[2];
 	uint8_t		linked;		/* its channel knows it (chan_link) */
 	uint8_t		foreign[2];	/* a foreign stack sent in this direction */
@@ -879,19 +876,16 @@ chan_link(struct stackfp *s, const struct pkt *p, const struct flow *f,
 	c->last = p->ts;
 }
 
-/* A data segment: where the sender's bytes end now, and what they were. */
+/* A data segment: where the sender's bytes end now. */
 static inline void
 track_data(struct stackfp *s, const struct pkt *p, const struct flow *f,
     int dir, struct sess *x)
 {
 	uint32_t end = p->tcp_seq + p->payload_len;
 
-	if (!x->has_nxt[dir] || (int32_t)(end - x->nxt[dir]) > 0) {
-		x->has_nxt[dir] = 1;
+	if ((int32_t)(end - x->nxt[dir]) > 0 || x->data_ts[dir] == 0) {
 		x->nxt[dir] = end;
 		x->behind[dir] = 0;
-		x->data_kind[dir] = (uint8_t)(s->cur.f == f && s->cur.ts == p->ts ?
-		    s->cur.kind : K_NONE);
 	}
 	x->data_ts[dir] = p->ts;
 	if (!x->linked)
@@ -906,9 +900,9 @@ raise_desync(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	uint16_t dport = dir == FLOW_C2S ? f->srv.port : f->cli.port;
 	bool server = is_ics_port(sport) || (!is_ics_port(dport) &&
 	    dir == FLOW_S2C);
-	int kind = x->data_kind[dir] != K_NONE ? x->data_kind[dir] :
-	    server ? K_REPORT : K_COMMAND;
-	const char *what, *tech = kind_technique(kind, &what);
+	/* bytes in the server's name are reports, in the client's commands */
+	const char *what, *tech = kind_technique(server ? K_REPORT : K_COMMAND,
+	    &what);
 	struct det_endpoint e;
 	char title[240], ib[64];
 	cJSON *d;
@@ -939,8 +933,8 @@ check_bare(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 {
 	uint32_t gap;
 
-	if (!x->has_nxt[dir])
-		return;
+	if (x->data_ts[dir] == 0)
+		return;		/* no data from this side yet */
 	gap = x->nxt[dir] - p->tcp_seq;
 	if (gap <= 1 || gap > BEHIND_MAX) {
 		/* in step (or a keep-alive, or ahead after a capture loss) */
