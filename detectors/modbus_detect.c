@@ -17,7 +17,7 @@
  *                              carried it is still live (a request within
  *                              replay_live_s) and has numbered other
  *                              requests since: a recorded write sent
- *                              again                              T0855
+ *                              again (medium)                     T0855
  *   modbus.device_id           fc 43/14, fc 17 from a host not
  *                              allowed to discover                T0888
  *   modbus.umas_*              UMAS stop/start, download, upload
@@ -453,7 +453,11 @@ raise_replay(struct det_ctx *ctx, const struct det_pdu *pdu,
 	    modbus_fc_name(m->fc), m->tid);
 	cJSON_AddNumberToObject(d, "transaction_id", m->tid);
 	cJSON_AddNumberToObject(d, "live_session_tid", orig_tid);
-	raise_pdu(ctx, pdu, m, "modbus.replay", SEV_HIGH, "T0855", title, d,
+	/*
+	 * Medium: the bytes are the evidence, not who sent them; a foreign
+	 * stack found on the same packet leads the alert it is folded into.
+	 */
+	raise_pdu(ctx, pdu, m, "modbus.replay", SEV_MEDIUM, "T0855", title, d,
 	    NULL);
 }
 

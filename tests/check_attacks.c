@@ -583,7 +583,7 @@ START_TEST(variant_replayed_writes)
 	a = find(vx.attacks, "modbus.replay", "172.20.9.37", "172.20.9.109",
 	    "T0855");
 	ck_assert_ptr_nonnull(a);
-	ck_assert_str_eq(tu_json_str(a, "severity"), "high");
+	ck_assert_str_eq(tu_json_str(a, "severity"), "medium");
 	ck_assert_int_eq((int)tu_json_num(a, "details.unit", -1), 3);
 	ck_assert_int_ne((int)tu_json_num(a, "details.transaction_id", -1),
 	    (int)tu_json_num(a, "details.live_session_tid", -1));
