@@ -185,7 +185,7 @@ static const struct cfg_key keys[] = {
 	  "bare ACKs behind data sent in the sender's name that make a desynchronised session" },
 	{ "desync_ms", CFG_INT, "100", 0, 600000,
 	  "... spread over at least this many milliseconds" },
-	{ "max_channels", CFG_INT, "4096", 16, 1 << 22,
+	{ "max_channels", CFG_INT, "2048", 16, 1 << 22,
 	  "(client, server, port) channels whose live session is kept (session_takeover)" },
 	{ "live_s", CFG_INT, "30", 1, 86400,
 	  "a session with data both ways within this many seconds is live" },
