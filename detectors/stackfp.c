@@ -39,7 +39,14 @@
  *                          a session from the same address to that port
  *                          is live (data both ways within live_s): one
  *                          stack holds the session the other is kept out
- *                          of, a hijacked master                 T0848
+ *                          of, a hijacked master                 T0848;
+ *                          and with its reconnects accepted: a new DNP3
+ *                          session from the address with the same link
+ *                          addresses as the live one while that one is
+ *                          live, both then carrying data both ways for
+ *                          twin_s more (a reconnect ends the old one; a
+ *                          master polls one link address pair over one
+ *                          connection)                            T0848
  *
  * Not TTL alone: a careful impersonator copies it, and then its SYN or
  * SYN-ACK options, or the sequence space it has to share with the real
@@ -116,6 +123,8 @@ struct sess {
 	uint8_t		behind[2];	/* bare ACKs behind nxt, in a row */
 	uint8_t		desync_alerted[2];
 	uint8_t		linked;		/* its channel knows it (chan_link) */
+	uint8_t		has_link;	/* DNP3 link addresses of its first data */
+	uint16_t	link_m, link_o;	/* master, outstation */
 	uint8_t		foreign[2];	/* a foreign stack sent in this direction */
 	uint8_t		alerted[2];	/* ... and was reported */
 	uint8_t		conflict_alerted[2];
@@ -130,6 +139,17 @@ struct cur {
 	uint64_t	ts;
 	int		kind;		/* K_* */
 	const char	*what;
+	uint8_t		has_link;	/* a DNP3 PDU: its link addresses */
+	uint16_t	link_m, link_o;
+};
+
+/* Two sessions of one channel with the same DNP3 link addresses. */
+#define MAX_TWINS	16
+
+struct twin {
+	uint64_t	a, b;		/* flow ids: the live one, the new one */
+	uint64_t	since;		/* the new one's first data */
+	struct chan	*c;
 };
 
 enum { K_NONE, K_READ, K_COMMAND, K_REPORT };
@@ -161,8 +181,11 @@ struct stackfp {
 	struct chan	*chan;
 	size_t		 ccap, cused;
 	uint64_t	 hosts_dropped, sessions_dropped, chans_dropped;
-	uint64_t	 relearn_us, live_us, desync_us;
+	uint64_t	 relearn_us, live_us, desync_us, twin_us;
 	unsigned	 desync_acks, refusals;
+	struct twin	 twins[MAX_TWINS];
+	unsigned	 ntwins;
+	uint64_t	 twins_dropped;
 	uint64_t	 pending;	/* sessions ever marked foreign */
 	struct cur	 cur;
 	char		 why[40];	/* sfp_packet's mismatch text */
@@ -191,6 +214,8 @@ static const struct cfg_key keys[] = {
 	  "a session with data both ways within this many seconds is live" },
 	{ "takeover_refusals", CFG_INT, "1", 1, 1000,
 	  "refused connection attempts while another session of the client is live" },
+	{ "twin_s", CFG_INT, "10", 1, 3600,
+	  "seconds two DNP3 sessions of one client address and link address pair both carry data before they are a takeover" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -257,6 +282,7 @@ sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->desync_us = (uint64_t)cfg_int(c, sec, "desync_ms") * 1000u;
 	s->desync_acks = (unsigned)cfg_int(c, sec, "desync_acks");
 	s->refusals = (unsigned)cfg_int(c, sec, "takeover_refusals");
+	s->twin_us = (uint64_t)cfg_int(c, sec, "twin_s") * 1000000u;
 	*state = s;
 	return 0;
 oom:
@@ -854,6 +880,33 @@ chan_get(struct stackfp *s, uint8_t af, const uint8_t *cli, const uint8_t *srv,
 	return stale;
 }
 
+/*
+ * A new session of channel c with DNP3 link addresses: the same pair as
+ * the live session's, while that one is live?  Then watch both (on_tick).
+ */
+static void
+twin_candidate(struct stackfp *s, const struct pkt *p, const struct flow *f,
+    const struct sess *x, struct chan *c)
+{
+	struct sess *a = c->live != 0 ? sess_get(s, c->live, false) : NULL;
+	struct twin *t;
+
+	if (a == NULL || !a->has_link || a->link_m != x->link_m ||
+	    a->link_o != x->link_o || p->ts - a->data_ts[0] > s->live_us ||
+	    p->ts - a->data_ts[1] > s->live_us || c->alerted == c->live)
+		return;
+	if (s->ntwins == MAX_TWINS) {
+		s->twins_dropped++;
+		return;
+	}
+	t = &s->twins[s->ntwins++];
+	t->a = c->live;
+	t->b = f->id;
+	t->since = p->ts;
+	t->c = c;
+}
+
+
 /* The first data of a session: it is now its channel's live session. */
 static __attribute__((noinline)) void
 chan_link(struct stackfp *s, const struct pkt *p, const struct flow *f,
@@ -864,10 +917,17 @@ chan_link(struct stackfp *s, const struct pkt *p, const struct flow *f,
 	struct chan *c;
 
 	x->linked = 1;
+	if (s->cur.f == f && s->cur.ts == p->ts && s->cur.has_link) {
+		x->has_link = 1;
+		x->link_m = s->cur.link_m;
+		x->link_o = s->cur.link_o;
+	}
 	chan_ends(f, &cli, &srv, &port);
 	c = chan_get(s, f->af, cli, srv, port, p->ts, true);
 	if (c == NULL)
 		return;
+	if (c->live != f->id && x->has_link)
+		twin_candidate(s, p, f, x, c);
 	if (c->live != f->id) {
 		c->live = f->id;
 		c->live_port = cli == f->cli.ip ? f->cli.port : f->srv.port;
@@ -1184,9 +1244,85 @@ sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		s->cur.ts = pdu->ts;
 		s->cur.kind = kind;
 		s->cur.what = what;
+		s->cur.has_link = 0;
+		if (pdu->proto == ICS_DNP3) {
+			/* the master's address is the request's source */
+			s->cur.has_link = 1;
+			s->cur.link_m = pdu->from_client ? pdu->u.dnp3->src :
+			    pdu->u.dnp3->dst;
+			s->cur.link_o = pdu->from_client ? pdu->u.dnp3->dst :
+			    pdu->u.dnp3->src;
+		}
 	}
 	if (s->pending != 0)
 		check_pending(s, ctx, pdu, kind, what);
+}
+
+static __attribute__((noinline, cold)) void
+raise_twin(struct stackfp *s, struct det_ctx *ctx, const struct twin *t,
+    const struct sess *a, uint64_t now)
+{
+	struct chan *c = t->c;
+	struct det_alert a_;
+	char title[260], cb[64], sb[64];
+	cJSON *d;
+
+	c->alerted = c->live;
+	memset(&a_, 0, sizeof(a_));
+	a_.src.af = a_.dst.af = c->af;
+	memcpy(a_.src.ip, c->cli, 16);
+	memcpy(a_.dst.ip, c->srv, 16);
+	a_.dst.port = c->port;
+	snprintf(title, sizeof(title),
+	    "Two DNP3 sessions from %s to %s port %u poll link %u -> %u at once "
+	    "for %llu s: another stack holds a session in its name (hijacked "
+	    "master)", det_ip_str(&a_.src, cb, sizeof(cb)),
+	    det_ip_str(&a_.dst, sb, sizeof(sb)), c->port, a->link_m, a->link_o,
+	    (unsigned long long)((now - t->since) / 1000000u));
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "link_master", a->link_m);
+	cJSON_AddNumberToObject(d, "link_outstation", a->link_o);
+	cJSON_AddNumberToObject(d, "refused", 0);
+	add_caps(s, d);
+	a_.detector = "stackfp.session_takeover";
+	a_.severity = SEV_HIGH;
+	a_.technique = "T0848";
+	a_.title = title;
+	a_.agg_key = "T0848";
+	a_.ts = now;
+	a_.proto = "dnp3";
+	a_.details = d;
+	det_alert(ctx, &a_);
+}
+
+/* About once a second: do both sessions of a twin still carry data? */
+static void
+sfp_tick(void *state, struct det_ctx *ctx, uint64_t now)
+{
+	struct stackfp *s = state;
+	unsigned i = 0;
+
+	while (i < s->ntwins) {
+		struct twin *t = &s->twins[i];
+		struct sess *a = sess_get(s, t->a, false);
+		struct sess *b = sess_get(s, t->b, false);
+		bool drop = a == NULL || b == NULL || t->c->alerted == t->c->live ||
+		    now - t->since > 4 * s->twin_us;
+
+		if (!drop && now - t->since >= s->twin_us) {
+			uint64_t after = t->since + s->twin_us / 2;
+
+			if (a->data_ts[0] >= after && a->data_ts[1] >= after &&
+			    b->data_ts[0] >= after && b->data_ts[1] >= after) {
+				raise_twin(s, ctx, t, a, now);
+				drop = true;
+			}
+		}
+		if (drop)
+			s->twins[i] = s->twins[--s->ntwins];
+		else
+			i++;
+	}
 }
 
 static void
@@ -1209,10 +1345,12 @@ sfp_stats(void *state, char *buf, size_t len)
 	return snprintf(buf, len, "\"hosts\":%zu,\"hosts_capacity\":%zu,"
 	    "\"hosts_dropped\":%llu,\"sessions\":%zu,\"sessions_capacity\":%zu,"
 	    "\"sessions_dropped\":%llu,\"channels\":%zu,\"channels_capacity\":%zu,"
-	    "\"channels_dropped\":%llu,\"bytes_reserved\":%zu", s->hused, s->hcap / 2,
+	    "\"channels_dropped\":%llu,\"twins_dropped\":%llu,"
+	    "\"bytes_reserved\":%zu", s->hused, s->hcap / 2,
 	    (unsigned long long)s->hosts_dropped, s->sused, s->scap / 2,
 	    (unsigned long long)s->sessions_dropped, s->cused, s->ccap / 2,
 	    (unsigned long long)s->chans_dropped,
+	    (unsigned long long)s->twins_dropped,
 	    s->hcap * sizeof(*s->hosts) + s->scap * sizeof(*s->sess) +
 	    s->ccap * sizeof(*s->chan));
 }
@@ -1225,6 +1363,7 @@ const struct detector det_stackfp = {
 	.on_packet = sfp_packet,
 	.on_pdu = sfp_pdu,
 	.on_flow_end = sfp_flow_end,
+	.on_tick = sfp_tick,
 	.stats = sfp_stats,
 	.destroy = sfp_destroy,
 };

@@ -457,7 +457,9 @@ END_TEST
 static struct {
 	char	 dir[512];
 	int	 gen_rc, gen_benign_rc, attacks_rc, benign_rc;
+	int	 gen_accept_rc, accept_rc;
 	cJSON	*attacks, *benign;
+	cJSON	*accept;	/* the hijack with the reconnects accepted */
 } vx;
 
 /* tests/gen_variant.py SCENARIO OUT [args...] */
@@ -508,6 +510,10 @@ setup_variant(void)
 	    "--duration", "600");
 	vx.attacks = replay(attacks, &vx.attacks_rc);
 	vx.benign = replay(benign, &vx.benign_rc);
+	snprintf(attacks, sizeof(attacks), "%s/variant-accept.pcap", vx.dir);
+	vx.gen_accept_rc = gen_variant("factory-advanced-attacks.json", attacks,
+	    "--accept-reconnects", NULL, NULL, NULL, NULL, NULL);
+	vx.accept = replay(attacks, &vx.accept_rc);
 }
 
 static void
@@ -515,6 +521,7 @@ teardown_variant(void)
 {
 	cJSON_Delete(vx.attacks);
 	cJSON_Delete(vx.benign);
+	cJSON_Delete(vx.accept);
 	if (vx.dir[0] != '\0')
 		tu_rmtree(vx.dir);
 }
@@ -599,6 +606,27 @@ START_TEST(variant_replayed_writes)
 }
 END_TEST
 
+/*
+ * The same hijack, but rtu-dnp-1 accepts scada-1's reconnect: two
+ * sessions from 172.20.9.27 poll link 101 -> 110 at once.
+ */
+START_TEST(variant_hijack_with_reconnect_accepted)
+{
+	const cJSON *a;
+
+	ck_assert_int_eq(vx.gen_accept_rc, 0);
+	ck_assert_int_eq(vx.accept_rc, 0);
+	a = find(vx.accept, "stackfp.session_takeover", "172.20.9.27",
+	    "172.20.9.138", "T0848");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq((int)tu_json_num(a, "details.refused", -1), 0);
+	ck_assert_int_eq((int)tu_json_num(a, "details.link_master", -1), 101);
+	ck_assert_int_eq((int)tu_json_num(a, "details.link_outstation", -1),
+	    110);
+	ck_assert_int_eq(count(vx.accept, "stackfp.session_takeover"), 1);
+}
+END_TEST
+
 START_TEST(variant_benign_raises_none_of_them)
 {
 	ck_assert_ptr_nonnull(vx.benign);
@@ -634,6 +662,7 @@ suite(void)
 	tcase_add_test(t, variant_forged_reports_desync_the_session);
 	tcase_add_test(t, variant_hijacked_master_is_a_takeover);
 	tcase_add_test(t, variant_replayed_writes);
+	tcase_add_test(t, variant_hijack_with_reconnect_accepted);
 	tcase_add_test(t, variant_benign_raises_none_of_them);
 	suite_add_tcase(s, t);
 	return s;
