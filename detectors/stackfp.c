@@ -1306,8 +1306,9 @@ sfp_tick(void *state, struct det_ctx *ctx, uint64_t now)
 		struct twin *t = &s->twins[i];
 		struct sess *a = sess_get(s, t->a, false);
 		struct sess *b = sess_get(s, t->b, false);
-		bool drop = a == NULL || b == NULL || t->c->alerted == t->c->live ||
-		    now - t->since > 4 * s->twin_us;
+		/* (a channel slot reused, or a third session: no longer ours) */
+		bool drop = a == NULL || b == NULL || t->c->live != t->b ||
+		    t->c->alerted == t->c->live || now - t->since > 4 * s->twin_us;
 
 		if (!drop && now - t->since >= s->twin_us) {
 			uint64_t after = t->since + s->twin_us / 2;
