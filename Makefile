@@ -10,7 +10,7 @@
 #   make demo-fleet two site brokers bridged to a central one, 3 agents,
 #                   2 collectors, one central log
 #   make eval       detection quality on the labeled generated scenarios
-#   make eval-variant  the same off the generator's numbers, stack-copying attacker
+#   make eval-variant  its third part alone: off the generator's numbers, stack-copying attacker
 #   make fuzz       libFuzzer targets for every packet parser (FUZZ_RUNS=N)
 #   make bench      speed and memory against a bare libpcap read
 #   make bench-central  central log write rate and query latency (BENCH_SIZES)
@@ -237,10 +237,11 @@ eval: need-deps
 	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
 	@rc=0; BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval.py || rc=1; \
 	echo; BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_learn.py || rc=1; \
+	echo; BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_variant.py || rc=1; \
 	exit $$rc
 
-# off the generator's numbers, with a stack-copying attacker (findings, not
-# a gate yet: README "Detection quality")
+# the variant part of make eval alone: off the generator's numbers, with a
+# stack-copying attacker (README "Detection quality")
 eval-variant: need-deps
 	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
 	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_variant.py

@@ -9,6 +9,15 @@
  *   modbus.unit_id_scan        one client trying many unit ids    T0846
  *   modbus.address_scan        one client reading many ranges     T0861
  *   modbus.brute_force_io      rapid changes written to one point T0806
+ *   modbus.replay              a write request identical to one the same
+ *                              client sent the same server earlier (unit,
+ *                              function, address, values and transaction
+ *                              id: every byte), now from another TCP
+ *                              session, while the session that first
+ *                              carried it is still live (a request within
+ *                              replay_live_s) and has numbered other
+ *                              requests since: a recorded write sent
+ *                              again (medium)                     T0855
  *   modbus.device_id           fc 43/14, fc 17 from a host not
  *                              allowed to discover                T0888
  *   modbus.umas_*              UMAS stop/start, download, upload
@@ -40,6 +49,24 @@ struct pair {
 	/* ranges read in earlier windows: the client's poll set (a 512-bit
 	 * hash set; a false hit only hides one range of a sweep) */
 	uint64_t	known[8];
+	/* the client's two latest sessions: flow id, last request, its tid */
+	struct {
+		uint64_t	flow, ts;
+		uint16_t	tid;
+	} ses[2];
+};
+
+/*
+ * A write request as sent (pair, unit, function, transaction id and
+ * data: hash h), where it was first seen.  Direct-mapped: writes are
+ * rare; a collision forgets the older one.
+ */
+#define WRITE_SLOTS	1024	/* power of two */
+
+struct wseen {
+	uint32_t	h;
+	uint16_t	tid;
+	uint64_t	flow;
 };
 
 /* Per (client, server, unit, address) written. */
@@ -59,6 +86,8 @@ struct mb_state {
 	uint32_t	 addr_threshold;
 	uint32_t	 brute_writes;
 	uint64_t	 brute_window_us;
+	uint64_t	 replay_live_us;
+	struct wseen	 wseen[WRITE_SLOTS];
 	/* the pair last used per flow and side (direct-mapped) */
 	struct ipmap_memo pair_memo[PAIR_MEMO];
 };
@@ -76,6 +105,8 @@ static const struct cfg_key keys[] = {
 	  "value changes written to one point within brute_force_window that make it brute force I/O (the same value written again does not count)" },
 	{ "brute_force_window", CFG_DOUBLE, "10", 0.1, 3600, "seconds" },
 	{ "max_pairs", CFG_INT, "16384", 16, 10000000, "client/server pairs tracked" },
+	{ "replay_live_s", CFG_DOUBLE, "120", 1, 86400,
+	  "a session whose client sent a request within this many seconds is live (modbus.replay)" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -102,6 +133,7 @@ mb_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->addr_threshold = (uint32_t)cfg_int(c, sec, "address_threshold");
 	s->brute_writes = (uint32_t)cfg_int(c, sec, "brute_force_writes");
 	s->brute_window_us = (uint64_t)(cfg_double(c, sec, "brute_force_window") * 1e6);
+	s->replay_live_us = (uint64_t)(cfg_double(c, sec, "replay_live_s") * 1e6);
 	*state = s;
 	return 0;
 }
@@ -388,7 +420,88 @@ pair_miss(struct mb_state *s, struct ipmap_memo *c, uint64_t mid,
 }
 
 static void on_client_rare(struct mb_state *s, struct det_ctx *ctx,
-    const struct det_pdu *pdu, const struct modbus_pdu *m, bool write);
+    const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p,
+    bool write);
+
+/* The client's request in session fid: its two latest sessions. */
+static inline void
+note_session(struct pair *p, uint64_t fid, uint64_t ts, uint16_t tid)
+{
+	int i;
+
+	if (p->ses[0].flow == fid) {
+		p->ses[0].ts = ts;
+		p->ses[0].tid = tid;
+		return;
+	}
+	i = p->ses[1].flow == fid ? 1 : p->ses[0].ts <= p->ses[1].ts ? 0 : 1;
+	p->ses[i].flow = fid;
+	p->ses[i].ts = ts;
+	p->ses[i].tid = tid;
+}
+
+static __attribute__((noinline, cold)) void
+raise_replay(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct modbus_pdu *m, uint16_t orig_tid)
+{
+	char title[200];
+	cJSON *d = cJSON_CreateObject();
+
+	snprintf(title, sizeof(title),
+	    "Modbus %s replayed: the same request (transaction 0x%04x) the client "
+	    "sent in a session that is still live, again from another session",
+	    modbus_fc_name(m->fc), m->tid);
+	cJSON_AddNumberToObject(d, "transaction_id", m->tid);
+	cJSON_AddNumberToObject(d, "live_session_tid", orig_tid);
+	/*
+	 * Medium: the bytes are the evidence, not who sent them; a foreign
+	 * stack found on the same packet leads the alert it is folded into.
+	 */
+	raise_pdu(ctx, pdu, m, "modbus.replay", SEV_MEDIUM, "T0855", title, d,
+	    NULL);
+}
+
+/*
+ * A write request: the same bytes, transaction id included, first seen
+ * in another session of this client that is still live and has numbered
+ * other requests since?  A client numbers its requests; it does not send
+ * an old request again from a second connection.
+ */
+static void
+check_replay(struct mb_state *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p)
+{
+	uint8_t buf[IPMAP_KEY_MAX + 4 + 256];
+	size_t n = pair_key(pdu, buf), dl = m->data_len < 252 ? m->data_len : 252;
+	uint64_t fid = pdu->flow->id;
+	struct wseen *w;
+	uint32_t h;
+	int i;
+
+	buf[n++] = m->unit;
+	buf[n++] = m->fc;
+	buf[n++] = (uint8_t)(m->tid >> 8);
+	buf[n++] = (uint8_t)m->tid;
+	if (dl > 0 && m->data != NULL)
+		memcpy(buf + n, m->data, dl);
+	h = ipmap_hash(buf, n + dl) | 1;	/* 0: an empty slot */
+	w = &s->wseen[h & (WRITE_SLOTS - 1)];
+	if (w->h != h || w->tid != m->tid) {
+		w->h = h;
+		w->tid = m->tid;
+		w->flow = fid;
+		return;
+	}
+	if (w->flow == fid)
+		return;		/* the same session sent it again: a retry */
+	for (i = 0; i < 2; i++)
+		if (p->ses[i].flow == w->flow &&
+		    pdu->ts - p->ses[i].ts <= s->replay_live_us &&
+		    p->ses[i].tid != m->tid) {
+			raise_replay(ctx, pdu, m, p->ses[i].tid);
+			return;
+		}
+}
 
 static void
 mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
@@ -413,8 +526,10 @@ mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		check_unit_sweep(s, ctx, pdu, m, p);
 	if (!pdu->from_client)
 		return;
-	if (p != NULL)
+	if (p != NULL) {
 		check_address_sweep(s, ctx, pdu, m, p);
+		note_session(p, pdu->flow->id, pdu->ts, m->tid);
+	}
 	write = modbus_fc_is_write(m->fc) ||
 	    (m->fc == MODBUS_FC_UMAS && m->has_umas &&
 	    m->umas_func == MODBUS_UMAS_WRITE_VARIABLES);
@@ -422,13 +537,14 @@ mb_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	if (write || m->fc == MODBUS_FC_DIAGNOSTICS || m->fc == MODBUS_FC_UMAS ||
 	    m->fc == MODBUS_FC_ENCAPSULATED_INTERFACE ||
 	    m->fc == MODBUS_FC_REPORT_SERVER_ID)
-		on_client_rare(s, ctx, pdu, m, write);
+		on_client_rare(s, ctx, pdu, m, p, write);
 }
 
 /* A request that writes or asks something unusual: its own frame. */
 static __attribute__((noinline)) void
 on_client_rare(struct mb_state *s, struct det_ctx *ctx,
-    const struct det_pdu *pdu, const struct modbus_pdu *m, bool write)
+    const struct det_pdu *pdu, const struct modbus_pdu *m, struct pair *p,
+    bool write)
 {
 	struct det_endpoint src;
 	char title[160];
@@ -436,6 +552,8 @@ on_client_rare(struct mb_state *s, struct det_ctx *ctx,
 	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
 	if (write) {
 		check_brute_force(s, ctx, pdu, m);
+		if (p != NULL)
+			check_replay(s, ctx, pdu, m, p);
 		if (det_policy(ctx, ICS_MODBUS, DET_ROLE_WRITER, &src) == DET_DENIED) {
 			snprintf(title, sizeof(title),
 			    "Modbus %s from a host not allowed to write",

@@ -24,6 +24,29 @@
  *                          sequence number in one direction (an injected
  *                          segment, or a copy altered in transit)
  *                            toward the server  T0831   from it  T0832
+ *   stackfp.tcp_desync     a sender whose own bare ACKs stay behind data
+ *                          the session already carried in its name: at
+ *                          least desync_acks of them over at least
+ *                          desync_ms, with no segment in step between (a
+ *                          stack puts its next unsent byte in every bare
+ *                          ACK; a keep-alive is one byte behind, a copy
+ *                          of a frame captured twice comes at once and
+ *                          the sender's next frame is in step again).
+ *                          The bytes were injected: in the server's name
+ *                          reports T0856, in the client's commands T0855
+ *   stackfp.session_takeover  a client's connection attempts to a server's
+ *                          industrial port refused (RST, no SYN-ACK) while
+ *                          a session from the same address to that port
+ *                          is live (data both ways within live_s): one
+ *                          stack holds the session the other is kept out
+ *                          of, a hijacked master                 T0848;
+ *                          and with its reconnects accepted: a new DNP3
+ *                          session from the address with the same link
+ *                          addresses as the live one while that one is
+ *                          live, both then carrying data both ways for
+ *                          twin_s more (a reconnect ends the old one; a
+ *                          master polls one link address pair over one
+ *                          connection)                            T0848
  *
  * Not TTL alone: a careful impersonator copies it, and then its SYN or
  * SYN-ACK options, or the sequence space it has to share with the real
@@ -93,6 +116,15 @@ struct seg {
 struct sess {
 	uint64_t	id;		/* flow id, 0 = free */
 	struct seg	last[2];	/* by flow direction */
+	/* per direction: the end of the data sent (next unsent byte) */
+	uint32_t	nxt[2];
+	uint64_t	data_ts[2];	/* last data segment, 0: none yet */
+	uint64_t	behind_ts[2];	/* first bare ACK behind nxt */
+	uint8_t		behind[2];	/* bare ACKs behind nxt, in a row */
+	uint8_t		desync_alerted[2];
+	uint8_t		linked;		/* its channel knows it (chan_link) */
+	uint8_t		has_link;	/* DNP3 link addresses of its first data */
+	uint16_t	link_m, link_o;	/* master, outstation */
 	uint8_t		foreign[2];	/* a foreign stack sent in this direction */
 	uint8_t		alerted[2];	/* ... and was reported */
 	uint8_t		conflict_alerted[2];
@@ -107,9 +139,37 @@ struct cur {
 	uint64_t	ts;
 	int		kind;		/* K_* */
 	const char	*what;
+	uint8_t		has_link;	/* a DNP3 PDU: its link addresses */
+	uint16_t	link_m, link_o;
+};
+
+/* Two sessions of one channel with the same DNP3 link addresses. */
+#define MAX_TWINS	16
+
+struct twin {
+	uint64_t	a, b;		/* flow ids: the live one, the new one */
+	uint64_t	since;		/* the new one's first data */
+	struct chan	*c;
 };
 
 enum { K_NONE, K_READ, K_COMMAND, K_REPORT };
+
+/*
+ * Per (client address, server address, server port) of an industrial
+ * TCP service: the latest session that carried data, and the connection
+ * attempts the server refused while it was live.
+ */
+struct chan {
+	uint8_t		used;
+	uint8_t		af;
+	uint16_t	port;
+	uint8_t		cli[16], srv[16];
+	uint64_t	live;		/* flow id of the latest session */
+	uint64_t	last;		/* last use */
+	uint64_t	alerted;	/* flow id of the session reported */
+	uint32_t	refused;	/* attempts refused while live ran */
+	uint16_t	live_port;	/* its client port */
+};
 
 #define SESS_MEMO	64	/* power of two */
 
@@ -118,8 +178,14 @@ struct stackfp {
 	size_t		 hcap, hused;
 	struct sess	*sess;
 	size_t		 scap, sused;
-	uint64_t	 hosts_dropped, sessions_dropped;
-	uint64_t	 relearn_us;
+	struct chan	*chan;
+	size_t		 ccap, cused;
+	uint64_t	 hosts_dropped, sessions_dropped, chans_dropped;
+	uint64_t	 relearn_us, live_us, desync_us, twin_us;
+	unsigned	 desync_acks, refusals;
+	struct twin	 twins[MAX_TWINS];
+	unsigned	 ntwins;
+	uint64_t	 twins_dropped;
 	uint64_t	 pending;	/* sessions ever marked foreign */
 	struct cur	 cur;
 	char		 why[40];	/* sfp_packet's mismatch text */
@@ -138,6 +204,18 @@ static const struct cfg_key keys[] = {
 	  "TCP sessions whose last segment each way is kept" },
 	{ "relearn_s", CFG_INT, "600", 1, 864000,
 	  "a host silent this long is learned again (replaced or rebooted)" },
+	{ "desync_acks", CFG_INT, "2", 1, 255,
+	  "bare ACKs behind data sent in the sender's name that make a desynchronised session" },
+	{ "desync_ms", CFG_INT, "100", 0, 600000,
+	  "... spread over at least this many milliseconds" },
+	{ "max_channels", CFG_INT, "2048", 16, 1 << 22,
+	  "(client, server, port) channels whose live session is kept (session_takeover)" },
+	{ "live_s", CFG_INT, "30", 1, 86400,
+	  "a session with data both ways within this many seconds is live" },
+	{ "takeover_refusals", CFG_INT, "1", 1, 1000,
+	  "refused connection attempts while another session of the client is live" },
+	{ "twin_s", CFG_INT, "10", 1, 3600,
+	  "seconds two DNP3 sessions of one client address and link address pair both carry data before they are a takeover" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -193,17 +271,25 @@ sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
 		goto oom;
 	s->hcap = pow2((size_t)cfg_int(c, sec, "max_hosts"));
 	s->scap = pow2((size_t)cfg_int(c, sec, "max_sessions"));
+	s->ccap = pow2((size_t)cfg_int(c, sec, "max_channels"));
 	s->hosts = table_new(s->hcap, sizeof(*s->hosts));
 	s->sess = table_new(s->scap, sizeof(*s->sess));
-	if (s->hosts == NULL || s->sess == NULL)
+	s->chan = table_new(s->ccap, sizeof(*s->chan));
+	if (s->hosts == NULL || s->sess == NULL || s->chan == NULL)
 		goto oom;
 	s->relearn_us = (uint64_t)cfg_int(c, sec, "relearn_s") * 1000000u;
+	s->live_us = (uint64_t)cfg_int(c, sec, "live_s") * 1000000u;
+	s->desync_us = (uint64_t)cfg_int(c, sec, "desync_ms") * 1000u;
+	s->desync_acks = (unsigned)cfg_int(c, sec, "desync_acks");
+	s->refusals = (unsigned)cfg_int(c, sec, "takeover_refusals");
+	s->twin_us = (uint64_t)cfg_int(c, sec, "twin_s") * 1000000u;
 	*state = s;
 	return 0;
 oom:
 	if (s != NULL) {
 		table_free(s->hosts, s->hcap, sizeof(*s->hosts));
 		table_free(s->sess, s->scap, sizeof(*s->sess));
+		table_free(s->chan, s->ccap, sizeof(*s->chan));
 	}
 	free(s);
 	snprintf(err, errlen, "stackfp: out of memory");
@@ -219,6 +305,7 @@ sfp_destroy(void *state)
 		return;
 	table_free(s->hosts, s->hcap, sizeof(*s->hosts));
 	table_free(s->sess, s->scap, sizeof(*s->sess));
+	table_free(s->chan, s->ccap, sizeof(*s->chan));
 	free(s);
 }
 
@@ -722,6 +809,269 @@ raise_syn_payload(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	    "T0856", title, cJSON_CreateObject());
 }
 
+/* ---- desynchronised sessions and taken-over channels ---------------------- */
+
+#define BEHIND_MAX	(1u << 20)	/* farther behind: not this session's bytes */
+
+/* Client and server ends of an industrial session, by port. */
+static void
+chan_ends(const struct flow *f, const uint8_t **cli, const uint8_t **srv,
+    uint16_t *port)
+{
+	if (!is_ics_port(f->srv.port) && is_ics_port(f->cli.port)) {
+		*cli = f->srv.ip;
+		*srv = f->cli.ip;
+		*port = f->cli.port;
+	} else {
+		*cli = f->cli.ip;
+		*srv = f->srv.ip;
+		*port = f->srv.port;
+	}
+}
+
+/* A channel no live session holds any more: its slot may be reused. */
+static bool
+chan_stale(struct stackfp *s, const struct chan *c, uint64_t now)
+{
+	return now - c->last > s->live_us &&
+	    (c->live == 0 || sess_get(s, c->live, false) == NULL);
+}
+
+/*
+ * The channel (cli, srv, port); created when create (reusing a stale
+ * slot of its probe sequence first).  NULL when absent or full.  Called
+ * once per session and per refused connection, never per packet.
+ */
+static struct chan *
+chan_get(struct stackfp *s, uint8_t af, const uint8_t *cli, const uint8_t *srv,
+    uint16_t port, uint64_t now, bool create)
+{
+	uint32_t h = fnv(fnv(2166136261u ^ port, cli, 16), srv, 16);
+	size_t i = h & (s->ccap - 1), n;
+	struct chan *stale = NULL;
+
+	for (n = 0; n < s->ccap; n++, i = (i + 1) & (s->ccap - 1)) {
+		struct chan *c = &s->chan[i];
+
+		if (!c->used)
+			break;
+		if (c->port == port && c->af == af && memcmp(c->cli, cli, 16) == 0 &&
+		    memcmp(c->srv, srv, 16) == 0)
+			return c;
+		if (create && stale == NULL && chan_stale(s, c, now))
+			stale = c;
+	}
+	if (!create)
+		return NULL;
+	if (stale == NULL) {
+		if (n == s->ccap || s->cused * 2 >= s->ccap) {
+			s->chans_dropped++;
+			return NULL;
+		}
+		stale = &s->chan[i];
+		s->cused++;
+	}
+	memset(stale, 0, sizeof(*stale));
+	stale->used = 1;
+	stale->af = af;
+	stale->port = port;
+	memcpy(stale->cli, cli, 16);
+	memcpy(stale->srv, srv, 16);
+	return stale;
+}
+
+/*
+ * A new session of channel c with DNP3 link addresses: the same pair as
+ * the live session's, while that one is live?  Then watch both (on_tick).
+ */
+static void
+twin_candidate(struct stackfp *s, const struct pkt *p, const struct flow *f,
+    const struct sess *x, struct chan *c)
+{
+	struct sess *a = c->live != 0 ? sess_get(s, c->live, false) : NULL;
+	struct twin *t;
+
+	if (a == NULL || !a->has_link || a->link_m != x->link_m ||
+	    a->link_o != x->link_o || p->ts - a->data_ts[0] > s->live_us ||
+	    p->ts - a->data_ts[1] > s->live_us || c->alerted == c->live)
+		return;
+	if (s->ntwins == MAX_TWINS) {
+		s->twins_dropped++;
+		return;
+	}
+	t = &s->twins[s->ntwins++];
+	t->a = c->live;
+	t->b = f->id;
+	t->since = p->ts;
+	t->c = c;
+}
+
+
+/* The first data of a session: it is now its channel's live session. */
+static __attribute__((noinline)) void
+chan_link(struct stackfp *s, const struct pkt *p, const struct flow *f,
+    struct sess *x)
+{
+	const uint8_t *cli, *srv;
+	uint16_t port;
+	struct chan *c;
+
+	x->linked = 1;
+	if (s->cur.f == f && s->cur.ts == p->ts && s->cur.has_link) {
+		x->has_link = 1;
+		x->link_m = s->cur.link_m;
+		x->link_o = s->cur.link_o;
+	}
+	chan_ends(f, &cli, &srv, &port);
+	c = chan_get(s, f->af, cli, srv, port, p->ts, true);
+	if (c == NULL)
+		return;
+	if (c->live != f->id && x->has_link)
+		twin_candidate(s, p, f, x, c);
+	if (c->live != f->id) {
+		c->live = f->id;
+		c->live_port = cli == f->cli.ip ? f->cli.port : f->srv.port;
+		c->refused = 0;
+	}
+	c->last = p->ts;
+}
+
+/* A data segment: where the sender's bytes end now. */
+static inline void
+track_data(struct stackfp *s, const struct pkt *p, const struct flow *f,
+    int dir, struct sess *x)
+{
+	uint32_t end = p->tcp_seq + p->payload_len;
+
+	if ((int32_t)(end - x->nxt[dir]) > 0 || x->data_ts[dir] == 0) {
+		x->nxt[dir] = end;
+		x->behind[dir] = 0;
+	}
+	x->data_ts[dir] = p->ts;
+	if (!x->linked)
+		chan_link(s, p, f, x);
+}
+
+static __attribute__((noinline, cold)) void
+raise_desync(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, struct sess *x)
+{
+	uint16_t sport = dir == FLOW_C2S ? f->cli.port : f->srv.port;
+	uint16_t dport = dir == FLOW_C2S ? f->srv.port : f->cli.port;
+	bool server = is_ics_port(sport) || (!is_ics_port(dport) &&
+	    dir == FLOW_S2C);
+	/* bytes in the server's name are reports, in the client's commands */
+	const char *what, *tech = kind_technique(server ? K_REPORT : K_COMMAND,
+	    &what);
+	struct det_endpoint e;
+	char title[240], ib[64];
+	cJSON *d;
+
+	x->desync_alerted[dir] = 1;
+	det_endpoint_from_flow(&e, f, dir == FLOW_C2S);
+	snprintf(title, sizeof(title),
+	    "%s's own segments stay %u bytes behind what the session carried in "
+	    "its name: another stack %s in its name (injected)",
+	    det_ip_str(&e, ib, sizeof(ib)), x->nxt[dir] - p->tcp_seq, what);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "seq", p->tcp_seq);
+	cJSON_AddNumberToObject(d, "data_end", x->nxt[dir]);
+	cJSON_AddNumberToObject(d, "bytes_behind", x->nxt[dir] - p->tcp_seq);
+	cJSON_AddNumberToObject(d, "acks_behind", x->behind[dir]);
+	raise_pkt(s, ctx, p, f, dir, "stackfp.tcp_desync", SEV_HIGH, tech,
+	    title, d);
+}
+
+/*
+ * A bare ACK (no data, SYN, FIN or RST): every stack puts its next unsent
+ * byte in it.  One below the data already sent in its name, again and
+ * again, never in step between: the sender never sent those bytes.
+ */
+static inline void
+check_bare(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, struct sess *x)
+{
+	uint32_t gap;
+
+	if (x->data_ts[dir] == 0)
+		return;		/* no data from this side yet */
+	gap = x->nxt[dir] - p->tcp_seq;
+	if (gap <= 1 || gap > BEHIND_MAX) {
+		/* in step (or a keep-alive, or ahead after a capture loss) */
+		x->behind[dir] = 0;
+		return;
+	}
+	if (x->behind[dir] == 0)
+		x->behind_ts[dir] = p->ts;
+	if (x->behind[dir] < 255)
+		x->behind[dir]++;
+	if (x->behind[dir] >= s->desync_acks &&
+	    p->ts - x->behind_ts[dir] >= s->desync_us && !x->desync_alerted[dir])
+		raise_desync(s, ctx, p, f, dir, x);
+}
+
+static __attribute__((noinline, cold)) void
+raise_takeover(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, struct chan *c)
+{
+	struct det_alert a;
+	char title[240], cb[64], sb[64];
+	cJSON *d;
+
+	c->alerted = c->live;
+	memset(&a, 0, sizeof(a));
+	det_endpoint_from_flow(&a.src, f, true);
+	det_endpoint_from_flow(&a.dst, f, false);
+	snprintf(title, sizeof(title),
+	    "%s's connections to %s port %u refused while a session from its "
+	    "address (port %u) runs: another stack holds its session (hijacked "
+	    "master)", det_ip_str(&a.src, cb, sizeof(cb)),
+	    det_ip_str(&a.dst, sb, sizeof(sb)), f->srv.port, c->live_port);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "refused", c->refused);
+	cJSON_AddNumberToObject(d, "refused_port", f->cli.port);
+	cJSON_AddNumberToObject(d, "live_session_port", c->live_port);
+	add_caps(s, d);
+	a.detector = "stackfp.session_takeover";
+	a.severity = SEV_HIGH;
+	a.technique = "T0848";
+	a.title = title;
+	a.agg_key = "T0848";
+	a.ts = p->ts;
+	a.proto = f->ics != ICS_NONE ? ics_proto_name((enum ics_proto)f->ics) :
+	    NULL;
+	a.details = d;
+	det_alert(ctx, &a);
+}
+
+/*
+ * A RST from the server of a connection it never accepted (no SYN-ACK):
+ * refused.  While another session from the same client address to the
+ * same port is live, two stacks claim that address.
+ */
+static __attribute__((noinline)) void
+check_refused(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f)
+{
+	struct sess *live;
+	struct chan *c;
+
+	if ((f->tcp_flags[FLOW_S2C] & PKT_TCP_SYN) ||
+	    !(f->tcp_flags[FLOW_C2S] & PKT_TCP_SYN) || !is_ics_port(f->srv.port))
+		return;
+	c = chan_get(s, f->af, f->cli.ip, f->srv.ip, f->srv.port, p->ts, false);
+	if (c == NULL || c->live == f->id)
+		return;
+	live = sess_get(s, c->live, false);
+	if (live == NULL || p->ts - live->data_ts[0] > s->live_us ||
+	    p->ts - live->data_ts[1] > s->live_us)
+		return;
+	c->refused++;
+	c->last = p->ts;
+	if (c->refused >= s->refusals && c->alerted != c->live)
+		raise_takeover(s, ctx, p, f, c);
+}
+
 /* a datagram: judged on its own */
 static __attribute__((noinline, cold)) void
 raise_datagram(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
@@ -799,8 +1149,15 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 		}
 		foreign_frame(s, ctx, p, f, dir, x, here);
 	}
-	if (x != NULL && p->payload_len > 0)
+	if (x == NULL)
+		return;
+	if (p->payload_len > 0) {
+		track_data(s, p, f, dir, x);
 		check_conflict(s, ctx, p, f, dir, x);
+	} else if (!(p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)))
+		check_bare(s, ctx, p, f, dir, x);
+	else if ((p->tcp_flags & PKT_TCP_RST) && dir == FLOW_S2C)
+		check_refused(s, ctx, p, f);
 }
 
 /* Class of a PDU: a report (from the server), a read, or a command. */
@@ -887,9 +1244,86 @@ sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		s->cur.ts = pdu->ts;
 		s->cur.kind = kind;
 		s->cur.what = what;
+		s->cur.has_link = 0;
+		if (pdu->proto == ICS_DNP3) {
+			/* the master's address is the request's source */
+			s->cur.has_link = 1;
+			s->cur.link_m = pdu->from_client ? pdu->u.dnp3->src :
+			    pdu->u.dnp3->dst;
+			s->cur.link_o = pdu->from_client ? pdu->u.dnp3->dst :
+			    pdu->u.dnp3->src;
+		}
 	}
 	if (s->pending != 0)
 		check_pending(s, ctx, pdu, kind, what);
+}
+
+static __attribute__((noinline, cold)) void
+raise_twin(struct stackfp *s, struct det_ctx *ctx, const struct twin *t,
+    const struct sess *a, uint64_t now)
+{
+	struct chan *c = t->c;
+	struct det_alert a_;
+	char title[260], cb[64], sb[64];
+	cJSON *d;
+
+	c->alerted = c->live;
+	memset(&a_, 0, sizeof(a_));
+	a_.src.af = a_.dst.af = c->af;
+	memcpy(a_.src.ip, c->cli, 16);
+	memcpy(a_.dst.ip, c->srv, 16);
+	a_.dst.port = c->port;
+	snprintf(title, sizeof(title),
+	    "Two DNP3 sessions from %s to %s port %u poll link %u -> %u at once "
+	    "for %llu s: another stack holds a session in its name (hijacked "
+	    "master)", det_ip_str(&a_.src, cb, sizeof(cb)),
+	    det_ip_str(&a_.dst, sb, sizeof(sb)), c->port, a->link_m, a->link_o,
+	    (unsigned long long)((now - t->since) / 1000000u));
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "link_master", a->link_m);
+	cJSON_AddNumberToObject(d, "link_outstation", a->link_o);
+	cJSON_AddNumberToObject(d, "refused", 0);
+	add_caps(s, d);
+	a_.detector = "stackfp.session_takeover";
+	a_.severity = SEV_HIGH;
+	a_.technique = "T0848";
+	a_.title = title;
+	a_.agg_key = "T0848";
+	a_.ts = now;
+	a_.proto = "dnp3";
+	a_.details = d;
+	det_alert(ctx, &a_);
+}
+
+/* About once a second: do both sessions of a twin still carry data? */
+static void
+sfp_tick(void *state, struct det_ctx *ctx, uint64_t now)
+{
+	struct stackfp *s = state;
+	unsigned i = 0;
+
+	while (i < s->ntwins) {
+		struct twin *t = &s->twins[i];
+		struct sess *a = sess_get(s, t->a, false);
+		struct sess *b = sess_get(s, t->b, false);
+		/* (a channel slot reused, or a third session: no longer ours) */
+		bool drop = a == NULL || b == NULL || t->c->live != t->b ||
+		    t->c->alerted == t->c->live || now - t->since > 4 * s->twin_us;
+
+		if (!drop && now - t->since >= s->twin_us) {
+			uint64_t after = t->since + s->twin_us / 2;
+
+			if (a->data_ts[0] >= after && a->data_ts[1] >= after &&
+			    b->data_ts[0] >= after && b->data_ts[1] >= after) {
+				raise_twin(s, ctx, t, a, now);
+				drop = true;
+			}
+		}
+		if (drop)
+			s->twins[i] = s->twins[--s->ntwins];
+		else
+			i++;
+	}
 }
 
 static void
@@ -911,10 +1345,15 @@ sfp_stats(void *state, char *buf, size_t len)
 
 	return snprintf(buf, len, "\"hosts\":%zu,\"hosts_capacity\":%zu,"
 	    "\"hosts_dropped\":%llu,\"sessions\":%zu,\"sessions_capacity\":%zu,"
-	    "\"sessions_dropped\":%llu,\"bytes_reserved\":%zu", s->hused, s->hcap / 2,
+	    "\"sessions_dropped\":%llu,\"channels\":%zu,\"channels_capacity\":%zu,"
+	    "\"channels_dropped\":%llu,\"twins_dropped\":%llu,"
+	    "\"bytes_reserved\":%zu", s->hused, s->hcap / 2,
 	    (unsigned long long)s->hosts_dropped, s->sused, s->scap / 2,
-	    (unsigned long long)s->sessions_dropped,
-	    s->hcap * sizeof(*s->hosts) + s->scap * sizeof(*s->sess));
+	    (unsigned long long)s->sessions_dropped, s->cused, s->ccap / 2,
+	    (unsigned long long)s->chans_dropped,
+	    (unsigned long long)s->twins_dropped,
+	    s->hcap * sizeof(*s->hosts) + s->scap * sizeof(*s->sess) +
+	    s->ccap * sizeof(*s->chan));
 }
 
 const struct detector det_stackfp = {
@@ -925,6 +1364,7 @@ const struct detector det_stackfp = {
 	.on_packet = sfp_packet,
 	.on_pdu = sfp_pdu,
 	.on_flow_end = sfp_flow_end,
+	.on_tick = sfp_tick,
 	.stats = sfp_stats,
 	.destroy = sfp_destroy,
 };

@@ -12,7 +12,13 @@
  * (stackfp.*).  The benign twin runs on another seed and day and must
  * raise none of these; neither may any real capture.
  *
- * The unchecked fixture generates and replays once; the forked tests
+ * The "variant" case does the same off the generator's numbers
+ * (tests/gen_variant.py: other addresses, timings, link addresses, unit
+ * id) with an attacker that copies the victim's whole stack, IP-ID series
+ * included: only the sessions themselves give it away
+ * (stackfp.tcp_desync, stackfp.session_takeover, modbus.replay).
+ *
+ * The unchecked fixtures generate and replay once; the forked tests
  * inherit the results.
  */
 #include <check.h>
@@ -121,7 +127,8 @@ count(const cJSON *alerts, const char *det)
 
 /* The detectors and rules this suite is about. */
 static const char *const new_rules[] = {
-	"roles.", "stackfp.", "dnp3.crafted_frame", "dnp3.wrong_side", NULL
+	"roles.", "stackfp.", "dnp3.crafted_frame", "dnp3.wrong_side",
+	"modbus.replay", NULL
 };
 
 /*
@@ -445,6 +452,190 @@ START_TEST(real_captures_raise_none_of_the_new_rules)
 }
 END_TEST
 
+/* ---- off the generator's numbers: a stack-copying attacker ------------------ */
+
+static struct {
+	char	 dir[512];
+	int	 gen_rc, gen_benign_rc, attacks_rc, benign_rc;
+	int	 gen_accept_rc, accept_rc;
+	cJSON	*attacks, *benign;
+	cJSON	*accept;	/* the hijack with the reconnects accepted */
+} vx;
+
+/* tests/gen_variant.py SCENARIO OUT [args...] */
+static int
+gen_variant(const char *scenario, const char *out, const char *a1,
+    const char *a2, const char *a3, const char *a4, const char *a5,
+    const char *a6)
+{
+	char sc[600], script[600], env[] = "/usr/bin/env", py[] = "python3";
+	const char *src = getenv("ICSENTRY_SRC");
+	char *argv[] = { env, py, script, sc, (char *)out, (char *)a1,
+	    (char *)a2, (char *)a3, (char *)a4, (char *)a5, (char *)a6, NULL };
+	struct tu_result r;
+	int rc;
+
+	snprintf(script, sizeof(script), "%s/tests/gen_variant.py",
+	    src != NULL && src[0] != '\0' ? src : ".");
+	snprintf(sc, sizeof(sc), "%s/tools/scenarios/%s", tu_shared_dir(),
+	    scenario);
+	setenv("SHARED", tu_shared_dir(), 1);
+	tu_run(argv, NULL, RUN_MS, &r);
+	rc = r.exit_code;
+	if (rc != 0)
+		fprintf(stderr, "gen_variant %s: exit %d: %s\n", scenario, rc,
+		    r.err != NULL ? r.err : "");
+	tu_result_free(&r);
+	return rc;
+}
+
+static void
+setup_variant(void)
+{
+	char attacks[600], labels[600], benign[600];
+
+	if (tu_mkdtemp(vx.dir, sizeof(vx.dir), "variant") != 0)
+		return;
+	snprintf(conf, sizeof(conf), "%s/none.conf", vx.dir);
+	tu_write_file(conf, "[agent]\nname = t\nsite = s\n",
+	    strlen("[agent]\nname = t\nsite = s\n"));
+	snprintf(attacks, sizeof(attacks), "%s/variant.pcap", vx.dir);
+	snprintf(labels, sizeof(labels), "%s/variant.labels.json", vx.dir);
+	snprintf(benign, sizeof(benign), "%s/variant-benign.pcap", vx.dir);
+	vx.gen_rc = gen_variant("factory-advanced-attacks.json", attacks,
+	    "--labels", labels, NULL, NULL, NULL, NULL);
+	/* the benign twin on another seed and day, 10 minutes */
+	vx.gen_benign_rc = gen_variant("factory-advanced-benign.json", benign,
+	    "--seed", "31337", "--start-time", "2024-08-01T03:00:00Z",
+	    "--duration", "600");
+	vx.attacks = replay(attacks, &vx.attacks_rc);
+	vx.benign = replay(benign, &vx.benign_rc);
+	snprintf(attacks, sizeof(attacks), "%s/variant-accept.pcap", vx.dir);
+	vx.gen_accept_rc = gen_variant("factory-advanced-attacks.json", attacks,
+	    "--accept-reconnects", NULL, NULL, NULL, NULL, NULL);
+	vx.accept = replay(attacks, &vx.accept_rc);
+}
+
+static void
+teardown_variant(void)
+{
+	cJSON_Delete(vx.attacks);
+	cJSON_Delete(vx.benign);
+	cJSON_Delete(vx.accept);
+	if (vx.dir[0] != '\0')
+		tu_rmtree(vx.dir);
+}
+
+START_TEST(variant_ran)
+{
+	ck_assert_int_eq(vx.gen_rc, 0);
+	ck_assert_int_eq(vx.gen_benign_rc, 0);
+	ck_assert_int_eq(vx.attacks_rc, 0);
+	ck_assert_int_eq(vx.benign_rc, 0);
+	ck_assert_ptr_nonnull(vx.attacks);
+	ck_assert_ptr_nonnull(vx.benign);
+}
+END_TEST
+
+/*
+ * Forged unsolicited responses in rtu-dnp-1's name (172.20.9.138), its
+ * TTL, window and IP-ID series copied: the outstation's own bare ACKs
+ * stay behind the bytes the master accepted from "it".
+ */
+START_TEST(variant_forged_reports_desync_the_session)
+{
+	const cJSON *a;
+
+	a = find(vx.attacks, "stackfp.tcp_desync", "172.20.9.138", "172.20.9.27",
+	    "T0856");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "severity"), "high");
+	/* three forged 49-byte responses */
+	ck_assert_int_eq((int)tu_json_num(a, "details.bytes_behind", -1), 147);
+	ck_assert_int_ge((int)tu_json_num(a, "details.acks_behind", -1), 2);
+	/* nothing else desynchronised: the master's side stayed in step */
+	ck_assert_int_eq(count(vx.attacks, "stackfp.tcp_desync"), 1);
+}
+END_TEST
+
+/*
+ * The hijacker holds scada-1's (172.20.9.27) session to rtu-dnp-1 from a
+ * copy of its stack; the master's own reconnects are refused meanwhile.
+ */
+START_TEST(variant_hijacked_master_is_a_takeover)
+{
+	const cJSON *a;
+
+	a = find(vx.attacks, "stackfp.session_takeover", "172.20.9.27",
+	    "172.20.9.138", "T0848");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "severity"), "high");
+	ck_assert_int_eq((int)tu_json_num(a, "dst.port", -1), 20000);
+	ck_assert_int_ge((int)tu_json_num(a, "details.refused", -1), 1);
+	ck_assert_int_ne((int)tu_json_num(a, "details.live_session_port", -1),
+	    (int)tu_json_num(a, "details.refused_port", -1));
+	ck_assert_int_eq(count(vx.attacks, "stackfp.session_takeover"), 1);
+}
+END_TEST
+
+/*
+ * ews-1's (172.20.9.37) recorded writes replayed to plc-mb-2
+ * (172.20.9.109) in a new session from a copy of its stack, while its own
+ * polling session runs on.
+ */
+START_TEST(variant_replayed_writes)
+{
+	const cJSON *a;
+
+	a = find(vx.attacks, "modbus.replay", "172.20.9.37", "172.20.9.109",
+	    "T0855");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(tu_json_str(a, "severity"), "medium");
+	ck_assert_int_eq((int)tu_json_num(a, "details.unit", -1), 3);
+	ck_assert_int_ne((int)tu_json_num(a, "details.transaction_id", -1),
+	    (int)tu_json_num(a, "details.live_session_tid", -1));
+	/* no other client replays anything */
+	{
+		const cJSON *x;
+
+		cJSON_ArrayForEach(x, vx.attacks)
+			if (prefix(tu_json_str(x, "detector"), "modbus.replay"))
+				ck_assert_str_eq(tu_json_str(x, "src.ip"),
+				    "172.20.9.37");
+	}
+}
+END_TEST
+
+/*
+ * The same hijack, but rtu-dnp-1 accepts scada-1's reconnect: two
+ * sessions from 172.20.9.27 poll link 101 -> 110 at once.
+ */
+START_TEST(variant_hijack_with_reconnect_accepted)
+{
+	const cJSON *a;
+
+	ck_assert_int_eq(vx.gen_accept_rc, 0);
+	ck_assert_int_eq(vx.accept_rc, 0);
+	a = find(vx.accept, "stackfp.session_takeover", "172.20.9.27",
+	    "172.20.9.138", "T0848");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq((int)tu_json_num(a, "details.refused", -1), 0);
+	ck_assert_int_eq((int)tu_json_num(a, "details.link_master", -1), 101);
+	ck_assert_int_eq((int)tu_json_num(a, "details.link_outstation", -1),
+	    110);
+	ck_assert_int_eq(count(vx.accept, "stackfp.session_takeover"), 1);
+}
+END_TEST
+
+START_TEST(variant_benign_raises_none_of_them)
+{
+	ck_assert_ptr_nonnull(vx.benign);
+	ck_assert_int_eq(count(vx.benign, "stackfp.tcp_desync"), 0);
+	ck_assert_int_eq(count(vx.benign, "stackfp.session_takeover"), 0);
+	ck_assert_int_eq(count(vx.benign, "modbus.replay"), 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -463,6 +654,16 @@ suite(void)
 	tcase_add_test(t, opcua_without_its_opn_is_still_read);
 	tcase_add_test(t, benign_twin_raises_nothing);
 	tcase_add_test(t, real_captures_raise_none_of_the_new_rules);
+	suite_add_tcase(s, t);
+	t = tcase_create("variant");
+	tcase_add_unchecked_fixture(t, setup_variant, teardown_variant);
+	tcase_set_timeout(t, 600);
+	tcase_add_test(t, variant_ran);
+	tcase_add_test(t, variant_forged_reports_desync_the_session);
+	tcase_add_test(t, variant_hijacked_master_is_a_takeover);
+	tcase_add_test(t, variant_replayed_writes);
+	tcase_add_test(t, variant_hijack_with_reconnect_accepted);
+	tcase_add_test(t, variant_benign_raises_none_of_them);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -25,7 +25,10 @@ the generator's numbers.  The scenario is rewritten before generation:
               to tell it apart.
 
 Generator options (--out, --labels, --seed, --start-time, --duration)
-pass through.  Deterministic, like the generator.
+pass through.  --accept-reconnects (ours): the outstation accepts the
+real master's reconnects during the DNP3 hijack (single_connection
+false), so two sessions from the master's address poll it at once.
+Deterministic, like the generator.
 """
 import importlib.util
 import json
@@ -86,7 +89,7 @@ def remac(mac):
     return ':'.join(b)
 
 
-def rewrite(s):
+def rewrite(s, accept_reconnects=False):
     s = json.loads(readdress(json.dumps(s)))
     s['name'] = s.get('name', 'plant') + '-variant'
     for h in s['hosts']:
@@ -122,21 +125,24 @@ def rewrite(s):
         elif k == 'modbus_replay':
             a['count'] = 5
             a['interval'] = 2.5
+        elif k == 'dnp3_master_hijack' and accept_reconnects:
+            a['single_connection'] = False
     if 'duration' in s:
         s['duration'] = s['duration'] + 30
     return s
 
 
 def main():
-    scenario, out = sys.argv[1], sys.argv[2]
-    s = rewrite(json.load(open(scenario)))
+    args = [a for a in sys.argv[1:] if a != '--accept-reconnects']
+    scenario, out = args[0], args[1]
+    s = rewrite(json.load(open(scenario)), '--accept-reconnects' in sys.argv[1:])
     gen = load_gen()
     copy_stack(gen)
     with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
         json.dump(s, f)
         path = f.name
     try:
-        return gen.main(['--scenario', path, '--out', out] + sys.argv[3:])
+        return gen.main(['--scenario', path, '--out', out] + args[2:])
     finally:
         os.unlink(path)
 
