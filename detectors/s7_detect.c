@@ -12,6 +12,11 @@
  *                           (or the baseline) does not allow      T0855
  *   s7.szl_identification   SZL module/component identification
  *                           from a host not allowed to discover   T0888
+ *   s7.set_clock            userdata set clock from a host s7_writers
+ *                           does not allow                 T0849 + T0855
+ *   s7.block_list           userdata block functions (list blocks, block
+ *                           info) from a host neither in s7_writers nor
+ *                           in discovery_allowed           T0861 + T0845
  */
 #include <cJSON.h>
 #include <stdio.h>
@@ -21,9 +26,9 @@
 #include "dissectors/s7comm.h"
 
 static void
-raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
+raise_s7x(struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct s7_comm *m, const char *det, enum det_severity sev,
-    const char *tech, const char *title)
+    const char *tech, const char *tech2, const char *title)
 {
 	struct det_alert a;
 	char pi[64];
@@ -32,6 +37,7 @@ raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
+	a.techniques[0] = tech2;
 	a.title = title;
 	a.details = cJSON_CreateObject();
 	cJSON_AddNumberToObject(a.details, "rosctr", m->rosctr);
@@ -62,6 +68,14 @@ raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
 	det_alert(ctx, &a);
 }
 
+static void
+raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct s7_comm *m, const char *det, enum det_severity sev,
+    const char *tech, const char *title)
+{
+	raise_s7x(ctx, pdu, m, det, sev, tech, NULL, title);
+}
+
 static bool
 pi_is(const struct s7_comm *m, const char *name)
 {
@@ -84,6 +98,32 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	m = &pdu->u.s7->s7;
 	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
 
+	if (m->rosctr == S7_ROSCTR_USERDATA && m->has_ud &&
+	    m->ud_type == S7_UD_TYPE_REQUEST) {
+		/* time group: set clock (2, and 4 on newer CPUs) */
+		if (m->ud_group == S7_UD_GROUP_TIME &&
+		    (m->ud_subfunc == 0x02 || m->ud_subfunc == 0x04)) {
+			if (det_policy(ctx, ICS_S7COMM, DET_ROLE_WRITER, &src) ==
+			    DET_DENIED)
+				raise_s7x(ctx, pdu, m, "s7.set_clock", SEV_HIGH,
+				    "T0849", "T0855",
+				    "S7 set PLC clock from a host not allowed");
+			return;
+		}
+		/* block group: list blocks, list of a type, block info: the
+		 * program's inventory, from a host that neither writes nor
+		 * is allowed to discover */
+		if (m->ud_group == S7_UD_GROUP_BLOCK) {
+			if (det_policy(ctx, ICS_S7COMM, DET_ROLE_DISCOVERY, &src) ==
+			    DET_DENIED &&
+			    det_policy(ctx, ICS_S7COMM, DET_ROLE_MASTER, &src) !=
+			    DET_ALLOWED)
+				raise_s7x(ctx, pdu, m, "s7.block_list", SEV_MEDIUM,
+				    "T0861", "T0845",
+				    "S7 program block list/info read");
+			return;
+		}
+	}
 	if (m->rosctr == S7_ROSCTR_USERDATA && m->has_szl) {
 		enum det_verdict v;
 

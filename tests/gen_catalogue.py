@@ -537,7 +537,7 @@ def _(cap):
     s.close(t + 0.05)
 
 
-@scenario('dnp3', 'T0838', 'activate configuration (fc 31)')
+@scenario('dnp3', 'T0836', 'activate configuration (fc 31)')
 def _(cap):
     dnp3_attack(cap, [(31, b'\x46\x03\x5b\x01\x05\x00')])
 
@@ -547,7 +547,7 @@ def _(cap):
     dnp3_attack(cap, [(16, b'\x5a\x01\x5b\x01\x06\x00')])
 
 
-@scenario('dnp3', 'T0831', 'freeze and clear counters (fc 9)')
+@scenario('dnp3', 'T0855', 'freeze and clear counters (fc 9)')
 def _(cap):
     dnp3_attack(cap, [(9, b'\x14\x00\x06')])
 
@@ -874,9 +874,9 @@ def _(cap):
                 gap=0.02)
 
 
-@scenario('enip', 'T0839', 'firmware update: Initiate Update to the File object (0x37)')
+@scenario('enip', 'T0839', 'firmware update: Initiate Download to the File object (0x37)')
 def _(cap):
-    enip_attack(cap, [(0x4B, b'\x20\x37\x24\x01', struct.pack('<I', 65536) + b'\x00\x00\x02')])
+    enip_attack(cap, [(0x4C, b'\x20\x37\x24\x01', struct.pack('<I', 65536) + b'\x00\x00\x02')])
 
 
 # --- BACnet/IP ---------------------------------------------------------------------------
@@ -1247,7 +1247,7 @@ def _(cap):
     fins_attack(cap, [(7, 2, b'\x24\x12\x05\x12\x00\x00\x04')])
 
 
-@scenario('fins', 'T0838', 'parameter area write (0202)')
+@scenario('fins', 'T0836', 'parameter area write (0202)')
 def _(cap):
     fins_attack(cap, [(2, 2, b'\x80\x10\x00\x00\x00\x01\x00\x01')])
 
