@@ -5,9 +5,6 @@
  *   enip.list_identity       ListIdentity, ListServices, ListInterfaces
  *                            from a host not allowed to discover   T0888
  *                                                                  + T0846
- *   cip.identity_read        Identity object (1) Get_Attribute(s) from a
- *                            host neither in discovery_allowed nor in
- *                            enip_writers                          T0888
  *   cip.file_download        File object (0x37) Initiate Download /
  *                            Partial Write, Download Transfer, Clear File
  *                                                          T0839 + T0843
@@ -23,7 +20,6 @@
 #include "detectors/detector.h"
 #include "dissectors/enip.h"
 
-#define CIP_CLASS_IDENTITY	0x01
 #define CIP_CLASS_FILE		0x37
 
 static void
@@ -95,17 +91,6 @@ one_service(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t svc,
 	    (svc == 0x4C || svc == 0x4E || svc == 0x50 || svc == 0x51)) {
 		raise_cip2(ctx, pdu, svc, path, "cip.file_download", SEV_HIGH,
 		    "T0839", "T0843", "file/firmware download (File object)");
-		return;
-	}
-	/* the Identity object (1) read by a host that neither polls nor
-	 * is allowed to discover: vendor, product, revision, serial */
-	if (path->has_class && path->class_id == CIP_CLASS_IDENTITY &&
-	    (svc == CIP_SVC_GET_ATTRIBUTES_ALL || svc == CIP_SVC_GET_ATTRIBUTE_LIST ||
-	    svc == CIP_SVC_GET_ATTRIBUTE_SINGLE)) {
-		if (det_policy(ctx, ICS_ENIP, DET_ROLE_DISCOVERY, src) == DET_DENIED &&
-		    det_policy(ctx, ICS_ENIP, DET_ROLE_MASTER, src) != DET_ALLOWED)
-			raise_cip2(ctx, pdu, svc, path, "cip.identity_read",
-			    SEV_MEDIUM, "T0888", NULL, "Identity object read");
 		return;
 	}
 	switch (svc) {

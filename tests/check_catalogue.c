@@ -6,8 +6,8 @@
  *
  * What is asserted is the alert each principle stands for: a request that
  * changes state or reads identity from a host the policy does not name
- * (BACnet Who-Is, TimeSynchronization, device identity reads; CIP
- * Identity-object reads; S7 set clock and block lists; FINS clock and
+ * (BACnet Who-Is, TimeSynchronization, device identity reads; S7 set
+ * clock and block lists; FINS clock and
  * parameter writes), a firmware/file download (CIP File object), and the
  * technique by context (DNP3 time write T0849, disable unsolicited T0878,
  * activate configuration T0836; BACnet AtomicWriteFile T0843 and event-
@@ -202,8 +202,6 @@ START_TEST(cip_identity_and_file_download)
 {
 	cJSON *al;
 
-	expect("enip", "Get_Attributes_All of the Identity", "cip.identity_read",
-	    "T0888");
 	expect("enip", "firmware update", "cip.file_download", "T0839");
 	al = scenario("enip", "ListServices");
 	ck_assert(raised(al, "enip.list_identity", "T0888"));
@@ -232,6 +230,42 @@ START_TEST(dnp3_technique_by_context)
 	expect("dnp3", "time set", "dnp3.unauthorized_command", "T0849");
 	expect("dnp3", "activate configuration", "dnp3.config_change", "T0836");
 	expect("dnp3", "freeze and clear", "dnp3.unauthorized_command", "T0855");
+}
+END_TEST
+
+START_TEST(mms_technique_by_context)
+{
+	cJSON *al;
+
+	expect("mms", "write setting group value", "mms.unauthorized_write",
+	    "T0836");
+	expect("mms", "write SGCB ActSG", "mms.unauthorized_write", "T0836");
+	expect("mms", "disable report control block", "mms.unauthorized_write",
+	    "T0878");
+	expect("mms", "GetNameList", "mms.discovery", "T0861");
+	expect("mms", "program invocation stop", "mms.program_reset", "T0858");
+	expect("mms", "file delete", "mms.file_operation", "T0809");
+	/* an operate stays a command */
+	al = scenario("mms", "write XCBR1$CO$Pos$Oper");
+	ck_assert(raised(al, "mms.unauthorized_write", "T0855"));
+	ck_assert(!lists(al, "mms.unauthorized_write", "T0836"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+START_TEST(opcua_discovery_and_setpoints)
+{
+	cJSON *al;
+
+	expect("opcua", "GetEndpoints / FindServers", "opcua.discovery", "T0846");
+	al = scenario("iec104", "setpoint C_SE_NC_1");
+	ck_assert(lists(al, "iec104.unauthorized_command", "T0836") ||
+	    lists(al, "roles.rogue_master", "T0836"));
+	cJSON_Delete(al);
+	al = scenario("dnp3", "analog output setpoint");
+	ck_assert(lists(al, "dnp3.unauthorized_command", "T0836") ||
+	    lists(al, "roles.rogue_master", "T0836"));
+	cJSON_Delete(al);
 }
 END_TEST
 
@@ -290,6 +324,8 @@ suite(void)
 	tcase_add_test(t, s7_clock_and_block_list);
 	tcase_add_test(t, fins_clock_and_parameters);
 	tcase_add_test(t, dnp3_technique_by_context);
+	tcase_add_test(t, mms_technique_by_context);
+	tcase_add_test(t, opcua_discovery_and_setpoints);
 	tcase_add_test(t, background_raises_nothing);
 	suite_add_tcase(s, t);
 	return s;

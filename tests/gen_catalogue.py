@@ -1149,7 +1149,7 @@ def _(cap):
                                b'\x87\x05\x08\x4e\x6e\x6b\x28')])
 
 
-@scenario('mms', 'T0838', 'write SGCB ActSG (change active setting group)')
+@scenario('mms', 'T0836', 'write SGCB ActSG (change active setting group)')
 def _(cap):
     mms_attack(cap, [mms_write(b'IED1LD0', b'LLN0$SP$SGCB$ActSG', b'\x86\x01\x02')])
 
