@@ -269,6 +269,15 @@ START_TEST(opcua_discovery_and_setpoints)
 }
 END_TEST
 
+/* sessions opened faster than any client does, to one service port */
+START_TEST(connection_floods)
+{
+	expect("s7comm", "COTP connection flood", "net.connection_flood", "T0814");
+	expect("opcua", "Hello/OpenSecureChannel flood", "net.connection_flood",
+	    "T0814");
+}
+END_TEST
+
 /* The legitimate master's polling raises nothing of severity >= low. */
 START_TEST(background_raises_nothing)
 {
@@ -326,6 +335,7 @@ suite(void)
 	tcase_add_test(t, dnp3_technique_by_context);
 	tcase_add_test(t, mms_technique_by_context);
 	tcase_add_test(t, opcua_discovery_and_setpoints);
+	tcase_add_test(t, connection_floods);
 	tcase_add_test(t, background_raises_nothing);
 	suite_add_tcase(s, t);
 	return s;
