@@ -14,6 +14,8 @@
  *                           from a host not allowed to discover   T0888
  *   s7.set_clock            userdata set clock from a host s7_writers
  *                           does not allow                 T0849 + T0855
+ *   s7plus.unauthorized_write  S7comm-plus SetVariable / SetMultiVariables
+ *                           from a host s7_writers does not allow T0855
  *   s7.block_list           userdata block functions (list blocks, block
  *                           info) from a host neither in s7_writers nor
  *                           in discovery_allowed           T0861 + T0845
@@ -85,6 +87,42 @@ pi_is(const struct s7_comm *m, const char *name)
 	    memcmp(m->pi_service, name, n) == 0;
 }
 
+/*
+ * S7comm-plus (S7-1200/1500): a request (opcode 0x31) whose function
+ * writes (SetVariable 0x04F2, SetMultiVariables 0x0542, as the
+ * descriptor's code_ops says) from a host s7_writers does not allow.
+ */
+static void
+s7plus_pdu(struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	const struct s7_plus *p = &pdu->u.s7->plus;
+	struct det_endpoint src;
+	struct det_alert a;
+	char title[128];
+
+	if (!p->has_opcode || p->opcode != 0x31 || !p->has_function ||
+	    (p->function != 0x04F2 && p->function != 0x0542))
+		return;
+	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
+	/* S7comm-plus shares S7comm's writers ([policy] s7_writers) */
+	if (det_policy(ctx, ICS_S7COMMPLUS, DET_ROLE_WRITER, &src) != DET_DENIED)
+		return;
+	det_alert_from_pdu(&a, pdu);
+	a.detector = "s7plus.unauthorized_write";
+	a.severity = SEV_HIGH;
+	a.technique = "T0855";
+	snprintf(title, sizeof(title),
+	    "S7comm-plus %s from a host not allowed to write",
+	    s7_plus_func_name(p->function));
+	a.title = title;
+	a.details = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a.details, "function", p->function);
+	cJSON_AddStringToObject(a.details, "function_name",
+	    s7_plus_func_name(p->function));
+	cJSON_AddNumberToObject(a.details, "version", p->version);
+	det_alert(ctx, &a);
+}
+
 static void
 s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
@@ -93,6 +131,10 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	uint16_t szl;
 
 	(void)state;
+	if (pdu->proto == ICS_S7COMMPLUS && pdu->from_client) {
+		s7plus_pdu(ctx, pdu);
+		return;
+	}
 	if (pdu->proto != ICS_S7COMM || !pdu->from_client)
 		return;
 	m = &pdu->u.s7->s7;
@@ -179,7 +221,7 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_s7 = {
 	.name = "s7",
-	.pdu_protos = DET_PROTO(ICS_S7COMM),
+	.pdu_protos = DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_S7COMMPLUS),
 	.severity = SEV_HIGH,
 	.on_pdu = s7_pdu,
 };

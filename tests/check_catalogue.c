@@ -214,6 +214,8 @@ START_TEST(s7_clock_and_block_list)
 {
 	expect("s7comm", "set PLC clock", "s7.set_clock", "T0849");
 	expect("s7comm", "list blocks", "s7.block_list", "T0861");
+	expect("s7comm", "S7comm-plus: SetVariable", "s7plus.unauthorized_write",
+	    "T0855");
 }
 END_TEST
 

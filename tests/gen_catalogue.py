@@ -171,10 +171,12 @@ def s7_block_file(block_type=b'08', number=1):
 
 
 def s7_plus(opcode, function, seq, body=b''):
-    """S7comm-plus (0x72) frame, protocol version 3, inside COTP DT."""
-    inner = struct.pack('>BHHHIB', opcode, 0, function, seq, 0x12345678, 0x36) + body
-    return cotp_dt(struct.pack('>BBH', 0x72, 0x03, len(inner)) + inner
-                   + struct.pack('>BBH', 0x72, 0x03, 0))
+    """S7comm-plus (0x72) frame, protocol version 1 (no integrity part), inside COTP DT:
+    opcode, reserved, function, reserved, sequence number, session id, transport flags,
+    then the trailer 0x72 version 0x0000."""
+    inner = struct.pack('>BHHHHIB', opcode, 0, function, 0, seq, 0x12345678, 0x36) + body
+    return cotp_dt(struct.pack('>BBH', 0x72, 0x01, len(inner)) + inner
+                   + struct.pack('>BBH', 0x72, 0x01, 0))
 
 
 def dnp3_req(link, fc, objects=b'', dst=None, src=None, ctrl=g.DNP3_CTRL_MASTER):
@@ -668,7 +670,7 @@ def _(cap):
               g.cotp_connect(0xD0, 1, 1, 0x0100, 0x0102))
 
 
-@scenario('s7comm', 'T0858', 'S7comm-plus: SetVariable (opcode 0x31 function 0x04f2)')
+@scenario('s7comm', 'T0855', 'S7comm-plus: SetVariable (opcode 0x31 function 0x04f2) from an unknown host')
 def _(cap):
     s = Tcp(cap, 'attacker', 'plc', 102, attack=True)
     t = s.open(ATTACK_AT)
