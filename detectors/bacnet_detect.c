@@ -130,15 +130,15 @@ unconfirmed(struct det_ctx *ctx, const struct det_pdu *pdu,
 	switch (m->service) {
 	case BACNET_USVC_WHO_IS:
 	case BACNET_USVC_WHO_HAS:
-		if (det_policy(ctx, ICS_BACNET, DET_ROLE_DISCOVERY, src) ==
+		if (det_policy_listed(ctx, ICS_BACNET, DET_ROLE_DISCOVERY, src) ==
 		    DET_DENIED &&
-		    det_policy(ctx, ICS_BACNET, DET_ROLE_MASTER, src) != DET_ALLOWED)
+		    det_policy_listed(ctx, ICS_BACNET, DET_ROLE_MASTER, src) != DET_ALLOWED)
 			raise_svc2(ctx, pdu, m, "bacnet.discovery", SEV_MEDIUM,
 			    "T0846", NULL, "device discovery (Who-Is/Who-Has)");
 		return;
 	case BACNET_USVC_TIME_SYNC:
 	case BACNET_USVC_UTC_TIME_SYNC:
-		if (det_policy(ctx, ICS_BACNET, DET_ROLE_WRITER, src) == DET_DENIED)
+		if (det_policy_listed(ctx, ICS_BACNET, DET_ROLE_WRITER, src) == DET_DENIED)
 			raise_svc2(ctx, pdu, m, "bacnet.time_sync", SEV_HIGH,
 			    "T0849", "T0855",
 			    "time synchronisation from a host not allowed");
@@ -191,9 +191,9 @@ bacnet_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		/* the device object's vendor, model, firmware: identification */
 		if (m->has_object && m->object_type == BACNET_OBJ_DEVICE &&
 		    m->has_property && is_identity_property(m->property_id) &&
-		    det_policy(ctx, ICS_BACNET, DET_ROLE_DISCOVERY, &src) ==
+		    det_policy_listed(ctx, ICS_BACNET, DET_ROLE_DISCOVERY, &src) ==
 		    DET_DENIED &&
-		    det_policy(ctx, ICS_BACNET, DET_ROLE_MASTER, &src) != DET_ALLOWED)
+		    det_policy_listed(ctx, ICS_BACNET, DET_ROLE_MASTER, &src) != DET_ALLOWED)
 			raise_svc2(ctx, pdu, m, "bacnet.identification", SEV_MEDIUM,
 			    "T0888", NULL, "device identification read");
 		return;

@@ -105,7 +105,7 @@ fins_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	case FINS_ACCESS_RIGHT_FORCED:
 		/* the PLC's clock (time stamps of its events), its error log,
 		 * another tool's access right: state only a writer changes */
-		if (det_policy(ctx, ICS_FINS, DET_ROLE_WRITER, &src) == DET_DENIED)
+		if (det_policy_listed(ctx, ICS_FINS, DET_ROLE_WRITER, &src) == DET_DENIED)
 			raise_fins2(ctx, pdu, m, "fins.unauthorized_write",
 			    SEV_HIGH, m->cmd == FINS_CLOCK_WRITE ? "T0849" :
 			    m->cmd == FINS_ERROR_CLEAR ? "T0878" : "T0855",

@@ -72,9 +72,9 @@ opcua_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	case OPCUA_SVC_GET_ENDPOINTS_REQ:
 		/* which servers and endpoints there are: discovery, unless a
 		 * client the policy names gets its endpoint before connecting */
-		if (det_policy(ctx, ICS_OPCUA, DET_ROLE_DISCOVERY, &src) ==
+		if (det_policy_listed(ctx, ICS_OPCUA, DET_ROLE_DISCOVERY, &src) ==
 		    DET_DENIED &&
-		    det_policy(ctx, ICS_OPCUA, DET_ROLE_MASTER, &src) != DET_ALLOWED)
+		    det_policy_listed(ctx, ICS_OPCUA, DET_ROLE_MASTER, &src) != DET_ALLOWED)
 			raise_ua(ctx, pdu, m, "opcua.discovery", SEV_MEDIUM, "T0846",
 			    "OPC UA FindServers/GetEndpoints from a host not "
 			    "allowed to discover");

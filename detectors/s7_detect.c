@@ -145,7 +145,7 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		/* time group: set clock (2, and 4 on newer CPUs) */
 		if (m->ud_group == S7_UD_GROUP_TIME &&
 		    (m->ud_subfunc == 0x02 || m->ud_subfunc == 0x04)) {
-			if (det_policy(ctx, ICS_S7COMM, DET_ROLE_WRITER, &src) ==
+			if (det_policy_listed(ctx, ICS_S7COMM, DET_ROLE_WRITER, &src) ==
 			    DET_DENIED)
 				raise_s7x(ctx, pdu, m, "s7.set_clock", SEV_HIGH,
 				    "T0849", "T0855",
@@ -156,9 +156,9 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		 * program's inventory, from a host that neither writes nor
 		 * is allowed to discover */
 		if (m->ud_group == S7_UD_GROUP_BLOCK) {
-			if (det_policy(ctx, ICS_S7COMM, DET_ROLE_DISCOVERY, &src) ==
+			if (det_policy_listed(ctx, ICS_S7COMM, DET_ROLE_DISCOVERY, &src) ==
 			    DET_DENIED &&
-			    det_policy(ctx, ICS_S7COMM, DET_ROLE_MASTER, &src) !=
+			    det_policy_listed(ctx, ICS_S7COMM, DET_ROLE_MASTER, &src) !=
 			    DET_ALLOWED)
 				raise_s7x(ctx, pdu, m, "s7.block_list", SEV_MEDIUM,
 				    "T0861", "T0845",
