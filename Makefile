@@ -11,6 +11,7 @@
 #                   2 collectors, one central log
 #   make eval       detection quality on the labeled generated scenarios
 #   make eval-variant  its third part alone: off the generator's numbers, stack-copying attacker
+#   make eval-catalogue  single-technique scenarios per protocol (tests/gen_catalogue.py)
 #   make fuzz       libFuzzer targets for every packet parser (FUZZ_RUNS=N)
 #   make bench      speed and memory against a bare libpcap read
 #   make bench-central  central log write rate and query latency (BENCH_SIZES)
@@ -89,7 +90,7 @@ WEB_SRCS    := $(wildcard web/*.c)
 WEB_STATIC  := $(wildcard web/static/*)
 WEB_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
-.PHONY: format-check depgraph all test check asan-test demo demo-fleet eval eval-variant fuzz bench bench-storm \
+.PHONY: format-check depgraph all test check asan-test demo demo-fleet eval eval-variant eval-catalogue fuzz bench bench-storm \
         bench-central deps need-deps \
         install uninstall clean tests
 .DEFAULT_GOAL := all
@@ -245,6 +246,12 @@ eval: need-deps
 eval-variant: need-deps
 	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
 	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_variant.py
+
+# single-technique scenarios per protocol (tests/gen_catalogue.py; findings,
+# not a gate yet: README "Detection quality")
+eval-catalogue: need-deps
+	@$(MAKE) --no-print-directory $(BUILD)/icsentry-agent
+	@BUILD=$(BUILD) SHARED=$(SHARED) $(PYTHON) tests/eval_catalogue.py
 
 FUZZ_RUNS ?= 20000
 # FUZZ_SECONDS=N: each target runs N seconds instead of FUZZ_RUNS inputs

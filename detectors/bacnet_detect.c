@@ -6,17 +6,80 @@
  *   bacnet.unauthorized_write    WriteProperty(Multiple), AtomicWriteFile,
  *                                Create/DeleteObject from a host
  *                                [policy] bacnet_writers does not allow T0855
+ *                                (AtomicWriteFile T0843; event-enable,
+ *                                limit-enable, notify-type, notification-
+ *                                class T0878; analog present-value T0836;
+ *                                each + T0855)
+ *   bacnet.time_sync             (UTC)TimeSynchronization from a host
+ *                                bacnet_writers does not allow  T0849
+ *   bacnet.discovery             Who-Is / Who-Has from a host neither in
+ *                                discovery_allowed nor bacnet_writers T0846
+ *   bacnet.identification        ReadProperty(Multiple) of the device
+ *                                object's vendor, model, firmware, software
+ *                                version from such a host        T0888
  */
 #include <cJSON.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dissectors/bacnet.h"
 #include "detectors/detector.h"
 
+
+/* BACnet object types and properties (ASHRAE 135 clause 21) */
+#define BACNET_OBJ_ANALOG_OUTPUT	1
+#define BACNET_OBJ_ANALOG_VALUE		2
+#define BACNET_OBJ_DEVICE		8
+#define BACNET_PROP_APP_SOFTWARE_VERSION 12
+#define BACNET_PROP_EVENT_ENABLE	35
+#define BACNET_PROP_FIRMWARE_REVISION	44
+#define BACNET_PROP_LIMIT_ENABLE	52
+#define BACNET_PROP_MODEL_NAME		70
+#define BACNET_PROP_NOTIFY_TYPE		72
+#define BACNET_PROP_PRESENT_VALUE	85
+#define BACNET_PROP_NOTIFICATION_CLASS	17
+#define BACNET_PROP_VENDOR_IDENTIFIER	120
+#define BACNET_PROP_VENDOR_NAME		121
+
+static bool
+is_identity_property(uint32_t p)
+{
+	return p == BACNET_PROP_VENDOR_NAME || p == BACNET_PROP_VENDOR_IDENTIFIER ||
+	    p == BACNET_PROP_MODEL_NAME || p == BACNET_PROP_FIRMWARE_REVISION ||
+	    p == BACNET_PROP_APP_SOFTWARE_VERSION;
+}
+
+/*
+ * Technique by what a write changes: a file (program/configuration
+ * download), the intrinsic reporting of an object (its alarms), an
+ * analog setpoint, else a command.
+ */
+static const char *
+write_technique(const struct bacnet_pdu *m)
+{
+	if (m->service == BACNET_SVC_ATOMIC_WRITE_FILE)
+		return "T0843";
+	if (m->service != BACNET_SVC_WRITE_PROPERTY || !m->has_property)
+		return "T0855";
+	switch (m->property_id) {
+	case BACNET_PROP_EVENT_ENABLE:
+	case BACNET_PROP_LIMIT_ENABLE:
+	case BACNET_PROP_NOTIFY_TYPE:
+	case BACNET_PROP_NOTIFICATION_CLASS:
+		return "T0878";
+	case BACNET_PROP_PRESENT_VALUE:
+		if (m->has_object && (m->object_type == BACNET_OBJ_ANALOG_OUTPUT ||
+		    m->object_type == BACNET_OBJ_ANALOG_VALUE))
+			return "T0836";
+		break;
+	}
+	return "T0855";
+}
+
 static void
-raise_svc(struct det_ctx *ctx, const struct det_pdu *pdu,
+raise_svc2(struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct bacnet_pdu *m, const char *det, enum det_severity sev,
-    const char *tech, const char *what)
+    const char *tech, const char *tech2, const char *what)
 {
 	struct det_alert a;
 	char title[160], agg[8];
@@ -25,6 +88,7 @@ raise_svc(struct det_ctx *ctx, const struct det_pdu *pdu,
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
+	a.techniques[0] = tech2 != NULL && strcmp(tech2, tech) != 0 ? tech2 : NULL;
 	snprintf(title, sizeof(title), "BACnet %s", what);
 	a.title = title;
 	a.details = cJSON_CreateObject();
@@ -47,6 +111,42 @@ raise_svc(struct det_ctx *ctx, const struct det_pdu *pdu,
 }
 
 static void
+raise_svc(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct bacnet_pdu *m, const char *det, enum det_severity sev,
+    const char *tech, const char *what)
+{
+	raise_svc2(ctx, pdu, m, det, sev, tech, NULL, what);
+}
+
+/*
+ * Unconfirmed requests: Who-Is / Who-Has sweep the network for devices
+ * (discovery); a time synchronisation sets every receiver's clock, which
+ * only a writer does.
+ */
+static void
+unconfirmed(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct bacnet_pdu *m, const struct det_endpoint *src)
+{
+	switch (m->service) {
+	case BACNET_USVC_WHO_IS:
+	case BACNET_USVC_WHO_HAS:
+		if (det_policy_listed(ctx, ICS_BACNET, DET_ROLE_DISCOVERY, src) ==
+		    DET_DENIED &&
+		    det_policy_listed(ctx, ICS_BACNET, DET_ROLE_MASTER, src) != DET_ALLOWED)
+			raise_svc2(ctx, pdu, m, "bacnet.discovery", SEV_MEDIUM,
+			    "T0846", NULL, "device discovery (Who-Is/Who-Has)");
+		return;
+	case BACNET_USVC_TIME_SYNC:
+	case BACNET_USVC_UTC_TIME_SYNC:
+		if (det_policy_listed(ctx, ICS_BACNET, DET_ROLE_WRITER, src) == DET_DENIED)
+			raise_svc2(ctx, pdu, m, "bacnet.time_sync", SEV_HIGH,
+			    "T0849", "T0855",
+			    "time synchronisation from a host not allowed");
+		return;
+	}
+}
+
+static void
 bacnet_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
 	const struct bacnet_pdu *m;
@@ -56,8 +156,14 @@ bacnet_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	if (pdu->proto != ICS_BACNET)
 		return;
 	m = pdu->u.bacnet;
-	if (!m->has_apdu || !m->has_service ||
-	    m->apdu_type != BACNET_APDU_CONFIRMED_REQ)
+	if (!m->has_apdu || !m->has_service)
+		return;
+	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
+	if (m->apdu_type == BACNET_APDU_UNCONFIRMED_REQ) {
+		unconfirmed(ctx, pdu, m, &src);
+		return;
+	}
+	if (m->apdu_type != BACNET_APDU_CONFIRMED_REQ)
 		return;
 	switch (m->service) {
 	case BACNET_SVC_REINITIALIZE_DEVICE:
@@ -75,10 +181,21 @@ bacnet_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	case BACNET_SVC_ATOMIC_WRITE_FILE:
 	case BACNET_SVC_CREATE_OBJECT:
 	case BACNET_SVC_DELETE_OBJECT:
-		det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
 		if (det_policy(ctx, ICS_BACNET, DET_ROLE_WRITER, &src) == DET_DENIED)
-			raise_svc(ctx, pdu, m, "bacnet.unauthorized_write", SEV_HIGH,
-			    "T0855", "write from a host not allowed");
+			raise_svc2(ctx, pdu, m, "bacnet.unauthorized_write", SEV_HIGH,
+			    write_technique(m), "T0855",
+			    "write from a host not allowed");
+		return;
+	case BACNET_SVC_READ_PROPERTY:
+	case BACNET_SVC_READ_PROPERTY_MULTIPLE:
+		/* the device object's vendor, model, firmware: identification */
+		if (m->has_object && m->object_type == BACNET_OBJ_DEVICE &&
+		    m->has_property && is_identity_property(m->property_id) &&
+		    det_policy_listed(ctx, ICS_BACNET, DET_ROLE_DISCOVERY, &src) ==
+		    DET_DENIED &&
+		    det_policy_listed(ctx, ICS_BACNET, DET_ROLE_MASTER, &src) != DET_ALLOWED)
+			raise_svc2(ctx, pdu, m, "bacnet.identification", SEV_MEDIUM,
+			    "T0888", NULL, "device identification read");
 		return;
 	}
 }

@@ -112,6 +112,9 @@ enum det_role {
 
 enum det_verdict det_policy(const struct det_ctx *ctx, enum ics_proto proto,
     enum det_role role, const struct det_endpoint *src);
+/* The same from [policy] alone (DET_UNSET without the role's list). */
+enum det_verdict det_policy_listed(const struct det_ctx *ctx,
+    enum ics_proto proto, enum det_role role, const struct det_endpoint *src);
 
 /*
  * Publish an inventory entry for ip (JSON object text): retained on

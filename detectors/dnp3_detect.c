@@ -3,11 +3,14 @@
  *
  *   dnp3.restart               cold/warm restart             T0816
  *   dnp3.stop_application      stop application              T0881
- *   dnp3.disable_unsolicited   disable unsolicited responses T0815
+ *   dnp3.disable_unsolicited   disable unsolicited responses T0878 (+T0815)
  *   dnp3.file_operation        open/delete/... file          (none)
- *   dnp3.config_change         save/activate configuration, initialize
- *   dnp3.unauthorized_command  write/select/operate/direct operate from a
- *                              host [policy] dnp3_masters does not allow T0855
+ *   dnp3.config_change         initialize/start application T0881; save/
+ *                              activate configuration, initialize data T0836
+ *   dnp3.unauthorized_command  write/select/operate/direct operate/freeze
+ *                              from a host [policy] dnp3_masters does not
+ *                              allow T0855 (time write g50: T0849 + T0855;
+ *                              analog output g41: T0855 + T0836)
  *   dnp3.crafted_frame         link header contradicts the frame's role: a
  *                              request with DIR clear, a response with DIR
  *                              set                             T0855 / T0856
@@ -30,9 +33,9 @@
 #include "dissectors/flow.h"
 
 static void
-raise_fc(struct det_ctx *ctx, const struct det_pdu *pdu,
+raise_fc2(struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct dnp3_pdu *m, const char *det, enum det_severity sev,
-    const char *tech, const char *what)
+    const char *tech, const char *tech2, const char *what)
 {
 	struct det_alert a;
 	char title[160], agg[8];
@@ -41,6 +44,7 @@ raise_fc(struct det_ctx *ctx, const struct det_pdu *pdu,
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
+	a.techniques[0] = tech2;
 	snprintf(title, sizeof(title), "DNP3 %s (%s)", what,
 	    dnp3_fc_name(m->app_fc));
 	a.title = title;
@@ -57,6 +61,14 @@ raise_fc(struct det_ctx *ctx, const struct det_pdu *pdu,
 	snprintf(agg, sizeof(agg), "%u", m->app_fc);
 	a.agg_key = agg;
 	det_alert(ctx, &a);
+}
+
+static void
+raise_fc(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct dnp3_pdu *m, const char *det, enum det_severity sev,
+    const char *tech, const char *what)
+{
+	raise_fc2(ctx, pdu, m, det, sev, tech, NULL, what);
 }
 
 /* 0x01-0x21: sent by a master; CONFIRM (0x00) is sent by both sides. */
@@ -133,8 +145,8 @@ dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		    "stop application");
 		return;
 	case DNP3_FC_DISABLE_UNSOLICITED:
-		raise_fc(ctx, pdu, m, "dnp3.disable_unsolicited", SEV_HIGH,
-		    "T0815", "disable unsolicited responses");
+		raise_fc2(ctx, pdu, m, "dnp3.disable_unsolicited", SEV_HIGH,
+		    "T0878", "T0815", "disable unsolicited responses");
 		return;
 	case DNP3_FC_OPEN_FILE:
 	case DNP3_FC_CLOSE_FILE:
@@ -145,12 +157,17 @@ dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		raise_fc(ctx, pdu, m, "dnp3.file_operation", SEV_MEDIUM, NULL,
 		    "file operation");
 		return;
-	case DNP3_FC_INITIALIZE_DATA:
 	case DNP3_FC_INITIALIZE_APPL:
 	case DNP3_FC_START_APPL:
+		/* the application restarts: its service is interrupted */
+		raise_fc(ctx, pdu, m, "dnp3.config_change", SEV_MEDIUM, "T0881",
+		    "application/configuration change");
+		return;
+	case DNP3_FC_INITIALIZE_DATA:
 	case DNP3_FC_SAVE_CONFIG:
 	case DNP3_FC_ACTIVATE_CONFIG:
-		raise_fc(ctx, pdu, m, "dnp3.config_change", SEV_MEDIUM, NULL,
+		/* data back to defaults, a new configuration: parameters */
+		raise_fc(ctx, pdu, m, "dnp3.config_change", SEV_MEDIUM, "T0836",
 		    "application/configuration change");
 		return;
 	case DNP3_FC_WRITE:
@@ -158,8 +175,27 @@ dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	case DNP3_FC_OPERATE:
 	case DNP3_FC_DIRECT_OPERATE:
 	case DNP3_FC_DIRECT_OPERATE_NR:
+	case DNP3_FC_IMMED_FREEZE:
+	case DNP3_FC_IMMED_FREEZE_NR:
+	case DNP3_FC_FREEZE_CLEAR:
+	case DNP3_FC_FREEZE_CLEAR_NR:
+	case DNP3_FC_FREEZE_AT_TIME:
+	case DNP3_FC_FREEZE_AT_TIME_NR:
 		det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
-		if (det_policy(ctx, ICS_DNP3, DET_ROLE_WRITER, &src) == DET_DENIED)
+		if (det_policy(ctx, ICS_DNP3, DET_ROLE_WRITER, &src) != DET_DENIED)
+			return;
+		/* technique by what is written: the time (g50), an analog
+		 * output setpoint (g41), else a command */
+		if (m->app_fc == DNP3_FC_WRITE && m->nobj > 0 &&
+		    m->obj[0].group == 50)
+			raise_fc2(ctx, pdu, m, "dnp3.unauthorized_command",
+			    SEV_HIGH, "T0849", "T0855",
+			    "time set by a host not allowed");
+		else if (m->nobj > 0 && m->obj[0].group == 41)
+			raise_fc2(ctx, pdu, m, "dnp3.unauthorized_command",
+			    SEV_HIGH, "T0855", "T0836",
+			    "analog output (setpoint) from a host not allowed");
+		else
 			raise_fc(ctx, pdu, m, "dnp3.unauthorized_command", SEV_HIGH,
 			    "T0855", "control command from a host not allowed");
 		return;

@@ -2,8 +2,12 @@
  * enip_detect.c - rules on EtherNet/IP encapsulation and CIP requests
  * (ODVA CIP Vol 1/2).
  *
- *   enip.list_identity       ListIdentity from a host not allowed to
- *                            discover                              T0888
+ *   enip.list_identity       ListIdentity, ListServices, ListInterfaces
+ *                            from a host not allowed to discover   T0888
+ *                                                                  + T0846
+ *   cip.file_download        File object (0x37) Initiate Download /
+ *                            Partial Write, Download Transfer, Clear File
+ *                                                          T0839 + T0843
  *   cip.reset                CIP Reset service                     T0816
  *   cip.stop / cip.start     CIP Stop / Start services             T0858
  *   cip.unauthorized_write   Set_Attribute_* / Write Tag / Read-Modify-
@@ -16,10 +20,12 @@
 #include "detectors/detector.h"
 #include "dissectors/enip.h"
 
+#define CIP_CLASS_FILE		0x37
+
 static void
-raise_cip(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t service,
+raise_cip2(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t service,
     const struct cip_path *path, const char *det, enum det_severity sev,
-    const char *tech, const char *what)
+    const char *tech, const char *tech2, const char *what)
 {
 	struct det_alert a;
 	char title[160], agg[8];
@@ -28,6 +34,7 @@ raise_cip(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t service,
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
+	a.techniques[0] = tech2;
 	snprintf(title, sizeof(title), "CIP %s (%s)", what,
 	    path != NULL && path->has_class ?
 	    cip_service_name_for_class(service, path->class_id) :
@@ -45,6 +52,14 @@ raise_cip(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t service,
 	snprintf(agg, sizeof(agg), "%u", service);
 	a.agg_key = agg;
 	det_alert(ctx, &a);
+}
+
+static void
+raise_cip(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t service,
+    const struct cip_path *path, const char *det, enum det_severity sev,
+    const char *tech, const char *what)
+{
+	raise_cip2(ctx, pdu, service, path, det, sev, tech, NULL, what);
 }
 
 static bool
@@ -69,6 +84,15 @@ static void
 one_service(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t svc,
     const struct cip_path *path, const struct det_endpoint *src)
 {
+	/* the File object (0x37): a file, firmware or program, written
+	 * into the device (Initiate Download / Partial Write, Download
+	 * Transfer, Clear File) */
+	if (path->has_class && path->class_id == CIP_CLASS_FILE &&
+	    (svc == 0x4C || svc == 0x4E || svc == 0x50 || svc == 0x51)) {
+		raise_cip2(ctx, pdu, svc, path, "cip.file_download", SEV_HIGH,
+		    "T0839", "T0843", "file/firmware download (File object)");
+		return;
+	}
 	switch (svc) {
 	case CIP_SVC_RESET:
 		raise_cip(ctx, pdu, svc, path, "cip.reset", SEV_CRITICAL, "T0816",
@@ -102,7 +126,9 @@ enip_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		return;
 	m = pdu->u.enip;
 	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
-	if (m->command == ENIP_CMD_LIST_IDENTITY) {
+	if (m->command == ENIP_CMD_LIST_IDENTITY ||
+	    m->command == ENIP_CMD_LIST_SERVICES ||
+	    m->command == ENIP_CMD_LIST_INTERFACES) {
 		enum det_verdict v = det_policy(ctx, ICS_ENIP, DET_ROLE_DISCOVERY,
 		    &src);
 
@@ -111,8 +137,13 @@ enip_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		det_alert_from_pdu(&a, pdu);
 		a.detector = "enip.list_identity";
 		a.severity = v == DET_DENIED ? SEV_MEDIUM : SEV_INFO;
+		/* identity of the devices that answer; sent to a broadcast or
+		 * from device to device, it also sweeps for them */
 		a.technique = "T0888";
-		a.title = "EtherNet/IP ListIdentity (device discovery)";
+		a.techniques[0] = "T0846";
+		a.title = m->command == ENIP_CMD_LIST_IDENTITY ?
+		    "EtherNet/IP ListIdentity (device discovery)" :
+		    "EtherNet/IP ListServices/ListInterfaces (device discovery)";
 		det_alert(ctx, &a);
 		return;
 	}

@@ -4,22 +4,26 @@
  *   fins.stop / fins.run        STOP (0402) / RUN (0401)          T0858
  *   fins.program_write          program area write/clear          T0843
  *   fins.program_read           program area read                 T0845
- *   fins.unauthorized_write     memory/parameter writes, forced set/reset
- *                               from a host [policy] fins_writers
+ *   fins.unauthorized_write     memory/parameter writes, forced set/reset,
+ *                               clock write, error clear, forced access
+ *                               right from a host [policy] fins_writers
  *                               does not allow                    T0855
+ *                               (parameter area: T0836; clock write:
+ *                               T0849; error clear: T0878; + T0855)
  *   fins.controller_data        controller data read (model, version)
  *                               from a host not allowed to discover T0888
  */
 #include <cJSON.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "detectors/detector.h"
 #include "dissectors/fins.h"
 
 static void
-raise_fins(struct det_ctx *ctx, const struct det_pdu *pdu,
+raise_fins2(struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct fins_pdu *m, const char *det, enum det_severity sev,
-    const char *tech, const char *what)
+    const char *tech, const char *tech2, const char *what)
 {
 	struct det_alert a;
 	char title[160], agg[8];
@@ -28,6 +32,7 @@ raise_fins(struct det_ctx *ctx, const struct det_pdu *pdu,
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
+	a.techniques[0] = tech2 != NULL && strcmp(tech2, tech) != 0 ? tech2 : NULL;
 	snprintf(title, sizeof(title), "Omron FINS %s (%04x %s)", what, m->cmd,
 	    fins_cmd_name(m->cmd));
 	a.title = title;
@@ -44,6 +49,14 @@ raise_fins(struct det_ctx *ctx, const struct det_pdu *pdu,
 	snprintf(agg, sizeof(agg), "%u", m->cmd);
 	a.agg_key = agg;
 	det_alert(ctx, &a);
+}
+
+static void
+raise_fins(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct fins_pdu *m, const char *det, enum det_severity sev,
+    const char *tech, const char *what)
+{
+	raise_fins2(ctx, pdu, m, det, sev, tech, NULL, what);
 }
 
 static void
@@ -79,11 +92,28 @@ fins_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		raise_fins(ctx, pdu, m, "fins.program_read", SEV_MEDIUM, "T0845",
 		    "program upload");
 		return;
+	case FINS_PARAM_WRITE:
+	case FINS_PARAM_CLEAR:
+		/* PLC setup, I/O tables, routing: the device's parameters */
+		if (det_policy(ctx, ICS_FINS, DET_ROLE_WRITER, &src) == DET_DENIED)
+			raise_fins2(ctx, pdu, m, "fins.unauthorized_write",
+			    SEV_HIGH, "T0836", "T0855",
+			    "parameter area write from a host not allowed");
+		return;
+	case FINS_CLOCK_WRITE:
+	case FINS_ERROR_CLEAR:
+	case FINS_ACCESS_RIGHT_FORCED:
+		/* the PLC's clock (time stamps of its events), its error log,
+		 * another tool's access right: state only a writer changes */
+		if (det_policy_listed(ctx, ICS_FINS, DET_ROLE_WRITER, &src) == DET_DENIED)
+			raise_fins2(ctx, pdu, m, "fins.unauthorized_write",
+			    SEV_HIGH, m->cmd == FINS_CLOCK_WRITE ? "T0849" :
+			    m->cmd == FINS_ERROR_CLEAR ? "T0878" : "T0855",
+			    "T0855", "state change from a host not allowed");
+		return;
 	case FINS_MEM_WRITE:
 	case FINS_MEM_FILL:
 	case FINS_MEM_TRANSFER:
-	case FINS_PARAM_WRITE:
-	case FINS_PARAM_CLEAR:
 	case FINS_FILE_WRITE:
 	case FINS_FILE_DELETE:
 	case FINS_FORCED_SET_RESET:

@@ -5,7 +5,9 @@
  * Counts, per src->dst pair, the packets that cost the receiver work:
  * TCP segments carrying data or SYN, and UDP datagrams.  Pure ACKs do not
  * count, so a bulk transfer's acknowledgements do not look like a flood.
- * A pair above `rate` packets/s averaged over `interval` seconds alerts.
+ * A pair above `rate` packets/s averaged over `interval` seconds alerts
+ * (net.flood); a pair opening connections (SYN without ACK) faster than
+ * `syn_rate`/s over `interval` alerts as net.connection_flood.
  */
 #include <cJSON.h>
 #include <stdio.h>
@@ -21,18 +23,25 @@ struct pair {
 	uint64_t	start;		/* current interval's start */
 	uint32_t	count;		/* packets in it */
 	uint32_t	syns;
+	uint64_t	syn_start;	/* connection-rate interval's start */
+	uint32_t	syn_count;	/* connection requests in it */
+	uint16_t	syn_port;	/* ... to this service port */
 };
 
 struct flood_state {
 	struct ipmap	*pairs;
 	uint64_t	 interval_us;
 	double		 rate;
+	double		 syn_rate;
 };
 
 static const struct cfg_key keys[] = {
 	{ "rate", CFG_DOUBLE, "250", 1, 10000000,
 	  "packets/s from one host to one host above which it is a flood" },
 	{ "interval", CFG_DOUBLE, "2", 0.1, 3600, "seconds the rate is averaged over" },
+	{ "syn_rate", CFG_DOUBLE, "20", 0, 10000000,
+	  "connection requests (SYN)/s from one host to one host above which it "
+	  "is a connection flood (0: off)" },
 	{ "max_pairs", CFG_INT, "65536", 16, 10000000, "src->dst pairs tracked" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
@@ -53,6 +62,7 @@ flood_init(const struct cfg *c, const char *sec, void **state, char *err,
 	}
 	s->rate = cfg_double(c, sec, "rate");
 	s->interval_us = (uint64_t)(cfg_double(c, sec, "interval") * 1e6);
+	s->syn_rate = cfg_double(c, sec, "syn_rate");
 	*state = s;
 	return 0;
 }
@@ -109,6 +119,56 @@ flood_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	count_pair(s, ctx, p, f, dir);
 }
 
+/*
+ * Connection requests from one host to one service port of another host
+ * faster than syn_rate/s over `interval`: sessions opened to exhaust the device's connection
+ * table (S7 / OPC UA / CIP servers take a handful), whatever each one
+ * carries.  Returns true when it alerted.
+ */
+static bool
+conn_flood(struct flood_state *s, struct det_ctx *ctx, const struct pkt *p,
+    const struct flow *f, int dir, struct pair *pr)
+{
+	struct det_alert a;
+	double rate;
+	char title[160], sb[64], db[64];
+
+	/* one service port: a sweep over many ports is a scan (scan.c) */
+	if (pr->syn_count == 0 || p->ts >= pr->syn_start + s->interval_us ||
+	    p->dport != pr->syn_port) {
+		pr->syn_start = p->ts;
+		pr->syn_count = 0;
+		pr->syn_port = p->dport;
+	}
+	pr->syn_count++;
+	rate = (double)pr->syn_count / ((double)s->interval_us / 1e6);
+	if (rate <= s->syn_rate)
+		return false;
+	pr->syn_count = 0;
+	memset(&a, 0, sizeof(a));
+	det_endpoint_from_flow(&a.src, f, dir == FLOW_C2S);
+	det_endpoint_from_flow(&a.dst, f, dir != FLOW_C2S);
+	a.detector = "net.connection_flood";
+	a.severity = SEV_HIGH;
+	a.technique = "T0814";
+	snprintf(title, sizeof(title),
+	    "Connection flood: %s -> %s above %.0f connections/s",
+	    det_ip_str(&a.src, sb, sizeof(sb)), det_ip_str(&a.dst, db, sizeof(db)),
+	    s->syn_rate);
+	a.title = title;
+	a.proto = f->ics != ICS_NONE ? ics_proto_name((enum ics_proto)f->ics) :
+	    "tcp";
+	a.ts = p->ts;
+	a.details = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a.details, "connections_per_s", rate);
+	cJSON_AddNumberToObject(a.details, "threshold", s->syn_rate);
+	cJSON_AddNumberToObject(a.details, "interval_s",
+	    (double)s->interval_us / 1e6);
+	a.src.port = 0;
+	det_alert(ctx, &a);
+	return true;
+}
+
 /* out of line: the packets flood_packet returns on pay for no frame */
 static __attribute__((noinline)) void
 count_pair(struct flood_state *s, struct det_ctx *ctx, const struct pkt *p,
@@ -136,6 +196,9 @@ count_pair(struct flood_state *s, struct det_ctx *ctx, const struct pkt *p,
 	pr->count++;
 	if (p->tcp_flags & PKT_TCP_SYN)
 		pr->syns++;
+	if ((p->tcp_flags & PKT_TCP_SYN) && !(p->tcp_flags & PKT_TCP_ACK) &&
+	    s->syn_rate > 0 && conn_flood(s, ctx, p, f, dir, pr))
+		return;
 	rate = (double)pr->count / ((double)s->interval_us / 1e6);
 	if (rate <= s->rate)
 		return;

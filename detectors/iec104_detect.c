@@ -5,6 +5,7 @@
  *   iec104.unauthorized_command  control-direction command (45-69)
  *                                from a host [policy] iec104_masters
  *                                (or the baseline) does not allow   T0855
+ *                                (set-points 48-50, 61-63: + T0836)
  *   iec104.stopdt                STOPDT act from the controlling side:
  *                                the RTU stops sending data.  At once
  *                                from a host that is not a master
@@ -39,10 +40,17 @@
 
 #define IEC104_C_RP_NA_1	105
 
+/* set-point commands: C_SE_NA/NB/NC_1 (48-50) and with time (61-63) */
+static bool
+is_setpoint(uint8_t type)
+{
+	return (type >= 48 && type <= 50) || (type >= 61 && type <= 63);
+}
+
 static void
-raise_asdu(struct det_ctx *ctx, const struct det_pdu *pdu,
+raise_asdu2(struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct iec104_apdu *m, const char *det, enum det_severity sev,
-    const char *tech, const char *what)
+    const char *tech, const char *tech2, const char *what)
 {
 	struct det_alert a;
 	char title[160], agg[8];
@@ -51,6 +59,7 @@ raise_asdu(struct det_ctx *ctx, const struct det_pdu *pdu,
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
+	a.techniques[0] = tech2;
 	snprintf(title, sizeof(title), "IEC 104 %s: %s", what,
 	    iec104_type_name(m->type_id));
 	a.title = title;
@@ -69,6 +78,14 @@ raise_asdu(struct det_ctx *ctx, const struct det_pdu *pdu,
 	snprintf(agg, sizeof(agg), "%u", m->type_id);
 	a.agg_key = agg;
 	det_alert(ctx, &a);
+}
+
+static void
+raise_asdu(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct iec104_apdu *m, const char *det, enum det_severity sev,
+    const char *tech, const char *what)
+{
+	raise_asdu2(ctx, pdu, m, det, sev, tech, NULL, what);
 }
 
 /*
@@ -244,8 +261,9 @@ iec104_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		return;
 	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
 	if (det_policy(ctx, ICS_IEC104, DET_ROLE_WRITER, &src) == DET_DENIED)
-		raise_asdu(ctx, pdu, m, "iec104.unauthorized_command", SEV_HIGH,
-		    "T0855", "command from a host not allowed");
+		raise_asdu2(ctx, pdu, m, "iec104.unauthorized_command", SEV_HIGH,
+		    "T0855", is_setpoint(m->type_id) ? "T0836" : NULL,
+		    "command from a host not allowed");
 }
 
 const struct detector det_iec104 = {

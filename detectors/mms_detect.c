@@ -17,6 +17,11 @@
  *
  *   mms.discovery            getNameList, identify, status              T0888
  *
+ * The technique follows what the request touches: writes to settings and
+ * setpoints (FC SG/SE/SP, SGCB) T0836, to report/GOOSE/SV control block
+ * enables T0878 (each + T0855); getNameList T0861 (+ T0888); kill T0858
+ * (+ T0816); file delete T0809 (+ T0855).
+ *
  * MMS is peer to peer (ICCP/TASE.2 servers send requests too), so the
  * sender of a confirmed request is judged whichever side opened the TCP
  * connection.  No policy and no baseline: no opinion, no alert.
@@ -81,6 +86,51 @@ rule_of(int service)
 	}
 }
 
+/* Does the object name contain sub? */
+static bool
+name_has(const struct mms_pdu *m, const char *sub)
+{
+	size_t n = strlen(sub), i;
+
+	if (m->name == NULL || m->name_len < n)
+		return false;
+	for (i = 0; i + n <= m->name_len; i++)
+		if (memcmp(m->name + i, sub, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Technique by what the request touches (IEC 61850-8-1 names): a write to
+ * settings or setpoints (functional constraints SG, SE, SP, the setting
+ * group control block) modifies a parameter; a write to a report or GOOSE
+ * control block's enable hides the events it reports; getNameList
+ * enumerates the IED's variables (points and tags); killing a program
+ * invocation stops it; a deleted file is destroyed.  Else the rule's own.
+ */
+static const char *
+technique(const struct mms_pdu *m, const struct rule *r)
+{
+	if (mms_service_class(m->service) == MMS_CLASS_WRITE) {
+		if (name_has(m, "$SG$") || name_has(m, "$SE$") ||
+		    name_has(m, "$SP$") || name_has(m, "SGCB"))
+			return "T0836";
+		if (name_has(m, "RptEna") || name_has(m, "GoEna") ||
+		    name_has(m, "SvEna"))
+			return "T0878";
+		return r->tech;
+	}
+	switch (m->service) {
+	case MMS_SVC_GET_NAME_LIST:
+		return "T0861";
+	case MMS_SVC_KILL:
+		return "T0858";
+	case MMS_SVC_FILE_DELETE:
+		return "T0809";
+	}
+	return r->tech;
+}
+
 static void
 str_add(cJSON *o, const char *k, const uint8_t *p, size_t n)
 {
@@ -114,7 +164,8 @@ mms_pdu_fn(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	det_alert_from_pdu(&a, pdu);
 	a.detector = r->det;
 	a.severity = r->sev;
-	a.technique = r->tech;
+	a.technique = technique(m, r);
+	a.techniques[0] = strcmp(a.technique, r->tech) != 0 ? r->tech : NULL;
 	snprintf(title, sizeof(title), "MMS %s from a host not allowed%s%.*s",
 	    mms_service_name(m->service), m->name != NULL ? ": " : "",
 	    (int)(m->name_len > 64 ? 64 : m->name_len),

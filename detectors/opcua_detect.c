@@ -6,6 +6,9 @@
  *                              [policy] opcua_writers does not allow   T0855
  *   opcua.browse               Browse from a host not allowed to
  *                              discover                                T0861
+ *   opcua.discovery            FindServers / GetEndpoints from a host
+ *                              neither in discovery_allowed nor in
+ *                              opcua_writers                           T0846
  */
 #include <cJSON.h>
 #include <stdio.h>
@@ -64,6 +67,17 @@ opcua_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		if (det_policy(ctx, ICS_OPCUA, DET_ROLE_WRITER, &src) == DET_DENIED)
 			raise_ua(ctx, pdu, m, "opcua.unauthorized_write", SEV_HIGH,
 			    "T0855", "OPC UA write/call from a host not allowed");
+		return;
+	case OPCUA_SVC_FIND_SERVERS_REQ:
+	case OPCUA_SVC_GET_ENDPOINTS_REQ:
+		/* which servers and endpoints there are: discovery, unless a
+		 * client the policy names gets its endpoint before connecting */
+		if (det_policy_listed(ctx, ICS_OPCUA, DET_ROLE_DISCOVERY, &src) ==
+		    DET_DENIED &&
+		    det_policy_listed(ctx, ICS_OPCUA, DET_ROLE_MASTER, &src) != DET_ALLOWED)
+			raise_ua(ctx, pdu, m, "opcua.discovery", SEV_MEDIUM, "T0846",
+			    "OPC UA FindServers/GetEndpoints from a host not "
+			    "allowed to discover");
 		return;
 	case OPCUA_SVC_BROWSE_REQ:
 		v = det_policy(ctx, ICS_OPCUA, DET_ROLE_DISCOVERY, &src);

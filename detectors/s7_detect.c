@@ -12,6 +12,13 @@
  *                           (or the baseline) does not allow      T0855
  *   s7.szl_identification   SZL module/component identification
  *                           from a host not allowed to discover   T0888
+ *   s7.set_clock            userdata set clock from a host s7_writers
+ *                           does not allow                 T0849 + T0855
+ *   s7plus.unauthorized_write  S7comm-plus SetVariable / SetMultiVariables
+ *                           from a host s7_writers does not allow T0855
+ *   s7.block_list           userdata block functions (list blocks, block
+ *                           info) from a host neither in s7_writers nor
+ *                           in discovery_allowed           T0861 + T0845
  */
 #include <cJSON.h>
 #include <stdio.h>
@@ -21,9 +28,9 @@
 #include "dissectors/s7comm.h"
 
 static void
-raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
+raise_s7x(struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct s7_comm *m, const char *det, enum det_severity sev,
-    const char *tech, const char *title)
+    const char *tech, const char *tech2, const char *title)
 {
 	struct det_alert a;
 	char pi[64];
@@ -32,6 +39,7 @@ raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
 	a.detector = det;
 	a.severity = sev;
 	a.technique = tech;
+	a.techniques[0] = tech2;
 	a.title = title;
 	a.details = cJSON_CreateObject();
 	cJSON_AddNumberToObject(a.details, "rosctr", m->rosctr);
@@ -62,6 +70,14 @@ raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
 	det_alert(ctx, &a);
 }
 
+static void
+raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct s7_comm *m, const char *det, enum det_severity sev,
+    const char *tech, const char *title)
+{
+	raise_s7x(ctx, pdu, m, det, sev, tech, NULL, title);
+}
+
 static bool
 pi_is(const struct s7_comm *m, const char *name)
 {
@@ -69,6 +85,42 @@ pi_is(const struct s7_comm *m, const char *name)
 
 	return m->pi_service != NULL && m->pi_service_len == n &&
 	    memcmp(m->pi_service, name, n) == 0;
+}
+
+/*
+ * S7comm-plus (S7-1200/1500): a request (opcode 0x31) whose function
+ * writes (SetVariable 0x04F2, SetMultiVariables 0x0542, as the
+ * descriptor's code_ops says) from a host s7_writers does not allow.
+ */
+static void
+s7plus_pdu(struct det_ctx *ctx, const struct det_pdu *pdu)
+{
+	const struct s7_plus *p = &pdu->u.s7->plus;
+	struct det_endpoint src;
+	struct det_alert a;
+	char title[128];
+
+	if (!p->has_opcode || p->opcode != 0x31 || !p->has_function ||
+	    (p->function != 0x04F2 && p->function != 0x0542))
+		return;
+	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
+	/* S7comm-plus shares S7comm's writers ([policy] s7_writers) */
+	if (det_policy(ctx, ICS_S7COMMPLUS, DET_ROLE_WRITER, &src) != DET_DENIED)
+		return;
+	det_alert_from_pdu(&a, pdu);
+	a.detector = "s7plus.unauthorized_write";
+	a.severity = SEV_HIGH;
+	a.technique = "T0855";
+	snprintf(title, sizeof(title),
+	    "S7comm-plus %s from a host not allowed to write",
+	    s7_plus_func_name(p->function));
+	a.title = title;
+	a.details = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a.details, "function", p->function);
+	cJSON_AddStringToObject(a.details, "function_name",
+	    s7_plus_func_name(p->function));
+	cJSON_AddNumberToObject(a.details, "version", p->version);
+	det_alert(ctx, &a);
 }
 
 static void
@@ -79,11 +131,41 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	uint16_t szl;
 
 	(void)state;
+	if (pdu->proto == ICS_S7COMMPLUS && pdu->from_client) {
+		s7plus_pdu(ctx, pdu);
+		return;
+	}
 	if (pdu->proto != ICS_S7COMM || !pdu->from_client)
 		return;
 	m = &pdu->u.s7->s7;
 	det_endpoint_from_flow(&src, pdu->flow, pdu->sender_is_cli);
 
+	if (m->rosctr == S7_ROSCTR_USERDATA && m->has_ud &&
+	    m->ud_type == S7_UD_TYPE_REQUEST) {
+		/* time group: set clock (2, and 4 on newer CPUs) */
+		if (m->ud_group == S7_UD_GROUP_TIME &&
+		    (m->ud_subfunc == 0x02 || m->ud_subfunc == 0x04)) {
+			if (det_policy_listed(ctx, ICS_S7COMM, DET_ROLE_WRITER, &src) ==
+			    DET_DENIED)
+				raise_s7x(ctx, pdu, m, "s7.set_clock", SEV_HIGH,
+				    "T0849", "T0855",
+				    "S7 set PLC clock from a host not allowed");
+			return;
+		}
+		/* block group: list blocks, list of a type, block info: the
+		 * program's inventory, from a host that neither writes nor
+		 * is allowed to discover */
+		if (m->ud_group == S7_UD_GROUP_BLOCK) {
+			if (det_policy_listed(ctx, ICS_S7COMM, DET_ROLE_DISCOVERY, &src) ==
+			    DET_DENIED &&
+			    det_policy_listed(ctx, ICS_S7COMM, DET_ROLE_MASTER, &src) !=
+			    DET_ALLOWED)
+				raise_s7x(ctx, pdu, m, "s7.block_list", SEV_MEDIUM,
+				    "T0861", "T0845",
+				    "S7 program block list/info read");
+			return;
+		}
+	}
 	if (m->rosctr == S7_ROSCTR_USERDATA && m->has_szl) {
 		enum det_verdict v;
 
@@ -139,7 +221,7 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 const struct detector det_s7 = {
 	.name = "s7",
-	.pdu_protos = DET_PROTO(ICS_S7COMM),
+	.pdu_protos = DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_S7COMMPLUS),
 	.severity = SEV_HIGH,
 	.on_pdu = s7_pdu,
 };

@@ -129,6 +129,27 @@ det_policy(const struct det_ctx *ctx, enum ics_proto proto, enum det_role role,
 	return DET_UNSET;
 }
 
+/*
+ * det_policy() from [policy] alone: DET_UNSET when the role's list is not
+ * configured, whatever the baseline learned (it learns writes and polls,
+ * not clocks, discovery or block lists: a learned plant has no opinion).
+ */
+enum det_verdict
+det_policy_listed(const struct det_ctx *ctx, enum ics_proto proto,
+    enum det_role role, const struct det_endpoint *src)
+{
+	const struct cfg_nets *list = NULL;
+
+	if (role == DET_ROLE_DISCOVERY)
+		list = ctx->c->discovery;
+	else if (role != DET_ROLE_REMOTE && (unsigned)proto < ICS_NPROTO)
+		list = ctx->c->writers[proto];
+	if (list == NULL)
+		return DET_UNSET;
+	return cfg_nets_contains(list, src->af, src->ip) ? DET_ALLOWED :
+							   DET_DENIED;
+}
+
 bool
 det_publishing(const struct det_ctx *ctx)
 {

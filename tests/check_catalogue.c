@@ -1,0 +1,356 @@
+/*
+ * check_catalogue.c - single-technique scenarios (tests/gen_catalogue.py)
+ * through the real agent ($ICSENTRY_BUILD/icsentry-agent) with a policy
+ * that names the legitimate master 10.10.1.20 as the only writer, master
+ * and discovery host of every protocol.
+ *
+ * What is asserted is the alert each principle stands for: a request that
+ * changes state or reads identity from a host the policy does not name
+ * (BACnet Who-Is, TimeSynchronization, device identity reads; S7 set
+ * clock and block lists; FINS clock and
+ * parameter writes), a firmware/file download (CIP File object), and the
+ * technique by context (DNP3 time write T0849, disable unsolicited T0878,
+ * activate configuration T0836; BACnet AtomicWriteFile T0843 and event-
+ * enable writes T0878).  Alerts raised by the same packet fold into one
+ * (the lead's "correlated" list keeps the others): a finding counts when
+ * it leads or is correlated.  The benign background, the legitimate
+ * master polling, raises nothing of severity low or above.
+ *
+ * The unchecked fixture generates and replays once; the forked tests
+ * inherit the results.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/testutil.h"
+#include "tests/testutil_agent.h"
+
+#define RUN_MS		(120 * 1000)
+#define LEGIT		"10.10.1.20"
+#define ATTACKER	"10.10.1.66"
+
+static char dir[512], conf[600];
+
+static struct {
+	int	 gen_rc;
+	cJSON	*index;
+} fx;
+
+static cJSON *
+replay(const char *pcap)
+{
+	char path[600];
+	char *argv[] = { (char *)tu_agent_path(path, sizeof(path)), "-c", conf,
+	    "-r", (char *)pcap, "--alerts-out", "-", NULL };
+	struct tu_result r;
+	cJSON *arr = NULL;
+
+	tu_run(argv, NULL, RUN_MS, &r);
+	if (r.exit_code == 0)
+		arr = tu_json_lines(r.out, NULL);
+	tu_result_free(&r);
+	return arr;
+}
+
+static void
+setup(void)
+{
+	static const char *const keys[] = { "modbus_writers", "dnp3_masters",
+		"iec104_masters", "s7_writers", "enip_writers", "bacnet_writers",
+		"opcua_writers", "fins_writers", "mms_writers",
+		"discovery_allowed", NULL };
+	char text[1024], idx[600], gen[] = "tests/gen_catalogue.py";
+	char env[] = "/usr/bin/env", py[] = "python3";
+	char *argv[] = { env, py, gen, dir, NULL };
+	struct tu_result r;
+	size_t n;
+	char *t;
+	int i;
+
+	if (tu_mkdtemp(dir, sizeof(dir), "catalogue") != 0)
+		return;
+	n = (size_t)snprintf(text, sizeof(text),
+	    "[agent]\nname = t\nsite = s\n[policy]\n");
+	for (i = 0; keys[i] != NULL; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s = %s\n",
+		    keys[i], LEGIT);
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+	    "ot_networks = 10.10.1.0/24\n");
+	snprintf(conf, sizeof(conf), "%s/policy.conf", dir);
+	tu_write_file(conf, text, n);
+	tu_run(argv, NULL, RUN_MS, &r);
+	fx.gen_rc = r.exit_code;
+	if (r.exit_code != 0)
+		fprintf(stderr, "gen_catalogue.py: %s\n", r.err);
+	tu_result_free(&r);
+	snprintf(idx, sizeof(idx), "%s/catalogue.json", dir);
+	t = tu_read_file(idx, NULL);
+	fx.index = t != NULL ? cJSON_Parse(t) : NULL;
+	free(t);
+}
+
+static void
+teardown(void)
+{
+	cJSON_Delete(fx.index);
+	tu_rmtree(dir);
+}
+
+/* The alerts of the scenario whose description starts with desc. */
+static cJSON *
+scenario(const char *proto, const char *desc)
+{
+	const cJSON *s;
+	char pcap[700];
+
+	ck_assert_int_eq(fx.gen_rc, 0);
+	ck_assert_ptr_nonnull(fx.index);
+	cJSON_ArrayForEach(s, fx.index) {
+		const char *p = tu_json_str(s, "protocol");
+		const char *d = tu_json_str(s, "description");
+
+		if (p == NULL || d == NULL || strcmp(p, proto) != 0 ||
+		    strncmp(d, desc, strlen(desc)) != 0)
+			continue;
+		snprintf(pcap, sizeof(pcap), "%s/%s", dir,
+		    tu_json_str(s, "pcap"));
+		return replay(pcap);
+	}
+	ck_abort_msg("no scenario %s \"%s\"", proto, desc);
+	return NULL;
+}
+
+static bool
+same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* One finding (rule, technique) from the attacker, leading or folded. */
+static bool
+raised(const cJSON *alerts, const char *rule, const char *tech)
+{
+	const cJSON *a, *c;
+
+	cJSON_ArrayForEach(a, alerts) {
+		if (!same(tu_json_str(a, "src.ip"), ATTACKER))
+			continue;
+		if (same(tu_json_str(a, "detector"), rule) &&
+		    same(tu_json_str(a, "technique"), tech))
+			return true;
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(a,
+		    "correlated"))
+			if (same(tu_json_str(c, "rule"), rule) &&
+			    same(tu_json_str(c, "technique"), tech))
+				return true;
+	}
+	return false;
+}
+
+/* rule's alert lists tech among its secondary techniques */
+static bool
+lists(const cJSON *alerts, const char *rule, const char *tech)
+{
+	const cJSON *a, *t;
+
+	cJSON_ArrayForEach(a, alerts) {
+		if (!same(tu_json_str(a, "detector"), rule))
+			continue;
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(a,
+		    "techniques"))
+			if (cJSON_IsString(t) && same(t->valuestring, tech))
+				return true;
+	}
+	return false;
+}
+
+static void
+expect(const char *proto, const char *desc, const char *rule, const char *tech)
+{
+	cJSON *al = scenario(proto, desc);
+
+	ck_assert_ptr_nonnull(al);
+	ck_assert_msg(raised(al, rule, tech), "%s \"%s\": no %s/%s", proto, desc,
+	    rule, tech);
+	cJSON_Delete(al);
+}
+
+START_TEST(bacnet_discovery_time_identity)
+{
+	expect("bacnet", "Who-Is broadcast", "bacnet.discovery", "T0846");
+	expect("bacnet", "TimeSynchronization", "bacnet.time_sync", "T0849");
+	expect("bacnet", "ReadProperty vendor", "bacnet.identification", "T0888");
+}
+END_TEST
+
+START_TEST(bacnet_write_technique_by_context)
+{
+	expect("bacnet", "AtomicWriteFile", "bacnet.unauthorized_write", "T0843");
+	expect("bacnet", "WriteProperty event-enable", "bacnet.unauthorized_write",
+	    "T0878");
+	expect("bacnet", "WriteProperty analog-value", "bacnet.unauthorized_write",
+	    "T0836");
+	/* a binary output is a command, not a setpoint */
+	expect("bacnet", "WriteProperty present-value of binary",
+	    "bacnet.unauthorized_write", "T0855");
+}
+END_TEST
+
+START_TEST(cip_identity_and_file_download)
+{
+	cJSON *al;
+
+	expect("enip", "firmware update", "cip.file_download", "T0839");
+	al = scenario("enip", "ListServices");
+	ck_assert(raised(al, "enip.list_identity", "T0888"));
+	ck_assert(lists(al, "enip.list_identity", "T0846"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+START_TEST(s7_clock_and_block_list)
+{
+	expect("s7comm", "set PLC clock", "s7.set_clock", "T0849");
+	expect("s7comm", "list blocks", "s7.block_list", "T0861");
+	expect("s7comm", "S7comm-plus: SetVariable", "s7plus.unauthorized_write",
+	    "T0855");
+}
+END_TEST
+
+START_TEST(fins_clock_and_parameters)
+{
+	expect("fins", "clock write", "fins.unauthorized_write", "T0849");
+	expect("fins", "parameter area write", "fins.unauthorized_write", "T0836");
+}
+END_TEST
+
+START_TEST(dnp3_technique_by_context)
+{
+	expect("dnp3", "disable unsolicited", "dnp3.disable_unsolicited", "T0878");
+	expect("dnp3", "time set", "dnp3.unauthorized_command", "T0849");
+	expect("dnp3", "activate configuration", "dnp3.config_change", "T0836");
+	expect("dnp3", "freeze and clear", "dnp3.unauthorized_command", "T0855");
+}
+END_TEST
+
+START_TEST(mms_technique_by_context)
+{
+	cJSON *al;
+
+	expect("mms", "write setting group value", "mms.unauthorized_write",
+	    "T0836");
+	expect("mms", "write SGCB ActSG", "mms.unauthorized_write", "T0836");
+	expect("mms", "disable report control block", "mms.unauthorized_write",
+	    "T0878");
+	expect("mms", "GetNameList", "mms.discovery", "T0861");
+	expect("mms", "program invocation stop", "mms.program_reset", "T0858");
+	expect("mms", "file delete", "mms.file_operation", "T0809");
+	/* an operate stays a command */
+	al = scenario("mms", "write XCBR1$CO$Pos$Oper");
+	ck_assert(raised(al, "mms.unauthorized_write", "T0855"));
+	ck_assert(!lists(al, "mms.unauthorized_write", "T0836"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+START_TEST(opcua_discovery_and_setpoints)
+{
+	cJSON *al;
+
+	expect("opcua", "GetEndpoints / FindServers", "opcua.discovery", "T0846");
+	al = scenario("iec104", "setpoint C_SE_NC_1");
+	ck_assert(lists(al, "iec104.unauthorized_command", "T0836") ||
+	    lists(al, "roles.rogue_master", "T0836"));
+	cJSON_Delete(al);
+	al = scenario("dnp3", "analog output setpoint");
+	ck_assert(lists(al, "dnp3.unauthorized_command", "T0836") ||
+	    lists(al, "roles.rogue_master", "T0836"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+/* sessions opened faster than any client does, to one service port */
+START_TEST(connection_floods)
+{
+	expect("s7comm", "COTP connection flood", "net.connection_flood", "T0814");
+	expect("opcua", "Hello/OpenSecureChannel flood", "net.connection_flood",
+	    "T0814");
+}
+END_TEST
+
+/* The legitimate master's polling raises nothing of severity >= low. */
+START_TEST(background_raises_nothing)
+{
+	static const char *const sev[] = { "low", "medium", "high", "critical",
+		NULL };
+	const char *protos[] = { "modbus", "dnp3", "s7comm", "iec104", "enip",
+		"bacnet", "fins", "mms", NULL };
+	const cJSON *s, *a;
+	int bad = 0, i, k;
+
+	ck_assert_ptr_nonnull(fx.index);
+	for (i = 0; protos[i] != NULL; i++) {
+		cJSON_ArrayForEach(s, fx.index) {
+			char pcap[700];
+			cJSON *al;
+
+			if (!same(tu_json_str(s, "protocol"), protos[i]))
+				continue;
+			snprintf(pcap, sizeof(pcap), "%s/%s", dir,
+			    tu_json_str(s, "pcap"));
+			al = replay(pcap);
+			ck_assert_ptr_nonnull(al);
+			cJSON_ArrayForEach(a, al) {
+				if (!same(tu_json_str(a, "src.ip"), LEGIT))
+					continue;
+				for (k = 0; sev[k] != NULL; k++)
+					if (same(tu_json_str(a, "severity"), sev[k])) {
+						fprintf(stderr, "%s: %s\n",
+						    tu_json_str(s, "id"),
+						    tu_json_str(a, "detector"));
+						bad++;
+					}
+			}
+			cJSON_Delete(al);
+			break;	/* one scenario per protocol */
+		}
+	}
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("catalogue");
+	TCase *t = tcase_create("policy");
+
+	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 600);
+	tcase_add_test(t, bacnet_discovery_time_identity);
+	tcase_add_test(t, bacnet_write_technique_by_context);
+	tcase_add_test(t, cip_identity_and_file_download);
+	tcase_add_test(t, s7_clock_and_block_list);
+	tcase_add_test(t, fins_clock_and_parameters);
+	tcase_add_test(t, dnp3_technique_by_context);
+	tcase_add_test(t, mms_technique_by_context);
+	tcase_add_test(t, opcua_discovery_and_setpoints);
+	tcase_add_test(t, connection_floods);
+	tcase_add_test(t, background_raises_nothing);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
