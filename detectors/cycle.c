@@ -68,71 +68,8 @@
 #include "dissectors/iec104.h"
 #include "dissectors/modbus.h"
 
-#define MAX_SIG		32
-#define MAX_TR		128
-#define WHAT_LEN	40
-#define BURST		8
-#define NOVEL_MAX	64
-#define MEMBER		"cycles"
-#define CY_PROTOS	(DET_PROTO(ICS_MODBUS) | DET_PROTO(ICS_DNP3) | \
-			DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_ENIP) | \
-			DET_PROTO(ICS_FINS) | DET_PROTO(ICS_IEC104))
-/* a DNP3 function other than READ: freeze, restart, operate, enable... */
-#define OP_ACTS		0x80u
+#include "detectors/cycle_int.h"
 
-struct cy_sig {
-	uint32_t	sig;
-	uint8_t		ops;		/* PROTO_OP_* */
-	uint8_t		repeated;	/* >= min_gaps gaps learned */
-	uint32_t	ngaps;		/* this run */
-	uint64_t	min_gap, max_gap;	/* us; 0 = none yet */
-	uint64_t	last;		/* this run: last request */
-	uint64_t	last_flow;
-	/* this run, detecting: consecutive slow / fast gaps, missing */
-	uint16_t	nslow, nfast;
-	uint8_t		missing;
-	uint8_t		ended;		/* the session of its last time ended */
-	char		what[WHAT_LEN];
-};
-
-struct cy_chan {
-	struct chan_key	 k;		/* first: chantab */
-	uint8_t		 judged;	/* >= min_requests learned */
-	uint8_t		 sig_full, tr_full;
-	uint16_t	 nsig, ntr;
-	uint64_t	 nreq;		/* this run */
-	struct cy_sig	 sig[MAX_SIG];
-	uint64_t	 tr[MAX_TR];	/* prev << 32 | next */
-	/* this run */
-	uint64_t	 flow;
-	uint32_t	 prev;
-	uint8_t		 has_prev;
-	uint64_t	 alerted[5];
-	uint64_t	 first_req, last_req;	/* this run, detecting */
-	uint64_t	 resumed;	/* first request after a silence */
-	uint64_t	 cycle_gap;	/* longest periodic max_gap, cached */
-	uint32_t	 novel;		/* out_of_cycle alerts in this window */
-	uint32_t	 nread;		/* distinct novel reads in this window */
-	uint32_t	 reads[NOVEL_MAX];
-	uint64_t	 reads_start;
-	/* this run, detecting: is the channel alive (cycle.missing_poll) */
-	uint8_t		 loops_done, flow_ended, chan_said, noans_said;
-	uint32_t	 unans;		/* requests since the last answer */
-	uint64_t	 last_resp;	/* the server's last PDU */
-	uint32_t	 loop[MAX_SIG];	/* sigs polled in one loop with sig i */
-};
-
-struct cycle {
-	struct chantab	 learn, det;
-	bool		 learning, detecting;
-	uint32_t	 min_requests, min_gaps;
-	double		 fast_factor, max_jitter;
-	uint32_t	 novel_reads;
-	uint64_t	 quiet_us;
-	uint32_t	 miss_periods, period_gaps;
-	double		 slow_factor, faster_factor;
-	uint64_t	 next_sweep;
-};
 
 static const struct cfg_key keys[] = {
 	{ "max_channels", CFG_INT, "4096", 16, 1 << 20,
@@ -238,58 +175,6 @@ signature(const struct det_pdu *pdu, uint32_t *sig, uint8_t *ops, char *what)
 	}
 	*sig = h;
 	return true;
-}
-
-static struct cy_sig *
-sig_find(struct cy_chan *c, uint32_t sig)
-{
-	uint16_t i;
-
-	for (i = 0; i < c->nsig; i++)
-		if (c->sig[i].sig == sig)
-			return &c->sig[i];
-	return NULL;
-}
-
-static struct cy_sig *
-sig_add(struct cy_chan *c, uint32_t sig)
-{
-	struct cy_sig *s = sig_find(c, sig);
-
-	if (s != NULL)
-		return s;
-	if (c->nsig == MAX_SIG) {
-		c->sig_full = 1;
-		return NULL;
-	}
-	s = &c->sig[c->nsig++];
-	memset(s, 0, sizeof(*s));
-	s->sig = sig;
-	return s;
-}
-
-static bool
-tr_has(const struct cy_chan *c, uint32_t a, uint32_t b)
-{
-	uint64_t t = (uint64_t)a << 32 | b;
-	uint16_t i;
-
-	for (i = 0; i < c->ntr; i++)
-		if (c->tr[i] == t)
-			return true;
-	return false;
-}
-
-static void
-tr_add(struct cy_chan *c, uint32_t a, uint32_t b)
-{
-	if (tr_has(c, a, b))
-		return;
-	if (c->ntr == MAX_TR) {
-		c->tr_full = 1;
-		return;
-	}
-	c->tr[c->ntr++] = (uint64_t)a << 32 | b;
 }
 
 /* ---- learning -------------------------------------------------------- */
@@ -917,160 +802,6 @@ cy_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		detect_req(s, ctx, pdu, sig, ops, what);
 }
 
-/* ---- the file -------------------------------------------------------- */
-
-static int
-cmp_sig(const void *a, const void *b)
-{
-	const struct cy_sig *x = a, *y = b;
-
-	return x->sig < y->sig ? -1 : x->sig > y->sig;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static cJSON *
-chan_json(struct cy_chan *c)
-{
-	cJSON *o = cJSON_CreateObject(), *arr, *e;
-	char hex[20];
-	uint16_t i;
-
-	chantab_key_json(&c->k, o);
-	cJSON_AddBoolToObject(o, "judged", c->judged);
-	qsort(c->sig, c->nsig, sizeof(c->sig[0]), cmp_sig);
-	qsort(c->tr, c->ntr, sizeof(c->tr[0]), cmp_u64);
-	arr = cJSON_AddArrayToObject(o, "requests");
-	for (i = 0; i < c->nsig; i++) {
-		const struct cy_sig *g = &c->sig[i];
-
-		e = cJSON_CreateObject();
-		snprintf(hex, sizeof(hex), "%08x", g->sig);
-		cJSON_AddStringToObject(e, "sig", hex);
-		cJSON_AddStringToObject(e, "what", g->what);
-		cJSON_AddNumberToObject(e, "ops", g->ops);
-		cJSON_AddBoolToObject(e, "repeated", g->repeated);
-		cJSON_AddNumberToObject(e, "min_gap_us", (double)g->min_gap);
-		cJSON_AddNumberToObject(e, "max_gap_us", (double)g->max_gap);
-		cJSON_AddItemToArray(arr, e);
-	}
-	if (c->sig_full)
-		cJSON_AddBoolToObject(o, "requests_truncated", 1);
-	arr = cJSON_AddArrayToObject(o, "transitions");
-	for (i = 0; i < c->ntr; i++) {
-		snprintf(hex, sizeof(hex), "%08x>%08x",
-		    (uint32_t)(c->tr[i] >> 32), (uint32_t)c->tr[i]);
-		cJSON_AddItemToArray(arr, cJSON_CreateString(hex));
-	}
-	if (c->tr_full)
-		cJSON_AddBoolToObject(o, "transitions_truncated", 1);
-	return o;
-}
-
-static cJSON *
-any_chan_json(void *c)
-{
-	return chan_json(c);
-}
-
-static cJSON *
-cy_dump(void *state)
-{
-	struct cycle *s = state;
-
-	return chantab_json(&s->learn, NULL, any_chan_json);
-}
-
-static bool
-hex32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	v = strtoul(s, &end, 16);
-	if (end == s || *end != '\0' || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-static double
-num(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : 0;
-}
-
-static int
-fill(void *ent, const cJSON *o)
-{
-	struct cy_chan *c = ent;
-	const cJSON *r, *e;
-	struct cy_sig *g;
-
-	c->judged |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-	    "judged"));
-	c->sig_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-	    "requests_truncated"));
-	c->tr_full |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-	    "transitions_truncated"));
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
-	    "requests")) {
-		uint32_t sig;
-		uint64_t mn, mx;
-
-		e = cJSON_GetObjectItemCaseSensitive(r, "sig");
-		if (!cJSON_IsString(e) || !hex32(e->valuestring, &sig))
-			return -1;
-		if ((g = sig_add(c, sig)) == NULL)
-			continue;
-		g->ops |= (uint8_t)num(r, "ops");
-		g->repeated |= cJSON_IsTrue(
-		    cJSON_GetObjectItemCaseSensitive(r, "repeated"));
-		e = cJSON_GetObjectItemCaseSensitive(r, "what");
-		if (cJSON_IsString(e))
-			snprintf(g->what, sizeof(g->what), "%s",
-			    e->valuestring);
-		mn = (uint64_t)num(r, "min_gap_us");
-		mx = (uint64_t)num(r, "max_gap_us");
-		if (mn != 0 && (g->min_gap == 0 || mn < g->min_gap))
-			g->min_gap = mn;
-		if (mx > g->max_gap)
-			g->max_gap = mx;
-	}
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o,
-	    "transitions")) {
-		uint32_t a, b;
-		char buf[24], *gt;
-
-		if (!cJSON_IsString(r) || strlen(r->valuestring) >= sizeof(buf))
-			return -1;
-		snprintf(buf, sizeof(buf), "%s", r->valuestring);
-		if ((gt = strchr(buf, '>')) == NULL)
-			return -1;
-		*gt = '\0';
-		if (!hex32(buf, &a) || !hex32(gt + 1, &b))
-			return -1;
-		tr_add(c, a, b);
-	}
-	return 0;
-}
-
-static int
-load(struct chantab *t, const cJSON *arr, const char *path, char *err,
-    size_t errlen)
-{
-	return chantab_load(t, arr, fill, path, MEMBER, "polling cycle", err,
-	    errlen);
-}
-
 /* ---- life cycle ------------------------------------------------------ */
 
 static void
@@ -1115,7 +846,7 @@ cy_init(const struct cfg *c, const char *sec, void **state, char *err,
 	if (!s->learning && !s->detecting)
 		return DET_INACTIVE;
 	if (chantab_open_pair(&s->learn, &s->det, lp, fp, max,
-	    sizeof(struct cy_chan), MEMBER, load, cy_dump, s, "cycle", err,
+	    sizeof(struct cy_chan), MEMBER, cy_load, cy_dump, s, "cycle", err,
 	    errlen) != 0)
 		goto fail;
 	return 0;

@@ -73,129 +73,7 @@
 #include "dissectors/s7comm.h"
 #include "dissectors/seghash.h"
 
-#define EST_PKTS	20		/* packets before a fingerprint counts */
-#define EST_US		10000000u	/* ... over at least 10 s */
-
-struct host {
-	uint8_t		used;
-	uint8_t		af;
-	uint8_t		l4;		/* 6 TCP, 17 UDP, 0 other */
-	uint8_t		mac[6];
-	uint8_t		ip[16];
-	uint8_t		ttl;		/* first TTL seen */
-	uint8_t		ttl_varies;	/* learned packets had other TTLs */
-	uint8_t		has_syn, has_synack;
-	uint16_t	syn_win, synack_win;
-	uint32_t	syn_opt, synack_opt;
-	uint32_t	n;
-	uint64_t	first, last;
-	/*
-	 * IP-ID: a stack with one counter for all its packets (most embedded
-	 * stacks, Windows) numbers them in order.  Series A is the host's
-	 * own; a packet far off it starts series B.  A packet of A after one
-	 * of B, while B is live, means two stacks send as this host.
-	 */
-	uint16_t	ida, idb;
-	uint16_t	id_good, id_bad;	/* while learning the counter */
-	uint16_t	id_maxd;		/* largest in-order step seen */
-	uint8_t		b_live, b_alerted, b_kind;
-	uint32_t	b_pkts;
-	uint64_t	b_first, b_last, a_last;
-	uint8_t		b_peer[16];		/* whom series B talked to */
-	uint16_t	b_port;
-};
-
-/* Per TCP session: the last data segment each way, and flags. */
-struct seg {
-	uint32_t	seq;
-	uint32_t	len;
-	uint32_t	hash;		/* whole payload */
-	uint32_t	head;		/* first 16 bytes */
-};
-
-struct sess {
-	uint64_t	id;		/* flow id, 0 = free */
-	struct seg	last[2];	/* by flow direction */
-	/* per direction: the end of the data sent (next unsent byte) */
-	uint32_t	nxt[2];
-	uint64_t	data_ts[2];	/* last data segment, 0: none yet */
-	uint64_t	behind_ts[2];	/* first bare ACK behind nxt */
-	uint8_t		behind[2];	/* bare ACKs behind nxt, in a row */
-	uint8_t		desync_alerted[2];
-	uint8_t		linked;		/* its channel knows it (chan_link) */
-	uint8_t		has_link;	/* DNP3 link addresses of its first data */
-	uint16_t	link_m, link_o;	/* master, outstation */
-	uint8_t		foreign[2];	/* a foreign stack sent in this direction */
-	uint8_t		alerted[2];	/* ... and was reported */
-	uint8_t		conflict_alerted[2];
-	/* the sender's fingerprint each way, cached (hosts never move) */
-	struct host	*h[2];
-	char		why[2][40];
-};
-
-/* What the PDUs of the packet being processed were (on_pdu runs first). */
-struct cur {
-	const struct flow *f;
-	uint64_t	ts;
-	int		kind;		/* K_* */
-	const char	*what;
-	uint8_t		has_link;	/* a DNP3 PDU: its link addresses */
-	uint16_t	link_m, link_o;
-};
-
-/* Two sessions of one channel with the same DNP3 link addresses. */
-#define MAX_TWINS	16
-
-struct twin {
-	uint64_t	a, b;		/* flow ids: the live one, the new one */
-	uint64_t	since;		/* the new one's first data */
-	struct chan	*c;
-};
-
-enum { K_NONE, K_READ, K_COMMAND, K_REPORT };
-
-/*
- * Per (client address, server address, server port) of an industrial
- * TCP service: the latest session that carried data, and the connection
- * attempts the server refused while it was live.
- */
-struct chan {
-	uint8_t		used;
-	uint8_t		af;
-	uint16_t	port;
-	uint8_t		cli[16], srv[16];
-	uint64_t	live;		/* flow id of the latest session */
-	uint64_t	last;		/* last use */
-	uint64_t	alerted;	/* flow id of the session reported */
-	uint32_t	refused;	/* attempts refused while live ran */
-	uint16_t	live_port;	/* its client port */
-};
-
-#define SESS_MEMO	64	/* power of two */
-
-struct stackfp {
-	struct host	*hosts;
-	size_t		 hcap, hused;
-	struct sess	*sess;
-	size_t		 scap, sused;
-	struct chan	*chan;
-	size_t		 ccap, cused;
-	uint64_t	 hosts_dropped, sessions_dropped, chans_dropped;
-	uint64_t	 relearn_us, live_us, desync_us, twin_us;
-	unsigned	 desync_acks, refusals;
-	struct twin	 twins[MAX_TWINS];
-	unsigned	 ntwins;
-	uint64_t	 twins_dropped;
-	uint64_t	 pending;	/* sessions ever marked foreign */
-	struct cur	 cur;
-	char		 why[40];	/* sfp_packet's mismatch text */
-	/*
-	 * Last session found per flow id (direct-mapped): a hit is checked
-	 * against the slot's id, so a session moved or freed by sess_del
-	 * just misses and is looked up again.
-	 */
-	struct sess	*memo[SESS_MEMO];
-};
+#include "detectors/stackfp_int.h"
 
 static const struct cfg_key keys[] = {
 	{ "max_hosts", CFG_INT, "4096", 16, 1 << 22,
@@ -442,104 +320,15 @@ ttl_class(uint8_t ttl)
 	return ttl <= 32 ? 32 : ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255;
 }
 
-/* The well-known ports of the industrial protocols icsentry dissects. */
-static bool
-is_ics_port(uint16_t port)
-{
-	switch (port) {
-	case 102: case 502: case 2404: case 20000: case 44818: case 47808:
-	case 4840: case 9600: case 1911: case 789: case 18245: case 5094:
-		return true;
-	}
-	return false;
-}
-
 static bool
 is_service_port(uint16_t port)
 {
 	return port < 1024 || is_ics_port(port);
 }
 
-/* One line into a cJSON object: the caps. */
-static void
-add_caps(const struct stackfp *s, cJSON *d)
-{
-	if (s->hosts_dropped || s->sessions_dropped) {
-		cJSON_AddNumberToObject(d, "hosts_dropped", (double)s->hosts_dropped);
-		cJSON_AddNumberToObject(d, "sessions_dropped",
-		    (double)s->sessions_dropped);
-	}
-}
 
-static void
-raise_pkt(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir, const char *det, enum det_severity sev,
-    const char *tech, const char *title, cJSON *d)
-{
-	struct det_alert a;
 
-	memset(&a, 0, sizeof(a));
-	det_endpoint_from_flow(&a.src, f, dir == FLOW_C2S);
-	det_endpoint_from_flow(&a.dst, f, dir != FLOW_C2S);
-	/* the frame's own MAC: the flow keeps the first one seen */
-	if (p->has_eth) {
-		a.src.has_mac = true;
-		memcpy(a.src.mac, p->src_mac, 6);
-	}
-	a.detector = det;
-	a.severity = sev;
-	a.technique = tech;
-	a.title = title;
-	/* storms collapse per technique: a reset must not hide the reports */
-	a.agg_key = tech;
-	a.ts = p->ts;
-	a.proto = f->ics != ICS_NONE ? ics_proto_name((enum ics_proto)f->ics) :
-	    NULL;
-	add_caps(s, d);
-	a.details = d;
-	det_alert(ctx, &a);
-}
 
-/* Technique and words for what a foreign stack's frame carried. */
-static const char *
-kind_technique(int kind, const char **what)
-{
-	switch (kind) {
-	case K_COMMAND:
-		*what = "sent a command";
-		return "T0855";
-	case K_READ:
-		*what = "polled as a master";
-		return "T0848";
-	case K_REPORT:
-		*what = "sent responses/reports";
-		return "T0856";
-	}
-	*what = "reset an industrial session";
-	return "T0830";
-}
-
-static __attribute__((noinline, cold)) void
-raise_foreign(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir, struct sess *x, int kind, const char *fn)
-{
-	const char *what, *tech = kind_technique(kind, &what);
-	char title[200], ib[64];
-	struct det_endpoint e;
-	cJSON *d;
-
-	det_endpoint_from_flow(&e, f, dir == FLOW_C2S);
-	snprintf(title, sizeof(title),
-	    "%s %s from a different sending stack than its own (%s)",
-	    det_ip_str(&e, ib, sizeof(ib)), what, x->why[dir]);
-	d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "mismatch", x->why[dir]);
-	cJSON_AddNumberToObject(d, "ttl", p->ttl);
-	if (fn != NULL)
-		cJSON_AddStringToObject(d, "function", fn);
-	raise_pkt(s, ctx, p, f, dir, "stackfp.foreign_stack", SEV_HIGH, tech,
-	    title, d);
-}
 
 
 /*
@@ -706,48 +495,6 @@ judge_ipid(const struct stackfp *s, struct host *h, const struct pkt *p,
 	return false;
 }
 
-static __attribute__((noinline, cold)) void
-raise_interleave(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    struct host *h)
-{
-	const char *what, *tech = kind_technique(h->b_kind, &what);
-	struct det_alert a;
-	char title[240], ib[64], pb[64];
-	cJSON *d;
-
-	h->b_alerted = 1;
-	memset(&a, 0, sizeof(a));
-	a.src.af = h->af;
-	memcpy(a.src.ip, h->ip, 16);
-	a.src.has_mac = true;
-	memcpy(a.src.mac, h->mac, 6);
-	a.dst.af = h->af;
-	memcpy(a.dst.ip, h->b_peer, 16);
-	a.dst.port = h->b_port;
-	if (h->b_kind == K_NONE)
-		what = "sent segments";
-	snprintf(title, sizeof(title),
-	    "Two IP-ID series from %s: another stack %s in its name to %s",
-	    det_ip_str(&a.src, ib, sizeof(ib)), what,
-	    det_ip_str(&a.dst, pb, sizeof(pb)));
-	d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "mismatch", "IP-ID series interleaved");
-	cJSON_AddNumberToObject(d, "own_ip_id", p->ip_id);
-	cJSON_AddNumberToObject(d, "other_ip_id", h->idb);
-	cJSON_AddNumberToObject(d, "other_packets", h->b_pkts);
-	add_caps(s, d);
-	a.detector = "stackfp.foreign_stack";
-	a.severity = SEV_HIGH;
-	a.technique = tech;
-	a.title = title;
-	a.agg_key = tech;
-	a.ts = p->ts;
-	a.details = d;
-	det_alert(ctx, &a);
-}
-
-static void raise_conflict(struct stackfp *s, struct det_ctx *ctx,
-    const struct pkt *p, const struct flow *f, int dir);
 
 static void
 check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
@@ -772,42 +519,10 @@ check_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	if (!differ || x->conflict_alerted[dir])
 		return;
 	x->conflict_alerted[dir] = 1;
-	raise_conflict(s, ctx, p, f, dir);
+	sfp_raise_conflict(s, ctx, p, f, dir);
 }
 
-static __attribute__((noinline, cold)) void
-raise_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir)
-{
-	/* the packet's PDUs say who it went to; else the flow's direction */
-	bool here = s->cur.f == f && s->cur.ts == p->ts;
-	bool toward_server = here ? s->cur.kind != K_REPORT : dir == FLOW_C2S;
-	char title[200];
-	cJSON *d;
 
-	snprintf(title, sizeof(title),
-	    "Two different payloads for TCP sequence %u %s (injected or altered in transit)",
-	    p->tcp_seq, toward_server ? "toward the server" : "from the server");
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "seq", p->tcp_seq);
-	cJSON_AddNumberToObject(d, "length", p->payload_len);
-	cJSON_AddNumberToObject(d, "ttl", p->ttl);
-	raise_pkt(s, ctx, p, f, dir, "stackfp.tcp_conflict", SEV_HIGH,
-	    toward_server ? "T0831" : "T0832", title, d);
-}
-
-static __attribute__((noinline, cold)) void
-raise_syn_payload(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir)
-{
-	char title[160];
-
-	snprintf(title, sizeof(title),
-	    "SYN carrying %u bytes of data from service port %u",
-	    p->payload_len, p->sport);
-	raise_pkt(s, ctx, p, f, dir, "stackfp.syn_payload", SEV_HIGH,
-	    "T0856", title, cJSON_CreateObject());
-}
 
 /* ---- desynchronised sessions and taken-over channels ---------------------- */
 
@@ -952,35 +667,6 @@ track_data(struct stackfp *s, const struct pkt *p, const struct flow *f,
 		chan_link(s, p, f, x);
 }
 
-static __attribute__((noinline, cold)) void
-raise_desync(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir, struct sess *x)
-{
-	uint16_t sport = dir == FLOW_C2S ? f->cli.port : f->srv.port;
-	uint16_t dport = dir == FLOW_C2S ? f->srv.port : f->cli.port;
-	bool server = is_ics_port(sport) || (!is_ics_port(dport) &&
-	    dir == FLOW_S2C);
-	/* bytes in the server's name are reports, in the client's commands */
-	const char *what, *tech = kind_technique(server ? K_REPORT : K_COMMAND,
-	    &what);
-	struct det_endpoint e;
-	char title[240], ib[64];
-	cJSON *d;
-
-	x->desync_alerted[dir] = 1;
-	det_endpoint_from_flow(&e, f, dir == FLOW_C2S);
-	snprintf(title, sizeof(title),
-	    "%s's own segments stay %u bytes behind what the session carried in "
-	    "its name: another stack %s in its name (injected)",
-	    det_ip_str(&e, ib, sizeof(ib)), x->nxt[dir] - p->tcp_seq, what);
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "seq", p->tcp_seq);
-	cJSON_AddNumberToObject(d, "data_end", x->nxt[dir]);
-	cJSON_AddNumberToObject(d, "bytes_behind", x->nxt[dir] - p->tcp_seq);
-	cJSON_AddNumberToObject(d, "acks_behind", x->behind[dir]);
-	raise_pkt(s, ctx, p, f, dir, "stackfp.tcp_desync", SEV_HIGH, tech,
-	    title, d);
-}
 
 /*
  * A bare ACK (no data, SYN, FIN or RST): every stack puts its next unsent
@@ -1007,42 +693,9 @@ check_bare(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 		x->behind[dir]++;
 	if (x->behind[dir] >= s->desync_acks &&
 	    p->ts - x->behind_ts[dir] >= s->desync_us && !x->desync_alerted[dir])
-		raise_desync(s, ctx, p, f, dir, x);
+		sfp_raise_desync(s, ctx, p, f, dir, x);
 }
 
-static __attribute__((noinline, cold)) void
-raise_takeover(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, struct chan *c)
-{
-	struct det_alert a;
-	char title[240], cb[64], sb[64];
-	cJSON *d;
-
-	c->alerted = c->live;
-	memset(&a, 0, sizeof(a));
-	det_endpoint_from_flow(&a.src, f, true);
-	det_endpoint_from_flow(&a.dst, f, false);
-	snprintf(title, sizeof(title),
-	    "%s's connections to %s port %u refused while a session from its "
-	    "address (port %u) runs: another stack holds its session (hijacked "
-	    "master)", det_ip_str(&a.src, cb, sizeof(cb)),
-	    det_ip_str(&a.dst, sb, sizeof(sb)), f->srv.port, c->live_port);
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "refused", c->refused);
-	cJSON_AddNumberToObject(d, "refused_port", f->cli.port);
-	cJSON_AddNumberToObject(d, "live_session_port", c->live_port);
-	add_caps(s, d);
-	a.detector = "stackfp.session_takeover";
-	a.severity = SEV_HIGH;
-	a.technique = "T0848";
-	a.title = title;
-	a.agg_key = "T0848";
-	a.ts = p->ts;
-	a.proto = f->ics != ICS_NONE ? ics_proto_name((enum ics_proto)f->ics) :
-	    NULL;
-	a.details = d;
-	det_alert(ctx, &a);
-}
 
 /*
  * A RST from the server of a connection it never accepted (no SYN-ACK):
@@ -1069,37 +722,10 @@ check_refused(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	c->refused++;
 	c->last = p->ts;
 	if (c->refused >= s->refusals && c->alerted != c->live)
-		raise_takeover(s, ctx, p, f, c);
+		sfp_raise_takeover(s, ctx, p, f, c);
 }
 
-/* a datagram: judged on its own */
-static __attribute__((noinline, cold)) void
-raise_datagram(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir, const char *why)
-{
-	struct sess tmp;
 
-	memset(&tmp, 0, sizeof(tmp));
-	snprintf(tmp.why[dir], sizeof(tmp.why[dir]), "%s", why);
-	raise_foreign(s, ctx, p, f, dir, &tmp, s->cur.kind, s->cur.what);
-}
-
-/* A frame of session x that differs from its sender's fingerprint. */
-static __attribute__((noinline, cold)) void
-foreign_frame(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir, struct sess *x, bool here)
-{
-	if (!x->foreign[dir]) {
-		x->foreign[dir] = 1;
-		s->pending++;
-		snprintf(x->why[dir], sizeof(x->why[dir]), "%s", s->why);
-	}
-	if (!x->alerted[dir] && (here || (p->tcp_flags & PKT_TCP_RST))) {
-		x->alerted[dir] = 1;
-		raise_foreign(s, ctx, p, f, dir, x, here ? s->cur.kind : K_NONE,
-		    here ? s->cur.what : NULL);
-	}
-}
 
 static void
 sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
@@ -1117,7 +743,7 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	if (tcp && (p->tcp_flags & PKT_TCP_SYN) && !(p->tcp_flags & PKT_TCP_ACK) &&
 	    p->payload_len > 0 && is_service_port(p->sport) &&
 	    !is_service_port(p->dport))
-		raise_syn_payload(s, ctx, p, f, dir);
+		sfp_raise_syn_payload(s, ctx, p, f, dir);
 	/*
 	 * Only industrial flows are judged (by dissector, or by port: a SYN
 	 * comes before any payload names the protocol); that is where a
@@ -1138,16 +764,16 @@ sfp_packet(void *state, struct det_ctx *ctx, const struct pkt *p,
 	if (!judge_host(s, h, p, why, sizeof(s->why))) {
 		/* (a frame that differs in TTL/SYN is not the host's counter) */
 		if (judge_ipid(s, h, p, f, dir) && !h->b_alerted)
-			raise_interleave(s, ctx, p, h);
+			sfp_raise_interleave(s, ctx, p, h);
 	} else {
 		here = s->cur.f == f && s->cur.ts == p->ts;
 		if (x == NULL) {
 			/* a datagram: judged on its own */
 			if (here)
-				raise_datagram(s, ctx, p, f, dir, why);
+				sfp_raise_datagram(s, ctx, p, f, dir, why);
 			return;
 		}
-		foreign_frame(s, ctx, p, f, dir, x, here);
+		sfp_foreign_frame(s, ctx, p, f, dir, x, here);
 	}
 	if (x == NULL)
 		return;
@@ -1186,35 +812,6 @@ pdu_kind(const struct det_pdu *pdu, const char **what)
 	}
 }
 
-/* a foreign stack seen earlier in this session (its SYN): report now */
-static __attribute__((noinline, cold)) void
-raise_pending(struct stackfp *s, struct det_ctx *ctx,
-    const struct det_pdu *pdu, struct sess *x, int dir, int kind,
-    const char *what)
-{
-	struct det_alert a;
-	const char *w, *tech = kind_technique(kind, &w);
-	char title[200], ib[64];
-	cJSON *d;
-
-	x->alerted[dir] = 1;
-	det_alert_from_pdu(&a, pdu);
-	snprintf(title, sizeof(title),
-	    "%s %s in a session opened by a different sending stack (%s)",
-	    det_ip_str(&a.src, ib, sizeof(ib)), w, x->why[dir]);
-	d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "mismatch", x->why[dir]);
-	if (what != NULL)
-		cJSON_AddStringToObject(d, "function", what);
-	add_caps(s, d);
-	a.detector = "stackfp.foreign_stack";
-	a.severity = SEV_HIGH;
-	a.technique = tech;
-	a.title = title;
-	a.agg_key = tech;
-	a.details = d;
-	det_alert(ctx, &a);
-}
 
 /*
  * A session marked foreign before any PDU: report it with this one.  Out
@@ -1228,7 +825,7 @@ check_pending(struct stackfp *s, struct det_ctx *ctx,
 	struct sess *x = sess_get(s, pdu->flow->id, false);
 
 	if (x != NULL && x->foreign[dir] && !x->alerted[dir])
-		raise_pending(s, ctx, pdu, x, dir, kind, what);
+		sfp_raise_pending(s, ctx, pdu, x, dir, kind, what);
 }
 
 static void
@@ -1258,42 +855,6 @@ sfp_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		check_pending(s, ctx, pdu, kind, what);
 }
 
-static __attribute__((noinline, cold)) void
-raise_twin(struct stackfp *s, struct det_ctx *ctx, const struct twin *t,
-    const struct sess *a, uint64_t now)
-{
-	struct chan *c = t->c;
-	struct det_alert a_;
-	char title[260], cb[64], sb[64];
-	cJSON *d;
-
-	c->alerted = c->live;
-	memset(&a_, 0, sizeof(a_));
-	a_.src.af = a_.dst.af = c->af;
-	memcpy(a_.src.ip, c->cli, 16);
-	memcpy(a_.dst.ip, c->srv, 16);
-	a_.dst.port = c->port;
-	snprintf(title, sizeof(title),
-	    "Two DNP3 sessions from %s to %s port %u poll link %u -> %u at once "
-	    "for %llu s: another stack holds a session in its name (hijacked "
-	    "master)", det_ip_str(&a_.src, cb, sizeof(cb)),
-	    det_ip_str(&a_.dst, sb, sizeof(sb)), c->port, a->link_m, a->link_o,
-	    (unsigned long long)((now - t->since) / 1000000u));
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "link_master", a->link_m);
-	cJSON_AddNumberToObject(d, "link_outstation", a->link_o);
-	cJSON_AddNumberToObject(d, "refused", 0);
-	add_caps(s, d);
-	a_.detector = "stackfp.session_takeover";
-	a_.severity = SEV_HIGH;
-	a_.technique = "T0848";
-	a_.title = title;
-	a_.agg_key = "T0848";
-	a_.ts = now;
-	a_.proto = "dnp3";
-	a_.details = d;
-	det_alert(ctx, &a_);
-}
 
 /* About once a second: do both sessions of a twin still carry data? */
 static void
@@ -1315,7 +876,7 @@ sfp_tick(void *state, struct det_ctx *ctx, uint64_t now)
 
 			if (a->data_ts[0] >= after && a->data_ts[1] >= after &&
 			    b->data_ts[0] >= after && b->data_ts[1] >= after) {
-				raise_twin(s, ctx, t, a, now);
+				sfp_raise_twin(s, ctx, t, a, now);
 				drop = true;
 			}
 		}
