@@ -497,7 +497,7 @@ send_locked(struct mqtt_out *m, const char *topic, const void *p, int len,
 
 /* Feed Paho while connected: oldest waiting first, within the window. */
 static void
-pump(struct mqtt_out *m)
+pump_window(struct mqtt_out *m)
 {
 	struct sendctx *c;
 	struct qmsg *q;
@@ -549,6 +549,20 @@ pump(struct mqtt_out *m)
 			return;		/* disconnected meanwhile */
 		}
 	}
+}
+
+/*
+ * The read fd unspill keeps serves one call's run of spilled messages:
+ * between calls the agent holds no fd it did not hold before (the soak
+ * test counts them).
+ */
+static void
+pump(struct mqtt_out *m)
+{
+	pump_window(m);
+	pthread_mutex_lock(&m->qmu);
+	mqtt_out_unspill_end(m);
+	pthread_mutex_unlock(&m->qmu);
 }
 
 static void

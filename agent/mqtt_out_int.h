@@ -112,7 +112,8 @@ struct mqtt_out {
 	uint64_t			 jbytes, max_jbytes;
 	size_t				 nmem;	/* payloads held in memory */
 	/* unspill's read fd, kept for the segment it read last (valid
-	 * while rseg != NULL; closed when that segment goes) */
+	 * while rseg != NULL; closed when that segment goes and at the end
+	 * of each pump, mqtt_out_unspill_end) */
 	struct seg			*rseg;
 	int				 rfd;
 	struct qmsg			*wfirst;	/* first not durable */
@@ -198,6 +199,7 @@ int64_t	mqtt_out_alert_seq(const char *p, size_t len);
 bool	mqtt_out_alert_state(const char *p, size_t len, uint64_t *seq, char hash[65]);
 int	mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q);
 int	mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q);
+void	mqtt_out_unspill_end(struct mqtt_out *m);
 void *mqtt_out_writer(void *arg);
 void	mqtt_out_queue_append(struct mqtt_out *m, struct qmsg *q);
 void	mqtt_out_qmsg_free(struct qmsg *q);

@@ -280,6 +280,16 @@ journal_del(struct mqtt_out *m, struct qmsg *q)
 	}
 }
 
+/* Close the read fd unspill kept (qmu held). */
+void
+mqtt_out_unspill_end(struct mqtt_out *m)
+{
+	if (m->rseg != NULL) {
+		close(m->rfd);
+		m->rseg = NULL;
+	}
+}
+
 /*
  * A spilled payload back from its segment (qmu held).  Spilled messages
  * go again in queue order, so one read fd, kept for the segment read
