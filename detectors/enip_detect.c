@@ -13,12 +13,6 @@
  *   cip.unauthorized_write   Set_Attribute_* / Write Tag / Read-Modify-
  *                            Write from a host [policy] enip_writers
  *                            (or the baseline) does not allow      T0855
- *   cip.identity_read        Get_Attributes_All / Get_Attribute_Single /
- *                            Get_Attribute_List of the Identity object
- *                            (class 1: vendor, product, revision, serial)
- *                            from a host neither allowed to discover nor a
- *                            master of the device (medium when [policy]
- *                            names them, info otherwise)           T0888
  */
 #include <cJSON.h>
 #include <stdio.h>
@@ -26,7 +20,6 @@
 #include "detectors/detector.h"
 #include "dissectors/enip.h"
 
-#define CIP_CLASS_IDENTITY	0x01
 #define CIP_CLASS_FILE		0x37
 
 static void
@@ -87,39 +80,6 @@ is_write(uint8_t svc, const struct cip_path *path)
 	return false;
 }
 
-/*
- * The Identity object read: what ListIdentity tells, asked inside a
- * session (a scanner that registered a session, or a tool that copies a
- * client).  Its own masters and the asset tools may; anyone else is
- * identifying the device.
- */
-static void
-identity_read(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t svc,
-    const struct cip_path *path, const struct det_endpoint *src)
-{
-	enum det_verdict v = det_policy(ctx, ICS_ENIP, DET_ROLE_DISCOVERY, src);
-	struct det_alert a;
-	char title[160];
-
-	if (v == DET_ALLOWED ||
-	    det_policy(ctx, ICS_ENIP, DET_ROLE_MASTER, src) == DET_ALLOWED)
-		return;
-	det_alert_from_pdu(&a, pdu);
-	a.detector = "cip.identity_read";
-	a.severity = v == DET_DENIED ? SEV_MEDIUM : SEV_INFO;
-	a.technique = "T0888";
-	snprintf(title, sizeof(title),
-	    "CIP %s of the Identity object (device identification)",
-	    cip_service_name(svc));
-	a.title = title;
-	a.details = cJSON_CreateObject();
-	cJSON_AddNumberToObject(a.details, "service", svc);
-	cJSON_AddNumberToObject(a.details, "class", path->class_id);
-	if (path->has_instance)
-		cJSON_AddNumberToObject(a.details, "instance", path->instance);
-	det_alert(ctx, &a);
-}
-
 static void
 one_service(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t svc,
     const struct cip_path *path, const struct det_endpoint *src)
@@ -145,13 +105,6 @@ one_service(struct det_ctx *ctx, const struct det_pdu *pdu, uint8_t svc,
 	case CIP_SVC_START:
 		raise_cip(ctx, pdu, svc, path, "cip.start", SEV_HIGH, "T0858",
 		    "start");
-		return;
-	}
-	if (path->has_class && path->class_id == CIP_CLASS_IDENTITY &&
-	    (svc == CIP_SVC_GET_ATTRIBUTES_ALL ||
-	    svc == CIP_SVC_GET_ATTRIBUTE_SINGLE ||
-	    svc == CIP_SVC_GET_ATTRIBUTE_LIST)) {
-		identity_read(ctx, pdu, svc, path, src);
 		return;
 	}
 	if (is_write(svc, path) &&
