@@ -205,6 +205,9 @@ START_TEST(cip_identity_and_file_download)
 	cJSON *al;
 
 	expect("enip", "firmware update", "cip.file_download", "T0839");
+	/* a session that only reads the Identity object: identification */
+	expect("enip", "Get_Attributes_All of the Identity", "cip.identity_read",
+	    "T0888");
 	al = scenario("enip", "ListServices");
 	ck_assert(raised(al, "enip.list_identity", "T0888"));
 	ck_assert(lists(al, "enip.list_identity", "T0846"));
