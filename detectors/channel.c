@@ -331,9 +331,10 @@ raise_new_rate(struct channels *s, struct det_ctx *ctx,
 	cJSON *d;
 
 	snprintf(title, sizeof(title),
-	    "%s requests at %u/s from a new client, two seconds in a row, to a "
-	    "server that never got more than %u/s from all its clients",
-	    ics_proto_name(pdu->proto), c->in_sec, c->ref);
+	    "%s: %u requests in this second so far from a new client, the "
+	    "second before above %u too; its server never got more than %u/s "
+	    "from all its clients", ics_proto_name(pdu->proto), c->in_sec,
+	    c->new_thr, c->ref);
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "requests_in_second", c->in_sec);
 	cJSON_AddNumberToObject(d, "server_peak", c->ref);
