@@ -8,30 +8,13 @@
 #include <time.h>
 
 #include "lib/ids.h"
+#include "lib/rfc3339.h"
 
 /* us -> "YYYY-MM-DDThh:mm:ss.uuuuuuZ" (central_log_format_time's text). */
 static void
 fmt_time(int64_t us, char out[CENTRAL_LOG_TIME_LEN])
 {
-	int64_t secs = us / 1000000, frac = us % 1000000;
-	struct tm tm;
-	time_t t;
-
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, CENTRAL_LOG_TIME_LEN, "(bad time)");
-		return;
-	}
-	snprintf(out, CENTRAL_LOG_TIME_LEN,
-	    "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
-	    (unsigned)(tm.tm_year + 1900) % 10000u,
-	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-	    (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000000u);
+	rfc3339_format_signed(us, out, CENTRAL_LOG_TIME_LEN);
 }
 
 bool

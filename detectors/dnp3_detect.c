@@ -3,7 +3,7 @@
  *
  *   dnp3.restart               cold/warm restart             T0816
  *   dnp3.stop_application      stop application              T0881
- *   dnp3.disable_unsolicited   disable unsolicited responses T0878 (+T0815)
+ *   dnp3.disable_unsolicited   disable unsolicited responses T0815 (+T0878)
  *   dnp3.file_operation        open/delete/... file          (none)
  *   dnp3.config_change         initialize/start application T0881; save/
  *                              activate configuration, initialize data T0836
@@ -146,7 +146,7 @@ dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		return;
 	case DNP3_FC_DISABLE_UNSOLICITED:
 		raise_fc2(ctx, pdu, m, "dnp3.disable_unsolicited", SEV_HIGH,
-		    "T0878", "T0815", "disable unsolicited responses");
+		    "T0815", "T0878", "disable unsolicited responses");
 		return;
 	case DNP3_FC_OPEN_FILE:
 	case DNP3_FC_CLOSE_FILE:

@@ -24,10 +24,30 @@ sfp_add_caps(const struct stackfp *s, cJSON *d)
 	}
 }
 
+/*
+ * Every stackfp alert is high, and storms collapse per technique: a reset
+ * must not hide the reports.
+ */
+static void
+sfp_emit(struct stackfp *s, struct det_ctx *ctx, struct det_alert *a,
+    const char *det, const char *tech, const char *title, uint64_t ts,
+    cJSON *d)
+{
+	sfp_add_caps(s, d);
+	a->detector = det;
+	a->severity = SEV_HIGH;
+	a->technique = tech;
+	a->title = title;
+	a->agg_key = tech;
+	a->ts = ts;
+	a->details = d;
+	det_alert(ctx, a);
+}
+
 static void
 sfp_raise_pkt(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
-    const struct flow *f, int dir, const char *det, enum det_severity sev,
-    const char *tech, const char *title, cJSON *d)
+    const struct flow *f, int dir, const char *det, const char *tech,
+    const char *title, cJSON *d)
 {
 	struct det_alert a;
 
@@ -39,18 +59,9 @@ sfp_raise_pkt(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 		a.src.has_mac = true;
 		memcpy(a.src.mac, p->src_mac, 6);
 	}
-	a.detector = det;
-	a.severity = sev;
-	a.technique = tech;
-	a.title = title;
-	/* storms collapse per technique: a reset must not hide the reports */
-	a.agg_key = tech;
-	a.ts = p->ts;
 	a.proto = f->ics != ICS_NONE ? ics_proto_name((enum ics_proto)f->ics) :
 	    NULL;
-	sfp_add_caps(s, d);
-	a.details = d;
-	det_alert(ctx, &a);
+	sfp_emit(s, ctx, &a, det, tech, title, p->ts, d);
 }
 
 /* Technique and words for what a foreign stack's frame carried. */
@@ -90,7 +101,7 @@ sfp_raise_foreign(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	cJSON_AddNumberToObject(d, "ttl", p->ttl);
 	if (fn != NULL)
 		cJSON_AddStringToObject(d, "function", fn);
-	sfp_raise_pkt(s, ctx, p, f, dir, "stackfp.foreign_stack", SEV_HIGH, tech,
+	sfp_raise_pkt(s, ctx, p, f, dir, "stackfp.foreign_stack", tech,
 	    title, d);
 }
 
@@ -123,15 +134,7 @@ sfp_raise_interleave(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p
 	cJSON_AddNumberToObject(d, "own_ip_id", p->ip_id);
 	cJSON_AddNumberToObject(d, "other_ip_id", h->idb);
 	cJSON_AddNumberToObject(d, "other_packets", h->b_pkts);
-	sfp_add_caps(s, d);
-	a.detector = "stackfp.foreign_stack";
-	a.severity = SEV_HIGH;
-	a.technique = tech;
-	a.title = title;
-	a.agg_key = tech;
-	a.ts = p->ts;
-	a.details = d;
-	det_alert(ctx, &a);
+	sfp_emit(s, ctx, &a, "stackfp.foreign_stack", tech, title, p->ts, d);
 }
 
 void
@@ -151,7 +154,7 @@ sfp_raise_conflict(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	cJSON_AddNumberToObject(d, "seq", p->tcp_seq);
 	cJSON_AddNumberToObject(d, "length", p->payload_len);
 	cJSON_AddNumberToObject(d, "ttl", p->ttl);
-	sfp_raise_pkt(s, ctx, p, f, dir, "stackfp.tcp_conflict", SEV_HIGH,
+	sfp_raise_pkt(s, ctx, p, f, dir, "stackfp.tcp_conflict",
 	    toward_server ? "T0831" : "T0832", title, d);
 }
 
@@ -164,7 +167,7 @@ sfp_raise_syn_payload(struct stackfp *s, struct det_ctx *ctx, const struct pkt *
 	snprintf(title, sizeof(title),
 	    "SYN carrying %u bytes of data from service port %u",
 	    p->payload_len, p->sport);
-	sfp_raise_pkt(s, ctx, p, f, dir, "stackfp.syn_payload", SEV_HIGH,
+	sfp_raise_pkt(s, ctx, p, f, dir, "stackfp.syn_payload",
 	    "T0856", title, cJSON_CreateObject());
 }
 
@@ -194,7 +197,7 @@ sfp_raise_desync(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	cJSON_AddNumberToObject(d, "data_end", x->nxt[dir]);
 	cJSON_AddNumberToObject(d, "bytes_behind", x->nxt[dir] - p->tcp_seq);
 	cJSON_AddNumberToObject(d, "acks_behind", x->behind[dir]);
-	sfp_raise_pkt(s, ctx, p, f, dir, "stackfp.tcp_desync", SEV_HIGH, tech,
+	sfp_raise_pkt(s, ctx, p, f, dir, "stackfp.tcp_desync", tech,
 	    title, d);
 }
 
@@ -219,17 +222,10 @@ sfp_raise_takeover(struct stackfp *s, struct det_ctx *ctx, const struct pkt *p,
 	cJSON_AddNumberToObject(d, "refused", c->refused);
 	cJSON_AddNumberToObject(d, "refused_port", f->cli.port);
 	cJSON_AddNumberToObject(d, "live_session_port", c->live_port);
-	sfp_add_caps(s, d);
-	a.detector = "stackfp.session_takeover";
-	a.severity = SEV_HIGH;
-	a.technique = "T0848";
-	a.title = title;
-	a.agg_key = "T0848";
-	a.ts = p->ts;
 	a.proto = f->ics != ICS_NONE ? ics_proto_name((enum ics_proto)f->ics) :
 	    NULL;
-	a.details = d;
-	det_alert(ctx, &a);
+	sfp_emit(s, ctx, &a, "stackfp.session_takeover", "T0848", title, p->ts,
+	    d);
 }
 
 /* a datagram: judged on its own */
@@ -281,14 +277,7 @@ sfp_raise_pending(struct stackfp *s, struct det_ctx *ctx,
 	cJSON_AddStringToObject(d, "mismatch", x->why[dir]);
 	if (what != NULL)
 		cJSON_AddStringToObject(d, "function", what);
-	sfp_add_caps(s, d);
-	a.detector = "stackfp.foreign_stack";
-	a.severity = SEV_HIGH;
-	a.technique = tech;
-	a.title = title;
-	a.agg_key = tech;
-	a.details = d;
-	det_alert(ctx, &a);
+	sfp_emit(s, ctx, &a, "stackfp.foreign_stack", tech, title, a.ts, d);
 }
 
 void
@@ -316,14 +305,7 @@ sfp_raise_twin(struct stackfp *s, struct det_ctx *ctx, const struct twin *t,
 	cJSON_AddNumberToObject(d, "link_master", a->link_m);
 	cJSON_AddNumberToObject(d, "link_outstation", a->link_o);
 	cJSON_AddNumberToObject(d, "refused", 0);
-	sfp_add_caps(s, d);
-	a_.detector = "stackfp.session_takeover";
-	a_.severity = SEV_HIGH;
-	a_.technique = "T0848";
-	a_.title = title;
-	a_.agg_key = "T0848";
-	a_.ts = now;
 	a_.proto = "dnp3";
-	a_.details = d;
-	det_alert(ctx, &a_);
+	sfp_emit(s, ctx, &a_, "stackfp.session_takeover", "T0848", title, now,
+	    d);
 }

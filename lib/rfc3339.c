@@ -19,6 +19,30 @@ rfc3339_format(uint64_t ts_us, char *buf, size_t len)
 	return buf;
 }
 
+void
+rfc3339_format_signed(int64_t us, char *buf, size_t len)
+{
+	int64_t secs = us / 1000000, frac = us % 1000000;
+	struct tm tm;
+	time_t t;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "(bad time)");
+		return;
+	}
+	/* the modulos only tell the compiler the field widths */
+	snprintf(buf, len, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000000u);
+}
+
 /* "2024-05-13T06:00:00.080514Z" (fraction optional) -> microseconds. */
 int
 rfc3339_parse(const char *s, uint64_t *out)

@@ -9,6 +9,13 @@
 const char *rfc3339_format(uint64_t ts_us, char *buf, size_t len);
 
 /*
+ * The same text for a signed time (before 1970 too); "(bad time)" when
+ * gmtime cannot place it.  The central log's received_at, last_seen and
+ * query bounds use it.
+ */
+void rfc3339_format_signed(int64_t us, char *buf, size_t len);
+
+/*
  * "2024-05-13T06:00:00.080514Z" (fraction optional, UTC only) into
  * microseconds since the epoch.  0, or -1 when s is not such a time.
  */

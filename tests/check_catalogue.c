@@ -9,7 +9,8 @@
  * (BACnet Who-Is, TimeSynchronization, device identity reads; S7 set
  * clock and block lists; FINS clock and
  * parameter writes), a firmware/file download (CIP File object), and the
- * technique by context (DNP3 time write T0849, disable unsolicited T0878,
+ * technique by context (DNP3 time write T0849, disable unsolicited T0815
+ * + T0878,
  * activate configuration T0836; BACnet AtomicWriteFile T0843 and event-
  * enable writes T0878), floods judged per message against the server's
  * rate (channel.rate), read sweeps (points.read_sweep), S7 password
@@ -233,7 +234,13 @@ END_TEST
 
 START_TEST(dnp3_technique_by_context)
 {
-	expect("dnp3", "disable unsolicited", "dnp3.disable_unsolicited", "T0878");
+	cJSON *al = scenario("dnp3", "disable unsolicited");
+
+	/* the events the master no longer sees (T0815), alarms among them */
+	ck_assert_ptr_nonnull(al);
+	ck_assert(raised(al, "dnp3.disable_unsolicited", "T0815"));
+	ck_assert(lists(al, "dnp3.disable_unsolicited", "T0878"));
+	cJSON_Delete(al);
 	expect("dnp3", "time set", "dnp3.unauthorized_command", "T0849");
 	expect("dnp3", "activate configuration", "dnp3.config_change", "T0836");
 	expect("dnp3", "freeze and clear", "dnp3.unauthorized_command", "T0855");

@@ -32,6 +32,20 @@ START_TEST(test_rfc3339_format)
 }
 END_TEST
 
+/* signed: the central log's times, before the epoch too */
+START_TEST(test_rfc3339_format_signed)
+{
+	char b[32];
+
+	rfc3339_format_signed(1715580000080514ll, b, sizeof(b));
+	ck_assert_str_eq(b, "2024-05-13T06:00:00.080514Z");
+	rfc3339_format_signed(-1, b, sizeof(b));
+	ck_assert_str_eq(b, "1969-12-31T23:59:59.999999Z");
+	rfc3339_format_signed(-1500000, b, sizeof(b));
+	ck_assert_str_eq(b, "1969-12-31T23:59:58.500000Z");
+}
+END_TEST
+
 START_TEST(test_rfc3339_parse)
 {
 	uint64_t t = 1;
@@ -254,6 +268,7 @@ lib_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_rfc3339_format);
+	tcase_add_test(tc, test_rfc3339_format_signed);
 	tcase_add_test(tc, test_rfc3339_parse);
 	tcase_add_test(tc, test_atomic_write);
 	tcase_add_test(tc, test_tok);

@@ -257,11 +257,11 @@ def main():
             assert len(rows()) == 0, 'the log starts empty'
             t0 = time.time()
             sent = st.replay()
-            assert len(sent) == 10, 'the capture raises 10 alerts, got %d' % len(sent)
+            assert len(sent) == 13, 'the capture raises 13 alerts, got %d' % len(sent)
             wait_for(lambda: len(rows()) == len(sent), 15, '%d live rows' % len(sent))
             state['live_s'] = time.time() - t0
             new = drv.find_elements(By.CSS_SELECTOR, '#alerts-table tbody tr.new')
-            assert len(new) == 10
+            assert len(new) == 13
             titles = [r.find_elements(By.TAG_NAME, 'td')[6].text for r in rows()]
             assert 'S7 PLC STOP' in ' '.join(titles).upper() or \
                 any('stop' in t.lower() for t in titles), titles
@@ -270,7 +270,7 @@ def main():
         def t_xss():
             st.publish('icsentry/plant-x/gw-x/alert/critical',
                        crafted_alert('plant-x', 'gw-x', 1, GENESIS))
-            wait_for(lambda: len(rows()) == 11, 10, 'the crafted alert')
+            wait_for(lambda: len(rows()) == 14, 10, 'the crafted alert')
             cell = rows()[0].find_elements(By.TAG_NAME, 'td')[6]
             assert cell.text == XSS_TITLE, cell.text
             assert drv.execute_script('return window.__xss') is None
@@ -352,13 +352,13 @@ def main():
                     wait_for(lambda: 'Result' in drv.find_element(By.ID, 'verify-result').text,
                              20, 'verify')
                     txt = drv.find_element(By.ID, 'verify-result').text
-                    assert txt.startswith('Result: ok (11 alerts checked, 0 problems'), txt
+                    assert txt.startswith('Result: ok (14 alerts checked, 0 problems'), txt
                 if view == 'health':
                     t = drv.find_element(By.ID, 'agents-table').text
                     assert 'plant-a gw-01' in t, t
                 if view == 'incidents':
                     t = drv.find_element(By.ID, 'inc-list').text
-                    assert 'attacker 134.217.61.131, 10 alerts' in t, t[:300]
+                    assert 'attacker 134.217.61.131, 13 alerts' in t, t[:300]
                 time.sleep(1)   # charts draw
                 shot(view)
             assert drv.execute_script('return window.__xss') is None
@@ -374,7 +374,7 @@ def main():
             drv.find_element(By.ID, 'login-user').send_keys('vic')
             drv.find_element(By.ID, 'login-pass').send_keys('vic-password')
             drv.find_element(By.ID, 'login-btn').click()
-            wait_for(lambda: len(rows()) == 11, 10, 'the viewer\'s alerts')
+            wait_for(lambda: len(rows()) == 14, 10, 'the viewer\'s alerts')
             rows()[0].click()
             wait_for(lambda: drv.find_element(By.ID, 'alert-view').is_displayed(),
                      10, 'the alert page')
@@ -390,7 +390,7 @@ def main():
                          ('viewer read-only', t_viewer)):
             check(name, fn)
         if 'live_s' in state:
-            print('live: 10 alerts replayed and shown in %.1f s' % state['live_s'])
+            print('live: 13 alerts replayed and shown in %.1f s' % state['live_s'])
     except Exception as e:  # noqa: BLE001
         results.append(('stack', e))
         print('FAIL stack: %s' % e)
