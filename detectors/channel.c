@@ -17,6 +17,16 @@
  *                           channel's learned peak (and at least
  *                           rate_min): a flood judged against this
  *                           channel, not against a global packet rate T0814
+ *                           A channel still learning (a new client) is
+ *                           judged against its server instead: two
+ *                           seconds in a row above rate_factor x the
+ *                           most requests per second the server got
+ *                           from all its clients before this one
+ *                           appeared (and above new_rate_min), when the
+ *                           server had been polled for new_history_s:
+ *                           a flood from a new host at 200 messages/s
+ *                           on a device polled at 2/s, with no packet
+ *                           rate anywhere near a flood
  *
  * Each is raised once per episode and again after quiet_s without it.
  * Memory: max_channels entries in a fixed table; what does not fit is
@@ -32,6 +42,7 @@
 #include "detectors/detector.h"
 #include "dissectors/dnp3.h"
 #include "dissectors/flow.h"
+#include "dissectors/iec104.h"
 
 struct chan {
 	uint8_t		used;
@@ -50,6 +61,12 @@ struct chan {
 	uint32_t	in_sec;
 	uint32_t	peak;		/* learned */
 	uint64_t	rate_alert;
+	/* a new channel judged against its server (see the head) */
+	struct chan	*agg;		/* the server's all-clients entry */
+	uint32_t	new_thr;	/* 0: no history to judge against */
+	uint32_t	ref;		/* the server's peak when it appeared */
+	uint8_t		prev_over;	/* the previous second was above */
+	uint8_t		is_agg;
 };
 
 #define CHAN_MEMO	64	/* power of two */
@@ -68,8 +85,9 @@ struct channels {
 	struct chan	*tab;
 	size_t		 cap, used;
 	uint64_t	 dropped;
-	uint64_t	 learn_us, quiet_us;
-	unsigned	 min_samples, fast_run_len, rate_min;
+	uint64_t	 learn_us, quiet_us, history_us;
+	size_t		 aggs;		/* entries that are a server's total */
+	unsigned	 min_samples, fast_run_len, rate_min, new_rate_min;
 	double		 rate_factor;
 };
 
@@ -88,6 +106,10 @@ static const struct cfg_key keys[] = {
 	  "... and at least this many requests in the second" },
 	{ "quiet_s", CFG_INT, "60", 1, 86400,
 	  "an alert is raised again after this many seconds without it" },
+	{ "new_rate_min", CFG_INT, "40", 1, 1000000,
+	  "a channel still learning: requests in a second (two in a row) at least this many and above rate_factor x its server's peak is a flood" },
+	{ "new_history_s", CFG_INT, "2", 1, 86400,
+	  "... judged only when the server had requests this many seconds before the channel appeared" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
@@ -149,6 +171,8 @@ ch_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->fast_run_len = (unsigned)cfg_int(c, sec, "fast_run");
 	s->rate_min = (unsigned)cfg_int(c, sec, "rate_min");
 	s->rate_factor = cfg_double(c, sec, "rate_factor");
+	s->new_rate_min = (unsigned)cfg_int(c, sec, "new_rate_min");
+	s->history_us = (uint64_t)cfg_int(c, sec, "new_history_s") * 1000000u;
 	*state = s;
 	return 0;
 }
@@ -222,6 +246,9 @@ is_request(const struct det_pdu *pdu)
 	if (pdu->proto == ICS_DNP3)
 		return pdu->u.dnp3->has_app && pdu->u.dnp3->app_fc != 0 &&
 		    pdu->u.dnp3->app_fc < DNP3_FC_RESPONSE;
+	/* IEC 104: commands and interrogations; S and U frames keep the link */
+	if (pdu->proto == ICS_IEC104)
+		return pdu->u.iec104->format == IEC104_FORMAT_I;
 	return true;
 }
 
@@ -297,6 +324,25 @@ on_answer(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 }
 
 static __attribute__((noinline, cold)) void
+raise_new_rate(struct channels *s, struct det_ctx *ctx,
+    const struct det_pdu *pdu, const struct chan *c)
+{
+	char title[200];
+	cJSON *d;
+
+	snprintf(title, sizeof(title),
+	    "%s: %u requests in this second so far from a new client, the "
+	    "second before above %u too; its server never got more than %u/s "
+	    "from all its clients", ics_proto_name(pdu->proto), c->in_sec,
+	    c->new_thr, c->ref);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "requests_in_second", c->in_sec);
+	cJSON_AddNumberToObject(d, "server_peak", c->ref);
+	cJSON_AddNumberToObject(d, "threshold", c->new_thr);
+	raise(s, ctx, pdu, "channel.rate", "T0814", title, d);
+}
+
+static __attribute__((noinline, cold)) void
 raise_rate(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct chan *c)
 {
@@ -321,11 +367,23 @@ on_request(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 
 	c->req_ts = pdu->ts;
 	if (sec != c->sec) {
+		c->prev_over = c->new_thr != 0 && sec == c->sec + 1 &&
+		    c->in_sec > c->new_thr;
 		c->sec = sec;
 		c->in_sec = 0;
 	}
 	c->in_sec++;
 	if (pdu->ts - c->first < s->learn_us) {
+		if (c->new_thr != 0 && c->in_sec > c->new_thr) {
+			/* a flood is not learned as this channel's peak */
+			if (c->prev_over && (c->rate_alert == 0 ||
+			    pdu->ts - c->rate_alert >= s->quiet_us)) {
+				c->rate_alert = pdu->ts;
+				raise_new_rate(s, ctx, pdu, c);
+			} else if (c->prev_over)
+				c->rate_alert = pdu->ts;	/* same episode */
+			return;
+		}
 		if (c->in_sec > c->peak)
 			c->peak = c->in_sec;
 		return;
@@ -341,6 +399,45 @@ on_request(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	}
 	c->rate_alert = pdu->ts;
 	raise_rate(s, ctx, pdu, c);
+}
+
+/*
+ * The server's all-clients entry counts its requests per second; a new
+ * channel takes the peak it had so far as its reference.
+ */
+static void
+server_count(struct channels *s, struct chan *c, const struct det_pdu *pdu)
+{
+	static const uint8_t all[16] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+	};
+	struct chan *a = c->agg;
+	uint64_t sec = pdu->ts / 1000000u;
+	double thr;
+
+	if (a == NULL) {
+		a = chan_get(s, c->af, c->proto, all, c->ip_srv, pdu->ts);
+		if (a == NULL)
+			return;
+		if (!a->is_agg) {
+			a->is_agg = 1;
+			s->aggs++;
+		}
+		c->agg = a;
+		if (a != c && pdu->ts - a->first >= s->history_us) {
+			c->ref = a->peak;
+			thr = s->rate_factor * a->peak;
+			c->new_thr = thr < s->new_rate_min ? s->new_rate_min :
+			    (uint32_t)thr;
+		}
+	}
+	if (sec != a->sec) {
+		a->sec = sec;
+		a->in_sec = 0;
+	}
+	if (++a->in_sec > a->peak)
+		a->peak = a->in_sec;
 }
 
 static void
@@ -372,8 +469,10 @@ ch_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		s->memo[m].c = c;
 	}
 	if (pdu->from_client) {
-		if (is_request(pdu))
+		if (is_request(pdu)) {
+			server_count(s, c, pdu);
 			on_request(s, ctx, pdu, c);
+		}
 	} else if (is_answer(pdu))
 		on_answer(s, ctx, pdu, c);
 }
@@ -383,8 +482,8 @@ ch_stats(void *state, char *buf, size_t len)
 {
 	const struct channels *s = state;
 
-	return snprintf(buf, len, "\"channels\":%zu,\"capacity\":%zu,"
-	    "\"dropped\":%llu,\"bytes_reserved\":%zu", s->used, s->cap / 2,
+	return snprintf(buf, len, "\"channels\":%zu,\"servers\":%zu,\"capacity\":%zu,"
+	    "\"dropped\":%llu,\"bytes_reserved\":%zu", s->used - s->aggs, s->aggs, s->cap / 2,
 	    (unsigned long long)s->dropped, s->cap * sizeof(*s->tab));
 }
 
@@ -393,7 +492,8 @@ const struct detector det_channel = {
 	.severity = SEV_HIGH,
 	.keys = keys,
 	.pdu_protos = DET_PROTO(ICS_MODBUS) | DET_PROTO(ICS_DNP3) |
-	    DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_ENIP) | DET_PROTO(ICS_FINS),
+	    DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_ENIP) | DET_PROTO(ICS_FINS) |
+	    DET_PROTO(ICS_IEC104),
 	.init = ch_init,
 	.on_pdu = ch_pdu,
 	.stats = ch_stats,

@@ -5,7 +5,8 @@
  *   modbus.unauthorized_write  write fc 5/6/15/16/21/22/23 (or UMAS write)
  *                              from a host [policy] modbus_writers / the
  *                              baseline does not allow          T0855
- *   modbus.diagnostics         fc 8 restart comms / listen-only ... T0814
+ *   modbus.diagnostics         fc 8 restart comms (T0816), listen-only,
+ *                              clear counters ...                 T0814
  *   modbus.unit_id_scan        one client trying many unit ids    T0846
  *   modbus.address_scan        one client reading many ranges     T0861
  *   modbus.brute_force_io      rapid changes written to one point T0806
@@ -584,8 +585,15 @@ on_client_rare(struct mb_state *s, struct det_ctx *ctx,
 		snprintf(title, sizeof(title), "Modbus diagnostics sub-function 0x%04x",
 		    m->diag_sub);
 		snprintf(agg, sizeof(agg), "%u", m->diag_sub);
+		/*
+		 * Restart communications restarts the device's port (and
+		 * leaves listen-only mode): a device restart, T0816; listen
+		 * only and the rest silence or disturb it, T0814.
+		 */
 		raise_pdu(ctx, pdu, m, "modbus.diagnostics", sev,
-		    sev >= SEV_MEDIUM ? "T0814" : NULL, title, d, agg);
+		    sev < SEV_MEDIUM ? NULL :
+		    m->diag_sub == MODBUS_DIAG_RESTART_COMM ? "T0816" : "T0814",
+		    title, d, agg);
 	}
 
 	if (m->fc == MODBUS_FC_UMAS && m->has_umas)

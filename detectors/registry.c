@@ -11,6 +11,7 @@ extern const struct detector det_remote;
 extern const struct detector det_modbus;
 extern const struct detector det_dnp3;
 extern const struct detector det_roles;
+extern const struct detector det_points;
 extern const struct detector det_stackfp;
 extern const struct detector det_channel;
 extern const struct detector det_cycle;
@@ -42,6 +43,7 @@ const struct detector *const det_registry[] = {
 	&det_modbus,
 	&det_dnp3,
 	&det_roles,
+	&det_points,
 	&det_stackfp,
 	&det_channel,
 	&det_cycle,

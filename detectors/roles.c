@@ -13,6 +13,12 @@
  *   roles.dnp3_address_scan  one client tries many DNP3 link addresses at one
  *                         outstation IP, most of them unanswered (a poll
  *                         list is answered; a sweep is not)          T0846
+ *   roles.iec104_address_scan  the same with IEC 104 common addresses: a
+ *                         CA counts as answered when the station sends
+ *                         an ASDU for it that is no negative confirm and
+ *                         no "unknown" cause (44-47)                 T0846
+ * A rogue or second master's interrogation or read (IEC 104 C_IC, C_CI,
+ * C_RD; DNP3 READ) also lists T0861: it enumerates the station's points.
  *
  * Roles come from the transport (the request travels toward the port the
  * server listens on) and from what was seen, never from a flag the sender
@@ -39,7 +45,7 @@
 #include "dissectors/iec104.h"
 
 #define MAX_MASTERS	6
-#define MAX_ADDRS	16	/* DNP3 link addresses tracked per client */
+#define MAX_ADDRS	16	/* DNP3 link / IEC 104 common addresses per client */
 
 struct addr_try {
 	uint16_t	addr;
@@ -52,7 +58,7 @@ struct client {
 	uint32_t	reqs;
 	uint8_t		alerted;	/* second/rogue master raised once */
 	uint8_t		scan_alerted;
-	/* DNP3 link addresses this client addressed in the current window */
+	/* DNP3 link or IEC 104 common addresses it addressed in the window */
 	uint64_t	win_start;
 	uint8_t		naddr;
 	struct addr_try	 addr[MAX_ADDRS];
@@ -88,9 +94,9 @@ static const struct cfg_key keys[] = {
 	{ "quiet_s", CFG_INT, "60", 1, 86400,
 	  "a flagged host that resumes after this many silent seconds is flagged again" },
 	{ "scan_window_s", CFG_INT, "60", 1, 3600,
-	  "window of the DNP3 link-address scan rule" },
+	  "window of the DNP3 link-address / IEC 104 common-address scan rules" },
 	{ "scan_addresses", CFG_INT, "8", 2, MAX_ADDRS,
-	  "distinct DNP3 link addresses in the window that make a scan" },
+	  "distinct DNP3 link addresses / IEC 104 common addresses in the window that make a scan" },
 	{ "scan_unanswered", CFG_INT, "6", 1, MAX_ADDRS,
 	  "of which at least this many got no answer" },
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
@@ -250,6 +256,19 @@ counts_as_request(const struct det_pdu *pdu)
 	}
 }
 
+/* An interrogation or read: the whole station's points, enumerated. */
+static bool
+reads_points(const struct det_pdu *pdu)
+{
+	const struct iec104_apdu *m;
+
+	if (pdu->proto == ICS_DNP3)
+		return pdu->u.dnp3->has_app && pdu->u.dnp3->app_fc == DNP3_FC_READ;
+	m = pdu->u.iec104;
+	return m->has_asdu && (m->type_id == IEC104_C_IC_NA_1 ||
+	    m->type_id == IEC104_C_CI_NA_1 || m->type_id == IEC104_C_RD_NA_1);
+}
+
 static void
 raise_master(struct roles *r, struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct server *s, const struct client *who, bool policy)
@@ -263,6 +282,8 @@ raise_master(struct roles *r, struct det_ctx *ctx, const struct det_pdu *pdu,
 	a.detector = policy ? "roles.rogue_master" : "roles.second_master";
 	a.severity = SEV_HIGH;
 	a.technique = "T0848";
+	if (reads_points(pdu))
+		a.techniques[0] = "T0861";
 	snprintf(title, sizeof(title), policy ?
 	    "%s request to %s from %s, not a known master (rogue master)" :
 	    "%s request to %s from %s while it has an established master (second master)",
@@ -300,15 +321,16 @@ raise_master(struct roles *r, struct det_ctx *ctx, const struct det_pdu *pdu,
 }
 
 /*
- * DNP3 link-address sweep: a poll list is a few addresses, each polled
- * again and again and answered; a sweep tries many once and most stay
- * silent (only the outstation's own address, or none, answers).
+ * DNP3 link-address or IEC 104 common-address sweep: a poll list is a few
+ * addresses, each polled again and again and answered; a sweep tries many
+ * once and most stay silent or are refused (only the station's own
+ * address, or none, answers).
  */
 static void
-dnp3_scan(struct roles *r, struct det_ctx *ctx, const struct det_pdu *pdu,
-    struct client *c)
+addr_scan(struct roles *r, struct det_ctx *ctx, const struct det_pdu *pdu,
+    struct client *c, uint16_t dst)
 {
-	const struct dnp3_pdu *m = pdu->u.dnp3;
+	bool dnp3 = pdu->proto == ICS_DNP3;
 	struct det_alert a;
 	unsigned unanswered = 0;
 	char title[200];
@@ -321,11 +343,11 @@ dnp3_scan(struct roles *r, struct det_ctx *ctx, const struct det_pdu *pdu,
 		c->scan_alerted = 0;
 	}
 	for (i = 0; i < c->naddr; i++)
-		if (c->addr[i].addr == m->dst)
+		if (c->addr[i].addr == dst)
 			return;
 	if (c->naddr == MAX_ADDRS)
 		return;
-	c->addr[c->naddr].addr = m->dst;
+	c->addr[c->naddr].addr = dst;
 	c->addr[c->naddr].answered = 0;
 	c->naddr++;
 	for (i = 0; i < c->naddr; i++)
@@ -335,11 +357,13 @@ dnp3_scan(struct roles *r, struct det_ctx *ctx, const struct det_pdu *pdu,
 		return;
 	c->scan_alerted = 1;
 	det_alert_from_pdu(&a, pdu);
-	a.detector = "roles.dnp3_address_scan";
+	a.detector = dnp3 ? "roles.dnp3_address_scan" :
+	    "roles.iec104_address_scan";
 	a.severity = SEV_HIGH;
 	a.technique = "T0846";
 	snprintf(title, sizeof(title),
-	    "DNP3 link address scan: %u addresses tried, %u unanswered",
+	    "%s scan: %u addresses tried, %u unanswered",
+	    dnp3 ? "DNP3 link address" : "IEC 104 common address",
 	    c->naddr, unanswered);
 	a.title = title;
 	a.details = cJSON_CreateObject();
@@ -347,14 +371,16 @@ dnp3_scan(struct roles *r, struct det_ctx *ctx, const struct det_pdu *pdu,
 	for (i = 0; i < c->naddr; i++)
 		cJSON_AddItemToArray(tried, cJSON_CreateNumber(c->addr[i].addr));
 	cJSON_AddNumberToObject(a.details, "unanswered", unanswered);
-	cJSON_AddNumberToObject(a.details, "source_address", m->src);
+	if (dnp3)
+		cJSON_AddNumberToObject(a.details, "source_address",
+		    pdu->u.dnp3->src);
 	a.agg_src_only = true;
 	det_alert(ctx, &a);
 }
 
-/* An outstation answered from link address src: mark it in its client. */
+/* A station answered for address src: mark it in its client. */
 static void
-dnp3_answered(struct client *c, uint16_t src)
+addr_answered(struct client *c, uint16_t src)
 {
 	uint8_t i;
 
@@ -389,8 +415,14 @@ roles_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	if (c == NULL)
 		return;
 	if (!pdu->from_client) {
+		const struct iec104_apdu *m = pdu->u.iec104;
+
 		if (pdu->proto == ICS_DNP3)
-			dnp3_answered(c, pdu->u.dnp3->src);
+			addr_answered(c, pdu->u.dnp3->src);
+		else if (m->has_asdu && !m->negative &&
+		    (m->cot < IEC104_COT_UNKNOWN_TYPE ||
+		    m->cot > IEC104_COT_UNKNOWN_IOA))
+			addr_answered(c, m->common_address);
 		return;
 	}
 	if (!counts_as_request(pdu)) {
@@ -402,7 +434,9 @@ roles_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		return;
 	}
 	if (pdu->proto == ICS_DNP3)
-		dnp3_scan(r, ctx, pdu, c);
+		addr_scan(r, ctx, pdu, c, pdu->u.dnp3->dst);
+	else if (pdu->u.iec104->has_asdu)
+		addr_scan(r, ctx, pdu, c, pdu->u.iec104->common_address);
 	for (i = 0; i < s->nc; i++)
 		if (&s->c[i] != c && established(r, &s->c[i], pdu->ts))
 			other = true;

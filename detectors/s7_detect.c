@@ -19,13 +19,74 @@
  *   s7.block_list           userdata block functions (list blocks, block
  *                           info) from a host neither in s7_writers nor
  *                           in discovery_allowed           T0861 + T0845
+ *   s7.password_guessing    password_tries userdata security-group
+ *                           password requests (group 5, subfunction 1)
+ *                           from one client to one PLC within
+ *                           password_window_s: an engineering tool sends
+ *                           the password once per connection, a guesser
+ *                           again and again (whatever it is allowed to
+ *                           do: a stolen engineering station guesses
+ *                           too)                            T0859 + T0806
  */
 #include <cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "detectors/detector.h"
+#include "dissectors/flow.h"
 #include "dissectors/s7comm.h"
+#include "lib/ipmap.h"
+
+/* per (client, server): password requests in the current window */
+struct pw_pair {
+	uint64_t	start;
+	uint32_t	tries;
+	uint8_t		alerted;
+};
+
+struct s7_state {
+	struct ipmap	*pw;
+	uint64_t	 window_us;
+	uint32_t	 tries;
+};
+
+static const struct cfg_key keys[] = {
+	{ "password_tries", CFG_INT, "5", 2, 1000000,
+	  "password requests (userdata security group) from one client to one PLC within password_window_s that make guessing" },
+	{ "password_window_s", CFG_INT, "60", 1, 86400, "seconds" },
+	{ "max_pairs", CFG_INT, "4096", 16, 10000000,
+	  "client/PLC pairs whose password requests are counted" },
+	{ NULL, CFG_STR, NULL, 0, 0, NULL }
+};
+
+static int
+s7_init(const struct cfg *c, const char *sec, void **state, char *err,
+    size_t errlen)
+{
+	struct s7_state *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || (s->pw = ipmap_new((size_t)cfg_int(c, sec, "max_pairs"),
+	    sizeof(struct pw_pair))) == NULL) {
+		free(s);
+		snprintf(err, errlen, "s7: out of memory");
+		return -1;
+	}
+	s->tries = (uint32_t)cfg_int(c, sec, "password_tries");
+	s->window_us = (uint64_t)cfg_int(c, sec, "password_window_s") * 1000000u;
+	*state = s;
+	return 0;
+}
+
+static void
+s7_destroy(void *state)
+{
+	struct s7_state *s = state;
+
+	if (s != NULL)
+		ipmap_free(s->pw);
+	free(s);
+}
 
 static void
 raise_s7x(struct det_ctx *ctx, const struct det_pdu *pdu,
@@ -123,6 +184,39 @@ s7plus_pdu(struct det_ctx *ctx, const struct det_pdu *pdu)
 	det_alert(ctx, &a);
 }
 
+/* One more password request from this client to this PLC. */
+static void
+password_try(struct s7_state *s, struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct s7_comm *m)
+{
+	const struct flow *f = pdu->flow;
+	bool cli = pdu->sender_is_cli;
+	uint8_t key[32];
+	size_t n = f->af == 6 ? 16 : 4;
+	struct pw_pair *p;
+	char title[128];
+	int fresh;
+
+	memcpy(key, cli ? f->cli.ip : f->srv.ip, n);
+	memcpy(key + n, cli ? f->srv.ip : f->cli.ip, n);
+	p = ipmap_put(s->pw, key, 2 * n, pdu->ts, &fresh);
+	if (p == NULL)
+		return;
+	if (fresh || pdu->ts - p->start > s->window_us) {
+		p->start = pdu->ts;
+		p->tries = 0;
+		p->alerted = 0;
+	}
+	if (++p->tries < s->tries || p->alerted)
+		return;
+	p->alerted = 1;
+	snprintf(title, sizeof(title),
+	    "S7 password guessing: %u password requests in %.0f s",
+	    p->tries, (double)(pdu->ts - p->start) / 1e6);
+	raise_s7x(ctx, pdu, m, "s7.password_guessing", SEV_HIGH, "T0859",
+	    "T0806", title);
+}
+
 static void
 s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
@@ -130,7 +224,6 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 	struct det_endpoint src;
 	uint16_t szl;
 
-	(void)state;
 	if (pdu->proto == ICS_S7COMMPLUS && pdu->from_client) {
 		s7plus_pdu(ctx, pdu);
 		return;
@@ -142,6 +235,10 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 
 	if (m->rosctr == S7_ROSCTR_USERDATA && m->has_ud &&
 	    m->ud_type == S7_UD_TYPE_REQUEST) {
+		if (m->ud_group == S7_UD_GROUP_SECURITY && m->ud_subfunc == 0x01) {
+			password_try(state, ctx, pdu, m);
+			return;
+		}
 		/* time group: set clock (2, and 4 on newer CPUs) */
 		if (m->ud_group == S7_UD_GROUP_TIME &&
 		    (m->ud_subfunc == 0x02 || m->ud_subfunc == 0x04)) {
@@ -223,5 +320,8 @@ const struct detector det_s7 = {
 	.name = "s7",
 	.pdu_protos = DET_PROTO(ICS_S7COMM) | DET_PROTO(ICS_S7COMMPLUS),
 	.severity = SEV_HIGH,
+	.keys = keys,
+	.init = s7_init,
 	.on_pdu = s7_pdu,
+	.destroy = s7_destroy,
 };

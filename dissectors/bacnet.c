@@ -567,6 +567,29 @@ bacnet_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
 	return true;
 }
 
+/* ReadProperty / -Multiple / ReadRange: the object (and property) read */
+static bool
+bacnet_read_target(const struct det_pdu *pdu, uint32_t *key)
+{
+	const struct bacnet_pdu *b = pdu->u.bacnet;
+	uint8_t k[10];
+
+	if (!b->has_apdu || b->apdu_type != BACNET_APDU_CONFIRMED_REQ ||
+	    !b->has_service || !b->has_object ||
+	    (b->service != BACNET_SVC_READ_PROPERTY &&
+	    b->service != BACNET_SVC_READ_PROPERTY_MULTIPLE &&
+	    b->service != BACNET_SVC_READ_RANGE))
+		return false;
+	k[0] = (uint8_t)(b->object_type >> 8);
+	k[1] = (uint8_t)b->object_type;
+	memcpy(k + 2, &b->object_instance, 4);
+	memcpy(k + 6, &b->property_id, 4);
+	if (!b->has_property)
+		memset(k + 6, 0xff, 4);
+	*key = proto_hash(2166136261u, k, sizeof(k));
+	return true;
+}
+
 const struct proto_desc bacnet_desc = {
 	.id = ICS_BACNET,
 	.name = "bacnet",
@@ -581,4 +604,5 @@ const struct proto_desc bacnet_desc = {
 	.code_ops = bacnet_code_ops,
 	.code_name = bacnet_code_name,
 	.addr = &bacnet_addr,
+	.read_target = bacnet_read_target,
 };

@@ -668,6 +668,50 @@ enip_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
 	return true;
 }
 
+/*
+ * A CIP read (Read Tag, Read Tag Fragmented, Get_Attribute_Single /
+ * _All / _List) names its point by its request path; the first service
+ * of a Multiple Service Packet stands for it.
+ */
+static bool
+enip_read_target(const struct det_pdu *pdu, uint32_t *key)
+{
+	const struct enip_pdu *m = pdu->u.enip;
+	const struct cip_path *path;
+	uint8_t svc;
+
+	if (!m->has_cip || m->cip.response)
+		return false;
+	if (m->cip.multi) {
+		if (m->cip.multi_kept == 0)
+			return false;
+		svc = m->cip.multi_entries[0].service;
+		path = &m->cip.multi_entries[0].path;
+	} else {
+		svc = m->cip.service;
+		path = &m->cip.path;
+	}
+	switch (svc) {
+	case CIP_SVC_READ_TAG:
+	case CIP_SVC_GET_ATTRIBUTES_ALL:
+	case CIP_SVC_GET_ATTRIBUTE_LIST:
+	case CIP_SVC_GET_ATTRIBUTE_SINGLE:
+		break;
+	case CIP_SVC_READ_TAG_FRAGMENTED:
+		/* 0x52 on the Connection Manager is Unconnected_Send */
+		if (path->has_class && path->class_id == 6)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	if (path->raw == NULL || path->raw_len == 0)
+		return false;
+	*key = proto_hash(proto_hash(2166136261u, &svc, 1), path->raw,
+	    path->raw_len);
+	return true;
+}
+
 const struct proto_desc enip_desc = {
 	.id = ICS_ENIP,
 	.name = "enip",
@@ -683,6 +727,7 @@ const struct proto_desc enip_desc = {
 	.analyse = enip_analyse,
 	.code_ops = enip_code_ops,
 	.code_name = enip_code_name,
+	.read_target = enip_read_target,
 };
 
 /* CIP class-1 I/O (UDP 2222): named, counted, not decoded further. */

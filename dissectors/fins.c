@@ -288,6 +288,19 @@ fins_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
 	return true;
 }
 
+/* Memory Area Read: the area and word address read */
+static bool
+fins_read_target(const struct det_pdu *pdu, uint32_t *key)
+{
+	const struct fins_pdu *m = pdu->u.fins;
+
+	if (!m->has_frame || m->response || m->cmd != FINS_MEM_READ ||
+	    !m->has_area)
+		return false;
+	*key = (uint32_t)m->area << 16 | m->address;
+	return true;
+}
+
 const struct proto_desc fins_desc = {
 	.id = ICS_FINS,
 	.name = "omron-fins",
@@ -303,4 +316,5 @@ const struct proto_desc fins_desc = {
 	.code_ops = fins_code_ops,
 	.code_name = fins_code_name,
 	.addr = &fins_addr,
+	.read_target = fins_read_target,
 };

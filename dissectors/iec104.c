@@ -505,6 +505,19 @@ iec104_pick(const struct flow *f, const struct pkt *p, uint16_t *srv_port)
 	return true;
 }
 
+/* Read command C_RD_NA_1: the common address and object read */
+static bool
+iec104_read_target(const struct det_pdu *pdu, uint32_t *key)
+{
+	const struct iec104_apdu *m = pdu->u.iec104;
+
+	if (m->format != IEC104_FORMAT_I || !m->has_asdu ||
+	    m->type_id != IEC104_C_RD_NA_1 || !m->has_ioa)
+		return false;
+	*key = (uint32_t)m->common_address * 2654435761u ^ m->ioa;
+	return true;
+}
+
 const struct proto_desc iec104_desc = {
 	.id = ICS_IEC104,
 	.name = "iec104",
@@ -519,4 +532,5 @@ const struct proto_desc iec104_desc = {
 	.code_ops = iec104_code_ops,
 	.code_name = iec104_code_name,
 	.addr = &iec104_addr,
+	.read_target = iec104_read_target,
 };

@@ -270,6 +270,24 @@ struct proto_desc {
 	const char	*(*code_name)(uint16_t code, char *buf, size_t len);
 	/* write ranges (the baseline's address model); NULL: generic "space" */
 	const struct proto_addr_model	*addr;
+	/*
+	 * The point a read request names (a tag or attribute path, an
+	 * object and property, a memory address, an information object),
+	 * hashed into *key: what points.read_sweep counts.  false when pdu
+	 * is no such read.  NULL: none (Modbus has modbus.address_scan).
+	 */
+	bool		 (*read_target)(const struct det_pdu *pdu, uint32_t *key);
 };
+
+/* FNV-1a over n bytes, from h (2166136261u to start) */
+static inline uint32_t
+proto_hash(uint32_t h, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
 
 #endif

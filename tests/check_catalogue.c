@@ -12,7 +12,9 @@
  * technique by context (DNP3 time write T0849, disable unsolicited T0815
  * + T0878,
  * activate configuration T0836; BACnet AtomicWriteFile T0843 and event-
- * enable writes T0878).  Alerts raised by the same packet fold into one
+ * enable writes T0878), floods judged per message against the server's
+ * rate (channel.rate), read sweeps (points.read_sweep), S7 password
+ * guessing and Modbus diagnostics by sub-function.  Alerts raised by the same packet fold into one
  * (the lead's "correlated" list keeps the others): a finding counts when
  * it leads or is correlated.  The benign background, the legitimate
  * master polling, raises nothing of severity low or above.
@@ -204,6 +206,9 @@ START_TEST(cip_identity_and_file_download)
 	cJSON *al;
 
 	expect("enip", "firmware update", "cip.file_download", "T0839");
+	/* a session that only reads the Identity object: identification */
+	expect("enip", "Get_Attributes_All of the Identity", "cip.identity_read",
+	    "T0888");
 	al = scenario("enip", "ListServices");
 	ck_assert(raised(al, "enip.list_identity", "T0888"));
 	ck_assert(lists(al, "enip.list_identity", "T0846"));
@@ -287,6 +292,79 @@ START_TEST(connection_floods)
 }
 END_TEST
 
+/*
+ * Floods judged per application message against the server's rate
+ * (issue 12 item 4): a new client at 200 requests/s on a device polled at
+ * 2/s, far below any packet-rate flood, two seconds in a row.
+ */
+START_TEST(floods_judged_against_the_server)
+{
+	cJSON *al;
+
+	expect("modbus", "request flood", "channel.rate", "T0814");
+	expect("dnp3", "request flood", "channel.rate", "T0814");
+	expect("iec104", "interrogation flood", "channel.rate", "T0814");
+	/* 40 reads in 0.8 s is one busy second, not a flood */
+	al = scenario("enip", "tag sweep");
+	ck_assert(!raised(al, "channel.rate", "T0814"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+/* Many never-polled points read once each: point and tag identification. */
+START_TEST(read_sweeps)
+{
+	expect("enip", "tag sweep", "points.read_sweep", "T0861");
+	expect("bacnet", "ReadProperty object-list sweep", "points.read_sweep",
+	    "T0861");
+	expect("fins", "memory sweep", "points.read_sweep", "T0861");
+	expect("iec104", "read command C_RD_NA_1", "points.read_sweep", "T0861");
+}
+END_TEST
+
+/*
+ * IEC 104: common addresses tried and refused are a sweep (T0846); a rogue
+ * master's interrogation enumerates the station's points (T0861 listed).
+ */
+START_TEST(iec104_address_scan_and_interrogation)
+{
+	cJSON *al;
+
+	expect("iec104", "common address sweep", "roles.iec104_address_scan",
+	    "T0846");
+	al = scenario("iec104", "general interrogation");
+	ck_assert(raised(al, "roles.rogue_master", "T0848"));
+	ck_assert(lists(al, "roles.rogue_master", "T0861"));
+	ck_assert(!raised(al, "roles.iec104_address_scan", "T0846"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+/* Password after password: guessing, whoever sends it. */
+START_TEST(s7_password_guessing)
+{
+	cJSON *al = scenario("s7comm", "password brute force");
+
+	ck_assert(raised(al, "s7.password_guessing", "T0859"));
+	ck_assert(lists(al, "s7.password_guessing", "T0806"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+/* fc 8 restart communications restarts the device's port: T0816. */
+START_TEST(modbus_diagnostics_by_subfunction)
+{
+	cJSON *al;
+
+	expect("modbus", "diagnostics restart communications",
+	    "modbus.diagnostics", "T0816");
+	al = scenario("modbus", "diagnostics force listen only");
+	ck_assert(raised(al, "modbus.diagnostics", "T0814"));
+	ck_assert(!raised(al, "modbus.diagnostics", "T0816"));
+	cJSON_Delete(al);
+}
+END_TEST
+
 /* The legitimate master's polling raises nothing of severity >= low. */
 START_TEST(background_raises_nothing)
 {
@@ -345,6 +423,11 @@ suite(void)
 	tcase_add_test(t, mms_technique_by_context);
 	tcase_add_test(t, opcua_discovery_and_setpoints);
 	tcase_add_test(t, connection_floods);
+	tcase_add_test(t, floods_judged_against_the_server);
+	tcase_add_test(t, read_sweeps);
+	tcase_add_test(t, iec104_address_scan_and_interrogation);
+	tcase_add_test(t, s7_password_guessing);
+	tcase_add_test(t, modbus_diagnostics_by_subfunction);
 	tcase_add_test(t, background_raises_nothing);
 	suite_add_tcase(s, t);
 	return s;
