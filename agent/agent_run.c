@@ -37,6 +37,7 @@
 #include "agent/privdrop.h"
 #include "agent/enrich.h"
 #include "agent/evidence.h"
+#include "lib/restab.h"
 #include "lib/rfc3339.h"
 #include "lib/log.h"
 
@@ -266,6 +267,12 @@ agent_run(const struct agent_opts *o)
 
 	memset(&a, 0, sizeof(a));
 	a.o = o;
+	/*
+	 * Live, the bounded tables are made resident up front (a steady RSS
+	 * for months); reading files, pages are faulted in as they are used
+	 * (lib/restab.h).
+	 */
+	restab_set_resident(o->nfiles == 0);
 	rc = agent_setup(&a, o, err, sizeof(err));
 	if (rc != 0) {
 		log_err("%s\n", err);

@@ -1,10 +1,10 @@
 /*
  * evidence.c - per-flow rings of the last frames, written out as a classic
- * pcap file.  The rings live in one table allocated (and touched) at start,
- * so the memory evidence takes is fixed from the first packet on: flows x
- * packets x snaplen.  Flow ids are handed out in order, so the ring of
- * flow id sits in slot id % flows and is taken over only by a flow created
- * `flows` flows later.
+ * pcap file.  The rings live in one table allocated at start (touched then
+ * when live, lib/restab.h), so the memory evidence takes is fixed from the
+ * first packet on: flows x packets x snaplen.  Flow ids are handed out in
+ * order, so the ring of flow id sits in slot id % flows and is taken over
+ * only by a flow created `flows` flows later.
  */
 #include "agent/evidence.h"
 
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/atomic.h"
+#include "lib/restab.h"
 #include "lib/ids.h"
 
 static const struct cfg_key evidence_keys[] = {
@@ -71,24 +72,16 @@ evidence_new(const struct cfg *c)
 	ev->dlt = 1;
 	ev->nflows = (size_t)cfg_int(c, "evidence", "flows");
 	ev->ring_size = sizeof(struct ring) + ev->packets * ev->slot;
-	ev->tab = malloc(ev->nflows * ev->ring_size);
+	/*
+	 * Live, touched now, page by page, so the resident size does not grow
+	 * with traffic; reading a file, its pages are faulted in as flows use
+	 * them (lib/restab.h).
+	 */
+	ev->tab = restab_new(ev->nflows, ev->ring_size);
 	ev->lone = calloc(1, sizeof(struct ring) + ev->slot);
 	if (ev->tab == NULL || ev->lone == NULL) {
 		evidence_free(ev);
 		return NULL;
-	}
-	/*
-	 * Touched now, page by page, so the resident size does not grow with
-	 * traffic (a volatile write: malloc + memset would become a calloc
-	 * that leaves fresh pages unmapped).
-	 */
-	{
-		volatile uint8_t *p = ev->tab;
-		size_t i, n = ev->nflows * ev->ring_size;
-
-		memset(ev->tab, 0, n);
-		for (i = 0; i < n; i += 4096)
-			p[i] = 0;
 	}
 	return ev;
 }
@@ -98,7 +91,7 @@ evidence_free(struct evidence *ev)
 {
 	if (ev == NULL)
 		return;
-	free(ev->tab);
+	restab_free(ev->tab, ev->nflows, ev->ring_size);
 	free(ev->lone);
 	free(ev);
 }

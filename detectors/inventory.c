@@ -9,10 +9,14 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ndpi_protocol_ids.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "detectors/detector.h"
 #include "dissectors/bacnet.h"
@@ -171,25 +175,121 @@ oui_unload(void)
 	oui.tried = false;
 }
 
-/* Read one registry file; 0, or -1 when it cannot be opened. */
-static int
-oui_read(const char *path)
+/* The registry's lines, from a stream (a pipe, a special file). */
+static void
+oui_read_stream(FILE *fp, bool csv)
 {
 	char *line = NULL;
-	size_t cap = 0, i, k;
-	bool csv = strlen(path) > 4 && strcmp(path + strlen(path) - 4, ".csv") == 0;
-	FILE *fp = fopen(path, "r");
+	size_t cap = 0;
 
-	if (fp == NULL)
-		return -1;
 	while (getline(&line, &cap, fp) > 0)
 		if ((csv ? oui_line_csv(line) : oui_line_txt(line)) != 0)
 			break;
 	free(line);
-	fclose(fp);
+}
+
+/*
+ * The same lines from the mapped file: only those that can hold an entry
+ * (six hex digits first, or "MA-L,") are copied out and parsed, so the
+ * ~195,000 lines of oui.txt cost no getline() each and no 4 KiB reads.
+ * false: not mapped (the caller reads it as a stream).
+ */
+static bool
+oui_read_mapped(int fd, bool csv)
+{
+	const char *m, *p, *end, *nl;
+	char *line = NULL;
+	size_t cap = 0, len;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+		return false;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return false;
+	end = m + st.st_size;
+	for (p = m; p < end; p += len) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		len = (size_t)((nl != NULL ? nl + 1 : end) - p);
+		if (csv ? len < 5 || memcmp(p, "MA-L,", 5) != 0 :
+		    len < 6 || parse_oui6(p) < 0)
+			continue;
+		if (len + 1 > cap) {
+			char *nb = realloc(line, len + 1);
+
+			if (nb == NULL)
+				break;
+			line = nb;
+			cap = len + 1;
+		}
+		memcpy(line, p, len);	/* as getline() hands it over */
+		line[len] = '\0';
+		if ((csv ? oui_line_csv(line) : oui_line_txt(line)) != 0)
+			break;
+	}
+	free(line);
+	munmap((void *)m, (size_t)st.st_size);
+	return true;
+}
+
+/*
+ * By OUI, the file's order kept among equal ones (as glibc's merge sort
+ * in qsort() did): two stable counting passes over the 24-bit key.
+ */
+static void
+oui_sort(void)
+{
+	struct oui_ent *tmp = malloc(oui.n * sizeof(*tmp));
+	uint32_t cnt[4096], sum, c;
+	size_t i;
+	int pass, shift;
+
+	if (tmp == NULL) {
+		qsort(oui.v, oui.n, sizeof(oui.v[0]), oui_cmp);
+		return;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		struct oui_ent *from = pass == 0 ? oui.v : tmp;
+		struct oui_ent *to = pass == 0 ? tmp : oui.v;
+
+		shift = pass * 12;
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < oui.n; i++)
+			cnt[from[i].oui >> shift & 0xfff]++;
+		for (i = 0, sum = 0; i < 4096; i++) {
+			c = cnt[i];
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < oui.n; i++)
+			to[cnt[from[i].oui >> shift & 0xfff]++] = from[i];
+	}
+	free(tmp);
+}
+
+/* Read one registry file; 0, or -1 when it cannot be opened. */
+static int
+oui_read(const char *path)
+{
+	size_t i, k;
+	bool csv = strlen(path) > 4 && strcmp(path + strlen(path) - 4, ".csv") == 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	FILE *fp;
+
+	if (fd < 0)
+		return -1;
+	if (!oui_read_mapped(fd, csv)) {
+		if ((fp = fdopen(fd, "r")) == NULL) {
+			close(fd);
+			return -1;
+		}
+		oui_read_stream(fp, csv);
+		fclose(fp);
+	} else
+		close(fd);
 	if (oui.n == 0)
 		return 0;
-	qsort(oui.v, oui.n, sizeof(oui.v[0]), oui_cmp);
+	oui_sort();
 	/* the registry lists a few OUIs twice: keep the first */
 	for (i = 1, k = 1; i < oui.n; i++)
 		if (oui.v[i].oui != oui.v[k - 1].oui)

@@ -37,12 +37,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "detectors/detector.h"
 #include "dissectors/dnp3.h"
 #include "dissectors/flow.h"
 #include "dissectors/iec104.h"
+#include "lib/restab.h"
 
 #define MAX_MASTERS	6
 #define MAX_ADDRS	16	/* DNP3 link / IEC 104 common addresses per client */
@@ -102,38 +102,6 @@ static const struct cfg_key keys[] = {
 	{ NULL, CFG_STR, NULL, 0, 0, NULL }
 };
 
-/*
- * A zeroed table whose pages are all resident from the start: calloc's
- * untouched pages would be faulted in one by one as entries arrive, and
- * the agent's RSS would creep for as long as new hosts show up.
- */
-static void *
-table_new(size_t n, size_t size)
-{
-	void *p;
-
-	if (n > SIZE_MAX / size)
-		return NULL;
-	/*
-	 * Its own mapping, not the heap: after a reload the old table goes
-	 * back to the system (glibc would keep a freed heap block, and its
-	 * dynamic mmap threshold moves the next one onto the heap).
-	 */
-	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0, n * size);
-	return p;
-}
-
-static void
-table_free(void *p, size_t n, size_t size)
-{
-	if (p != NULL)
-		munmap(p, n * size);
-}
-
 static int
 roles_init(const struct cfg *c, const char *sec, void **state, char *err,
     size_t errlen)
@@ -144,7 +112,7 @@ roles_init(const struct cfg *c, const char *sec, void **state, char *err,
 	while (cap < want * 2)
 		cap <<= 1;
 	r = calloc(1, sizeof(*r));
-	if (r == NULL || (r->tab = table_new(cap, sizeof(*r->tab))) == NULL) {
+	if (r == NULL || (r->tab = restab_new(cap, sizeof(*r->tab))) == NULL) {
 		free(r);
 		snprintf(err, errlen, "roles: out of memory");
 		return -1;
@@ -167,7 +135,7 @@ roles_destroy(void *state)
 	struct roles *r = state;
 
 	if (r != NULL)
-		table_free(r->tab, r->cap, sizeof(*r->tab));
+		restab_free(r->tab, r->cap, sizeof(*r->tab));
 	free(r);
 }
 

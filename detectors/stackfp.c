@@ -62,7 +62,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "dissectors/decode.h"
 #include "detectors/detector.h"
@@ -74,6 +73,7 @@
 #include "dissectors/seghash.h"
 
 #include "detectors/stackfp_int.h"
+#include "lib/restab.h"
 
 static const struct cfg_key keys[] = {
 	{ "max_hosts", CFG_INT, "4096", 16, 1 << 22,
@@ -107,38 +107,6 @@ pow2(size_t want)
 	return cap;
 }
 
-/*
- * A zeroed table whose pages are all resident from the start: calloc's
- * untouched pages would be faulted in one by one as entries arrive, and
- * the agent's RSS would creep for as long as new hosts show up.
- */
-static void *
-table_new(size_t n, size_t size)
-{
-	void *p;
-
-	if (n > SIZE_MAX / size)
-		return NULL;
-	/*
-	 * Its own mapping, not the heap: after a reload the old table goes
-	 * back to the system (glibc would keep a freed heap block, and its
-	 * dynamic mmap threshold moves the next one onto the heap).
-	 */
-	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0, n * size);
-	return p;
-}
-
-static void
-table_free(void *p, size_t n, size_t size)
-{
-	if (p != NULL)
-		munmap(p, n * size);
-}
-
 static int
 sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
     size_t errlen)
@@ -150,9 +118,9 @@ sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
 	s->hcap = pow2((size_t)cfg_int(c, sec, "max_hosts"));
 	s->scap = pow2((size_t)cfg_int(c, sec, "max_sessions"));
 	s->ccap = pow2((size_t)cfg_int(c, sec, "max_channels"));
-	s->hosts = table_new(s->hcap, sizeof(*s->hosts));
-	s->sess = table_new(s->scap, sizeof(*s->sess));
-	s->chan = table_new(s->ccap, sizeof(*s->chan));
+	s->hosts = restab_new(s->hcap, sizeof(*s->hosts));
+	s->sess = restab_new(s->scap, sizeof(*s->sess));
+	s->chan = restab_new(s->ccap, sizeof(*s->chan));
 	if (s->hosts == NULL || s->sess == NULL || s->chan == NULL)
 		goto oom;
 	s->relearn_us = (uint64_t)cfg_int(c, sec, "relearn_s") * 1000000u;
@@ -165,9 +133,9 @@ sfp_init(const struct cfg *c, const char *sec, void **state, char *err,
 	return 0;
 oom:
 	if (s != NULL) {
-		table_free(s->hosts, s->hcap, sizeof(*s->hosts));
-		table_free(s->sess, s->scap, sizeof(*s->sess));
-		table_free(s->chan, s->ccap, sizeof(*s->chan));
+		restab_free(s->hosts, s->hcap, sizeof(*s->hosts));
+		restab_free(s->sess, s->scap, sizeof(*s->sess));
+		restab_free(s->chan, s->ccap, sizeof(*s->chan));
 	}
 	free(s);
 	snprintf(err, errlen, "stackfp: out of memory");
@@ -181,9 +149,9 @@ sfp_destroy(void *state)
 
 	if (s == NULL)
 		return;
-	table_free(s->hosts, s->hcap, sizeof(*s->hosts));
-	table_free(s->sess, s->scap, sizeof(*s->sess));
-	table_free(s->chan, s->ccap, sizeof(*s->chan));
+	restab_free(s->hosts, s->hcap, sizeof(*s->hosts));
+	restab_free(s->sess, s->scap, sizeof(*s->sess));
+	restab_free(s->chan, s->ccap, sizeof(*s->chan));
 	free(s);
 }
 

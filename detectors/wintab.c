@@ -5,7 +5,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "lib/restab.h"
 
 int
 wintab_init(struct wintab *t, size_t esize, size_t max, int64_t window_s)
@@ -15,12 +16,9 @@ wintab_init(struct wintab *t, size_t esize, size_t max, int64_t window_s)
 
 	while (cap < max * 2)
 		cap <<= 1;
-	p = mmap(NULL, cap * esize, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	/* resident from the start (live): RSS must not creep as keys appear */
+	if ((p = restab_new(cap, esize)) == NULL)
 		return -1;
-	/* resident from the start: RSS must not creep as keys appear */
-	memset(p, 0, cap * esize);
 	memset(t, 0, sizeof(*t));
 	t->slots = p;
 	t->esize = esize;
@@ -33,8 +31,7 @@ wintab_init(struct wintab *t, size_t esize, size_t max, int64_t window_s)
 void
 wintab_free(struct wintab *t)
 {
-	if (t->slots != NULL)
-		munmap(t->slots, t->cap * t->esize);
+	restab_free(t->slots, t->cap, t->esize);
 	t->slots = NULL;
 }
 

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/atomic.h"
 #include "lib/ipmap.h"
 #include "lib/json.h"
+#include "lib/restab.h"
 #include "lib/rfc3339.h"
 #include "lib/tail.h"
 #include "lib/tok.h"
@@ -29,6 +31,45 @@ START_TEST(test_rfc3339_format)
 	    rfc3339_format(0, b, sizeof(b)), "1970-01-01T00:00:00.000000Z");
 	ck_assert_str_eq(rfc3339_format(1715580000080514ull, b, sizeof(b)),
 	    "2024-05-13T06:00:00.080514Z");
+}
+END_TEST
+
+/* pages of a table n pages long that are resident now */
+static int
+resident_pages(void *p, size_t len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t i, n = len / (size_t)pg;
+	unsigned char v[64];
+	int in = 0;
+
+	ck_assert_uint_le(n, sizeof(v));
+	ck_assert_int_eq(mincore(p, len, v), 0);
+	for (i = 0; i < n; i++)
+		in += v[i] & 1;
+	return in;
+}
+
+/* live: every page touched up front; -r: none until used; zero either way */
+START_TEST(test_restab_resident)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 32 * pg;
+	unsigned char *a, *b;
+
+	ck_assert(restab_resident());
+	a = restab_new(32, pg);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(resident_pages(a, len), 32);
+	restab_set_resident(false);
+	b = restab_new(32, pg);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(resident_pages(b, len), 0);
+	ck_assert_int_eq(a[len - 1] | b[len - 1] | b[5 * pg], 0);
+	ck_assert_int_eq(resident_pages(b, len), 2);
+	restab_set_resident(true);
+	ck_assert_ptr_null(restab_new(SIZE_MAX / 2, 4));
+	restab_free(a, 32, pg);
+	restab_free(b, 32, pg);
 }
 END_TEST
 
@@ -269,6 +310,7 @@ lib_suite(void)
 
 	tcase_add_test(tc, test_rfc3339_format);
 	tcase_add_test(tc, test_rfc3339_format_signed);
+	tcase_add_test(tc, test_restab_resident);
 	tcase_add_test(tc, test_rfc3339_parse);
 	tcase_add_test(tc, test_atomic_write);
 	tcase_add_test(tc, test_tok);
