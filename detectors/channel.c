@@ -326,11 +326,22 @@ raise_rate(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 	raise(s, ctx, pdu, "channel.rate", "T0814", title, d);
 }
 
+/*
+ * Seconds counted from the entry's first packet, not from the epoch: a
+ * live capture and the file it was replayed from then cut the same
+ * seconds out of the same traffic (their clocks differ by any fraction).
+ */
+static inline uint64_t
+sec_of(const struct chan *c, uint64_t ts)
+{
+	return ts > c->first ? (ts - c->first) / 1000000u : 0;
+}
+
 static inline void
 on_request(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
     struct chan *c)
 {
-	uint64_t sec = pdu->ts / 1000000u;
+	uint64_t sec = sec_of(c, pdu->ts);
 	double thr;
 
 	c->req_ts = pdu->ts;
@@ -370,9 +381,16 @@ on_request(struct channels *s, struct det_ctx *ctx, const struct det_pdu *pdu,
 }
 
 /*
- * The server's all-clients entry counts its requests per second; a new
- * channel takes the peak it had so far as its reference.
+ * The server's all-clients entry counts its requests per REF_S seconds
+ * (its sec, in_sec and peak are in those units); a new channel takes the
+ * peak so far, per second (over less than REF_S when the server has not
+ * been seen that long) and rounded, as its reference.  Over
+ * several poll cycles the count moves by a request or two when the window
+ * falls elsewhere (a live capture's clock against its file's), which the
+ * rounding absorbs; one-second counts of a poll cycle move by one in
+ * twenty-five and with them the threshold.
  */
+#define REF_S	10
 static void
 server_count(struct channels *s, struct chan *c, const struct det_pdu *pdu)
 {
@@ -381,8 +399,8 @@ server_count(struct channels *s, struct chan *c, const struct det_pdu *pdu)
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
 	};
 	struct chan *a = c->agg;
-	uint64_t sec = pdu->ts / 1000000u;
-	double thr;
+	uint64_t sec;
+	double thr, span;
 
 	if (a == NULL) {
 		a = chan_get(s, c->af, c->proto, all, c->ip_srv, pdu->ts);
@@ -394,12 +412,17 @@ server_count(struct channels *s, struct chan *c, const struct det_pdu *pdu)
 		}
 		c->agg = a;
 		if (a != c && pdu->ts - a->first >= s->history_us) {
-			c->ref = a->peak;
-			thr = s->rate_factor * a->peak;
+			/* per second over a window, or over what was seen */
+			span = (double)(pdu->ts - a->first) / 1e6;
+			if (span > REF_S)
+				span = REF_S;
+			c->ref = (uint32_t)(a->peak / span + 0.5);
+			thr = s->rate_factor * c->ref;
 			c->new_thr = thr < s->new_rate_min ? s->new_rate_min :
 			    (uint32_t)thr;
 		}
 	}
+	sec = sec_of(a, pdu->ts) / REF_S;
 	if (sec != a->sec) {
 		a->sec = sec;
 		a->in_sec = 0;
