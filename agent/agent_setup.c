@@ -385,10 +385,6 @@ agent_setup(struct agent *a, const struct agent_opts *o, char *err, size_t errle
 	a->al = alerter_new(&ao, err, errlen);
 	if (a->al == NULL)
 		return EXIT_USAGE;
-	if (a->alerts_fp != NULL)
-		alerter_add_sink(a->al, strcmp(cfg_str(a->cfg, "agent",
-		    "alerts_format"), "eve") == 0 ? alert_sink_eve :
-		    alert_sink_file, a->alerts_fp);
 	if (cfg_str(a->cfg, "agent", "metrics")[0] != '\0') {
 		a->metrics = agent_metrics_start(cfg_str(a->cfg, "agent",
 		    "metrics"), ao.site, ao.agent, err, errlen);
@@ -408,7 +404,6 @@ agent_setup(struct agent *a, const struct agent_opts *o, char *err, size_t errle
 			snprintf(err, errlen, "out of memory");
 			return EXIT_RUNTIME;
 		}
-		alerter_add_evidence_sink(a->al, evidence_sink_dir, a->evdir);
 	}
 
 	if (cfg_str(a->cfg, "mqtt", "uri")[0] != '\0') {
@@ -447,6 +442,18 @@ agent_setup(struct agent *a, const struct agent_opts *o, char *err, size_t errle
 		if (a->ev != NULL)
 			alerter_add_evidence_sink(a->al, agent_evidence_mqtt, a->mqtt);
 	}
+	/*
+	 * The local sinks after the MQTT journal: an alert another sink shows
+	 * is already in the journal (one write(2), survives SIGKILL), so an
+	 * agent killed between two sinks cannot leave a line in --alerts-out
+	 * that the central log never gets (seq gap).
+	 */
+	if (a->alerts_fp != NULL)
+		alerter_add_sink(a->al, strcmp(cfg_str(a->cfg, "agent",
+		    "alerts_format"), "eve") == 0 ? alert_sink_eve :
+		    alert_sink_file, a->alerts_fp);
+	if (a->evdir != NULL)
+		alerter_add_evidence_sink(a->al, evidence_sink_dir, a->evdir);
 	a->intel = intel_feed_new(a->cfg, ao.site, agent_intel_log, NULL, err, errlen);
 	if (a->intel == NULL)
 		return EXIT_USAGE;

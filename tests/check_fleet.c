@@ -1015,14 +1015,14 @@ START_TEST(test_journal_ordering)
 {
 	char agent[300], pcap[300], conf[340], shim[PATH_MAX], logp[340];
 	char out[340], src[PATH_MAX], jdir[400], state[360], statenew[370];
-	char *demo, *log;
+	char alp[340], *demo, *log;
 	/* paced, so alerts come while connected: a send may then race the
 	 * disk, and the order below is what keeps it from winning */
 	char *argv[] = { agent, (char *)"-c", conf, (char *)"-r", pcap,
-	    (char *)"--realtime", NULL };
+	    (char *)"--realtime", (char *)"--alerts-out", alp, NULL };
 	static struct ev ev[4096];
 	long seq, ctid = -1;
-	int n, i, j, d, f, r, t, sidx, checked = 0;
+	int n, i, j, k, d, f, r, t, sidx, checked = 0;
 	FILE *fp;
 
 	tb_build_path(agent, sizeof(agent), "icsentry-agent");
@@ -1035,6 +1035,7 @@ START_TEST(test_journal_ordering)
 	snprintf(conf, sizeof(conf), "%s/agent.conf", E.dir);
 	snprintf(logp, sizeof(logp), "%s/shim.log", E.dir);
 	snprintf(out, sizeof(out), "%s/agent.out", E.dir);
+	snprintf(alp, sizeof(alp), "%s/alerts.jsonl", E.dir);
 	snprintf(state, sizeof(state), "%s/agent.state", E.dir);
 	snprintf(statenew, sizeof(statenew), "%s.new", state);
 	snprintf(jdir, sizeof(jdir), "%s/mqtt/icsentry-plant-a-gw-01", E.dir);
@@ -1078,6 +1079,18 @@ START_TEST(test_journal_ordering)
 				break;
 		ck_assert_msg(j < sidx, "seq %ld sent, never journaled", seq);
 		ctid = ev[j].tid;
+		/*
+		 * --alerts-out got it only after the journal had it: an agent
+		 * killed between the two cannot show an alert the central log
+		 * never gets
+		 */
+		for (k = 0; k < n; k++)
+			if (ev[k].kind == 'J' && has_seq(&ev[k], seq) &&
+			    strcmp(ev[k].path, alp) == 0)
+				break;
+		ck_assert_msg(k < n, "seq %ld not in --alerts-out", seq);
+		ck_assert_msg(j < k, "seq %ld in --alerts-out before the journal",
+		    seq);
 		for (d = j + 1; d < sidx; d++)
 			if (ev[d].kind == 'D' && strcmp(ev[d].path, ev[j].path) ==
 			    0)

@@ -4,6 +4,9 @@
  * $SYNCSHIM_LOG:
  *
  *   J <tid> <path> <seq> ...   a write to a file, with the alert seqs in it
+ *                              (stdio: logged at fwrite, before its data
+ *                              can reach the file; glibc's fflush calls
+ *                              an internal write this shim cannot see)
  *   S <tid> <seq> ...          a write to a socket with alert seqs in it
  *   T <tid> <path> <seq>       a write of a state file ("seq N")
  *   D <tid> <path>             fdatasync
@@ -34,6 +37,7 @@ static int logfd = -2;
 
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
+static size_t (*real_fwrite)(const void *, size_t, size_t, FILE *);
 static ssize_t (*real_send)(int, const void *, size_t, int);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
@@ -48,6 +52,7 @@ init(void)
 		return;
 	real_write = dlsym(RTLD_NEXT, "write");
 	real_writev = dlsym(RTLD_NEXT, "writev");
+	real_fwrite = dlsym(RTLD_NEXT, "fwrite");
 	real_send = dlsym(RTLD_NEXT, "send");
 	real_fsync = dlsym(RTLD_NEXT, "fsync");
 	real_fdatasync = dlsym(RTLD_NEXT, "fdatasync");
@@ -192,6 +197,22 @@ writev(int fd, const struct iovec *v, int n)
 		busy = 0;
 	}
 	return real_writev(fd, v, n);
+}
+
+size_t
+fwrite(const void *p, size_t size, size_t n, FILE *fp)
+{
+	int fd;
+
+	init();
+	if (!busy && (fd = fileno(fp)) >= 0 && size > 0) {
+		busy = 1;
+		pthread_mutex_lock(&mu);
+		log_data(fd, p, size * n);
+		pthread_mutex_unlock(&mu);
+		busy = 0;
+	}
+	return real_fwrite(p, size, n, fp);
 }
 
 static void
