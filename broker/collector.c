@@ -309,11 +309,23 @@ collector_publish_acks(struct collector *c, struct ack_out *a, size_t n)
 	size_t i;
 	int rc;
 
+	/*
+	 * QoS 0, retained.  Paho 1.3.12 (Debian 12) frees a QoS 1 PUBLISH's
+	 * topic when its socket write fails (the connection dying) but keeps
+	 * it in the outbound list, and its automatic reconnect then re-sends
+	 * it from freed memory: ASan caught the collector's receive thread in
+	 * strlen() of a freed "icsentry/<site>/<agent>/ack" after a broker
+	 * restart (check_e2e), the same bug agent/mqtt_out.c works around.
+	 * With QoS 0 Paho keeps nothing to re-send, and nothing is lost: an
+	 * ack is the retained latest seq, a later one supersedes it, every
+	 * peer's is sent again on each connect, and an agent whose ack got
+	 * lost re-sends after ack_timeout, which marks the peer for a resend.
+	 */
 	for (i = 0; i < n; i++) {
 		ro = (MQTTAsync_responseOptions)
 		    MQTTAsync_responseOptions_initializer;
 		rc = MQTTAsync_send(c->h, a[i].topic, (int)strlen(a[i].payload),
-		    a[i].payload, 1, 1, &ro);
+		    a[i].payload, 0, 1, &ro);
 		if (rc != MQTTASYNC_SUCCESS) {
 			/* disconnected: every peer is sent again on connect */
 			break;
