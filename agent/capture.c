@@ -275,6 +275,47 @@ cap_next(struct cap *c, struct cap_frame *fr)
 	return -2;
 }
 
+struct cap_disp {
+	cap_frame_fn	 fn;
+	void		*arg;
+};
+
+static void
+disp_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	const struct cap_disp *d = (const struct cap_disp *)(void *)user;
+	struct cap_frame fr;
+
+	fr.data = data;
+	fr.caplen = h->caplen;
+	fr.wirelen = h->len;
+	fr.ts = frame_ts(h, &fr.bad_ts);
+	d->fn(d->arg, &fr);
+}
+
+int
+cap_dispatch(struct cap *c, int max, cap_frame_fn fn, void *arg)
+{
+	struct cap_disp d = { .fn = fn, .arg = arg };
+	int rc;
+
+	rc = pcap_dispatch(c->pc, max, disp_frame, (u_char *)&d);
+	if (rc > 0)
+		return rc;
+	if (rc == 0)		/* a file: its end (live: nothing ready) */
+		return c->live ? 0 : -1;
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;
+	snprintf(c->err, sizeof(c->err), "%s: %s", c->name, pcap_geterr(c->pc));
+	return -2;
+}
+
+void
+cap_break(struct cap *c)
+{
+	pcap_breakloop(c->pc);
+}
+
 int
 cap_datalink(const struct cap *c)
 {
