@@ -64,6 +64,55 @@ drain(struct agent *a, double start)
 	}
 }
 
+/* What run_capture keeps across frames. */
+struct run_state {
+	struct agent	*a;
+	double		 start;
+	double		 next_show;
+	uint64_t	 zero;		/* records with no captured bytes */
+};
+
+/* One frame: process it, then the work due every so many packets. */
+static void
+run_frame(struct run_state *r, const struct cap_frame *fr)
+{
+	struct agent *a = r->a;
+
+	/* a record with no bytes is counted (trunc_link) and reported */
+	if (fr->caplen == 0)
+		r->zero++;
+	agent_process(a, fr);
+	if ((a->packets & 0x3ff) == 0)
+		periodic(a, r->start);
+	else if (a->metrics != NULL && a->now >= a->metrics_ts + 1000000)
+		agent_snapshot_metrics(a);
+	if (a->progress && (a->packets & 0x3fff) == 0 &&
+	    agent_wall_now() >= r->next_show) {
+		agent_show_progress(a, r->start, false);
+		r->next_show = agent_wall_now() + 0.5;
+	}
+}
+
+/*
+ * A file read in batches (cap_dispatch): the signals and a new intel
+ * bundle are looked at after every frame, as in the frame-by-frame loop,
+ * and stop the batch before the next frame.
+ */
+static void
+batch_frame(void *arg, const struct cap_frame *fr)
+{
+	struct run_state *r = arg;
+	struct agent *a = r->a;
+
+	run_frame(r, fr);
+	if (agent_g_stop || agent_g_reload || agent_g_reopen ||
+	    intel_feed_pending(a->intel))
+		cap_break(a->cap);
+}
+
+/* Frames per cap_dispatch call; a break ends a batch early. */
+#define RUN_BATCH	1024
+
 /*
  * Read one capture to its end.  Returns 0, or the exit code for a capture
  * that could not be opened or ended in error.
@@ -71,11 +120,12 @@ drain(struct agent *a, double start)
 static int
 run_capture(struct agent *a, const struct cap_opts *co, double start)
 {
+	struct run_state r = { .a = a, .start = start };
 	struct cap_frame fr;
 	char err[512];
-	bool bad;
-	uint64_t cap0 = 0, zero = 0;
-	double wall0 = 0, next_show = 0;
+	bool bad, batch;
+	uint64_t cap0 = 0;
+	double wall0 = 0;
 	int rc;
 
 	a->cap = cap_open(co, err, sizeof(err), &bad);
@@ -96,6 +146,8 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		a->coverage_told = true;
 		ops_coverage_log(a->cfg);
 	}
+	/* a file at full speed: batches; live or paced: frame by frame */
+	batch = !cap_is_live(a->cap) && !a->o->realtime;
 	for (;;) {
 		if (agent_g_stop) {
 			drain(a, start);
@@ -111,30 +163,23 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		}
 		if (intel_feed_pending(a->intel))
 			agent_apply_intel(a);
-		rc = cap_next(a->cap, &fr);
-		if (rc == 1) {
-			/* a record with no bytes is counted (trunc_link) and reported */
-			if (fr.caplen == 0)
-				zero++;
-			if (a->o->realtime && !cap_is_live(a->cap))
-				agent_pace(a, fr.ts, &cap0, &wall0);
-			agent_process(a, &fr);
-			if ((a->packets & 0x3ff) == 0)
-				periodic(a, start);
-			else if (a->metrics != NULL &&
-			    a->now >= a->metrics_ts + 1000000)
-				agent_snapshot_metrics(a);
-			if (a->progress && (a->packets & 0x3fff) == 0 &&
-			    agent_wall_now() >= next_show) {
-				agent_show_progress(a, start, false);
-				next_show = agent_wall_now() + 0.5;
+		if (batch) {
+			rc = cap_dispatch(a->cap, RUN_BATCH, batch_frame, &r);
+			if (rc >= 0)
+				continue;
+		} else {
+			rc = cap_next(a->cap, &fr);
+			if (rc == 1) {
+				if (a->o->realtime && !cap_is_live(a->cap))
+					agent_pace(a, fr.ts, &cap0, &wall0);
+				run_frame(&r, &fr);
+				continue;
 			}
-			continue;
-		}
-		if (rc == 0) {		/* live timeout: let time move on */
-			periodic(a, start);
-			agent_snapshot_metrics(a);
-			continue;
+			if (rc == 0) {	/* live timeout: let time move on */
+				periodic(a, start);
+				agent_snapshot_metrics(a);
+				continue;
+			}
 		}
 		if (rc == -1 || rc == -3)
 			break;
@@ -146,10 +191,10 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 	if (a->progress)
 		agent_show_progress(a, start, true);
 	agent_snapshot_metrics(a);
-	if (zero > 0) {
+	if (r.zero > 0) {
 		log_err("%s: %" PRIu64
 		    " records with no captured bytes (skipped); the capture is damaged\n",
-		    co->file != NULL ? co->file : co->iface, zero);
+		    co->file != NULL ? co->file : co->iface, r.zero);
 		return EXIT_USAGE;
 	}
 	return 0;

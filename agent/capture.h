@@ -52,6 +52,18 @@ struct cap *cap_open(const struct cap_opts *o, char *err, size_t errlen,
  */
 int cap_next(struct cap *c, struct cap_frame *fr);
 
+/*
+ * Offline: hand up to max frames to fn, one call each, in file order (one
+ * pcap_dispatch instead of a pcap_next_ex per frame).  Returns the number
+ * handed, 0 when cap_break() stopped it before any frame (call again),
+ * -1 at the end of the file, -2 on error (text in cap_error()).  A frame's
+ * data is borrowed for the call only.
+ */
+typedef void (*cap_frame_fn)(void *arg, const struct cap_frame *fr);
+int cap_dispatch(struct cap *c, int max, cap_frame_fn fn, void *arg);
+/* From fn: make cap_dispatch return before the next frame. */
+void cap_break(struct cap *c);
+
 /* Like cap_next, but never waits (draining the ring at shutdown). */
 int cap_next_nowait(struct cap *c, struct cap_frame *fr);
 
