@@ -21,7 +21,12 @@
  *                              again (medium)                     T0855
  *   modbus.device_id           fc 43/14, fc 17 from a host not
  *                              allowed to discover                T0888
- *   modbus.umas_*              UMAS stop/start, download, upload
+ *   modbus.umas_*              UMAS stop/start (T0858); program
+ *                              written into the PLC (Schneider "upload"
+ *                              0x30-0x32: T0843), read out of it
+ *                              ("download" 0x33-0x35: T0845); requests
+ *                              only, the request being what is sent to
+ *                              the port the PLC listens on (502)
  */
 #include <cJSON.h>
 #include <stdio.h>
@@ -388,14 +393,16 @@ on_umas(struct det_ctx *ctx, const struct det_pdu *pdu,
 	case MODBUS_UMAS_START_PLC:
 		det = "modbus.umas_start"; tech = "T0858";
 		break;
-	case MODBUS_UMAS_INIT_DOWNLOAD:
-	case MODBUS_UMAS_DOWNLOAD_BLOCK:
-	case MODBUS_UMAS_END_DOWNLOAD:
-		det = "modbus.umas_download"; tech = "T0843";
-		break;
+	/* Schneider's "upload" writes the PLC's program (ATT&CK download) */
 	case MODBUS_UMAS_INIT_UPLOAD:
 	case MODBUS_UMAS_UPLOAD_BLOCK:
 	case MODBUS_UMAS_END_UPLOAD:
+		det = "modbus.umas_download"; tech = "T0843";
+		break;
+	/* ... and its "download" reads it out (ATT&CK upload) */
+	case MODBUS_UMAS_INIT_DOWNLOAD:
+	case MODBUS_UMAS_DOWNLOAD_BLOCK:
+	case MODBUS_UMAS_END_DOWNLOAD:
 		det = "modbus.umas_upload"; tech = "T0845"; sev = SEV_MEDIUM;
 		break;
 	default:
