@@ -6,7 +6,8 @@
  *   dnp3.disable_unsolicited   disable unsolicited responses T0815 (+T0878)
  *   dnp3.file_operation        open file for write/append (g70v3 mode)
  *                              T0843 (a firmware name: T0839 + T0843);
- *                              for read T0845 + T0882; delete T0809;
+ *                              for read T0845 + T0882 (a directory
+ *                              listed: none); delete T0809;
  *                              other file functions            (none)
  *   dnp3.config_change         initialize/start application T0881; save/
  *                              activate configuration, initialize data T0836
@@ -146,12 +147,23 @@ firmware_name(const uint8_t *n, size_t len)
 	return false;
 }
 
+/* A directory opened to list it ("." as Wireshark's sample, "...\/"). */
+static bool
+directory(const struct dnp3_file_cmd *fc)
+{
+	return fc->name == NULL ||
+	    (fc->name_len == 1 && fc->name[0] == '.') ||
+	    (fc->name_len == 2 && memcmp(fc->name, "..", 2) == 0) ||
+	    fc->name[fc->name_len - 1] == '/';
+}
+
 /*
  * Open and delete file by what the file command object (g70v3) asks:
  * opened for writing or appending, a file goes INTO the outstation (a
  * program or configuration download, T0843; firmware, T0839); opened for
  * reading it comes out (T0845 program upload, T0882 theft of operational
- * information); deleted, it is gone (T0809).
+ * information; a directory opened to list it is not judged so); deleted,
+ * it is gone (T0809).
  */
 static void
 on_file(struct det_ctx *ctx, const struct det_pdu *pdu,
@@ -171,7 +183,7 @@ on_file(struct det_ctx *ctx, const struct det_pdu *pdu,
 		else
 			raise_fc(ctx, pdu, m, "dnp3.file_operation", SEV_HIGH,
 			    "T0843", "file opened for writing");
-	} else if (known && fc.mode == DNP3_FILE_READ)
+	} else if (known && fc.mode == DNP3_FILE_READ && !directory(&fc))
 		raise_fc2(ctx, pdu, m, "dnp3.file_operation", SEV_MEDIUM, "T0845",
 		    "T0882", "file opened for reading");
 	else
