@@ -37,6 +37,7 @@
 #define RUN_MS		(120 * 1000)
 #define LEGIT		"10.10.1.20"
 #define ATTACKER	"10.10.1.66"
+#define PLC		"10.10.1.50"
 
 static char dir[512], conf[600];
 
@@ -360,6 +361,23 @@ START_TEST(dnp3_file_by_mode)
 }
 END_TEST
 
+/* modbus.umas_* alerts whose source is ip (a summary counts once) */
+static int
+umas_alerts(const cJSON *alerts, const char *ip)
+{
+	const cJSON *a;
+	const char *d;
+	int n = 0;
+
+	cJSON_ArrayForEach(a, alerts) {
+		d = tu_json_str(a, "detector");
+		if (d != NULL && strncmp(d, "modbus.umas_", 12) == 0 &&
+		    same(tu_json_str(a, "src.ip"), ip))
+			n++;
+	}
+	return n;
+}
+
 /* Schneider's "upload" writes the PLC, its "download" reads it out */
 START_TEST(umas_transfer_direction)
 {
@@ -373,6 +391,10 @@ START_TEST(umas_transfer_direction)
 	    "T0845");
 	al = scenario("modbus", "UMAS program read out of the PLC");
 	ck_assert(!raised(al, "modbus.umas_download", "T0843"));
+	/* the PLC's answers (sent from port 502) are no requests: both UMAS
+	 * alerts name the attacker, who sent to the port the PLC listens on */
+	ck_assert_int_eq(umas_alerts(al, ATTACKER), 2);	/* first + summary */
+	ck_assert_int_eq(umas_alerts(al, PLC), 0);
 	cJSON_Delete(al);
 }
 END_TEST
