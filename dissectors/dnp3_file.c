@@ -17,7 +17,7 @@
 
 #include "lib/rd.h"
 
-#define G70V3_FIXED	26	/* octets before the name */
+#define G70V3_FIXED 26 /* octets before the name */
 
 bool
 dnp3_file_command(const struct dnp3_pdu *m, struct dnp3_file_cmd *out)
@@ -33,8 +33,9 @@ dnp3_file_command(const struct dnp3_pdu *m, struct dnp3_file_cmd *out)
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < m->nobj; i++) {
 		h = &m->obj[i];
-		if (h->group == 70 && h->variation == 3 && h->prefix_code == 5 &&
-		    h->range_code == 0xB && h->has_count && h->count > 0)
+		if (h->group == 70 && h->variation == 3 &&
+		    h->prefix_code == 5 && h->range_code == 0xB &&
+		    h->has_count && h->count > 0)
 			break;
 	}
 	if (i == m->nobj)

@@ -138,8 +138,8 @@ opcua_read_identity(const struct opcua_pdu *m)
 	struct rd r;
 	int hits = 0;
 
-	if (m == NULL || !m->has_service || m->service_id != OPCUA_SVC_READ_REQ ||
-	    m->body == NULL)
+	if (m == NULL || !m->has_service ||
+	    m->service_id != OPCUA_SVC_READ_REQ || m->body == NULL)
 		return 0;
 	rd_init(&r, m->body, m->body_len);
 	if (!skip_request_header(&r) || !rd_skip(&r, 8 + 4) ||
@@ -149,9 +149,9 @@ opcua_read_identity(const struct opcua_pdu *m)
 		if (!read_nodeid(&r, &ns, &id, &num))
 			break;
 		attr = rd_le32(&r);
-		if (r.err || !skip_string(&r))	/* indexRange */
+		if (r.err || !skip_string(&r)) /* indexRange */
 			break;
-		qns = rd_le16(&r);		/* dataEncoding: ns, name */
+		qns = rd_le16(&r); /* dataEncoding: ns, name */
 		(void)qns;
 		if (r.err || !skip_string(&r))
 			break;
@@ -171,8 +171,8 @@ opcua_write_kind(const struct opcua_pdu *m)
 	bool num;
 	struct rd r;
 
-	if (m == NULL || !m->has_service || m->service_id != OPCUA_SVC_WRITE_REQ ||
-	    m->body == NULL)
+	if (m == NULL || !m->has_service ||
+	    m->service_id != OPCUA_SVC_WRITE_REQ || m->body == NULL)
 		return OPCUA_WRITE_UNKNOWN;
 	rd_init(&r, m->body, m->body_len);
 	/* the first WriteValue (a value's size depends on its type) */
@@ -190,8 +190,10 @@ opcua_write_kind(const struct opcua_pdu *m)
 		return OPCUA_WRITE_UNKNOWN;
 	/* Boolean (1) is a state or a command; SByte..Double (2-11) a
 	 * quantity: a setpoint, a limit, a parameter */
-	return (vt & 0x3F) >= 2 && (vt & 0x3F) <= 11 ? OPCUA_WRITE_NUMBER :
-	    OPCUA_WRITE_OTHER;
+	vt &= 0x3F;
+	if (vt >= 2 && vt <= 11)
+		return OPCUA_WRITE_NUMBER;
+	return OPCUA_WRITE_OTHER;
 }
 
 uint32_t
