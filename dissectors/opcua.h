@@ -169,6 +169,7 @@ int opcua_parse(const uint8_t *p, size_t n, unsigned flags,
 /* ---- opcua_svc.c: what a plaintext service body does --------------- */
 
 #define OPCUA_ATTR_VALUE	13	/* AttributeId Value */
+#define OPCUA_NODE_SERVER_STATUS 2256	/* Server_ServerStatus */
 #define OPCUA_NODE_BUILD_INFO	2260	/* Server_ServerStatus_BuildInfo */
 #define OPCUA_NODE_BUILD_DATE	2266	/* ..._BuildInfo_BuildDate */
 
@@ -182,7 +183,9 @@ bool opcua_id_is_build_info(uint16_t ns, uint32_t id);
 
 /*
  * ReadRequest: how many of its NodesToRead ask for the Value of a
- * BuildInfo node (0 for another service or a body that does not decode).
+ * BuildInfo node or of the whole ServerStatus (which holds BuildInfo; its
+ * State 2259 and CurrentTime 2258, read as keep-alives, do not count): 0
+ * for another service or a body that does not decode.
  */
 int opcua_read_identity(const struct opcua_pdu *m);
 

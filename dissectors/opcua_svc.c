@@ -155,8 +155,10 @@ opcua_read_identity(const struct opcua_pdu *m)
 		(void)qns;
 		if (r.err || !skip_string(&r))
 			break;
+		/* the whole ServerStatus carries its BuildInfo too */
 		if (num && attr == OPCUA_ATTR_VALUE &&
-		    opcua_id_is_build_info(ns, id))
+		    (opcua_id_is_build_info(ns, id) ||
+			(ns == 0 && id == OPCUA_NODE_SERVER_STATUS)))
 			hits++;
 	}
 	return hits;

@@ -304,6 +304,8 @@ START_TEST(opcua_services_by_what_they_do)
 	/* BuildInfo members hidden among process tags, another encoding */
 	ck_assert_found("opcua", "Read of BuildInfo SoftwareVersion", "opcua.server_info",
 	    "T0888");
+	ck_assert_found("opcua", "Read of the whole ServerStatus", "opcua.server_info",
+	    "T0888");
 	ck_assert_found("opcua", "Call of a server method on string NodeIds",
 	    "opcua.unauthorized_write", "T0871");
 	ck_assert_found("opcua", "AddNodes of a shadow variable", "opcua.address_space",

@@ -448,6 +448,16 @@ static const uint8_t read_body[] = {
 	0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
 };
 
+/* ReadRequest: the Value of ServerStatus (i=2256, a four-byte NodeId) */
+static const uint8_t read_status[] = {
+	REQ_HDR,
+	0, 0, 0, 0, 0, 0, 0, 0,	/* maxAge */
+	0x00, 0, 0, 0,		/* timestampsToReturn */
+	0x01, 0, 0, 0,		/* 1 node */
+	0x01, 0x00, 0xD0, 0x08, 13, 0, 0, 0,
+	0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+};
+
 /* WriteRequest: ns=2;i=7 Value = Double / Boolean; DisplayName */
 static const uint8_t write_double[] = {
 	REQ_HDR, 0x01, 0, 0, 0, 0x02, 0x02, 0x00, 0x07, 0, 0, 0, 13, 0, 0, 0,
@@ -485,6 +495,7 @@ svc(uint32_t id, const uint8_t *body, size_t len)
 START_TEST(test_read_identity)
 {
 	struct opcua_pdu m = svc(OPCUA_SVC_READ_REQ, read_body, sizeof read_body);
+	uint8_t st[sizeof read_status];
 	size_t i;
 
 	/* the Value of SoftwareVersion counts; a tag and a DisplayName not */
@@ -503,6 +514,13 @@ START_TEST(test_read_identity)
 		ck_assert_int_le(opcua_read_identity(&m), 1);
 	}
 	m.body_len = 70;	/* up to the first node only */
+	ck_assert_int_eq(opcua_read_identity(&m), 0);
+	/* the whole ServerStatus; its State (2259) is a keep-alive */
+	m = svc(OPCUA_SVC_READ_REQ, read_status, sizeof read_status);
+	ck_assert_int_eq(opcua_read_identity(&m), 1);
+	memcpy(st, read_status, sizeof st);
+	st[47] = 0xD3;			/* i=2259 */
+	m = svc(OPCUA_SVC_READ_REQ, st, sizeof st);
 	ck_assert_int_eq(opcua_read_identity(&m), 0);
 	ck_assert_int_eq(opcua_read_identity(NULL), 0);
 }

@@ -41,6 +41,13 @@ def register(m):
             + b''.join(read_value_id(n) for n in nodes)
         m.opcua_attack(cap, [(631, body)])
 
+    @scenario('opcua', 'T0888', 'Read of the whole ServerStatus structure (i=2256), '
+              'maxAge 0, on a second channel')
+    def _(cap):
+        body = struct.pack('<dI', 0.0, 3) + struct.pack('<i', 1) \
+            + read_value_id(struct.pack('<BBH', 1, 0, 2256))
+        m.opcua_attack(cap, [(631, body), (631, body)], gap=1.0)
+
     @scenario('opcua', 'T0871', 'Call of a server method on string NodeIds '
               '(ns=3;s=Recipe.Load) from an unknown host')
     def _(cap):
