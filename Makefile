@@ -214,7 +214,8 @@ FORMAT_FILES := lib/atomic.c lib/json.c lib/rfc3339.c dissectors/proto.c \
                  tests/check_ops.c broker/log_opts.c detectors/wintab.c \
                  tests/testutil_agent.c tests/testutil_log.c \
                  lib/htab.c lib/htab.h tests/check_htab.c \
-                 agent/mqtt_out_index.c agent/mqtt_out_latency.c
+                 agent/mqtt_out_index.c agent/mqtt_out_latency.c \
+                 dissectors/opcua_svc.c dissectors/dnp3_file.c
 CLANG_FORMAT ?= clang-format
 
 format-check:

@@ -4,7 +4,11 @@
  *   dnp3.restart               cold/warm restart             T0816
  *   dnp3.stop_application      stop application              T0881
  *   dnp3.disable_unsolicited   disable unsolicited responses T0815 (+T0878)
- *   dnp3.file_operation        open/delete/... file          (none)
+ *   dnp3.file_operation        open file for write/append (g70v3 mode)
+ *                              T0843 (a firmware name: T0839 + T0843);
+ *                              for read T0845 + T0882 (a directory
+ *                              listed: none); delete T0809;
+ *                              other file functions            (none)
  *   dnp3.config_change         initialize/start application T0881; save/
  *                              activate configuration, initialize data T0836
  *   dnp3.unauthorized_command  write/select/operate/direct operate/freeze
@@ -115,6 +119,78 @@ check_role(struct det_ctx *ctx, const struct det_pdu *pdu,
 		    "request sent from the outstation's port");
 }
 
+/* A name that says firmware: "firmware", "fw" as a word, an image. */
+static bool
+firmware_name(const uint8_t *n, size_t len)
+{
+	static const char *const ext[] = { ".hex", ".img", ".fw", ".srec",
+		".s19", ".dfu", NULL };
+	char low[256];
+	size_t i, k;
+
+	if (n == NULL || len == 0)
+		return false;
+	if (len >= sizeof(low))
+		len = sizeof(low) - 1;
+	for (i = 0; i < len; i++)
+		low[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] + 32 : n[i]);
+	low[len] = '\0';
+	if (strstr(low, "firmware") != NULL || strstr(low, "/fw") != NULL ||
+	    strncmp(low, "fw", 2) == 0)
+		return true;
+	for (k = 0; ext[k] != NULL; k++) {
+		size_t el = strlen(ext[k]);
+
+		if (len >= el && strcmp(low + len - el, ext[k]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A directory opened to list it ("." as Wireshark's sample, "...\/"). */
+static bool
+directory(const struct dnp3_file_cmd *fc)
+{
+	return fc->name == NULL ||
+	    (fc->name_len == 1 && fc->name[0] == '.') ||
+	    (fc->name_len == 2 && memcmp(fc->name, "..", 2) == 0) ||
+	    fc->name[fc->name_len - 1] == '/';
+}
+
+/*
+ * Open and delete file by what the file command object (g70v3) asks:
+ * opened for writing or appending, a file goes INTO the outstation (a
+ * program or configuration download, T0843; firmware, T0839); opened for
+ * reading it comes out (T0845 program upload, T0882 theft of operational
+ * information; a directory opened to list it is not judged so); deleted,
+ * it is gone (T0809).
+ */
+static void
+on_file(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct dnp3_pdu *m)
+{
+	struct dnp3_file_cmd fc;
+	bool known = dnp3_file_command(m, &fc);
+
+	if (m->app_fc == DNP3_FC_DELETE_FILE)
+		raise_fc(ctx, pdu, m, "dnp3.file_operation", SEV_HIGH, "T0809",
+		    "file deleted");
+	else if (known && (fc.mode == DNP3_FILE_WRITE ||
+	    fc.mode == DNP3_FILE_APPEND)) {
+		if (firmware_name(fc.name, fc.name_len))
+			raise_fc2(ctx, pdu, m, "dnp3.file_operation", SEV_HIGH,
+			    "T0839", "T0843", "firmware file opened for writing");
+		else
+			raise_fc(ctx, pdu, m, "dnp3.file_operation", SEV_HIGH,
+			    "T0843", "file opened for writing");
+	} else if (known && fc.mode == DNP3_FILE_READ && !directory(&fc))
+		raise_fc2(ctx, pdu, m, "dnp3.file_operation", SEV_MEDIUM, "T0845",
+		    "T0882", "file opened for reading");
+	else
+		raise_fc(ctx, pdu, m, "dnp3.file_operation", SEV_MEDIUM, NULL,
+		    "file operation");
+}
+
 static void
 dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 {
@@ -149,8 +225,10 @@ dnp3_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		    "T0815", "T0878", "disable unsolicited responses");
 		return;
 	case DNP3_FC_OPEN_FILE:
-	case DNP3_FC_CLOSE_FILE:
 	case DNP3_FC_DELETE_FILE:
+		on_file(ctx, pdu, m);
+		return;
+	case DNP3_FC_CLOSE_FILE:
 	case DNP3_FC_GET_FILE_INFO:
 	case DNP3_FC_AUTHENTICATE_FILE:
 	case DNP3_FC_ABORT_FILE:

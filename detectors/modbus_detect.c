@@ -5,6 +5,7 @@
  *   modbus.unauthorized_write  write fc 5/6/15/16/21/22/23 (or UMAS write)
  *                              from a host [policy] modbus_writers / the
  *                              baseline does not allow          T0855
+ *                              (holding registers: + T0836)
  *   modbus.diagnostics         fc 8 restart comms (T0816), listen-only,
  *                              clear counters ...                 T0814
  *   modbus.unit_id_scan        one client trying many unit ids    T0846
@@ -21,7 +22,12 @@
  *                              again (medium)                     T0855
  *   modbus.device_id           fc 43/14, fc 17 from a host not
  *                              allowed to discover                T0888
- *   modbus.umas_*              UMAS stop/start, download, upload
+ *   modbus.umas_*              UMAS stop/start (T0858); program
+ *                              written into the PLC (Schneider "upload"
+ *                              0x30-0x32: T0843), read out of it
+ *                              ("download" 0x33-0x35: T0845); requests
+ *                              only, the request being what is sent to
+ *                              the port the PLC listens on (502)
  */
 #include <cJSON.h>
 #include <stdio.h>
@@ -152,14 +158,16 @@ mb_destroy(void *state)
 }
 
 static void
-raise_pdu(struct det_ctx *ctx, const struct det_pdu *pdu,
+raise_pdu2(struct det_ctx *ctx, const struct det_pdu *pdu,
     const struct modbus_pdu *m, const char *det, enum det_severity sev,
-    const char *tech, const char *title, cJSON *extra, const char *agg)
+    const char *tech, const char *tech2, const char *title, cJSON *extra,
+    const char *agg)
 {
 	struct det_alert a;
 	cJSON *d = extra != NULL ? extra : cJSON_CreateObject();
 
 	det_alert_from_pdu(&a, pdu);
+	a.techniques[0] = tech2;
 	if (!pdu->from_client) {
 		/* about a reply: the client it went to is who acted */
 		struct det_endpoint t = a.src;
@@ -187,6 +195,29 @@ raise_pdu(struct det_ctx *ctx, const struct det_pdu *pdu,
 	a.details = d;
 	a.agg_key = agg;
 	det_alert(ctx, &a);
+}
+
+static void
+raise_pdu(struct det_ctx *ctx, const struct det_pdu *pdu,
+    const struct modbus_pdu *m, const char *det, enum det_severity sev,
+    const char *tech, const char *title, cJSON *extra, const char *agg)
+{
+	raise_pdu2(ctx, pdu, m, det, sev, tech, NULL, title, extra, agg);
+}
+
+/*
+ * A write into holding registers (fc 6, 16, 22, 23): registers hold the
+ * device's setpoints and parameters, coils its commands.  Without a
+ * learned range for the register (envelope.write_range) that is all the
+ * context there is: the write is also a parameter change, T0836.
+ */
+static bool
+writes_registers(uint8_t fc)
+{
+	return fc == MODBUS_FC_WRITE_SINGLE_REGISTER ||
+	    fc == MODBUS_FC_WRITE_MULTIPLE_REGISTERS ||
+	    fc == MODBUS_FC_MASK_WRITE_REGISTER ||
+	    fc == MODBUS_FC_READ_WRITE_MULTIPLE_REGISTERS;
 }
 
 /* Key of the pair as seen from the client (request) side. */
@@ -388,14 +419,16 @@ on_umas(struct det_ctx *ctx, const struct det_pdu *pdu,
 	case MODBUS_UMAS_START_PLC:
 		det = "modbus.umas_start"; tech = "T0858";
 		break;
-	case MODBUS_UMAS_INIT_DOWNLOAD:
-	case MODBUS_UMAS_DOWNLOAD_BLOCK:
-	case MODBUS_UMAS_END_DOWNLOAD:
-		det = "modbus.umas_download"; tech = "T0843";
-		break;
+	/* Schneider's "upload" writes the PLC's program (ATT&CK download) */
 	case MODBUS_UMAS_INIT_UPLOAD:
 	case MODBUS_UMAS_UPLOAD_BLOCK:
 	case MODBUS_UMAS_END_UPLOAD:
+		det = "modbus.umas_download"; tech = "T0843";
+		break;
+	/* ... and its "download" reads it out (ATT&CK upload) */
+	case MODBUS_UMAS_INIT_DOWNLOAD:
+	case MODBUS_UMAS_DOWNLOAD_BLOCK:
+	case MODBUS_UMAS_END_DOWNLOAD:
 		det = "modbus.umas_upload"; tech = "T0845"; sev = SEV_MEDIUM;
 		break;
 	default:
@@ -559,8 +592,9 @@ on_client_rare(struct mb_state *s, struct det_ctx *ctx,
 			snprintf(title, sizeof(title),
 			    "Modbus %s from a host not allowed to write",
 			    modbus_fc_name(m->fc));
-			raise_pdu(ctx, pdu, m, "modbus.unauthorized_write", SEV_HIGH,
-			    "T0855", title, NULL, NULL);
+			raise_pdu2(ctx, pdu, m, "modbus.unauthorized_write",
+			    SEV_HIGH, "T0855", writes_registers(m->fc) ?
+			    "T0836" : NULL, title, NULL, NULL);
 		}
 	}
 

@@ -10,6 +10,7 @@
  *   s7.upload               start upload/upload/end upload        T0845
  *   s7.unauthorized_write   write var from a host [policy] s7_writers
  *                           (or the baseline) does not allow      T0855
+ *                           (values in a DB / analog output: + T0836)
  *   s7.szl_identification   SZL module/component identification
  *                           from a host not allowed to discover   T0888
  *   s7.set_clock            userdata set clock from a host s7_writers
@@ -137,6 +138,29 @@ raise_s7(struct det_ctx *ctx, const struct det_pdu *pdu,
     const char *tech, const char *title)
 {
 	raise_s7x(ctx, pdu, m, det, sev, tech, NULL, title);
+}
+
+/*
+ * A write var that sets values, not bits, in a data block (DB, instance
+ * DB) or an analog output: where a program keeps its setpoints, limits
+ * and recipes.  Without a learned range that is the context there is:
+ * the write is also a parameter change (T0836).  Bits, outputs and
+ * flags are commands (T0855 alone).
+ */
+static bool
+writes_values(const struct s7_comm *m)
+{
+	uint8_t i;
+
+	for (i = 0; i < m->nitems; i++) {
+		const struct s7_item *it = &m->items[i];
+
+		if (it->any && it->transport_size != 0x01 &&
+		    (it->area == S7_AREA_DB || it->area == S7_AREA_DI ||
+		    it->area == S7_AREA_ANAOUT))
+			return true;
+	}
+	return false;
 }
 
 static bool
@@ -310,8 +334,9 @@ s7_pdu(void *state, struct det_ctx *ctx, const struct det_pdu *pdu)
 		return;
 	case S7_FUNC_WRITE_VAR:
 		if (det_policy(ctx, ICS_S7COMM, DET_ROLE_WRITER, &src) == DET_DENIED)
-			raise_s7(ctx, pdu, m, "s7.unauthorized_write", SEV_HIGH,
-			    "T0855", "S7 write var from a host not allowed to write");
+			raise_s7x(ctx, pdu, m, "s7.unauthorized_write", SEV_HIGH,
+			    "T0855", writes_values(m) ? "T0836" : NULL,
+			    "S7 write var from a host not allowed to write");
 		return;
 	}
 }

@@ -239,6 +239,27 @@ bool dnp3_probe(const uint8_t *p, size_t n);
  */
 int dnp3_parse(const uint8_t *p, size_t n, struct dnp3_pdu *out);
 
+/* A file command object (g70v3) of OPEN_FILE / DELETE_FILE. */
+enum dnp3_file_mode {
+	DNP3_FILE_NULL = 0,
+	DNP3_FILE_READ = 1,
+	DNP3_FILE_WRITE = 2,
+	DNP3_FILE_APPEND = 3
+};
+
+struct dnp3_file_cmd {
+	uint16_t	 mode;		/* enum dnp3_file_mode */
+	uint32_t	 file_size;
+	const uint8_t	*name;		/* into m->user, NULL when absent */
+	size_t		 name_len;
+};
+
+/*
+ * The first g70v3 object of a request (dnp3_file.c).  False when there is
+ * none or it does not fit the fragment; out is zeroed first.
+ */
+bool dnp3_file_command(const struct dnp3_pdu *m, struct dnp3_file_cmd *out);
+
 /* One value carried in an object of a fragment (dnp3_values). */
 enum dnp3_value_kind {
 	DNP3_VAL_BINARY,	/* g1, g2: state (bit 7 of the flags) */

@@ -93,7 +93,13 @@ enum modbus_devid_obj {
 	MODBUS_DEVID_USER_APP_NAME = 0x06
 };
 
-/* UMAS (fc 90) function codes with a security meaning. */
+/*
+ * UMAS (fc 90) function codes with a security meaning.  Schneider names
+ * the transfers from the PLC's side: an "upload" (0x30-0x32) copies a
+ * program from the engineering station INTO the PLC (ATT&CK: program
+ * download, T0843), a "download" (0x33-0x35) copies it OUT of the PLC
+ * (ATT&CK: program upload, T0845).
+ */
 enum modbus_umas_func {
 	MODBUS_UMAS_INIT_COMM = 0x01,
 	MODBUS_UMAS_READ_ID = 0x02,

@@ -70,6 +70,7 @@ enum opcua_service {
 	OPCUA_SVC_CLOSE_SECURE_CHANNEL_REQ = 452,
 	OPCUA_SVC_CREATE_SESSION_REQ = 461,
 	OPCUA_SVC_ACTIVATE_SESSION_REQ = 467,
+	OPCUA_SVC_ACTIVATE_SESSION_RESP = 470,
 	OPCUA_SVC_CLOSE_SESSION_REQ = 473,
 	OPCUA_SVC_ADD_NODES_REQ = 488,
 	OPCUA_SVC_ADD_REFERENCES_REQ = 494,
@@ -164,6 +165,43 @@ bool opcua_probe(const uint8_t *p, size_t n);
  */
 int opcua_parse(const uint8_t *p, size_t n, unsigned flags,
     struct opcua_pdu *out);
+
+/* ---- opcua_svc.c: what a plaintext service body does --------------- */
+
+#define OPCUA_ATTR_VALUE	13	/* AttributeId Value */
+#define OPCUA_NODE_SERVER_STATUS 2256	/* Server_ServerStatus */
+#define OPCUA_NODE_BUILD_INFO	2260	/* Server_ServerStatus_BuildInfo */
+#define OPCUA_NODE_BUILD_DATE	2266	/* ..._BuildInfo_BuildDate */
+
+/* Bad_UserAccessDenied, Bad_IdentityTokenInvalid / Rejected */
+#define OPCUA_BAD_USER_ACCESS_DENIED	0x801F0000u
+#define OPCUA_BAD_IDENTITY_TOKEN_INVALID 0x80200000u
+#define OPCUA_BAD_IDENTITY_TOKEN_REJECTED 0x80210000u
+
+/* ns=0;i=2260..2266: the server's BuildInfo (vendor, product, version). */
+bool opcua_id_is_build_info(uint16_t ns, uint32_t id);
+
+/*
+ * ReadRequest: how many of its NodesToRead ask for the Value of a
+ * BuildInfo node or of the whole ServerStatus (which holds BuildInfo; its
+ * State 2259 and CurrentTime 2258, read as keep-alives, do not count): 0
+ * for another service or a body that does not decode.
+ */
+int opcua_read_identity(const struct opcua_pdu *m);
+
+enum opcua_write_kind {
+	OPCUA_WRITE_UNKNOWN = 0,	/* not a WriteRequest, or undecodable */
+	OPCUA_WRITE_NUMBER,		/* Value of a numeric type (2-11) */
+	OPCUA_WRITE_OTHER,		/* Value of another type (Boolean ...) */
+	OPCUA_WRITE_ATTRIBUTE		/* an attribute other than Value */
+};
+
+/* WriteRequest: what its first WriteValue writes. */
+enum opcua_write_kind opcua_write_kind(const struct opcua_pdu *m);
+
+/* A response (or ServiceFault): its ResponseHeader serviceResult, 0 when
+ * Good or undecodable. */
+uint32_t opcua_response_status(const struct opcua_pdu *m);
 
 /* Static name of a service type NodeId (e.g. 631 "ReadRequest"); never NULL. */
 const char *opcua_service_name(uint32_t id);

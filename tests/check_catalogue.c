@@ -14,7 +14,11 @@
  * activate configuration T0836; BACnet AtomicWriteFile T0843 and event-
  * enable writes T0878), floods judged per message against the server's
  * rate (channel.rate), read sweeps (points.read_sweep), S7 password
- * guessing and Modbus diagnostics by sub-function.  Alerts raised by the same packet fold into one
+ * guessing and Modbus diagnostics by sub-function; OPC UA services by
+ * their bodies (BuildInfo reads, method calls, address space changes,
+ * numeric vs Boolean writes, refused session activations), DNP3 file
+ * commands by their g70v3 mode, the UMAS transfer direction, and setpoint
+ * writes with no learned range (holding registers, DB values).  Alerts raised by the same packet fold into one
  * (the lead's "correlated" list keeps the others): a finding counts when
  * it leads or is correlated.  The benign background, the legitimate
  * master polling, raises nothing of severity low or above.
@@ -33,6 +37,7 @@
 #define RUN_MS		(120 * 1000)
 #define LEGIT		"10.10.1.20"
 #define ATTACKER	"10.10.1.66"
+#define PLC		"10.10.1.50"
 
 static char dir[512], conf[600];
 
@@ -289,6 +294,137 @@ START_TEST(opcua_discovery_and_setpoints)
 }
 END_TEST
 
+/* OPC UA judged by the service's body: what it reads, writes, calls */
+START_TEST(opcua_services_by_what_they_do)
+{
+	cJSON *al;
+
+	ck_assert_found("opcua", "Read of ServerStatus/BuildInfo", "opcua.server_info",
+	    "T0888");
+	/* BuildInfo members hidden among process tags, another encoding */
+	ck_assert_found("opcua", "Read of BuildInfo SoftwareVersion", "opcua.server_info",
+	    "T0888");
+	ck_assert_found("opcua", "Read of the whole ServerStatus", "opcua.server_info",
+	    "T0888");
+	ck_assert_found("opcua", "Call of a server method on string NodeIds",
+	    "opcua.unauthorized_write", "T0871");
+	ck_assert_found("opcua", "AddNodes of a shadow variable", "opcua.address_space",
+	    "T0831");
+	ck_assert_found("opcua", "DeleteReferences then DeleteNodes", "opcua.address_space",
+	    "T0809");
+	al = scenario("opcua", "AddNodes / DeleteNodes");
+	ck_assert(raised(al, "opcua.address_space", "T0809"));
+	ck_assert(lists(al, "opcua.address_space", "T0843"));
+	cJSON_Delete(al);
+	/* a numeric value is a parameter, a Boolean a command */
+	al = scenario("opcua", "Write of a Float alarm limit");
+	ck_assert(raised(al, "opcua.unauthorized_write", "T0855"));
+	ck_assert(lists(al, "opcua.unauthorized_write", "T0836"));
+	cJSON_Delete(al);
+	al = scenario("opcua", "Write of a Boolean command");
+	ck_assert(raised(al, "opcua.unauthorized_write", "T0855"));
+	ck_assert(!lists(al, "opcua.unauthorized_write", "T0836"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+/* refused activations: ServiceFaults over 15 sessions, Bad results on one */
+START_TEST(opcua_session_guessing)
+{
+	cJSON *al;
+
+	al = scenario("opcua", "ActivateSession password brute force");
+	ck_assert(raised(al, "opcua.session_guessing", "T0859"));
+	ck_assert(lists(al, "opcua.session_guessing", "T0806"));
+	cJSON_Delete(al);
+	al = scenario("opcua", "ActivateSession guessing on one channel");
+	ck_assert(raised(al, "opcua.session_guessing", "T0859"));
+	ck_assert(lists(al, "opcua.session_guessing", "T0806"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+/* the g70v3 file command's mode says where the file goes */
+START_TEST(dnp3_file_by_mode)
+{
+	cJSON *al;
+
+	ck_assert_found("dnp3", "file transfer: open file for write", "dnp3.file_operation",
+	    "T0843");
+	ck_assert_found("dnp3", "file opened for append", "dnp3.file_operation", "T0843");
+	ck_assert_found("dnp3", "firmware image opened for write", "dnp3.file_operation",
+	    "T0839");
+	ck_assert_found("dnp3", "configuration file opened for read", "dnp3.file_operation",
+	    "T0845");
+	ck_assert_found("dnp3", "delete file", "dnp3.file_operation", "T0809");
+	al = scenario("dnp3", "firmware image opened for write");
+	ck_assert(lists(al, "dnp3.file_operation", "T0843"));
+	cJSON_Delete(al);
+}
+END_TEST
+
+/* modbus.umas_* alerts whose source is ip (a summary counts once) */
+static int
+umas_alerts(const cJSON *alerts, const char *ip)
+{
+	const cJSON *a;
+	const char *d;
+	int n = 0;
+
+	cJSON_ArrayForEach(a, alerts) {
+		d = tu_json_str(a, "detector");
+		if (d != NULL && strncmp(d, "modbus.umas_", 12) == 0 &&
+		    same(tu_json_str(a, "src.ip"), ip))
+			n++;
+	}
+	return n;
+}
+
+/* Schneider's "upload" writes the PLC, its "download" reads it out */
+START_TEST(umas_transfer_direction)
+{
+	cJSON *al;
+
+	ck_assert_found("modbus", "Schneider UMAS initiate download (fc 90/0x30)",
+	    "modbus.umas_download", "T0843");
+	ck_assert_found("modbus", "UMAS program written into the PLC", "modbus.umas_download",
+	    "T0843");
+	ck_assert_found("modbus", "UMAS program read out of the PLC", "modbus.umas_upload",
+	    "T0845");
+	al = scenario("modbus", "UMAS program read out of the PLC");
+	ck_assert(!raised(al, "modbus.umas_download", "T0843"));
+	/* the PLC's answers (sent from port 502) are no requests: both UMAS
+	 * alerts name the attacker, who sent to the port the PLC listens on */
+	ck_assert_int_eq(umas_alerts(al, ATTACKER), 2);	/* first + summary */
+	ck_assert_int_eq(umas_alerts(al, PLC), 0);
+	cJSON_Delete(al);
+}
+END_TEST
+
+/* setpoints with no learned range: registers, DB values, numbers */
+START_TEST(setpoint_writes_without_a_range)
+{
+	cJSON *al;
+
+	al = scenario("modbus", "setpoint written far outside its range");
+	ck_assert(raised(al, "modbus.unauthorized_write", "T0855"));
+	ck_assert(lists(al, "modbus.unauthorized_write", "T0836"));
+	cJSON_Delete(al);
+	al = scenario("modbus", "write multiple coils");
+	ck_assert(raised(al, "modbus.unauthorized_write", "T0855"));
+	ck_assert(!lists(al, "modbus.unauthorized_write", "T0836"));
+	cJSON_Delete(al);
+	al = scenario("s7comm", "write var REAL DB10.DBD20");
+	ck_assert(raised(al, "s7.unauthorized_write", "T0855"));
+	ck_assert(lists(al, "s7.unauthorized_write", "T0836"));
+	cJSON_Delete(al);
+	al = scenario("s7comm", "write var bit Q0.1");
+	ck_assert(raised(al, "s7.unauthorized_write", "T0855"));
+	ck_assert(!lists(al, "s7.unauthorized_write", "T0836"));
+	cJSON_Delete(al);
+}
+END_TEST
+
 /* sessions opened faster than any client does, to one service port */
 START_TEST(connection_floods)
 {
@@ -428,6 +564,11 @@ suite(void)
 	tcase_add_test(t, dnp3_technique_by_context);
 	tcase_add_test(t, mms_technique_by_context);
 	tcase_add_test(t, opcua_discovery_and_setpoints);
+	tcase_add_test(t, opcua_services_by_what_they_do);
+	tcase_add_test(t, opcua_session_guessing);
+	tcase_add_test(t, dnp3_file_by_mode);
+	tcase_add_test(t, umas_transfer_direction);
+	tcase_add_test(t, setpoint_writes_without_a_range);
 	tcase_add_test(t, connection_floods);
 	tcase_add_test(t, floods_judged_against_the_server);
 	tcase_add_test(t, read_sweeps);

@@ -178,7 +178,9 @@ static const struct expect real[] = {
 	{ "bacnet-icsnpp-example.pcap", "bacnet.reinitialize_device", "critical", "T0816", NULL, 1 },
 	{ "dnp3-file-list-directory.pcap", "dnp3.file_operation", "medium", NULL, NULL, 1 },
 	{ "modbus-icsnpp-example.pcap", "modbus.diagnostics", NULL, NULL, NULL, 1 },
-	{ "modbus-umas-modicon.pcap", "modbus.umas_download", "high", "T0843", NULL, 1 },
+	/* UMAS 0x33-0x35: Schneider's "download", the program read out of
+	 * the PLC (the answers carry it): an ATT&CK program upload */
+	{ "modbus-umas-modicon.pcap", "modbus.umas_upload", "medium", "T0845", NULL, 1 },
 };
 
 START_TEST(test_real_dangerous)

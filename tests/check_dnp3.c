@@ -417,6 +417,89 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* A link frame (CRC per 16-octet block) around user data u. */
+static size_t
+wrap(const uint8_t *u, size_t n, uint8_t *out)
+{
+	size_t o = 10, i, k;
+	uint16_t crc;
+
+	out[0] = 0x05;
+	out[1] = 0x64;
+	out[2] = (uint8_t)(5 + n);
+	out[3] = 0xC4;				/* DIR, PRM, unconfirmed data */
+	out[4] = 10;
+	out[5] = 0;
+	out[6] = 1;
+	out[7] = 0;
+	crc = dnp3_crc(out, 8);
+	out[8] = (uint8_t)crc;
+	out[9] = (uint8_t)(crc >> 8);
+	for (i = 0; i < n; i += 16) {
+		k = n - i < 16 ? n - i : 16;
+		memcpy(out + o, u + i, k);
+		crc = dnp3_crc(u + i, k);
+		out[o + k] = (uint8_t)crc;
+		out[o + k + 1] = (uint8_t)(crc >> 8);
+		o += k + 2;
+	}
+	return o;
+}
+
+/* OPEN_FILE: g70v3, qualifier 0x5B, one object of 26 + 8 octets */
+static const uint8_t open_write[] = {
+	0xC0, 0xC3, 0x19,			/* transport, app control, fc */
+	70, 3, 0x5B, 1, 34, 0,			/* header, count, object size */
+	26, 0, 8, 0,				/* name offset, name size */
+	0, 0, 0, 0, 0, 0,			/* time of creation */
+	0xFF, 0x01, 0, 0, 0, 0,			/* permissions, auth key */
+	0x00, 0x10, 0, 0,			/* file size 4096 */
+	0x02, 0x00, 0x00, 0x04, 0x07, 0x00,	/* mode write, block, req */
+	'/', 'f', 'w', '/', 'a', '.', 'h', 'x',
+};
+
+START_TEST(test_file_command)
+{
+	uint8_t u[sizeof open_write], f[128];
+	struct dnp3_file_cmd fc;
+	struct dnp3_pdu d;
+	size_t n;
+
+	n = wrap(open_write, sizeof open_write, f);
+	ck_assert_int_eq(parse_copy(f, n, &d), 0);
+	ck_assert_uint_eq(d.app_fc, DNP3_FC_OPEN_FILE);
+	ck_assert(dnp3_file_command(&d, &fc));
+	ck_assert_uint_eq(fc.mode, DNP3_FILE_WRITE);
+	ck_assert_uint_eq(fc.file_size, 4096);
+	ck_assert_uint_eq(fc.name_len, 8);
+	ck_assert_mem_eq(fc.name, "/fw/a.hx", 8);
+
+	/* mode read; a name offset past the object leaves no name */
+	memcpy(u, open_write, sizeof u);
+	u[29] = 0x01;				/* mode: read */
+	u[9] = 40;
+	n = wrap(u, sizeof u, f);
+	ck_assert_int_eq(parse_copy(f, n, &d), 0);
+	ck_assert(dnp3_file_command(&d, &fc));
+	ck_assert_uint_eq(fc.mode, DNP3_FILE_READ);
+	ck_assert_ptr_null(fc.name);
+
+	/* an object size beyond the fragment: not decoded */
+	memcpy(u, open_write, sizeof u);
+	u[7] = 60;
+	n = wrap(u, sizeof u, f);
+	ck_assert_int_eq(parse_copy(f, n, &d), 0);
+	ck_assert(!dnp3_file_command(&d, &fc));
+	ck_assert_uint_eq(fc.mode, 0);
+
+	/* no g70 object at all */
+	n = wrap(open_write, 3, f);
+	ck_assert_int_eq(parse_copy(f, n, &d), 0);
+	ck_assert(!dnp3_file_command(&d, &fc));
+	ck_assert(!dnp3_file_command(NULL, &fc));
+}
+END_TEST
+
 static Suite *
 dnp3_suite(void)
 {
@@ -440,6 +523,7 @@ dnp3_suite(void)
 	tcase_add_test(tc, test_frame_len);
 	tcase_add_test(tc, test_probe);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_file_command);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,6 @@
 /*
- * check_opcua.c - unit tests for the OPC UA binary parser (dissectors/opcua.c).
+ * check_opcua.c - unit tests for the OPC UA binary parser (dissectors/opcua.c)
+ * and the service body decoders (dissectors/opcua_svc.c).
  *
  * HEL and ACK are messages from opcua-open62541-client-server.pcap; the
  * others follow the same captures' layouts, shortened.
@@ -423,6 +424,139 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* ---- opcua_svc.c: service bodies ------------------------------------ */
+
+/* RequestHeader: token i=0, timestamp, handle 5, diagnostics, null audit
+ * id, timeout hint, null additional header */
+#define REQ_HDR \
+	0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 0x05, 0, 0, 0, 0, 0, 0, 0, \
+	0xFF, 0xFF, 0xFF, 0xFF, 0x10, 0x27, 0, 0, 0x00, 0x00, 0x00
+
+/* ReadRequest: ns=2;s="T" Value, then ns=0;i=2264 (SoftwareVersion, a
+ * four-byte NodeId) Value with an index range and an encoding name, then
+ * i=2262 DisplayName (attribute 4) */
+static const uint8_t read_body[] = {
+	REQ_HDR,
+	0, 0, 0, 0, 0, 0, 0, 0,	/* maxAge */
+	0x02, 0, 0, 0,		/* timestampsToReturn */
+	0x03, 0, 0, 0,		/* 3 nodes */
+	0x03, 0x02, 0x00, 0x01, 0, 0, 0, 'T', 13, 0, 0, 0,
+	0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+	0x01, 0x00, 0xD8, 0x08, 13, 0, 0, 0,
+	0x01, 0, 0, 0, '0', 0x00, 0x00, 0x02, 0, 0, 0, 'x', 'y',
+	0x01, 0x00, 0xD6, 0x08, 4, 0, 0, 0,
+	0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+};
+
+/* ReadRequest: the Value of ServerStatus (i=2256, a four-byte NodeId) */
+static const uint8_t read_status[] = {
+	REQ_HDR,
+	0, 0, 0, 0, 0, 0, 0, 0,	/* maxAge */
+	0x00, 0, 0, 0,		/* timestampsToReturn */
+	0x01, 0, 0, 0,		/* 1 node */
+	0x01, 0x00, 0xD0, 0x08, 13, 0, 0, 0,
+	0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+};
+
+/* WriteRequest: ns=2;i=7 Value = Double / Boolean; DisplayName */
+static const uint8_t write_double[] = {
+	REQ_HDR, 0x01, 0, 0, 0, 0x02, 0x02, 0x00, 0x07, 0, 0, 0, 13, 0, 0, 0,
+	0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x0B, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F,
+};
+static const uint8_t write_bool[] = {
+	REQ_HDR, 0x01, 0, 0, 0, 0x02, 0x02, 0x00, 0x07, 0, 0, 0, 13, 0, 0, 0,
+	0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x01, 0x01,
+};
+static const uint8_t write_attr[] = {
+	REQ_HDR, 0x01, 0, 0, 0, 0x02, 0x02, 0x00, 0x07, 0, 0, 0, 4, 0, 0, 0,
+	0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x15, 0x00, 0x00,
+};
+
+/* ResponseHeader: timestamp, handle, serviceResult Bad_UserAccessDenied */
+static const uint8_t fault_body[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 0x05, 0, 0, 0, 0x00, 0x00, 0x1F, 0x80,
+	0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00,
+};
+
+static struct opcua_pdu
+svc(uint32_t id, const uint8_t *body, size_t len)
+{
+	struct opcua_pdu m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = OPCUA_MSG_MSG;
+	m.has_service = true;
+	m.service_id = id;
+	m.body = body;
+	m.body_len = len;
+	return m;
+}
+
+START_TEST(test_read_identity)
+{
+	struct opcua_pdu m = svc(OPCUA_SVC_READ_REQ, read_body, sizeof read_body);
+	uint8_t st[sizeof read_status];
+	size_t i;
+
+	/* the Value of SoftwareVersion counts; a tag and a DisplayName not */
+	ck_assert_int_eq(opcua_read_identity(&m), 1);
+	ck_assert(opcua_id_is_build_info(0, 2260));
+	ck_assert(opcua_id_is_build_info(0, 2266));
+	ck_assert(!opcua_id_is_build_info(0, 2259));	/* State: keep-alive */
+	ck_assert(!opcua_id_is_build_info(0, 2255));	/* NamespaceArray */
+	ck_assert(!opcua_id_is_build_info(2, 2264));
+	/* another service, or any cut of the body: no more than the whole */
+	m.service_id = OPCUA_SVC_WRITE_REQ;
+	ck_assert_int_eq(opcua_read_identity(&m), 0);
+	m.service_id = OPCUA_SVC_READ_REQ;
+	for (i = 0; i < sizeof read_body; i++) {
+		m.body_len = i;
+		ck_assert_int_le(opcua_read_identity(&m), 1);
+	}
+	m.body_len = 70;	/* up to the first node only */
+	ck_assert_int_eq(opcua_read_identity(&m), 0);
+	/* the whole ServerStatus; its State (2259) is a keep-alive */
+	m = svc(OPCUA_SVC_READ_REQ, read_status, sizeof read_status);
+	ck_assert_int_eq(opcua_read_identity(&m), 1);
+	memcpy(st, read_status, sizeof st);
+	st[47] = 0xD3;			/* i=2259 */
+	m = svc(OPCUA_SVC_READ_REQ, st, sizeof st);
+	ck_assert_int_eq(opcua_read_identity(&m), 0);
+	ck_assert_int_eq(opcua_read_identity(NULL), 0);
+}
+END_TEST
+
+START_TEST(test_write_kind)
+{
+	struct opcua_pdu m = svc(OPCUA_SVC_WRITE_REQ, write_double,
+	    sizeof write_double);
+
+	ck_assert_int_eq(opcua_write_kind(&m), OPCUA_WRITE_NUMBER);
+	m = svc(OPCUA_SVC_WRITE_REQ, write_bool, sizeof write_bool);
+	ck_assert_int_eq(opcua_write_kind(&m), OPCUA_WRITE_OTHER);
+	m = svc(OPCUA_SVC_WRITE_REQ, write_attr, sizeof write_attr);
+	ck_assert_int_eq(opcua_write_kind(&m), OPCUA_WRITE_ATTRIBUTE);
+	m.body_len = 30;	/* cut in the array length */
+	ck_assert_int_eq(opcua_write_kind(&m), OPCUA_WRITE_UNKNOWN);
+	m = svc(OPCUA_SVC_CALL_REQ, write_double, sizeof write_double);
+	ck_assert_int_eq(opcua_write_kind(&m), OPCUA_WRITE_UNKNOWN);
+}
+END_TEST
+
+START_TEST(test_response_status)
+{
+	struct opcua_pdu m = svc(OPCUA_SVC_SERVICE_FAULT, fault_body,
+	    sizeof fault_body);
+
+	ck_assert_uint_eq(opcua_response_status(&m), OPCUA_BAD_USER_ACCESS_DENIED);
+	m.body_len = 15;
+	ck_assert_uint_eq(opcua_response_status(&m), 0);
+	m.has_service = false;
+	m.body_len = sizeof fault_body;
+	ck_assert_uint_eq(opcua_response_status(&m), 0);
+}
+END_TEST
+
 static Suite *
 opcua_suite(void)
 {
@@ -446,6 +580,9 @@ opcua_suite(void)
 	tcase_add_test(tc, test_bad_policy_length);
 	tcase_add_test(tc, test_frame_len);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_read_identity);
+	tcase_add_test(tc, test_write_kind);
+	tcase_add_test(tc, test_response_status);
 	suite_add_tcase(s, tc);
 	return s;
 }

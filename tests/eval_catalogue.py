@@ -27,7 +27,9 @@ from datetime import datetime, timezone
 BUILD = os.environ.get('BUILD', 'build')
 AGENT = os.path.join(BUILD, 'icsentry-agent')
 OUT = os.path.join(BUILD, 'catalogue')
-GEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gen_catalogue.py')
+HERE = os.path.dirname(os.path.abspath(__file__))
+GEN = os.path.join(HERE, 'gen_catalogue.py')
+GEN_FILES = [GEN, os.path.join(HERE, 'gen_catalogue_depth.py')]
 SEV = ['info', 'low', 'medium', 'high', 'critical']
 TOLERANCE = 1.0
 LEGIT = '10.10.1.20'
@@ -48,7 +50,8 @@ def techniques(alert):
 
 def generate():
     index = os.path.join(OUT, 'catalogue.json')
-    if not os.path.exists(index) or os.path.getmtime(index) < os.path.getmtime(GEN):
+    if not os.path.exists(index) or \
+            os.path.getmtime(index) < max(os.path.getmtime(f) for f in GEN_FILES):
         subprocess.run([sys.executable, GEN, OUT], check=True, stdout=subprocess.DEVNULL)
     return json.load(open(index))
 

@@ -559,14 +559,18 @@ def _(cap):
     dnp3_attack(cap, [(1, g.DNP3_CLASS_123)] * 300, gap=0.005)
 
 
+def g70v3(name, mode, size=4096, block=1024, req=1):
+    """File command object (IEEE 1815 g70v3), qualifier 0x5B: one-octet count, two-octet
+    object size; name offset | name size | creation time (6) | permissions | auth key (4) |
+    file size (4) | mode (1 read, 2 write, 3 append) | max block size | request id | name."""
+    body = (struct.pack('<HH', 26, len(name)) + bytes(6)
+            + struct.pack('<HIIHHH', 0x1FF, 0, size, mode, block, req) + name)
+    return struct.pack('<BBBB', 0x46, 3, 0x5b, 1) + struct.pack('<H', len(body)) + body
+
+
 @scenario('dnp3', 'T0843', 'file transfer: open file for write (fc 25, g70v3)')
 def _(cap):
-    name = b'/config/app.bin'
-    obj = (struct.pack('<BBBH', 0x46, 3, 0x5b, 1) + struct.pack('<H', 26 + len(name))
-           + struct.pack('<HH', 26, len(name)) + bytes(6) + struct.pack('<HHIHH', 0x1FF, 0,
-                                                                         4096, 0x0002, 1024)
-           + b'\x00\x00' + name)
-    dnp3_attack(cap, [(25, obj)])
+    dnp3_attack(cap, [(25, g70v3(b'/config/app.bin', 2))])
 
 
 # --- S7comm ----------------------------------------------------------------------------
@@ -1003,7 +1007,16 @@ def ua_call(s, t, chan, node, body, handle, answer_body=b''):
                         ua_resp_header(handle) + answer_body))
 
 
-def ua_session(s, t, chan, user=None, password=b''):
+def ua_fault(handle, status):
+    """ServiceFault (i=397): a ResponseHeader whose serviceResult is status."""
+    return (struct.pack('<BBH', 1, 0, 397) + struct.pack('<qII', 133000000000000000, handle,
+                                                         status)
+            + b'\x00' + struct.pack('<i', -1) + b'\x00\x00\x00')
+
+
+def ua_session(s, t, chan, user=None, password=b'', refuse=None):
+    """CreateSession + ActivateSession; refuse: the StatusCode of a ServiceFault answering
+    the activation (a wrong password) instead of success."""
     t = ua_call(s, t, chan, 461, ua_string(None) * 6 + struct.pack('<dI', 60000.0, 0), 2)
     if user is None:
         token = struct.pack('<BBH', 1, 0, 321) + b'\x01' + struct.pack('<I', 4) + ua_string('a')
@@ -1011,7 +1024,14 @@ def ua_session(s, t, chan, user=None, password=b''):
         tok = ua_string('u') + ua_string(user) + ua_string(password) + ua_string(None)
         token = struct.pack('<BBH', 1, 0, 324) + b'\x01' + struct.pack('<I', len(tok)) + tok
     body = ua_string(None) * 2 + struct.pack('<ii', -1, -1) + token + ua_string(None) * 2
-    return ua_call(s, t, chan, 467, body, 3)
+    if refuse is None:
+        return ua_call(s, t, chan, 467, body, 3)
+    s.seq += 1
+    req = ua_msg(b'MSG', chan, 1, s.seq, s.seq, 467, ua_req_header(3) + body)
+    fault = ua_fault(3, refuse)
+    resp = b'MSGF' + struct.pack('<II', 24 + len(fault), chan) \
+        + struct.pack('<III', 1, s.seq, s.seq) + fault
+    return s.req(t, req, resp)
 
 
 def opcua_bg(cap):
@@ -1100,7 +1120,7 @@ def _(cap):
         s = Tcp(cap, 'attacker', 'plc', 4840, attack=True)
         t = s.open(ATTACK_AT + i * 0.1)
         t = ua_open(s, t, 30 + i)
-        ua_session(s, t, 30 + i, user='admin', password=b'pass%d' % i)
+        ua_session(s, t, 30 + i, user='admin', password=b'pass%d' % i, refuse=0x801F0000)
 
 
 @scenario('opcua', 'T0814', 'Hello/OpenSecureChannel flood (60 channels)')
@@ -1261,6 +1281,11 @@ def _(cap):
 
 
 # ---------------------------------------------------------------------------
+
+# what each service does, and the attacks around it (gen_catalogue_depth.py)
+sys.path.insert(0, HERE)
+import gen_catalogue_depth  # noqa: E402
+gen_catalogue_depth.register(sys.modules[__name__])
 
 BACKGROUNDS = {'modbus': modbus_bg, 'dnp3': dnp3_bg, 's7comm': s7_bg, 'iec104': iec104_bg,
                'enip': enip_bg, 'bacnet': bacnet_bg, 'opcua': opcua_bg, 'mms': mms_bg,
