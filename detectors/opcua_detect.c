@@ -63,11 +63,11 @@ ua_init(const struct cfg *c, const char *sec, void **state, char *err,
 {
 	struct ua_state *s = calloc(1, sizeof(*s));
 
-	if (s == NULL)
-		return -1;
-	s->pairs = ipmap_new((size_t)cfg_int(c, sec, "max_pairs"),
-	    sizeof(struct ua_pair));
-	if (s->pairs == NULL) {
+	if (s != NULL)
+		s->pairs = ipmap_new((size_t)cfg_int(c, sec, "max_pairs"),
+		    sizeof(struct ua_pair));
+	if (s == NULL || s->pairs == NULL) {
+		snprintf(err, errlen, "opcua: out of memory");
 		free(s);
 		return -1;
 	}
@@ -180,12 +180,8 @@ check_activation(struct ua_state *s, struct det_ctx *ctx,
 		return;		/* a fault for another request */
 	p->pending--;
 	st = opcua_response_status(m);
-	if (m->service_id == OPCUA_SVC_ACTIVATE_SESSION_RESP &&
-	    (st & 0x80000000u) == 0)
-		return;		/* activated */
-	if (m->service_id == OPCUA_SVC_SERVICE_FAULT &&
-	    (st & 0x80000000u) == 0)
-		return;
+	if ((st & 0x80000000u) == 0)
+		return;		/* activated (a Good or Uncertain status) */
 	if (++p->failed < s->failed || p->alerted)
 		return;
 	p->alerted = 1;
