@@ -224,43 +224,17 @@ field_equals(const uint8_t *f, size_t flen, const char *s)
 static bool
 read_type_nodeid(struct rd *r, struct opcua_pdu *out)
 {
-	const uint8_t *s;
-	size_t slen;
-	uint8_t enc;
+	uint16_t ns;
+	uint32_t id;
+	bool numeric;
 
-	enc = rd_u8(r);
-	switch (enc & 0x3F) {
-	case 0:					/* two-byte */
-		out->service_id = rd_u8(r);
-		break;
-	case 1:					/* four-byte */
-		out->service_ns = rd_u8(r);
-		out->service_id = rd_le16(r);
-		break;
-	case 2:					/* numeric */
-		out->service_ns = rd_le16(r);
-		out->service_id = rd_le32(r);
-		break;
-	case 3:					/* string */
-	case 5:					/* ByteString */
-		rd_skip(r, 2);
-		if (!read_string(r, rd_left(r), &s, &slen))
-			return false;
-		break;
-	case 4:					/* GUID */
-		rd_skip(r, 2 + 16);
-		break;
-	default:
+	if (!opcua_read_nodeid(r, &ns, &id, &numeric))
 		return false;
+	if (numeric) {
+		out->service_ns = ns;
+		out->service_id = id;
 	}
-	/* ExpandedNodeId flags: namespace URI, server index. */
-	if (enc & 0x80 && !read_string(r, rd_left(r), &s, &slen))
-		return false;
-	if (enc & 0x40)
-		rd_skip(r, 4);
-	if (r->err)
-		return false;
-	out->has_service = (enc & 0x3F) <= 2;
+	out->has_service = numeric;
 	return true;
 }
 

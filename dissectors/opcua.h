@@ -203,6 +203,14 @@ enum opcua_write_kind opcua_write_kind(const struct opcua_pdu *m);
  * Good or undecodable. */
 uint32_t opcua_response_status(const struct opcua_pdu *m);
 
+/*
+ * A NodeId or ExpandedNodeId (OPC 10000-6 5.2.2.9/10) at r: its namespace,
+ * and its numeric id with *numeric true (string, GUID and opaque ids are
+ * skipped, *numeric false).  False when it does not decode.
+ */
+struct rd;
+bool opcua_read_nodeid(struct rd *r, uint16_t *ns, uint32_t *id, bool *numeric);
+
 /* Static name of a service type NodeId (e.g. 631 "ReadRequest"); never NULL. */
 const char *opcua_service_name(uint32_t id);
 

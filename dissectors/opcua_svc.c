@@ -34,8 +34,8 @@ skip_string(struct rd *r)
 }
 
 /* A NodeId (or ExpandedNodeId): ns and numeric id when it has one. */
-static bool
-read_nodeid(struct rd *r, uint16_t *ns, uint32_t *id, bool *numeric)
+bool
+opcua_read_nodeid(struct rd *r, uint16_t *ns, uint32_t *id, bool *numeric)
 {
 	uint8_t enc = rd_u8(r);
 
@@ -85,7 +85,7 @@ skip_extension(struct rd *r)
 	bool num;
 	uint8_t enc;
 
-	if (!read_nodeid(r, &ns, &id, &num))
+	if (!opcua_read_nodeid(r, &ns, &id, &num))
 		return false;
 	enc = rd_u8(r);
 	if (r->err || enc > 2)
@@ -100,7 +100,7 @@ skip_request_header(struct rd *r)
 	uint32_t id;
 	bool num;
 
-	if (!read_nodeid(r, &ns, &id, &num) || !rd_skip(r, 8 + 4 + 4) ||
+	if (!opcua_read_nodeid(r, &ns, &id, &num) || !rd_skip(r, 8 + 4 + 4) ||
 	    !skip_string(r) || !rd_skip(r, 4))
 		return false;
 	return skip_extension(r);
@@ -146,7 +146,7 @@ opcua_read_identity(const struct opcua_pdu *m)
 	    !read_count(&r, &n))
 		return 0;
 	for (i = 0; i < n; i++) {
-		if (!read_nodeid(&r, &ns, &id, &num))
+		if (!opcua_read_nodeid(&r, &ns, &id, &num))
 			break;
 		attr = rd_le32(&r);
 		if (r.err || !skip_string(&r)) /* indexRange */
@@ -179,7 +179,7 @@ opcua_write_kind(const struct opcua_pdu *m)
 	rd_init(&r, m->body, m->body_len);
 	/* the first WriteValue (a value's size depends on its type) */
 	if (!skip_request_header(&r) || !read_count(&r, &n) || n == 0 ||
-	    !read_nodeid(&r, &ns, &id, &num))
+	    !opcua_read_nodeid(&r, &ns, &id, &num))
 		return OPCUA_WRITE_UNKNOWN;
 	attr = rd_le32(&r);
 	if (r.err || !skip_string(&r))
