@@ -209,6 +209,25 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 	return 1;
 }
 
+/*
+ * The directory holding persist_dir, made when missing (the default
+ * /var/lib/icsentry/ before the package is installed); one level only.
+ */
+static int
+mkdir_parent(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 static void
 on_subscribed(void *ctx, MQTTAsync_successData5 *r)
 {
@@ -551,8 +570,10 @@ main(int argc, char **argv)
 
 	v = cfg_str(cfg, "collector", "persist_dir");
 	if (v[0] == '\0' && central_log_is_url(cfg_str(cfg, "collector", "db")))
+		/* client_id is not set yet: the configured one (or --client-id) */
 		snprintf(persist, sizeof(persist), "/var/lib/icsentry/%s.mqtt",
-		    client_id);
+		    cfg_str(cfg, "mqtt", "client_id")[0] != '\0' ?
+		    cfg_str(cfg, "mqtt", "client_id") : "icsentry-collector");
 	else if (v[0] == '\0')
 		snprintf(persist, sizeof(persist), "%s.mqtt",
 		    cfg_str(cfg, "collector", "db"));
@@ -637,8 +658,10 @@ main(int argc, char **argv)
 	if (intel_log_open(cfg_str(cfg, "collector", "db"), true, &c.intel, err,
 	    sizeof(err)) != 0)
 		collector_logmsg("intel versions not recorded: %s", err);
-	if (mkdir(persist, 0700) != 0 && errno != EEXIST) {
-		collector_logmsg("persist_dir %s: %s", persist, strerror(errno));
+	if (mkdir_parent(persist) != 0 ||
+	    (mkdir(persist, 0700) != 0 && errno != EEXIST)) {
+		collector_logmsg("persist_dir %s: %s (set [collector] persist_dir "
+		    "to a writable directory)", persist, strerror(errno));
 		goto out_db;
 	}
 	c.out = cout_new(cfg, o.metrics != NULL ? o.metrics :
