@@ -241,16 +241,7 @@ destroy(struct mqtt_out *m)
 		next = q->next;
 		mqtt_out_qmsg_free(q);
 	}
-	if (m->rseg != NULL)
-		close(m->rfd);
-	while (m->segs != NULL) {
-		struct seg *sg = m->segs;
-
-		m->segs = sg->next;
-		if (sg->fd >= 0)
-			close(sg->fd);
-		free(sg);
-	}
+	mqtt_out_journal_close(m);
 	mqtt_out_index_free(m);
 	if (m->dirfd >= 0)
 		close(m->dirfd);

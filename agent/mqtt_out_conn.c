@@ -56,6 +56,12 @@ settle(struct sendctx *c, bool refused)
 		}
 		mqtt_out_set_brokered(m, q, true);
 		q->brokered_ms = mqtt_out_now_ms();
+		/* a resend reads it back from the journal */
+		if (q->seg != NULL && q->payload != NULL) {
+			free(q->payload);
+			q->payload = NULL;
+			m->nmem--;
+		}
 		count = !q->counted;
 		q->counted = true;
 	} else if (q != NULL) {

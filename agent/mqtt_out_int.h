@@ -20,6 +20,10 @@
 
 struct mqtt_out;
 
+/* A journal segment takes records until it holds this much (a 16th of
+ * max_journal_mb when that is smaller): one file made, named durably and
+ * unlinked per MiB, not per group commit. */
+#define MQTT_OUT_SEG_BYTES	(1u << 20)
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
 #define MQTT_OUT_WINDOW		200
 #define MQTT_OUT_TOPIC		320
@@ -65,17 +69,24 @@ struct qmsg {
 };
 
 /*
- * A journal segment: the messages one group commit made durable, appended
- * by publish() (one write(2), survives a killed process at once) and
+ * A journal segment: the messages of several group commits, appended by
+ * publish() (one write(2), survives a killed process at once) and
  * fdatasync'd by the writer thread (survives a power loss a few ms later).
- * It goes when its last message is settled.
+ * publish() starts a new one when it is full (mqtt_out_seg_cap) or all its
+ * messages are settled; the writer closes the old one at its next round.
+ * It goes when it is closed and its last message is settled.
  */
 struct seg {
 	struct seg	*next;
 	uint64_t	 id;		/* file s<id>.seg, id = first qseq */
-	int		 fd;		/* open for appending; -1 once synced */
+	int		 fd;		/* open for appending; -1 once closed */
 	uint64_t	 bytes;
 	size_t		 live;		/* messages not settled yet */
+	bool		 named;		/* its directory entry is durable */
+	/* the writer's round (writer only) */
+	struct seg	*wnext;
+	int		 wfd;
+	bool		 wclose;
 };
 
 struct sub {
@@ -200,6 +211,7 @@ bool	mqtt_out_alert_state(const char *p, size_t len, uint64_t *seq, char hash[65
 int	mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q);
 int	mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q);
 void	mqtt_out_unspill_end(struct mqtt_out *m);
+void	mqtt_out_journal_close(struct mqtt_out *m);
 void *mqtt_out_writer(void *arg);
 void	mqtt_out_queue_append(struct mqtt_out *m, struct qmsg *q);
 void	mqtt_out_qmsg_free(struct qmsg *q);

@@ -167,9 +167,19 @@ mqtt_out_alert_state(const char *p, size_t len, uint64_t *seq, char hash[65])
 	return true;
 }
 
+/* How large a segment grows before publish() starts another. */
+static uint64_t
+seg_cap(const struct mqtt_out *m)
+{
+	uint64_t cap = m->max_jbytes / 16;
+
+	return cap < MQTT_OUT_SEG_BYTES ? cap : MQTT_OUT_SEG_BYTES;
+}
+
 /*
  * Append one record to the current segment (qmu held), opening a new one
- * after each group commit: magic, topic length, topic, retained, payload
+ * when it is full or holds nothing unsettled (so a settled file goes
+ * soon, not only when full): magic, topic length, topic, retained, payload
  * length, payload, checksum (host order: the journal does not travel).
  * One write(2): a killed agent leaves it complete or torn, and a torn
  * record (the last one) fails its checksum when loaded.
@@ -190,6 +200,10 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
 	total = 4 + 4 + tl + 1 + 4 + pl + 4;
 	if (m->jbytes + total > m->max_jbytes)
 		return IDS_EAGAIN;
+	/* retired: the writer's next round syncs and closes it */
+	if (m->cur != NULL && m->cur->bytes > 0 &&
+	    (m->cur->bytes + total > seg_cap(m) || m->cur->live == 0))
+		m->cur = NULL;
 	if (m->cur == NULL) {
 		sg = calloc(1, sizeof(*sg));
 		if (sg == NULL)
@@ -262,6 +276,30 @@ seg_release(struct mqtt_out *m, struct seg *sg)
 	free(sg);
 }
 
+/*
+ * At the end (the writer stopped): close the segments; one whose messages
+ * are all settled goes, or a restart would send them again.
+ */
+void
+mqtt_out_journal_close(struct mqtt_out *m)
+{
+	char path[PATH_MAX];
+	struct seg *sg;
+
+	mqtt_out_unspill_end(m);
+	while ((sg = m->segs) != NULL) {
+		m->segs = sg->next;
+		if (sg->fd >= 0)
+			close(sg->fd);
+		if (sg->live == 0) {
+			seg_path(m, sg->id, path, sizeof(path));
+			unlink(path);
+		}
+		free(sg);
+	}
+	m->segs_tail = m->cur = NULL;
+}
+
 /* Settled: out of the journal (qmu held). */
 static void
 journal_del(struct mqtt_out *m, struct qmsg *q)
@@ -330,8 +368,9 @@ mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q)
 }
 
 /*
- * Memory holds at most max_buffered payloads: the newest durable ones
- * that are not in flight wait on disk only (qmu held).
+ * Memory holds at most max_buffered payloads (and what the sender read
+ * back to send): the newest durable ones that are not in flight wait on
+ * disk only (qmu held).  O(payloads freed), not O(queue).
  */
 static void
 spill(struct mqtt_out *m)
@@ -341,8 +380,11 @@ spill(struct mqtt_out *m)
 
 	for (q = m->tail; q != NULL && m->nmem > (size_t)m->max_buffered;
 	    q = q->prev) {
-		if (!q->durable || q->inflight || q->payload == NULL ||
-		    q->seg == NULL)
+		/* what is older was spilled by an earlier round, or is the
+		 * sender's (payloads go at the PUBACK): no walk over it */
+		if (q->durable && !q->inflight && q->payload == NULL)
+			break;
+		if (!q->durable || q->inflight || q->seg == NULL)
 			continue;
 		free(q->payload);
 		q->payload = NULL;
@@ -389,27 +431,28 @@ write_state(const char *path, uint64_t seq, const char *hash)
 }
 
 /*
- * The writer thread: group commit.  Each round takes the segment being
- * appended to (publish() starts a new one), makes it durable with one
- * fdatasync plus one fsync of the directory (a new file's name), then
- * writes the chain state (file fsync, rename, directory fsync), and only
- * then lets its messages be sent.  So nothing reaches the broker that a
- * power loss could take back, and the state on disk is never behind a
- * sent alert; it may be behind the journal after a crash between the
- * two, which the agent repairs from the journal at start
- * (mqtt_out_journal_last).  The capture thread never waits for a disk.
+ * The writer thread: group commit.  Each round makes what publish() wrote
+ * since the last one durable: one fdatasync of the current segment (and
+ * of any publish() retired meanwhile, which it then closes), one fsync of
+ * the directory when a segment is new (its name), then writes the chain
+ * state (file fsync, rename, directory fsync), and only then lets those
+ * messages be sent.  So nothing reaches the broker that a power loss
+ * could take back, and the state on disk is never behind a sent alert; it
+ * may be behind the journal after a crash between the two, which the
+ * agent repairs from the journal at start (mqtt_out_journal_last).  The
+ * capture thread never waits for a disk.  A segment open for appending
+ * cannot go (seg_release), so the list stays valid outside qmu.
  */
 void *
 mqtt_out_writer(void *arg)
 {
 	struct mqtt_out *m = arg;
 	struct qmsg *q, *mark;
-	struct seg *sg;
+	struct seg *sg, *work;
 	uint64_t seq = 0;
 	int64_t now;
 	char hash[65];
-	bool st;
-	int fd;
+	bool st, named;
 
 	pthread_mutex_lock(&m->qmu);
 	for (;;) {
@@ -417,8 +460,15 @@ mqtt_out_writer(void *arg)
 			pthread_cond_wait(&m->wcv, &m->qmu);
 		if (m->wfirst == NULL && !m->state_dirty)
 			break;		/* stopping, all done */
-		sg = m->cur;
-		m->cur = NULL;
+		work = NULL;
+		for (sg = m->segs; sg != NULL; sg = sg->next) {
+			if (sg->fd < 0)
+				continue;
+			sg->wfd = sg->fd;
+			sg->wclose = sg != m->cur;
+			sg->wnext = work;
+			work = sg;
+		}
 		mark = m->tail;
 		st = m->state_dirty && m->state_path != NULL;
 		if (st) {
@@ -426,26 +476,33 @@ mqtt_out_writer(void *arg)
 			memcpy(hash, m->st_hash, sizeof(hash));
 		}
 		m->state_dirty = false;
-		fd = sg != NULL ? sg->fd : -1;
 		pthread_mutex_unlock(&m->qmu);
 
-		if (fd >= 0) {
-			if (fdatasync(fd) != 0)
+		named = true;
+		for (sg = work; sg != NULL; sg = sg->wnext) {
+			if (fdatasync(sg->wfd) != 0)
 				mqtt_out_say(m, "journal fdatasync: %s", strerror(errno));
-			close(fd);
-			if (fsync(m->dirfd) != 0)
-				mqtt_out_say(m, "journal directory fsync: %s",
-				    strerror(errno));
+			if (sg->wclose)
+				close(sg->wfd);
+			named = named && sg->named;
 			atomic_fetch_add(&m->syncs, 1);
 		}
+		if (!named && fsync(m->dirfd) != 0)
+			mqtt_out_say(m, "journal directory fsync: %s",
+			    strerror(errno));
 		if (st && write_state(m->state_path, seq, hash) != 0)
 			mqtt_out_say(m, "cannot write state file %s: %s", m->state_path,
 			    strerror(errno));
 
 		pthread_mutex_lock(&m->qmu);
-		if (sg != NULL) {
-			sg->fd = -1;
-			seg_release(m, sg);	/* all settled meanwhile? */
+		while (work != NULL) {
+			sg = work;
+			work = sg->wnext;
+			sg->named = true;
+			if (sg->wclose) {
+				sg->fd = -1;
+				seg_release(m, sg);	/* all settled meanwhile? */
+			}
 		}
 		now = mqtt_out_now_us();
 		for (q = m->wfirst; q != NULL; q = q->next) {
