@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -775,6 +777,21 @@ mqtt_out_supervise(void *arg)
 {
 	struct mqtt_out *m = arg;
 	struct timespec ts;
+	int base;
+
+	/*
+	 * Sending yields to capture: this thread, and Paho's threads that
+	 * its first connect starts (they inherit its nice value), run at a
+	 * lower priority than the capture and journal threads.  In an
+	 * alert storm on a small gateway the journal takes the alerts at
+	 * once and the sending catches up after; nothing waits in memory
+	 * only.  Best effort: an error leaves the priority as it was.
+	 */
+	errno = 0;
+	base = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0 && base < 19)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+		    base + MQTT_OUT_SEND_NICE > 19 ? 19 : base + MQTT_OUT_SEND_NICE);
 
 	while (!atomic_load(&m->stop)) {
 		pthread_mutex_lock(&m->cvmu);

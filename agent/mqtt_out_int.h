@@ -24,6 +24,8 @@ struct mqtt_out;
  * max_journal_mb when that is smaller): one file made, named durably and
  * unlinked per MiB, not per group commit. */
 #define MQTT_OUT_SEG_BYTES	(1u << 20)
+/* how much lower the sending threads' priority is than capture's */
+#define MQTT_OUT_SEND_NICE	10
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
 #define MQTT_OUT_WINDOW		200
 #define MQTT_OUT_TOPIC		320
