@@ -24,6 +24,8 @@ struct mqtt_out;
  * max_journal_mb when that is smaller): one file made, named durably and
  * unlinked per MiB, not per group commit. */
 #define MQTT_OUT_SEG_BYTES	(1u << 20)
+/* the writer's group commit gathers for this long before it syncs */
+#define MQTT_OUT_GROUP_US	1000
 /* how much lower the sending threads' priority is than capture's */
 #define MQTT_OUT_SEND_NICE	10
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
@@ -222,6 +224,7 @@ int	mqtt_out_journal_load(struct mqtt_out *m, char *err, size_t errlen);
 int	mqtt_out_make_dirs(const char *path);
 int64_t	mqtt_out_now_ms(void);
 void	mqtt_out_sleep_ms(int ms);
+void	mqtt_out_sleep_us(long us);
 /* agent/mqtt_out_index.c */
 void	mqtt_out_index_add(struct mqtt_out *m, struct qmsg *q);
 void	mqtt_out_index_del(struct mqtt_out *m, struct qmsg *q);

@@ -460,6 +460,12 @@ mqtt_out_writer(void *arg)
 			pthread_cond_wait(&m->wcv, &m->qmu);
 		if (m->wfirst == NULL && !m->state_dirty)
 			break;		/* stopping, all done */
+		if (!m->wstop) {
+			/* a group, not a message: what comes meanwhile joins */
+			pthread_mutex_unlock(&m->qmu);
+			mqtt_out_sleep_us(MQTT_OUT_GROUP_US);
+			pthread_mutex_lock(&m->qmu);
+		}
 		work = NULL;
 		for (sg = m->segs; sg != NULL; sg = sg->next) {
 			if (sg->fd < 0)
@@ -869,6 +875,14 @@ mqtt_out_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+mqtt_out_sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000L };
+
+	nanosleep(&ts, NULL);
 }
 
 void
