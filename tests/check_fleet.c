@@ -1013,11 +1013,35 @@ has_seq(const struct ev *e, long seq)
 	return 0;
 }
 
+/*
+ * config/demo.conf plus plant-a/gw-01 publishing to E's broker with its
+ * journal under E.dir (and the chain state in state, when given).
+ */
+static void
+write_agent_conf(const char *conf, const char *state)
+{
+	char src[PATH_MAX], *demo;
+	FILE *fp;
+
+	demo = tb_read_file(tb_src_path(src, sizeof(src), "config/demo.conf"),
+	    NULL);
+	ck_assert_ptr_nonnull(demo);
+	fp = fopen(conf, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "%s\n[agent]\nname = gw-01\nsite = plant-a\n", demo);
+	if (state != NULL)
+		fprintf(fp, "state_file = %s\n", state);
+	fprintf(fp, "[mqtt]\nuri = %s\npersist_dir = %s/mqtt\n"
+	    "stats_interval = 0\n", E.uri, E.dir);
+	fclose(fp);
+	free(demo);
+}
+
 START_TEST(test_journal_ordering)
 {
 	char agent[300], pcap[300], conf[340], shim[PATH_MAX], logp[340];
 	char out[340], src[PATH_MAX], jdir[400], state[360], statenew[370];
-	char alp[340], *demo, *log;
+	char alp[340], *log;
 	/* paced, so alerts come while connected: a send may then race the
 	 * disk, and the order below is what keeps it from winning */
 	char *argv[] = { agent, (char *)"-c", conf, (char *)"-r", pcap,
@@ -1025,7 +1049,6 @@ START_TEST(test_journal_ordering)
 	static struct ev ev[4096];
 	long seq, ctid = -1;
 	int n, i, j, k, d, f, r, t, sidx, checked = 0;
-	FILE *fp;
 
 	tb_build_path(agent, sizeof(agent), "icsentry-agent");
 	tb_build_path(pcap, sizeof(pcap), "scenarios/fast-attacks.pcap");
@@ -1041,16 +1064,7 @@ START_TEST(test_journal_ordering)
 	snprintf(state, sizeof(state), "%s/agent.state", E.dir);
 	snprintf(statenew, sizeof(statenew), "%s.new", state);
 	snprintf(jdir, sizeof(jdir), "%s/mqtt/icsentry-plant-a-gw-01", E.dir);
-	demo = tb_read_file(tb_src_path(src, sizeof(src), "config/demo.conf"),
-	    NULL);
-	ck_assert_ptr_nonnull(demo);
-	fp = fopen(conf, "w");
-	ck_assert_ptr_nonnull(fp);
-	fprintf(fp, "%s\n[agent]\nname = gw-01\nsite = plant-a\n"
-	    "state_file = %s\n[mqtt]\nuri = %s\npersist_dir = %s/mqtt\n"
-	    "stats_interval = 0\n", demo, state, E.uri, E.dir);
-	fclose(fp);
-	free(demo);
+	write_agent_conf(conf, state);
 	setenv("SYNCSHIM_LOG", logp, 1);
 	setenv("LD_PRELOAD", shim, 1);
 	/* an ASan build wants its runtime first; the shim only logs */
@@ -1188,8 +1202,7 @@ thread_nice(pid_t pid, const char *tid, char *comm, size_t len)
  */
 START_TEST(test_sending_yields_to_capture)
 {
-	char agent[300], pcap[300], conf[340], out[340], src[PATH_MAX];
-	char comm[64], *demo;
+	char agent[300], pcap[300], conf[340], out[340], comm[64];
 	char *argv[] = { agent, (char *)"-c", conf, (char *)"-r", pcap,
 	    (char *)"--realtime", NULL };
 	int main_nice = -100, send_nice = -100, rcv_nice = -100, i, v, want;
@@ -1197,22 +1210,12 @@ START_TEST(test_sending_yields_to_capture)
 	char taskdir[64];
 	pid_t pid;
 	DIR *d;
-	FILE *fp;
 
 	tb_build_path(agent, sizeof(agent), "icsentry-agent");
 	tb_build_path(pcap, sizeof(pcap), "scenarios/fast-attacks.pcap");
 	snprintf(conf, sizeof(conf), "%s/agent.conf", E.dir);
 	snprintf(out, sizeof(out), "%s/agent.out", E.dir);
-	demo = tb_read_file(tb_src_path(src, sizeof(src), "config/demo.conf"),
-	    NULL);
-	ck_assert_ptr_nonnull(demo);
-	fp = fopen(conf, "w");
-	ck_assert_ptr_nonnull(fp);
-	fprintf(fp, "%s\n[agent]\nname = gw-01\nsite = plant-a\n[mqtt]\n"
-	    "uri = %s\npersist_dir = %s/mqtt\nstats_interval = 0\n", demo,
-	    E.uri, E.dir);
-	fclose(fp);
-	free(demo);
+	write_agent_conf(conf, NULL);
 	pid = tb_spawn(argv, out);
 	ck_assert_int_gt(pid, 0);
 	snprintf(taskdir, sizeof(taskdir), "/proc/%d/task", (int)pid);
