@@ -135,6 +135,7 @@ struct mqtt_out {
 	pthread_cond_t			 wcv;	/* the writer's (with qmu) */
 	pthread_t			 wr;
 	bool				 wr_started, wstop;
+	bool				 wretired;	/* a segment to close */
 	/* the chain state, kept with the journal (mqtt_out_state_file) */
 	char				*state_path;
 	uint64_t			 st_seq, jl_seq;

@@ -167,6 +167,16 @@ mqtt_out_alert_state(const char *p, size_t len, uint64_t *seq, char hash[65])
 	return true;
 }
 
+/* publish() appends no more to the current segment; the writer's next
+ * round syncs and closes it, and it goes once settled (qmu held). */
+static void
+retire(struct mqtt_out *m)
+{
+	m->cur = NULL;
+	m->wretired = true;
+	pthread_cond_signal(&m->wcv);
+}
+
 /* How large a segment grows before publish() starts another. */
 static uint64_t
 seg_cap(const struct mqtt_out *m)
@@ -200,10 +210,9 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
 	total = 4 + 4 + tl + 1 + 4 + pl + 4;
 	if (m->jbytes + total > m->max_jbytes)
 		return IDS_EAGAIN;
-	/* retired: the writer's next round syncs and closes it */
 	if (m->cur != NULL && m->cur->bytes > 0 &&
 	    (m->cur->bytes + total > seg_cap(m) || m->cur->live == 0))
-		m->cur = NULL;
+		retire(m);
 	if (m->cur == NULL) {
 		sg = calloc(1, sizeof(*sg));
 		if (sg == NULL)
@@ -312,7 +321,8 @@ journal_del(struct mqtt_out *m, struct qmsg *q)
 		journal_path(m, q->qseq, "msg", path, sizeof(path));
 		unlink(path);
 	} else if (q->seg != NULL) {
-		q->seg->live--;
+		if (--q->seg->live == 0 && q->seg == m->cur)
+			retire(m);	/* all settled: it goes, also when idle */
 		seg_release(m, q->seg);
 		q->seg = NULL;
 	}
@@ -452,13 +462,14 @@ mqtt_out_writer(void *arg)
 	uint64_t seq = 0;
 	int64_t now;
 	char hash[65];
-	bool st, named;
+	bool st, named, dirfail;
 
 	pthread_mutex_lock(&m->qmu);
 	for (;;) {
-		while (!m->wstop && m->wfirst == NULL && !m->state_dirty)
+		while (!m->wstop && m->wfirst == NULL && !m->state_dirty &&
+		    !m->wretired)
 			pthread_cond_wait(&m->wcv, &m->qmu);
-		if (m->wfirst == NULL && !m->state_dirty)
+		if (m->wfirst == NULL && !m->state_dirty && !m->wretired)
 			break;		/* stopping, all done */
 		if (!m->wstop) {
 			/* a group, not a message: what comes meanwhile joins */
@@ -475,6 +486,7 @@ mqtt_out_writer(void *arg)
 			sg->wnext = work;
 			work = sg;
 		}
+		m->wretired = false;
 		mark = m->tail;
 		st = m->state_dirty && m->state_path != NULL;
 		if (st) {
@@ -493,9 +505,15 @@ mqtt_out_writer(void *arg)
 			named = named && sg->named;
 			atomic_fetch_add(&m->syncs, 1);
 		}
-		if (!named && fsync(m->dirfd) != 0)
+		/* named now, unless that fsync failed (the next round
+		 * tries again) */
+		if (!named && fsync(m->dirfd) != 0) {
 			mqtt_out_say(m, "journal directory fsync: %s",
 			    strerror(errno));
+			dirfail = true;
+		} else {
+			dirfail = false;
+		}
 		if (st && write_state(m->state_path, seq, hash) != 0)
 			mqtt_out_say(m, "cannot write state file %s: %s", m->state_path,
 			    strerror(errno));
@@ -504,7 +522,8 @@ mqtt_out_writer(void *arg)
 		while (work != NULL) {
 			sg = work;
 			work = sg->wnext;
-			sg->named = true;
+			if (!dirfail)
+				sg->named = true;
 			if (sg->wclose) {
 				sg->fd = -1;
 				seg_release(m, sg);	/* all settled meanwhile? */

@@ -12,6 +12,7 @@
 #include <check.h>
 
 #include <dirent.h>
+#include <glob.h>
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -296,6 +297,29 @@ START_TEST(test_broker_loses_acknowledged_alerts)
 }
 END_TEST
 
+/* Journal segment files under pdir's client directories, once none is
+ * left or after timeout_ms: how many. */
+static size_t
+wait_no_segments(const char *pdir, int timeout_ms)
+{
+	char pat[400];
+	size_t n = 0;
+	glob_t g;
+
+	snprintf(pat, sizeof(pat), "%s/*/s*.seg", pdir);
+	for (int i = 0; i <= timeout_ms / 50; i++) {
+		n = 0;
+		if (glob(pat, 0, NULL, &g) == 0) {
+			n = g.gl_pathc;
+			globfree(&g);
+		}
+		if (n == 0)
+			break;
+		tb_sleep_ms(50);
+	}
+	return n;
+}
+
 START_TEST(test_journal_kept_until_central_ack)
 {
 	char pdir[300];
@@ -332,6 +356,15 @@ START_TEST(test_journal_kept_until_central_ack)
 	ck_assert_int_eq(k.unacked, 0);
 	ck_assert_int_eq(k.ack_seq, 20);
 	ck_assert_int_eq(wait_stored(20, 5000), 20);
+	/*
+	 * new alerts, acknowledged, then the agent idle: the segment they
+	 * went to does not stay behind (a crash now sends nothing again)
+	 */
+	queue_alerts(m, &c, 5, 0);
+	k = wait_acked(m, 25, 20000);
+	ck_assert_int_eq(k.ack_seq, 25);
+	ck_assert_int_eq(wait_stored(25, 5000), 25);
+	ck_assert_int_eq(wait_no_segments(pdir, 5000), 0);
 	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
 }
 END_TEST
