@@ -18,7 +18,10 @@ written to its JSON-lines sink), the agent's CPU time, alerts/s over the
 capture and the ratios to "off", plus for "journal" the alert latency the
 agent itself measures (mqtt_out_close logs it: from mqtt_out_alert() to
 durable, i.e. the writer's group commit, and to the broker's PUBACK) and
-from the agent writing the alert to the collector committing it.
+from the agent writing the alert to the collector committing it.  The
+table shows the best run by wall time; a line per mode gives the capture
+ratio of every run (min, median, max), since on a shared machine it
+moves from run to run.
 
   BUILD=build SHARED=../shared python3 tests/bench/storm.py
 """
@@ -128,6 +131,7 @@ def main():
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     coll = None
     results = {}
+    caps = {}
     try:
         for _ in range(50):
             try:
@@ -235,8 +239,10 @@ def main():
 
         for name, binary in [('journal', AGENT)] + ([('old', AGENT_OLD)] if AGENT_OLD else []):
             best = None
+            caps[name] = []
             for k in range(RUNS if name == 'journal' else 1):
                 r = journal_run(name, binary, k)
+                caps[name].append(r['capture_s'])
                 if best is None or r['wall_s'] < best['wall_s']:
                     best = r
             results[name] = best
@@ -254,6 +260,12 @@ def main():
               % (name, r['wall_s'], r['capture_s'], r['cpu_s'], n,
                  n / max(r['capture_s'], 1e-9), r['wall_s'] / off['wall_s'],
                  r['capture_s'] / off['capture_s']))
+    # the best run by wall time hides the spread: every run's capture
+    for name, c in caps.items():
+        c = sorted(c)
+        print('%s: capture x off over %d run(s): min %.2f, median %.2f, max %.2f'
+              % (name, len(c), c[0] / off['capture_s'], c[len(c) // 2] / off['capture_s'],
+                 c[-1] / off['capture_s']))
     for name in ('journal', 'old'):
         if name in results:
             r = results[name]
