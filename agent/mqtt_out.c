@@ -62,6 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/atomic.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
 #include "lib/log.h"
@@ -344,7 +345,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	if (m->persist_dir != NULL) {
 		snprintf(jdir, sizeof(jdir), "%s/%s", m->persist_dir,
 		    m->client_id);
-		if (mqtt_out_make_dirs(jdir) != 0) {
+		if (atomic_mkdirs(jdir, 0700) != 0) {
 			snprintf(err, errlen, "persist_dir %s: %s",
 			    m->persist_dir, strerror(errno));
 			goto fail;

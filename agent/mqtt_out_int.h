@@ -76,8 +76,9 @@ struct qmsg {
  * A journal segment: the messages of several group commits, appended by
  * publish() (one write(2), survives a killed process at once) and
  * fdatasync'd by the writer thread (survives a power loss a few ms later).
- * publish() starts a new one when it is full (mqtt_out_seg_cap) or all its
- * messages are settled; the writer closes the old one at its next round.
+ * publish() starts a new one when it is full (seg_cap); one whose messages
+ * are all settled is retired too (journal_del); the writer closes a
+ * retired one at its next round.
  * It goes when it is closed and its last message is settled.
  */
 struct seg {
@@ -222,7 +223,6 @@ void	mqtt_out_queue_append(struct mqtt_out *m, struct qmsg *q);
 void	mqtt_out_qmsg_free(struct qmsg *q);
 void	mqtt_out_drop_msg(struct mqtt_out *m, struct qmsg *q);
 int	mqtt_out_journal_load(struct mqtt_out *m, char *err, size_t errlen);
-int	mqtt_out_make_dirs(const char *path);
 int64_t	mqtt_out_now_ms(void);
 void	mqtt_out_sleep_ms(int ms);
 void	mqtt_out_sleep_us(long us);

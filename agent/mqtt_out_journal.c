@@ -188,8 +188,7 @@ seg_cap(const struct mqtt_out *m)
 
 /*
  * Append one record to the current segment (qmu held), opening a new one
- * when it is full or holds nothing unsettled (so a settled file goes
- * soon, not only when full): magic, topic length, topic, retained, payload
+ * when it is full or was retired (journal_del: all of it settled): magic, topic length, topic, retained, payload
  * length, payload, checksum (host order: the journal does not travel).
  * One write(2): a killed agent leaves it complete or torn, and a torn
  * record (the last one) fails its checksum when loaded.
@@ -211,7 +210,7 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
 	if (m->jbytes + total > m->max_jbytes)
 		return IDS_EAGAIN;
 	if (m->cur != NULL && m->cur->bytes > 0 &&
-	    (m->cur->bytes + total > seg_cap(m) || m->cur->live == 0))
+	    m->cur->bytes + total > seg_cap(m))
 		retire(m);
 	if (m->cur == NULL) {
 		sg = calloc(1, sizeof(*sg));
@@ -866,27 +865,6 @@ mqtt_out_journal_load(struct mqtt_out *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* mkdir -p, private to the agent. */
-int
-mqtt_out_make_dirs(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t i, n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return -1;
-		buf[i] = i == n ? '\0' : '/';
-	}
-	return 0;
-}
-
 int64_t
 mqtt_out_now_ms(void)
 {
@@ -907,7 +885,5 @@ mqtt_out_sleep_us(long us)
 void
 mqtt_out_sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
+	mqtt_out_sleep_us((long)ms * 1000L);
 }

@@ -34,6 +34,7 @@
 #include "broker/collector_out.h"
 #include "broker/syslog_fwd.h"
 #include "broker/intel_log.h"
+#include "lib/atomic.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
 #include "lib/metrics_http.h"
@@ -207,25 +208,6 @@ on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 	MQTTAsync_freeMessage(&m);
 	MQTTAsync_free(topic);
 	return 1;
-}
-
-/*
- * The directory holding persist_dir, made when missing (the default
- * /var/lib/icsentry/ before the package is installed); one level only.
- */
-static int
-mkdir_parent(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
 }
 
 static void
@@ -658,8 +640,8 @@ main(int argc, char **argv)
 	if (intel_log_open(cfg_str(cfg, "collector", "db"), true, &c.intel, err,
 	    sizeof(err)) != 0)
 		collector_logmsg("intel versions not recorded: %s", err);
-	if (mkdir_parent(persist) != 0 ||
-	    (mkdir(persist, 0700) != 0 && errno != EEXIST)) {
+	/* with its parent: /var/lib/icsentry before the package made it */
+	if (atomic_mkdirs(persist, 0700) != 0) {
 		collector_logmsg("persist_dir %s: %s (set [collector] persist_dir "
 		    "to a writable directory)", persist, strerror(errno));
 		goto out_db;

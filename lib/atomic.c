@@ -1,10 +1,12 @@
 /*
- * atomic.c - the one atomic file writer (state file, baseline, inventory).
+ * atomic.c - the one atomic file writer (state file, baseline, inventory),
+ * and the directories such files live in.
  */
 #include "lib/atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +100,26 @@ atomic_write(const char *path, const void *data, size_t len, bool newline)
 		return -1;
 	}
 	return sync_dir(path);
+}
+
+int
+atomic_mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf)) {
+		errno = n == 0 ? EINVAL : ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+			return -1;
+		buf[i] = i == n ? '\0' : '/';
+	}
+	return 0;
 }

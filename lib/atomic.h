@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Write len bytes of data (and a '\n' when newline) to path atomically.
@@ -16,5 +17,11 @@
  */
 int atomic_write(const char *path, const void *data, size_t len,
     bool newline);
+
+/*
+ * mkdir -p: path and every missing parent, each with mode (existing ones
+ * are left as they are).  0, or -1 with errno set.
+ */
+int atomic_mkdirs(const char *path, mode_t mode);
 
 #endif

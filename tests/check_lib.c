@@ -145,6 +145,36 @@ START_TEST(test_atomic_write)
 }
 END_TEST
 
+START_TEST(test_atomic_mkdirs)
+{
+	char dir[512], path[600];
+	struct stat st;
+
+	ck_assert_int_eq(tu_mkdtemp(dir, sizeof(dir), "mkdirs"), 0);
+	/* every missing level, with the mode asked for */
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	ck_assert_int_eq(atomic_mkdirs(path, 0700), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	/* again, and with a trailing slash: nothing to do */
+	ck_assert_int_eq(atomic_mkdirs(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b/", dir);
+	ck_assert_int_eq(atomic_mkdirs(path, 0700), 0);
+	/* a file in the way: -1 with errno */
+	snprintf(path, sizeof(path), "%s/a/f", dir);
+	ck_assert_int_eq(atomic_write(path, "x", 1, false), 0);
+	snprintf(path, sizeof(path), "%s/a/f/d", dir);
+	errno = 0;
+	ck_assert_int_eq(atomic_mkdirs(path, 0700), -1);
+	ck_assert_int_eq(errno, ENOTDIR);
+	errno = 0;
+	ck_assert_int_eq(atomic_mkdirs("", 0700), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	tu_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_tok)
 {
 	static const struct tok t[] = { { 1, "one" }, { 5, "five" } };
@@ -313,6 +343,7 @@ lib_suite(void)
 	tcase_add_test(tc, test_restab_resident);
 	tcase_add_test(tc, test_rfc3339_parse);
 	tcase_add_test(tc, test_atomic_write);
+	tcase_add_test(tc, test_atomic_mkdirs);
 	tcase_add_test(tc, test_tok);
 	tcase_add_test(tc, test_json_get_uint);
 	tcase_add_test(tc, test_tail_word);
