@@ -292,6 +292,8 @@ def latency(label, db, size):
         ('query --min-severity critical --since 1d',
          ['--min-severity', 'critical', '--since', ago(86400)]),
         ('query --since 10m --until 5m', ['--since', ago(600), '--until', ago(300)]),
+        ('query --time capture --since 10m --until 5m',
+         ['--time', 'capture', '--since', ago(600), '--until', ago(300)]),
         ('query --limit 100', ['--limit', '100']),
     ]
     rows = []

@@ -8,7 +8,10 @@
  *                                    one JSON line each (for mosquitto_pub)
  *
  * About 700 bytes per alert, AGENTS (default 8) agents at two sites, ts
- * spread over the 60 days before now.  Some values are rare on purpose, so
+ * spread over the 60 days before now; each alert is stored as received
+ * RECEIVED_DELAY_US after its ts, as a collector running for those 60 days
+ * would have stamped it (a time filter on either axis then sees one 60th
+ * of the log per day, not the whole fill in its last minutes).  Some values are rare on purpose, so
  * a filtered query on them returns few rows at any size: detector
  * s7.plc_stop (1 in 20,000), technique T0809 (1 in 20,000), address
  * 10.66.6.6 (1 in 20,000), severity critical (3 in 1,000).
@@ -21,9 +24,11 @@
 #include <time.h>
 
 #include "broker/central_log.h"
+#include "broker/clog_triage.h"
 #include "lib/chain.h"
 
 #define SPAN_US	(60LL * 86400 * 1000000)
+#define RECEIVED_DELAY_US	250000
 
 struct agent {
 	char	site[16], name[16];
@@ -154,6 +159,7 @@ fill(const char *db_path, long long n, int nag)
 	int64_t t0 = central_log_now_us() - SPAN_US;
 	char err[512], why[128], buf[2048];
 	double start = now_s(), el;
+	int64_t ts;
 	long long i;
 	size_t len;
 
@@ -164,21 +170,27 @@ fill(const char *db_path, long long n, int nag)
 		    err);
 		return 1;
 	}
+	/* as the collector does at start: the triage tables and the index
+	 * on received_at that --since/--until use */
+	if (clog_triage_schema(db) != 0) {
+		fprintf(stderr, "clog_fill: %s\n", clog_triage_errmsg());
+		return 1;
+	}
 	init_agents(ag, nag);
 	for (i = 0; i < n; i++) {
 		struct agent *x = &ag[i % nag];
 
 		if (i % 1000 == 0 && central_log_begin(db) != 0)
 			goto fail;
-		len = make_alert(x, t0 + (int64_t)((double)SPAN_US *
-		    (double)i / (double)n), buf, sizeof(buf), NULL);
+		ts = t0 + (int64_t)((double)SPAN_US * (double)i / (double)n);
+		len = make_alert(x, ts, buf, sizeof(buf), NULL);
 		if (len == 0 || central_log_alert_parse(buf, len, &a, why,
 		    sizeof(why)) != 0) {
 			fprintf(stderr, "clog_fill: bad alert: %s\n", why);
 			return 1;
 		}
-		if (central_log_insert(db, &a, buf, len, central_log_now_us(),
-		    &res) != 0 || res != CENTRAL_LOG_NEW)
+		if (central_log_insert(db, &a, buf, len,
+		    ts + RECEIVED_DELAY_US, &res) != 0 || res != CENTRAL_LOG_NEW)
 			goto fail;
 		central_log_alert_free(&a);
 		if ((i % 1000 == 999 || i == n - 1) &&
