@@ -193,6 +193,15 @@ int	central_log_follow(struct central_log *db,
 	    const struct central_log_filter *f, central_log_row_fn fn,
 	    void *ctx, int64_t *last_id);
 
+/*
+ * For a query of f built elsewhere (clog_query.h, over a view of alerts):
+ * the CLOG_Q_NOINDEX bits of the filters SQLite's planner should check row
+ * by row instead of walking their index (central_log_plan.c); 0 on
+ * PostgreSQL, whose planner has statistics.
+ */
+unsigned central_log_plan_hint(struct central_log *db,
+	    const struct central_log_filter *f);
+
 /* Alert counts per group with ts in [since_us, until_us). */
 int	central_log_stats(struct central_log *db, enum central_log_group g,
 	    int64_t since_us, int64_t until_us, central_log_count_fn fn,

@@ -162,6 +162,8 @@ pattern(struct builder *b, int slot, const char *col, const char *v,
 	} else if (!clog_is_glob(v)) {
 		kind = 1;
 		cond(b);
+		if (b->noindex & CLOG_Q_NOINDEX(slot))
+			put(b, "+");
 		put(b, col);
 		put(b, " = ");
 		param(b, true, 0, v);
@@ -211,12 +213,14 @@ clog_query_build_hint(struct clog_sql *q, enum clog_dialect d,
 	struct builder b = { q, d, 0, false, false, 0 };
 	uint32_t shape = kind == CLOG_Q_FOLLOW ? 1 : 0;
 	bool limited = f->limit > 0;
+	const char *ord;
 	int rc;
 
 	memset(q, 0, sizeof(*q));
-	/* only SQLite GLOBs take the hint; it is part of the shape */
-	b.noindex = d == CLOG_SQLITE ? noindex & 0x1fu : 0;
-	shape = shape << 5 | b.noindex;
+	/* only SQLite takes the hint; it is part of the shape */
+	b.noindex = d == CLOG_SQLITE ? noindex &
+	    (CLOG_Q_NOINDEX(CLOG_Q_SLOTS) - 1) : 0;
+	shape = shape << CLOG_Q_SLOTS | b.noindex;
 	put(&b, "SELECT ");
 	put(&b, cols);
 	put(&b, " FROM ");
@@ -232,6 +236,8 @@ clog_query_build_hint(struct clog_sql *q, enum clog_dialect d,
 		/* fixed-width RFC 3339 UTC text: text order is time order */
 		fmt_time(f->since_us, q->tbuf[0]);
 		cond(&b);
+		if (b.noindex & CLOG_Q_NOINDEX(CLOG_Q_SLOT_RECEIVED))
+			put(&b, "+");
 		put(&b, "received_at >= ");
 		param(&b, true, 0, q->tbuf[0]);
 	} else if (f->since_us != INT64_MIN) {
@@ -243,6 +249,8 @@ clog_query_build_hint(struct clog_sql *q, enum clog_dialect d,
 	if (f->until_us != INT64_MAX && f->received) {
 		fmt_time(f->until_us, q->tbuf[1]);
 		cond(&b);
+		if (b.noindex & CLOG_Q_NOINDEX(CLOG_Q_SLOT_RECEIVED))
+			put(&b, "+");
 		put(&b, "received_at < ");
 		param(&b, true, 0, q->tbuf[1]);
 	} else if (f->until_us != INT64_MAX) {
@@ -265,6 +273,8 @@ clog_query_build_hint(struct clog_sql *q, enum clog_dialect d,
 		if (f->min_sev > 4) {
 			put(&b, "sev > 4");	/* no such severity */
 		} else {
+			if (b.noindex & CLOG_Q_NOINDEX(CLOG_Q_SLOT_SEV))
+				put(&b, "+");
 			put(&b, "sev IN (");
 			for (s = f->min_sev; s <= 4; s++) {
 				if (s > f->min_sev)
@@ -320,21 +330,23 @@ clog_query_build_hint(struct clog_sql *q, enum clog_dialect d,
 		param(&b, false, f->after_id, NULL);
 	}
 	shape = shape << 1 | limited;
+	/* "+ts_us": sorted after the walk of another index (in the shape) */
+	ord = b.noindex & CLOG_Q_NOINDEX(CLOG_Q_SLOT_ORDER) ? "+" : "";
 	if (kind == CLOG_Q_QUERY) {
+		put(&b, " ORDER BY ");
+		put(&b, ord);
+		put(&b, limited ? "ts_us DESC, id DESC LIMIT " : "ts_us, id");
 		if (limited) {
-			put(&b, " ORDER BY ts_us DESC, id DESC LIMIT ");
 			param(&b, false, f->limit, NULL);
 			put(&b, ") AS t ORDER BY ts_us, id");
-		} else {
-			put(&b, " ORDER BY ts_us, id");
 		}
 	} else {
+		put(&b, " ORDER BY ");
+		put(&b, ord);
+		put(&b, limited ? "id DESC LIMIT " : "id");
 		if (limited) {
-			put(&b, " ORDER BY id DESC LIMIT ");
 			param(&b, false, f->limit, NULL);
 			put(&b, ") AS t ORDER BY id");
-		} else {
-			put(&b, " ORDER BY id");
 		}
 	}
 	q->shape = shape;

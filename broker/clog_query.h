@@ -58,13 +58,22 @@ int	clog_query_build(struct clog_sql *q, enum clog_dialect d,
 	    const struct central_log_filter *f);
 
 /*
- * The same, where noindex (SQLite only) names pattern filters written
- * "+col GLOB ?" so that SQLite's planner cannot take their index: without
- * statistics it weighs two GLOB ranges alike and may walk the one that
- * matches nearly everything (central_log_plan.c picks).  Slots: agent 0,
- * site 1, detector 2, technique 3, proto 4.
+ * The same, where noindex (SQLite only) names filters written with a unary
+ * plus ("+col GLOB ?", "+col = ?", "+sev IN (...)", "+received_at >= ?")
+ * so that SQLite's planner cannot take their index: without statistics
+ * it weighs two GLOB ranges alike and may walk the one that matches nearly
+ * everything, and it prefers any equality to a narrow range of received
+ * time (central_log_plan.c picks).  Slots: agent 0, site 1, detector 2,
+ * technique 3, proto 4, severity 5, received time 6; slot 7 writes the
+ * order "ORDER BY +ts_us, id" (or "+id"), so that the planner does not
+ * walk the whole ts_us index (or the table) for its order when a one-sided
+ * received range ("--since 1h") holds few rows: they are sorted instead.
  */
 #define CLOG_Q_NOINDEX(slot)	(1u << (slot))
+#define CLOG_Q_SLOT_SEV		5
+#define CLOG_Q_SLOT_RECEIVED	6
+#define CLOG_Q_SLOT_ORDER	7
+#define CLOG_Q_SLOTS		8
 int	clog_query_build_hint(struct clog_sql *q, enum clog_dialect d,
 	    enum clog_select kind, const char *cols, const char *table,
 	    const struct central_log_filter *f, unsigned noindex);

@@ -436,8 +436,10 @@ clog_triage_query(struct central_log *db, const struct central_log_filter *f,
 	q = malloc(sizeof(*q));
 	if (q == NULL)
 		return IDS_ENOMEM;
-	rc = clog_query_build(q, clog_exec_is_pg(db) ? CLOG_PG : CLOG_SQLITE,
-	    CLOG_Q_QUERY, "*", TRIAGE_FROM, &g);
+	/* the view's columns are the table's: the same index hints apply */
+	rc = clog_query_build_hint(q, clog_exec_is_pg(db) ? CLOG_PG :
+	    CLOG_SQLITE, CLOG_Q_QUERY, "*", TRIAGE_FROM, &g,
+	    central_log_plan_hint(db, &g));
 	if (rc != 0) {
 		free(q);
 		clog_exec_set_err("filter too long");

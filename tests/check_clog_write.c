@@ -17,6 +17,7 @@
 #include "broker/central_log_int.h"
 #include "broker/clog_query.h"
 #include "broker/clog_triage.h"
+#include "broker/clog_triage_int.h"
 #include "lib/ids.h"
 #include "tests/testutil_broker.h"
 
@@ -50,8 +51,8 @@ open_rw(enum central_log_sync sync)
 }
 
 static void
-store_chain(struct central_log *db, struct tb_chain *c, int count,
-    const struct tb_alert_spec *spec)
+store_chain_at(struct central_log *db, struct tb_chain *c, int count,
+    const struct tb_alert_spec *spec, int64_t received_us)
 {
 	struct central_log_alert a;
 	enum central_log_stored res;
@@ -65,11 +66,18 @@ store_chain(struct central_log *db, struct tb_chain *c, int count,
 		ck_assert_int_eq(central_log_alert_parse(j, strlen(j), &a, why,
 		    sizeof(why)), 0);
 		ck_assert_int_eq(central_log_insert(db, &a, j, strlen(j),
-		    central_log_now_us(), &res), 0);
+		    received_us, &res), 0);
 		ck_assert_int_eq(res, CENTRAL_LOG_NEW);
 		central_log_alert_free(&a);
 		free(j);
 	}
+}
+
+static void
+store_chain(struct central_log *db, struct tb_chain *c, int count,
+    const struct tb_alert_spec *spec)
+{
+	store_chain_at(db, c, count, spec, central_log_now_us());
 }
 
 /* Bind q's parameters to s (from 1). */
@@ -243,6 +251,144 @@ START_TEST(test_two_globs_use_narrow_index)
 	ck_assert_uint_eq(clog_plan_noindex(db, &f), 0);
 	f.agent = NULL;
 	ck_assert_uint_eq(clog_plan_noindex(db, &f), 0);
+	central_log_close(db);
+}
+END_TEST
+
+/* 2026-12-01T00:00:00Z: the first alert's received time in fill_received */
+#define RECV_BASE_US	1764547200000000LL
+#define MINUTE_US	60000000LL
+
+/*
+ * 8 agents gw-01..gw-08 taking turns, 300 alerts each, the n-th alert of
+ * the log received n minutes after RECV_BASE_US (2,400 minutes in all),
+ * with the triage tables and alerts_received as the collector makes them.
+ */
+static void
+fill_received(void)
+{
+	static const struct tb_alert_spec modbus = { "medium",
+	    "modbus.write_single", "T0855", "modbus", "10.0.0.66",
+	    "10.0.0.10" };
+	struct central_log *db = open_rw(CENTRAL_LOG_SYNC_NORMAL);
+	struct tb_chain c[8];
+	char agent[16];
+	int i, k, n = 0;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(agent, sizeof(agent), "gw-%02d", i + 1);
+		tb_chain_init(&c[i], "plant-a", agent, 1);
+	}
+	ck_assert_int_eq(central_log_begin(db), 0);
+	for (k = 0; k < 300; k++)
+		for (i = 0; i < 8; i++, n++)
+			store_chain_at(db, &c[i], 1, &modbus,
+			    RECV_BASE_US + n * MINUTE_US);
+	ck_assert_int_eq(central_log_commit(db), 0);
+	central_log_close(db);
+}
+
+static int
+triage_row_cb(void *ctx, const struct central_log_row *r,
+    const struct clog_triage_info *t)
+{
+	(void)t;
+	return row_cb(ctx, r);
+}
+
+/*
+ * --agent gw-03 --since (the last hour received): without statistics
+ * SQLite walks every gw-03 row on alerts_agent, an eighth of the log; the
+ * hint hides the agent index and sorts the hour's rows instead of walking
+ * alerts_ts, through the triage view too.  A wide hour loses to the agent.
+ */
+START_TEST(test_received_range_beats_equality)
+{
+	struct central_log_filter f;
+	struct central_log *db;
+	struct clog_sql q, plain;
+	struct rows w;
+	char plan[4096], *want, *got;
+	unsigned hint;
+
+	fill_received();
+	db = open_rw(CENTRAL_LOG_SYNC_NORMAL);
+	central_log_filter_init(&f);
+	f.received = true;
+	/* alerts 2341..2399: gw-03's are those with n % 8 == 2 */
+	f.since_us = RECV_BASE_US + 2340 * MINUTE_US + MINUTE_US / 2;
+	f.agent = "gw-03";
+	/* a log without alerts_received (no collector since it came): none */
+	ck_assert_uint_eq(clog_plan_noindex(db, &f), 0);
+	ck_assert_int_eq(clog_triage_schema(db), 0);
+	hint = clog_plan_noindex(db, &f);
+	ck_assert_uint_eq(hint, CLOG_Q_NOINDEX(0) |
+	    CLOG_Q_NOINDEX(CLOG_Q_SLOT_ORDER));
+	ck_assert_uint_eq(central_log_plan_hint(db, &f), hint);
+	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
+	    "id, agent, ts_us", "alerts", &f, hint), 0);
+	ck_assert_ptr_nonnull(strstr(q.text, "+agent = "));
+	ck_assert_ptr_nonnull(strstr(q.text, "ORDER BY +ts_us, id"));
+	plan_of(&q, plan, sizeof(plan));
+	ck_assert_msg(strstr(plan, "alerts_received (received_at>?)") != NULL,
+	    "%s\nplan:\n%s", q.text, plan);
+	ck_assert_msg(strstr(plan, "alerts_agent") == NULL, "plan:\n%s", plan);
+	ck_assert_msg(strstr(plan, "alerts_ts") == NULL, "plan:\n%s", plan);
+	ck_assert_msg(strstr(plan, "SCAN") == NULL, "plan:\n%s", plan);
+	ck_assert_int_eq(clog_query_build(&plain, CLOG_SQLITE, CLOG_Q_QUERY,
+	    "id, agent, ts_us", "alerts", &f), 0);
+	want = ids_of(&plain);
+	got = ids_of(&q);
+	ck_assert_str_eq(got, want);
+	/* 2346, 2354, ..., 2394: ids are n + 1 */
+	ck_assert_str_eq(want, "2347,2355,2363,2371,2379,2387,2395,");
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
+	ck_assert_str_eq(w.ids, want);
+	/* the triage view (icsentry-log query, the console) takes the hint */
+	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
+	    "*", TRIAGE_FROM, &f, central_log_plan_hint(db, &f)), 0);
+	plan_of(&q, plan, sizeof(plan));
+	ck_assert_msg(strstr(plan, "alerts_received (received_at>?)") != NULL,
+	    "%s\nplan:\n%s", q.text, plan);
+	ck_assert_msg(strstr(plan, "SCAN") == NULL, "plan:\n%s", plan);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(clog_triage_query(db, &f, NULL, triage_row_cb, &w),
+	    0);
+	ck_assert_uint_eq(w.count, 7);
+	ck_assert_str_eq(w.ids, want);
+	free(want);
+	free(got);
+
+	/* the hour alone: its 59 rows sorted, not alerts_ts walked */
+	f.agent = NULL;
+	hint = clog_plan_noindex(db, &f);
+	ck_assert_uint_eq(hint, CLOG_Q_NOINDEX(CLOG_Q_SLOT_ORDER));
+	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
+	    "id", "alerts", &f, hint), 0);
+	plan_of(&q, plan, sizeof(plan));
+	ck_assert_msg(strstr(plan, "alerts_received (received_at>?)") != NULL &&
+	    strstr(plan, "SCAN") == NULL, "%s\nplan:\n%s", q.text, plan);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
+	ck_assert_uint_eq(w.count, 59);
+
+	/* 30 hours (1,800 rows) against gw-03's 300: the agent index */
+	f.agent = "gw-03";
+	f.since_us = RECV_BASE_US + 600 * MINUTE_US;
+	f.until_us = RECV_BASE_US + 2400 * MINUTE_US;
+	hint = clog_plan_noindex(db, &f);
+	ck_assert_uint_eq(hint, CLOG_Q_NOINDEX(CLOG_Q_SLOT_RECEIVED));
+	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
+	    "id", "alerts", &f, hint), 0);
+	ck_assert_ptr_nonnull(strstr(q.text, "+received_at >= "));
+	ck_assert_ptr_nonnull(strstr(q.text, "+received_at < "));
+	plan_of(&q, plan, sizeof(plan));
+	ck_assert_msg(strstr(plan, "alerts_agent (agent=?)") != NULL,
+	    "%s\nplan:\n%s", q.text, plan);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
+	ck_assert_uint_eq(w.count, 225);	/* n 602..2394, n % 8 == 2 */
 	central_log_close(db);
 }
 END_TEST
@@ -491,6 +637,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_two_globs_use_narrow_index);
+	tcase_add_test(tc, test_received_range_beats_equality);
 	tcase_add_test(tc, test_background_checkpoint);
 	tcase_add_test(tc, test_batch_bookkeeping);
 	tcase_add_test(tc, test_unused_index_dropped);
