@@ -429,12 +429,10 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 
 	if (len > INT_MAX)
 		return IDS_EINVAL;
-	q = calloc(1, sizeof(*q));
-	if (q != NULL) {
-		q->topic = strdup(topic);
+	q = mqtt_out_qmsg_new(topic, strlen(topic));
+	if (q != NULL)
 		q->payload = malloc(len > 0 ? len : 1);
-	}
-	if (q == NULL || q->topic == NULL || q->payload == NULL) {
+	if (q == NULL || q->payload == NULL) {
 		if (q != NULL)
 			mqtt_out_qmsg_free(q);
 		q = NULL;

@@ -52,7 +52,6 @@ struct qmsg {
 	struct qmsg	*next, *prev;
 	struct qmsg	*hnext;		/* the qseq index's chain */
 	uint64_t	 qseq;		/* journal order */
-	char		*topic;
 	char		*payload;
 	int		 len;
 	int		 retained;
@@ -70,6 +69,9 @@ struct qmsg {
 	bool		 durable;	/* fdatasync'd (so it may be sent) */
 	bool		 acked;		/* central ack came while in flight */
 	bool		 legacy;	/* one .msg file of an older version */
+	/* in the same allocation (mqtt_out_qmsg_new): one malloc less per
+	 * message on the capture thread */
+	char		 topic[];
 };
 
 /*
@@ -220,6 +222,9 @@ void	mqtt_out_unspill_end(struct mqtt_out *m);
 void	mqtt_out_journal_close(struct mqtt_out *m);
 void *mqtt_out_writer(void *arg);
 void	mqtt_out_queue_append(struct mqtt_out *m, struct qmsg *q);
+/* A zeroed message with room for a topic of tl bytes (+ NUL); topic, when
+ * not NULL, is copied there. */
+struct qmsg *mqtt_out_qmsg_new(const char *topic, size_t tl);
 void	mqtt_out_qmsg_free(struct qmsg *q);
 void	mqtt_out_drop_msg(struct mqtt_out *m, struct qmsg *q);
 int	mqtt_out_journal_load(struct mqtt_out *m, char *err, size_t errlen);

@@ -561,10 +561,10 @@ journal_read(const char *path, uint64_t qseq)
 	f = fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
-	q = calloc(1, sizeof(*q));
-	ok = q != NULL && fread(&magic, 4, 1, f) == 1 &&
-	    magic == JOURNAL_MAGIC && fread(&tl, 4, 1, f) == 1 &&
-	    tl > 0 && tl < 65536 && (q->topic = calloc(1, tl + 1)) != NULL &&
+	q = NULL;
+	ok = fread(&magic, 4, 1, f) == 1 && magic == JOURNAL_MAGIC &&
+	    fread(&tl, 4, 1, f) == 1 && tl > 0 && tl < 65536 &&
+	    (q = mqtt_out_qmsg_new(NULL, tl)) != NULL &&
 	    fread(q->topic, 1, tl, f) == tl && fread(&ret, 1, 1, f) == 1 &&
 	    fread(&pl, 4, 1, f) == 1 && pl < (1u << 28) &&
 	    (q->payload = malloc(pl > 0 ? pl : 1)) != NULL &&
@@ -574,11 +574,8 @@ journal_read(const char *path, uint64_t qseq)
 	    fgetc(f) == EOF;
 	fclose(f);
 	if (!ok) {
-		if (q != NULL) {
-			free(q->topic);
-			free(q->payload);
-			free(q);
-		}
+		if (q != NULL)
+			mqtt_out_qmsg_free(q);
 		return NULL;
 	}
 	q->qseq = qseq;
@@ -641,10 +638,19 @@ queue_unlink(struct mqtt_out *m, struct qmsg *q)
 		m->aseq_unsorted = false;
 }
 
+struct qmsg *
+mqtt_out_qmsg_new(const char *topic, size_t tl)
+{
+	struct qmsg *q = calloc(1, sizeof(*q) + tl + 1);
+
+	if (q != NULL && topic != NULL)
+		memcpy(q->topic, topic, tl);
+	return q;
+}
+
 void
 mqtt_out_qmsg_free(struct qmsg *q)
 {
-	free(q->topic);
 	free(q->payload);
 	free(q);
 }
@@ -740,9 +746,9 @@ seg_load(struct mqtt_out *m, uint64_t id)
 		if (sum != fnv1a(fnv1a(2166136261u, buf + off + 8, tl),
 		    buf + off + 13 + tl, pl))
 			break;
-		q = calloc(1, sizeof(*q));
-		if (q == NULL || (q->topic = strndup(buf + off + 8, tl)) ==
-		    NULL || (q->payload = malloc(pl > 0 ? pl : 1)) == NULL) {
+		q = mqtt_out_qmsg_new(buf + off + 8, tl);
+		if (q == NULL || (q->payload = malloc(pl > 0 ? pl : 1)) ==
+		    NULL) {
 			if (q != NULL)
 				mqtt_out_qmsg_free(q);
 			break;
