@@ -16,7 +16,7 @@
  *   incident_alerts (incident, site, agent, seq)
  *   triage_audit (id, at, user, kind, target, action, text, prev_hash,
  *                 hash)
- * and the index alerts_received (--since/--until on received time).
+ * and the index alerts_received_sev (--since/--until on received time).
  * clog_triage_query() reads every alerts column plus triage_state,
  * triage_user, triage_at and incident (a join written as a subquery, so
  * no stored view pins the alerts table).

@@ -261,8 +261,8 @@ END_TEST
 
 /*
  * 8 agents gw-01..gw-08 taking turns, 300 alerts each, the n-th alert of
- * the log received n minutes after RECV_BASE_US (2,400 minutes in all),
- * with the triage tables and alerts_received as the collector makes them.
+ * the log (id n + 1) received n minutes after RECV_BASE_US (2,400 minutes
+ * in all); every 25th round (k % 25 == 24) critical, 96 in all.
  */
 static void
 fill_received(void)
@@ -270,6 +270,8 @@ fill_received(void)
 	static const struct tb_alert_spec modbus = { "medium",
 	    "modbus.write_single", "T0855", "modbus", "10.0.0.66",
 	    "10.0.0.10" };
+	static const struct tb_alert_spec s7 = { "critical", "s7.plc_stop",
+	    "T0858", "s7comm", "10.0.0.66", "10.0.0.20" };
 	struct central_log *db = open_rw(CENTRAL_LOG_SYNC_NORMAL);
 	struct tb_chain c[8];
 	char agent[16];
@@ -282,8 +284,8 @@ fill_received(void)
 	ck_assert_int_eq(central_log_begin(db), 0);
 	for (k = 0; k < 300; k++)
 		for (i = 0; i < 8; i++, n++)
-			store_chain_at(db, &c[i], 1, &modbus,
-			    RECV_BASE_US + n * MINUTE_US);
+			store_chain_at(db, &c[i], 1, k % 25 == 24 ? &s7 :
+			    &modbus, RECV_BASE_US + n * MINUTE_US);
 	ck_assert_int_eq(central_log_commit(db), 0);
 	central_log_close(db);
 }
@@ -318,7 +320,7 @@ START_TEST(test_received_range_beats_equality)
 	/* alerts 2341..2399: gw-03's are those with n % 8 == 2 */
 	f.since_us = RECV_BASE_US + 2340 * MINUTE_US + MINUTE_US / 2;
 	f.agent = "gw-03";
-	/* a log without alerts_received (no collector since it came): none */
+	/* a log without alerts_received_sev (no collector since it came) */
 	ck_assert_uint_eq(clog_plan_noindex(db, &f), 0);
 	ck_assert_int_eq(clog_triage_schema(db), 0);
 	hint = clog_plan_noindex(db, &f);
@@ -330,7 +332,7 @@ START_TEST(test_received_range_beats_equality)
 	ck_assert_ptr_nonnull(strstr(q.text, "+agent = "));
 	ck_assert_ptr_nonnull(strstr(q.text, "ORDER BY +ts_us, id"));
 	plan_of(&q, plan, sizeof(plan));
-	ck_assert_msg(strstr(plan, "alerts_received (received_at>?)") != NULL,
+	ck_assert_msg(strstr(plan, "alerts_received_sev (received_at>?)") != NULL,
 	    "%s\nplan:\n%s", q.text, plan);
 	ck_assert_msg(strstr(plan, "alerts_agent") == NULL, "plan:\n%s", plan);
 	ck_assert_msg(strstr(plan, "alerts_ts") == NULL, "plan:\n%s", plan);
@@ -349,7 +351,7 @@ START_TEST(test_received_range_beats_equality)
 	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
 	    "*", TRIAGE_FROM, &f, central_log_plan_hint(db, &f)), 0);
 	plan_of(&q, plan, sizeof(plan));
-	ck_assert_msg(strstr(plan, "alerts_received (received_at>?)") != NULL,
+	ck_assert_msg(strstr(plan, "alerts_received_sev (received_at>?)") != NULL,
 	    "%s\nplan:\n%s", q.text, plan);
 	ck_assert_msg(strstr(plan, "SCAN") == NULL, "plan:\n%s", plan);
 	memset(&w, 0, sizeof(w));
@@ -367,11 +369,30 @@ START_TEST(test_received_range_beats_equality)
 	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
 	    "id", "alerts", &f, hint), 0);
 	plan_of(&q, plan, sizeof(plan));
-	ck_assert_msg(strstr(plan, "alerts_received (received_at>?)") != NULL &&
+	ck_assert_msg(strstr(plan, "alerts_received_sev (received_at>?)") != NULL &&
 	    strstr(plan, "SCAN") == NULL, "%s\nplan:\n%s", q.text, plan);
 	memset(&w, 0, sizeof(w));
 	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
 	ck_assert_uint_eq(w.count, 59);
+
+	/* critical ones of the hour: the severity checked in the index (59
+	 * entries) rather than the 96 critical rows walked */
+	f.min_sev = 4;
+	hint = clog_plan_noindex(db, &f);
+	ck_assert_uint_eq(hint, CLOG_Q_NOINDEX(CLOG_Q_SLOT_SEV) |
+	    CLOG_Q_NOINDEX(CLOG_Q_SLOT_ORDER));
+	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
+	    "id", "alerts", &f, hint), 0);
+	ck_assert_ptr_nonnull(strstr(q.text, "+sev IN ("));
+	plan_of(&q, plan, sizeof(plan));
+	ck_assert_msg(strstr(plan, "alerts_received_sev (received_at>?)") !=
+	    NULL && strstr(plan, "alerts_sev") == NULL, "%s\nplan:\n%s",
+	    q.text, plan);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
+	/* round 299: n 2392..2399 */
+	ck_assert_str_eq(w.ids, "2393,2394,2395,2396,2397,2398,2399,2400,");
+	f.min_sev = 0;
 
 	/* 30 hours (1,800 rows) against gw-03's 300: the agent index */
 	f.agent = "gw-03";
@@ -598,11 +619,15 @@ START_TEST(test_unused_index_dropped)
 	ck_assert_int_eq(sqlite3_open(dbpath, &h), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(h, "CREATE INDEX triage_state_state ON"
 	    " triage_state (state); INSERT INTO triage_state VALUES ('plant-a',"
-	    " 'gw-01', 1, 'acked', 'ana', '2026-12-05T00:00:00Z');", NULL,
+	    " 'gw-01', 1, 'acked', 'ana', '2026-12-05T00:00:00Z');"
+	    " DROP INDEX alerts_received_sev;"
+	    " CREATE INDEX alerts_received ON alerts (received_at);", NULL,
 	    NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	indexes_of("triage_state", idx, sizeof(idx));
 	ck_assert_ptr_nonnull(strstr(idx, "triage_state_state\n"));
+	indexes_of("alerts", idx, sizeof(idx));
+	ck_assert_ptr_nonnull(strstr(idx, "alerts_received\n"));
 	db = open_rw(CENTRAL_LOG_SYNC_NORMAL);
 	ck_assert_int_eq(clog_triage_schema(db), 0);
 	central_log_close(db);
@@ -623,7 +648,7 @@ START_TEST(test_unused_index_dropped)
 	/* the alerts table keeps the nine the filters use */
 	indexes_of("alerts", idx, sizeof(idx));
 	ck_assert_str_eq(idx, "alerts_agent\nalerts_detector\nalerts_dst\n"
-	    "alerts_proto\nalerts_received\nalerts_sev\nalerts_src\n"
+	    "alerts_proto\nalerts_received_sev\nalerts_sev\nalerts_src\n"
 	    "alerts_technique\nalerts_ts\nsqlite_autoindex_alerts_1\n");
 }
 END_TEST
