@@ -28,6 +28,7 @@ CPU per alert: the collectors' user+sys time (/proc/PID/stat, all threads)
 and the broker's, over the run, divided by the alerts stored.  On a shared
 machine this is the steadier figure: alerts/s moves with the load.
 """
+import calendar
 import glob
 import os
 import pwd
@@ -84,7 +85,7 @@ def wait_port(port, timeout=30):
 
 
 class Postgres:
-    def __init__(self, where):
+    def __init__(self, where, keep=False):
         bins = sorted(glob.glob('/usr/lib/postgresql/*/bin/pg_ctl'))
         if not bins:
             sys.exit('bench-central: no PostgreSQL (apt-get install postgresql)')
@@ -92,13 +93,15 @@ class Postgres:
         self.dir = where
         self.data = os.path.join(where, 'data')
         self.port = free_port()
-        shutil.rmtree(where, ignore_errors=True)
-        os.makedirs(where)
-        if ROOT:
-            pw = pwd.getpwnam('nobody')
-            os.chown(where, pw.pw_uid, pw.pw_gid)
-        self.run('initdb', '-D', self.data, '-U', 'postgres', '--auth=trust',
-                 '-E', 'UTF8', '--locale=C')
+        # BENCH_KEEP=1: the cluster of the last run, with its filled logs
+        if not (keep and os.path.isdir(self.data)):
+            shutil.rmtree(where, ignore_errors=True)
+            os.makedirs(where)
+            if ROOT:
+                pw = pwd.getpwnam('nobody')
+                os.chown(where, pw.pw_uid, pw.pw_gid)
+            self.run('initdb', '-D', self.data, '-U', 'postgres',
+                     '--auth=trust', '-E', 'UTF8', '--locale=C')
         self.run('pg_ctl', '-D', self.data, '-l',
                  os.path.join(where, 'server.log'), '-w', '-t', '120', '-o',
                  '-p %d -k %s -c listen_addresses=127.0.0.1 '
@@ -277,8 +280,15 @@ def timed(args):
     return statistics.median(times), out
 
 
-def latency(label, db, size):
-    now = time.time()
+def rfc3339_s(text):
+    """'2026-12-06T23:05:08.795310Z' -> seconds since the epoch."""
+    return calendar.timegm(time.strptime(text[:19], '%Y-%m-%dT%H:%M:%S'))
+
+
+def latency(label, db, size, now):
+    """now: the newest alert's received time (a fill's 60 days of alerts
+    end where it started, and a fill takes up to an hour at 10 M: "the
+    last hour" is measured from the newest alert, not from the clock)."""
 
     def ago(s):
         return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now - s))
@@ -294,6 +304,9 @@ def latency(label, db, size):
         ('query --since 10m --until 5m', ['--since', ago(600), '--until', ago(300)]),
         ('query --time capture --since 10m --until 5m',
          ['--time', 'capture', '--since', ago(600), '--until', ago(300)]),
+        ('query --since 1d --limit 100', ['--since', ago(86400), '--limit', '100']),
+        ('query --agent gw-03 --since 1d --limit 100',
+         ['--agent', 'gw-03', '--since', ago(86400), '--limit', '100']),
         ('query --limit 100', ['--limit', '100']),
     ]
     rows = []
@@ -320,7 +333,7 @@ def main():
             sys.exit('bench-central: %s missing (make all %s)' % (b, FILL))
     keep = os.environ.get('BENCH_KEEP') == '1'
     need_pg = SIZES or any(label == 'postgresql' for label, _ in RUNS)
-    pg = Postgres(os.path.join(OUT, 'pg')) if need_pg else None
+    pg = Postgres(os.path.join(OUT, 'pg'), keep) if need_pg else None
     lines = []
 
     def say(s=''):
@@ -390,7 +403,13 @@ def main():
                     fill_s = time.time() - t
                 else:
                     fill_s = None
-                res[label] = (latency(label, db, size), fill_s)
+                newest = (pg.sql(name, 'SELECT max(received_at) FROM alerts')
+                          if label == 'postgresql' else
+                          sqlite3.connect(db).execute(
+                              'SELECT max(received_at) FROM alerts')
+                          .fetchone()[0])
+                res[label] = (latency(label, db, size, rfc3339_s(newest)),
+                              fill_s)
             say('| command | SQLite s (rows) | PostgreSQL s (rows) |')
             say('|---|---|---|')
             for i, (name, _, _) in enumerate(res['sqlite'][0]):
