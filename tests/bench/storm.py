@@ -168,27 +168,37 @@ def main():
                 % (name, k, d, port, d) + POLICY)
             alerts = os.path.join(d, 'alerts.jsonl')
             emitted = {}
+            tail_cpu = []
             stop = threading.Event()
 
             def tail():
-                pos, buf = 0, b''
+                # every 5 ms, whatever came in one read: the harness shares
+                # the 2 cores with the agent (polling every 0.5 ms and
+                # re-splitting its buffer per line, it took ~1.1 s of CPU
+                # in a 4 s capture); the time it used is reported
+                rest = b''
+                t_cpu = time.thread_time()
+                f = None
                 while not stop.is_set():
-                    try:
-                        with open(alerts, 'rb') as f:
-                            f.seek(pos)
-                            chunk = f.read()
-                    except FileNotFoundError:
-                        chunk = b''
-                    if chunk:
-                        now = time.time()
-                        pos += len(chunk)
-                        buf += chunk
-                        while b'\n' in buf:
-                            line, buf = buf.split(b'\n', 1)
-                            i = line.find(b'"seq":')
-                            emitted[int(line[i + 6:line.index(b',', i)])] = now
-                    else:
-                        time.sleep(0.0005)
+                    time.sleep(0.005)
+                    if f is None:
+                        try:
+                            f = open(alerts, 'rb')
+                        except FileNotFoundError:
+                            continue
+                    data = rest + f.read()
+                    end = data.rfind(b'\n') + 1
+                    if end == 0:
+                        rest = data
+                        continue
+                    now = time.time()
+                    for line in data[:end - 1].split(b'\n'):
+                        i = line.find(b'"seq":')
+                        emitted[int(line[i + 6:line.index(b',', i)])] = now
+                    rest = data[end:]
+                if f is not None:
+                    f.close()
+                tail_cpu.append(time.thread_time() - t_cpu)
 
             th = threading.Thread(target=tail)
             th.start()
@@ -231,7 +241,7 @@ def main():
             def pct(p):
                 return round(lat[min(len(lat) - 1, int(len(lat) * p))], 1) if lat else None
             r = {'wall_s': w, 'capture_s': capture, 'cpu_s': cpu, 'alerts': sent,
-                 'stored': len(rows),
+                 'stored': len(rows), 'tail_cpu_s': round(sum(tail_cpu), 3),
                     'emit_to_stored_p50_ms': pct(0.50), 'emit_to_stored_p99_ms': pct(0.99),
                     'emit_to_stored_max_ms': round(lat[-1], 1) if lat else None}
             r.update(agent_latency(err))
@@ -270,8 +280,10 @@ def main():
         if name in results:
             r = results[name]
             print('%s: %d stored of %d; emit -> stored p50 %s ms, p99 %s ms, max %s ms'
+                  ' (the harness tail thread: %.2f s CPU)'
                   % (name, r['stored'], r['alerts'], r['emit_to_stored_p50_ms'],
-                     r['emit_to_stored_p99_ms'], r['emit_to_stored_max_ms']))
+                     r['emit_to_stored_p99_ms'], r['emit_to_stored_max_ms'],
+                     r['tail_cpu_s']))
             if 'durable_p99_ms' in r:
                 print('%s: agent alert latency: queued -> durable p50 %s ms, p99 %s ms, max %s ms;'
                       ' queued -> broker ack p50 %s ms, p99 %s ms'
