@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "agent/enrich.h"
 #include "agent/evidence.h"
@@ -187,23 +186,6 @@ rec_free(struct rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void
-sha256_hex(const void *p, size_t n, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	out[0] = '\0';
-	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1)
-		return;
-	for (i = 0; i < mdlen && i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[2 * i] = '\0';
-}
-
 /*
  * A member of the core as it goes into the alert: objects, arrays and
  * strings by reference (no deep copy per alert; printed the same, and
@@ -256,7 +238,7 @@ emit_core(struct alerter *al, const cJSON *core, enum det_severity sev,
 		e = cJSON_AddObjectToObject(o, "evidence");
 		cJSON_AddNumberToObject(e, "packets", pcap_pkts);
 		cJSON_AddNumberToObject(e, "bytes", (double)pcap_len);
-		sha256_hex(pcap, pcap_len, sum);
+		(void)chain_sha256_hex(pcap, pcap_len, sum);
 		cJSON_AddStringToObject(e, "sha256", sum);
 	} else
 		cJSON_AddNullToObject(o, "evidence");

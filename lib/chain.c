@@ -36,6 +36,23 @@ sha256(void)
 }
 
 int
+chain_sha256_hex(const void *p, size_t n, char out[CHAIN_HEX_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	out[0] = '\0';
+	if (EVP_Digest(p, n, md, &mdlen, sha256(), NULL) != 1 || mdlen != 32)
+		return IDS_EIO;
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hexdig[md[i] >> 4];
+		out[2 * i + 1] = hexdig[md[i] & 0xf];
+	}
+	out[64] = '\0';
+	return 0;
+}
+
+int
 chain_hash(const char *prev_hex, const char *obj, size_t len,
     char out[CHAIN_HEX_LEN + 1])
 {

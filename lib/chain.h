@@ -26,6 +26,13 @@ int chain_hash(const char *prev_hex, const char *obj, size_t len,
     char out[CHAIN_HEX_LEN + 1]);
 
 /*
+ * SHA-256 of p[0..n) as 64 lower-case hex chars and a NUL (the evidence's
+ * digest); the algorithm is fetched once, as for chain_hash.  Returns 0
+ * or IDS_EIO (then out is empty).
+ */
+int chain_sha256_hex(const void *p, size_t n, char out[CHAIN_HEX_LEN + 1]);
+
+/*
  * Split a complete alert JSON text: *body_len receives the length of the
  * text before ,"hash":" (so body + "}" is the object without hash) and
  * hash receives the 64 hex chars.  Returns 0, or IDS_EMALFORMED when the

@@ -1,8 +1,8 @@
 /*
  * check_lib.c - unit suite for the shared building blocks in lib/ that
  * have no suite of their own: RFC 3339 time text, the atomic file writer,
- * value -> name tables, the cJSON integer reader, and ipmap's hash and
- * memo.
+ * value -> name tables, the cJSON integer reader, ipmap's hash and memo,
+ * and the evidence digest.
  */
 #include <check.h>
 #include <cJSON.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/atomic.h"
+#include "lib/chain.h"
 #include "lib/ipmap.h"
 #include "lib/json.h"
 #include "lib/restab.h"
@@ -332,6 +333,25 @@ START_TEST(test_ipmap_memo)
 }
 END_TEST
 
+/* FIPS 180-2's vectors, and the same digest again (the fetched MD) */
+START_TEST(test_chain_sha256_hex)
+{
+	char out[CHAIN_HEX_LEN + 1];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(chain_sha256_hex("abc", 3, out), 0);
+		ck_assert_str_eq(out,
+		    "ba7816bf8f01cfea414140de5dae2223"
+		    "b00361a396177a9cb410ff61f20015ad");
+	}
+	ck_assert_int_eq(chain_sha256_hex("", 0, out), 0);
+	ck_assert_str_eq(out,
+	    "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855");
+}
+END_TEST
+
 static Suite *
 lib_suite(void)
 {
@@ -349,6 +369,7 @@ lib_suite(void)
 	tcase_add_test(tc, test_tail_word);
 	tcase_add_test(tc, test_ipmap_hash_values);
 	tcase_add_test(tc, test_ipmap_memo);
+	tcase_add_test(tc, test_chain_sha256_hex);
 	suite_add_tcase(s, tc);
 	return s;
 }
