@@ -106,6 +106,45 @@ fnv1a(uint32_t h, const void *p, size_t n)
 	return h;
 }
 
+/* FNV-1a's 64-bit offset basis and prime */
+#define SUM2_BASIS	14695981039346656037ull
+#define SUM2_PRIME	1099511628211ull
+
+/*
+ * The "ICS2" checksum's step: 8 bytes at a time (host order: a journal
+ * never leaves its host), each word xored in, multiplied and its high half
+ * folded down, then the tail byte by byte.  It only has to tell a torn or
+ * garbled record from a sound one.
+ */
+static uint64_t
+sum2(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint64_t w;
+
+	for (; n >= 8; n -= 8, c += 8) {
+		memcpy(&w, c, 8);
+		h = (h ^ w) * SUM2_PRIME;
+		h ^= h >> 32;
+	}
+	while (n-- > 0)
+		h = (h ^ *c++) * SUM2_PRIME;
+	return h;
+}
+
+/* A record's checksum by its magic: topic, then payload. */
+static uint32_t
+journal_sum(uint32_t magic, const void *t, size_t tl, const void *p,
+    size_t pl)
+{
+	uint64_t h;
+
+	if (magic == JOURNAL_MAGIC)
+		return fnv1a(fnv1a(2166136261u, t, tl), p, pl);
+	h = sum2(sum2(SUM2_BASIS, t, tl), p, pl);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
 /*
  * The seq of an alert's JSON: the first ,"seq": is the top-level member
  * (a quote inside a string value is always escaped, and seq comes before
@@ -197,7 +236,7 @@ int
 mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
 {
 	char path[PATH_MAX];
-	uint32_t magic = JOURNAL_MAGIC, tl, pl, sum;
+	uint32_t magic = JOURNAL_MAGIC2, tl, pl, sum;
 	uint8_t ret = (uint8_t)q->retained;
 	struct iovec v[7];
 	struct seg *sg;
@@ -232,8 +271,7 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
 		m->cur = sg;
 	}
 	sg = m->cur;
-	sum = fnv1a(2166136261u, q->topic, tl);
-	sum = fnv1a(sum, q->payload, pl);
+	sum = journal_sum(magic, q->topic, tl, q->payload, pl);
 	v[0] = (struct iovec){ &magic, 4 };
 	v[1] = (struct iovec){ &tl, 4 };
 	v[2] = (struct iovec){ q->topic, tl };
@@ -570,7 +608,7 @@ journal_read(const char *path, uint64_t qseq)
 	    (q->payload = malloc(pl > 0 ? pl : 1)) != NULL &&
 	    (pl == 0 || fread(q->payload, 1, pl, f) == pl) &&
 	    fread(&sum, 4, 1, f) == 1 &&
-	    sum == fnv1a(fnv1a(2166136261u, q->topic, tl), q->payload, pl) &&
+	    sum == journal_sum(magic, q->topic, tl, q->payload, pl) &&
 	    fgetc(f) == EOF;
 	fclose(f);
 	if (!ok) {
@@ -736,14 +774,14 @@ seg_load(struct mqtt_out *m, uint64_t id)
 	while (off + 13 <= len) {
 		memcpy(&magic, buf + off, 4);
 		memcpy(&tl, buf + off + 4, 4);
-		if (magic != JOURNAL_MAGIC || tl == 0 || tl >= 65536 ||
-		    off + 13 + tl > len)
+		if ((magic != JOURNAL_MAGIC && magic != JOURNAL_MAGIC2) ||
+		    tl == 0 || tl >= 65536 || off + 13 + tl > len)
 			break;
 		memcpy(&pl, buf + off + 9 + tl, 4);
 		if (pl >= (1u << 28) || off + 17 + tl + pl > len)
 			break;
 		memcpy(&sum, buf + off + 13 + tl + pl, 4);
-		if (sum != fnv1a(fnv1a(2166136261u, buf + off + 8, tl),
+		if (sum != journal_sum(magic, buf + off + 8, tl,
 		    buf + off + 13 + tl, pl))
 			break;
 		q = mqtt_out_qmsg_new(buf + off + 8, tl);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/atomic.h"
 #include "lib/cfg.h"
 #include "lib/ids.h"
 #include "agent/mqtt_out.h"
@@ -783,6 +784,79 @@ START_TEST(test_sigkill_restart_redelivers)
 }
 END_TEST
 
+/* One "ICSQ" record (the format before "ICS2"): FNV-1a over topic, data. */
+static void
+put_old_record(FILE *f, const char *topic, const char *payload)
+{
+	uint32_t magic = 0x51534349u, tl = (uint32_t)strlen(topic);
+	uint32_t pl = (uint32_t)strlen(payload), h = 2166136261u;
+	uint8_t ret = 0;
+	size_t i;
+
+	for (i = 0; i < tl; i++)
+		h = (h ^ (uint8_t)topic[i]) * 16777619u;
+	for (i = 0; i < pl; i++)
+		h = (h ^ (uint8_t)payload[i]) * 16777619u;
+	ck_assert_uint_eq(fwrite(&magic, 4, 1, f), 1);
+	ck_assert_uint_eq(fwrite(&tl, 4, 1, f), 1);
+	ck_assert_uint_eq(fwrite(topic, 1, tl, f), tl);
+	ck_assert_uint_eq(fwrite(&ret, 1, 1, f), 1);
+	ck_assert_uint_eq(fwrite(&pl, 4, 1, f), 1);
+	ck_assert_uint_eq(fwrite(payload, 1, pl, f), pl);
+	ck_assert_uint_eq(fwrite(&h, 4, 1, f), 1);
+}
+
+/*
+ * A journal segment of an earlier version ("ICSQ" records) after an
+ * upgrade: its 5 alerts are sent first, then 5 new ones ("ICS2"), all in
+ * order; a garbled old record ends the sound part as before.
+ */
+START_TEST(test_old_segment_format_loads)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct seen s = { .next = 1 };
+	char jdir[400], path[500], *sent[10];
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	size_t from = 0;
+	FILE *f;
+	int j;
+
+	o.client_id = "gw-old";
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	for (j = 0; j < 10; j++)
+		sent[j] = tb_chain_next(&ch, NULL);
+	snprintf(jdir, sizeof(jdir), "%s/gw-old", pdir);
+	ck_assert_int_eq(atomic_mkdirs(jdir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/s%016x.seg", jdir, 1u);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	for (j = 0; j < 5; j++)
+		put_old_record(f, "icsentry/plant-a/gw-01/alert/high", sent[j]);
+	/* a torn sixth record: ignored and reported, as before */
+	ck_assert_uint_eq(fwrite("ICSQ\x22", 1, 5, f), 5);
+	ck_assert_int_eq(fclose(f), 0);
+
+	pulse_on();
+	sub = subscriber("soc", 0);
+	m = new_out(&o);
+	ck_assert(log_has("after the last sound record"));
+	for (j = 5; j < 10; j++)
+		ck_assert_int_eq(mqtt_out_alert(m, "high", sent[j],
+		    strlen(sent[j])), 0);
+	ck_assert_int_eq(wait_seen(sub, &s, &from, 10, 10000), 10);
+	ck_assert_int_eq(s.disorder, 0);
+	for (j = 0; j < 10; j++)
+		ck_assert_str_eq(s.text[j], sent[j]);
+	ck_assert_int_eq(counters(m).published, 5);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	ck_assert_int_eq(persisted_files(pdir), 0);
+	tb_client_free(sub);
+	free_all(sent, 10);
+}
+END_TEST
+
 START_TEST(test_last_will_offline)
 {
 	struct mqtt_out_opts o = opts(NULL);
@@ -1088,6 +1162,7 @@ mqtt_out_suite(void)
 	tcase_add_test(tc, test_failed_writes_recover);
 	tcase_add_test(tc, test_overflow_counted);
 	tcase_add_test(tc, test_sigkill_restart_redelivers);
+	tcase_add_test(tc, test_old_segment_format_loads);
 	tcase_add_test(tc, test_last_will_offline);
 	tcase_add_test(tc, test_assets_and_stats);
 	tcase_add_test(tc, test_mqtt_311);
