@@ -158,6 +158,12 @@ row_cb(void *ctx, const struct central_log_row *r)
 	return 0;
 }
 
+/* The two kinds of alert the fills store. */
+static const struct tb_alert_spec modbus = { "medium", "modbus.write_single",
+    "T0855", "modbus", "10.0.0.66", "10.0.0.10" };
+static const struct tb_alert_spec s7 = { "critical", "s7.plc_stop", "T0858",
+    "s7comm", "10.0.0.66", "10.0.0.20" };
+
 /*
  * 8 agents gw-01..gw-08, 300 alerts each: 295 modbus.write_single and 5
  * s7.plc_stop.  "gw-0*" matches all 2400, "s7.*" 40.
@@ -165,11 +171,6 @@ row_cb(void *ctx, const struct central_log_row *r)
 static void
 fill_fleet(void)
 {
-	static const struct tb_alert_spec modbus = { "medium",
-	    "modbus.write_single", "T0855", "modbus", "10.0.0.66",
-	    "10.0.0.10" };
-	static const struct tb_alert_spec s7 = { "critical", "s7.plc_stop",
-	    "T0858", "s7comm", "10.0.0.66", "10.0.0.20" };
 	struct central_log *db = open_rw(CENTRAL_LOG_SYNC_NORMAL);
 	struct tb_chain c;
 	char agent[16];
@@ -267,11 +268,6 @@ END_TEST
 static void
 fill_received(void)
 {
-	static const struct tb_alert_spec modbus = { "medium",
-	    "modbus.write_single", "T0855", "modbus", "10.0.0.66",
-	    "10.0.0.10" };
-	static const struct tb_alert_spec s7 = { "critical", "s7.plc_stop",
-	    "T0858", "s7comm", "10.0.0.66", "10.0.0.20" };
 	struct central_log *db = open_rw(CENTRAL_LOG_SYNC_NORMAL);
 	struct tb_chain c[8];
 	char agent[16];
@@ -299,6 +295,35 @@ triage_row_cb(void *ctx, const struct central_log_row *r,
 }
 
 /*
+ * f's query (cols of table) built with hint into q; its plan holds has and
+ * not hasnt (NULL: not checked).
+ */
+static void
+check_plan(struct clog_sql *q, const struct central_log_filter *f,
+    unsigned hint, const char *cols, const char *table, const char *has,
+    const char *hasnt)
+{
+	char plan[4096];
+
+	ck_assert_int_eq(clog_query_build_hint(q, CLOG_SQLITE, CLOG_Q_QUERY,
+	    cols, table, f, hint), 0);
+	plan_of(q, plan, sizeof(plan));
+	ck_assert_msg(strstr(plan, has) != NULL && (hasnt == NULL ||
+	    strstr(plan, hasnt) == NULL), "%s\nplan:\n%s", q->text, plan);
+}
+
+/* The rows central_log_query returns for f, into w. */
+static void
+query_rows(struct central_log *db, const struct central_log_filter *f,
+    struct rows *w)
+{
+	memset(w, 0, sizeof(*w));
+	ck_assert_int_eq(central_log_query(db, f, row_cb, w), 0);
+}
+
+#define RECV_PLAN	"alerts_received_sev (received_at>?)"
+
+/*
  * --agent gw-03 --since (the last hour received): without statistics
  * SQLite walks every gw-03 row on alerts_agent, an eighth of the log; the
  * hint hides the agent index and sorts the hour's rows instead of walking
@@ -310,7 +335,7 @@ START_TEST(test_received_range_beats_equality)
 	struct central_log *db;
 	struct clog_sql q, plain;
 	struct rows w;
-	char plan[4096], *want, *got;
+	char *want, *got;
 	unsigned hint;
 
 	fill_received();
@@ -327,16 +352,14 @@ START_TEST(test_received_range_beats_equality)
 	ck_assert_uint_eq(hint, CLOG_Q_NOINDEX(0) |
 	    CLOG_Q_NOINDEX(CLOG_Q_SLOT_ORDER));
 	ck_assert_uint_eq(central_log_plan_hint(db, &f), hint);
-	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
-	    "id, agent, ts_us", "alerts", &f, hint), 0);
+	check_plan(&q, &f, hint, "id, agent, ts_us", "alerts", RECV_PLAN,
+	    "alerts_agent");
+	check_plan(&q, &f, hint, "id, agent, ts_us", "alerts", RECV_PLAN,
+	    "SCAN");
+	check_plan(&q, &f, hint, "id, agent, ts_us", "alerts", RECV_PLAN,
+	    "alerts_ts");
 	ck_assert_ptr_nonnull(strstr(q.text, "+agent = "));
 	ck_assert_ptr_nonnull(strstr(q.text, "ORDER BY +ts_us, id"));
-	plan_of(&q, plan, sizeof(plan));
-	ck_assert_msg(strstr(plan, "alerts_received_sev (received_at>?)") != NULL,
-	    "%s\nplan:\n%s", q.text, plan);
-	ck_assert_msg(strstr(plan, "alerts_agent") == NULL, "plan:\n%s", plan);
-	ck_assert_msg(strstr(plan, "alerts_ts") == NULL, "plan:\n%s", plan);
-	ck_assert_msg(strstr(plan, "SCAN") == NULL, "plan:\n%s", plan);
 	ck_assert_int_eq(clog_query_build(&plain, CLOG_SQLITE, CLOG_Q_QUERY,
 	    "id, agent, ts_us", "alerts", &f), 0);
 	want = ids_of(&plain);
@@ -344,16 +367,11 @@ START_TEST(test_received_range_beats_equality)
 	ck_assert_str_eq(got, want);
 	/* 2346, 2354, ..., 2394: ids are n + 1 */
 	ck_assert_str_eq(want, "2347,2355,2363,2371,2379,2387,2395,");
-	memset(&w, 0, sizeof(w));
-	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
+	query_rows(db, &f, &w);
 	ck_assert_str_eq(w.ids, want);
 	/* the triage view (icsentry-log query, the console) takes the hint */
-	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
-	    "*", TRIAGE_FROM, &f, central_log_plan_hint(db, &f)), 0);
-	plan_of(&q, plan, sizeof(plan));
-	ck_assert_msg(strstr(plan, "alerts_received_sev (received_at>?)") != NULL,
-	    "%s\nplan:\n%s", q.text, plan);
-	ck_assert_msg(strstr(plan, "SCAN") == NULL, "plan:\n%s", plan);
+	check_plan(&q, &f, central_log_plan_hint(db, &f), "*", TRIAGE_FROM,
+	    RECV_PLAN, "SCAN");
 	memset(&w, 0, sizeof(w));
 	ck_assert_int_eq(clog_triage_query(db, &f, NULL, triage_row_cb, &w),
 	    0);
@@ -366,13 +384,8 @@ START_TEST(test_received_range_beats_equality)
 	f.agent = NULL;
 	hint = clog_plan_noindex(db, &f);
 	ck_assert_uint_eq(hint, CLOG_Q_NOINDEX(CLOG_Q_SLOT_ORDER));
-	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
-	    "id", "alerts", &f, hint), 0);
-	plan_of(&q, plan, sizeof(plan));
-	ck_assert_msg(strstr(plan, "alerts_received_sev (received_at>?)") != NULL &&
-	    strstr(plan, "SCAN") == NULL, "%s\nplan:\n%s", q.text, plan);
-	memset(&w, 0, sizeof(w));
-	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
+	check_plan(&q, &f, hint, "id", "alerts", RECV_PLAN, "SCAN");
+	query_rows(db, &f, &w);
 	ck_assert_uint_eq(w.count, 59);
 
 	/* critical ones of the hour: the severity checked in the index (59
@@ -381,15 +394,9 @@ START_TEST(test_received_range_beats_equality)
 	hint = clog_plan_noindex(db, &f);
 	ck_assert_uint_eq(hint, CLOG_Q_NOINDEX(CLOG_Q_SLOT_SEV) |
 	    CLOG_Q_NOINDEX(CLOG_Q_SLOT_ORDER));
-	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
-	    "id", "alerts", &f, hint), 0);
+	check_plan(&q, &f, hint, "id", "alerts", RECV_PLAN, "alerts_sev");
 	ck_assert_ptr_nonnull(strstr(q.text, "+sev IN ("));
-	plan_of(&q, plan, sizeof(plan));
-	ck_assert_msg(strstr(plan, "alerts_received_sev (received_at>?)") !=
-	    NULL && strstr(plan, "alerts_sev") == NULL, "%s\nplan:\n%s",
-	    q.text, plan);
-	memset(&w, 0, sizeof(w));
-	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
+	query_rows(db, &f, &w);
 	/* round 299: n 2392..2399 */
 	ck_assert_str_eq(w.ids, "2393,2394,2395,2396,2397,2398,2399,2400,");
 	f.min_sev = 0;
@@ -400,15 +407,11 @@ START_TEST(test_received_range_beats_equality)
 	f.until_us = RECV_BASE_US + 2400 * MINUTE_US;
 	hint = clog_plan_noindex(db, &f);
 	ck_assert_uint_eq(hint, CLOG_Q_NOINDEX(CLOG_Q_SLOT_RECEIVED));
-	ck_assert_int_eq(clog_query_build_hint(&q, CLOG_SQLITE, CLOG_Q_QUERY,
-	    "id", "alerts", &f, hint), 0);
+	check_plan(&q, &f, hint, "id", "alerts", "alerts_agent (agent=?)",
+	    NULL);
 	ck_assert_ptr_nonnull(strstr(q.text, "+received_at >= "));
 	ck_assert_ptr_nonnull(strstr(q.text, "+received_at < "));
-	plan_of(&q, plan, sizeof(plan));
-	ck_assert_msg(strstr(plan, "alerts_agent (agent=?)") != NULL,
-	    "%s\nplan:\n%s", q.text, plan);
-	memset(&w, 0, sizeof(w));
-	ck_assert_int_eq(central_log_query(db, &f, row_cb, &w), 0);
+	query_rows(db, &f, &w);
 	ck_assert_uint_eq(w.count, 225);	/* n 602..2394, n % 8 == 2 */
 	central_log_close(db);
 }

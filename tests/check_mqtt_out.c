@@ -716,15 +716,36 @@ journal_alerts(const char *path)
 	return n;
 }
 
+/*
+ * sub sees sent[0..n) in order, of which m published `published` itself;
+ * m closes with nothing left in the journal.  Frees sub and sent.
+ */
+static void
+expect_in_order_then_close(struct tb_client *sub, struct mqtt_out *m,
+    char **sent, int n, uint64_t published)
+{
+	struct seen s = { .next = 1 };
+	size_t from = 0;
+	int j;
+
+	ck_assert_int_eq(wait_seen(sub, &s, &from, n, 10000), n);
+	ck_assert_int_eq(s.disorder, 0);
+	for (j = 0; j < n; j++)
+		ck_assert_str_eq(s.text[j], sent[j]);
+	ck_assert_int_eq(counters(m).published, published);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	ck_assert_int_eq(persisted_files(pdir), 0);
+	tb_client_free(sub);
+	free_all(sent, n);
+}
+
 START_TEST(test_sigkill_restart_redelivers)
 {
 	struct mqtt_out_opts o = opts(pdir);
-	struct seen s = { .next = 1 };
 	struct tb_client *sub;
 	struct mqtt_out *m;
 	struct tb_chain ch;
 	char *sent[15], ok;
-	size_t from = 0;
 	int fds[2], j, st;
 	pid_t pid;
 
@@ -771,16 +792,8 @@ START_TEST(test_sigkill_restart_redelivers)
 	pulse_on();
 	sub = subscriber("soc", 0);
 	m = new_out(&o);
-	ck_assert_int_eq(wait_seen(sub, &s, &from, 15, 10000), 15);
-	ck_assert_int_eq(s.disorder, 0);
-	for (j = 0; j < 15; j++)
-		ck_assert_str_eq(s.text[j], sent[j]);
 	/* nothing new was published by this instance */
-	ck_assert_int_eq(counters(m).published, 0);
-	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
-	ck_assert_int_eq(persisted_files(pdir), 0);
-	tb_client_free(sub);
-	free_all(sent, 15);
+	expect_in_order_then_close(sub, m, sent, 15, 0);
 }
 END_TEST
 
@@ -814,12 +827,10 @@ put_old_record(FILE *f, const char *topic, const char *payload)
 START_TEST(test_old_segment_format_loads)
 {
 	struct mqtt_out_opts o = opts(pdir);
-	struct seen s = { .next = 1 };
 	char jdir[400], path[500], *sent[10];
 	struct tb_client *sub;
 	struct mqtt_out *m;
 	struct tb_chain ch;
-	size_t from = 0;
 	FILE *f;
 	int j;
 
@@ -845,15 +856,7 @@ START_TEST(test_old_segment_format_loads)
 	for (j = 5; j < 10; j++)
 		ck_assert_int_eq(mqtt_out_alert(m, "high", sent[j],
 		    strlen(sent[j])), 0);
-	ck_assert_int_eq(wait_seen(sub, &s, &from, 10, 10000), 10);
-	ck_assert_int_eq(s.disorder, 0);
-	for (j = 0; j < 10; j++)
-		ck_assert_str_eq(s.text[j], sent[j]);
-	ck_assert_int_eq(counters(m).published, 5);
-	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
-	ck_assert_int_eq(persisted_files(pdir), 0);
-	tb_client_free(sub);
-	free_all(sent, 10);
+	expect_in_order_then_close(sub, m, sent, 10, 5);
 }
 END_TEST
 
