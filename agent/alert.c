@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "agent/enrich.h"
 #include "agent/evidence.h"
 #include "detectors/detector.h"

@@ -38,8 +38,8 @@ struct mqtt_out;
  * A journal record: magic, then lengths, data and a checksum.  "ICSQ"
  * records (legacy .msg files, segments of earlier versions) carry a 32-bit
  * FNV-1a of topic and payload, byte by byte; "ICS2" records, written since,
- * a word-at-a-time sum (journal_sum2: the byte loop was 5% of the capture
- * thread in an alert storm).  Both are read.
+ * a word-at-a-time sum (sum2 in mqtt_out_journal.c: the byte loop was 5%
+ * of the capture thread in an alert storm).  Both are read.
  */
 #define JOURNAL_MAGIC		0x51534349u	/* "ICSQ" */
 #define JOURNAL_MAGIC2		0x32534349u	/* "ICS2" */

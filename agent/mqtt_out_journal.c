@@ -227,8 +227,9 @@ seg_cap(const struct mqtt_out *m)
 
 /*
  * Append one record to the current segment (qmu held), opening a new one
- * when it is full or was retired (journal_del: all of it settled): magic, topic length, topic, retained, payload
- * length, payload, checksum (host order: the journal does not travel).
+ * when it is full or was retired (journal_del: all of it settled):
+ * magic, topic length, topic, retained, payload length, payload, checksum
+ * (host order: the journal does not travel).
  * One write(2): a killed agent leaves it complete or torn, and a torn
  * record (the last one) fails its checksum when loaded.
  */

@@ -35,20 +35,29 @@ sha256(void)
 	return sha_md != NULL ? sha_md : EVP_sha256();
 }
 
-int
-chain_sha256_hex(const void *p, size_t n, char out[CHAIN_HEX_LEN + 1])
+/* A 32-byte digest as 64 lower-case hex chars and a NUL. */
+static void
+hex32(const unsigned char md[32], char out[CHAIN_HEX_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	int i;
 
-	out[0] = '\0';
-	if (EVP_Digest(p, n, md, &mdlen, sha256(), NULL) != 1 || mdlen != 32)
-		return IDS_EIO;
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hexdig[md[i] >> 4];
 		out[2 * i + 1] = hexdig[md[i] & 0xf];
 	}
-	out[64] = '\0';
+	out[CHAIN_HEX_LEN] = '\0';
+}
+
+int
+chain_sha256_hex(const void *p, size_t n, char out[CHAIN_HEX_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	out[0] = '\0';
+	if (EVP_Digest(p, n, md, &mdlen, sha256(), NULL) != 1 || mdlen != 32)
+		return IDS_EIO;
+	hex32(md, out);
 	return 0;
 }
 
@@ -65,7 +74,7 @@ chain_hash2(const char *prev_hex, const char *a, size_t alen, const char *b,
     size_t blen, char out[CHAIN_HEX_LEN + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
 	int ok;
 
@@ -80,11 +89,7 @@ chain_hash2(const char *prev_hex, const char *a, size_t alen, const char *b,
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return IDS_EIO;
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hexdig[md[i] >> 4];
-		out[2 * i + 1] = hexdig[md[i] & 0xf];
-	}
-	out[CHAIN_HEX_LEN] = '\0';
+	hex32(md, out);
 	return 0;
 }
 
