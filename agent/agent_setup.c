@@ -416,26 +416,31 @@ agent_setup(struct agent *a, const struct agent_opts *o, char *err, size_t errle
 			return EXIT_USAGE;
 		}
 		mo.log = agent_mqtt_log;
+		if (ao.state_by_journal)
+			mo.state_file = ao.state_file;
 		a->mqtt = mqtt_out_new(&mo, err, errlen);
 		if (a->mqtt == NULL)
 			return EXIT_USAGE;
 		if (ao.state_by_journal) {
 			uint64_t jseq;
 			char jhash[65];
+			bool ahead;
 
-			if (mqtt_out_state_file(a->mqtt, ao.state_file) != 0) {
-				snprintf(err, errlen, "out of memory");
-				return EXIT_RUNTIME;
-			}
-			/* a crash between a batch and its state write */
-			if (mqtt_out_journal_last(a->mqtt, &jseq, jhash) == 1 &&
-			    jseq > alerter_last_seq(a->al)) {
+			/* a crash since the state file's last checkpoint */
+			ahead = mqtt_out_journal_last(a->mqtt, &jseq, jhash) == 1 &&
+			    jseq > alerter_last_seq(a->al);
+			if (ahead) {
 				log_warn("state file is at "
 				    "seq %" PRIu64 ", the MQTT journal at %" PRIu64
 				    ": continuing from the journal\n",
 				    alerter_last_seq(a->al), jseq);
 				alerter_resume(a->al, jseq, jhash);
 			}
+			if (mqtt_out_state_head(a->mqtt, alerter_last_seq(a->al),
+			    jhash, ahead) != 0)
+				log_warn("cannot write state file %s: %s (the "
+				    "MQTT journal keeps the chain's head)\n",
+				    ao.state_file, strerror(errno));
 		}
 		a->stats_every = (double)mo.stats_interval;
 		alerter_add_sink(a->al, agent_sink_mqtt, a->mqtt);

@@ -25,9 +25,10 @@ struct alert_opts {
 	const char	*site;		/* site name, e.g. "plant-a" */
 	const char	*state_file;	/* seq + last hash; NULL/"" = none */
 	bool		 state_by_journal;	/* loaded here, but written by
-					   the MQTT journal's writer with each
-					   durable batch (mqtt_out_state_file):
-					   no disk I/O on the capture thread */
+					   the MQTT journal's writer as a
+					   checkpoint of the journal's head
+					   (mqtt_out_state_head): no disk I/O
+					   on the capture thread */
 	uint64_t	 window_us;	/* aggregation window, 0 = off */
 	size_t		 max_groups;	/* aggregation table cap */
 };

@@ -217,6 +217,12 @@ check_opts(const struct mqtt_out_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "mqtt_version must be 5 or 4 (3.1.1)");
 		return IDS_EINVAL;
 	}
+	if (o->state_file != NULL && o->state_file[0] != '\0' &&
+	    (o->persist_dir == NULL || o->persist_dir[0] == '\0')) {
+		snprintf(err, errlen, "a state file kept with the journal "
+		    "needs persist_dir");
+		return IDS_EINVAL;
+	}
 	return 0;
 }
 
@@ -270,6 +276,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	MQTTProperty p;
+	pthread_condattr_t ca;
 	struct mqtt_out *m;
 	char id[300], jdir[PATH_MAX], errbuf[PATH_MAX + 64];
 	bool fail = false;
@@ -287,7 +294,11 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	pthread_mutex_init(&m->hmu, NULL);
 	pthread_mutex_init(&m->cvmu, NULL);
 	pthread_cond_init(&m->cv, NULL);
-	pthread_cond_init(&m->wcv, NULL);
+	/* the writer waits for a deadline on the monotonic clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->wcv, &ca);
+	pthread_condattr_destroy(&ca);
 	m->dirfd = -1;
 	m->max_jbytes = (uint64_t)(o->max_journal_mb > 0 ? o->max_journal_mb :
 	    1024) << 20;
@@ -325,6 +336,8 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	m->uri = dup_opt(o->uri, &fail);
 	m->client_id = dup_opt(id, &fail);
 	m->persist_dir = dup_opt(o->persist_dir, &fail);
+	/* before the journal loads: its segments wait for the head */
+	m->state_path = dup_opt(o->state_file, &fail);
 	m->ca = dup_opt(o->ca_file, &fail);
 	m->cert = dup_opt(o->cert_file, &fail);
 	m->key = dup_opt(o->key_file, &fail);
@@ -475,6 +488,7 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 				m->st_seq = sseq;
 				memcpy(m->st_hash, shash, sizeof(shash));
 				m->state_dirty = true;
+				q->seg->head = sseq;
 			}
 			pthread_cond_signal(&m->wcv);
 			q = NULL;
@@ -647,23 +661,6 @@ mqtt_out_subscribe(struct mqtt_out *m, const char *topic,
 		atomic_store(&m->want_subscribe, true);
 		mqtt_out_kick(m);
 	}
-	return 0;
-}
-
-int
-mqtt_out_state_file(struct mqtt_out *m, const char *path)
-{
-	char *p;
-
-	if (m->jdir == NULL)
-		return IDS_EINVAL;
-	p = strdup(path);
-	if (p == NULL)
-		return IDS_ENOMEM;
-	pthread_mutex_lock(&m->qmu);
-	free(m->state_path);
-	m->state_path = p;
-	pthread_mutex_unlock(&m->qmu);
 	return 0;
 }
 

@@ -43,6 +43,7 @@
 #ifndef ICSENTRY_AGENT_MQTT_OUT_H
 #define ICSENTRY_AGENT_MQTT_OUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,10 @@ struct mqtt_out_opts {
 					   are sent again while connected
 					   (0: 60) */
 	int		 max_journal_mb;	/* persist_dir bound (0: 1024) */
+	const char	*state_file;	/* with persist_dir: the chain state
+					   file kept with the journal (see
+					   mqtt_out_state_head); "" or NULL:
+					   none */
 	/* Where connection events and errors go (one line, no newline);
 	 * NULL: stderr.  Called from Paho's threads too. */
 	void		(*log)(void *ctx, const char *line);
@@ -186,21 +191,29 @@ int	mqtt_out_subscribe(struct mqtt_out *m, const char *topic,
 	    size_t len), void *arg);
 
 /*
- * With persist_dir: this object writes the chain state file at path
- * ("icsentry-state 1 / seq / hash", the alerter's format) from the last
- * alert of each durable batch, after the batch and before it is sent
- * (file fsync, rename, directory fsync), so the capture thread no longer
- * has to.  IDS_EINVAL without persist_dir.
- */
-int	mqtt_out_state_file(struct mqtt_out *m, const char *path);
-/*
- * The highest alert seq in the journal loaded at start, and its hash:
- * 1 when there is one.  A crash between a batch's fdatasync and its state
- * write leaves the state file behind the journal: the caller continues
- * the chain from here then.
+ * With state_file: this object keeps the chain state file
+ * ("icsentry-state 1 / seq / hash", the alerter's format) off the capture
+ * thread.  The journal, synced every group commit, holds the chain's head
+ * (the newest alert's seq and hash) before any alert is sent; the file is
+ * its checkpoint, rewritten (file fsync, rename, directory fsync) at most
+ * every MQTT_OUT_STATE_US and at the end.  A journal segment holding an
+ * alert newer than the file on disk does not go, so the file or the
+ * journal always has the head: after a crash the file may be behind, and
+ * the caller continues from the newer of the two.
+ *
+ * mqtt_out_journal_last: the highest alert seq in the journal loaded at
+ * start, and its hash: 1 when there is one.
+ *
+ * mqtt_out_state_head: at start, the head the caller goes on from (the
+ * newer of its state file and mqtt_out_journal_last); write: the journal
+ * was newer, so the file is written now (on the caller's thread).  Until
+ * this call no journal segment holding an alert goes.  0, IDS_EINVAL
+ * without state_file, IDS_EIO when the file cannot be written.
  */
 int	mqtt_out_journal_last(const struct mqtt_out *m, uint64_t *seq,
 	    char hash[65]);
+int	mqtt_out_state_head(struct mqtt_out *m, uint64_t seq,
+	    const char hash[65], bool write);
 
 /* Snapshot of the counters (messages published through this object). */
 void	mqtt_out_counters(const struct mqtt_out *m,

@@ -26,6 +26,15 @@ struct mqtt_out;
 #define MQTT_OUT_SEG_BYTES	(1u << 20)
 /* the writer's group commit gathers for this long before it syncs */
 #define MQTT_OUT_GROUP_US	1000
+/*
+ * The chain state file is a checkpoint: the journal, synced every group,
+ * holds the newest alert's seq and hash too, and the agent continues from
+ * the newer of the two at start.  So the writer rewrites the file (file
+ * fsync, rename, directory fsync: three syncs) at most this often, and in
+ * every group that closes a segment (a closed segment may go, and with
+ * it the only durable copy of the chain's head), not every group.
+ */
+#define MQTT_OUT_STATE_US	100000
 /* how much lower the sending threads' priority is than capture's */
 #define MQTT_OUT_SEND_NICE	10
 /* QoS 1 messages handed to Paho and not acknowledged yet, at most. */
@@ -97,6 +106,9 @@ struct seg {
 	uint64_t	 bytes;
 	size_t		 live;		/* messages not settled yet */
 	bool		 named;		/* its directory entry is durable */
+	uint64_t	 head;		/* its newest alert's seq, with a state
+					   file: it stays while the file on
+					   disk is older (seg_release) */
 	/* the writer's round (writer only) */
 	struct seg	*wnext;
 	int		 wfd;
@@ -151,6 +163,8 @@ struct mqtt_out {
 	uint64_t			 st_seq, jl_seq;
 	char				 st_hash[65], jl_hash[65];
 	bool				 state_dirty;
+	int64_t				 st_due_us;	/* next checkpoint */
+	uint64_t			 st_disk;	/* seq in the file on disk */
 	atomic_uint_fast64_t		 syncs, spilled;
 
 	pthread_mutex_t			 hmu;

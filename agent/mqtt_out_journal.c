@@ -5,6 +5,7 @@
  * and the queue are guarded by qmu.
  */
 
+#include "agent/mqtt_out.h"
 #include "agent/mqtt_out_int.h"
 #include <MQTTAsync.h>
 
@@ -295,14 +296,19 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
 	return 0;
 }
 
-/* A segment whose last message is settled goes (qmu held). */
+/*
+ * A segment whose last message is settled goes (qmu held), unless it
+ * holds the chain's head the state file on disk does not have yet: then
+ * at the next checkpoint (release_settled).
+ */
 static void
 seg_release(struct mqtt_out *m, struct seg *sg)
 {
 	char path[PATH_MAX];
 	struct seg **pp, *prev = NULL;
 
-	if (sg->live > 0 || sg->fd >= 0 || sg == m->cur)
+	if (sg->live > 0 || sg->fd >= 0 || sg == m->cur ||
+	    (m->state_path != NULL && sg->head > m->st_disk))
 		return;
 	if (m->rseg == sg) {
 		close(m->rfd);
@@ -323,9 +329,25 @@ seg_release(struct mqtt_out *m, struct seg *sg)
 	free(sg);
 }
 
+/* The state file on disk is at seq now: what waited for it goes (qmu). */
+static void
+release_settled(struct mqtt_out *m, uint64_t seq)
+{
+	struct seg *sg, *next;
+
+	if (seq > m->st_disk)
+		m->st_disk = seq;
+	for (sg = m->segs; sg != NULL; sg = next) {
+		next = sg->next;
+		seg_release(m, sg);
+	}
+}
+
 /*
  * At the end (the writer stopped): close the segments; one whose messages
- * are all settled goes, or a restart would send them again.
+ * are all settled goes, or a restart would send them again (unless it
+ * holds a chain head the state file could not take: it is kept, and its
+ * alerts go again, stored once).
  */
 void
 mqtt_out_journal_close(struct mqtt_out *m)
@@ -338,7 +360,8 @@ mqtt_out_journal_close(struct mqtt_out *m)
 		m->segs = sg->next;
 		if (sg->fd >= 0)
 			close(sg->fd);
-		if (sg->live == 0) {
+		if (sg->live == 0 && (m->state_path == NULL ||
+		    sg->head <= m->st_disk)) {
 			seg_path(m, sg->id, path, sizeof(path));
 			unlink(path);
 		}
@@ -356,6 +379,9 @@ journal_del(struct mqtt_out *m, struct qmsg *q)
 	if (m->jdir == NULL)
 		return;
 	if (q->legacy) {
+		/* only from an older version, loaded at start: its head is
+		 * in the state file once the caller's mqtt_out_state_head
+		 * (right after mqtt_out_new) has run */
 		journal_path(m, q->qseq, "msg", path, sizeof(path));
 		unlink(path);
 	} else if (q->seg != NULL) {
@@ -478,18 +504,53 @@ write_state(const char *path, uint64_t seq, const char *hash)
 	return ok ? 0 : -1;
 }
 
+int
+mqtt_out_state_head(struct mqtt_out *m, uint64_t seq, const char hash[65],
+    bool write)
+{
+	int rc = 0;
+
+	if (m->state_path == NULL)
+		return IDS_EINVAL;
+	/* at start, before the first alert: qmu for the segments only */
+	pthread_mutex_lock(&m->qmu);
+	if (write && write_state(m->state_path, seq, hash) != 0)
+		rc = IDS_EIO;
+	if (rc == 0)
+		release_settled(m, seq);
+	pthread_mutex_unlock(&m->qmu);
+	return rc;
+}
+
+/*
+ * Whether the writer has a round to do (qmu held): messages to make
+ * durable, a segment to close, the end, or a chain state checkpoint due.
+ */
+static bool
+writer_due(const struct mqtt_out *m, int64_t now)
+{
+	return m->wstop || m->wfirst != NULL || m->wretired ||
+	    (m->state_dirty && now >= m->st_due_us);
+}
+
 /*
  * The writer thread: group commit.  Each round makes what publish() wrote
  * since the last one durable: one fdatasync of the current segment (and
  * of any publish() retired meanwhile, which it then closes), one fsync of
- * the directory when a segment is new (its name), then writes the chain
- * state (file fsync, rename, directory fsync), and only then lets those
- * messages be sent.  So nothing reaches the broker that a power loss
- * could take back, and the state on disk is never behind a sent alert; it
- * may be behind the journal after a crash between the two, which the
- * agent repairs from the journal at start (mqtt_out_journal_last).  The
- * capture thread never waits for a disk.  A segment open for appending
- * cannot go (seg_release), so the list stays valid outside qmu.
+ * the directory when a segment is new (its name), and only then lets
+ * those messages be sent.  So nothing reaches the broker that a power
+ * loss could take back.  The journal so also holds the chain's head (the
+ * newest alert's seq and hash) durably; the state file is its checkpoint
+ * (MQTT_OUT_STATE_US): written (file fsync, rename, directory fsync) at
+ * most that often and at the end, not per round (three syncs more: in an
+ * alert storm they were most of the disk's work and of the interrupts on
+ * the capture thread's core).  A segment holding an alert newer than the
+ * file on disk does not go (seg_release); each checkpoint lets those go
+ * (release_settled).  So the state file, or failing that the journal,
+ * always has the head of every alert sent; the agent continues from the
+ * newer of the two at start (mqtt_out_journal_last, mqtt_out_state_head).
+ * The capture thread never waits for a disk.  A segment open for
+ * appending cannot go (seg_release), so the list stays valid outside qmu.
  */
 void *
 mqtt_out_writer(void *arg)
@@ -497,16 +558,24 @@ mqtt_out_writer(void *arg)
 	struct mqtt_out *m = arg;
 	struct qmsg *q, *mark;
 	struct seg *sg, *work;
+	struct timespec ts;
 	uint64_t seq = 0;
 	int64_t now;
 	char hash[65];
-	bool st, named, dirfail;
+	bool st, stfail, named, dirfail;
 
 	pthread_mutex_lock(&m->qmu);
 	for (;;) {
-		while (!m->wstop && m->wfirst == NULL && !m->state_dirty &&
-		    !m->wretired)
-			pthread_cond_wait(&m->wcv, &m->qmu);
+		while (!writer_due(m, mqtt_out_now_us())) {
+			if (!m->state_dirty) {
+				pthread_cond_wait(&m->wcv, &m->qmu);
+				continue;
+			}
+			/* only a checkpoint to come: wait for it, or for work */
+			ts.tv_sec = (time_t)(m->st_due_us / 1000000);
+			ts.tv_nsec = (long)(m->st_due_us % 1000000) * 1000L;
+			pthread_cond_timedwait(&m->wcv, &m->qmu, &ts);
+		}
 		if (m->wfirst == NULL && !m->state_dirty && !m->wretired)
 			break;		/* stopping, all done */
 		if (!m->wstop) {
@@ -526,12 +595,15 @@ mqtt_out_writer(void *arg)
 		}
 		m->wretired = false;
 		mark = m->tail;
-		st = m->state_dirty && m->state_path != NULL;
+		now = mqtt_out_now_us();
+		st = m->state_dirty && m->state_path != NULL && (m->wstop ||
+		    now >= m->st_due_us);
 		if (st) {
 			seq = m->st_seq;
 			memcpy(hash, m->st_hash, sizeof(hash));
+			m->state_dirty = false;
+			m->st_due_us = now + MQTT_OUT_STATE_US;
 		}
-		m->state_dirty = false;
 		pthread_mutex_unlock(&m->qmu);
 
 		named = true;
@@ -552,11 +624,16 @@ mqtt_out_writer(void *arg)
 		} else {
 			dirfail = false;
 		}
-		if (st && write_state(m->state_path, seq, hash) != 0)
+		stfail = st && write_state(m->state_path, seq, hash) != 0;
+		if (stfail)
 			mqtt_out_say(m, "cannot write state file %s: %s", m->state_path,
 			    strerror(errno));
 
 		pthread_mutex_lock(&m->qmu);
+		if (stfail && !m->wstop)
+			m->state_dirty = true;	/* again at the next checkpoint */
+		else if (st && !stfail)
+			release_settled(m, seq);
 		while (work != NULL) {
 			sg = work;
 			work = sg->wnext;
@@ -719,9 +796,13 @@ loaded(struct mqtt_out *m, struct qmsg *q)
 	q->aseq = m->central_ack && is_alert_topic(q->topic) ?
 	    mqtt_out_alert_seq(q->payload, (size_t)q->len) : -1;
 	if (is_alert_topic(q->topic) && mqtt_out_alert_state(q->payload,
-	    (size_t)q->len, &seq, hash) && seq > m->jl_seq) {
-		m->jl_seq = seq;
-		memcpy(m->jl_hash, hash, sizeof(hash));
+	    (size_t)q->len, &seq, hash)) {
+		if (seq > m->jl_seq) {
+			m->jl_seq = seq;
+			memcpy(m->jl_hash, hash, sizeof(hash));
+		}
+		if (q->seg != NULL && seq > q->seg->head)
+			q->seg->head = seq;
 	}
 	if (q->payload != NULL)
 		m->nmem++;

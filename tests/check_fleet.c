@@ -27,6 +27,7 @@
 #include "broker/central_log.h"
 #include "lib/ids.h"
 #include "agent/mqtt_out.h"
+#include "tests/testutil.h"
 #include "tests/testutil_broker.h"
 
 #define MAXCOLL	2
@@ -149,9 +150,10 @@ wait_stored(int64_t want, int timeout_ms)
 	}
 }
 
+/* An agent's publisher; state: the chain state file it keeps, or NULL. */
 static struct mqtt_out *
-new_agent(const char *uri, const char *site, const char *agent,
-    const char *persist)
+new_agent_state(const char *uri, const char *site, const char *agent,
+    const char *persist, const char *state)
 {
 	struct mqtt_out_opts o;
 	struct mqtt_out *m;
@@ -171,9 +173,17 @@ new_agent(const char *uri, const char *site, const char *agent,
 	o.central_ack = 1;
 	o.ack_timeout = 3;
 	o.log = capture_log;
+	o.state_file = state;
 	m = mqtt_out_new(&o, err, sizeof(err));
 	ck_assert_msg(m != NULL, "mqtt_out_new: %s", err);
 	return m;
+}
+
+static struct mqtt_out *
+new_agent(const char *uri, const char *site, const char *agent,
+    const char *persist)
+{
+	return new_agent_state(uri, site, agent, persist, NULL);
 }
 
 static struct mqtt_out_counters
@@ -320,6 +330,31 @@ wait_no_segments(const char *pdir, int timeout_ms)
 	return n;
 }
 
+/* The seq in a chain state file; -1 when it cannot be read. */
+static long
+state_file_seq(const char *path)
+{
+	char *text = tb_read_file(path, NULL), *p;
+	long seq = -1;
+
+	if (text != NULL && strncmp(text, "icsentry-state 1\n", 17) == 0 &&
+	    (p = strstr(text, "\nseq ")) != NULL)
+		seq = atol(p + 5);
+	free(text);
+	return seq;
+}
+
+/* A chain state file at seq, with hash (the alerter's format). */
+static void
+write_state_file(const char *path, long seq, const char *hash)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "icsentry-state 1\nseq %ld\nhash %s\n", seq, hash);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
 START_TEST(test_journal_kept_until_central_ack)
 {
 	char pdir[300];
@@ -366,6 +401,77 @@ START_TEST(test_journal_kept_until_central_ack)
 	ck_assert_int_eq(wait_stored(25, 5000), 25);
 	ck_assert_int_eq(wait_no_segments(pdir, 5000), 0);
 	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+}
+END_TEST
+
+/* Segment files in the journal under pdir now. */
+static size_t
+segments(const char *pdir)
+{
+	return wait_no_segments(pdir, 0);
+}
+
+START_TEST(test_state_checkpoint_keeps_head)
+{
+	static const char zero[] = "0000000000000000000000000000000000000000"
+	    "000000000000000000000000";
+	char pdir[300], state[320], h20[65], jhash[65], *text;
+	struct mqtt_out_counters k;
+	struct mqtt_out *m;
+	struct tb_chain c;
+	uint64_t jseq;
+
+	/*
+	 * The chain state file is a checkpoint; the journal has the head
+	 * (newest alert) durably before anything is sent.  No collector
+	 * first: 20 alerts stay in the journal; the file has 20 at close.
+	 */
+	snprintf(pdir, sizeof(pdir), "%s/agent-mqtt", E.dir);
+	snprintf(state, sizeof(state), "%s/agent.state", E.dir);
+	m = new_agent_state(E.uri, "plant-a", "gw-03", pdir, state);
+	ck_assert_int_eq(mqtt_out_state_head(m, 0, NULL, false), 0);
+	tb_chain_init(&c, "plant-a", "gw-03", 1);
+	queue_alerts(m, &c, 20, 0);
+	memcpy(h20, c.prev, sizeof(h20));
+	for (int i = 0; i < 200 && counters(m).delivered < 20; i++)
+		tb_sleep_ms(50);
+	ck_assert_int_eq(mqtt_out_close(m, 1000), 0);
+	ck_assert_int_eq(state_file_seq(state), 20);
+	ck_assert_uint_ge(segments(pdir), 1);
+
+	/* a power cut between two checkpoints: the file is behind */
+	write_state_file(state, 5, zero);
+	write_collector_conf(0, E.uri, 0);
+	start_collector(0, 1);
+	m = new_agent_state(E.uri, "plant-a", "gw-03", pdir, state);
+	ck_assert_int_eq(mqtt_out_journal_last(m, &jseq, jhash), 1);
+	ck_assert_int_eq(jseq, 20);
+	ck_assert_str_eq(jhash, h20);
+	/*
+	 * The central log acknowledges the 20, but their segment holds the
+	 * only durable head until the caller says where it goes on from:
+	 * it stays
+	 */
+	k = wait_acked(m, 20, 20000);
+	ck_assert_int_eq(k.ack_seq, 20);
+	ck_assert_int_eq(wait_stored(20, 5000), 20);
+	tb_sleep_ms(300);
+	ck_assert_uint_ge(segments(pdir), 1);
+	ck_assert_int_eq(state_file_seq(state), 5);
+	/* the head from the journal: the file first, then the segment goes */
+	ck_assert_int_eq(mqtt_out_state_head(m, jseq, jhash, true), 0);
+	ck_assert_int_eq(state_file_seq(state), 20);
+	ck_assert_int_eq(wait_no_segments(pdir, 5000), 0);
+	/* new alerts: none of their journal goes before the file has 25 */
+	queue_alerts(m, &c, 5, 0);
+	k = wait_acked(m, 25, 20000);
+	ck_assert_int_eq(k.ack_seq, 25);
+	ck_assert_int_eq(wait_no_segments(pdir, 5000), 0);
+	ck_assert_int_eq(state_file_seq(state), 25);
+	ck_assert_int_eq(mqtt_out_close(m, 2000), 0);
+	ck_assert_int_eq(wait_stored(25, 5000), 25);
+	ck_assert_int_eq(run_verify(&text), 0);
+	free(text);
 }
 END_TEST
 
@@ -1080,8 +1186,9 @@ START_TEST(test_journal_ordering)
 	char *argv[] = { agent, (char *)"-c", conf, (char *)"-r", pcap,
 	    (char *)"--realtime", (char *)"--alerts-out", alp, NULL };
 	static struct ev ev[4096];
-	long seq, ctid = -1;
-	int n, i, j, k, d, f, r, t, sidx, checked = 0;
+	long seq, head, sseq, ctid = -1;
+	int n, i, j, k, d, f, r, t, u, sidx, checked = 0, nstate = 0;
+	int nunlink = 0;
 
 	tb_build_path(agent, sizeof(agent), "icsentry-agent");
 	tb_build_path(pcap, sizeof(pcap), "scenarios/fast-attacks.pcap");
@@ -1098,6 +1205,9 @@ START_TEST(test_journal_ordering)
 	snprintf(statenew, sizeof(statenew), "%s.new", state);
 	snprintf(jdir, sizeof(jdir), "%s/mqtt/icsentry-plant-a-gw-01", E.dir);
 	write_agent_conf(conf, state);
+	/* a collector: its acknowledgements let the journal go */
+	write_collector_conf(0, E.uri, 0);
+	start_collector(0, 1);
 	setenv("SYNCSHIM_LOG", logp, 1);
 	setenv("LD_PRELOAD", shim, 1);
 	/* an ASan build wants its runtime first; the shim only logs */
@@ -1112,9 +1222,8 @@ START_TEST(test_journal_ordering)
 
 	/*
 	 * For every alert that reached the broker's socket: its journal
-	 * record was written, then that segment fdatasync'd, the journal
-	 * directory fsync'd after the segment was made, and the chain state (written, then
-	 * renamed into place, with a seq at least this one) before the send.
+	 * record was written, then that segment fdatasync'd and the journal
+	 * directory fsync'd after the segment was made, before the send.
 	 */
 	for (seq = 1; seq < 1000; seq++) {
 		for (sidx = 0; sidx < n; sidx++)
@@ -1160,25 +1269,6 @@ START_TEST(test_journal_ordering)
 				break;
 		ck_assert_msg(f < sidx, "seq %ld sent before the journal "
 		    "directory's fsync after its segment was made", seq);
-		for (r = d + 1; r < sidx; r++)
-			if (ev[r].kind == 'R' && strcmp(ev[r].to, state) == 0)
-				break;
-		ck_assert_msg(r < sidx, "seq %ld sent before the state file "
-		    "was renamed into place", seq);
-		for (t = r - 1; t >= 0; t--)
-			if (ev[t].kind == 'T' && strcmp(ev[t].path, statenew) ==
-			    0)
-				break;
-		ck_assert_int_ge(t, 0);
-		ck_assert_msg(ev[t].nseq == 1 && ev[t].seqs[0] >= seq,
-		    "state at seq %ld when seq %ld was sent", ev[t].seqs[0],
-		    seq);
-		/* the state file itself was fsync'd before its rename */
-		for (i = t + 1; i < r; i++)
-			if (ev[i].kind == 'F' && strcmp(ev[i].path, statenew) ==
-			    0)
-				break;
-		ck_assert_msg(i < r, "state renamed before its fsync");
 		checked++;
 	}
 	/*
@@ -1188,11 +1278,161 @@ START_TEST(test_journal_ordering)
 	 * packet, so one alert (issue 14): 16 alerts, all of them went out
 	 */
 	ck_assert_int_eq(checked, 16);
+
+	/*
+	 * The chain state file is the journal's checkpoint: it may be behind
+	 * what was sent (the journal has the head), never ahead of the
+	 * durable journal, fsync'd before its rename; and no segment goes
+	 * before the file on disk has that segment's newest alert, or a
+	 * power cut could leave the head nowhere.
+	 */
+	for (t = 0; t < n; t++) {
+		if (ev[t].kind != 'T' || strcmp(ev[t].path, statenew) != 0)
+			continue;
+		nstate++;
+		seq = ev[t].nseq == 1 ? ev[t].seqs[0] : -1;
+		for (j = 0; j < t; j++)
+			if (ev[j].kind == 'J' && has_seq(&ev[j], seq) &&
+			    strstr(ev[j].path, jdir) == ev[j].path)
+				break;
+		ck_assert_msg(j < t, "state at seq %ld before that alert was "
+		    "journaled", seq);
+		for (d = j + 1; d < t; d++)
+			if (ev[d].kind == 'D' && strcmp(ev[d].path, ev[j].path) ==
+			    0)
+				break;
+		ck_assert_msg(d < t, "state at seq %ld before its segment's "
+		    "fdatasync", seq);
+		for (r = t + 1; r < n; r++)
+			if (ev[r].kind == 'R' && strcmp(ev[r].to, state) == 0)
+				break;
+		ck_assert_msg(r < n, "state at seq %ld never renamed", seq);
+		for (i = t + 1; i < r; i++)
+			if (ev[i].kind == 'F' && strcmp(ev[i].path, statenew) ==
+			    0)
+				break;
+		ck_assert_msg(i < r, "state renamed before its fsync");
+	}
+	ck_assert_int_ge(nstate, 1);
+	for (u = 0; u < n; u++) {
+		if (ev[u].kind != 'U' || strstr(ev[u].path, jdir) !=
+		    ev[u].path)
+			continue;
+		nunlink++;
+		head = 0;
+		for (j = 0; j < u; j++)
+			if (ev[j].kind == 'J' && strcmp(ev[j].path, ev[u].path) ==
+			    0)
+				for (k = 0; k < ev[j].nseq; k++)
+					if (ev[j].seqs[k] > head)
+						head = ev[j].seqs[k];
+		/* the state on disk then: the last rename before, its write */
+		sseq = -1;
+		for (r = u - 1; r >= 0; r--)
+			if (ev[r].kind == 'R' && strcmp(ev[r].to, state) == 0)
+				break;
+		for (t = r - 1; r >= 0 && t >= 0; t--)
+			if (ev[t].kind == 'T' && strcmp(ev[t].path, statenew) ==
+			    0) {
+				sseq = ev[t].seqs[0];
+				break;
+			}
+		ck_assert_msg(head == 0 || sseq >= head, "%s (alerts up to "
+		    "%ld) went with the state file at %ld", ev[u].path, head,
+		    sseq);
+	}
+	/* the collector acknowledged all: the journal went */
+	ck_assert_int_ge(nunlink, 1);
+	ck_assert_int_eq(state_file_seq(state), 16);
 	/* the capture thread never waited for a disk */
 	for (i = 0; i < n; i++)
 		if (ev[i].kind == 'D' || ev[i].kind == 'F')
 			ck_assert_msg(ev[i].tid != ctid, "sync on the capture "
 			    "thread: %c %s", ev[i].kind, ev[i].path);
+}
+END_TEST
+
+/* The value of "key":"..." in the last line of a JSON lines file. */
+static void
+last_line_str(const char *path, const char *key, char *out, size_t len)
+{
+	char *text = tb_read_file(path, NULL), *line, *p, *e, pat[64];
+
+	ck_assert_ptr_nonnull(text);
+	line = text;
+	for (p = text; *p != '\0'; p++)
+		if (*p == '\n' && p[1] != '\0')
+			line = p + 1;
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	p = strstr(line, pat);
+	ck_assert_ptr_nonnull(p);
+	p += strlen(pat);
+	e = strchr(p, '"');
+	ck_assert_ptr_nonnull(e);
+	snprintf(out, len, "%.*s", (int)(e - p), p);
+	free(text);
+}
+
+START_TEST(test_agent_continues_from_journal)
+{
+	static const char zero[] = "0000000000000000000000000000000000000000"
+	    "000000000000000000000000";
+	char agent[300], pcap[300], conf[340], out[340], alp[340], alp2[340];
+	char state[360], h16[65], prev[96], *text, *p, *nl;
+	char *argv[] = { agent, (char *)"-c", conf, (char *)"-r", pcap,
+	    (char *)"--alerts-out", alp, NULL };
+
+	tb_build_path(agent, sizeof(agent), "icsentry-agent");
+	tb_build_path(pcap, sizeof(pcap), "scenarios/fast-attacks.pcap");
+	ck_assert_msg(access(pcap, R_OK) == 0, "%s missing: make tests "
+	    "builds it", pcap);
+	snprintf(conf, sizeof(conf), "%s/agent.conf", E.dir);
+	snprintf(out, sizeof(out), "%s/agent.out", E.dir);
+	snprintf(alp, sizeof(alp), "%s/alerts.jsonl", E.dir);
+	snprintf(alp2, sizeof(alp2), "%s/alerts2.jsonl", E.dir);
+	snprintf(state, sizeof(state), "%s/agent.state", E.dir);
+	write_agent_conf(conf, state);
+	/* no collector: the 16 alerts stay in the journal */
+	ck_assert_int_eq(tb_run(argv, out, 60000), 0);
+	text = tb_read_file(alp, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(tu_count_lines(text), 16);
+	free(text);
+	ck_assert_int_eq(state_file_seq(state), 16);
+	last_line_str(alp, "hash", h16, sizeof(h16));
+	/*
+	 * a power cut between two checkpoints of the state file: it is
+	 * behind; the journal has the head, and the agent goes on from it
+	 */
+	write_state_file(state, 5, zero);
+	write_collector_conf(0, E.uri, 0);
+	start_collector(0, 1);
+	argv[6] = alp2;
+	ck_assert_int_eq(tb_run(argv, out, 60000), 0);
+	text = tb_read_file(out, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, "state file is at seq 5, the MQTT journal "
+	    "at 16: continuing from the journal") != NULL, "%s", text);
+	free(text);
+	text = tb_read_file(alp2, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(tu_count_lines(text), 16);
+	/* seq 17 is the first, chained to the journal's 16 */
+	ck_assert_ptr_null(strstr(text, ",\"seq\":16,"));
+	p = strstr(text, ",\"seq\":17,");
+	ck_assert_ptr_nonnull(p);
+	snprintf(prev, sizeof(prev), "\"prev_hash\":\"%s\"", h16);
+	nl = strchr(p, '\n');
+	ck_assert_ptr_nonnull(nl);
+	*nl = '\0';
+	ck_assert_msg(strstr(p, prev) != NULL, "seq 17 not chained to 16: %s",
+	    p);
+	free(text);
+	ck_assert_int_eq(state_file_seq(state), 32);
+	/* both runs' alerts, one chain: stored once each, verify clean */
+	ck_assert_int_eq(wait_stored(32, 20000), 32);
+	ck_assert_int_eq(run_verify(&text), 0);
+	free(text);
 }
 END_TEST
 
@@ -1290,10 +1530,12 @@ fleet_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_broker_loses_acknowledged_alerts);
 	tcase_add_test(tc, test_journal_kept_until_central_ack);
+	tcase_add_test(tc, test_state_checkpoint_keeps_head);
 	tcase_add_test(tc, test_subscribe_api);
 	tcase_add_test(tc, test_two_collectors_killed_and_broker_restart);
 	tcase_add_test(tc, test_bridged_sites);
 	tcase_add_test(tc, test_journal_ordering);
+	tcase_add_test(tc, test_agent_continues_from_journal);
 	tcase_add_test(tc, test_sending_yields_to_capture);
 	tcase_add_test(tc, test_journal_spills_to_disk);
 	tcase_add_test(tc, test_journal_disk_bound);

@@ -12,6 +12,7 @@
  *   D <tid> <path>             fdatasync
  *   F <tid> <path>             fsync (a file or a directory)
  *   R <tid> <from> <to>        rename
+ *   U <tid> <path>             unlink (logged before the call)
  *
  * An alert seq is the number after the top-level ,"seq": of alert JSON.
  * Nothing is changed: every call goes on to the real function.
@@ -42,6 +43,7 @@ static ssize_t (*real_send)(int, const void *, size_t, int);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
 static int (*real_rename)(const char *, const char *);
+static int (*real_unlink)(const char *);
 
 static void
 init(void)
@@ -57,6 +59,7 @@ init(void)
 	real_fsync = dlsym(RTLD_NEXT, "fsync");
 	real_fdatasync = dlsym(RTLD_NEXT, "fdatasync");
 	real_rename = dlsym(RTLD_NEXT, "rename");
+	real_unlink = dlsym(RTLD_NEXT, "unlink");
 	p = getenv("SYNCSHIM_LOG");
 	logfd = p != NULL ? open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600) : -1;
@@ -261,4 +264,20 @@ rename(const char *from, const char *to)
 		busy = 0;
 	}
 	return rc;
+}
+
+int
+unlink(const char *path)
+{
+	/* logged before the call: an event logged ahead of this line
+	 * happened before the file went */
+	init();
+	if (!busy) {
+		busy = 1;
+		pthread_mutex_lock(&mu);
+		out("U %ld %s", (long)syscall(SYS_gettid), path);
+		pthread_mutex_unlock(&mu);
+		busy = 0;
+	}
+	return real_unlink(path);
 }
