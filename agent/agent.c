@@ -720,6 +720,47 @@ agent_sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
 	return mqtt_out_alert(arg, severity, json, len);
 }
 
+/*
+ * The alerts file (alerts_out) is flushed once per batch of frames (a
+ * file at full speed) or per frame or timeout (live, paced), before the
+ * capture can block (run_capture), and after the end's summaries: not a write(2) per alert, which in an alert
+ * storm took 7% of the capture thread.  Every alert is in the MQTT
+ * journal before it reaches this buffer, so a crash loses lines of this
+ * file, not alerts.
+ */
+void
+agent_flush_alerts(struct agent *a)
+{
+	uint64_t n = a->alerts_pending;
+
+	a->alerts_pending = 0;
+	if (a->alerts_fp == NULL || fflush(a->alerts_fp) == 0 || a->al == NULL)
+		return;
+	/* what the buffer held (when stdio wrote part of it on its own
+	 * meanwhile, that part is counted too) */
+	alerter_sink_failed(a->al, n);
+	if (!a->alerts_out_failed)
+		log_err("cannot write alerts_out: %s (counted in "
+		    "sink_errors)\n", strerror(errno));
+	a->alerts_out_failed = true;
+	clearerr(a->alerts_fp);
+}
+
+/* alerts_out: into its buffer, counted until agent_flush_alerts writes it out */
+int
+agent_sink_alerts_out(void *arg, const char *severity, const char *json,
+    size_t len)
+{
+	struct agent *a = arg;
+	int rc;
+
+	rc = a->alerts_eve ? alert_sink_eve(a->alerts_fp, severity, json, len) :
+	    alert_sink_file(a->alerts_fp, severity, json, len);
+	if (rc == 0)
+		a->alerts_pending++;
+	return rc;
+}
+
 /* alerts' assets: what the detectors (the inventory) learned of a host */
 bool
 agent_describe_asset(void *arg, uint8_t af, const uint8_t *ip,

@@ -53,6 +53,9 @@ struct proto_count {
 	uint64_t	flows;
 };
 
+/* stdio buffer of alerts_out, flushed per batch of frames */
+#define AGENT_ALERTS_BUF	(64 * 1024)
+
 struct agent {
 	const struct agent_opts	*o;
 	struct cfg		*cfg;
@@ -66,6 +69,7 @@ struct agent {
 	struct evidence		*ev;		/* last packets per flow */
 	char			*evdir;		/* [evidence] dir, or NULL */
 	FILE			*alerts_fp, *flows_fp;
+	char			*alerts_buf;	/* alerts_fp's (AGENT_ALERTS_BUF) */
 	struct mqtt_out		*mqtt;
 	struct intel_feed	*intel;		/* threat-intel bundles */
 	struct agent_metrics	*metrics;	/* --metrics; NULL: off */
@@ -96,6 +100,9 @@ struct agent {
 	uint64_t		 det_due;	/* det_engine_time's next tick; 0 = ask */
 	bool			 progress;	/* stderr is a terminal */
 	bool			 coverage_told;	/* the coverage banner was logged */
+	bool			 alerts_out_failed;	/* said once */
+	bool			 alerts_eve;	/* alerts_format = eve */
+	uint64_t		 alerts_pending;	/* in alerts_fp's buffer */
 };
 
 
@@ -114,6 +121,9 @@ void	agent_pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0);
 void	agent_snapshot_metrics(struct agent *a);
 void	agent_print_stats(struct agent *a, FILE *fp, double elapsed);
 int	agent_sink_mqtt(void *arg, const char *severity, const char *json, size_t len);
+int	agent_sink_alerts_out(void *arg, const char *severity, const char *json,
+	    size_t len);
+void	agent_flush_alerts(struct agent *a);
 bool	agent_describe_asset(void *arg, uint8_t af, const uint8_t *ip,
     struct det_asset_info *out);
 int	agent_evidence_mqtt(void *arg, uint64_t seq, const void *pcap, size_t len);

@@ -149,6 +149,7 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 	/* a file at full speed: batches; live or paced: frame by frame */
 	batch = !cap_is_live(a->cap) && !a->o->realtime;
 	for (;;) {
+		agent_flush_alerts(a);
 		if (agent_g_stop) {
 			drain(a, start);
 			break;
@@ -188,6 +189,7 @@ run_capture(struct agent *a, const struct cap_opts *co, double start)
 		    cap_error(a->cap), a->packets);
 		return cap_is_live(a->cap) ? EXIT_RUNTIME : EXIT_USAGE;
 	}
+	agent_flush_alerts(a);
 	if (a->progress)
 		agent_show_progress(a, start, true);
 	agent_snapshot_metrics(a);
@@ -369,6 +371,7 @@ agent_run(const struct agent_opts *o)
 		if (rc == 0)
 			rc = EXIT_RUNTIME;
 	}
+	agent_flush_alerts(&a);
 	if (a.metrics != NULL) {
 		/* a replay's end stays scrapable (and MQTT keeps draining) */
 		double until = agent_wall_now() + cfg_double(a.cfg, "agent",
@@ -379,6 +382,7 @@ agent_run(const struct agent_opts *o)
 		while (o->nfiles > 0 && !agent_g_stop && agent_wall_now() < until) {
 			nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
 			periodic(&a, start);	/* takes a snapshot */
+			agent_flush_alerts(&a);
 		}
 	}
 	if (a.mqtt != NULL) {

@@ -364,6 +364,15 @@ agent_setup(struct agent *a, const struct agent_opts *o, char *err, size_t errle
 	    open_out_file(cfg_str(a->cfg, "agent", "flows_out"), &a->flows_fp,
 	    err, errlen) != 0)
 		return EXIT_RUNTIME;
+	/*
+	 * alerts_out is written out per batch of frames (agent_flush_alerts):
+	 * a buffer with room for a batch's alerts, not stdio's 4 KiB (glibc
+	 * takes a size only with a buffer given)
+	 */
+	if (a->alerts_fp != NULL && a->alerts_fp != stdout &&
+	    (a->alerts_buf = malloc(AGENT_ALERTS_BUF)) != NULL)
+		(void)setvbuf(a->alerts_fp, a->alerts_buf, _IOFBF,
+		    AGENT_ALERTS_BUF);
 
 	name = cfg_str(a->cfg, "agent", "name");
 	if (name[0] == '\0') {
@@ -453,10 +462,11 @@ agent_setup(struct agent *a, const struct agent_opts *o, char *err, size_t errle
 	 * agent killed between two sinks cannot leave a line in --alerts-out
 	 * that the central log never gets (seq gap).
 	 */
-	if (a->alerts_fp != NULL)
-		alerter_add_sink(a->al, strcmp(cfg_str(a->cfg, "agent",
-		    "alerts_format"), "eve") == 0 ? alert_sink_eve :
-		    alert_sink_file, a->alerts_fp);
+	if (a->alerts_fp != NULL) {
+		a->alerts_eve = strcmp(cfg_str(a->cfg, "agent",
+		    "alerts_format"), "eve") == 0;
+		alerter_add_sink(a->al, agent_sink_alerts_out, a);
+	}
 	if (a->evdir != NULL)
 		alerter_add_evidence_sink(a->al, evidence_sink_dir, a->evdir);
 	a->intel = intel_feed_new(a->cfg, ao.site, agent_intel_log, NULL, err, errlen);
@@ -509,12 +519,14 @@ agent_teardown(struct agent *a)
 	cls_free(a->cls);
 	det_engine_free(a->det);
 	intel_feed_free(a->intel);
+	agent_flush_alerts(a);		/* counted while the alerter is there */
 	alerter_free(a->al);
 	evidence_free(a->ev);
 	free(a->evdir);
 	asset_book_free(a->book);
 	if (a->alerts_fp != NULL && a->alerts_fp != stdout)
 		fclose(a->alerts_fp);
+	free(a->alerts_buf);		/* after the fclose that used it */
 	if (a->flows_fp != NULL && a->flows_fp != stdout)
 		fclose(a->flows_fp);
 	if (a->cap != NULL)

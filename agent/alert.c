@@ -29,14 +29,17 @@
 #include "lib/rfc3339.h"
 
 
+/*
+ * Into the file's buffer: the agent flushes it once per batch of frames
+ * (agent_run.c, flush_alerts), not per alert.
+ */
 int
 alert_sink_file(void *arg, const char *severity, const char *json, size_t len)
 {
 	FILE *fp = arg;
 
 	(void)severity;
-	if (fwrite(json, 1, len, fp) != len || fputc('\n', fp) == EOF ||
-	    fflush(fp) != 0)
+	if (fwrite(json, 1, len, fp) != len || fputc('\n', fp) == EOF)
 		return IDS_EIO;
 	return 0;
 }
@@ -698,6 +701,12 @@ const struct alert_counters *
 alerter_counters(const struct alerter *al)
 {
 	return &al->ctr;
+}
+
+void
+alerter_sink_failed(struct alerter *al, uint64_t n)
+{
+	al->ctr.sink_errors += n;
 }
 
 void

@@ -113,6 +113,9 @@ void alerter_flush(struct alerter *al);
 
 const struct alert_counters *alerter_counters(const struct alerter *al);
 
+/* n alerts a sink took were lost after (the alerts file's flush). */
+void alerter_sink_failed(struct alerter *al, uint64_t n);
+
 /* The seq of the last alert emitted (0 before the first, ever). */
 uint64_t alerter_last_seq(const struct alerter *al);
 

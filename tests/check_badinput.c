@@ -578,6 +578,37 @@ START_TEST(test_help_and_version)
 }
 END_TEST
 
+/* ---- outputs ------------------------------------------------------------ */
+
+START_TEST(test_alerts_out_unwritable)
+{
+	struct tu_result r;
+	char cap[512];
+	const char *p;
+	cJSON *st;
+	int said = 0;
+
+	/*
+	 * alerts_out is written out per batch of packets: a full disk is
+	 * told once, every alert it lost is counted, the run goes on
+	 */
+	tu_pcap_path(cap, sizeof(cap), "s7comm-snap7-s300-everything.pcap");
+	agent(&r, NULL, "-r", cap, "--no-mqtt", "--alerts-out", "/dev/full",
+	    "--stats", NULL);
+	ck_assert_msg(r.exit_code == 0, "%s", r.err);
+	for (p = r.err; (p = strstr(p, "cannot write alerts_out: No space "
+	    "left on device")) != NULL; p++)
+		said++;
+	ck_assert_int_eq(said, 1);
+	st = tu_json_last_line(r.err);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_double_eq(tu_json_num(st, "alerts.emitted", -1), 8);
+	ck_assert_double_eq(tu_json_num(st, "alerts.sink_errors", -1), 8);
+	cJSON_Delete(st);
+	tu_result_free(&r);
+}
+END_TEST
+
 /* ---- stdin -------------------------------------------------------------- */
 
 /* -r FILE and -r - with FILE on stdin agree; returns the flows seen. */
@@ -680,6 +711,7 @@ badinput_suite(void)
 	tcase_add_test(cli, test_help_and_version);
 	tcase_add_test(cli, test_stdin_replay);
 	tcase_add_test(cli, test_stdin_garbage);
+	tcase_add_test(cli, test_alerts_out_unwritable);
 	suite_add_tcase(s, cli);
 	return s;
 }
