@@ -525,14 +525,17 @@ pump_window(struct mqtt_out *m)
 			pthread_mutex_unlock(&m->qmu);
 			return;
 		}
+		/* in flight first: unspill reads without qmu */
+		q->inflight = true;
+		m->ninflight++;
 		if (q->payload == NULL && mqtt_out_unspill(m, q) != 0) {
+			q->inflight = false;
+			m->ninflight--;
 			pthread_mutex_unlock(&m->qmu);
 			mqtt_out_say(m, "cannot read a spilled message back from %s",
 			    m->jdir);
 			return;
 		}
-		q->inflight = true;
-		m->ninflight++;
 		pthread_mutex_unlock(&m->qmu);
 		/* only settle() frees q, and only after this send */
 		c = malloc(sizeof(*c));

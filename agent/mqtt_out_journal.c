@@ -410,23 +410,26 @@ mqtt_out_unspill_end(struct mqtt_out *m)
 }
 
 /*
- * A spilled payload back from its segment (qmu held).  Spilled messages
- * go again in queue order, so one read fd, kept for the segment read
- * last, serves a run of them (not open, pread, close per message).
+ * A spilled payload back from its segment (qmu held, q in flight: nothing
+ * frees q or lets its segment go meanwhile).  The read and its buffer are
+ * made without qmu: in an alert storm most of what is sent was spilled,
+ * and a pread per message under qmu held up the capture thread's
+ * publish.  Spilled messages go again in queue order, so one read fd,
+ * kept for the segment read last, serves a run of them (not open, pread,
+ * close per message); only the supervisor changes it, and a segment's
+ * release closes it only when the segment has no live message.
  */
 int
 mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *buf;
+	ssize_t got;
 	int fd;
 
 	if (q->payload != NULL)
 		return 0;
 	if (q->seg == NULL)
 		return IDS_EIO;
-	q->payload = malloc(q->len > 0 ? (size_t)q->len : 1);
-	if (q->payload == NULL)
-		return IDS_ENOMEM;
 	if (m->rseg != q->seg) {
 		if (m->rseg != NULL)
 			close(m->rfd);
@@ -438,12 +441,18 @@ mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q)
 			m->rfd = fd;
 		}
 	}
-	if (m->rseg == NULL || pread(m->rfd, q->payload, (size_t)q->len,
-	    (off_t)q->off) != q->len) {
-		free(q->payload);
-		q->payload = NULL;
+	if (m->rseg == NULL)
 		return IDS_EIO;
+	fd = m->rfd;
+	pthread_mutex_unlock(&m->qmu);
+	buf = malloc(q->len > 0 ? (size_t)q->len : 1);
+	got = buf != NULL ? pread(fd, buf, (size_t)q->len, (off_t)q->off) : -1;
+	pthread_mutex_lock(&m->qmu);
+	if (got != q->len) {
+		free(buf);
+		return buf == NULL ? IDS_ENOMEM : IDS_EIO;
 	}
+	q->payload = buf;
 	m->nmem++;
 	return 0;
 }
