@@ -305,6 +305,7 @@ mqtt_out_new(const struct mqtt_out_opts *o, char *err, size_t errlen)
 	m->log = o->log != NULL ? o->log : mqtt_out_log_stderr;
 	m->log_ctx = o->log_ctx;
 	m->max_buffered = o->max_buffered;
+	atomic_init(&m->mem_room, true);	/* publish keeps it true */
 	m->reconnect_max_ms = (o->reconnect_max > 0 ? o->reconnect_max : 30) *
 	    1000;
 	m->create_version = o->mqtt_version;
@@ -438,20 +439,31 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 	int rc = IDS_EIO;
 	uint_fast64_t n;
 	uint64_t sseq;
-	char shash[65];
+	char shash[65], *drop = NULL;
+	bool copy;
 
 	if (len > INT_MAX)
 		return IDS_EINVAL;
+	/*
+	 * With the journal, a message past max_buffered would be spilled
+	 * (its copy freed by the writer) right after it is made durable:
+	 * it is written from p and gets no copy (an alert storm's capture
+	 * thread no longer copies what another thread frees); the sender
+	 * reads it back from the journal.
+	 */
+	copy = m->jdir == NULL || atomic_load_explicit(&m->mem_room,
+	    memory_order_relaxed);
 	q = mqtt_out_qmsg_new(topic, strlen(topic));
-	if (q != NULL)
+	if (q != NULL && copy) {
 		q->payload = malloc(len > 0 ? len : 1);
-	if (q == NULL || q->payload == NULL) {
-		if (q != NULL)
+		if (q->payload == NULL) {
 			mqtt_out_qmsg_free(q);
-		q = NULL;
-	} else {
-		if (len > 0)
+			q = NULL;
+		} else if (len > 0) {
 			memcpy(q->payload, p, len);
+		}
+	}
+	if (q != NULL) {
 		q->len = (int)len;
 		q->retained = retained;
 		q->t_us = mqtt_out_now_us();
@@ -475,16 +487,27 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 	} else if (q != NULL) {
 		/* the journal: memory spills to it, only its bound refuses */
 		q->qseq = m->next_qseq;
-		rc = mqtt_out_journal_append(m, q);
+		rc = mqtt_out_journal_append(m, q, p);
 		if (rc == 0) {
 			m->next_qseq++;
 			mqtt_out_queue_append(m, q);
-			m->nmem++;
+			/* memory holds max_buffered payloads at most */
+			if (q->payload != NULL &&
+			    m->nmem >= (size_t)m->max_buffered) {
+				drop = q->payload;
+				q->payload = NULL;
+			} else if (q->payload != NULL) {
+				m->nmem++;
+			}
+			if (q->payload == NULL)
+				atomic_fetch_add(&m->spilled, 1);	/* on disk only */
+			atomic_store_explicit(&m->mem_room,
+			    m->nmem < (size_t)m->max_buffered,
+			    memory_order_relaxed);
 			if (m->wfirst == NULL)
 				m->wfirst = q;
 			if (alert && m->state_path != NULL &&
-			    mqtt_out_alert_state(q->payload, (size_t)q->len, &sseq,
-			    shash)) {
+			    mqtt_out_alert_state(p, len, &sseq, shash)) {
 				m->st_seq = sseq;
 				memcpy(m->st_hash, shash, sizeof(shash));
 				m->state_dirty = true;
@@ -495,6 +518,7 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 		}
 	}
 	pthread_mutex_unlock(&m->qmu);
+	free(drop);
 	if (rc == 0) {
 		atomic_fetch_add(&m->published, 1);
 		/* with a journal nothing can go before the writer's sync, and

@@ -113,7 +113,8 @@ struct mqtt_out_counters {
 	int64_t		ack_seq;	/* highest ack received; -1: none */
 	uint64_t	resent;		/* alerts sent again for want of it */
 	uint64_t	syncs;		/* journal group commits (fdatasync) */
-	uint64_t	spilled;	/* payloads moved out of memory */
+	uint64_t	spilled;	/* payloads left on disk only (past
+					   max_buffered) */
 	int		connected;	/* 1 while connected */
 	int		mqtt_version;	/* in use: 5 or 4; 0 before connecting */
 };

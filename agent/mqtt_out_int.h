@@ -155,6 +155,10 @@ struct mqtt_out {
 	struct seg			*segs, *segs_tail, *cur;
 	uint64_t			 jbytes, max_jbytes;
 	size_t				 nmem;	/* payloads held in memory */
+	/* nmem < max_buffered at the last publish (set under qmu, read
+	 * before it): with the journal, a message that would be spilled
+	 * gets no copy in memory at all */
+	atomic_bool			 mem_room;
 	/* unspill's read fd, kept for the segment it read last (valid
 	 * while rseg != NULL; closed when that segment goes and at the end
 	 * of each pump, mqtt_out_unspill_end) */
@@ -244,7 +248,8 @@ void	mqtt_out_say(struct mqtt_out *m, const char *fmt, ...)
 void	mqtt_out_say_failure(struct mqtt_out *m, const char *what);
 int64_t	mqtt_out_alert_seq(const char *p, size_t len);
 bool	mqtt_out_alert_state(const char *p, size_t len, uint64_t *seq, char hash[65]);
-int	mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q);
+int	mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q,
+	    const char *payload);
 int	mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q);
 void	mqtt_out_unspill_end(struct mqtt_out *m);
 void	mqtt_out_journal_close(struct mqtt_out *m);

@@ -227,7 +227,8 @@ seg_cap(const struct mqtt_out *m)
 }
 
 /*
- * Append one record to the current segment (qmu held), opening a new one
+ * Append one record (q's topic, the payload given: q may have no copy of
+ * it) to the current segment (qmu held), opening a new one
  * when it is full or was retired (journal_del: all of it settled):
  * magic, topic length, topic, retained, payload length, payload, checksum
  * (host order: the journal does not travel).
@@ -235,7 +236,8 @@ seg_cap(const struct mqtt_out *m)
  * record (the last one) fails its checksum when loaded.
  */
 int
-mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
+mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q,
+    const char *payload)
 {
 	char path[PATH_MAX];
 	uint32_t magic = JOURNAL_MAGIC2, tl, pl, sum;
@@ -280,13 +282,13 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q)
 		m->cur = sg;
 	}
 	sg = m->cur;
-	sum = journal_sum(magic, q->topic, tl, q->payload, pl);
+	sum = journal_sum(magic, q->topic, tl, payload, pl);
 	v[0] = (struct iovec){ &magic, 4 };
 	v[1] = (struct iovec){ &tl, 4 };
 	v[2] = (struct iovec){ q->topic, tl };
 	v[3] = (struct iovec){ &ret, 1 };
 	v[4] = (struct iovec){ &pl, 4 };
-	v[5] = (struct iovec){ q->payload, pl };
+	v[5] = (struct iovec){ (void *)(uintptr_t)payload, pl };
 	v[6] = (struct iovec){ &sum, 4 };
 	w = writev(sg->fd, v, 7);
 	if (w != (ssize_t)total) {
