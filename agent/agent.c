@@ -715,9 +715,11 @@ agent_print_stats(struct agent *a, FILE *fp, double elapsed)
 }
 
 int
-agent_sink_mqtt(void *arg, const char *severity, const char *json, size_t len)
+agent_journal_mqtt(void *arg, const char *severity, const char *json,
+    size_t len, uint64_t seq, const void *pcap, size_t pcap_len, int *ev_rc)
 {
-	return mqtt_out_alert(arg, severity, json, len);
+	return mqtt_out_alert_evidence(arg, severity, json, len, seq, pcap,
+	    pcap_len, ev_rc);
 }
 
 /*
@@ -771,11 +773,6 @@ agent_describe_asset(void *arg, uint8_t af, const uint8_t *ip,
 	return det_engine_describe(a->det, af, ip, out);
 }
 
-int
-agent_evidence_mqtt(void *arg, uint64_t seq, const void *pcap, size_t len)
-{
-	return mqtt_out_evidence(arg, seq, pcap, len);
-}
 
 void
 agent_asset_mqtt(void *arg, const char *ip, const char *json, size_t len)

@@ -120,13 +120,14 @@ void	agent_show_progress(struct agent *a, double start, bool final);
 void	agent_pace(struct agent *a, uint64_t ts, uint64_t *cap0, double *wall0);
 void	agent_snapshot_metrics(struct agent *a);
 void	agent_print_stats(struct agent *a, FILE *fp, double elapsed);
-int	agent_sink_mqtt(void *arg, const char *severity, const char *json, size_t len);
+int	agent_journal_mqtt(void *arg, const char *severity, const char *json,
+	    size_t len, uint64_t seq, const void *pcap, size_t pcap_len,
+	    int *ev_rc);
 int	agent_sink_alerts_out(void *arg, const char *severity, const char *json,
 	    size_t len);
 void	agent_flush_alerts(struct agent *a);
 bool	agent_describe_asset(void *arg, uint8_t af, const uint8_t *ip,
     struct det_asset_info *out);
-int	agent_evidence_mqtt(void *arg, uint64_t seq, const void *pcap, size_t len);
 void	agent_asset_mqtt(void *arg, const char *ip, const char *json, size_t len);
 void	agent_intel_log(void *ctx, const char *line);
 void	agent_intel_status_mqtt(void *arg, const char *json, size_t len);

@@ -452,9 +452,8 @@ agent_setup(struct agent *a, const struct agent_opts *o, char *err, size_t errle
 				    ao.state_file, strerror(errno));
 		}
 		a->stats_every = (double)mo.stats_interval;
-		alerter_add_sink(a->al, agent_sink_mqtt, a->mqtt);
-		if (a->ev != NULL)
-			alerter_add_evidence_sink(a->al, agent_evidence_mqtt, a->mqtt);
+		/* an alert and its evidence: one journal write */
+		alerter_set_journal(a->al, agent_journal_mqtt, a->mqtt);
 	}
 	/*
 	 * The local sinks after the MQTT journal: an alert another sink shows

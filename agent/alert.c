@@ -157,6 +157,13 @@ alerter_add_evidence_sink(struct alerter *al, alert_evidence_fn fn, void *arg)
 }
 
 void
+alerter_set_journal(struct alerter *al, alert_journal_fn fn, void *arg)
+{
+	al->journal = fn;
+	al->journal_arg = arg;
+}
+
+void
 alerter_set_enrich(struct alerter *al, const struct asset_book *b,
     struct evidence *ev)
 {
@@ -223,7 +230,7 @@ emit_core(struct alerter *al, const cJSON *core, enum det_severity sev,
 	const cJSON *it;
 	size_t blen;
 	cJSON *o, *e;
-	int i;
+	int i, ev_rc = 0;
 
 	o = cJSON_CreateObject();
 	if (o == NULL) {
@@ -284,6 +291,13 @@ emit_core(struct alerter *al, const cJSON *core, enum det_severity sev,
 	al->ctr.emitted++;
 	if ((unsigned)sev < 5)
 		al->ctr.by_severity[sev]++;
+	if (al->journal != NULL) {
+		if (al->journal(al->journal_arg, sevname, full, blen, al->seq,
+		    pcap, pcap != NULL ? pcap_len : 0, &ev_rc) != 0)
+			al->ctr.sink_errors++;
+		if (ev_rc != 0)
+			al->ctr.sink_errors++;
+	}
 	for (i = 0; i < al->nsinks; i++)
 		if (al->sinks[i].fn(al->sinks[i].arg, sevname, full, blen) != 0)
 			al->ctr.sink_errors++;

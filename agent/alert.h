@@ -102,6 +102,18 @@ typedef int (*alert_evidence_fn)(void *arg, uint64_t seq, const void *pcap,
 int alerter_add_evidence_sink(struct alerter *al, alert_evidence_fn fn,
     void *arg);
 
+/*
+ * The journal sink (one; the MQTT journal): an alert and its evidence
+ * pcap (NULL, 0 when it has none) in one call, before every other sink,
+ * so an alert any sink shows is in the journal already, and the two go
+ * to disk in one write.  Returns the alert's result (0, or negative),
+ * *ev_rc the evidence's.
+ */
+typedef int (*alert_journal_fn)(void *arg, const char *severity,
+    const char *json, size_t len, uint64_t seq, const void *pcap,
+    size_t pcap_len, int *ev_rc);
+void alerter_set_journal(struct alerter *al, alert_journal_fn fn, void *arg);
+
 /* Raise (see det_alert in detector.h); takes ownership of a->details. */
 void alerter_raise(struct alerter *al, struct det_alert *a);
 

@@ -72,6 +72,8 @@ struct alerter {
 	bool			 state_by_journal;
 	struct ev_sink		 ev_sinks[MAX_EV_SINKS];
 	int			 nev_sinks;
+	alert_journal_fn	 journal;	/* first: alert and evidence */
+	void			*journal_arg;
 	const struct asset_book	*book;
 	struct evidence		*ev;
 	alert_describe_fn	 describe;

@@ -431,37 +431,29 @@ fail:
 	return NULL;
 }
 
-static int
-publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
-    int retained, bool alert)
+/*
+ * A message to queue, with a copy of p when copy (NULL: out of memory).
+ * With the journal, a message past max_buffered would be spilled (its
+ * copy freed by the writer) right after it is made durable: it is
+ * written from p and gets no copy (an alert storm's capture thread no
+ * longer copies what another thread frees); the sender reads it back
+ * from the journal.
+ */
+static struct qmsg *
+msg_new(struct mqtt_out *m, const char *topic, const char *p, size_t len,
+    int retained, bool alert, bool copy)
 {
 	struct qmsg *q;
-	int rc = IDS_EIO;
-	uint_fast64_t n;
-	uint64_t sseq;
-	char shash[65], *drop = NULL;
-	bool copy;
 
-	if (len > INT_MAX)
-		return IDS_EINVAL;
-	/*
-	 * With the journal, a message past max_buffered would be spilled
-	 * (its copy freed by the writer) right after it is made durable:
-	 * it is written from p and gets no copy (an alert storm's capture
-	 * thread no longer copies what another thread frees); the sender
-	 * reads it back from the journal.
-	 */
-	copy = m->jdir == NULL || atomic_load_explicit(&m->mem_room,
-	    memory_order_relaxed);
 	q = mqtt_out_qmsg_new(topic, strlen(topic));
 	if (q != NULL && copy) {
 		q->payload = malloc(len > 0 ? len : 1);
 		if (q->payload == NULL) {
 			mqtt_out_qmsg_free(q);
-			q = NULL;
-		} else if (len > 0) {
-			memcpy(q->payload, p, len);
+			return NULL;
 		}
+		if (len > 0)
+			memcpy(q->payload, p, len);
 	}
 	if (q != NULL) {
 		q->len = (int)len;
@@ -471,6 +463,77 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 		q->alert = alert;
 		q->aseq = alert && m->central_ack ? mqtt_out_alert_seq(p, len) : -1;
 	}
+	return q;
+}
+
+/* Whether a new message gets a copy in memory (see msg_new). */
+static bool
+wants_copy(struct mqtt_out *m)
+{
+	return m->jdir == NULL || atomic_load_explicit(&m->mem_room,
+	    memory_order_relaxed);
+}
+
+/*
+ * q (payload p) is in the journal now (qmu held): it joins the queue.
+ * *drop: its copy, when memory holds max_buffered payloads already.
+ */
+static void
+journaled(struct mqtt_out *m, struct qmsg *q, const char *p, char **drop)
+{
+	uint64_t sseq;
+	char shash[65];
+
+	m->next_qseq++;
+	mqtt_out_queue_append(m, q);
+	if (q->payload != NULL && m->nmem >= (size_t)m->max_buffered) {
+		*drop = q->payload;
+		q->payload = NULL;
+	} else if (q->payload != NULL) {
+		m->nmem++;
+	}
+	if (q->payload == NULL)
+		atomic_fetch_add(&m->spilled, 1);	/* on disk only */
+	atomic_store_explicit(&m->mem_room, m->nmem < (size_t)m->max_buffered,
+	    memory_order_relaxed);
+	if (m->wfirst == NULL)
+		m->wfirst = q;
+	if (q->alert && m->state_path != NULL &&
+	    mqtt_out_alert_state(p, (size_t)q->len, &sseq, shash)) {
+		m->st_seq = sseq;
+		memcpy(m->st_hash, shash, sizeof(shash));
+		m->state_dirty = true;
+		q->seg->head = sseq;
+	}
+}
+
+/* A message not queued: counted, logged now and then; returns rc. */
+static int
+refused(struct mqtt_out *m, const char *topic, int rc)
+{
+	uint_fast64_t n;
+
+	n = atomic_fetch_add(&m->dropped, 1) + 1;
+	if (n == 1 || n % 1000 == 0)
+		mqtt_out_say(m, "publish on %s dropped: %s (%llu dropped so far)", topic,
+		    rc == IDS_EAGAIN ? (m->jdir != NULL ? "journal full "
+		    "(max_journal_mb)" : "buffer full") : m->jdir != NULL ?
+		    "cannot write to persist_dir" : "out of memory",
+		    (unsigned long long)n);
+	return rc;
+}
+
+static int
+publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
+    int retained, bool alert)
+{
+	struct qmsg *q;
+	char *drop = NULL;
+	int rc = IDS_EIO;
+
+	if (len > INT_MAX)
+		return IDS_EINVAL;
+	q = msg_new(m, topic, p, len, retained, alert, wants_copy(m));
 	pthread_mutex_lock(&m->qmu);
 	if (q != NULL && m->jdir == NULL) {
 		/* memory only: full means refused, never overwritten */
@@ -487,32 +550,9 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 	} else if (q != NULL) {
 		/* the journal: memory spills to it, only its bound refuses */
 		q->qseq = m->next_qseq;
-		rc = mqtt_out_journal_append(m, q, p);
+		rc = mqtt_out_journal_append(m, &q, &p, 1);
 		if (rc == 0) {
-			m->next_qseq++;
-			mqtt_out_queue_append(m, q);
-			/* memory holds max_buffered payloads at most */
-			if (q->payload != NULL &&
-			    m->nmem >= (size_t)m->max_buffered) {
-				drop = q->payload;
-				q->payload = NULL;
-			} else if (q->payload != NULL) {
-				m->nmem++;
-			}
-			if (q->payload == NULL)
-				atomic_fetch_add(&m->spilled, 1);	/* on disk only */
-			atomic_store_explicit(&m->mem_room,
-			    m->nmem < (size_t)m->max_buffered,
-			    memory_order_relaxed);
-			if (m->wfirst == NULL)
-				m->wfirst = q;
-			if (alert && m->state_path != NULL &&
-			    mqtt_out_alert_state(p, len, &sseq, shash)) {
-				m->st_seq = sseq;
-				memcpy(m->st_hash, shash, sizeof(shash));
-				m->state_dirty = true;
-				q->seg->head = sseq;
-			}
+			journaled(m, q, p, &drop);
 			pthread_cond_signal(&m->wcv);
 			q = NULL;
 		}
@@ -529,13 +569,55 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 	}
 	if (q != NULL)
 		mqtt_out_qmsg_free(q);
-	n = atomic_fetch_add(&m->dropped, 1) + 1;
-	if (n == 1 || n % 1000 == 0)
-		mqtt_out_say(m, "publish on %s dropped: %s (%llu dropped so far)", topic,
-		    rc == IDS_EAGAIN ? (m->jdir != NULL ? "journal full "
-		    "(max_journal_mb)" : "buffer full") : m->jdir != NULL ?
-		    "cannot write to persist_dir" : "out of memory",
-		    (unsigned long long)n);
+	return refused(m, topic, rc);
+}
+
+/*
+ * An alert and its evidence into the journal with one write(2) (a storm
+ * made two per alert); when that cannot be (no journal, its bound, an
+ * error), each on its own, as publish.  Returns the alert's result,
+ * *ev_rc the evidence's.
+ */
+static int
+publish_pair(struct mqtt_out *m, const char *atopic, const char *a,
+    size_t alen, const char *etopic, const char *e, size_t elen, int *ev_rc)
+{
+	struct qmsg *q[2] = { NULL, NULL };
+	const char *p[2] = { a, e };
+	char *drop[2] = { NULL, NULL };
+	bool copy;
+	int rc = IDS_EIO;
+
+	if (m->jdir != NULL && alen <= INT_MAX && elen <= INT_MAX) {
+		copy = wants_copy(m);
+		q[0] = msg_new(m, atopic, a, alen, 0, true, copy);
+		q[1] = msg_new(m, etopic, e, elen, 0, false, copy);
+	}
+	if (q[0] != NULL && q[1] != NULL) {
+		pthread_mutex_lock(&m->qmu);
+		q[0]->qseq = m->next_qseq;
+		q[1]->qseq = m->next_qseq + 1;
+		rc = mqtt_out_journal_append(m, q, p, 2);
+		if (rc == 0) {
+			journaled(m, q[0], a, &drop[0]);
+			journaled(m, q[1], e, &drop[1]);
+			pthread_cond_signal(&m->wcv);
+		}
+		pthread_mutex_unlock(&m->qmu);
+		free(drop[0]);
+		free(drop[1]);
+		if (rc == 0) {
+			atomic_fetch_add(&m->published, 2);
+			*ev_rc = 0;
+			return 0;
+		}
+	}
+	if (q[0] != NULL)
+		mqtt_out_qmsg_free(q[0]);
+	if (q[1] != NULL)
+		mqtt_out_qmsg_free(q[1]);
+	rc = publish(m, atopic, a, alen, 0, true);
+	*ev_rc = publish(m, etopic, e, elen, 0, false);
 	return rc;
 }
 
@@ -582,6 +664,31 @@ mqtt_out_evidence(struct mqtt_out *m, uint64_t seq, const void *pcap,
 	snprintf(topic, sizeof(topic), "%sevidence/%llu", m->prefix,
 	    (unsigned long long)seq);
 	return publish(m, topic, (const char *)pcap, len, 0, false);
+}
+
+int
+mqtt_out_alert_evidence(struct mqtt_out *m, const char *severity,
+    const char *json, size_t len, uint64_t seq, const void *pcap,
+    size_t pcap_len, int *ev_rc)
+{
+	char atopic[MQTT_OUT_TOPIC + 16], etopic[MQTT_OUT_TOPIC + 40];
+	size_t i;
+
+	*ev_rc = 0;
+	if (pcap == NULL)
+		return mqtt_out_alert(m, severity, json, len);
+	for (i = 0; i < sizeof(severities) / sizeof(severities[0]); i++)
+		if (severity != NULL && strcmp(severity, severities[i]) == 0)
+			break;
+	if (i == sizeof(severities) / sizeof(severities[0])) {
+		*ev_rc = mqtt_out_evidence(m, seq, pcap, pcap_len);
+		return IDS_EINVAL;
+	}
+	snprintf(atopic, sizeof(atopic), "%salert/%s", m->prefix, severity);
+	snprintf(etopic, sizeof(etopic), "%sevidence/%llu", m->prefix,
+	    (unsigned long long)seq);
+	return publish_pair(m, atopic, json, len, etopic, pcap, pcap_len,
+	    ev_rc);
 }
 
 int

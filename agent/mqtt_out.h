@@ -150,6 +150,14 @@ int	mqtt_out_alert(struct mqtt_out *m, const char *severity,
 	    const char *json, size_t len);
 
 /*
+ * An alert and, when pcap is not NULL, its evidence (as mqtt_out_alert,
+ * then mqtt_out_evidence) with one journal write for both.  Returns the
+ * alert's result; *ev_rc the evidence's.
+ */
+int	mqtt_out_alert_evidence(struct mqtt_out *m, const char *severity,
+	    const char *json, size_t len, uint64_t seq, const void *pcap,
+	    size_t pcap_len, int *ev_rc);
+/*
  * The evidence pcap of alert seq on icsentry/<site>/<agent>/evidence/<seq>
  * (QoS 1, journaled like an alert; delivered at PUBACK).  Returns as
  * mqtt_out_alert.

@@ -248,8 +248,8 @@ void	mqtt_out_say(struct mqtt_out *m, const char *fmt, ...)
 void	mqtt_out_say_failure(struct mqtt_out *m, const char *what);
 int64_t	mqtt_out_alert_seq(const char *p, size_t len);
 bool	mqtt_out_alert_state(const char *p, size_t len, uint64_t *seq, char hash[65]);
-int	mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q,
-	    const char *payload);
+int	mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *const *q,
+	    const char *const *payload, int n);
 int	mqtt_out_unspill(struct mqtt_out *m, struct qmsg *q);
 void	mqtt_out_unspill_end(struct mqtt_out *m);
 void	mqtt_out_journal_close(struct mqtt_out *m);

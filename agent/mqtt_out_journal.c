@@ -227,29 +227,35 @@ seg_cap(const struct mqtt_out *m)
 }
 
 /*
- * Append one record (q's topic, the payload given: q may have no copy of
- * it) to the current segment (qmu held), opening a new one
- * when it is full or was retired (journal_del: all of it settled):
+ * Append n records (n <= 2; q[i]'s topic, payload[i]: q[i] may have no
+ * copy of it) to the current segment (qmu held), opening a new one when
+ * they do not fit or it was retired (journal_del: all of it settled):
  * magic, topic length, topic, retained, payload length, payload, checksum
  * (host order: the journal does not travel).
  * One write(2): a killed agent leaves it complete or torn, and a torn
  * record (the last one) fails its checksum when loaded.
  */
 int
-mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q,
-    const char *payload)
+mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *const *q,
+    const char *const *payload, int n)
 {
 	char path[PATH_MAX];
-	uint32_t magic = JOURNAL_MAGIC2, tl, pl, sum;
-	uint8_t ret = (uint8_t)q->retained;
-	struct iovec v[7];
+	uint32_t magic = JOURNAL_MAGIC2, tl[2], pl[2], sum[2];
+	uint8_t ret[2];
+	struct iovec v[14];
 	struct seg *sg;
 	ssize_t w;
-	size_t total;
+	size_t total = 0, off;
+	int i;
 
-	tl = (uint32_t)strlen(q->topic);
-	pl = (uint32_t)q->len;
-	total = 4 + 4 + tl + 1 + 4 + pl + 4;
+	if (n < 1 || n > 2)
+		return IDS_EINVAL;
+	for (i = 0; i < n; i++) {
+		tl[i] = (uint32_t)strlen(q[i]->topic);
+		pl[i] = (uint32_t)q[i]->len;
+		ret[i] = (uint8_t)q[i]->retained;
+		total += 4 + 4 + tl[i] + 1 + 4 + pl[i] + 4;
+	}
 	if (m->jbytes + total > m->max_jbytes)
 		return IDS_EAGAIN;
 	if (m->cur != NULL && m->cur->bytes > 0 &&
@@ -259,7 +265,7 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q,
 		sg = calloc(1, sizeof(*sg));
 		if (sg == NULL)
 			return IDS_EIO;
-		sg->id = q->qseq;
+		sg->id = q[0]->qseq;
 		seg_path(m, sg->id, path, sizeof(path));
 		sg->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
 		    O_CLOEXEC, 0600);
@@ -282,25 +288,33 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *q,
 		m->cur = sg;
 	}
 	sg = m->cur;
-	sum = journal_sum(magic, q->topic, tl, payload, pl);
-	v[0] = (struct iovec){ &magic, 4 };
-	v[1] = (struct iovec){ &tl, 4 };
-	v[2] = (struct iovec){ q->topic, tl };
-	v[3] = (struct iovec){ &ret, 1 };
-	v[4] = (struct iovec){ &pl, 4 };
-	v[5] = (struct iovec){ (void *)(uintptr_t)payload, pl };
-	v[6] = (struct iovec){ &sum, 4 };
-	w = writev(sg->fd, v, 7);
+	for (i = 0; i < n; i++) {
+		sum[i] = journal_sum(magic, q[i]->topic, tl[i], payload[i],
+		    pl[i]);
+		v[7 * i + 0] = (struct iovec){ &magic, 4 };
+		v[7 * i + 1] = (struct iovec){ &tl[i], 4 };
+		v[7 * i + 2] = (struct iovec){ q[i]->topic, tl[i] };
+		v[7 * i + 3] = (struct iovec){ &ret[i], 1 };
+		v[7 * i + 4] = (struct iovec){ &pl[i], 4 };
+		v[7 * i + 5] = (struct iovec){ (void *)(uintptr_t)payload[i],
+		    pl[i] };
+		v[7 * i + 6] = (struct iovec){ &sum[i], 4 };
+	}
+	w = writev(sg->fd, v, 7 * n);
 	if (w != (ssize_t)total) {
 		/* take a short write back, so the segment stays readable */
 		if (w > 0 && ftruncate(sg->fd, (off_t)sg->bytes) != 0)
 			m->cur = NULL;
 		return IDS_EIO;
 	}
-	q->seg = sg;
-	q->off = sg->bytes + 4 + 4 + tl + 1 + 4;
+	off = sg->bytes;
+	for (i = 0; i < n; i++) {
+		q[i]->seg = sg;
+		q[i]->off = off + 4 + 4 + tl[i] + 1 + 4;
+		off += 4 + 4 + tl[i] + 1 + 4 + pl[i] + 4;
+	}
 	sg->bytes += total;
-	sg->live++;
+	sg->live += (size_t)n;
 	m->jbytes += total;
 	return 0;
 }

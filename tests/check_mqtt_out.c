@@ -797,6 +797,127 @@ START_TEST(test_sigkill_restart_redelivers)
 }
 END_TEST
 
+/* Journal files under persist_dir holding n (binary) bytes at p: count. */
+static int
+journal_has(const char *path, const void *p, size_t n)
+{
+	char sub[600], file[900], *text, *at;
+	struct dirent *d, *e;
+	DIR *top, *in;
+	size_t len;
+	int count = 0;
+
+	top = opendir(path);
+	if (top == NULL)
+		return 0;
+	while ((d = readdir(top)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
+		in = opendir(sub);
+		if (in == NULL)
+			continue;
+		while ((e = readdir(in)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", sub, e->d_name);
+			text = tb_read_file(file, &len);
+			for (at = text; at != NULL && (at = memmem(at, len -
+			    (size_t)(at - text), p, n)) != NULL; at += n)
+				count++;
+			free(text);
+		}
+		closedir(in);
+	}
+	closedir(top);
+	return count;
+}
+
+START_TEST(test_alert_and_evidence_together)
+{
+	/* a pcap-like payload: binary, with NULs */
+	static const unsigned char pcap[] = { 0xd4, 0xc3, 0xb2, 0xa1, 0, 2, 0,
+	    4, 'E', 'V', '-', 'M', 'A', 'R', 'K', 0, 0, 0xff, 0x01, 0 };
+	struct mqtt_out_opts o = opts(pdir);
+	struct tb_client *sub;
+	const struct tb_msg *msg;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	char *sent[5], ok, topic[96];
+	int fds[2], j, st, alerts = 0, evidence = 0;
+	size_t i;
+	pid_t pid;
+
+	/*
+	 * An alert and its evidence go to the journal in one write and out
+	 * as two messages.  Broker down, 5 pairs accepted, the agent killed:
+	 * both halves of every pair are in the journal, and a restart sends
+	 * them as given (evidence/<seq>, the pcap byte for byte).
+	 */
+	ck_assert_int_eq(tb_broker_stop(&B), 0);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	for (j = 0; j < 5; j++)
+		sent[j] = tb_chain_next(&ch, NULL);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char err[256];
+		int ev;
+
+		close(fds[0]);
+		m = mqtt_out_new(&o, err, sizeof(err));
+		if (m == NULL)
+			_exit(1);
+		for (j = 0; j < 5; j++)
+			if (mqtt_out_alert_evidence(m, "high", sent[j],
+			    strlen(sent[j]), (uint64_t)j + 1, pcap, sizeof(pcap),
+			    &ev) != 0 || ev != 0)
+				_exit(2);
+		ok = 'k';
+		if (write(fds[1], &ok, 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &ok, 1), 1);
+	close(fds[0]);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(journal_alerts(pdir), 5);
+	ck_assert_int_eq(journal_has(pdir, pcap, sizeof(pcap)), 5);
+
+	ck_assert_int_eq(tb_broker_restart(&B), 0);
+	pulse_on();
+	sub = subscriber("soc", 0);
+	m = new_out(&o);
+	ck_assert_int_eq(tb_client_wait(sub, 10, 8000), 0);
+	tb_sleep_ms(200);
+	for (i = 0; i < tb_client_count(sub); i++) {
+		msg = tb_client_msg(sub, i);
+		if (strcmp(msg->topic, "icsentry/plant-a/gw-01/alert/high") == 0) {
+			ck_assert_str_eq(msg->payload, sent[alerts]);
+			alerts++;
+			continue;
+		}
+		snprintf(topic, sizeof(topic), "icsentry/plant-a/gw-01/"
+		    "evidence/%d", evidence + 1);
+		if (strcmp(msg->topic, topic) == 0) {
+			ck_assert_int_eq(msg->len, (int)sizeof(pcap));
+			ck_assert_int_eq(memcmp(msg->payload, pcap, sizeof(pcap)),
+			    0);
+			evidence++;
+		}
+	}
+	ck_assert_int_eq(alerts, 5);
+	ck_assert_int_eq(evidence, 5);
+	ck_assert_int_eq(mqtt_out_close(m, 3000), 0);
+	tb_client_free(sub);
+	free_all(sent, 5);
+}
+END_TEST
+
 /* One "ICSQ" record (the format before "ICS2"): FNV-1a over topic, data. */
 static void
 put_old_record(FILE *f, const char *topic, const char *payload)
@@ -1165,6 +1286,7 @@ mqtt_out_suite(void)
 	tcase_add_test(tc, test_failed_writes_recover);
 	tcase_add_test(tc, test_overflow_counted);
 	tcase_add_test(tc, test_sigkill_restart_redelivers);
+	tcase_add_test(tc, test_alert_and_evidence_together);
 	tcase_add_test(tc, test_old_segment_format_loads);
 	tcase_add_test(tc, test_last_will_offline);
 	tcase_add_test(tc, test_assets_and_stats);
