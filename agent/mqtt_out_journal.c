@@ -657,16 +657,8 @@ mqtt_out_writer(void *arg)
 		} else {
 			dirfail = false;
 		}
-		stfail = st && write_state(m->state_path, seq, hash) != 0;
-		if (stfail)
-			mqtt_out_say(m, "cannot write state file %s: %s", m->state_path,
-			    strerror(errno));
 
 		pthread_mutex_lock(&m->qmu);
-		if (stfail && !m->wstop)
-			m->state_dirty = true;	/* again at the next checkpoint */
-		else if (st && !stfail)
-			release_settled(m, seq);
 		while (work != NULL) {
 			sg = work;
 			work = sg->wnext;
@@ -697,6 +689,23 @@ mqtt_out_writer(void *arg)
 		spill(m);
 		pthread_mutex_unlock(&m->qmu);
 		mqtt_out_kick(m);
+		/*
+		 * The checkpoint, once the group is durable and may go: the
+		 * state file's three syncs delay no alert (a slow one held a
+		 * whole group back when it came first)
+		 */
+		if (st) {
+			stfail = write_state(m->state_path, seq, hash) != 0;
+			if (stfail)
+				mqtt_out_say(m, "cannot write state file %s: %s",
+				    m->state_path, strerror(errno));
+			pthread_mutex_lock(&m->qmu);
+			if (stfail && !m->wstop)
+				m->state_dirty = true;	/* at the next checkpoint */
+			else if (!stfail)
+				release_settled(m, seq);
+			pthread_mutex_unlock(&m->qmu);
+		}
 		pthread_mutex_lock(&m->qmu);
 	}
 	pthread_mutex_unlock(&m->qmu);
