@@ -680,15 +680,15 @@ persisted_files(const char *path)
 	return n;
 }
 
-/* Alerts held by the journal files under persist_dir: their "seq": keys. */
+/* Times the n (binary) bytes at p occur in the journal files under path. */
 static int
-journal_alerts(const char *path)
+journal_has(const char *path, const void *p, size_t n)
 {
-	char sub[600], file[900], *text, *p;
+	char sub[600], file[900], *text, *at;
 	struct dirent *d, *e;
 	DIR *top, *in;
 	size_t len;
-	int n = 0;
+	int count = 0;
 
 	top = opendir(path);
 	if (top == NULL)
@@ -705,15 +705,22 @@ journal_alerts(const char *path)
 				continue;
 			snprintf(file, sizeof(file), "%s/%s", sub, e->d_name);
 			text = tb_read_file(file, &len);
-			for (p = text; p != NULL && (p = memmem(p, len -
-			    (size_t)(p - text), "\"seq\":", 6)) != NULL; p += 6)
-				n++;
+			for (at = text; at != NULL && (at = memmem(at, len -
+			    (size_t)(at - text), p, n)) != NULL; at += n)
+				count++;
 			free(text);
 		}
 		closedir(in);
 	}
 	closedir(top);
-	return n;
+	return count;
+}
+
+/* Alerts held by the journal files under persist_dir: their "seq": keys. */
+static int
+journal_alerts(const char *path)
+{
+	return journal_has(path, "\"seq\":", 6);
 }
 
 /*
@@ -796,42 +803,6 @@ START_TEST(test_sigkill_restart_redelivers)
 	expect_in_order_then_close(sub, m, sent, 15, 0);
 }
 END_TEST
-
-/* Journal files under persist_dir holding n (binary) bytes at p: count. */
-static int
-journal_has(const char *path, const void *p, size_t n)
-{
-	char sub[600], file[900], *text, *at;
-	struct dirent *d, *e;
-	DIR *top, *in;
-	size_t len;
-	int count = 0;
-
-	top = opendir(path);
-	if (top == NULL)
-		return 0;
-	while ((d = readdir(top)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
-		in = opendir(sub);
-		if (in == NULL)
-			continue;
-		while ((e = readdir(in)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(file, sizeof(file), "%s/%s", sub, e->d_name);
-			text = tb_read_file(file, &len);
-			for (at = text; at != NULL && (at = memmem(at, len -
-			    (size_t)(at - text), p, n)) != NULL; at += n)
-				count++;
-			free(text);
-		}
-		closedir(in);
-	}
-	closedir(top);
-	return count;
-}
 
 START_TEST(test_alert_and_evidence_together)
 {
