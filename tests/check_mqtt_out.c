@@ -746,23 +746,21 @@ expect_in_order_then_close(struct tb_client *sub, struct mqtt_out *m,
 	free_all(sent, n);
 }
 
-START_TEST(test_sigkill_restart_redelivers)
+/*
+ * A child process accepts sent[0..n) (with pcap as each one's evidence
+ * when not NULL, seq i + 1) into a new mqtt_out on o, then is SIGKILLed.
+ * No Paho in this process before the fork: its threads would not survive
+ * it.
+ */
+static void
+accept_then_killed(const struct mqtt_out_opts *o, char **sent, int n,
+    const void *pcap, size_t plen)
 {
-	struct mqtt_out_opts o = opts(pdir);
-	struct tb_client *sub;
+	int fds[2], j, st, ev = 0;
 	struct mqtt_out *m;
-	struct tb_chain ch;
-	char *sent[15], ok;
-	int fds[2], j, st;
+	char ok;
 	pid_t pid;
 
-	/* The agent buffers 15 alerts with the broker down and is killed.
-	 * No Paho in this process before the fork: its threads would not
-	 * survive it. */
-	ck_assert_int_eq(tb_broker_stop(&B), 0);
-	tb_chain_init(&ch, "plant-a", "gw-01", 1);
-	for (j = 0; j < 15; j++)
-		sent[j] = tb_chain_next(&ch, NULL);
 	ck_assert_int_eq(pipe(fds), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -770,12 +768,14 @@ START_TEST(test_sigkill_restart_redelivers)
 		char err[256];
 
 		close(fds[0]);
-		m = mqtt_out_new(&o, err, sizeof(err));
+		m = mqtt_out_new(o, err, sizeof(err));
 		if (m == NULL)
 			_exit(1);
-		for (j = 0; j < 15; j++)
-			if (mqtt_out_alert(m, "high", sent[j],
-			    strlen(sent[j])) != 0)
+		for (j = 0; j < n; j++)
+			if ((pcap != NULL ? mqtt_out_alert_evidence(m, "high",
+			    sent[j], strlen(sent[j]), (uint64_t)j + 1, pcap, plen,
+			    &ev) : mqtt_out_alert(m, "high", sent[j],
+			    strlen(sent[j]))) != 0 || ev != 0)
 				_exit(2);
 		ok = 'k';
 		if (write(fds[1], &ok, 1) != 1)
@@ -789,6 +789,23 @@ START_TEST(test_sigkill_restart_redelivers)
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFSIGNALED(st));
+}
+
+START_TEST(test_sigkill_restart_redelivers)
+{
+	struct mqtt_out_opts o = opts(pdir);
+	struct tb_client *sub;
+	struct mqtt_out *m;
+	struct tb_chain ch;
+	char *sent[15];
+	int j;
+
+	/* The agent buffers 15 alerts with the broker down and is killed. */
+	ck_assert_int_eq(tb_broker_stop(&B), 0);
+	tb_chain_init(&ch, "plant-a", "gw-01", 1);
+	for (j = 0; j < 15; j++)
+		sent[j] = tb_chain_next(&ch, NULL);
+	accept_then_killed(&o, sent, 15, NULL, 0);
 	/* every accepted alert is in the journal (segment files now, one
 	 * write(2) each: a killed process cannot lose them) */
 	ck_assert_int_ge(persisted_files(pdir), 1);
@@ -814,10 +831,9 @@ START_TEST(test_alert_and_evidence_together)
 	const struct tb_msg *msg;
 	struct mqtt_out *m;
 	struct tb_chain ch;
-	char *sent[5], ok, topic[96];
-	int fds[2], j, st, alerts = 0, evidence = 0;
+	char *sent[5], topic[96];
+	int j, alerts = 0, evidence = 0;
 	size_t i;
-	pid_t pid;
 
 	/*
 	 * An alert and its evidence go to the journal in one write and out
@@ -829,33 +845,7 @@ START_TEST(test_alert_and_evidence_together)
 	tb_chain_init(&ch, "plant-a", "gw-01", 1);
 	for (j = 0; j < 5; j++)
 		sent[j] = tb_chain_next(&ch, NULL);
-	ck_assert_int_eq(pipe(fds), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char err[256];
-		int ev;
-
-		close(fds[0]);
-		m = mqtt_out_new(&o, err, sizeof(err));
-		if (m == NULL)
-			_exit(1);
-		for (j = 0; j < 5; j++)
-			if (mqtt_out_alert_evidence(m, "high", sent[j],
-			    strlen(sent[j]), (uint64_t)j + 1, pcap, sizeof(pcap),
-			    &ev) != 0 || ev != 0)
-				_exit(2);
-		ok = 'k';
-		if (write(fds[1], &ok, 1) != 1)
-			_exit(3);
-		for (;;)
-			pause();
-	}
-	close(fds[1]);
-	ck_assert_int_eq(read(fds[0], &ok, 1), 1);
-	close(fds[0]);
-	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	accept_then_killed(&o, sent, 5, pcap, sizeof(pcap));
 	ck_assert_int_eq(journal_alerts(pdir), 5);
 	ck_assert_int_eq(journal_has(pdir, pcap, sizeof(pcap)), 5);
 
