@@ -724,17 +724,20 @@ agent_journal_mqtt(void *arg, const char *severity, const char *json,
 
 /*
  * The alerts file (alerts_out) is flushed once per batch of frames (a
- * file at full speed) or per frame or timeout (live, paced), before the
- * capture can block (run_capture), and after the end's summaries: not a write(2) per alert, which in an alert
- * storm took 7% of the capture thread.  Every alert is in the MQTT
- * journal before it reaches this buffer, so a crash loses lines of this
- * file, not alerts.
+ * file at full speed) or per frame or timeout (live, paced) that raised
+ * alerts, before the capture can block (run_capture), and after the
+ * end's summaries: not a write(2) per alert, which in an alert storm took
+ * 7% of the capture thread.  Every alert is in the MQTT journal before
+ * it reaches this buffer, so a crash loses lines of this file, not
+ * alerts.
  */
 void
 agent_flush_alerts(struct agent *a)
 {
 	uint64_t n = a->alerts_pending;
 
+	if (n == 0)
+		return;		/* nothing written since (most live packets) */
 	a->alerts_pending = 0;
 	if (a->alerts_fp == NULL || fflush(a->alerts_fp) == 0 || a->al == NULL)
 		return;
@@ -748,7 +751,7 @@ agent_flush_alerts(struct agent *a)
 	clearerr(a->alerts_fp);
 }
 
-/* alerts_out: into its buffer, counted until agent_flush_alerts writes it out */
+/* alerts_out: into its buffer, counted until agent_flush_alerts */
 int
 agent_sink_alerts_out(void *arg, const char *severity, const char *json,
     size_t len)
@@ -772,7 +775,6 @@ agent_describe_asset(void *arg, uint8_t af, const uint8_t *ip,
 
 	return det_engine_describe(a->det, af, ip, out);
 }
-
 
 void
 agent_asset_mqtt(void *arg, const char *ip, const char *json, size_t len)

@@ -31,7 +31,7 @@
 
 /*
  * Into the file's buffer: the agent flushes it once per batch of frames
- * (agent_run.c, flush_alerts), not per alert.
+ * (agent_flush_alerts), not per alert.
  */
 int
 alert_sink_file(void *arg, const char *severity, const char *json, size_t len)

@@ -507,6 +507,32 @@ journaled(struct mqtt_out *m, struct qmsg *q, const char *p, char **drop)
 	}
 }
 
+/*
+ * q[0..n) (payloads p) into the journal with one write and into the
+ * queue (takes qmu); 0 or the append's error (nothing queued then).
+ */
+static int
+journal_publish(struct mqtt_out *m, struct qmsg *const *q,
+    const char *const *p, int n)
+{
+	char *drop[2] = { NULL, NULL };
+	int i, rc;
+
+	pthread_mutex_lock(&m->qmu);
+	for (i = 0; i < n; i++)
+		q[i]->qseq = m->next_qseq + (uint64_t)i;
+	rc = mqtt_out_journal_append(m, q, p, n);
+	if (rc == 0) {
+		for (i = 0; i < n; i++)
+			journaled(m, q[i], p[i], &drop[i]);
+		pthread_cond_signal(&m->wcv);
+	}
+	pthread_mutex_unlock(&m->qmu);
+	free(drop[0]);
+	free(drop[1]);
+	return rc;
+}
+
 /* A message not queued: counted, logged now and then; returns rc. */
 static int
 refused(struct mqtt_out *m, const char *topic, int rc)
@@ -528,15 +554,14 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
     int retained, bool alert)
 {
 	struct qmsg *q;
-	char *drop = NULL;
 	int rc = IDS_EIO;
 
 	if (len > INT_MAX)
 		return IDS_EINVAL;
 	q = msg_new(m, topic, p, len, retained, alert, wants_copy(m));
-	pthread_mutex_lock(&m->qmu);
 	if (q != NULL && m->jdir == NULL) {
 		/* memory only: full means refused, never overwritten */
+		pthread_mutex_lock(&m->qmu);
 		if (m->nq >= (size_t)m->max_buffered) {
 			rc = IDS_EAGAIN;
 		} else {
@@ -547,18 +572,13 @@ publish(struct mqtt_out *m, const char *topic, const char *p, size_t len,
 			q = NULL;
 			rc = 0;
 		}
+		pthread_mutex_unlock(&m->qmu);
 	} else if (q != NULL) {
 		/* the journal: memory spills to it, only its bound refuses */
-		q->qseq = m->next_qseq;
-		rc = mqtt_out_journal_append(m, &q, &p, 1);
-		if (rc == 0) {
-			journaled(m, q, p, &drop);
-			pthread_cond_signal(&m->wcv);
+		rc = journal_publish(m, &q, &p, 1);
+		if (rc == 0)
 			q = NULL;
-		}
 	}
-	pthread_mutex_unlock(&m->qmu);
-	free(drop);
 	if (rc == 0) {
 		atomic_fetch_add(&m->published, 1);
 		/* with a journal nothing can go before the writer's sync, and
@@ -584,33 +604,18 @@ publish_pair(struct mqtt_out *m, const char *atopic, const char *a,
 {
 	struct qmsg *q[2] = { NULL, NULL };
 	const char *p[2] = { a, e };
-	char *drop[2] = { NULL, NULL };
 	bool copy;
-	int rc = IDS_EIO;
+	int rc;
 
 	if (m->jdir != NULL && alen <= INT_MAX && elen <= INT_MAX) {
 		copy = wants_copy(m);
 		q[0] = msg_new(m, atopic, a, alen, 0, true, copy);
 		q[1] = msg_new(m, etopic, e, elen, 0, false, copy);
 	}
-	if (q[0] != NULL && q[1] != NULL) {
-		pthread_mutex_lock(&m->qmu);
-		q[0]->qseq = m->next_qseq;
-		q[1]->qseq = m->next_qseq + 1;
-		rc = mqtt_out_journal_append(m, q, p, 2);
-		if (rc == 0) {
-			journaled(m, q[0], a, &drop[0]);
-			journaled(m, q[1], e, &drop[1]);
-			pthread_cond_signal(&m->wcv);
-		}
-		pthread_mutex_unlock(&m->qmu);
-		free(drop[0]);
-		free(drop[1]);
-		if (rc == 0) {
-			atomic_fetch_add(&m->published, 2);
-			*ev_rc = 0;
-			return 0;
-		}
+	if (q[0] != NULL && q[1] != NULL && journal_publish(m, q, p, 2) == 0) {
+		atomic_fetch_add(&m->published, 2);
+		*ev_rc = 0;
+		return 0;
 	}
 	if (q[0] != NULL)
 		mqtt_out_qmsg_free(q[0]);
@@ -621,19 +626,37 @@ publish_pair(struct mqtt_out *m, const char *atopic, const char *a,
 	return rc;
 }
 
+/* An alert's topic, <prefix>alert/<severity>; false: no such severity. */
+static bool
+alert_topic(const struct mqtt_out *m, const char *severity, char *buf,
+    size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(severities) / sizeof(severities[0]); i++)
+		if (severity != NULL && strcmp(severity, severities[i]) == 0) {
+			snprintf(buf, len, "%salert/%s", m->prefix, severity);
+			return true;
+		}
+	return false;
+}
+
+/* An evidence pcap's topic, <prefix>evidence/<seq>. */
+static void
+evidence_topic(const struct mqtt_out *m, uint64_t seq, char *buf, size_t len)
+{
+	snprintf(buf, len, "%sevidence/%llu", m->prefix,
+	    (unsigned long long)seq);
+}
+
 int
 mqtt_out_alert(struct mqtt_out *m, const char *severity, const char *json,
     size_t len)
 {
 	char topic[MQTT_OUT_TOPIC + 16];
-	size_t i;
 
-	for (i = 0; i < sizeof(severities) / sizeof(severities[0]); i++)
-		if (severity != NULL && strcmp(severity, severities[i]) == 0)
-			break;
-	if (i == sizeof(severities) / sizeof(severities[0]))
+	if (!alert_topic(m, severity, topic, sizeof(topic)))
 		return IDS_EINVAL;
-	snprintf(topic, sizeof(topic), "%salert/%s", m->prefix, severity);
 	return publish(m, topic, json, len, 0, true);
 }
 
@@ -661,8 +684,7 @@ mqtt_out_evidence(struct mqtt_out *m, uint64_t seq, const void *pcap,
 {
 	char topic[MQTT_OUT_TOPIC + 40];
 
-	snprintf(topic, sizeof(topic), "%sevidence/%llu", m->prefix,
-	    (unsigned long long)seq);
+	evidence_topic(m, seq, topic, sizeof(topic));
 	return publish(m, topic, (const char *)pcap, len, 0, false);
 }
 
@@ -672,21 +694,15 @@ mqtt_out_alert_evidence(struct mqtt_out *m, const char *severity,
     size_t pcap_len, int *ev_rc)
 {
 	char atopic[MQTT_OUT_TOPIC + 16], etopic[MQTT_OUT_TOPIC + 40];
-	size_t i;
 
 	*ev_rc = 0;
 	if (pcap == NULL)
 		return mqtt_out_alert(m, severity, json, len);
-	for (i = 0; i < sizeof(severities) / sizeof(severities[0]); i++)
-		if (severity != NULL && strcmp(severity, severities[i]) == 0)
-			break;
-	if (i == sizeof(severities) / sizeof(severities[0])) {
+	if (!alert_topic(m, severity, atopic, sizeof(atopic))) {
 		*ev_rc = mqtt_out_evidence(m, seq, pcap, pcap_len);
 		return IDS_EINVAL;
 	}
-	snprintf(atopic, sizeof(atopic), "%salert/%s", m->prefix, severity);
-	snprintf(etopic, sizeof(etopic), "%sevidence/%llu", m->prefix,
-	    (unsigned long long)seq);
+	evidence_topic(m, seq, etopic, sizeof(etopic));
 	return publish_pair(m, atopic, json, len, etopic, pcap, pcap_len,
 	    ev_rc);
 }

@@ -37,9 +37,9 @@ struct mqtt_out;
  * The chain state file is a checkpoint: the journal, synced every group,
  * holds the newest alert's seq and hash too, and the agent continues from
  * the newer of the two at start.  So the writer rewrites the file (file
- * fsync, rename, directory fsync: three syncs) at most this often, and in
- * every group that closes a segment (a closed segment may go, and with
- * it the only durable copy of the chain's head), not every group.
+ * fsync, rename, directory fsync: three syncs) at most this often, after
+ * a group, not in every group; a segment holding an alert newer than the
+ * file on disk waits for the next checkpoint to go.
  */
 #define MQTT_OUT_STATE_US	100000
 /* how much lower the sending threads' priority is than capture's */

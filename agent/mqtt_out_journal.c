@@ -319,6 +319,13 @@ mqtt_out_journal_append(struct mqtt_out *m, struct qmsg *const *q,
 	return 0;
 }
 
+/* sg holds a chain head the state file on disk does not have (qmu). */
+static bool
+holds_head(const struct mqtt_out *m, const struct seg *sg)
+{
+	return m->state_path != NULL && sg->head > m->st_disk;
+}
+
 /*
  * A segment whose last message is settled goes (qmu held), unless it
  * holds the chain's head the state file on disk does not have yet: then
@@ -330,8 +337,7 @@ seg_release(struct mqtt_out *m, struct seg *sg)
 	char path[PATH_MAX];
 	struct seg **pp, *prev = NULL;
 
-	if (sg->live > 0 || sg->fd >= 0 || sg == m->cur ||
-	    (m->state_path != NULL && sg->head > m->st_disk))
+	if (sg->live > 0 || sg->fd >= 0 || sg == m->cur || holds_head(m, sg))
 		return;
 	if (m->rseg == sg) {
 		close(m->rfd);
@@ -383,8 +389,7 @@ mqtt_out_journal_close(struct mqtt_out *m)
 		m->segs = sg->next;
 		if (sg->fd >= 0)
 			close(sg->fd);
-		if (sg->live == 0 && (m->state_path == NULL ||
-		    sg->head <= m->st_disk)) {
+		if (sg->live == 0 && !holds_head(m, sg)) {
 			seg_path(m, sg->id, path, sizeof(path));
 			unlink(path);
 		}
